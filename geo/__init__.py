@@ -1,0 +1,1 @@
+"""Pure geospatial domain and computation for Trygg stadskärna (no web, no SQL)."""

@@ -1,0 +1,1 @@
+"""Readers and writers of external formats into validated GeoDataFrames."""

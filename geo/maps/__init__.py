@@ -1,0 +1,1 @@
+"""Folium map builders, one per audience, with escaping of all displayed text."""

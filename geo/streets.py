@@ -1,0 +1,51 @@
+"""Street centre lines of the centre: loading, validation and network connectivity.
+
+A streets file is a GeoJSON FeatureCollection (WGS84) of LineStrings with ``name`` and
+``kind`` (street, pedestrian, path, square, bridge). Coverage can be measured per metre of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from geo.io.geojson import one_of, parse_features, read_geojson, text
+
+STREET_KINDS = ("street", "pedestrian", "path", "square", "bridge")
+STREET_FIELDS = {"name": text, "kind": one_of(STREET_KINDS)}
+
+
+def read_streets(path: str | Path) -> gpd.GeoDataFrame:
+    """Read and validate a streets GeoJSON file; see :func:`parse_streets`."""
+    return parse_streets(read_geojson(path), source=str(path))
+
+
+def parse_streets(doc: dict[str, Any], source: str = "streets") -> gpd.GeoDataFrame:
+    """Validate a streets FeatureCollection; return ``name``, ``kind``, ``geometry`` in WGS84.
+
+    Raises :class:`geo.errors.ValidationError` naming ``source``, the feature and the field.
+    File-level members other than type/features are kept in ``.attrs["metadata"]``.
+    """
+    streets = parse_features(doc, source, ("LineString", "MultiLineString"), STREET_FIELDS, id_field="name")
+    streets.attrs["metadata"] = {k: v for k, v in doc.items() if k not in ("type", "features", "crs")}
+    return streets
+
+
+def network_components(streets: gpd.GeoDataFrame) -> pd.Series:
+    """Label of the connected network each street belongs to, indexed like ``streets``.
+
+    Two streets are connected when their lines touch or cross (any CRS, no distances
+    involved). One label for all rows means one connected network.
+    """
+    geoms = streets.geometry.to_numpy()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    graph = coo_array((np.ones(len(left)), (left, right)), shape=(len(geoms), len(geoms)))
+    _, labels = connected_components(graph, directed=False)
+    return pd.Series(labels, index=streets.index, name="component")

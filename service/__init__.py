@@ -1,0 +1,1 @@
+"""Web service, persistence and command line of Trygg stadskärna."""

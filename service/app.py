@@ -1,0 +1,43 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from geo.errors import ValidationError
+from geo.streets import read_streets
+from geo.zones import read_zones
+from service.routes import health, maps, zones
+from service.settings import Settings
+from service.store import SQLiteStore
+
+log = logging.getLogger("stadskarna")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: validate the zones (and streets) and open the store, or fail with a
+    :class:`geo.errors.ValidationError` / :class:`service.store.StoreError` that says why."""
+    settings = settings or Settings()
+    app = FastAPI(title="Trygg stadskärna", version="0.1.0",
+                  description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.")
+    app.state.settings = settings
+    app.state.zones = read_zones(settings.geography.zones)
+    streets_path = settings.geography.streets_path()
+    app.state.streets = read_streets(streets_path) if streets_path else None
+    app.state.store = SQLiteStore(settings.store.db)
+    for module in (health, zones, maps):
+        app.include_router(module.router)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_input(request: Request, exc: ValidationError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; the service log has the details"}, status_code=500)
+
+    return app

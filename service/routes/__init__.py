@@ -1,0 +1,1 @@
+"""Thin routers over geo/ functions and the store."""

@@ -1,0 +1,41 @@
+"""Settings, one class per concern, read from STADSKARNA_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+"""The repository's data folder (the project is installed editable from its checkout)."""
+
+
+class StoreSettings(BaseSettings):
+    """Where data is kept. ``STADSKARNA_DB``: path of the embedded SQLite database."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
+    db: Path = Path("stadskarna.sqlite")
+
+
+class GeographySettings(BaseSettings):
+    """The centre's geography. ``STADSKARNA_ZONES``: zones GeoJSON; ``STADSKARNA_STREETS``:
+    streets GeoJSON (default: ``streets.geojson`` beside the zones file, when it exists)."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
+    zones: Path = DATA_DIR / "stadskarna.geojson"
+    streets: Path | None = None
+
+    def streets_path(self) -> Path | None:
+        """The streets file to use, or None when there is none."""
+        if self.streets is not None:
+            return self.streets
+        beside = self.zones.with_name("streets.geojson")
+        return beside if beside.exists() else None
+
+
+class Settings(BaseModel):
+    """All settings of the service."""
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    geography: GeographySettings = Field(default_factory=GeographySettings)

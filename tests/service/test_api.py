@@ -1,0 +1,83 @@
+"""The service end to end through the real app: health, zones as RFC 7946 GeoJSON, the map page."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from geo.errors import ValidationError
+from geo.zones import parse_zones
+from service.app import create_app
+from tests.rfc7946 import assert_feature_collection
+
+
+def test_health(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["schema_version"] == 1 and body["zones"] == 10
+    assert body["store"].startswith("sqlite:")
+
+
+def test_zones_are_rfc7946_geojson_in_wgs84(client, zones):
+    response = client.get("/api/zones")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/geo+json"
+    doc = response.json()
+    assert_feature_collection(doc)
+    assert [f["properties"]["zone_id"] for f in doc["features"]] == zones["zone_id"].tolist()
+    first = doc["features"][0]["geometry"]["coordinates"][0][0]
+    assert 12 < first[0] < 13 and 56 < first[1] < 57, "positions are longitude, latitude"
+    assert doc["approximate"] is True and doc["licence"]
+    areas = [f["properties"]["area_m2"] for f in doc["features"]]
+    assert all(a > 0 for a in areas) and 0.3e6 < sum(areas) < 3e6
+
+
+def test_served_zones_validate_as_a_zones_file(client):
+    assert len(parse_zones(client.get("/api/zones").json())) == 10
+
+
+def test_map_page_shows_every_zone_name_with_tooltips_and_layer_control(client, zones):
+    response = client.get("/")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for name in zones["name"]:
+        assert html.escape(name) in page
+    assert "L.control.layers" in page and "bindTooltip" in page
+    for layer in ("Zoner", "Gator och stråk (ungefärliga)"):  # layer names sit in JSON, ASCII-escaped
+        assert json.dumps(layer) in page
+
+
+def test_unknown_path_is_a_json_404(client):
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and "detail" in response.json()
+
+
+def hostile_zones(tmp_path):
+    path = tmp_path / "town.geojson"
+    ring = [[12.857, 56.674], [12.858, 56.674], [12.858, 56.675], [12.857, 56.675], [12.857, 56.674]]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"zone_id": "torget", "name": "<img src=x onerror=alert(1)>`${x}`",
+                       "kind": "square", "lighting_class": "P2"}}]}), encoding="utf-8")
+    return path
+
+
+def test_a_user_supplied_zones_file_is_served_and_its_text_escaped(tmp_path, make_settings):
+    settings = make_settings(zones=hostile_zones(tmp_path))
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/zones").json()["features"][0]["properties"]["zone_id"] == "torget"
+        page = client.get("/").text
+        assert "<img src=x" not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_a_bad_zones_file_stops_the_app_with_a_clear_error(tmp_path, make_settings):
+    path = tmp_path / "bad.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+                    '"geometry": null}]}', encoding="utf-8")
+    with pytest.raises(ValidationError, match="bad.geojson, feature 0, field 'zone_id': required property"):
+        create_app(make_settings(zones=path))

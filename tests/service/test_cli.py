@@ -1,0 +1,95 @@
+"""The stadskarna command: help, settings from options and environment, zones check, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from service.cli import app, build_settings
+from tests.conftest import ZONES_FILE
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "serve" in result.output and "zones" in result.output
+    serve_help = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "250"}).output
+    for option in ("--host", "--port", "--db", "--zones", "STADSKARNA_DB"):
+        assert option in serve_help
+
+
+def test_database_path_from_option_environment_and_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("STADSKARNA_DB", raising=False)
+    assert build_settings().store.db == Path("stadskarna.sqlite")
+    monkeypatch.setenv("STADSKARNA_DB", str(tmp_path / "env.sqlite"))
+    assert build_settings().store.db == tmp_path / "env.sqlite"
+    assert build_settings(db=tmp_path / "option.sqlite").store.db == tmp_path / "option.sqlite"
+
+
+def test_zones_path_from_option_and_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("STADSKARNA_ZONES", str(tmp_path / "env.geojson"))
+    assert build_settings().geography.zones == tmp_path / "env.geojson"
+    assert build_settings(zones=tmp_path / "opt.geojson").geography.zones == tmp_path / "opt.geojson"
+
+
+def test_zones_check_lists_a_good_file():
+    result = runner.invoke(app, ["zones", "check", str(ZONES_FILE)])
+    assert result.exit_code == 0, result.output
+    assert "10 zones" in result.output and "stora-torg" in result.output and "approximate" in result.output
+
+
+def test_zones_check_names_the_problem_in_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    doc = json.loads(ZONES_FILE.read_text(encoding="utf-8"))
+    doc["features"][3]["properties"]["kind"] = "plaza"
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(app, ["zones", "check", str(bad)])
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "bad.geojson, feature 3 (zone_id 'brogatan-lilla-torg'), field 'kind': 'plaza' is not one of" in message
+
+
+def test_serve_with_a_bad_zones_file_exits_with_the_reason(tmp_path):
+    result = runner.invoke(app, ["serve", "--db", str(tmp_path / "db.sqlite"),
+                                 "--zones", str(tmp_path / "missing.geojson")])
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_console_script_serves_the_app(tmp_path):
+    port = free_port()
+    db = tmp_path / "served.sqlite"
+    script = Path(sys.executable).with_name("stadskarna")
+    env = {**os.environ, "STADSKARNA_DB": str(db)}
+    process = subprocess.Popen([str(script), "serve", "--port", str(port)], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "the service did not start within 30 s"
+                time.sleep(0.2)
+        assert response.json()["store"] == f"sqlite:{db}" and db.exists()
+        assert httpx.get(f"http://127.0.0.1:{port}/api/zones").json()["type"] == "FeatureCollection"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

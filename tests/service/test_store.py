@@ -1,0 +1,67 @@
+"""The embedded SQLite store: created on first open, WAL, versioned, refuses what it cannot open."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from service.store import SQLiteStore, StoreError
+from service.store.sqlite import SCHEMA_VERSION
+
+
+def test_first_open_creates_a_wal_database_with_the_current_schema(tmp_path):
+    path = tmp_path / "new.sqlite"
+    store = SQLiteStore(path)
+    assert path.exists() and store.schema_version() == SCHEMA_VERSION
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.describe() == f"sqlite:{path}"
+
+
+def test_reopening_keeps_the_data(tmp_path):
+    path = tmp_path / "db.sqlite"
+    with SQLiteStore(path).transaction() as con:
+        con.execute("INSERT INTO stadskarna_meta VALUES ('note', 'kept')")
+    reopened = SQLiteStore(path)
+    with reopened.transaction() as con:
+        assert con.execute("SELECT value FROM stadskarna_meta WHERE key='note'").fetchone() == ("kept",)
+
+
+def test_a_failed_transaction_changes_nothing(tmp_path):
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    with pytest.raises(RuntimeError), store.transaction() as con:
+        con.execute("INSERT INTO stadskarna_meta VALUES ('half', 'done')")
+        raise RuntimeError("interrupted")
+    with store.transaction() as con:
+        assert con.execute("SELECT count(*) FROM stadskarna_meta WHERE key='half'").fetchone() == (0,)
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite"
+    with SQLiteStore(path).transaction() as con:
+        con.execute("UPDATE stadskarna_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this program's"):
+        SQLiteStore(path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"these are my notes, not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="is not a Trygg stadskärna database"):
+        SQLiteStore(path)
+    assert path.read_bytes() == before
+
+
+def test_another_programs_database_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite"
+    sqlite3.connect(path).execute("CREATE TABLE customers (id INTEGER)").connection.commit()
+    with pytest.raises(StoreError, match=r"holds other data \(tables customers\)"):
+        SQLiteStore(path)
+
+
+def test_missing_folder_and_directory_paths(tmp_path):
+    with pytest.raises(StoreError, match="folder .* does not exist"):
+        SQLiteStore(tmp_path / "nope" / "db.sqlite")
+    with pytest.raises(StoreError, match="is a directory"):
+        SQLiteStore(tmp_path)
