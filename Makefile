@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine with Python >= 3.11:
-#   make run    create .venv, install, serve at http://127.0.0.1:8000
+#   make run    create .venv, install, load synthetic demo data into an empty database, serve at http://127.0.0.1:8000
 #   make test   create .venv, install with test extras, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,6 +14,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
+	$(BIN)/stadskarna demo --if-empty
 	$(BIN)/stadskarna serve
 
 test: $(BIN)/.installed

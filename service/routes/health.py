@@ -2,12 +2,17 @@
 
 from fastapi import APIRouter, Request
 
+from geo.layers import LAYERS
+from service.demo import DEMO_META_KEY
+
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
 def health(request: Request) -> dict:
-    """Liveness, store and zone count."""
+    """Liveness, the store, zone count, records per layer, and whether the data is synthetic demo data."""
     state = request.app.state
-    return {"status": "ok", "store": state.store.describe(), "schema_version": state.store.schema_version(),
-            "zones": len(state.zones)}
+    store = state.store
+    return {"status": "ok", "store": store.describe(), "schema_version": store.schema_version(),
+            "zones": len(state.zones), "records": {name: store.count(schema) for name, schema in LAYERS.items()},
+            "demo_data": store.get_meta(DEMO_META_KEY)}

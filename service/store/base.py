@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.layers import LayerSchema
 
 
 class StoreError(Exception):
@@ -10,7 +16,11 @@ class StoreError(Exception):
 
 
 class Store(Protocol):
-    """A place where the service keeps its data (SQLite by default, PostGIS later)."""
+    """Where the service keeps its layers (SQLite/GeoPackage by default, PostGIS later).
+
+    Frames in and out are the validated layer frames of :mod:`geo.layers` (WGS84). Every write is
+    one transaction: it all lands or none of it does.
+    """
 
     def schema_version(self) -> int:
         """The schema version of the stored data."""
@@ -18,4 +28,33 @@ class Store(Protocol):
 
     def describe(self) -> str:
         """Where the data lives, for logs and the health check (no secrets)."""
+        ...
+
+    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame) -> object:
+        """Insert or update records of incidents, lights or reports by id."""
+        ...
+
+    def read_features(self, schema: LayerSchema, include_private: bool = False) -> gpd.GeoDataFrame:
+        """All records of a point layer."""
+        ...
+
+    def write_pings(self, pings: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> object:
+        """Add patrol pings; pings already stored for the unit and time are left alone."""
+        ...
+
+    def read_pings(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                   unit_ids: list[str] | None = None) -> pd.DataFrame:
+        """Patrol pings in a time range, sorted by unit and time."""
+        ...
+
+    def count(self, schema: LayerSchema) -> int:
+        """Records (pings) stored in a layer."""
+        ...
+
+    def is_empty(self) -> bool:
+        """True when no layer holds any record."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A note stored about the data (for example that it is synthetic demo data)."""
         ...

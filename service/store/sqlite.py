@@ -1,19 +1,54 @@
-"""Embedded backend: one SQLite file, WAL mode, every write in a transaction, versioned schema."""
+"""Embedded backend: one SQLite file (a GeoPackage), WAL mode, every write in a transaction, versioned schema."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.layers import LAYERS, Field, LayerSchema, validate
+from service.store import pingchunks
+from service.store.pingchunks import Chunk, chunks_to_frame
+from service.store import gpkg
 from service.store.base import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
+    2: (
+        *gpkg.CORE_TABLES,
+        """CREATE TABLE incidents (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom POINT NOT NULL,
+           id TEXT NOT NULL UNIQUE, occurred_at DATETIME NOT NULL, category TEXT NOT NULL,
+           location_precision TEXT NOT NULL, source TEXT NOT NULL)""",
+        "CREATE INDEX incidents_occurred_at ON incidents (occurred_at)",
+        *gpkg.register_point_table("incidents", "Incidents (brott och händelser)"),
+        """CREATE TABLE lights (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom POINT NOT NULL,
+           id TEXT NOT NULL UNIQUE, lumen DOUBLE NOT NULL, height_m DOUBLE NOT NULL, status TEXT NOT NULL,
+           luminaire TEXT NOT NULL, updated_at DATETIME, source TEXT NOT NULL)""",
+        *gpkg.register_point_table("lights", "Street lights (belysningspunkter)"),
+        """CREATE TABLE reports (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom POINT NOT NULL,
+           id TEXT NOT NULL UNIQUE, category TEXT NOT NULL, description TEXT NOT NULL,
+           created_at DATETIME NOT NULL, status TEXT NOT NULL, closed_at DATETIME, close_reason TEXT,
+           "when" TEXT, why TEXT, photo TEXT, source TEXT NOT NULL)""",
+        "CREATE INDEX reports_created_at ON reports (created_at)",
+        *gpkg.register_point_table("reports", "Citizen reports (felanmälningar), without contact details"),
+        """CREATE TABLE reports_private (id TEXT PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+           contact TEXT)""",
+        """CREATE TABLE patrol_ping_chunks (unit_id TEXT NOT NULL, day_utc INTEGER NOT NULL, n INTEGER NOT NULL,
+           t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, sources TEXT NOT NULL,
+           t BLOB NOT NULL, lon BLOB NOT NULL, lat BLOB NOT NULL, mode BLOB NOT NULL, crew BLOB NOT NULL,
+           source BLOB NOT NULL, PRIMARY KEY (unit_id, day_utc))""",
+        "CREATE INDEX patrol_ping_chunks_time ON patrol_ping_chunks (t_min, t_max)",
+    ),
 }
 """SQL statements that bring a file from the previous version to each version."""
 
@@ -83,3 +118,156 @@ class SQLiteStore:
     def describe(self) -> str:
         """``sqlite:`` and the file's path."""
         return f"sqlite:{self.path}"
+
+    def get_meta(self, key: str) -> str | None:
+        """A note stored about the database (for example what demo data it holds), or None."""
+        with self.transaction() as con:
+            row = con.execute("SELECT value FROM stadskarna_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a note about the database."""
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO stadskarna_meta VALUES (?, ?)", (key, value))
+
+    # -- feature layers (incidents, lights, reports) ----------------------------------------
+
+    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame) -> WriteResult:
+        """Insert new records and update changed ones of a validated layer frame, by ``id``, in one
+        transaction. Records already stored with the same values are counted as unchanged."""
+        table = _table(schema)
+        columns = [f for f in schema.fields if not f.private]
+        rows = list(zip(*[_encode(f, frame[f.name]) for f in columns],
+                        gpkg.encode_points(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())))
+        names = ", ".join(f'"{f.name}"' for f in columns)
+        result = WriteResult()
+        with self.transaction() as con:
+            stored = {}
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 500):
+                batch = ids[start:start + 500]
+                query = f"SELECT {names}, geom FROM {table} WHERE id IN ({', '.join('?' * len(batch))})"
+                stored.update({row[0]: row for row in con.execute(query, batch)})
+            new = [row for row in rows if row[0] not in stored]
+            changed = [row for row in rows if row[0] in stored and stored[row[0]] != row]
+            con.executemany(f"INSERT INTO {table} ({names}, geom) VALUES ({', '.join('?' * (len(columns) + 1))})", new)
+            assignments = ", ".join(f'"{f.name}" = ?' for f in columns[1:])
+            con.executemany(f"UPDATE {table} SET {assignments}, geom = ? WHERE id = ?",
+                            [row[1:] + (row[0],) for row in changed])
+            for field in (f for f in schema.fields if f.private):
+                values = [(i, v) for i, v in zip(frame["id"], frame[field.name]) if v is not None and not pd.isna(v)]
+                con.executemany(f'INSERT INTO {table}_private (id, "{field.name}") VALUES (?, ?) '
+                                f'ON CONFLICT (id) DO UPDATE SET "{field.name}" = excluded."{field.name}"', values)
+            if len(frame):
+                minx, miny, maxx, maxy = frame.total_bounds
+                con.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
+                            " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?),"
+                            " last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                            (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
+        result.inserted, result.updated, result.unchanged = len(new), len(changed), len(rows) - len(new) - len(changed)
+        return result
+
+    def read_features(self, schema: LayerSchema, include_private: bool = False) -> gpd.GeoDataFrame:
+        """All records of a layer as its validated frame (WGS84), in insertion order. Private
+        fields (a reporter's contact) are None unless ``include_private``."""
+        table = _table(schema)
+        public = [f.name for f in schema.fields if not f.private]
+        private = [f.name for f in schema.fields if f.private]
+        select = ", ".join([f't."{name}"' for name in public] + [
+            (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
+        join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
+        with self.transaction() as con:
+            cursor = con.execute(f"SELECT {select}, t.geom FROM {table} t{join} ORDER BY t.fid")
+            records = cursor.fetchall()
+        raw = pd.DataFrame([r[:-1] for r in records], columns=public + private, dtype=object)
+        points = gpkg.decode_geometries([r[-1] for r in records])
+        raw["lon"], raw["lat"] = shapely.get_x(points), shapely.get_y(points)
+        return validate(schema, raw, source=f"{self.path}:{table}")
+
+    def count(self, schema: LayerSchema) -> int:
+        """Number of records (pings for the patrol layer) stored in a layer."""
+        with self.transaction() as con:
+            if not schema.points_as_geometry:
+                return int(con.execute("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks").fetchone()[0])
+            return int(con.execute(f"SELECT count(*) FROM {_table(schema)}").fetchone()[0])
+
+    # -- patrol pings ---------------------------------------------------------------------
+
+    def write_pings(self, pings: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> WriteResult:
+        """Add validated patrol pings in one transaction; pings already stored for the same unit
+        and time are counted as unchanged. ``progress(done, total)`` is called per unit-day."""
+        chunks = pingchunks.split_into_chunks(pings)
+        result = WriteResult()
+        with self.transaction() as con:
+            for done, chunk in enumerate(chunks, start=1):
+                offered = added = len(chunk.t)
+                row = con.execute(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks WHERE unit_id = ? AND day_utc = ?",
+                                  (chunk.unit_id, chunk.day_utc)).fetchone()
+                if row is not None:
+                    chunk, added = Chunk.from_row(*row).merged(chunk)
+                if added:
+                    con.execute(f"INSERT OR REPLACE INTO patrol_ping_chunks VALUES ({', '.join('?' * 12)})", chunk.row())
+                result.inserted += added
+                result.unchanged += offered - added
+                if progress:
+                    progress(done, len(chunks))
+        return result
+
+    def read_pings(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                   unit_ids: list[str] | None = None) -> pd.DataFrame:
+        """Patrol pings with ``start <= timestamp < end`` (tz-aware), sorted by unit and time,
+        shaped like the validated pings layer (lon/lat in WGS84 degrees)."""
+        conditions, params = [], []
+        if start is not None:
+            conditions.append("t_max >= ?")
+            params.append(pd.Timestamp(start).tz_convert("UTC").value)
+        if end is not None:
+            conditions.append("t_min < ?")
+            params.append(pd.Timestamp(end).tz_convert("UTC").value)
+        if unit_ids is not None:
+            conditions.append(f"unit_id IN ({', '.join('?' * len(unit_ids))})")
+            params.extend(unit_ids)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self.transaction() as con:
+            rows = con.execute(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks{where} ORDER BY unit_id, day_utc",
+                               params).fetchall()
+        frame = chunks_to_frame([Chunk.from_row(*row) for row in rows])
+        keep = np.ones(len(frame), dtype=bool)
+        if start is not None:
+            keep &= (frame["timestamp"] >= pd.Timestamp(start)).to_numpy()
+        if end is not None:
+            keep &= (frame["timestamp"] < pd.Timestamp(end)).to_numpy()
+        return frame[keep].reset_index(drop=True) if not keep.all() else frame
+
+    def is_empty(self) -> bool:
+        """True when no layer holds any record."""
+        return all(self.count(schema) == 0 for schema in LAYERS.values())
+
+
+_CHUNK_READ = "unit_id, day_utc, sources, t, lon, lat, mode, crew, source"
+
+
+@dataclass
+class WriteResult:
+    """What a write did: records inserted, updated (changed values) and unchanged (already stored)."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _table(schema: LayerSchema) -> str:
+    if schema.name not in ("incidents", "lights", "reports"):
+        raise ValueError(f"{schema.name} is not a feature layer")
+    return schema.name
+
+
+def _encode(field: Field, values: pd.Series) -> list:
+    """Column values as stored: times as GeoPackage DATETIME text, numbers as floats/ints, None for missing."""
+    if field.kind == "time":
+        return gpkg.encode_times(values)
+    if field.kind == "number":
+        return [None if pd.isna(v) else float(v) for v in values]
+    if field.kind == "integer":
+        return [None if pd.isna(v) else int(v) for v in values]
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]

@@ -65,3 +65,37 @@ def test_missing_folder_and_directory_paths(tmp_path):
         SQLiteStore(tmp_path / "nope" / "db.sqlite")
     with pytest.raises(StoreError, match="is a directory"):
         SQLiteStore(tmp_path)
+
+
+def test_a_version_1_file_is_migrated_keeping_its_notes(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    con.executemany("INSERT INTO stadskarna_meta VALUES (?, ?)", [("schema_version", "1"), ("note", "kept")])
+    con.commit()
+    con.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION and store.get_meta("note") == "kept" and store.is_empty()
+
+
+def test_the_database_is_a_geopackage_that_gdal_reads_without_private_data(tmp_path):
+    import warnings
+
+    import pandas as pd
+    import pyogrio
+
+    from geo.layers import REPORTS, validate
+
+    path = tmp_path / "store.gpkg"
+    store = SQLiteStore(path)
+    raw = pd.DataFrame({"id": ["r1"], "category": ["graffiti"], "created_at": ["2020-05-04T18:00:00+02:00"],
+                        "contact": ["anna@example.org"], "lon": [12.8578], "lat": [56.6741]})
+    store.write_features(REPORTS, validate(REPORTS, raw, "test"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # GDAL warns about non-conformant GeoPackages
+        layers = dict(pyogrio.list_layers(path))
+        reports = pyogrio.read_dataframe(path, layer="reports")
+    assert {layers["incidents"], layers["lights"], layers["reports"]} == {"Point"}
+    assert "contact" not in reports.columns and reports.crs == "EPSG:4326"
+    assert reports.geometry.iloc[0].coords[0] == (12.8578, 56.6741)
+    assert str(reports["created_at"].iloc[0]) == "2020-05-04 16:00:00+00:00"

@@ -1,0 +1,58 @@
+"""Writing layer frames to GeoJSON (RFC 7946), GeoPackage or CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.crs import WGS84
+from geo.errors import ValidationError
+from geo.layers import COORDINATE_DECIMALS, LayerSchema
+
+FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".csv": "CSV"}
+
+
+def export_format(path: str | Path) -> str:
+    """The export format named by a file's extension (GeoJSON, GPKG or CSV)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValidationError(f"unknown file type {suffix!r}: use .geojson, .gpkg or .csv", file=str(path))
+    return FORMATS[suffix]
+
+
+def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, include_private: bool = False) -> int:
+    """Write a validated layer frame to ``path`` (format from the extension); returns rows written.
+
+    Positions are WGS84 with 7 decimals; times are ISO 8601 UTC text in GeoJSON and CSV.
+    Private fields (a reporter's contact) are left out unless ``include_private``. An existing
+    file is never overwritten.
+    """
+    path = Path(path)
+    fmt = export_format(path)
+    if path.exists():
+        raise ValidationError("the file exists already; choose a new name or remove it first", file=str(path))
+    fields = schema.field_names if include_private else schema.public_fields
+    if schema.points_as_geometry:
+        table = gpd.GeoDataFrame(frame[fields], geometry=frame.geometry, crs=WGS84)
+    else:
+        table = gpd.GeoDataFrame(frame[fields], geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
+    if fmt == "GPKG":
+        pyogrio.write_dataframe(table, path, layer=schema.name, driver="GPKG")
+        return len(table)
+    text = table.assign(**{f.name: _iso(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
+    if fmt == "CSV":
+        plain = pd.DataFrame(text.drop(columns="geometry")).assign(
+            lat=table.geometry.y.round(COORDINATE_DECIMALS), lon=table.geometry.x.round(COORDINATE_DECIMALS))
+        plain.to_csv(path, index=False, encoding="utf-8")
+    else:
+        pyogrio.write_dataframe(text, path, driver="GeoJSON",
+                                layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_DECIMALS)})
+    return len(table)
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23] + "Z"
+    return text.where(values.notna(), None)

@@ -1,0 +1,63 @@
+"""GeoJSON and GeoPackage files of point records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo.crs import WGS84
+from geo.errors import ValidationError
+from geo.io.geojson import read_geojson
+from geo.io.records import Records
+
+
+def read_geojson_records(path: str | Path) -> Records:
+    """Point features of a GeoJSON FeatureCollection (WGS84) as raw records ("feature N")."""
+    source = str(path)
+    doc = read_geojson(path)
+    properties, lon, lat = [], [], []
+    for i, feature in enumerate(doc["features"]):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+            found = geometry.get("type") if isinstance(geometry, dict) else geometry
+            raise ValidationError(f"expected a Point geometry, got {found!r}", file=source,
+                                  row=f"feature {i}", field="geometry")
+        coords = geometry.get("coordinates")
+        if not isinstance(coords, list) or len(coords) < 2 or not all(
+                isinstance(c, (int, float)) for c in coords[:2]):
+            raise ValidationError(f"malformed Point coordinates {coords!r}", file=source,
+                                  row=f"feature {i}", field="geometry")
+        properties.append(feature.get("properties") or {})
+        lon.append(float(coords[0]))
+        lat.append(float(coords[1]))
+    raw = pd.DataFrame.from_records(properties) if properties else pd.DataFrame()
+    raw = raw.drop(columns=[c for c in ("lon", "lat", "_row") if c in raw.columns])
+    return Records(raw.assign(lon=lon, lat=lat, _row=[f"feature {i}" for i in range(len(lon))]))
+
+
+def read_geopackage_records(path: str | Path, layer: str) -> Records:
+    """Point features of layer ``layer`` (or the file's only layer) of a GeoPackage, any CRS."""
+    source = str(path)
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+        chosen = layer if layer in layers else (layers[0] if len(layers) == 1 else None)
+        if chosen is None:
+            raise ValidationError(f"has no layer {layer!r} (layers: {', '.join(layers)})", file=source)
+        frame = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True)
+    except pyogrio.errors.DataSourceError as exc:
+        raise ValidationError(f"not a readable GeoPackage: {exc}", file=source) from None
+    geoms = frame.geometry.to_numpy()
+    kinds = shapely.get_type_id(geoms)
+    bad = np.flatnonzero(kinds != shapely.GeometryType.POINT)
+    if len(bad):
+        raise ValidationError("expected a Point geometry", file=source, row=f"feature {frame.index[bad[0]]}",
+                              field="geometry")
+    if frame.crs is not None and frame.crs != WGS84:
+        frame = frame.to_crs(WGS84)
+    raw = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return Records(raw.assign(lon=frame.geometry.x.to_numpy(), lat=frame.geometry.y.to_numpy(),
+                              _row=[f"feature {fid}" for fid in frame.index]).reset_index(drop=True))

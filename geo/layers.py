@@ -1,0 +1,235 @@
+"""The four layer contracts (incidents, lights, reports, patrol pings) and their validation.
+
+Every reader produces a *raw* frame: one row per record, the file's fields as columns, ``lon`` and
+``lat`` in WGS84 degrees, and ``_row`` naming where the record sits in its file ("row 7",
+"feature 3"). :func:`validate` turns it into the layer's typed frame or raises
+:class:`geo.errors.ValidationError` naming the file, the row and the field. Extra fields are ignored.
+
+Typed frames: incidents, lights and reports are GeoDataFrames of Points in EPSG:4326; patrol
+pings are a plain DataFrame with ``lon``/``lat`` columns (tens of millions of rows). Times are
+``datetime64[ns, UTC]`` kept to the millisecond; naive input times are Europe/Stockholm (see
+:mod:`geo.timestamps`). Text is pandas' ``str`` dtype, with NaN where an optional field is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import WGS84, coordinate_problems
+from geo.errors import ValidationError
+from geo.timestamps import parse_utc
+
+INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
+LOCATION_PRECISIONS = ("exact", "street", "town")
+LIGHT_STATUSES = ("working", "broken", "planned", "removed")
+REPORT_CATEGORIES = ("graffiti", "weeds", "litter", "broken_light", "unsafe_place", "other")
+REPORT_STATUSES = ("open", "acknowledged", "scheduled", "closed")
+UNSAFE_WHEN = ("day", "evening", "night")
+UNSAFE_WHY = ("lighting", "people", "hidden_view", "traffic", "other")
+PATROL_MODES = ("foot", "bike", "car")
+COORDINATE_DECIMALS = 7
+"""Stored positions are rounded to 1e-7 degrees (about 1 cm), so exports round-trip exactly."""
+
+Kind = Literal["id", "text", "category", "time", "number", "integer"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a layer: its name in files and the API, its kind and its rules.
+
+    An optional field may be absent or empty; it then takes ``default`` (None/NaT/NaN when None).
+    ``bounds`` are inclusive limits for numbers. ``private`` fields never leave the service publicly.
+    """
+
+    name: str
+    kind: Kind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None
+    default: Any = None
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """A layer's fields, its key (unique per record) and whether rows are Point features."""
+
+    name: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+    points_as_geometry: bool = True
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def public_fields(self) -> list[str]:
+        return [f.name for f in self.fields if not f.private]
+
+
+SOURCE = Field("source", "text", required=False, default="unknown")
+
+INCIDENTS = LayerSchema("incidents", (
+    Field("id", "id"),
+    Field("occurred_at", "time"),
+    Field("category", "category", choices=INCIDENT_CATEGORIES),
+    Field("location_precision", "category", required=False, choices=LOCATION_PRECISIONS, default="exact"),
+    SOURCE,
+), key=("id",))
+
+LIGHTS = LayerSchema("lights", (
+    Field("id", "id"),
+    Field("lumen", "number", bounds=(1, 200_000)),
+    Field("height_m", "number", bounds=(0.5, 40)),
+    Field("status", "category", choices=LIGHT_STATUSES),
+    Field("luminaire", "text", required=False, default="unknown"),
+    Field("updated_at", "time", required=False),
+    SOURCE,
+), key=("id",))
+
+REPORTS = LayerSchema("reports", (
+    Field("id", "id"),
+    Field("category", "category", choices=REPORT_CATEGORIES),
+    Field("description", "text", required=False, default=""),
+    Field("created_at", "time"),
+    Field("status", "category", required=False, choices=REPORT_STATUSES, default="open"),
+    Field("closed_at", "time", required=False),
+    Field("close_reason", "text", required=False),
+    Field("when", "category", required=False, choices=UNSAFE_WHEN),
+    Field("why", "category", required=False, choices=UNSAFE_WHY),
+    Field("photo", "text", required=False),
+    Field("contact", "text", required=False, private=True),
+    SOURCE,
+), key=("id",))
+
+PINGS = LayerSchema("patrols", (
+    Field("unit_id", "text"),
+    Field("timestamp", "time"),
+    Field("mode", "category", choices=PATROL_MODES),
+    Field("crew", "integer", required=False, bounds=(1, 20), default=1),
+    SOURCE,
+), key=("unit_id", "timestamp"), points_as_geometry=False)
+
+LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS)}
+"""The layers by the name used on the command line and in the API."""
+
+
+def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check a raw frame against ``schema`` and return the typed layer frame.
+
+    ``raw`` holds the file's fields, ``lon``/``lat`` (WGS84 degrees) and optionally ``_row``
+    labels. The first problem raises :class:`ValidationError` naming ``source``, the row and the
+    field. Patrol pings repeated for the same unit and time are dropped (the first is kept);
+    their number is in ``.attrs["duplicates"]``.
+    """
+    raw = raw.reset_index(drop=True)
+    rows = raw["_row"] if "_row" in raw else pd.Series([f"row {i + 1}" for i in range(len(raw))])
+    out = pd.DataFrame(index=raw.index)
+    for spec in schema.fields:
+        out[spec.name] = _field(spec, raw, rows, source)
+    _check_coordinates(raw, rows, source)
+    out["lon"] = raw["lon"].astype(float).round(COORDINATE_DECIMALS)
+    out["lat"] = raw["lat"].astype(float).round(COORDINATE_DECIMALS)
+    if schema is REPORTS:
+        early = out["closed_at"].notna() & (out["closed_at"] < out["created_at"])
+        _raise_first(early, rows, source, "closed_at", "closed before it was created")
+    duplicated = out.duplicated(list(schema.key), keep=False)
+    duplicates = 0
+    if duplicated.any() and schema.key == ("id",):
+        first, second = np.flatnonzero(duplicated.to_numpy())[:2]
+        raise ValidationError(f"id {out['id'].iloc[first]!r} is also used in {rows.iloc[first]}; ids must be "
+                              "unique within a file", file=source, row=rows.iloc[second], field="id")
+    if duplicated.any():
+        keep = ~out.duplicated(list(schema.key), keep="first")
+        duplicates = int((~keep).sum())
+        out = out[keep].reset_index(drop=True)
+    if schema.points_as_geometry:
+        out = gpd.GeoDataFrame(out.drop(columns=["lon", "lat"]),
+                               geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs=WGS84)
+    out.attrs["duplicates"] = duplicates
+    return out
+
+
+def empty_layer(schema: LayerSchema) -> pd.DataFrame:
+    """A typed layer frame with no rows."""
+    raw = pd.DataFrame({name: pd.Series(dtype=object) for name in schema.field_names})
+    return validate(schema, raw.assign(lon=pd.Series(dtype=float), lat=pd.Series(dtype=float)), "empty")
+
+
+def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.Series:
+    def fail(mask: pd.Series, message: str | Callable[[Any], str]) -> None:
+        _raise_first(mask, rows, source, spec.name, message, values)
+
+    if spec.name not in raw:
+        if spec.required:
+            raise ValidationError(f"the file has no '{spec.name}' field", file=source, field=spec.name)
+        values = pd.Series(None, index=raw.index, dtype=object)
+    else:
+        values = raw[spec.name]
+    textual = spec.kind in ("id", "text", "category")
+    if textual and pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")  # ids and codes that a spreadsheet or JSON made numeric
+    typed = (spec.kind == "time" and isinstance(values.dtype, pd.DatetimeTZDtype)) or (
+        spec.kind in ("number", "integer") and pd.api.types.is_numeric_dtype(values))
+    if not typed:
+        text = values.astype("string").str.strip()
+        values = text.mask(text == "")
+    missing = values.isna()
+    if spec.required:
+        fail(missing, "missing value")
+
+    if spec.kind == "time":
+        times, problems = parse_utc(values)
+        bad = problems.notna() & ~(missing & (not spec.required))
+        _raise_first(bad, rows, source, spec.name, lambda problem: problem, problems)
+        return times.dt.floor("ms")
+    if spec.kind in ("number", "integer"):
+        numbers = pd.to_numeric(values, errors="coerce")
+        fail(numbers.isna() & ~missing, lambda value: f"not a number: {value!r}")
+        if spec.kind == "integer":
+            fail(numbers.notna() & (numbers != np.round(numbers)), "not a whole number")
+        if spec.bounds:
+            low, high = spec.bounds
+            fail(numbers.notna() & ((numbers < low) | (numbers > high)),
+                 lambda value: f"must be between {low:g} and {high:g}, got {value}")
+        if spec.default is not None:
+            numbers = numbers.fillna(spec.default)
+        return numbers.astype("int64") if spec.kind == "integer" and not numbers.isna().any() else numbers
+    text = values
+    if spec.kind == "category":
+        text = text.str.lower()
+        fail(text.notna() & ~text.isin(spec.choices),
+             lambda value: f"{value.strip()!r} is not one of {', '.join(spec.choices)}")
+    if spec.default is not None:
+        text = text.fillna(spec.default)
+    return text.astype("str")
+
+
+def _check_coordinates(raw: pd.DataFrame, rows: pd.Series, source: str) -> None:
+    for name in ("lon", "lat"):
+        if name not in raw:
+            raise ValidationError("the record has no position", file=source, field=name)
+    lon = pd.to_numeric(raw["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(raw["lat"], errors="coerce").to_numpy(dtype=float)
+    problems = pd.Series(coordinate_problems(lon, lat), index=raw.index)
+    _raise_first(problems.notna(), rows, source, "lat/lon",
+                 lambda i: f"{problems.iloc[i]}: lat {raw['lat'].iloc[i]}, lon {raw['lon'].iloc[i]}",
+                 pd.Series(np.arange(len(raw))))
+
+
+def _raise_first(mask: pd.Series, rows: pd.Series, source: str, field: str,
+                 message: str | Callable[[Any], str], values: pd.Series | None = None) -> None:
+    """Raise for the first row of ``mask``; a callable ``message`` gets that row's value."""
+    bad = np.flatnonzero(mask.to_numpy(dtype=bool))
+    if len(bad):
+        i = bad[0]
+        text = message if isinstance(message, str) else message(values.iloc[i])
+        more = f" ({len(bad) - 1} more rows have this problem)" if len(bad) > 1 else ""
+        raise ValidationError(text + more, file=source, row=str(rows.iloc[i]), field=field)

@@ -1,0 +1,54 @@
+"""Timestamps: parse text to UTC; naive local times are Europe/Stockholm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+LOCAL_TZ = "Europe/Stockholm"
+"""Time zone of naive timestamps in input files, and of days and evenings in figures."""
+
+_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
+
+
+def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO 8601 text (or datetimes) to UTC.
+
+    Text with an offset or ``Z`` is exact; the police API's ``"2026-08-22 19:51:41 +02:00"``
+    (space before the offset) is accepted. Naive text is local time in Europe/Stockholm.
+    Returns ``(timestamps, problems)``: a ``datetime64[ns, UTC]`` Series with NaT where a value
+    could not be used, and a Series of messages (None where fine), both indexed like ``values``.
+    """
+    problems = pd.Series(None, index=values.index, dtype=object)
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        result = values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        problems[result.isna()] = "missing timestamp"
+        return result, problems
+    text = values.astype("string").str.strip().str.replace(r"\s+(" + _OFFSET[:-1] + r")$", r"\1", regex=True)
+    missing = text.isna() | (text == "")
+    aware = text.str.contains(_OFFSET, regex=True).fillna(False) & ~missing
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if aware.any():
+        result[aware] = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601")
+    naive = ~aware & ~missing
+    if naive.any():
+        local = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
+        shifted = local.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
+        dst_gap_or_overlap = local.notna() & shifted.isna()
+        problems[dst_gap_or_overlap[dst_gap_or_overlap].index] = (
+            "local time that is ambiguous or does not exist at a daylight-saving change in "
+            f"{LOCAL_TZ}; give the time with its UTC offset")
+        result[naive] = shifted.dt.tz_convert("UTC")
+    problems[missing] = "missing timestamp"
+    unparsed = result.isna() & problems.isna()
+    problems[unparsed] = "cannot parse " + values[unparsed].astype(str).map(repr) + \
+        " as an ISO 8601 timestamp (for example 2020-03-14T21:30:00+01:00)"
+    return result, problems
+
+
+def first_problem(problems: pd.Series) -> tuple[object, str] | None:
+    """(index label, message) of the first problem in ``problems``, or None."""
+    bad = np.flatnonzero(problems.notna().to_numpy())
+    if len(bad) == 0:
+        return None
+    return problems.index[bad[0]], problems.iloc[bad[0]]

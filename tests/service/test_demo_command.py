@@ -1,0 +1,35 @@
+"""`stadskarna demo` end to end: synthetic data in the store, labelled, loaded once with --if-empty."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from geo.layers import LAYERS
+from service.app import create_app
+from service.cli import app
+from service.settings import Settings, StoreSettings
+from service.store import SQLiteStore
+
+
+def test_demo_loads_labelled_synthetic_data_once(tmp_path):
+    db = tmp_path / "demo.sqlite"
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo", "--db", str(db)], env={"COLUMNS": "250"})
+    assert first.exit_code == 0, first.output
+    assert "SYNTHETIC demo data for 2020 (seed 2020)" in first.output
+    store = SQLiteStore(db)
+    counts = {name: store.count(schema) for name, schema in LAYERS.items()}
+    assert all(n > 0 for n in counts.values())
+    assert 800 <= counts["patrols"] / 3600 <= 1000, "a year of 1 Hz pings adding up to 800-1,000 h"
+    for name, schema in LAYERS.items():
+        frame = store.read_pings() if name == "patrols" else store.read_features(schema)
+        assert set(frame["source"]) == {"synthetic"}
+
+    again = runner.invoke(app, ["demo", "--db", str(db), "--if-empty"], env={"COLUMNS": "250"})
+    assert again.exit_code == 0 and "holds data already" in again.output
+    assert {name: store.count(schema) for name, schema in LAYERS.items()} == counts
+
+    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
+        health = client.get("/health").json()
+    assert health["demo_data"] == "synthetic demo data for 2020, seed 2020" and health["records"] == counts
