@@ -201,7 +201,9 @@ def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.S
                  lambda value: f"must be between {low:g} and {high:g}, got {value}")
         if spec.default is not None:
             numbers = numbers.fillna(spec.default)
-        return numbers.astype("int64") if spec.kind == "integer" and not numbers.isna().any() else numbers
+        if spec.kind == "integer" and not numbers.isna().any():
+            return numbers.astype("int64")
+        return numbers.astype("float64")
     text = values
     if spec.kind == "category":
         text = text.str.lower()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 LOCAL_TZ = "Europe/Stockholm"
 """Time zone of naive timestamps in input files, and of days and evenings in figures."""
 
-_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
+_OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
+_TIME_WITH_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?" + _OFFSET
+"""An offset counts only after a time of day, so the date 2024-01-15 is not read as offset -15."""
 
 
 def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -24,15 +25,15 @@ def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         result = values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
         problems[result.isna()] = "missing timestamp"
         return result, problems
-    text = values.astype("string").str.strip().str.replace(r"\s+(" + _OFFSET[:-1] + r")$", r"\1", regex=True)
+    text = values.astype("string").str.strip().str.replace(r"(\d)\s+(" + _OFFSET[:-1] + r")$", r"\1\2", regex=True)
     missing = text.isna() | (text == "")
-    aware = text.str.contains(_OFFSET, regex=True).fillna(False) & ~missing
+    aware = text.str.contains(_TIME_WITH_OFFSET, regex=True).fillna(False) & ~missing
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if aware.any():
         result[aware] = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601")
     naive = ~aware & ~missing
     if naive.any():
-        local = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
+        local = _naive(text[naive])
         shifted = local.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
         dst_gap_or_overlap = local.notna() & shifted.isna()
         problems[dst_gap_or_overlap[dst_gap_or_overlap].index] = (
@@ -46,9 +47,21 @@ def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return result, problems
 
 
-def first_problem(problems: pd.Series) -> tuple[object, str] | None:
-    """(index label, message) of the first problem in ``problems``, or None."""
-    bad = np.flatnonzero(problems.notna().to_numpy())
-    if len(bad) == 0:
-        return None
-    return problems.index[bad[0]], problems.iloc[bad[0]]
+def _naive(text: pd.Series) -> pd.Series:
+    """Naive ISO 8601 text to naive datetimes; NaT for anything unreadable or carrying a zone in a
+    form not recognised as an offset (so it is reported instead of silently shifted)."""
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            return parsed
+    except (TypeError, ValueError):
+        pass
+
+    def one(value: str) -> pd.Timestamp:
+        try:
+            stamp = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            return pd.NaT
+        return pd.NaT if stamp.tzinfo is not None else stamp
+
+    return pd.to_datetime(text.map(one).astype("datetime64[ns]"))

@@ -134,38 +134,38 @@ class SQLiteStore:
 
     def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame) -> WriteResult:
         """Insert new records and update changed ones of a validated layer frame, by ``id``, in one
-        transaction. Records already stored with the same values are counted as unchanged."""
+        transaction. Records already stored with the same values are counted as unchanged. An empty
+        private field (a reporter's contact) leaves the stored value as it is."""
         table = _table(schema)
-        columns = [f for f in schema.fields if not f.private]
-        rows = list(zip(*[_encode(f, frame[f.name]) for f in columns],
+        public = [f for f in schema.fields if not f.private]
+        columns = [f'"{f.name}"' for f in public] + ["geom"]
+        private = [f.name for f in schema.fields if f.private]
+        rows = list(zip(*[_encode(f, frame[f.name]) for f in public],
                         gpkg.encode_points(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())))
-        names = ", ".join(f'"{f.name}"' for f in columns)
-        result = WriteResult()
+        offered = {name: {i: v for i, v in zip(frame["id"], frame[name]) if not pd.isna(v)} for name in private}
         with self.transaction() as con:
-            stored = {}
-            ids = [row[0] for row in rows]
-            for start in range(0, len(ids), 500):
-                batch = ids[start:start + 500]
-                query = f"SELECT {names}, geom FROM {table} WHERE id IN ({', '.join('?' * len(batch))})"
-                stored.update({row[0]: row for row in con.execute(query, batch)})
+            stored = _stored_records(con, table, columns, private, [row[0] for row in rows])
+
+            def differs(row: tuple) -> bool:
+                values, private_values = stored[row[0]]
+                return values != row or any(offered[name].get(row[0], private_values[name]) != private_values[name]
+                                            for name in private)
+
             new = [row for row in rows if row[0] not in stored]
-            changed = [row for row in rows if row[0] in stored and stored[row[0]] != row]
-            con.executemany(f"INSERT INTO {table} ({names}, geom) VALUES ({', '.join('?' * (len(columns) + 1))})", new)
-            assignments = ", ".join(f'"{f.name}" = ?' for f in columns[1:])
-            con.executemany(f"UPDATE {table} SET {assignments}, geom = ? WHERE id = ?",
-                            [row[1:] + (row[0],) for row in changed])
-            for field in (f for f in schema.fields if f.private):
-                values = [(i, v) for i, v in zip(frame["id"], frame[field.name]) if v is not None and not pd.isna(v)]
-                con.executemany(f'INSERT INTO {table}_private (id, "{field.name}") VALUES (?, ?) '
-                                f'ON CONFLICT (id) DO UPDATE SET "{field.name}" = excluded."{field.name}"', values)
+            changed = [row for row in rows if row[0] in stored and differs(row)]
+            con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", new)
+            assignments = ", ".join(f"{c} = ?" for c in columns[1:])
+            con.executemany(f"UPDATE {table} SET {assignments} WHERE id = ?", [row[1:] + (row[0],) for row in changed])
+            for name in private:
+                con.executemany(f'INSERT INTO {table}_private (id, "{name}") VALUES (?, ?) '
+                                f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"', offered[name].items())
             if len(frame):
                 minx, miny, maxx, maxy = frame.total_bounds
                 con.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
                             " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?),"
                             " last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
                             (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
-        result.inserted, result.updated, result.unchanged = len(new), len(changed), len(rows) - len(new) - len(changed)
-        return result
+        return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
 
     def read_features(self, schema: LayerSchema, include_private: bool = False) -> gpd.GeoDataFrame:
         """All records of a layer as its validated frame (WGS84), in insertion order. Private
@@ -242,6 +242,20 @@ class SQLiteStore:
     def is_empty(self) -> bool:
         """True when no layer holds any record."""
         return all(self.count(schema) == 0 for schema in LAYERS.values())
+
+
+def _stored_records(con: sqlite3.Connection, table: str, columns: list[str], private: list[str],
+                    ids: list[str]) -> dict[str, tuple[tuple, dict]]:
+    """Stored rows (as written) and private values of the records with these ids, by id."""
+    select = ", ".join([f"t.{c}" for c in columns] + [f'p."{name}"' for name in private])
+    join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private else ""
+    stored = {}
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        query = f"SELECT {select} FROM {table} t{join} WHERE t.id IN ({', '.join('?' * len(batch))})"
+        for row in con.execute(query, batch):
+            stored[row[0]] = (row[:len(columns)], dict(zip(private, row[len(columns):])))
+    return stored
 
 
 _CHUNK_READ = "unit_id, day_utc, sources, t, lon, lat, mode, crew, source"
