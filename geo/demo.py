@@ -579,7 +579,7 @@ def _gps_error(rng: np.random.Generator, n: int) -> np.ndarray:
 def _patrol(world: _World, rng: np.random.Generator, mode: str, duration: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions (EPSG:3006) at 1 Hz for ``duration`` seconds of a random walk over the street graph.
 
-    Foot 3.5-5.5 km/h with short pauses; bike 10-18 km/h on streets and paths, 5-9 km/h on
+    Foot 3.5-5.5 km/h with short pauses; bike 6-14 km/h (mostly below 10) on streets and paths, 5-9 km/h on
     pedestrian streets and squares; stops of 5-15 (foot) or 10-15 (bike) minutes at hot spots.
     """
     node = int(world.walk_nodes[rng.integers(len(world.walk_nodes))])
@@ -610,7 +610,7 @@ def _patrol(world: _World, rng: np.random.Generator, mode: str, duration: int) -
         elif world.edge_kind[edge] in ("pedestrian", "square"):
             speed = (5.0 + 4.0 * r[2]) / 3.6
         else:
-            speed = (10.0 + 8.0 * r[2]) / 3.6
+            speed = (6.0 + 8.0 * r[2] ** 2) / 3.6  # mostly patrol pace, now and then faster
         t += length / speed
         d += length
         knot_t.append(t), knot_d.append(d)

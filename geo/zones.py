@@ -126,3 +126,59 @@ def zone_of(zones: gpd.GeoDataFrame, x: ArrayLike, y: ArrayLike) -> NDArray[np.o
     positions = zone_positions(zones, x, y)
     ids = np.append(zones["zone_id"].to_numpy(dtype=object), None)
     return ids[positions]
+
+
+class ZoneGrid:
+    """Point -> zone lookup for tens of millions of points: a grid over the zones' bounding box.
+
+    Each cell holds the position of the zone that covers it entirely, -1 when it lies outside
+    every zone, or -2 when a zone boundary passes through it; only points in those boundary cells
+    are tested exactly (:func:`zone_positions`), so results equal :func:`zone_positions` while
+    most points cost a few array operations. ``cell_deg`` is the cell's height in degrees of
+    latitude (default 1e-5°, about 1.1 m; the width is scaled to be about as many metres); it is
+    enlarged so the grid has at most ``max_cells`` cells.
+    """
+
+    def __init__(self, zones: gpd.GeoDataFrame, cell_deg: float = 1e-5, max_cells: int = 2_000_000) -> None:
+        self.zones = zones
+        minx, miny, maxx, maxy = zones.total_bounds
+        aspect = max(np.cos(np.radians((miny + maxy) / 2)), 0.01)
+        cell_deg = max(cell_deg, float(np.sqrt((maxx - minx) * aspect * (maxy - miny) / max_cells)))
+        self.dy = cell_deg
+        self.dx = cell_deg / max(np.cos(np.radians((miny + maxy) / 2)), 0.01)
+        self.x0, self.y0 = minx - self.dx, miny - self.dy
+        self.nx = int(np.ceil((maxx - self.x0) / self.dx)) + 2
+        self.ny = int(np.ceil((maxy - self.y0) / self.dy)) + 2
+        corner_x = self.x0 + self.dx * np.arange(self.nx + 1)
+        corner_y = self.y0 + self.dy * np.arange(self.ny + 1)
+        gx, gy = np.meshgrid(corner_x, corner_y)
+        corners = zone_positions(zones, gx.ravel(), gy.ravel()).reshape(self.ny + 1, self.nx + 1)
+        cells = corners[:-1, :-1].copy()
+        mixed = ((corners[1:, :-1] != cells) | (corners[:-1, 1:] != cells) | (corners[1:, 1:] != cells))
+        boundary = shapely.get_coordinates(shapely.segmentize(zones.boundary.to_numpy(), min(self.dx, self.dy) / 2))
+        bx = ((boundary[:, 0] - self.x0) / self.dx).astype(np.int64)
+        by = ((boundary[:, 1] - self.y0) / self.dy).astype(np.int64)
+        mixed[by, bx] = True
+        cells[mixed] = -2
+        self.cells = cells.astype(np.int16 if len(zones) < 32_000 else np.int32)
+
+    def positions(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.int64]:
+        """Like :func:`zone_positions` (same results), for lon/lat arrays in the zones' CRS.
+
+        The grid has a margin of outside cells, so points beyond it (and NaN) are clipped onto
+        the margin and come out as -1 without a mask.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        with np.errstate(invalid="ignore"):
+            ix = np.clip((x - self.x0) * (1 / self.dx), -1, self.nx).astype(np.int64)
+            iy = np.clip((y - self.y0) * (1 / self.dy), -1, self.ny).astype(np.int64)
+        np.clip(ix, 0, self.nx - 1, out=ix)
+        np.clip(iy, 0, self.ny - 1, out=iy)
+        iy *= self.nx
+        iy += ix
+        result = self.cells.ravel().take(iy).astype(np.int64)
+        exact = np.flatnonzero(result == -2)
+        if len(exact):
+            result[exact] = zone_positions(self.zones, x[exact], y[exact])
+        return result

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
+
+import pandas as pd
 
 import typer
 from rich.console import Console
@@ -22,6 +27,8 @@ app = typer.Typer(help="Trygg stadskärna: Halmstad's city-centre citizen promis
                   no_args_is_help=True)
 zones_app = typer.Typer(help="The centre's zones.", no_args_is_help=True)
 app.add_typer(zones_app, name="zones")
+coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=True)
+app.add_typer(coverage_app, name="coverage")
 console = Console()
 errors = Console(stderr=True)
 
@@ -178,6 +185,61 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
             console.print(line, highlight=False)
     console.print(f"SYNTHETIC demo data for {year} (seed {seed}) loaded into {settings.store.db}; "
                   "every record has source 'synthetic'.", highlight=False)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@coverage_app.command("patrol")
+def coverage_patrol(
+        year: Annotated[int, typer.Option(help="Year of the promise.")],
+        as_of: Annotated[Optional[datetime], typer.Option(
+            "--as-of", formats=["%Y-%m-%d"], help="Count up to this local date (default: year end, or today).")] = None,
+        output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+        max_gap: Annotated[float, typer.Option(help="Longest gap between pings that counts (s).")] = 120.0,
+        max_speed: Annotated[float, typer.Option(help="Highest speed that counts as visible presence (km/h).")] = 10.0,
+        db: DbOption = None, zones: ZonesOption = None) -> None:
+    """Police presence hours per zone and for the whole centre against the 900 h promise."""
+    from geo.patrol import PresenceRules
+    from service.coverage import patrol_coverage
+
+    settings = build_settings(db, zones)
+    store = _open_store(settings.store.db)
+    try:
+        zone_frame = read_zones(settings.geography.zones)
+        with errors.status(f"computing patrol presence for {year}"):
+            report = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
+                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed))
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    elif output is OutputFormat.csv:
+        rows = [{k: v for k, v in zone.items() if k != "monthly_h"} | zone["monthly_h"] for zone in report["zones"]]
+        typer.echo(pd.DataFrame(rows).to_csv(index=False), nl=False)
+    else:
+        _print_patrol_table(report)
+
+
+def _print_patrol_table(report: dict) -> None:
+    centre = report["centre"]
+    table = Table(title=f"Polisnärvaro i stadskärnan {report['year']} (t.o.m. {report['as_of']})")
+    columns = [("zone", "name"), ("närvaro h", "presence_h"), ("polis-h", "officer_h"),
+               ("genomfart h", "drive_through_h"), ("dagar", "days_with_presence"), ("längsta uppehåll d", "longest_gap_days"),
+               ("17-20", "night_17-20_h"), ("20-23", "night_20-23_h"), ("23-02", "night_23-02_h"),
+               ("02-05", "night_02-05_h"), ("fre/lör natt h", "fri_sat_night_h")]
+    for title, _ in columns:
+        table.add_column(title, justify="left" if title == "zone" else "right")
+    for zone in report["zones"]:
+        table.add_row(*[str(zone[key]) if key == "name" else f"{zone[key]:,.1f}" if isinstance(zone[key], float)
+                        else str(zone[key]) for _, key in columns])
+    console.print(table)
+    console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
+                  f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
+                  f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
 
 
 def _progress() -> Progress:

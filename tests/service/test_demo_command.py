@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -33,3 +36,9 @@ def test_demo_loads_labelled_synthetic_data_once(tmp_path):
     with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
         health = client.get("/health").json()
     assert health["demo_data"] == "synthetic demo data for 2020, seed 2020" and health["records"] == counts
+
+    coverage = runner.invoke(app, ["coverage", "patrol", "--year", "2020", "--format", "json", "--db", str(db)])
+    assert coverage.exit_code == 0, coverage.output
+    report = json.loads(coverage.output)
+    assert 800 <= report["centre"]["presence_h"] <= 1000, "the demo's visible presence is near the 900 h promise"
+    assert sum(zone["presence_h"] for zone in report["zones"]) == pytest.approx(report["centre"]["presence_h"], abs=0.1)

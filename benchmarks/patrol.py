@@ -1,0 +1,119 @@
+"""Benchmark: patrol presence hours per zone for a fleet-year of 1 Hz pings.
+
+Synthesises N pings (default 50 million: a fleet-year at 1 Hz) of units walking in and around
+Halmstad's centre, then computes hours per zone with the project's method
+(:func:`geo.patrol.presence_cube`) and with a naive baseline measured in the same run: pandas
+per-unit shifts for gaps and speeds (distances after a pyproj projection to SWEREF 99 TM) and a
+geopandas ``sjoin`` of the interval midpoints to the zones, then a group-by. The baseline runs on a
+subsample (``--baseline-n``, default 1 million) and its throughput is per ping.
+
+    python benchmarks/patrol.py              # 50 M pings
+    python benchmarks/patrol.py --n 5000000  # quick
+
+Goal (issue 4): 50 M pings in under 5 s, >= 20x the baseline's throughput, peak memory under 4 GB.
+The last line is JSON: n, seconds, throughput_per_s, baseline_per_s, ratio, peak_mem_mb (the
+input arrays plus the method's own peak allocations, traced with tracemalloc; the process's
+max RSS, which includes synthesising the data and the baseline, is given too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from geo.crs import SWEREF99TM, WGS84  # noqa: E402
+from geo.patrol import presence_cube, zone_figures  # noqa: E402
+from geo.zones import read_zones  # noqa: E402
+
+ZONES = Path(__file__).resolve().parent.parent / "data" / "stadskarna.geojson"
+
+
+def synthetic_pings(n: int, zones: gpd.GeoDataFrame, units: int = 20, seed: int = 7) -> dict[str, np.ndarray]:
+    """``n`` pings of ``units`` units at 1 Hz, random walks at walking pace inside and a little
+    around the zones' bounding box (WGS84), with a 5-minute gap every ~2 hours."""
+    rng = np.random.default_rng(seed)
+    per_unit = n // units
+    minx, miny, maxx, maxy = zones.total_bounds
+    steps = rng.normal(0, 1.2e-5, size=(2, units * per_unit)).astype(np.float64)
+    walk_lon = np.cumsum(steps[0].reshape(units, per_unit), axis=1)
+    walk_lat = np.cumsum(steps[1].reshape(units, per_unit), axis=1)
+    span_x, span_y = (maxx - minx) * 1.2, (maxy - miny) * 1.2
+    lon = (minx - 0.1 * (maxx - minx)) + np.abs((walk_lon + rng.uniform(0, span_x, (units, 1))) % (2 * span_x) - span_x)
+    lat = (miny - 0.1 * (maxy - miny)) + np.abs((walk_lat + rng.uniform(0, span_y, (units, 1))) % (2 * span_y) - span_y)
+    seconds = np.arange(per_unit, dtype=np.int64)
+    seconds += (seconds // 7200) * 300  # a break every two hours
+    start = pd.Timestamp("2020-01-01T06:00:00Z").value
+    t = start + (seconds[None, :] * 10**9) + (rng.integers(0, 300 * 86400, (units, 1)) * 10**9)
+    return {"unit": np.repeat(np.arange(units, dtype=np.int32), per_unit), "t_ns": t.ravel(),
+            "lon": lon.ravel(), "lat": lat.ravel(), "crew": np.full(units * per_unit, 2, dtype=np.uint8)}
+
+
+def baseline_hours(pings: dict[str, np.ndarray], zones: gpd.GeoDataFrame) -> pd.Series:
+    """The naive way: pandas shifts per unit, pyproj, sjoin of midpoints, group-by (presence hours)."""
+    frame = pd.DataFrame(pings)
+    points = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84).to_crs(SWEREF99TM)
+    frame["x"], frame["y"] = points.x.to_numpy(), points.y.to_numpy()
+    nxt = frame.groupby("unit")[["t_ns", "x", "y", "lon", "lat"]].shift(-1)
+    dt = (nxt["t_ns"] - frame["t_ns"]) / 1e9
+    speed = np.hypot(nxt["x"] - frame["x"], nxt["y"] - frame["y"]) / dt * 3.6
+    keep = (dt > 0) & (dt <= 120) & (speed <= 10)
+    mid = gpd.GeoDataFrame({"seconds": dt[keep]}, geometry=gpd.points_from_xy(
+        (frame["lon"] + nxt["lon"])[keep] / 2, (frame["lat"] + nxt["lat"])[keep] / 2), crs=WGS84)
+    joined = gpd.sjoin(mid, zones[["zone_id", "geometry"]], predicate="within")
+    return joined.groupby("zone_id")["seconds"].sum() / 3600
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50_000_000, help="pings (default 50,000,000)")
+    parser.add_argument("--baseline-n", type=int, default=1_000_000, help="pings for the baseline (default 1,000,000)")
+    args = parser.parse_args(argv)
+    zones = read_zones(ZONES)
+    pings = synthetic_pings(args.n, zones)
+    n = len(pings["t_ns"])
+    inputs_mb = sum(values.nbytes for values in pings.values()) / 1e6
+    tracemalloc.start()  # numpy reports its buffers to tracemalloc: this is the method's own peak
+    start = time.perf_counter()
+    cube = presence_cube(pings["unit"], pings["t_ns"], pings["lon"], pings["lat"], pings["crew"], zones, 2020)
+    seconds = time.perf_counter() - start
+    method_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    peak_mb = inputs_mb + method_mb
+    hours = zone_figures(cube)["presence_h"]
+
+    sample = {key: values[: min(args.baseline_n, n)] for key, values in pings.items()}
+    start = time.perf_counter()
+    reference = baseline_hours(sample, zones)
+    baseline_seconds = time.perf_counter() - start
+    check = zone_figures(presence_cube(sample["unit"], sample["t_ns"], sample["lon"], sample["lat"], sample["crew"],
+                                       zones, 2020))["presence_h"]
+    agreement = float((check - reference.reindex(check.index, fill_value=0)).abs().max())
+
+    result = {"benchmark": "patrol", "n": n, "seconds": round(seconds, 2), "throughput_per_s": round(n / seconds),
+              "baseline_n": len(sample["t_ns"]), "baseline_per_s": round(len(sample["t_ns"]) / baseline_seconds),
+              "ratio": round((n / seconds) / (len(sample["t_ns"]) / baseline_seconds), 1),
+              "peak_mem_mb": round(peak_mb), "inputs_mb": round(inputs_mb), "method_mb": round(method_mb),
+              "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "presence_h": round(float(hours.sum()), 1),
+              "max_zone_difference_vs_baseline_h": round(agreement, 4),
+              "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    print(f"{n:,} pings in {seconds:.2f} s ({n / seconds / 1e6:.1f} M/s); baseline "
+          f"{len(sample['t_ns']) / baseline_seconds / 1e6:.2f} M/s; ratio {result['ratio']}x; peak {peak_mb:,.0f} MB")
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""`stadskarna coverage patrol`: figures from stored pings in every output format, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo.layers import PINGS, validate
+from service.cli import app
+from service.store import SQLiteStore
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path):
+    """One foot patrol: 30 minutes standing on Stora Torg, Friday 2020-05-01 from 21:00 local time."""
+    path = tmp_path / "patrol.sqlite"
+    n = 1801
+    pings = pd.DataFrame({"unit_id": "fot-1", "timestamp": pd.Timestamp("2020-05-01T19:00:00Z")
+                          + pd.to_timedelta(np.arange(n), unit="s"), "mode": "foot", "crew": 2,
+                          "lon": 12.8572, "lat": 56.6740})
+    SQLiteStore(path).write_pings(validate(PINGS, pings, "test"))
+    return path
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
+
+
+def test_json_report(db):
+    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--db", db)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    torg = next(zone for zone in report["zones"] if zone["zone_id"] == "stora-torg")
+    assert torg["presence_h"] == 0.5 and torg["officer_h"] == 1.0 and torg["days_with_presence"] == 1
+    assert torg["night_20-23_h"] == 0.5 and torg["fri_sat_night_h"] == 0.5 and torg["monthly_h"]["2020-05"] == 0.5
+    assert report["centre"]["presence_h"] == 0.5 and report["centre"]["target_h"] == 900
+    assert report["centre"]["status"] == "not met" and report["as_of"] == "2020-12-31"
+    assert report["rules"] == {"max_gap_s": 120.0, "max_speed_kmh": 10.0}
+
+
+def test_csv_and_table(db):
+    csv = invoke("coverage", "patrol", "--year", 2020, "--format", "csv", "--db", db)
+    assert csv.exit_code == 0
+    header, *rows = csv.output.strip().splitlines()
+    assert header.startswith("zone_id,name,presence_h") and "2020-12" in header and len(rows) == 10
+    table = invoke("coverage", "patrol", "--year", 2020, "--as-of", "2020-06-30", "--db", db)
+    assert table.exit_code == 0 and "Stora Torg" in table.output and "status: behind" in table.output
+
+
+def test_thresholds_are_options(db):
+    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--max-gap", 0.5, "--db", db)
+    assert json.loads(result.output)["centre"]["presence_h"] == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--year", 2999], "2999 has not begun"),
+    (["--year", 2020, "--as-of", "2021-01-05"], "the date 2021-01-05 is not in 2020"),
+])
+def test_bad_years_are_explained(db, args, message):
+    result = invoke("coverage", "patrol", *args, "--db", db)
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
