@@ -35,7 +35,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.crs import SWEREF99TM, WGS84  # noqa: E402
-from geo.patrol import presence_cube, zone_figures  # noqa: E402
+from geo.patrol import Tracks, presence_cube, zone_figures  # noqa: E402
 from geo.zones import read_zones  # noqa: E402
 
 ZONES = Path(__file__).resolve().parent.parent / "data" / "stadskarna.geojson"
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
     inputs_mb = sum(values.nbytes for values in pings.values()) / 1e6
     tracemalloc.start()  # numpy reports its buffers to tracemalloc: this is the method's own peak
     start = time.perf_counter()
-    cube = presence_cube(pings["unit"], pings["t_ns"], pings["lon"], pings["lat"], pings["crew"], zones, 2020)
+    cube = presence_cube(Tracks.of(**pings), zones, 2020)
     seconds = time.perf_counter() - start
     method_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
@@ -98,8 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     reference = baseline_hours(sample, zones)
     baseline_seconds = time.perf_counter() - start
-    check = zone_figures(presence_cube(sample["unit"], sample["t_ns"], sample["lon"], sample["lat"], sample["crew"],
-                                       zones, 2020))["presence_h"]
+    check = zone_figures(presence_cube(Tracks.of(**sample), zones, 2020))["presence_h"]
     agreement = float((check - reference.reindex(check.index, fill_value=0)).abs().max())
 
     result = {"benchmark": "patrol", "n": n, "seconds": round(seconds, 2), "throughput_per_s": round(n / seconds),

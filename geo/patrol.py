@@ -22,6 +22,7 @@ from the cube.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -29,7 +30,7 @@ from functools import partial
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
@@ -99,44 +100,62 @@ def local_offsets_ns(t_ns: NDArray[np.int64], year: int, tz: str = LOCAL_TZ) -> 
     return values[np.clip(np.searchsorted(starts, t_ns, side="right") - 1, 0, len(values) - 1)]
 
 
-def presence_cube(unit: NDArray, t_ns: NDArray[np.int64], lon: NDArray[np.float64], lat: NDArray[np.float64],
-                  crew: NDArray, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules(),
-                  chunk: int = 262_144) -> PresenceCube:
-    """Accumulate patrol time of pings into a :class:`PresenceCube` for ``year``.
+@dataclass
+class Tracks:
+    """Patrol pings as arrays sorted by unit and time: ``unit`` codes, ``t_ns`` (UTC, ns since
+    1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers)."""
 
-    Pass whole arrays, one entry per ping: ``unit`` (any integer or string id), ``t_ns`` (UTC, ns
-    since 1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers). Pings are sorted by unit
-    and time here if they are not already. ``zones`` are WGS84 polygons with ``zone_id``.
-    Intervals are processed ``chunk`` at a time (small chunks stay in the CPU cache: measured
-    about twice as fast as 2 million at a time).
-    """
-    unit_codes = pd.factorize(np.asarray(unit))[0] if np.asarray(unit).dtype.kind not in "iu" else np.asarray(unit)
-    t_ns = np.asarray(t_ns, dtype=np.int64)
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    crew = np.asarray(crew, dtype=float)
-    ordered = (np.diff(unit_codes) > 0) | ((np.diff(unit_codes) == 0) & (np.diff(t_ns) >= 0))
-    if not ordered.all():
-        order = np.lexsort((t_ns, unit_codes))
-        unit_codes, t_ns, lon, lat, crew = unit_codes[order], t_ns[order], lon[order], lat[order], crew[order]
-    cube = _empty_cube(year, zones["zone_id"].tolist())
-    if len(t_ns) < 2:
-        return cube
+    unit: NDArray[np.int64]
+    t_ns: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    crew: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, unit: ArrayLike, t_ns: ArrayLike, lon: ArrayLike, lat: ArrayLike, crew: ArrayLike) -> Tracks:
+        """From whole arrays, one entry per ping (``unit`` any ids); sorted here if needed."""
+        unit = np.asarray(unit)
+        codes = unit.astype(np.int64) if unit.dtype.kind in "iu" else pd.factorize(unit)[0].astype(np.int64)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        crew = np.asarray(crew, dtype=float)
+        step = np.diff(codes)
+        if not ((step > 0) | ((step == 0) & (np.diff(t_ns) >= 0))).all():
+            order = np.lexsort((t_ns, codes))
+            codes, t_ns, lon, lat, crew = codes[order], t_ns[order], lon[order], lat[order], crew[order]
+        return cls(codes, t_ns, lon, lat, crew)
+
+    @classmethod
+    def from_pings(cls, pings: pd.DataFrame) -> Tracks:
+        """From a validated pings frame (unit_id, timestamp, lon, lat, crew)."""
+        return cls.of(pings["unit_id"].to_numpy(dtype=object),
+                      pings["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64),
+                      pings["lon"].to_numpy(), pings["lat"].to_numpy(), pings["crew"].to_numpy())
+
+    def __len__(self) -> int:
+        return len(self.t_ns)
+
+
+def projector_for(zones: gpd.GeoDataFrame) -> MetricProjector:
+    """Fast WGS84 -> SWEREF 99 TM projection for the zones' bounding box plus about 2 km."""
     minx, miny, maxx, maxy = zones.total_bounds
-    projector = MetricProjector((minx - 0.03, miny - 0.02, maxx + 0.03, maxy + 0.02))
-    locate = ZoneGrid(zones).positions if len(t_ns) > GRID_FROM_PINGS else partial(zone_positions, zones)
-    year_start = pd.Timestamp(f"{year}-01-01").value
-    outside_row = len(zones)
-    size = cube.presence_s.size
-    sums = [np.zeros(size), np.zeros(size), np.zeros(size)]
+    return MetricProjector((minx - 0.03, miny - 0.02, maxx + 0.03, maxy + 0.02))
+
+
+def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
+               chunk: int) -> Iterator[tuple[slice, NDArray, NDArray, NDArray, NDArray]]:
+    """Per chunk of consecutive ping pairs: the slice of first pings, the seconds each interval
+    counts (0 when it does not: another unit, a gap over ``max_gap_s``), whether it is faster
+    than ``max_speed_kmh``, and its lon/lat differences."""
     (jee, jen), (jne, jnn) = projector.jacobian()
     max_gap_ns, max_speed_ms = rules.max_gap_s * NS, rules.max_speed_kmh / 3.6
+    unit, t_ns, lon, lat = tracks.unit, tracks.t_ns, tracks.lon, tracks.lat
     for start in range(0, len(t_ns) - 1, chunk):
         stop = min(start + chunk, len(t_ns) - 1)
         a, b = slice(start, stop), slice(start + 1, stop + 1)
-        t0 = t_ns[a]
-        dt = t_ns[b] - t0
-        counts = (unit_codes[a] == unit_codes[b]) & (dt > 0) & (dt <= max_gap_ns)
-        seconds = dt * (counts / NS)  # 0 where the interval does not count
+        dt = t_ns[b] - t_ns[a]
+        counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= max_gap_ns)
+        seconds = dt * (counts / NS)
         dlon, dlat = lon[b] - lon[a], lat[b] - lat[a]
         east, north = jee * dlon + jen * dlat, jne * dlon + jnn * dlat
         squared_m = east * east + north * north
@@ -145,9 +164,28 @@ def presence_cube(unit: NDArray, t_ns: NDArray[np.int64], lon: NDArray[np.float6
         if len(far):
             squared_m[far] = _exact_squared_m(lon[a][far], lat[a][far], lon[b][far], lat[b][far])
         limit = max_speed_ms * seconds
-        fast = squared_m > limit * limit
-        zone = locate(lon[a] + 0.5 * dlon, lat[a] + 0.5 * dlat)
+        yield a, seconds, squared_m > limit * limit, dlon, dlat
+
+
+def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules(),
+                  chunk: int = 262_144) -> PresenceCube:
+    """Accumulate the patrol time of ``tracks`` into a :class:`PresenceCube` for ``year``.
+
+    ``zones`` are WGS84 polygons with ``zone_id``. Intervals are processed ``chunk`` at a time
+    (small chunks stay in the CPU cache: measured about twice as fast as 2 million at a time).
+    """
+    cube = _empty_cube(year, zones["zone_id"].tolist())
+    if len(tracks) < 2:
+        return cube
+    locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
+    year_start = pd.Timestamp(f"{year}-01-01").value
+    outside_row = len(zones)
+    size = cube.presence_s.size
+    sums = [np.zeros(size), np.zeros(size), np.zeros(size)]
+    for a, seconds, fast, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
+        zone = locate(tracks.lon[a] + 0.5 * dlon, tracks.lat[a] + 0.5 * dlat)
         zone[zone < 0] = outside_row
+        t0 = tracks.t_ns[a]
         local = t0 + local_offsets_ns(t0, year)
         day = (local - year_start) // DAY_NS
         seconds *= (day >= 0) & (day < cube.days)
@@ -155,7 +193,7 @@ def presence_cube(unit: NDArray, t_ns: NDArray[np.int64], lon: NDArray[np.float6
         key = (zone * cube.days + day) * 24 + (local // HOUR_NS) % 24
         slow_seconds = seconds * ~fast
         sums[0] += np.bincount(key, weights=slow_seconds, minlength=size)
-        sums[1] += np.bincount(key, weights=slow_seconds * crew[a], minlength=size)
+        sums[1] += np.bincount(key, weights=slow_seconds * tracks.crew[a], minlength=size)
         sums[2] += np.bincount(key, weights=seconds * fast, minlength=size)
     shape = cube.presence_s.shape
     cube.presence_s, cube.officer_s, cube.drive_s = (s.reshape(shape) for s in sums)
@@ -172,11 +210,16 @@ def _exact_squared_m(lon0: NDArray, lat0: NDArray, lon1: NDArray, lat1: NDArray)
     return np.subtract(e1, e0) ** 2 + np.subtract(n1, n0) ** 2
 
 
-def pings_presence_cube(pings: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,
-                        rules: PresenceRules = PresenceRules()) -> PresenceCube:
-    """:func:`presence_cube` of a validated pings frame (unit_id, timestamp, lon, lat, crew)."""
-    return presence_cube(pings["unit_id"].to_numpy(dtype=object), pings["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64),
-                         pings["lon"].to_numpy(), pings["lat"].to_numpy(), pings["crew"].to_numpy(), zones, year, rules)
+def presence_seconds(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
+                     chunk: int = 262_144) -> NDArray[np.float64]:
+    """Seconds of visible presence that each ping starts (0 for the last ping of a unit, pings
+    before a gap, and faster intervals), aligned with ``tracks``; ``zones`` set the fast
+    projection's area (WGS84)."""
+    result = np.zeros(len(tracks))
+    if len(tracks) >= 2:
+        for a, seconds, fast, _, _ in _intervals(tracks, projector_for(zones), rules, chunk):
+            result[a] = seconds * ~fast
+    return result
 
 
 def _days_until(cube: PresenceCube, as_of: date | None) -> int:

@@ -201,20 +201,34 @@ def coverage_patrol(
         output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
         max_gap: Annotated[float, typer.Option(help="Longest gap between pings that counts (s).")] = 120.0,
         max_speed: Annotated[float, typer.Option(help="Highest speed that counts as visible presence (km/h).")] = 10.0,
-        db: DbOption = None, zones: ZonesOption = None) -> None:
-    """Police presence hours per zone and for the whole centre against the 900 h promise."""
+        uncovered: Annotated[Optional[Path], typer.Option(
+            help="Write the places no presence reached to this GeoJSON file.")] = None,
+        db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Police presence per zone and for the whole centre against the 900 h promise, and the
+    share of each zone (and its streets) that presence reached."""
+    from geo.io.geojson import to_feature_collection
     from geo.patrol import PresenceRules
+    from geo.streets import read_streets
     from service.coverage import patrol_coverage
 
-    settings = build_settings(db, zones)
+    settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
+    if uncovered is not None and uncovered.exists():
+        raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
+                                    file=str(uncovered)))
     try:
         zone_frame = read_zones(settings.geography.zones)
+        streets_path = settings.geography.streets_path()
+        street_frame = read_streets(streets_path) if streets_path else None
         with errors.status(f"computing patrol presence for {year}"):
-            report = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
-                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed))
+            result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
+                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed), street_frame)
     except ValidationError as exc:
         raise _fail(exc) from None
+    report = result.report
+    if uncovered is not None:
+        uncovered.write_text(json.dumps(to_feature_collection(result.uncovered), ensure_ascii=False), encoding="utf-8")
+        errors.print(f"{len(result.uncovered)} uncovered places written to {uncovered}", highlight=False)
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:
@@ -230,16 +244,24 @@ def _print_patrol_table(report: dict) -> None:
     columns = [("zone", "name"), ("närvaro h", "presence_h"), ("polis-h", "officer_h"),
                ("genomfart h", "drive_through_h"), ("dagar", "days_with_presence"), ("längsta uppehåll d", "longest_gap_days"),
                ("17-20", "night_17-20_h"), ("20-23", "night_20-23_h"), ("23-02", "night_23-02_h"),
-               ("02-05", "night_02-05_h"), ("fre/lör natt h", "fri_sat_night_h")]
+               ("02-05", "night_02-05_h"), ("fre/lör natt h", "fri_sat_night_h"),
+               ("yta nådd", "area_covered_share"), ("gator nådda", "street_covered_share")]
     for title, _ in columns:
         table.add_column(title, justify="left" if title == "zone" else "right")
     for zone in report["zones"]:
-        table.add_row(*[str(zone[key]) if key == "name" else f"{zone[key]:,.1f}" if isinstance(zone[key], float)
-                        else str(zone[key]) for _, key in columns])
+        table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
     console.print(table)
     console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
                   f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
                   f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
+
+
+def _cell(key: str, value: object) -> str:
+    if value is None:
+        return "–"
+    if key.endswith("_share"):
+        return f"{value:.0%}"
+    return f"{value:,.1f}" if isinstance(value, float) else str(value)
 
 
 def _progress() -> Progress:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.errors import ValidationError
-from geo.patrol import PresenceRules, centre_totals, monthly_hours, pings_presence_cube, zone_figures
+from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
+                        projector_for, zone_figures)
+from geo.spatial_coverage import Reach, covered_cells, covered_streets, coverage_by_zone, uncovered_places
 from geo.timestamps import LOCAL_TZ
 from service.store import SQLiteStore
 
@@ -22,17 +24,28 @@ def default_as_of(year: int, today: date | None = None) -> date:
     return date(year, 12, 31) if year < today.year else today
 
 
+@dataclass
+class PatrolCoverage:
+    """The patrol coverage report (JSON-ready) and the places no presence reached (WGS84)."""
+
+    report: dict
+    uncovered: gpd.GeoDataFrame
+
+
 def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None,
-                    rules: PresenceRules = PresenceRules()) -> dict:
+                    rules: PresenceRules = PresenceRules(), streets: gpd.GeoDataFrame | None = None) -> PatrolCoverage:
     """Patrol presence for ``year`` up to ``as_of`` (local date): the whole centre against the
-    900 h promise, and per zone the figures of :func:`geo.patrol.zone_figures` with hours per month."""
+    900 h promise, and per zone the figures of :func:`geo.patrol.zone_figures`, hours per month,
+    and the share of area (and of street length, with ``streets``) that presence reached."""
     as_of = as_of or default_as_of(year)
     if as_of.year != year:
         raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
     start = pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ)
     pings = store.read_pings(start=start, end=pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
-    cube = pings_presence_cube(pings, zones, year, rules)
-    figures = zone_figures(cube, as_of)
+    tracks = Tracks.from_pings(pings)
+    cube = presence_cube(tracks, zones, year, rules)
+    spatial, uncovered = _spatial(tracks, zones, streets, rules, as_of)
+    figures = zone_figures(cube, as_of).join(spatial)
     monthly = monthly_hours(cube, as_of)
     names = zones.set_index("zone_id")["name"]
     per_zone = [{"zone_id": row["zone_id"], "name": names[row["zone_id"]],
@@ -40,11 +53,26 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
                  "monthly_h": {f"{year}-{m:02d}": round(float(h), 2) for m, h in monthly.loc[row["zone_id"]].items()}}
                 for row in figures.reset_index().to_dict("records")]
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, as_of).items()}
-    return {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(pings),
-            "centre": centre, "zones": per_zone}
+    report = {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(pings),
+              "centre": centre, "zones": per_zone}
+    return PatrolCoverage(report, uncovered)
+
+
+def _spatial(tracks: Tracks, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, rules: PresenceRules,
+             as_of: date) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Spatial coverage per zone of the presence up to ``as_of``, and the places it did not reach."""
+    end = pd.Timestamp(as_of + timedelta(days=1), tz=LOCAL_TZ).value
+    reached = (presence_seconds(tracks, zones, rules) > 0) & (tracks.t_ns < end)
+    reach = Reach(*projector_for(zones)(tracks.lon[reached], tracks.lat[reached]))
+    cells = covered_cells(zones, reach)
+    pieces = covered_streets(streets, zones, reach) if streets is not None else None
+    return coverage_by_zone(zones, cells, pieces), uncovered_places(cells, pieces)
 
 
 def _plain(value: object) -> object:
+    """JSON-ready: numpy scalars to Python, floats rounded to 2 decimals (4 for shares), NaN to None."""
     if hasattr(value, "item"):
         value = value.item()
-    return round(value, 2) if isinstance(value, float) else value
+    if isinstance(value, float):
+        return None if value != value else round(value, 4 if abs(value) <= 1 else 2)
+    return value

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
-from geo.patrol import (PresenceRules, centre_totals, local_offsets_ns, monthly_hours, presence_cube,
-                        zone_figures)
+from geo.patrol import (PresenceRules, Tracks, centre_totals, local_offsets_ns, monthly_hours, presence_cube,
+                        presence_seconds, zone_figures)
 from geo.zones import ZoneGrid, zone_positions
 
 TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
@@ -46,7 +46,8 @@ def cube_of(zones, tracks, year=2020, rules=PresenceRules()):
         times.append(pd.Timestamp(start).value + np.arange(len(lon), dtype=np.int64) * 10**9)
         lons.append(np.asarray(lon)), lats.append(np.asarray(lat)), crews.append(np.full(len(lon), crew))
     cat = (lambda parts: np.concatenate(parts)) if tracks else (lambda parts: np.array([]))
-    return presence_cube(cat(units), cat(times).astype(np.int64), cat(lons), cat(lats), cat(crews), zones, year, rules)
+    tracks_ = Tracks.of(cat(units), cat(times).astype(np.int64), cat(lons), cat(lats), cat(crews))
+    return presence_cube(tracks_, zones, year, rules)
 
 
 def hours(cube) -> dict[str, float]:
@@ -68,9 +69,9 @@ def test_gaps_longer_than_max_gap_do_not_count(two_zones):
     lon, lat = TO_WGS84.transform([E0 + 100, E0 + 101, E0 + 102], [N0 + 100] * 3)
     t0 = pd.Timestamp("2020-05-04T18:00:00Z").value
     gaps = np.array([0, 120, 120 + 121], dtype=np.int64) * 10**9
-    cube = presence_cube(np.zeros(3, int), t0 + gaps, lon, lat, np.ones(3), two_zones, 2020)
+    cube = presence_cube(Tracks.of(np.zeros(3, int), t0 + gaps, lon, lat, np.ones(3)), two_zones, 2020)
     assert zone_figures(cube).loc["a", "presence_h"] == pytest.approx(120 / 3600), "120 s counts, 121 s does not"
-    strict = presence_cube(np.zeros(3, int), t0 + gaps, lon, lat, np.ones(3), two_zones, 2020,
+    strict = presence_cube(Tracks.of(np.zeros(3, int), t0 + gaps, lon, lat, np.ones(3)), two_zones, 2020,
                            PresenceRules(max_gap_s=60))
     assert zone_figures(strict).loc["a", "presence_h"] == 0
 
@@ -91,7 +92,7 @@ def test_an_interval_across_a_boundary_goes_to_the_zone_of_its_midpoint(two_zone
     for start, expected in ((boundary - 30, "b"), (boundary - 50, "a")):  # 80 m in 60 s: midpoint +10 or -10 m
         lon, lat = TO_WGS84.transform([start, start + 80], [N0 + 1000, N0 + 1000])
         t = pd.Timestamp("2020-05-04T18:00:00Z").value + np.array([0, 60], dtype=np.int64) * 10**9
-        cube = presence_cube(np.zeros(2, int), t, lon, lat, np.ones(2), two_zones, 2020)
+        cube = presence_cube(Tracks.of(np.zeros(2, int), t, lon, lat, np.ones(2)), two_zones, 2020)
         assert zone_figures(cube).loc[expected, "presence_h"] == pytest.approx(60 / 3600)
 
 
@@ -140,8 +141,8 @@ def test_units_are_not_joined_and_order_does_not_matter(two_zones):
     t = pd.Timestamp("2020-05-04T18:00:00Z").value + np.r_[np.arange(601), np.arange(601)].astype(np.int64) * 10**9
     units = np.r_[np.zeros(601, int), np.ones(601, int)]
     shuffled = np.random.default_rng(1).permutation(len(t))
-    cube = presence_cube(units[shuffled], t[shuffled], np.asarray(lon)[shuffled], np.asarray(lat)[shuffled],
-                         np.ones(len(t)), two_zones, 2020)
+    cube = presence_cube(Tracks.of(units[shuffled], t[shuffled], np.asarray(lon)[shuffled],
+                                   np.asarray(lat)[shuffled], np.ones(len(t))), two_zones, 2020)
     assert np.allclose(cube.presence_s, together.presence_s)
 
 
@@ -186,12 +187,12 @@ def test_zone_hours_never_exceed_the_tracks_time(two_zones, points, steps):
     east, north = np.array(points).T
     lon, lat = TO_WGS84.transform(E0 + east, N0 + north)
     t = pd.Timestamp("2020-06-01T12:00Z").value + np.cumsum(steps[:len(east)]).astype(np.int64) * 10**9
-    cube = presence_cube(np.zeros(len(t), int), t, lon, lat, np.ones(len(t)), two_zones, 2020,
+    cube = presence_cube(Tracks.of(np.zeros(len(t), int), t, lon, lat, np.ones(len(t))), two_zones, 2020,
                          PresenceRules(max_speed_kmh=1e9))
     total_s = (t[-1] - t[0]) / 10**9
     assert zone_figures(cube)["presence_h"].sum() * 3600 <= total_s + 1e-6
-    moved = presence_cube(np.zeros(len(t), int), t, np.asarray(lon) + 5.0, lat, np.ones(len(t)), two_zones, 2020,
-                          PresenceRules(max_speed_kmh=1e9))
+    moved = presence_cube(Tracks.of(np.zeros(len(t), int), t, np.asarray(lon) + 5.0, lat, np.ones(len(t))),
+                          two_zones, 2020, PresenceRules(max_speed_kmh=1e9))
     assert zone_figures(moved)["presence_h"].sum() == 0
 
 

@@ -65,3 +65,19 @@ def test_thresholds_are_options(db):
 def test_bad_years_are_explained(db, args, message):
     result = invoke("coverage", "patrol", *args, "--db", db)
     assert result.exit_code == 2 and message in " ".join(result.output.split())
+
+
+def test_spatial_coverage_and_uncovered_places(db, tmp_path):
+    out = tmp_path / "uncovered.geojson"
+    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--uncovered", out, "--db", db)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    torg = next(zone for zone in report["zones"] if zone["zone_id"] == "stora-torg")
+    assert 0 < torg["area_covered_share"] < 0.1, "one standing patrol reaches a circle of 25 m"
+    assert torg["street_covered_share"] is not None
+    others = [zone for zone in report["zones"] if zone["zone_id"] not in ("stora-torg",)]
+    assert all(zone["area_covered_share"] == 0 for zone in others if zone["zone_id"] != "brogatan-lilla-torg")
+    places = json.loads(out.read_text(encoding="utf-8"))
+    assert {f["properties"]["zone_id"] for f in places["features"]} >= {"stora-torg", "resecentrum"}
+    again = invoke("coverage", "patrol", "--year", 2020, "--uncovered", out, "--db", db)
+    assert again.exit_code == 2 and "exists already" in " ".join(again.output.split())
