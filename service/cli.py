@@ -203,6 +203,8 @@ def coverage_patrol(
         max_speed: Annotated[float, typer.Option(help="Highest speed that counts as visible presence (km/h).")] = 10.0,
         uncovered: Annotated[Optional[Path], typer.Option(
             help="Write the places no presence reached to this GeoJSON file.")] = None,
+        hotspots: Annotated[Optional[Path], typer.Option(
+            help="Write the incident hot spots with their dosage to this GeoJSON file.")] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Police presence per zone and for the whole centre against the 900 h promise, and the
     share of each zone (and its streets) that presence reached."""
@@ -213,9 +215,10 @@ def coverage_patrol(
 
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
-    if uncovered is not None and uncovered.exists():
-        raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
-                                    file=str(uncovered)))
+    for path in (uncovered, hotspots):
+        if path is not None and path.exists():
+            raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
+                                        file=str(path)))
     try:
         zone_frame = read_zones(settings.geography.zones)
         streets_path = settings.geography.streets_path()
@@ -226,9 +229,10 @@ def coverage_patrol(
     except ValidationError as exc:
         raise _fail(exc) from None
     report = result.report
-    if uncovered is not None:
-        uncovered.write_text(json.dumps(to_feature_collection(result.uncovered), ensure_ascii=False), encoding="utf-8")
-        errors.print(f"{len(result.uncovered)} uncovered places written to {uncovered}", highlight=False)
+    for path, frame, what in ((uncovered, result.uncovered, "uncovered places"), (hotspots, result.hotspots, "hot spots")):
+        if path is not None:
+            path.write_text(json.dumps(to_feature_collection(frame), ensure_ascii=False), encoding="utf-8")
+            errors.print(f"{len(frame)} {what} written to {path}", highlight=False)
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:
@@ -254,12 +258,25 @@ def _print_patrol_table(report: dict) -> None:
     console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
                   f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
                   f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
+    if not report["hotspots"]:
+        console.print("Inga brottsbelastade platser (hot spots) bland årets brott med känd plats.")
+        return
+    spots = Table(title="Brottsbelastade platser (hot spots, 150 m) och polisens närvaro; "
+                        "Koper: besök 10-15 min, minst ett varannan timme kvällstid")
+    columns = [("plats", "hotspot_id"), ("zon", "zone_id"), ("brott", "incidents"), ("besök", "visits"),
+               ("min/dag", "minutes_per_day"), ("min/vecka", "minutes_per_week"), ("median besök min", "median_visit_min"),
+               ("besök 10-15 min", "share_visits_10_15_min"), ("kvällens 2-h-pass med besök", "busy_windows_with_visit_share")]
+    for title, _ in columns:
+        spots.add_column(title, justify="left" if title in ("plats", "zon") else "right")
+    for spot in report["hotspots"]:
+        spots.add_row(*[_cell(key, spot.get(key)) for _, key in columns])
+    console.print(spots)
 
 
 def _cell(key: str, value: object) -> str:
     if value is None:
         return "–"
-    if key.endswith("_share"):
+    if "share" in key:
         return f"{value:.0%}"
     return f"{value:,.1f}" if isinstance(value, float) else str(value)
 

@@ -11,6 +11,11 @@ import pandas as pd
 from geo.errors import ValidationError
 from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
                         projector_for, zone_figures)
+from geo.crs import SWEREF99TM, WGS84
+from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
+                          KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots)
+from geo.layers import INCIDENTS
+from geo.zones import zone_of
 from geo.spatial_coverage import Reach, covered_cells, covered_streets, coverage_by_zone, uncovered_places
 from geo.timestamps import LOCAL_TZ
 from service.store import SQLiteStore
@@ -26,10 +31,12 @@ def default_as_of(year: int, today: date | None = None) -> date:
 
 @dataclass
 class PatrolCoverage:
-    """The patrol coverage report (JSON-ready) and the places no presence reached (WGS84)."""
+    """The patrol coverage report (JSON-ready), the places no presence reached and the incident
+    hot spots with their dosage (both WGS84)."""
 
     report: dict
     uncovered: gpd.GeoDataFrame
+    hotspots: gpd.GeoDataFrame
 
 
 def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None,
@@ -53,9 +60,34 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
                  "monthly_h": {f"{year}-{m:02d}": round(float(h), 2) for m, h in monthly.loc[row["zone_id"]].items()}}
                 for row in figures.reset_index().to_dict("records")]
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, as_of).items()}
+    hotspots = _hotspots(store, tracks, zones, rules, year, as_of)
     report = {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(pings),
-              "centre": centre, "zones": per_zone}
-    return PatrolCoverage(report, uncovered)
+              "centre": centre, "zones": per_zone,
+              "hotspots": [{k: _plain(v) for k, v in row.items()}
+                           for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],
+              "hotspot_method": {"size_m": HOTSPOT_CELL_M * HOTSPOT_WINDOW, "min_visit_min": MIN_VISIT_MIN,
+                                 "koper_visit_min": [KOPER_MIN_VISIT_MIN, KOPER_MAX_VISIT_MIN],
+                                 "koper_interval_h": KOPER_INTERVAL_H,
+                                 "busy_windows": [f"{a:02d}-{b % 24:02d}" for a, b in BUSY_WINDOWS],
+                                 "excluded_town_level_incidents": hotspots.attrs["excluded_town_level"]}}
+    return PatrolCoverage(report, uncovered, hotspots)
+
+
+def _hotspots(store: SQLiteStore, tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules, year: int,
+              as_of: date) -> gpd.GeoDataFrame:
+    """Hot spots of the year's incidents up to ``as_of``, with their dosage of patrol presence."""
+    incidents = store.read_features(INCIDENTS)
+    local_day = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.date
+    incidents = incidents[(local_day >= date(year, 1, 1)) & (local_day <= as_of)]
+    spots = incident_hotspots(incidents)
+    visits = hotspot_visits(tracks, spots, zones, rules)
+    dosage = dosage_figures(visits, spots, year, as_of)
+    centre = spots.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84)
+    result = spots.assign(zone_id=zone_of(zones, centre.x.to_numpy(), centre.y.to_numpy()),
+                          lon=centre.x.round(6), lat=centre.y.round(6))
+    result = result.join(dosage, on="hotspot_id") if len(dosage) else result
+    result.attrs["excluded_town_level"] = spots.attrs["excluded_town_level"]
+    return result
 
 
 def _spatial(tracks: Tracks, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, rules: PresenceRules,

@@ -81,3 +81,23 @@ def test_spatial_coverage_and_uncovered_places(db, tmp_path):
     assert {f["properties"]["zone_id"] for f in places["features"]} >= {"stora-torg", "resecentrum"}
     again = invoke("coverage", "patrol", "--year", 2020, "--uncovered", out, "--db", db)
     assert again.exit_code == 2 and "exists already" in " ".join(again.output.split())
+
+
+def test_hot_spots_and_their_dosage(db, tmp_path):
+    from geo.layers import INCIDENTS
+
+    rows = [{"id": f"i{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "misshandel",
+             "lon": 12.8572 + 0.00001 * i, "lat": 56.6740} for i in range(12)]
+    SQLiteStore(db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(rows), "test"))
+    out = tmp_path / "hotspots.geojson"
+    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--hotspots", out, "--db", db)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (spot,) = report["hotspots"]
+    assert spot["hotspot_id"] == "hs-1" and spot["zone_id"] == "stora-torg" and spot["incidents"] == 12
+    assert spot["visits"] == 1 and spot["presence_min"] == 30.0 and spot["share_visits_over_15_min"] == 1.0
+    assert report["hotspot_method"]["size_m"] == 150 and report["hotspot_method"]["koper_visit_min"] == [10, 15]
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert len(features) == 1 and features[0]["geometry"]["type"] == "Polygon"
+    table = invoke("coverage", "patrol", "--year", 2020, "--db", db)
+    assert "hs-1" in table.output and "Koper" in table.output

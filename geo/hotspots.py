@@ -1,0 +1,156 @@
+"""Incident hot spots and the dose of patrol presence they get, against the Koper curve.
+
+Hot spots: incidents with a usable position (precision exact or street; town-level police events
+are left out) are counted on a 50 m grid in SWEREF 99 TM; the 150 m × 150 m window (3 × 3 cells)
+holding the most incidents becomes a hot spot, its incidents are taken away, and the next window
+is chosen, until a window holds fewer than ``min_incidents`` or ``max_hotspots`` are found. Hot
+spots are therefore squares of about 150 m across, the largest size hot-spot policing research
+recommends, and never overlap.
+
+Dosage: a **visit** is a run of visible-presence intervals of one unit whose midpoints lie inside
+a hot spot (see :mod:`geo.patrol` for intervals), allowing breaks of up to 2 minutes, and lasting
+at least a minute (shorter is a pass). The Koper curve recommends
+visits of 10–15 minutes, at least one every 2 hours in the busy period.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.signal import convolve2d
+
+from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.patrol import PresenceRules, Tracks, local_offsets_ns, presence_seconds
+from geo.zones import zone_positions
+
+HOTSPOT_CELL_M = 50.0
+HOTSPOT_WINDOW = 3
+"""Hot spots are HOTSPOT_WINDOW x HOTSPOT_WINDOW cells of HOTSPOT_CELL_M: 150 m across."""
+KOPER_MIN_VISIT_MIN, KOPER_MAX_VISIT_MIN = 10.0, 15.0
+KOPER_INTERVAL_H = 2
+MIN_VISIT_MIN = 1.0
+"""Shorter presence in a hot spot is a pass, not a visit (a drive-by has far less effect than a stop)."""
+BUSY_WINDOWS = ((18, 20), (20, 22), (22, 24), (0, 2))
+"""The busy period's 2-hour windows (local hours; 00-02 belongs to the previous evening)."""
+USABLE_PRECISION = ("exact", "street")
+
+
+def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_hotspots: int = 5,
+                      cell_m: float = HOTSPOT_CELL_M, window: int = HOTSPOT_WINDOW) -> gpd.GeoDataFrame:
+    """Hot spots of ``incidents`` (a validated incidents layer, WGS84) as WGS84 squares with
+    ``hotspot_id`` (hs-1, hs-2, ... by rank) and ``incidents`` (the number they hold).
+
+    ``.attrs["excluded_town_level"]`` counts incidents left out for having only a town-level position.
+    """
+    usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
+    columns = {"hotspot_id": pd.Series(dtype="str"), "incidents": pd.Series(dtype="int64")}
+    result = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    result.attrs["excluded_town_level"] = int(len(incidents) - len(usable))
+    if usable.empty:
+        return result
+    metric = to_metric(usable)
+    x, y = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
+    x0 = np.floor(x.min() / cell_m) * cell_m - window * cell_m
+    y0 = np.floor(y.min() / cell_m) * cell_m - window * cell_m
+    nx = int((x.max() - x0) // cell_m) + window + 1
+    ny = int((y.max() - y0) // cell_m) + window + 1
+    counts = np.zeros((ny, nx))
+    np.add.at(counts, (((y - y0) // cell_m).astype(int), ((x - x0) // cell_m).astype(int)), 1)
+    squares, totals = [], []
+    while len(squares) < max_hotspots:
+        sums = convolve2d(counts, np.ones((window, window)), mode="valid")
+        row, col = np.unravel_index(np.argmax(sums), sums.shape)
+        if sums[row, col] < min_incidents:
+            break
+        totals.append(int(sums[row, col]))
+        counts[row:row + window, col:col + window] = 0
+        left, bottom = x0 + col * cell_m, y0 + row * cell_m
+        squares.append(shapely.box(left, bottom, left + window * cell_m, bottom + window * cell_m))
+    found = gpd.GeoDataFrame({"hotspot_id": [f"hs-{i + 1}" for i in range(len(squares))], "incidents": totals},
+                             geometry=squares, crs=SWEREF99TM).to_crs(WGS84)
+    found.attrs["excluded_town_level"] = result.attrs["excluded_town_level"]
+    return found
+
+
+def hotspot_visits(tracks: Tracks, hotspots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
+                   rules: PresenceRules = PresenceRules(), merge_gap_s: float = 120.0,
+                   min_visit_min: float = MIN_VISIT_MIN) -> pd.DataFrame:
+    """Visits of patrol units to hot spots: ``hotspot_id``, ``unit`` (code in ``tracks``),
+    ``start`` and ``end`` (UTC) and ``minutes`` of visible presence.
+
+    Runs of presence inside the same hot spot by the same unit less than ``merge_gap_s`` apart
+    (a step outside its edge, a GPS jump) are one visit; visits shorter than ``min_visit_min``
+    are passes, not stops, and are left out. ``zones`` (WGS84) set the fast projection's area.
+    """
+    columns = {"hotspot_id": pd.Series(dtype="str"), "unit": pd.Series(dtype="int64"),
+               "start": pd.Series(dtype="datetime64[ns, UTC]"), "end": pd.Series(dtype="datetime64[ns, UTC]"),
+               "minutes": pd.Series(dtype="float64")}
+    if len(tracks) < 2 or hotspots.empty:
+        return pd.DataFrame(columns)
+    seconds = presence_seconds(tracks, zones, rules)[:-1]
+    mid_lon = 0.5 * (tracks.lon[:-1] + tracks.lon[1:])
+    mid_lat = 0.5 * (tracks.lat[:-1] + tracks.lat[1:])
+    spot = zone_positions(hotspots.rename(columns={"hotspot_id": "zone_id"}), mid_lon, mid_lat)
+    spot[seconds <= 0] = -1
+    inside = spot >= 0
+    is_start = inside & ~np.r_[False, inside[:-1] & (spot[:-1] == spot[1:])]
+    starts = np.flatnonzero(is_start)
+    run = np.cumsum(is_start) - 1
+    members = np.flatnonzero(inside)
+    totals = np.bincount(run[members], weights=seconds[members], minlength=len(starts))
+    last = np.zeros(len(starts), dtype=np.int64)
+    np.maximum.at(last, run[members], members)
+    runs = pd.DataFrame({"spot": spot[starts], "unit": tracks.unit[starts], "start": tracks.t_ns[starts],
+                         "end": tracks.t_ns[last + 1], "seconds": totals})
+    new_visit = ((runs["spot"].diff() != 0) | (runs["unit"].diff() != 0)
+                 | (runs["start"] - runs["end"].shift() > merge_gap_s * 1e9))
+    visits = runs.groupby(new_visit.cumsum()).agg(spot=("spot", "first"), unit=("unit", "first"),
+                                                  start=("start", "first"), end=("end", "last"),
+                                                  seconds=("seconds", "sum"))
+    visits = visits[visits["seconds"] >= min_visit_min * 60]
+    return pd.DataFrame({
+        "hotspot_id": hotspots["hotspot_id"].to_numpy()[visits["spot"].to_numpy()],
+        "unit": visits["unit"].to_numpy(),
+        "start": pd.to_datetime(visits["start"].to_numpy(), utc=True).astype("datetime64[ns, UTC]"),
+        "end": pd.to_datetime(visits["end"].to_numpy(), utc=True).astype("datetime64[ns, UTC]"),
+        "minutes": visits["seconds"].to_numpy() / 60,
+    })
+
+
+def dosage_figures(visits: pd.DataFrame, hotspots: gpd.GeoDataFrame, year: int,
+                   as_of: date | None = None) -> pd.DataFrame:
+    """Per hot spot (index ``hotspot_id``), for visits starting in ``year`` up to ``as_of``:
+    visits, presence minutes per day and per week, median visit length, the shares of visits
+    shorter than, within and longer than the Koper window (10-15 min), and the share of the busy
+    period's 2-hour windows (18-20, 20-22, 22-24, 00-02 local) that got at least one visit."""
+    first = pd.Timestamp(f"{year}-01-01")
+    last = pd.Timestamp(as_of) if as_of else pd.Timestamp(f"{year}-12-31")
+    days = (last - first).days + 1
+    t_ns = visits["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    local = pd.to_datetime(t_ns + local_offsets_ns(t_ns, year)) if len(visits) else pd.DatetimeIndex([])
+    hour = np.asarray(local.hour)
+    evening_of = (local - pd.to_timedelta((hour < 6).astype(int), unit="D")).normalize()
+    counted = (evening_of >= first) & (evening_of <= last)
+    window = np.select([(hour >= a) & (hour < b) for a, b in BUSY_WINDOWS], range(len(BUSY_WINDOWS)), -1)
+    rows = []
+    for spot in hotspots["hotspot_id"]:
+        mine = (visits["hotspot_id"].to_numpy() == spot) & np.asarray(counted)
+        minutes = visits["minutes"].to_numpy()[mine]
+        busy = mine & (window >= 0)
+        windows_hit = len(set(zip(np.asarray(evening_of)[busy], window[busy])))
+        n = int(mine.sum())
+        rows.append({
+            "hotspot_id": spot, "visits": n, "presence_min": float(minutes.sum()),
+            "minutes_per_day": float(minutes.sum() / days), "minutes_per_week": float(minutes.sum() / days * 7),
+            "median_visit_min": float(np.median(minutes)) if n else 0.0,
+            "share_visits_under_10_min": float((minutes < KOPER_MIN_VISIT_MIN).mean()) if n else 0.0,
+            "share_visits_10_15_min": float(((minutes >= KOPER_MIN_VISIT_MIN)
+                                             & (minutes <= KOPER_MAX_VISIT_MIN)).mean()) if n else 0.0,
+            "share_visits_over_15_min": float((minutes > KOPER_MAX_VISIT_MIN).mean()) if n else 0.0,
+            "busy_windows_with_visit_share": windows_hit / (days * len(BUSY_WINDOWS)),
+        })
+    return pd.DataFrame(rows).set_index("hotspot_id") if rows else pd.DataFrame()
