@@ -21,10 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from scipy.signal import convolve2d
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
-from geo.patrol import PresenceRules, Tracks, local_offsets_ns, presence_seconds
+from geo.patrol import Tracks, local_offsets_ns
 from geo.zones import zone_positions
 
 HOTSPOT_CELL_M = 50.0
@@ -76,22 +77,22 @@ def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_
     return found
 
 
-def hotspot_visits(tracks: Tracks, hotspots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
-                   rules: PresenceRules = PresenceRules(), merge_gap_s: float = 120.0,
-                   min_visit_min: float = MIN_VISIT_MIN) -> pd.DataFrame:
-    """Visits of patrol units to hot spots: ``hotspot_id``, ``unit`` (code in ``tracks``),
-    ``start`` and ``end`` (UTC) and ``minutes`` of visible presence.
+def hotspot_visits(tracks: Tracks, presence_s: NDArray[np.float64], hotspots: gpd.GeoDataFrame,
+                   merge_gap_s: float = 120.0, min_visit_min: float = MIN_VISIT_MIN) -> pd.DataFrame:
+    """Visits of patrol units to hot spots: ``hotspot_id``, ``unit_id``, ``start`` and ``end``
+    (UTC) and ``minutes`` of visible presence.
 
     Runs of presence inside the same hot spot by the same unit less than ``merge_gap_s`` apart
     (a step outside its edge, a GPS jump) are one visit; visits shorter than ``min_visit_min``
-    are passes, not stops, and are left out. ``zones`` (WGS84) set the fast projection's area.
+    are passes, not stops, and are left out. ``presence_s`` are the seconds of visible presence
+    each ping starts (:func:`geo.patrol.presence_seconds`).
     """
-    columns = {"hotspot_id": pd.Series(dtype="str"), "unit": pd.Series(dtype="int64"),
+    columns = {"hotspot_id": pd.Series(dtype="str"), "unit_id": pd.Series(dtype="str"),
                "start": pd.Series(dtype="datetime64[ns, UTC]"), "end": pd.Series(dtype="datetime64[ns, UTC]"),
                "minutes": pd.Series(dtype="float64")}
     if len(tracks) < 2 or hotspots.empty:
         return pd.DataFrame(columns)
-    seconds = presence_seconds(tracks, zones, rules)[:-1]
+    seconds = presence_s[:-1]
     mid_lon = 0.5 * (tracks.lon[:-1] + tracks.lon[1:])
     mid_lat = 0.5 * (tracks.lat[:-1] + tracks.lat[1:])
     spot = zone_positions(hotspots.rename(columns={"hotspot_id": "zone_id"}), mid_lon, mid_lat)
@@ -114,7 +115,7 @@ def hotspot_visits(tracks: Tracks, hotspots: gpd.GeoDataFrame, zones: gpd.GeoDat
     visits = visits[visits["seconds"] >= min_visit_min * 60]
     return pd.DataFrame({
         "hotspot_id": hotspots["hotspot_id"].to_numpy()[visits["spot"].to_numpy()],
-        "unit": visits["unit"].to_numpy(),
+        "unit_id": tracks.unit_names[visits["unit"].to_numpy()].astype(str),
         "start": pd.to_datetime(visits["start"].to_numpy(), utc=True).astype("datetime64[ns, UTC]"),
         "end": pd.to_datetime(visits["end"].to_numpy(), utc=True).astype("datetime64[ns, UTC]"),
         "minutes": visits["seconds"].to_numpy() / 60,

@@ -103,19 +103,21 @@ def local_offsets_ns(t_ns: NDArray[np.int64], year: int, tz: str = LOCAL_TZ) -> 
 @dataclass
 class Tracks:
     """Patrol pings as arrays sorted by unit and time: ``unit`` codes, ``t_ns`` (UTC, ns since
-    1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers)."""
+    1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers); ``unit_names[code]`` is the
+    unit's id as given."""
 
     unit: NDArray[np.int64]
     t_ns: NDArray[np.int64]
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     crew: NDArray[np.float64]
+    unit_names: NDArray[np.object_]
 
     @classmethod
     def of(cls, unit: ArrayLike, t_ns: ArrayLike, lon: ArrayLike, lat: ArrayLike, crew: ArrayLike) -> Tracks:
         """From whole arrays, one entry per ping (``unit`` any ids); sorted here if needed."""
-        unit = np.asarray(unit)
-        codes = unit.astype(np.int64) if unit.dtype.kind in "iu" else pd.factorize(unit)[0].astype(np.int64)
+        codes, names = pd.factorize(np.asarray(unit))
+        codes = codes.astype(np.int64)
         t_ns = np.asarray(t_ns, dtype=np.int64)
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         crew = np.asarray(crew, dtype=float)
@@ -123,7 +125,7 @@ class Tracks:
         if not ((step > 0) | ((step == 0) & (np.diff(t_ns) >= 0))).all():
             order = np.lexsort((t_ns, codes))
             codes, t_ns, lon, lat, crew = codes[order], t_ns[order], lon[order], lat[order], crew[order]
-        return cls(codes, t_ns, lon, lat, crew)
+        return cls(codes, t_ns, lon, lat, crew, np.asarray(names, dtype=object))
 
     @classmethod
     def from_pings(cls, pings: pd.DataFrame) -> Tracks:

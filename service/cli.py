@@ -205,6 +205,8 @@ def coverage_patrol(
             help="Write the places no presence reached to this GeoJSON file.")] = None,
         hotspots: Annotated[Optional[Path], typer.Option(
             help="Write the incident hot spots with their dosage to this GeoJSON file.")] = None,
+        visits: Annotated[Optional[Path], typer.Option(
+            help="Write every visit to a hot spot (unit, start, end, minutes) to this CSV file.")] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Police presence per zone and for the whole centre against the 900 h promise, and the
     share of each zone (and its streets) that presence reached."""
@@ -215,7 +217,7 @@ def coverage_patrol(
 
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
-    for path in (uncovered, hotspots):
+    for path in (uncovered, hotspots, visits):
         if path is not None and path.exists():
             raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
                                         file=str(path)))
@@ -233,6 +235,10 @@ def coverage_patrol(
         if path is not None:
             path.write_text(json.dumps(to_feature_collection(frame), ensure_ascii=False), encoding="utf-8")
             errors.print(f"{len(frame)} {what} written to {path}", highlight=False)
+    if visits is not None:
+        table = result.visits.assign(**{c: result.visits[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c in ("start", "end")})
+        table.round({"minutes": 2}).to_csv(visits, index=False)
+        errors.print(f"{len(table)} visits written to {visits}", highlight=False)
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:

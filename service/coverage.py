@@ -6,18 +6,20 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from geo.errors import ValidationError
-from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
-                        projector_for, zone_figures)
 from geo.crs import SWEREF99TM, WGS84
+from geo.errors import ValidationError
 from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
                           KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots)
 from geo.layers import INCIDENTS
-from geo.zones import zone_of
-from geo.spatial_coverage import Reach, covered_cells, covered_streets, coverage_by_zone, uncovered_places
+from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
+                        projector_for, zone_figures)
+from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
 from geo.timestamps import LOCAL_TZ
+from geo.zones import zone_of
 from service.store import SQLiteStore
 
 
@@ -32,11 +34,12 @@ def default_as_of(year: int, today: date | None = None) -> date:
 @dataclass
 class PatrolCoverage:
     """The patrol coverage report (JSON-ready), the places no presence reached and the incident
-    hot spots with their dosage (both WGS84)."""
+    hot spots with their dosage (both WGS84), and the visits to the hot spots."""
 
     report: dict
     uncovered: gpd.GeoDataFrame
     hotspots: gpd.GeoDataFrame
+    visits: pd.DataFrame
 
 
 def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None,
@@ -51,7 +54,8 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
     pings = store.read_pings(start=start, end=pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
     tracks = Tracks.from_pings(pings)
     cube = presence_cube(tracks, zones, year, rules)
-    spatial, uncovered = _spatial(tracks, zones, streets, rules, as_of)
+    presence_s = presence_seconds(tracks, zones, rules)
+    spatial, uncovered = _spatial(tracks, presence_s, zones, streets, as_of)
     figures = zone_figures(cube, as_of).join(spatial)
     monthly = monthly_hours(cube, as_of)
     names = zones.set_index("zone_id")["name"]
@@ -60,7 +64,7 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
                  "monthly_h": {f"{year}-{m:02d}": round(float(h), 2) for m, h in monthly.loc[row["zone_id"]].items()}}
                 for row in figures.reset_index().to_dict("records")]
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, as_of).items()}
-    hotspots = _hotspots(store, tracks, zones, rules, year, as_of)
+    hotspots, visits = _hotspots(store, tracks, presence_s, zones, year, as_of)
     report = {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(pings),
               "centre": centre, "zones": per_zone,
               "hotspots": [{k: _plain(v) for k, v in row.items()}
@@ -70,31 +74,33 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
                                  "koper_interval_h": KOPER_INTERVAL_H,
                                  "busy_windows": [f"{a:02d}-{b % 24:02d}" for a, b in BUSY_WINDOWS],
                                  "excluded_town_level_incidents": hotspots.attrs["excluded_town_level"]}}
-    return PatrolCoverage(report, uncovered, hotspots)
+    return PatrolCoverage(report, uncovered, hotspots, visits)
 
 
-def _hotspots(store: SQLiteStore, tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules, year: int,
-              as_of: date) -> gpd.GeoDataFrame:
-    """Hot spots of the year's incidents up to ``as_of``, with their dosage of patrol presence."""
+def _hotspots(store: SQLiteStore, tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
+              year: int, as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Hot spots of the year's incidents up to ``as_of`` with their dosage of patrol presence,
+    and the visits (starting in the year up to ``as_of``)."""
     incidents = store.read_features(INCIDENTS)
     local_day = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.date
     incidents = incidents[(local_day >= date(year, 1, 1)) & (local_day <= as_of)]
     spots = incident_hotspots(incidents)
-    visits = hotspot_visits(tracks, spots, zones, rules)
+    visits = hotspot_visits(tracks, presence_s, spots)
     dosage = dosage_figures(visits, spots, year, as_of)
     centre = spots.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84)
     result = spots.assign(zone_id=zone_of(zones, centre.x.to_numpy(), centre.y.to_numpy()),
                           lon=centre.x.round(6), lat=centre.y.round(6))
     result = result.join(dosage, on="hotspot_id") if len(dosage) else result
     result.attrs["excluded_town_level"] = spots.attrs["excluded_town_level"]
-    return result
+    local_start = visits["start"].dt.tz_convert(LOCAL_TZ).dt.date
+    return result, visits[(local_start >= date(year, 1, 1)) & (local_start <= as_of)].reset_index(drop=True)
 
 
-def _spatial(tracks: Tracks, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, rules: PresenceRules,
-             as_of: date) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def _spatial(tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
+             streets: gpd.GeoDataFrame | None, as_of: date) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Spatial coverage per zone of the presence up to ``as_of``, and the places it did not reach."""
     end = pd.Timestamp(as_of + timedelta(days=1), tz=LOCAL_TZ).value
-    reached = (presence_seconds(tracks, zones, rules) > 0) & (tracks.t_ns < end)
+    reached = (presence_s > 0) & (tracks.t_ns < end)
     reach = Reach(*projector_for(zones)(tracks.lon[reached], tracks.lat[reached]))
     cells = covered_cells(zones, reach)
     pieces = covered_streets(streets, zones, reach) if streets is not None else None

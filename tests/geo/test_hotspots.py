@@ -13,7 +13,7 @@ from pyproj import Transformer
 from geo.crs import SWEREF99TM, WGS84
 from geo.hotspots import dosage_figures, hotspot_visits, incident_hotspots
 from geo.layers import INCIDENTS, validate
-from geo.patrol import Tracks
+from geo.patrol import Tracks, presence_seconds
 from geo.zones import read_zones
 from tests.conftest import ZONES_FILE
 
@@ -70,22 +70,26 @@ def tracks_of(*parts: dict) -> Tracks:
     return Tracks.of(**{key: np.concatenate([p[key] for p in parts]) for key in parts[0]})
 
 
+def visits_of(tracks: Tracks, spots, zones):
+    return hotspot_visits(tracks, presence_seconds(tracks, zones), spots)
+
+
 def test_a_twelve_minute_stop_is_one_visit_and_a_pass_is_none(setting):
     zones, spots = setting
     stop = track(1, "2020-06-05T18:30:00Z", [(0, 0, 12 * 60 + 1)])
     passing = track(2, "2020-06-05T19:00:00Z", [(0, 0, 30), (2000, 0, 60)])
-    visits = hotspot_visits(tracks_of(stop, passing), spots, zones)
+    visits = visits_of(tracks_of(stop, passing), spots, zones)
     assert len(visits) == 1 and visits["minutes"].iloc[0] == pytest.approx(12.0)
-    assert visits["hotspot_id"].iloc[0] == "hs-1" and visits["unit"].iloc[0] == 1
+    assert visits["hotspot_id"].iloc[0] == "hs-1" and visits["unit_id"].iloc[0] == "1"
 
 
 def test_a_short_step_outside_does_not_split_a_visit(setting):
     zones, spots = setting
     stop = track(1, "2020-06-05T18:30:00Z", [(0, 0, 300), (400, 0, 90), (0, 0, 301)])
-    visits = hotspot_visits(tracks_of(stop), spots, zones)
+    visits = visits_of(tracks_of(stop), spots, zones)
     assert len(visits) == 1 and visits["minutes"].iloc[0] == pytest.approx(10.0, abs=0.1)
     long_break = track(1, "2020-06-05T18:30:00Z", [(0, 0, 300), (400, 0, 600), (0, 0, 301)])
-    assert len(hotspot_visits(tracks_of(long_break), spots, zones)) == 2
+    assert len(visits_of(tracks_of(long_break), spots, zones)) == 2
 
 
 def test_dosage_against_the_koper_curve(setting):
@@ -93,7 +97,7 @@ def test_dosage_against_the_koper_curve(setting):
     evening = tracks_of(track(1, "2020-06-05T16:30:00Z", [(0, 0, 12 * 60 + 1)]),   # 18:30 local, 12 min
                         track(2, "2020-06-05T18:30:00Z", [(0, 0, 5 * 60 + 1)]),    # 20:30 local, 5 min
                         track(3, "2020-06-05T22:15:00Z", [(0, 0, 20 * 60 + 1)]))   # 00:15 local next day, 20 min
-    visits = hotspot_visits(evening, spots, zones)
+    visits = visits_of(evening, spots, zones)
     figures = dosage_figures(visits, spots, 2020, as_of=date(2020, 6, 5)).loc["hs-1"]
     days = (date(2020, 6, 5) - date(2020, 1, 1)).days + 1
     assert figures["visits"] == 3 and figures["presence_min"] == pytest.approx(37)

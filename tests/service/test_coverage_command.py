@@ -89,8 +89,9 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
     rows = [{"id": f"i{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "misshandel",
              "lon": 12.8572 + 0.00001 * i, "lat": 56.6740} for i in range(12)]
     SQLiteStore(db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(rows), "test"))
-    out = tmp_path / "hotspots.geojson"
-    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--hotspots", out, "--db", db)
+    out, visits = tmp_path / "hotspots.geojson", tmp_path / "visits.csv"
+    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--hotspots", out,
+                    "--visits", visits, "--db", db)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     (spot,) = report["hotspots"]
@@ -99,5 +100,7 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
     assert report["hotspot_method"]["size_m"] == 150 and report["hotspot_method"]["koper_visit_min"] == [10, 15]
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert len(features) == 1 and features[0]["geometry"]["type"] == "Polygon"
+    assert visits.read_text().splitlines() == ["hotspot_id,unit_id,start,end,minutes",
+                                               "hs-1,fot-1,2020-05-01T19:00:00Z,2020-05-01T19:30:00Z,30.0"]
     table = invoke("coverage", "patrol", "--year", 2020, "--db", db)
     assert "hs-1" in table.output and "Koper" in table.output
