@@ -17,7 +17,7 @@ from rich.table import Table
 
 from geo.errors import ValidationError
 from geo.io.export import write_layer
-from geo.layers import LAYERS, PINGS
+from geo.layers import LAYERS, PINGS, validate
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
@@ -248,6 +248,80 @@ def coverage_patrol(
         _print_patrol_table(report)
 
 
+@coverage_app.command("lighting")
+def coverage_lighting(
+        output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+        proposed: Annotated[Optional[Path], typer.Option(
+            help="What-if: proposed lamps (a lights file: CSV, GeoJSON or GeoPackage); all taken as working.")] = None,
+        cell: Annotated[float, typer.Option(help="Grid cell size in metres.", min=0.25, max=10)] = 1.0,
+        dark_spots: Annotated[Optional[Path], typer.Option(
+            "--dark-spots", help="Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")] = None,
+        geotiff: Annotated[Optional[Path], typer.Option(help="Write the illuminance grid (lux) as a GeoTIFF.")] = None,
+        png: Annotated[Optional[Path], typer.Option(
+            help="Write a coloured PNG of the illuminance (WGS84) with a .bounds.json beside it.")] = None,
+        db: DbOption = None, zones: ZonesOption = None) -> None:
+    """Modelled illuminance per zone against its EN 13201 pedestrian class, dark spots, and the
+    effect of proposed lamps (--proposed) for the lighting programme."""
+    from geo.io.geojson import to_feature_collection
+    from geo.io.raster import write_geotiff, write_png_overlay
+    from geo.layers import LIGHTS
+    from service.coverage import lighting_coverage
+    from service.imports import read_layer_file
+
+    settings = build_settings(db, zones)
+    store = _open_store(settings.store.db)
+    for path in (dark_spots, geotiff, png):
+        if path is not None and path.exists():
+            raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
+                                        file=str(path)))
+    try:
+        zone_frame = read_zones(settings.geography.zones)
+        lamps = None
+        if proposed is not None:
+            lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
+        with errors.status("modelling illuminance"):
+            result = lighting_coverage(store, zone_frame, lamps, cell)
+        grid = result.proposed_grid or result.grid
+        if geotiff is not None:
+            write_geotiff(grid, geotiff)
+        if png is not None:
+            bounds = write_png_overlay(grid, png)
+            errors.print(f"PNG written to {png}, bounds (south-west, north-east) {bounds}", highlight=False)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    if dark_spots is not None:
+        dark_spots.write_text(json.dumps(to_feature_collection(result.dark_spots), ensure_ascii=False), encoding="utf-8")
+        errors.print(f"{len(result.dark_spots)} dark spots written to {dark_spots}", highlight=False)
+    report = result.report
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    elif output is OutputFormat.csv:
+        rows = report["proposed"]["zones"] if "proposed" in report else report["zones"]
+        typer.echo(pd.DataFrame(rows).to_csv(index=False), nl=False)
+    else:
+        _print_lighting_tables(report)
+
+
+def _print_lighting_tables(report: dict) -> None:
+    columns = [("zon", "name"), ("klass", "lighting_class"), ("Ē krav lx", "class_average_lx"),
+               ("Emin krav lx", "class_minimum_lx"), ("medel lx", "average_lx"), ("min lx", "minimum_lx"),
+               ("jämnhet", "uniformity"), ("uppfyller", "meets_class"), ("yta ≥ Ē", "share_at_class_average"),
+               ("mörka fläckar m²", "dark_spot_m2"), ("trasiga", "broken_lamps")]
+    sections = [("Belysning idag (modellerad)", report["zones"])]
+    if "proposed" in report:
+        sections.append((f"Med {report['proposed']['lamps']} föreslagna armaturer", report["proposed"]["zones"]))
+    for title, zones in sections:
+        table = Table(title=title)
+        for heading, _ in columns:
+            table.add_column(heading, justify="left" if heading == "zon" else "right")
+        for zone in zones:
+            table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
+        console.print(table)
+    if "proposed" in report:
+        removed = sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"])
+        console.print(f"De föreslagna armaturerna tar bort {removed:,.0f} m² mörka fläckar.", highlight=False)
+
+
 def _print_patrol_table(report: dict) -> None:
     centre = report["centre"]
     table = Table(title=f"Polisnärvaro i stadskärnan {report['year']} (t.o.m. {report['as_of']})")
@@ -282,6 +356,8 @@ def _print_patrol_table(report: dict) -> None:
 def _cell(key: str, value: object) -> str:
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
     if "share" in key:
         return f"{value:.0%}"
     return f"{value:,.1f}" if isinstance(value, float) else str(value)

@@ -14,7 +14,9 @@ from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
 from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
                           KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots)
-from geo.layers import INCIDENTS
+from geo.layers import INCIDENTS, LIGHTS
+from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
+                          zone_lighting)
 from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
                         projector_for, zone_figures)
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
@@ -114,3 +116,49 @@ def _plain(value: object) -> object:
     if isinstance(value, float):
         return None if value != value else round(value, 4 if abs(value) <= 1 else 2)
     return value
+
+
+@dataclass
+class LightingCoverage:
+    """The lighting report (JSON-ready), the dark spots (WGS84) and the grids behind them."""
+
+    report: dict
+    dark_spots: gpd.GeoDataFrame
+    grid: LuxGrid
+    proposed_grid: LuxGrid | None
+
+
+def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame | None = None,
+                      cell_m: float = 1.0) -> LightingCoverage:
+    """Modelled illuminance per zone from the stored lights against each zone's EN 13201 class,
+    the dark spots, and with ``proposed`` lamps (a lights layer, all taken as working) the
+    figures after adding them and the dark-spot area they remove."""
+    lights = store.read_features(LIGHTS)
+    empty = empty_grid(zones, cell_m)
+    grid = illuminance(lights, empty)
+    figures = zone_lighting(grid, zones, lights)
+    spots = dark_spots(grid, zones)
+    report = {"cell_m": cell_m, "maintenance_factor": MAINTENANCE_FACTOR, "cutoff_factor": CUTOFF_FACTOR,
+              "lamps": {status: int(n) for status, n in lights["status"].value_counts().items()},
+              "zones": _records(figures, zones, spots)}
+    proposed_grid = None
+    if proposed is not None:
+        proposed_grid = illuminance(pd.concat([lights, proposed.assign(status="working")], ignore_index=True), empty)
+        after = zone_lighting(proposed_grid, zones)
+        after_spots = dark_spots(proposed_grid, zones)
+        report["proposed"] = {"lamps": len(proposed), "zones": _records(after, zones, after_spots)}
+        for before_zone, after_zone in zip(report["zones"], report["proposed"]["zones"]):
+            after_zone["dark_spot_m2_removed"] = round(before_zone["dark_spot_m2"] - after_zone["dark_spot_m2"], 1)
+        spots = gpd.GeoDataFrame(pd.concat([spots.assign(after_proposed=False), after_spots.assign(after_proposed=True)],
+                                           ignore_index=True), crs=WGS84)
+    return LightingCoverage(report, spots, grid, proposed_grid)
+
+
+def _records(figures: pd.DataFrame, zones: gpd.GeoDataFrame, spots: gpd.GeoDataFrame) -> list[dict]:
+    dark = spots.groupby("zone_id")["area_m2"].sum()
+    names = zones.set_index("zone_id")["name"]
+    return [{"zone_id": row["zone_id"], "name": names[row["zone_id"]],
+             **{k: _plain(v) for k, v in row.items() if k != "zone_id"},
+             "dark_spots": int((spots["zone_id"] == row["zone_id"]).sum()),
+             "dark_spot_m2": round(float(dark.get(row["zone_id"], 0.0)), 1)}
+            for row in figures.reset_index().to_dict("records")]

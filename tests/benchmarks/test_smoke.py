@@ -28,3 +28,11 @@ def test_patrol_benchmark_runs_and_agrees_with_its_baseline(capsys):
     assert result["max_zone_difference_vs_baseline_h"] < 0.01, "the method and the naive baseline agree"
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert {"n", "seconds", "throughput_per_s", "baseline_per_s", "ratio", "peak_mem_mb"} <= set(json.loads(last))
+
+
+def test_lighting_benchmark_runs_and_bounds_the_cutoff_error(capsys):
+    result = load("lighting").main(["--lamps", "50", "--cell", "4", "--baseline-cells", "2000"])
+    assert result["lamps"] == 50 and result["cells"] > 0 and result["cells_per_s"] > 0
+    assert 0 <= result["max_cutoff_error_lx"] < 0.5, "the cut-off loses little light"
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"lamps", "cells", "seconds", "baseline_cells_per_s", "cells_per_s", "ratio", "peak_mem_mb"} <= set(last)

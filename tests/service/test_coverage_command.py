@@ -104,3 +104,37 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
                                                "hs-1,fot-1,2020-05-01T19:00:00Z,2020-05-01T19:30:00Z,30.0"]
     table = invoke("coverage", "patrol", "--year", 2020, "--db", db)
     assert "hs-1" in table.output and "Koper" in table.output
+
+
+def test_lighting_report_with_proposed_lamps(db, tmp_path):
+    from geo.layers import LIGHTS
+
+    SQLiteStore(db).write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
+        {"id": ["a", "b"], "lumen": 6000, "height_m": 6, "status": ["working", "broken"],
+         "lon": [12.8572, 12.8580], "lat": [56.6740, 56.6742]}), "test"))
+    proposed = tmp_path / "proposed.csv"
+    proposed.write_text("id,lumen,height_m,status,lat,lon\nnew-1,8000,6,planned,56.6700,12.8640\n", encoding="utf-8")
+    spots, tif = tmp_path / "dark.geojson", tmp_path / "lux.tif"
+    result = invoke("coverage", "lighting", "--format", "json", "--proposed", proposed, "--dark-spots", spots,
+                    "--geotiff", tif, "--db", db)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    torg = next(zone for zone in report["zones"] if zone["zone_id"] == "stora-torg")
+    assert torg["average_lx"] > 0 and torg["broken_lamps"] == 1 and torg["lighting_class"] == "P2"
+    station = next(zone for zone in report["proposed"]["zones"] if zone["zone_id"] == "resecentrum")
+    assert station["dark_spot_m2_removed"] > 0 and report["proposed"]["lamps"] == 1
+    assert report["lamps"] == {"working": 1, "broken": 1}
+    assert json.loads(spots.read_text())["features"] and tif.exists()
+    table = invoke("coverage", "lighting", "--proposed", proposed, "--db", db)
+    assert "föreslagna" in table.output and "Stora Torg" in table.output
+
+
+def test_lighting_refuses_a_bad_proposal_and_existing_outputs(db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lumen,height_m,status,lat,lon\nnew-1,8000,6,planned,12.8640,56.6700\n", encoding="utf-8")
+    result = invoke("coverage", "lighting", "--proposed", bad, "--db", db)
+    assert result.exit_code == 2 and "look swapped" in " ".join(result.output.split())
+    existing = tmp_path / "x.tif"
+    existing.write_text("keep me")
+    again = invoke("coverage", "lighting", "--geotiff", existing, "--db", db)
+    assert again.exit_code == 2 and existing.read_text() == "keep me"

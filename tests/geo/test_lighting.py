@@ -1,0 +1,117 @@
+"""Illuminance model against its closed form, EN 13201 figures, dark spots and raster output."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from pyproj import Transformer
+
+from geo.crs import SWEREF99TM, WGS84
+from geo.io.raster import write_geotiff, write_png_overlay
+from geo.layers import LIGHTS, validate
+from geo.lighting import (MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, dark_spots, empty_grid, illuminance,
+                          zone_lighting)
+from tests.conftest import STREETS_FILE
+
+TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
+E0, N0 = 374_000.0, 6_284_000.0
+
+
+def square_zone(size_m: float = 80.0, cls: str = "P4") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"zone_id": ["z"], "name": ["Z"], "lighting_class": [cls]},
+                            geometry=[shapely.box(E0, N0, E0 + size_m, N0 + size_m)], crs=SWEREF99TM).to_crs(WGS84)
+
+
+def lamps(points: list[tuple[float, float]], lumen: float = 4000.0, height: float = 5.0,
+          status: str = "working") -> gpd.GeoDataFrame:
+    lon, lat = TO_WGS84.transform([E0 + e for e, _ in points], [N0 + n for _, n in points])
+    raw = pd.DataFrame({"id": [f"l{i}" for i in range(len(points))], "lumen": lumen, "height_m": height,
+                        "status": status, "lon": lon, "lat": lat})
+    return validate(LIGHTS, raw, "test")
+
+
+def value_at(grid, east: float, north: float) -> float:
+    col = int((E0 + east - grid.x0) // grid.cell_m)
+    row = int((N0 + north - grid.y0) // grid.cell_m)
+    return float(grid.lux[row, col])
+
+
+def test_one_lamp_matches_the_closed_form_at_nadir_and_at_distances():
+    zone = square_zone()
+    grid = empty_grid(zone, cell_m=1.0)
+    lit = illuminance(lamps([(40.5, 40.5)]), grid)  # a cell centre
+    nadir = 4000 * MAINTENANCE_FACTOR / (np.pi * 5.0 ** 2)
+    assert value_at(lit, 40.5, 40.5) == pytest.approx(nadir, rel=0.005)
+    for d in (2.0, 5.0, 10.0, 20.0):
+        expected = 4000 * MAINTENANCE_FACTOR / np.pi * 25 / (25 + d * d) ** 2
+        assert value_at(lit, 40.5 + d, 40.5) == pytest.approx(expected, rel=0.005)
+
+
+def test_two_lamps_superpose_and_broken_or_removed_lamps_give_no_light():
+    grid = empty_grid(square_zone(), cell_m=1.0)
+    one, two = lamps([(20.5, 20.5)]), lamps([(50.5, 40.5)])
+    both = illuminance(pd.concat([one, two.assign(id="other")], ignore_index=True), grid)
+    assert np.allclose(both.lux, illuminance(one, grid).lux + illuminance(two, grid).lux)
+    dead = pd.concat([one, lamps([(50.5, 40.5)], status="broken").assign(id="b"),
+                      lamps([(60.5, 60.5)], status="removed").assign(id="r")], ignore_index=True)
+    assert np.array_equal(illuminance(dead, grid).lux, illuminance(one, grid).lux)
+
+
+def test_no_lamps_zero_lux_and_no_compliance():
+    zone = square_zone()
+    figures = zone_lighting(illuminance(lamps([]), empty_grid(zone)), zone).loc["z"]
+    assert figures["average_lx"] == 0 and figures["share_at_class_average"] == 0 and not figures["meets_class"]
+    assert figures["share_below_class_minimum"] == 1
+
+
+def test_a_well_lit_zone_meets_its_class():
+    zone = square_zone(40.0, "P6")
+    grid = illuminance(lamps([(x, y) for x in (5, 20, 35) for y in (5, 20, 35)], lumen=6000), empty_grid(zone))
+    figures = zone_lighting(grid, zone).loc["z"]
+    average, minimum = PEDESTRIAN_CLASSES["P6"]
+    assert figures["average_lx"] >= average and figures["minimum_lx"] >= minimum and figures["meets_class"]
+    assert 0 < figures["uniformity"] <= 1 and figures["walkable_m2"] == pytest.approx(1600)
+    assert dark_spots(grid, zone).empty
+
+
+def test_halving_the_cell_size_changes_zone_averages_by_less_than_2_percent(zones):
+    streets = gpd.read_file(STREETS_FILE).to_crs(SWEREF99TM)
+    points = shapely.line_interpolate_point(streets.geometry.to_numpy()[:, None], np.arange(0, 800, 30)[None, :])
+    xy = shapely.get_coordinates(points.ravel())
+    lon, lat = TO_WGS84.transform(xy[:, 0], xy[:, 1])
+    street_lamps = validate(LIGHTS, pd.DataFrame({"id": [f"s{i}" for i in range(len(xy))], "lumen": 5000,
+                                                  "height_m": 6, "status": "working", "lon": lon, "lat": lat}), "t")
+    coarse = zone_lighting(illuminance(street_lamps, empty_grid(zones, 1.0)), zones)["average_lx"]
+    fine = zone_lighting(illuminance(street_lamps, empty_grid(zones, 0.5)), zones)["average_lx"]
+    assert ((fine - coarse).abs() / fine < 0.02).all()
+
+
+def test_dark_spots_are_polygons_of_unlit_area_per_zone():
+    zone = square_zone(80.0, "P4")
+    grid = illuminance(lamps([(20.5, 40.5)], lumen=8000, height=4), empty_grid(zone))
+    spots = dark_spots(grid, zone)
+    assert len(spots) >= 1 and (spots["area_m2"] >= 10).all() and spots.crs == WGS84
+    assert spots["area_m2"].sum() == pytest.approx((grid.lux[grid.zone == 0] < 1.0).sum(), abs=10 * len(spots))
+    assert np.allclose(spots.to_crs(SWEREF99TM).area, spots["area_m2"], rtol=1e-6)
+    assert (spots["mean_lx"] < 1.0).all()
+    assert dark_spots(grid, zone, min_area_m2=1e9).empty
+
+
+def test_geotiff_and_png_overlay(tmp_path):
+    zone = square_zone()
+    grid = illuminance(lamps([(40.5, 40.5)]), empty_grid(zone))
+    write_geotiff(grid, tmp_path / "lux.tif")
+    with rasterio.open(tmp_path / "lux.tif") as raster:
+        assert raster.crs.to_epsg() == 3006 and raster.read(1).max() == pytest.approx(grid.lux.max(), rel=1e-6)
+        row, col = raster.index(E0 + 40.5, N0 + 40.5)
+        assert raster.read(1)[row, col] == pytest.approx(value_at(grid, 40.5, 40.5), rel=1e-6)
+    south_west, north_east = write_png_overlay(grid, tmp_path / "lux.png")
+    lon, lat = TO_WGS84.transform(E0 + 40, N0 + 40)
+    assert south_west[0] < lat < north_east[0] and south_west[1] < lon < north_east[1]
+    assert json.loads((tmp_path / "lux.bounds.json").read_text())["bounds"] == [south_west, north_east]
