@@ -10,7 +10,9 @@ Lambertian downward, I(θ) = (Φ·MF/π)·cos θ (Φ lamp flux in lumen, MF main
 cell's modelled value is too low by at most that times the number of lamps farther away (with 2,000
 lamps over the centre ``benchmarks/lighting.py`` measures at most 0.09 lx).
 
-Only lamps with status ``working`` give light (broken, removed and planned lamps do not).
+Luminaire types with a photometric file (EULUMDAT, :mod:`geo.photometry`) use its intensity
+distribution instead, with E = I(γ)·cos³γ / h². Only lamps with status ``working`` give light
+(broken, removed and planned lamps do not).
 EN 13201-2:2015, table 3, pedestrian classes (maintained average Ē / minimum Emin, lux):
 P1 15/3, P2 10/2, P3 7.5/1.5, P4 5/1, P5 3/0.6, P6 2/0.4.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -31,6 +34,8 @@ from rasterio.transform import Affine
 from scipy import ndimage
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.photometry import Photometry
+from geo.sun import after_dark
 from geo.zones import zone_positions
 
 MAINTENANCE_FACTOR = 0.8
@@ -76,8 +81,12 @@ def empty_grid(zones: gpd.GeoDataFrame, cell_m: float = 1.0) -> LuxGrid:
 
 
 def illuminance(lights: gpd.GeoDataFrame, grid: LuxGrid, maintenance_factor: float = MAINTENANCE_FACTOR,
-                cutoff_factor: float = CUTOFF_FACTOR, workers: int | None = None) -> LuxGrid:
+                cutoff_factor: float = CUTOFF_FACTOR, workers: int | None = None,
+                photometry: Mapping[str, Photometry] | None = None) -> LuxGrid:
     """The grid lit by the ``working`` lamps of ``lights`` (a validated lights layer, WGS84).
+
+    Lamps whose ``luminaire`` names an entry of ``photometry`` use that intensity distribution
+    (:mod:`geo.photometry`); the others the Lambertian default.
 
     One vectorised stamp per lamp over the square of cells within ``cutoff_factor`` × its height
     of it along each axis (the square's corners reach further: the error bound above still holds).
@@ -88,35 +97,45 @@ def illuminance(lights: gpd.GeoDataFrame, grid: LuxGrid, maintenance_factor: flo
     if working.empty:
         return LuxGrid(grid.x0, grid.y0, grid.cell_m, np.zeros_like(grid.lux), grid.zone)
     metric = to_metric(working)
+    tables = list((photometry or {}).values())
+    names = {name: i for i, name in enumerate(photometry or {})}
     lamps = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy(),
                              working["height_m"].to_numpy(float),
-                             working["lumen"].to_numpy(float) * maintenance_factor / np.pi])
+                             working["lumen"].to_numpy(float) * maintenance_factor,
+                             working["luminaire"].map(names).fillna(-1).to_numpy(float)])
     workers = max(1, min(workers or os.cpu_count() or 1, len(lamps)))
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda share: _stamp(share, grid, cutoff_factor), np.array_split(lamps, workers)))
+        parts = list(pool.map(lambda share: _stamp(share, grid, cutoff_factor, tables),
+                              np.array_split(lamps, workers)))
     return LuxGrid(grid.x0, grid.y0, grid.cell_m, np.sum(parts, axis=0), grid.zone)
 
 
-def _stamp(lamps: NDArray[np.float64], grid: LuxGrid, cutoff_factor: float) -> NDArray[np.float64]:
-    """Sum of the lamps' illuminance (rows x, y, h, nadir intensity Φ·MF/π) on a copy of the grid."""
+def _stamp(lamps: NDArray[np.float64], grid: LuxGrid, cutoff_factor: float,
+           tables: list[Photometry]) -> NDArray[np.float64]:
+    """Sum of the lamps' illuminance on a new grid; lamp rows are x, y (m), h (m), Φ·MF (lm) and
+    the index of their photometry in ``tables`` (-1: Lambertian)."""
     lit = np.zeros_like(grid.lux)
     ny, nx = lit.shape
     centres_x = grid.x0 + (np.arange(nx) + 0.5) * grid.cell_m
     centres_y = grid.y0 + (np.arange(ny) + 0.5) * grid.cell_m
-    x, y, h, intensity = lamps.T
+    x, y, h, flux, table = lamps.T
     radius = cutoff_factor * h
     c0 = np.clip((x - radius - grid.x0) // grid.cell_m, 0, nx).astype(int)
     c1 = np.clip((x + radius - grid.x0) // grid.cell_m + 1, 0, nx).astype(int)
     r0 = np.clip((y - radius - grid.y0) // grid.cell_m, 0, ny).astype(int)
     r1 = np.clip((y + radius - grid.y0) // grid.cell_m + 1, 0, ny).astype(int)
-    nadir = intensity * h * h
+    nadir = flux / np.pi * h * h
     h2 = h * h
     for i in np.flatnonzero((c0 < c1) & (r0 < r1)).tolist():
         dx = centres_x[c0[i]:c1[i]] - x[i]
         dy = centres_y[r0[i]:r1[i]] - y[i]
         stamp = np.add.outer(dy * dy + h2[i], dx * dx)  # h² + d²
-        np.square(stamp, out=stamp)
-        np.divide(nadir[i], stamp, out=stamp)
+        if table[i] < 0:  # Lambertian: E = (Φ·MF/π)·h² / (h² + d²)²
+            np.square(stamp, out=stamp)
+            np.divide(nadir[i], stamp, out=stamp)
+        else:  # E = I(γ)·cos³γ / h² = I(γ)·h / (h² + d²)^1.5, I from the table in cd/klm
+            gamma = np.degrees(np.arccos(h[i] / np.sqrt(stamp)))
+            stamp = tables[int(table[i])].intensity(gamma) * (flux[i] / 1000 * h[i]) / stamp ** 1.5
         lit[r0[i]:r1[i], c0[i]:c1[i]] += stamp
     return lit
 
@@ -167,3 +186,23 @@ def dark_spots(grid: LuxGrid, zones: gpd.GeoDataFrame, min_area_m2: float = MIN_
     frame = gpd.GeoDataFrame(rows, columns=["zone_id", "area_m2", "mean_lx", "geometry"], geometry="geometry",
                              crs=SWEREF99TM)
     return frame.to_crs(WGS84)
+
+
+def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict:
+    """Incidents after dark (sunset to sunrise at Halmstad on their date) inside the dark spots
+    and elsewhere in the zones, as counts and rates per hectare. Incidents with a town-level
+    position are left out and counted; all geometry WGS84, areas computed in SWEREF 99 TM."""
+    usable = incidents[incidents["location_precision"].isin(("exact", "street"))]
+    dark = after_dark(usable["occurred_at"]) if len(usable) else np.zeros(0, dtype=bool)
+    x, y = usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()
+    in_zones = zone_positions(zones, x, y) >= 0
+    union = shapely.union_all(spots.geometry.to_numpy()) if len(spots) else shapely.Polygon()
+    in_spots = shapely.intersects_xy(union, x, y) & in_zones
+    dark_ha = float(spots["area_m2"].sum()) / 1e4
+    elsewhere_ha = float(to_metric(zones).area.sum()) / 1e4 - dark_ha
+    inside, outside = int((dark & in_spots).sum()), int((dark & in_zones & ~in_spots).sum())
+    return {"after_dark_incidents": inside + outside, "in_dark_spots": inside, "elsewhere": outside,
+            "dark_spot_ha": round(dark_ha, 2), "elsewhere_ha": round(elsewhere_ha, 2),
+            "rate_in_dark_spots_per_ha": round(inside / dark_ha, 3) if dark_ha > 0 else None,
+            "rate_elsewhere_per_ha": round(outside / elsewhere_ha, 3) if elsewhere_ha > 0 else None,
+            "excluded_town_level": int(len(incidents) - len(usable))}

@@ -254,6 +254,10 @@ def coverage_lighting(
         proposed: Annotated[Optional[Path], typer.Option(
             help="What-if: proposed lamps (a lights file: CSV, GeoJSON or GeoPackage); all taken as working.")] = None,
         cell: Annotated[float, typer.Option(help="Grid cell size in metres.", min=0.25, max=10)] = 1.0,
+        incidents_year: Annotated[Optional[int], typer.Option(
+            help="Count incidents after dark of this year only (default: all stored incidents).")] = None,
+        photometry: Annotated[Optional[Path], typer.Option(
+            help="Folder of EULUMDAT files named after luminaire types (<luminaire>.ldt).")] = None,
         dark_spots: Annotated[Optional[Path], typer.Option(
             "--dark-spots", help="Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")] = None,
         geotiff: Annotated[Optional[Path], typer.Option(help="Write the illuminance grid (lux) as a GeoTIFF.")] = None,
@@ -265,6 +269,7 @@ def coverage_lighting(
     from geo.io.geojson import to_feature_collection
     from geo.io.raster import write_geotiff, write_png_overlay
     from geo.layers import LIGHTS
+    from geo.photometry import read_eulumdat
     from service.coverage import lighting_coverage
     from service.imports import read_layer_file
 
@@ -279,8 +284,13 @@ def coverage_lighting(
         lamps = None
         if proposed is not None:
             lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
+        tables = None
+        if photometry is not None:
+            if not photometry.is_dir():
+                raise ValidationError("not a folder of .ldt files", file=str(photometry))
+            tables = {path.stem: read_eulumdat(path) for path in sorted(photometry.glob("*.ldt"))}
         with errors.status("modelling illuminance"):
-            result = lighting_coverage(store, zone_frame, lamps, cell)
+            result = lighting_coverage(store, zone_frame, lamps, cell, incidents_year, tables)
         grid = result.proposed_grid or result.grid
         if geotiff is not None:
             write_geotiff(grid, geotiff)
@@ -317,6 +327,11 @@ def _print_lighting_tables(report: dict) -> None:
         for zone in zones:
             table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
         console.print(table)
+    dark = report["incidents_after_dark"]
+    console.print(f"Brott efter mörkrets inbrott: {dark['in_dark_spots']} i mörka fläckar ({dark['dark_spot_ha']} ha, "
+                  f"{dark['rate_in_dark_spots_per_ha']} per ha), {dark['elsewhere']} på övriga ytor "
+                  f"({dark['elsewhere_ha']} ha, {dark['rate_elsewhere_per_ha']} per ha); "
+                  f"{dark['excluded_town_level']} utan exakt plats är inte med.", highlight=False)
     if "proposed" in report:
         removed = sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"])
         console.print(f"De föreslagna armaturerna tar bort {removed:,.0f} m² mörka fläckar.", highlight=False)

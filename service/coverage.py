@@ -16,7 +16,8 @@ from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_IN
                           KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots)
 from geo.layers import INCIDENTS, LIGHTS
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
-                          zone_lighting)
+                          incidents_after_dark, zone_lighting)
+from geo.photometry import Photometry
 from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
                         projector_for, zone_figures)
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
@@ -129,21 +130,29 @@ class LightingCoverage:
 
 
 def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame | None = None,
-                      cell_m: float = 1.0) -> LightingCoverage:
+                      cell_m: float = 1.0, incidents_year: int | None = None,
+                      photometry: dict[str, Photometry] | None = None) -> LightingCoverage:
     """Modelled illuminance per zone from the stored lights against each zone's EN 13201 class,
-    the dark spots, and with ``proposed`` lamps (a lights layer, all taken as working) the
-    figures after adding them and the dark-spot area they remove."""
+    the dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
+    ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
+    working) the figures after adding them and the dark-spot area they remove."""
     lights = store.read_features(LIGHTS)
     empty = empty_grid(zones, cell_m)
-    grid = illuminance(lights, empty)
+    grid = illuminance(lights, empty, photometry=photometry)
     figures = zone_lighting(grid, zones, lights)
     spots = dark_spots(grid, zones)
+    incidents = store.read_features(INCIDENTS)
+    if incidents_year is not None:
+        incidents = incidents[incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.year == incidents_year]
     report = {"cell_m": cell_m, "maintenance_factor": MAINTENANCE_FACTOR, "cutoff_factor": CUTOFF_FACTOR,
+              "photometry": sorted(photometry or {}),
               "lamps": {status: int(n) for status, n in lights["status"].value_counts().items()},
-              "zones": _records(figures, zones, spots)}
+              "zones": _records(figures, zones, spots),
+              "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}
     proposed_grid = None
     if proposed is not None:
-        proposed_grid = illuminance(pd.concat([lights, proposed.assign(status="working")], ignore_index=True), empty)
+        proposed_grid = illuminance(pd.concat([lights, proposed.assign(status="working")], ignore_index=True), empty,
+                                    photometry=photometry)
         after = zone_lighting(proposed_grid, zones)
         after_spots = dark_spots(proposed_grid, zones)
         report["proposed"] = {"lamps": len(proposed), "zones": _records(after, zones, after_spots)}

@@ -115,3 +115,85 @@ def test_geotiff_and_png_overlay(tmp_path):
     lon, lat = TO_WGS84.transform(E0 + 40, N0 + 40)
     assert south_west[0] < lat < north_east[0] and south_west[1] < lon < north_east[1]
     assert json.loads((tmp_path / "lux.bounds.json").read_text())["bounds"] == [south_west, north_east]
+
+
+def test_after_dark_follows_the_sun_at_halmstad():
+    from geo.sun import after_dark
+
+    moments = pd.Series(pd.to_datetime(["2020-06-21T12:00:00+02:00", "2020-06-21T23:30:00+02:00",
+                                        "2020-12-21T16:00:00+01:00", "2020-12-21T08:00:00+01:00",
+                                        "2020-12-21T10:00:00+01:00", "2020-03-29T19:30:00+02:00"], utc=True))
+    assert after_dark(moments).tolist() == [False, True, True, True, False, False]  # sunset 29 March ≈ 19:40
+
+
+def test_incidents_after_dark_in_dark_spots_and_elsewhere():
+    from geo.layers import INCIDENTS
+    from geo.lighting import incidents_after_dark
+
+    zone = square_zone(80.0, "P4")
+    grid = illuminance(lamps([(10.5, 10.5)], lumen=8000, height=4), empty_grid(zone))
+    spots = dark_spots(grid, zone)
+    rows = [(70, 70, "2020-01-10T22:00:00+01:00", "exact"), (72, 70, "2020-01-10T23:00:00+01:00", "street"),
+            (10, 10, "2020-01-10T22:00:00+01:00", "exact"), (70, 70, "2020-01-10T12:00:00+01:00", "exact"),
+            (70, 70, "2020-01-10T22:00:00+01:00", "town")]
+    lon, lat = TO_WGS84.transform([E0 + r[0] for r in rows], [N0 + r[1] for r in rows])
+    incidents = validate(INCIDENTS, pd.DataFrame({"id": [f"i{i}" for i in range(len(rows))], "category": "rån",
+                                                  "occurred_at": [r[2] for r in rows],
+                                                  "location_precision": [r[3] for r in rows],
+                                                  "lon": lon, "lat": lat}), "test")
+    figures = incidents_after_dark(incidents, spots, zone)
+    assert figures["in_dark_spots"] == 2 and figures["elsewhere"] == 1 and figures["excluded_town_level"] == 1
+    assert figures["dark_spot_ha"] + figures["elsewhere_ha"] == pytest.approx(0.64, abs=0.01)
+    assert figures["rate_in_dark_spots_per_ha"] == pytest.approx(2 / figures["dark_spot_ha"], rel=0.01)
+
+
+def eulumdat_text(gammas, values, symmetry=1, planes=1) -> str:
+    """A minimal EULUMDAT file: header, one lamp set, direct ratios, angles and intensities."""
+    header = ["Test company", "1", str(symmetry), str(planes), "0", str(len(gammas)), "5", "report", "Lambert",
+              "L-1", "lambert.ldt", "2026-11-25"] + ["100"] * 6 + ["0"] * 3 + ["100", "100", "1", "0", "1"]
+    lamp = ["1", "LED", "1000", "3000", "80", "10"]
+    ratios = ["0.5"] * 10
+    c_angles = [str(c) for c in np.linspace(0, 360, planes, endpoint=False)]
+    return "\n".join(header + lamp + ratios + c_angles + [f"{g:g}" for g in gammas] + [f"{v:.6f}" for v in values])
+
+
+def test_an_eulumdat_lambertian_distribution_matches_the_default_model(tmp_path):
+    from geo.photometry import read_eulumdat
+
+    gammas = np.arange(0, 181, 2.5)
+    values = np.where(gammas <= 90, 1000 / np.pi * np.cos(np.radians(gammas)), 0)
+    (tmp_path / "Lambert.ldt").write_text(eulumdat_text(gammas, values), encoding="latin-1")
+    table = read_eulumdat(tmp_path / "Lambert.ldt")
+    zone = square_zone()
+    grid = empty_grid(zone)
+    default = illuminance(lamps([(40.5, 40.5)]), grid)
+    typed = illuminance(lamps([(40.5, 40.5)]).assign(luminaire="Lambert"), grid, photometry={"Lambert": table})
+    assert value_at(typed, 40.5, 40.5) == pytest.approx(value_at(default, 40.5, 40.5), rel=0.005)
+    for d in (3.0, 8.0, 15.0):
+        assert value_at(typed, 40.5 + d, 40.5) == pytest.approx(value_at(default, 40.5 + d, 40.5), rel=0.005)
+
+
+def test_a_narrow_beam_lights_less_far(tmp_path):
+    from geo.photometry import read_eulumdat
+
+    gammas = np.arange(0, 181, 5.0)
+    values = np.where(gammas <= 30, 900.0, 0.0)
+    (tmp_path / "Spot.ldt").write_text(eulumdat_text(gammas, values), encoding="latin-1")
+    spot = illuminance(lamps([(40.5, 40.5)], height=5).assign(luminaire="Spot"), empty_grid(square_zone()),
+                       photometry={"Spot": read_eulumdat(tmp_path / "Spot.ldt")})
+    assert value_at(spot, 40.5, 40.5) > 0 and value_at(spot, 40.5 + 10, 40.5) == 0  # 10 m at 5 m height: 63°
+
+
+def test_a_broken_eulumdat_file_names_the_line(tmp_path):
+    from geo.errors import ValidationError
+    from geo.photometry import read_eulumdat
+
+    text = eulumdat_text([0, 90], [100, 0]).splitlines()
+    text[5] = "many"
+    (tmp_path / "bad.ldt").write_text("\n".join(text), encoding="latin-1")
+    with pytest.raises(ValidationError, match=r"bad.ldt, line 6: expected number of intensities per C-plane"):
+        read_eulumdat(tmp_path / "bad.ldt")
+    whole = eulumdat_text([0, 90], [100, 0]).splitlines()
+    (tmp_path / "short.ldt").write_text("\n".join(whole[:-1]), encoding="latin-1")
+    with pytest.raises(ValidationError, match="short.ldt, line .*: the file ends before an intensity"):
+        read_eulumdat(tmp_path / "short.ldt")

@@ -124,6 +124,7 @@ def test_lighting_report_with_proposed_lamps(db, tmp_path):
     station = next(zone for zone in report["proposed"]["zones"] if zone["zone_id"] == "resecentrum")
     assert station["dark_spot_m2_removed"] > 0 and report["proposed"]["lamps"] == 1
     assert report["lamps"] == {"working": 1, "broken": 1}
+    assert report["incidents_after_dark"]["after_dark_incidents"] == 0 and report["incidents_after_dark"]["dark_spot_ha"] > 0
     assert json.loads(spots.read_text())["features"] and tif.exists()
     table = invoke("coverage", "lighting", "--proposed", proposed, "--db", db)
     assert "föreslagna" in table.output and "Stora Torg" in table.output
@@ -138,3 +139,20 @@ def test_lighting_refuses_a_bad_proposal_and_existing_outputs(db, tmp_path):
     existing.write_text("keep me")
     again = invoke("coverage", "lighting", "--geotiff", existing, "--db", db)
     assert again.exit_code == 2 and existing.read_text() == "keep me"
+
+
+def test_lighting_with_a_photometry_folder(db, tmp_path):
+    from geo.layers import LIGHTS
+    from tests.geo.test_lighting import eulumdat_text
+
+    SQLiteStore(db).write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
+        {"id": ["a"], "lumen": 6000, "height_m": 6, "status": "working", "luminaire": "LED park",
+         "lon": [12.8572], "lat": [56.6740]}), "test"))
+    folder = tmp_path / "ldt"
+    folder.mkdir()
+    (folder / "LED park.ldt").write_text(eulumdat_text([0, 45, 90, 180], [300, 200, 0, 0]), encoding="latin-1")
+    result = invoke("coverage", "lighting", "--format", "json", "--photometry", folder, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["photometry"] == ["LED park"]
+    missing = invoke("coverage", "lighting", "--photometry", tmp_path / "nope", "--db", db)
+    assert missing.exit_code == 2 and "not a folder" in missing.output
