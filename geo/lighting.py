@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from rasterio.features import shapes
+from rasterio.features import rasterize, shapes
 from rasterio.transform import Affine
 from scipy import ndimage
 
@@ -69,15 +69,22 @@ class LuxGrid:
         return values[::-1]
 
 
-def empty_grid(zones: gpd.GeoDataFrame, cell_m: float = 1.0) -> LuxGrid:
-    """A dark grid of ``cell_m`` cells covering the zones (WGS84 in, EPSG:3006 grid)."""
+def empty_grid(zones: gpd.GeoDataFrame, cell_m: float = 1.0, buildings: gpd.GeoDataFrame | None = None) -> LuxGrid:
+    """A dark grid of ``cell_m`` cells covering the zones (WGS84 in, EPSG:3006 grid). Its
+    walkable cells are those whose centre lies in a zone and, with ``buildings`` (polygons, any
+    CRS), outside every building footprint."""
     metric = to_metric(zones)
     minx, miny, maxx, maxy = metric.total_bounds
     x0, y0 = np.floor(minx / cell_m) * cell_m, np.floor(miny / cell_m) * cell_m
     nx, ny = int(np.ceil((maxx - x0) / cell_m)), int(np.ceil((maxy - y0) / cell_m))
     cx, cy = np.meshgrid(x0 + (np.arange(nx) + 0.5) * cell_m, y0 + (np.arange(ny) + 0.5) * cell_m)
     zone = zone_positions(metric, cx.ravel(), cy.ravel()).reshape(ny, nx)
-    return LuxGrid(x0, y0, cell_m, np.zeros((ny, nx)), zone)
+    grid = LuxGrid(x0, y0, cell_m, np.zeros((ny, nx)), zone)
+    if buildings is not None and len(buildings):
+        footprints = rasterize(to_metric(buildings).geometry, out_shape=(ny, nx), transform=grid.transform,
+                               fill=0, default_value=1, dtype="uint8")
+        zone[grid.north_up(footprints).astype(bool)] = -1
+    return grid
 
 
 def illuminance(lights: gpd.GeoDataFrame, grid: LuxGrid, maintenance_factor: float = MAINTENANCE_FACTOR,

@@ -258,6 +258,8 @@ def coverage_lighting(
             help="Count incidents after dark of this year only (default: all stored incidents).")] = None,
         photometry: Annotated[Optional[Path], typer.Option(
             help="Folder of EULUMDAT files named after luminaire types (<luminaire>.ldt).")] = None,
+        buildings: Annotated[Optional[Path], typer.Option(
+            help="Building footprints (GeoJSON polygons, WGS84), left out of the walkable area.")] = None,
         dark_spots: Annotated[Optional[Path], typer.Option(
             "--dark-spots", help="Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")] = None,
         geotiff: Annotated[Optional[Path], typer.Option(help="Write the illuminance grid (lux) as a GeoTIFF.")] = None,
@@ -269,6 +271,7 @@ def coverage_lighting(
     from geo.io.geojson import to_feature_collection
     from geo.io.raster import write_geotiff, write_png_overlay
     from geo.layers import LIGHTS
+    from geo.io.geojson import parse_features, read_geojson
     from geo.photometry import read_eulumdat
     from service.coverage import lighting_coverage
     from service.imports import read_layer_file
@@ -289,8 +292,11 @@ def coverage_lighting(
             if not photometry.is_dir():
                 raise ValidationError("not a folder of .ldt files", file=str(photometry))
             tables = {path.stem: read_eulumdat(path) for path in sorted(photometry.glob("*.ldt"))}
+        footprints = None
+        if buildings is not None:
+            footprints = parse_features(read_geojson(buildings), str(buildings), ("Polygon", "MultiPolygon"), {})
         with errors.status("modelling illuminance"):
-            result = lighting_coverage(store, zone_frame, lamps, cell, incidents_year, tables)
+            result = lighting_coverage(store, zone_frame, lamps, cell, incidents_year, tables, footprints)
         grid = result.proposed_grid or result.grid
         if geotiff is not None:
             write_geotiff(grid, geotiff)

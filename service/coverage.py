@@ -131,13 +131,15 @@ class LightingCoverage:
 
 def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame | None = None,
                       cell_m: float = 1.0, incidents_year: int | None = None,
-                      photometry: dict[str, Photometry] | None = None) -> LightingCoverage:
+                      photometry: dict[str, Photometry] | None = None,
+                      buildings: gpd.GeoDataFrame | None = None) -> LightingCoverage:
     """Modelled illuminance per zone from the stored lights against each zone's EN 13201 class,
     the dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
-    working) the figures after adding them and the dark-spot area they remove."""
+    working) the figures after adding them and the dark-spot area they remove. ``buildings``
+    footprints are left out of the walkable area."""
     lights = store.read_features(LIGHTS)
-    empty = empty_grid(zones, cell_m)
+    empty = empty_grid(zones, cell_m, buildings)
     grid = illuminance(lights, empty, photometry=photometry)
     figures = zone_lighting(grid, zones, lights)
     spots = dark_spots(grid, zones)
@@ -145,7 +147,7 @@ def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd
     if incidents_year is not None:
         incidents = incidents[incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.year == incidents_year]
     report = {"cell_m": cell_m, "maintenance_factor": MAINTENANCE_FACTOR, "cutoff_factor": CUTOFF_FACTOR,
-              "photometry": sorted(photometry or {}),
+              "photometry": sorted(photometry or {}), "buildings": 0 if buildings is None else len(buildings),
               "lamps": {status: int(n) for status, n in lights["status"].value_counts().items()},
               "zones": _records(figures, zones, spots),
               "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}

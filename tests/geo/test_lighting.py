@@ -197,3 +197,14 @@ def test_a_broken_eulumdat_file_names_the_line(tmp_path):
     (tmp_path / "short.ldt").write_text("\n".join(whole[:-1]), encoding="latin-1")
     with pytest.raises(ValidationError, match="short.ldt, line .*: the file ends before an intensity"):
         read_eulumdat(tmp_path / "short.ldt")
+
+
+def test_buildings_are_not_walkable():
+    zone = square_zone(80.0, "P4")
+    building = gpd.GeoDataFrame(geometry=[shapely.box(E0 + 40, N0, E0 + 80, N0 + 80)], crs=SWEREF99TM).to_crs(WGS84)
+    grid = illuminance(lamps([(20.5, 40.5)]), empty_grid(zone, buildings=building))
+    figures = zone_lighting(grid, zone).loc["z"]
+    assert figures["walkable_m2"] == pytest.approx(3200, abs=80)
+    assert figures["average_lx"] > zone_lighting(illuminance(lamps([(20.5, 40.5)]), empty_grid(zone)), zone).loc[
+        "z", "average_lx"], "leaving the unlit building half out raises the walkable average"
+    assert all(not spot.intersects(building.geometry.iloc[0].buffer(-1e-5)) for spot in dark_spots(grid, zone).geometry)

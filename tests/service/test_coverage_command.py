@@ -156,3 +156,22 @@ def test_lighting_with_a_photometry_folder(db, tmp_path):
     assert json.loads(result.stdout)["photometry"] == ["LED park"]
     missing = invoke("coverage", "lighting", "--photometry", tmp_path / "nope", "--db", db)
     assert missing.exit_code == 2 and "not a folder" in missing.output
+
+
+def test_lighting_leaves_building_footprints_out(db, tmp_path):
+    square = [[12.8565, 56.6735], [12.8575, 56.6735], [12.8575, 56.6745], [12.8565, 56.6745], [12.8565, 56.6735]]
+    buildings = tmp_path / "buildings.geojson"
+    buildings.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [square]}}]}))
+    plain = json.loads(invoke("coverage", "lighting", "--format", "json", "--db", db).stdout)
+    result = invoke("coverage", "lighting", "--format", "json", "--buildings", buildings, "--db", db)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    walkable = {zone["zone_id"]: zone["walkable_m2"] for zone in report["zones"]}
+    before = {zone["zone_id"]: zone["walkable_m2"] for zone in plain["zones"]}
+    assert report["buildings"] == 1 and walkable["stora-torg"] < before["stora-torg"] - 5000
+    points = tmp_path / "points.geojson"
+    points.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [12.857, 56.674]}}]}))
+    bad = invoke("coverage", "lighting", "--buildings", points, "--db", db)
+    assert bad.exit_code == 2 and "expected a Polygon or MultiPolygon geometry" in " ".join(bad.output.split())
