@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from geo.errors import ValidationError
 from geo.streets import read_streets
 from geo.zones import read_zones
-from service.routes import health, maps, zones
+from service.auth import request_role
+from service.routes import coverage, health, layers, maps, zones
 from service.settings import Settings
 from service.store import SQLiteStore
 
@@ -22,14 +24,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     :class:`geo.errors.ValidationError` / :class:`service.store.StoreError` that says why."""
     settings = settings or Settings()
     app = FastAPI(title="Trygg stadskärna", version="0.1.0",
-                  description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.")
+                  description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.",
+                  dependencies=[Depends(request_role)])  # a bad token is refused everywhere, not ignored
     app.state.settings = settings
     app.state.zones = read_zones(settings.geography.zones)
     streets_path = settings.geography.streets_path()
     app.state.streets = read_streets(streets_path) if streets_path else None
     app.state.store = SQLiteStore(settings.store.db)
-    for module in (health, zones, maps):
+    for module in (health, zones, layers, coverage, maps):
         app.include_router(module.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
+        return JSONResponse({"detail": problems}, status_code=422)
 
     @app.exception_handler(ValidationError)
     async def invalid_input(request: Request, exc: ValidationError) -> JSONResponse:

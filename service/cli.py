@@ -29,6 +29,8 @@ zones_app = typer.Typer(help="The centre's zones.", no_args_is_help=True)
 app.add_typer(zones_app, name="zones")
 coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=True)
 app.add_typer(coverage_app, name="coverage")
+token_app = typer.Typer(help="Access tokens for the API.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 console = Console()
 errors = Console(stderr=True)
 
@@ -90,6 +92,23 @@ def zones_check(path: Annotated[Path, typer.Argument(help="Zones GeoJSON file to
         console.print("Note: the file says its geometry is approximate.")
     if metadata.get("source"):
         console.print(f"Source: {metadata['source']}", highlight=False)
+
+
+@token_app.command("create")
+def token_create(role: Annotated[str, typer.Option(help="police, municipality or planner.")],
+                 label: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
+                 db: DbOption = None) -> None:
+    """Create an access token; it is printed once and only its hash is stored."""
+    from service.auth import create_token
+
+    store = _open_store(db)
+    try:
+        token = create_token(store, role, label)
+    except ValueError as exc:
+        raise _fail(exc) from None
+    errors.print(f"New {role} token{f' for {label}' if label else ''}; store it now, it cannot be shown again:",
+                 highlight=False)
+    typer.echo(token)
 
 
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]

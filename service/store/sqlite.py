@@ -19,7 +19,7 @@ from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
 from service.store.base import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -48,6 +48,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
            t BLOB NOT NULL, lon BLOB NOT NULL, lat BLOB NOT NULL, mode BLOB NOT NULL, crew BLOB NOT NULL,
            source BLOB NOT NULL, PRIMARY KEY (unit_id, day_utc))""",
         "CREATE INDEX patrol_ping_chunks_time ON patrol_ping_chunks (t_min, t_max)",
+    ),
+    3: (
+        """CREATE TABLE api_tokens (token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, label TEXT NOT NULL,
+           created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
     ),
 }
 """SQL statements that bring a file from the previous version to each version."""
@@ -129,6 +133,18 @@ class SQLiteStore:
         """Store a note about the database."""
         with self.transaction() as con:
             con.execute("INSERT OR REPLACE INTO stadskarna_meta VALUES (?, ?)", (key, value))
+
+    # -- access tokens ----------------------------------------------------------------------
+
+    def add_token(self, token_hash: str, role: str, label: str) -> None:
+        """Store the hash of a new access token with its role."""
+        with self.transaction() as con:
+            con.execute("INSERT INTO api_tokens (token_hash, role, label) VALUES (?, ?, ?)", (token_hash, role, label))
+
+    def token_hashes(self) -> list[tuple[str, str]]:
+        """(hash, role) of every access token."""
+        with self.transaction() as con:
+            return con.execute("SELECT token_hash, role FROM api_tokens").fetchall()
 
     # -- feature layers (incidents, lights, reports) ----------------------------------------
 

@@ -1,0 +1,43 @@
+"""What the public may see of a layer: filters, and generalised incidents (pure functions)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.timestamps import LOCAL_TZ
+
+PUBLIC_INCIDENT_GRID_M = 50.0
+
+
+def generalise_incidents(incidents: gpd.GeoDataFrame, cell_m: float = PUBLIC_INCIDENT_GRID_M) -> gpd.GeoDataFrame:
+    """Incidents as the public sees them: category, local date and source only (so synthetic data
+    stays labelled), the position moved to the centre of its ``cell_m`` grid cell in SWEREF 99 TM
+    (WGS84 out)."""
+    metric = to_metric(incidents)
+    x = (np.floor(metric.geometry.x.to_numpy() / cell_m) + 0.5) * cell_m
+    y = (np.floor(metric.geometry.y.to_numpy() / cell_m) + 0.5) * cell_m
+    dates = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d")
+    return gpd.GeoDataFrame({"category": incidents["category"].to_numpy(), "date": dates.to_numpy(),
+                             "location_precision": incidents["location_precision"].to_numpy(),
+                             "source": incidents["source"].to_numpy()},
+                            geometry=gpd.points_from_xy(x, y), crs=SWEREF99TM).to_crs(WGS84)
+
+
+def within(frame: pd.DataFrame, time_field: str, bbox: tuple[float, float, float, float] | None = None,
+           start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Rows inside ``bbox`` (min lon, min lat, max lon, max lat; WGS84) and with
+    ``start <= time_field < end`` (tz-aware). Point layers have a geometry, pings lon/lat."""
+    keep = np.ones(len(frame), dtype=bool)
+    if bbox is not None:
+        lon = frame.geometry.x.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame["lon"].to_numpy()
+        lat = frame.geometry.y.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else frame["lat"].to_numpy()
+        keep &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+    times = frame[time_field]
+    if start is not None:
+        keep &= (times >= start).to_numpy(dtype=bool, na_value=False)
+    if end is not None:
+        keep &= (times < end).to_numpy(dtype=bool, na_value=False)
+    return frame[keep]

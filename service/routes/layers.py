@@ -1,0 +1,84 @@
+"""GET /api/layers/{layer}: a layer as GeoJSON, filtered, paginated, and only what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import geopandas as gpd
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from geo.crs import WGS84
+from geo.io.geojson import to_feature_collection
+from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
+from geo.publish import generalise_incidents, within
+from geo.timestamps import LOCAL_TZ
+from service.auth import request_role, require
+from service.routes.zones import GeoJSONResponse
+
+router = APIRouter(tags=["layers"])
+
+TIME_FIELDS = {"incidents": "occurred_at", "lights": "updated_at", "reports": "created_at", "patrols": "timestamp"}
+EXACT_INCIDENT_ROLES = ("police", "planner")
+UNSAFE_PLACE_ROLES = ("police", "planner", "municipality")
+MAX_PATROL_SPAN = pd.Timedelta(days=31)
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]):
+        raise HTTPException(422, "bbox must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees, minimum first")
+    return values
+
+
+def _instant(value: datetime | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize(LOCAL_TZ) if stamp.tzinfo is None else stamp
+
+
+@router.get("/api/layers/{layer}", response_class=GeoJSONResponse)
+def layer(request: Request, layer: str,
+          bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat (WGS84)"),
+          start: datetime | None = Query(None, description="from this time (ISO 8601; naive = Stockholm time)"),
+          end: datetime | None = Query(None, description="before this time"),
+          limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+          role: str | None = Depends(request_role)) -> GeoJSONResponse:
+    """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),
+    lights, reports (never contact details; unsafe places only for staff roles) or patrol pings
+    (police only)."""
+    if layer not in LAYERS:
+        raise HTTPException(404, f"no layer {layer!r}: the layers are {', '.join(LAYERS)}")
+    schema, store = LAYERS[layer], request.app.state.store
+    if schema is PINGS:
+        require(role, ("police",), "raw patrol tracks")
+        first, last = _instant(start), _instant(end)
+        if first is None or last is None or not pd.Timedelta(0) < last - first <= MAX_PATROL_SPAN:
+            raise HTTPException(422, f"patrol pings need start and end at most {MAX_PATROL_SPAN.days} days apart")
+        pings = store.read_pings(first, last)
+        frame = within(pings, "timestamp", _bbox(bbox))
+        frame = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),
+                                 geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
+    else:
+        frame = within(store.read_features(schema), TIME_FIELDS[layer], _bbox(bbox), _instant(start), _instant(end))
+        if schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
+            frame = generalise_incidents(frame)
+        if schema is REPORTS:
+            frame = frame.drop(columns="contact")
+            if role not in UNSAFE_PLACE_ROLES:
+                frame = frame[frame["category"] != "unsafe_place"]
+    page = frame.iloc[offset:offset + limit]
+    times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]
+    page = page.assign(**{c: page[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23].add("Z").where(page[c].notna(), None)
+                          for c in times})
+    links = []
+    if offset + limit < len(frame):
+        links.append({"rel": "next", "href": str(request.url.include_query_params(offset=offset + limit, limit=limit))})
+    return GeoJSONResponse(to_feature_collection(page, {"numberMatched": len(frame), "numberReturned": len(page),
+                                                        "links": links}, decimals=7))
