@@ -12,7 +12,8 @@ from geo.errors import ValidationError
 from geo.streets import read_streets
 from geo.zones import read_zones
 from service.auth import request_role
-from service.routes import coverage, health, layers, maps, zones
+from service.ratelimit import RateLimiter
+from service.routes import coverage, health, layers, maps, reports, zones
 from service.settings import Settings
 from service.store import SQLiteStore
 
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     streets_path = settings.geography.streets_path()
     app.state.streets = read_streets(streets_path) if streets_path else None
     app.state.store = SQLiteStore(settings.store.db)
-    for module in (health, zones, layers, coverage, maps):
+    app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
+    for module in (health, zones, layers, coverage, reports, maps):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

@@ -34,8 +34,19 @@ class GeographySettings(BaseSettings):
         return beside if beside.exists() else None
 
 
+class ReportSettings(BaseSettings):
+    """Citizen reports. ``STADSKARNA_REPORTS_RATE_LIMIT``: submissions per client and minute."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_REPORTS_")
+    rate_limit: int = 10
+    max_photo_mb: float = 5.0
+    max_description: int = 1000
+    duplicate_radius_m: float = 15.0
+
+
 class Settings(BaseModel):
     """All settings of the service."""
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     geography: GeographySettings = Field(default_factory=GeographySettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)

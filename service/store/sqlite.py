@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.layers import LAYERS, Field, LayerSchema, validate
+from geo.layers import LAYERS, REPORTS, Field, LayerSchema, validate
 from service.store import pingchunks
 from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
 from service.store.base import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -52,6 +52,12 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (
         """CREATE TABLE api_tokens (token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, label TEXT NOT NULL,
            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
+    ),
+    4: (
+        """CREATE TABLE report_photos (id TEXT PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+           media_type TEXT NOT NULL, data BLOB NOT NULL)""",
+        """CREATE TABLE report_duplicates (report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+           duplicate_of TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE, PRIMARY KEY (report_id, duplicate_of))""",
     ),
 }
 """SQL statements that bring a file from the previous version to each version."""
@@ -152,36 +158,25 @@ class SQLiteStore:
         """Insert new records and update changed ones of a validated layer frame, by ``id``, in one
         transaction. Records already stored with the same values are counted as unchanged. An empty
         private field (a reporter's contact) leaves the stored value as it is."""
-        table = _table(schema)
-        public = [f for f in schema.fields if not f.private]
-        columns = [f'"{f.name}"' for f in public] + ["geom"]
-        private = [f.name for f in schema.fields if f.private]
-        rows = list(zip(*[_encode(f, frame[f.name]) for f in public],
-                        gpkg.encode_points(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())))
-        offered = {name: {i: v for i, v in zip(frame["id"], frame[name]) if not pd.isna(v)} for name in private}
         with self.transaction() as con:
-            stored = _stored_records(con, table, columns, private, [row[0] for row in rows])
+            return _write_features(con, schema, frame)
 
-            def differs(row: tuple) -> bool:
-                values, private_values = stored[row[0]]
-                return values != row or any(offered[name].get(row[0], private_values[name]) != private_values[name]
-                                            for name in private)
+    def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None,
+                   duplicate_of: list[str]) -> None:
+        """Store one new citizen report (a validated one-row reports frame), its photo (media type,
+        bytes; EXIF already stripped) and its links to possible duplicates, in one transaction."""
+        with self.transaction() as con:
+            _write_features(con, REPORTS, report)
+            report_id = report["id"].iloc[0]
+            if photo is not None:
+                con.execute("INSERT INTO report_photos VALUES (?, ?, ?)", (report_id, *photo))
+            con.executemany("INSERT INTO report_duplicates VALUES (?, ?)", [(report_id, d) for d in duplicate_of])
 
-            new = [row for row in rows if row[0] not in stored]
-            changed = [row for row in rows if row[0] in stored and differs(row)]
-            con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", new)
-            assignments = ", ".join(f"{c} = ?" for c in columns[1:])
-            con.executemany(f"UPDATE {table} SET {assignments} WHERE id = ?", [row[1:] + (row[0],) for row in changed])
-            for name in private:
-                con.executemany(f'INSERT INTO {table}_private (id, "{name}") VALUES (?, ?) '
-                                f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"', offered[name].items())
-            if len(frame):
-                minx, miny, maxx, maxy = frame.total_bounds
-                con.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
-                            " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?),"
-                            " last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
-                            (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
-        return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+    def photo(self, report_id: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a report's photo, or None."""
+        with self.transaction() as con:
+            row = con.execute("SELECT media_type, data FROM report_photos WHERE id = ?", (report_id,)).fetchone()
+        return None if row is None else (row[0], bytes(row[1]))
 
     def read_features(self, schema: LayerSchema, include_private: bool = False) -> gpd.GeoDataFrame:
         """All records of a layer as its validated frame (WGS84), in insertion order. Private
@@ -258,6 +253,39 @@ class SQLiteStore:
     def is_empty(self) -> bool:
         """True when no layer holds any record."""
         return all(self.count(schema) == 0 for schema in LAYERS.values())
+
+
+def _write_features(con: sqlite3.Connection, schema: LayerSchema, frame: gpd.GeoDataFrame) -> WriteResult:
+    """:meth:`SQLiteStore.write_features` inside an open transaction."""
+    table = _table(schema)
+    public = [f for f in schema.fields if not f.private]
+    columns = [f'"{f.name}"' for f in public] + ["geom"]
+    private = [f.name for f in schema.fields if f.private]
+    rows = list(zip(*[_encode(f, frame[f.name]) for f in public],
+                    gpkg.encode_points(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())))
+    offered = {name: {i: v for i, v in zip(frame["id"], frame[name]) if not pd.isna(v)} for name in private}
+    stored = _stored_records(con, table, columns, private, [row[0] for row in rows])
+
+    def differs(row: tuple) -> bool:
+        values, private_values = stored[row[0]]
+        return values != row or any(offered[name].get(row[0], private_values[name]) != private_values[name]
+                                    for name in private)
+
+    new = [row for row in rows if row[0] not in stored]
+    changed = [row for row in rows if row[0] in stored and differs(row)]
+    con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", new)
+    assignments = ", ".join(f"{c} = ?" for c in columns[1:])
+    con.executemany(f"UPDATE {table} SET {assignments} WHERE id = ?", [row[1:] + (row[0],) for row in changed])
+    for name in private:
+        con.executemany(f'INSERT INTO {table}_private (id, "{name}") VALUES (?, ?) '
+                        f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"', offered[name].items())
+    if len(frame):
+        minx, miny, maxx, maxy = frame.total_bounds
+        con.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
+                    " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?),"
+                    " last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                    (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
+    return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
 
 
 def _stored_records(con: sqlite3.Connection, table: str, columns: list[str], private: list[str],

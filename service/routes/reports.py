@@ -1,0 +1,73 @@
+"""Citizen reports: POST /api/reports, staff access to photos, and unsafe places in aggregate."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from geo.layers import REPORTS
+from geo.zones import zone_of
+from service.auth import request_role, require
+from service.reports import submit_report
+
+router = APIRouter(tags=["reports"])
+STAFF = ("municipality", "planner", "police")
+
+
+def rate_limited(request: Request) -> None:
+    """429 with Retry-After when this client has submitted too many reports in the last minute."""
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.report_limiter.retry_after(client)
+    if wait is not None:
+        raise HTTPException(429, f"too many reports from this address; try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+
+
+@router.post("/api/reports", status_code=201, dependencies=[Depends(rate_limited)])
+async def create_report(request: Request, category: str = Form(...), lat: str = Form(...), lon: str = Form(...),
+                        description: str = Form(""), email: str | None = Form(None), when: str | None = Form(None),
+                        why: str | None = Form(None), photo: UploadFile | None = File(None)) -> JSONResponse:
+    """Report graffiti, weeds, litter, a broken light, something else, or a place where you feel
+    unsafe (``unsafe_place`` with ``when`` and ``why``). The e-mail is kept private; a photo (JPEG or
+    PNG, at most 5 MB) is stored without its EXIF data. Open reports of the same category within
+    15 m are returned as possible duplicates."""
+    settings = request.app.state.settings.reports
+    data = await photo.read(int(settings.max_photo_mb * 1024 * 1024) + 1) if photo is not None else None
+    state = request.app.state
+    submitted = submit_report(state.store, state.zones, settings, category=category, lat=lat, lon=lon,
+                              description=description, email=email, when=when, why=why, photo=data or None)
+    report = submitted.report.iloc[0]
+    return JSONResponse({
+        "id": report["id"], "category": report["category"], "status": report["status"],
+        "created_at": report["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ"), "zone_id": submitted.zone_id,
+        "lon": report.geometry.x, "lat": report.geometry.y, "photo": report["photo"] if isinstance(report["photo"], str) else None,
+        "possible_duplicates": submitted.possible_duplicates,
+    }, status_code=201)
+
+
+@router.get("/api/reports/{report_id}/photo")
+def report_photo(request: Request, report_id: str, role: str | None = Depends(request_role)) -> Response:
+    """A report's photo (EXIF removed), for staff."""
+    require(role, STAFF, "report photos")
+    photo = request.app.state.store.photo(report_id)
+    if photo is None:
+        raise HTTPException(404, f"report {report_id!r} has no photo")
+    return Response(photo[1], media_type=photo[0])
+
+
+@router.get("/api/unsafe-places")
+def unsafe_places(request: Request) -> dict:
+    """Where citizens feel unsafe, aggregated per zone with counts by time of day and reason —
+    never individual pins."""
+    state = request.app.state
+    reports = state.store.read_features(REPORTS)
+    pins = reports[reports["category"] == "unsafe_place"]
+    zones = zone_of(state.zones, pins.geometry.x.to_numpy(), pins.geometry.y.to_numpy())
+    pins = pins.assign(zone_id=zones)
+    result = []
+    for zone_id, name in zip(state.zones["zone_id"], state.zones["name"]):
+        mine = pins[pins["zone_id"] == zone_id]
+        result.append({"zone_id": zone_id, "name": name, "count": int(len(mine)),
+                       "when": {k: int(v) for k, v in mine["when"].value_counts().items()},
+                       "why": {k: int(v) for k, v in mine["why"].value_counts().items()}})
+    return {"zones": result, "total": int(len(pins))}
