@@ -13,7 +13,7 @@ from geo.streets import read_streets
 from geo.zones import read_zones
 from service.auth import request_role
 from service.ratelimit import RateLimiter
-from service.routes import coverage, health, layers, maps, reports, zones
+from service.routes import coverage, health, layers, maps, open311, reports, zones
 from service.settings import Settings
 from service.store import SQLiteStore
 
@@ -33,12 +33,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.streets = read_streets(streets_path) if streets_path else None
     app.state.store = SQLiteStore(settings.store.db)
     app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
-    for module in (health, zones, layers, coverage, reports, maps):
+    for module in (health, zones, layers, coverage, reports, open311, maps):
         app.include_router(module.router)
+
+    @app.exception_handler(open311.Open311Error)
+    async def open311_error(request: Request, exc: open311.Open311Error) -> JSONResponse:
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
+        if request.url.path.startswith("/open311/"):
+            return open311.Open311Error(400, problems).response()
         return JSONResponse({"detail": problems}, status_code=422)
 
     @app.exception_handler(ValidationError)

@@ -27,14 +27,33 @@ def create_token(store: SQLiteStore, role: str, label: str = "") -> str:
     return token
 
 
-def role_of(store: SQLiteStore, token: str) -> str | None:
-    """The role of ``token``, or None; every stored hash is compared in constant time."""
-    wanted = _hash(token)
-    role = None
-    for stored, stored_role in store.token_hashes():
+def _lookup(pairs: list[tuple[str, str]], secret: str) -> str | None:
+    """The value paired with the hash of ``secret``; every hash is compared in constant time."""
+    wanted = _hash(secret)
+    found = None
+    for stored, value in pairs:
         if hmac.compare_digest(stored, wanted):
-            role = stored_role
-    return role
+            found = value
+    return found
+
+
+def role_of(store: SQLiteStore, token: str) -> str | None:
+    """The role of ``token``, or None."""
+    return _lookup(store.token_hashes(), token)
+
+
+def create_open311_key(store: SQLiteStore, name: str) -> str:
+    """A new api_key for the Open311 client application ``name``; only its hash is stored."""
+    if not name.strip():
+        raise ValueError("give the client application a name")
+    key = secrets.token_urlsafe(24)
+    store.add_open311_client(_hash(key), name.strip())
+    return key
+
+
+def open311_client(store: SQLiteStore, api_key: str) -> str | None:
+    """The name of the client application with this api_key, or None."""
+    return _lookup(store.open311_clients(), api_key)
 
 
 def request_role(request: Request) -> str | None:

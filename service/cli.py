@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -109,6 +110,21 @@ def token_create(role: Annotated[str, typer.Option(help="police, municipality or
     errors.print(f"New {role} token{f' for {label}' if label else ''}; store it now, it cannot be shown again:",
                  highlight=False)
     typer.echo(token)
+
+
+@token_app.command("open311-client")
+def token_open311_client(name: Annotated[str, typer.Argument(help="The client application's name.")],
+                         db: DbOption = None) -> None:
+    """Register an Open311 client application and print its api_key once (only a hash is stored)."""
+    from service.auth import create_open311_key
+
+    store = _open_store(db)
+    try:
+        key = create_open311_key(store, name)
+    except (ValueError, sqlite3.IntegrityError) as exc:
+        raise _fail(exc if isinstance(exc, ValueError) else ValueError(f"a client named {name!r} exists")) from None
+    errors.print(f"api_key for {name}; store it now, it cannot be shown again:", highlight=False)
+    typer.echo(key)
 
 
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]

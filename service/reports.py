@@ -29,13 +29,17 @@ class Submitted:
 
 def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportSettings, *, category: str,
                   lat: str, lon: str, description: str = "", email: str | None = None, when: str | None = None,
-                  why: str | None = None, photo: bytes | None = None, source: str = "citizen") -> Submitted:
-    """Validate and store a citizen's report; raises :class:`ValidationError` (nothing stored)."""
+                  why: str | None = None, photo: bytes | None = None, media_url: str | None = None,
+                  source: str = "citizen") -> Submitted:
+    """Validate and store a citizen's report; raises :class:`ValidationError` (nothing stored).
+    ``media_url`` (Open311) is kept as the report's photo reference; the image is not fetched."""
     if len(description) > settings.max_description:
         raise ValidationError(f"the description has {len(description)} characters; at most "
                               f"{settings.max_description} are accepted", field="description")
     if email is not None and email.strip() and ("@" not in email or len(email) > 254 or " " in email.strip()):
         raise ValidationError("not an e-mail address", field="email")
+    if media_url and (not media_url.startswith(("https://", "http://")) or len(media_url) > 2000):
+        raise ValidationError("media_url must be an http(s) address of at most 2,000 characters", field="media_url")
     if (when or why) and category != "unsafe_place":
         raise ValidationError("when and why describe unsafe places only (category unsafe_place)", field="when")
     raw = pd.DataFrame({"id": [f"r-{uuid.uuid4().hex[:12]}"], "category": [category], "description": [description],
@@ -51,6 +55,8 @@ def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportS
     cleaned = clean_photo(photo, settings.max_photo_mb * 1024 * 1024) if photo else None
     if cleaned is not None:
         report = report.assign(photo=f"/api/reports/{report['id'].iloc[0]}/photo")
+    elif media_url:
+        report = report.assign(photo=media_url)
     duplicates = possible_duplicates(store.read_features(REPORTS), report, settings.duplicate_radius_m)
     store.add_report(report, cleaned, duplicates)
     return Submitted(report, zone_id, duplicates)

@@ -19,7 +19,7 @@ from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
 from service.store.base import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -58,6 +58,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
            media_type TEXT NOT NULL, data BLOB NOT NULL)""",
         """CREATE TABLE report_duplicates (report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
            duplicate_of TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE, PRIMARY KEY (report_id, duplicate_of))""",
+    ),
+    5: (
+        """CREATE TABLE open311_clients (key_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+           created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
     ),
 }
 """SQL statements that bring a file from the previous version to each version."""
@@ -146,6 +150,16 @@ class SQLiteStore:
         """Store the hash of a new access token with its role."""
         with self.transaction() as con:
             con.execute("INSERT INTO api_tokens (token_hash, role, label) VALUES (?, ?, ?)", (token_hash, role, label))
+
+    def add_open311_client(self, key_hash: str, name: str) -> None:
+        """Register an Open311 client application by the hash of its api_key."""
+        with self.transaction() as con:
+            con.execute("INSERT INTO open311_clients (key_hash, name) VALUES (?, ?)", (key_hash, name))
+
+    def open311_clients(self) -> list[tuple[str, str]]:
+        """(key hash, name) of every registered Open311 client."""
+        with self.transaction() as con:
+            return con.execute("SELECT key_hash, name FROM open311_clients").fetchall()
 
     def token_hashes(self) -> list[tuple[str, str]]:
         """(hash, role) of every access token."""
