@@ -353,7 +353,7 @@ def _incidents(world: _World, year: int, rng: np.random.Generator) -> pd.DataFra
 
     order = np.argsort(occurred.to_numpy(), kind="stable")
     lon, lat = world.lonlat(x[order], y[order])
-    return pd.DataFrame({"id": _ids("inc", n, 5), "occurred_at": occurred.iloc[order].reset_index(drop=True),
+    return pd.DataFrame({"id": _ids(f"{year}-inc", n, 5), "occurred_at": occurred.iloc[order].reset_index(drop=True),
                          "category": category[order], "location_precision": precision[order],
                          "source": SOURCE, "lon": lon, "lat": lat})
 
@@ -525,7 +525,7 @@ def _reports(world: _World, year: int, lights: pd.DataFrame, rng: np.random.Gene
     order = np.argsort(created_ns, kind="stable")
     lon, lat = world.lonlat(x[order], y[order])
     return pd.DataFrame({
-        "id": _ids("rep", n, 4), "category": category[order], "description": description[order],
+        "id": _ids(f"{year}-rep", n, 4), "category": category[order], "description": description[order],
         "created_at": created.iloc[order].reset_index(drop=True), "status": status[order],
         "closed_at": closed_at.iloc[order].reset_index(drop=True), "close_reason": close_reason[order],
         "when": when[order], "why": why[order], "photo": None, "contact": contact[order], "source": SOURCE,

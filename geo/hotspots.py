@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy.signal import convolve2d
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.layers import USABLE_PRECISION
 from geo.patrol import Tracks, local_offsets_ns
 from geo.zones import zone_positions
 
@@ -37,7 +38,6 @@ MIN_VISIT_MIN = 1.0
 """Shorter presence in a hot spot is a pass, not a visit (a drive-by has far less effect than a stop)."""
 BUSY_WINDOWS = ((18, 20), (20, 22), (22, 24), (0, 2))
 """The busy period's 2-hour windows (local hours; 00-02 belongs to the previous evening)."""
-USABLE_PRECISION = ("exact", "street")
 
 
 def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_hotspots: int = 5,
@@ -124,7 +124,7 @@ def hotspot_visits(tracks: Tracks, presence_s: NDArray[np.float64], hotspots: gp
 
 def dosage_figures(visits: pd.DataFrame, hotspots: gpd.GeoDataFrame, year: int,
                    as_of: date | None = None) -> pd.DataFrame:
-    """Per hot spot (index ``hotspot_id``), for visits starting in ``year`` up to ``as_of``:
+    """Per hot spot (index ``hotspot_id``), for visits starting (local date) in ``year`` up to ``as_of``:
     visits, presence minutes per day and per week, median visit length, the shares of visits
     shorter than, within and longer than the Koper window (10-15 min), and the share of the busy
     period's 2-hour windows (18-20, 20-22, 22-24, 00-02 local) that got at least one visit."""
@@ -135,7 +135,8 @@ def dosage_figures(visits: pd.DataFrame, hotspots: gpd.GeoDataFrame, year: int,
     local = pd.to_datetime(t_ns + local_offsets_ns(t_ns, year)) if len(visits) else pd.DatetimeIndex([])
     hour = np.asarray(local.hour)
     evening_of = (local - pd.to_timedelta((hour < 6).astype(int), unit="D")).normalize()
-    counted = (evening_of >= first) & (evening_of <= last)
+    start_day = local.normalize()
+    counted = (start_day >= first) & (start_day <= last)  # the same visits as a list of visits up to as_of
     window = np.select([(hour >= a) & (hour < b) for a, b in BUSY_WINDOWS], range(len(BUSY_WINDOWS)), -1)
     rows = []
     for spot in hotspots["hotspot_id"]:

@@ -27,6 +27,8 @@ from geo.timestamps import parse_utc
 
 INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
 LOCATION_PRECISIONS = ("exact", "street", "town")
+USABLE_PRECISION = ("exact", "street")
+"""Precisions good enough for spatial analyses; town-level positions (police events) are not."""
 LIGHT_STATUSES = ("working", "broken", "planned", "removed")
 REPORT_CATEGORIES = ("graffiti", "weeds", "litter", "broken_light", "unsafe_place", "other")
 REPORT_STATUSES = ("open", "acknowledged", "scheduled", "closed")

@@ -20,20 +20,22 @@ P1 15/3, P2 10/2, P3 7.5/1.5, P4 5/1, P5 3/0.6, P6 2/0.4.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from astral import Observer
 from numpy.typing import NDArray
 from rasterio.features import rasterize, shapes
 from rasterio.transform import Affine
 from scipy import ndimage
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.layers import USABLE_PRECISION
 from geo.photometry import Photometry
 from geo.sun import after_dark
 from geo.zones import zone_positions
@@ -196,11 +198,14 @@ def dark_spots(grid: LuxGrid, zones: gpd.GeoDataFrame, min_area_m2: float = MIN_
 
 
 def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict:
-    """Incidents after dark (sunset to sunrise at Halmstad on their date) inside the dark spots
+    """Incidents after dark (sunset to sunrise at the zones' centre on their date) inside the dark spots
     and elsewhere in the zones, as counts and rates per hectare. Incidents with a town-level
     position are left out and counted; all geometry WGS84, areas computed in SWEREF 99 TM."""
-    usable = incidents[incidents["location_precision"].isin(("exact", "street"))]
-    dark = after_dark(usable["occurred_at"]) if len(usable) else np.zeros(0, dtype=bool)
+    usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
+    centre = to_metric(zones).union_all().centroid
+    lon, lat = gpd.GeoSeries([centre], crs=SWEREF99TM).to_crs(WGS84).iloc[0].coords[0]
+    observer = Observer(latitude=lat, longitude=lon)  # the sun where the zones are, for any town
+    dark = after_dark(usable["occurred_at"], observer) if len(usable) else np.zeros(0, dtype=bool)
     x, y = usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()
     in_zones = zone_positions(zones, x, y) >= 0
     union = shapely.union_all(spots.geometry.to_numpy()) if len(spots) else shapely.Polygon()

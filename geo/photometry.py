@@ -16,9 +16,6 @@ from numpy.typing import NDArray
 
 from geo.errors import ValidationError
 
-_HEADER_LINES = 26  # up to and including the number of lamp sets
-
-
 @dataclass(frozen=True)
 class Photometry:
     """A luminaire type's intensity in cd/klm at ``gamma_deg`` (0 = straight down), averaged over azimuth."""

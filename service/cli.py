@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from geo.errors import ValidationError
 from geo.io.export import write_layer
@@ -32,8 +33,8 @@ coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=Tr
 app.add_typer(coverage_app, name="coverage")
 token_app = typer.Typer(help="Access tokens for the API.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-console = Console()
-errors = Console(stderr=True)
+console = Console(markup=False, highlight=False)  # text from files and users is never read as markup
+errors = Console(stderr=True, markup=False, highlight=False)
 
 DbOption = Annotated[Optional[Path], typer.Option(
     "--db", help="SQLite database file (env STADSKARNA_DB; default ./stadskarna.sqlite)")]
@@ -44,7 +45,7 @@ StreetsOption = Annotated[Optional[Path], typer.Option(
 
 
 def _fail(exc: Exception | str) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    errors.print(Text("error: ", style="bold red") + Text(str(exc)))
     return typer.Exit(code=2)
 
 
@@ -166,7 +167,7 @@ def import_command(
         except ValidationError as exc:
             raise _fail(f"{exc}\nnothing was imported") from None
     for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(Text("warning: ", style="yellow") + Text(warning))
     console.print(summary.line(), highlight=False)
 
 
@@ -425,5 +426,12 @@ def _progress() -> Progress:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script: file-system and GDAL errors end with a message, not a traceback."""
+    from pyogrio.errors import DataSourceError
+    from rasterio.errors import RasterioIOError
+
+    try:
+        app()
+    except (OSError, DataSourceError, RasterioIOError) as exc:
+        errors.print(Text("error: ", style="bold red") + Text(str(exc)))
+        raise SystemExit(2) from None

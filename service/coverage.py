@@ -22,7 +22,7 @@ from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, pre
                         projector_for, zone_figures)
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
 from geo.timestamps import LOCAL_TZ
-from geo.zones import zone_of
+from geo.zones import zone_of, zone_positions
 from service.store import SQLiteStore
 
 
@@ -86,7 +86,8 @@ def _hotspots(store: SQLiteStore, tracks: Tracks, presence_s: NDArray[np.float64
     and the visits (starting in the year up to ``as_of``)."""
     incidents = store.read_features(INCIDENTS)
     local_day = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.date
-    incidents = incidents[(local_day >= date(year, 1, 1)) & (local_day <= as_of)]
+    in_centre = zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0
+    incidents = incidents[(local_day >= date(year, 1, 1)) & (local_day <= as_of) & in_centre]
     spots = incident_hotspots(incidents)
     visits = hotspot_visits(tracks, presence_s, spots)
     dosage = dosage_figures(visits, spots, year, as_of)

@@ -18,7 +18,8 @@ def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int,
     lines = []
     for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
         result = store.write_features(schema, frame)
-        lines.append(f"{schema.name}: {result.inserted} synthetic records stored ({result.unchanged} already there)")
+        lines.append(f"{schema.name}: {result.inserted} synthetic records stored, {result.updated} updated, "
+                     f"{result.unchanged} already there")
         if progress:
             progress(f"storing {schema.name}", 0.1 * len(lines))
     result = store.write_pings(data.pings, (lambda d, t: progress("storing patrols", 0.3 + 0.7 * d / t))

@@ -52,6 +52,7 @@ def write_png_overlay(grid: LuxGrid, path: str | Path) -> list[list[float]]:
     """A coloured PNG of the illuminance reprojected to WGS84 (for a map's image overlay), with a
     ``.bounds.json`` beside it; returns the bounds ``[[south, west], [north, east]]`` in degrees."""
     path = _new(Path(path))
+    bounds_path = _new(path.with_suffix(".bounds.json"))
     source = np.where(grid.zone >= 0, grid.lux, np.nan)
     rows, cols = source.shape
     left, bottom = grid.x0, grid.y0
@@ -69,6 +70,6 @@ def write_png_overlay(grid: LuxGrid, path: str | Path) -> list[list[float]]:
     west, north = transform.c, transform.f
     east, south = west + transform.a * width, north + transform.e * height
     bounds = [[south, west], [north, east]]
-    path.with_suffix(".bounds.json").write_text(json.dumps({"bounds": bounds, "crs": "EPSG:4326",
+    bounds_path.write_text(json.dumps({"bounds": bounds, "crs": "EPSG:4326",
                                                            "lux_stops": LUX_STOPS}), encoding="utf-8")
     return bounds

@@ -12,7 +12,7 @@ from geo.crs import WGS84
 from geo.io.geojson import to_feature_collection
 from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
 from geo.publish import generalise_incidents, within
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, parse_utc
 from service.auth import request_role, require
 from service.routes.zones import GeoJSONResponse
 
@@ -37,10 +37,22 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _instant(value: datetime | None) -> pd.Timestamp | None:
+    """A query time as a tz-aware instant; naive times are Stockholm time (422 at a DST gap/overlap)."""
     if value is None:
         return None
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize(LOCAL_TZ) if stamp.tzinfo is None else stamp
+    times, problems = parse_utc(pd.Series([value.isoformat()]))
+    if problems.notna().iloc[0]:
+        raise HTTPException(422, f"{value.isoformat()}: {problems.iloc[0]}")
+    return times.iloc[0]
+
+
+def _local_day(instant: pd.Timestamp | None, rounding: str) -> pd.Timestamp | None:
+    """The instant rounded down or up to a whole day in Stockholm time."""
+    if instant is None:
+        return None
+    naive = instant.tz_convert(LOCAL_TZ).tz_localize(None)
+    day = naive.floor("D") if rounding == "floor" else naive.ceil("D")
+    return day.tz_localize(LOCAL_TZ)
 
 
 @router.get("/api/layers/{layer}", response_class=GeoJSONResponse)
@@ -65,10 +77,14 @@ def layer(request: Request, layer: str,
         frame = within(pings, "timestamp", _bbox(bbox))
         frame = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),
                                  geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
+    elif schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
+        # generalise before filtering, so narrow boxes and time windows cannot reveal exact incidents
+        public = generalise_incidents(store.read_features(schema))
+        first, last = _instant(start), _instant(end)
+        public["day"] = pd.to_datetime(public["date"]).dt.tz_localize(LOCAL_TZ)
+        frame = within(public, "day", _bbox(bbox), _local_day(first, "floor"), _local_day(last, "ceil")).drop(columns="day")
     else:
         frame = within(store.read_features(schema), TIME_FIELDS[layer], _bbox(bbox), _instant(start), _instant(end))
-        if schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
-            frame = generalise_incidents(frame)
         if schema is REPORTS:
             frame = frame.drop(columns="contact")
             if role not in UNSAFE_PLACE_ROLES:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geo.errors import ValidationError
 from geo.layers import PATROL_MODES
 
 NS_PER_DAY = 86_400 * 10**9
@@ -59,6 +60,8 @@ class Chunk:
     def merged(self, other: Chunk) -> tuple[Chunk, int]:
         """This chunk with the pings of ``other`` at times it does not have; and how many were new."""
         sources = sorted(set(self.sources) | set(other.sources))
+        _check_sources(sources)
+
         def recode(chunk: Chunk) -> NDArray[np.uint8]:
             return np.array([sources.index(s) for s in chunk.sources], dtype=np.uint8)[chunk.source]
         new = ~np.isin(other.t, self.t)
@@ -87,6 +90,16 @@ def chunks_to_frame(chunks: list[Chunk]) -> pd.DataFrame:
     })
 
 
+MAX_SOURCES = 255
+
+
+def _check_sources(sources: list[str]) -> None:
+    """Sources are stored as one byte per ping: refuse more than 255 in one unit-day."""
+    if len(sources) > MAX_SOURCES:
+        raise ValidationError(f"{len(sources)} different sources for one unit and day; at most {MAX_SOURCES} "
+                              "can be stored (give the pings of one import one source)", field="source")
+
+
 def split_into_chunks(pings: pd.DataFrame) -> list[Chunk]:
     """Cut a validated pings frame into chunks of one unit and UTC day, each sorted by time."""
     units, unit_names = pd.factorize(pings["unit_id"].to_numpy(dtype=object))
@@ -95,6 +108,7 @@ def split_into_chunks(pings: pd.DataFrame) -> list[Chunk]:
     units, t = units[order], t[order]
     day = t // NS_PER_DAY
     sources = sorted(pings["source"].unique())
+    _check_sources(sources)
     columns = {
         "lon": pings["lon"].to_numpy(float)[order], "lat": pings["lat"].to_numpy(float)[order],
         "mode": pd.Categorical(pings["mode"], categories=PATROL_MODES).codes.astype(np.uint8)[order],

@@ -84,6 +84,10 @@ class SQLiteStore:
                 con.close()
             with self.transaction() as con:
                 self._migrate(con)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise StoreError(f"{self.path} is locked by another program; try again when it is done") from None
+            raise StoreError(f"cannot open {self.path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a Trygg stadskärna database ({exc})") from None
 
@@ -93,11 +97,13 @@ class SQLiteStore:
         return con
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A connection whose work is committed together on success and rolled back on any error."""
+    def transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A connection whose work is committed together on success and rolled back on any error.
+        Writes take the write lock at once; reads (``write=False``) see a consistent snapshot and,
+        in WAL mode, never wait for a writer."""
         con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE")
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield con
             except BaseException:
@@ -126,7 +132,7 @@ class SQLiteStore:
 
     def schema_version(self) -> int:
         """The schema version stored in the file."""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             return int(con.execute("SELECT value FROM stadskarna_meta WHERE key='schema_version'").fetchone()[0])
 
     def describe(self) -> str:
@@ -135,7 +141,7 @@ class SQLiteStore:
 
     def get_meta(self, key: str) -> str | None:
         """A note stored about the database (for example what demo data it holds), or None."""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             row = con.execute("SELECT value FROM stadskarna_meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
@@ -158,12 +164,12 @@ class SQLiteStore:
 
     def open311_clients(self) -> list[tuple[str, str]]:
         """(key hash, name) of every registered Open311 client."""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             return con.execute("SELECT key_hash, name FROM open311_clients").fetchall()
 
     def token_hashes(self) -> list[tuple[str, str]]:
         """(hash, role) of every access token."""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             return con.execute("SELECT token_hash, role FROM api_tokens").fetchall()
 
     # -- feature layers (incidents, lights, reports) ----------------------------------------
@@ -188,7 +194,7 @@ class SQLiteStore:
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a report's photo, or None."""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             row = con.execute("SELECT media_type, data FROM report_photos WHERE id = ?", (report_id,)).fetchone()
         return None if row is None else (row[0], bytes(row[1]))
 
@@ -201,7 +207,7 @@ class SQLiteStore:
         select = ", ".join([f't."{name}"' for name in public] + [
             (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
         join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             cursor = con.execute(f"SELECT {select}, t.geom FROM {table} t{join} ORDER BY t.fid")
             records = cursor.fetchall()
         raw = pd.DataFrame([r[:-1] for r in records], columns=public + private, dtype=object)
@@ -211,7 +217,7 @@ class SQLiteStore:
 
     def count(self, schema: LayerSchema) -> int:
         """Number of records (pings for the patrol layer) stored in a layer."""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             if not schema.points_as_geometry:
                 return int(con.execute("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks").fetchone()[0])
             return int(con.execute(f"SELECT count(*) FROM {_table(schema)}").fetchone()[0])
@@ -253,7 +259,7 @@ class SQLiteStore:
             conditions.append(f"unit_id IN ({', '.join('?' * len(unit_ids))})")
             params.extend(unit_ids)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        with self.transaction() as con:
+        with self.transaction(write=False) as con:
             rows = con.execute(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks{where} ORDER BY unit_id, day_utc",
                                params).fetchall()
         frame = chunks_to_frame([Chunk.from_row(*row) for row in rows])

@@ -98,11 +98,13 @@ def test_dosage_against_the_koper_curve(setting):
                         track(2, "2020-06-05T18:30:00Z", [(0, 0, 5 * 60 + 1)]),    # 20:30 local, 5 min
                         track(3, "2020-06-05T22:15:00Z", [(0, 0, 20 * 60 + 1)]))   # 00:15 local next day, 20 min
     visits = visits_of(evening, spots, zones)
-    figures = dosage_figures(visits, spots, 2020, as_of=date(2020, 6, 5)).loc["hs-1"]
-    days = (date(2020, 6, 5) - date(2020, 1, 1)).days + 1
+    figures = dosage_figures(visits, spots, 2020, as_of=date(2020, 6, 6)).loc["hs-1"]
+    days = (date(2020, 6, 6) - date(2020, 1, 1)).days + 1
     assert figures["visits"] == 3 and figures["presence_min"] == pytest.approx(37)
     assert figures["minutes_per_day"] == pytest.approx(37 / days)
     assert figures["share_visits_10_15_min"] == pytest.approx(1 / 3)
     assert figures["share_visits_under_10_min"] == pytest.approx(1 / 3)
     assert figures["share_visits_over_15_min"] == pytest.approx(1 / 3)
     assert figures["busy_windows_with_visit_share"] == pytest.approx(3 / (4 * days)), "18-20, 20-22, 00-02 of June 5"
+    before = dosage_figures(visits, spots, 2020, as_of=date(2020, 6, 5)).loc["hs-1"]
+    assert before["visits"] == 2, "a visit is counted on the local date it starts, like the list of visits"

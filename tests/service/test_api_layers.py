@@ -135,3 +135,17 @@ def test_token_command_stores_only_a_hash(db):
     token = result.stdout.strip().splitlines()[-1]
     assert token not in str(sqlite3.connect(db).execute("SELECT * FROM api_tokens").fetchall())
     assert CliRunner().invoke(cli, ["token", "create", "--role", "king", "--db", str(db)]).exit_code == 2
+
+
+def test_narrow_public_filters_cannot_reveal_exact_incidents(client):
+    one_second = get(client, "/api/layers/incidents?start=2020-03-01T22:13:00%2B01:00&end=2020-03-01T22:13:01%2B01:00")
+    assert one_second.json()["numberMatched"] == 1 and one_second.json()["features"][0]["properties"]["date"] == "2020-03-01"
+    whole_day = get(client, "/api/layers/incidents?start=2020-03-01T10:00:00%2B01:00&end=2020-03-01T11:00:00%2B01:00")
+    assert whole_day.json()["numberMatched"] == 1, "public time filters act on whole days"
+    tiny = get(client, "/api/layers/incidents?bbox=12.857309,56.674119,12.857311,56.674121")
+    assert tiny.json()["numberMatched"] == 0, "a box around the exact position finds nothing: positions are generalised"
+
+
+def test_a_local_time_that_does_not_exist_is_422(client):
+    response = get(client, "/api/layers/lights?start=2020-03-29T02:30:00")
+    assert response.status_code == 422 and "daylight-saving" in response.json()["detail"]

@@ -93,3 +93,25 @@ def test_the_console_script_serves_the_app(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_text_from_files_is_never_read_as_markup(tmp_path):
+    doc = json.loads(ZONES_FILE.read_text(encoding="utf-8"))
+    doc["features"][0]["properties"]["name"] = "Slottet [/] [bold]x"
+    path = tmp_path / "ok[red].geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(app, ["zones", "check", str(path)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "Slottet [/] [bold]x" in result.output and "ok[red].geojson" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,occurred_at,category,lat,lon\na,2020-01-01T10:00:00Z,[/],56.674,12.857\n", encoding="utf-8")
+    imported = runner.invoke(app, ["import", "incidents", str(bad), "--db", str(tmp_path / "db.sqlite")],
+                             env={"COLUMNS": "250"})
+    assert imported.exit_code == 2 and "'[/]' is not one of" in imported.output
+
+
+def test_file_system_errors_end_with_a_message_not_a_traceback(tmp_path):
+    script = Path(sys.executable).with_name("stadskarna")
+    result = subprocess.run([str(script), "export", "lights", str(tmp_path / "missing" / "x.geojson"),
+                             "--db", str(tmp_path / "db.sqlite")], capture_output=True, text=True)
+    assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr

@@ -88,6 +88,8 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
 
     rows = [{"id": f"i{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "misshandel",
              "lon": 12.8572 + 0.00001 * i, "lat": 56.6740} for i in range(12)]
+    rows += [{"id": f"far{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "rån",
+              "lon": 12.90 + 0.00001 * i, "lat": 56.6740} for i in range(20)]  # 2.5 km east: not the centre
     SQLiteStore(db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(rows), "test"))
     out, visits = tmp_path / "hotspots.geojson", tmp_path / "visits.csv"
     result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--hotspots", out,

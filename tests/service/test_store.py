@@ -99,3 +99,17 @@ def test_the_database_is_a_geopackage_that_gdal_reads_without_private_data(tmp_p
     assert "contact" not in reports.columns and reports.crs == "EPSG:4326"
     assert reports.geometry.iloc[0].coords[0] == (12.8578, 56.6741)
     assert str(reports["created_at"].iloc[0]) == "2020-05-04 16:00:00+00:00"
+
+
+def test_reads_do_not_wait_for_a_writer(tmp_path):
+    import time
+
+    from geo.layers import INCIDENTS
+
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    with store.transaction() as writer:
+        writer.execute("INSERT INTO stadskarna_meta VALUES ('busy', 'yes')")
+        started = time.perf_counter()
+        assert store.count(INCIDENTS) == 0 and store.get_meta("busy") is None, "a snapshot from before the write"
+        assert time.perf_counter() - started < 1.0
+    assert store.get_meta("busy") == "yes"
