@@ -65,3 +65,10 @@ def _naive(text: pd.Series) -> pd.Series:
         return pd.NaT if stamp.tzinfo is not None else stamp
 
     return pd.to_datetime(text.map(one).astype("datetime64[ns]"))
+
+
+def format_utc(values: pd.Series) -> pd.Series:
+    """ISO 8601 UTC text with milliseconds and ``Z`` (``2020-03-14T20:30:00.000Z``), None for NaT;
+    the form of every exported and served timestamp (GeoPackage asks for it too)."""
+    text = values.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23] + "Z"
+    return text.astype(object).where(values.notna(), None)

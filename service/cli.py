@@ -19,7 +19,9 @@ from rich.text import Text
 
 from geo.errors import ValidationError
 from geo.io.export import write_layer
+from geo.io.files import new_file
 from geo.layers import LAYERS, PINGS, validate
+from geo.timestamps import format_utc
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
@@ -253,11 +255,10 @@ def coverage_patrol(
 
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
-    for path in (uncovered, hotspots, visits):
-        if path is not None and path.exists():
-            raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
-                                        file=str(path)))
     try:
+        for path in (uncovered, hotspots, visits):
+            if path is not None:
+                new_file(path)
         zone_frame = read_zones(settings.geography.zones)
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
@@ -272,7 +273,7 @@ def coverage_patrol(
             path.write_text(json.dumps(to_feature_collection(frame), ensure_ascii=False), encoding="utf-8")
             errors.print(f"{len(frame)} {what} written to {path}", highlight=False)
     if visits is not None:
-        table = result.visits.assign(**{c: result.visits[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c in ("start", "end")})
+        table = result.visits.assign(**{c: format_utc(result.visits[c]) for c in ("start", "end")})
         table.round({"minutes": 2}).to_csv(visits, index=False)
         errors.print(f"{len(table)} visits written to {visits}", highlight=False)
     if output is OutputFormat.json:
@@ -314,11 +315,10 @@ def coverage_lighting(
 
     settings = build_settings(db, zones)
     store = _open_store(settings.store.db)
-    for path in (dark_spots, geotiff, png):
-        if path is not None and path.exists():
-            raise _fail(ValidationError("the file exists already; choose a new name or remove it first",
-                                        file=str(path)))
     try:
+        for path in (dark_spots, geotiff, png):
+            if path is not None:
+                new_file(path)
         zone_frame = read_zones(settings.geography.zones)
         lamps = None
         if proposed is not None:

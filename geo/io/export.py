@@ -10,7 +10,9 @@ import pyogrio
 
 from geo.crs import WGS84
 from geo.errors import ValidationError
+from geo.io.files import new_file
 from geo.layers import COORDINATE_DECIMALS, LayerSchema
+from geo.timestamps import format_utc
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".csv": "CSV"}
 
@@ -32,8 +34,7 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     """
     path = Path(path)
     fmt = export_format(path)
-    if path.exists():
-        raise ValidationError("the file exists already; choose a new name or remove it first", file=str(path))
+    new_file(path)
     fields = schema.field_names if include_private else schema.public_fields
     if schema.points_as_geometry:
         table = gpd.GeoDataFrame(frame[fields], geometry=frame.geometry, crs=WGS84)
@@ -42,7 +43,7 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     if fmt == "GPKG":
         pyogrio.write_dataframe(table, path, layer=schema.name, driver="GPKG")
         return len(table)
-    text = table.assign(**{f.name: _iso(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
+    text = table.assign(**{f.name: format_utc(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
     if fmt == "CSV":
         plain = pd.DataFrame(text.drop(columns="geometry")).assign(
             lat=table.geometry.y.round(COORDINATE_DECIMALS), lon=table.geometry.x.round(COORDINATE_DECIMALS))
@@ -51,8 +52,3 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
         pyogrio.write_dataframe(text, path, driver="GeoJSON",
                                 layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_DECIMALS)})
     return len(table)
-
-
-def _iso(values: pd.Series) -> pd.Series:
-    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23] + "Z"
-    return text.where(values.notna(), None)

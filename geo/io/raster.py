@@ -13,7 +13,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo.crs import SWEREF99TM, WGS84
-from geo.errors import ValidationError
+from geo.io.files import new_file
 from geo.lighting import LuxGrid
 
 LUX_STOPS = (0.0, 0.4, 1.0, 2.0, 5.0, 10.0, 20.0)
@@ -22,19 +22,13 @@ LUX_COLOURS = ((8, 8, 40, 230), (30, 30, 110, 210), (60, 60, 170, 190), (120, 90
                (230, 170, 60, 150), (250, 230, 90, 140), (255, 255, 230, 130))
 
 
-def _new(path: Path) -> Path:
-    if path.exists():
-        raise ValidationError("the file exists already; choose a new name or remove it first", file=str(path))
-    return path
-
-
 def write_geotiff(grid: LuxGrid, path: str | Path) -> None:
     """The illuminance (lux, float32) as a north-up GeoTIFF in SWEREF 99 TM; -1 outside the zones."""
     values = np.where(grid.zone >= 0, grid.lux, -1.0).astype(np.float32)
     profile = {"driver": "GTiff", "width": values.shape[1], "height": values.shape[0], "count": 1,
                "dtype": "float32", "crs": SWEREF99TM, "transform": grid.transform, "nodata": -1.0,
                "compress": "deflate"}
-    with rasterio.open(_new(Path(path)), "w", **profile) as out:
+    with rasterio.open(new_file(path), "w", **profile) as out:
         out.write(grid.north_up(values), 1)
         out.update_tags(units="lux", quantity="modelled horizontal illuminance")
 
@@ -51,8 +45,8 @@ def colourise(lux: NDArray[np.float64]) -> NDArray[np.uint8]:
 def write_png_overlay(grid: LuxGrid, path: str | Path) -> list[list[float]]:
     """A coloured PNG of the illuminance reprojected to WGS84 (for a map's image overlay), with a
     ``.bounds.json`` beside it; returns the bounds ``[[south, west], [north, east]]`` in degrees."""
-    path = _new(Path(path))
-    bounds_path = _new(path.with_suffix(".bounds.json"))
+    path = new_file(path)
+    bounds_path = new_file(path.with_suffix(".bounds.json"))
     source = np.where(grid.zone >= 0, grid.lux, np.nan)
     rows, cols = source.shape
     left, bottom = grid.x0, grid.y0

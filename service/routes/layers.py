@@ -12,7 +12,7 @@ from geo.crs import WGS84
 from geo.io.geojson import to_feature_collection
 from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
 from geo.publish import generalise_incidents, within
-from geo.timestamps import LOCAL_TZ, parse_utc
+from geo.timestamps import LOCAL_TZ, format_utc, parse_utc
 from service.auth import request_role, require
 from service.routes.zones import GeoJSONResponse
 
@@ -91,8 +91,7 @@ def layer(request: Request, layer: str,
                 frame = frame[frame["category"] != "unsafe_place"]
     page = frame.iloc[offset:offset + limit]
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]
-    page = page.assign(**{c: page[c].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23].add("Z").where(page[c].notna(), None)
-                          for c in times})
+    page = page.assign(**{c: format_utc(page[c]) for c in times})
     links = []
     if offset + limit < len(frame):
         links.append({"rel": "next", "href": str(request.url.include_query_params(offset=offset + limit, limit=limit))})

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import JSONResponse, Response
 
 from geo.layers import REPORTS
+from geo.timestamps import format_utc
 from geo.zones import zone_of
 from service.auth import request_role, require
 from service.reports import submit_report
@@ -39,7 +40,7 @@ async def create_report(request: Request, category: str = Form(...), lat: str = 
     report = submitted.report.iloc[0]
     return JSONResponse({
         "id": report["id"], "category": report["category"], "status": report["status"],
-        "created_at": report["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ"), "zone_id": submitted.zone_id,
+        "created_at": format_utc(submitted.report["created_at"]).iloc[0], "zone_id": submitted.zone_id,
         "lon": report.geometry.x, "lat": report.geometry.y, "photo": report["photo"] if isinstance(report["photo"], str) else None,
         "possible_duplicates": submitted.possible_duplicates,
     }, status_code=201)

@@ -11,6 +11,8 @@ import struct
 import numpy as np
 import pandas as pd
 import shapely
+
+from geo.timestamps import format_utc
 from numpy.typing import NDArray
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -74,5 +76,4 @@ def decode_geometries(blobs: list[bytes]) -> NDArray[np.object_]:
 
 def encode_times(values: pd.Series) -> list[str | None]:
     """GeoPackage DATETIME text (ISO 8601, UTC, ``Z``) of UTC timestamps; None for NaT."""
-    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23] + "Z"  # milliseconds, as GeoPackage asks
-    return [None if pd.isna(v) else v for v in text]
+    return format_utc(values).tolist()

@@ -103,7 +103,7 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert len(features) == 1 and features[0]["geometry"]["type"] == "Polygon"
     assert visits.read_text().splitlines() == ["hotspot_id,unit_id,start,end,minutes",
-                                               "hs-1,fot-1,2020-05-01T19:00:00Z,2020-05-01T19:30:00Z,30.0"]
+                                               "hs-1,fot-1,2020-05-01T19:00:00.000Z,2020-05-01T19:30:00.000Z,30.0"]
     table = invoke("coverage", "patrol", "--year", 2020, "--db", db)
     assert "hs-1" in table.output and "Koper" in table.output
 
