@@ -218,3 +218,24 @@ def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, z
             "rate_in_dark_spots_per_ha": round(inside / dark_ha, 3) if dark_ha > 0 else None,
             "rate_elsewhere_per_ha": round(outside / elsewhere_ha, 3) if elsewhere_ha > 0 else None,
             "excluded_town_level": int(len(incidents) - len(usable))}
+
+
+CONFIRMED_STATUSES = ("acknowledged", "scheduled")
+BROKEN_LIGHT_RADIUS_M = 30.0
+
+
+def with_reported_breakdowns(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame,
+                             radius_m: float = BROKEN_LIGHT_RADIUS_M) -> gpd.GeoDataFrame:
+    """``lights`` with the nearest working lamp (within ``radius_m``, SWEREF 99 TM) of every
+    confirmed, not yet closed ``broken_light`` report set to ``broken``: staff confirmed the lamp
+    is out, and it counts as out until the report is closed as repaired."""
+    confirmed = reports[(reports["category"] == "broken_light") & reports["status"].isin(CONFIRMED_STATUSES)]
+    working = lights["status"] == "working"
+    if confirmed.empty or not working.any():
+        return lights
+    candidates = to_metric(lights[working])
+    nearest = gpd.sjoin_nearest(to_metric(confirmed)[["geometry"]], candidates[["geometry"]],
+                                max_distance=radius_m, how="inner")
+    out = lights.copy()
+    out.loc[nearest["index_right"].unique(), "status"] = "broken"
+    return out

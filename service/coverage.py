@@ -14,9 +14,9 @@ from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
 from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
                           KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots)
-from geo.layers import INCIDENTS, LIGHTS
+from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
-                          incidents_after_dark, zone_lighting)
+                          incidents_after_dark, with_reported_breakdowns, zone_lighting)
 from geo.photometry import Photometry
 from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
                         projector_for, zone_figures)
@@ -134,12 +134,13 @@ def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd
                       cell_m: float = 1.0, incidents_year: int | None = None,
                       photometry: dict[str, Photometry] | None = None,
                       buildings: gpd.GeoDataFrame | None = None) -> LightingCoverage:
-    """Modelled illuminance per zone from the stored lights against each zone's EN 13201 class,
+    """Modelled illuminance per zone from the stored lights (a lamp with a confirmed, open
+    broken_light report within 30 m counts as broken) against each zone's EN 13201 class,
     the dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
     working) the figures after adding them and the dark-spot area they remove. ``buildings``
     footprints are left out of the walkable area."""
-    lights = store.read_features(LIGHTS)
+    lights = with_reported_breakdowns(store.read_features(LIGHTS), store.read_features(REPORTS))
     empty = empty_grid(zones, cell_m, buildings)
     grid = illuminance(lights, empty, photometry=photometry)
     figures = zone_lighting(grid, zones, lights)

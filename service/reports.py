@@ -70,3 +70,33 @@ def possible_duplicates(reports: gpd.GeoDataFrame, new: gpd.GeoDataFrame, radius
         return []
     distance = to_metric(candidates).distance(to_metric(new).geometry.iloc[0]).to_numpy()
     return candidates["id"].to_numpy()[np.argsort(distance)][np.sort(distance) <= radius_m].tolist()
+
+
+WORKFLOW = ("open", "acknowledged", "scheduled", "closed")
+"""The staff workflow: a report only moves forward (steps may be skipped); closing needs a reason."""
+
+
+def change_status(store: SQLiteStore, report_id: str, status: str, close_reason: str | None = None,
+                  now: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
+    """Move a report forward in :data:`WORKFLOW`; returns the stored one-row frame. Raises
+    ``KeyError`` for an unknown id and :class:`ValidationError` for a move that is not allowed."""
+    reports = store.read_features(REPORTS)
+    row = reports[reports["id"] == report_id]
+    if row.empty:
+        raise KeyError(report_id)
+    current = row["status"].iloc[0]
+    if row["category"].iloc[0] == "unsafe_place":
+        raise ValidationError("unsafe places are citizens' views for the dialogue, with no staff workflow",
+                              field="status")
+    if status not in WORKFLOW:
+        raise ValidationError(f"{status!r} is not one of {', '.join(WORKFLOW)}", field="status")
+    if WORKFLOW.index(status) <= WORKFLOW.index(current):
+        raise ValidationError(f"the report is {current}; it can only move on ({' → '.join(WORKFLOW)})", field="status")
+    if status == "closed" and not (close_reason or "").strip():
+        raise ValidationError("closing a report needs a close_reason (for example 'sanerat')", field="close_reason")
+    changes = {"status": status}
+    if status == "closed":
+        changes.update(close_reason=close_reason.strip(), closed_at=(now or pd.Timestamp.now(tz="UTC")).floor("ms"))
+    updated = row.assign(**changes)
+    store.write_features(REPORTS, updated)
+    return updated

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from geo.layers import REPORTS
 from geo.timestamps import format_utc
 from geo.zones import zone_of
 from service.auth import request_role, require
-from service.reports import submit_report
+from service.reports import change_status, submit_report
 
 router = APIRouter(tags=["reports"])
 STAFF = ("municipality", "planner", "police")
@@ -44,6 +45,29 @@ async def create_report(request: Request, category: str = Form(...), lat: str = 
         "lon": report.geometry.x, "lat": report.geometry.y, "photo": report["photo"] if isinstance(report["photo"], str) else None,
         "possible_duplicates": submitted.possible_duplicates,
     }, status_code=201)
+
+
+class StatusChange(BaseModel):
+    """A staff member's move of a report along the workflow."""
+
+    status: str
+    close_reason: str | None = None
+
+
+@router.patch("/api/reports/{report_id}")
+def update_report(request: Request, report_id: str, change: StatusChange,
+                  role: str | None = Depends(request_role)) -> dict:
+    """Municipality staff move a report forward: open → acknowledged → scheduled → closed (with a
+    close reason). A confirmed broken_light report turns the nearest lamp off in the lighting figures."""
+    require(role, ("municipality",), "changing a report")
+    try:
+        updated = change_status(request.app.state.store, report_id, change.status, change.close_reason)
+    except KeyError:
+        raise HTTPException(404, f"no report {report_id!r}") from None
+    row = updated.iloc[0]
+    return {"id": row["id"], "category": row["category"], "status": row["status"],
+            "close_reason": row["close_reason"] if isinstance(row["close_reason"], str) else None,
+            "closed_at": format_utc(updated["closed_at"]).iloc[0]}
 
 
 @router.get("/api/reports/{report_id}/photo")

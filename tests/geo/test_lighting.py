@@ -208,3 +208,18 @@ def test_buildings_are_not_walkable():
     assert figures["average_lx"] > zone_lighting(illuminance(lamps([(20.5, 40.5)]), empty_grid(zone)), zone).loc[
         "z", "average_lx"], "leaving the unlit building half out raises the walkable average"
     assert all(not spot.intersects(building.geometry.iloc[0].buffer(-1e-5)) for spot in dark_spots(grid, zone).geometry)
+
+
+def test_a_confirmed_broken_light_report_turns_the_nearest_lamp_off():
+    from geo.layers import REPORTS
+    from geo.lighting import with_reported_breakdowns
+
+    street = lamps([(10.5, 10.5), (50.5, 10.5)])
+    lon, lat = TO_WGS84.transform([E0 + 48, E0 + 48, E0 + 10], [N0 + 12, N0 + 12, N0 + 200])
+    reports = validate(REPORTS, pd.DataFrame({"id": ["confirmed", "new", "far"], "category": "broken_light",
+                                              "created_at": "2020-11-01T18:00:00+01:00",
+                                              "status": ["acknowledged", "open", "scheduled"], "lon": lon, "lat": lat}), "t")
+    marked = with_reported_breakdowns(street, reports)
+    assert marked["status"].tolist() == ["working", "broken"], "only the confirmed report within 30 m counts"
+    repaired = with_reported_breakdowns(street, reports.assign(status="closed"))
+    assert repaired["status"].tolist() == ["working", "working"]

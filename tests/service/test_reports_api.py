@@ -118,3 +118,23 @@ def test_rate_limit_answers_429_with_retry_after(db):
         refused = client.post("/api/reports", data={"category": "litter", **TORG})
     assert codes == [201, 201, 201, 429] and refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60 and stored(db) == 3
+
+
+def test_staff_move_reports_forward_only(client, db):
+    report = client.post("/api/reports", data={"category": "graffiti", **TORG}).json()["id"]
+    staff = {"Authorization": f"Bearer {create_token(SQLiteStore(db), 'municipality')}"}
+    police = {"Authorization": f"Bearer {create_token(SQLiteStore(db), 'police')}"}
+    url = f"/api/reports/{report}"
+    assert client.patch(url, json={"status": "acknowledged"}).status_code == 401
+    assert client.patch(url, json={"status": "acknowledged"}, headers=police).status_code == 403
+    assert client.patch(url, json={"status": "acknowledged"}, headers=staff).json()["status"] == "acknowledged"
+    backwards = client.patch(url, json={"status": "open"}, headers=staff)
+    assert backwards.status_code == 422 and "can only move on" in backwards.json()["detail"]
+    no_reason = client.patch(url, json={"status": "closed"}, headers=staff)
+    assert no_reason.status_code == 422 and "close_reason" in no_reason.json()["detail"]
+    closed = client.patch(url, json={"status": "closed", "close_reason": "sanerat"}, headers=staff).json()
+    assert closed["status"] == "closed" and closed["close_reason"] == "sanerat" and closed["closed_at"].endswith("Z")
+    assert client.patch("/api/reports/nope", json={"status": "closed"}, headers=staff).status_code == 404
+    unsafe = client.post("/api/reports", data={"category": "unsafe_place", **TORG}).json()["id"]
+    refused = client.patch(f"/api/reports/{unsafe}", json={"status": "acknowledged"}, headers=staff)
+    assert refused.status_code == 422 and "no staff workflow" in refused.json()["detail"]
