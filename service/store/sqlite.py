@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
 from service.store.base import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -61,6 +62,11 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     5: (
         """CREATE TABLE open311_clients (key_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+           created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
+    ),
+    6: (
+        """CREATE TABLE removal_rounds (id TEXT PRIMARY KEY, day TEXT NOT NULL, category TEXT NOT NULL,
+           zones TEXT NOT NULL, closed INTEGER NOT NULL,
            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
     ),
 }
@@ -191,6 +197,21 @@ class SQLiteStore:
             if photo is not None:
                 con.execute("INSERT INTO report_photos VALUES (?, ?, ?)", (report_id, *photo))
             con.executemany("INSERT INTO report_duplicates VALUES (?, ?)", [(report_id, d) for d in duplicate_of])
+
+    def add_removal_round(self, round_id: str, day: str, category: str, zone_ids: list[str],
+                          closed: gpd.GeoDataFrame) -> None:
+        """Record a removal round and close the reports it covered, in one transaction."""
+        with self.transaction() as con:
+            _write_features(con, REPORTS, closed)
+            con.execute("INSERT INTO removal_rounds (id, day, category, zones, closed) VALUES (?, ?, ?, ?, ?)",
+                        (round_id, day, category, json.dumps(zone_ids), len(closed)))
+
+    def removal_rounds(self) -> pd.DataFrame:
+        """Every removal round: id, day (local date, ISO), category, zones (list), closed (reports)."""
+        with self.transaction(write=False) as con:
+            rows = con.execute("SELECT id, day, category, zones, closed FROM removal_rounds ORDER BY day, id").fetchall()
+        return pd.DataFrame([(i, d, c, json.loads(z), n) for i, d, c, z, n in rows],
+                            columns=["id", "day", "category", "zones", "closed"])
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a report's photo, or None."""

@@ -138,3 +138,32 @@ def test_staff_move_reports_forward_only(client, db):
     unsafe = client.post("/api/reports", data={"category": "unsafe_place", **TORG}).json()["id"]
     refused = client.patch(f"/api/reports/{unsafe}", json={"status": "acknowledged"}, headers=staff)
     assert refused.status_code == 422 and "no staff workflow" in refused.json()["detail"]
+
+
+def test_removal_rounds_close_what_they_covered_and_count_against_the_promise(client, db):
+    from geo.layers import REPORTS as LAYER
+
+    staff = {"Authorization": f"Bearer {create_token(SQLiteStore(db), 'municipality')}"}
+    graffiti_torg = client.post("/api/reports", data={"category": "graffiti", **TORG}).json()["id"]
+    weeds_torg = client.post("/api/reports", data={"category": "weeds", **TORG}).json()["id"]
+    graffiti_station = client.post("/api/reports", data={"category": "graffiti", "lat": "56.6700",
+                                                         "lon": "12.8640"}).json()["id"]
+    today = __import__("datetime").date.today().isoformat()
+    body = {"date": today, "category": "graffiti", "zones": ["stora-torg"]}
+    assert client.post("/api/removal-rounds", json=body).status_code == 401
+    for bad, message in (({**body, "category": "litter"}, "not one of graffiti, weeds"),
+                         ({**body, "zones": ["atlantis"]}, "unknown zones atlantis"),
+                         ({**body, "date": "2999-01-01"}, "in the future")):
+        response = client.post("/api/removal-rounds", json=bad, headers=staff)
+        assert response.status_code == 422 and message in response.json()["detail"]
+    done = client.post("/api/removal-rounds", json=body, headers=staff)
+    assert done.status_code == 201 and done.json()["closed_reports"] == [graffiti_torg]
+    status = SQLiteStore(db).read_features(LAYER).set_index("id")["status"]
+    assert status[graffiti_torg] == "closed" and status[weeds_torg] == "open" and status[graffiti_station] == "open"
+    year = int(today[:4])
+    figures = client.get(f"/api/removal-rounds?year={year}").json()["categories"]["graffiti"]
+    assert figures["rounds"] == 1 and not figures["promise_met"] and figures["reports_closed"] == 1
+    assert figures["open_backlog"]["resecentrum"] == 1 and figures["open_backlog"]["stora-torg"] == 0
+    assert client.post("/api/removal-rounds", json={"date": today, "category": "graffiti"}, headers=staff).json()[
+        "closed_reports"] == [graffiti_station]
+    assert client.get(f"/api/removal-rounds?year={year}").json()["categories"]["graffiti"]["promise_met"]
