@@ -13,7 +13,7 @@ from geo.streets import read_streets
 from geo.zones import read_zones
 from service.auth import request_role
 from service.ratelimit import RateLimiter
-from service.routes import coverage, health, layers, maps, open311, removal, reports, zones
+from service.routes import coverage, health, layers, maps, open311, patrols, removal, reports, zones
 from service.settings import Settings
 from service.store import SQLiteStore
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.streets = read_streets(streets_path) if streets_path else None
     app.state.store = SQLiteStore(settings.store.db)
     app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
-    for module in (health, zones, layers, coverage, reports, removal, open311, maps):
+    for module in (health, zones, layers, coverage, reports, removal, patrols, open311, maps):
         app.include_router(module.router)
 
     @app.exception_handler(open311.Open311Error)

@@ -42,6 +42,8 @@ class ReportSettings(BaseSettings):
     max_photo_mb: float = 5.0
     max_description: int = 1000
     duplicate_radius_m: float = 15.0
+    max_upload_mb: float = 200.0
+    """Largest patrol track upload (POST /api/patrols)."""
 
 
 class Settings(BaseModel):

@@ -149,3 +149,58 @@ def test_narrow_public_filters_cannot_reveal_exact_incidents(client):
 def test_a_local_time_that_does_not_exist_is_422(client):
     response = get(client, "/api/layers/lights?start=2020-03-29T02:30:00")
     assert response.status_code == 422 and "daylight-saving" in response.json()["detail"]
+
+
+GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>
+<trkpt lat="56.6740" lon="12.8572"><time>2020-05-02T19:00:00Z</time></trkpt>
+<trkpt lat="56.6741" lon="12.8572"><time>2020-05-02T19:00:01Z</time></trkpt>
+</trkseg></trk></gpx>"""
+
+
+def test_police_upload_patrol_tracks(client, tokens, db):
+    police = {"Authorization": f"Bearer {tokens['police']}"}
+    form = {"unit": "fot-9", "mode": "foot", "crew": "2"}
+    upload = {"file": ("pass.gpx", GPX.encode(), "application/gpx+xml")}
+    assert client.post("/api/patrols", data=form, files=upload).status_code == 401
+    planner = {"Authorization": f"Bearer {tokens['planner']}"}
+    assert client.post("/api/patrols", data=form, files=upload, headers=planner).status_code == 403
+    first = client.post("/api/patrols", data=form, files=upload, headers=police)
+    assert first.status_code == 201 and first.json()["imported"] == 2 and "pass.gpx" in first.json()["summary"]
+    again = client.post("/api/patrols", data=form, files=upload, headers=police).json()
+    assert again["imported"] == 0 and again["skipped"] == {"already stored": 2}
+    no_mode = client.post("/api/patrols", data={"unit": "x"}, files=upload, headers=police)
+    assert no_mode.status_code == 422 and "--mode" in no_mode.json()["detail"]
+    dtd = GPX.replace('<gpx ', '<!DOCTYPE gpx [<!ENTITY x "y">]><gpx ')
+    hostile = client.post("/api/patrols", data=form, files={"file": ("x.gpx", dtd.encode())}, headers=police)
+    assert hostile.status_code == 422 and "DTD" in hostile.json()["detail"]
+    wrong = client.post("/api/patrols", files={"file": ("x.exe", b"MZ")}, headers=police)
+    assert wrong.status_code == 422
+    assert SQLiteStore(db).count(PINGS) == 602
+
+
+WRITE_MATRIX = {  # (method, url, form or json) -> expected status for anonymous, police, municipality, planner
+    ("post", "/api/reports", "form"): (201, 201, 201, 201),
+    ("patch", "/api/reports/r1", "json"): (401, 403, 200, 403),
+    ("post", "/api/removal-rounds", "round"): (401, 403, 201, 403),
+    ("get", "/api/reports/r1/photo", None): (401, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("call", WRITE_MATRIX)
+def test_role_matrix_of_writes(client, tokens, call):
+    import datetime
+
+    method, url, kind = call
+    payload = {"form": {"data": {"category": "litter", "lat": "56.6740", "lon": "12.8572"}},
+               "json": {"json": {"status": "acknowledged"}},
+               "round": {"json": {"date": datetime.date.today().isoformat(), "category": "weeds"}},
+               None: {}}[kind]
+    got = []
+    for role in (None, "police", "municipality", "planner"):
+        headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+        response = getattr(client, method)(url, headers=headers, **payload)
+        got.append(response.status_code)
+        if method == "patch" and response.status_code == 200:
+            break
+    assert tuple(got) == WRITE_MATRIX[call][:len(got)]
