@@ -86,7 +86,7 @@ _CLOSE_REASONS = {"graffiti": "sanerat", "weeds": "rensat", "litter": "städat",
 _GRAFFITI_WEIGHT = {"pedestrian": 3, "street": 1.5, "square": 2, "bridge": 2.5, "path": 1}
 _WEEDS_WEIGHT = {"pedestrian": 2, "street": 1, "square": 3, "bridge": 1, "path": 1}
 """Report rates per metre of street, by street kind."""
-_REMOVAL_ROUNDS = ((5, 11, 22), (9, 14, 25))
+REMOVAL_ROUNDS = ((5, 11, 22), (9, 14, 25))
 """Graffiti and weed removal rounds: (month, first day, last day)."""
 
 _UNITS = (  # unit id, mode, crew, share of the patrol hours
@@ -482,7 +482,7 @@ def _reports(world: _World, year: int, lights: pd.DataFrame, rng: np.random.Gene
     closed_ns = created_ns + ((1 + rng.gamma(1.6, 4.5, n).clip(0, 29)) * _DAY_NS).astype(np.int64)
     in_rounds = np.isin(category, ["graffiti", "weeds"]) & (rng.random(n) >= 0.12)
     round_closed = np.full(n, np.iinfo(np.int64).max)
-    for month, first, last in reversed(_REMOVAL_ROUNDS):
+    for month, first, last in reversed(REMOVAL_ROUNDS):
         round_day = (pd.Timestamp(year, month, first) - pd.Timestamp(year, 1, 1)).days + rng.integers(
             0, last - first + 1, n)
         when = _ns(_local_to_utc(year, round_day * 86_400.0 + rng.uniform(7, 16, n) * 3600.0))

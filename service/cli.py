@@ -217,7 +217,7 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
         task = bar.add_task("synthetic demo data", total=1.0)
         data = demo_data(zone_frame, street_frame, year=year, seed=seed,
                          progress=lambda step, fraction: bar.update(task, description=step, completed=fraction * 0.7))
-        for line in store_demo(store, data, seed, year,
+        for line in store_demo(store, data, seed, year, zone_frame["zone_id"].tolist(),
                                progress=lambda step, fraction: bar.update(task, description=step,
                                                                           completed=0.7 + fraction * 0.3)):
             console.print(line, highlight=False)

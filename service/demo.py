@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from geo.demo import DemoData
+from geo.demo import REMOVAL_ROUNDS, DemoData
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
+from geo.timestamps import LOCAL_TZ
+from service.removal import ROUND_CATEGORIES
 from service.store import SQLiteStore
 
 DEMO_META_KEY = "demo_data"
 
 
-def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int,
+def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_ids: list[str],
                progress: Callable[[str, float], None] | None = None) -> list[str]:
-    """Write every demo layer (one transaction per layer) and record in the database that it holds
-    synthetic data; returns a summary line per layer."""
+    """Write every demo layer (one transaction per layer), the demo's removal rounds (in all of
+    ``zone_ids``), and record in the database that it holds synthetic data; returns a summary line
+    per layer."""
     lines = []
     for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
         result = store.write_features(schema, frame)
@@ -26,5 +29,15 @@ def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int,
                                if progress else None)
     hours = len(data.pings) / 3600
     lines.append(f"patrols: {result.inserted} synthetic 1 Hz pings stored ({hours:.0f} unit-hours)")
+    rounds = 0
+    for month, first, last in REMOVAL_ROUNDS:
+        for category in ROUND_CATEGORIES:
+            local_close = data.reports["closed_at"].dt.tz_convert(LOCAL_TZ)
+            covered = data.reports[(data.reports["category"] == category) & (local_close.dt.month == month)
+                                   & (local_close.dt.day >= first) & (local_close.dt.day <= last)]
+            store.add_removal_round(f"demo-{year}-{category}-{month:02d}", f"{year}-{month:02d}-{last:02d}", category,
+                                    zone_ids, covered)
+            rounds += 1
+    lines.append(f"removal rounds: {rounds} synthetic rounds recorded (graffiti and weeds, May and September)")
     store.set_meta(DEMO_META_KEY, f"synthetic demo data for {year}, seed {seed}")
     return lines

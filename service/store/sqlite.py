@@ -203,7 +203,7 @@ class SQLiteStore:
         """Record a removal round and close the reports it covered, in one transaction."""
         with self.transaction() as con:
             _write_features(con, REPORTS, closed)
-            con.execute("INSERT INTO removal_rounds (id, day, category, zones, closed) VALUES (?, ?, ?, ?, ?)",
+            con.execute("INSERT OR REPLACE INTO removal_rounds (id, day, category, zones, closed) VALUES (?, ?, ?, ?, ?)",
                         (round_id, day, category, json.dumps(zone_ids), len(closed)))
 
     def removal_rounds(self) -> pd.DataFrame:

@@ -37,6 +37,11 @@ def test_demo_loads_labelled_synthetic_data_once(tmp_path):
         health = client.get("/health").json()
     assert health["demo_data"] == "synthetic demo data for 2020, seed 2020" and health["records"] == counts
 
+    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
+        rounds = client.get("/api/removal-rounds?year=2020").json()["categories"]
+    assert rounds["graffiti"]["rounds"] == 2 and rounds["weeds"]["promise_met"]
+    assert all(r["closed_reports"] > 0 for r in rounds["graffiti"]["rounds_held"])
+
     coverage = runner.invoke(app, ["coverage", "patrol", "--year", "2020", "--format", "json", "--db", str(db)])
     assert coverage.exit_code == 0, coverage.output
     report = json.loads(coverage.output)
