@@ -7,6 +7,8 @@ import logging
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from xstatic.pkg import leaflet
 
 from geo.errors import ValidationError
 from geo.streets import read_streets
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
     for module in (health, zones, layers, coverage, reports, removal, patrols, open311, maps):
         app.include_router(module.router)
+    app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
 
     @app.exception_handler(open311.Open311Error)
     async def open311_error(request: Request, exc: open311.Open311Error) -> JSONResponse:

@@ -34,6 +34,18 @@ class GeographySettings(BaseSettings):
         return beside if beside.exists() else None
 
 
+class MapSettings(BaseSettings):
+    """Maps. ``STADSKARNA_MAP_TILES``: basemap tile URL template or folium name ("OpenStreetMap"),
+    or "none" for no basemap (the data layers still show); ``STADSKARNA_MAP_ATTRIBUTION`` for a URL."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_MAP_")
+    tiles: str = "OpenStreetMap"
+    attribution: str | None = None
+
+    def folium_tiles(self) -> str | None:
+        return None if self.tiles.strip().lower() == "none" else self.tiles
+
+
 class ReportSettings(BaseSettings):
     """Citizen reports. ``STADSKARNA_REPORTS_RATE_LIMIT``: submissions per client and minute."""
 
@@ -52,3 +64,4 @@ class Settings(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     geography: GeographySettings = Field(default_factory=GeographySettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    maps: MapSettings = Field(default_factory=MapSettings)
