@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.timestamps import LOCAL_TZ
@@ -41,3 +42,20 @@ def within(frame: pd.DataFrame, time_field: str, bbox: tuple[float, float, float
     if end is not None:
         keep &= (times < end).to_numpy(dtype=bool, na_value=False)
     return frame[keep]
+
+
+def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None) -> gpd.GeoDataFrame:
+    """Points counted per ``cell_m`` square of SWEREF 99 TM (and per value of column ``by``):
+    WGS84 cell polygons with ``count`` (and ``by``), for heat maps and clusters that never show
+    an individual point."""
+    columns = ["count"] + ([by] if by else [])
+    if points.empty:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    metric = to_metric(points)
+    col = np.floor(metric.geometry.x.to_numpy() / cell_m).astype(np.int64)
+    row = np.floor(metric.geometry.y.to_numpy() / cell_m).astype(np.int64)
+    keys = pd.DataFrame({"col": col, "row": row} | ({by: points[by].to_numpy()} if by else {}))
+    counted = keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+    boxes = shapely.box(counted["col"] * cell_m, counted["row"] * cell_m,
+                        (counted["col"] + 1) * cell_m, (counted["row"] + 1) * cell_m)
+    return gpd.GeoDataFrame(counted[columns], geometry=boxes, crs=SWEREF99TM).to_crs(WGS84)

@@ -130,6 +130,34 @@ def token_open311_client(name: Annotated[str, typer.Argument(help="The client ap
     typer.echo(key)
 
 
+@app.command("map")
+def map_command(kind: Annotated[str, typer.Argument(help="overview or planner.")],
+                output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
+                year: Annotated[Optional[int], typer.Option(help="Year of the data (default: the latest).")] = None,
+                db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
+    from types import SimpleNamespace
+
+    from geo.streets import read_streets
+    from service.maps import MAP_KINDS, build_map, standalone_html
+
+    if kind not in MAP_KINDS:
+        raise _fail(ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}"))
+    settings = build_settings(db, zones, streets)
+    try:
+        new_file(output)
+        streets_path = settings.geography.streets_path()
+        state = SimpleNamespace(store=_open_store(settings.store.db), settings=settings,
+                                zones=read_zones(settings.geography.zones),
+                                streets=read_streets(streets_path) if streets_path else None)
+        with errors.status(f"building the {kind} map"):
+            fmap = build_map(kind, state, year)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    output.write_text(standalone_html(fmap), encoding="utf-8")
+    console.print(f"{kind} map written to {output}")
+
+
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
 
 

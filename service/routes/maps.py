@@ -1,9 +1,9 @@
 """HTML map pages."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from geo.maps.overview import overview_map
+from service.maps import build_map
 
 router = APIRouter(tags=["maps"])
 
@@ -11,10 +11,18 @@ router = APIRouter(tags=["maps"])
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     """The overview map of the centre's zones and streets."""
-    state = request.app.state
-    maps = state.settings.maps
-    fmap = overview_map(state.zones, state.streets, maps.folium_tiles(), maps.attribution)
-    fmap.get_root().title = "Trygg stadskärna – Halmstad"
+    return _page(build_map("overview", request.app.state), "Trygg stadskärna – Halmstad")
+
+
+@router.get("/maps/planner", response_class=HTMLResponse)
+def planner(request: Request, year: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
+    """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
+    status, open reports by category, dark spots and illuminance (default: the latest year)."""
+    return _page(build_map("planner", request.app.state, year), "Planerarkarta – Trygg stadskärna")
+
+
+def _page(fmap, title: str) -> HTMLResponse:
+    fmap.get_root().title = title
     return HTMLResponse(fmap.get_root().render())
 
 

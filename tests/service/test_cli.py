@@ -115,3 +115,13 @@ def test_file_system_errors_end_with_a_message_not_a_traceback(tmp_path):
     result = subprocess.run([str(script), "export", "lights", str(tmp_path / "missing" / "x.geojson"),
                              "--db", str(tmp_path / "db.sqlite")], capture_output=True, text=True)
     assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_map_command_writes_a_self_contained_page(tmp_path):
+    out = tmp_path / "karta.html"
+    result = runner.invoke(app, ["map", "overview", "-o", str(out), "--db", str(tmp_path / "db.sqlite")])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "/static/leaflet" not in page and "L.map(" in page and "Stora Torg" in page
+    again = runner.invoke(app, ["map", "overview", "-o", str(out), "--db", str(tmp_path / "db.sqlite")])
+    assert again.exit_code == 2 and "exists already" in " ".join(again.output.split())

@@ -1,0 +1,106 @@
+"""The planner's map: zones by a chosen metric, incidents and unsafe places as heat grids, lights
+by status, open reports by category, dark spots and the illuminance overlay."""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import WGS84
+from geo.maps.assets import use_local_assets
+from geo.publish import grid_counts
+
+METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
+           "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
+LIGHT_COLOURS = {"working": "#f2c230", "broken": "#d7301f", "planned": "#3182bd", "removed": "#969696"}
+LIGHT_LABELS = {"working": "fungerar", "broken": "trasig", "planned": "planerad", "removed": "borttagen"}
+WHEN_LABELS = {"day": "dag", "evening": "kväll", "night": "natt"}
+CATEGORY_LABELS = {"graffiti": "klotter", "weeds": "ogräs", "litter": "skräp", "broken_light": "trasig belysning",
+                   "other": "övrigt"}
+
+
+def _ramp(values: pd.Series) -> pd.Series:
+    """Colours from light to dark red for values, scaled to their range."""
+    stops = np.array([[254, 240, 217], [253, 204, 138], [252, 141, 89], [215, 48, 31]])
+    low, high = float(values.min()), float(values.max())
+    share = (values - low) / (high - low) if high > low else values * 0
+    index = np.clip(share.to_numpy() * (len(stops) - 1), 0, len(stops) - 1)
+    lower = np.floor(index).astype(int)
+    upper = np.minimum(lower + 1, len(stops) - 1)
+    mix = (stops[lower] + (stops[upper] - stops[lower]) * (index - lower)[:, None]).astype(int)
+    return pd.Series(["#%02x%02x%02x" % tuple(rgb) for rgb in mix], index=values.index)
+
+
+def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.GeoDataFrame,
+                lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, dark_spots: gpd.GeoDataFrame,
+                title: str, lux_overlay: tuple[str, list[list[float]]] | None = None,
+                tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
+    """The planner's folium map (WGS84 data). ``metrics`` is indexed by ``zone_id`` with the
+    columns of :data:`METRICS`; ``incidents`` are shown as 50 m counts (usable positions only),
+    ``reports`` open ones as 25 m counts per category and unsafe places per time of day — never as
+    individual pins. ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
+    minx, miny, maxx, maxy = zones.total_bounds
+    fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
+                                       attr=attribution, control_scale=True))
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap.get_root().html.add_child(folium.Element(
+        f'<div id="map-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
+        f'padding:6px 10px;border-radius:6px;font:14px sans-serif">{escape(title)}</div>'))
+    shown = zones[["zone_id", "geometry"]].assign(name=zones["name"].map(escape))
+    for i, (column, label) in enumerate(METRICS.items()):
+        values = metrics[column].reindex(zones["zone_id"]).fillna(0).astype(float)
+        layer = shown.assign(value=values.round(2).to_numpy(), colour=_ramp(values).to_numpy())
+        folium.GeoJson(layer.to_json(), name=label, show=i == 0,
+                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
+                                                 "weight": 1, "fillOpacity": 0.55},
+                       tooltip=folium.GeoJsonTooltip(["name", "value"], aliases=["Zon", label])).add_to(fmap)
+    heat = grid_counts(incidents[incidents["location_precision"] != "town"], 50.0)
+    if len(heat):
+        heat = heat.assign(colour=_ramp(heat["count"].astype(float)).to_numpy())
+        folium.GeoJson(heat.to_json(), name="Brott (antal per 50 m-ruta)",
+                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "weight": 0,
+                                                 "fillOpacity": 0.7},
+                       tooltip=folium.GeoJsonTooltip(["count"], aliases=["Brott"])).add_to(fmap)
+    if len(lights):
+        lamps = lights[["id", "status", "lumen", "height_m", "geometry"]].assign(
+            id=lights["id"].map(escape), status_sv=lights["status"].map(LIGHT_LABELS),
+            colour=lights["status"].map(LIGHT_COLOURS))
+        folium.GeoJson(lamps.to_json(), name="Belysningspunkter", show=False,
+                       marker=folium.CircleMarker(radius=3, weight=1),
+                       style_function=lambda f: {"color": f["properties"]["colour"], "fillColor": f["properties"]["colour"],
+                                                 "fillOpacity": 0.9},
+                       tooltip=folium.GeoJsonTooltip(["status_sv", "lumen", "height_m"],
+                                                     aliases=["Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
+    open_reports = reports[(reports["status"] != "closed") & (reports["category"] != "unsafe_place")]
+    clusters = grid_counts(open_reports, 25.0, by="category")
+    if len(clusters):
+        points = clusters.assign(geometry=clusters.geometry.to_crs(3006).centroid.to_crs(WGS84),
+                                 category_sv=clusters["category"].map(CATEGORY_LABELS))
+        folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
+                       marker=folium.CircleMarker(radius=5, weight=1),
+                       style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
+                                                 "color": "#6a3d9a", "fillOpacity": 0.6},
+                       tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", "Öppna"])).add_to(fmap)
+    unsafe = reports[reports["category"] == "unsafe_place"]
+    for when, label in WHEN_LABELS.items():
+        cells = grid_counts(unsafe[unsafe["when"] == when], 50.0)
+        if len(cells):
+            folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label})", show=False,
+                           style_function=lambda f: {"fillColor": "#8856a7", "weight": 0,
+                                                     "fillOpacity": min(0.2 + 0.15 * f["properties"]["count"], 0.8)},
+                           tooltip=folium.GeoJsonTooltip(["count"], aliases=["Markeringar"])).add_to(fmap)
+    if len(dark_spots):
+        folium.GeoJson(dark_spots[["zone_id", "area_m2", "geometry"]].assign(area_m2=dark_spots["area_m2"].round(0)).to_json(),
+                       name="Mörka fläckar", show=False,
+                       style_function=lambda f: {"fillColor": "#08081f", "color": "#08081f", "weight": 1, "fillOpacity": 0.6},
+                       tooltip=folium.GeoJsonTooltip(["area_m2"], aliases=["Yta (m²)"])).add_to(fmap)
+    if lux_overlay is not None:
+        url, bounds = lux_overlay
+        folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", show=False,
+                                          opacity=0.8).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap

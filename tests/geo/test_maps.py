@@ -1,0 +1,57 @@
+"""Map builders: layers present, colours by value, escaping, local assets, grid counts."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.layers import INCIDENTS, LIGHTS, REPORTS, validate
+from geo.maps.overview import overview_map
+from geo.maps.planner import METRICS, _ramp, planner_map
+from geo.publish import grid_counts
+
+
+def points(layer, rows: list[dict]) -> gpd.GeoDataFrame:
+    return validate(layer, pd.DataFrame(rows), "test")
+
+
+def test_ramp_darkens_with_the_value():
+    colours = _ramp(pd.Series([0.0, 1.0, 5.0, 10.0]))
+    green = [int(c[3:5], 16) for c in colours]
+    assert green == sorted(green, reverse=True) and colours.iloc[0] != colours.iloc[-1]
+    assert _ramp(pd.Series([3.0, 3.0])).nunique() == 1
+
+
+def test_grid_counts_never_lose_or_show_a_point():
+    pins = points(REPORTS, [{"id": f"r{i}", "category": c, "created_at": "2020-01-01T12:00:00Z",
+                             "lon": 12.8572 + 0.00001 * i, "lat": 56.674} for i, c in
+                            enumerate(["graffiti"] * 3 + ["litter"] * 2)])
+    cells = grid_counts(pins, 25.0, by="category")
+    assert cells["count"].sum() == 5 and set(cells["category"]) == {"graffiti", "litter"}
+    assert (cells.to_crs(3006).area.round() == 625).all()
+    assert grid_counts(pins.iloc[:0], 25.0).empty
+
+
+def test_planner_map_has_its_layers_and_escapes_text(zones):
+    hostile = "<img src=x onerror=alert(1)>"
+    incidents = points(INCIDENTS, [{"id": "i", "occurred_at": "2020-05-01T22:00:00Z", "category": "rån",
+                                    "lon": 12.8572, "lat": 56.674}])
+    lights = points(LIGHTS, [{"id": hostile, "lumen": 4000, "height_m": 6, "status": "broken",
+                              "lon": 12.8572, "lat": 56.674}])
+    reports = points(REPORTS, [{"id": "r", "category": "unsafe_place", "when": "night", "created_at": "2020-05-01T22:00:00Z",
+                                "description": hostile, "lon": 12.8572, "lat": 56.674}])
+    metrics = pd.DataFrame({column: np.arange(len(zones), dtype=float) for column in METRICS}, index=zones["zone_id"])
+    html = planner_map(zones, metrics, incidents, lights, reports, gpd.GeoDataFrame(geometry=[], crs=4326),
+                       f"Karta {hostile}", tiles=None).get_root().render()
+    for name in ("Polisnärvaro (h)", "Brott (antal per 50 m-ruta)", "Belysningspunkter", "Otrygga platser (natt)"):
+        assert json.dumps(name) in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "/static/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html
+
+
+def test_overview_map_uses_local_assets(zones):
+    html = overview_map(zones, tiles=None).get_root().render()
+    assert "/static/leaflet/leaflet.css" in html and "https://" not in html
