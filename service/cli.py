@@ -131,9 +131,14 @@ def token_open311_client(name: Annotated[str, typer.Argument(help="The client ap
 
 
 @app.command("map")
-def map_command(kind: Annotated[str, typer.Argument(help="overview or planner.")],
+def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lighting or police.")],
                 output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
                 year: Annotated[Optional[int], typer.Option(help="Year of the data (default: the latest).")] = None,
+                proposed: Annotated[Optional[Path], typer.Option(
+                    help="Lighting map: proposed lamps (a lights file) to show and light.")] = None,
+                day: Annotated[Optional[datetime], typer.Option(
+                    formats=["%Y-%m-%d"], help="Police map: the day of the track to show.")] = None,
+                unit: Annotated[Optional[str], typer.Option(help="Police map: the unit whose track to show.")] = None,
                 db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
     from types import SimpleNamespace
@@ -150,8 +155,14 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview or planner.")
         state = SimpleNamespace(store=_open_store(settings.store.db), settings=settings,
                                 zones=read_zones(settings.geography.zones),
                                 streets=read_streets(streets_path) if streets_path else None)
+        lamps = None
+        if proposed is not None:
+            from geo.layers import LIGHTS
+            from service.imports import read_layer_file
+
+            lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
         with errors.status(f"building the {kind} map"):
-            fmap = build_map(kind, state, year)
+            fmap = build_map(kind, state, year, lamps, day.date() if day else None, unit)
     except ValidationError as exc:
         raise _fail(exc) from None
     output.write_text(standalone_html(fmap), encoding="utf-8")

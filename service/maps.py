@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import pandas as pd
 from xstatic.pkg import leaflet
 
@@ -14,24 +16,70 @@ from geo.crs import to_metric
 from geo.io.raster import write_png_overlay
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, with_reported_breakdowns, zone_lighting
+from geo.maps.lighting import lighting_map
 from geo.maps.overview import overview_map
+from geo.maps.police import police_map, zone_targets_h
 from geo.maps.planner import planner_map
-from geo.patrol import Tracks, presence_cube, zone_figures
+from geo.patrol import PROMISED_HOURS, Tracks, presence_cube, zone_figures
 from geo.timestamps import LOCAL_TZ
 from geo.zones import zone_of
+from service.coverage import patrol_coverage
 from service.demo import DEMO_META_KEY
 
-MAP_KINDS = ("overview", "planner")
+MAP_KINDS = ("overview", "planner", "lighting", "police")
 
 
-def build_map(kind: str, state, year: int | None = None) -> folium.Map:
-    """The folium map ``kind`` for the app ``state`` (store, zones, streets, settings)."""
+def build_map(kind: str, state, year: int | None = None, proposed: gpd.GeoDataFrame | None = None,
+              day: date | None = None, unit: str | None = None) -> folium.Map:
+    """The folium map ``kind`` for the app ``state`` (store, zones, streets, settings); ``proposed``
+    lamps (a lights layer) are the lighting map's what-if; ``day`` and ``unit`` pick the police map's track."""
     tiles = state.settings.maps
     if kind == "overview":
         return overview_map(state.zones, state.streets, tiles.folium_tiles(), tiles.attribution)
     if kind == "planner":
         return _planner(state, year)
+    if kind == "lighting":
+        return _lighting(state, proposed)
+    if kind == "police":
+        return _police(state, year, day, unit)
     raise ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}")
+
+
+def _lux_png(grid) -> tuple[str, list[list[float]]]:
+    """The illuminance as a PNG data URL and its WGS84 bounds, for an image overlay."""
+    with tempfile.TemporaryDirectory() as folder:
+        bounds = write_png_overlay(grid, Path(folder) / "lux.png")
+        png = base64.b64encode((Path(folder) / "lux.png").read_bytes()).decode()
+    return f"data:image/png;base64,{png}", bounds
+
+
+def _demo_label(store) -> str:
+    return " · SYNTETISKA DEMODATA" if store.get_meta(DEMO_META_KEY) else ""
+
+
+def _lighting(state, proposed: gpd.GeoDataFrame | None) -> folium.Map:
+    store, zones, tiles = state.store, state.zones, state.settings.maps
+    lights = with_reported_breakdowns(store.read_features(LIGHTS), store.read_features(REPORTS))
+    every = lights if proposed is None else pd.concat([lights, proposed.assign(status="working")], ignore_index=True)
+    grid = illuminance(every, empty_grid(zones))
+    title = f"Belysning {'med förslag' if proposed is not None else 'idag'}{_demo_label(store)}"
+    return lighting_map(zones, lights, dark_spots(grid, zones), _lux_png(grid), title, proposed,
+                        tiles.folium_tiles(), tiles.attribution)
+
+
+def _police(state, year: int | None, day: date | None, unit: str | None) -> folium.Map:
+    store, zones, tiles = state.store, state.zones, state.settings.maps
+    year = year or (day.year if day else pd.Timestamp.now(tz=LOCAL_TZ).year)
+    result = patrol_coverage(store, zones, year, date(year, 12, 31) if year < pd.Timestamp.now(tz=LOCAL_TZ).year else None)
+    presence = pd.Series({z["zone_id"]: z["presence_h"] for z in result.report["zones"]})
+    track = None
+    if day is not None and unit is not None:
+        start = pd.Timestamp(day, tz=LOCAL_TZ)
+        track = store.read_pings(start, start + pd.Timedelta(days=1), unit_ids=[unit])
+    title = (f"Polisnärvaro {year}: {result.report['centre']['presence_h']:,.0f} av 900 h"
+             f"{f' · spår {unit} {day}' if track is not None else ''}{_demo_label(store)}")
+    return police_map(zones, presence, zone_targets_h(zones, PROMISED_HOURS), result.hotspots, track, title,
+                      tiles.folium_tiles(), tiles.attribution)
 
 
 def _planner(state, year: int | None) -> folium.Map:
@@ -55,14 +103,10 @@ def _planner(state, year: int | None) -> folium.Map:
     metrics = pd.DataFrame({"presence_h": presence, "share_at_class_average": lighting,
                             "incidents_per_ha": per_zone.reindex(hectares.index, fill_value=0) / hectares,
                             "open_reports": open_per_zone.reindex(hectares.index, fill_value=0)})
-    with tempfile.TemporaryDirectory() as folder:
-        bounds = write_png_overlay(grid, Path(folder) / "lux.png")
-        png = base64.b64encode((Path(folder) / "lux.png").read_bytes()).decode()
     span = f"{local.min():%Y-%m-%d}–{local.max():%Y-%m-%d}" if len(local) else "inga brott"
-    demo = " · SYNTETISKA DEMODATA" if store.get_meta(DEMO_META_KEY) else ""
     tiles = state.settings.maps
     return planner_map(zones, metrics, incidents, lights, reports, dark_spots(grid, zones),
-                       f"Planerarkarta {year} · brott {span}{demo}", (f"data:image/png;base64,{png}", bounds),
+                       f"Planerarkarta {year} · brott {span}{_demo_label(store)}", _lux_png(grid),
                        tiles.folium_tiles(), tiles.attribution)
 
 

@@ -1,8 +1,11 @@
 """HTML map pages."""
 
-from fastapi import APIRouter, Query, Request
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from service.auth import request_role, require
 from service.maps import build_map
 
 router = APIRouter(tags=["maps"])
@@ -19,6 +22,22 @@ def planner(request: Request, year: int | None = Query(None, ge=2000, le=2100)) 
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
     status, open reports by category, dark spots and illuminance (default: the latest year)."""
     return _page(build_map("planner", request.app.state, year), "Planerarkarta – Trygg stadskärna")
+
+
+@router.get("/maps/lighting", response_class=HTMLResponse)
+def lighting(request: Request) -> HTMLResponse:
+    """For the lighting programme: illuminance with a lux legend, dark spots, lamps (broken ones
+    larger) and zones with their class. Proposed lamps: ``stadskarna map lighting --proposed FILE``."""
+    return _page(build_map("lighting", request.app.state), "Belysningskarta – Trygg stadskärna")
+
+
+@router.get("/maps/police", response_class=HTMLResponse)
+def police(request: Request, year: int | None = Query(None, ge=2000, le=2100), day: date | None = None,
+           unit: str | None = None, role: str | None = Depends(request_role)) -> HTMLResponse:
+    """For the police (token): presence per zone against its share of the 900 h target, hot spots
+    with their dosage, and the track of ``unit`` on ``day``."""
+    require(role, ("police",), "the police map")
+    return _page(build_map("police", request.app.state, year, day=day, unit=unit), "Polisens karta – Trygg stadskärna")
 
 
 def _page(fmap, title: str) -> HTMLResponse:

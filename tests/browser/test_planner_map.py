@@ -36,3 +36,37 @@ def test_planner_map_shows_every_layer_offline(browser, serve, demo_db, tmp_path
         assert layer in control
     assert "SYNTETISKA DEMODATA" in page.inner_text("#map-title")
     page.screenshot(path=str(tmp_path / "planner.png"))
+
+
+def test_lighting_map_shows_lux_dark_spots_and_lamps(browser, serve, demo_db):
+    settings = Settings(store=StoreSettings(db=demo_db), maps=MapSettings(tiles="none"))
+    page, problems, requests = open_page(browser, serve(create_app(settings)) + "/maps/lighting")
+    assert problems == []
+    assert [u for u in requests if urlparse(u).hostname != "127.0.0.1" and not u.startswith("data:")] == []
+    control = page.inner_text(".leaflet-control-layers")
+    for layer in ("Belysningsstyrka (lux)", "Mörka fläckar", "Belysningspunkter", "Zoner och belysningsklass"):
+        assert layer in control
+    legend = page.inner_text("#lux-legend")
+    assert "≥ 2 lx" in legend and "SYNTETISKA DEMODATA" in legend
+    assert page.locator("img.leaflet-image-layer").count() == 1
+
+
+def test_police_map_needs_a_police_token_and_shows_a_track(browser, serve, demo_db):
+    from service.auth import create_token
+
+    token = create_token(SQLiteStore(demo_db), "police")
+    planner = create_token(SQLiteStore(demo_db), "planner")
+    settings = Settings(store=StoreSettings(db=demo_db), maps=MapSettings(tiles="none"))
+    base = serve(create_app(settings))
+    url = base + "/maps/police?year=2020&day=2020-05-08&unit=demo-cykel-1"
+    anonymous = browser.new_page()
+    assert anonymous.goto(url).status == 401
+    refused = browser.new_page(extra_http_headers={"Authorization": f"Bearer {planner}"})
+    assert refused.goto(url).status == 403
+    page = browser.new_page(extra_http_headers={"Authorization": f"Bearer {token}"})
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    assert page.goto(url).status == 200
+    page.wait_for_selector(".leaflet-control-layers")
+    control = page.inner_text(".leaflet-control-layers")
+    assert "Hot spots och dos" in control and "Spår" in control and problems == []

@@ -55,3 +55,30 @@ def test_planner_map_has_its_layers_and_escapes_text(zones):
 def test_overview_map_uses_local_assets(zones):
     html = overview_map(zones, tiles=None).get_root().render()
     assert "/static/leaflet/leaflet.css" in html and "https://" not in html
+
+
+def test_lighting_map_highlights_broken_and_proposed_lamps(zones):
+    from geo.maps.lighting import LUX_LEGEND, lighting_map
+
+    lights = points(LIGHTS, [{"id": "a", "lumen": 4000, "height_m": 6, "status": "broken", "lon": 12.8572, "lat": 56.674},
+                             {"id": "b", "lumen": 4000, "height_m": 6, "status": "working", "lon": 12.8575, "lat": 56.674}])
+    proposed = points(LIGHTS, [{"id": "<b>ny</b>", "lumen": 8000, "height_m": 6, "status": "planned",
+                                "lon": 12.864, "lat": 56.670}])
+    html = lighting_map(zones, lights, gpd.GeoDataFrame(geometry=[], crs=4326), ("data:image/png;base64,", [[0, 0], [1, 1]]),
+                        "Belysning", proposed, tiles=None).get_root().render()
+    assert json.dumps("Föreslagna armaturer") in html
+    assert '"radius": 3' in html and '"radius": 6' in html, "broken lamps are drawn larger than working ones"
+    assert "<b>ny</b>" not in html and [lux for lux, _ in LUX_LEGEND] == [0.4, 1.0, 2.0, 5.0, 10.0, 20.0]
+
+
+def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones):
+    from geo.maps.police import police_map, zone_targets_h
+
+    targets = zone_targets_h(zones, 900.0)
+    assert abs(targets.sum() - 900.0) < 1e-6 and targets["stora-torg"] < targets["resecentrum"]
+    presence = targets * 0.5
+    track = pd.DataFrame({"lon": [12.857, 12.858], "lat": [56.674, 56.6745]})
+    html = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), track,
+                      "Polis <script>", tiles=None).get_root().render()
+    assert '"percent": 50.0' in html and json.dumps("Spår (rått, endast polis)") in html
+    assert "Polis &lt;script&gt;" in html and "Polis <script>" not in html

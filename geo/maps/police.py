@@ -1,0 +1,60 @@
+"""The police map: presence per zone against its share of the 900 h target, hot spots with their
+dosage, and the tracks of a chosen unit and day."""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import to_metric
+from geo.maps.assets import use_local_assets
+from geo.maps.planner import _ramp
+
+
+def zone_targets_h(zones: gpd.GeoDataFrame, target_h: float) -> pd.Series:
+    """Each zone's share of the yearly target in hours, in proportion to its area (SWEREF 99 TM)."""
+    area = to_metric(zones).area.to_numpy()
+    return pd.Series(target_h * area / area.sum(), index=zones["zone_id"].to_numpy(), name="target_h")
+
+
+def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: pd.Series, hotspots: gpd.GeoDataFrame,
+               track: pd.DataFrame | None, title: str, tiles: str | None = "OpenStreetMap",
+               attribution: str | None = None) -> folium.Map:
+    """Folium map (WGS84). ``presence_h`` and ``target_h`` are indexed by zone_id; ``hotspots`` carry
+    the dosage columns of :func:`geo.hotspots.dosage_figures`; ``track`` is one unit's pings
+    (timestamp, lon, lat) for a day, or None."""
+    minx, miny, maxx, maxy = zones.total_bounds
+    fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
+                                       attr=attribution, control_scale=True))
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
+    target = target_h.reindex(zones["zone_id"])
+    ratio = (presence / target).fillna(0.0)
+    shown = zones[["zone_id", "geometry"]].assign(
+        name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),
+        percent=(ratio * 100).round(0).to_numpy(), colour=_ramp(-ratio.clip(upper=1.5)).to_numpy())
+    folium.GeoJson(shown.to_json(), name="Närvaro mot zonens andel av 900 h",
+                   style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333333",
+                                             "weight": 1, "fillOpacity": 0.55},
+                   tooltip=folium.GeoJsonTooltip(["name", "presence_h", "target_h", "percent"],
+                                                 aliases=["Zon", "Närvaro (h)", "Andel av målet (h)", "Uppfyllt (%)"])).add_to(fmap)
+    if len(hotspots):
+        fields = [c for c in ("hotspot_id", "incidents", "visits", "minutes_per_week", "share_visits_10_15_min")
+                  if c in hotspots.columns]
+        folium.GeoJson(hotspots[fields + ["geometry"]].round(2).to_json(), name="Hot spots och dos",
+                       style_function=lambda f: {"fillColor": "#e31a1c", "color": "#e31a1c", "weight": 2,
+                                                 "fillOpacity": 0.25},
+                       tooltip=folium.GeoJsonTooltip(fields, aliases=["Plats", "Brott", "Besök", "Min/vecka",
+                                                                      "Andel besök 10-15 min"][:len(fields)])).add_to(fmap)
+    if track is not None and len(track) > 1:
+        layer = folium.FeatureGroup(name="Spår (rått, endast polis)")
+        folium.PolyLine(track[["lat", "lon"]].to_numpy().tolist(), color="#1f78b4", weight=3).add_to(layer)
+        layer.add_to(fmap)
+    fmap.get_root().html.add_child(folium.Element(
+        '<div id="map-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
+        f'padding:6px 10px;border-radius:6px;font:14px sans-serif">{escape(title)}</div>'))
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
