@@ -45,6 +45,14 @@ class MapSettings(BaseSettings):
     def folium_tiles(self) -> str | None:
         return None if self.tiles.strip().lower() == "none" else self.tiles
 
+    def tile_url(self) -> tuple[str | None, str]:
+        """(URL template or None, attribution) for pages that use Leaflet directly."""
+        if self.folium_tiles() is None:
+            return None, ""
+        if self.tiles == "OpenStreetMap":
+            return "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"
+        return self.tiles, self.attribution or ""
+
 
 class ReportSettings(BaseSettings):
     """Citizen reports. ``STADSKARNA_REPORTS_RATE_LIMIT``: submissions per client and minute."""

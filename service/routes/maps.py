@@ -1,6 +1,8 @@
 """HTML map pages."""
 
+import json
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -38,6 +40,18 @@ def police(request: Request, year: int | None = Query(None, ge=2000, le=2100), d
     with their dosage, and the track of ``unit`` on ``day``."""
     require(role, ("police",), "the police map")
     return _page(build_map("police", request.app.state, year, day=day, unit=unit), "Polisens karta – Trygg stadskärna")
+
+
+REPORT_PAGE = Path(__file__).resolve().parent.parent / "pages" / "report.html"
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_page(request: Request) -> HTMLResponse:
+    """For citizens, no account needed: tap the map, choose what it is (or mark a place where you
+    feel unsafe, with when and why), add a description and photo, and send."""
+    url, attribution = request.app.state.settings.maps.tile_url()
+    config = json.dumps({"tiles": url, "attribution": attribution}).replace("</", "<\\/")
+    return HTMLResponse(REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config))
 
 
 def _page(fmap, title: str) -> HTMLResponse:

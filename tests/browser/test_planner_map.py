@@ -70,3 +70,54 @@ def test_police_map_needs_a_police_token_and_shows_a_track(browser, serve, demo_
     page.wait_for_selector(".leaflet-control-layers")
     control = page.inner_text(".leaflet-control-layers")
     assert "Hot spots och dos" in control and "Spår" in control and problems == []
+
+
+XSS = "<img src=x onerror=window.__x=1>${window.__x=2}"
+
+
+def test_a_citizen_reports_graffiti_by_tapping_the_map(browser, serve, tmp_path):
+    settings = Settings(store=StoreSettings(db=tmp_path / "report.sqlite"), maps=MapSettings(tiles="none"))
+    base = serve(create_app(settings))
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(base + "/report")
+    page.wait_for_selector("path.leaflet-interactive")
+    page.click("#send")
+    assert "Tryck på kartan" in page.inner_text("#message"), "no place chosen yet"
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.select_option("#category", "graffiti")
+    page.fill("#description", XSS)
+    page.click("#send")
+    page.wait_for_selector("#message.ok")
+    report_id = page.get_attribute("#message", "data-report-id")
+    reports = page.request.get(base + "/api/layers/reports").json()
+    mine = [f for f in reports["features"] if f["properties"]["id"] == report_id]
+    assert mine and mine[0]["properties"]["category"] == "graffiti" and mine[0]["properties"]["description"] == XSS
+    page.reload()
+    marker = page.locator('path.leaflet-interactive[stroke="#6a3d9a"]')  # open reports nearby
+    marker.first.wait_for()
+    marker.first.click(force=True)
+    page.wait_for_selector(".leaflet-popup-content")
+    assert XSS in page.inner_text(".leaflet-popup-content"), "the description shows as text"
+    assert page.evaluate("window.__x") is None and problems == []
+    assert page.locator("#send").bounding_box()["height"] >= 44, "large touch targets"
+
+
+def test_a_citizen_marks_an_unsafe_place(browser, serve, tmp_path):
+    settings = Settings(store=StoreSettings(db=tmp_path / "unsafe.sqlite"), maps=MapSettings(tiles="none"))
+    base = serve(create_app(settings))
+    page = browser.new_page()
+    page.goto(base + "/report")
+    page.wait_for_selector("path.leaflet-interactive")
+    page.click("#mode-unsafe")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.select_option("#when", "night")
+    page.select_option("#why", "lighting")
+    page.click("#send")
+    page.wait_for_selector("#message.ok")
+    summary = page.request.get(base + "/api/unsafe-places").json()
+    assert summary["total"] == 1
+    assert page.request.get(base + "/api/layers/reports").json()["numberMatched"] == 0, "never an individual pin"
