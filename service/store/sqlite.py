@@ -145,6 +145,15 @@ class SQLiteStore:
         """``sqlite:`` and the file's path."""
         return f"sqlite:{self.path}"
 
+    def data_version(self) -> tuple:
+        """Changes whenever anything is written (the file's and its write-ahead log's size and time),
+        for caching pages built from the data."""
+        parts = []
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            stat = path.stat() if path.exists() else None
+            parts.append((stat.st_mtime_ns, stat.st_size) if stat else None)
+        return tuple(parts)
+
     def get_meta(self, key: str) -> str | None:
         """A note stored about the database (for example what demo data it holds), or None."""
         with self.transaction(write=False) as con:

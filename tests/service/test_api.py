@@ -82,3 +82,15 @@ def test_a_bad_zones_file_stops_the_app_with_a_clear_error(tmp_path, make_settin
                     '"geometry": null}]}', encoding="utf-8")
     with pytest.raises(ValidationError, match="bad.geojson, feature 0, field 'zone_id': required property"):
         create_app(make_settings(zones=path))
+
+
+def test_map_pages_are_cached_until_the_data_changes(client, tmp_path):
+    import pandas as pd
+
+    from geo.layers import LIGHTS, validate
+
+    first = client.get("/maps/lighting")
+    assert first.status_code == 200 and client.get("/maps/lighting").text == first.text
+    client.app.state.store.write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
+        {"id": ["new"], "lumen": [5000], "height_m": [6], "status": ["working"], "lon": [12.8572], "lat": [56.674]}), "t"))
+    assert client.get("/maps/lighting").text != first.text, "a write builds the page anew"
