@@ -10,6 +10,7 @@ import geopandas as gpd
 
 from geo.io.raster import LUX_COLOURS, LUX_STOPS
 from geo.maps.assets import use_local_assets
+from geo.maps.legend import legend
 from geo.maps.planner import LIGHT_COLOURS, LIGHT_LABELS
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
@@ -49,11 +50,8 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                                                  "fillColor": f["properties"]["colour"], "fillOpacity": 0.9},
                        tooltip=folium.GeoJsonTooltip(["id", "status_sv", "lumen", "height_m"],
                                                      aliases=["Armatur", "Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
-    rows = "".join(f'<div><span style="display:inline-block;width:14px;height:10px;background:{colour};'
-                   f'margin-right:6px;border:1px solid #999"></span>≥ {lux:g} lx</div>' for lux, colour in LUX_LEGEND)
-    fmap.get_root().html.add_child(folium.Element(
-        '<div id="lux-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;'
-        f'padding:8px 12px;border-radius:6px;font:13px sans-serif"><strong>{escape(title)}</strong>'
-        f"<div>Belysningsstyrka (modellerad)</div>{rows}</div>"))
+    fmap.get_root().html.add_child(legend(title, [(colour, f"≥ {lux:g} lx") for lux, colour in LUX_LEGEND]
+                                          + [(LIGHT_COLOURS["broken"], "trasig armatur (större)"),
+                                             (LIGHT_COLOURS["planned"], "föreslagen armatur")], "lux-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo.crs import WGS84
 from geo.maps.assets import use_local_assets
+from geo.maps.legend import legend
 from geo.publish import grid_counts
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
@@ -102,5 +103,11 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         url, bounds = lux_overlay
         folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", show=False,
                                           opacity=0.8).add_to(fmap)
+    ramp = _ramp(pd.Series([0.0, 1 / 3, 2 / 3, 1.0]))
+    fmap.get_root().html.add_child(legend("Teckenförklaring", [
+        (ramp.iloc[0], "zoner och rutor: lågt värde"), (ramp.iloc[-1], "zoner och rutor: högt värde"),
+        *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_LABELS[s]}") for s in LIGHT_COLOURS],
+        ("#6a3d9a", "öppna felanmälningar (större = fler)"), ("#8856a7", "otrygga platser (mörkare = fler)"),
+        ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.maps.assets import use_local_assets
+from geo.maps.legend import legend
 from geo.maps.planner import _ramp
 
 
@@ -56,5 +57,9 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: pd.Seri
     fmap.get_root().html.add_child(folium.Element(
         '<div id="map-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
         f'padding:6px 10px;border-radius:6px;font:14px sans-serif">{escape(title)}</div>'))
+    scale = _ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
+    fmap.get_root().html.add_child(legend("Närvaro mot zonens andel av 900 h", [
+        (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
+        (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

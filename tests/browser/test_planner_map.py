@@ -35,6 +35,7 @@ def test_planner_map_shows_every_layer_offline(browser, serve, demo_db, tmp_path
                   "Öppna felanmälningar", "Otrygga platser (natt)", "Mörka fläckar", "Belysningsstyrka (lux)"):
         assert layer in control
     assert "SYNTETISKA DEMODATA" in page.inner_text("#map-title")
+    assert "belysningspunkt: trasig" in page.inner_text("#planner-legend")
     page.screenshot(path=str(tmp_path / "planner.png"))
 
 
@@ -70,6 +71,7 @@ def test_police_map_needs_a_police_token_and_shows_a_track(browser, serve, demo_
     page.wait_for_selector(".leaflet-control-layers")
     control = page.inner_text(".leaflet-control-layers")
     assert "Hot spots och dos" in control and "Spår" in control and problems == []
+    assert "hela andelen" in page.inner_text("#police-legend")
 
 
 XSS = "<img src=x onerror=window.__x=1>${window.__x=2}"
