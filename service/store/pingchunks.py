@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from geo.errors import ValidationError
@@ -73,19 +74,27 @@ class Chunk:
                      **{name: values[order] for name, values in columns.items()}), int(new.sum())
 
 
+def _strings(codes: NDArray, names: list[str]) -> pd.api.extensions.ExtensionArray:
+    """pandas ``str`` values ``names[codes]``, built in Arrow (a Python string per ping is slow)."""
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(names, pa.string()))
+    return pd.array(dictionary.cast(pa.string()), dtype="str")
+
+
 def chunks_to_frame(chunks: list[Chunk]) -> pd.DataFrame:
     """Pings of ``chunks`` as one frame shaped like a validated pings layer
     (unit_id, timestamp, mode, crew, source, lon, lat), in chunk order."""
     def cat(name: str, dtype: type) -> NDArray:
         return np.concatenate([getattr(c, name) for c in chunks]) if chunks else np.array([], dtype=dtype)
 
-    sources = [np.asarray(c.sources, dtype=object)[c.source] for c in chunks]
+    sources = sorted({name for c in chunks for name in c.sources})
+    recoded = [np.array([sources.index(name) for name in c.sources], dtype=np.int32)[c.source] for c in chunks]
+    lengths = [len(c.t) for c in chunks]
     return pd.DataFrame({
-        "unit_id": np.repeat(np.array([c.unit_id for c in chunks], dtype=object), [len(c.t) for c in chunks]),
-        "timestamp": pd.to_datetime(cat("t", np.int64), utc=True).astype("datetime64[ns, UTC]"),
-        "mode": np.asarray(PATROL_MODES, dtype=object)[cat("mode", np.uint8)],
+        "unit_id": _strings(np.repeat(np.arange(len(chunks)), lengths), [c.unit_id for c in chunks]),
+        "timestamp": pd.Series(cat("t", np.int64).view("datetime64[ns]")).dt.tz_localize("UTC"),
+        "mode": _strings(cat("mode", np.uint8), list(PATROL_MODES)),
         "crew": cat("crew", np.uint8).astype(np.int64),
-        "source": np.concatenate(sources) if sources else np.array([], dtype=object),
+        "source": _strings(np.concatenate(recoded) if recoded else np.array([], dtype=np.int32), sources),
         "lon": cat("lon", np.float64), "lat": cat("lat", np.float64),
     })
 
