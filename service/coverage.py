@@ -54,8 +54,7 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
     if as_of.year != year:
         raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
     start = pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ)
-    pings = store.read_pings(start=start, end=pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
-    tracks = Tracks.from_pings(pings)
+    tracks = store.read_tracks(start=start, end=pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
     cube = presence_cube(tracks, zones, year, rules)
     presence_s = presence_seconds(tracks, zones, rules)
     spatial, uncovered = _spatial(tracks, presence_s, zones, streets, as_of)
@@ -68,7 +67,7 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
                 for row in figures.reset_index().to_dict("records")]
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, as_of).items()}
     hotspots, visits = _hotspots(store, tracks, presence_s, zones, year, as_of)
-    report = {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(pings),
+    report = {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(tracks),
               "centre": centre, "zones": per_zone,
               "hotspots": [{k: _plain(v) for k, v in row.items()}
                            for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],

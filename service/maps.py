@@ -20,7 +20,7 @@ from geo.maps.lighting import lighting_map
 from geo.maps.overview import overview_map
 from geo.maps.police import police_map, zone_targets_h
 from geo.maps.planner import planner_map
-from geo.patrol import PROMISED_HOURS, Tracks, presence_cube, zone_figures
+from geo.patrol import PROMISED_HOURS, presence_cube, zone_figures
 from geo.timestamps import LOCAL_TZ
 from geo.zones import zone_of
 from service.coverage import patrol_coverage
@@ -89,8 +89,8 @@ def _planner(state, year: int | None) -> folium.Map:
     local = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ)
     year = year or (int(local.dt.year.max()) if len(incidents) else pd.Timestamp.now(tz=LOCAL_TZ).year)
     incidents = incidents[local.dt.year == year]
-    pings = store.read_pings(pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ), pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
-    presence = zone_figures(presence_cube(Tracks.from_pings(pings), zones, year))["presence_h"]
+    tracks = store.read_tracks(pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ), pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
+    presence = zone_figures(presence_cube(tracks, zones, year))["presence_h"]
     lights = with_reported_breakdowns(store.read_features(LIGHTS), reports)
     grid = illuminance(lights, empty_grid(zones))
     lighting = zone_lighting(grid, zones)["share_at_class_average"]

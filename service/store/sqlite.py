@@ -13,8 +13,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from geo.layers import LAYERS, REPORTS, Field, LayerSchema, validate
+from geo.patrol import Tracks
 from service.store import pingchunks
 from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
@@ -278,6 +280,26 @@ class SQLiteStore:
                    unit_ids: list[str] | None = None) -> pd.DataFrame:
         """Patrol pings with ``start <= timestamp < end`` (tz-aware), sorted by unit and time,
         shaped like the validated pings layer (lon/lat in WGS84 degrees)."""
+        chunks, keep = self._ping_chunks(start, end, unit_ids)
+        frame = chunks_to_frame(chunks)
+        return frame if keep.all() else frame[keep].reset_index(drop=True)
+
+    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
+        """The pings of :meth:`read_pings` as :class:`geo.patrol.Tracks` arrays, without building
+        a frame (the fast path for figures over a fleet-year)."""
+        chunks, keep = self._ping_chunks(start, end, None)
+        names = list(dict.fromkeys(c.unit_id for c in chunks))
+        codes = np.repeat(np.array([names.index(c.unit_id) for c in chunks], dtype=np.int64), [len(c.t) for c in chunks])
+
+        def cat(name: str) -> NDArray:
+            return np.concatenate([getattr(c, name) for c in chunks]) if chunks else np.array([])
+
+        return Tracks(codes[keep], cat("t").astype(np.int64)[keep], cat("lon")[keep], cat("lat")[keep],
+                      cat("crew").astype(float)[keep], np.array(names, dtype=object))
+
+    def _ping_chunks(self, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                     unit_ids: list[str] | None) -> tuple[list[Chunk], NDArray[np.bool_]]:
+        """The chunks overlapping the time range (in unit, day order) and which of their pings lie in it."""
         conditions, params = [], []
         if start is not None:
             conditions.append("t_max >= ?")
@@ -292,13 +314,14 @@ class SQLiteStore:
         with self.transaction(write=False) as con:
             rows = con.execute(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks{where} ORDER BY unit_id, day_utc",
                                params).fetchall()
-        frame = chunks_to_frame([Chunk.from_row(*row) for row in rows])
-        keep = np.ones(len(frame), dtype=bool)
+        chunks = [Chunk.from_row(*row) for row in rows]
+        t = np.concatenate([c.t for c in chunks]) if chunks else np.array([], dtype=np.int64)
+        keep = np.ones(len(t), dtype=bool)
         if start is not None:
-            keep &= (frame["timestamp"] >= pd.Timestamp(start)).to_numpy()
+            keep &= t >= pd.Timestamp(start).tz_convert("UTC").value
         if end is not None:
-            keep &= (frame["timestamp"] < pd.Timestamp(end)).to_numpy()
-        return frame[keep].reset_index(drop=True) if not keep.all() else frame
+            keep &= t < pd.Timestamp(end).tz_convert("UTC").value
+        return chunks, keep
 
     def is_empty(self) -> bool:
         """True when no layer holds any record."""

@@ -113,3 +113,23 @@ def test_reads_do_not_wait_for_a_writer(tmp_path):
         assert store.count(INCIDENTS) == 0 and store.get_meta("busy") is None, "a snapshot from before the write"
         assert time.perf_counter() - started < 1.0
     assert store.get_meta("busy") == "yes"
+
+
+def test_tracks_read_straight_from_the_chunks_match_the_frame(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from geo.layers import PINGS, validate
+    from geo.patrol import Tracks
+
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    times = pd.Timestamp("2020-03-28T23:00:00Z") + pd.to_timedelta(np.arange(7200), unit="s")
+    store.write_pings(validate(PINGS, pd.DataFrame({"unit_id": np.where(np.arange(7200) % 3, "b", "a"),
+                                                    "timestamp": times, "mode": "foot", "crew": 2,
+                                                    "lon": 12.857, "lat": 56.674}), "t"))
+    start, end = pd.Timestamp("2020-03-28T23:30:00Z"), pd.Timestamp("2020-03-29T00:30:00Z")
+    direct, via_frame = store.read_tracks(start, end), Tracks.from_pings(store.read_pings(start, end))
+    assert len(direct) == 3600 and list(direct.unit_names[direct.unit[[0, -1]]]) == ["a", "b"]
+    for name in ("t_ns", "lon", "lat", "crew"):
+        assert np.array_equal(getattr(direct, name), getattr(via_frame, name))
+    assert list(direct.unit_names[direct.unit]) == list(via_frame.unit_names[via_frame.unit])
