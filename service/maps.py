@@ -82,6 +82,19 @@ def _police(state, year: int | None, day: date | None, unit: str | None) -> foli
                       tiles.folium_tiles(), tiles.attribution)
 
 
+def _presence_h(state, year: int) -> pd.Series:
+    """Presence hours per zone in ``year``, kept until pings are added (a new citizen report, say,
+    does not recompute a fleet-year of pings)."""
+    cache = state.__dict__.setdefault("presence_cache", {})
+    key = (year, state.store.pings_version())
+    if key not in cache:
+        cache.clear()
+        start = pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ)
+        tracks = state.store.read_tracks(start, pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
+        cache[key] = zone_figures(presence_cube(tracks, state.zones, year))["presence_h"]
+    return cache[key]
+
+
 def _planner(state, year: int | None) -> folium.Map:
     store, zones = state.store, state.zones
     incidents = store.read_features(INCIDENTS)
@@ -89,8 +102,7 @@ def _planner(state, year: int | None) -> folium.Map:
     local = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ)
     year = year or (int(local.dt.year.max()) if len(incidents) else pd.Timestamp.now(tz=LOCAL_TZ).year)
     incidents = incidents[local.dt.year == year]
-    tracks = store.read_tracks(pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ), pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
-    presence = zone_figures(presence_cube(tracks, zones, year))["presence_h"]
+    presence = _presence_h(state, year)
     lights = with_reported_breakdowns(store.read_features(LIGHTS), reports)
     grid = illuminance(lights, empty_grid(zones))
     lighting = zone_lighting(grid, zones)["share_at_class_average"]

@@ -156,6 +156,12 @@ class SQLiteStore:
             parts.append((stat.st_mtime_ns, stat.st_size) if stat else None)
         return tuple(parts)
 
+    def pings_version(self) -> tuple:
+        """Changes whenever patrol pings are added (for caching figures built from pings only)."""
+        with self.transaction(write=False) as con:
+            return tuple(con.execute("SELECT count(*), coalesce(sum(n), 0), coalesce(max(t_max), 0) "
+                                     "FROM patrol_ping_chunks").fetchone())
+
     def get_meta(self, key: str) -> str | None:
         """A note stored about the database (for example what demo data it holds), or None."""
         with self.transaction(write=False) as con:

@@ -94,3 +94,20 @@ def test_map_pages_are_cached_until_the_data_changes(client, tmp_path):
     client.app.state.store.write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
         {"id": ["new"], "lumen": [5000], "height_m": [6], "status": ["working"], "lon": [12.8572], "lat": [56.674]}), "t"))
     assert client.get("/maps/lighting").text != first.text, "a write builds the page anew"
+
+
+def test_patrol_presence_is_kept_until_pings_change(client):
+    import pandas as pd
+
+    from geo.layers import PINGS, validate
+
+    assert client.get("/maps/planner?year=2020").status_code == 200
+    cached = dict(client.app.state.presence_cache)
+    assert client.post("/api/reports", data={"category": "litter", "lat": "56.6740", "lon": "12.8572"}).status_code == 201
+    client.get("/maps/planner?year=2020")
+    assert client.app.state.presence_cache == cached, "a new report does not recompute patrol presence"
+    client.app.state.store.write_pings(validate(PINGS, pd.DataFrame({
+        "unit_id": "u", "timestamp": pd.to_datetime(["2020-05-01T19:00:00Z", "2020-05-01T19:00:01Z"]),
+        "mode": "foot", "lon": 12.8572, "lat": 56.674}), "t"))
+    client.get("/maps/planner?year=2020")
+    assert client.app.state.presence_cache != cached
