@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,8 +10,9 @@ from pathlib import Path
 from geo.errors import ValidationError
 from geo.io.csvfile import read_csv_records
 from geo.io.gpx import read_gpx_records
-from geo.io.points import read_geojson_records, read_geopackage_records
-from geo.io.police import looks_like_police_events, read_police_events
+from geo.io.geojson import read_json
+from geo.io.points import geojson_records, read_geopackage_records
+from geo.io.police import looks_like_police_events, police_records
 from geo.io.records import Records
 from geo.layers import INCIDENTS, PINGS, LayerSchema, validate
 from service.store import SQLiteStore
@@ -68,9 +68,10 @@ def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = Non
     if suffix == ".gpkg":
         return read_geopackage_records(path, schema.name)
     if suffix in (".geojson", ".json"):
-        if schema is INCIDENTS and _is_police_events(path):
-            return read_police_events(path)
-        return read_geojson_records(path)
+        doc = read_json(path)
+        if schema is INCIDENTS and looks_like_police_events(doc):
+            return police_records(doc, str(path))
+        return geojson_records(doc, str(path))
     raise ValidationError(f"unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg or .gpx", file=str(path))
 
 
@@ -93,10 +94,3 @@ def import_file(store: SQLiteStore, schema: LayerSchema, path: str | Path, progr
         result = store.write_features(schema, frame)
     summary.imported, summary.updated, summary.unchanged = result.inserted, result.updated, result.unchanged
     return summary
-
-
-def _is_police_events(path: Path) -> bool:
-    try:
-        return looks_like_police_events(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False

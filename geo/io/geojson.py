@@ -41,6 +41,13 @@ def text(value: Any) -> str | None:
 
 def read_geojson(path: str | Path) -> dict[str, Any]:
     """Read a GeoJSON FeatureCollection from ``path`` (WGS84 lon/lat, RFC 7946)."""
+    doc = read_json(path)
+    check_collection(doc, str(path))
+    return doc
+
+
+def read_json(path: str | Path) -> Any:
+    """Any JSON document from ``path``; errors name the file (and the line of a syntax error)."""
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8")
@@ -53,11 +60,11 @@ def read_geojson(path: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                               file=str(path)) from None
-    _check_collection(doc, str(path))
     return doc
 
 
-def _check_collection(doc: Any, source: str) -> None:
+def check_collection(doc: Any, source: str) -> None:
+    """Raise :class:`ValidationError` unless ``doc`` is a non-empty WGS84 FeatureCollection."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ValidationError("expected a GeoJSON FeatureCollection", file=source)
     if not isinstance(doc.get("features"), list) or not doc["features"]:
@@ -80,7 +87,7 @@ def parse_features(doc: dict[str, Any], source: str, geometry_types: tuple[str, 
     those properties become columns; extra properties are ignored. The first problem found
     raises :class:`ValidationError` naming ``source``, the feature and the field.
     """
-    _check_collection(doc, source)
+    check_collection(doc, source)
     records: list[dict[str, Any]] = []
     geometries = []
     for i, feature in enumerate(doc["features"]):

@@ -11,14 +11,18 @@ import shapely
 
 from geo.crs import WGS84
 from geo.errors import ValidationError
-from geo.io.geojson import read_geojson
+from geo.io.geojson import check_collection, read_json
 from geo.io.records import Records
 
 
 def read_geojson_records(path: str | Path) -> Records:
     """Point features of a GeoJSON FeatureCollection (WGS84) as raw records ("feature N")."""
-    source = str(path)
-    doc = read_geojson(path)
+    return geojson_records(read_json(path), str(path))
+
+
+def geojson_records(doc: dict, source: str) -> Records:
+    """Point features of a parsed GeoJSON FeatureCollection (WGS84) as raw records."""
+    check_collection(doc, source)
     properties, lon, lat = [], [], []
     for i, feature in enumerate(doc["features"]):
         geometry = feature.get("geometry") if isinstance(feature, dict) else None

@@ -7,7 +7,6 @@ but spatial analyses leave town-level incidents out.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from geo.errors import ValidationError
+from geo.io.geojson import read_json
 from geo.io.records import Records
 
 CATEGORY_BY_TYPE = {
@@ -41,13 +41,11 @@ def looks_like_police_events(doc: Any) -> bool:
 
 def read_police_events(path: str | Path) -> Records:
     """Read a police events JSON file (a list of events) into incident records."""
-    source = str(path)
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValidationError("file not found", file=source) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"not valid JSON: {exc}", file=source) from None
+    return police_records(read_json(path), str(path))
+
+
+def police_records(doc: Any, source: str) -> Records:
+    """Incident records of parsed police events (a list of events)."""
     if not looks_like_police_events(doc):
         raise ValidationError("expected a list of police events (id, datetime, type, location{name, gps})",
                               file=source)
