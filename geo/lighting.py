@@ -239,3 +239,26 @@ def with_reported_breakdowns(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame
     out = lights.copy()
     out.loc[nearest["index_right"].unique(), "status"] = "broken"
     return out
+
+
+def lights_at(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, at: pd.Timestamp,
+              radius_m: float = BROKEN_LIGHT_RADIUS_M) -> gpd.GeoDataFrame:
+    """The lamps as they stood at ``at`` (UTC or zoned), reconstructed from today's layers: a lamp
+    now ``broken`` or ``removed`` was working before its ``updated_at``; a ``planned`` lamp is not
+    there; and the nearest working lamp (within ``radius_m``) of each ``broken_light`` report that
+    staff confirmed or closed is out from the report's ``created_at`` until its ``closed_at``.
+    Other changes leave no trace in the layers, so working lamps count as working all along."""
+    out = lights[lights["status"] != "planned"].copy()
+    changed_later = out["status"].isin(["broken", "removed"]) & out["updated_at"].notna() & (out["updated_at"] > at)
+    out.loc[changed_later, "status"] = "working"
+    out_at = reports[(reports["category"] == "broken_light") & (reports["created_at"] <= at)
+                     & (reports["status"].isin(CONFIRMED_STATUSES)
+                        | ((reports["status"] == "closed") & (reports["closed_at"] > at)))]
+    return with_reported_breakdowns(out, out_at.assign(status="acknowledged"), radius_m)
+
+
+def share_lit_to_class(figures: pd.DataFrame) -> float:
+    """Share of the whole walkable area lit to at least its zone's class average, from the
+    per-zone :func:`zone_lighting` figures (weighted by walkable m²); 0 when nothing is walkable."""
+    area = figures["walkable_m2"].sum()
+    return float((figures["share_at_class_average"] * figures["walkable_m2"]).sum() / area) if area else 0.0

@@ -15,7 +15,7 @@ from geo.streets import read_streets
 from geo.zones import read_zones
 from service.auth import request_role
 from service.ratelimit import RateLimiter
-from service.routes import coverage, health, layers, maps, open311, patrols, removal, reports, zones
+from service.routes import coverage, health, lagesbild, layers, maps, open311, patrols, promises, removal, reports, zones
 from service.settings import Settings
 from service.store import SQLiteStore
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.streets = read_streets(streets_path) if streets_path else None
     app.state.store = SQLiteStore(settings.store.db)
     app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
-    for module in (health, zones, layers, coverage, reports, removal, patrols, open311, maps):
+    for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, maps):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
 

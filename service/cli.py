@@ -21,7 +21,7 @@ from geo.errors import ValidationError
 from geo.io.export import write_layer
 from geo.io.files import new_file
 from geo.layers import LAYERS, PINGS, validate
-from geo.timestamps import format_utc
+from geo.timestamps import LOCAL_TZ, format_utc
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
@@ -35,6 +35,8 @@ coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=Tr
 app.add_typer(coverage_app, name="coverage")
 token_app = typer.Typer(help="Access tokens for the API.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+promises_app = typer.Typer(help="The medborgarlöften: check a year's file, record a status.", no_args_is_help=True)
+app.add_typer(promises_app, name="promises")
 console = Console(markup=False, highlight=False)  # text from files and users is never read as markup
 errors = Console(stderr=True, markup=False, highlight=False)
 
@@ -141,9 +143,6 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
                 unit: Annotated[Optional[str], typer.Option(help="Police map: the unit whose track to show.")] = None,
                 db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
-    from types import SimpleNamespace
-
-    from geo.streets import read_streets
     from service.maps import MAP_KINDS, build_map, standalone_html
 
     if kind not in MAP_KINDS:
@@ -151,10 +150,7 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
     settings = build_settings(db, zones, streets)
     try:
         new_file(output)
-        streets_path = settings.geography.streets_path()
-        state = SimpleNamespace(store=_open_store(settings.store.db), settings=settings,
-                                zones=read_zones(settings.geography.zones),
-                                streets=read_streets(streets_path) if streets_path else None)
+        state = _app_state(settings)
         lamps = None
         if proposed is not None:
             from geo.layers import LIGHTS
@@ -167,6 +163,80 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
         raise _fail(exc) from None
     output.write_text(standalone_html(fmap), encoding="utf-8")
     console.print(f"{kind} map written to {output}")
+
+
+def _app_state(settings: Settings):
+    """What the map and report builders need: store, zones, streets and settings."""
+    from types import SimpleNamespace
+
+    from geo.streets import read_streets
+
+    streets_path = settings.geography.streets_path()
+    return SimpleNamespace(store=_open_store(settings.store.db), settings=settings,
+                           zones=read_zones(settings.geography.zones),
+                           streets=read_streets(streets_path) if streets_path else None)
+
+
+@app.command("report")
+def report_command(year: Annotated[int, typer.Argument(help="The promises' year, e.g. 2020.")],
+                   output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
+                   as_of: Annotated[Optional[datetime], typer.Option(
+                       formats=["%Y-%m-%d"], help="Follow up to this date (default: the year's end, or today).")] = None,
+                   db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Write the yearly follow-up of the medborgarlöfte as one self-contained HTML file (charts and
+    public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all)."""
+    from service.promise_page import yearly_report_html
+    from service.promises import NoPromises, load_year
+
+    settings = build_settings(db, zones, streets)
+    try:
+        new_file(output)
+        promises = load_year(settings.promises.dir, year)
+        state = _app_state(settings)
+        with errors.status("building the report") as status:
+            html = yearly_report_html(state, promises, as_of.date() if as_of else None,
+                                      lambda message: status.update(message))
+    except (ValidationError, NoPromises) as exc:
+        raise _fail(exc) from None
+    output.write_text(html, encoding="utf-8")
+    console.print(f"follow-up of the {year} promises written to {output} ({len(html.encode()) / 1e6:.1f} MB)")
+
+
+@promises_app.command("check")
+def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises file (YAML or JSON).")]) -> None:
+    """Check a promises file against the schema; names the promise and field of any problem."""
+    from geo.promises import read_promises
+
+    try:
+        promises = read_promises(path)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    kinds = pd.Series([p.measure.kind for p in promises.promises]).value_counts()
+    console.print(f"{path}: {len(promises.promises)} promises for {promises.year} "
+                  f"({', '.join(f'{n} {kind}' for kind, n in kinds.items())})")
+
+
+@promises_app.command("status")
+def promises_status(year: Annotated[int, typer.Argument(help="The promises' year.")],
+                    promise_id: Annotated[str, typer.Argument(help="The promise's id, e.g. purple-flag.")],
+                    status: Annotated[str, typer.Option(help="met, on track, behind or not met.")],
+                    note: Annotated[str, typer.Option(help="What the status rests on.")],
+                    role: Annotated[str, typer.Option(help="Who records it: municipality or police.")],
+                    day: Annotated[Optional[datetime], typer.Option(
+                        "--date", formats=["%Y-%m-%d"], help="The date the status holds from (default today).")] = None,
+                    db: DbOption = None) -> None:
+    """Record the status of a promise that staff follow up (the same rules as the API)."""
+    from service.promises import NoPromises, load_year, record_status
+
+    settings = build_settings(db)
+    try:
+        promises = load_year(settings.promises.dir, year)
+        record = record_status(_open_store(db), promises, promise_id,
+                               day.date() if day else pd.Timestamp.now(tz=LOCAL_TZ).date(), status, note,
+                               role)
+    except (ValidationError, NoPromises, PermissionError) as exc:
+        raise _fail(exc) from None
+    console.print(f"{record['promise_id']} ({year}): {record['status']} as of {record['date']}, recorded by {role}")
 
 
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
@@ -447,6 +517,65 @@ def _print_patrol_table(report: dict) -> None:
     for spot in report["hotspots"]:
         spots.add_row(*[_cell(key, spot.get(key)) for _, key in columns])
     console.print(spots)
+
+
+class WeekFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("lagesbild")
+def lagesbild_command(
+        week: Annotated[Optional[str], typer.Option(help="ISO week, YYYY-Www (default: the current week).")] = None,
+        output: Annotated[WeekFormat, typer.Option("--format", help="table or json.")] = WeekFormat.table,
+        db: DbOption = None, zones: ZonesOption = None) -> None:
+    """The week's lägesbild (EST): per zone incidents, new reports, unsafe-place pins and police
+    presence against the four weeks before, and the three zones that most need attention."""
+    from geo.swedish import sv_number, sv_signed
+    from service.lagesbild import lagesbild
+
+    settings = build_settings(db, zones)
+    store = _open_store(settings.store.db)
+    try:
+        zone_frame = read_zones(settings.geography.zones)
+        with errors.status("computing the lägesbild"):
+            report = lagesbild(store, zone_frame, week)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    if output is WeekFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    period = report["period"]
+    last_day = (pd.Timestamp(period["start"][:10]) + pd.Timedelta(days=6)).date()
+    table = Table(title=f"Lägesbild {report['week']} ({period['start'][:10]} – {last_day}, lokal tid; "
+                        f"förändring mot snittet av {report['previous_weeks'][0]}–{report['previous_weeks'][-1]})"
+                        + ("" if period["complete"] else " · veckan pågår")
+                        + (" · SYNTETISKA DEMODATA" if report["synthetic"] else ""))
+    columns = [("zon", None), ("brott", "incidents"), ("nya felanm.", "new_reports"),
+               ("otrygga platser", "unsafe_place_pins"), ("närvaro h", "presence_h")]
+    for heading, key in columns:
+        table.add_column(heading, justify="left" if key is None else "right")
+        if key is not None:
+            table.add_column("±", justify="right")
+    table.add_column("poäng", justify="right")
+    table.add_column("prio", justify="right")
+    priority = {p["zone_id"]: p["rank"] for p in report["priorities"]}
+    for zone in report["zones"]:
+        cells = [zone["name"]]
+        for _, key in columns[1:]:
+            decimals = 1 if key == "presence_h" else 2
+            cells += [sv_number(zone[key], decimals), sv_signed(zone[f"{key}_change"], decimals)]
+        table.add_row(*cells, sv_number(zone["attention_score"]), str(priority.get(zone["zone_id"], "")))
+    console.print(table)
+    if not report["priorities"]:
+        console.print("Inga zoner att prioritera: inga brott, felanmälningar eller otrygga platser den här veckan.")
+    for p in report["priorities"]:
+        console.print(f"{p['rank']}. {p['name']} (poäng {sv_number(p['attention_score'])}): {'; '.join(p['reasons'])}",
+                      highlight=False)
+    centre = report["centre"]
+    console.print(f"Brott utan plats i en zon (bara orten angiven), hela stadskärnan: "
+                  f"{sv_number(centre['town_level_incidents'])} "
+                  f"({sv_signed(centre['town_level_incidents_change'])} mot fyraveckorssnittet).", highlight=False)
 
 
 def _cell(key: str, value: object) -> str:

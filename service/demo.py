@@ -11,6 +11,14 @@ from service.removal import ROUND_CATEGORIES
 from service.store import SQLiteStore
 
 DEMO_META_KEY = "demo_data"
+DEMO_PROMISE_STATUSES = (
+    ("centrumutvecklingsplan", "03-15", "on track", "SYNTETISKT EXEMPEL: trygghetsvandring gjord, planen på remiss."),
+    ("purple-flag", "06-10", "on track", "SYNTETISKT EXEMPEL: ansökan inlämnad, bedömning planerad till hösten."),
+    ("purple-flag", "11-20", "met", "SYNTETISKT EXEMPEL: certifieringen förnyad."),
+    ("evenemang", "09-01", "behind", "SYNTETISKT EXEMPEL: sommarens evenemang ställdes in."),
+    ("kamerabevakning", "05-05", "on track", "SYNTETISKT EXEMPEL: frågan diskuterad i samverkansgruppen."),
+)
+"""Synthetic staff statuses (month-day, status, note) for the demo year's staff-measured promises."""
 
 
 def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_ids: list[str],
@@ -39,5 +47,8 @@ def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_id
                                     zone_ids, covered)
             rounds += 1
     lines.append(f"removal rounds: {rounds} synthetic rounds recorded (graffiti and weeds, May and September)")
+    for promise_id, day, status, note in DEMO_PROMISE_STATUSES:
+        store.add_promise_status(year, promise_id, f"{year}-{day}", status, note, "demo")
+    lines.append(f"promise statuses: {len(DEMO_PROMISE_STATUSES)} synthetic staff statuses recorded")
     store.set_meta(DEMO_META_KEY, f"synthetic demo data for {year}, seed {seed}")
     return lines

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import folium
+from folium.map import FitBounds
 import geopandas as gpd
 import pandas as pd
 from xstatic.pkg import leaflet
@@ -130,4 +132,27 @@ def standalone_html(fmap: folium.Map) -> str:
     header = fmap.get_root().header
     header.add_child(folium.Element(f"<style>{(folder / 'leaflet.css').read_text(encoding='utf-8')}</style>"), index=0)
     header.add_child(folium.Element(f"<script>{(folder / 'leaflet.js').read_text(encoding='utf-8')}</script>"), index=1)
+    fits = [child for child in fmap._children.values() if isinstance(child, FitBounds)]
+    if fits:
+        fmap.get_root().html.add_child(folium.Element(_REFIT.replace("MAP", fmap.get_name())
+                                                      .replace("BOUNDS", json.dumps(fits[-1].bounds))))
     return fmap.get_root().render()
+
+
+_REFIT = """<script>
+// Embedded in another page (an iframe of the yearly report), the map may start before it has a
+// size, so its first fit is lost: fit again once it has one.
+window.addEventListener("load", function () {
+  var map = MAP;
+  if (map.getSize().x > 0 && map.getSize().y > 0) return;
+  var refit = function () {
+    if (map.invalidateSize().getSize().x === 0) return false;
+    map.fitBounds(BOUNDS);
+    return true;
+  };
+  if (!refit()) {
+    var watch = new ResizeObserver(function () { if (refit()) watch.disconnect(); });
+    watch.observe(map.getContainer());
+  }
+});
+</script>"""

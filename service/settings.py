@@ -66,6 +66,14 @@ class ReportSettings(BaseSettings):
     """Largest patrol track upload (POST /api/patrols)."""
 
 
+class PromiseSettings(BaseSettings):
+    """The medborgarlöften. ``STADSKARNA_PROMISES_DIR``: folder of one promises file per year
+    (``2020.yaml``, ``2021.yaml`` …)."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_PROMISES_")
+    dir: Path = DATA_DIR / "medborgarloften"
+
+
 class Settings(BaseModel):
     """All settings of the service."""
 
@@ -73,3 +81,4 @@ class Settings(BaseModel):
     geography: GeographySettings = Field(default_factory=GeographySettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
+    promises: PromiseSettings = Field(default_factory=PromiseSettings)

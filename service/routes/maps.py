@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from service.auth import request_role, require
 from service.maps import build_map
+from service.pagecache import cached
 
 router = APIRouter(tags=["maps"])
 
@@ -23,7 +24,7 @@ def index(request: Request) -> HTMLResponse:
 def planner(request: Request, year: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
     status, open reports by category, dark spots and illuminance (default: the latest year)."""
-    return _cached(request, ("planner", year), lambda: _page(build_map("planner", request.app.state, year),
+    return cached(request.app.state, ("planner", year), lambda: _page(build_map("planner", request.app.state, year),
                                                            "Planerarkarta – Trygg stadskärna"))
 
 
@@ -31,7 +32,7 @@ def planner(request: Request, year: int | None = Query(None, ge=2000, le=2100)) 
 def lighting(request: Request) -> HTMLResponse:
     """For the lighting programme: illuminance with a lux legend, dark spots, lamps (broken ones
     larger) and zones with their class. Proposed lamps: ``stadskarna map lighting --proposed FILE``."""
-    return _cached(request, ("lighting",), lambda: _page(build_map("lighting", request.app.state),
+    return cached(request.app.state, ("lighting",), lambda: _page(build_map("lighting", request.app.state),
                                                         "Belysningskarta – Trygg stadskärna"))
 
 
@@ -54,17 +55,6 @@ def report_page(request: Request) -> HTMLResponse:
     url, attribution = request.app.state.settings.maps.tile_url()
     config = json.dumps({"tiles": url, "attribution": attribution}).replace("</", "<\\/")
     return HTMLResponse(REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config))
-
-
-def _cached(request: Request, key: tuple, build) -> HTMLResponse:
-    """A public page built once per version of the data (any write makes a new one)."""
-    state = request.app.state
-    cache = state.__dict__.setdefault("page_cache", {})
-    version = (key, state.store.data_version())
-    if version not in cache:
-        cache.clear()  # one version at a time: old pages are never served again
-        cache[version] = build()
-    return cache[version]
 
 
 def _page(fmap, title: str) -> HTMLResponse:

@@ -22,7 +22,7 @@ from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
 from service.store.base import StoreError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -70,6 +70,11 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         """CREATE TABLE removal_rounds (id TEXT PRIMARY KEY, day TEXT NOT NULL, category TEXT NOT NULL,
            zones TEXT NOT NULL, closed INTEGER NOT NULL,
            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
+    ),
+    7: (
+        """CREATE TABLE promise_statuses (year INTEGER NOT NULL, promise_id TEXT NOT NULL, day TEXT NOT NULL,
+           status TEXT NOT NULL, note TEXT NOT NULL, recorded_by TEXT NOT NULL,
+           recorded_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
     ),
 }
 """SQL statements that bring a file from the previous version to each version."""
@@ -229,6 +234,22 @@ class SQLiteStore:
             rows = con.execute("SELECT id, day, category, zones, closed FROM removal_rounds ORDER BY day, id").fetchall()
         return pd.DataFrame([(i, d, c, json.loads(z), n) for i, d, c, z, n in rows],
                             columns=["id", "day", "category", "zones", "closed"])
+
+    def add_promise_status(self, year: int, promise_id: str, day: str, status: str, note: str,
+                           recorded_by: str) -> None:
+        """Record a staff status for a promise of ``year`` as of local date ``day`` (ISO); earlier
+        records are kept, so the history stays."""
+        with self.transaction() as con:
+            con.execute("INSERT INTO promise_statuses (year, promise_id, day, status, note, recorded_by) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (year, promise_id, day, status, note, recorded_by))
+
+    def promise_statuses(self, year: int) -> pd.DataFrame:
+        """Every staff status recorded for the promises of ``year``: promise_id, day (ISO local
+        date), status, note, recorded_by and recorded_at (UTC, ISO), oldest first."""
+        with self.transaction(write=False) as con:
+            rows = con.execute("SELECT promise_id, day, status, note, recorded_by, recorded_at FROM promise_statuses "
+                               "WHERE year = ? ORDER BY day, recorded_at, rowid", (year,)).fetchall()
+        return pd.DataFrame(rows, columns=["promise_id", "day", "status", "note", "recorded_by", "recorded_at"])
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a report's photo, or None."""

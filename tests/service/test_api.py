@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from geo.errors import ValidationError
 from geo.zones import parse_zones
 from service.app import create_app
+from service.store.sqlite import SCHEMA_VERSION
 from tests.rfc7946 import assert_feature_collection
 
 
@@ -18,7 +19,7 @@ def test_health(client):
     response = client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["schema_version"] == 6 and body["zones"] == 10
+    assert body["status"] == "ok" and body["schema_version"] == SCHEMA_VERSION == 7 and body["zones"] == 10
     assert body["records"] == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0} and body["demo_data"] is None
     assert body["store"].startswith("sqlite:")
 

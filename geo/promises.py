@@ -1,0 +1,308 @@
+"""The promises of a year's medborgarlöfte as data, and the rules that give each one a status.
+
+A year's promises live in ``data/medborgarloften/<year>.yaml`` (see :func:`read_promises`). Each
+promise has a ``measure`` whose ``kind`` says how it is followed up:
+
+- ``patrol_presence``: visible police presence hours in the centre against ``target_h`` a year;
+- ``removal_rounds``: removal rounds per report category against ``target_rounds`` a year;
+- ``cleaning``: share of the year's reports of some categories closed within ``target_days``;
+- ``lighting``: share of the walkable area lit to its EN 13201 class against ``target_share``;
+- ``staff_status``: no figure measures it; staff record a status with a date and a note.
+
+Statuses: ``met``; ``on track`` and ``behind`` during the year; ``not met`` once the year is over
+short of the target; ``not measurable yet`` when the data needed are missing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import numpy as np
+import pandas as pd
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo.errors import ValidationError
+from geo.layers import REPORT_CATEGORIES
+from geo.timestamps import LOCAL_TZ
+
+STATUSES = ("met", "on track", "behind", "not met", "not measurable yet")
+RECORDABLE_STATUSES = ("met", "on track", "behind", "not met")
+"""The statuses staff may record for a ``staff_status`` promise."""
+SUPPORTING_FIGURES = ("purple_flag_bands", "unsafe_places", "incident_hotspots")
+"""Supporting figures a promise may ask for, shown beside its status."""
+
+_Strict = ConfigDict(extra="forbid")
+_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class PatrolPresence(BaseModel):
+    model_config = _Strict
+    kind: Literal["patrol_presence"]
+    target_h: float = Field(gt=0, description="presence hours a year")
+
+
+class RemovalRounds(BaseModel):
+    model_config = _Strict
+    kind: Literal["removal_rounds"]
+    categories: list[Literal["graffiti", "weeds"]] = Field(min_length=1)
+    target_rounds: int = Field(ge=1, description="rounds a year in each category")
+
+
+class Cleaning(BaseModel):
+    model_config = _Strict
+    kind: Literal["cleaning"]
+    categories: list[Literal[REPORT_CATEGORIES]] = Field(min_length=1)  # type: ignore[valid-type]
+    target_days: float = Field(gt=0, description="days from report to closing")
+    target_share: float = Field(gt=0, le=1, description="share of reports closed in time")
+
+
+class Lighting(BaseModel):
+    model_config = _Strict
+    kind: Literal["lighting"]
+    target_share: float = Field(gt=0, le=1, description="share of walkable area lit to its class average")
+
+
+class StaffStatus(BaseModel):
+    model_config = _Strict
+    kind: Literal["staff_status"]
+
+
+Measure = Annotated[Union[PatrolPresence, RemovalRounds, Cleaning, Lighting, StaffStatus], Field(discriminator="kind")]
+
+
+class Promise(BaseModel):
+    """One promise: its text as given (Swedish), who promised it, and how it is measured."""
+
+    model_config = _Strict
+    id: str = Field(pattern=_SLUG, description="lower-case words joined by hyphens")
+    text: str = Field(min_length=1)
+    promised_by: Literal["police", "municipality", "both"]
+    measure: Measure
+    how_measured: str = Field(min_length=1)
+    supporting: list[Literal[SUPPORTING_FIGURES]] = []  # type: ignore[valid-type]
+
+
+class PromiseYear(BaseModel):
+    """A year's medborgarlöfte: title, parties, source and its promises (ids unique)."""
+
+    model_config = _Strict
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=1)
+    parties: dict[Literal["police", "municipality"], str]
+    source: str = Field(min_length=1)
+    promises: list[Promise] = Field(min_length=1)
+
+    def promise(self, promise_id: str) -> Promise:
+        """The promise with ``promise_id``, or a ValidationError naming the ones there are."""
+        for promise in self.promises:
+            if promise.id == promise_id:
+                return promise
+        raise ValidationError(f"no promise {promise_id!r} in {self.year}; the promises are "
+                              f"{', '.join(p.id for p in self.promises)}", field="promise")
+
+
+def read_promises(path: str | Path) -> PromiseYear:
+    """Read and check a year's promises file (YAML or JSON). Any problem raises
+    :class:`ValidationError` naming the file, the promise and the field."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValidationError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ValidationError("the file is not UTF-8 text", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=str(path),
+                              row=where) from None
+    return parse_promises(doc, str(path), expected_year=_year_of(path))
+
+
+def parse_promises(doc: object, source: str = "promises", expected_year: int | None = None) -> PromiseYear:
+    """Check a parsed promises document; ``expected_year`` (from the file name) must match its year."""
+    if not isinstance(doc, dict):
+        raise ValidationError("expected a mapping with year, title, parties, source and promises", file=source)
+    try:
+        year = PromiseYear.model_validate(doc)
+    except pydantic.ValidationError as exc:
+        raise _located(_first_problem(exc.errors()), doc, source) from None
+    if expected_year is not None and year.year != expected_year:
+        raise ValidationError(f"the file is named for {expected_year} but says year {year.year}", file=source,
+                              field="year")
+    seen: dict[str, int] = {}
+    for number, promise in enumerate(year.promises, start=1):
+        if promise.id in seen:
+            raise ValidationError(f"id {promise.id!r} is also used by promise {seen[promise.id]}; ids must be unique",
+                                  file=source, row=f"promise {number}", field="id")
+        seen[promise.id] = number
+    return year
+
+
+def _first_problem(errors: list[dict]) -> dict:
+    """The error to report: a misspelt field before the missing one it caused, with a suggestion."""
+    extra = [e for e in errors if e["type"] == "extra_forbidden"]
+    if not extra:
+        return errors[0]
+    error = dict(extra[0])
+    missing = [e["loc"][-1] for e in errors if e["type"] == "missing" and e["loc"][:-1] == error["loc"][:-1]]
+    close = difflib.get_close_matches(str(error["loc"][-1]), [str(m) for m in missing], n=1)
+    error["msg"] = f"unknown field{f'; did you mean {close[0]!r}?' if close else ' (check the spelling)'}"
+    return error
+
+
+def _located(error: dict, doc: dict, source: str) -> ValidationError:
+    """A pydantic error as a ValidationError naming the promise (number and id) and the field."""
+    loc = list(error["loc"])
+    row = None
+    if len(loc) >= 2 and loc[0] == "promises" and isinstance(loc[1], int):
+        entry = doc["promises"][loc[1]]
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        row = f"promise {loc[1] + 1}" + (f" (id {ident!r})" if ident else "")
+        loc = loc[2:]
+    if len(loc) >= 2 and loc[0] == "measure" and isinstance(loc[1], str) and not loc[1].startswith(("kind", "__")):
+        loc = [loc[0], *loc[2:]]  # drop the discriminator's tag ("measure.patrol_presence.target_h")
+    field = ".".join(str(part) for part in loc) or None
+    message = error["msg"]
+    if error["type"] == "extra_forbidden" and not message.startswith("unknown field"):
+        message = "unknown field (check the spelling)"
+    elif error["type"] == "union_tag_invalid":
+        message = "unknown kind; choose one of patrol_presence, removal_rounds, cleaning, lighting, staff_status"
+    elif error["type"] == "union_tag_not_found":
+        message = "a measure needs a kind"
+    return ValidationError(message, file=source, row=row, field=field)
+
+
+def _year_of(path: Path) -> int | None:
+    return int(path.stem) if re.fullmatch(r"\d{4}", path.stem) else None
+
+
+def promise_files(folder: str | Path) -> dict[int, Path]:
+    """The promises files in ``folder`` by year (``2020.yaml``, ``2021.yml``, ``2022.json`` …)."""
+    files = {}
+    for path in sorted(Path(folder).glob("*")):
+        if path.suffix in (".yaml", ".yml", ".json") and (year := _year_of(path)) is not None:
+            files[year] = path
+    return files
+
+
+# --- the year's clock -------------------------------------------------------------------------------
+
+def days_in_year(year: int) -> int:
+    return 366 if pd.Timestamp(f"{year}-12-31").is_leap_year else 365
+
+
+def elapsed_share(year: int, as_of: date) -> float:
+    """Share of ``year`` counted up to and including local date ``as_of`` (0 before, 1 after)."""
+    days = (pd.Timestamp(as_of) - pd.Timestamp(f"{year}-01-01")).days + 1
+    return float(np.clip(days / days_in_year(year), 0.0, 1.0))
+
+
+# --- status rules -----------------------------------------------------------------------------------
+
+def total_status(value: float, target: float, elapsed: float) -> str:
+    """A yearly total that grows (presence hours): met once ``value`` reaches ``target``; on
+    track when at least the pro-rata share ``target × elapsed``; at year end (``elapsed`` 1)
+    short of target is not met."""
+    if value >= target:
+        return "met"
+    if elapsed >= 1:
+        return "not met"
+    return "on track" if value >= target * elapsed else "behind"
+
+
+def rounds_status(rounds: int, target: int, elapsed: float) -> str:
+    """Rounds held in a year: met at ``target``; on track while the rounds held are at least
+    the whole rounds due by now, ``floor(target × elapsed)`` (for two a year: one by mid-year)."""
+    if rounds >= target:
+        return "met"
+    if elapsed >= 1:
+        return "not met"
+    return "on track" if rounds >= math.floor(target * elapsed + 1e-9) else "behind"
+
+
+def share_status(share: float | None, target: float, year_over: bool) -> str:
+    """A share that should stay at or above ``target`` (reports closed in time): on track (met
+    once the year is over) while it does, behind (not met) when not; None is not measurable yet."""
+    if share is None:
+        return "not measurable yet"
+    if share >= target:
+        return "met" if year_over else "on track"
+    return "not met" if year_over else "behind"
+
+
+def level_status(values: pd.Series, target: float, year_end: pd.Timestamp, year_over: bool) -> str:
+    """A level measured over time (lighting compliance; ``values`` indexed by timestamps, the last
+    one now): met when the latest value reaches ``target``; else on track when the least-squares
+    trend through the values reaches it by ``year_end``, behind when not; not met after the year."""
+    values = values.dropna()
+    if values.empty:
+        return "not measurable yet"
+    if values.iloc[-1] >= target:
+        return "met"
+    if year_over:
+        return "not met"
+    return "on track" if projected_level(values, year_end) >= target else "behind"
+
+
+def projected_level(values: pd.Series, at: pd.Timestamp) -> float:
+    """The least-squares straight line through ``values`` (indexed by timestamps) evaluated at ``at``;
+    the latest value when there are fewer than two."""
+    if len(values) < 2:
+        return float(values.iloc[-1])
+    days = (values.index - values.index[0]).total_seconds().to_numpy() / 86400
+    slope, intercept = np.polyfit(days, values.to_numpy(dtype=float), 1)
+    return float(intercept + slope * (at - values.index[0]).total_seconds() / 86400)
+
+
+def recorded_status(records: pd.DataFrame, as_of: date) -> pd.Series | None:
+    """The latest staff record (columns ``day`` as ISO dates, ``status``, ``note``) on or before
+    ``as_of``, or None when there is none."""
+    if records.empty:
+        return None
+    valid = records[records["day"] <= as_of.isoformat()]
+    return None if valid.empty else valid.sort_values(["day", "recorded_at"]).iloc[-1]
+
+
+# --- measures from layers ---------------------------------------------------------------------------
+
+def closed_in_time(reports: pd.DataFrame, categories: list[str], year: int, as_of: date,
+                   target_days: float) -> dict:
+    """Of the reports in ``categories`` made in ``year`` up to ``as_of`` (local dates): how many
+    were closed within ``target_days`` (as known at the end of ``as_of``), how many were not
+    (closed later, or still open and older than that), and how many are still undecided (open and
+    younger). ``share`` is in time / decided, None when nothing is decided yet."""
+    end = pd.Timestamp(as_of, tz=LOCAL_TZ) + pd.Timedelta(days=1)
+    created_local = reports["created_at"].dt.tz_convert(LOCAL_TZ)
+    mine = reports[reports["category"].isin(categories) & (created_local.dt.year == year)
+                   & (reports["created_at"] < end)]
+    closed = mine["closed_at"].notna() & (mine["closed_at"] < end)
+    waited = (mine["closed_at"].where(closed, end) - mine["created_at"]).dt.total_seconds() / 86400
+    in_time = closed & (waited <= target_days)
+    late = waited > target_days
+    decided = int(in_time.sum() + late.sum())
+    return {"reports": len(mine), "in_time": int(in_time.sum()), "late": int(late.sum()),
+            "undecided": int(len(mine) - decided), "share": float(in_time.sum() / decided) if decided else None}
+
+
+def open_and_closed_daily(reports: pd.DataFrame, categories: list[str], year: int, as_of: date) -> pd.DataFrame:
+    """For every local day of ``year`` up to ``as_of``: reports in ``categories`` open at the
+    day's end (made any time before, not yet closed) and closed during the year so far."""
+    days = pd.date_range(f"{year}-01-01", as_of, freq="D", tz=LOCAL_TZ)
+    ends = (days + pd.Timedelta(days=1)).as_unit("ns").asi8
+    mine = reports[reports["category"].isin(categories)]
+    created = np.sort(mine["created_at"].dt.as_unit("ns").astype("int64").to_numpy())
+    closed_at = mine["closed_at"].dropna().dt.as_unit("ns").astype("int64").to_numpy()
+    closed_sorted = np.sort(closed_at)
+    made = np.searchsorted(created, ends, side="left")
+    closed = np.searchsorted(closed_sorted, ends, side="left")
+    before_year = np.searchsorted(closed_sorted, days[0].value, side="left")
+    return pd.DataFrame({"open": made - closed, "closed_in_year": closed - before_year},
+                        index=pd.Index(days.date, name="day"))

@@ -1,0 +1,23 @@
+"""Figures as Swedish text, for pages, reports and plain-language reasons."""
+
+from __future__ import annotations
+
+
+def sv_number(value: float | None, decimals: int = 2) -> str:
+    """A figure as Swedish text: at most ``decimals`` decimals, a decimal comma, no trailing zeros,
+    a narrow no-break space between thousands and a true minus sign (``7``, ``3,5``, ``1 734,2``);
+    ``–`` for None."""
+    if value is None:
+        return "–"
+    text = f"{float(value):,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text.replace(",", "\u202f").replace(".", ",").replace("-", "−")
+
+
+def sv_signed(value: float, decimals: int = 2) -> str:
+    """A change as Swedish text with its sign: ``+3,5``, ``−2``, ``±0``."""
+    text = sv_number(value, decimals)
+    return "±0" if text == "0" else ("+" if value > 0 else "") + text

@@ -1,0 +1,70 @@
+"""The promise tracker as a page (/promises/{year}) and as the yearly follow-up report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+
+from geo.promises import PromiseYear
+from geo.timestamps import LOCAL_TZ
+from service.charts import chart_svg
+from geo.swedish import sv_number
+from service.html import pages
+from service.maps import build_map, standalone_html
+from service.promises import promise_tracker
+
+STATUS_LABELS = {"met": "uppfyllt", "on track": "i fas", "behind": "efter", "not met": "ej uppfyllt",
+                 "not measurable yet": "ej mätbart ännu"}
+CATEGORY_NAMES = {"graffiti": "klotter", "weeds": "ogräs", "litter": "nedskräpning"}
+ROLE_NAMES = {"municipality": "kommunen", "police": "polisen", "demo": "demodata"}
+
+
+def value_text(promise: dict) -> str:
+    """The promise's value against its target, as one Swedish sentence."""
+    value, target, unit = promise["value"], promise["target"], promise["unit"]
+    if promise["kind"] == "staff_status":
+        details = promise["details"]
+        return f"Senaste status {details['date']}: {details['note']}" if "date" in details else "Ingen status registrerad ännu."
+    if value is None:
+        return "Inga data att mäta med ännu."
+    if unit == "h":
+        return f"{sv_number(value)} h av {sv_number(target)} h."
+    if unit == "rundor":
+        return f"{value} av {target} rundor (den kategori som haft minst)."
+    return f"{sv_number(100 * value, 1)} % (mål {sv_number(100 * target)} %)."
+
+
+def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: bool = False,
+                 generated: str | None = None) -> str:
+    """The tracker page for a :func:`service.promises.promise_tracker` report; ``maps`` (title →
+    self-contained map HTML) are embedded, and ``standalone`` leaves out links to the service."""
+    charts = {p["id"]: chart_svg(p["chart"], bool(report["synthetic"])) for p in report["promises"] if "chart" in p}
+    heading = f"Medborgarlöftet {report['year']}: uppföljning"
+    return pages.get_template("promises.html").render(
+        heading=heading, report=report, labels=STATUS_LABELS, category_names=CATEGORY_NAMES, role_names=ROLE_NAMES,
+        value_text=value_text, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
+        year_over=report["as_of"].endswith("-12-31"))
+
+
+REPORT_MAPS = (("planner", "Planeringskarta: brott, otrygga platser, belysning och anmälningar"),
+               ("lighting", "Belysningskarta: modellerad belysningsstyrka och mörka fläckar"))
+"""The maps embedded in the yearly report: public ones only (no patrol tracks, no exact incidents)."""
+
+
+def yearly_report_html(state, promises: PromiseYear, as_of: date | None = None,
+                       progress: Callable[[str], None] | None = None) -> str:
+    """The yearly follow-up as one self-contained HTML file for publication: the tracker with its
+    charts and the public maps embedded (Leaflet inlined; basemap tiles as configured, "none" for
+    a file that needs no network at all). ``state`` has store, zones, streets and settings."""
+    step = progress or (lambda message: None)
+    step("computing the promises' figures")
+    report = promise_tracker(state.store, state.zones, promises, as_of)
+    maps = {}
+    for kind, title in REPORT_MAPS:
+        step(f"building the {kind} map")
+        maps[title] = standalone_html(build_map(kind, state, promises.year))
+    step("writing the report")
+    now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return tracker_html(report, maps, standalone=True, generated=now)

@@ -1,0 +1,287 @@
+"""The promise tracker: every promise of a year with its status, value, target and chart data,
+assembled from the store and geo/ figures, for the API, the page and the yearly report."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.crs import SWEREF99TM, WGS84
+from geo.errors import ValidationError
+from geo.hotspots import incident_hotspots
+from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
+from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
+from geo.patrol import NIGHT_BANDS, PresenceCube, centre_totals, presence_cube, zone_figures
+from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, elapsed_share,
+                          level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
+                          recorded_status, rounds_status, share_status, total_status)
+from geo.sun import after_dark
+from geo.timestamps import LOCAL_TZ
+from geo.zones import zone_of
+from service.coverage import default_as_of
+from service.demo import DEMO_META_KEY
+from service.store import SQLiteStore
+
+RECORDERS = {"municipality": ("municipality", "both"), "police": ("police", "both")}
+"""Which role may record a status for promises made by whom."""
+
+
+class NoPromises(LookupError):
+    """No promises file for the year asked for."""
+
+
+def load_year(folder: Path, year: int) -> PromiseYear:
+    """The promises of ``year`` from ``folder``; :class:`NoPromises` naming the years there are
+    when it has none, :class:`ValidationError` when its file is bad."""
+    files = promise_files(folder)
+    if year not in files:
+        known = ", ".join(str(y) for y in sorted(files)) or "none"
+        raise NoPromises(f"no promises file for {year} (years with promises: {known})")
+    return read_promises(files[year])
+
+
+def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, day: date, status: str, note: str,
+                  role: str) -> dict:
+    """Record a staff status for a ``staff_status`` promise as of local date ``day``; returns the record."""
+    promise = promises.promise(promise_id)
+    if promise.measure.kind != "staff_status":
+        raise ValidationError(f"{promise_id!r} is measured from the data ({promise.measure.kind}); only promises "
+                              "measured by staff take a recorded status", field="promise")
+    if status not in RECORDABLE_STATUSES:
+        raise ValidationError(f"{status!r} is not one of {', '.join(RECORDABLE_STATUSES)}", field="status")
+    if not note.strip():
+        raise ValidationError("say what the status rests on (a decision, a meeting, a document)", field="note")
+    if day < date(promises.year, 1, 1):
+        raise ValidationError(f"{day} is before {promises.year}", field="date")
+    if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
+        raise ValidationError(f"{day} is in the future", field="date")
+    if promise.promised_by not in RECORDERS.get(role, ()):
+        raise PermissionError(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
+    store.add_promise_status(promises.year, promise_id, day.isoformat(), status, note.strip(), role)
+    return {"year": promises.year, "promise_id": promise_id, "date": day.isoformat(), "status": status,
+            "note": note.strip(), "recorded_by": role}
+
+
+class _Inputs:
+    """The layers and figures the promises need, each read or computed once, on first use."""
+
+    def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date,
+                 cube: PresenceCube | None) -> None:
+        self.store, self.zones, self.year, self.as_of = store, zones, year, as_of
+        self.end = pd.Timestamp(as_of, tz=LOCAL_TZ) + pd.Timedelta(days=1)
+        if cube is not None:
+            self.__dict__["cube"] = cube
+
+    @cached_property
+    def cube(self) -> PresenceCube:
+        tracks = self.store.read_tracks(pd.Timestamp(f"{self.year}-01-01", tz=LOCAL_TZ), self.end)
+        cube = presence_cube(tracks, self.zones, self.year)
+        cube.pings = len(tracks)  # type: ignore[attr-defined]
+        return cube
+
+    @cached_property
+    def reports(self) -> gpd.GeoDataFrame:
+        return self.store.read_features(REPORTS)
+
+    @cached_property
+    def incidents(self) -> gpd.GeoDataFrame:
+        """The year's incidents up to ``as_of`` placed in a zone (town-level positions left out)."""
+        incidents = self.store.read_features(INCIDENTS)
+        local = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ)
+        usable = incidents["location_precision"].isin(USABLE_PRECISION)
+        incidents = incidents[(local.dt.year == self.year) & (incidents["occurred_at"] < self.end) & usable]
+        zone = zone_of(self.zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy())
+        return incidents.assign(zone_id=zone)[pd.notna(zone)]
+
+    @cached_property
+    def lights(self) -> gpd.GeoDataFrame:
+        return self.store.read_features(LIGHTS)
+
+    @cached_property
+    def walkable(self):
+        return empty_grid(self.zones)
+
+    @cached_property
+    def lighting_series(self) -> pd.DataFrame:
+        """Share lit to class and area below class minimum at each month's end up to ``as_of``, and at ``as_of``."""
+        moments = [m for m in pd.date_range(f"{self.year}-01-01", periods=12, freq="MS", tz=LOCAL_TZ)[1:]
+                   if m < self.end] + [self.end]
+        rows = []
+        for moment in moments:
+            lux = illuminance(lights_at(self.lights, self.reports, moment), self.walkable)
+            figures = zone_lighting(lux, self.zones)
+            rows.append({"at": moment, "share": share_lit_to_class(figures),
+                         "below_minimum_m2": float((figures["share_below_class_minimum"] * figures["walkable_m2"]).sum())})
+        self.lux_now = lux
+        return pd.DataFrame(rows).set_index("at")
+
+
+def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: PromiseYear, as_of: date | None = None,
+                    cube: PresenceCube | None = None) -> dict:
+    """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
+    (default: the year's end for a past year, today for the current one), chart data where one
+    helps and the supporting figures it asks for. JSON-ready. ``cube``: the year's presence, if
+    already computed."""
+    year = promises.year
+    as_of = as_of or default_as_of(year)
+    if as_of.year != year:
+        raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
+    inputs = _Inputs(store, zones, year, as_of, cube)
+    statuses = store.promise_statuses(year)
+    year_end = as_of == date(year, 12, 31)
+    entries = []
+    for promise in promises.promises:
+        entry = {"id": promise.id, "text": promise.text, "promised_by": promise.promised_by,
+                 "promised_by_name": _by(promises, promise), "how_measured": promise.how_measured,
+                 "kind": promise.measure.kind}
+        entry.update(_MEASURES[promise.measure.kind](promise, inputs))
+        if promise.measure.kind == "staff_status":
+            entry.update(_staff(statuses[statuses["promise_id"] == promise.id], None if year_end else as_of))
+        entry["supporting"] = {name: _SUPPORTING[name](inputs) for name in promise.supporting}
+        entries.append(entry)
+    counts = pd.Series([e["status"] for e in entries]).value_counts()
+    return {"year": year, "as_of": as_of.isoformat(), "share_of_year_elapsed": round(elapsed_share(year, as_of), 4),
+            "title": promises.title, "parties": promises.parties, "source": promises.source,
+            "synthetic": store.get_meta(DEMO_META_KEY), "status_counts": {k: int(v) for k, v in counts.items()},
+            "promises": entries}
+
+
+def _by(promises: PromiseYear, promise: Promise) -> str:
+    names = [promises.parties.get("police", "Polisen"), promises.parties.get("municipality", "Kommunen")]
+    return {"police": names[0], "municipality": names[1], "both": " och ".join(names)}[promise.promised_by]
+
+
+def _presence(promise: Promise, inputs: _Inputs) -> dict:
+    target = promise.measure.target_h
+    cube = inputs.cube
+    totals = centre_totals(cube, inputs.as_of, target)
+    days = pd.date_range(f"{inputs.year}-01-01", inputs.as_of, freq="D")
+    daily_h = cube.presence_s[:-1, :len(days)].sum(axis=(0, 2)) / 3600
+    elapsed = totals["share_of_year_elapsed"]
+    status = "not measurable yet" if cube.pings == 0 else total_status(totals["presence_h"], target, elapsed)
+    return {"status": status, "value": round(totals["presence_h"], 1), "target": target, "unit": "h",
+            "details": {"expected_h_pro_rata": round(totals["expected_h_pro_rata"], 1),
+                        "projected_year_end_h": round(totals["projected_year_end_h"], 1),
+                        "officer_h": round(totals["officer_h"], 1), "drive_through_h": round(totals["drive_through_h"], 1),
+                        "pings": int(cube.pings)},
+            "chart": {"kind": "cumulative_presence", "days": [d.date().isoformat() for d in days],
+                      "cumulative_h": np.round(np.cumsum(daily_h), 2).tolist(),
+                      "pro_rata_h": np.round(target * np.arange(1, len(days) + 1) / cube.days, 2).tolist()}}
+
+
+def _rounds(promise: Promise, inputs: _Inputs) -> dict:
+    measure = promise.measure
+    rounds = inputs.store.removal_rounds()
+    rounds = rounds[rounds["day"].between(f"{inputs.year}-01-01", inputs.as_of.isoformat())]
+    held = {c: rounds[rounds["category"] == c] for c in measure.categories}
+    value = min(len(r) for r in held.values())
+    status = rounds_status(value, measure.target_rounds, elapsed_share(inputs.year, inputs.as_of))
+    return {"status": status, "value": value, "target": measure.target_rounds, "unit": "rundor",
+            "details": {"per_category": {c: {"rounds": len(r), "dates": r["day"].tolist(),
+                                             "closed_reports": int(r["closed"].sum())} for c, r in held.items()}},
+            "chart": _open_closed_chart(inputs, measure.categories,
+                                        [{"date": d, "category": c} for c, r in held.items() for d in r["day"]])}
+
+
+def _open_closed_chart(inputs: _Inputs, categories: list[str], rounds: list[dict]) -> dict:
+    daily = open_and_closed_daily(inputs.reports, categories, inputs.year, inputs.as_of)
+    return {"kind": "open_closed", "categories": categories, "days": [d.isoformat() for d in daily.index],
+            "open": daily["open"].tolist(), "closed_in_year": daily["closed_in_year"].tolist(), "rounds": rounds}
+
+
+def _cleaning(promise: Promise, inputs: _Inputs) -> dict:
+    measure = promise.measure
+    figures = closed_in_time(inputs.reports, measure.categories, inputs.year, inputs.as_of, measure.target_days)
+    status = share_status(figures["share"], measure.target_share, inputs.as_of == date(inputs.year, 12, 31))
+    share = figures.pop("share")
+    return {"status": status, "value": None if share is None else round(share, 4), "target": measure.target_share,
+            "unit": "andel", "details": {"target_days": measure.target_days, **figures},
+            "chart": _open_closed_chart(inputs, measure.categories, [])}
+
+
+def _lighting(promise: Promise, inputs: _Inputs) -> dict:
+    target = promise.measure.target_share
+    if not (inputs.lights["status"] != "planned").any():
+        return {"status": "not measurable yet", "value": None, "target": target, "unit": "andel",
+                "details": {"lamps": 0}}
+    series = inputs.lighting_series
+    year_end = pd.Timestamp(f"{inputs.year + 1}-01-01", tz=LOCAL_TZ)
+    status = level_status(series["share"], target, year_end, inputs.as_of == date(inputs.year, 12, 31))
+    spots = dark_spots(inputs.lux_now, inputs.zones)
+    return {"status": status, "value": round(float(series["share"].iloc[-1]), 4), "target": target, "unit": "andel",
+            "details": {"dark_spots": len(spots), "dark_spot_m2": round(float(spots["area_m2"].sum()), 1),
+                        "below_class_minimum_m2": round(float(series["below_minimum_m2"].iloc[-1]), 1),
+                        "projected_year_end_share": round(projected_level(series["share"], year_end), 4),
+                        "share_at_start": round(float(series["share"].iloc[0]), 4)},
+            "chart": {"kind": "lighting_trend", "moments": [m.date().isoformat() for m in series.index],
+                      "share": series["share"].round(4).tolist(), "target": target}}
+
+
+def _staff_measure(promise: Promise, inputs: _Inputs) -> dict:
+    return {}
+
+
+def _staff(records: pd.DataFrame, until: date | None) -> dict:
+    """Status from the latest staff record (on or before ``until``; any, for the year's follow-up)."""
+    latest = recorded_status(records, until or date.max)
+    history = [{"date": r.day, "status": r.status, "note": r.note, "recorded_by": r.recorded_by}
+               for r in records.itertuples() if until is None or r.day <= until.isoformat()]
+    if latest is None:
+        return {"status": "not measurable yet", "value": None, "target": None, "unit": None,
+                "details": {"note": "ingen status registrerad ännu"}, "history": history}
+    return {"status": latest["status"], "value": None, "target": None, "unit": None,
+            "details": {"date": latest["day"], "note": latest["note"], "recorded_by": latest["recorded_by"]},
+            "history": history}
+
+
+def _purple_flag(inputs: _Inputs) -> dict:
+    """Per Purple Flag band: presence hours, incidents, the share of the band's hours after dark
+    and the lighting compliance that applies then."""
+    figures = zone_figures(inputs.cube, inputs.as_of)
+    hour = inputs.incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.hour
+    hours = pd.Series(pd.date_range(pd.Timestamp(f"{inputs.year}-01-01", tz=LOCAL_TZ), inputs.end, freq="h",
+                                    inclusive="left")
+                      + pd.Timedelta(minutes=30))
+    dark = after_dark(hours)
+    lit = float(inputs.lighting_series["share"].iloc[-1]) if (inputs.lights["status"] != "planned").any() else None
+    return {band: {"presence_h": round(float(figures[f"night_{band}_h"].sum()), 1),
+                   "incidents": int(hour.isin(band_hours).sum()),
+                   "dark_share": round(float(dark[hours.dt.hour.isin(band_hours).to_numpy()].mean()), 3),
+                   "lit_to_class_share": None if lit is None else round(lit, 4)}
+            for band, band_hours in NIGHT_BANDS.items()}
+
+
+def _unsafe_places(inputs: _Inputs) -> dict:
+    reports = inputs.reports
+    local = reports["created_at"].dt.tz_convert(LOCAL_TZ)
+    pins = reports[(reports["category"] == "unsafe_place") & (local.dt.year == inputs.year)
+                   & (reports["created_at"] < inputs.end)]
+    zone = pd.Series(zone_of(inputs.zones, pins.geometry.x.to_numpy(), pins.geometry.y.to_numpy()), index=pins.index)
+    names = inputs.zones.set_index("zone_id")["name"]
+    return {"pins": len(pins), "per_zone": [
+        {"zone_id": z, "name": names[z], "pins": int((zone == z).sum()),
+         "when": {k: int(v) for k, v in pins.loc[zone == z, "when"].value_counts().items()}}
+        for z in inputs.zones["zone_id"]]}
+
+
+def _hotspots(inputs: _Inputs) -> dict:
+    spots = incident_hotspots(inputs.incidents)
+    centre = spots.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84) if len(spots) else spots.geometry
+    where = zone_of(inputs.zones, centre.x.to_numpy(), centre.y.to_numpy()) if len(spots) else []
+    per_zone = inputs.incidents["zone_id"].value_counts()
+    names = inputs.zones.set_index("zone_id")["name"]
+    return {"incidents": len(inputs.incidents),
+            "hotspots": [{"hotspot_id": h, "zone_id": z, "name": names.get(z), "incidents": int(n),
+                          "lon": round(float(p.x), 6), "lat": round(float(p.y), 6)}
+                         for h, z, n, p in zip(spots["hotspot_id"], where, spots["incidents"], centre)],
+            "per_zone": {z: int(per_zone.get(z, 0)) for z in inputs.zones["zone_id"]}}
+
+
+_MEASURES = {"patrol_presence": _presence, "removal_rounds": _rounds, "cleaning": _cleaning, "lighting": _lighting,
+             "staff_status": _staff_measure}
+_SUPPORTING = {"purple_flag_bands": _purple_flag, "unsafe_places": _unsafe_places, "incident_hotspots": _hotspots}

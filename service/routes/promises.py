@@ -1,0 +1,90 @@
+"""The promise tracker: GET /api/promises/{year} and the page /promises/{year} for everyone;
+staff record the status of promises that no figure measures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from geo.promises import promise_files
+from geo.timestamps import LOCAL_TZ
+from service.auth import request_role, require
+from service.pagecache import cached
+from service.promise_page import tracker_html
+from service.promises import NoPromises, load_year, promise_tracker, record_status
+
+router = APIRouter(tags=["promises"])
+
+AS_OF = Query(None, description="follow up to this local date (default: the year's end, or today in the current year)")
+
+
+class StatusRecord(BaseModel):
+    """A status of a promise measured by staff, as of a date, with what it rests on."""
+
+    date: date
+    status: str = Field(description="met, on track, behind or not met")
+    note: str = Field(max_length=2000)
+
+
+def _year(request: Request, year: int):
+    try:
+        return load_year(request.app.state.settings.promises.dir, year)
+    except NoPromises as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+def _report(request: Request, year: int, as_of: date | None) -> dict:
+    state = request.app.state
+    promises = _year(request, year)
+    return cached(state, ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date()),
+                  lambda: promise_tracker(state.store, state.zones, promises, as_of))
+
+
+@router.get("/api/promises")
+def years(request: Request) -> dict:
+    """The years that have a promises file."""
+    return {"years": sorted(promise_files(request.app.state.settings.promises.dir))}
+
+
+@router.get("/api/promises/{year}")
+def tracker(request: Request, year: int, as_of: date | None = AS_OF) -> dict:
+    """Every promise of the year with its status (met, on track, behind, not met, not measurable
+    yet), value, target, chart data and supporting figures."""
+    return _report(request, year, as_of)
+
+
+@router.post("/api/promises/{year}/{promise_id}/status", status_code=201)
+def record(request: Request, year: int, promise_id: str, body: StatusRecord,
+           role: str | None = Depends(request_role)) -> dict:
+    """Record the status of a promise measured by staff (the municipality for its promises, the
+    police for theirs, either for joint ones); earlier records are kept as its history."""
+    require(role, ("municipality", "police"), "recording a promise's status")
+    state = request.app.state
+    try:
+        return record_status(state.store, _year(request, year), promise_id, body.date,
+                             body.status, body.note, role)
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+
+
+@router.get("/promises", include_in_schema=False)
+def latest(request: Request) -> RedirectResponse:
+    """The latest year's tracker."""
+    files = promise_files(request.app.state.settings.promises.dir)
+    this_year = pd.Timestamp.now(tz=LOCAL_TZ).year
+    past = [y for y in files if y <= this_year]
+    if not past:
+        raise HTTPException(404, "no promises file yet")
+    return RedirectResponse(f"/promises/{max(past)}")
+
+
+@router.get("/promises/{year}", response_class=HTMLResponse)
+def page(request: Request, year: int, as_of: date | None = AS_OF) -> HTMLResponse:
+    """The tracker as a page: each promise with its status, value against target and charts."""
+    report = _report(request, year, as_of)
+    return HTMLResponse(cached(request.app.state, ("promises-page", year, as_of, report["as_of"]),
+                               lambda: tracker_html(report)))
