@@ -62,13 +62,14 @@ def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_
     counts = np.zeros((ny, nx))
     np.add.at(counts, (((y - y0) // cell_m).astype(int), ((x - x0) // cell_m).astype(int)), 1)
     squares, totals = [], []
+    sums = convolve2d(counts, np.ones((window, window)), mode="valid")
+    free = np.ones(sums.shape, dtype=bool)  # windows that share no cell with a chosen one
     while len(squares) < max_hotspots:
-        sums = convolve2d(counts, np.ones((window, window)), mode="valid")
-        row, col = np.unravel_index(np.argmax(sums), sums.shape)
-        if sums[row, col] < min_incidents:
+        row, col = np.unravel_index(np.argmax(np.where(free, sums, -1)), sums.shape)
+        if not free[row, col] or sums[row, col] < min_incidents:
             break
         totals.append(int(sums[row, col]))
-        counts[row:row + window, col:col + window] = 0
+        free[max(row - window + 1, 0):row + window, max(col - window + 1, 0):col + window] = False
         left, bottom = x0 + col * cell_m, y0 + row * cell_m
         squares.append(shapely.box(left, bottom, left + window * cell_m, bottom + window * cell_m))
     found = gpd.GeoDataFrame({"hotspot_id": [f"hs-{i + 1}" for i in range(len(squares))], "incidents": totals},

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from geo.crs import SWEREF99TM, WGS84
+from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.hotspots import dosage_figures, hotspot_visits, incident_hotspots
 from geo.layers import INCIDENTS, validate
 from geo.patrol import Tracks, presence_seconds
@@ -108,3 +108,26 @@ def test_dosage_against_the_koper_curve(setting):
     assert figures["busy_windows_with_visit_share"] == pytest.approx(3 / (4 * days)), "18-20, 20-22, 00-02 of June 5"
     before = dosage_figures(visits, spots, 2020, as_of=date(2020, 6, 5)).loc["hs-1"]
     assert before["visits"] == 2, "a visit is counted on the local date it starts, like the list of visits"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hot_spots_never_share_a_cell_and_count_what_their_square_holds(seed):
+    # clusters closer together than a hot spot's side: the next best window often overlaps a chosen one
+    base = to_metric(gpd.GeoDataFrame(geometry=gpd.points_from_xy([12.858], [56.674]), crs=WGS84)).geometry.iloc[0]
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 300, (6, 2))
+    sizes = rng.integers(15, 60, 6)
+    xy = np.concatenate([c + rng.normal(0, 30, (n, 2)) for c, n in zip(centres, sizes)])
+    points = gpd.GeoSeries(gpd.points_from_xy(base.x + xy[:, 0], base.y + xy[:, 1]), crs=SWEREF99TM).to_crs(WGS84)
+    incidents = gpd.GeoDataFrame({"location_precision": ["exact"] * len(xy)}, geometry=points, crs=WGS84)
+    spots = to_metric(incident_hotspots(incidents, min_incidents=5, max_hotspots=5))
+    assert len(spots) >= 2
+    squares = spots.geometry.to_numpy()
+    for i in range(len(squares)):
+        for j in range(i + 1, len(squares)):
+            assert squares[i].intersection(squares[j]).area < 1e-3
+    x, y = base.x + xy[:, 0], base.y + xy[:, 1]
+    for square, count in zip(squares, spots["incidents"]):
+        minx, miny, maxx, maxy = square.bounds
+        held = (x >= minx - 1e-6) & (x < maxx - 1e-6) & (y >= miny - 1e-6) & (y < maxy - 1e-6)
+        assert count == int(held.sum())
