@@ -226,18 +226,19 @@ BROKEN_LIGHT_RADIUS_M = 30.0
 
 def with_reported_breakdowns(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame,
                              radius_m: float = BROKEN_LIGHT_RADIUS_M) -> gpd.GeoDataFrame:
-    """``lights`` with the nearest working lamp (within ``radius_m``, SWEREF 99 TM) of every
-    confirmed, not yet closed ``broken_light`` report set to ``broken``: staff confirmed the lamp
-    is out, and it counts as out until the report is closed as repaired."""
+    """``lights`` with the lamp nearest to every confirmed, not yet closed ``broken_light`` report
+    (within ``radius_m``, SWEREF 99 TM; among working and broken lamps) set to ``broken``: staff
+    confirmed the lamp is out, and it counts as out until the report is closed as repaired. A
+    report about a lamp already marked broken switches no other lamp off."""
     confirmed = reports[(reports["category"] == "broken_light") & reports["status"].isin(CONFIRMED_STATUSES)]
-    working = lights["status"] == "working"
-    if confirmed.empty or not working.any():
+    if confirmed.empty or not (lights["status"] == "working").any():
         return lights
-    candidates = to_metric(lights[working])
-    nearest = gpd.sjoin_nearest(to_metric(confirmed)[["geometry"]], candidates[["geometry"]],
+    standing = to_metric(lights[lights["status"].isin(["working", "broken"])])  # a lamp already broken is the one reported
+    nearest = gpd.sjoin_nearest(to_metric(confirmed)[["geometry"]], standing[["geometry"]],
                                 max_distance=radius_m, how="inner")
+    hit = nearest["index_right"].unique()
     out = lights.copy()
-    out.loc[nearest["index_right"].unique(), "status"] = "broken"
+    out.loc[hit[(lights.loc[hit, "status"] == "working").to_numpy()], "status"] = "broken"
     return out
 
 

@@ -30,13 +30,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo.errors import ValidationError
 from geo.layers import REPORT_CATEGORIES
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, local_day_end
 
 STATUSES = ("met", "on track", "behind", "not met", "not measurable yet")
 RECORDABLE_STATUSES = ("met", "on track", "behind", "not met")
 """The statuses staff may record for a ``staff_status`` promise."""
 SUPPORTING_FIGURES = ("purple_flag_bands", "unsafe_places", "incident_hotspots")
 """Supporting figures a promise may ask for, shown beside its status."""
+
+class UnknownPromise(LookupError):
+    """No promise with that id in the year."""
+
 
 _Strict = ConfigDict(extra="forbid")
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -100,12 +104,12 @@ class PromiseYear(BaseModel):
     promises: list[Promise] = Field(min_length=1)
 
     def promise(self, promise_id: str) -> Promise:
-        """The promise with ``promise_id``, or a ValidationError naming the ones there are."""
+        """The promise with ``promise_id``, or :class:`UnknownPromise` naming the ones there are."""
         for promise in self.promises:
             if promise.id == promise_id:
                 return promise
-        raise ValidationError(f"no promise {promise_id!r} in {self.year}; the promises are "
-                              f"{', '.join(p.id for p in self.promises)}", field="promise")
+        raise UnknownPromise(f"no promise {promise_id!r} in {self.year}; the promises are "
+                             f"{', '.join(p.id for p in self.promises)}")
 
 
 def read_promises(path: str | Path) -> PromiseYear:
@@ -141,7 +145,7 @@ def parse_promises(doc: object, source: str = "promises", expected_year: int | N
     for number, promise in enumerate(year.promises, start=1):
         if promise.id in seen:
             raise ValidationError(f"id {promise.id!r} is also used by promise {seen[promise.id]}; ids must be unique",
-                                  file=source, row=f"promise {number}", field="id")
+                                  file=source, row=f"promise {number} (id {promise.id!r})", field="id")
         seen[promise.id] = number
     return year
 
@@ -173,6 +177,8 @@ def _located(error: dict, doc: dict, source: str) -> ValidationError:
     message = error["msg"]
     if error["type"] == "extra_forbidden" and not message.startswith("unknown field"):
         message = "unknown field (check the spelling)"
+    elif error["type"] == "string_pattern_mismatch" and loc == ["id"]:
+        message = "an id is lower-case words of a-z and 0-9 joined by hyphens, like 'purple-flag'"
     elif error["type"] == "union_tag_invalid":
         message = "unknown kind; choose one of patrol_presence, removal_rounds, cleaning, lighting, staff_status"
     elif error["type"] == "union_tag_not_found":
@@ -186,9 +192,12 @@ def _year_of(path: Path) -> int | None:
 
 def promise_files(folder: str | Path) -> dict[int, Path]:
     """The promises files in ``folder`` by year (``2020.yaml``, ``2021.yml``, ``2022.json`` …)."""
-    files = {}
+    files: dict[int, Path] = {}
     for path in sorted(Path(folder).glob("*")):
         if path.suffix in (".yaml", ".yml", ".json") and (year := _year_of(path)) is not None:
+            if year in files:
+                raise ValidationError(f"two promises files for {year}: {files[year].name} and {path.name}; keep one",
+                                      file=str(folder))
             files[year] = path
     return files
 
@@ -279,7 +288,7 @@ def closed_in_time(reports: pd.DataFrame, categories: list[str], year: int, as_o
     were closed within ``target_days`` (as known at the end of ``as_of``), how many were not
     (closed later, or still open and older than that), and how many are still undecided (open and
     younger). ``share`` is in time / decided, None when nothing is decided yet."""
-    end = pd.Timestamp(as_of, tz=LOCAL_TZ) + pd.Timedelta(days=1)
+    end = local_day_end(as_of)
     created_local = reports["created_at"].dt.tz_convert(LOCAL_TZ)
     mine = reports[reports["category"].isin(categories) & (created_local.dt.year == year)
                    & (reports["created_at"] < end)]
@@ -296,7 +305,7 @@ def open_and_closed_daily(reports: pd.DataFrame, categories: list[str], year: in
     """For every local day of ``year`` up to ``as_of``: reports in ``categories`` open at the
     day's end (made any time before, not yet closed) and closed during the year so far."""
     days = pd.date_range(f"{year}-01-01", as_of, freq="D", tz=LOCAL_TZ)
-    ends = (days + pd.Timedelta(days=1)).as_unit("ns").asi8
+    ends = np.array([local_day_end(day).value for day in days.date], dtype=np.int64)
     mine = reports[reports["category"].isin(categories)]
     created = np.sort(mine["created_at"].dt.as_unit("ns").astype("int64").to_numpy())
     closed_at = mine["closed_at"].dropna().dt.as_unit("ns").astype("int64").to_numpy()

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 
 LOCAL_TZ = "Europe/Stockholm"
 """Time zone of naive timestamps in input files, and of days and evenings in figures."""
+
+
+def local_day_end(day: date) -> pd.Timestamp:
+    """The end of local date ``day`` (Europe/Stockholm): the next day's midnight, so a day of the
+    daylight-saving change lasts 23 or 25 hours, not 24."""
+    return pd.Timestamp(day + timedelta(days=1), tz=LOCAL_TZ)
+
 
 _OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
 _TIME_WITH_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?" + _OFFSET

@@ -226,6 +226,7 @@ def promises_status(year: Annotated[int, typer.Argument(help="The promises' year
                         "--date", formats=["%Y-%m-%d"], help="The date the status holds from (default today).")] = None,
                     db: DbOption = None) -> None:
     """Record the status of a promise that staff follow up (the same rules as the API)."""
+    from geo.promises import UnknownPromise
     from service.promises import NoPromises, load_year, record_status
 
     settings = build_settings(db)
@@ -234,7 +235,7 @@ def promises_status(year: Annotated[int, typer.Argument(help="The promises' year
         record = record_status(_open_store(db), promises, promise_id,
                                day.date() if day else pd.Timestamp.now(tz=LOCAL_TZ).date(), status, note,
                                role)
-    except (ValidationError, NoPromises, PermissionError) as exc:
+    except (ValidationError, NoPromises, UnknownPromise, PermissionError) as exc:
         raise _fail(exc) from None
     console.print(f"{record['promise_id']} ({year}): {record['status']} as of {record['date']}, recorded by {role}")
 

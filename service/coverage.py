@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +21,7 @@ from geo.photometry import Photometry
 from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
                         projector_for, zone_figures)
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of, zone_positions
 from service.store import SQLiteStore
 
@@ -102,7 +102,7 @@ def _hotspots(store: SQLiteStore, tracks: Tracks, presence_s: NDArray[np.float64
 def _spatial(tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
              streets: gpd.GeoDataFrame | None, as_of: date) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Spatial coverage per zone of the presence up to ``as_of``, and the places it did not reach."""
-    end = pd.Timestamp(as_of + timedelta(days=1), tz=LOCAL_TZ).value
+    end = local_day_end(as_of).value
     reached = (presence_s > 0) & (tracks.t_ns < end)
     reach = Reach(*projector_for(zones)(tracks.lon[reached], tracks.lat[reached]))
     cells = covered_cells(zones, reach)

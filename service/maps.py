@@ -23,7 +23,7 @@ from geo.maps.overview import overview_map
 from geo.maps.police import police_map, zone_targets_h
 from geo.maps.planner import planner_map
 from geo.patrol import PROMISED_HOURS, presence_cube, zone_figures
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
 from service.coverage import patrol_coverage
 from service.demo import DEMO_META_KEY
@@ -77,7 +77,7 @@ def _police(state, year: int | None, day: date | None, unit: str | None) -> foli
     track = None
     if day is not None and unit is not None:
         start = pd.Timestamp(day, tz=LOCAL_TZ)
-        track = store.read_pings(start, start + pd.Timedelta(days=1), unit_ids=[unit])
+        track = store.read_pings(start, local_day_end(day), unit_ids=[unit])
     title = (f"Polisnärvaro {year}: {result.report['centre']['presence_h']:,.0f} av 900 h"
              f"{f' · spår {unit} {day}' if track is not None else ''}{_demo_label(store)}")
     return police_map(zones, presence, zone_targets_h(zones, PROMISED_HOURS), result.hotspots, track, title,

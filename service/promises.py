@@ -21,7 +21,7 @@ from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_t
                           level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
                           recorded_status, rounds_status, share_status, total_status)
 from geo.sun import after_dark
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
 from service.coverage import default_as_of
 from service.demo import DEMO_META_KEY
@@ -49,6 +49,8 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
                   role: str) -> dict:
     """Record a staff status for a ``staff_status`` promise as of local date ``day``; returns the record."""
     promise = promises.promise(promise_id)
+    if promise.promised_by not in RECORDERS.get(role, ()):
+        raise PermissionError(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
     if promise.measure.kind != "staff_status":
         raise ValidationError(f"{promise_id!r} is measured from the data ({promise.measure.kind}); only promises "
                               "measured by staff take a recorded status", field="promise")
@@ -60,8 +62,6 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
         raise ValidationError(f"{day} is before {promises.year}", field="date")
     if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
         raise ValidationError(f"{day} is in the future", field="date")
-    if promise.promised_by not in RECORDERS.get(role, ()):
-        raise PermissionError(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
     store.add_promise_status(promises.year, promise_id, day.isoformat(), status, note.strip(), role)
     return {"year": promises.year, "promise_id": promise_id, "date": day.isoformat(), "status": status,
             "note": note.strip(), "recorded_by": role}
@@ -73,7 +73,7 @@ class _Inputs:
     def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date,
                  cube: PresenceCube | None) -> None:
         self.store, self.zones, self.year, self.as_of = store, zones, year, as_of
-        self.end = pd.Timestamp(as_of, tz=LOCAL_TZ) + pd.Timedelta(days=1)
+        self.end = local_day_end(as_of)
         if cube is not None:
             self.__dict__["cube"] = cube
 

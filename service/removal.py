@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo.errors import ValidationError
 from geo.layers import REPORTS
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
 from service.store import SQLiteStore
 
@@ -33,7 +33,7 @@ def record_round(store: SQLiteStore, zones: gpd.GeoDataFrame, day: date, categor
         raise ValidationError(f"unknown zones {', '.join(unknown)}", field="zones")
     if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
         raise ValidationError(f"{day} is in the future; record a round when it has been done", field="date")
-    end = pd.Timestamp(day, tz=LOCAL_TZ) + pd.Timedelta(days=1) - pd.Timedelta(milliseconds=1)
+    end = local_day_end(day) - pd.Timedelta(milliseconds=1)
     reports = store.read_features(REPORTS)
     where = zone_of(zones, reports.geometry.x.to_numpy(), reports.geometry.y.to_numpy())
     covered = reports[(reports["category"] == category) & (reports["status"] != "closed")

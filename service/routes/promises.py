@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from geo.promises import promise_files
+from geo.promises import UnknownPromise, promise_files
 from geo.timestamps import LOCAL_TZ
 from service.auth import request_role, require
 from service.pagecache import cached
@@ -37,11 +37,12 @@ def _year(request: Request, year: int):
         raise HTTPException(404, str(exc)) from None
 
 
-def _report(request: Request, year: int, as_of: date | None) -> dict:
+def _report(request: Request, year: int, as_of: date | None) -> tuple[tuple, dict]:
+    """The tracker's cache key and report: a new day, new data or an edited promises file make a new one."""
     state = request.app.state
     promises = _year(request, year)
-    return cached(state, ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date()),
-                  lambda: promise_tracker(state.store, state.zones, promises, as_of))
+    key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
+    return key, cached(state, key, lambda: promise_tracker(state.store, state.zones, promises, as_of))
 
 
 @router.get("/api/promises")
@@ -54,7 +55,7 @@ def years(request: Request) -> dict:
 def tracker(request: Request, year: int, as_of: date | None = AS_OF) -> dict:
     """Every promise of the year with its status (met, on track, behind, not met, not measurable
     yet), value, target, chart data and supporting figures."""
-    return _report(request, year, as_of)
+    return _report(request, year, as_of)[1]
 
 
 @router.post("/api/promises/{year}/{promise_id}/status", status_code=201)
@@ -69,6 +70,8 @@ def record(request: Request, year: int, promise_id: str, body: StatusRecord,
                              body.status, body.note, role)
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from None
+    except UnknownPromise as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 @router.get("/promises", include_in_schema=False)
@@ -85,6 +88,5 @@ def latest(request: Request) -> RedirectResponse:
 @router.get("/promises/{year}", response_class=HTMLResponse)
 def page(request: Request, year: int, as_of: date | None = AS_OF) -> HTMLResponse:
     """The tracker as a page: each promise with its status, value against target and charts."""
-    report = _report(request, year, as_of)
-    return HTMLResponse(cached(request.app.state, ("promises-page", year, as_of, report["as_of"]),
-                               lambda: tracker_html(report)))
+    key, report = _report(request, year, as_of)
+    return HTMLResponse(cached(request.app.state, ("page", *key), lambda: tracker_html(report)))
