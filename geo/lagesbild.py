@@ -87,8 +87,8 @@ def parse_iso_week(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         raise ValidationError(f"{text!r} is not an ISO week; write it as YYYY-Www, for example 2020-W12",
                               field="week")
     year, week = int(match[1]), int(match[2])
-    if not 1 <= year <= 9998:
-        raise ValidationError(f"{text!r}: year {year} is out of range", field="week")
+    if not 2000 <= year <= 2100:
+        raise ValidationError(f"{text!r}: the year must be 2000 to 2100", field="week")
     last = weeks_in_year(year)
     if not 1 <= week <= last:
         raise ValidationError(f"{text!r}: {year} has weeks 1 to {last}", field="week")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import matplotlib
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+_RC_LOCK = threading.Lock()  # rc_context changes process-wide settings: one chart at a time
 
 _MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 _COLOURS = {"actual": "#1f5fa8", "target": "#b03a2e", "open": "#d68910", "closed": "#1e8449", "round": "#6c3483"}
@@ -19,25 +19,23 @@ _COLOURS = {"actual": "#1f5fa8", "target": "#b03a2e", "open": "#d68910", "closed
 
 def chart_svg(chart: dict, synthetic: bool = False) -> str:
     """The SVG of one tracker chart (the ``chart`` dict of a promise in the tracker's JSON)."""
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, searchable
+    with _RC_LOCK, matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, searchable
         return _svg(chart, synthetic)
 
 
 def _svg(chart: dict, synthetic: bool) -> str:
-    fig, ax = plt.subplots(figsize=(7.2, 2.8), dpi=100, layout="constrained")
-    try:
-        _DRAW[chart["kind"]](ax, chart)
-        ax.xaxis.set_major_locator(mdates.MonthLocator())
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _MONTHS[mdates.num2date(x).month - 1]))
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        if synthetic:
-            ax.set_title("syntetiska demodata", fontsize=8, loc="right", color="#b03a2e")
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(7.2, 2.8), dpi=100, layout="constrained")  # no pyplot: no global figure registry
+    ax = fig.subplots()
+    _DRAW[chart["kind"]](ax, chart)
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _MONTHS[mdates.num2date(x).month - 1]))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    if synthetic:
+        ax.set_title("syntetiska demodata", fontsize=8, loc="right", color="#b03a2e")
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]  # inline: without the XML declaration and doctype
 

@@ -140,19 +140,19 @@ def standalone_html(fmap: folium.Map) -> str:
 
 
 _REFIT = """<script>
-// Embedded in another page (an iframe of the yearly report), the map may start before it has a
-// size, so its first fit is lost: fit again once it has one.
+// Embedded in another page (an iframe of the yearly report), the map may start before its frame
+// has its final size, so its first fit is wrong: fit again whenever the frame's size changes,
+// until the reader moves the map.
 window.addEventListener("load", function () {
-  var map = MAP;
-  if (map.getSize().x > 0 && map.getSize().y > 0) return;
+  var map = MAP, touched = false;
+  ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (name) {
+    map.getContainer().addEventListener(name, function () { touched = true; }, {passive: true});
+  });
   var refit = function () {
-    if (map.invalidateSize().getSize().x === 0) return false;
-    map.fitBounds(BOUNDS);
-    return true;
+    var size = map.invalidateSize().getSize();
+    if (!touched && size.x > 0 && size.y > 0 && map.getZoom() !== map.getBoundsZoom(BOUNDS)) map.fitBounds(BOUNDS);
   };
-  if (!refit()) {
-    var watch = new ResizeObserver(function () { if (refit()) watch.disconnect(); });
-    watch.observe(map.getContainer());
-  }
+  refit();
+  new ResizeObserver(refit).observe(map.getContainer());
 });
 </script>"""

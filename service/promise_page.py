@@ -45,11 +45,11 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
     return pages.get_template("promises.html").render(
         heading=heading, report=report, labels=STATUS_LABELS, category_names=CATEGORY_NAMES, role_names=ROLE_NAMES,
         value_text=value_text, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
-        year_over=report["as_of"].endswith("-12-31"))
+        year_over=report["year_over"])
 
 
-REPORT_MAPS = (("planner", "Planeringskarta: brott, otrygga platser, belysning och anmälningar"),
-               ("lighting", "Belysningskarta: modellerad belysningsstyrka och mörka fläckar"))
+REPORT_MAPS = (("planner", "Planeringskarta: årets brott; belysning, anmälningar och otrygga platser som när rapporten skapades"),
+               ("lighting", "Belysningskarta: modellerad belysningsstyrka och mörka fläckar när rapporten skapades"))
 """The maps embedded in the yearly report: public ones only (no patrol tracks, no exact incidents)."""
 
 

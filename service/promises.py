@@ -17,7 +17,7 @@ from geo.hotspots import incident_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
 from geo.patrol import NIGHT_BANDS, PresenceCube, centre_totals, presence_cube, zone_figures
-from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, elapsed_share,
+from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, days_in_year, elapsed_share,
                           level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
                           recorded_status, rounds_status, share_status, total_status)
 from geo.sun import after_dark
@@ -70,12 +70,12 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
 class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
-    def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date,
-                 cube: PresenceCube | None) -> None:
-        self.store, self.zones, self.year, self.as_of = store, zones, year, as_of
+    def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date, year_over: bool) -> None:
+        self.store, self.zones, self.year, self.as_of, self.year_over = store, zones, year, as_of, year_over
         self.end = local_day_end(as_of)
-        if cube is not None:
-            self.__dict__["cube"] = cube
+        # share of the year counted: 1 only once the year is over (its last day counts half while it runs)
+        self.elapsed = elapsed_share(year, as_of) if year_over else min(elapsed_share(year, as_of),
+                                                                          1 - 0.5 / days_in_year(year))
 
     @cached_property
     def cube(self) -> PresenceCube:
@@ -121,19 +121,22 @@ class _Inputs:
         return pd.DataFrame(rows).set_index("at")
 
 
-def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: PromiseYear, as_of: date | None = None,
-                    cube: PresenceCube | None = None) -> dict:
+def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: PromiseYear,
+                    as_of: date | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
-    (default: the year's end for a past year, today for the current one), chart data where one
-    helps and the supporting figures it asks for. JSON-ready. ``cube``: the year's presence, if
-    already computed."""
+    (default: the year's end for a past year, today for the current one; never after today),
+    chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
+    over, and a promise short of its target not met, only once its last day has passed."""
     year = promises.year
-    as_of = as_of or default_as_of(year)
+    today = pd.Timestamp.now(tz=LOCAL_TZ).date()
+    as_of = as_of or default_as_of(year, today)
     if as_of.year != year:
         raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
-    inputs = _Inputs(store, zones, year, as_of, cube)
+    if as_of > today:
+        raise ValidationError(f"{as_of} is in the future; follow up to today ({today}) at the latest", field="as_of")
+    year_end = as_of == date(year, 12, 31) and today > as_of
+    inputs = _Inputs(store, zones, year, as_of, year_end)
     statuses = store.promise_statuses(year)
-    year_end = as_of == date(year, 12, 31)
     entries = []
     for promise in promises.promises:
         entry = {"id": promise.id, "text": promise.text, "promised_by": promise.promised_by,
@@ -145,9 +148,10 @@ def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: Promi
         entry["supporting"] = {name: _SUPPORTING[name](inputs) for name in promise.supporting}
         entries.append(entry)
     counts = pd.Series([e["status"] for e in entries]).value_counts()
-    return {"year": year, "as_of": as_of.isoformat(), "share_of_year_elapsed": round(elapsed_share(year, as_of), 4),
+    return {"year": year, "as_of": as_of.isoformat(), "year_over": year_end,
+            "share_of_year_elapsed": round(elapsed_share(year, as_of), 4),
             "title": promises.title, "parties": promises.parties, "source": promises.source,
-            "synthetic": store.get_meta(DEMO_META_KEY), "status_counts": {k: int(v) for k, v in counts.items()},
+            "synthetic": store.get_meta(DEMO_META_KEY) is not None, "status_counts": {k: int(v) for k, v in counts.items()},
             "promises": entries}
 
 
@@ -162,8 +166,7 @@ def _presence(promise: Promise, inputs: _Inputs) -> dict:
     totals = centre_totals(cube, inputs.as_of, target)
     days = pd.date_range(f"{inputs.year}-01-01", inputs.as_of, freq="D")
     daily_h = cube.presence_s[:-1, :len(days)].sum(axis=(0, 2)) / 3600
-    elapsed = totals["share_of_year_elapsed"]
-    status = "not measurable yet" if cube.pings == 0 else total_status(totals["presence_h"], target, elapsed)
+    status = "not measurable yet" if cube.pings == 0 else total_status(totals["presence_h"], target, inputs.elapsed)
     return {"status": status, "value": round(totals["presence_h"], 1), "target": target, "unit": "h",
             "details": {"expected_h_pro_rata": round(totals["expected_h_pro_rata"], 1),
                         "projected_year_end_h": round(totals["projected_year_end_h"], 1),
@@ -180,7 +183,7 @@ def _rounds(promise: Promise, inputs: _Inputs) -> dict:
     rounds = rounds[rounds["day"].between(f"{inputs.year}-01-01", inputs.as_of.isoformat())]
     held = {c: rounds[rounds["category"] == c] for c in measure.categories}
     value = min(len(r) for r in held.values())
-    status = rounds_status(value, measure.target_rounds, elapsed_share(inputs.year, inputs.as_of))
+    status = rounds_status(value, measure.target_rounds, inputs.elapsed)
     return {"status": status, "value": value, "target": measure.target_rounds, "unit": "rundor",
             "details": {"per_category": {c: {"rounds": len(r), "dates": r["day"].tolist(),
                                              "closed_reports": int(r["closed"].sum())} for c, r in held.items()}},
@@ -197,7 +200,7 @@ def _open_closed_chart(inputs: _Inputs, categories: list[str], rounds: list[dict
 def _cleaning(promise: Promise, inputs: _Inputs) -> dict:
     measure = promise.measure
     figures = closed_in_time(inputs.reports, measure.categories, inputs.year, inputs.as_of, measure.target_days)
-    status = share_status(figures["share"], measure.target_share, inputs.as_of == date(inputs.year, 12, 31))
+    status = share_status(figures["share"], measure.target_share, inputs.year_over)
     share = figures.pop("share")
     return {"status": status, "value": None if share is None else round(share, 4), "target": measure.target_share,
             "unit": "andel", "details": {"target_days": measure.target_days, **figures},
@@ -211,14 +214,15 @@ def _lighting(promise: Promise, inputs: _Inputs) -> dict:
                 "details": {"lamps": 0}}
     series = inputs.lighting_series
     year_end = pd.Timestamp(f"{inputs.year + 1}-01-01", tz=LOCAL_TZ)
-    status = level_status(series["share"], target, year_end, inputs.as_of == date(inputs.year, 12, 31))
+    status = level_status(series["share"], target, year_end, inputs.year_over)
     spots = dark_spots(inputs.lux_now, inputs.zones)
     return {"status": status, "value": round(float(series["share"].iloc[-1]), 4), "target": target, "unit": "andel",
             "details": {"dark_spots": len(spots), "dark_spot_m2": round(float(spots["area_m2"].sum()), 1),
                         "below_class_minimum_m2": round(float(series["below_minimum_m2"].iloc[-1]), 1),
                         "projected_year_end_share": round(projected_level(series["share"], year_end), 4),
                         "share_at_start": round(float(series["share"].iloc[0]), 4)},
-            "chart": {"kind": "lighting_trend", "moments": [m.date().isoformat() for m in series.index],
+            "chart": {"kind": "lighting_trend",  # each value holds at the end of its day
+                      "moments": [(m - pd.Timedelta(1, "ns")).date().isoformat() for m in series.index],
                       "share": series["share"].round(4).tolist(), "target": target}}
 
 

@@ -37,12 +37,12 @@ def _year(request: Request, year: int):
         raise HTTPException(404, str(exc)) from None
 
 
-def _report(request: Request, year: int, as_of: date | None) -> tuple[tuple, dict]:
-    """The tracker's cache key and report: a new day, new data or an edited promises file make a new one."""
+def _report(request: Request, year: int, as_of: date | None) -> dict:
+    """The tracker report, cached: a new day, new data or an edited promises file make a new one."""
     state = request.app.state
     promises = _year(request, year)
     key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
-    return key, cached(state, key, lambda: promise_tracker(state.store, state.zones, promises, as_of))
+    return cached(state, key, lambda: promise_tracker(state.store, state.zones, promises, as_of))
 
 
 @router.get("/api/promises")
@@ -55,7 +55,7 @@ def years(request: Request) -> dict:
 def tracker(request: Request, year: int, as_of: date | None = AS_OF) -> dict:
     """Every promise of the year with its status (met, on track, behind, not met, not measurable
     yet), value, target, chart data and supporting figures."""
-    return _report(request, year, as_of)[1]
+    return _report(request, year, as_of)
 
 
 @router.post("/api/promises/{year}/{promise_id}/status", status_code=201)
@@ -88,5 +88,9 @@ def latest(request: Request) -> RedirectResponse:
 @router.get("/promises/{year}", response_class=HTMLResponse)
 def page(request: Request, year: int, as_of: date | None = AS_OF) -> HTMLResponse:
     """The tracker as a page: each promise with its status, value against target and charts."""
-    key, report = _report(request, year, as_of)
-    return HTMLResponse(cached(request.app.state, ("page", *key), lambda: tracker_html(report)))
+    state = request.app.state
+    promises = _year(request, year)
+    key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
+    # the page computes its own figures, so they are of the data version it is cached under
+    return HTMLResponse(cached(state, key, lambda: tracker_html(promise_tracker(state.store, state.zones, promises,
+                                                                                 as_of))))

@@ -95,7 +95,8 @@ def test_aggregated_figures_only_and_public(client):
 
 @pytest.mark.parametrize("week, message", [
     ("2020-W54", "2020 has weeks 1 to 53"), ("2020-12", "not an ISO week; write it as YYYY-Www"),
-    ("abc", "not an ISO week"), ("2999-W01", "2999-W01 has not begun yet; the latest week is")])
+    ("abc", "not an ISO week"), ("2099-W01", "2099-W01 has not begun yet; the latest week is"),
+    ("1500-W01", "the year must be 2000 to 2100"), ("0001-W01", "the year must be 2000 to 2100")])
 def test_bad_weeks_are_422_with_a_message(client, week, message):
     response = client.get("/api/lagesbild", params={"week": week})
     assert response.status_code == 422 and message in response.json()["detail"]

@@ -105,7 +105,7 @@ def test_each_promise_has_the_status_the_handmade_data_give(handmade, as_of):
 def test_values_details_and_charts_at_the_years_end(handmade):
     report = handmade.get("/api/promises/2020?as_of=2020-12-31").json()
     assert report["year"] == 2020 and report["as_of"] == "2020-12-31" and report["share_of_year_elapsed"] == 1
-    assert report["synthetic"] is None and sum(report["status_counts"].values()) == 8
+    assert report["synthetic"] is False and sum(report["status_counts"].values()) == 8
     assert report["status_counts"] == {"not measurable yet": 4, "not met": 3, "met": 1}
     p = {entry["id"]: entry for entry in report["promises"]}
 
@@ -132,12 +132,12 @@ def test_values_details_and_charts_at_the_years_end(handmade):
 
     lighting = p["belysningsprogram"]
     share = dict(zip(lighting["chart"]["moments"], lighting["chart"]["share"]))
-    assert list(share)[:2] == ["2020-02-01", "2020-03-01"] and len(share) == 12
-    both, one = share["2020-02-01"], share["2020-07-01"]
-    assert both == share["2020-06-01"] > one > 0, "the Storgatan lamp broke on 15 June"
+    assert list(share)[:2] == ["2020-01-31", "2020-02-29"] and len(share) == 12
+    both, one = share["2020-01-31"], share["2020-06-30"]
+    assert both == share["2020-05-31"] > one > 0, "the Storgatan lamp broke on 15 June"
     assert one == pytest.approx(both / 2, rel=0.05), "two equal lamps, each alone in its zone"
-    assert share["2020-08-01"] == 0, "the Torg lamp was out from 20 July to 10 August"
-    assert share["2020-09-01"] == one == lighting["value"]
+    assert share["2020-07-31"] == 0, "the Torg lamp was out from 20 July to 10 August"
+    assert share["2020-08-31"] == one == lighting["value"]
     assert lighting["details"]["share_at_start"] == both
 
     assert {i: list(p[i]["supporting"]) for i in STAFF} == {
@@ -390,3 +390,24 @@ def test_the_wrong_party_is_refused_before_its_input_is_checked(client):
     police = create_token(client.app.state.store, "police")
     refused = post_status(client, "evenemang", police, status="done", note="")
     assert refused.status_code == 403 and "promised by municipality" in refused.json()["detail"]
+
+
+def test_a_follow_up_date_after_today_is_refused(tmp_path, make_settings):
+    # a future date would count the year as over and publish "not met" before the year has ended
+    this_year = pd.Timestamp.now(tz=LOCAL_TZ).year
+    folder = tmp_path / "loften"
+    custom_year(folder)
+    doc = yaml.safe_load((folder / "2019.yaml").read_text(encoding="utf-8"))
+    (folder / f"{this_year}.yaml").write_text(yaml.safe_dump({**doc, "year": this_year}, allow_unicode=True),
+                                              encoding="utf-8")
+    settings = make_settings()
+    settings.promises.dir = folder
+    with TestClient(create_app(settings)) as client:
+        tomorrow = pd.Timestamp.now(tz=LOCAL_TZ).date() + timedelta(days=1)
+        if tomorrow.year != this_year:
+            pytest.skip("on the last day of the year no later date in it exists")
+        refused = client.get(f"/api/promises/{this_year}?as_of={tomorrow}")
+        assert refused.status_code == 422 and f"{tomorrow} is in the future" in refused.json()["detail"]
+        today = client.get(f"/api/promises/{this_year}").json()
+        assert today["year_over"] is False and today["as_of"] == pd.Timestamp.now(tz=LOCAL_TZ).date().isoformat()
+        assert {p["status"] for p in today["promises"]} <= {"on track", "behind", "met", "not measurable yet"}
