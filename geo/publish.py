@@ -9,6 +9,7 @@ import shapely
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.timestamps import LOCAL_TZ
+from geo.zones import zone_of
 
 PUBLIC_INCIDENT_GRID_M = 50.0
 
@@ -59,3 +60,16 @@ def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None) 
     boxes = shapely.box(counted["col"] * cell_m, counted["row"] * cell_m,
                         (counted["col"] + 1) * cell_m, (counted["row"] + 1) * cell_m)
     return gpd.GeoDataFrame(counted[columns], geometry=boxes, crs=SWEREF99TM).to_crs(WGS84)
+
+
+def unsafe_places_per_zone(pins: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict:
+    """Citizens' unsafe-place pins (WGS84) only in aggregate: per zone (in the zones' order) the
+    count and the counts by time of day (``when``) and reason (``why``), and the total."""
+    where = zone_of(zones, pins.geometry.x.to_numpy(), pins.geometry.y.to_numpy())
+    per_zone = []
+    for zone_id, name in zip(zones["zone_id"], zones["name"]):
+        mine = pins[where == zone_id]
+        per_zone.append({"zone_id": zone_id, "name": name, "count": int(len(mine)),
+                         "when": {k: int(v) for k, v in mine["when"].value_counts().items()},
+                         "why": {k: int(v) for k, v in mine["why"].value_counts().items()}})
+    return {"zones": per_zone, "total": int(len(pins))}

@@ -20,6 +20,7 @@ from geo.patrol import NIGHT_BANDS, PresenceCube, centre_totals, presence_cube, 
 from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, days_in_year, elapsed_share,
                           level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
                           recorded_status, rounds_status, share_status, total_status)
+from geo.publish import unsafe_places_per_zone
 from geo.sun import after_dark
 from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
@@ -265,12 +266,7 @@ def _unsafe_places(inputs: _Inputs) -> dict:
     local = reports["created_at"].dt.tz_convert(LOCAL_TZ)
     pins = reports[(reports["category"] == "unsafe_place") & (local.dt.year == inputs.year)
                    & (reports["created_at"] < inputs.end)]
-    zone = pd.Series(zone_of(inputs.zones, pins.geometry.x.to_numpy(), pins.geometry.y.to_numpy()), index=pins.index)
-    names = inputs.zones.set_index("zone_id")["name"]
-    return {"pins": len(pins), "per_zone": [
-        {"zone_id": z, "name": names[z], "pins": int((zone == z).sum()),
-         "when": {k: int(v) for k, v in pins.loc[zone == z, "when"].value_counts().items()}}
-        for z in inputs.zones["zone_id"]]}
+    return unsafe_places_per_zone(pins, inputs.zones)
 
 
 def _hotspots(inputs: _Inputs) -> dict:

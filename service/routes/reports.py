@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from geo.layers import REPORTS
+from geo.publish import unsafe_places_per_zone
 from geo.timestamps import format_utc
-from geo.zones import zone_of
 from service.auth import request_role, require
 from service.reports import change_status, submit_report
 
@@ -86,13 +86,4 @@ def unsafe_places(request: Request) -> dict:
     never individual pins."""
     state = request.app.state
     reports = state.store.read_features(REPORTS)
-    pins = reports[reports["category"] == "unsafe_place"]
-    zones = zone_of(state.zones, pins.geometry.x.to_numpy(), pins.geometry.y.to_numpy())
-    pins = pins.assign(zone_id=zones)
-    result = []
-    for zone_id, name in zip(state.zones["zone_id"], state.zones["name"]):
-        mine = pins[pins["zone_id"] == zone_id]
-        result.append({"zone_id": zone_id, "name": name, "count": int(len(mine)),
-                       "when": {k: int(v) for k, v in mine["when"].value_counts().items()},
-                       "why": {k: int(v) for k, v in mine["why"].value_counts().items()}})
-    return {"zones": result, "total": int(len(pins))}
+    return unsafe_places_per_zone(reports[reports["category"] == "unsafe_place"], state.zones)
