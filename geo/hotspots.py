@@ -27,7 +27,7 @@ from scipy.signal import convolve2d
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import USABLE_PRECISION
 from geo.patrol import Tracks, local_offsets_ns
-from geo.zones import zone_positions
+from geo.zones import zone_of, zone_positions
 
 HOTSPOT_CELL_M = 50.0
 HOTSPOT_WINDOW = 3
@@ -157,3 +157,11 @@ def dosage_figures(visits: pd.DataFrame, hotspots: gpd.GeoDataFrame, year: int,
             "busy_windows_with_visit_share": windows_hit / (days * len(BUSY_WINDOWS)),
         })
     return pd.DataFrame(rows).set_index("hotspot_id") if rows else pd.DataFrame()
+
+
+def placed_hotspots(hotspots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``hotspots`` (WGS84) with the zone of their centre (``zone_id``, None outside every zone)
+    and the centre's ``lon``/``lat`` (WGS84 degrees, 6 decimals; the centroid taken in SWEREF 99 TM)."""
+    centre = hotspots.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84)
+    return hotspots.assign(zone_id=zone_of(zones, centre.x.to_numpy(), centre.y.to_numpy()),
+                           lon=centre.x.round(6), lat=centre.y.round(6))

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from geo.crs import SWEREF99TM, WGS84
+from geo.crs import WGS84
 from geo.errors import ValidationError
 from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
-                          KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots)
+                          KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots,
+                          placed_hotspots)
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
                           incidents_after_dark, with_reported_breakdowns, zone_lighting)
@@ -22,7 +23,7 @@ from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, pre
                         projector_for, zone_figures)
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
 from geo.timestamps import LOCAL_TZ, local_day_end
-from geo.zones import zone_of, zone_positions
+from geo.zones import zone_positions
 from service.store import SQLiteStore
 
 
@@ -90,9 +91,7 @@ def _hotspots(store: SQLiteStore, tracks: Tracks, presence_s: NDArray[np.float64
     spots = incident_hotspots(incidents)
     visits = hotspot_visits(tracks, presence_s, spots)
     dosage = dosage_figures(visits, spots, year, as_of)
-    centre = spots.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84)
-    result = spots.assign(zone_id=zone_of(zones, centre.x.to_numpy(), centre.y.to_numpy()),
-                          lon=centre.x.round(6), lat=centre.y.round(6))
+    result = placed_hotspots(spots, zones)
     result = result.join(dosage, on="hotspot_id") if len(dosage) else result
     result.attrs["excluded_town_level"] = spots.attrs["excluded_town_level"]
     local_start = visits["start"].dt.tz_convert(LOCAL_TZ).dt.date

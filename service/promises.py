@@ -11,12 +11,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
-from geo.hotspots import incident_hotspots
+from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
-from geo.patrol import NIGHT_BANDS, PresenceCube, centre_totals, presence_cube, zone_figures
+from geo.patrol import NIGHT_BANDS, PresenceCube, Tracks, centre_totals, presence_cube, zone_figures
 from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, days_in_year, elapsed_share,
                           level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
                           recorded_status, rounds_status, share_status, total_status)
@@ -79,11 +78,12 @@ class _Inputs:
                                                                           1 - 0.5 / days_in_year(year))
 
     @cached_property
+    def tracks(self) -> Tracks:
+        return self.store.read_tracks(pd.Timestamp(f"{self.year}-01-01", tz=LOCAL_TZ), self.end)
+
+    @cached_property
     def cube(self) -> PresenceCube:
-        tracks = self.store.read_tracks(pd.Timestamp(f"{self.year}-01-01", tz=LOCAL_TZ), self.end)
-        cube = presence_cube(tracks, self.zones, self.year)
-        cube.pings = len(tracks)  # type: ignore[attr-defined]
-        return cube
+        return presence_cube(self.tracks, self.zones, self.year)
 
     @cached_property
     def reports(self) -> gpd.GeoDataFrame:
@@ -167,12 +167,12 @@ def _presence(promise: Promise, inputs: _Inputs) -> dict:
     totals = centre_totals(cube, inputs.as_of, target)
     days = pd.date_range(f"{inputs.year}-01-01", inputs.as_of, freq="D")
     daily_h = cube.presence_s[:-1, :len(days)].sum(axis=(0, 2)) / 3600
-    status = "not measurable yet" if cube.pings == 0 else total_status(totals["presence_h"], target, inputs.elapsed)
+    status = "not measurable yet" if len(inputs.tracks) == 0 else total_status(totals["presence_h"], target, inputs.elapsed)
     return {"status": status, "value": round(totals["presence_h"], 1), "target": target, "unit": "h",
             "details": {"expected_h_pro_rata": round(totals["expected_h_pro_rata"], 1),
                         "projected_year_end_h": round(totals["projected_year_end_h"], 1),
                         "officer_h": round(totals["officer_h"], 1), "drive_through_h": round(totals["drive_through_h"], 1),
-                        "pings": int(cube.pings)},
+                        "pings": len(inputs.tracks)},
             "chart": {"kind": "cumulative_presence", "days": [d.date().isoformat() for d in days],
                       "cumulative_h": np.round(np.cumsum(daily_h), 2).tolist(),
                       "pro_rata_h": np.round(target * np.arange(1, len(days) + 1) / cube.days, 2).tolist()}}
@@ -270,15 +270,13 @@ def _unsafe_places(inputs: _Inputs) -> dict:
 
 
 def _hotspots(inputs: _Inputs) -> dict:
-    spots = incident_hotspots(inputs.incidents)
-    centre = spots.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84) if len(spots) else spots.geometry
-    where = zone_of(inputs.zones, centre.x.to_numpy(), centre.y.to_numpy()) if len(spots) else []
+    spots = placed_hotspots(incident_hotspots(inputs.incidents), inputs.zones)
     per_zone = inputs.incidents["zone_id"].value_counts()
     names = inputs.zones.set_index("zone_id")["name"]
     return {"incidents": len(inputs.incidents),
-            "hotspots": [{"hotspot_id": h, "zone_id": z, "name": names.get(z), "incidents": int(n),
-                          "lon": round(float(p.x), 6), "lat": round(float(p.y), 6)}
-                         for h, z, n, p in zip(spots["hotspot_id"], where, spots["incidents"], centre)],
+            "hotspots": [{"hotspot_id": s.hotspot_id, "zone_id": s.zone_id, "name": names.get(s.zone_id),
+                          "incidents": int(s.incidents), "lon": float(s.lon), "lat": float(s.lat)}
+                         for s in spots.itertuples()],
             "per_zone": {z: int(per_zone.get(z, 0)) for z in inputs.zones["zone_id"]}}
 
 
