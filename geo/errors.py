@@ -26,3 +26,12 @@ class ValidationError(ValueError):
         if self.field:
             where.append(f"field '{self.field}'")
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class StateConflict(ValueError):
+    """A change that the record's current state does not allow (for example moving a closed
+    report back to acknowledged); ``current`` describes that state."""
+
+    def __init__(self, message: str, current: dict | None = None) -> None:
+        super().__init__(message)
+        self.current = current or {}

@@ -29,13 +29,31 @@ ranked by score (highest first); ties go to the zone with less police presence t
 to file order. The top three zones with a score above zero are the week's priorities, each with
 plain-language reasons (Swedish, for the page and the meeting).
 
+**The public lägesbild** (``min_count`` = k; the page, and the JSON without a staff token) follows
+the privacy rule of :mod:`geo.publish` for the citizens' figures, new reports and unsafe-place
+pins, and is computed from the suppressed counts throughout:
+
+- a zone-week count below k (zero included) is not shown (None, "färre än k") and counts as 0 in
+  the load and the score, this week and in the four weeks before; each week is suppressed on its
+  own against the week's centre-wide total, which stays exact (so where the suppressed zones would
+  add up to 1 … k−1, the smallest shown zone of that week is suppressed as well);
+- a four-week mean is shown only when none of its four weeks is suppressed: those weeks are
+  public on their own pages, so a mean over a suppressed week would give its count back (4 × mean
+  minus the weeks shown) — in particular a mean whose four-week total is below k is never shown;
+- a change involving a suppressed count or mean is not shown, and the reasons never cite one
+  (a shown count is then cited without its change);
+- reports lying outside every zone are suppressed like a zone; incidents and presence are exact.
+
+So the public score and ranking may differ from the staff one (exact counts, ``min_count``
+None): a zone with one or two pins or reports in the week scores them as 0 for the public.
+
 Pure functions: frames in, frames out; no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -45,6 +63,7 @@ import pandas as pd
 from geo.errors import ValidationError
 from geo.layers import USABLE_PRECISION
 from geo.patrol import PresenceCube
+from geo.publish import suppress_small
 from geo.swedish import sv_number, sv_signed
 from geo.timestamps import LOCAL_TZ
 from geo.zones import zone_positions
@@ -66,6 +85,9 @@ SCORE_DEFINITION = (
 
 MEASURES = ("incidents", "new_reports", "unsafe_place_pins", "presence_h")
 """The figures per zone, each with ``_mean_4w`` and ``_change`` columns."""
+
+CITIZEN_MEASURES = ("new_reports", "unsafe_place_pins")
+"""The figures counted from citizens' reports: suppressed below k in the public lägesbild."""
 
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 
@@ -166,6 +188,9 @@ class WeekPicture:
     (``zone_id``, ``rank``, ``score``, ``reasons``). ``town_level``: the centre-wide count of
     incidents placed only at town level (``incidents``, ``incidents_mean_4w``, ``incidents_change``).
     ``outside_zones``: located incidents and reports of the week that lie outside every zone.
+    ``centre``: the week's exact centre-wide total of each of :data:`MEASURES` over the zones.
+    ``suppressed_below``: k of a public lägesbild (suppressed figures are NaN in ``zones`` and
+    None in ``outside_zones``), None for an exact one.
     """
 
     week: str
@@ -175,11 +200,14 @@ class WeekPicture:
     priorities: list[dict]
     town_level: dict
     outside_zones: dict
+    centre: dict = field(default_factory=dict)
+    suppressed_below: int | None = None
 
 
 def week_picture(zones: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame,
-                 presence_h: pd.DataFrame, week: str) -> WeekPicture:
-    """The lägesbild of ISO ``week`` (``YYYY-Www``).
+                 presence_h: pd.DataFrame, week: str, min_count: int | None = None) -> WeekPicture:
+    """The lägesbild of ISO ``week`` (``YYYY-Www``); ``min_count`` k for the public one (citizens'
+    counts below k suppressed, see the module's docstring), None for the exact one.
 
     ``zones``: WGS84 polygons with ``zone_id`` (file order breaks ties). ``incidents`` and
     ``reports``: the typed layer frames (WGS84 points; see :mod:`geo.layers`), any period.
@@ -203,12 +231,16 @@ def week_picture(zones: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, reports: 
               "new_reports": _count(np.where(unsafe, -1, report_zone), report_slot, n),
               "unsafe_place_pins": _count(np.where(unsafe, report_zone, -1), report_slot, n),
               "presence_h": _weekly_presence(presence_h, ids, start)}
+    centre = {name: float(table[:, -1].sum()) for name, table in counts.items()}
+    for name in CITIZEN_MEASURES:  # NaN where suppressed (the mean then NaN too, and the change)
+        counts[name] = _suppressed(counts[name], min_count)
     frame = pd.DataFrame(index=pd.Index(ids, name="zone_id"))
     for name, table in counts.items():
         frame[name] = table[:, -1]
         frame[f"{name}_mean_4w"] = table[:, :-1].mean(axis=1)
         frame[f"{name}_change"] = frame[name] - frame[f"{name}_mean_4w"]
-    load = counts["incidents"] + counts["unsafe_place_pins"] + REPORT_WEIGHT * counts["new_reports"]
+    scored = {name: np.nan_to_num(table, nan=0.0) for name, table in counts.items()}  # suppressed: 0
+    load = scored["incidents"] + scored["unsafe_place_pins"] + REPORT_WEIGHT * scored["new_reports"]
     frame["load"] = load[:, -1]
     frame["load_mean_4w"] = load[:, :-1].mean(axis=1)
     frame["attention_score"] = frame["load"] + (frame["load"] - frame["load_mean_4w"]).clip(lower=0)
@@ -225,8 +257,23 @@ def week_picture(zones: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, reports: 
                   "incidents_change": float(town_counts[-1] - town_counts[:-1].mean())}
     this_week = PREVIOUS_WEEKS
     outside = {"incidents": int(((incident_slot == this_week) & located & (incident_zone < 0)).sum()),
-               "reports": int(((report_slot == this_week) & (report_zone < 0)).sum())}
-    return WeekPicture(iso_week(start), start, end, frame, priorities, town_level, outside)
+               "reports": suppress_small({"reports": int(((report_slot == this_week) & (report_zone < 0)).sum())},
+                                         min_count)["reports"]}
+    return WeekPicture(iso_week(start), start, end, frame, priorities, town_level, outside, centre, min_count)
+
+
+def _suppressed(table: np.ndarray, min_count: int | None) -> np.ndarray:
+    """Counts per zone (rows) and week slot (columns) as the public sees them: each week on its
+    own, against its exact centre-wide total (:func:`geo.publish.suppress_small`), NaN where
+    suppressed; unchanged for ``min_count`` None."""
+    if min_count is None:
+        return table
+    public = np.empty_like(table)
+    for slot in range(table.shape[1]):
+        column = {zone: int(count) for zone, count in enumerate(table[:, slot])}
+        shown = suppress_small(column, min_count, total=sum(column.values()))
+        public[:, slot] = [np.nan if shown[zone] is None else shown[zone] for zone in range(len(column))]
+    return public
 
 
 def _positions(zones: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np.ndarray:
@@ -249,15 +296,16 @@ def _weekly_presence(presence_h: pd.DataFrame, ids: np.ndarray, start: pd.Timest
 def reasons(row: pd.Series) -> list[str]:
     """Plain-language reasons (Swedish) why a zone needs attention, from its row of
     :attr:`WeekPicture.zones`: each count of the week with its change against the four-week mean,
-    and the police presence when it fell (or was none while something happened)."""
+    and the police presence when it fell (or was none while something happened). A suppressed
+    (NaN) count is never cited, and a suppressed change is left out."""
     said = []
     for measure, one, many in (("incidents", "brott", "brott"),
                                ("unsafe_place_pins", "markering av otrygg plats", "markeringar av otrygga platser"),
                                ("new_reports", "ny felanmälan", "nya felanmälningar")):
-        count = row[measure]
-        if count > 0:
-            said.append(f"{sv_number(count)} {one if count == 1 else many}, "
-                        f"{sv_signed(row[f'{measure}_change'])} mot fyraveckorssnittet")
+        count, change = row[measure], row[f"{measure}_change"]
+        if pd.notna(count) and count > 0:
+            said.append(f"{sv_number(count)} {one if count == 1 else many}"
+                        + (f", {sv_signed(change)} mot fyraveckorssnittet" if pd.notna(change) else ""))
     presence, usual = row["presence_h"], row["presence_h_mean_4w"]
     if round(presence, 1) < round(usual, 1):
         said.append(f"polisnärvaro {sv_number(presence, 1)} h, ned från {sv_number(usual, 1)} h")

@@ -7,8 +7,10 @@ Every reader produces a *raw* frame: one row per record, the file's fields as co
 
 Typed frames: incidents, lights and reports are GeoDataFrames of Points in EPSG:4326; patrol
 pings are a plain DataFrame with ``lon``/``lat`` columns (tens of millions of rows). Times are
-``datetime64[ns, UTC]`` kept to the millisecond; naive input times are Europe/Stockholm (see
-:mod:`geo.timestamps`). Text is pandas' ``str`` dtype, with NaN where an optional field is empty.
+``datetime64[ns, UTC]`` kept to the millisecond, within :data:`geo.timestamps.SUPPORTED_START` and
+``SUPPORTED_END``; naive input times are Europe/Stockholm (see :mod:`geo.timestamps`). Text is
+pandas' ``str`` dtype, with NaN where an optional field is empty; every text value is as
+:func:`geo.text.clean_text` leaves it (LF line ends, NFC, no control or bidi formatting characters).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 
 from geo.crs import WGS84, coordinate_problems
 from geo.errors import ValidationError
+from geo.text import clean_text
 from geo.timestamps import parse_utc
 
 INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
@@ -181,7 +184,9 @@ def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.S
     typed = (spec.kind == "time" and isinstance(values.dtype, pd.DatetimeTZDtype)) or (
         spec.kind in ("number", "integer") and pd.api.types.is_numeric_dtype(values))
     if not typed:
-        text = values.astype("string").str.strip()
+        text, problems = clean_text(values)  # LF line ends, NFC; control and bidi characters refused
+        _raise_first(problems.notna(), rows, source, spec.name, lambda problem: problem, problems)
+        text = text.str.strip()
         values = text.mask(text == "")
     missing = values.isna()
     if spec.required:

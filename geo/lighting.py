@@ -39,6 +39,7 @@ from geo.layers import USABLE_PRECISION
 from geo.photometry import Photometry
 from geo.sun import after_dark
 from geo.zones import zone_positions
+from geo.workflow import CONFIRMED_STATUSES
 
 MAINTENANCE_FACTOR = 0.8
 CUTOFF_FACTOR = 10.0
@@ -220,7 +221,6 @@ def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, z
             "excluded_town_level": int(len(incidents) - len(usable))}
 
 
-CONFIRMED_STATUSES = ("acknowledged", "scheduled")
 BROKEN_LIGHT_RADIUS_M = 30.0
 
 

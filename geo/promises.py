@@ -227,6 +227,12 @@ def total_status(value: float, target: float, elapsed: float) -> str:
     return "on track" if value >= target * elapsed else "behind"
 
 
+def rounds_held(days: pd.Series) -> int:
+    """Removal rounds held, from the local days (ISO dates) of the recorded rounds of one
+    category: one per day, so parts of a round recorded on one day for different zones count once."""
+    return int(days.nunique())
+
+
 def rounds_status(rounds: int, target: int, elapsed: float) -> str:
     """Rounds held in a year: met at ``target``; on track while the rounds held are at least
     the whole rounds due by now, ``floor(target × elapsed)`` (for two a year: one by mid-year)."""

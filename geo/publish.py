@@ -1,6 +1,21 @@
-"""What the public may see of a layer: filters, and generalised incidents (pure functions)."""
+"""What the public may see of a layer: filters, generalised incidents, and the privacy rule for
+aggregates of citizens' data (pure functions).
+
+**Small counts are suppressed** (k-anonymity, k = ``Settings().privacy.min_count``): every public
+aggregate of citizens' data — reports of every category and unsafe-place pins — leaves out a
+cell or group with fewer than k records, and a figure computed from such a count is not shown
+either. :func:`suppress_small` is the one place the rule is applied; a suppressed value is
+``None`` (JSON ``null``, "färre än k" on pages), and a map grid simply leaves the cell out. Zero
+is fewer than k too, so a reader never tells an empty group from one with one or two records.
+Where the same answer gives the exact total the values add up to (centre-wide totals stay exact),
+the suppressed values must not be recoverable as total − shown: when they would add up to 1 … k−1,
+the smallest shown value is suppressed as well (secondary suppression), so the difference is 0 or
+at least k. Staff answers pass ``k = None`` and get exact figures.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -8,6 +23,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.layers import UNSAFE_WHEN, UNSAFE_WHY
 from geo.timestamps import LOCAL_TZ
 from geo.zones import zone_of
 
@@ -45,10 +61,32 @@ def within(frame: pd.DataFrame, time_field: str, bbox: tuple[float, float, float
     return frame[keep]
 
 
-def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None) -> gpd.GeoDataFrame:
+def suppress_small(counts: Mapping[Hashable, int], k: int | None,
+                   total: int | None = None) -> dict[Hashable, int | None]:
+    """``counts`` (group -> number of records) as the public may see them: every count below
+    ``k`` (zero included) becomes ``None``; counts of ``k`` or more are unchanged. ``k`` None: no
+    suppression (staff), the counts as they are.
+
+    ``total``: the exact total published beside these counts (the counts add up to it, or to less
+    when some records are in no group). Then the records behind the suppressed groups,
+    total − the shown counts, must not be fewer than k unless none: when they would be 1 … k−1,
+    the smallest shown count (the first of equals) is suppressed as well.
+    """
+    exact = {key: int(value) for key, value in counts.items()}
+    if k is None:
+        return dict(exact)
+    shown = {key: value for key, value in exact.items() if value >= k}
+    if total is not None and shown and 0 < int(total) - sum(shown.values()) < k:
+        del shown[min(shown, key=shown.__getitem__)]
+    return {key: shown.get(key) for key in exact}
+
+
+def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None,
+                min_count: int | None = None) -> gpd.GeoDataFrame:
     """Points counted per ``cell_m`` square of SWEREF 99 TM (and per value of column ``by``):
     WGS84 cell polygons with ``count`` (and ``by``), for heat maps and clusters that never show
-    an individual point."""
+    an individual point. ``min_count`` (k, for citizens' data on a public map): cells with fewer
+    points are left out (:func:`suppress_small`)."""
     columns = ["count"] + ([by] if by else [])
     if points.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
@@ -57,19 +95,31 @@ def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None) 
     row = np.floor(metric.geometry.y.to_numpy() / cell_m).astype(np.int64)
     keys = pd.DataFrame({"col": col, "row": row} | ({by: points[by].to_numpy()} if by else {}))
     counted = keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+    if min_count is not None:
+        public = suppress_small(counted["count"].to_dict(), min_count)
+        counted = counted[[public[i] is not None for i in counted.index]].reset_index(drop=True)
     boxes = shapely.box(counted["col"] * cell_m, counted["row"] * cell_m,
                         (counted["col"] + 1) * cell_m, (counted["row"] + 1) * cell_m)
     return gpd.GeoDataFrame(counted[columns], geometry=boxes, crs=SWEREF99TM).to_crs(WGS84)
 
 
-def unsafe_places_per_zone(pins: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict:
+def unsafe_places_per_zone(pins: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_count: int | None) -> dict:
     """Citizens' unsafe-place pins (WGS84) only in aggregate: per zone (in the zones' order) the
-    count and the counts by time of day (``when``) and reason (``why``), and the total."""
+    count and the counts by time of day (``when``: every value of :data:`UNSAFE_WHEN`) and reason
+    (``why``: every value of :data:`UNSAFE_WHY`), and the total of all pins (exact: one number for
+    the whole centre). ``min_count`` (k; None for staff: exact): counts below k are None
+    (:func:`suppress_small`, against the total for the zones and against the zone's count for
+    its when and why), a suppressed zone has every when and why None, and the answer says
+    ``suppressed_below: k``."""
     where = zone_of(zones, pins.geometry.x.to_numpy(), pins.geometry.y.to_numpy())
+    mine = [pins[where == zone_id] for zone_id in zones["zone_id"]]
+    counts = suppress_small({i: len(m) for i, m in enumerate(mine)}, min_count, total=len(pins))
     per_zone = []
-    for zone_id, name in zip(zones["zone_id"], zones["name"]):
-        mine = pins[where == zone_id]
-        per_zone.append({"zone_id": zone_id, "name": name, "count": int(len(mine)),
-                         "when": {k: int(v) for k, v in mine["when"].value_counts().items()},
-                         "why": {k: int(v) for k, v in mine["why"].value_counts().items()}})
-    return {"zones": per_zone, "total": int(len(pins))}
+    for i, (zone_id, name) in enumerate(zip(zones["zone_id"], zones["name"])):
+        breakdowns = {}
+        for field, values in (("when", UNSAFE_WHEN), ("why", UNSAFE_WHY)):
+            exact = {value: int((mine[i][field] == value).sum()) for value in values}
+            breakdowns[field] = (dict.fromkeys(values) if counts[i] is None
+                                 else suppress_small(exact, min_count, total=counts[i]))
+        per_zone.append({"zone_id": zone_id, "name": name, "count": counts[i], **breakdowns})
+    return {"suppressed_below": min_count, "zones": per_zone, "total": int(len(pins))}

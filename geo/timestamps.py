@@ -16,33 +16,72 @@ def local_day_end(day: date) -> pd.Timestamp:
     return pd.Timestamp(day + timedelta(days=1), tz=LOCAL_TZ)
 
 
+SUPPORTED_START = pd.Timestamp("1900-01-01T00:00:00Z")
+SUPPORTED_END = pd.Timestamp("2200-01-01T00:00:00Z")
+"""The supported times are ``SUPPORTED_START <= t < SUPPORTED_END`` (1900-01-01 to 2199-12-31, UTC);
+:func:`parse_utc` reports any other time as a problem of that value.
+
+Why these bounds: stored times are ``datetime64[ns]``, which ends at 1677-09-21 and 2262-04-11, so a
+time outside that span cannot be held at all (year 0001 and 9999 parse fine as Python datetimes and
+ISO text, and used to end in an unhandled ``OutOfBoundsDatetime``). Staying well inside it leaves room
+for every offset (±24 h), for rounding a time to its local day, week or year, and for a
+year's figures (``year + 1``) without ever reaching pandas' limits. 1900 is also when Sweden took
+Central European Time (before, Stockholm kept local mean time, +00:53:28), and no incident, lamp,
+report or patrol the service holds is older; nothing is recorded 175 years ahead either."""
+
+_OUT_OF_RANGE = "is outside the supported range of times, 1900-01-01 to 2199-12-31 UTC"
+_MARGIN = pd.Timedelta(days=2)
+"""Naive local times further than this outside the range are refused before localising them."""
+
 _OFFSET = r"(?:Z|[+-]\d\d(?::?\d\d)?)$"
 _TIME_WITH_OFFSET = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?" + _OFFSET
 """An offset counts only after a time of day, so the date 2024-01-15 is not read as offset -15."""
+_BEYOND_MICROSECONDS = r"([.,]\d{6})\d+"
+"""Digits of a second beyond the sixth: dropped (times are kept to the millisecond anyway), so every
+time is parsed at microsecond resolution, which holds any year 1-9999 without overflowing."""
+_EXPANDED_YEAR = r"^[+-]?\d{5,}-|^[+-]\d{4}-"
+"""An ISO 8601 expanded year (more than four digits or a sign): always outside the supported range."""
 
 
 def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse ISO 8601 text (or datetimes) to UTC.
+    """Parse ISO 8601 text (or datetimes) to UTC, within the supported range.
 
     Text with an offset or ``Z`` is exact; the police API's ``"2026-08-22 19:51:41 +02:00"``
-    (space before the offset) is accepted. Naive text is local time in Europe/Stockholm.
+    (space before the offset) is accepted. Naive text is local time in Europe/Stockholm. Python
+    datetimes and pandas Timestamps (naive or aware) are read as their ISO text; a tz-aware
+    datetime Series of any resolution as the instants it holds.
     Returns ``(timestamps, problems)``: a ``datetime64[ns, UTC]`` Series with NaT where a value
     could not be used, and a Series of messages (None where fine), both indexed like ``values``.
+    A value is never an exception: missing, unparsable, ambiguous or non-existent local times and
+    times outside ``SUPPORTED_START``..``SUPPORTED_END`` are each a message.
     """
     problems = pd.Series(None, index=values.index, dtype=object)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        result = values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        result = values.dt.tz_convert("UTC")
         problems[result.isna()] = "missing timestamp"
-        return result, problems
-    text = values.astype("string").str.strip().str.replace(r"(\d)\s+(" + _OFFSET[:-1] + r")$", r"\1\2", regex=True)
+        result, problems = _within_range(result, values, problems, pd.Series(False, index=values.index))
+        return result, _none_where_fine(problems)
+    text = values.astype("string").str.strip()
+    spaced = text.str.contains(r"\d\s+" + _OFFSET, regex=True, na=False).astype(bool)
+    if spaced.any():  # the police API's space before the offset (only where there is one: the replacement is slow)
+        text = text.copy()
+        text[spaced] = text[spaced].str.replace(r"(\d)\s+(" + _OFFSET[:-1] + r")$", r"\1\2", regex=True).to_numpy()
+    if text.str.contains(r"[.,]\d{7}", regex=True, na=False).any():
+        text = text.str.replace(_BEYOND_MICROSECONDS, r"\1", regex=True)
     missing = text.isna() | (text == "")
-    aware = text.str.contains(_TIME_WITH_OFFSET, regex=True).fillna(False) & ~missing
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    aware = text.str.contains(_TIME_WITH_OFFSET, regex=True).fillna(False).astype(bool) & ~missing
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if aware.any():
-        result[aware] = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601")
+        result[aware] = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601").astype(
+            "datetime64[us, UTC]")
     naive = ~aware & ~missing
+    far = pd.Series(False, index=values.index)
     if naive.any():
         local = _naive(text[naive])
+        too_far = local.notna() & ((local < SUPPORTED_START.tz_localize(None) - _MARGIN)
+                                   | (local >= SUPPORTED_END.tz_localize(None) + _MARGIN))
+        far[naive] = too_far.to_numpy()
+        local = local.mask(too_far)
         shifted = local.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
         dst_gap_or_overlap = local.notna() & shifted.isna()
         problems[dst_gap_or_overlap[dst_gap_or_overlap].index] = (
@@ -50,19 +89,39 @@ def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             f"{LOCAL_TZ}; give the time with its UTC offset")
         result[naive] = shifted.dt.tz_convert("UTC")
     problems[missing] = "missing timestamp"
+    unread = result.isna() & problems.isna() & ~far
+    if unread.any():
+        far |= unread & text.where(unread).str.contains(_EXPANDED_YEAR, regex=True, na=False).astype(bool)
+    result, problems = _within_range(result, values, problems, far)
     unparsed = result.isna() & problems.isna()
     problems[unparsed] = "cannot parse " + values[unparsed].astype(str).map(repr) + \
         " as an ISO 8601 timestamp (for example 2020-03-14T21:30:00+01:00)"
-    return result, problems
+    return result, _none_where_fine(problems)
+
+
+def _none_where_fine(problems: pd.Series) -> pd.Series:
+    return problems.astype(object).where(problems.notna(), None)
+
+
+def _within_range(result: pd.Series, values: pd.Series, problems: pd.Series,
+                  outside: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``result`` as ``datetime64[ns, UTC]`` with the times outside the supported range (and those
+    already known to be, ``outside``) made NaT and reported."""
+    outside = outside | (result.notna() & ((result < SUPPORTED_START) | (result >= SUPPORTED_END)))
+    if outside.any():
+        problems[outside] = values[outside].astype(str).map(repr) + " " + _OUT_OF_RANGE
+        result = result.mask(outside)
+    return result.astype("datetime64[ns, UTC]"), problems
 
 
 def _naive(text: pd.Series) -> pd.Series:
-    """Naive ISO 8601 text to naive datetimes; NaT for anything unreadable or carrying a zone in a
-    form not recognised as an offset (so it is reported instead of silently shifted)."""
+    """Naive ISO 8601 text to naive datetimes (microseconds, so any year 1-9999 fits); NaT for
+    anything unreadable or carrying a zone in a form not recognised as an offset (so it is reported
+    instead of silently shifted)."""
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            return parsed
+            return parsed.astype("datetime64[us]")
     except (TypeError, ValueError):
         pass
 
@@ -73,7 +132,7 @@ def _naive(text: pd.Series) -> pd.Series:
             return pd.NaT
         return pd.NaT if stamp.tzinfo is not None else stamp
 
-    return pd.to_datetime(text.map(one).astype("datetime64[ns]"))
+    return pd.to_datetime(text.map(one).astype("datetime64[us]"))
 
 
 def format_utc(values: pd.Series) -> pd.Series:

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
 
+import swagger_ui
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from xstatic.pkg import leaflet
 
-from geo.errors import ValidationError
 from geo.streets import read_streets
 from geo.zones import read_zones
-from service.auth import request_role
+from service import errors
+from service.auth import request_caller
+from service.limits import BodyLimit
+from service.openapi import openapi_schema
 from service.ratelimit import RateLimiter
 from service.routes import coverage, health, lagesbild, layers, maps, open311, patrols, promises, removal, reports, zones
-from service.settings import Settings
+from service.security import SecurityHeaders, html_page
+from service.settings import ReportSettings, Settings
 from service.store import SQLiteStore
 
-log = logging.getLogger("stadskarna")
+SWAGGER_UI = Path(swagger_ui.__file__).resolve().parent / "static"
+"""Swagger UI's files (the swagger-ui-py package), served by the service instead of a CDN."""
+
+
+def body_limit(settings: ReportSettings):
+    """The request body cap (bytes) of a method and path: patrol uploads and report photos take
+    their files' caps, everything else a small form or JSON document."""
+    form = int(settings.max_form_kb * 1024)
+    caps = {("POST", "/api/patrols"): int(settings.max_upload_mb * 1024 * 1024) + form,
+            ("POST", "/api/reports"): int(settings.max_photo_mb * 1024 * 1024) + form}
+    return lambda method, path: caps.get((method, path.rstrip("/") or "/"), form)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,35 +42,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="Trygg stadskärna", version="0.1.0",
                   description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.",
-                  dependencies=[Depends(request_role)])  # a bad token is refused everywhere, not ignored
+                  dependencies=[Depends(request_caller)],  # a bad token is refused everywhere, not ignored
+                  docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.settings = settings
     app.state.zones = read_zones(settings.geography.zones)
     streets_path = settings.geography.streets_path()
     app.state.streets = read_streets(streets_path) if streets_path else None
-    app.state.store = SQLiteStore(settings.store.db)
+    app.state.store = SQLiteStore(settings.store.db, settings.store.busy_timeout_s)
     app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
     for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, maps):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
 
-    @app.exception_handler(open311.Open311Error)
-    async def open311_error(request: Request, exc: open311.Open311Error) -> JSONResponse:
-        return exc.response()
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        """The OpenAPI documentation (Swagger UI from the service itself)."""
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="Trygg stadskärna – API",
+                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
+        return html_page(request, page.body.decode("utf-8"))
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
-        if request.url.path.startswith("/open311/"):
-            return open311.Open311Error(400, problems).response()
-        return JSONResponse({"detail": problems}, status_code=422)
-
-    @app.exception_handler(ValidationError)
-    async def invalid_input(request: Request, exc: ValidationError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal error; the service log has the details"}, status_code=500)
-
+    errors.register(app)
+    app.openapi = lambda: openapi_schema(app)
+    app.add_middleware(BodyLimit, limit_of=body_limit(settings.reports))
+    app.add_middleware(SecurityHeaders)
     return app

@@ -1,14 +1,18 @@
-"""Access tokens and roles: bearer tokens stored as SHA-256 hashes, compared in constant time."""
+"""Access tokens and roles: bearer tokens stored as SHA-256 hashes, with a public id, a label,
+an optional expiry, revocation and the time of last use."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
-from fastapi import HTTPException, Request
+import pandas as pd
+from fastapi import Depends, Request
 
-from service.store import SQLiteStore
+from service.errors import Forbidden, Unauthorized
+from service.store import Actor, SQLiteStore
 
 ROLES = ("police", "municipality", "planner")
 """police: patrol tracks and exact incidents; planner: exact incidents; municipality: staff workflow."""
@@ -18,28 +22,44 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(store: SQLiteStore, role: str, label: str = "") -> str:
-    """A new random token for ``role``; only its hash is stored, so show it once."""
+@dataclass(frozen=True)
+class Caller:
+    """A caller with a valid token: its role, and the token's public id and label (who, in history rows)."""
+
+    role: str
+    token_id: str
+    label: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.role, f"{self.label} ({self.token_id})" if self.label else self.token_id)
+
+
+def token_id_of(token: str) -> str:
+    """A token's public id (to list and revoke it): ``tok-`` and the first 10 hex digits of its hash."""
+    return f"tok-{_hash(token)[:10]}"
+
+
+def create_token(store: SQLiteStore, role: str, label: str = "", expires_at: pd.Timestamp | None = None) -> str:
+    """A new random token for ``role``, valid until ``expires_at`` (UTC; None: until revoked);
+    only its hash is stored, so show it once (its id: :func:`token_id_of`)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if expires_at is not None and expires_at <= pd.Timestamp.now(tz="UTC"):
+        raise ValueError(f"the expiry {expires_at} has passed already")
     token = secrets.token_urlsafe(32)
-    store.add_token(_hash(token), role, label)
+    store.add_token(token_id_of(token), _hash(token), role, label, expires_at)
     return token
 
 
-def _lookup(pairs: list[tuple[str, str]], secret: str) -> str | None:
-    """The value paired with the hash of ``secret``; every hash is compared in constant time."""
-    wanted = _hash(secret)
-    found = None
-    for stored, value in pairs:
-        if hmac.compare_digest(stored, wanted):
-            found = value
-    return found
-
-
-def role_of(store: SQLiteStore, token: str) -> str | None:
-    """The role of ``token``, or None."""
-    return _lookup(store.token_hashes(), token)
+def caller_of(store: SQLiteStore, token: str, at: pd.Timestamp | None = None) -> Caller | None:
+    """The caller a token stands for, or None when it is unknown, revoked or expired; notes its use."""
+    at = at or pd.Timestamp.now(tz="UTC")
+    record = store.token(_hash(token))
+    if record is None or not record.valid_at(at):
+        return None
+    store.token_used(record.token_id, at)
+    return Caller(record.role, record.token_id, record.label)
 
 
 def create_open311_key(store: SQLiteStore, name: str) -> str:
@@ -52,30 +72,37 @@ def create_open311_key(store: SQLiteStore, name: str) -> str:
 
 
 def open311_client(store: SQLiteStore, api_key: str) -> str | None:
-    """The name of the client application with this api_key, or None."""
-    return _lookup(store.open311_clients(), api_key)
+    """The name of the client application with this api_key, or None (hashes compared in constant time)."""
+    wanted, found = _hash(api_key), None
+    for stored, name in store.open311_clients():
+        if hmac.compare_digest(stored, wanted):
+            found = name
+    return found
 
 
-def request_role(request: Request) -> str | None:
-    """FastAPI dependency: the caller's role from ``Authorization: Bearer <token>``, None when
-    anonymous; 401 for a malformed header or an unknown token."""
+def request_caller(request: Request) -> Caller | None:
+    """FastAPI dependency: the caller from ``Authorization: Bearer <token>``, None when anonymous;
+    401 for a malformed header or an unknown, revoked or expired token."""
     header = request.headers.get("authorization")
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(401, "the Authorization header must be 'Bearer <token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
-    role = role_of(request.app.state.store, token.strip())
-    if role is None:
-        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-    return role
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    caller = caller_of(request.app.state.store, token.strip())
+    if caller is None:
+        raise Unauthorized("unknown, expired or revoked token")
+    return caller
+
+
+def request_role(caller: Caller | None = Depends(request_caller)) -> str | None:
+    """FastAPI dependency: the caller's role, None when anonymous."""
+    return caller.role if caller else None
 
 
 def require(role: str | None, allowed: tuple[str, ...], what: str) -> None:
     """401 when anonymous, 403 when the role may not do ``what``."""
     if role is None:
-        raise HTTPException(401, f"{what} needs a token (roles: {', '.join(allowed)})",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(f"{what} needs a token (roles: {', '.join(allowed)})")
     if role not in allowed:
-        raise HTTPException(403, f"{what} is for the roles {', '.join(allowed)}, not {role}")
+        raise Forbidden(f"{what} is for the roles {', '.join(allowed)}, not {role}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -25,7 +25,7 @@ from geo.timestamps import LOCAL_TZ, format_utc
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
-from service.store import SQLiteStore, StoreError
+from service.store import Actor, Conflict, SQLiteStore, StoreError
 
 app = typer.Typer(help="Trygg stadskärna: Halmstad's city-centre citizen promise, measured and mapped.",
                   no_args_is_help=True)
@@ -46,6 +46,19 @@ ZonesOption = Annotated[Optional[Path], typer.Option(
     "--zones", help="Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")]
 StreetsOption = Annotated[Optional[Path], typer.Option(
     "--streets", help="Streets GeoJSON (env STADSKARNA_STREETS; default streets.geojson beside the zones file)")]
+
+
+YEARS = (2000, 2100)
+"""Years the commands take, as the API does."""
+
+
+def _supported_day(value: datetime | None) -> datetime | None:
+    """A date option inside the supported range of times (1900–2199), or a usage error."""
+    from geo.timestamps import SUPPORTED_END, SUPPORTED_START
+
+    if value is not None and not SUPPORTED_START.date() <= value.date() < SUPPORTED_END.date():
+        raise typer.BadParameter(f"{value.date()} is outside the supported dates, {SUPPORTED_START.date()} to 2199-12-31")
+    return value
 
 
 def _fail(exc: Exception | str) -> typer.Exit:
@@ -76,7 +89,8 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
         raise _fail(exc) from None
     console.print(f"Serving Trygg stadskärna at http://{host}:{port} (database {settings.store.db}, "
                   f"zones {settings.geography.zones})")
-    uvicorn.run(application, host=host, port=port)
+    # forwarded headers are believed only from STADSKARNA_TRUSTED_PROXIES (service.security.client_address)
+    uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False)
 
 
 @zones_app.command("check")
@@ -103,18 +117,85 @@ def zones_check(path: Annotated[Path, typer.Argument(help="Zones GeoJSON file to
 @token_app.command("create")
 def token_create(role: Annotated[str, typer.Option(help="police, municipality or planner.")],
                  label: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
+                 expires: Annotated[Optional[datetime], typer.Option(
+                     formats=["%Y-%m-%d"], callback=_supported_day, help="Valid until the start of this day (Europe/Stockholm).")] = None,
+                 days: Annotated[Optional[int], typer.Option(help="Valid for this many days from now.", min=1)] = None,
                  db: DbOption = None) -> None:
-    """Create an access token; it is printed once and only its hash is stored."""
-    from service.auth import create_token
+    """Create an access token; it is printed once (stdout) and only its hash is stored. Without
+    --expires or --days it is valid until revoked."""
+    from service.auth import create_token, token_id_of
 
+    if expires is not None and days is not None:
+        raise _fail("give --expires or --days, not both")
+    now = pd.Timestamp.now(tz="UTC")
+    expires_at = None
+    if expires is not None:
+        expires_at = pd.Timestamp(expires.date()).tz_localize(LOCAL_TZ).tz_convert("UTC")
+        if expires_at <= now:
+            raise _fail(f"--expires {expires.date()} is not in the future (a token expires at the start of "
+                        "that day, Europe/Stockholm); give a later date")
+    elif days is not None:
+        expires_at = now + pd.Timedelta(days=days)
     store = _open_store(db)
     try:
-        token = create_token(store, role, label)
+        token = create_token(store, role, label, expires_at)
     except ValueError as exc:
         raise _fail(exc) from None
-    errors.print(f"New {role} token{f' for {label}' if label else ''}; store it now, it cannot be shown again:",
-                 highlight=False)
+    until = f"valid until {_local_time(expires_at)} (Europe/Stockholm)" if expires_at is not None \
+        else "valid until revoked"
+    errors.print(f"New {role} token {token_id_of(token)}{f' for {label}' if label else ''}, {until}. "
+                 "Store it now, it cannot be shown again:", highlight=False)
     typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(db: DbOption = None) -> None:
+    """List the access tokens: id, role, label, times (Europe/Stockholm) and state. Never the
+    token itself (only its hash is stored) nor the hash."""
+    store = _open_store(db)
+    records = store.tokens()
+    if not records:
+        console.print(f"No tokens in {store.path}; create one with `stadskarna token create`.", highlight=False)
+        return
+    now = pd.Timestamp.now(tz="UTC")
+    table = Table(title=f"Access tokens in {store.path} (times Europe/Stockholm)")
+    for column in ("id", "role", "label", "created", "expires", "last used", "state"):
+        table.add_column(column)
+    for record in records:
+        table.add_row(record.token_id, record.role, Text(record.label), _local_time(record.created_at),
+                      _local_time(record.expires_at, "never"), _local_time(record.last_used_at, "never"),
+                      _token_state(record, now))
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (tok-…), from `token list`.")],
+                 db: DbOption = None) -> None:
+    """Revoke an access token by its id: the API refuses it (401) from now on. Revoking it again changes nothing."""
+    from service.store import NotFound
+
+    store = _open_store(db)
+    at = pd.Timestamp.now(tz="UTC").floor("ms")
+    try:
+        record = store.revoke_token(token_id.strip(), at)
+    except NotFound:
+        raise _fail(f"no token {token_id!r} in {store.path}; `stadskarna token list` shows the ids") from None
+    who = f"{record.role}{f', {record.label}' if record.label else ''}"
+    if record.revoked_at == at:
+        console.print(f"Revoked {record.token_id} ({who}); the API refuses it from now on.", highlight=False)
+    else:
+        console.print(f"{record.token_id} ({who}) was revoked already on {_local_time(record.revoked_at)}; "
+                      "nothing changed.", highlight=False)
+
+
+def _local_time(at: pd.Timestamp | None, none: str = "–") -> str:
+    return none if at is None else at.tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _token_state(record, now: pd.Timestamp) -> str:
+    if record.revoked_at is not None:
+        return "revoked"
+    return "active" if record.valid_at(now) else "expired"
 
 
 @token_app.command("open311-client")
@@ -126,8 +207,8 @@ def token_open311_client(name: Annotated[str, typer.Argument(help="The client ap
     store = _open_store(db)
     try:
         key = create_open311_key(store, name)
-    except (ValueError, sqlite3.IntegrityError) as exc:
-        raise _fail(exc if isinstance(exc, ValueError) else ValueError(f"a client named {name!r} exists")) from None
+    except (ValueError, Conflict) as exc:
+        raise _fail(exc) from None
     errors.print(f"api_key for {name}; store it now, it cannot be shown again:", highlight=False)
     typer.echo(key)
 
@@ -135,15 +216,17 @@ def token_open311_client(name: Annotated[str, typer.Argument(help="The client ap
 @app.command("map")
 def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lighting or police.")],
                 output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
-                year: Annotated[Optional[int], typer.Option(help="Year of the data (default: the latest).")] = None,
+                year: Annotated[Optional[int], typer.Option(help="Year of the data (default: the latest).",
+                                                              min=YEARS[0], max=YEARS[1])] = None,
                 proposed: Annotated[Optional[Path], typer.Option(
                     help="Lighting map: proposed lamps (a lights file) to show and light.")] = None,
                 day: Annotated[Optional[datetime], typer.Option(
-                    formats=["%Y-%m-%d"], help="Police map: the day of the track to show.")] = None,
+                    formats=["%Y-%m-%d"], callback=_supported_day, help="Police map: the day of the track to show.")] = None,
                 unit: Annotated[Optional[str], typer.Option(help="Police map: the unit whose track to show.")] = None,
                 db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
-    from service.maps import MAP_KINDS, build_map, standalone_html
+    from service.maps import MAP_KINDS, MAP_TITLES, build_map, standalone_html
+    from service.security import with_meta_policy
 
     if kind not in MAP_KINDS:
         raise _fail(ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}"))
@@ -161,7 +244,7 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
             fmap = build_map(kind, state, year, lamps, day.date() if day else None, unit)
     except ValidationError as exc:
         raise _fail(exc) from None
-    output.write_text(standalone_html(fmap), encoding="utf-8")
+    output.write_text(with_meta_policy(standalone_html(fmap, MAP_TITLES[kind]), settings.maps), encoding="utf-8")
     console.print(f"{kind} map written to {output}")
 
 
@@ -178,10 +261,10 @@ def _app_state(settings: Settings):
 
 
 @app.command("report")
-def report_command(year: Annotated[int, typer.Argument(help="The promises' year, e.g. 2020.")],
+def report_command(year: Annotated[int, typer.Argument(help="The promises' year, e.g. 2020.", min=YEARS[0], max=YEARS[1])],
                    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
                    as_of: Annotated[Optional[datetime], typer.Option(
-                       formats=["%Y-%m-%d"], help="Follow up to this date (default: the year's end, or today).")] = None,
+                       formats=["%Y-%m-%d"], callback=_supported_day, help="Follow up to this date (default: the year's end, or today).")] = None,
                    db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write the yearly follow-up of the medborgarlöfte as one self-contained HTML file (charts and
     public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all)."""
@@ -217,16 +300,17 @@ def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises 
 
 
 @promises_app.command("status")
-def promises_status(year: Annotated[int, typer.Argument(help="The promises' year.")],
+def promises_status(year: Annotated[int, typer.Argument(help="The promises' year.", min=YEARS[0], max=YEARS[1])],
                     promise_id: Annotated[str, typer.Argument(help="The promise's id, e.g. purple-flag.")],
                     status: Annotated[str, typer.Option(help="met, on track, behind or not met.")],
                     note: Annotated[str, typer.Option(help="What the status rests on.")],
                     role: Annotated[str, typer.Option(help="Who records it: municipality or police.")],
                     day: Annotated[Optional[datetime], typer.Option(
-                        "--date", formats=["%Y-%m-%d"], help="The date the status holds from (default today).")] = None,
+                        "--date", formats=["%Y-%m-%d"], callback=_supported_day, help="The date the status holds from (default today).")] = None,
                     db: DbOption = None) -> None:
     """Record the status of a promise that staff follow up (the same rules as the API)."""
     from geo.promises import UnknownPromise
+    from service.errors import Forbidden
     from service.promises import NoPromises, load_year, record_status
 
     settings = build_settings(db)
@@ -234,8 +318,8 @@ def promises_status(year: Annotated[int, typer.Argument(help="The promises' year
         promises = load_year(settings.promises.dir, year)
         record = record_status(_open_store(db), promises, promise_id,
                                day.date() if day else pd.Timestamp.now(tz=LOCAL_TZ).date(), status, note,
-                               role)
-    except (ValidationError, NoPromises, UnknownPromise, PermissionError) as exc:
+                               Actor(role, "command line"))
+    except (ValidationError, NoPromises, UnknownPromise, Forbidden) as exc:
         raise _fail(exc) from None
     console.print(f"{record['promise_id']} ({year}): {record['status']} as of {record['date']}, recorded by {role}")
 
@@ -303,11 +387,14 @@ def export_command(
 
 @app.command()
 def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 2020,
-         year: Annotated[int, typer.Option(help="Year of the demo data.")] = 2020,
+         year: Annotated[int, typer.Option(help="Year of the demo data.", min=YEARS[0], max=YEARS[1])] = 2020,
          if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")] = False,
+         force: Annotated[bool, typer.Option(
+             "--force", help="Load it even into a database that holds real (not synthetic) data.")] = False,
          db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
-    """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year."""
-    from geo.demo import demo_data
+    """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year.
+    A database holding records that are not demo data is refused unless --force."""
+    from geo.demo import SOURCE, demo_data
     from geo.streets import read_streets
     from service.demo import store_demo
 
@@ -316,6 +403,13 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
     if if_empty and not store.is_empty():
         console.print(f"{settings.store.db} holds data already; no demo data loaded.", highlight=False)
         return
+    if not force:
+        real = {name: n for name, n in store.records_not_from(SOURCE).items() if n}
+        if real:
+            raise _fail(f"{settings.store.db} holds data that is not synthetic demo data ("
+                        + ", ".join(_records(name, n) for name, n in real.items())
+                        + "); demo data would be mixed into it. Give another database with --db, "
+                        "or --force to load it anyway")
     streets_path = settings.geography.streets_path()
     if streets_path is None:
         raise _fail(ValueError("demo data needs a streets file (--streets or streets.geojson beside the zones file)"))
@@ -335,6 +429,120 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
                   "every record has source 'synthetic'.", highlight=False)
 
 
+RESTORE_WAIT_S = 30.0
+"""How long a restore waits for another program's write to finish before giving up."""
+
+
+@app.command("backup")
+def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")],
+                   db: DbOption = None) -> None:
+    """Copy the database to FILE while the service runs and writes: a consistent snapshot of the
+    last commit (SQLite's online backup API), checked (integrity check, schema) before it gets its name."""
+    live = build_settings(db).store.db
+    try:
+        new_file(file)
+        if not live.is_file():
+            raise StoreError(f"no database at {live} to back up")
+        store = _open_store(live)
+        with errors.status(f"backing up {live}"):
+            store.backup_to(file)
+        copy = SQLiteStore(file)
+        counts, version = _layer_counts(copy), copy.schema_version()
+    except (ValidationError, StoreError) as exc:
+        raise _fail(exc) from None
+    console.print(f"Backup of {live} written to {file} ({file.stat().st_size / 1e6:,.1f} MB): integrity check ok, "
+                  f"a Trygg stadskärna database, schema version {version}.", highlight=False)
+    table = Table(title=f"Records in {file}")
+    table.add_column("layer")
+    table.add_column("records", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+@app.command("restore")
+def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `stadskarna backup`.")],
+                    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+                    db: DbOption = None) -> None:
+    """Replace the database's contents with the backup FILE, in place: a running service keeps
+    working and sees the restored data. FILE is checked first (integrity, a Trygg stadskärna
+    database, schema not newer than this program; an older one is migrated), and a safety copy of
+    the current database is kept beside it. Tokens revoked in the current database stay revoked."""
+    import tempfile
+
+    from service.store.sqlite import remove_database_files
+
+    live = build_settings(db).store.db
+    try:
+        store = SQLiteStore(live, busy_timeout_s=RESTORE_WAIT_S)
+    except StoreError as exc:
+        raise _fail(exc) from None
+    handle, name = tempfile.mkstemp(dir=live.parent, prefix=f".{live.name}.restore-", suffix=".sqlite")
+    os.close(handle)
+    staged = Path(name)
+    try:
+        with errors.status(f"checking {file}"):
+            version = store.stage_restore(file, staged)
+        incoming = SQLiteStore(staged)
+        before, after = _layer_counts(store), _layer_counts(incoming)
+        revoked = _carry_revocations(store, incoming)
+        missing = sorted({r.token_id for r in store.tokens()} - {r.token_id for r in incoming.tokens()})
+        if not yes:
+            question = (f"Replace everything in {live} ({_summary(before)}) with the contents of {file} "
+                        f"({_summary(after)})? A safety copy of {live} is kept.")
+            if not typer.confirm(question, err=True):
+                errors.print("Nothing was restored.")
+                raise typer.Exit(code=1)
+        stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%SZ")
+        safety = live.with_name(f"{live.name}.before-restore-{stamp}.sqlite")
+        with errors.status(f"restoring {file} into {live}"):
+            store.restore_from(staged, safety)
+    except StoreError as exc:
+        raise _fail(exc) from None
+    finally:
+        remove_database_files(staged)
+    migrated = f", migrated from version {version}" if version != store.schema_version() else ""
+    console.print(f"Restored {file} into {live} (schema version {store.schema_version()}{migrated}).", highlight=False)
+    table = Table(title=f"Records in {live}")
+    for column in ("layer", "before", "restored"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for name in before:
+        table.add_row(name, f"{before[name]:,}", f"{after[name]:,}")
+    console.print(table)
+    console.print(f"Safety copy of the replaced database: {safety}", highlight=False)
+    if revoked:
+        console.print(f"Kept revoked (revoked after the backup was made): {', '.join(revoked)}", highlight=False)
+    if missing:
+        console.print("Tokens not in the backup (created after it) are gone, refused from now on: "
+                      + ", ".join(missing), highlight=False)
+
+
+def _layer_counts(store: SQLiteStore) -> dict[str, int]:
+    return {name: store.count(schema) for name, schema in LAYERS.items()}
+
+
+def _records(name: str, n: int) -> str:
+    """``1 report``, ``2,175 incidents``, ``3,600 patrol pings``."""
+    noun = "patrol pings" if name == PINGS.name else name
+    return f"{n:,} {noun[:-1] if n == 1 else noun}"
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(_records(name, n) for name, n in counts.items())
+
+
+def _carry_revocations(live: SQLiteStore, incoming: SQLiteStore) -> list[str]:
+    """Revoke in ``incoming`` the tokens revoked in ``live``, so that a restore never brings a
+    revoked token back; the ids of those it changed."""
+    active = {record.token_id for record in incoming.tokens() if record.revoked_at is None}
+    carried = []
+    for record in live.tokens():
+        if record.revoked_at is not None and record.token_id in active:
+            incoming.revoke_token(record.token_id, record.revoked_at)
+            carried.append(record.token_id)
+    return carried
+
+
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
@@ -343,9 +551,9 @@ class OutputFormat(str, Enum):
 
 @coverage_app.command("patrol")
 def coverage_patrol(
-        year: Annotated[int, typer.Option(help="Year of the promise.")],
+        year: Annotated[int, typer.Option(help="Year of the promise.", min=YEARS[0], max=YEARS[1])],
         as_of: Annotated[Optional[datetime], typer.Option(
-            "--as-of", formats=["%Y-%m-%d"], help="Count up to this local date (default: year end, or today).")] = None,
+            "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help="Count up to this local date (default: year end, or today).")] = None,
         output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
         max_gap: Annotated[float, typer.Option(help="Longest gap between pings that counts (s).")] = 120.0,
         max_speed: Annotated[float, typer.Option(help="Highest speed that counts as visible presence (km/h).")] = 10.0,
@@ -358,6 +566,7 @@ def coverage_patrol(
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Police presence per zone and for the whole centre against the 900 h promise, and the
     share of each zone (and its streets) that presence reached."""
+    from geo.io.csvsafe import neutralise
     from geo.io.geojson import to_feature_collection
     from geo.patrol import PresenceRules
     from geo.streets import read_streets
@@ -384,13 +593,13 @@ def coverage_patrol(
             errors.print(f"{len(frame)} {what} written to {path}", highlight=False)
     if visits is not None:
         table = result.visits.assign(**{c: format_utc(result.visits[c]) for c in ("start", "end")})
-        table.round({"minutes": 2}).to_csv(visits, index=False)
+        neutralise(table.round({"minutes": 2})).to_csv(visits, index=False)
         errors.print(f"{len(table)} visits written to {visits}", highlight=False)
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:
         rows = [{k: v for k, v in zone.items() if k != "monthly_h"} | zone["monthly_h"] for zone in report["zones"]]
-        typer.echo(pd.DataFrame(rows).to_csv(index=False), nl=False)
+        typer.echo(neutralise(pd.DataFrame(rows)).to_csv(index=False), nl=False)
     else:
         _print_patrol_table(report)
 
@@ -402,7 +611,8 @@ def coverage_lighting(
             help="What-if: proposed lamps (a lights file: CSV, GeoJSON or GeoPackage); all taken as working.")] = None,
         cell: Annotated[float, typer.Option(help="Grid cell size in metres.", min=0.25, max=10)] = 1.0,
         incidents_year: Annotated[Optional[int], typer.Option(
-            help="Count incidents after dark of this year only (default: all stored incidents).")] = None,
+            help="Count incidents after dark of this year only (default: all stored incidents).",
+            min=YEARS[0], max=YEARS[1])] = None,
         photometry: Annotated[Optional[Path], typer.Option(
             help="Folder of EULUMDAT files named after luminaire types (<luminaire>.ldt).")] = None,
         buildings: Annotated[Optional[Path], typer.Option(
@@ -415,6 +625,7 @@ def coverage_lighting(
         db: DbOption = None, zones: ZonesOption = None) -> None:
     """Modelled illuminance per zone against its EN 13201 pedestrian class, dark spots, and the
     effect of proposed lamps (--proposed) for the lighting programme."""
+    from geo.io.csvsafe import neutralise
     from geo.io.geojson import to_feature_collection
     from geo.io.raster import write_geotiff, write_png_overlay
     from geo.layers import LIGHTS
@@ -459,7 +670,7 @@ def coverage_lighting(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:
         rows = report["proposed"]["zones"] if "proposed" in report else report["zones"]
-        typer.echo(pd.DataFrame(rows).to_csv(index=False), nl=False)
+        typer.echo(neutralise(pd.DataFrame(rows)).to_csv(index=False), nl=False)
     else:
         _print_lighting_tables(report)
 

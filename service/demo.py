@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
+
 from geo.demo import REMOVAL_ROUNDS, DemoData
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.removal import ROUND_CATEGORIES
-from service.store import SQLiteStore
+from service.store import Actor, Conflict, SQLiteStore
 
 DEMO_META_KEY = "demo_data"
+DEMO_ACTOR = Actor("demo", "synthetic demo data")
 DEMO_PROMISE_STATUSES = (
     ("centrumutvecklingsplan", "03-15", "on track", "SYNTETISKT EXEMPEL: trygghetsvandring gjord, planen på remiss."),
     ("purple-flag", "06-10", "on track", "SYNTETISKT EXEMPEL: ansökan inlämnad, bedömning planerad till hösten."),
@@ -28,7 +31,7 @@ def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_id
     per layer."""
     lines = []
     for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
-        result = store.write_features(schema, frame)
+        result = store.write_features(schema, frame, DEMO_ACTOR)
         lines.append(f"{schema.name}: {result.inserted} synthetic records stored, {result.updated} updated, "
                      f"{result.unchanged} already there")
         if progress:
@@ -43,12 +46,16 @@ def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_id
             local_close = data.reports["closed_at"].dt.tz_convert(LOCAL_TZ)
             covered = data.reports[(data.reports["category"] == category) & (local_close.dt.month == month)
                                    & (local_close.dt.day >= first) & (local_close.dt.day <= last)]
-            store.add_removal_round(f"demo-{year}-{category}-{month:02d}", f"{year}-{month:02d}-{last:02d}", category,
-                                    zone_ids, covered)
-            rounds += 1
+            round_id = f"demo-{year}-{category}-{month:02d}"
+            try:
+                store.record_removal_round(round_id, f"{year}-{month:02d}-{last:02d}", category, zone_ids,
+                                           lambda _open, covered=covered: covered, DEMO_ACTOR, pd.Timestamp.now(tz="UTC"))
+                rounds += 1
+            except Conflict:
+                pass  # loaded before: the round is there already
     lines.append(f"removal rounds: {rounds} synthetic rounds recorded (graffiti and weeds, May and September)")
     for promise_id, day, status, note in DEMO_PROMISE_STATUSES:
-        store.add_promise_status(year, promise_id, f"{year}-{day}", status, note, "demo")
+        store.add_promise_status(year, promise_id, f"{year}-{day}", status, note, DEMO_ACTOR)
     lines.append(f"promise statuses: {len(DEMO_PROMISE_STATUSES)} synthetic staff statuses recorded")
     store.set_meta(DEMO_META_KEY, f"synthetic demo data for {year}, seed {seed}")
     return lines

@@ -1,6 +1,13 @@
 """The weekly lägesbild (EST) assembled from the store and geo/ figures, for the API, the page and the CLI.
 
 Aggregated figures only: counts and hours per zone, never a track, a pin or a reporter's contact.
+
+The public lägesbild (the page, and the JSON without a staff token) is computed with
+``min_count`` = k (``STADSKARNA_PRIVACY_MIN_COUNT``): zone-week counts of new reports and
+unsafe-place pins below k are null and count as 0 in the score, and a mean or change that would
+give one back is null (see :mod:`geo.lagesbild`). **So the public ranking and priorities may
+differ from the staff one** (staff tokens and the command line get the exact lägesbild). The
+centre-wide totals are exact in both.
 """
 
 from __future__ import annotations
@@ -24,13 +31,15 @@ def current_week(now: pd.Timestamp | None = None) -> str:
 
 
 def lagesbild(store: SQLiteStore, zones: gpd.GeoDataFrame, week: str | None = None,
-              now: pd.Timestamp | None = None, rules: PresenceRules = PresenceRules()) -> dict:
+              now: pd.Timestamp | None = None, rules: PresenceRules = PresenceRules(),
+              min_count: int | None = None) -> dict:
     """The lägesbild of ISO ``week`` (``YYYY-Www``; default the current week) as a JSON-ready dict:
     the week and its local period, per zone the week's incidents, new reports, unsafe-place pins
     and presence hours with the mean of the four weeks before and the change, the attention score
     and rank, the top three zones with reasons, the centre-wide count of town-level incidents, and
     whether the store holds synthetic demo data. A week that has not begun is refused
-    (:class:`geo.errors.ValidationError`, field ``week``)."""
+    (:class:`geo.errors.ValidationError`, field ``week``). ``min_count``: k for the public
+    lägesbild (``suppressed_below``; suppressed figures null), None for the exact one (staff)."""
     now = now if now is not None else pd.Timestamp.now(tz=LOCAL_TZ)
     week = week.strip() if week and week.strip() else current_week(now)
     start, end = parse_iso_week(week)
@@ -41,7 +50,8 @@ def lagesbild(store: SQLiteStore, zones: gpd.GeoDataFrame, week: str | None = No
     tracks = store.read_tracks(span_start, span_end)
     years = range(span_start.year, (span_end - pd.Timedelta(seconds=1)).tz_convert(LOCAL_TZ).year + 1)
     presence = daily_presence_h([presence_cube(tracks, zones, year, rules) for year in years])
-    picture = week_picture(zones, store.read_features(INCIDENTS), store.read_features(REPORTS), presence, week)
+    picture = week_picture(zones, store.read_features(INCIDENTS), store.read_features(REPORTS), presence, week,
+                           min_count)
     names = zones.set_index("zone_id")["name"]
     rows = []
     for zone_id, row in picture.zones.iterrows():  # one row per zone, for the JSON (a handful)
@@ -61,20 +71,26 @@ def lagesbild(store: SQLiteStore, zones: gpd.GeoDataFrame, week: str | None = No
         "previous_weeks": previous,
         "next_week": next_week if parse_iso_week(next_week)[0] <= now else None,
         "synthetic": store.get_meta(DEMO_META_KEY) is not None,
-        "score": {"definition": SCORE_DEFINITION, "report_weight": REPORT_WEIGHT},
+        "suppressed_below": picture.suppressed_below,
+        "score": {"definition": SCORE_DEFINITION, "report_weight": REPORT_WEIGHT,
+                  **({"suppressed": f"public figures: zone-week counts of new_reports and unsafe_place_pins below "
+                                    f"{min_count} are null and count as 0 in load and score"}
+                     if min_count is not None else {})},
         "zones": rows,
         "priorities": [{"rank": p["rank"], "zone_id": p["zone_id"], "name": names[p["zone_id"]],
                         "attention_score": _plain(p["score"]), "reasons": p["reasons"]} for p in picture.priorities],
         "centre": {"town_level_incidents": _plain(picture.town_level["incidents"]),
                    "town_level_incidents_mean_4w": _plain(picture.town_level["incidents_mean_4w"]),
                    "town_level_incidents_change": _plain(picture.town_level["incidents_change"]),
-                   **{measure: _plain(picture.zones[measure].sum()) for measure in MEASURES},
+                   **{measure: _plain(picture.centre[measure]) for measure in MEASURES},
                    "incidents_outside_zones": picture.outside_zones["incidents"],
                    "reports_outside_zones": picture.outside_zones["reports"]},
     }
 
 
-def _plain(value: float, digits: int = 2) -> int | float:
-    """A figure for JSON: a whole number as int, otherwise rounded."""
+def _plain(value: float | None, digits: int = 2) -> int | float | None:
+    """A figure for JSON: a whole number as int, otherwise rounded; None for a suppressed one."""
+    if value is None or pd.isna(value):
+        return None
     value = round(float(value), digits)
     return int(value) if value == int(value) else value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from geo.io.raster import write_png_overlay
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, with_reported_breakdowns, zone_lighting
 from geo.maps.lighting import lighting_map
+from geo.maps.markup import Refit, markup, page_html
 from geo.maps.overview import overview_map
 from geo.maps.police import police_map, zone_targets_h
 from geo.maps.planner import planner_map
@@ -28,7 +28,9 @@ from geo.zones import zone_of
 from service.coverage import patrol_coverage
 from service.demo import DEMO_META_KEY
 
-MAP_KINDS = ("overview", "planner", "lighting", "police")
+MAP_TITLES = {"overview": "Trygg stadskärna – Halmstad", "planner": "Planerarkarta – Trygg stadskärna",
+              "lighting": "Belysningskarta – Trygg stadskärna", "police": "Polisens karta – Trygg stadskärna"}
+MAP_KINDS = tuple(MAP_TITLES)
 
 
 def build_map(kind: str, state, year: int | None = None, proposed: gpd.GeoDataFrame | None = None,
@@ -119,40 +121,21 @@ def _planner(state, year: int | None) -> folium.Map:
                             "open_reports": open_per_zone.reindex(hectares.index, fill_value=0)})
     span = f"{local.min():%Y-%m-%d}–{local.max():%Y-%m-%d}" if len(local) else "inga brott"
     tiles = state.settings.maps
+    # a public page (also embedded in the yearly report): citizens' counts below k are suppressed
     return planner_map(zones, metrics, incidents, lights, reports, dark_spots(grid, zones),
                        f"Planerarkarta {year} · brott {span}{_demo_label(store)}", _lux_png(grid),
-                       tiles.folium_tiles(), tiles.attribution)
+                       tiles.folium_tiles(), tiles.attribution, min_count=state.settings.privacy.min_count)
 
 
-def standalone_html(fmap: folium.Map) -> str:
+def standalone_html(fmap: folium.Map, title: str) -> str:
     """The map as one self-contained HTML file: Leaflet's JavaScript and CSS inlined, so it opens
     from disk without the service and without internet (basemap tiles excepted)."""
     folder = Path(leaflet.BASE_DIR)
     fmap.default_js, fmap.default_css = [], []
     header = fmap.get_root().header
-    header.add_child(folium.Element(f"<style>{(folder / 'leaflet.css').read_text(encoding='utf-8')}</style>"), index=0)
-    header.add_child(folium.Element(f"<script>{(folder / 'leaflet.js').read_text(encoding='utf-8')}</script>"), index=1)
+    header.add_child(markup(f"<style>{(folder / 'leaflet.css').read_text(encoding='utf-8')}</style>"), index=0)
+    header.add_child(markup(f"<script>{(folder / 'leaflet.js').read_text(encoding='utf-8')}</script>"), index=1)
     fits = [child for child in fmap._children.values() if isinstance(child, FitBounds)]
     if fits:
-        fmap.get_root().html.add_child(folium.Element(_REFIT.replace("MAP", fmap.get_name())
-                                                      .replace("BOUNDS", json.dumps(fits[-1].bounds))))
-    return fmap.get_root().render()
-
-
-_REFIT = """<script>
-// Embedded in another page (an iframe of the yearly report), the map may start before its frame
-// has its final size, so its first fit is wrong: fit again whenever the frame's size changes,
-// until the reader moves the map.
-window.addEventListener("load", function () {
-  var map = MAP, touched = false;
-  ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (name) {
-    map.getContainer().addEventListener(name, function () { touched = true; }, {passive: true});
-  });
-  var refit = function () {
-    var size = map.invalidateSize().getSize();
-    if (!touched && size.x > 0 && size.y > 0 && map.getZoom() !== map.getBoundsZoom(BOUNDS)) map.fitBounds(BOUNDS);
-  };
-  refit();
-  new ResizeObserver(refit).observe(map.getContainer());
-});
-</script>"""
+        fmap.add_child(Refit(fits[-1].bounds))
+    return page_html(fmap, title)

@@ -18,20 +18,21 @@ from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_l
 from geo.patrol import NIGHT_BANDS, PresenceCube, Tracks, centre_totals, presence_cube, zone_figures
 from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, days_in_year, elapsed_share,
                           level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
-                          recorded_status, rounds_status, share_status, total_status)
+                          recorded_status, rounds_held, rounds_status, share_status, total_status)
 from geo.publish import unsafe_places_per_zone
 from geo.sun import after_dark
 from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
 from service.coverage import default_as_of
 from service.demo import DEMO_META_KEY
-from service.store import SQLiteStore
+from service.errors import Forbidden, NoSuchThing
+from service.store import Actor, SQLiteStore
 
 RECORDERS = {"municipality": ("municipality", "both"), "police": ("police", "both")}
 """Which role may record a status for promises made by whom."""
 
 
-class NoPromises(LookupError):
+class NoPromises(NoSuchThing):
     """No promises file for the year asked for."""
 
 
@@ -46,11 +47,13 @@ def load_year(folder: Path, year: int) -> PromiseYear:
 
 
 def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, day: date, status: str, note: str,
-                  role: str) -> dict:
-    """Record a staff status for a ``staff_status`` promise as of local date ``day``; returns the record."""
+                  actor: Actor) -> dict:
+    """Record a staff status for a ``staff_status`` promise as of local date ``day`` by ``actor``
+    (:class:`Forbidden` when its role may not); returns the record."""
     promise = promises.promise(promise_id)
+    role = actor.role
     if promise.promised_by not in RECORDERS.get(role, ()):
-        raise PermissionError(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
+        raise Forbidden(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
     if promise.measure.kind != "staff_status":
         raise ValidationError(f"{promise_id!r} is measured from the data ({promise.measure.kind}); only promises "
                               "measured by staff take a recorded status", field="promise")
@@ -62,7 +65,7 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
         raise ValidationError(f"{day} is before {promises.year}", field="date")
     if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
         raise ValidationError(f"{day} is in the future", field="date")
-    store.add_promise_status(promises.year, promise_id, day.isoformat(), status, note.strip(), role)
+    store.add_promise_status(promises.year, promise_id, day.isoformat(), status, note.strip(), actor)
     return {"year": promises.year, "promise_id": promise_id, "date": day.isoformat(), "status": status,
             "note": note.strip(), "recorded_by": role}
 
@@ -183,10 +186,10 @@ def _rounds(promise: Promise, inputs: _Inputs) -> dict:
     rounds = inputs.store.removal_rounds()
     rounds = rounds[rounds["day"].between(f"{inputs.year}-01-01", inputs.as_of.isoformat())]
     held = {c: rounds[rounds["category"] == c] for c in measure.categories}
-    value = min(len(r) for r in held.values())
+    value = min(rounds_held(r["day"]) for r in held.values())
     status = rounds_status(value, measure.target_rounds, inputs.elapsed)
     return {"status": status, "value": value, "target": measure.target_rounds, "unit": "rundor",
-            "details": {"per_category": {c: {"rounds": len(r), "dates": r["day"].tolist(),
+            "details": {"per_category": {c: {"rounds": rounds_held(r["day"]), "dates": r["day"].tolist(),
                                              "closed_reports": int(r["closed"].sum())} for c, r in held.items()}},
             "chart": _open_closed_chart(inputs, measure.categories,
                                         [{"date": d, "category": c} for c, r in held.items() for d in r["day"]])}
@@ -262,11 +265,15 @@ def _purple_flag(inputs: _Inputs) -> dict:
 
 
 def _unsafe_places(inputs: _Inputs) -> dict:
+    """The year's unsafe-place pins per zone. The tracker (JSON, page, yearly report) is public,
+    so counts below k (``STADSKARNA_PRIVACY_MIN_COUNT``) are always suppressed."""
+    from service.settings import PrivacySettings
+
     reports = inputs.reports
     local = reports["created_at"].dt.tz_convert(LOCAL_TZ)
     pins = reports[(reports["category"] == "unsafe_place") & (local.dt.year == inputs.year)
                    & (reports["created_at"] < inputs.end)]
-    return unsafe_places_per_zone(pins, inputs.zones)
+    return unsafe_places_per_zone(pins, inputs.zones, PrivacySettings().min_count)
 
 
 def _hotspots(inputs: _Inputs) -> dict:

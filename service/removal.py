@@ -11,44 +11,52 @@ import pandas as pd
 
 from geo.errors import ValidationError
 from geo.layers import REPORTS
+from geo.promises import rounds_held
+from geo.publish import suppress_small
 from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
-from service.store import SQLiteStore
+from service.store import Actor, SQLiteStore
 
 ROUND_CATEGORIES = ("graffiti", "weeds")
 PROMISED_ROUNDS = 2
 
 
 def record_round(store: SQLiteStore, zones: gpd.GeoDataFrame, day: date, category: str,
-                 zone_ids: list[str] | None = None) -> dict:
+                 zone_ids: list[str] | None, actor: Actor, now: pd.Timestamp | None = None) -> dict:
     """Record a removal round of ``category`` on local date ``day`` in ``zone_ids`` (default all)
     and close the open reports of that category in those zones made up to that day, with the
-    round as close reason and the end of the day as closed_at."""
+    round as close reason and the end of the day as closed_at — selected and closed in the same
+    transaction as the round is recorded. The same round (day, category, zones) twice is the
+    store's ``Conflict``, never a second round."""
     if category not in ROUND_CATEGORIES:
         raise ValidationError(f"{category!r} is not one of {', '.join(ROUND_CATEGORIES)}", field="category")
     known = zones["zone_id"].tolist()
-    zone_ids = list(zone_ids) if zone_ids else known
+    zone_ids = sorted(set(zone_ids)) if zone_ids else known
     unknown = sorted(set(zone_ids) - set(known))
     if unknown:
         raise ValidationError(f"unknown zones {', '.join(unknown)}", field="zones")
     if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
         raise ValidationError(f"{day} is in the future; record a round when it has been done", field="date")
     end = local_day_end(day) - pd.Timedelta(milliseconds=1)
-    reports = store.read_features(REPORTS)
-    where = zone_of(zones, reports.geometry.x.to_numpy(), reports.geometry.y.to_numpy())
-    covered = reports[(reports["category"] == category) & (reports["status"] != "closed")
-                      & (reports["created_at"] <= end) & np.isin(where.astype(str), zone_ids)]
     round_id = f"round-{uuid.uuid4().hex[:8]}"
-    closed = covered.assign(status="closed", close_reason=f"removal round {round_id}",
-                            closed_at=end.tz_convert("UTC"))
-    store.add_removal_round(round_id, day.isoformat(), category, zone_ids, closed)
+
+    def close(open_reports: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        where = zone_of(zones, open_reports.geometry.x.to_numpy(), open_reports.geometry.y.to_numpy())
+        covered = open_reports[(open_reports["created_at"] <= end) & np.isin(where.astype(str), zone_ids)]
+        return covered.assign(status="closed", close_reason=f"removal round {round_id}",
+                              closed_at=end.tz_convert("UTC"))
+
+    closed = store.record_removal_round(round_id, day.isoformat(), category, zone_ids, close, actor,
+                                        now or pd.Timestamp.now(tz="UTC"))
     return {"id": round_id, "date": day.isoformat(), "category": category, "zones": zone_ids,
             "closed_reports": closed["id"].tolist()}
 
 
-def round_figures(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int) -> dict:
+def round_figures(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, *, min_count: int | None) -> dict:
     """Per category for ``year``: rounds held against the promised two, reports closed per round,
-    the median days from report to removal, and the open backlog per zone today."""
+    the median days from report to removal, and the open backlog per zone today. ``min_count``
+    (k, for the public; None for staff: exact): a zone's backlog below k is None
+    (:func:`geo.publish.suppress_small`), and the answer says ``suppressed_below: k``."""
     rounds = store.removal_rounds()
     rounds = rounds[rounds["day"].str.startswith(f"{year}-")]
     reports = store.read_features(REPORTS)
@@ -62,11 +70,13 @@ def round_figures(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int) -> dic
         open_now = (reports["category"] == category) & (reports["status"] != "closed")
         backlog = pd.Series(where[open_now.to_numpy()]).value_counts()
         result[category] = {
-            "rounds": len(mine), "promised_rounds": PROMISED_ROUNDS, "promise_met": len(mine) >= PROMISED_ROUNDS,
+            "rounds": rounds_held(mine["day"]), "promised_rounds": PROMISED_ROUNDS,
+            "promise_met": rounds_held(mine["day"]) >= PROMISED_ROUNDS,
             "rounds_held": [{"id": r.id, "date": r.day, "zones": r.zones, "closed_reports": int(r.closed)}
                             for r in mine.itertuples()],
             "reports_closed": int(len(done)),
             "median_days_to_removal": round(float(days.median()), 1) if len(done) else None,
-            "open_backlog": {zone_id: int(backlog.get(zone_id, 0)) for zone_id in zones["zone_id"]},
+            "open_backlog": suppress_small({zone_id: int(backlog.get(zone_id, 0)) for zone_id in zones["zone_id"]},
+                                           min_count),
         }
-    return {"year": year, "categories": result}
+    return {"year": year, "suppressed_below": min_count, "categories": result}

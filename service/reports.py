@@ -1,4 +1,4 @@
-"""Citizen report submission: validation, the centre check, duplicates, storage."""
+"""Citizen report submission (validation, the centre check, duplicates, storage) and the staff workflow."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from email_validator import EmailNotValidError, validate_email
 
 from geo.crs import to_metric
 from geo.errors import ValidationError
 from geo.layers import REPORTS, validate
+from geo.workflow import WITHOUT_WORKFLOW, move
 from geo.zones import zone_of
 from service.photos import clean_photo
 from service.settings import ReportSettings
-from service.store import SQLiteStore
+from service.store import Actor, SQLiteStore
 
 
 @dataclass
@@ -27,24 +29,38 @@ class Submitted:
     possible_duplicates: list[str]
 
 
+def contact_address(email: str | None) -> str | None:
+    """The normalised e-mail address (``email-validator``, no DNS lookup), None when none was given;
+    :class:`ValidationError` for anything that is not an address (``a@b``, ``@@``)."""
+    if email is None or not email.strip():
+        return None
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"not an e-mail address: {exc}", field="email") from None
+
+
 def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportSettings, *, category: str,
                   lat: str, lon: str, description: str = "", email: str | None = None, when: str | None = None,
                   why: str | None = None, photo: bytes | None = None, media_url: str | None = None,
-                  source: str = "citizen") -> Submitted:
+                  actor: Actor = Actor("citizen")) -> Submitted:
     """Validate and store a citizen's report; raises :class:`ValidationError` (nothing stored).
-    ``media_url`` (Open311) is kept as the report's photo reference; the image is not fetched."""
+    ``media_url`` (Open311) is kept as the report's photo reference; the image is not fetched.
+    ``actor`` is who submitted it (a citizen, or an Open311 client application), kept as its source
+    and in its history. Unsafe-place pins get no duplicates: answering them would let anyone probe
+    where others feel unsafe."""
     if len(description) > settings.max_description:
         raise ValidationError(f"the description has {len(description)} characters; at most "
                               f"{settings.max_description} are accepted", field="description")
-    if email is not None and email.strip() and ("@" not in email or len(email) > 254 or " " in email.strip()):
-        raise ValidationError("not an e-mail address", field="email")
+    contact = contact_address(email)
     if media_url and (not media_url.startswith(("https://", "http://")) or len(media_url) > 2000):
         raise ValidationError("media_url must be an http(s) address of at most 2,000 characters", field="media_url")
     if (when or why) and category != "unsafe_place":
         raise ValidationError("when and why describe unsafe places only (category unsafe_place)", field="when")
+    source = actor.role if not actor.label else f"{actor.role}:{actor.label}"
     raw = pd.DataFrame({"id": [f"r-{uuid.uuid4().hex[:12]}"], "category": [category], "description": [description],
                         "created_at": [pd.Timestamp.now(tz="UTC").isoformat()], "status": ["open"],
-                        "when": [when or None], "why": [why or None], "contact": [(email or "").strip() or None],
+                        "when": [when or None], "why": [why or None], "contact": [contact],
                         "source": [source], "lat": [lat], "lon": [lon], "_row": [""]})
     report = validate(REPORTS, raw, "")
     point = report.geometry.iloc[0]
@@ -57,8 +73,9 @@ def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportS
         report = report.assign(photo=f"/api/reports/{report['id'].iloc[0]}/photo")
     elif media_url:
         report = report.assign(photo=media_url)
-    duplicates = possible_duplicates(store.read_features(REPORTS), report, settings.duplicate_radius_m)
-    store.add_report(report, cleaned, duplicates)
+    duplicates = [] if category in WITHOUT_WORKFLOW else possible_duplicates(
+        store.read_features(REPORTS), report, settings.duplicate_radius_m)
+    store.add_report(report, cleaned, duplicates, actor)
     return Submitted(report, zone_id, duplicates)
 
 
@@ -72,31 +89,14 @@ def possible_duplicates(reports: gpd.GeoDataFrame, new: gpd.GeoDataFrame, radius
     return candidates["id"].to_numpy()[np.argsort(distance)][np.sort(distance) <= radius_m].tolist()
 
 
-WORKFLOW = ("open", "acknowledged", "scheduled", "closed")
-"""The staff workflow: a report only moves forward (steps may be skipped); closing needs a reason."""
-
-
-def change_status(store: SQLiteStore, report_id: str, status: str, close_reason: str | None = None,
+def change_status(store: SQLiteStore, report_id: str, status: str, actor: Actor, close_reason: str | None = None,
                   now: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
-    """Move a report forward in :data:`WORKFLOW`; returns the stored one-row frame. Raises
-    ``KeyError`` for an unknown id and :class:`ValidationError` for a move that is not allowed."""
-    reports = store.read_features(REPORTS)
-    row = reports[reports["id"] == report_id]
-    if row.empty:
-        raise KeyError(report_id)
-    current = row["status"].iloc[0]
-    if row["category"].iloc[0] == "unsafe_place":
-        raise ValidationError("unsafe places are citizens' views for the dialogue, with no staff workflow",
-                              field="status")
-    if status not in WORKFLOW:
-        raise ValidationError(f"{status!r} is not one of {', '.join(WORKFLOW)}", field="status")
-    if WORKFLOW.index(status) <= WORKFLOW.index(current):
-        raise ValidationError(f"the report is {current}; it can only move on ({' → '.join(WORKFLOW)})", field="status")
-    if status == "closed" and not (close_reason or "").strip():
-        raise ValidationError("closing a report needs a close_reason (for example 'sanerat')", field="close_reason")
-    changes = {"status": status}
-    if status == "closed":
-        changes.update(close_reason=close_reason.strip(), closed_at=(now or pd.Timestamp.now(tz="UTC")).floor("ms"))
-    updated = row.assign(**changes)
-    store.write_features(REPORTS, updated)
-    return updated
+    """Move a report forward in the workflow (:mod:`geo.workflow`), checked and written in one
+    transaction, and kept in its history by ``actor``; returns the stored one-row frame. Raises
+    the store's ``NotFound`` for an unknown id, :class:`ValidationError` for a request that is
+    wrong whatever the state, and ``StateConflict`` (with the current status) for a move the
+    report's current state does not allow — so of concurrent requests only valid moves land."""
+    at = now or pd.Timestamp.now(tz="UTC")
+    return store.change_report(report_id, lambda current: move(current["category"], current["status"], status,
+                                                               close_reason, at),
+                               actor, at, note=(close_reason or "").strip() or None)

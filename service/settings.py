@@ -16,6 +16,8 @@ class StoreSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
     db: Path = Path("stadskarna.sqlite")
+    busy_timeout_s: float = Field(5.0, gt=0)
+    """How long a write waits for another program's write lock before answering 503."""
 
 
 class GeographySettings(BaseSettings):
@@ -64,6 +66,34 @@ class ReportSettings(BaseSettings):
     duplicate_radius_m: float = 15.0
     max_upload_mb: float = 200.0
     """Largest patrol track upload (POST /api/patrols)."""
+    max_form_kb: float = 64.0
+    """Largest request body without a file (JSON and forms; Open311 submissions)."""
+
+
+class ServiceSettings(BaseSettings):
+    """How the service is reached.
+
+    ``STADSKARNA_PUBLIC_URL``: the address users reach the service at (for example
+    ``https://trygghet.halmstad.se``); links in answers are built from it. Without it, links use
+    the request's host only when it is one of ``STADSKARNA_ALLOWED_HOSTS`` (JSON list; default
+    the local machine's names), and are relative otherwise: a client's ``Host`` header is never
+    echoed. ``STADSKARNA_TRUSTED_PROXIES`` (JSON list of addresses or networks, default none):
+    reverse proxies whose ``X-Forwarded-For`` is believed for the client's address (rate limits).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
+    public_url: str | None = None
+    allowed_hosts: list[str] = ["localhost", "127.0.0.1", "[::1]"]
+    trusted_proxies: list[str] = []
+
+
+class PrivacySettings(BaseSettings):
+    """What the public sees of citizens' data. ``STADSKARNA_PRIVACY_MIN_COUNT``: every public
+    aggregate of citizen reports and unsafe-place pins (map grid cells, counts per zone, the
+    yearly report) leaves out counts below this (k-anonymity)."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_PRIVACY_")
+    min_count: int = Field(3, ge=1)
 
 
 class PromiseSettings(BaseSettings):
@@ -82,3 +112,5 @@ class Settings(BaseModel):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
     promises: PromiseSettings = Field(default_factory=PromiseSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)

@@ -1,4 +1,10 @@
-"""CSV files of layer records: ``lat``/``lon`` in WGS84, or ``x``/``y`` in a stated CRS."""
+"""CSV files of layer records: ``lat``/``lon`` in WGS84, or ``x``/``y`` in a stated CRS.
+
+Text fields go through :func:`geo.io.csvsafe.restore`: the apostrophe that CSV exports put before
+text starting with ``= + - @``, tab or CR (OWASP's rule against CSV injection) is taken away again,
+so importing an exported file gives back the exact text. The coordinate columns are numbers and are
+read as they are (a Swedish decimal comma included).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from pyproj.exceptions import CRSError
 
 from geo.crs import WGS84
 from geo.errors import ValidationError
+from geo.io.csvsafe import restore
 from geo.io.records import Records
 
 CHUNK_ROWS = 200_000
@@ -24,6 +31,7 @@ def read_csv_records(path: str | Path, crs: str | None = None,
     Positions come from ``lat``/``lon`` columns in WGS84, or, when ``crs`` names another CRS
     (for example ``EPSG:3006``), from ``x``/``y`` columns in that CRS (``lon``/``lat`` columns
     are then read as x/y). Rows are labelled as a spreadsheet shows them (the header is row 1).
+    Every other field has the formula-guarding apostrophe of :mod:`geo.io.csvsafe` removed.
     ``progress(bytes_read, bytes_total)`` is called after each chunk of rows.
     """
     path = Path(path)
@@ -56,6 +64,8 @@ def read_csv_records(path: str | Path, crs: str | None = None,
     if transformer is not None:
         x, y = transformer.transform(x, y)
     raw = frame.drop(columns=[c for c in ("lat", "lon", "x", "y") if c in frame.columns])
+    for position in range(raw.shape[1]):
+        raw.isetitem(position, restore(raw.iloc[:, position]))
     return Records(raw.assign(lon=x, lat=y, _row=rows))
 
 

@@ -1,4 +1,9 @@
-"""Writing layer frames to GeoJSON (RFC 7946), GeoPackage or CSV."""
+"""Writing layer frames to GeoJSON (RFC 7946), GeoPackage or CSV.
+
+CSV text cells that a spreadsheet would read as a formula (starting with ``= + - @``, tab or CR)
+get a leading apostrophe, OWASP's rule against CSV injection (:mod:`geo.io.csvsafe`); the CSV
+reader takes it away again, so export → import stays exact. GeoJSON and GeoPackage keep text as is.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import pyogrio
 
 from geo.crs import WGS84
 from geo.errors import ValidationError
+from geo.io.csvsafe import neutralise
 from geo.io.files import new_file
 from geo.layers import COORDINATE_DECIMALS, LayerSchema
 from geo.timestamps import format_utc
@@ -29,8 +35,9 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     """Write a validated layer frame to ``path`` (format from the extension); returns rows written.
 
     Positions are WGS84 with 7 decimals; times are ISO 8601 UTC text in GeoJSON and CSV.
-    Private fields (a reporter's contact) are left out unless ``include_private``. An existing
-    file is never overwritten.
+    Private fields (a reporter's contact) are left out unless ``include_private``. In CSV, text
+    that would start a spreadsheet formula gets a leading ``'`` (see :mod:`geo.io.csvsafe`). An
+    existing file is never overwritten.
     """
     path = Path(path)
     fmt = export_format(path)
@@ -47,7 +54,7 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     if fmt == "CSV":
         plain = pd.DataFrame(text.drop(columns="geometry")).assign(
             lat=table.geometry.y.round(COORDINATE_DECIMALS), lon=table.geometry.x.round(COORDINATE_DECIMALS))
-        plain.to_csv(path, index=False, encoding="utf-8")
+        neutralise(plain).to_csv(path, index=False, encoding="utf-8")
     else:
         pyogrio.write_dataframe(text, path, driver="GeoJSON",
                                 layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_DECIMALS)})

@@ -60,6 +60,11 @@ def read_json(path: str | Path) -> Any:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                               file=str(path)) from None
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a \ud800-style escape: half a character, not text
+        raise ValidationError("the file escapes half of a character (a lone UTF-16 surrogate such as \\ud800); "
+                              "it is not text", file=str(path)) from None
     return doc
 
 

@@ -10,7 +10,7 @@ import geopandas as gpd
 
 from geo.io.raster import LUX_COLOURS, LUX_STOPS
 from geo.maps.assets import use_local_assets
-from geo.maps.legend import legend
+from geo.maps.markup import Legend, TextBox
 from geo.maps.planner import LIGHT_COLOURS, LIGHT_LABELS
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
@@ -50,7 +50,7 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                                                  "fillColor": f["properties"]["colour"], "fillOpacity": 0.9},
                        tooltip=folium.GeoJsonTooltip(["id", "status_sv", "lumen", "height_m"],
                                                      aliases=["Armatur", "Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
-    fmap.get_root().html.add_child(legend(title, [(colour, f"≥ {lux:g} lx") for lux, colour in LUX_LEGEND]
+    fmap.add_child(Legend(title, [(colour, f"≥ {lux:g} lx") for lux, colour in LUX_LEGEND]
                                           + [(LIGHT_COLOURS["broken"], "trasig armatur (större)"),
                                              (LIGHT_COLOURS["planned"], "föreslagen armatur")], "lux-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)

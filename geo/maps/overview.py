@@ -9,6 +9,7 @@ import geopandas as gpd
 
 from geo.crs import WGS84
 from geo.maps.assets import use_local_assets
+from geo.maps.markup import Legend
 
 KIND_LABELS_SV = {"square": "torg", "street": "gata", "park": "park", "waterfront": "vattennära",
                   "transport": "kollektivtrafik", "mixed": "blandat"}
@@ -48,23 +49,10 @@ def overview_map(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = Non
             style_function=lambda f: {"color": "#222222", "weight": 2, "opacity": 0.7},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Gata"]),
         ).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(zones)))
+    approximate = zones.attrs.get("metadata", {}).get("approximate")
+    fmap.add_child(Legend("Trygg stadskärna – zoner", [
+        (KIND_COLOURS[kind], f"{name} ({KIND_LABELS_SV[kind]}, {cls})")
+        for name, kind, cls in zip(zones["name"], zones["kind"], zones["lighting_class"])], "zone-legend",
+        "Ungefärliga gränser, ritade från offentliga beskrivningar." if approximate else ""))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
-
-
-def _legend(zones: gpd.GeoDataFrame) -> str:
-    swatch = "display:inline-block;width:10px;height:10px;margin-right:6px;background:"
-    rows = "".join(
-        f'<li><span style="{swatch}{KIND_COLOURS[kind]}"></span>{escape(name)} '
-        f"<small>({KIND_LABELS_SV[kind]}, {cls})</small></li>"
-        for name, kind, cls in zip(zones["name"], zones["kind"], zones["lighting_class"]))
-    approximate = zones.attrs.get("metadata", {}).get("approximate")
-    note = "<p><small>Ungefärliga gränser, ritade från offentliga beskrivningar.</small></p>" if approximate else ""
-    return (
-        '<div id="zone-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;'
-        "background:white;padding:8px 12px;border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,.3);"
-        'font:13px sans-serif;max-width:260px">'
-        "<strong>Trygg stadskärna – zoner</strong>"
-        f'<ul style="list-style:none;margin:4px 0;padding:0">{rows}</ul>{note}</div>'
-    )

@@ -1,5 +1,11 @@
 """The planner's map: zones by a chosen metric, incidents and unsafe places as heat grids, lights
-by status, open reports by category, dark spots and the illuminance overlay."""
+by status, open reports by category, dark spots and the illuminance overlay.
+
+The page is public, so citizens' data on it follows the privacy rule of :mod:`geo.publish`: open
+reports per 25 m cell and category and unsafe places per 50 m cell and time of day are shown only
+for cells with at least ``min_count`` (k) records, the others are left out (and their layers are
+drawn even when empty, so a layer's presence tells nothing); the zones' open reports below k are
+drawn in the lowest colour with "färre än k" as their value."""
 
 from __future__ import annotations
 
@@ -12,8 +18,8 @@ import pandas as pd
 
 from geo.crs import WGS84
 from geo.maps.assets import use_local_assets
-from geo.maps.legend import legend
-from geo.publish import grid_counts
+from geo.maps.markup import Legend, TextBox
+from geo.publish import grid_counts, suppress_small
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
@@ -22,6 +28,8 @@ LIGHT_LABELS = {"working": "fungerar", "broken": "trasig", "planned": "planerad"
 WHEN_LABELS = {"day": "dag", "evening": "kväll", "night": "natt"}
 CATEGORY_LABELS = {"graffiti": "klotter", "weeds": "ogräs", "litter": "skräp", "broken_light": "trasig belysning",
                    "other": "övrigt"}
+CITIZEN_METRICS = ("open_reports",)
+"""Zone metrics counted from citizens' reports: suppressed below k (:func:`geo.publish.suppress_small`)."""
 
 
 def _ramp(values: pd.Series) -> pd.Series:
@@ -39,22 +47,27 @@ def _ramp(values: pd.Series) -> pd.Series:
 def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.GeoDataFrame,
                 lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, dark_spots: gpd.GeoDataFrame,
                 title: str, lux_overlay: tuple[str, list[list[float]]] | None = None,
-                tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
+                tiles: str | None = "OpenStreetMap", attribution: str | None = None, *,
+                min_count: int) -> folium.Map:
     """The planner's folium map (WGS84 data). ``metrics`` is indexed by ``zone_id`` with the
     columns of :data:`METRICS`; ``incidents`` are shown as 50 m counts (usable positions only),
     ``reports`` open ones as 25 m counts per category and unsafe places per time of day — never as
-    individual pins. ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
+    individual pins, and only cells with at least ``min_count`` (k) reports; the zones' open
+    reports below k show as "färre än k". ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
     minx, miny, maxx, maxy = zones.total_bounds
     fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
                                        attr=attribution, control_scale=True))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    fmap.get_root().html.add_child(folium.Element(
-        f'<div id="map-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
-        f'padding:6px 10px;border-radius:6px;font:14px sans-serif">{escape(title)}</div>'))
+    fmap.add_child(TextBox(title))
     shown = zones[["zone_id", "geometry"]].assign(name=zones["name"].map(escape))
     for i, (column, label) in enumerate(METRICS.items()):
         values = metrics[column].reindex(zones["zone_id"]).fillna(0).astype(float)
-        layer = shown.assign(value=values.round(2).to_numpy(), colour=_ramp(values).to_numpy())
+        shown_values = values.round(2).to_numpy().tolist()
+        if column in CITIZEN_METRICS:  # a suppressed zone: the lowest colour, never its number
+            public = suppress_small(values.astype(int).to_dict(), min_count)
+            values = pd.Series([public[z] or 0 for z in values.index], index=values.index, dtype=float)
+            shown_values = [f"färre än {min_count}" if public[z] is None else public[z] for z in values.index]
+        layer = shown.assign(value=shown_values, colour=_ramp(values).to_numpy())
         folium.GeoJson(layer.to_json(), name=label, show=i == 0,
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
                                                  "weight": 1, "fillOpacity": 0.55},
@@ -77,23 +90,25 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        tooltip=folium.GeoJsonTooltip(["status_sv", "lumen", "height_m"],
                                                      aliases=["Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
     open_reports = reports[(reports["status"] != "closed") & (reports["category"] != "unsafe_place")]
-    clusters = grid_counts(open_reports, 25.0, by="category")
-    if len(clusters):
-        points = clusters.assign(geometry=clusters.geometry.to_crs(3006).centroid.to_crs(WGS84),
-                                 category_sv=clusters["category"].map(CATEGORY_LABELS))
-        folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
-                       marker=folium.CircleMarker(radius=5, weight=1),
-                       style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
-                                                 "color": "#6a3d9a", "fillOpacity": 0.6},
-                       tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", "Öppna"])).add_to(fmap)
+    # citizens' data: cells below k are left out, and each layer is drawn even when empty
+    hidden = f"rutor med färre än {min_count} visas inte"
+    clusters = grid_counts(open_reports, 25.0, by="category", min_count=min_count)
+    points = clusters.assign(geometry=clusters.geometry.to_crs(3006).centroid.to_crs(WGS84),
+                             category_sv=clusters["category"].map(CATEGORY_LABELS))
+    folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
+                   marker=folium.CircleMarker(radius=5, weight=1),
+                   style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
+                                             "color": "#6a3d9a", "fillOpacity": 0.6},
+                   tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", f"Öppna ({hidden})"])
+                   if len(points) else None).add_to(fmap)
     unsafe = reports[reports["category"] == "unsafe_place"]
     for when, label in WHEN_LABELS.items():
-        cells = grid_counts(unsafe[unsafe["when"] == when], 50.0)
-        if len(cells):
-            folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label})", show=False,
-                           style_function=lambda f: {"fillColor": "#8856a7", "weight": 0,
-                                                     "fillOpacity": min(0.2 + 0.15 * f["properties"]["count"], 0.8)},
-                           tooltip=folium.GeoJsonTooltip(["count"], aliases=["Markeringar"])).add_to(fmap)
+        cells = grid_counts(unsafe[unsafe["when"] == when], 50.0, min_count=min_count)
+        folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label})", show=False,
+                       style_function=lambda f: {"fillColor": "#8856a7", "weight": 0,
+                                                 "fillOpacity": min(0.2 + 0.15 * f["properties"]["count"], 0.8)},
+                       tooltip=folium.GeoJsonTooltip(["count"], aliases=[f"Markeringar ({hidden})"])
+                       if len(cells) else None).add_to(fmap)
     if len(dark_spots):
         folium.GeoJson(dark_spots[["zone_id", "area_m2", "geometry"]].assign(area_m2=dark_spots["area_m2"].round(0)).to_json(),
                        name="Mörka fläckar", show=False,
@@ -104,10 +119,13 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", show=False,
                                           opacity=0.8).add_to(fmap)
     ramp = _ramp(pd.Series([0.0, 1 / 3, 2 / 3, 1.0]))
-    fmap.get_root().html.add_child(legend("Teckenförklaring", [
+    fmap.add_child(Legend("Teckenförklaring", [
         (ramp.iloc[0], "zoner och rutor: lågt värde"), (ramp.iloc[-1], "zoner och rutor: högt värde"),
         *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_LABELS[s]}") for s in LIGHT_COLOURS],
-        ("#6a3d9a", "öppna felanmälningar (större = fler)"), ("#8856a7", "otrygga platser (mörkare = fler)"),
-        ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend"))
+        ("#6a3d9a", f"öppna felanmälningar (större = fler; {hidden})"),
+        ("#8856a7", f"otrygga platser (mörkare = fler; {hidden})"),
+        ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",
+        note=f"Medborgarnas uppgifter visas bara sammanräknade: {hidden}, och zoner med färre än {min_count} "
+             "öppna felanmälningar har lägsta färgen."))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

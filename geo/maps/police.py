@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo.crs import to_metric
 from geo.maps.assets import use_local_assets
-from geo.maps.legend import legend
+from geo.maps.markup import Legend, TextBox
 from geo.maps.planner import _ramp
 
 
@@ -54,11 +54,9 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: pd.Seri
         layer = folium.FeatureGroup(name="Spår (rått, endast polis)")
         folium.PolyLine(track[["lat", "lon"]].to_numpy().tolist(), color="#1f78b4", weight=3).add_to(layer)
         layer.add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(
-        '<div id="map-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
-        f'padding:6px 10px;border-radius:6px;font:14px sans-serif">{escape(title)}</div>'))
+    fmap.add_child(TextBox(title))
     scale = _ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
-    fmap.get_root().html.add_child(legend("Närvaro mot zonens andel av 900 h", [
+    fmap.add_child(Legend("Närvaro mot zonens andel av 900 h", [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
         (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)

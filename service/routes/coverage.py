@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import APIRouter, Query, Request
 
 from service.coverage import lighting_coverage, patrol_coverage
+from service.params import IsoDate
 
 router = APIRouter(tags=["coverage"])
 
 
 @router.get("/api/coverage/patrol")
 def patrol(request: Request, year: int = Query(..., ge=2000, le=2100),
-           as_of: date | None = Query(None, description="count up to this local date")) -> dict:
+           as_of: IsoDate | None = Query(None, description="count up to this local date")) -> dict:
     """Police presence against the 900 h promise: the whole centre and per zone (aggregated
     figures only; raw tracks are for the police, at /api/layers/patrols)."""
     state = request.app.state

@@ -1,6 +1,9 @@
 """GET /api/lagesbild and /lagesbild: the weekly lägesbild of the EST method, as JSON and as a page.
 
-Aggregated figures only (counts and hours per zone), public like /api/coverage/patrol.
+Aggregated figures only (counts and hours per zone), public like /api/coverage/patrol. The page
+and the JSON without a staff token are the public lägesbild: citizens' counts below k
+(``STADSKARNA_PRIVACY_MIN_COUNT``) are suppressed and count as 0 in the score, so the public
+ranking may differ from the staff one (see :mod:`geo.lagesbild`); staff tokens get the exact JSON.
 """
 
 from __future__ import annotations
@@ -10,16 +13,19 @@ from datetime import timedelta
 import geopandas as gpd
 import pandas as pd
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from geo.errors import ValidationError
 from geo.lagesbild import MEASURES, parse_iso_week, shift_week
 from geo.maps.lagesbild import attention_svg
+from service.auth import request_role
 from service.html import pages
+from service.security import html_page
 from service.lagesbild import lagesbild
 
 router = APIRouter(tags=["lagesbild"])
+STAFF = ("municipality", "planner", "police")
 
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
@@ -29,25 +35,30 @@ WEEK_QUERY = Query(None, description="ISO week, YYYY-Www (for example 2020-W12);
 
 
 @router.get("/api/lagesbild")
-def lagesbild_json(request: Request, week: str | None = WEEK_QUERY) -> dict:
+def lagesbild_json(request: Request, week: str | None = WEEK_QUERY,
+                   role: str | None = Depends(request_role)) -> dict:
     """The week's lägesbild (EST): per zone incidents, new reports, unsafe-place pins and presence
-    hours against the four previous weeks, the attention score, and the three priority zones with reasons."""
+    hours against the four previous weeks, the attention score, and the three priority zones with
+    reasons. Anonymous callers get the public lägesbild (``suppressed_below``: citizens' counts
+    below k are null and count as 0 in the score); staff tokens get the exact one."""
     state = request.app.state
-    return lagesbild(state.store, state.zones, week)
+    k = None if role in STAFF else state.settings.privacy.min_count
+    return lagesbild(state.store, state.zones, week, min_count=k)
 
 
 @router.get("/lagesbild", response_class=HTMLResponse)
 def lagesbild_page(request: Request, week: str | None = WEEK_QUERY) -> HTMLResponse:
     """The lägesbild as a page for the weekly EST meeting: priorities with reasons, a map of the
-    zones by attention score, and a table per zone, with links to the weeks before and after."""
+    zones by attention score, and a table per zone, with links to the weeks before and after.
+    Public, so always the suppressed lägesbild, whoever asks."""
     state = request.app.state
     try:
-        report = lagesbild(state.store, state.zones, week)
+        report = lagesbild(state.store, state.zones, week, min_count=state.settings.privacy.min_count)
     except ValidationError as exc:
         page = pages.get_template("lagesbild.html").render(
             title="– ogiltig vecka", error=f"Veckan kan inte visas: {exc}", synthetic=False, report=None, previous_week=None, next_week=None)
-        return HTMLResponse(page, status_code=422)
-    return HTMLResponse(render_page(report, state.zones))
+        return html_page(request, page, status_code=422)
+    return html_page(request, render_page(report, state.zones))
 
 
 def render_page(report: dict, zones: gpd.GeoDataFrame) -> str:
@@ -75,9 +86,10 @@ def _period(start: pd.Timestamp) -> str:
     return f"{first.day}–{last.day} {MONTHS[last.month - 1]} {last.year}"
 
 
-def _change_class(measure: str, change: float) -> str:
-    """CSS class of a change: ``worse`` (more incidents, reports or pins; less presence), ``better``, or none."""
-    if abs(change) < 0.05:
+def _change_class(measure: str, change: float | None) -> str:
+    """CSS class of a change: ``worse`` (more incidents, reports or pins; less presence), ``better``,
+    or none (also for a suppressed change)."""
+    if change is None or abs(change) < 0.05:
         return ""
     worse = change < 0 if measure == "presence_h" else change > 0
     return "worse" if worse else "better"

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from urllib.parse import urlencode
 
 import geopandas as gpd
 import pandas as pd
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from geo.crs import WGS84
+from geo.errors import ValidationError
 from geo.io.geojson import to_feature_collection
 from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
 from geo.publish import generalise_incidents, within
-from geo.timestamps import LOCAL_TZ, format_utc, parse_utc
+from geo.timestamps import LOCAL_TZ, format_utc
 from service.auth import request_role, require
+from service.errors import NoSuchThing
+from service.params import TIME_SCHEMA, instant
+from service.security import link
 from service.routes.zones import GeoJSONResponse
 
 router = APIRouter(tags=["layers"])
@@ -32,25 +36,16 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         values = ()
     if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]):
-        raise HTTPException(422, "bbox must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees, minimum first")
+        raise ValidationError("bbox must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees, minimum first",
+                              field="bbox")
     return values
 
 
-def _instant(value: datetime | None) -> pd.Timestamp | None:
-    """A query time as a tz-aware instant; naive times are Stockholm time (422 at a DST gap/overlap)."""
-    if value is None:
-        return None
-    times, problems = parse_utc(pd.Series([value.isoformat()]))
-    if problems.notna().iloc[0]:
-        raise HTTPException(422, f"{value.isoformat()}: {problems.iloc[0]}")
-    return times.iloc[0]
-
-
-def _local_day(instant: pd.Timestamp | None, rounding: str) -> pd.Timestamp | None:
+def _local_day(at: pd.Timestamp | None, rounding: str) -> pd.Timestamp | None:
     """The instant rounded down or up to a whole day in Stockholm time."""
-    if instant is None:
+    if at is None:
         return None
-    naive = instant.tz_convert(LOCAL_TZ).tz_localize(None)
+    naive = at.tz_convert(LOCAL_TZ).tz_localize(None)
     day = naive.floor("D") if rounding == "floor" else naive.ceil("D")
     return day.tz_localize(LOCAL_TZ)
 
@@ -58,21 +53,23 @@ def _local_day(instant: pd.Timestamp | None, rounding: str) -> pd.Timestamp | No
 @router.get("/api/layers/{layer}", response_class=GeoJSONResponse)
 def layer(request: Request, layer: str,
           bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat (WGS84)"),
-          start: datetime | None = Query(None, description="from this time (ISO 8601; naive = Stockholm time)"),
-          end: datetime | None = Query(None, description="before this time"),
+          start: str | None = Query(None, description="from this time (ISO 8601; naive = Stockholm time)",
+                                    json_schema_extra=TIME_SCHEMA),
+          end: str | None = Query(None, description="before this time", json_schema_extra=TIME_SCHEMA),
           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
           role: str | None = Depends(request_role)) -> GeoJSONResponse:
     """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),
     lights, reports (never contact details; unsafe places only for staff roles) or patrol pings
     (police only)."""
     if layer not in LAYERS:
-        raise HTTPException(404, f"no layer {layer!r}: the layers are {', '.join(LAYERS)}")
+        raise NoSuchThing(f"no layer {layer!r}: the layers are {', '.join(LAYERS)}")
     schema, store = LAYERS[layer], request.app.state.store
     if schema is PINGS:
         require(role, ("police",), "raw patrol tracks")
-        first, last = _instant(start), _instant(end)
+        first, last = instant(start, "start"), instant(end, "end")
         if first is None or last is None or not pd.Timedelta(0) < last - first <= MAX_PATROL_SPAN:
-            raise HTTPException(422, f"patrol pings need start and end at most {MAX_PATROL_SPAN.days} days apart")
+            raise ValidationError(f"patrol pings need start and end at most {MAX_PATROL_SPAN.days} days apart",
+                                  field="start/end")
         pings = store.read_pings(first, last)
         frame = within(pings, "timestamp", _bbox(bbox))
         frame = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),
@@ -80,11 +77,11 @@ def layer(request: Request, layer: str,
     elif schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
         # generalise before filtering, so narrow boxes and time windows cannot reveal exact incidents
         public = generalise_incidents(store.read_features(schema))
-        first, last = _instant(start), _instant(end)
+        first, last = instant(start, "start"), instant(end, "end")
         public["day"] = pd.to_datetime(public["date"]).dt.tz_localize(LOCAL_TZ)
         frame = within(public, "day", _bbox(bbox), _local_day(first, "floor"), _local_day(last, "ceil")).drop(columns="day")
     else:
-        frame = within(store.read_features(schema), TIME_FIELDS[layer], _bbox(bbox), _instant(start), _instant(end))
+        frame = within(store.read_features(schema), TIME_FIELDS[layer], _bbox(bbox), instant(start, "start"), instant(end, "end"))
         if schema is REPORTS:
             frame = frame.drop(columns="contact")
             if role not in UNSAFE_PLACE_ROLES:
@@ -94,6 +91,8 @@ def layer(request: Request, layer: str,
     page = page.assign(**{c: format_utc(page[c]) for c in times})
     links = []
     if offset + limit < len(frame):
-        links.append({"rel": "next", "href": str(request.url.include_query_params(offset=offset + limit, limit=limit))})
+        query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")),
+                           ("offset", offset + limit), ("limit", limit)])
+        links.append({"rel": "next", "href": link(request, f"{request.url.path}?{query}")})
     return GeoJSONResponse(to_feature_collection(page, {"numberMatched": len(frame), "numberReturned": len(page),
                                                         "links": links}, decimals=7))

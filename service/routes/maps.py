@@ -1,15 +1,17 @@
 """HTML map pages."""
 
 import json
-from datetime import date
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from geo.maps.markup import page_html
 from service.auth import request_role, require
-from service.maps import build_map
+from service.maps import MAP_TITLES, build_map
 from service.pagecache import cached
+from service.params import IsoDate
+from service.security import html_page
 
 router = APIRouter(tags=["maps"])
 
@@ -17,32 +19,30 @@ router = APIRouter(tags=["maps"])
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     """The overview map of the centre's zones and streets."""
-    return _page(build_map("overview", request.app.state), "Trygg stadskärna – Halmstad")
+    return _page(request, "overview")
 
 
 @router.get("/maps/planner", response_class=HTMLResponse)
 def planner(request: Request, year: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
     status, open reports by category, dark spots and illuminance (default: the latest year)."""
-    return cached(request.app.state, ("planner", year), lambda: _page(build_map("planner", request.app.state, year),
-                                                           "Planerarkarta – Trygg stadskärna"))
+    return cached(request.app.state, ("planner", year), lambda: _page(request, "planner", year))
 
 
 @router.get("/maps/lighting", response_class=HTMLResponse)
 def lighting(request: Request) -> HTMLResponse:
     """For the lighting programme: illuminance with a lux legend, dark spots, lamps (broken ones
     larger) and zones with their class. Proposed lamps: ``stadskarna map lighting --proposed FILE``."""
-    return cached(request.app.state, ("lighting",), lambda: _page(build_map("lighting", request.app.state),
-                                                        "Belysningskarta – Trygg stadskärna"))
+    return cached(request.app.state, ("lighting",), lambda: _page(request, "lighting"))
 
 
 @router.get("/maps/police", response_class=HTMLResponse)
-def police(request: Request, year: int | None = Query(None, ge=2000, le=2100), day: date | None = None,
-           unit: str | None = None, role: str | None = Depends(request_role)) -> HTMLResponse:
+def police(request: Request, year: int | None = Query(None, ge=2000, le=2100), day: IsoDate | None = None,
+           unit: str | None = Query(None, max_length=200), role: str | None = Depends(request_role)) -> HTMLResponse:
     """For the police (token): presence per zone against its share of the 900 h target, hot spots
     with their dosage, and the track of ``unit`` on ``day``."""
     require(role, ("police",), "the police map")
-    return _page(build_map("police", request.app.state, year, day=day, unit=unit), "Polisens karta – Trygg stadskärna")
+    return _page(request, "police", year, day=day, unit=unit)
 
 
 REPORT_PAGE = Path(__file__).resolve().parent.parent / "pages" / "report.html"
@@ -54,12 +54,11 @@ def report_page(request: Request) -> HTMLResponse:
     feel unsafe, with when and why), add a description and photo, and send."""
     url, attribution = request.app.state.settings.maps.tile_url()
     config = json.dumps({"tiles": url, "attribution": attribution}).replace("</", "<\\/")
-    return HTMLResponse(REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config))
+    return html_page(request, REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config))
 
 
-def _page(fmap, title: str) -> HTMLResponse:
-    fmap.get_root().title = title
-    return HTMLResponse(fmap.get_root().render())
+def _page(request: Request, kind: str, year: int | None = None, **options) -> HTMLResponse:
+    return html_page(request, page_html(build_map(kind, request.app.state, year, **options), MAP_TITLES[kind]))
 
 
 @router.get("/favicon.ico", include_in_schema=False)

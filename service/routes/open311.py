@@ -6,20 +6,21 @@ aggregate). Errors are the spec's list of ``{"code", "description"}``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import JSONResponse
 
 from geo.errors import ValidationError
 from geo.layers import REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.auth import open311_client
+from service.errors import Forbidden, NoSuchThing
+from service.forms import StrictFormRoute
+from service.params import TIME_SCHEMA, instant
 from service.reports import submit_report
+from service.store import Actor
 from service.routes.reports import rate_limited
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=StrictFormRoute)
 AGENCY = "Halmstads kommun"
 SERVICES = {
     "graffiti": ("Klotter", "Klotter och tags på fasader, bänkar, skyltar och broar"),
@@ -28,17 +29,6 @@ SERVICES = {
     "broken_light": ("Trasig belysning", "Gatlampa eller annan belysning som inte lyser"),
     "other": ("Övrigt", "Annat som behöver åtgärdas i stadskärnan"),
 }
-
-
-class Open311Error(Exception):
-    """An error answered as the spec's list; ``status`` is the HTTP status and the list's code."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status, self.description = status, description
-
-    def response(self) -> JSONResponse:
-        return JSONResponse([{"code": self.status, "description": self.description}], status_code=self.status)
 
 
 @router.get("/services.json")
@@ -57,26 +47,28 @@ def create_request(request: Request, service_code: str = Form(...), lat: str | N
     """Submit a service request. ``api_key`` identifies a registered client application: recorded
     when given, 403 when unknown, not needed for a citizen's own submission."""
     state = request.app.state
-    source = "open311"
+    actor = Actor("open311")
     if api_key:
         client = open311_client(state.store, api_key)
         if client is None:
-            raise Open311Error(403, "api_key not recognised")
-        source = f"open311:{client}"
+            raise Forbidden("api_key not recognised")
+        actor = Actor("open311", client)
     if service_code not in SERVICES:
-        raise Open311Error(400, f"service_code {service_code!r} not found; see services.json")
+        raise ValidationError(f"service_code {service_code!r} not found; see services.json", field="service_code")
     if lat is None or long is None:
-        raise Open311Error(400, "lat and long are required (address_string alone cannot be placed)"
-                           if address_string else "lat and long are required")
-    try:
-        submitted = submit_report(state.store, state.zones, state.settings.reports, category=service_code, lat=lat,
-                                  lon=long, description=description, email=email, media_url=media_url, source=source)
-    except ValidationError as exc:
-        raise Open311Error(400, str(exc)) from None
+        raise ValidationError("lat and long are required (address_string alone cannot be placed)"
+                              if address_string else "lat and long are required", field="lat/long")
+    submitted = submit_report(state.store, state.zones, state.settings.reports, category=service_code, lat=lat,
+                              lon=long, description=description, email=email, media_url=media_url, actor=actor)
     return [{"service_request_id": submitted.report["id"].iloc[0], "service_notice": None, "account_id": None}]
 
 
-def _requests(frame: pd.DataFrame) -> list[dict]:
+def _requests(request: Request, frame: pd.DataFrame) -> list[dict]:
+    """Service requests in the spec's fields; ``updated_datetime`` is the latest change in each
+    report's history."""
+    history = request.app.state.store.report_history(frame["id"].tolist())
+    updated = history.groupby("report_id")["at"].max()
+
     def stamp(value: pd.Timestamp) -> str | None:
         return None if pd.isna(value) else value.tz_convert(LOCAL_TZ).isoformat(timespec="seconds")
 
@@ -85,7 +77,7 @@ def _requests(frame: pd.DataFrame) -> list[dict]:
              "service_name": SERVICES[row.category][0], "service_code": row.category,
              "description": row.description, "agency_responsible": AGENCY, "service_notice": None,
              "requested_datetime": stamp(row.created_at),
-             "updated_datetime": stamp(row.closed_at if pd.notna(row.closed_at) else row.created_at),
+             "updated_datetime": stamp(updated.get(row.id, row.created_at)),
              "expected_datetime": None, "address": None, "address_id": None, "zipcode": None,
              "lat": row.geometry.y, "long": row.geometry.x,
              "media_url": row.photo if isinstance(row.photo, str) and row.photo.startswith("http") else None}
@@ -99,8 +91,9 @@ def _service_requests(request: Request) -> pd.DataFrame:
 
 @router.get("/requests.json")
 def list_requests(request: Request, service_request_id: str | None = None, service_code: str | None = None,
-                  status: str | None = Query(None, pattern="^(open|closed)$"), start_date: datetime | None = None,
-                  end_date: datetime | None = None) -> list[dict]:
+                  status: str | None = Query(None, pattern="^(open|closed)$"),
+                  start_date: str | None = Query(None, json_schema_extra=TIME_SCHEMA),
+                  end_date: str | None = Query(None, json_schema_extra=TIME_SCHEMA)) -> list[dict]:
     """Service requests, newest first (at most 1,000), filtered by ids, service codes (comma
     separated), status and the requested time (``start_date``/``end_date``, ISO 8601)."""
     frame = _service_requests(request)
@@ -110,12 +103,12 @@ def list_requests(request: Request, service_request_id: str | None = None, servi
         frame = frame[frame["category"].isin(service_code.split(","))]
     if status:
         frame = frame[(frame["status"] == "closed") == (status == "closed")]
-    for bound, keep in ((start_date, lambda t, b: t >= b), (end_date, lambda t, b: t <= b)):
-        if bound is not None:
-            instant = pd.Timestamp(bound)
-            instant = instant.tz_localize(LOCAL_TZ) if instant.tzinfo is None else instant
-            frame = frame[keep(frame["created_at"], instant)]
-    return _requests(frame.sort_values("created_at", ascending=False).head(1000))
+    first, last = instant(start_date, "start_date"), instant(end_date, "end_date")
+    if first is not None:
+        frame = frame[frame["created_at"] >= first]
+    if last is not None:
+        frame = frame[frame["created_at"] <= last]
+    return _requests(request, frame.sort_values("created_at", ascending=False).head(1000))
 
 
 @router.get("/requests/{service_request_id}.json")
@@ -124,5 +117,5 @@ def get_request(request: Request, service_request_id: str) -> list[dict]:
     frame = _service_requests(request)
     found = frame[frame["id"] == service_request_id]
     if found.empty:
-        raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    return _requests(found)
+        raise NoSuchThing(f"service_request_id {service_request_id!r} not found")
+    return _requests(request, found)

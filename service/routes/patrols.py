@@ -2,39 +2,53 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
+from geo.errors import ValidationError
 from geo.layers import PINGS
 from service.auth import request_role, require
+from service.errors import PayloadTooLarge
+from service.forms import StrictFormRoute
 from service.imports import import_file
 
-router = APIRouter(tags=["patrols"])
+router = APIRouter(tags=["patrols"], route_class=StrictFormRoute)
 UPLOAD_SUFFIXES = (".gpx", ".csv")
 
 
 @router.post("/api/patrols", status_code=201)
-async def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | None = Form(None),
-                         mode: str | None = Form(None), crew: int | None = Form(None),
-                         role: str | None = Depends(request_role)) -> dict:
+def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | None = Form(None, max_length=200),
+                   mode: str | None = Form(None), crew: int | None = Form(None),
+                   role: str | None = Depends(request_role)) -> dict:
     """A GPX track (with ``mode``, and ``unit``/``crew`` as for ``stadskarna import patrols``) or a
-    CSV of pings. All pings valid or nothing stored; re-uploading the same file stores nothing new."""
+    CSV of pings. All pings valid or nothing stored; re-uploading the same file stores nothing new.
+    The upload is streamed to a temporary file, never held in memory whole."""
     require(role, ("police",), "uploading patrol tracks")
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise HTTPException(422, f"{name}: upload a .gpx or .csv file")
+        raise ValidationError("upload a .gpx or .csv file", file=name, field="file")
     limit = int(request.app.state.settings.reports.max_upload_mb * 1024 * 1024)
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(413, f"{name} is larger than {limit / 1e6:.0f} MB")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
-        path.write_bytes(data)
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, 1024 * 1024)
+        if path.stat().st_size > limit:
+            raise PayloadTooLarge(f"{name} is larger than {limit / 1e6:.0f} MB")
         options = {"unit_id": unit, "mode": mode, "crew": crew} if suffix == ".gpx" else {}
-        summary = import_file(request.app.state.store, PINGS, path, **options)
+        try:
+            summary = import_file(request.app.state.store, PINGS, path, **options)
+        except ValidationError as exc:
+            raise _named(exc, path, name) from None
     return {"file": name, "read": summary.read, "imported": summary.imported,
             "skipped": dict(summary.skipped) | ({"already stored": summary.unchanged} if summary.unchanged else {}),
             "summary": summary.line().replace(str(path), name)}
+
+
+def _named(exc: ValidationError, path: Path, name: str) -> ValidationError:
+    """The error naming the uploaded file, never the temporary one."""
+    return dataclasses.replace(exc, file=name if exc.file else None, message=exc.message.replace(str(path), name))

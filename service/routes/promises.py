@@ -6,16 +6,19 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from geo.promises import UnknownPromise, promise_files
+from geo.promises import promise_files
 from geo.timestamps import LOCAL_TZ
-from service.auth import request_role, require
+from service.auth import Caller, request_caller, require
+from service.errors import NoSuchThing
 from service.pagecache import cached
+from service.params import IsoDate
 from service.promise_page import tracker_html
-from service.promises import NoPromises, load_year, promise_tracker, record_status
+from service.promises import load_year, promise_tracker, record_status
+from service.security import html_page
 
 router = APIRouter(tags=["promises"])
 
@@ -25,16 +28,13 @@ AS_OF = Query(None, description="follow up to this local date (default: the year
 class StatusRecord(BaseModel):
     """A status of a promise measured by staff, as of a date, with what it rests on."""
 
-    date: date
+    date: IsoDate
     status: str = Field(description="met, on track, behind or not met")
     note: str = Field(max_length=2000)
 
 
 def _year(request: Request, year: int):
-    try:
-        return load_year(request.app.state.settings.promises.dir, year)
-    except NoPromises as exc:
-        raise HTTPException(404, str(exc)) from None
+    return load_year(request.app.state.settings.promises.dir, year)
 
 
 def _report(request: Request, year: int, as_of: date | None) -> dict:
@@ -52,7 +52,7 @@ def years(request: Request) -> dict:
 
 
 @router.get("/api/promises/{year}")
-def tracker(request: Request, year: int, as_of: date | None = AS_OF) -> dict:
+def tracker(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> dict:
     """Every promise of the year with its status (met, on track, behind, not met, not measurable
     yet), value, target, chart data and supporting figures."""
     return _report(request, year, as_of)
@@ -60,18 +60,12 @@ def tracker(request: Request, year: int, as_of: date | None = AS_OF) -> dict:
 
 @router.post("/api/promises/{year}/{promise_id}/status", status_code=201)
 def record(request: Request, year: int, promise_id: str, body: StatusRecord,
-           role: str | None = Depends(request_role)) -> dict:
+           caller: Caller | None = Depends(request_caller)) -> dict:
     """Record the status of a promise measured by staff (the municipality for its promises, the
     police for theirs, either for joint ones); earlier records are kept as its history."""
-    require(role, ("municipality", "police"), "recording a promise's status")
-    state = request.app.state
-    try:
-        return record_status(state.store, _year(request, year), promise_id, body.date,
-                             body.status, body.note, role)
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
-    except UnknownPromise as exc:
-        raise HTTPException(404, str(exc)) from None
+    require(caller.role if caller else None, ("municipality", "police"), "recording a promise's status")
+    return record_status(request.app.state.store, _year(request, year), promise_id, body.date,
+                         body.status, body.note, caller.actor)
 
 
 @router.get("/promises", include_in_schema=False)
@@ -81,16 +75,16 @@ def latest(request: Request) -> RedirectResponse:
     this_year = pd.Timestamp.now(tz=LOCAL_TZ).year
     past = [y for y in files if y <= this_year]
     if not past:
-        raise HTTPException(404, "no promises file yet")
+        raise NoSuchThing("no promises file yet")
     return RedirectResponse(f"/promises/{max(past)}")
 
 
 @router.get("/promises/{year}", response_class=HTMLResponse)
-def page(request: Request, year: int, as_of: date | None = AS_OF) -> HTMLResponse:
+def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResponse:
     """The tracker as a page: each promise with its status, value against target and charts."""
     state = request.app.state
     promises = _year(request, year)
     key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
     # the page computes its own figures, so they are of the data version it is cached under
-    return HTMLResponse(cached(state, key, lambda: tracker_html(promise_tracker(state.store, state.zones, promises,
-                                                                                 as_of))))
+    return cached(state, key, lambda: html_page(request, tracker_html(promise_tracker(state.store, state.zones,
+                                                                                      promises, as_of))))

@@ -2,36 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from service.auth import request_role, require
+from service.auth import Caller, request_caller, request_role, require
+from service.params import IsoDate
 from service.removal import record_round, round_figures
 
 router = APIRouter(tags=["removal rounds"])
+STAFF = ("municipality", "planner", "police")
 
 
 class RemovalRound(BaseModel):
     """A round of removing graffiti or weeds on a date, in some zones (default: all)."""
 
-    date: date
+    date: IsoDate
     category: str
     zones: list[str] | None = None
 
 
 @router.post("/api/removal-rounds", status_code=201)
-def create_round(request: Request, body: RemovalRound, role: str | None = Depends(request_role)) -> dict:
-    """Record a removal round; it closes the open reports of its category in its zones."""
-    require(role, ("municipality",), "recording a removal round")
+def create_round(request: Request, body: RemovalRound, caller: Caller | None = Depends(request_caller)) -> dict:
+    """Record a removal round; it closes the open reports of its category in its zones, in one
+    transaction. A round is identified by its date, category and zones: recording the same round
+    again answers 409 with the recorded round's id."""
+    require(caller.role if caller else None, ("municipality",), "recording a removal round")
     state = request.app.state
-    return record_round(state.store, state.zones, body.date, body.category, body.zones)
+    return record_round(state.store, state.zones, body.date, body.category, body.zones, caller.actor)
 
 
 @router.get("/api/removal-rounds")
-def figures(request: Request, year: int = Query(..., ge=2000, le=2100)) -> dict:
+def figures(request: Request, year: int = Query(..., ge=2000, le=2100),
+            role: str | None = Depends(request_role)) -> dict:
     """Rounds held against the promised two a year, reports closed per round, median days to
-    removal and the open backlog per zone, for graffiti and weeds."""
+    removal and the open backlog per zone, for graffiti and weeds. Anonymous callers get a zone's
+    backlog below k (``suppressed_below``) as null; staff tokens get the exact backlog."""
     state = request.app.state
-    return round_figures(state.store, state.zones, year)
+    k = None if role in STAFF else state.settings.privacy.min_count
+    return round_figures(state.store, state.zones, year, min_count=k)

@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from geo.layers import REPORTS
 from geo.publish import unsafe_places_per_zone
 from geo.timestamps import format_utc
-from service.auth import request_role, require
+from service.auth import Caller, request_caller, request_role, require
+from service.errors import NoSuchThing, RateLimited
+from service.forms import StrictFormRoute
 from service.reports import change_status, submit_report
+from service.security import client_address
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=StrictFormRoute)
 STAFF = ("municipality", "planner", "police")
 
 
 def rate_limited(request: Request) -> None:
-    """429 with Retry-After when this client has submitted too many reports in the last minute."""
-    client = request.client.host if request.client else "unknown"
+    """429 with Retry-After when this client has submitted too many reports in the last minute
+    (the client's address as :func:`service.security.client_address` finds it)."""
+    client = client_address(request, request.app.state.settings.service.trusted_proxies)
     wait = request.app.state.report_limiter.retry_after(client)
     if wait is not None:
-        raise HTTPException(429, f"too many reports from this address; try again in {wait} s",
-                            headers={"Retry-After": str(wait)})
+        raise RateLimited(f"too many reports from this address; try again in {wait} s", wait)
 
 
 @router.post("/api/reports", status_code=201, dependencies=[Depends(rate_limited)])
-async def create_report(request: Request, category: str = Form(...), lat: str = Form(...), lon: str = Form(...),
-                        description: str = Form(""), email: str | None = Form(None), when: str | None = Form(None),
-                        why: str | None = Form(None), photo: UploadFile | None = File(None)) -> JSONResponse:
+def create_report(request: Request, category: str = Form(...), lat: str = Form(...), lon: str = Form(...),
+                  description: str = Form(""), email: str | None = Form(None), when: str | None = Form(None),
+                  why: str | None = Form(None), photo: UploadFile | None = File(None)) -> JSONResponse:
     """Report graffiti, weeds, litter, a broken light, something else, or a place where you feel
     unsafe (``unsafe_place`` with ``when`` and ``why``). The e-mail is kept private; a photo (JPEG or
     PNG, at most 5 MB) is stored without its EXIF data. Open reports of the same category within
-    15 m are returned as possible duplicates."""
+    15 m are returned as possible duplicates (never for unsafe places). Form text must be UTF-8."""
     settings = request.app.state.settings.reports
-    data = await photo.read(int(settings.max_photo_mb * 1024 * 1024) + 1) if photo is not None else None
+    data = photo.file.read(int(settings.max_photo_mb * 1024 * 1024) + 1) if photo is not None else None
     state = request.app.state
     submitted = submit_report(state.store, state.zones, settings, category=category, lat=lat, lon=lon,
                               description=description, email=email, when=when, why=why, photo=data or None)
@@ -56,14 +59,14 @@ class StatusChange(BaseModel):
 
 @router.patch("/api/reports/{report_id}")
 def update_report(request: Request, report_id: str, change: StatusChange,
-                  role: str | None = Depends(request_role)) -> dict:
+                  caller: Caller | None = Depends(request_caller)) -> dict:
     """Municipality staff move a report forward: open → acknowledged → scheduled → closed (with a
-    close reason). A confirmed broken_light report turns the nearest lamp off in the lighting figures."""
-    require(role, ("municipality",), "changing a report")
-    try:
-        updated = change_status(request.app.state.store, report_id, change.status, change.close_reason)
-    except KeyError:
-        raise HTTPException(404, f"no report {report_id!r}") from None
+    close reason). The check and the write are one transaction: a move the report's current state
+    does not allow (another request got there first) answers 409 with the current status. Every
+    change is kept in the report's history with who and when. A confirmed broken_light report
+    turns the nearest lamp off in the lighting figures."""
+    require(caller.role if caller else None, ("municipality",), "changing a report")
+    updated = change_status(request.app.state.store, report_id, change.status, caller.actor, change.close_reason)
     row = updated.iloc[0]
     return {"id": row["id"], "category": row["category"], "status": row["status"],
             "close_reason": row["close_reason"] if isinstance(row["close_reason"], str) else None,
@@ -76,14 +79,16 @@ def report_photo(request: Request, report_id: str, role: str | None = Depends(re
     require(role, STAFF, "report photos")
     photo = request.app.state.store.photo(report_id)
     if photo is None:
-        raise HTTPException(404, f"report {report_id!r} has no photo")
+        raise NoSuchThing(f"report {report_id!r} has no photo")
     return Response(photo[1], media_type=photo[0])
 
 
 @router.get("/api/unsafe-places")
-def unsafe_places(request: Request) -> dict:
+def unsafe_places(request: Request, role: str | None = Depends(request_role)) -> dict:
     """Where citizens feel unsafe, aggregated per zone with counts by time of day and reason —
-    never individual pins."""
+    never individual pins. Anonymous callers get counts below k (``suppressed_below``) as null;
+    staff tokens get the exact counts. The total for the whole centre is exact."""
     state = request.app.state
     reports = state.store.read_features(REPORTS)
-    return unsafe_places_per_zone(reports[reports["category"] == "unsafe_place"], state.zones)
+    k = None if role in STAFF else state.settings.privacy.min_count
+    return unsafe_places_per_zone(reports[reports["category"] == "unsafe_place"], state.zones, k)

@@ -1,8 +1,9 @@
-"""The Store interface that the CLI and the service use, whatever the backend."""
+"""The Store interface that the CLI and the service use, whatever the backend, and its errors."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import geopandas as gpd
@@ -13,6 +14,37 @@ from geo.layers import LayerSchema
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message is meant for the person running it."""
+
+
+class NotFound(StoreError):
+    """The record asked for does not exist."""
+
+
+class Conflict(StoreError):
+    """The change conflicts with the stored state (checked in the same transaction as the write);
+    ``current`` describes that state for the caller."""
+
+    def __init__(self, message: str, current: dict | None = None) -> None:
+        super().__init__(message)
+        self.current = current or {}
+
+
+class Unavailable(StoreError):
+    """The store cannot take the request now (another program holds the write lock); try again
+    after ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a role (municipality, police, planner, citizen, open311, import, demo)
+    and a label (a token's label, an Open311 client's name, a file name)."""
+
+    role: str
+    label: str = ""
 
 
 class Store(Protocol):
@@ -26,8 +58,11 @@ class Store(Protocol):
         """The schema version of the stored data."""
         ...
 
+    kind: str
+    """The backend's name (``sqlite``, ``postgis``), safe to show anyone."""
+
     def describe(self) -> str:
-        """Where the data lives, for logs and the health check (no secrets)."""
+        """Where the data lives, for logs and the person running the service (no secrets)."""
         ...
 
     def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame) -> object:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,12 +19,13 @@ from numpy.typing import NDArray
 
 from geo.layers import LAYERS, REPORTS, Field, LayerSchema, validate
 from geo.patrol import Tracks
+from geo.timestamps import format_utc
 from service.store import pingchunks
 from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
-from service.store.base import StoreError
+from service.store.base import Actor, Conflict, NotFound, StoreError, Unavailable
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -76,15 +79,50 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
            status TEXT NOT NULL, note TEXT NOT NULL, recorded_by TEXT NOT NULL,
            recorded_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))""",
     ),
+    8: (
+        # every change of a report's status is a row: who (role and label) and when
+        """CREATE TABLE report_events (event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+           report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE, from_status TEXT,
+           to_status TEXT NOT NULL, actor_role TEXT NOT NULL, actor_label TEXT NOT NULL, at DATETIME NOT NULL,
+           note TEXT)""",
+        "CREATE INDEX report_events_report ON report_events (report_id, event_id)",
+        "CREATE INDEX report_events_at ON report_events (at)",
+        """INSERT INTO report_events (report_id, from_status, to_status, actor_role, actor_label, at)
+           SELECT id, NULL, 'open', 'import', source, created_at FROM reports ORDER BY fid""",
+        """INSERT INTO report_events (report_id, from_status, to_status, actor_role, actor_label, at, note)
+           SELECT id, 'open', status, 'import', 'recorded before the history was kept',
+                  coalesce(closed_at, created_at), close_reason FROM reports WHERE status != 'open' ORDER BY fid""",
+        # tokens get a public id (to list and revoke them), an optional expiry, revocation and last use
+        "ALTER TABLE api_tokens ADD COLUMN token_id TEXT",
+        "UPDATE api_tokens SET token_id = 'tok-' || substr(token_hash, 1, 10)",
+        "CREATE UNIQUE INDEX api_tokens_token_id ON api_tokens (token_id)",
+        "ALTER TABLE api_tokens ADD COLUMN expires_at DATETIME",
+        "ALTER TABLE api_tokens ADD COLUMN revoked_at DATETIME",
+        "ALTER TABLE api_tokens ADD COLUMN last_used_at DATETIME",
+        # a removal round is identified by (day, category, zones): repeating one is a conflict, not
+        # a second round; identical rounds recorded before (the same day, category and zones) are
+        # merged into the first
+        "ALTER TABLE removal_rounds ADD COLUMN zones_key TEXT",
+        """UPDATE removal_rounds SET zones_key = (SELECT group_concat(value, ',') FROM
+           (SELECT value FROM json_each(removal_rounds.zones) ORDER BY value))""",
+        """DELETE FROM removal_rounds WHERE rowid NOT IN
+           (SELECT min(rowid) FROM removal_rounds GROUP BY day, category, zones_key)""",
+        "CREATE UNIQUE INDEX removal_rounds_identity ON removal_rounds (day, category, zones_key)",
+        "ALTER TABLE removal_rounds ADD COLUMN actor_role TEXT NOT NULL DEFAULT 'unknown'",
+        "ALTER TABLE removal_rounds ADD COLUMN actor_label TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE promise_statuses ADD COLUMN actor_label TEXT NOT NULL DEFAULT ''",
+    ),
 }
 """SQL statements that bring a file from the previous version to each version."""
 
 
 class SQLiteStore:
-    """The embedded store: a single SQLite file at ``path``, created on first open."""
+    """The embedded store: a single SQLite file at ``path``, created on first open. A write waits
+    at most ``busy_timeout_s`` for another program's write lock, then raises :class:`Unavailable`."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
         if self.path.is_dir():
             raise StoreError(f"database path {self.path} is a directory; give a file path")
         if not self.path.parent.exists():
@@ -105,7 +143,7 @@ class SQLiteStore:
             raise StoreError(f"{self.path} is not a Trygg stadskärna database ({exc})") from None
 
     def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         con.execute("PRAGMA foreign_keys=ON")
         return con
 
@@ -113,16 +151,24 @@ class SQLiteStore:
     def transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """A connection whose work is committed together on success and rolled back on any error.
         Writes take the write lock at once; reads (``write=False``) see a consistent snapshot and,
-        in WAL mode, never wait for a writer."""
+        in WAL mode, never wait for a writer. When another program holds the write lock longer
+        than the busy timeout, :class:`Unavailable` is raised and nothing is written."""
         con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:
+                raise _busy(exc) from None
             try:
                 yield con
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                con.execute("ROLLBACK")
+                raise _busy(exc) from None
         finally:
             con.close()
 
@@ -148,8 +194,11 @@ class SQLiteStore:
         with self.transaction(write=False) as con:
             return int(con.execute("SELECT value FROM stadskarna_meta WHERE key='schema_version'").fetchone()[0])
 
+    kind = "sqlite"
+    """The backend's name, for answers to anyone (where the file is, is for logs only)."""
+
     def describe(self) -> str:
-        """``sqlite:`` and the file's path."""
+        """``sqlite:`` and the file's path, for logs and the person running the service."""
         return f"sqlite:{self.path}"
 
     def data_version(self) -> tuple:
@@ -180,14 +229,51 @@ class SQLiteStore:
 
     # -- access tokens ----------------------------------------------------------------------
 
-    def add_token(self, token_hash: str, role: str, label: str) -> None:
-        """Store the hash of a new access token with its role."""
+    def add_token(self, token_id: str, token_hash: str, role: str, label: str,
+                  expires_at: pd.Timestamp | None = None) -> None:
+        """Store the hash of a new access token with its public id, role, label and expiry (UTC)."""
         with self.transaction() as con:
-            con.execute("INSERT INTO api_tokens (token_hash, role, label) VALUES (?, ?, ?)", (token_hash, role, label))
+            con.execute("INSERT INTO api_tokens (token_id, token_hash, role, label, expires_at) VALUES (?, ?, ?, ?, ?)",
+                        (token_id, token_hash, role, label, _utc_text(expires_at)))
+
+    def token(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash (revoked and expired ones too), or None."""
+        with self.transaction(write=False) as con:
+            row = con.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+        return None if row is None else TokenRecord.of(row)
+
+    def tokens(self) -> list[TokenRecord]:
+        """Every token (never the token itself: it is not stored), oldest first."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, token_id").fetchall()
+        return [TokenRecord.of(row) for row in rows]
+
+    def token_used(self, token_id: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
+        """Note that a token was used at ``at``; written at most once per ``resolution_s`` per
+        token, so reads stay reads. Skipped (not waited for) when another writer holds the lock."""
+        stamp, stale = _utc_text(at), _utc_text(at - pd.Timedelta(seconds=resolution_s))
+        try:
+            with self.transaction() as con:
+                con.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ? "
+                            "AND (last_used_at IS NULL OR last_used_at < ?)", (stamp, token_id, stale))
+        except Unavailable:
+            pass
+
+    def revoke_token(self, token_id: str, at: pd.Timestamp) -> TokenRecord:
+        """Revoke a token by its id; revoking it again changes nothing. :class:`NotFound` when unknown."""
+        with self.transaction() as con:
+            con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                        (_utc_text(at), token_id))
+            row = con.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_id = ?", (token_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no token {token_id!r}")
+        return TokenRecord.of(row)
 
     def add_open311_client(self, key_hash: str, name: str) -> None:
         """Register an Open311 client application by the hash of its api_key."""
         with self.transaction() as con:
+            if con.execute("SELECT 1 FROM open311_clients WHERE name = ?", (name,)).fetchone():
+                raise Conflict(f"a client named {name!r} exists")
             con.execute("INSERT INTO open311_clients (key_hash, name) VALUES (?, ?)", (key_hash, name))
 
     def open311_clients(self) -> list[tuple[str, str]]:
@@ -195,38 +281,64 @@ class SQLiteStore:
         with self.transaction(write=False) as con:
             return con.execute("SELECT key_hash, name FROM open311_clients").fetchall()
 
-    def token_hashes(self) -> list[tuple[str, str]]:
-        """(hash, role) of every access token."""
-        with self.transaction(write=False) as con:
-            return con.execute("SELECT token_hash, role FROM api_tokens").fetchall()
-
     # -- feature layers (incidents, lights, reports) ----------------------------------------
 
-    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame) -> WriteResult:
+    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame,
+                       actor: Actor = Actor("import")) -> WriteResult:
         """Insert new records and update changed ones of a validated layer frame, by ``id``, in one
         transaction. Records already stored with the same values are counted as unchanged. An empty
-        private field (a reporter's contact) leaves the stored value as it is."""
+        private field (a reporter's contact) leaves the stored value as it is. A new report, or a
+        report whose status changes, gets a row in its history by ``actor``."""
         with self.transaction() as con:
-            return _write_features(con, schema, frame)
+            return _write_features(con, schema, frame, actor)
 
     def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None,
-                   duplicate_of: list[str]) -> None:
+                   duplicate_of: list[str], actor: Actor) -> None:
         """Store one new citizen report (a validated one-row reports frame), its photo (media type,
-        bytes; EXIF already stripped) and its links to possible duplicates, in one transaction."""
+        bytes; EXIF already stripped), its links to possible duplicates and the first row of its
+        history, in one transaction."""
         with self.transaction() as con:
-            _write_features(con, REPORTS, report)
+            _write_features(con, REPORTS, report, actor)
             report_id = report["id"].iloc[0]
             if photo is not None:
                 con.execute("INSERT INTO report_photos VALUES (?, ?, ?)", (report_id, *photo))
             con.executemany("INSERT INTO report_duplicates VALUES (?, ?)", [(report_id, d) for d in duplicate_of])
 
-    def add_removal_round(self, round_id: str, day: str, category: str, zone_ids: list[str],
-                          closed: gpd.GeoDataFrame) -> None:
-        """Record a removal round and close the reports it covered, in one transaction."""
+    def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor,
+                      at: pd.Timestamp, note: str | None = None) -> gpd.GeoDataFrame:
+        """Change a report in one transaction: ``decide(current record)`` returns the field
+        changes or raises (nothing is written then), so the check and the write see the same
+        state. The change of status is a row of the report's history (``actor``, ``at``, ``note``).
+        Returns the stored one-row frame; :class:`NotFound` for an unknown id."""
         with self.transaction() as con:
-            _write_features(con, REPORTS, closed)
-            con.execute("INSERT OR REPLACE INTO removal_rounds (id, day, category, zones, closed) VALUES (?, ?, ?, ?, ?)",
-                        (round_id, day, category, json.dumps(zone_ids), len(closed)))
+            current = _select_features(con, REPORTS, "t.id = ?", (report_id,))
+            if current.empty:
+                raise NotFound(f"no report {report_id!r}")
+            updated = current.assign(**decide(current.iloc[0]))
+            _write_features(con, REPORTS, updated, actor, at, note)
+        return updated
+
+    def record_removal_round(self, round_id: str, day: str, category: str, zone_ids: list[str],
+                             close: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame], actor: Actor,
+                             at: pd.Timestamp) -> gpd.GeoDataFrame:
+        """Record a removal round of ``category`` on local date ``day`` (ISO) in ``zone_ids`` and
+        close reports, in one transaction: ``close(open reports of the category)`` returns the
+        reports the round closes, with their new values. A round is identified by its day,
+        category and zones: recording one that exists raises :class:`Conflict` (with its id)."""
+        key = ",".join(sorted(zone_ids))
+        with self.transaction() as con:
+            existing = con.execute("SELECT id FROM removal_rounds WHERE day = ? AND category = ? AND zones_key = ?",
+                                   (day, category, key)).fetchone()
+            if existing is not None:
+                raise Conflict(f"a {category} round on {day} in these zones is recorded already ({existing[0]}); "
+                               "a round is recorded once", {"id": existing[0]})
+            open_reports = _select_features(con, REPORTS, "t.category = ? AND t.status != 'closed'", (category,))
+            closed = close(open_reports)
+            _write_features(con, REPORTS, closed, actor, at, f"removal round {round_id}")
+            con.execute("INSERT INTO removal_rounds (id, day, category, zones, closed, zones_key, actor_role, actor_label) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (round_id, day, category, json.dumps(zone_ids), len(closed), key, actor.role, actor.label))
+        return closed
 
     def removal_rounds(self) -> pd.DataFrame:
         """Every removal round: id, day (local date, ISO), category, zones (list), closed (reports)."""
@@ -235,13 +347,27 @@ class SQLiteStore:
         return pd.DataFrame([(i, d, c, json.loads(z), n) for i, d, c, z, n in rows],
                             columns=["id", "day", "category", "zones", "closed"])
 
+    def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:
+        """The status changes of reports (all, or those of ``report_ids``), oldest first: report_id,
+        from_status, to_status, actor_role, actor_label, at (UTC), note."""
+        where, params = "", []
+        if report_ids is not None:
+            where = f" WHERE report_id IN (SELECT value FROM json_each(?))"
+            params = [json.dumps(list(report_ids))]
+        with self.transaction(write=False) as con:
+            rows = con.execute("SELECT report_id, from_status, to_status, actor_role, actor_label, at, note "
+                               f"FROM report_events{where} ORDER BY event_id", params).fetchall()
+        frame = pd.DataFrame(rows, columns=["report_id", "from_status", "to_status", "actor_role", "actor_label",
+                                            "at", "note"])
+        return frame.assign(at=pd.to_datetime(frame["at"], utc=True, format="ISO8601"))
+
     def add_promise_status(self, year: int, promise_id: str, day: str, status: str, note: str,
-                           recorded_by: str) -> None:
+                           actor: Actor) -> None:
         """Record a staff status for a promise of ``year`` as of local date ``day`` (ISO); earlier
         records are kept, so the history stays."""
         with self.transaction() as con:
-            con.execute("INSERT INTO promise_statuses (year, promise_id, day, status, note, recorded_by) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (year, promise_id, day, status, note, recorded_by))
+            con.execute("INSERT INTO promise_statuses (year, promise_id, day, status, note, recorded_by, actor_label) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (year, promise_id, day, status, note, actor.role, actor.label))
 
     def promise_statuses(self, year: int) -> pd.DataFrame:
         """Every staff status recorded for the promises of ``year``: promise_id, day (ISO local
@@ -260,19 +386,8 @@ class SQLiteStore:
     def read_features(self, schema: LayerSchema, include_private: bool = False) -> gpd.GeoDataFrame:
         """All records of a layer as its validated frame (WGS84), in insertion order. Private
         fields (a reporter's contact) are None unless ``include_private``."""
-        table = _table(schema)
-        public = [f.name for f in schema.fields if not f.private]
-        private = [f.name for f in schema.fields if f.private]
-        select = ", ".join([f't."{name}"' for name in public] + [
-            (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
-        join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
         with self.transaction(write=False) as con:
-            cursor = con.execute(f"SELECT {select}, t.geom FROM {table} t{join} ORDER BY t.fid")
-            records = cursor.fetchall()
-        raw = pd.DataFrame([r[:-1] for r in records], columns=public + private, dtype=object)
-        points = gpkg.decode_geometries([r[-1] for r in records])
-        raw["lon"], raw["lat"] = shapely.get_x(points), shapely.get_y(points)
-        return validate(schema, raw, source=f"{self.path}:{table}")
+            return _select_features(con, schema, include_private=include_private)
 
     def count(self, schema: LayerSchema) -> int:
         """Number of records (pings for the patrol layer) stored in a layer."""
@@ -354,9 +469,243 @@ class SQLiteStore:
         """True when no layer holds any record."""
         return all(self.count(schema) == 0 for schema in LAYERS.values())
 
+    def records_not_from(self, source: str) -> dict[str, int]:
+        """Per layer, the records whose source is not ``source`` (pings for the patrol layer),
+        counted in SQL without reading the layers: a unit-day of pings is only decoded (its source
+        column) when it mixes ``source`` with other sources."""
+        counts = {}
+        with self.transaction(write=False) as con:
+            for name, schema in LAYERS.items():
+                if schema.points_as_geometry:
+                    counts[name] = int(con.execute(f"SELECT count(*) FROM {_table(schema)} WHERE source != ?",
+                                                   (source,)).fetchone()[0])
+                    continue
+                pings = 0
+                rows = con.execute(
+                    "SELECT n, sources, CASE WHEN EXISTS (SELECT 1 FROM json_each(sources) WHERE value = ?1) "
+                    "THEN source END FROM patrol_ping_chunks "
+                    "WHERE EXISTS (SELECT 1 FROM json_each(sources) WHERE value != ?1)", (source,))
+                for n, sources, codes in rows:
+                    if codes is None:
+                        pings += int(n)
+                    else:
+                        wanted = json.loads(sources).index(source)
+                        pings += int((pingchunks._unpack(codes, np.uint8) != wanted).sum())
+                counts[name] = pings
+        return counts
 
-def _write_features(con: sqlite3.Connection, schema: LayerSchema, frame: gpd.GeoDataFrame) -> WriteResult:
-    """:meth:`SQLiteStore.write_features` inside an open transaction."""
+    # -- backup and restore ------------------------------------------------------------------
+
+    def backup_to(self, path: str | Path) -> Path:
+        """Write a consistent copy of the database to the new file ``path`` while the service
+        runs and writes, and check it (:func:`check_database`).
+
+        Made with SQLite's online backup API, :meth:`sqlite3.Connection.backup`, in a single step:
+        the whole copy is one read transaction, so it is a snapshot of the last commit, including
+        what is still in the write-ahead log, and it neither waits for nor blocks writers (a
+        step-wise backup restarts whenever another connection writes, so under steady writes it
+        might never finish). Chosen over ``VACUUM INTO`` because restoring into the live database
+        must use the backup API (see :meth:`restore_from`), so backup, safety copy and restore are
+        one mechanism; and it copies the pages as they are rather than rebuilding every table and
+        index (``VACUUM INTO`` would give a smaller file, at more work while the service runs).
+
+        The copy is written beside ``path`` under a temporary name and given its name only once
+        checked, so ``path`` is never a partial or unchecked file; it gets the database file's
+        permissions. :class:`StoreError` when ``path`` exists or the copy fails its check;
+        nothing is left behind then."""
+        path = Path(path)
+        _refuse_existing(path)
+        partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        remove_database_files(partial)
+        try:
+            # no more readable than the database it copies (it holds reporters' contacts)
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            os.chmod(partial, stat.S_IMODE(self.path.stat().st_mode))
+            source = self._connect()
+            try:
+                _copy(source, partial)
+            finally:
+                source.close()
+            check_database(partial, path)
+            _publish(partial, path)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot back up {self.path} to {path}: {exc}") from None
+        finally:
+            remove_database_files(partial)
+        return path
+
+    def stage_restore(self, file: str | Path, staged: str | Path) -> int:
+        """Prepare the database ``file`` to be restored into this one, in the scratch file
+        ``staged``: copied with the backup API (with what ``file``'s write-ahead log holds;
+        ``file`` itself is not changed), checked (:func:`check_database`, naming ``file``), given
+        this database's page size (a database in WAL mode can only take a backup of its own page
+        size) and migrated to this program's schema. Returns the schema version ``file`` had."""
+        file, staged = Path(file), Path(staged)
+        if not file.is_file():
+            raise StoreError(f"{file}: no such file" if not file.exists() else f"{file} is not a file")
+        try:
+            source = sqlite3.connect(file, isolation_level=None)
+            try:
+                _copy(source, staged)
+            finally:
+                source.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{file} is not an SQLite database or is damaged ({exc})") from None
+        version = check_database(staged, file)
+        with self.transaction(write=False) as con:
+            page_size = int(con.execute("PRAGMA page_size").fetchone()[0])
+        con = sqlite3.connect(staged, isolation_level=None)
+        try:
+            if con.execute("PRAGMA page_size").fetchone()[0] != page_size:
+                con.execute("PRAGMA journal_mode=DELETE")
+                con.execute(f"PRAGMA page_size={page_size}")
+                con.execute("VACUUM")
+        finally:
+            con.close()
+        SQLiteStore(staged)  # migrates an older schema
+        return version
+
+    def restore_from(self, source: str | Path, safety_copy: str | Path) -> None:
+        """Replace the database's contents with those of ``source``, a database prepared by
+        :meth:`stage_restore`, in place: :meth:`sqlite3.Connection.backup` writes into the live
+        file, so a running service keeps its file and sees the restored data at its next
+        transaction (the schema cookie changes, so every connection reloads the schema).
+
+        The write lock is taken first, waiting at most ``busy_timeout_s`` for another program's
+        write (else :class:`Unavailable`, and nothing has changed). While it is held nothing else
+        can commit, and the current contents are copied to the new file ``safety_copy`` (as
+        :meth:`backup_to`, checked) before the restore goes on, so the safety copy is exactly
+        what is replaced. The restore is one transaction in the write-ahead log: when it fails or
+        the program is killed, the database is as it was, never half restored."""
+        safety_copy = Path(safety_copy)
+        _refuse_existing(safety_copy)
+        made = False
+
+        def step(status: int, remaining: int, total: int) -> None:
+            nonlocal made
+            if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise Unavailable(f"{self.path} is busy with another program's write (waited "
+                                  f"{self.busy_timeout_s:g} s); nothing was restored, try again shortly")
+            if not made:  # the first step took the write lock and wrote nothing visible yet
+                self.backup_to(safety_copy)
+                made = True
+
+        try:
+            src = sqlite3.connect(source, isolation_level=None)
+            try:
+                pages = int(src.execute("PRAGMA page_count").fetchone()[0])
+                version = src.execute("SELECT value FROM stadskarna_meta WHERE key = 'schema_version'").fetchone()
+                if version is None or int(version[0]) != SCHEMA_VERSION or pages < 2:
+                    raise StoreError(f"{source} is not prepared for a restore (see stage_restore)")
+                dest = self._connect()
+                try:
+                    # fewer pages per step than the source has: the first step cannot finish the
+                    # restore, so the safety copy is taken while the lock is held and before any commit
+                    src.backup(dest, pages=min(1024, pages - 1), progress=step)
+                finally:
+                    dest.close()
+            finally:
+                src.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot restore {self.path} from {source}: {exc}; nothing was restored") from None
+
+
+def check_database(path: str | Path, name: str | Path | None = None) -> int:
+    """The schema version of the database at ``path`` once checked: ``PRAGMA integrity_check``
+    passes, it is a Trygg stadskärna database (its meta table and schema version) and not newer
+    than this program. :class:`StoreError` naming ``name`` (default: the path) otherwise. Reads only."""
+    path = Path(path)
+    name = name or path
+    if not path.is_file():
+        raise StoreError(f"{name}: no such file" if not path.exists() else f"{name} is not a file")
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        problems = [row[0] for row in con.execute("PRAGMA integrity_check(10)")]
+        if problems != ["ok"]:
+            raise StoreError(f"{name} is damaged: the integrity check found {len(problems)}"
+                             f"{' or more' if len(problems) >= 10 else ''} problems, the first: {problems[0]}")
+        tables = sorted(row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if "stadskarna_meta" not in tables:
+            held = f"tables {', '.join(tables[:8])}{', …' if len(tables) > 8 else ''}" if tables else "no tables"
+            raise StoreError(f"{name} is not a Trygg stadskärna database (it holds {held})")
+        row = con.execute("SELECT value FROM stadskarna_meta WHERE key = 'schema_version'").fetchone()
+        if row is None or not str(row[0]).isdigit():
+            raise StoreError(f"{name} is not a Trygg stadskärna database (no schema version)")
+        version = int(row[0])
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{name} is not an SQLite database or is damaged ({exc})") from None
+    finally:
+        con.close()
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{name} has schema version {version}, newer than this program's {SCHEMA_VERSION}; "
+                         "use a newer stadskarna with it")
+    return version
+
+
+def _copy(source: sqlite3.Connection, target: Path) -> None:
+    """Copy the database of ``source`` into the file ``target`` with the backup API in one step:
+    one read transaction, a consistent snapshot including the write-ahead log."""
+    con = sqlite3.connect(target, isolation_level=None)
+    try:
+        source.backup(con, progress=_give_up_when_busy)
+    finally:
+        con.close()
+
+
+def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
+    """Backup progress: stop instead of retrying for ever when a database stays locked."""
+    if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        raise Unavailable("the database is locked by another program; try again shortly")
+
+
+def _refuse_existing(path: Path) -> None:
+    if path.exists():
+        raise StoreError(f"{path} exists already; choose a new name or remove it first")
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
+def _publish(partial: Path, path: Path) -> None:
+    """Give the finished file ``partial`` the name ``path``, never replacing a file that appeared there."""
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        raise StoreError(f"{path} exists already; choose a new name or remove it first") from None
+    except OSError:  # a file system without hard links
+        _refuse_existing(path)
+        os.replace(partial, path)
+        return
+    partial.unlink()
+
+
+def remove_database_files(path: Path) -> None:
+    """Remove a scratch database and its journal, write-ahead log and shared-memory files."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def _select_features(con: sqlite3.Connection, schema: LayerSchema, where: str = "", params: tuple = (),
+                     include_private: bool = False) -> gpd.GeoDataFrame:
+    """Records of a layer (``where`` over the table ``t``) as its validated frame, in insertion
+    order; private fields are None unless ``include_private``."""
+    table = _table(schema)
+    public = [f.name for f in schema.fields if not f.private]
+    private = [f.name for f in schema.fields if f.private]
+    select = ", ".join([f't."{name}"' for name in public] + [
+        (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
+    join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
+    records = con.execute(f"SELECT {select}, t.geom FROM {table} t{join}{f' WHERE {where}' if where else ''} "
+                          "ORDER BY t.fid", params).fetchall()
+    raw = pd.DataFrame([r[:-1] for r in records], columns=public + private, dtype=object)
+    points = gpkg.decode_geometries([r[-1] for r in records])
+    raw["lon"], raw["lat"] = shapely.get_x(points), shapely.get_y(points)
+    return validate(schema, raw, source=f"stored {table}")
+
+
+def _write_features(con: sqlite3.Connection, schema: LayerSchema, frame: gpd.GeoDataFrame, actor: Actor,
+                    at: pd.Timestamp | None = None, note: str | None = None) -> WriteResult:
+    """:meth:`SQLiteStore.write_features` inside an open transaction; reports' status changes are
+    written to their history by ``actor`` at ``at`` (default: now)."""
     table = _table(schema)
     public = [f for f in schema.fields if not f.private]
     columns = [f'"{f.name}"' for f in public] + ["geom"]
@@ -379,6 +728,9 @@ def _write_features(con: sqlite3.Connection, schema: LayerSchema, frame: gpd.Geo
     for name in private:
         con.executemany(f'INSERT INTO {table}_private (id, "{name}") VALUES (?, ?) '
                         f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"', offered[name].items())
+    if schema is REPORTS:
+        _record_events(con, frame, {row[0]: stored[row[0]][0] for row in changed}, [row[0] for row in new],
+                       columns, actor, at, note)
     if len(frame):
         minx, miny, maxx, maxy = frame.total_bounds
         con.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
@@ -386,6 +738,66 @@ def _write_features(con: sqlite3.Connection, schema: LayerSchema, frame: gpd.Geo
                     " last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
                     (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table))
     return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+
+
+def _record_events(con: sqlite3.Connection, frame: gpd.GeoDataFrame, changed: dict[str, tuple], new: list[str],
+                   columns: list[str], actor: Actor, at: pd.Timestamp | None, note: str | None) -> None:
+    """History rows for new reports (from nothing to their status, when they were created or
+    closed) and for stored reports whose status changed (at ``at``)."""
+    status_column = columns.index('"status"')
+    by_id = frame.set_index("id")
+    when = _utc_text(at or pd.Timestamp.now(tz="UTC"))
+    rows = []
+    for report_id in new:
+        record = by_id.loc[report_id]
+        created = record["closed_at"] if record["status"] == "closed" and pd.notna(record["closed_at"]) \
+            else record["created_at"]
+        rows.append((report_id, None, record["status"], actor.role, actor.label, _utc_text(created), note))
+    for report_id, stored in changed.items():
+        status = by_id.loc[report_id, "status"]
+        if stored[status_column] != status:
+            rows.append((report_id, stored[status_column], status, actor.role, actor.label, when, note))
+    con.executemany("INSERT INTO report_events (report_id, from_status, to_status, actor_role, actor_label, at, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _utc_text(at: pd.Timestamp | None) -> str | None:
+    """A stored time: ISO 8601 UTC with milliseconds and Z, None for none."""
+    return None if at is None or pd.isna(at) else format_utc(pd.Series([pd.Timestamp(at)])).iloc[0]
+
+
+def _busy(exc: sqlite3.OperationalError) -> Exception:
+    """:class:`Unavailable` for a lock held by another program; other errors as they are."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return Unavailable("the database is busy with another program's write; try again shortly")
+    return exc
+
+
+_TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An access token as stored (never the token itself): public id, role, label and times (UTC)."""
+
+    token_id: str
+    role: str
+    label: str
+    created_at: pd.Timestamp
+    expires_at: pd.Timestamp | None
+    revoked_at: pd.Timestamp | None
+    last_used_at: pd.Timestamp | None
+
+    @classmethod
+    def of(cls, row: tuple) -> TokenRecord:
+        def time(value: str | None) -> pd.Timestamp | None:
+            return None if value is None else pd.Timestamp(value).tz_convert("UTC")
+        return cls(row[0], row[1], row[2], *[time(value) for value in row[3:]])
+
+    def valid_at(self, at: pd.Timestamp) -> bool:
+        """Neither revoked nor expired at ``at``."""
+        return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)
 
 
 def _stored_records(con: sqlite3.Connection, table: str, columns: list[str], private: list[str],

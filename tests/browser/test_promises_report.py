@@ -15,7 +15,7 @@ from geo.zones import read_zones
 from service.cli import app as cli
 from service.promises import load_year, record_status
 from service.settings import PromiseSettings
-from service.store import SQLiteStore
+from service.store import Actor, SQLiteStore
 from tests.conftest import STREETS_FILE, ZONES_FILE
 
 IDS = ["polisnarvaro", "klotter-och-ogras", "stadning", "belysningsprogram", "centrumutvecklingsplan",
@@ -34,7 +34,7 @@ def report_file(tmp_path_factory):
     store = SQLiteStore(db)
     store_demo(store, demo_data(zones, read_streets(STREETS_FILE)), 2020, 2020, zones["zone_id"].tolist())
     record_status(store, load_year(PromiseSettings().dir, 2020), "evenemang", date(2020, 12, 15), "met",
-                  f"Julmarknad {XSS}", "municipality")
+                  f"Julmarknad {XSS}", Actor("municipality", "test"))
     out = folder / "uppfoljning-2020.html"
     result = CliRunner().invoke(cli, ["report", "2020", "-o", str(out), "--db", str(db)],
                                 env={"STADSKARNA_MAP_TILES": "none"})

@@ -45,9 +45,9 @@ def test_planner_map_has_its_layers_and_escapes_text(zones):
                                 "description": hostile, "lon": 12.8572, "lat": 56.674}])
     metrics = pd.DataFrame({column: np.arange(len(zones), dtype=float) for column in METRICS}, index=zones["zone_id"])
     html = planner_map(zones, metrics, incidents, lights, reports, gpd.GeoDataFrame(geometry=[], crs=4326),
-                       f"Karta {hostile}", tiles=None).get_root().render()
+                       f"Karta {hostile}", tiles=None, min_count=3).get_root().render()
     for name in ("Polisnärvaro (h)", "Brott (antal per 50 m-ruta)", "Belysningspunkter", "Otrygga platser (natt)"):
-        assert json.dumps(name) in html
+        assert json.dumps(name) in html, "drawn even when its only cell (one pin) is suppressed"
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "/static/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html
 

@@ -59,7 +59,8 @@ def test_thresholds_are_options(db):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--year", 2999], "2999 has not begun"),
+    (["--year", 2099], "2099 has not begun"),
+    (["--year", 2999], "less than or equal to 2100"),
     (["--year", 2020, "--as-of", "2021-01-05"], "the date 2021-01-05 is not in 2020"),
 ])
 def test_bad_years_are_explained(db, args, message):

@@ -61,10 +61,13 @@ def client(make_settings, zones):
 
 
 def test_json_shape_and_figures(client, zones):
-    response = client.get("/api/lagesbild?week=2020-W12")
+    from service.auth import create_token
+
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.store, 'police')}"}
+    response = client.get("/api/lagesbild?week=2020-W12", headers=staff)  # exact figures (the public ones: tests/security)
     assert response.status_code == 200
     body = response.json()
-    assert body["week"] == "2020-W12" and body["synthetic"] is False
+    assert body["week"] == "2020-W12" and body["synthetic"] is False and body["suppressed_below"] is None
     assert body["period"] == {"start": "2020-03-16T00:00:00+01:00", "end": "2020-03-23T00:00:00+01:00",
                               "time_zone": LOCAL_TZ, "complete": True}
     assert body["previous_weeks"] == ["2020-W08", "2020-W09", "2020-W10", "2020-W11"] and body["next_week"] == "2020-W13"

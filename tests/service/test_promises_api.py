@@ -21,7 +21,7 @@ from service.auth import create_token
 from service.cli import app as cli
 from service.removal import record_round
 from service.settings import Settings, StoreSettings
-from service.store import SQLiteStore
+from service.store import Actor, SQLiteStore
 from tests.conftest import ROOT, ZONES_FILE
 
 SHIPPED = ROOT / "data" / "medborgarloften" / "2020.yaml"
@@ -62,7 +62,7 @@ def handmade_store(path) -> None:
     zones = read_zones(ZONES_FILE)
     for day, category in ((date(2020, 5, 15), "graffiti"), (date(2020, 9, 1), "graffiti"),
                           (date(2020, 9, 2), "weeds"), (date(2020, 10, 1), "weeds")):
-        record_round(store, zones, day, category)
+        record_round(store, zones, day, category, None, Actor("municipality", "test"))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,43 @@
+"""The staff workflow of citizen reports: the states in order, and which moves are allowed.
+
+A report only moves forward (open → acknowledged → scheduled → closed; steps may be skipped,
+never back); closing needs a reason. Unsafe-place pins are citizens' views for the dialogue and
+have no workflow. Every move is kept as a row of the report's history (see the store).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo.errors import StateConflict, ValidationError
+from geo.layers import REPORT_STATUSES
+
+WORKFLOW = REPORT_STATUSES
+"""The states in the order a report moves through them."""
+CONFIRMED_STATUSES = ("acknowledged", "scheduled")
+"""States in which staff have confirmed the problem and not yet fixed it."""
+WITHOUT_WORKFLOW = ("unsafe_place",)
+
+
+def move(category: str, current: str, target: str, close_reason: str | None, at: pd.Timestamp) -> dict:
+    """The field changes that move a report of ``category`` from ``current`` to ``target`` at
+    ``at`` (UTC). Raises :class:`ValidationError` for a request that is wrong whatever the state
+    (an unknown status, closing without a reason, a report without workflow) and
+    :class:`StateConflict` for a move its current state does not allow."""
+    if category in WITHOUT_WORKFLOW:
+        raise ValidationError("unsafe places are citizens' views for the dialogue, with no staff workflow",
+                              field="status")
+    if target not in WORKFLOW:
+        raise ValidationError(f"{target!r} is not one of {', '.join(WORKFLOW)}", field="status")
+    reason = (close_reason or "").strip()
+    if target == "closed" and not reason:
+        raise ValidationError("closing a report needs a close_reason (for example 'sanerat')", field="close_reason")
+    if reason and target != "closed":
+        raise ValidationError("a close_reason is given only when closing", field="close_reason")
+    if WORKFLOW.index(target) <= WORKFLOW.index(current):
+        raise StateConflict(f"the report is {current}; it can only move on ({' → '.join(WORKFLOW)})",
+                            {"status": current})
+    changes: dict = {"status": target}
+    if target == "closed":
+        changes.update(close_reason=reason, closed_at=at.tz_convert("UTC").floor("ms"))
+    return changes

@@ -1,0 +1,164 @@
+"""Errors a client can cause, and the one table that maps each to an HTTP status and a stable code.
+
+Routes and services raise these (or the store's and geo's own errors); nothing answers an error
+route by route. Every error body is ``{"detail": message for people, "code": stable code for
+machines}`` (a conflict adds ``current``: the state it conflicts with); Open311 paths answer the
+GeoReport v2 error list ``[{"code": status, "description": message}]`` instead. Unexpected errors
+answer 500 with no internals (the log has them).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+
+from geo.errors import StateConflict, ValidationError
+from geo.promises import UnknownPromise
+from service.store import Conflict, NotFound, Unavailable
+
+log = logging.getLogger("stadskarna")
+
+
+class ApiError(Exception):
+    """An error of the web layer itself; ``headers`` go with the answer."""
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.headers = headers or {}
+
+
+class Unauthorized(ApiError):
+    """No valid credentials: a token is needed, or the one given is unknown, expired or revoked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ApiError):
+    """The caller's role may not do this."""
+
+
+class PayloadTooLarge(ApiError):
+    """The request body is larger than the route accepts."""
+
+
+class RateLimited(ApiError):
+    """Too many requests from this client; try again after ``retry_after_s``."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, {"Retry-After": str(retry_after_s)})
+
+
+class NoSuchThing(ApiError):
+    """A resource the service does not have (a layer, a year without promises, a photo)."""
+
+
+STATUS: dict[type[Exception], tuple[int, str]] = {
+    ValidationError: (422, "invalid"),
+    RequestValidationError: (422, "invalid"),
+    Unauthorized: (401, "unauthorized"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    NoSuchThing: (404, "not_found"),
+    UnknownPromise: (404, "not_found"),
+    StateConflict: (409, "conflict"),
+    Conflict: (409, "conflict"),
+    PayloadTooLarge: (413, "too_large"),
+    RateLimited: (429, "rate_limited"),
+    Unavailable: (503, "unavailable"),
+}
+"""Exception class → (HTTP status, stable code); a subclass takes its nearest listed ancestor's entry."""
+
+CODES_BY_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                   405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+                   422: "invalid", 429: "rate_limited", 503: "unavailable"}
+"""Codes of the framework's own errors (an unknown path, a method not allowed), by status."""
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer (Open311 paths excepted)."""
+
+    model_config = ConfigDict(extra="forbid")
+    detail: str = Field(description="what went wrong, for people")
+    code: str = Field(description="a stable code for programs: " + ", ".join(sorted({c for _, c in STATUS.values()}
+                                                                                    | {"internal", "bad_request",
+                                                                                       "method_not_allowed"})))
+    current: dict | None = Field(None, description="for conflicts: the stored state the request conflicts with")
+
+
+class Open311ErrorItem(BaseModel):
+    """One error in Open311 GeoReport v2's error list."""
+
+    code: int
+    description: str
+
+
+def status_of(exc: Exception) -> tuple[int, str]:
+    """(status, code) of an exception from :data:`STATUS` (its class or nearest ancestor), 500 otherwise."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500, "internal"
+
+
+def message_of(exc: Exception) -> str:
+    """The message for people: one line per problem of a request that failed validation."""
+    if isinstance(exc, RequestValidationError):
+        return "; ".join(f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
+    return str(exc)
+
+
+def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   current: dict | None = None) -> JSONResponse:
+    """The error answer: Open311's list on /open311/ paths (400 for anything but 403, 404 and
+    HTTP's own 401, 405, 413, 429 and 503), the service's body elsewhere."""
+    if request.url.path.startswith("/open311/"):
+        status = status if status in (401, 403, 404, 405, 413, 429, 503) else 400
+        return JSONResponse([{"code": status, "description": message}], status_code=status, headers=headers)
+    body = {"detail": message, "code": code} | ({"current": current} if current else {})
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
+    """The methods the app answers on the scope's path, over all its routes."""
+    methods: set[str] = set()
+    for route in app.routes:
+        match, _ = route.matches({**scope, "method": "GET"}) if hasattr(route, "methods") else (Match.NONE, None)
+        if match is not Match.NONE and route.methods:
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
+def register(app: FastAPI) -> None:
+    """Answer every error through :func:`error_response`: the listed ones with their status, the
+    framework's by their own status, anything else as 500 without internals."""
+
+    async def listed(request: Request, exc: Exception) -> JSONResponse:
+        status, code = status_of(exc)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if isinstance(exc, Unavailable):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        return error_response(request, status, code, message_of(exc), headers or None,
+                              getattr(exc, "current", None))
+
+    async def framework(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route matched
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return error_response(request, exc.status_code, CODES_BY_STATUS.get(exc.status_code, "error"),
+                              str(exc.detail), headers or None)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal", "internal error; the service log has the details")
+
+    for cls in STATUS:
+        app.add_exception_handler(cls, listed)
+    app.add_exception_handler(HTTPException, framework)
+    app.add_exception_handler(Exception, unexpected)

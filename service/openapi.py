@@ -1,0 +1,76 @@
+"""The OpenAPI document as the service really answers: bearer tokens declared, and every error
+answer documented with the body it has (:class:`service.errors.ErrorBody`, or Open311's error
+list on /open311/ paths) — including 422, whose body is ours, not FastAPI's default."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service.errors import ErrorBody, Open311ErrorItem
+
+ALWAYS = {401: "A malformed, unknown, expired or revoked token (a bad token is refused everywhere).",
+          413: "The request body is larger than this address accepts.",
+          503: "Another program holds the database's write lock; try again after Retry-After seconds."}
+WITH_INPUT = {422: "A parameter or the body is not valid; ``detail`` says which and why."}
+WITH_BODY = {400: "The body cannot be parsed (not JSON, not a form)."}
+WITH_PATH = {404: "No such resource."}
+BY_OPERATION = {
+    ("get", "/api/layers/{layer}"): {403: "Raw patrol tracks are for police tokens."},
+    ("get", "/maps/police"): {403: "The police map is for police tokens."},
+    ("get", "/api/reports/{report_id}/photo"): {403: "Photos are for staff tokens."},
+    ("patch", "/api/reports/{report_id}"): {403: "Reports are changed by municipality tokens.",
+                                            409: "The report's current state does not allow the move; ``current`` has it."},
+    ("post", "/api/removal-rounds"): {403: "Rounds are recorded by municipality tokens.",
+                                      409: "The same round (date, category, zones) is recorded; ``current`` has its id."},
+    ("post", "/api/promises/{year}/{promise_id}/status"): {403: "The role may not record this promise's status."},
+    ("post", "/api/patrols"): {403: "Uploads are for police tokens."},
+    ("post", "/api/reports"): {429: "Too many reports from this address; try again after Retry-After seconds."},
+    ("post", "/open311/v2/requests.json"): {403: "api_key not recognised.",
+                                            429: "Too many requests from this address; try again after Retry-After seconds."},
+}
+"""Errors particular to an operation, beyond the ones every operation can answer."""
+
+
+def _error_response(description: str, open311: bool, page: bool) -> dict:
+    """An error answer: JSON (Open311's list on its paths), or for a page also the page itself."""
+    schema = ({"type": "array", "items": {"$ref": "#/components/schemas/Open311ErrorItem"}} if open311
+              else {"$ref": "#/components/schemas/ErrorBody"})
+    content = {"application/json": {"schema": schema}} | ({"text/html": {"schema": {"type": "string"}}} if page else {})
+    return {"description": description, "content": content}
+
+
+def openapi_schema(app: FastAPI) -> dict:
+    """The app's OpenAPI document (built once), with auth and error answers documented."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http", "scheme": "bearer",
+        "description": "A token from `stadskarna token create`; anonymous callers use the public endpoints."}
+    schemas = components.setdefault("schemas", {})
+    schemas["ErrorBody"] = ErrorBody.model_json_schema()
+    schemas["Open311ErrorItem"] = Open311ErrorItem.model_json_schema()
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, operations in schema["paths"].items():
+        open311 = path.startswith("/open311/")
+        for method, operation in operations.items():
+            operation["security"] = [{}, {"bearer": []}]
+            errors = dict(ALWAYS)
+            if operation.get("parameters") or operation.get("requestBody"):
+                errors |= WITH_INPUT
+            if operation.get("requestBody"):
+                errors |= WITH_BODY
+            if "{" in path:
+                errors |= WITH_PATH
+            errors |= BY_OPERATION.get((method, path), {})
+            responses = operation.setdefault("responses", {})
+            page = "text/html" in responses.get("200", {}).get("content", {})
+            for status, description in sorted(errors.items()):
+                if open311 and status == 422:
+                    status, description = 400, "The request is not valid; the description says why."
+                responses[str(status)] = _error_response(description, open311, page)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,49 @@
+"""Parameters shared by routes: times as ISO 8601 text read by the one time parser, dates as YYYY-MM-DD."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+import pandas as pd
+from pydantic import BeforeValidator
+
+from geo.errors import ValidationError
+from geo.timestamps import SUPPORTED_END, SUPPORTED_START, parse_utc
+
+
+def instant(value: str | None, field: str) -> pd.Timestamp | None:
+    """A query time (ISO 8601; naive = Europe/Stockholm) as a tz-aware instant, None when not
+    given; 422 naming ``field`` for anything else — numbers included (no Unix seconds), a local
+    time that a daylight-saving change skips or repeats, or a time outside the supported range."""
+    if value is None:
+        return None
+    times, problems = parse_utc(pd.Series([value], dtype=object))
+    if problems.notna().iloc[0]:
+        raise ValidationError(problems.iloc[0], field=field)
+    return times.iloc[0]
+
+
+TIME_SCHEMA = {"format": "date-time", "maxLength": 40}
+"""OpenAPI details of a time query parameter."""
+
+
+def _iso_date(value: object) -> object:
+    """Only ``YYYY-MM-DD`` text (or a date; pydantic would otherwise take 0 as 1 January 1970),
+    in the supported range of times."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not a date of the calendar") from None
+    if not isinstance(value, date):
+        raise ValueError("give a date as YYYY-MM-DD")
+    if not SUPPORTED_START.date() <= value < SUPPORTED_END.date():
+        raise ValueError(f"outside the supported dates, {SUPPORTED_START.date()} to "
+                         f"{(SUPPORTED_END - pd.Timedelta(days=1)).date()}")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A local date given as ``YYYY-MM-DD``, in queries and bodies alike."""
