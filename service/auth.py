@@ -16,6 +16,8 @@ from service.store import Actor, SQLiteStore
 
 ROLES = ("police", "municipality", "planner")
 """police: patrol tracks and exact incidents; planner: exact incidents; municipality: staff workflow."""
+STAFF = ROLES
+"""Every role is staff: they see unsafe-place pins, report photos and exact aggregates of citizens' data."""
 
 
 def _hash(token: str) -> str:

@@ -73,8 +73,10 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
 class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
-    def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date, year_over: bool) -> None:
+    def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date, year_over: bool,
+                 min_count: int) -> None:
         self.store, self.zones, self.year, self.as_of, self.year_over = store, zones, year, as_of, year_over
+        self.min_count = min_count
         self.end = local_day_end(as_of)
         # share of the year counted: 1 only once the year is over (its last day counts half while it runs)
         self.elapsed = elapsed_share(year, as_of) if year_over else min(elapsed_share(year, as_of),
@@ -126,11 +128,12 @@ class _Inputs:
 
 
 def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: PromiseYear,
-                    as_of: date | None = None) -> dict:
+                    as_of: date | None = None, *, min_count: int) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
-    over, and a promise short of its target not met, only once its last day has passed."""
+    over, and a promise short of its target not met, only once its last day has passed. The
+    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
     year = promises.year
     today = pd.Timestamp.now(tz=LOCAL_TZ).date()
     as_of = as_of or default_as_of(year, today)
@@ -139,7 +142,7 @@ def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: Promi
     if as_of > today:
         raise ValidationError(f"{as_of} is in the future; follow up to today ({today}) at the latest", field="as_of")
     year_end = as_of == date(year, 12, 31) and today > as_of
-    inputs = _Inputs(store, zones, year, as_of, year_end)
+    inputs = _Inputs(store, zones, year, as_of, year_end, min_count)
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
@@ -267,13 +270,11 @@ def _purple_flag(inputs: _Inputs) -> dict:
 def _unsafe_places(inputs: _Inputs) -> dict:
     """The year's unsafe-place pins per zone. The tracker (JSON, page, yearly report) is public,
     so counts below k (``STADSKARNA_PRIVACY_MIN_COUNT``) are always suppressed."""
-    from service.settings import PrivacySettings
-
     reports = inputs.reports
     local = reports["created_at"].dt.tz_convert(LOCAL_TZ)
     pins = reports[(reports["category"] == "unsafe_place") & (local.dt.year == inputs.year)
                    & (reports["created_at"] < inputs.end)]
-    return unsafe_places_per_zone(pins, inputs.zones, PrivacySettings().min_count)
+    return unsafe_places_per_zone(pins, inputs.zones, inputs.min_count)
 
 
 def _hotspots(inputs: _Inputs) -> dict:

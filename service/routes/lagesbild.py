@@ -19,13 +19,12 @@ from fastapi.responses import HTMLResponse
 from geo.errors import ValidationError
 from geo.lagesbild import MEASURES, parse_iso_week, shift_week
 from geo.maps.lagesbild import attention_svg
-from service.auth import request_role
+from service.auth import STAFF, request_role
 from service.html import pages
 from service.security import html_page
 from service.lagesbild import lagesbild
 
 router = APIRouter(tags=["lagesbild"])
-STAFF = ("municipality", "planner", "police")
 
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",

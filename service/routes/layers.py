@@ -14,7 +14,7 @@ from geo.io.geojson import to_feature_collection
 from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
 from geo.publish import generalise_incidents, within
 from geo.timestamps import LOCAL_TZ, format_utc
-from service.auth import request_role, require
+from service.auth import STAFF, request_role, require
 from service.errors import NoSuchThing
 from service.params import TIME_SCHEMA, instant
 from service.security import link
@@ -24,7 +24,6 @@ router = APIRouter(tags=["layers"])
 
 TIME_FIELDS = {"incidents": "occurred_at", "lights": "updated_at", "reports": "created_at", "patrols": "timestamp"}
 EXACT_INCIDENT_ROLES = ("police", "planner")
-UNSAFE_PLACE_ROLES = ("police", "planner", "municipality")
 MAX_PATROL_SPAN = pd.Timedelta(days=31)
 
 
@@ -84,7 +83,7 @@ def layer(request: Request, layer: str,
         frame = within(store.read_features(schema), TIME_FIELDS[layer], _bbox(bbox), instant(start, "start"), instant(end, "end"))
         if schema is REPORTS:
             frame = frame.drop(columns="contact")
-            if role not in UNSAFE_PLACE_ROLES:
+            if role not in STAFF:
                 frame = frame[frame["category"] != "unsafe_place"]
     page = frame.iloc[offset:offset + limit]
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]

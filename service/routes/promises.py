@@ -42,7 +42,8 @@ def _report(request: Request, year: int, as_of: date | None) -> dict:
     state = request.app.state
     promises = _year(request, year)
     key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
-    return cached(state, key, lambda: promise_tracker(state.store, state.zones, promises, as_of))
+    return cached(state, key, lambda: promise_tracker(state.store, state.zones, promises, as_of,
+                                                      min_count=state.settings.privacy.min_count))
 
 
 @router.get("/api/promises")
@@ -86,5 +87,5 @@ def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResp
     promises = _year(request, year)
     key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
     # the page computes its own figures, so they are of the data version it is cached under
-    return cached(state, key, lambda: html_page(request, tracker_html(promise_tracker(state.store, state.zones,
-                                                                                      promises, as_of))))
+    return cached(state, key, lambda: html_page(request, tracker_html(promise_tracker(
+        state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count))))

@@ -6,12 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from service.auth import Caller, request_caller, request_role, require
+from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.params import IsoDate
 from service.removal import record_round, round_figures
 
 router = APIRouter(tags=["removal rounds"])
-STAFF = ("municipality", "planner", "police")
 
 
 class RemovalRound(BaseModel):

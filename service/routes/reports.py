@@ -9,14 +9,13 @@ from pydantic import BaseModel
 from geo.layers import REPORTS
 from geo.publish import unsafe_places_per_zone
 from geo.timestamps import format_utc
-from service.auth import Caller, request_caller, request_role, require
+from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing, RateLimited
 from service.forms import StrictFormRoute
 from service.reports import change_status, submit_report
 from service.security import client_address
 
 router = APIRouter(tags=["reports"], route_class=StrictFormRoute)
-STAFF = ("municipality", "planner", "police")
 
 
 def rate_limited(request: Request) -> None:

@@ -1,0 +1,78 @@
+"""The report rate limit keys on the real client: the TCP peer, unless that peer is a reverse
+proxy named in the settings (forwarded headers from anyone else are ignored); IPv6 clients by
+their /64; and the limiter's memory stays bounded however many addresses come."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.requests import Request
+
+from service.app import create_app
+from service.ratelimit import RateLimiter
+from service.security import client_address
+from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
+
+TORG = {"category": "graffiti", "lat": "56.6744", "lon": "12.8578"}
+
+
+def request_from(peer: str, forwarded: str | None = None) -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "client": (peer, 5000)})
+
+
+@pytest.mark.parametrize("peer, forwarded, trusted, expected", [
+    ("203.0.113.7", "198.51.100.1", [], "203.0.113.7"),  # nobody trusted: the header is ignored
+    ("127.0.0.1", "198.51.100.1", [], "127.0.0.1"),  # not even from the loopback
+    ("10.0.0.2", "198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
+    ("10.0.0.2", "6.6.6.6, 198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),  # the client cannot choose its own
+    ("10.0.0.2", "198.51.100.1, 10.0.0.9", ["10.0.0.0/8"], "198.51.100.1"),  # a chain of trusted proxies
+    ("203.0.113.7", "198.51.100.1", ["10.0.0.0/8"], "203.0.113.7"),  # a peer that is not a trusted proxy
+    ("10.0.0.2", "not-an-address", ["10.0.0.0/8"], "not-an-address"),
+    ("2001:db8:1:2:aaaa::1", None, [], "2001:db8:1:2::/64"),
+    ("::ffff:198.51.100.1", None, [], "198.51.100.1"),
+])
+def test_the_client_address(peer, forwarded, trusted, expected):
+    assert client_address(request_from(peer, forwarded), trusted) == expected
+
+
+@given(st.ip_addresses(v=6))
+def test_every_address_of_a_64_is_one_client(address):
+    network = client_address(request_from(str(address)), [])
+    neighbour = address.exploded[:19] + ":ffff:ffff:ffff:ffff"
+    assert client_address(request_from(neighbour), []) == network or address.ipv4_mapped is not None
+
+
+def test_memory_stays_bounded_under_a_flood_of_addresses():
+    limiter = RateLimiter(limit=3, window_s=60, max_clients=1000)
+    for i in range(50_000):
+        assert limiter.retry_after(f"client-{i}", now=float(i) / 1000) is None
+    assert len(limiter) <= 1000
+    # a client that is still limited is remembered while the flood passes: the oldest go first
+    limiter = RateLimiter(limit=1, window_s=60, max_clients=100)
+    assert limiter.retry_after("persistent", now=0.0) is None
+    for i in range(99):
+        limiter.retry_after(f"flood-{i}", now=1.0)
+    assert limiter.retry_after("persistent", now=2.0) is not None
+
+
+def app_with(tmp_path, trusted: list[str]):
+    return create_app(Settings(store=StoreSettings(db=tmp_path / "t.sqlite"), reports=ReportSettings(rate_limit=2),
+                               service=ServiceSettings(trusted_proxies=trusted)))
+
+
+def test_a_forwarded_header_does_not_let_a_client_escape_the_limit(tmp_path):
+    with TestClient(app_with(tmp_path, []), client=("127.0.0.1", 5000)) as client:
+        codes = [client.post("/api/reports", data=TORG, headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                 for i in range(4)]
+    assert codes == [201, 201, 429, 429]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(tmp_path):
+    with TestClient(app_with(tmp_path, ["127.0.0.1"]), client=("127.0.0.1", 5000)) as client:
+        first = [client.post("/api/reports", data=TORG, headers={"X-Forwarded-For": "198.51.100.1"}).status_code
+                 for _ in range(3)]
+        other = client.post("/api/reports", data=TORG, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert first == [201, 201, 429] and other.status_code == 201
