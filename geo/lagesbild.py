@@ -65,7 +65,7 @@ from geo.layers import USABLE_PRECISION
 from geo.patrol import PresenceCube
 from geo.publish import suppress_small
 from geo.swedish import sv_number, sv_signed
-from geo.timestamps import LOCAL_TZ
+from geo.timestamps import LOCAL_TZ, YEARS
 from geo.zones import zone_positions
 
 PREVIOUS_WEEKS = 4
@@ -109,8 +109,8 @@ def parse_iso_week(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         raise ValidationError(f"{text!r} is not an ISO week; write it as YYYY-Www, for example 2020-W12",
                               field="week")
     year, week = int(match[1]), int(match[2])
-    if not 2000 <= year <= 2100:
-        raise ValidationError(f"{text!r}: the year must be 2000 to 2100", field="week")
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValidationError(f"{text!r}: the year must be {YEARS[0]} to {YEARS[1]}", field="week")
     last = weeks_in_year(year)
     if not 1 <= week <= last:
         raise ValidationError(f"{text!r}: {year} has weeks 1 to {last}", field="week")

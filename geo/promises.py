@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geo.errors import ValidationError
 from geo.layers import REPORT_CATEGORIES
-from geo.timestamps import LOCAL_TZ, local_day_end
+from geo.timestamps import LOCAL_TZ, YEARS, local_day_end
 
 STATUSES = ("met", "on track", "behind", "not met", "not measurable yet")
 RECORDABLE_STATUSES = ("met", "on track", "behind", "not met")
@@ -97,7 +97,7 @@ class PromiseYear(BaseModel):
     """A year's medborgarlöfte: title, parties, source and its promises (ids unique)."""
 
     model_config = _Strict
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=YEARS[0], le=YEARS[1])
     title: str = Field(min_length=1)
     parties: dict[Literal["police", "municipality"], str]
     source: str = Field(min_length=1)

@@ -3,15 +3,18 @@
 Every text field of every layer (ids, free text, categories — see :func:`geo.layers.validate`)
 goes through :func:`clean_text`:
 
-- line ends are normalised: CRLF and a lone CR become LF;
+- line ends are normalised: CRLF, a lone CR and the Unicode LINE and PARAGRAPH SEPARATORS
+  (U+2028, U+2029) become LF;
 - the text is normalised to Unicode NFC, so "e" + COMBINING ACUTE ACCENT is stored as "é" and
   texts that look the same compare the same (NFC text stays exactly as it is);
 - a text containing a character that can hide or disguise what is shown is refused: the control
   characters other than TAB and LF (C0 U+0000–U+001F, DEL U+007F, C1 U+0080–U+009F — they can
   truncate text in C libraries, move the cursor or recolour a terminal, or break CSV and logs), the
   bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 —
-  "Trojan Source": they make text read differently from what it is) and lone surrogates (not
-  characters at all; they cannot be written as UTF-8).
+  "Trojan Source": they make text read differently from what it is), the invisible ZERO WIDTH
+  SPACE, WORD JOINER and ZERO WIDTH NO-BREAK SPACE (U+200B, U+2060, U+FEFF: they make two texts
+  that look the same differ) and lone surrogates (not characters at all; they cannot be written
+  as UTF-8). The zero-width joiners U+200C and U+200D stay: scripts and emoji sequences need them.
 
 :func:`decode_utf8` turns bytes (a form field, a file) into text or refuses them; nothing is
 silently replaced with U+FFFD.
@@ -36,10 +39,12 @@ CONTROL_NAMES = {**{chr(i): name for i, name in enumerate(_C0_NAMES)}, "\x7f": "
 
 _CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = "\u200b\u2060\ufeff"
 _SURROGATES = "\ud800-\udfff"
-FORBIDDEN = re.compile(f"[{_CONTROLS}{_BIDI}{_SURROGATES}]")
+FORBIDDEN = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}{_SURROGATES}]")
 """The characters no stored text may contain (a character class; TAB and LF are allowed)."""
-_FORBIDDEN_IN_UNICODE = re.compile(f"[{_CONTROLS}{_BIDI}]")
+_FORBIDDEN_IN_UNICODE = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}]")
+_LINE_ENDS = "\r\n?|[\u2028\u2029]"
 """The same without surrogates, for text already held as UTF-8 (Arrow), where none can be."""
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
 
@@ -69,9 +74,9 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             cleaned, problems_of_distinct = clean_text(distinct)
             if problems_of_distinct.isna().all() and cleaned.equals(distinct):
                 return text, problems
-    suspect = text.str.contains(_FORBIDDEN_IN_UNICODE, na=False).astype(bool)  # CR included: one pass for most text
-    if suspect.any():
-        lines = text[suspect].str.replace("\r\n?", "\n", regex=True)
+    suspect = text.str.contains(f"{_FORBIDDEN_IN_UNICODE.pattern}|[\u2028\u2029]", na=False).astype(bool)
+    if suspect.any():  # CR is a control character: one pass finds the texts to look at for most text
+        lines = text[suspect].str.replace(_LINE_ENDS, "\n", regex=True)
         text = text.copy()
         text[suspect] = lines.to_numpy()
         bad = suspect.copy()
@@ -84,6 +89,14 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         text = text.copy()
         text[composed] = text[composed].str.normalize("NFC").to_numpy()
     return text, problems.astype(object).where(problems.notna(), None)
+
+
+def clean_value(value: str, field: str) -> str:
+    """One text as :func:`clean_text` stores it, or :class:`ValidationError` naming ``field``."""
+    text, problems = clean_text(pd.Series([value], dtype=object))
+    if problems.iloc[0] is not None:
+        raise ValidationError(problems.iloc[0], field=field)
+    return str(text.iloc[0])
 
 
 def decode_utf8(data: bytes, field: str | None = None, *, file: str | None = None) -> str:
@@ -117,5 +130,8 @@ def _problem(char: str) -> str:
     if _SURROGATE.match(char):
         return (f"contains {code}, a lone surrogate: not a character, and not valid Unicode text; "
                 "remove it")
+    if char in _INVISIBLE:
+        return (f"contains the invisible character {code} ({unicodedata.name(char)}), which makes texts that look "
+                "the same differ; remove it")
     return (f"contains the bidirectional formatting character {code} ({unicodedata.name(char)}), which can "
             "make text read differently from what it is; remove it")

@@ -16,6 +16,8 @@ def local_day_end(day: date) -> pd.Timestamp:
     return pd.Timestamp(day + timedelta(days=1), tz=LOCAL_TZ)
 
 
+YEARS = (2000, 2100)
+"""The years the promises, figures and commands are for (first, last)."""
 SUPPORTED_START = pd.Timestamp("1900-01-01T00:00:00Z")
 SUPPORTED_END = pd.Timestamp("2200-01-01T00:00:00Z")
 """The supported times are ``SUPPORTED_START <= t < SUPPORTED_END`` (1900-01-01 to 2199-12-31, UTC);

@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.errors import StateConflict, ValidationError
 from geo.layers import REPORT_STATUSES
+from geo.text import clean_value
 
 WORKFLOW = REPORT_STATUSES
 """The states in the order a report moves through them."""
@@ -29,7 +30,7 @@ def move(category: str, current: str, target: str, close_reason: str | None, at:
                               field="status")
     if target not in WORKFLOW:
         raise ValidationError(f"{target!r} is not one of {', '.join(WORKFLOW)}", field="status")
-    reason = (close_reason or "").strip()
+    reason = clean_value(close_reason or "", "close_reason").strip()
     if target == "closed" and not reason:
         raise ValidationError("closing a report needs a close_reason (for example 'sanerat')", field="close_reason")
     if reason and target != "closed":

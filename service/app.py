@@ -15,11 +15,12 @@ from geo.streets import read_streets
 from geo.zones import read_zones
 from service import errors
 from service.auth import request_caller
-from service.limits import BodyLimit
+from service.head import HeadAsGet
+from service.limits import RequestGuard
 from service.openapi import openapi_schema
 from service.ratelimit import RateLimiter
 from service.routes import coverage, health, lagesbild, layers, maps, open311, patrols, promises, removal, reports, zones
-from service.security import SecurityHeaders, html_page
+from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 from service.store import SQLiteStore
 
@@ -63,10 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                    swagger_css_url="/static/swagger-ui/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
                                    swagger_ui_parameters={"validatorUrl": None})
-        return html_page(request, page.body.decode("utf-8"))
+        html = page.body.decode("utf-8")  # FastAPI's page: our own script, no data
+        return html_page(request, html, inline_scripts(html))
 
     errors.register(app)
     app.openapi = lambda: openapi_schema(app)
-    app.add_middleware(BodyLimit, limit_of=body_limit(settings.reports))
+    app.add_middleware(RequestGuard, limit_of=body_limit(settings.reports))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     return app

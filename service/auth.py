@@ -16,6 +16,8 @@ from service.store import Actor, SQLiteStore
 
 ROLES = ("police", "municipality", "planner")
 """police: patrol tracks and exact incidents; planner: exact incidents; municipality: staff workflow."""
+LAST_USED_RESOLUTION = pd.Timedelta(minutes=1)
+"""A token's last use is kept to the minute: at most one write per token and minute."""
 STAFF = ROLES
 """Every role is staff: they see unsafe-place pins, report photos and exact aggregates of citizens' data."""
 
@@ -60,7 +62,8 @@ def caller_of(store: SQLiteStore, token: str, at: pd.Timestamp | None = None) ->
     record = store.token(_hash(token))
     if record is None or not record.valid_at(at):
         return None
-    store.token_used(record.token_id, at)
+    if record.last_used_at is None or at - record.last_used_at > LAST_USED_RESOLUTION:
+        store.token_used(record.token_id, at, LAST_USED_RESOLUTION.total_seconds())
     return Caller(record.role, record.token_id, record.label)
 
 

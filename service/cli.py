@@ -21,7 +21,7 @@ from geo.errors import ValidationError
 from geo.io.export import write_layer
 from geo.io.files import new_file
 from geo.layers import LAYERS, PINGS, validate
-from geo.timestamps import LOCAL_TZ, format_utc
+from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START, YEARS, format_utc
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
@@ -48,16 +48,12 @@ StreetsOption = Annotated[Optional[Path], typer.Option(
     "--streets", help="Streets GeoJSON (env STADSKARNA_STREETS; default streets.geojson beside the zones file)")]
 
 
-YEARS = (2000, 2100)
-"""Years the commands take, as the API does."""
-
-
 def _supported_day(value: datetime | None) -> datetime | None:
     """A date option inside the supported range of times (1900–2199), or a usage error."""
-    from geo.timestamps import SUPPORTED_END, SUPPORTED_START
+    from service.params import supported_dates
 
     if value is not None and not SUPPORTED_START.date() <= value.date() < SUPPORTED_END.date():
-        raise typer.BadParameter(f"{value.date()} is outside the supported dates, {SUPPORTED_START.date()} to 2199-12-31")
+        raise typer.BadParameter(f"{value.date()} is outside the supported dates, {supported_dates()}")
     return value
 
 
@@ -160,7 +156,7 @@ def token_list(db: DbOption = None) -> None:
     now = pd.Timestamp.now(tz="UTC")
     table = Table(title=f"Access tokens in {store.path} (times Europe/Stockholm)")
     for column in ("id", "role", "label", "created", "expires", "last used", "state"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "id", min_width=14 if column == "id" else None)
     for record in records:
         table.add_row(record.token_id, record.role, Text(record.label), _local_time(record.created_at),
                       _local_time(record.expires_at, "never"), _local_time(record.last_used_at, "never"),
@@ -226,7 +222,7 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
                 db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
     from service.maps import MAP_KINDS, MAP_TITLES, build_map, standalone_html
-    from service.security import with_meta_policy
+    from service.security import folium_scripts, with_meta_policy
 
     if kind not in MAP_KINDS:
         raise _fail(ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}"))
@@ -244,7 +240,8 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
             fmap = build_map(kind, state, year, lamps, day.date() if day else None, unit)
     except ValidationError as exc:
         raise _fail(exc) from None
-    output.write_text(with_meta_policy(standalone_html(fmap, MAP_TITLES[kind]), settings.maps), encoding="utf-8")
+    html = standalone_html(fmap, MAP_TITLES[kind])
+    output.write_text(with_meta_policy(html, settings.maps, folium_scripts(html)), encoding="utf-8")
     console.print(f"{kind} map written to {output}")
 
 
@@ -485,7 +482,6 @@ def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by 
             version = store.stage_restore(file, staged)
         incoming = SQLiteStore(staged)
         before, after = _layer_counts(store), _layer_counts(incoming)
-        revoked = _carry_revocations(store, incoming)
         missing = sorted({r.token_id for r in store.tokens()} - {r.token_id for r in incoming.tokens()})
         if not yes:
             question = (f"Replace everything in {live} ({_summary(before)}) with the contents of {file} "
@@ -496,7 +492,7 @@ def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by 
         stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%SZ")
         safety = live.with_name(f"{live.name}.before-restore-{stamp}.sqlite")
         with errors.status(f"restoring {file} into {live}"):
-            store.restore_from(staged, safety)
+            revoked = store.restore_from(staged, safety)
     except StoreError as exc:
         raise _fail(exc) from None
     finally:
@@ -530,17 +526,6 @@ def _records(name: str, n: int) -> str:
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(_records(name, n) for name, n in counts.items())
 
-
-def _carry_revocations(live: SQLiteStore, incoming: SQLiteStore) -> list[str]:
-    """Revoke in ``incoming`` the tokens revoked in ``live``, so that a restore never brings a
-    revoked token back; the ids of those it changed."""
-    active = {record.token_id for record in incoming.tokens() if record.revoked_at is None}
-    carried = []
-    for record in live.tokens():
-        if record.revoked_at is not None and record.token_id in active:
-            incoming.revoke_token(record.token_id, record.revoked_at)
-            carried.append(record.token_id)
-    return carried
 
 
 class OutputFormat(str, Enum):
@@ -812,6 +797,6 @@ def main() -> None:
 
     try:
         app()
-    except (OSError, DataSourceError, RasterioIOError) as exc:
+    except (OSError, DataSourceError, RasterioIOError, StoreError) as exc:
         errors.print(Text("error: ", style="bold red") + Text(str(exc)))
         raise SystemExit(2) from None

@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from geo.errors import StateConflict, ValidationError
 from geo.promises import UnknownPromise
+from service.security import API_POLICY, COMMON_HEADERS
 from service.store import Conflict, NotFound, Unavailable
 
 log = logging.getLogger("stadskarna")
@@ -44,10 +45,6 @@ class Forbidden(ApiError):
     """The caller's role may not do this."""
 
 
-class PayloadTooLarge(ApiError):
-    """The request body is larger than the route accepts."""
-
-
 class RateLimited(ApiError):
     """Too many requests from this client; try again after ``retry_after_s``."""
 
@@ -69,7 +66,6 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     UnknownPromise: (404, "not_found"),
     StateConflict: (409, "conflict"),
     Conflict: (409, "conflict"),
-    PayloadTooLarge: (413, "too_large"),
     RateLimited: (429, "rate_limited"),
     Unavailable: (503, "unavailable"),
 }
@@ -125,14 +121,15 @@ def error_response(request: Request, status: int, code: str, message: str, heade
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
 def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
-    """The methods the app answers on the scope's path, over all its routes."""
-    methods: set[str] = set()
-    for route in app.routes:
-        match, _ = route.matches({**scope, "method": "GET"}) if hasattr(route, "methods") else (Match.NONE, None)
-        if match is not Match.NONE and route.methods:
-            methods |= set(route.methods)
-    return sorted(methods)
+    """The methods the app answers on the scope's path: those for which some route matches fully,
+    and HEAD wherever GET is (:mod:`service.head`)."""
+    methods = [method for method in METHODS
+               if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in app.routes)]
+    return methods + (["HEAD"] if "GET" in methods else [])
 
 
 def register(app: FastAPI) -> None:
@@ -156,7 +153,9 @@ def register(app: FastAPI) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal", "internal error; the service log has the details")
+        # answered outside the middleware, so with the security headers of its own
+        return error_response(request, 500, "internal", "internal error; the service log has the details",
+                              {**COMMON_HEADERS, "Content-Security-Policy": API_POLICY})
 
     for cls in STATUS:
         app.add_exception_handler(cls, listed)

@@ -20,16 +20,10 @@ from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from geo.errors import ValidationError
+from geo.text import decode_utf8
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-
-
-def _utf8(data: bytes | bytearray, field: str) -> str:
-    try:
-        return bytes(data).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"not valid UTF-8 (byte {exc.start}); send text as UTF-8", field=field) from None
 
 
 class _StrictMultiPartParser(MultiPartParser):
@@ -38,7 +32,7 @@ class _StrictMultiPartParser(MultiPartParser):
     def on_part_end(self) -> None:
         if self._current_part.file is None:
             self.items.append((self._current_part.field_name,
-                               _utf8(self._current_part.data, self._current_part.field_name)))
+                               decode_utf8(bytes(self._current_part.data), self._current_part.field_name)))
         else:
             super().on_part_end()
 
@@ -49,7 +43,7 @@ async def read_form(request: Request) -> FormData:
     if kind == FORM:
         body = await request.body()
         try:
-            pairs = parse_qsl(_utf8(body, "form"), keep_blank_values=True, encoding="utf-8", errors="strict")
+            pairs = parse_qsl(decode_utf8(body, "form"), keep_blank_values=True, encoding="utf-8", errors="strict")
         except UnicodeDecodeError as exc:
             raise ValidationError(f"a percent-encoded value is not valid UTF-8 (byte {exc.start})",
                                   field="form") from None

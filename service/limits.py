@@ -1,24 +1,47 @@
-"""Request body caps, enforced before a body is read: a declared ``Content-Length`` over the
-route's cap is answered 413 at once, and a body without one (chunked) is cut off with 413 as
-soon as it passes the cap. Nothing is read into memory beyond the cap."""
+"""What is checked before a request's body is read: the body cap of its address, the rate limit of
+citizens' submissions, and the token of an upload — so nobody can make the service read or spool
+a large body it would refuse anyway.
+
+A declared ``Content-Length`` over the cap is answered 413 at once, and a body without one
+(chunked) is cut off with 413 as soon as it passes the cap. Only a caller with a token of an
+upload's role gets the upload's cap; anyone else is refused (401/403) before a byte is read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import CODES_BY_STATUS, error_response
+from service.auth import request_caller, require
+from service.errors import CODES_BY_STATUS, ApiError, RateLimited, error_response, status_of
+from service.security import client_address
+
+UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
+"""Addresses that take large bodies, with the roles that may send them."""
+RATE_LIMITED = {("POST", "/api/reports"), ("POST", "/open311/v2/requests.json")}
+"""Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
 
 
 def _too_large(limit: int) -> str:
     return f"the request body is larger than the {limit / 1e6:.3g} MB this address accepts"
 
 
-class BodyLimit:
-    """ASGI middleware: at most ``limit_of(method, path)`` bytes of request body."""
+def check_rate(request: Request) -> None:
+    """:class:`RateLimited` when this client (:func:`service.security.client_address`) has
+    submitted too many reports in the last minute; otherwise the submission is counted."""
+    state = request.app.state
+    wait = state.report_limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
+    if wait is not None:
+        raise RateLimited(f"too many reports from this address; try again in {wait} s", wait)
+
+
+class RequestGuard:
+    """ASGI middleware: rate limits, upload tokens and body caps (at most ``limit_of(method,
+    path)`` bytes), before the body is read."""
 
     def __init__(self, app: ASGIApp, limit_of: Callable[[str, str], int]) -> None:
         self.app, self.limit_of = app, limit_of
@@ -27,11 +50,23 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_of(scope["method"], scope["path"])
+        request = Request(scope)
+        key = (scope["method"], scope["path"].rstrip("/") or "/")
+        try:
+            if key in RATE_LIMITED:
+                check_rate(request)
+            if key in UPLOADS:
+                roles, what = UPLOADS[key]
+                caller = await run_in_threadpool(request_caller, request)  # a token lookup reads the store
+                require(caller.role if caller else None, roles, what)
+        except ApiError as exc:
+            status, code = status_of(exc)
+            await error_response(request, status, code, str(exc), exc.headers or None)(scope, receive, send)
+            return
+        limit = self.limit_of(*key)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            response = error_response(Request(scope), 413, CODES_BY_STATUS[413], _too_large(limit))
-            await response(scope, receive, send)
+            await error_response(request, 413, CODES_BY_STATUS[413], _too_large(limit))(scope, receive, send)
             return
         seen = 0
 

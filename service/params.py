@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 import pandas as pd
+from fastapi import Query
 from pydantic import BeforeValidator
 
 from geo.errors import ValidationError
@@ -25,8 +26,9 @@ def instant(value: str | None, field: str) -> pd.Timestamp | None:
     return times.iloc[0]
 
 
-TIME_SCHEMA = {"format": "date-time", "maxLength": 40}
-"""OpenAPI details of a time query parameter."""
+def time_query(description: str):
+    """A query parameter holding a time (text, read by :func:`instant`), documented as date-time."""
+    return Query(None, description=description, json_schema_extra={"format": "date-time"}, max_length=40)
 
 
 def _iso_date(value: object) -> object:
@@ -40,9 +42,13 @@ def _iso_date(value: object) -> object:
     if not isinstance(value, date):
         raise ValueError("give a date as YYYY-MM-DD")
     if not SUPPORTED_START.date() <= value < SUPPORTED_END.date():
-        raise ValueError(f"outside the supported dates, {SUPPORTED_START.date()} to "
-                         f"{(SUPPORTED_END - pd.Timedelta(days=1)).date()}")
+        raise ValueError(f"outside the supported dates, {supported_dates()}")
     return value
+
+
+def supported_dates() -> str:
+    """The supported dates as text: ``1900-01-01 to 2199-12-31``."""
+    return f"{SUPPORTED_START.date()} to {(SUPPORTED_END - pd.Timedelta(days=1)).date()}"
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]

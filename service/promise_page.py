@@ -14,7 +14,7 @@ from geo.swedish import sv_number
 from service.html import pages
 from service.maps import build_map, standalone_html
 from service.promises import promise_tracker
-from service.security import with_meta_policy
+from service.security import folium_scripts, with_meta_policy
 
 STATUS_LABELS = {"met": "uppfyllt", "on track": "i fas", "behind": "efter", "not met": "ej uppfyllt",
                  "not measurable yet": "ej mätbart ännu"}
@@ -69,4 +69,4 @@ def yearly_report_html(state, promises: PromiseYear, as_of: date | None = None,
     step("writing the report")
     now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return with_meta_policy(tracker_html(report, maps, standalone=True, generated=now), state.settings.maps,
-                            extra_html=tuple(maps.values()))
+                            [script for html in maps.values() for script in folium_scripts(html)])

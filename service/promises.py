@@ -21,6 +21,7 @@ from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_t
                           recorded_status, rounds_held, rounds_status, share_status, total_status)
 from geo.publish import unsafe_places_per_zone
 from geo.sun import after_dark
+from geo.text import clean_value
 from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
 from service.coverage import default_as_of
@@ -59,6 +60,7 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
                               "measured by staff take a recorded status", field="promise")
     if status not in RECORDABLE_STATUSES:
         raise ValidationError(f"{status!r} is not one of {', '.join(RECORDABLE_STATUSES)}", field="status")
+    note = clean_value(note, "note")
     if not note.strip():
         raise ValidationError("say what the status rests on (a decision, a meeting, a document)", field="note")
     if day < date(promises.year, 1, 1):

@@ -49,9 +49,6 @@ def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportS
     ``actor`` is who submitted it (a citizen, or an Open311 client application), kept as its source
     and in its history. Unsafe-place pins get no duplicates: answering them would let anyone probe
     where others feel unsafe."""
-    if len(description) > settings.max_description:
-        raise ValidationError(f"the description has {len(description)} characters; at most "
-                              f"{settings.max_description} are accepted", field="description")
     contact = contact_address(email)
     if media_url and (not media_url.startswith(("https://", "http://")) or len(media_url) > 2000):
         raise ValidationError("media_url must be an http(s) address of at most 2,000 characters", field="media_url")
@@ -63,6 +60,10 @@ def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportS
                         "when": [when or None], "why": [why or None], "contact": [contact],
                         "source": [source], "lat": [lat], "lon": [lon], "_row": [""]})
     report = validate(REPORTS, raw, "")
+    stored = report["description"].iloc[0]  # as stored: NFC can lengthen a text
+    if len(stored) > settings.max_description:
+        raise ValidationError(f"the description has {len(stored)} characters; at most "
+                              f"{settings.max_description} are accepted", field="description")
     point = report.geometry.iloc[0]
     zone_id = zone_of(zones, [point.x], [point.y])[0]
     if zone_id is None:

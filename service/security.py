@@ -2,10 +2,11 @@
 satisfy, links that never echo the client's Host header, and the client's address behind
 trusted reverse proxies only.
 
-Pages keep their inline scripts (folium writes them); the policy allows exactly those, by the
-SHA-256 hash of each, and nothing else: no inline event handlers, no ``eval``, no other origin
-but the basemap tile server's for images. Files written for publication (the yearly report, a
-map from ``stadskarna map``) carry the same policy in a ``<meta>`` element.
+A page's policy allows the inline scripts the program itself wrote — given by the code that
+builds the page, never found by looking at the finished page — by the SHA-256 hash of each, and
+nothing else: no inline event handlers, no ``eval``, no script that data smuggled into the page.
+Files written for publication (the yearly report, a map from ``stadskarna map``) carry the same
+policy in a ``<meta>`` element.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -26,19 +28,27 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 """The policy of every answer that is not a page (JSON, images): nothing may run or be framed."""
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                   "Cross-Origin-Opener-Policy": "same-origin"}
+PAGE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+"""Pages send their origin (never the path) to other sites: tile servers such as OpenStreetMap's
+refuse requests without a Referer."""
+_SCRIPT_TYPES = ("", "text/javascript", "application/javascript", "module")
 
 
 class _InlineScripts(HTMLParser):
-    """The text of every ``<script>`` without ``src``, as a browser splits the page."""
+    """The text of every executable ``<script>`` without ``src``, as a browser splits the page, and
+    whether it stands inside ``<body>``."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
-        self.scripts: list[str] = []
-        self._inside = False
+        self.scripts: list[tuple[str, bool]] = []
+        self._inside = self._in_body = False
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "script" and not any(name == "src" for name, _ in attrs):
+        if tag == "body":
+            self._in_body = True
+        values = dict(attrs)
+        if tag == "script" and "src" not in values and (values.get("type") or "").lower() in _SCRIPT_TYPES:
             self._inside, self._text = True, []
 
     def handle_data(self, data: str) -> None:
@@ -46,19 +56,33 @@ class _InlineScripts(HTMLParser):
             self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "body":
+            self._in_body = False
         if tag == "script" and self._inside:
-            self.scripts.append("".join(self._text))
+            self.scripts.append(("".join(self._text), self._in_body))
             self._inside = False
 
 
-def script_hashes(html: str) -> list[str]:
-    """CSP source expressions (``'sha256-…'``) of the page's inline scripts, in page order, once each."""
+def inline_scripts(html: str, outside_body: bool = False) -> list[str]:
+    """The text of each executable inline script of ``html`` in page order (only those outside
+    ``<body>`` when ``outside_body``). For markup the program wrote itself, not for finished pages
+    that hold data."""
     parser = _InlineScripts()
     parser.feed(html)
     parser.close()
-    digests = ("'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
-               for script in parser.scripts)
-    return list(dict.fromkeys(digests))
+    return [text for text, in_body in parser.scripts if not (outside_body and in_body)]
+
+
+def folium_scripts(html: str) -> list[str]:
+    """The scripts folium wrote into a rendered map page: it writes them in ``<head>`` and after
+    ``</body>`` (data in them is JSON with ``<`` escaped), while text from data — legends, titles —
+    lands inside ``<body>``, escaped; so a script inside the body was not written by the program
+    and gets no hash."""
+    return inline_scripts(html, outside_body=True)
+
+
+def _hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
 
 def tile_origin(maps: MapSettings) -> str | None:
@@ -70,12 +94,12 @@ def tile_origin(maps: MapSettings) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def page_policy(html: str, maps: MapSettings, served: bool = True, extra_html: tuple[str, ...] = ()) -> str:
-    """The Content-Security-Policy of a page: its own inline scripts (and those of ``extra_html``,
-    pages embedded with ``srcdoc``, which inherit the policy) by hash; scripts, styles and images
-    from the service itself when ``served``; inline styles (folium and Leaflet set them); images
-    also as data URLs and from the basemap tile server."""
-    hashes = list(dict.fromkeys(h for page in (html, *extra_html) for h in script_hashes(page)))
+def page_policy(maps: MapSettings, scripts: Iterable[str] = (), served: bool = True) -> str:
+    """The Content-Security-Policy of a page: the inline ``scripts`` the program wrote (those of
+    pages embedded with ``srcdoc`` too: they inherit the policy) by hash; scripts, styles and
+    images from the service itself when ``served``; inline styles (folium and Leaflet set them);
+    images also as data URLs and from the basemap tile server."""
+    hashes = list(dict.fromkeys(_hash(script) for script in scripts))
     self_source = ["'self'"] if served else []
     images = self_source + ["data:"] + ([origin] if (origin := tile_origin(maps)) else [])
     directives = [
@@ -91,17 +115,20 @@ def page_policy(html: str, maps: MapSettings, served: bool = True, extra_html: t
     return "; ".join(directives)
 
 
-def html_page(request: Request, html: str, status_code: int = 200) -> HTMLResponse:
-    """An HTML answer with the policy of :func:`page_policy` for this page."""
-    policy = page_policy(html, request.app.state.settings.maps)
-    return HTMLResponse(html, status_code=status_code, headers={"Content-Security-Policy": policy})
+def html_page(request: Request, html: str, scripts: Iterable[str] = (), status_code: int = 200) -> HTMLResponse:
+    """An HTML answer whose policy (:func:`page_policy`) allows the inline ``scripts`` the program
+    wrote into it and no other."""
+    policy = page_policy(request.app.state.settings.maps, scripts)
+    return HTMLResponse(html, status_code=status_code,
+                        headers={"Content-Security-Policy": policy, "Referrer-Policy": PAGE_REFERRER_POLICY})
 
 
-def with_meta_policy(html: str, maps: MapSettings, extra_html: tuple[str, ...] = ()) -> str:
+def with_meta_policy(html: str, maps: MapSettings, scripts: Iterable[str] = ()) -> str:
     """A page written to a file, with its policy in a ``<meta>`` element at the start of ``<head>``
     (a file has no headers; ``frame-ancestors`` cannot be set this way)."""
-    policy = page_policy(html, maps, served=False, extra_html=extra_html)
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    policy = page_policy(maps, scripts, served=False)
+    meta = (f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+            f'<meta name="referrer" content="{PAGE_REFERRER_POLICY}">')
     head = html.find("<head>")
     return html[:head + 6] + meta + html[head + 6:] if head >= 0 else meta + html
 
@@ -150,28 +177,43 @@ def link(request: Request, path_and_query: str) -> str:
 
 def client_address(request: Request, trusted_proxies: list[str]) -> str:
     """The client's address for rate limits: the TCP peer, unless the peer is a trusted proxy —
-    then the right-most address of ``X-Forwarded-For`` that is not a trusted proxy. IPv6 clients
-    are keyed by their /64 network (one home or phone network), so rotating addresses in it
-    does not escape a limit."""
+    then the right-most address of ``X-Forwarded-For`` (every such header, in order) that is not a
+    trusted proxy; a hop that is not an address stops the walk at the last trusted one. Ports are
+    left out. IPv6 clients are keyed by their /64 network (one home or phone network), so rotating
+    addresses in it does not escape a limit."""
     networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
 
-    def trusted(address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
+    def trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return any(ip in network for network in networks)
 
-    address = request.client.host if request.client else "unknown"
-    if networks and trusted(address):
-        hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
-        while hops and trusted(address):
-            address = hops.pop()
+    peer = _address(request.client.host if request.client else "")
+    if peer is None:
+        return request.client.host if request.client else "unknown"
+    client = peer
+    if networks and trusted(peer):
+        hops = [hop.strip() for line in request.headers.getlist("x-forwarded-for") for hop in line.split(",")]
+        for hop in reversed([hop for hop in hops if hop]):
+            address = _address(hop)
+            if address is None:
+                break
+            client = address
+            if not trusted(address):
+                break
+    if client.version == 6:
+        mapped = client.ipv4_mapped
+        return str(mapped) if mapped else str(ipaddress.ip_network(f"{client}/64", strict=False))
+    return str(client)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address from a peer or a forwarded hop (``1.2.3.4``, ``1.2.3.4:5678``, ``[2001:db8::1]:443``,
+    ``2001:db8::1``), or None when it is none."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:text.find("]")] if "]" in text else text
+    elif text.count(":") == 1:
+        text = text.split(":")[0]
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return address
-    if ip.version == 6:
-        mapped = ip.ipv4_mapped
-        return str(mapped) if mapped else str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+        return None

@@ -16,7 +16,7 @@ from geo.publish import generalise_incidents, within
 from geo.timestamps import LOCAL_TZ, format_utc
 from service.auth import STAFF, request_role, require
 from service.errors import NoSuchThing
-from service.params import TIME_SCHEMA, instant
+from service.params import instant, time_query
 from service.security import link
 from service.routes.zones import GeoJSONResponse
 
@@ -52,9 +52,8 @@ def _local_day(at: pd.Timestamp | None, rounding: str) -> pd.Timestamp | None:
 @router.get("/api/layers/{layer}", response_class=GeoJSONResponse)
 def layer(request: Request, layer: str,
           bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat (WGS84)"),
-          start: str | None = Query(None, description="from this time (ISO 8601; naive = Stockholm time)",
-                                    json_schema_extra=TIME_SCHEMA),
-          end: str | None = Query(None, description="before this time", json_schema_extra=TIME_SCHEMA),
+          start: str | None = time_query("from this time (ISO 8601; naive = Stockholm time)"),
+          end: str | None = time_query("before this time"),
           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
           role: str | None = Depends(request_role)) -> GeoJSONResponse:
     """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from geo.maps.markup import page_html
+from geo.timestamps import YEARS
 from service.auth import request_role, require
 from service.maps import MAP_TITLES, build_map
 from service.pagecache import cached
 from service.params import IsoDate
-from service.security import html_page
+from service.security import folium_scripts, html_page, inline_scripts
 
 router = APIRouter(tags=["maps"])
 
@@ -23,7 +24,7 @@ def index(request: Request) -> HTMLResponse:
 
 
 @router.get("/maps/planner", response_class=HTMLResponse)
-def planner(request: Request, year: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
+def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> HTMLResponse:
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
     status, open reports by category, dark spots and illuminance (default: the latest year)."""
     return cached(request.app.state, ("planner", year), lambda: _page(request, "planner", year))
@@ -37,7 +38,7 @@ def lighting(request: Request) -> HTMLResponse:
 
 
 @router.get("/maps/police", response_class=HTMLResponse)
-def police(request: Request, year: int | None = Query(None, ge=2000, le=2100), day: IsoDate | None = None,
+def police(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1]), day: IsoDate | None = None,
            unit: str | None = Query(None, max_length=200), role: str | None = Depends(request_role)) -> HTMLResponse:
     """For the police (token): presence per zone against its share of the 900 h target, hot spots
     with their dosage, and the track of ``unit`` on ``day``."""
@@ -46,6 +47,8 @@ def police(request: Request, year: int | None = Query(None, ge=2000, le=2100), d
 
 
 REPORT_PAGE = Path(__file__).resolve().parent.parent / "pages" / "report.html"
+REPORT_SCRIPTS = inline_scripts(REPORT_PAGE.read_text(encoding="utf-8"))
+"""The report page's own script (its settings go into a JSON data block, which is not run)."""
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -54,11 +57,12 @@ def report_page(request: Request) -> HTMLResponse:
     feel unsafe, with when and why), add a description and photo, and send."""
     url, attribution = request.app.state.settings.maps.tile_url()
     config = json.dumps({"tiles": url, "attribution": attribution}).replace("</", "<\\/")
-    return html_page(request, REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config))
+    return html_page(request, REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config), REPORT_SCRIPTS)
 
 
 def _page(request: Request, kind: str, year: int | None = None, **options) -> HTMLResponse:
-    return html_page(request, page_html(build_map(kind, request.app.state, year, **options), MAP_TITLES[kind]))
+    html = page_html(build_map(kind, request.app.state, year, **options), MAP_TITLES[kind])
+    return html_page(request, html, folium_scripts(html))
 
 
 @router.get("/favicon.ico", include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,7 +13,6 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from geo.errors import ValidationError
 from geo.layers import PINGS
 from service.auth import request_role, require
-from service.errors import PayloadTooLarge
 from service.forms import StrictFormRoute
 from service.imports import import_file
 
@@ -26,19 +26,17 @@ def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | N
                    role: str | None = Depends(request_role)) -> dict:
     """A GPX track (with ``mode``, and ``unit``/``crew`` as for ``stadskarna import patrols``) or a
     CSV of pings. All pings valid or nothing stored; re-uploading the same file stores nothing new.
-    The upload is streamed to a temporary file, never held in memory whole."""
+    The token is checked and the body capped before it is read (:mod:`service.limits`); the upload
+    is streamed to a temporary file, never held in memory whole."""
     require(role, ("police",), "uploading patrol tracks")
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise ValidationError("upload a .gpx or .csv file", file=name, field="file")
-    limit = int(request.app.state.settings.reports.max_upload_mb * 1024 * 1024)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
+        path = Path(folder) / _safe_name(name)
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1024 * 1024)
-        if path.stat().st_size > limit:
-            raise PayloadTooLarge(f"{name} is larger than {limit / 1e6:.0f} MB")
         options = {"unit_id": unit, "mode": mode, "crew": crew} if suffix == ".gpx" else {}
         try:
             summary = import_file(request.app.state.store, PINGS, path, **options)
@@ -47,6 +45,13 @@ def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | N
     return {"file": name, "read": summary.read, "imported": summary.imported,
             "skipped": dict(summary.skipped) | ({"already stored": summary.unchanged} if summary.unchanged else {}),
             "summary": summary.line().replace(str(path), name)}
+
+
+def _safe_name(name: str) -> str:
+    """The upload's name as a file name on this machine: letters, digits, ``._-`` and at most 100
+    characters (the GPX reader takes the unit and the source from it)."""
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()
+    return (re.sub(r"[^\w.-]", "_", stem)[:100] or "upload") + suffix
 
 
 def _named(exc: ValidationError, path: Path, name: str) -> ValidationError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from geo.timestamps import YEARS
 from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.params import IsoDate
 from service.removal import record_round, round_figures
@@ -32,7 +33,7 @@ def create_round(request: Request, body: RemovalRound, caller: Caller | None = D
 
 
 @router.get("/api/removal-rounds")
-def figures(request: Request, year: int = Query(..., ge=2000, le=2100),
+def figures(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
             role: str | None = Depends(request_role)) -> dict:
     """Rounds held against the promised two a year, reports closed per round, median days to
     removal and the open backlog per zone, for graffiti and weeds. Anonymous callers get a zone's

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import sqlite3
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from geo.errors import ValidationError
 from geo.layers import LAYERS, REPORTS, Field, LayerSchema, validate
 from geo.patrol import Tracks
 from geo.timestamps import format_utc
@@ -25,8 +27,12 @@ from service.store.pingchunks import Chunk, chunks_to_frame
 from service.store import gpkg
 from service.store.base import Actor, Conflict, NotFound, StoreError, Unavailable
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
+
+DATA_TABLES = ("incidents", "lights", "reports", "report_photos", "patrol_ping_chunks", "removal_rounds",
+               "promise_statuses")
+"""The tables whose changes make a new version of the data (see :meth:`SQLiteStore.data_version`)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -112,6 +118,15 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE removal_rounds ADD COLUMN actor_label TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE promise_statuses ADD COLUMN actor_label TEXT NOT NULL DEFAULT ''",
     ),
+    9: (
+        # a counter of changes to the data pages are built from, kept by triggers (so edits from
+        # any program count, QGIS's too), and nothing else (noting a token's use does not)
+        "CREATE TABLE stadskarna_data_version (n INTEGER NOT NULL)",
+        "INSERT INTO stadskarna_data_version VALUES (0)",
+        *(f"""CREATE TRIGGER data_version_{table}_{op.lower()} AFTER {op} ON {table}
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1; END"""
+          for table in DATA_TABLES for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
 }
 """SQL statements that bring a file from the previous version to each version."""
 
@@ -142,23 +157,26 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a Trygg stadskärna database ({exc})") from None
 
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+    def _connect(self, busy_timeout_s: float | None = None) -> sqlite3.Connection:
+        timeout = self.busy_timeout_s if busy_timeout_s is None else busy_timeout_s
+        con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         con.execute("PRAGMA foreign_keys=ON")
         return con
 
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+    def transaction(self, write: bool = True, busy_timeout_s: float | None = None) -> Iterator[sqlite3.Connection]:
         """A connection whose work is committed together on success and rolled back on any error.
         Writes take the write lock at once; reads (``write=False``) see a consistent snapshot and,
         in WAL mode, never wait for a writer. When another program holds the write lock longer
-        than the busy timeout, :class:`Unavailable` is raised and nothing is written."""
-        con = self._connect()
+        than the busy timeout (the store's, or ``busy_timeout_s``), :class:`Unavailable` is raised and
+        nothing is written."""
+        con = self._connect(busy_timeout_s)
+        waited_s = self.busy_timeout_s if busy_timeout_s is None else busy_timeout_s
         try:
             try:
                 con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.OperationalError as exc:
-                raise _busy(exc) from None
+                raise _busy(exc, waited_s) from None
             try:
                 yield con
             except BaseException:
@@ -168,7 +186,7 @@ class SQLiteStore:
                 con.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 con.execute("ROLLBACK")
-                raise _busy(exc) from None
+                raise _busy(exc, waited_s) from None
         finally:
             con.close()
 
@@ -201,14 +219,12 @@ class SQLiteStore:
         """``sqlite:`` and the file's path, for logs and the person running the service."""
         return f"sqlite:{self.path}"
 
-    def data_version(self) -> tuple:
-        """Changes whenever anything is written (the file's and its write-ahead log's size and time),
-        for caching pages built from the data."""
-        parts = []
-        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
-            stat = path.stat() if path.exists() else None
-            parts.append((stat.st_mtime_ns, stat.st_size) if stat else None)
-        return tuple(parts)
+    def data_version(self) -> int:
+        """A number that changes whenever the data pages are built from change (a record of a
+        layer, a photo, a removal round, a promise status — by any program; triggers keep it), and
+        only then: reads, tokens and sessions leave it alone. For caching pages."""
+        with self.transaction(write=False) as con:
+            return int(con.execute("SELECT n FROM stadskarna_data_version").fetchone()[0])
 
     def pings_version(self) -> tuple:
         """Changes whenever patrol pings are added (for caching figures built from pings only)."""
@@ -249,11 +265,12 @@ class SQLiteStore:
         return [TokenRecord.of(row) for row in rows]
 
     def token_used(self, token_id: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
-        """Note that a token was used at ``at``; written at most once per ``resolution_s`` per
-        token, so reads stay reads. Skipped (not waited for) when another writer holds the lock."""
+        """Note that a token was used at ``at`` (kept to ``resolution_s``: callers write only when the
+        stored time is older). Skipped, never waited for, when another writer holds the lock: a
+        request is not held up to note its token's use."""
         stamp, stale = _utc_text(at), _utc_text(at - pd.Timedelta(seconds=resolution_s))
         try:
-            with self.transaction() as con:
+            with self.transaction(busy_timeout_s=0.05) as con:
                 con.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ? "
                             "AND (last_used_at IS NULL OR last_used_at < ?)", (stamp, token_id, stale))
         except Unavailable:
@@ -314,7 +331,7 @@ class SQLiteStore:
             current = _select_features(con, REPORTS, "t.id = ?", (report_id,))
             if current.empty:
                 raise NotFound(f"no report {report_id!r}")
-            updated = current.assign(**decide(current.iloc[0]))
+            updated = _checked(REPORTS, current.assign(**decide(current.iloc[0])))
             _write_features(con, REPORTS, updated, actor, at, note)
         return updated
 
@@ -333,7 +350,7 @@ class SQLiteStore:
                 raise Conflict(f"a {category} round on {day} in these zones is recorded already ({existing[0]}); "
                                "a round is recorded once", {"id": existing[0]})
             open_reports = _select_features(con, REPORTS, "t.category = ? AND t.status != 'closed'", (category,))
-            closed = close(open_reports)
+            closed = _checked(REPORTS, close(open_reports))
             _write_features(con, REPORTS, closed, actor, at, f"removal round {round_id}")
             con.execute("INSERT INTO removal_rounds (id, day, category, zones, closed, zones_key, actor_role, actor_label) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -510,17 +527,15 @@ class SQLiteStore:
         index (``VACUUM INTO`` would give a smaller file, at more work while the service runs).
 
         The copy is written beside ``path`` under a temporary name and given its name only once
-        checked, so ``path`` is never a partial or unchecked file; it gets the database file's
-        permissions. :class:`StoreError` when ``path`` exists or the copy fails its check;
+        checked, so ``path`` is never a partial or unchecked file; only its owner may read it. :class:`StoreError` when ``path`` exists or the copy fails its check;
         nothing is left behind then."""
         path = Path(path)
         _refuse_existing(path)
         partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
         remove_database_files(partial)
         try:
-            # no more readable than the database it copies (it holds reporters' contacts)
+            # readable by its owner only: it holds reporters' contacts and token hashes
             os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            os.chmod(partial, stat.S_IMODE(self.path.stat().st_mode))
             source = self._connect()
             try:
                 _copy(source, partial)
@@ -536,21 +551,19 @@ class SQLiteStore:
 
     def stage_restore(self, file: str | Path, staged: str | Path) -> int:
         """Prepare the database ``file`` to be restored into this one, in the scratch file
-        ``staged``: copied with the backup API (with what ``file``'s write-ahead log holds;
-        ``file`` itself is not changed), checked (:func:`check_database`, naming ``file``), given
+        ``staged``: copied with what ``file``'s write-ahead log holds (``file`` itself is never
+        opened, so never changed), checked (:func:`check_database`, naming ``file``), given
         this database's page size (a database in WAL mode can only take a backup of its own page
         size) and migrated to this program's schema. Returns the schema version ``file`` had."""
         file, staged = Path(file), Path(staged)
         if not file.is_file():
             raise StoreError(f"{file}: no such file" if not file.exists() else f"{file} is not a file")
-        try:
-            source = sqlite3.connect(file, isolation_level=None)
-            try:
-                _copy(source, staged)
-            finally:
-                source.close()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{file} is not an SQLite database or is damaged ({exc})") from None
+        # FILE is copied as files (with its write-ahead log, when it has one) and only the copy is
+        # opened: SQLite never writes to FILE, not even a checkpoint or a shared-memory file beside it
+        shutil.copyfile(file, staged)
+        wal = file.with_name(file.name + "-wal")
+        if wal.is_file():
+            shutil.copyfile(wal, staged.with_name(staged.name + "-wal"))
         version = check_database(staged, file)
         with self.transaction(write=False) as con:
             page_size = int(con.execute("PRAGMA page_size").fetchone()[0])
@@ -565,7 +578,7 @@ class SQLiteStore:
         SQLiteStore(staged)  # migrates an older schema
         return version
 
-    def restore_from(self, source: str | Path, safety_copy: str | Path) -> None:
+    def restore_from(self, source: str | Path, safety_copy: str | Path) -> list[str]:
         """Replace the database's contents with those of ``source``, a database prepared by
         :meth:`stage_restore`, in place: :meth:`sqlite3.Connection.backup` writes into the live
         file, so a running service keeps its file and sees the restored data at its next
@@ -575,19 +588,24 @@ class SQLiteStore:
         write (else :class:`Unavailable`, and nothing has changed). While it is held nothing else
         can commit, and the current contents are copied to the new file ``safety_copy`` (as
         :meth:`backup_to`, checked) before the restore goes on, so the safety copy is exactly
-        what is replaced. The restore is one transaction in the write-ahead log: when it fails or
-        the program is killed, the database is as it was, never half restored."""
+        what is replaced. Tokens revoked in the replaced contents are revoked in ``source`` at that
+        moment too (the lock keeps anyone from revoking one in between), so a restore never brings
+        a revoked token back; their ids are returned. The restore is one transaction in the
+        write-ahead log: when it fails or the program is killed, the database is as it was, never
+        half restored."""
         safety_copy = Path(safety_copy)
         _refuse_existing(safety_copy)
-        made = False
+        made, carried = False, []
 
         def step(status: int, remaining: int, total: int) -> None:
-            nonlocal made
+            nonlocal made, carried
             if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise Unavailable(f"{self.path} is busy with another program's write (waited "
                                   f"{self.busy_timeout_s:g} s); nothing was restored, try again shortly")
             if not made:  # the first step took the write lock and wrote nothing visible yet
                 self.backup_to(safety_copy)
+                # a change to the source makes the backup start over, with these changes in it
+                carried = _keep_from_replaced(safety_copy, Path(source))
                 made = True
 
         try:
@@ -608,6 +626,30 @@ class SQLiteStore:
                 src.close()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot restore {self.path} from {source}: {exc}; nothing was restored") from None
+        return carried
+
+
+def _keep_from_replaced(replaced: Path, incoming: Path) -> list[str]:
+    """What a restore keeps of the contents it replaces, written into the database ``incoming``:
+    the tokens revoked in ``replaced`` stay revoked (their ids are returned), and the data version
+    moves past the replaced one, so no page cached from the replaced data is served again."""
+    old = sqlite3.connect(f"{replaced.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        revoked = old.execute("SELECT token_id, revoked_at FROM api_tokens WHERE revoked_at IS NOT NULL").fetchall()
+        version = int(old.execute("SELECT n FROM stadskarna_data_version").fetchone()[0])
+    finally:
+        old.close()
+    con = sqlite3.connect(incoming, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        carried = [token_id for token_id, at in revoked
+                   if con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                                  (at, token_id)).rowcount]
+        con.execute("UPDATE stadskarna_data_version SET n = max(n, ?) + 1", (version,))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return carried
 
 
 def check_database(path: str | Path, name: str | Path | None = None) -> int:
@@ -699,7 +741,17 @@ def _select_features(con: sqlite3.Connection, schema: LayerSchema, where: str = 
     raw = pd.DataFrame([r[:-1] for r in records], columns=public + private, dtype=object)
     points = gpkg.decode_geometries([r[-1] for r in records])
     raw["lon"], raw["lat"] = shapely.get_x(points), shapely.get_y(points)
-    return validate(schema, raw, source=f"stored {table}")
+    try:
+        return validate(schema, raw, source=f"stored {table}")
+    except ValidationError as exc:  # a fault of the data, not of the request that reads it
+        raise StoreError(f"the database holds a record that is not valid: {exc}") from None
+
+
+def _checked(schema: LayerSchema, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A changed layer frame checked again by the layer's rules before it is written, so that no
+    change can store what an import would refuse (:class:`ValidationError` naming the field)."""
+    raw = pd.DataFrame(frame.drop(columns="geometry")).assign(lon=frame.geometry.x, lat=frame.geometry.y)
+    return validate(schema, raw.assign(_row=""), source="")
 
 
 def _write_features(con: sqlite3.Connection, schema: LayerSchema, frame: gpd.GeoDataFrame, actor: Actor,
@@ -766,11 +818,13 @@ def _utc_text(at: pd.Timestamp | None) -> str | None:
     return None if at is None or pd.isna(at) else format_utc(pd.Series([pd.Timestamp(at)])).iloc[0]
 
 
-def _busy(exc: sqlite3.OperationalError) -> Exception:
-    """:class:`Unavailable` for a lock held by another program; other errors as they are."""
+def _busy(exc: sqlite3.OperationalError, waited_s: float) -> Exception:
+    """:class:`Unavailable` (try again after about as long as was waited) for a lock held by
+    another program; other errors as they are."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return Unavailable("the database is busy with another program's write; try again shortly")
+        return Unavailable("the database is busy with another program's write; try again shortly",
+                           max(1, math.ceil(waited_s)))
     return exc
 
 

@@ -15,6 +15,7 @@ from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
 from geo.timestamps import LOCAL_TZ
 from service.auth import create_open311_key, create_token
 from service.promises import load_year, record_status
+from service.reports import change_status
 from service.settings import GeographySettings, MapSettings, PromiseSettings, Settings, StoreSettings
 from service.store import Actor, SQLiteStore
 from tests.conftest import ROOT, STREETS_FILE, ZONES_FILE
@@ -85,8 +86,9 @@ def hostile_world(folder: Path) -> Settings:
     create_open311_key(store, hostile("KLIENT"))
     record_status(store, load_year(settings.promises.dir, 2020), "evenemang", pd.Timestamp("2020-06-01").date(), "met",
                   hostile("NOTERING"), Actor("municipality", hostile("ETIKETT")))
+    change_status(store, "r-0", "closed", Actor("municipality", hostile("ETIKETT")), hostile("ORSAK"))
     return settings
 
 
 TAGS = ("ZON", "KALLA", "GATA", "TITEL", "SOURCE", "PART", "LOFTE", "MATT", "BROTT", "LAMPA", "ARMATUR",
-        "BESKRIVNING", "ENHET", "ETIKETT", "KLIENT", "NOTERING")
+        "BESKRIVNING", "ENHET", "ETIKETT", "KLIENT", "NOTERING", "ORSAK")

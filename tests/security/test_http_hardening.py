@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.auth import create_token
-from service.security import script_hashes
+from service.security import folium_scripts, inline_scripts, page_policy
 from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 
@@ -194,14 +194,25 @@ def test_pages_send_security_headers_and_a_policy_without_unsafe_scripts(client,
     assert response.status_code == 200
     policy = dict(d.split(" ", 1) for d in response.headers["content-security-policy"].split("; "))
     assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
-    inline = [h for h in script_hashes(response.text)]
-    assert all(h in policy["script-src"] for h in inline), "every inline script is allowed by its hash"
+    hashes = page_policy(client.app.state.settings.maps, inline_scripts(response.text)).split("; ")[1]
+    assert policy["script-src"] == hashes.split(" ", 1)[1], "the page's own inline scripts are allowed by hash"
     assert policy["frame-ancestors"] == "'self'" and policy["object-src"] == "'none'"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"  # tile servers want an origin
     handlers = _Handlers()
     handlers.feed(response.text)
     assert handlers.found == [], "inline event handlers would need 'unsafe-inline'"
+
+
+def test_a_script_smuggled_into_a_map_page_is_not_allowed(client):
+    """The policy allows the scripts the program wrote, not every script of the finished page: one
+    that data smuggled into the body (were escaping ever to fail) gets no hash and does not run."""
+    response = client.get("/")
+    page, maps = response.text, client.app.state.settings.maps
+    assert response.headers["content-security-policy"] == page_policy(maps, folium_scripts(page))
+    smuggled = page.replace("<body>", "<body><script>window.__x=1</script>", 1)
+    assert smuggled != page and page_policy(maps, folium_scripts(smuggled)) == page_policy(maps, folium_scripts(page))
+    assert page_policy(maps, ["window.__x=1"]).split("; ")[1].split()[-1] not in page_policy(maps, folium_scripts(smuggled))
 
 
 def test_api_answers_forbid_everything(client):
@@ -227,3 +238,70 @@ def test_unsafe_place_pins_get_no_duplicate_answer(client):
     assert again.json()["possible_duplicates"] == []
     graffiti = [client.post("/api/reports", data={"category": "graffiti", **TORG}).json() for _ in range(2)]
     assert graffiti[1]["possible_duplicates"] == [graffiti[0]["id"]], "other categories still get duplicates"
+
+
+def test_a_token_is_not_held_up_by_another_programs_write_lock(tmp_path):
+    with TestClient(create_app(make(tmp_path, busy=5.0))) as client:
+        token = create_token(client.app.state.store, "municipality")
+        holder = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # noting the token's first use must not wait for this
+        try:
+            started = time.monotonic()
+            response = client.get("/api/reports/nope/photo", headers={"Authorization": f"Bearer {token}"})
+            waited = time.monotonic() - started
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert response.status_code == 404 and waited < 1.0, f"a read with a token waited {waited:.2f} s"
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(tmp_path, serve):
+    base = serve(create_app(make(tmp_path)))
+    host, port = urlparse(base).hostname, urlparse(base).port
+    for token, expected in ((None, "401"), ("not-a-token", "401")):
+        auth = f"Authorization: Bearer {token}\r\n".encode() if token else b""
+        with socket.create_connection((host, port), timeout=5) as sock:
+            sock.sendall(b"POST /api/patrols HTTP/1.1\r\nHost: localhost\r\n" + auth +
+                         b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 50000000\r\n\r\n")
+            answer = sock.recv(65536).decode("latin-1")
+        assert answer.startswith(f"HTTP/1.1 {expected}"), answer[:200]
+    planner = create_token(SQLiteStore(tmp_path / "t.sqlite"), "planner")
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"POST /api/patrols HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + planner.encode() +
+                     b"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 50000000\r\n\r\n")
+        assert sock.recv(65536).decode("latin-1").startswith("HTTP/1.1 403")
+
+
+def test_the_rate_limit_is_checked_before_the_body_is_read(tmp_path, serve):
+    base = serve(create_app(make(tmp_path, rate_limit=1)))
+    assert httpx.post(base + "/api/reports", data={"category": "graffiti", **TORG}).status_code == 201
+    host, port = urlparse(base).hostname, urlparse(base).port
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"POST /api/reports HTTP/1.1\r\nHost: localhost\r\n"
+                     b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 4000000\r\n\r\n")
+        answer = sock.recv(65536).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 429") and "retry-after" in answer.lower()
+
+
+def test_an_upload_with_a_very_long_or_odd_name_is_not_a_fault(client):
+    token = create_token(client.app.state.store, "police")
+    for name in ("å" * 300 + ".csv", "../../etc/passwd.csv", "spår ett.gpx"):
+        response = client.post("/api/patrols", headers={"Authorization": f"Bearer {token}"}, data={"mode": "foot"},
+                               files={"file": (name, b"unit_id,timestamp,lat,lon,mode\nx,nope,1,2,foot\n")})
+        assert response.status_code == 422, (name, response.text)
+        assert "/tmp" not in response.text
+
+
+@pytest.mark.parametrize("method, path, allow", [("DELETE", "/health", "GET, HEAD"), ("PUT", "/api/reports", "POST"),
+                                                 ("OPTIONS", "/api/removal-rounds", "GET, POST, HEAD"),
+                                                 ("GET", "/api/reports/x", "PATCH")])
+def test_a_method_not_allowed_lists_every_method_of_the_path(client, method, path, allow):
+    response = client.request(method, path)
+    assert response.status_code == 405 and response.headers["allow"] == allow
+    assert response.json()["code"] == "method_not_allowed"
+
+
+def test_head_answers_like_get_without_a_body(client):
+    get, head = client.get("/health"), client.head("/health")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]

@@ -18,8 +18,9 @@ from service.settings import ReportSettings, ServiceSettings, Settings, StoreSet
 TORG = {"category": "graffiti", "lat": "56.6744", "lon": "12.8578"}
 
 
-def request_from(peer: str, forwarded: str | None = None) -> Request:
-    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+def request_from(peer: str, forwarded: str | list[str] | None = None) -> Request:
+    lines = [forwarded] if isinstance(forwarded, str) else forwarded or []
+    headers = [(b"x-forwarded-for", line.encode()) for line in lines]
     return Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "client": (peer, 5000)})
 
 
@@ -30,7 +31,11 @@ def request_from(peer: str, forwarded: str | None = None) -> Request:
     ("10.0.0.2", "6.6.6.6, 198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),  # the client cannot choose its own
     ("10.0.0.2", "198.51.100.1, 10.0.0.9", ["10.0.0.0/8"], "198.51.100.1"),  # a chain of trusted proxies
     ("203.0.113.7", "198.51.100.1", ["10.0.0.0/8"], "203.0.113.7"),  # a peer that is not a trusted proxy
-    ("10.0.0.2", "not-an-address", ["10.0.0.0/8"], "not-an-address"),
+    ("10.0.0.2", "not-an-address", ["10.0.0.0/8"], "10.0.0.2"),  # no address given: the proxy's own
+    ("10.0.0.2", "6.6.6.6, junk, 10.0.0.9", ["10.0.0.0/8"], "10.0.0.9"),  # not past a hop that is no address
+    ("10.0.0.2", "198.51.100.1:51234", ["10.0.0.0/8"], "198.51.100.1"),  # ports are left out
+    ("10.0.0.2", "[2001:db8::1]:443", ["10.0.0.0/8"], "2001:db8::/64"),
+    ("10.0.0.2", ["6.6.6.6", "198.51.100.1"], ["10.0.0.0/8"], "198.51.100.1"),  # every header line, in order
     ("2001:db8:1:2:aaaa::1", None, [], "2001:db8:1:2::/64"),
     ("::ffff:198.51.100.1", None, [], "198.51.100.1"),
 ])

@@ -133,3 +133,25 @@ def test_tracks_read_straight_from_the_chunks_match_the_frame(tmp_path):
     for name in ("t_ns", "lon", "lat", "crew"):
         assert np.array_equal(getattr(direct, name), getattr(via_frame, name))
     assert list(direct.unit_names[direct.unit]) == list(via_frame.unit_names[via_frame.unit])
+
+
+def test_the_data_version_changes_with_the_data_only(tmp_path):
+    import pandas as pd
+
+    from geo.layers import INCIDENTS, validate
+    from service.auth import caller_of, create_token
+
+    path = tmp_path / "db.sqlite"
+    store = SQLiteStore(path)
+    first = store.data_version()
+    token = create_token(store, "police", "bil 1")
+    assert caller_of(store, token) is not None  # notes the token's use: a write, but not of the data
+    store.read_features(INCIDENTS)
+    assert store.data_version() == first
+    store.write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(
+        [{"id": "i1", "occurred_at": "2020-05-01T12:00:00Z", "category": "stöld", "lon": 12.8578, "lat": 56.6744}]), "t"))
+    second = store.data_version()
+    assert second > first
+    with sqlite3.connect(path) as con:  # another program (QGIS, say) edits a layer
+        con.execute("UPDATE incidents SET category = 'rån'")
+    assert store.data_version() > second
