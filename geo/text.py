@@ -12,8 +12,8 @@ goes through :func:`clean_text`:
   truncate text in C libraries, move the cursor or recolour a terminal, or break CSV and logs), the
   bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069 —
   "Trojan Source": they make text read differently from what it is), the invisible ZERO WIDTH
-  SPACE, WORD JOINER and ZERO WIDTH NO-BREAK SPACE (U+200B, U+2060, U+FEFF: they make two texts
-  that look the same differ) and lone surrogates (not characters at all; they cannot be written
+  SPACE, WORD JOINER, invisible operators, MONGOLIAN VOWEL SEPARATOR and ZERO WIDTH NO-BREAK SPACE
+  (U+200B, U+2060–U+2064, U+180E, U+FEFF: they make two texts that look the same differ) and lone surrogates (not characters at all; they cannot be written
   as UTF-8). The zero-width joiners U+200C and U+200D stay: scripts and emoji sequences need them.
 
 :func:`decode_utf8` turns bytes (a form field, a file) into text or refuses them; nothing is
@@ -39,13 +39,13 @@ CONTROL_NAMES = {**{chr(i): name for i, name in enumerate(_C0_NAMES)}, "\x7f": "
 
 _CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_INVISIBLE = "\u200b\u2060\ufeff"
+_INVISIBLE = "\u180e\u200b\u2060-\u2064\ufeff"
 _SURROGATES = "\ud800-\udfff"
 FORBIDDEN = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}{_SURROGATES}]")
 """The characters no stored text may contain (a character class; TAB and LF are allowed)."""
 _FORBIDDEN_IN_UNICODE = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}]")
-_LINE_ENDS = "\r\n?|[\u2028\u2029]"
 """The same without surrogates, for text already held as UTF-8 (Arrow), where none can be."""
+_LINE_ENDS = "\r\n?|[\u2028\u2029]"
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
 
 

@@ -31,7 +31,9 @@ year's figures (``year + 1``) without ever reaching pandas' limits. 1900 is also
 Central European Time (before, Stockholm kept local mean time, +00:53:28), and no incident, lamp,
 report or patrol the service holds is older; nothing is recorded 175 years ahead either."""
 
-_OUT_OF_RANGE = "is outside the supported range of times, 1900-01-01 to 2199-12-31 UTC"
+SUPPORTED_DATES = f"{SUPPORTED_START.date()} to {(SUPPORTED_END - pd.Timedelta(days=1)).date()}"
+"""The supported range as text, for messages."""
+_OUT_OF_RANGE = f"is outside the supported range of times, {SUPPORTED_DATES} UTC"
 _MARGIN = pd.Timedelta(days=2)
 """Naive local times further than this outside the range are refused before localising them."""
 

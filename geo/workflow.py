@@ -18,6 +18,8 @@ WORKFLOW = REPORT_STATUSES
 CONFIRMED_STATUSES = ("acknowledged", "scheduled")
 """States in which staff have confirmed the problem and not yet fixed it."""
 WITHOUT_WORKFLOW = ("unsafe_place",)
+RECORDED_ELSEWHERE = ("import", "demo")
+"""History rows not written by staff here: a record's state as another system (or the demo) gave it."""
 
 
 def move(category: str, current: str, target: str, close_reason: str | None, at: pd.Timestamp) -> dict:
@@ -42,3 +44,15 @@ def move(category: str, current: str, target: str, close_reason: str | None, at:
     if target == "closed":
         changes.update(close_reason=reason, closed_at=at.tz_convert("UTC").floor("ms"))
     return changes
+
+
+def closed_unconfirmed(history: pd.DataFrame) -> pd.Index:
+    """Ids of the reports that staff closed straight from open — never confirming the problem (no
+    fault found, a duplicate) — from a history of status changes (report_id, from_status,
+    to_status, actor_role). A report closed by an import or the demo counts as confirmed: its
+    state comes from elsewhere, with no steps to read."""
+    staff = ~history["actor_role"].isin(RECORDED_ELSEWHERE)
+    straight = staff & (history["from_status"] == "open") & (history["to_status"] == "closed")
+    confirmed = history["to_status"].isin(CONFIRMED_STATUSES)
+    ids = pd.Index(history.loc[straight, "report_id"].unique())
+    return ids.difference(pd.Index(history.loc[confirmed, "report_id"].unique()))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 from fastapi import Depends, Request
 
+from geo.text import clean_value
 from service.errors import Forbidden, Unauthorized
 from service.store import Actor, SQLiteStore
 
@@ -52,7 +53,7 @@ def create_token(store: SQLiteStore, role: str, label: str = "", expires_at: pd.
     if expires_at is not None and expires_at <= pd.Timestamp.now(tz="UTC"):
         raise ValueError(f"the expiry {expires_at} has passed already")
     token = secrets.token_urlsafe(32)
-    store.add_token(token_id_of(token), _hash(token), role, label, expires_at)
+    store.add_token(token_id_of(token), _hash(token), role, clean_value(label, "label").strip(), expires_at)
     return token
 
 

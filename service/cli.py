@@ -21,7 +21,7 @@ from geo.errors import ValidationError
 from geo.io.export import write_layer
 from geo.io.files import new_file
 from geo.layers import LAYERS, PINGS, validate
-from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START, YEARS, format_utc
+from geo.timestamps import LOCAL_TZ, SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START, YEARS, format_utc
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
@@ -50,10 +50,8 @@ StreetsOption = Annotated[Optional[Path], typer.Option(
 
 def _supported_day(value: datetime | None) -> datetime | None:
     """A date option inside the supported range of times (1900–2199), or a usage error."""
-    from service.params import supported_dates
-
     if value is not None and not SUPPORTED_START.date() <= value.date() < SUPPORTED_END.date():
-        raise typer.BadParameter(f"{value.date()} is outside the supported dates, {supported_dates()}")
+        raise typer.BadParameter(f"{value.date()} is outside the supported dates, {SUPPORTED_DATES}")
     return value
 
 
@@ -222,7 +220,7 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
                 db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
     from service.maps import MAP_KINDS, MAP_TITLES, build_map, standalone_html
-    from service.security import folium_scripts, with_meta_policy
+    from service.security import with_meta_policy
 
     if kind not in MAP_KINDS:
         raise _fail(ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}"))
@@ -240,8 +238,8 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
             fmap = build_map(kind, state, year, lamps, day.date() if day else None, unit)
     except ValidationError as exc:
         raise _fail(exc) from None
-    html = standalone_html(fmap, MAP_TITLES[kind])
-    output.write_text(with_meta_policy(html, settings.maps, folium_scripts(html)), encoding="utf-8")
+    page = standalone_html(fmap, MAP_TITLES[kind])
+    output.write_text(with_meta_policy(page.html, settings.maps, page.scripts), encoding="utf-8")
     console.print(f"{kind} map written to {output}")
 
 

@@ -112,10 +112,11 @@ def message_of(exc: Exception) -> str:
 
 def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
                    current: dict | None = None) -> JSONResponse:
-    """The error answer: Open311's list on /open311/ paths (400 for anything but 403, 404 and
-    HTTP's own 401, 405, 413, 429 and 503), the service's body elsewhere."""
+    """The error answer: Open311's list on /open311/ paths (400 for any client error but 403, 404
+    and HTTP's own 401, 405, 413 and 429; a fault of the service stays 5xx), the service's body
+    elsewhere."""
     if request.url.path.startswith("/open311/"):
-        status = status if status in (401, 403, 404, 405, 413, 429, 503) else 400
+        status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
         return JSONResponse([{"code": status, "description": message}], status_code=status, headers=headers)
     body = {"detail": message, "code": code} | ({"current": current} if current else {})
     return JSONResponse(body, status_code=status, headers=headers)
@@ -132,22 +133,27 @@ def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
     return methods + (["HEAD"] if "GET" in methods else [])
 
 
+def listed_response(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an error of :data:`STATUS`, with its headers (``Retry-After`` for 503)."""
+    status, code = status_of(exc)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    return error_response(request, status, code, message_of(exc), headers or None, getattr(exc, "current", None))
+
+
 def register(app: FastAPI) -> None:
     """Answer every error through :func:`error_response`: the listed ones with their status, the
     framework's by their own status, anything else as 500 without internals."""
 
     async def listed(request: Request, exc: Exception) -> JSONResponse:
-        status, code = status_of(exc)
-        headers = dict(getattr(exc, "headers", None) or {})
-        if isinstance(exc, Unavailable):
-            headers["Retry-After"] = str(exc.retry_after_s)
-        return error_response(request, status, code, message_of(exc), headers or None,
-                              getattr(exc, "current", None))
+        return listed_response(request, exc)
 
     async def framework(request: Request, exc: HTTPException) -> JSONResponse:
         headers = dict(exc.headers or {})
-        if exc.status_code == 405:  # every method of the path, not only those of the first route matched
-            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        methods = allowed_methods(app, request.scope) if exc.status_code == 405 else []
+        if methods:  # every method of the path, not only those of the first route matched (a mount has its own)
+            headers["Allow"] = ", ".join(methods)
         return error_response(request, exc.status_code, CODES_BY_STATUS.get(exc.status_code, "error"),
                               str(exc.detail), headers or None)
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import request_caller, require
-from service.errors import CODES_BY_STATUS, ApiError, RateLimited, error_response, status_of
+from service.errors import CODES_BY_STATUS, RateLimited, error_response, listed_response, status_of
 from service.security import client_address
 
 UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
@@ -59,9 +59,10 @@ class RequestGuard:
                 roles, what = UPLOADS[key]
                 caller = await run_in_threadpool(request_caller, request)  # a token lookup reads the store
                 require(caller.role if caller else None, roles, what)
-        except ApiError as exc:
-            status, code = status_of(exc)
-            await error_response(request, status, code, str(exc), exc.headers or None)(scope, receive, send)
+        except Exception as exc:
+            if status_of(exc)[0] == 500:
+                raise  # a fault of the service: the error handlers log and answer it
+            await listed_response(request, exc)(scope, receive, send)
             return
         limit = self.limit_of(*key)
         declared = dict(scope.get("headers", [])).get(b"content-length")

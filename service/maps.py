@@ -18,7 +18,7 @@ from geo.io.raster import write_png_overlay
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, with_reported_breakdowns, zone_lighting
 from geo.maps.lighting import lighting_map
-from geo.maps.markup import Refit, markup, page_html
+from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
 from geo.maps.police import police_map, zone_targets_h
 from geo.maps.planner import planner_map
@@ -127,9 +127,10 @@ def _planner(state, year: int | None) -> folium.Map:
                        tiles.folium_tiles(), tiles.attribution, min_count=state.settings.privacy.min_count)
 
 
-def standalone_html(fmap: folium.Map, title: str) -> str:
+def standalone_html(fmap: folium.Map, title: str) -> MapPage:
     """The map as one self-contained HTML file: Leaflet's JavaScript and CSS inlined, so it opens
-    from disk without the service and without internet (basemap tiles excepted)."""
+    from disk without the service and without internet (basemap tiles excepted); with the
+    scripts the program wrote into it, for its Content-Security-Policy."""
     folder = Path(leaflet.BASE_DIR)
     fmap.default_js, fmap.default_css = [], []
     header = fmap.get_root().header

@@ -11,7 +11,7 @@ from fastapi import Query
 from pydantic import BeforeValidator
 
 from geo.errors import ValidationError
-from geo.timestamps import SUPPORTED_END, SUPPORTED_START, parse_utc
+from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START, parse_utc
 
 
 def instant(value: str | None, field: str) -> pd.Timestamp | None:
@@ -42,13 +42,8 @@ def _iso_date(value: object) -> object:
     if not isinstance(value, date):
         raise ValueError("give a date as YYYY-MM-DD")
     if not SUPPORTED_START.date() <= value < SUPPORTED_END.date():
-        raise ValueError(f"outside the supported dates, {supported_dates()}")
+        raise ValueError(f"outside the supported dates, {SUPPORTED_DATES}")
     return value
-
-
-def supported_dates() -> str:
-    """The supported dates as text: ``1900-01-01 to 2199-12-31``."""
-    return f"{SUPPORTED_START.date()} to {(SUPPORTED_END - pd.Timedelta(days=1)).date()}"
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]

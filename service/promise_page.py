@@ -14,7 +14,7 @@ from geo.swedish import sv_number
 from service.html import pages
 from service.maps import build_map, standalone_html
 from service.promises import promise_tracker
-from service.security import folium_scripts, with_meta_policy
+from service.security import with_meta_policy
 
 STATUS_LABELS = {"met": "uppfyllt", "on track": "i fas", "behind": "efter", "not met": "ej uppfyllt",
                  "not measurable yet": "ej mätbart ännu"}
@@ -62,11 +62,11 @@ def yearly_report_html(state, promises: PromiseYear, as_of: date | None = None,
     step = progress or (lambda message: None)
     step("computing the promises' figures")
     report = promise_tracker(state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count)
-    maps = {}
+    pages = {}
     for kind, title in REPORT_MAPS:
         step(f"building the {kind} map")
-        maps[title] = standalone_html(build_map(kind, state, promises.year), title)
+        pages[title] = standalone_html(build_map(kind, state, promises.year), title)
     step("writing the report")
     now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    return with_meta_policy(tracker_html(report, maps, standalone=True, generated=now), state.settings.maps,
-                            [script for html in maps.values() for script in folium_scripts(html)])
+    html = tracker_html(report, {title: page.html for title, page in pages.items()}, standalone=True, generated=now)
+    return with_meta_policy(html, state.settings.maps, [script for page in pages.values() for script in page.scripts])

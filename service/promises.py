@@ -23,6 +23,7 @@ from geo.publish import unsafe_places_per_zone
 from geo.sun import after_dark
 from geo.text import clean_value
 from geo.timestamps import LOCAL_TZ, local_day_end
+from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
 from service.coverage import default_as_of
 from service.demo import DEMO_META_KEY
@@ -115,13 +116,21 @@ class _Inputs:
         return empty_grid(self.zones)
 
     @cached_property
+    def outage_reports(self) -> gpd.GeoDataFrame:
+        """The broken-light reports that put a lamp out (see :func:`geo.lighting.lights_at`), less
+        those staff closed without confirming them, as their history shows."""
+        lamps = self.reports[self.reports["category"] == "broken_light"]
+        unconfirmed = closed_unconfirmed(self.store.report_history(lamps["id"].tolist()))
+        return lamps[~lamps["id"].isin(unconfirmed)]
+
+    @cached_property
     def lighting_series(self) -> pd.DataFrame:
         """Share lit to class and area below class minimum at each month's end up to ``as_of``, and at ``as_of``."""
         moments = [m for m in pd.date_range(f"{self.year}-01-01", periods=12, freq="MS", tz=LOCAL_TZ)[1:]
                    if m < self.end] + [self.end]
         rows = []
         for moment in moments:
-            lux = illuminance(lights_at(self.lights, self.reports, moment), self.walkable)
+            lux = illuminance(lights_at(self.lights, self.outage_reports, moment), self.walkable)
             figures = zone_lighting(lux, self.zones)
             rows.append({"at": moment, "share": share_lit_to_class(figures),
                          "below_minimum_m2": float((figures["share_below_class_minimum"] * figures["walkable_m2"]).sum())})

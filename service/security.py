@@ -35,18 +35,15 @@ _SCRIPT_TYPES = ("", "text/javascript", "application/javascript", "module")
 
 
 class _InlineScripts(HTMLParser):
-    """The text of every executable ``<script>`` without ``src``, as a browser splits the page, and
-    whether it stands inside ``<body>``."""
+    """The text of every executable ``<script>`` without ``src``, as a browser splits the page."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
-        self.scripts: list[tuple[str, bool]] = []
-        self._inside = self._in_body = False
+        self.scripts: list[str] = []
+        self._inside = False
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "body":
-            self._in_body = True
         values = dict(attrs)
         if tag == "script" and "src" not in values and (values.get("type") or "").lower() in _SCRIPT_TYPES:
             self._inside, self._text = True, []
@@ -56,29 +53,20 @@ class _InlineScripts(HTMLParser):
             self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "body":
-            self._in_body = False
         if tag == "script" and self._inside:
-            self.scripts.append(("".join(self._text), self._in_body))
+            self.scripts.append("".join(self._text))
             self._inside = False
 
 
-def inline_scripts(html: str, outside_body: bool = False) -> list[str]:
-    """The text of each executable inline script of ``html`` in page order (only those outside
-    ``<body>`` when ``outside_body``). For markup the program wrote itself, not for finished pages
-    that hold data."""
+def inline_scripts(html: str) -> list[str]:
+    """The text of each executable inline script of ``html``, in page order. For markup the
+    program wrote itself (a page template before data goes in, a generated page without data) —
+    never for a finished page that holds data (maps name their scripts themselves:
+    :func:`geo.maps.markup.page_html`)."""
     parser = _InlineScripts()
     parser.feed(html)
     parser.close()
-    return [text for text, in_body in parser.scripts if not (outside_body and in_body)]
-
-
-def folium_scripts(html: str) -> list[str]:
-    """The scripts folium wrote into a rendered map page: it writes them in ``<head>`` and after
-    ``</body>`` (data in them is JSON with ``<`` escaped), while text from data — legends, titles —
-    lands inside ``<body>``, escaped; so a script inside the body was not written by the program
-    and gets no hash."""
-    return inline_scripts(html, outside_body=True)
+    return parser.scripts
 
 
 def _hash(script: str) -> str:
@@ -187,6 +175,8 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
         return any(ip in network for network in networks)
 
     peer = _address(request.client.host if request.client else "")
+    if peer is not None and peer.version == 6 and peer.ipv4_mapped:  # a dual-stack listener's IPv4 client
+        peer = peer.ipv4_mapped
     if peer is None:
         return request.client.host if request.client else "unknown"
     client = peer
@@ -194,6 +184,8 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
         hops = [hop.strip() for line in request.headers.getlist("x-forwarded-for") for hop in line.split(",")]
         for hop in reversed([hop for hop in hops if hop]):
             address = _address(hop)
+            if address is not None and address.version == 6 and address.ipv4_mapped:
+                address = address.ipv4_mapped
             if address is None:
                 break
             client = address

@@ -15,7 +15,8 @@ output. Subclasses of ``Element`` with their own templates are unchanged.
 
 from __future__ import annotations
 
-from html import escape
+import re
+from typing import NamedTuple
 
 import folium
 from branca.element import Element, MacroElement
@@ -105,8 +106,44 @@ window.addEventListener("load", function () {
         self.bounds = [[float(v) for v in corner] for corner in bounds]
 
 
-def page_html(fmap: folium.Map, title: str) -> str:
-    """The map as an HTML page titled ``title`` (escaped)."""
+class MapPage(NamedTuple):
+    """A map as an HTML page, and the inline scripts the program wrote into it."""
+
+    html: str
+    scripts: list[str]
+
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="sv">
+<head>
+<meta charset="utf-8">
+<title>{{ title|e }}</title>
+{{ header }}
+</head>
+<body>
+{{ body }}
+</body>
+<script>{{ script }}</script>
+</html>
+""")
+
+
+def page_html(fmap: folium.Map, title: str) -> MapPage:
+    """The map as an HTML page titled ``title`` (escaped), assembled from its parts as branca's
+    page does, and the texts of the inline scripts the program wrote: those of the head (folium's
+    settings, an inlined Leaflet) and the map's script, in which data is JSON with ``<`` escaped.
+    Data shown as text lands in the body (escaped); a script there is not the program's, so a
+    Content-Security-Policy built from these texts would not let it run."""
     root = fmap.get_root()
-    root.title = escape(title)
-    return root.render()
+    for child in root._children.values():
+        child.render()
+    header, body, script = root.header.render(), root.html.render(), root.script.render()
+    html = _PAGE.render(title=title, header=header, body=body, script=script)
+    return MapPage(html, _head_scripts(header) + [script])
+
+
+def _head_scripts(header: str) -> list[str]:
+    """The inline scripts of the page's head, which holds only what the program wrote (folium's
+    settings, links, styles and an inlined Leaflet; never data)."""
+    parts = re.split(r"(?i)<script(?![^>]*\bsrc=)[^>]*>", header)[1:]
+    return [part[:part.lower().index("</script")] for part in parts]

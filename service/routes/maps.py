@@ -12,7 +12,7 @@ from service.auth import request_role, require
 from service.maps import MAP_TITLES, build_map
 from service.pagecache import cached
 from service.params import IsoDate
-from service.security import folium_scripts, html_page, inline_scripts
+from service.security import html_page, inline_scripts
 
 router = APIRouter(tags=["maps"])
 
@@ -61,8 +61,8 @@ def report_page(request: Request) -> HTMLResponse:
 
 
 def _page(request: Request, kind: str, year: int | None = None, **options) -> HTMLResponse:
-    html = page_html(build_map(kind, request.app.state, year, **options), MAP_TITLES[kind])
-    return html_page(request, html, folium_scripts(html))
+    page = page_html(build_map(kind, request.app.state, year, **options), MAP_TITLES[kind])
+    return html_page(request, page.html, page.scripts)
 
 
 @router.get("/favicon.ico", include_in_schema=False)

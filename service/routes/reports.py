@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from geo.layers import REPORTS
 from geo.publish import unsafe_places_per_zone
@@ -42,8 +42,8 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
 class StatusChange(BaseModel):
     """A staff member's move of a report along the workflow."""
 
-    status: str
-    close_reason: str | None = None
+    status: str = Field(max_length=20)
+    close_reason: str | None = Field(None, max_length=500)
 
 
 @router.patch("/api/reports/{report_id}")

@@ -31,7 +31,7 @@ SCHEMA_VERSION = 9
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 DATA_TABLES = ("incidents", "lights", "reports", "report_photos", "patrol_ping_chunks", "removal_rounds",
-               "promise_statuses")
+               "promise_statuses", "stadskarna_meta")
 """The tables whose changes make a new version of the data (see :meth:`SQLiteStore.data_version`)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -266,7 +266,7 @@ class SQLiteStore:
 
     def token_used(self, token_id: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
         """Note that a token was used at ``at`` (kept to ``resolution_s``: callers write only when the
-        stored time is older). Skipped, never waited for, when another writer holds the lock: a
+        stored time is older). Skipped after at most 50 ms when another writer holds the lock: a
         request is not held up to note its token's use."""
         stamp, stale = _utc_text(at), _utc_text(at - pd.Timedelta(seconds=resolution_s))
         try:
@@ -559,11 +559,15 @@ class SQLiteStore:
         if not file.is_file():
             raise StoreError(f"{file}: no such file" if not file.exists() else f"{file} is not a file")
         # FILE is copied as files (with its write-ahead log, when it has one) and only the copy is
-        # opened: SQLite never writes to FILE, not even a checkpoint or a shared-memory file beside it
-        shutil.copyfile(file, staged)
+        # opened: SQLite never writes to FILE, not even a checkpoint or a shared-memory file beside
+        # it. So FILE must not be in use: a rollback journal beside it means a write was cut off.
+        if file.with_name(file.name + "-journal").exists():
+            raise StoreError(f"{file} has a rollback journal beside it (a write to it was cut off, or a program "
+                             "is writing to it); open it with sqlite3 once to recover it, then restore")
+        _private_copy(file, staged)
         wal = file.with_name(file.name + "-wal")
         if wal.is_file():
-            shutil.copyfile(wal, staged.with_name(staged.name + "-wal"))
+            _private_copy(wal, staged.with_name(staged.name + "-wal"))
         version = check_database(staged, file)
         with self.transaction(write=False) as con:
             page_size = int(con.execute("PRAGMA page_size").fetchone()[0])
@@ -698,6 +702,13 @@ def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
     """Backup progress: stop instead of retrying for ever when a database stays locked."""
     if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         raise Unavailable("the database is locked by another program; try again shortly")
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """Copy the file ``source`` to ``target``, readable by its owner only (it may hold contacts)."""
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "wb") as out, source.open("rb") as data:
+        shutil.copyfileobj(data, out, 1024 * 1024)
 
 
 def _refuse_existing(path: Path) -> None:

@@ -508,3 +508,15 @@ def test_two_files_for_one_year_are_refused_rather_than_one_silently_chosen(tmp_
     (tmp_path / "2031.json").write_text(json.dumps({**shipped_doc(), "year": 2031}), encoding="utf-8")
     with pytest.raises(ValidationError, match="two promises files for 2031: 2031.json and 2031.yaml; keep one"):
         promise_files(tmp_path)
+
+
+def test_a_report_closed_straight_from_open_by_staff_was_never_confirmed():
+    from geo.workflow import closed_unconfirmed
+
+    history = pd.DataFrame([
+        ("no-fault", None, "open", "citizen"), ("no-fault", "open", "closed", "municipality"),
+        ("repaired", None, "open", "citizen"), ("repaired", "open", "acknowledged", "municipality"),
+        ("repaired", "acknowledged", "closed", "municipality"),
+        ("imported", None, "closed", "import"), ("migrated", "open", "closed", "import"),
+        ("open", None, "open", "open311")], columns=["report_id", "from_status", "to_status", "actor_role"])
+    assert closed_unconfirmed(history).tolist() == ["no-fault"]

@@ -38,6 +38,7 @@ def request_from(peer: str, forwarded: str | list[str] | None = None) -> Request
     ("10.0.0.2", ["6.6.6.6", "198.51.100.1"], ["10.0.0.0/8"], "198.51.100.1"),  # every header line, in order
     ("2001:db8:1:2:aaaa::1", None, [], "2001:db8:1:2::/64"),
     ("::ffff:198.51.100.1", None, [], "198.51.100.1"),
+    ("::ffff:127.0.0.1", "198.51.100.1", ["127.0.0.1"], "198.51.100.1"),  # a dual-stack listener's proxy
 ])
 def test_the_client_address(peer, forwarded, trusted, expected):
     assert client_address(request_from(peer, forwarded), trusted) == expected

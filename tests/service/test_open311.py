@@ -93,3 +93,18 @@ def test_a_registered_client_is_recorded(client, db):
     assert SQLiteStore(db).read_features(REPORTS)["source"].tolist() == ["open311:Halmstad-appen"]
     again = CliRunner().invoke(cli, ["token", "open311-client", "Halmstad-appen", "--db", str(db)])
     assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_updated_datetime_is_the_latest_change_in_the_reports_history(client, db):
+    import pandas as pd
+
+    from service.reports import change_status
+    from service.store import Actor
+
+    request_id = client.post(f"{V2}/requests.json", data={"service_code": "weeds", **TORG}).json()[0]["service_request_id"]
+    first = client.get(f"{V2}/requests/{request_id}.json").json()[0]
+    assert first["updated_datetime"] == first["requested_datetime"]
+    change_status(SQLiteStore(db), request_id, "acknowledged", Actor("municipality", "t"),
+                  now=pd.Timestamp("2031-05-04T10:00:00Z"))
+    updated = client.get(f"{V2}/requests/{request_id}.json").json()[0]
+    assert updated["updated_datetime"] == "2031-05-04T12:00:00+02:00" and updated["status"] == "open"

@@ -411,3 +411,24 @@ def test_a_follow_up_date_after_today_is_refused(tmp_path, make_settings):
         today = client.get(f"/api/promises/{this_year}").json()
         assert today["year_over"] is False and today["as_of"] == pd.Timestamp.now(tz=LOCAL_TZ).date().isoformat()
         assert {p["status"] for p in today["promises"]} <= {"on track", "behind", "met", "not measurable yet"}
+
+
+@pytest.mark.parametrize("steps, out_in_march", [(("closed",), False), (("acknowledged", "closed"), True)])
+def test_the_lighting_trend_reads_the_report_history(tmp_path, steps, out_in_march):
+    """A broken-light report staff closed straight from open (no fault) never put the lamp out; one
+    they acknowledged did, from the report until it was closed."""
+    from service.reports import change_status
+
+    handmade_store(tmp_path / "db.sqlite")
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    store.write_features(REPORTS, validate(REPORTS, pd.DataFrame([{
+        "id": "lampa", "category": "broken_light", "created_at": "2020-03-10T20:00:00+01:00",
+        "lon": TORG[0], "lat": TORG[1]}]), "test"), Actor("citizen"))
+    for day, step in zip(("2020-03-12", "2020-04-20"), steps):
+        change_status(store, "lampa", step, Actor("municipality", "test"), "lagad" if step == "closed" else None,
+                      now=pd.Timestamp(day, tz="UTC"))
+    with TestClient(create_app(Settings(store=StoreSettings(db=tmp_path / "db.sqlite")))) as client:
+        lighting = {p["id"]: p for p in client.get("/api/promises/2020?as_of=2020-12-31").json()["promises"]}
+    share = dict(zip(lighting["belysningsprogram"]["chart"]["moments"], lighting["belysningsprogram"]["chart"]["share"]))
+    assert (share["2020-03-31"] < share["2020-02-29"]) is out_in_march
+    assert share["2020-04-30"] == share["2020-02-29"], "repaired (or never out) by the end of April"
