@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -126,3 +128,14 @@ class MetricProjector:
         if outside.any():
             east[outside], north[outside] = self._exact.transform(lon[outside], lat[outside])
         return east, north
+
+
+def widened_box(box: tuple[float, float, float, float], metres: float) -> tuple[float, float, float, float]:
+    """The WGS84 box (min lon, min lat, max lon, max lat; degrees) widened by at least ``metres``
+    on every side — a generous filter for the points within ``metres`` of the box, for a spatial
+    index to narrow the candidates before an exact test in SWEREF 99 TM. Degrees per metre from
+    the WGS84 ellipsoid's smallest radius of curvature, 1 % on top; valid away from the poles."""
+    minx, miny, maxx, maxy = box
+    dlat = 1.01 * metres / 110_574.0
+    dlon = 1.01 * metres / (111_320.0 * math.cos(math.radians(min(max(abs(miny), abs(maxy)) + dlat, 89.0))))
+    return minx - dlon, max(miny - dlat, -90.0), maxx + dlon, min(maxy + dlat, 90.0)

@@ -22,21 +22,37 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from geo.crs import WGS84, coordinate_problems
 from geo.errors import ValidationError
-from geo.text import clean_text
+from geo.text import FORBIDDEN, clean_text
 from geo.timestamps import parse_utc
 
 INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
 LOCATION_PRECISIONS = ("exact", "street", "town")
 USABLE_PRECISION = ("exact", "street")
 """Precisions good enough for spatial analyses; town-level positions (police events) are not."""
-LIGHT_STATUSES = ("working", "broken", "planned", "removed")
-REPORT_CATEGORIES = ("graffiti", "weeds", "litter", "broken_light", "unsafe_place", "other")
-REPORT_STATUSES = ("open", "acknowledged", "scheduled", "closed")
-UNSAFE_WHEN = ("day", "evening", "night")
-UNSAFE_WHY = ("lighting", "people", "hidden_view", "traffic", "other")
+LIGHT_STATUS_NAMES = {"working": "Fungerar", "broken": "Trasig", "planned": "Planerad", "removed": "Borttagen"}
+"""Lamp statuses (codes, for machines) and their Swedish names (for people): the one list."""
+LIGHT_STATUSES = tuple(LIGHT_STATUS_NAMES)
+REPORT_CATEGORY_NAMES = {"graffiti": "Klotter", "weeds": "Ogräs", "litter": "Nedskräpning",
+                         "broken_light": "Trasig belysning", "unsafe_place": "Otrygg plats", "other": "Övrigt"}
+"""Citizens' report categories and their Swedish names: the form, the maps, Open311 and the
+follow-up all name them from here."""
+REPORT_CATEGORIES = tuple(REPORT_CATEGORY_NAMES)
+FAULT_CATEGORIES = tuple(c for c in REPORT_CATEGORIES if c != "unsafe_place")
+"""Categories of fault reports (something to fix); ``unsafe_place`` marks a feeling, not a fault."""
+REMOVAL_CATEGORIES = ("graffiti", "weeds")
+"""Categories removed in rounds (the promise: graffiti and weeds removed twice a year)."""
+REPORT_STATUS_NAMES = {"open": "Öppen", "acknowledged": "Mottagen", "scheduled": "Planerad", "closed": "Åtgärdad"}
+"""The reports' workflow states in order (see :mod:`geo.workflow`) and their Swedish names."""
+REPORT_STATUSES = tuple(REPORT_STATUS_NAMES)
+UNSAFE_WHEN_NAMES = {"day": "Dag", "evening": "Kväll", "night": "Natt"}
+UNSAFE_WHEN = tuple(UNSAFE_WHEN_NAMES)
+UNSAFE_WHY_NAMES = {"lighting": "Dålig belysning", "people": "Människor", "hidden_view": "Skymd sikt",
+                    "traffic": "Trafik", "other": "Annat"}
+UNSAFE_WHY = tuple(UNSAFE_WHY_NAMES)
 PATROL_MODES = ("foot", "bike", "car")
 COORDINATE_DECIMALS = 7
 """Stored positions are rounded to 1e-7 degrees (about 1 cm), so exports round-trip exactly."""
@@ -63,11 +79,13 @@ class Field:
 
 @dataclass(frozen=True)
 class LayerSchema:
-    """A layer's fields, its key (unique per record) and whether rows are Point features."""
+    """A layer's fields, its key (unique per record), the time field that places a record in time
+    (for time filters) and whether rows are Point features."""
 
     name: str
     fields: tuple[Field, ...]
     key: tuple[str, ...]
+    time_field: str
     points_as_geometry: bool = True
 
     @property
@@ -87,7 +105,7 @@ INCIDENTS = LayerSchema("incidents", (
     Field("category", "category", choices=INCIDENT_CATEGORIES),
     Field("location_precision", "category", required=False, choices=LOCATION_PRECISIONS, default="exact"),
     SOURCE,
-), key=("id",))
+), key=("id",), time_field="occurred_at")
 
 LIGHTS = LayerSchema("lights", (
     Field("id", "id"),
@@ -97,7 +115,7 @@ LIGHTS = LayerSchema("lights", (
     Field("luminaire", "text", required=False, default="unknown"),
     Field("updated_at", "time", required=False),
     SOURCE,
-), key=("id",))
+), key=("id",), time_field="updated_at")
 
 REPORTS = LayerSchema("reports", (
     Field("id", "id"),
@@ -112,7 +130,7 @@ REPORTS = LayerSchema("reports", (
     Field("photo", "text", required=False),
     Field("contact", "text", required=False, private=True),
     SOURCE,
-), key=("id",))
+), key=("id",), time_field="created_at")
 
 PINGS = LayerSchema("patrols", (
     Field("unit_id", "text"),
@@ -120,7 +138,7 @@ PINGS = LayerSchema("patrols", (
     Field("mode", "category", choices=PATROL_MODES),
     Field("crew", "integer", required=False, bounds=(1, 20), default=1),
     SOURCE,
-), key=("unit_id", "timestamp"), points_as_geometry=False)
+), key=("unit_id", "timestamp"), time_field="timestamp", points_as_geometry=False)
 
 LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS)}
 """The layers by the name used on the command line and in the API."""
@@ -160,6 +178,35 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
                                geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs=WGS84)
     out.attrs["duplicates"] = duplicates
     return out
+
+
+def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, lat: ArrayLike,
+                 source: str) -> pd.DataFrame:
+    """The typed layer frame of records read back from where :func:`validate` put them: ``columns``
+    maps each field to its stored values (times as ISO 8601 text or datetimes, numbers, text, None
+    for missing), ``lon``/``lat`` are WGS84 degrees. The types are those :func:`validate` gives,
+    without its per-field checks (the values passed them when they were written), except the
+    text rule: a text that another program wrote with a forbidden character
+    (:data:`geo.text.FORBIDDEN`) raises :class:`ValidationError` naming ``source``, the field and the id."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(lon)))
+    for spec in schema.fields:
+        values = columns[spec.name]
+        if spec.kind == "time":
+            times = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+            out[spec.name] = times.astype("datetime64[ns, UTC]")
+        elif spec.kind in ("number", "integer"):
+            numbers = pd.Series(values, dtype="float64")
+            out[spec.name] = numbers.astype("int64") if spec.kind == "integer" and not numbers.isna().any() else numbers
+        else:
+            text = [v for v in values if v is not None]
+            if text and FORBIDDEN.search("\n".join(text)):
+                bad = next(i for i, v in enumerate(values) if v is not None and FORBIDDEN.search(v))
+                raise ValidationError(f"holds a text the text rule refuses (id {columns[schema.key[0]][bad]!r})",
+                                      file=source, field=spec.name)
+            out[spec.name] = pd.Series(values, dtype=object).astype("str")
+    if schema.points_as_geometry:
+        return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+    return out.assign(lon=np.asarray(lon, dtype=float), lat=np.asarray(lat, dtype=float))
 
 
 def empty_layer(schema: LayerSchema) -> pd.DataFrame:

@@ -34,14 +34,13 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
+from geo.status import YearClock, total_status
 from geo.timestamps import LOCAL_TZ
 from geo.zones import ZoneGrid, zone_positions
 
 NS = 10**9
 HOUR_NS = 3600 * NS
 DAY_NS = 24 * HOUR_NS
-PROMISED_HOURS = 900.0
-"""The 2020 medborgarlöfte: at least 900 hours a year of visible uniformed presence in the centre."""
 
 GRID_FROM_PINGS = 500_000
 """From this many pings on, zones are looked up on a :class:`geo.zones.ZoneGrid` (same results,
@@ -202,6 +201,69 @@ def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: Pre
     return cube
 
 
+CONTRIBUTION_COLUMNS = ("unit_id", "day_utc", "zone", "local_day", "hour", "presence_s", "officer_s", "drive_s")
+
+
+def presence_contributions(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
+                           chunk: int = 262_144) -> pd.DataFrame:
+    """The patrol time of ``tracks`` by what can be kept and updated per unit and UTC day: one row
+    per unit, UTC day of the interval's start (``day_utc``, days since 1970), zone row (the index
+    in ``zones``; ``len(zones)`` outside every zone), local day (``local_day``, days since
+    1970-01-01 in Europe/Stockholm) and local hour, with the seconds of visible presence,
+    officer-seconds and drive-through. Intervals as :func:`presence_cube` counts them (the zone of
+    the midpoint, the hour of the start), so :func:`cube_from_contributions` of these equals
+    :func:`presence_cube` of the same tracks."""
+    if len(tracks) < 2:
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float) for c in CONTRIBUTION_COLUMNS})
+    locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
+    parts = []
+    for a, seconds, fast, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
+        counted = seconds > 0
+        if not counted.any():
+            continue
+        index = np.arange(a.start, a.stop)[counted]
+        zone = locate(tracks.lon[index] + 0.5 * dlon[counted], tracks.lat[index] + 0.5 * dlat[counted])
+        zone[zone < 0] = len(zones)
+        t0 = tracks.t_ns[index]
+        local = t0 + _local_offsets_any_year(t0)
+        slow = seconds[counted] * ~fast[counted]
+        parts.append(pd.DataFrame({"unit": tracks.unit[index], "day_utc": t0 // DAY_NS, "zone": zone,
+                                   "local_day": local // DAY_NS, "hour": (local // HOUR_NS) % 24,
+                                   "presence_s": slow, "officer_s": slow * tracks.crew[index],
+                                   "drive_s": seconds[counted] * fast[counted]}))
+    if not parts:
+        return presence_contributions(Tracks.of([], [], [], [], []), zones)
+    summed = pd.concat(parts).groupby(["unit", "day_utc", "zone", "local_day", "hour"], sort=True).sum().reset_index()
+    return summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()]).rename(columns={"unit": "unit_id"})[
+        list(CONTRIBUTION_COLUMNS)]
+
+
+def _local_offsets_any_year(t_ns: NDArray[np.int64]) -> NDArray[np.int64]:
+    """:func:`local_offsets_ns` for instants of any years."""
+    years = pd.DatetimeIndex(t_ns.view("datetime64[ns]")).year.to_numpy()
+    offsets = np.empty_like(t_ns)
+    for year in np.unique(years):
+        mine = years == year
+        offsets[mine] = local_offsets_ns(t_ns[mine], int(year))
+    return offsets
+
+
+def cube_from_contributions(contributions: pd.DataFrame, zone_ids: list[str], year: int) -> PresenceCube:
+    """The :class:`PresenceCube` of ``year`` summed from :func:`presence_contributions` rows
+    (computed with zones in the order of ``zone_ids``; rows of other local years are left out)."""
+    cube = _empty_cube(year, zone_ids)
+    first = (pd.Timestamp(f"{year}-01-01") - pd.Timestamp("1970-01-01")).days
+    day = contributions["local_day"].to_numpy(dtype=np.int64) - first
+    mine = (day >= 0) & (day < cube.days)
+    key = (contributions["zone"].to_numpy(dtype=np.int64)[mine] * cube.days + day[mine]) * 24 \
+        + contributions["hour"].to_numpy(dtype=np.int64)[mine]
+    shape = cube.presence_s.shape
+    for name in ("presence_s", "officer_s", "drive_s"):
+        values = contributions[name].to_numpy(dtype=float)[mine]
+        setattr(cube, name, np.bincount(key, weights=values, minlength=cube.presence_s.size).reshape(shape))
+    return cube
+
+
 _EXACT = Transformer.from_crs(WGS84, SWEREF99TM, always_xy=True)
 
 
@@ -262,22 +324,20 @@ def monthly_hours(cube: PresenceCube, as_of: date | None = None) -> pd.DataFrame
     return pd.DataFrame(table, index=pd.Index(cube.zone_ids, name="zone_id"), columns=range(1, 13))
 
 
-def centre_totals(cube: PresenceCube, as_of: date | None = None, target_h: float = PROMISED_HOURS) -> dict:
-    """Whole-centre presence hours up to ``as_of`` against the yearly target: the pro-rata
-    expectation for the date, the projected year-end total (linear), and a status."""
-    days = _days_until(cube, as_of)
+def centre_totals(cube: PresenceCube, clock: YearClock | None = None, target_h: float | None = None) -> dict:
+    """Whole-centre presence hours up to ``clock.as_of`` (default: the whole year, over), the
+    projected year-end total (linear), and with a yearly ``target_h`` (the promise's, from its
+    file) the pro-rata expectation and the status (:func:`geo.status.total_status`)."""
+    clock = clock or YearClock.whole(cube.year)
+    days = _days_until(cube, clock.as_of)
     presence_h = float(cube.presence_s[:-1, :days].sum() / 3600)
     elapsed = days / cube.days
-    expected = target_h * elapsed
     projected = presence_h / elapsed if elapsed else 0.0
-    if presence_h >= target_h:
-        status = "met"
-    elif days == cube.days:
-        status = "not met"
-    else:
-        status = "on track" if presence_h >= expected else "behind"
-    return {"presence_h": presence_h, "target_h": target_h, "expected_h_pro_rata": expected,
-            "projected_year_end_h": projected, "share_of_year_elapsed": elapsed, "status": status,
+    known = target_h is not None
+    return {"presence_h": presence_h, "target_h": target_h,
+            "expected_h_pro_rata": target_h * clock.elapsed if known else None,
+            "projected_year_end_h": projected, "share_of_year_elapsed": elapsed,
+            "status": total_status(presence_h, target_h, clock) if known else None,
             "officer_h": float(cube.officer_s[:-1, :days].sum() / 3600),
             "drive_through_h": float(cube.drive_s[:-1, :days].sum() / 3600),
             "outside_zones_presence_h": float(cube.presence_s[-1, :days].sum() / 3600)}

@@ -9,14 +9,12 @@ promise has a ``measure`` whose ``kind`` says how it is followed up:
 - ``lighting``: share of the walkable area lit to its EN 13201 class against ``target_share``;
 - ``staff_status``: no figure measures it; staff record a status with a date and a note.
 
-Statuses: ``met``; ``on track`` and ``behind`` during the year; ``not met`` once the year is over
-short of the target; ``not measurable yet`` when the data needed are missing.
+Statuses and the rule that gives them are in :mod:`geo.status`.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from datetime import date
 from pathlib import Path
@@ -29,12 +27,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.errors import ValidationError
-from geo.layers import REPORT_CATEGORIES
+from geo.layers import REMOVAL_CATEGORIES, REPORT_CATEGORIES
 from geo.timestamps import LOCAL_TZ, YEARS, local_day_end
 
-STATUSES = ("met", "on track", "behind", "not met", "not measurable yet")
-RECORDABLE_STATUSES = ("met", "on track", "behind", "not met")
-"""The statuses staff may record for a ``staff_status`` promise."""
 SUPPORTING_FIGURES = ("purple_flag_bands", "unsafe_places", "incident_hotspots")
 """Supporting figures a promise may ask for, shown beside its status."""
 
@@ -55,7 +50,7 @@ class PatrolPresence(BaseModel):
 class RemovalRounds(BaseModel):
     model_config = _Strict
     kind: Literal["removal_rounds"]
-    categories: list[Literal["graffiti", "weeds"]] = Field(min_length=1)
+    categories: list[Literal[REMOVAL_CATEGORIES]] = Field(min_length=1)  # type: ignore[valid-type]
     target_rounds: int = Field(ge=1, description="rounds a year in each category")
 
 
@@ -202,80 +197,7 @@ def promise_files(folder: str | Path) -> dict[int, Path]:
     return files
 
 
-# --- the year's clock -------------------------------------------------------------------------------
-
-def days_in_year(year: int) -> int:
-    return 366 if pd.Timestamp(f"{year}-12-31").is_leap_year else 365
-
-
-def elapsed_share(year: int, as_of: date) -> float:
-    """Share of ``year`` counted up to and including local date ``as_of`` (0 before, 1 after)."""
-    days = (pd.Timestamp(as_of) - pd.Timestamp(f"{year}-01-01")).days + 1
-    return float(np.clip(days / days_in_year(year), 0.0, 1.0))
-
-
-# --- status rules -----------------------------------------------------------------------------------
-
-def total_status(value: float, target: float, elapsed: float) -> str:
-    """A yearly total that grows (presence hours): met once ``value`` reaches ``target``; on
-    track when at least the pro-rata share ``target × elapsed``; at year end (``elapsed`` 1)
-    short of target is not met."""
-    if value >= target:
-        return "met"
-    if elapsed >= 1:
-        return "not met"
-    return "on track" if value >= target * elapsed else "behind"
-
-
-def rounds_held(days: pd.Series) -> int:
-    """Removal rounds held, from the local days (ISO dates) of the recorded rounds of one
-    category: one per day, so parts of a round recorded on one day for different zones count once."""
-    return int(days.nunique())
-
-
-def rounds_status(rounds: int, target: int, elapsed: float) -> str:
-    """Rounds held in a year: met at ``target``; on track while the rounds held are at least
-    the whole rounds due by now, ``floor(target × elapsed)`` (for two a year: one by mid-year)."""
-    if rounds >= target:
-        return "met"
-    if elapsed >= 1:
-        return "not met"
-    return "on track" if rounds >= math.floor(target * elapsed + 1e-9) else "behind"
-
-
-def share_status(share: float | None, target: float, year_over: bool) -> str:
-    """A share that should stay at or above ``target`` (reports closed in time): on track (met
-    once the year is over) while it does, behind (not met) when not; None is not measurable yet."""
-    if share is None:
-        return "not measurable yet"
-    if share >= target:
-        return "met" if year_over else "on track"
-    return "not met" if year_over else "behind"
-
-
-def level_status(values: pd.Series, target: float, year_end: pd.Timestamp, year_over: bool) -> str:
-    """A level measured over time (lighting compliance; ``values`` indexed by timestamps, the last
-    one now): met when the latest value reaches ``target``; else on track when the least-squares
-    trend through the values reaches it by ``year_end``, behind when not; not met after the year."""
-    values = values.dropna()
-    if values.empty:
-        return "not measurable yet"
-    if values.iloc[-1] >= target:
-        return "met"
-    if year_over:
-        return "not met"
-    return "on track" if projected_level(values, year_end) >= target else "behind"
-
-
-def projected_level(values: pd.Series, at: pd.Timestamp) -> float:
-    """The least-squares straight line through ``values`` (indexed by timestamps) evaluated at ``at``;
-    the latest value when there are fewer than two."""
-    if len(values) < 2:
-        return float(values.iloc[-1])
-    days = (values.index - values.index[0]).total_seconds().to_numpy() / 86400
-    slope, intercept = np.polyfit(days, values.to_numpy(dtype=float), 1)
-    return float(intercept + slope * (at - values.index[0]).total_seconds() / 86400)
-
+# --- staff records ---------------------------------------------------------------------------------
 
 def recorded_status(records: pd.DataFrame, as_of: date) -> pd.Series | None:
     """The latest staff record (columns ``day`` as ISO dates, ``status``, ``note``) on or before

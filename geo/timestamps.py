@@ -10,6 +10,11 @@ LOCAL_TZ = "Europe/Stockholm"
 """Time zone of naive timestamps in input files, and of days and evenings in figures."""
 
 
+def local_year(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The start of local year ``year`` (Europe/Stockholm) and the start of the next."""
+    return pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ), pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ)
+
+
 def local_day_end(day: date) -> pd.Timestamp:
     """The end of local date ``day`` (Europe/Stockholm): the next day's midnight, so a day of the
     daylight-saving change lasts 23 or 25 hours, not 24."""

@@ -16,6 +16,8 @@ from geo.text import clean_value
 WORKFLOW = REPORT_STATUSES
 """The states in the order a report moves through them."""
 CONFIRMED_STATUSES = ("acknowledged", "scheduled")
+OPEN_STATUSES = ("open", *CONFIRMED_STATUSES)
+"""States in which a report is open: not yet closed."""
 """States in which staff have confirmed the problem and not yet fixed it."""
 WITHOUT_WORKFLOW = ("unsafe_place",)
 RECORDED_ELSEWHERE = ("import", "demo")

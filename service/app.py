@@ -11,18 +11,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from xstatic.pkg import leaflet
 
-from geo.streets import read_streets
-from geo.zones import read_zones
 from service import errors
 from service.auth import request_caller
+from service.context import Context
 from service.head import HeadAsGet
 from service.limits import RequestGuard
 from service.openapi import openapi_schema
-from service.ratelimit import RateLimiter
 from service.routes import coverage, health, lagesbild, layers, maps, open311, patrols, promises, removal, reports, zones
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
-from service.store import SQLiteStore
 
 SWAGGER_UI = Path(swagger_ui.__file__).resolve().parent / "static"
 """Swagger UI's files (the swagger-ui-py package), served by the service instead of a CDN."""
@@ -45,12 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.",
                   dependencies=[Depends(request_caller)],  # a bad token is refused everywhere, not ignored
                   docs_url=None, redoc_url=None, redirect_slashes=False)
-    app.state.settings = settings
-    app.state.zones = read_zones(settings.geography.zones)
-    streets_path = settings.geography.streets_path()
-    app.state.streets = read_streets(streets_path) if streets_path else None
-    app.state.store = SQLiteStore(settings.store.db, settings.store.busy_timeout_s)
-    app.state.report_limiter = RateLimiter(settings.reports.rate_limit)
+    app.state.context = Context.open(settings)
     for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, maps):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")

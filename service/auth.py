@@ -13,10 +13,13 @@ from fastapi import Depends, Request
 
 from geo.text import clean_value
 from service.errors import Forbidden, Unauthorized
-from service.store import Actor, SQLiteStore
+from service.store import Actor, Store
+from service.context import context
 
-ROLES = ("police", "municipality", "planner")
-"""police: patrol tracks and exact incidents; planner: exact incidents; municipality: staff workflow."""
+ROLE_NAMES = {"police": "polisen", "municipality": "kommunen", "planner": "planerare"}
+"""The roles and their Swedish names. police: patrol tracks and exact incidents; planner: exact
+incidents; municipality: staff workflow."""
+ROLES = tuple(ROLE_NAMES)
 LAST_USED_RESOLUTION = pd.Timedelta(minutes=1)
 """A token's last use is kept to the minute: at most one write per token and minute."""
 STAFF = ROLES
@@ -45,7 +48,7 @@ def token_id_of(token: str) -> str:
     return f"tok-{_hash(token)[:10]}"
 
 
-def create_token(store: SQLiteStore, role: str, label: str = "", expires_at: pd.Timestamp | None = None) -> str:
+def create_token(store: Store, role: str, label: str = "", expires_at: pd.Timestamp | None = None) -> str:
     """A new random token for ``role``, valid until ``expires_at`` (UTC; None: until revoked);
     only its hash is stored, so show it once (its id: :func:`token_id_of`)."""
     if role not in ROLES:
@@ -57,7 +60,7 @@ def create_token(store: SQLiteStore, role: str, label: str = "", expires_at: pd.
     return token
 
 
-def caller_of(store: SQLiteStore, token: str, at: pd.Timestamp | None = None) -> Caller | None:
+def caller_of(store: Store, token: str, at: pd.Timestamp | None = None) -> Caller | None:
     """The caller a token stands for, or None when it is unknown, revoked or expired; notes its use."""
     at = at or pd.Timestamp.now(tz="UTC")
     record = store.token(_hash(token))
@@ -68,7 +71,7 @@ def caller_of(store: SQLiteStore, token: str, at: pd.Timestamp | None = None) ->
     return Caller(record.role, record.token_id, record.label)
 
 
-def create_open311_key(store: SQLiteStore, name: str) -> str:
+def create_open311_key(store: Store, name: str) -> str:
     """A new api_key for the Open311 client application ``name``; only its hash is stored."""
     if not name.strip():
         raise ValueError("give the client application a name")
@@ -77,7 +80,7 @@ def create_open311_key(store: SQLiteStore, name: str) -> str:
     return key
 
 
-def open311_client(store: SQLiteStore, api_key: str) -> str | None:
+def open311_client(store: Store, api_key: str) -> str | None:
     """The name of the client application with this api_key, or None (hashes compared in constant time)."""
     wanted, found = _hash(api_key), None
     for stored, name in store.open311_clients():
@@ -95,7 +98,7 @@ def request_caller(request: Request) -> Caller | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    caller = caller_of(request.app.state.store, token.strip())
+    caller = caller_of(context(request).store, token.strip())
     if caller is None:
         raise Unauthorized("unknown, expired or revoked token")
     return caller

@@ -25,7 +25,7 @@ from geo.timestamps import LOCAL_TZ, SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_S
 from geo.zones import read_zones, zone_areas_m2
 from service.imports import import_file
 from service.settings import GeographySettings, Settings, StoreSettings
-from service.store import Actor, Conflict, SQLiteStore, StoreError
+from service.store import Actor, Conflict, SQLiteStore, Store, StoreError, open_store
 
 app = typer.Typer(help="Trygg stadskärna: Halmstad's city-centre citizen promise, measured and mapped.",
                   no_args_is_help=True)
@@ -81,7 +81,7 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
         application = create_app(settings)
     except (ValidationError, StoreError) as exc:
         raise _fail(exc) from None
-    console.print(f"Serving Trygg stadskärna at http://{host}:{port} (database {settings.store.db}, "
+    console.print(f"Serving Trygg stadskärna at http://{host}:{port} (database {application.state.context.store.describe()}, "
                   f"zones {settings.geography.zones})")
     # forwarded headers are believed only from STADSKARNA_TRUSTED_PROXIES (service.security.client_address)
     uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False)
@@ -227,7 +227,7 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
     settings = build_settings(db, zones, streets)
     try:
         new_file(output)
-        state = _app_state(settings)
+        state = _context(settings)
         lamps = None
         if proposed is not None:
             from geo.layers import LIGHTS
@@ -243,16 +243,14 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
     console.print(f"{kind} map written to {output}")
 
 
-def _app_state(settings: Settings):
-    """What the map and report builders need: store, zones, streets and settings."""
-    from types import SimpleNamespace
+def _context(settings: Settings):
+    """The service's context (zones, streets, store) for a command that builds pages."""
+    from service.context import Context
 
-    from geo.streets import read_streets
-
-    streets_path = settings.geography.streets_path()
-    return SimpleNamespace(store=_open_store(settings.store.db), settings=settings,
-                           zones=read_zones(settings.geography.zones),
-                           streets=read_streets(streets_path) if streets_path else None)
+    try:
+        return Context.open(settings)
+    except StoreError as exc:
+        raise _fail(exc) from None
 
 
 @app.command("report")
@@ -270,7 +268,7 @@ def report_command(year: Annotated[int, typer.Argument(help="The promises' year,
     try:
         new_file(output)
         promises = load_year(settings.promises.dir, year)
-        state = _app_state(settings)
+        state = _context(settings)
         with errors.status("building the report") as status:
             html = yearly_report_html(state, promises, as_of.date() if as_of else None,
                                       lambda message: status.update(message))
@@ -322,9 +320,9 @@ def promises_status(year: Annotated[int, typer.Argument(help="The promises' year
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
 
 
-def _open_store(db: Path | None) -> SQLiteStore:
+def _open_store(db: Path | None) -> Store:
     try:
-        return SQLiteStore(build_settings(db).store.db)
+        return open_store(build_settings(db).store)
     except StoreError as exc:
         raise _fail(exc) from None
 
@@ -441,8 +439,9 @@ def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to
         store = _open_store(live)
         with errors.status(f"backing up {live}"):
             store.backup_to(file)
-        copy = SQLiteStore(file)
-        counts, version = _layer_counts(copy), copy.schema_version()
+        store.close()
+        with SQLiteStore(file) as copy:
+            counts, version = _layer_counts(copy), copy.schema_version()
     except (ValidationError, StoreError) as exc:
         raise _fail(exc) from None
     console.print(f"Backup of {live} written to {file} ({file.stat().st_size / 1e6:,.1f} MB): integrity check ok, "
@@ -465,7 +464,7 @@ def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by 
     the current database is kept beside it. Tokens revoked in the current database stay revoked."""
     import tempfile
 
-    from service.store.sqlite import remove_database_files
+    from service.store.embedded import remove_database_files
 
     live = build_settings(db).store.db
     try:
@@ -511,7 +510,7 @@ def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by 
                       + ", ".join(missing), highlight=False)
 
 
-def _layer_counts(store: SQLiteStore) -> dict[str, int]:
+def _layer_counts(store: Store) -> dict[str, int]:
     return {name: store.count(schema) for name, schema in LAYERS.items()}
 
 
@@ -547,13 +546,14 @@ def coverage_patrol(
         visits: Annotated[Optional[Path], typer.Option(
             help="Write every visit to a hot spot (unit, start, end, minutes) to this CSV file.")] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
-    """Police presence per zone and for the whole centre against the 900 h promise, and the
-    share of each zone (and its streets) that presence reached."""
+    """Police presence per zone and for the whole centre against the year's promised hours (from
+    the promises file), and the share of each zone (and its streets) that presence reached."""
     from geo.io.csvsafe import neutralise
     from geo.io.geojson import to_feature_collection
     from geo.patrol import PresenceRules
     from geo.streets import read_streets
     from service.coverage import patrol_coverage
+    from service.promises import promised
 
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
@@ -564,9 +564,11 @@ def coverage_patrol(
         zone_frame = read_zones(settings.geography.zones)
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
+        promise = promised(settings.promises.dir, year, "patrol_presence")
         with errors.status(f"computing patrol presence for {year}"):
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
-                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed), street_frame)
+                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed), street_frame,
+                                     target_h=promise.measure.target_h if promise else None)
     except ValidationError as exc:
         raise _fail(exc) from None
     report = result.report
@@ -696,9 +698,14 @@ def _print_patrol_table(report: dict) -> None:
     for zone in report["zones"]:
         table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
     console.print(table)
-    console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
-                  f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
-                  f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
+    if centre["target_h"] is None:
+        console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro; prognos för året "
+                      f"{centre['projected_year_end_h']:,.1f} h (inget löfte om närvarotimmar för året i löftesfilerna)",
+                      highlight=False)
+    else:
+        console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
+                      f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
+                      f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
     if not report["hotspots"]:
         console.print("Inga brottsbelastade platser (hot spots) bland årets brott med känd plats.")
         return

@@ -11,7 +11,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
 from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
                           KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots,
                           placed_hotspots)
@@ -21,18 +20,13 @@ from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots
 from geo.photometry import Photometry
 from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
                         projector_for, zone_figures)
+from geo.status import YearClock
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
-from geo.timestamps import LOCAL_TZ, local_day_end
+from geo.timestamps import LOCAL_TZ, local_day_end, local_year
+from geo.workflow import CONFIRMED_STATUSES
 from geo.zones import zone_positions
-from service.store import SQLiteStore
-
-
-def default_as_of(year: int, today: date | None = None) -> date:
-    """The last day counted: the year's last day for a past year, today for the current one."""
-    today = today or pd.Timestamp.now(tz=LOCAL_TZ).date()
-    if year > today.year:
-        raise ValidationError(f"{year} has not begun; give a year up to {today.year}", field="year")
-    return date(year, 12, 31) if year < today.year else today
+from service.presence import kept_cube
+from service.store import FeatureQuery, Store
 
 
 @dataclass
@@ -46,17 +40,18 @@ class PatrolCoverage:
     visits: pd.DataFrame
 
 
-def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None,
-                    rules: PresenceRules = PresenceRules(), streets: gpd.GeoDataFrame | None = None) -> PatrolCoverage:
-    """Patrol presence for ``year`` up to ``as_of`` (local date): the whole centre against the
-    900 h promise, and per zone the figures of :func:`geo.patrol.zone_figures`, hours per month,
-    and the share of area (and of street length, with ``streets``) that presence reached."""
-    as_of = as_of or default_as_of(year)
-    if as_of.year != year:
-        raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
-    start = pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ)
-    tracks = store.read_tracks(start=start, end=pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
-    cube = presence_cube(tracks, zones, year, rules)
+def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None,
+                    rules: PresenceRules = PresenceRules(), streets: gpd.GeoDataFrame | None = None,
+                    target_h: float | None = None) -> PatrolCoverage:
+    """Patrol presence for ``year`` up to ``as_of`` (local date; default the year's end, or today):
+    the whole centre against the promise's ``target_h`` (from the promises file; None: no promise,
+    no status), and per zone the figures of :func:`geo.patrol.zone_figures`, hours per month, and
+    the share of area (and of street length, with ``streets``) that presence reached."""
+    clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
+    as_of = clock.as_of
+    start, year_end = local_year(year)
+    tracks = store.read_tracks(start=start, end=year_end)
+    cube = kept_cube(store, zones, year, rules) if rules == PresenceRules() else presence_cube(tracks, zones, year, rules)
     presence_s = presence_seconds(tracks, zones, rules)
     spatial, uncovered = _spatial(tracks, presence_s, zones, streets, as_of)
     figures = zone_figures(cube, as_of).join(spatial)
@@ -66,9 +61,9 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
                  **{k: _plain(v) for k, v in row.items() if k != "zone_id"},
                  "monthly_h": {f"{year}-{m:02d}": round(float(h), 2) for m, h in monthly.loc[row["zone_id"]].items()}}
                 for row in figures.reset_index().to_dict("records")]
-    centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, as_of).items()}
+    centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, clock, target_h).items()}
     hotspots, visits = _hotspots(store, tracks, presence_s, zones, year, as_of)
-    report = {"year": year, "as_of": as_of.isoformat(), "rules": asdict(rules), "pings": len(tracks),
+    report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": asdict(rules), "pings": len(tracks),
               "centre": centre, "zones": per_zone,
               "hotspots": [{k: _plain(v) for k, v in row.items()}
                            for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],
@@ -80,14 +75,13 @@ def patrol_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_o
     return PatrolCoverage(report, uncovered, hotspots, visits)
 
 
-def _hotspots(store: SQLiteStore, tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
+def _hotspots(store: Store, tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
               year: int, as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Hot spots of the year's incidents up to ``as_of`` with their dosage of patrol presence,
     and the visits (starting in the year up to ``as_of``)."""
-    incidents = store.read_features(INCIDENTS)
-    local_day = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.date
+    incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=local_year(year)[0], end=local_day_end(as_of)))
     in_centre = zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0
-    incidents = incidents[(local_day >= date(year, 1, 1)) & (local_day <= as_of) & in_centre]
+    incidents = incidents[in_centre]
     spots = incident_hotspots(incidents)
     visits = hotspot_visits(tracks, presence_s, spots)
     dosage = dosage_figures(visits, spots, year, as_of)
@@ -128,7 +122,7 @@ class LightingCoverage:
     proposed_grid: LuxGrid | None
 
 
-def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame | None = None,
+def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame | None = None,
                       cell_m: float = 1.0, incidents_year: int | None = None,
                       photometry: dict[str, Photometry] | None = None,
                       buildings: gpd.GeoDataFrame | None = None) -> LightingCoverage:
@@ -138,14 +132,13 @@ def lighting_coverage(store: SQLiteStore, zones: gpd.GeoDataFrame, proposed: gpd
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
     working) the figures after adding them and the dark-spot area they remove. ``buildings``
     footprints are left out of the walkable area."""
-    lights = with_reported_breakdowns(store.read_features(LIGHTS), store.read_features(REPORTS))
+    lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
     empty = empty_grid(zones, cell_m, buildings)
     grid = illuminance(lights, empty, photometry=photometry)
     figures = zone_lighting(grid, zones, lights)
     spots = dark_spots(grid, zones)
-    incidents = store.read_features(INCIDENTS)
-    if incidents_year is not None:
-        incidents = incidents[incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.year == incidents_year]
+    year_range = local_year(incidents_year) if incidents_year is not None else (None, None)
+    incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=year_range[0], end=year_range[1]))
     report = {"cell_m": cell_m, "maintenance_factor": MAINTENANCE_FACTOR, "cutoff_factor": CUTOFF_FACTOR,
               "photometry": sorted(photometry or {}), "buildings": 0 if buildings is None else len(buildings),
               "lamps": {status: int(n) for status, n in lights["status"].value_counts().items()},
@@ -173,3 +166,9 @@ def _records(figures: pd.DataFrame, zones: gpd.GeoDataFrame, spots: gpd.GeoDataF
              "dark_spots": int((spots["zone_id"] == row["zone_id"]).sum()),
              "dark_spot_m2": round(float(dark.get(row["zone_id"], 0.0)), 1)}
             for row in figures.reset_index().to_dict("records")]
+
+
+def confirmed_light_reports(store: Store) -> gpd.GeoDataFrame:
+    """The broken-light reports staff confirmed and have not closed: what
+    :func:`geo.lighting.with_reported_breakdowns` switches lamps off by."""
+    return store.read_features(REPORTS, query=FeatureQuery(categories=("broken_light",), statuses=CONFIRMED_STATUSES))

@@ -7,10 +7,9 @@ from collections.abc import Callable
 import pandas as pd
 
 from geo.demo import REMOVAL_ROUNDS, DemoData
-from geo.layers import INCIDENTS, LIGHTS, REPORTS
+from geo.layers import INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
-from service.removal import ROUND_CATEGORIES
-from service.store import Actor, Conflict, SQLiteStore
+from service.store import Actor, Conflict, Store
 
 DEMO_META_KEY = "demo_data"
 DEMO_ACTOR = Actor("demo", "synthetic demo data")
@@ -24,7 +23,7 @@ DEMO_PROMISE_STATUSES = (
 """Synthetic staff statuses (month-day, status, note) for the demo year's staff-measured promises."""
 
 
-def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_ids: list[str],
+def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: list[str],
                progress: Callable[[str, float], None] | None = None) -> list[str]:
     """Write every demo layer (one transaction per layer), the demo's removal rounds (in all of
     ``zone_ids``), and record in the database that it holds synthetic data; returns a summary line
@@ -42,7 +41,7 @@ def store_demo(store: SQLiteStore, data: DemoData, seed: int, year: int, zone_id
     lines.append(f"patrols: {result.inserted} synthetic 1 Hz pings stored ({hours:.0f} unit-hours)")
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
-        for category in ROUND_CATEGORIES:
+        for category in REMOVAL_CATEGORIES:
             local_close = data.reports["closed_at"].dt.tz_convert(LOCAL_TZ)
             covered = data.reports[(data.reports["category"] == category) & (local_close.dt.month == month)
                                    & (local_close.dt.day >= first) & (local_close.dt.day <= last)]

@@ -19,10 +19,11 @@ from geo.errors import ValidationError
 from geo.lagesbild import (MEASURES, PREVIOUS_WEEKS, REPORT_WEIGHT, SCORE_DEFINITION, comparison_span,
                            daily_presence_h, iso_week, parse_iso_week, shift_week, week_picture)
 from geo.layers import INCIDENTS, REPORTS
-from geo.patrol import PresenceRules, presence_cube
+from geo.patrol import PresenceRules
 from geo.timestamps import LOCAL_TZ
 from service.demo import DEMO_META_KEY
-from service.store import SQLiteStore
+from service.presence import kept_cube
+from service.store import FeatureQuery, Store
 
 
 def current_week(now: pd.Timestamp | None = None) -> str:
@@ -30,7 +31,7 @@ def current_week(now: pd.Timestamp | None = None) -> str:
     return iso_week(now if now is not None else pd.Timestamp.now(tz=LOCAL_TZ))
 
 
-def lagesbild(store: SQLiteStore, zones: gpd.GeoDataFrame, week: str | None = None,
+def lagesbild(store: Store, zones: gpd.GeoDataFrame, week: str | None = None,
               now: pd.Timestamp | None = None, rules: PresenceRules = PresenceRules(),
               min_count: int | None = None) -> dict:
     """The lägesbild of ISO ``week`` (``YYYY-Www``; default the current week) as a JSON-ready dict:
@@ -47,11 +48,11 @@ def lagesbild(store: SQLiteStore, zones: gpd.GeoDataFrame, week: str | None = No
         raise ValidationError(f"{iso_week(start)} has not begun yet; the latest week is {current_week(now)}",
                               field="week")
     span_start, span_end = comparison_span(start)
-    tracks = store.read_tracks(span_start, span_end)
     years = range(span_start.year, (span_end - pd.Timedelta(seconds=1)).tz_convert(LOCAL_TZ).year + 1)
-    presence = daily_presence_h([presence_cube(tracks, zones, year, rules) for year in years])
-    picture = week_picture(zones, store.read_features(INCIDENTS), store.read_features(REPORTS), presence, week,
-                           min_count)
+    presence = daily_presence_h([kept_cube(store, zones, year, rules) for year in years])
+    span = FeatureQuery(start=span_start, end=span_end)  # the week and the four before it
+    picture = week_picture(zones, store.read_features(INCIDENTS, query=span), store.read_features(REPORTS, query=span),
+                           presence, week, min_count)
     names = zones.set_index("zone_id")["name"]
     rows = []
     for zone_id, row in picture.zones.iterrows():  # one row per zone, for the JSON (a handful)

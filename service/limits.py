@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.auth import request_caller, require
 from service.errors import CODES_BY_STATUS, RateLimited, error_response, listed_response, status_of
 from service.security import client_address
+from service.context import context
 
 UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
 """Addresses that take large bodies, with the roles that may send them."""
@@ -33,7 +34,7 @@ def _too_large(limit: int) -> str:
 def check_rate(request: Request) -> None:
     """:class:`RateLimited` when this client (:func:`service.security.client_address`) has
     submitted too many reports in the last minute; otherwise the submission is counted."""
-    state = request.app.state
+    state = context(request)
     wait = state.report_limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
     if wait is not None:
         raise RateLimited(f"too many reports from this address; try again in {wait} s", wait)

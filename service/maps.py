@@ -20,20 +20,26 @@ from geo.lighting import dark_spots, empty_grid, illuminance, with_reported_brea
 from geo.maps.lighting import lighting_map
 from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
-from geo.maps.police import police_map, zone_targets_h
+from geo.maps.police import police_map
 from geo.maps.planner import planner_map
-from geo.patrol import PROMISED_HOURS, presence_cube, zone_figures
-from geo.timestamps import LOCAL_TZ, local_day_end
+from geo.patrol import zone_figures
+from geo.swedish import sv_number
+from geo.timestamps import LOCAL_TZ, local_day_end, local_year
+from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
-from service.coverage import patrol_coverage
+from service.coverage import confirmed_light_reports, patrol_coverage
 from service.demo import DEMO_META_KEY
+from service.presence import kept_cube
+from service.promises import promised
+from service.store import FeatureQuery
+from service.context import Context
 
 MAP_TITLES = {"overview": "Trygg stadskärna – Halmstad", "planner": "Planerarkarta – Trygg stadskärna",
               "lighting": "Belysningskarta – Trygg stadskärna", "police": "Polisens karta – Trygg stadskärna"}
 MAP_KINDS = tuple(MAP_TITLES)
 
 
-def build_map(kind: str, state, year: int | None = None, proposed: gpd.GeoDataFrame | None = None,
+def build_map(kind: str, state: Context, year: int | None = None, proposed: gpd.GeoDataFrame | None = None,
               day: date | None = None, unit: str | None = None) -> folium.Map:
     """The folium map ``kind`` for the app ``state`` (store, zones, streets, settings); ``proposed``
     lamps (a lights layer) are the lighting map's what-if; ``day`` and ``unit`` pick the police map's track."""
@@ -61,9 +67,9 @@ def _demo_label(store) -> str:
     return " · SYNTETISKA DEMODATA" if store.get_meta(DEMO_META_KEY) else ""
 
 
-def _lighting(state, proposed: gpd.GeoDataFrame | None) -> folium.Map:
+def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
     store, zones, tiles = state.store, state.zones, state.settings.maps
-    lights = with_reported_breakdowns(store.read_features(LIGHTS), store.read_features(REPORTS))
+    lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
     every = lights if proposed is None else pd.concat([lights, proposed.assign(status="working")], ignore_index=True)
     grid = illuminance(every, empty_grid(zones))
     title = f"Belysning {'med förslag' if proposed is not None else 'idag'}{_demo_label(store)}"
@@ -71,43 +77,39 @@ def _lighting(state, proposed: gpd.GeoDataFrame | None) -> folium.Map:
                         tiles.folium_tiles(), tiles.attribution)
 
 
-def _police(state, year: int | None, day: date | None, unit: str | None) -> folium.Map:
+def _police(state: Context, year: int | None, day: date | None, unit: str | None) -> folium.Map:
     store, zones, tiles = state.store, state.zones, state.settings.maps
     year = year or (day.year if day else pd.Timestamp.now(tz=LOCAL_TZ).year)
-    result = patrol_coverage(store, zones, year, date(year, 12, 31) if year < pd.Timestamp.now(tz=LOCAL_TZ).year else None)
+    promise = promised(state.settings.promises.dir, year, "patrol_presence")
+    target_h = promise.measure.target_h if promise else None
+    result = patrol_coverage(store, zones, year, target_h=target_h)
     presence = pd.Series({z["zone_id"]: z["presence_h"] for z in result.report["zones"]})
     track = None
     if day is not None and unit is not None:
         start = pd.Timestamp(day, tz=LOCAL_TZ)
         track = store.read_pings(start, local_day_end(day), unit_ids=[unit])
-    title = (f"Polisnärvaro {year}: {result.report['centre']['presence_h']:,.0f} av 900 h"
+    shown_h = sv_number(round(result.report["centre"]["presence_h"]))
+    title = (f"Polisnärvaro {year}: {shown_h} h{f' av {sv_number(target_h)} h' if target_h is not None else ''}"
              f"{f' · spår {unit} {day}' if track is not None else ''}{_demo_label(store)}")
-    return police_map(zones, presence, zone_targets_h(zones, PROMISED_HOURS), result.hotspots, track, title,
-                      tiles.folium_tiles(), tiles.attribution)
+    return police_map(zones, presence, target_h, result.hotspots, track, title, tiles.folium_tiles(), tiles.attribution)
 
 
-def _presence_h(state, year: int) -> pd.Series:
-    """Presence hours per zone in ``year``, kept until pings are added (a new citizen report, say,
-    does not recompute a fleet-year of pings)."""
-    cache = state.__dict__.setdefault("presence_cache", {})
-    key = (year, state.store.pings_version())
-    if key not in cache:
-        cache.clear()
-        start = pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ)
-        tracks = state.store.read_tracks(start, pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ))
-        cache[key] = zone_figures(presence_cube(tracks, state.zones, year))["presence_h"]
-    return cache[key]
+def _presence_h(state: Context, year: int) -> pd.Series:
+    """Presence hours per zone in ``year``, from the kept presence."""
+    return zone_figures(kept_cube(state.store, state.zones, year))["presence_h"]
 
 
-def _planner(state, year: int | None) -> folium.Map:
+def _planner(state: Context, year: int | None) -> folium.Map:
     store, zones = state.store, state.zones
-    incidents = store.read_features(INCIDENTS)
-    reports = store.read_features(REPORTS)
+    if year is None:  # the year of the latest incident
+        latest = store.query_features(INCIDENTS, FeatureQuery(newest_first=True), limit=1).frame["occurred_at"]
+        year = latest.dt.tz_convert(LOCAL_TZ).dt.year.iloc[0] if len(latest) else pd.Timestamp.now(tz=LOCAL_TZ).year
+    start, end = local_year(int(year))
+    incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=start, end=end))
     local = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ)
-    year = year or (int(local.dt.year.max()) if len(incidents) else pd.Timestamp.now(tz=LOCAL_TZ).year)
-    incidents = incidents[local.dt.year == year]
+    reports = store.read_features(REPORTS, query=FeatureQuery(statuses=OPEN_STATUSES))  # unsafe places are open
     presence = _presence_h(state, year)
-    lights = with_reported_breakdowns(store.read_features(LIGHTS), reports)
+    lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
     grid = illuminance(lights, empty_grid(zones))
     lighting = zone_lighting(grid, zones)["share_at_class_average"]
     usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]

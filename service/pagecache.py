@@ -1,30 +1,52 @@
-"""Pages and figures built once per version of the stored data (any write makes a new version)."""
+"""Pages and figures built once per version of the stored data (any change of the data makes a new
+version), and built once even when many ask at the same time."""
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from service.store import Store
 
 T = TypeVar("T")
-MAX_ENTRIES = 32
-_LOCK = threading.Lock()  # routes run in a thread pool; the dict is changed under the lock (builds are not)
 
 
-def cached(state, key: Hashable, build: Callable[[], T]) -> T:
-    """``build()``'s result for ``key``, kept while the store's data stay the same. Entries of older
-    data versions are dropped when a new one is stored, so nothing stale is ever served."""
-    version = state.store.data_version()  # read before building: a write during the build makes a new version
-    with _LOCK:
-        cache: dict = state.__dict__.setdefault("page_cache", {})
-        hit = cache.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    value = build()
-    with _LOCK:
-        for old in [k for k, (v, _) in cache.items() if v != version]:
-            cache.pop(old, None)
-        while len(cache) >= MAX_ENTRIES:
-            cache.pop(next(iter(cache)))
-        cache[key] = (version, value)
-    return value
+class PageCache:
+    """At most ``size`` results of :meth:`get`, each kept while the store's data version stays
+    the same. A result being built is built once: whoever asks for the same key meanwhile waits
+    for it instead of building it again (so memory does not grow with concurrent requests)."""
+
+    def __init__(self, store: Store, size: int = 32) -> None:
+        self.store, self.size = store, size
+        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``'s result for ``key`` at the current data version."""
+        version = self.store.data_version()  # read before building: a write during the build makes a new version
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == version:
+                self._entries.move_to_end(key)
+                return hit[1]
+            building = self._building.setdefault((key, version), threading.Lock())
+        with building:
+            with self._lock:
+                hit = self._entries.get(key)
+                if hit is not None and hit[0] == version:  # built by whoever held the lock before
+                    return hit[1]
+            try:
+                value = build()
+            finally:
+                with self._lock:
+                    self._building.pop((key, version), None)
+            with self._lock:
+                for old in [k for k, (v, _) in self._entries.items() if v != version]:
+                    del self._entries[old]
+                self._entries[key] = (version, value)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return value

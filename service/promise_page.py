@@ -7,19 +7,22 @@ from datetime import date
 
 import pandas as pd
 
+from geo.layers import REPORT_CATEGORY_NAMES
 from geo.promises import PromiseYear
+from geo.status import STATUS_NAMES
 from geo.timestamps import LOCAL_TZ
+from service.auth import ROLE_NAMES
 from service.charts import chart_svg
+from service.demo import DEMO_ACTOR
 from geo.swedish import sv_number
 from service.html import pages
 from service.maps import build_map, standalone_html
 from service.promises import promise_tracker
 from service.security import with_meta_policy
+from service.context import Context
 
-STATUS_LABELS = {"met": "uppfyllt", "on track": "i fas", "behind": "efter", "not met": "ej uppfyllt",
-                 "not measurable yet": "ej mätbart ännu"}
-CATEGORY_NAMES = {"graffiti": "klotter", "weeds": "ogräs", "litter": "nedskräpning"}
-ROLE_NAMES = {"municipality": "kommunen", "police": "polisen", "demo": "demodata"}
+RECORDER_NAMES = {**ROLE_NAMES, DEMO_ACTOR.role: "demodata"}
+"""Who recorded a status, in Swedish."""
 
 
 def value_text(promise: dict) -> str:
@@ -44,7 +47,7 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
     charts = {p["id"]: chart_svg(p["chart"], bool(report["synthetic"])) for p in report["promises"] if "chart" in p}
     heading = f"Medborgarlöftet {report['year']}: uppföljning"
     return pages.get_template("promises.html").render(
-        heading=heading, report=report, labels=STATUS_LABELS, category_names=CATEGORY_NAMES, role_names=ROLE_NAMES,
+        heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, role_names=RECORDER_NAMES,
         value_text=value_text, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
         year_over=report["year_over"])
 
@@ -54,7 +57,7 @@ REPORT_MAPS = (("planner", "Planeringskarta: årets brott; belysning, anmälning
 """The maps embedded in the yearly report: public ones only (no patrol tracks, no exact incidents)."""
 
 
-def yearly_report_html(state, promises: PromiseYear, as_of: date | None = None,
+def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None = None,
                        progress: Callable[[str], None] | None = None) -> str:
     """The yearly follow-up as one self-contained HTML file for publication: the tracker with its
     charts and the public maps embedded (Leaflet inlined; basemap tiles as configured, "none" for

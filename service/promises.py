@@ -15,20 +15,21 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
-from geo.patrol import NIGHT_BANDS, PresenceCube, Tracks, centre_totals, presence_cube, zone_figures
-from geo.promises import (RECORDABLE_STATUSES, Promise, PromiseYear, closed_in_time, days_in_year, elapsed_share,
-                          level_status, open_and_closed_daily, projected_level, promise_files, read_promises,
-                          recorded_status, rounds_held, rounds_status, share_status, total_status)
+from geo.patrol import NIGHT_BANDS, PresenceCube, centre_totals, zone_figures
+from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
+                          recorded_status)
+from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, level_status, projected_level, rounds_held,
+                        rounds_status, share_status)
 from geo.publish import unsafe_places_per_zone
 from geo.sun import after_dark
 from geo.text import clean_value
-from geo.timestamps import LOCAL_TZ, local_day_end
+from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
-from service.coverage import default_as_of
 from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
-from service.store import Actor, SQLiteStore
+from service.presence import kept_cube
+from service.store import Actor, FeatureQuery, Store
 
 RECORDERS = {"municipality": ("municipality", "both"), "police": ("police", "both")}
 """Which role may record a status for promises made by whom."""
@@ -36,6 +37,15 @@ RECORDERS = {"municipality": ("municipality", "both"), "police": ("police", "bot
 
 class NoPromises(NoSuchThing):
     """No promises file for the year asked for."""
+
+
+def promised(folder: Path, year: int, kind: str) -> Promise | None:
+    """The year's promise measured by ``kind`` (its measure holds the targets), or None when the
+    year has no promises file or no such promise; :class:`ValidationError` when the file is bad."""
+    files = promise_files(folder)
+    if year not in files:
+        return None
+    return next((p for p in read_promises(files[year]).promises if p.measure.kind == kind), None)
 
 
 def load_year(folder: Path, year: int) -> PromiseYear:
@@ -48,7 +58,7 @@ def load_year(folder: Path, year: int) -> PromiseYear:
     return read_promises(files[year])
 
 
-def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, day: date, status: str, note: str,
+def record_status(store: Store, promises: PromiseYear, promise_id: str, day: date, status: str, note: str,
                   actor: Actor) -> dict:
     """Record a staff status for a ``staff_status`` promise as of local date ``day`` by ``actor``
     (:class:`Forbidden` when its role may not); returns the record."""
@@ -76,34 +86,25 @@ def record_status(store: SQLiteStore, promises: PromiseYear, promise_id: str, da
 class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
-    def __init__(self, store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, as_of: date, year_over: bool,
-                 min_count: int) -> None:
-        self.store, self.zones, self.year, self.as_of, self.year_over = store, zones, year, as_of, year_over
-        self.min_count = min_count
-        self.end = local_day_end(as_of)
-        # share of the year counted: 1 only once the year is over (its last day counts half while it runs)
-        self.elapsed = elapsed_share(year, as_of) if year_over else min(elapsed_share(year, as_of),
-                                                                          1 - 0.5 / days_in_year(year))
-
-    @cached_property
-    def tracks(self) -> Tracks:
-        return self.store.read_tracks(pd.Timestamp(f"{self.year}-01-01", tz=LOCAL_TZ), self.end)
+    def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int) -> None:
+        self.store, self.zones, self.clock, self.min_count = store, zones, clock, min_count
+        self.year, self.as_of = clock.year, clock.as_of
+        self.end = local_day_end(clock.as_of)
 
     @cached_property
     def cube(self) -> PresenceCube:
-        return presence_cube(self.tracks, self.zones, self.year)
+        return kept_cube(self.store, self.zones, self.year)
 
     @cached_property
     def reports(self) -> gpd.GeoDataFrame:
-        return self.store.read_features(REPORTS)
+        """The reports made up to ``as_of`` (the year's and any still open from before)."""
+        return self.store.read_features(REPORTS, query=FeatureQuery(end=self.end))
 
     @cached_property
     def incidents(self) -> gpd.GeoDataFrame:
         """The year's incidents up to ``as_of`` placed in a zone (town-level positions left out)."""
-        incidents = self.store.read_features(INCIDENTS)
-        local = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ)
-        usable = incidents["location_precision"].isin(USABLE_PRECISION)
-        incidents = incidents[(local.dt.year == self.year) & (incidents["occurred_at"] < self.end) & usable]
+        incidents = self.store.read_features(INCIDENTS, query=FeatureQuery(start=local_year(self.year)[0], end=self.end))
+        incidents = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
         zone = zone_of(self.zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy())
         return incidents.assign(zone_id=zone)[pd.notna(zone)]
 
@@ -138,7 +139,7 @@ class _Inputs:
         return pd.DataFrame(rows).set_index("at")
 
 
-def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: PromiseYear,
+def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
                     as_of: date | None = None, *, min_count: int) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
@@ -146,14 +147,9 @@ def promise_tracker(store: SQLiteStore, zones: gpd.GeoDataFrame, promises: Promi
     over, and a promise short of its target not met, only once its last day has passed. The
     tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
     year = promises.year
-    today = pd.Timestamp.now(tz=LOCAL_TZ).date()
-    as_of = as_of or default_as_of(year, today)
-    if as_of.year != year:
-        raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
-    if as_of > today:
-        raise ValidationError(f"{as_of} is in the future; follow up to today ({today}) at the latest", field="as_of")
-    year_end = as_of == date(year, 12, 31) and today > as_of
-    inputs = _Inputs(store, zones, year, as_of, year_end, min_count)
+    clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
+    as_of, year_end = clock.as_of, clock.over
+    inputs = _Inputs(store, zones, clock, min_count)
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
@@ -181,15 +177,16 @@ def _by(promises: PromiseYear, promise: Promise) -> str:
 def _presence(promise: Promise, inputs: _Inputs) -> dict:
     target = promise.measure.target_h
     cube = inputs.cube
-    totals = centre_totals(cube, inputs.as_of, target)
+    totals = centre_totals(cube, inputs.clock, target)
     days = pd.date_range(f"{inputs.year}-01-01", inputs.as_of, freq="D")
     daily_h = cube.presence_s[:-1, :len(days)].sum(axis=(0, 2)) / 3600
-    status = "not measurable yet" if len(inputs.tracks) == 0 else total_status(totals["presence_h"], target, inputs.elapsed)
+    patrol_h = float((cube.presence_s + cube.drive_s)[:, :len(days)].sum()) / 3600  # in the zones or not
+    status = "not measurable yet" if patrol_h == 0 else totals["status"]
     return {"status": status, "value": round(totals["presence_h"], 1), "target": target, "unit": "h",
             "details": {"expected_h_pro_rata": round(totals["expected_h_pro_rata"], 1),
                         "projected_year_end_h": round(totals["projected_year_end_h"], 1),
                         "officer_h": round(totals["officer_h"], 1), "drive_through_h": round(totals["drive_through_h"], 1),
-                        "pings": len(inputs.tracks)},
+                        "patrol_h": round(patrol_h, 2)},
             "chart": {"kind": "cumulative_presence", "days": [d.date().isoformat() for d in days],
                       "cumulative_h": np.round(np.cumsum(daily_h), 2).tolist(),
                       "pro_rata_h": np.round(target * np.arange(1, len(days) + 1) / cube.days, 2).tolist()}}
@@ -201,7 +198,7 @@ def _rounds(promise: Promise, inputs: _Inputs) -> dict:
     rounds = rounds[rounds["day"].between(f"{inputs.year}-01-01", inputs.as_of.isoformat())]
     held = {c: rounds[rounds["category"] == c] for c in measure.categories}
     value = min(rounds_held(r["day"]) for r in held.values())
-    status = rounds_status(value, measure.target_rounds, inputs.elapsed)
+    status = rounds_status(value, measure.target_rounds, inputs.clock)
     return {"status": status, "value": value, "target": measure.target_rounds, "unit": "rundor",
             "details": {"per_category": {c: {"rounds": rounds_held(r["day"]), "dates": r["day"].tolist(),
                                              "closed_reports": int(r["closed"].sum())} for c, r in held.items()}},
@@ -218,7 +215,7 @@ def _open_closed_chart(inputs: _Inputs, categories: list[str], rounds: list[dict
 def _cleaning(promise: Promise, inputs: _Inputs) -> dict:
     measure = promise.measure
     figures = closed_in_time(inputs.reports, measure.categories, inputs.year, inputs.as_of, measure.target_days)
-    status = share_status(figures["share"], measure.target_share, inputs.year_over)
+    status = share_status(figures["share"], measure.target_share, inputs.clock)
     share = figures.pop("share")
     return {"status": status, "value": None if share is None else round(share, 4), "target": measure.target_share,
             "unit": "andel", "details": {"target_days": measure.target_days, **figures},
@@ -231,8 +228,8 @@ def _lighting(promise: Promise, inputs: _Inputs) -> dict:
         return {"status": "not measurable yet", "value": None, "target": target, "unit": "andel",
                 "details": {"lamps": 0}}
     series = inputs.lighting_series
-    year_end = pd.Timestamp(f"{inputs.year + 1}-01-01", tz=LOCAL_TZ)
-    status = level_status(series["share"], target, year_end, inputs.year_over)
+    year_end = inputs.clock.year_end
+    status = level_status(series["share"], target, inputs.clock)
     spots = dark_spots(inputs.lux_now, inputs.zones)
     return {"status": status, "value": round(float(series["share"].iloc[-1]), 4), "target": target, "unit": "andel",
             "details": {"dark_spots": len(spots), "dark_spot_m2": round(float(spots["area_m2"].sum()), 1),

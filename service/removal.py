@@ -10,26 +10,24 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ValidationError
-from geo.layers import REPORTS
-from geo.promises import rounds_held
+from geo.layers import REMOVAL_CATEGORIES, REPORTS
+from geo.status import rounds_held
 from geo.publish import suppress_small
 from geo.timestamps import LOCAL_TZ, local_day_end
 from geo.zones import zone_of
-from service.store import Actor, SQLiteStore
-
-ROUND_CATEGORIES = ("graffiti", "weeds")
-PROMISED_ROUNDS = 2
+from service.store import Actor, FeatureQuery, Store
 
 
-def record_round(store: SQLiteStore, zones: gpd.GeoDataFrame, day: date, category: str,
+
+def record_round(store: Store, zones: gpd.GeoDataFrame, day: date, category: str,
                  zone_ids: list[str] | None, actor: Actor, now: pd.Timestamp | None = None) -> dict:
     """Record a removal round of ``category`` on local date ``day`` in ``zone_ids`` (default all)
     and close the open reports of that category in those zones made up to that day, with the
     round as close reason and the end of the day as closed_at — selected and closed in the same
     transaction as the round is recorded. The same round (day, category, zones) twice is the
     store's ``Conflict``, never a second round."""
-    if category not in ROUND_CATEGORIES:
-        raise ValidationError(f"{category!r} is not one of {', '.join(ROUND_CATEGORIES)}", field="category")
+    if category not in REMOVAL_CATEGORIES:
+        raise ValidationError(f"{category!r} is not one of {', '.join(REMOVAL_CATEGORIES)}", field="category")
     known = zones["zone_id"].tolist()
     zone_ids = sorted(set(zone_ids)) if zone_ids else known
     unknown = sorted(set(zone_ids) - set(known))
@@ -52,26 +50,28 @@ def record_round(store: SQLiteStore, zones: gpd.GeoDataFrame, day: date, categor
             "closed_reports": closed["id"].tolist()}
 
 
-def round_figures(store: SQLiteStore, zones: gpd.GeoDataFrame, year: int, *, min_count: int | None) -> dict:
-    """Per category for ``year``: rounds held against the promised two, reports closed per round,
+def round_figures(store: Store, zones: gpd.GeoDataFrame, year: int, *, target_rounds: int | None,
+                  min_count: int | None) -> dict:
+    """Per category for ``year``: rounds held against the promise's ``target_rounds`` (from the
+    promises file; None: no promise that year, and ``promise_met`` is None), reports closed per round,
     the median days from report to removal, and the open backlog per zone today. ``min_count``
     (k, for the public; None for staff: exact): a zone's backlog below k is None
     (:func:`geo.publish.suppress_small`), and the answer says ``suppressed_below: k``."""
     rounds = store.removal_rounds()
     rounds = rounds[rounds["day"].str.startswith(f"{year}-")]
-    reports = store.read_features(REPORTS)
+    reports = store.read_features(REPORTS, query=FeatureQuery(categories=REMOVAL_CATEGORIES))
     where = zone_of(zones, reports.geometry.x.to_numpy(), reports.geometry.y.to_numpy())
     closed_year = reports["closed_at"].dt.tz_convert(LOCAL_TZ).dt.year == year
     result = {}
-    for category in ROUND_CATEGORIES:
+    for category in REMOVAL_CATEGORIES:
         mine = rounds[rounds["category"] == category]
         done = reports[(reports["category"] == category) & (reports["status"] == "closed") & closed_year]
         days = (done["closed_at"] - done["created_at"]).dt.total_seconds() / 86400
         open_now = (reports["category"] == category) & (reports["status"] != "closed")
         backlog = pd.Series(where[open_now.to_numpy()]).value_counts()
         result[category] = {
-            "rounds": rounds_held(mine["day"]), "promised_rounds": PROMISED_ROUNDS,
-            "promise_met": rounds_held(mine["day"]) >= PROMISED_ROUNDS,
+            "rounds": rounds_held(mine["day"]), "promised_rounds": target_rounds,
+            "promise_met": None if target_rounds is None else rounds_held(mine["day"]) >= target_rounds,
             "rounds_held": [{"id": r.id, "date": r.day, "zones": r.zones, "closed_reports": int(r.closed)}
                             for r in mine.itertuples()],
             "reports_closed": int(len(done)),

@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 
-from geo.crs import to_metric
+from geo.crs import to_metric, widened_box
 from geo.errors import ValidationError
 from geo.layers import REPORTS, validate
-from geo.workflow import WITHOUT_WORKFLOW, move
+from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
 from geo.zones import zone_of
 from service.photos import clean_photo
 from service.settings import ReportSettings
-from service.store import Actor, SQLiteStore
+from service.store import Actor, FeatureQuery, Store
 
 
 @dataclass
@@ -40,7 +40,7 @@ def contact_address(email: str | None) -> str | None:
         raise ValidationError(f"not an e-mail address: {exc}", field="email") from None
 
 
-def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportSettings, *, category: str,
+def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSettings, *, category: str,
                   lat: str, lon: str, description: str = "", email: str | None = None, when: str | None = None,
                   why: str | None = None, photo: bytes | None = None, media_url: str | None = None,
                   actor: Actor = Actor("citizen")) -> Submitted:
@@ -75,7 +75,10 @@ def submit_report(store: SQLiteStore, zones: gpd.GeoDataFrame, settings: ReportS
     elif media_url:
         report = report.assign(photo=media_url)
     duplicates = [] if category in WITHOUT_WORKFLOW else possible_duplicates(
-        store.read_features(REPORTS), report, settings.duplicate_radius_m)
+        store.read_features(REPORTS, query=FeatureQuery(
+            bbox=widened_box((point.x, point.y, point.x, point.y), settings.duplicate_radius_m),
+            categories=(category,), statuses=OPEN_STATUSES)),
+        report, settings.duplicate_radius_m)
     store.add_report(report, cleaned, duplicates, actor)
     return Submitted(report, zone_id, duplicates)
 
@@ -90,7 +93,7 @@ def possible_duplicates(reports: gpd.GeoDataFrame, new: gpd.GeoDataFrame, radius
     return candidates["id"].to_numpy()[np.argsort(distance)][np.sort(distance) <= radius_m].tolist()
 
 
-def change_status(store: SQLiteStore, report_id: str, status: str, actor: Actor, close_reason: str | None = None,
+def change_status(store: Store, report_id: str, status: str, actor: Actor, close_reason: str | None = None,
                   now: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
     """Move a report forward in the workflow (:mod:`geo.workflow`), checked and written in one
     transaction, and kept in its history by ``actor``; returns the stored one-row frame. Raises

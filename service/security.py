@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.settings import MapSettings, ServiceSettings
+from service.context import context
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 """The policy of every answer that is not a page (JSON, images): nothing may run or be framed."""
@@ -106,7 +107,7 @@ def page_policy(maps: MapSettings, scripts: Iterable[str] = (), served: bool = T
 def html_page(request: Request, html: str, scripts: Iterable[str] = (), status_code: int = 200) -> HTMLResponse:
     """An HTML answer whose policy (:func:`page_policy`) allows the inline ``scripts`` the program
     wrote into it and no other."""
-    policy = page_policy(request.app.state.settings.maps, scripts)
+    policy = page_policy(context(request).settings.maps, scripts)
     return HTMLResponse(html, status_code=status_code,
                         headers={"Content-Security-Policy": policy, "Referrer-Policy": PAGE_REFERRER_POLICY})
 
@@ -160,7 +161,7 @@ def base_url(request: Request, service: ServiceSettings) -> str:
 
 def link(request: Request, path_and_query: str) -> str:
     """A link to ``path_and_query`` (starting with ``/``) from :func:`base_url`."""
-    return base_url(request, request.app.state.settings.service) + path_and_query
+    return base_url(request, context(request).settings.service) + path_and_query
 
 
 def client_address(request: Request, trusted_proxies: list[str]) -> str:

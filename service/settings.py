@@ -11,11 +11,20 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 """The repository's data folder (the project is installed editable from its checkout)."""
 
 
+def _default_db() -> Path:
+    """``stadskarna.gpkg`` in the working folder, or the ``stadskarna.sqlite`` an earlier version
+    made there (it keeps working)."""
+    earlier = Path("stadskarna.sqlite")
+    return earlier if earlier.exists() and not Path("stadskarna.gpkg").exists() else Path("stadskarna.gpkg")
+
+
 class StoreSettings(BaseSettings):
-    """Where data is kept. ``STADSKARNA_DB``: path of the embedded SQLite database."""
+    """Where data is kept. ``STADSKARNA_DB``: the embedded GeoPackage file (the default store);
+    ``STADSKARNA_DATABASE_URL``: a PostgreSQL database with PostGIS (``postgresql://…``) instead."""
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
-    db: Path = Path("stadskarna.sqlite")
+    db: Path = Field(default_factory=_default_db)
+    database_url: str | None = None
     busy_timeout_s: float = Field(5.0, gt=0)
     """How long a write waits for another program's write lock before answering 503."""
 

@@ -61,3 +61,16 @@ def serve():
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def gdal_like_connection(path):
+    """A plain SQLite connection to a database file with the SQL functions GDAL gives GeoPackages
+    (the R-tree triggers call them): another program editing the file, as QGIS would."""
+    import sqlite3
+
+    from service.store.gpkg import sql_functions
+
+    con = sqlite3.connect(path)
+    for name, (arguments, function) in sql_functions().items():
+        con.create_function(name, arguments, function)
+    return con

@@ -10,8 +10,9 @@ import geopandas as gpd
 
 from geo.io.raster import LUX_COLOURS, LUX_STOPS
 from geo.maps.assets import use_local_assets
-from geo.maps.markup import Legend, TextBox
-from geo.maps.planner import LIGHT_COLOURS, LIGHT_LABELS
+from geo.maps.markup import Legend
+from geo.layers import LIGHT_STATUS_NAMES
+from geo.maps.planner import LIGHT_COLOURS
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
 """The overlay's colour stops (lux, colour), from :mod:`geo.io.raster`."""
@@ -43,7 +44,7 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
             continue
         status = frame["status"] if name == "Belysningspunkter" else frame["status"].map(lambda _: "planned")
         lamps = frame[["lumen", "height_m", "geometry"]].assign(
-            id=frame["id"].map(escape), status_sv=status.map(LIGHT_LABELS), colour=status.map(LIGHT_COLOURS),
+            id=frame["id"].map(escape), status_sv=status.map(LIGHT_STATUS_NAMES), colour=status.map(LIGHT_COLOURS),
             radius=[radius + (3 if s == "broken" else 0) for s in status])
         folium.GeoJson(lamps.to_json(), name=name, marker=folium.CircleMarker(radius=radius, weight=1),
                        style_function=lambda f: {"radius": f["properties"]["radius"], "color": f["properties"]["colour"],

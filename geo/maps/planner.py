@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import WGS84
+from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES
 from geo.maps.assets import use_local_assets
 from geo.maps.markup import Legend, TextBox
 from geo.publish import grid_counts, suppress_small
@@ -24,10 +25,6 @@ from geo.publish import grid_counts, suppress_small
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
 LIGHT_COLOURS = {"working": "#f2c230", "broken": "#d7301f", "planned": "#3182bd", "removed": "#969696"}
-LIGHT_LABELS = {"working": "fungerar", "broken": "trasig", "planned": "planerad", "removed": "borttagen"}
-WHEN_LABELS = {"day": "dag", "evening": "kväll", "night": "natt"}
-CATEGORY_LABELS = {"graffiti": "klotter", "weeds": "ogräs", "litter": "skräp", "broken_light": "trasig belysning",
-                   "other": "övrigt"}
 CITIZEN_METRICS = ("open_reports",)
 """Zone metrics counted from citizens' reports: suppressed below k (:func:`geo.publish.suppress_small`)."""
 
@@ -81,7 +78,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        tooltip=folium.GeoJsonTooltip(["count"], aliases=["Brott"])).add_to(fmap)
     if len(lights):
         lamps = lights[["id", "status", "lumen", "height_m", "geometry"]].assign(
-            id=lights["id"].map(escape), status_sv=lights["status"].map(LIGHT_LABELS),
+            id=lights["id"].map(escape), status_sv=lights["status"].map(LIGHT_STATUS_NAMES),
             colour=lights["status"].map(LIGHT_COLOURS))
         folium.GeoJson(lamps.to_json(), name="Belysningspunkter", show=False,
                        marker=folium.CircleMarker(radius=3, weight=1),
@@ -94,7 +91,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     hidden = f"rutor med färre än {min_count} visas inte"
     clusters = grid_counts(open_reports, 25.0, by="category", min_count=min_count)
     points = clusters.assign(geometry=clusters.geometry.to_crs(3006).centroid.to_crs(WGS84),
-                             category_sv=clusters["category"].map(CATEGORY_LABELS))
+                             category_sv=clusters["category"].map(REPORT_CATEGORY_NAMES))
     folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
                    marker=folium.CircleMarker(radius=5, weight=1),
                    style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
@@ -102,9 +99,9 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                    tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", f"Öppna ({hidden})"])
                    if len(points) else None).add_to(fmap)
     unsafe = reports[reports["category"] == "unsafe_place"]
-    for when, label in WHEN_LABELS.items():
+    for when, label in UNSAFE_WHEN_NAMES.items():
         cells = grid_counts(unsafe[unsafe["when"] == when], 50.0, min_count=min_count)
-        folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label})", show=False,
+        folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label.lower()})", show=False,
                        style_function=lambda f: {"fillColor": "#8856a7", "weight": 0,
                                                  "fillOpacity": min(0.2 + 0.15 * f["properties"]["count"], 0.8)},
                        tooltip=folium.GeoJsonTooltip(["count"], aliases=[f"Markeringar ({hidden})"])
@@ -121,7 +118,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     ramp = _ramp(pd.Series([0.0, 1 / 3, 2 / 3, 1.0]))
     fmap.add_child(Legend("Teckenförklaring", [
         (ramp.iloc[0], "zoner och rutor: lågt värde"), (ramp.iloc[-1], "zoner och rutor: högt värde"),
-        *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_LABELS[s]}") for s in LIGHT_COLOURS],
+        *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_STATUS_NAMES[s].lower()}") for s in LIGHT_COLOURS],
         ("#6a3d9a", f"öppna felanmälningar (större = fler; {hidden})"),
         ("#8856a7", f"otrygga platser (mörkare = fler; {hidden})"),
         ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",

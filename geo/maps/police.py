@@ -1,4 +1,4 @@
-"""The police map: presence per zone against its share of the 900 h target, hot spots with their
+"""The police map: presence per zone against its share of the year's promised hours, hot spots with their
 dosage, and the tracks of a chosen unit and day."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from geo.crs import to_metric
 from geo.maps.assets import use_local_assets
 from geo.maps.markup import Legend, TextBox
 from geo.maps.planner import _ramp
+from geo.swedish import sv_number
 
 
 def zone_targets_h(zones: gpd.GeoDataFrame, target_h: float) -> pd.Series:
@@ -21,23 +22,30 @@ def zone_targets_h(zones: gpd.GeoDataFrame, target_h: float) -> pd.Series:
     return pd.Series(target_h * area / area.sum(), index=zones["zone_id"].to_numpy(), name="target_h")
 
 
-def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: pd.Series, hotspots: gpd.GeoDataFrame,
+def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float | None, hotspots: gpd.GeoDataFrame,
                track: pd.DataFrame | None, title: str, tiles: str | None = "OpenStreetMap",
                attribution: str | None = None) -> folium.Map:
-    """Folium map (WGS84). ``presence_h`` and ``target_h`` are indexed by zone_id; ``hotspots`` carry
-    the dosage columns of :func:`geo.hotspots.dosage_figures`; ``track`` is one unit's pings
-    (timestamp, lon, lat) for a day, or None."""
+    """Folium map (WGS84). ``presence_h`` is indexed by zone_id and compared with each zone's area
+    share of the yearly ``target_h`` (None: no promise that year; zones are then compared with the
+    most visited one); ``hotspots`` carry the dosage columns of
+    :func:`geo.hotspots.dosage_figures`; ``track`` is one unit's pings (timestamp, lon, lat) for a
+    day, or None."""
     minx, miny, maxx, maxy = zones.total_bounds
     fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
                                        attr=attribution, control_scale=True))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
-    target = target_h.reindex(zones["zone_id"])
+    if target_h is None:
+        target = pd.Series(presence.max() or 1.0, index=presence.index)
+        measure = "Närvaro mot mest besökta zonen (inget löfte om timmar detta år)"
+    else:
+        target = zone_targets_h(zones, target_h).reindex(zones["zone_id"])
+        measure = f"Närvaro mot zonens andel av {sv_number(target_h)} h"
     ratio = (presence / target).fillna(0.0)
     shown = zones[["zone_id", "geometry"]].assign(
         name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),
         percent=(ratio * 100).round(0).to_numpy(), colour=_ramp(-ratio.clip(upper=1.5)).to_numpy())
-    folium.GeoJson(shown.to_json(), name="Närvaro mot zonens andel av 900 h",
+    folium.GeoJson(shown.to_json(), name=measure,
                    style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333333",
                                              "weight": 1, "fillOpacity": 0.55},
                    tooltip=folium.GeoJsonTooltip(["name", "presence_h", "target_h", "percent"],
@@ -56,7 +64,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: pd.Seri
         layer.add_to(fmap)
     fmap.add_child(TextBox(title))
     scale = _ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
-    fmap.add_child(Legend("Närvaro mot zonens andel av 900 h", [
+    fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
         (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)

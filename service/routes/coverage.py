@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-
+import pandas as pd
 from fastapi import APIRouter, Query, Request
 
-from geo.timestamps import YEARS
+from geo.timestamps import LOCAL_TZ, YEARS
 from service.coverage import lighting_coverage, patrol_coverage
 from service.params import IsoDate
+from service.promises import promised
+from service.context import context
 
 router = APIRouter(tags=["coverage"])
 
@@ -15,14 +17,20 @@ router = APIRouter(tags=["coverage"])
 @router.get("/api/coverage/patrol")
 def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
            as_of: IsoDate | None = Query(None, description="count up to this local date")) -> dict:
-    """Police presence against the 900 h promise: the whole centre and per zone (aggregated
-    figures only; raw tracks are for the police, at /api/layers/patrols)."""
-    state = request.app.state
-    return patrol_coverage(state.store, state.zones, year, as_of, streets=state.streets).report
+    """Police presence against the year's promised hours (from its promises file; no target and
+    no status for a year without one): the whole centre and per zone (aggregated figures only;
+    raw tracks are for the police, at /api/layers/patrols)."""
+    state = context(request)
+    promise = promised(state.settings.promises.dir, year, "patrol_presence")
+    target_h = promise.measure.target_h if promise else None
+    key = ("coverage/patrol", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), target_h)  # a new day moves "today"
+    return state.pages.get(key, lambda: patrol_coverage(state.store, state.zones, year, as_of,
+                                                        streets=state.streets, target_h=target_h).report)
 
 
 @router.get("/api/coverage/lighting")
 def lighting(request: Request, incidents_year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> dict:
     """Modelled illuminance per zone against its EN 13201 class, dark spots and incidents after dark."""
-    state = request.app.state
-    return lighting_coverage(state.store, state.zones, incidents_year=incidents_year).report
+    state = context(request)
+    return state.pages.get(("coverage/lighting", incidents_year),
+                           lambda: lighting_coverage(state.store, state.zones, incidents_year=incidents_year).report)

@@ -23,6 +23,7 @@ from service.auth import STAFF, request_role
 from service.html import pages
 from service.security import html_page
 from service.lagesbild import lagesbild
+from service.context import context
 
 router = APIRouter(tags=["lagesbild"])
 
@@ -40,7 +41,7 @@ def lagesbild_json(request: Request, week: str | None = WEEK_QUERY,
     hours against the four previous weeks, the attention score, and the three priority zones with
     reasons. Anonymous callers get the public lägesbild (``suppressed_below``: citizens' counts
     below k are null and count as 0 in the score); staff tokens get the exact one."""
-    state = request.app.state
+    state = context(request)
     k = None if role in STAFF else state.settings.privacy.min_count
     return lagesbild(state.store, state.zones, week, min_count=k)
 
@@ -50,7 +51,7 @@ def lagesbild_page(request: Request, week: str | None = WEEK_QUERY) -> HTMLRespo
     """The lägesbild as a page for the weekly EST meeting: priorities with reasons, a map of the
     zones by attention score, and a table per zone, with links to the weeks before and after.
     Public, so always the suppressed lägesbild, whoever asks."""
-    state = request.app.state
+    state = context(request)
     try:
         report = lagesbild(state.store, state.zones, week, min_count=state.settings.privacy.min_count)
     except ValidationError as exc:

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
-from geo.crs import WGS84
+from geo.crs import WGS84, widened_box
 from geo.errors import ValidationError
 from geo.io.geojson import to_feature_collection
 from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
-from geo.publish import generalise_incidents, within
+from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents, within
 from geo.timestamps import LOCAL_TZ, format_utc
 from service.auth import STAFF, request_role, require
 from service.errors import NoSuchThing
 from service.params import instant, time_query
 from service.security import link
+from service.store import FeatureQuery, Store
 from service.routes.zones import GeoJSONResponse
+from service.context import context
 
 router = APIRouter(tags=["layers"])
 
-TIME_FIELDS = {"incidents": "occurred_at", "lights": "updated_at", "reports": "created_at", "patrols": "timestamp"}
 EXACT_INCIDENT_ROLES = ("police", "planner")
 MAX_PATROL_SPAN = pd.Timedelta(days=31)
 
@@ -61,36 +64,47 @@ def layer(request: Request, layer: str,
     (police only)."""
     if layer not in LAYERS:
         raise NoSuchThing(f"no layer {layer!r}: the layers are {', '.join(LAYERS)}")
-    schema, store = LAYERS[layer], request.app.state.store
+    schema, store = LAYERS[layer], context(request).store
+    box, first, last = _bbox(bbox), instant(start, "start"), instant(end, "end")
     if schema is PINGS:
         require(role, ("police",), "raw patrol tracks")
-        first, last = instant(start, "start"), instant(end, "end")
         if first is None or last is None or not pd.Timedelta(0) < last - first <= MAX_PATROL_SPAN:
             raise ValidationError(f"patrol pings need start and end at most {MAX_PATROL_SPAN.days} days apart",
                                   field="start/end")
-        pings = store.read_pings(first, last)
-        frame = within(pings, "timestamp", _bbox(bbox))
+        frame = within(store.read_pings(first, last), "timestamp", box)  # at most 31 days
         frame = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),
                                  geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
+        page, matched = frame.iloc[offset:offset + limit], len(frame)
     elif schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
-        # generalise before filtering, so narrow boxes and time windows cannot reveal exact incidents
-        public = generalise_incidents(store.read_features(schema))
-        first, last = instant(start, "start"), instant(end, "end")
-        public["day"] = pd.to_datetime(public["date"]).dt.tz_localize(LOCAL_TZ)
-        frame = within(public, "day", _bbox(bbox), _local_day(first, "floor"), _local_day(last, "ceil")).drop(columns="day")
+        page, matched = _public_incidents(store, box, first, last, limit, offset)
     else:
-        frame = within(store.read_features(schema), TIME_FIELDS[layer], _bbox(bbox), instant(start, "start"), instant(end, "end"))
-        if schema is REPORTS:
-            frame = frame.drop(columns="contact")
-            if role not in STAFF:
-                frame = frame[frame["category"] != "unsafe_place"]
-    page = frame.iloc[offset:offset + limit]
+        hidden = ("unsafe_place",) if schema is REPORTS and role not in STAFF else ()
+        found = store.query_features(schema, FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden),
+                                     limit, offset)
+        page, matched = found.frame.drop(columns=[f.name for f in schema.fields if f.private]), found.matched
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]
     page = page.assign(**{c: format_utc(page[c]) for c in times})
     links = []
-    if offset + limit < len(frame):
+    if offset + limit < matched:
         query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")),
                            ("offset", offset + limit), ("limit", limit)])
         links.append({"rel": "next", "href": link(request, f"{request.url.path}?{query}")})
-    return GeoJSONResponse(to_feature_collection(page, {"numberMatched": len(frame), "numberReturned": len(page),
+    return GeoJSONResponse(to_feature_collection(page, {"numberMatched": matched, "numberReturned": len(page),
                                                         "links": links}, decimals=7))
+
+
+def _public_incidents(store: Store, box: tuple[float, float, float, float] | None, first: pd.Timestamp | None,
+                      last: pd.Timestamp | None, limit: int, offset: int) -> tuple[gpd.GeoDataFrame, int]:
+    """A page of incidents as the public sees them (:func:`geo.publish.generalise_incidents`) and
+    how many match, filtered on what is published — the local date and the cell's centre — so
+    narrow boxes and time windows cannot reveal exact incidents. The dates are exact in SQL (a
+    local day's bounds); the box is widened there by the distance from a point to its cell's
+    centre and decided exactly on the generalised candidates."""
+    query = FeatureQuery(start=_local_day(first, "floor"), end=_local_day(last, "ceil"))
+    if box is None:
+        found = store.query_features(INCIDENTS, query, limit, offset)
+        return generalise_incidents(found.frame), found.matched
+    reach_m = PUBLIC_INCIDENT_GRID_M / math.sqrt(2)
+    candidates = generalise_incidents(store.read_features(INCIDENTS, query=replace(query, bbox=widened_box(box, reach_m))))
+    public = within(candidates, "date", box)
+    return public.iloc[offset:offset + limit], len(public)

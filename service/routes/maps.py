@@ -6,13 +6,14 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, UNSAFE_WHY_NAMES
 from geo.maps.markup import page_html
 from geo.timestamps import YEARS
 from service.auth import request_role, require
 from service.maps import MAP_TITLES, build_map
-from service.pagecache import cached
 from service.params import IsoDate
 from service.security import html_page, inline_scripts
+from service.context import context
 
 router = APIRouter(tags=["maps"])
 
@@ -27,14 +28,14 @@ def index(request: Request) -> HTMLResponse:
 def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> HTMLResponse:
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
     status, open reports by category, dark spots and illuminance (default: the latest year)."""
-    return cached(request.app.state, ("planner", year), lambda: _page(request, "planner", year))
+    return context(request).pages.get(("planner", year), lambda: _page(request, "planner", year))
 
 
 @router.get("/maps/lighting", response_class=HTMLResponse)
 def lighting(request: Request) -> HTMLResponse:
     """For the lighting programme: illuminance with a lux legend, dark spots, lamps (broken ones
     larger) and zones with their class. Proposed lamps: ``stadskarna map lighting --proposed FILE``."""
-    return cached(request.app.state, ("lighting",), lambda: _page(request, "lighting"))
+    return context(request).pages.get(("lighting",), lambda: _page(request, "lighting"))
 
 
 @router.get("/maps/police", response_class=HTMLResponse)
@@ -55,13 +56,17 @@ REPORT_SCRIPTS = inline_scripts(REPORT_PAGE.read_text(encoding="utf-8"))
 def report_page(request: Request) -> HTMLResponse:
     """For citizens, no account needed: tap the map, choose what it is (or mark a place where you
     feel unsafe, with when and why), add a description and photo, and send."""
-    url, attribution = request.app.state.settings.maps.tile_url()
-    config = json.dumps({"tiles": url, "attribution": attribution}).replace("</", "<\\/")
+    url, attribution = context(request).settings.maps.tile_url()
+    names = REPORT_CATEGORY_NAMES
+    config = json.dumps({"tiles": url, "attribution": attribution, "names": list(names.items()),
+                         "categories": [(code, names[code]) for code in FAULT_CATEGORIES],
+                         "when": list(UNSAFE_WHEN_NAMES.items()), "why": list(UNSAFE_WHY_NAMES.items())}
+                        ).replace("</", "<\\/")
     return html_page(request, REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config), REPORT_SCRIPTS)
 
 
 def _page(request: Request, kind: str, year: int | None = None, **options) -> HTMLResponse:
-    page = page_html(build_map(kind, request.app.state, year, **options), MAP_TITLES[kind])
+    page = page_html(build_map(kind, context(request), year, **options), MAP_TITLES[kind])
     return html_page(request, page.html, page.scripts)
 
 

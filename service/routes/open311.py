@@ -10,32 +10,38 @@ import pandas as pd
 from fastapi import APIRouter, Form, Query, Request
 
 from geo.errors import ValidationError
-from geo.layers import REPORTS
+from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, REPORTS
 from geo.timestamps import LOCAL_TZ
+from geo.workflow import OPEN_STATUSES
 from service.auth import open311_client
 from service.errors import Forbidden, NoSuchThing
 from service.forms import StrictFormRoute
 from service.params import instant, time_query
 from service.reports import submit_report
-from service.store import Actor
+from service.store import Actor, FeatureQuery
+from service.context import context
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=StrictFormRoute)
 AGENCY = "Halmstads kommun"
-SERVICES = {
-    "graffiti": ("Klotter", "Klotter och tags på fasader, bänkar, skyltar och broar"),
-    "weeds": ("Ogräs", "Ogräs mellan plattor och i rabatter"),
-    "litter": ("Nedskräpning", "Skräp, fulla papperskorgar, glas"),
-    "broken_light": ("Trasig belysning", "Gatlampa eller annan belysning som inte lyser"),
-    "other": ("Övrigt", "Annat som behöver åtgärdas i stadskärnan"),
+OPEN311_STATUSES = {"open": OPEN_STATUSES, "closed": ("closed",)}
+"""Open311's two statuses in the workflow's: acknowledged and scheduled reports are open."""
+SERVICE_DESCRIPTIONS = {
+    "graffiti": "Klotter och tags på fasader, bänkar, skyltar och broar",
+    "weeds": "Ogräs mellan plattor och i rabatter",
+    "litter": "Skräp, fulla papperskorgar, glas",
+    "broken_light": "Gatlampa eller annan belysning som inte lyser",
+    "other": "Annat som behöver åtgärdas i stadskärnan",
 }
+"""What each Open311 service covers; the services are the fault categories
+(:data:`geo.layers.FAULT_CATEGORIES`) and their names :data:`geo.layers.REPORT_CATEGORY_NAMES`."""
 
 
 @router.get("/services.json")
 def services() -> list[dict]:
     """The services citizens can request (the report categories)."""
-    return [{"service_code": code, "service_name": name, "description": text, "metadata": False,
-             "type": "realtime", "keywords": code, "group": "stadskärnan"}
-            for code, (name, text) in SERVICES.items()]
+    return [{"service_code": code, "service_name": REPORT_CATEGORY_NAMES[code], "description": SERVICE_DESCRIPTIONS[code],
+             "metadata": False, "type": "realtime", "keywords": code, "group": "stadskärnan"}
+            for code in FAULT_CATEGORIES]
 
 
 @router.post("/requests.json", status_code=201)
@@ -45,14 +51,14 @@ def create_request(request: Request, service_code: str = Form(...), lat: str | N
                    api_key: str | None = Form(None)) -> list[dict]:
     """Submit a service request. ``api_key`` identifies a registered client application: recorded
     when given, 403 when unknown, not needed for a citizen's own submission."""
-    state = request.app.state
+    state = context(request)
     actor = Actor("open311")
     if api_key:
         client = open311_client(state.store, api_key)
         if client is None:
             raise Forbidden("api_key not recognised")
         actor = Actor("open311", client)
-    if service_code not in SERVICES:
+    if service_code not in FAULT_CATEGORIES:
         raise ValidationError(f"service_code {service_code!r} not found; see services.json", field="service_code")
     if lat is None or long is None:
         raise ValidationError("lat and long are required (address_string alone cannot be placed)"
@@ -65,7 +71,7 @@ def create_request(request: Request, service_code: str = Form(...), lat: str | N
 def _requests(request: Request, frame: pd.DataFrame) -> list[dict]:
     """Service requests in the spec's fields; ``updated_datetime`` is the latest change in each
     report's history."""
-    history = request.app.state.store.report_history(frame["id"].tolist())
+    history = context(request).store.report_history(frame["id"].tolist())
     updated = history.groupby("report_id")["at"].max()
 
     def stamp(value: pd.Timestamp) -> str | None:
@@ -73,7 +79,7 @@ def _requests(request: Request, frame: pd.DataFrame) -> list[dict]:
 
     return [{"service_request_id": row.id, "status": "closed" if row.status == "closed" else "open",
              "status_notes": row.close_reason if isinstance(row.close_reason, str) else None,
-             "service_name": SERVICES[row.category][0], "service_code": row.category,
+             "service_name": REPORT_CATEGORY_NAMES[row.category], "service_code": row.category,
              "description": row.description, "agency_responsible": AGENCY, "service_notice": None,
              "requested_datetime": stamp(row.created_at),
              "updated_datetime": stamp(updated.get(row.id, row.created_at)),
@@ -83,11 +89,6 @@ def _requests(request: Request, frame: pd.DataFrame) -> list[dict]:
             for row in frame.itertuples()]
 
 
-def _service_requests(request: Request) -> pd.DataFrame:
-    reports = request.app.state.store.read_features(REPORTS)
-    return reports[reports["category"].isin(list(SERVICES))]
-
-
 @router.get("/requests.json")
 def list_requests(request: Request, service_request_id: str | None = None, service_code: str | None = None,
                   status: str | None = Query(None, pattern="^(open|closed)$"),
@@ -95,26 +96,20 @@ def list_requests(request: Request, service_request_id: str | None = None, servi
                   end_date: str | None = time_query("requested at or before (ISO 8601)")) -> list[dict]:
     """Service requests, newest first (at most 1,000), filtered by ids, service codes (comma
     separated), status and the requested time (``start_date``/``end_date``, ISO 8601)."""
-    frame = _service_requests(request)
-    if service_request_id:
-        frame = frame[frame["id"].isin(service_request_id.split(","))]
-    if service_code:
-        frame = frame[frame["category"].isin(service_code.split(","))]
-    if status:
-        frame = frame[(frame["status"] == "closed") == (status == "closed")]
-    first, last = instant(start_date, "start_date"), instant(end_date, "end_date")
-    if first is not None:
-        frame = frame[frame["created_at"] >= first]
-    if last is not None:
-        frame = frame[frame["created_at"] <= last]
-    return _requests(request, frame.sort_values("created_at", ascending=False).head(1000))
+    codes = [c for c in service_code.split(",") if c in FAULT_CATEGORIES] if service_code else list(FAULT_CATEGORIES)
+    last = instant(end_date, "end_date")
+    query = FeatureQuery(ids=tuple(service_request_id.split(",")) if service_request_id else None,
+                         categories=tuple(codes), start=instant(start_date, "start_date"),
+                         end=None if last is None else last + pd.Timedelta(milliseconds=1),  # inclusive, to the ms
+                         statuses=None if status is None else OPEN311_STATUSES[status], newest_first=True)
+    return _requests(request, context(request).store.query_features(REPORTS, query, 1000).frame)
 
 
 @router.get("/requests/{service_request_id}.json")
 def get_request(request: Request, service_request_id: str) -> list[dict]:
     """One service request."""
-    frame = _service_requests(request)
-    found = frame[frame["id"] == service_request_id]
+    query = FeatureQuery(ids=(service_request_id,), categories=FAULT_CATEGORIES)
+    found = context(request).store.read_features(REPORTS, query=query)
     if found.empty:
         raise NoSuchThing(f"service_request_id {service_request_id!r} not found")
     return _requests(request, found)

@@ -15,6 +15,7 @@ from geo.layers import PINGS
 from service.auth import request_role, require
 from service.forms import StrictFormRoute
 from service.imports import import_file
+from service.context import context
 
 router = APIRouter(tags=["patrols"], route_class=StrictFormRoute)
 UPLOAD_SUFFIXES = (".gpx", ".csv")
@@ -39,7 +40,7 @@ def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | N
             shutil.copyfileobj(file.file, out, 1024 * 1024)
         options = {"unit_id": unit, "mode": mode, "crew": crew} if suffix == ".gpx" else {}
         try:
-            summary = import_file(request.app.state.store, PINGS, path, **options)
+            summary = import_file(context(request).store, PINGS, path, **options)
         except ValidationError as exc:
             raise _named(exc, path, name) from None
     return {"file": name, "read": summary.read, "imported": summary.imported,

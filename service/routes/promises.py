@@ -14,11 +14,11 @@ from geo.promises import promise_files
 from geo.timestamps import LOCAL_TZ
 from service.auth import Caller, request_caller, require
 from service.errors import NoSuchThing
-from service.pagecache import cached
 from service.params import IsoDate
 from service.promise_page import tracker_html
 from service.promises import load_year, promise_tracker, record_status
 from service.security import html_page
+from service.context import context
 
 router = APIRouter(tags=["promises"])
 
@@ -34,22 +34,22 @@ class StatusRecord(BaseModel):
 
 
 def _year(request: Request, year: int):
-    return load_year(request.app.state.settings.promises.dir, year)
+    return load_year(context(request).settings.promises.dir, year)
 
 
 def _report(request: Request, year: int, as_of: date | None) -> dict:
     """The tracker report, cached: a new day, new data or an edited promises file make a new one."""
-    state = request.app.state
+    state = context(request)
     promises = _year(request, year)
     key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
-    return cached(state, key, lambda: promise_tracker(state.store, state.zones, promises, as_of,
+    return state.pages.get(key, lambda: promise_tracker(state.store, state.zones, promises, as_of,
                                                       min_count=state.settings.privacy.min_count))
 
 
 @router.get("/api/promises")
 def years(request: Request) -> dict:
     """The years that have a promises file."""
-    return {"years": sorted(promise_files(request.app.state.settings.promises.dir))}
+    return {"years": sorted(promise_files(context(request).settings.promises.dir))}
 
 
 @router.get("/api/promises/{year}")
@@ -65,14 +65,14 @@ def record(request: Request, year: int, promise_id: str, body: StatusRecord,
     """Record the status of a promise measured by staff (the municipality for its promises, the
     police for theirs, either for joint ones); earlier records are kept as its history."""
     require(caller.role if caller else None, ("municipality", "police"), "recording a promise's status")
-    return record_status(request.app.state.store, _year(request, year), promise_id, body.date,
+    return record_status(context(request).store, _year(request, year), promise_id, body.date,
                          body.status, body.note, caller.actor)
 
 
 @router.get("/promises", include_in_schema=False)
 def latest(request: Request) -> RedirectResponse:
     """The latest year's tracker."""
-    files = promise_files(request.app.state.settings.promises.dir)
+    files = promise_files(context(request).settings.promises.dir)
     this_year = pd.Timestamp.now(tz=LOCAL_TZ).year
     past = [y for y in files if y <= this_year]
     if not past:
@@ -83,9 +83,9 @@ def latest(request: Request) -> RedirectResponse:
 @router.get("/promises/{year}", response_class=HTMLResponse)
 def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResponse:
     """The tracker as a page: each promise with its status, value against target and charts."""
-    state = request.app.state
+    state = context(request)
     promises = _year(request, year)
     key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
     # the page computes its own figures, so they are of the data version it is cached under
-    return cached(state, key, lambda: html_page(request, tracker_html(promise_tracker(
+    return state.pages.get(key, lambda: html_page(request, tracker_html(promise_tracker(
         state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count))))

@@ -13,6 +13,8 @@ from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing
 from service.forms import StrictFormRoute
 from service.reports import change_status, submit_report
+from service.store import FeatureQuery
+from service.context import context
 
 router = APIRouter(tags=["reports"], route_class=StrictFormRoute)
 
@@ -25,9 +27,9 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
     unsafe (``unsafe_place`` with ``when`` and ``why``). The e-mail is kept private; a photo (JPEG or
     PNG, at most 5 MB) is stored without its EXIF data. Open reports of the same category within
     15 m are returned as possible duplicates (never for unsafe places). Form text must be UTF-8."""
-    settings = request.app.state.settings.reports
+    settings = context(request).settings.reports
     data = photo.file.read(int(settings.max_photo_mb * 1024 * 1024) + 1) if photo is not None else None
-    state = request.app.state
+    state = context(request)
     submitted = submit_report(state.store, state.zones, settings, category=category, lat=lat, lon=lon,
                               description=description, email=email, when=when, why=why, photo=data or None)
     report = submitted.report.iloc[0]
@@ -55,7 +57,7 @@ def update_report(request: Request, report_id: str, change: StatusChange,
     change is kept in the report's history with who and when. A confirmed broken_light report
     turns the nearest lamp off in the lighting figures."""
     require(caller.role if caller else None, ("municipality",), "changing a report")
-    updated = change_status(request.app.state.store, report_id, change.status, caller.actor, change.close_reason)
+    updated = change_status(context(request).store, report_id, change.status, caller.actor, change.close_reason)
     row = updated.iloc[0]
     return {"id": row["id"], "category": row["category"], "status": row["status"],
             "close_reason": row["close_reason"] if isinstance(row["close_reason"], str) else None,
@@ -66,7 +68,7 @@ def update_report(request: Request, report_id: str, change: StatusChange,
 def report_photo(request: Request, report_id: str, role: str | None = Depends(request_role)) -> Response:
     """A report's photo (EXIF removed), for staff."""
     require(role, STAFF, "report photos")
-    photo = request.app.state.store.photo(report_id)
+    photo = context(request).store.photo(report_id)
     if photo is None:
         raise NoSuchThing(f"report {report_id!r} has no photo")
     return Response(photo[1], media_type=photo[0])
@@ -77,7 +79,7 @@ def unsafe_places(request: Request, role: str | None = Depends(request_role)) ->
     """Where citizens feel unsafe, aggregated per zone with counts by time of day and reason —
     never individual pins. Anonymous callers get counts below k (``suppressed_below``) as null;
     staff tokens get the exact counts. The total for the whole centre is exact."""
-    state = request.app.state
-    reports = state.store.read_features(REPORTS)
+    state = context(request)
+    pins = state.store.read_features(REPORTS, query=FeatureQuery(categories=("unsafe_place",)))
     k = None if role in STAFF else state.settings.privacy.min_count
-    return unsafe_places_per_zone(reports[reports["category"] == "unsafe_place"], state.zones, k)
+    return unsafe_places_per_zone(pins, state.zones, k)

@@ -1,10 +1,9 @@
 """GET /api/zones: the centre's zones as RFC 7946 GeoJSON."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from geo.io.geojson import to_feature_collection
-from geo.zones import zone_areas_m2
+from service.context import context
 
 router = APIRouter(tags=["zones"])
 
@@ -14,9 +13,7 @@ class GeoJSONResponse(JSONResponse):
 
 
 @router.get("/api/zones", response_class=GeoJSONResponse)
-def zones(request: Request) -> GeoJSONResponse:
+async def zones(request: Request) -> Response:
     """The zones (WGS84) with ``zone_id``, ``name``, ``kind``, ``lighting_class`` and ``area_m2``
     (computed in SWEREF 99 TM), plus the file's metadata (source, licence, approximate)."""
-    frame = request.app.state.zones
-    shown = frame.assign(area_m2=zone_areas_m2(frame).round(1))
-    return GeoJSONResponse(to_feature_collection(shown, metadata=frame.attrs.get("metadata")))
+    return Response(context(request).zones_geojson, media_type=GeoJSONResponse.media_type)

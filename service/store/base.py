@@ -1,15 +1,24 @@
-"""The Store interface that the CLI and the service use, whatever the backend, and its errors."""
+"""The Store contract: everything the service and the command line ask of a backend (the embedded
+GeoPackage file, PostGIS), the values it takes and gives, and its errors.
+
+Frames in and out are the validated layer frames of :mod:`geo.layers` (WGS84, times UTC). Every
+write is one transaction: it all lands or none of it does; a change that checks the stored state
+checks it in the same transaction as it writes. Nothing outside ``service/store/`` knows which
+database is behind it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.layers import LayerSchema
+from geo.patrol import Tracks
 
 
 class StoreError(Exception):
@@ -47,34 +56,192 @@ class Actor:
     label: str = ""
 
 
-class Store(Protocol):
-    """Where the service keeps its layers (SQLite/GeoPackage by default, PostGIS later).
+@dataclass
+class WriteResult:
+    """What a write did: records inserted, updated (changed values) and unchanged (already stored)."""
 
-    Frames in and out are the validated layer frames of :mod:`geo.layers` (WGS84). Every write is
-    one transaction: it all lands or none of it does.
-    """
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class FeatureQuery:
+    """Which records of a point layer: inside ``bbox`` (min lon, min lat, max lon, max lat, WGS84,
+    edges included), with ``start <= time < end`` on the layer's time field (tz-aware), of the
+    given ``categories`` (all when None) and not of ``exclude_categories``, in ``statuses`` (all
+    when None), with the given ``ids`` (all when None). Records come in the order they were
+    stored, or the newest first by the time field."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    categories: tuple[str, ...] | None = None
+    exclude_categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] | None = None
+    ids: tuple[str, ...] | None = None
+    newest_first: bool = False
+
+
+@dataclass
+class FeaturePage:
+    """A page of a query: its records and how many records match the query in all."""
+
+    frame: gpd.GeoDataFrame
+    matched: int
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An access token as stored (never the token itself): public id, role, label and times (UTC)."""
+
+    token_id: str
+    role: str
+    label: str
+    created_at: pd.Timestamp
+    expires_at: pd.Timestamp | None
+    revoked_at: pd.Timestamp | None
+    last_used_at: pd.Timestamp | None
+
+    def valid_at(self, at: pd.Timestamp) -> bool:
+        """Neither revoked nor expired at ``at``."""
+        return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)
+
+
+Progress = Callable[[int, int], None]
+"""progress(done, total)."""
+
+
+class Store(Protocol):
+    """What the service and the command line use of a backend."""
+
+    kind: str
+    """The backend's name (``geopackage``, ``postgis``), safe to show anyone."""
+
+    # -- the database -----------------------------------------------------------------------
+    def describe(self) -> str:
+        """Where the data lives, for logs and the person running the service (no secrets)."""
+        ...
 
     def schema_version(self) -> int:
         """The schema version of the stored data."""
         ...
 
-    kind: str
-    """The backend's name (``sqlite``, ``postgis``), safe to show anyone."""
-
-    def describe(self) -> str:
-        """Where the data lives, for logs and the person running the service (no secrets)."""
+    def data_version(self) -> int:
+        """A number that changes whenever the data that pages are built from changes (by any
+        program), and only then; for caches."""
         ...
 
-    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame) -> object:
-        """Insert or update records of incidents, lights or reports by id."""
+    def pings_version(self) -> tuple:
+        """Changes whenever patrol pings are added (for caching figures built from pings)."""
         ...
 
-    def read_features(self, schema: LayerSchema, include_private: bool = False) -> gpd.GeoDataFrame:
-        """All records of a point layer."""
+    def get_meta(self, key: str) -> str | None:
+        """A note stored about the data (for example that it is synthetic demo data)."""
         ...
 
-    def write_pings(self, pings: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> object:
-        """Add patrol pings; pings already stored for the unit and time are left alone."""
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a note about the data."""
+        ...
+
+    def count(self, schema: LayerSchema) -> int:
+        """Records (pings for the patrol layer) stored in a layer."""
+        ...
+
+    def is_empty(self) -> bool:
+        """True when no layer holds any record."""
+        ...
+
+    def records_not_from(self, source: str) -> dict[str, int]:
+        """Per layer, the records whose source is not ``source``."""
+        ...
+
+    # -- tokens and client applications -------------------------------------------------------
+    def add_token(self, token_id: str, token_hash: str, role: str, label: str,
+                  expires_at: pd.Timestamp | None = None) -> None:
+        """Store a new access token's hash, public id, role, label and expiry."""
+        ...
+
+    def token(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash (revoked and expired ones too), or None."""
+        ...
+
+    def tokens(self) -> list[TokenRecord]:
+        """Every token, oldest first."""
+        ...
+
+    def token_used(self, token_id: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
+        """Note a token's use (skipped, never waited for long, when another writer holds the lock)."""
+        ...
+
+    def revoke_token(self, token_id: str, at: pd.Timestamp) -> TokenRecord:
+        """Revoke a token by its id (:class:`NotFound` when unknown)."""
+        ...
+
+    def add_open311_client(self, key_hash: str, name: str) -> None:
+        """Register an Open311 client application (:class:`Conflict` when the name is taken)."""
+        ...
+
+    def open311_clients(self) -> list[tuple[str, str]]:
+        """(key hash, name) of every registered Open311 client."""
+        ...
+
+    # -- point layers ---------------------------------------------------------------------------
+    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame, actor: Actor = Actor("import")) -> WriteResult:
+        """Insert new records and update changed ones by id; a report's history gets a row for
+        each new report and each change of status."""
+        ...
+
+    def read_features(self, schema: LayerSchema, include_private: bool = False,
+                      query: FeatureQuery | None = None) -> gpd.GeoDataFrame:
+        """The records of a layer that match ``query`` (all when None)."""
+        ...
+
+    def query_features(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> FeaturePage:
+        """A page of the records that match ``query``, and how many match in all."""
+        ...
+
+    # -- citizens' reports ----------------------------------------------------------------------
+    def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None, duplicate_of: list[str],
+                   actor: Actor) -> None:
+        """Store a new report, its photo, its duplicate links and the first row of its history."""
+        ...
+
+    def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor, at: pd.Timestamp,
+                      note: str | None = None) -> gpd.GeoDataFrame:
+        """Change a report, checked and written in one transaction (``decide`` raises to refuse)."""
+        ...
+
+    def record_removal_round(self, round_id: str, day: str, category: str, zone_ids: list[str],
+                             close: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame], actor: Actor,
+                             at: pd.Timestamp) -> gpd.GeoDataFrame:
+        """Record a removal round and close the reports it covers, in one transaction."""
+        ...
+
+    def removal_rounds(self) -> pd.DataFrame:
+        """Every removal round: id, day, category, zones, closed."""
+        ...
+
+    def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:
+        """The status changes of reports, oldest first."""
+        ...
+
+    def photo(self, report_id: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a report's photo, or None."""
+        ...
+
+    # -- promises ---------------------------------------------------------------------------------
+    def add_promise_status(self, year: int, promise_id: str, day: str, status: str, note: str, actor: Actor) -> None:
+        """Record a staff status for a promise (earlier records stay)."""
+        ...
+
+    def promise_statuses(self, year: int) -> pd.DataFrame:
+        """Every staff status recorded for the promises of ``year``, oldest first."""
+        ...
+
+    # -- patrol pings -----------------------------------------------------------------------------
+    def write_pings(self, pings: pd.DataFrame | Iterable[pd.DataFrame], progress: Progress | None = None) -> WriteResult:
+        """Add validated patrol pings (one frame, or frames one after another) in one transaction."""
         ...
 
     def read_pings(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
@@ -82,14 +249,12 @@ class Store(Protocol):
         """Patrol pings in a time range, sorted by unit and time."""
         ...
 
-    def count(self, schema: LayerSchema) -> int:
-        """Records (pings) stored in a layer."""
+    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
+        """The pings of :meth:`read_pings` as arrays (the fast path for figures)."""
         ...
 
-    def is_empty(self) -> bool:
-        """True when no layer holds any record."""
+    # -- copies -------------------------------------------------------------------------------------
+    def backup_to(self, path: str | Path) -> Path:
+        """A consistent, checked copy of the database in the new file ``path``."""
         ...
 
-    def get_meta(self, key: str) -> str | None:
-        """A note stored about the data (for example that it is synthetic demo data)."""
-        ...

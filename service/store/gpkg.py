@@ -77,3 +77,75 @@ def decode_geometries(blobs: list[bytes]) -> NDArray[np.object_]:
 def encode_times(values: pd.Series) -> list[str | None]:
     """GeoPackage DATETIME text (ISO 8601, UTC, ``Z``) of UTC timestamps; None for NaT."""
     return format_utc(values).tolist()
+
+
+# -- the R-tree spatial index extension (GeoPackage 1.4, annex F.3) -----------------------------
+
+RTREE_EXTENSION = "gpkg_rtree_index"
+RTREE_DEFINITION = "http://www.geopackage.org/spec140/index.html#extension_rtree"
+
+EXTENSIONS_TABLE = """CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,
+   extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+   CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
+
+
+def rtree_statements(table: str, geom: str = "geom", fid: str = "fid") -> tuple[str, ...]:
+    """The statements that give ``table`` its R-tree index ``rtree_<table>_<geom>``, as the
+    extension defines it: the virtual table, the triggers that keep it current and its
+    registration, then the index filled from the stored rows. The triggers call the SQL functions
+    :func:`sql_functions` gives (GDAL gives the same to QGIS)."""
+    index = f"rtree_{table}_{geom}"
+    box = f"ST_MinX(NEW.{geom}), ST_MaxX(NEW.{geom}), ST_MinY(NEW.{geom}), ST_MaxY(NEW.{geom})"
+    present = f"(NEW.{geom} NOT NULL AND NOT ST_IsEmpty(NEW.{geom}))"
+    absent = f"(NEW.{geom} ISNULL OR ST_IsEmpty(NEW.{geom}))"
+    return (
+        f"CREATE VIRTUAL TABLE {index} USING rtree(id, minx, maxx, miny, maxy)",
+        f"""CREATE TRIGGER {index}_insert AFTER INSERT ON {table} WHEN {present}
+            BEGIN INSERT OR REPLACE INTO {index} VALUES (NEW.{fid}, {box}); END""",
+        f"""CREATE TRIGGER {index}_update1 AFTER UPDATE OF {geom} ON {table}
+            WHEN OLD.{fid} = NEW.{fid} AND {present}
+            BEGIN INSERT OR REPLACE INTO {index} VALUES (NEW.{fid}, {box}); END""",
+        f"""CREATE TRIGGER {index}_update2 AFTER UPDATE OF {geom} ON {table}
+            WHEN OLD.{fid} = NEW.{fid} AND {absent}
+            BEGIN DELETE FROM {index} WHERE id = OLD.{fid}; END""",
+        f"""CREATE TRIGGER {index}_update3 AFTER UPDATE ON {table} WHEN OLD.{fid} != NEW.{fid} AND {present}
+            BEGIN DELETE FROM {index} WHERE id = OLD.{fid};
+                  INSERT OR REPLACE INTO {index} VALUES (NEW.{fid}, {box}); END""",
+        f"""CREATE TRIGGER {index}_update4 AFTER UPDATE ON {table} WHEN OLD.{fid} != NEW.{fid} AND {absent}
+            BEGIN DELETE FROM {index} WHERE id IN (OLD.{fid}, NEW.{fid}); END""",
+        f"""CREATE TRIGGER {index}_delete AFTER DELETE ON {table} WHEN OLD.{geom} NOT NULL
+            BEGIN DELETE FROM {index} WHERE id = OLD.{fid}; END""",
+        f"INSERT INTO gpkg_extensions VALUES ('{table}', '{geom}', '{RTREE_EXTENSION}', '{RTREE_DEFINITION}', "
+        "'write-only')",
+        f"""INSERT OR REPLACE INTO {index} SELECT {fid}, ST_MinX({geom}), ST_MaxX({geom}), ST_MinY({geom}),
+            ST_MaxY({geom}) FROM {table} WHERE {geom} NOT NULL AND NOT ST_IsEmpty({geom})""",
+    )
+
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(min x, max x, min y, max y) of a GeoPackage geometry blob, None when it is empty or not one."""
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP" or blob[3] & 0b10000:
+        return None
+    wkb = bytes(blob[8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111, 0):])
+    if len(wkb) == 21 and wkb[0] in (0, 1):  # a 2-D point, the common case, without shapely
+        order = "<" if wkb[0] == 1 else ">"
+        kind, x, y = struct.unpack(f"{order}Idd", wkb[1:21])
+        if kind == 1:
+            return (x, x, y, y) if x == x and y == y else None
+    geometry = shapely.from_wkb(wkb)
+    if geometry.is_empty:
+        return None
+    minx, miny, maxx, maxy = geometry.bounds
+    return minx, maxx, miny, maxy
+
+
+def sql_functions() -> dict[str, tuple[int, object]]:
+    """The SQL functions the R-tree triggers call (name → number of arguments, function), to be
+    registered on every connection: ST_MinX/MaxX/MinY/MaxY and ST_IsEmpty of a geometry blob."""
+    def part(i: int):
+        return lambda blob: None if (box := _envelope(blob)) is None else box[i]
+    return {"ST_MinX": (1, part(0)), "ST_MaxX": (1, part(1)), "ST_MinY": (1, part(2)), "ST_MaxY": (1, part(3)),
+            "ST_IsEmpty": (1, lambda blob: None if blob is None else int(_envelope(blob) is None))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -36,3 +37,32 @@ def test_lighting_benchmark_runs_and_bounds_the_cutoff_error(capsys):
     assert 0 <= result["max_cutoff_error_lx"] < 0.5, "the cut-off loses little light"
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert {"lamps", "cells", "seconds", "baseline_cells_per_s", "cells_per_s", "ratio", "peak_mem_mb"} <= set(last)
+
+
+def test_service_benchmark_runs_against_a_real_server(capsys):
+    arguments = ["--reports", "200", "--rate", "20", "--seconds", "2", "--scenario", "all"]
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: no event loop of another test (Playwright) runs there
+        result = pool.submit(load("service").main, arguments).result()
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["benchmark"] == "service" and last["reports"] == 200 and last == json.loads(json.dumps(result))
+    assert {"machine", "runs", "health", "integrity", "prefill_seconds"} <= set(last)
+    assert {"platform", "cpu_count", "python"} <= set(last["machine"])
+    runs = {run["scenario"]: run for run in last["runs"]}
+    assert set(runs) == {"post", "bbox", "zones"}
+    for run in [*runs.values(), last["health"]]:
+        assert run["scheduled"] > 0 and run["answered"] > 0, run
+        assert {"p50", "p90", "p99", "max"} <= set(run["latency_ms"]) and run["latency_ms"]["p50"] is not None
+        assert {"throughput_rps", "dropped", "timeouts", "status", "retry_after"} <= set(run)
+        assert run["5xx"] == 0, f"{run['scenario']}: {run['status']}"
+    integrity = last["integrity"]
+    assert integrity["answered_201"] == runs["post"]["status"].get("201", 0) > 0
+    assert integrity["all_201_stored"] and integrity["answered_201_missing"] == 0, integrity
+    assert integrity["stored_after"] == integrity["stored_before"] + integrity["stored_new"]
+
+
+def test_import_pings_benchmark_runs(capsys):
+    result = load("import_pings").main(["--pings", "20000", "--baseline-pings", "20000"])
+    assert result["pings"] == result["baseline_pings"] == 20000
+    assert result["pings_per_s"] > 0 and result["baseline_pings_per_s"] > 0 and result["peak_rss_mb"] > 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["benchmark"] == "import_pings" and {"pings_per_s", "peak_rss_mb", "baseline_peak_rss_mb"} <= set(last)

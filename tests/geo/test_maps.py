@@ -78,7 +78,14 @@ def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones)
     assert abs(targets.sum() - 900.0) < 1e-6 and targets["stora-torg"] < targets["resecentrum"]
     presence = targets * 0.5
     track = pd.DataFrame({"lon": [12.857, 12.858], "lat": [56.674, 56.6745]})
-    html = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), track,
+    html = police_map(zones, presence, 900.0, gpd.GeoDataFrame(geometry=[], crs=4326), track,
                       "Polis <script>", tiles=None).get_root().render()
     assert '"percent": 50.0' in html and json.dumps("Spår (rått, endast polis)") in html
+    assert json.dumps("Närvaro mot zonens andel av 900 h") in html, "the target is the one given (the promise's)"
+    other = police_map(zones, presence, 450.0, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
+                       tiles=None).get_root().render()
+    assert '"percent": 100.0' in other and json.dumps("Närvaro mot zonens andel av 450 h") in other
+    unpromised = police_map(zones, presence, None, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
+                            tiles=None).get_root().render()
+    assert "inget löfte" in unpromised and '"percent": 100.0' in unpromised, "the most visited zone is the yardstick"
     assert "Polis &lt;script&gt;" in html and "Polis <script>" not in html

@@ -19,9 +19,8 @@ from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
 from geo.layers import LIGHTS, REPORTS, validate
 from geo.lighting import lights_at, share_lit_to_class
-from geo.promises import (STATUSES, UnknownPromise, closed_in_time, elapsed_share, level_status, open_and_closed_daily,
-                          parse_promises, projected_level, promise_files, read_promises, recorded_status,
-                          rounds_status, share_status, total_status)
+from geo.promises import (UnknownPromise, closed_in_time, open_and_closed_daily, parse_promises, promise_files,
+                          read_promises, recorded_status)
 from geo.timestamps import LOCAL_TZ
 from tests.conftest import ROOT
 
@@ -31,86 +30,7 @@ TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
 E0, N0 = 374_000.0, 6_284_000.0  # near Halmstad, SWEREF 99 TM metres
 
 
-# --- the year's clock ----------------------------------------------------------------------------
-
-def test_elapsed_share_counts_local_days_including_as_of():
-    assert elapsed_share(2020, date(2020, 1, 1)) == pytest.approx(1 / 366)
-    assert elapsed_share(2020, date(2020, 6, 30)) == pytest.approx(182 / 366)
-    assert elapsed_share(2020, date(2020, 7, 1)) == pytest.approx(0.5)  # leap year: 183 of 366
-    assert elapsed_share(2021, date(2021, 7, 2)) == pytest.approx(183 / 365)
-    assert elapsed_share(2020, date(2020, 12, 31)) == 1.0 == elapsed_share(2021, date(2021, 12, 31))
-    assert elapsed_share(2020, date(2019, 12, 31)) == 0.0 and elapsed_share(2020, date(2021, 3, 1)) == 1.0
-
-
-# --- status rules --------------------------------------------------------------------------------
-
-HALF_2020 = elapsed_share(2020, date(2020, 6, 30))  # 182/366
-PRO_RATA_900_ON_30_JUNE = 900 * 182 / 366  # 447.5 h
-
-
-def test_presence_against_900_hours_on_both_sides_of_the_pro_rata_line():
-    assert PRO_RATA_900_ON_30_JUNE == pytest.approx(447.54, abs=0.01)
-    assert total_status(400, 900, HALF_2020) == "behind", "400 h by 30 June is under 447.5 h pro rata"
-    assert total_status(PRO_RATA_900_ON_30_JUNE - 0.1, 900, HALF_2020) == "behind"
-    assert total_status(PRO_RATA_900_ON_30_JUNE + 0.1, 900, HALF_2020) == "on track"
-    assert total_status(450, 900, HALF_2020) == "on track"
-    assert total_status(900, 900, HALF_2020) == "met", "met as soon as the target is reached"
-    assert total_status(950, 900, 1.0) == "met"
-    assert total_status(899.9, 900, 1.0) == "not met", "short of target at year end"
-    assert total_status(0, 900, elapsed_share(2020, date(2020, 1, 1))) == "behind"
-
-
-def test_removal_rounds_two_a_year():
-    march, august = elapsed_share(2020, date(2020, 3, 31)), elapsed_share(2020, date(2020, 8, 31))
-    assert rounds_status(0, 2, march) == "on track", "no round is due yet in March"
-    assert rounds_status(0, 2, august) == "behind", "one round is due by mid-year"
-    assert rounds_status(1, 2, august) == "on track"
-    assert rounds_status(2, 2, august) == "met" == rounds_status(3, 2, march)
-    assert rounds_status(1, 2, 1.0) == "not met" and rounds_status(2, 2, 1.0) == "met"
-    # the first round falls due exactly at mid-year (1 July in a leap year), not a day before
-    assert rounds_status(0, 2, elapsed_share(2020, date(2020, 6, 30))) == "on track"
-    assert rounds_status(0, 2, elapsed_share(2020, date(2020, 7, 1))) == "behind"
-
-
-def test_share_status_of_reports_closed_in_time():
-    assert share_status(None, 0.9, False) == "not measurable yet" == share_status(None, 0.9, True)
-    assert share_status(0.95, 0.9, False) == "on track" and share_status(0.95, 0.9, True) == "met"
-    assert share_status(0.9, 0.9, False) == "on track", "exactly the target keeps to it"
-    assert share_status(0.85, 0.9, False) == "behind" and share_status(0.85, 0.9, True) == "not met"
-
-
-def monthly(values: list[float | None], year: int = 2020) -> pd.Series:
-    moments = pd.date_range(f"{year}-02-01", periods=len(values), freq="MS", tz=LOCAL_TZ)
-    return pd.Series(values, index=moments, dtype=float)
-
-
-YEAR_END_2020 = pd.Timestamp("2021-01-01", tz=LOCAL_TZ)
-
-
-def test_lighting_level_met_on_track_behind_not_met_and_not_measurable():
-    rising = monthly([0.50, 0.56, 0.62])  # +0.06 a month: well above 0.8 by the year's end
-    falling = monthly([0.70, 0.68, 0.66])
-    assert projected_level(rising, YEAR_END_2020) > 0.8 > projected_level(falling, YEAR_END_2020)
-    assert level_status(rising, 0.8, YEAR_END_2020, year_over=False) == "on track"
-    assert level_status(falling, 0.8, YEAR_END_2020, year_over=False) == "behind"
-    assert level_status(monthly([0.5, 0.7, 0.81]), 0.8, YEAR_END_2020, year_over=False) == "met"
-    assert level_status(monthly([0.5, 0.9, 0.79]), 0.8, YEAR_END_2020, year_over=False) == "on track", \
-        "the latest value decides met; the trend through all of them decides the rest"
-    assert level_status(rising, 0.8, YEAR_END_2020, year_over=True) == "not met"
-    assert level_status(monthly([0.9]), 0.8, YEAR_END_2020, year_over=True) == "met"
-    assert level_status(monthly([0.5]), 0.8, YEAR_END_2020, year_over=False) == "behind", "one value: no trend"
-    assert level_status(monthly([]), 0.8, YEAR_END_2020, year_over=False) == "not measurable yet"
-    assert level_status(monthly([None, None]), 0.8, YEAR_END_2020, year_over=False) == "not measurable yet"
-
-
-def test_projected_level_is_the_least_squares_line():
-    start = pd.Timestamp("2020-03-01", tz=LOCAL_TZ)
-    values = pd.Series([0.1, 0.2], index=[start, start + pd.Timedelta(days=10)])
-    assert projected_level(values, start + pd.Timedelta(days=20)) == pytest.approx(0.3)
-    noisy = pd.Series([0.1, 0.3, 0.2], index=[start + pd.Timedelta(days=d) for d in (0, 10, 20)])
-    assert projected_level(noisy, start + pd.Timedelta(days=30)) == pytest.approx(0.3)  # slope 0.005/day
-    assert projected_level(values.iloc[:1], YEAR_END_2020) == 0.1
-
+# --- staff records -------------------------------------------------------------------------------
 
 def test_recorded_status_is_the_latest_record_on_or_before_the_date():
     records = pd.DataFrame({"day": ["2020-03-01", "2020-06-01", "2020-02-01", "2020-06-01"],
@@ -123,25 +43,6 @@ def test_recorded_status_is_the_latest_record_on_or_before_the_date():
     assert recorded_status(records, date(2020, 5, 31))["note"] == "a", "a record made later for an earlier date does not win"
     latest = recorded_status(records, date(2020, 12, 31))
     assert (latest["status"], latest["note"]) == ("behind", "b"), "same day: the one recorded last"
-
-
-RANK = {"not met": 0, "behind": 1, "on track": 2, "met": 3}
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.floats(0, 2000), st.floats(0, 2000), st.floats(1, 2000), st.floats(0, 1))
-def test_total_status_is_monotone_in_value(a, b, target, elapsed):
-    low, high = sorted((a, b))
-    assert RANK[total_status(low, target, elapsed)] <= RANK[total_status(high, target, elapsed)]
-    assert total_status(high, target, elapsed) in STATUSES
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 6), st.integers(1, 6), st.floats(0, 1), st.floats(0, 1))
-def test_rounds_status_never_improves_as_the_year_goes_on(rounds, target, a, b):
-    early, late = sorted((a, b))
-    assert RANK[rounds_status(rounds, target, early)] >= RANK[rounds_status(rounds, target, late)]
-    assert RANK[rounds_status(rounds, target, late)] <= RANK[rounds_status(rounds + 1, target, late)]
 
 
 # --- measures from hand-made report layers -----------------------------------------------------------

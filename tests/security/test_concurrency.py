@@ -67,8 +67,8 @@ def served(tmp_path, serve):
     settings = Settings(store=StoreSettings(db=tmp_path / "t.sqlite"), reports=ReportSettings(rate_limit=1000))
     app = create_app(settings)
     base = serve(app)
-    token = create_token(app.state.store, "municipality", "handläggare")
-    return base, {"Authorization": f"Bearer {token}"}, app.state.store
+    token = create_token(app.state.context.store, "municipality", "handläggare")
+    return base, {"Authorization": f"Bearer {token}"}, app.state.context.store
 
 
 def test_thirty_concurrent_moves_of_one_report_in_the_store(tmp_path):

@@ -43,7 +43,7 @@ def client(tmp_path):
 
 
 def staff(client, role: str = "planner") -> dict:
-    return {"Authorization": f"Bearer {create_token(client.app.state.store, role)}"}
+    return {"Authorization": f"Bearer {create_token(client.app.state.context.store, role)}"}
 
 
 def post(client, category: str, where: tuple[float, float], n: int = 1, **fields) -> None:
@@ -55,7 +55,7 @@ def post(client, category: str, where: tuple[float, float], n: int = 1, **fields
 
 def write(client, rows: list[tuple]) -> None:
     """Reports straight into the store: (category, created_at, (lon, lat), when, why), open."""
-    store = client.app.state.store
+    store = client.app.state.context.store
     start = store.count(REPORTS)
     raw = pd.DataFrame([{"id": f"s{start + i}", "category": c, "created_at": t, "lon": p[0], "lat": p[1],
                          "when": w, "why": y} for i, (c, t, p, w, y) in enumerate(rows)])
@@ -121,7 +121,7 @@ def test_planner_map_never_shows_a_cell_or_zone_below_k(client, zones):
     post(client, "unsafe_place", STATION, 3, when="night", why="people")
     post(client, "graffiti", TORG, 2)
     post(client, "litter", STATION, 3)
-    shown = layers(build_map("planner", client.app.state))
+    shown = layers(build_map("planner", client.app.state.context))
     night = shown["Otrygga platser (natt)"]["features"]
     assert [f["properties"]["count"] for f in night] == [3], "the two pins on Stora Torg: no cell"
     assert shown["Otrygga platser (dag)"]["features"] == [], "drawn, empty: its presence tells nothing"
@@ -141,7 +141,7 @@ def test_planner_map_never_shows_a_cell_or_zone_below_k(client, zones):
 
 def test_planner_map_shows_three_pins(client):
     post(client, "unsafe_place", TORG, 3, when="evening", why="hidden_view")
-    cells = layers(build_map("planner", client.app.state))["Otrygga platser (kväll)"]["features"]
+    cells = layers(build_map("planner", client.app.state.context))["Otrygga platser (kväll)"]["features"]
     assert [f["properties"]["count"] for f in cells] == [3]
 
 

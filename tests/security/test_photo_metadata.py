@@ -289,7 +289,7 @@ def test_the_served_photo_carries_no_metadata(app, client):
     response = client.post("/api/reports", data=STORA_TORG,
                            files={"photo": ("klotter.jpg", jpeg_with_metadata(), "image/jpeg")})
     assert response.status_code == 201, response.text
-    token = create_token(app.state.store, "municipality")
+    token = create_token(app.state.context.store, "municipality")
     photo = client.get(f"/api/reports/{response.json()['id']}/photo", headers={"Authorization": f"Bearer {token}"})
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
     assert_clean_jpeg(photo.content)

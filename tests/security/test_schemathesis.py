@@ -37,7 +37,7 @@ def _app():
 
 
 APP = _app()
-TOKENS = {role: create_token(APP.state.store, role, f"schemathesis {role}") for role in ("police", "municipality")}
+TOKENS = {role: create_token(APP.state.context.store, role, f"schemathesis {role}") for role in ("police", "municipality")}
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 BOUNDED = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 

@@ -11,6 +11,7 @@ from geo.layers import REPORTS
 from service.app import create_app
 from service.auth import create_token
 from service.settings import ReportSettings, Settings, StoreSettings
+from tests.conftest import gdal_like_connection
 
 TORG = {"category": "graffiti", "lat": "56.6744", "lon": "12.8578"}
 BAD = ["sanerat \u200e", "sanerat \u202e", "sanerat \x07", "sanerat \u200b"]
@@ -25,17 +26,17 @@ def client(tmp_path):
 
 @pytest.mark.parametrize("reason", BAD)
 def test_a_bad_close_reason_is_refused_and_the_layer_stays_readable(client, reason):
-    staff = {"Authorization": f"Bearer {create_token(client.app.state.store, 'municipality')}"}
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'municipality')}"}
     report = client.post("/api/reports", data=TORG).json()["id"]
     refused = client.patch(f"/api/reports/{report}", headers=staff, json={"status": "closed", "close_reason": reason})
     assert refused.status_code == 422 and "close_reason" in refused.json()["detail"]
     assert client.post("/api/reports", data=TORG).status_code == 201, "citizens can still report"
     assert client.get("/api/layers/reports").status_code == 200
-    assert client.app.state.store.read_features(REPORTS).set_index("id").loc[report, "status"] == "open"
+    assert client.app.state.context.store.read_features(REPORTS).set_index("id").loc[report, "status"] == "open"
 
 
 def test_a_close_reason_is_stored_in_nfc_with_line_ends_normalised(client):
-    staff = {"Authorization": f"Bearer {create_token(client.app.state.store, 'municipality')}"}
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'municipality')}"}
     report = client.post("/api/reports", data=TORG).json()["id"]
     done = client.patch(f"/api/reports/{report}", headers=staff,
                         json={"status": "closed", "close_reason": "Sane\u0301rat\r\nrad två"})
@@ -44,7 +45,7 @@ def test_a_close_reason_is_stored_in_nfc_with_line_ends_normalised(client):
 
 @pytest.mark.parametrize("note", ["Beslut \u202e", "Beslut \x00", "Beslut \ufeff"])
 def test_a_bad_promise_status_note_is_refused(client, note):
-    staff = {"Authorization": f"Bearer {create_token(client.app.state.store, 'municipality')}"}
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'municipality')}"}
     answer = client.post("/api/promises/2020/evenemang/status", headers=staff,
                          json={"date": "2020-06-01", "status": "met", "note": note})
     assert answer.status_code == 422 and "note" in answer.json()["detail"]
@@ -52,10 +53,8 @@ def test_a_bad_promise_status_note_is_refused(client, note):
 
 
 def test_a_record_that_cannot_be_read_is_a_fault_of_the_service_not_of_the_request(client, tmp_path):
-    import sqlite3
-
     client.post("/api/reports", data=TORG)
-    with sqlite3.connect(tmp_path / "t.sqlite") as con:  # another program writes what no import accepts
+    with gdal_like_connection(tmp_path / "t.sqlite") as con:  # another program writes what no import accepts
         con.execute("UPDATE reports SET description = 'x' || char(7)")
     answer = TestClient(client.app, raise_server_exceptions=False).get("/api/layers/reports")
     assert answer.status_code == 500 and answer.json()["code"] == "internal"

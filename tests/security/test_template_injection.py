@@ -53,7 +53,7 @@ def test_zone_names_reach_the_maps_as_text(client):
 
 
 def test_the_police_maps_unit_runs_no_code_on_the_server(client, world):
-    token = create_token(client.app.state.store, "police")
+    token = create_token(client.app.state.context.store, "police")
     response = client.get("/maps/police", params={"year": 2020, "day": "2020-05-08", "unit": SSTI},
                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

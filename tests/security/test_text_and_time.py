@@ -321,7 +321,7 @@ def test_api_times_outside_the_range_are_422(client, layer, start):
 
 
 def test_api_patrol_window_outside_the_range_is_422(app, client):
-    police = {"Authorization": f"Bearer {create_token(app.state.store, 'police')}"}
+    police = {"Authorization": f"Bearer {create_token(app.state.context.store, 'police')}"}
     response = client.get("/api/layers/patrols", params={"start": "9999-01-01T00:00:00Z",
                                                          "end": "9999-01-02T00:00:00Z"}, headers=police)
     assert response.status_code == 422 and response.json()["code"] == "invalid"
@@ -344,7 +344,7 @@ def test_api_report_text_is_stored_as_nfc_with_lf(client):
 
 
 def test_api_patrol_upload_with_a_year_9999_time_is_422_naming_the_point(app, client):
-    police = {"Authorization": f"Bearer {create_token(app.state.store, 'police')}"}
+    police = {"Authorization": f"Bearer {create_token(app.state.context.store, 'police')}"}
     upload = {"file": ("pass.gpx", gpx("2020-05-02T19:00:00Z", "9999-01-01T00:00:00Z").encode(), "application/gpx+xml")}
     response = client.post("/api/patrols", data={"mode": "foot"}, files=upload, headers=police)
     assert response.status_code == 422, response.text

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from geo.errors import ValidationError
 from geo.zones import parse_zones
 from service.app import create_app
-from service.store.sqlite import SCHEMA_VERSION
+from service.store.embedded import SCHEMA_VERSION
 from tests.rfc7946 import assert_feature_collection
 
 
@@ -19,9 +19,9 @@ def test_health(client):
     response = client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["schema_version"] == SCHEMA_VERSION == 9 and body["zones"] == 10
+    assert body["status"] == "ok" and body["schema_version"] == SCHEMA_VERSION == 11 and body["zones"] == 10
     assert body["records"] == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0} and body["demo_data"] is None
-    assert body["store"] == "sqlite"  # never where the file is
+    assert body["store"] == "geopackage"  # never where the file is
 
 
 def test_zones_are_rfc7946_geojson_in_wgs84(client, zones):
@@ -92,23 +92,6 @@ def test_map_pages_are_cached_until_the_data_changes(client, tmp_path):
 
     first = client.get("/maps/lighting")
     assert first.status_code == 200 and client.get("/maps/lighting").text == first.text
-    client.app.state.store.write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
+    client.app.state.context.store.write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
         {"id": ["new"], "lumen": [5000], "height_m": [6], "status": ["working"], "lon": [12.8572], "lat": [56.674]}), "t"))
     assert client.get("/maps/lighting").text != first.text, "a write builds the page anew"
-
-
-def test_patrol_presence_is_kept_until_pings_change(client):
-    import pandas as pd
-
-    from geo.layers import PINGS, validate
-
-    assert client.get("/maps/planner?year=2020").status_code == 200
-    cached = dict(client.app.state.presence_cache)
-    assert client.post("/api/reports", data={"category": "litter", "lat": "56.6740", "lon": "12.8572"}).status_code == 201
-    client.get("/maps/planner?year=2020")
-    assert client.app.state.presence_cache == cached, "a new report does not recompute patrol presence"
-    client.app.state.store.write_pings(validate(PINGS, pd.DataFrame({
-        "unit_id": "u", "timestamp": pd.to_datetime(["2020-05-01T19:00:00Z", "2020-05-01T19:00:01Z"]),
-        "mode": "foot", "lon": 12.8572, "lat": 56.674}), "t"))
-    client.get("/maps/planner?year=2020")
-    assert client.app.state.presence_cache != cached

@@ -30,6 +30,9 @@ def test_help_lists_the_commands():
 
 def test_database_path_from_option_environment_and_default(monkeypatch, tmp_path):
     monkeypatch.delenv("STADSKARNA_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert build_settings().store.db == Path("stadskarna.gpkg"), "a GeoPackage by name, for QGIS and GDAL"
+    Path("stadskarna.sqlite").write_bytes(b"")  # the file an earlier version made keeps working
     assert build_settings().store.db == Path("stadskarna.sqlite")
     monkeypatch.setenv("STADSKARNA_DB", str(tmp_path / "env.sqlite"))
     assert build_settings().store.db == tmp_path / "env.sqlite"
@@ -88,7 +91,7 @@ def test_the_console_script_serves_the_app(tmp_path):
                 assert process.poll() is None, process.stdout.read().decode()
                 assert time.monotonic() < deadline, "the service did not start within 30 s"
                 time.sleep(0.2)
-        assert response.json()["store"] == "sqlite" and db.exists()  # the path is for the operator, not for answers
+        assert response.json()["store"] == "geopackage" and db.exists()  # the path is for the operator, not for answers
         assert httpx.get(f"http://127.0.0.1:{port}/api/zones").json()["type"] == "FeatureCollection"
     finally:
         process.terminate()

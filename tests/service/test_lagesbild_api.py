@@ -63,7 +63,7 @@ def client(make_settings, zones):
 def test_json_shape_and_figures(client, zones):
     from service.auth import create_token
 
-    staff = {"Authorization": f"Bearer {create_token(client.app.state.store, 'police')}"}
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'police')}"}
     response = client.get("/api/lagesbild?week=2020-W12", headers=staff)  # exact figures (the public ones: tests/security)
     assert response.status_code == 200
     body = response.json()
@@ -120,7 +120,7 @@ def test_the_default_is_the_current_week_and_the_next_has_not_begun(client):
 
 
 def test_a_week_across_new_year_reads_two_years_of_presence(client):
-    store = client.app.state.store
+    store = client.app.state.context.store
     start = pd.Timestamp("2020-12-31T23:30:00", tz=LOCAL_TZ)
     store.write_pings(validate(PINGS, pd.DataFrame({
         "unit_id": "fot-2", "timestamp": start + pd.to_timedelta(np.arange(3601), unit="s"),

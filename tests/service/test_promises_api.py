@@ -111,7 +111,7 @@ def test_values_details_and_charts_at_the_years_end(handmade):
 
     presence = p["polisnarvaro"]
     assert (presence["value"], presence["target"], presence["unit"]) == (3.0, 900, "h")
-    assert presence["details"]["pings"] == 181 and presence["details"]["drive_through_h"] == 0
+    assert presence["details"]["patrol_h"] == 3.0 and presence["details"]["drive_through_h"] == 0
     assert presence["chart"]["cumulative_h"][0] == 3.0 and presence["chart"]["cumulative_h"][-1] == 3.0
     assert len(presence["chart"]["days"]) == 366 and presence["chart"]["pro_rata_h"][-1] == 900
 
@@ -178,7 +178,7 @@ def post_status(client, promise_id: str, token: str | None, year: int = 2020, **
 
 
 def tokens(client) -> dict[str, str]:
-    store = client.app.state.store
+    store = client.app.state.context.store
     return {role: create_token(store, role) for role in ("municipality", "police", "planner")}
 
 
@@ -192,12 +192,12 @@ def test_recording_a_status_needs_the_right_role(client):
     assert refused.json()["detail"] == "'centrumutvecklingsplan' was promised by municipality; police may not record its status"
     assert post_status(client, "purple-flag", token["police"]).status_code == 201, "a joint promise: either party"
     assert post_status(client, "purple-flag", token["municipality"], date="2020-04-01").status_code == 201
-    assert client.app.state.store.promise_statuses(2020)["recorded_by"].tolist() == ["police", "municipality"]
+    assert client.app.state.context.store.promise_statuses(2020)["recorded_by"].tolist() == ["police", "municipality"]
 
 
 def test_recording_a_status_is_validated(client):
     municipality = tokens(client)["municipality"]
-    police = create_token(client.app.state.store, "police")
+    police = create_token(client.app.state.context.store, "police")
     measured = post_status(client, "polisnarvaro", police)
     assert measured.status_code == 422 and "measured from the data (patrol_presence)" in measured.json()["detail"]
     for status in ("done", "not measurable yet", ""):
@@ -215,7 +215,7 @@ def test_recording_a_status_is_validated(client):
     unknown = post_status(client, "ingen-sadan", municipality)
     assert unknown.status_code == 404 and "the promises are polisnarvaro" in unknown.json()["detail"]
     assert post_status(client, "evenemang", municipality, year=2019).status_code == 404
-    assert client.app.state.store.promise_statuses(2020).empty, "nothing refused was stored"
+    assert client.app.state.context.store.promise_statuses(2020).empty, "nothing refused was stored"
 
 
 def test_a_recorded_status_shows_with_its_history_and_dates_decide(client):
@@ -269,7 +269,7 @@ def test_a_custom_promises_folder_from_the_environment(tmp_path, monkeypatch, ma
     with TestClient(create_app(settings)) as client:
         assert client.get("/api/promises").json() == {"years": [2019]}
         assert client.get("/api/promises/2020").json()["detail"].endswith("(years with promises: 2019)")
-        store = client.app.state.store
+        store = client.app.state.context.store
         store.write_pings(validate(PINGS, pd.DataFrame({
             "unit_id": "u", "timestamp": pd.Timestamp("2019-05-01T18:00:00", tz=LOCAL_TZ)
             + pd.to_timedelta(range(0, 2 * 3600 + 1, 60), unit="s"), "mode": "foot",
@@ -387,7 +387,7 @@ def test_report_command_writes_a_self_contained_file_once(handmade_db, tmp_path)
 
 
 def test_the_wrong_party_is_refused_before_its_input_is_checked(client):
-    police = create_token(client.app.state.store, "police")
+    police = create_token(client.app.state.context.store, "police")
     refused = post_status(client, "evenemang", police, status="done", note="")
     assert refused.status_code == 403 and "promised by municipality" in refused.json()["detail"]
 

@@ -106,7 +106,7 @@ def test_unsafe_places_are_only_aggregated_publicly(client):
     for why in ("lighting", "lighting", "people"):
         assert client.post("/api/reports", data={"category": "unsafe_place", "when": "night", "why": why,
                                                  **TORG}).status_code == 201
-    staff = {"Authorization": f"Bearer {create_token(client.app.state.store, 'planner')}"}
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'planner')}"}
     summary = client.get("/api/unsafe-places", headers=staff).json()
     torg = next(zone for zone in summary["zones"] if zone["zone_id"] == "stora-torg")
     assert summary["total"] == 3 and summary["suppressed_below"] is None

@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from service.store import SQLiteStore, StoreError
-from service.store.sqlite import SCHEMA_VERSION
+from tests.conftest import gdal_like_connection
+from service.store.embedded import SCHEMA_VERSION
 
 
 def test_first_open_creates_a_wal_database_with_the_current_schema(tmp_path):
@@ -15,31 +16,31 @@ def test_first_open_creates_a_wal_database_with_the_current_schema(tmp_path):
     store = SQLiteStore(path)
     assert path.exists() and store.schema_version() == SCHEMA_VERSION
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.describe() == f"sqlite:{path}"
+    assert store.describe() == f"geopackage:{path}"
 
 
 def test_reopening_keeps_the_data(tmp_path):
     path = tmp_path / "db.sqlite"
     with SQLiteStore(path).transaction() as con:
-        con.execute("INSERT INTO stadskarna_meta VALUES ('note', 'kept')")
+        con.exec_driver_sql("INSERT INTO stadskarna_meta VALUES ('note', 'kept')")
     reopened = SQLiteStore(path)
     with reopened.transaction() as con:
-        assert con.execute("SELECT value FROM stadskarna_meta WHERE key='note'").fetchone() == ("kept",)
+        assert con.exec_driver_sql("SELECT value FROM stadskarna_meta WHERE key='note'").fetchone() == ("kept",)
 
 
 def test_a_failed_transaction_changes_nothing(tmp_path):
     store = SQLiteStore(tmp_path / "db.sqlite")
     with pytest.raises(RuntimeError), store.transaction() as con:
-        con.execute("INSERT INTO stadskarna_meta VALUES ('half', 'done')")
+        con.exec_driver_sql("INSERT INTO stadskarna_meta VALUES ('half', 'done')")
         raise RuntimeError("interrupted")
     with store.transaction() as con:
-        assert con.execute("SELECT count(*) FROM stadskarna_meta WHERE key='half'").fetchone() == (0,)
+        assert con.exec_driver_sql("SELECT count(*) FROM stadskarna_meta WHERE key='half'").fetchone() == (0,)
 
 
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "future.sqlite"
     with SQLiteStore(path).transaction() as con:
-        con.execute("UPDATE stadskarna_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+        con.exec_driver_sql("UPDATE stadskarna_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this program's"):
         SQLiteStore(path)
 
@@ -108,7 +109,7 @@ def test_reads_do_not_wait_for_a_writer(tmp_path):
 
     store = SQLiteStore(tmp_path / "db.sqlite")
     with store.transaction() as writer:
-        writer.execute("INSERT INTO stadskarna_meta VALUES ('busy', 'yes')")
+        writer.exec_driver_sql("INSERT INTO stadskarna_meta VALUES ('busy', 'yes')")
         started = time.perf_counter()
         assert store.count(INCIDENTS) == 0 and store.get_meta("busy") is None, "a snapshot from before the write"
         assert time.perf_counter() - started < 1.0
@@ -152,6 +153,6 @@ def test_the_data_version_changes_with_the_data_only(tmp_path):
         [{"id": "i1", "occurred_at": "2020-05-01T12:00:00Z", "category": "stöld", "lon": 12.8578, "lat": 56.6744}]), "t"))
     second = store.data_version()
     assert second > first
-    with sqlite3.connect(path) as con:  # another program (QGIS, say) edits a layer
+    with gdal_like_connection(path) as con:  # another program (QGIS through GDAL, say) edits a layer
         con.execute("UPDATE incidents SET category = 'rån'")
     assert store.data_version() > second

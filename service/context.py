@@ -1,0 +1,52 @@
+"""The application context: everything a use case needs from the running service — the settings,
+the centre's zones and streets, the store, the page cache and the citizens' rate limiter — in one
+typed object, made once (by the app or a command) and passed to the use cases."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import geopandas as gpd
+from fastapi import Request
+
+from geo.io.geojson import to_feature_collection
+from geo.streets import read_streets
+from geo.zones import read_zones, zone_areas_m2
+from service.pagecache import PageCache
+from service.ratelimit import RateLimiter
+from service.settings import Settings
+from service.store import Store, open_store
+
+
+@dataclass
+class Context:
+    """The service's settings, zones (WGS84), streets (WGS84, or None), store, page cache and the
+    rate limiter of citizens' submissions."""
+
+    settings: Settings
+    zones: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None
+    store: Store
+    pages: PageCache
+    report_limiter: RateLimiter
+    zones_geojson: bytes
+    """The zones as the GeoJSON document /api/zones answers (they do not change while the service runs)."""
+
+    @classmethod
+    def open(cls, settings: Settings) -> Context:
+        """Read and check the zones (and streets) and open the store, or fail with a
+        :class:`geo.errors.ValidationError` / :class:`service.store.StoreError` that says why."""
+        zones = read_zones(settings.geography.zones)
+        streets_path = settings.geography.streets_path()
+        streets = read_streets(streets_path) if streets_path else None
+        store = open_store(settings.store)
+        shown = zones.assign(area_m2=zone_areas_m2(zones).round(1))
+        document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
+        return cls(settings, zones, streets, store, PageCache(store), RateLimiter(settings.reports.rate_limit),
+                   document.encode("utf-8"))
+
+
+def context(request: Request) -> Context:
+    """The context of the app serving ``request``."""
+    return request.app.state.context

@@ -1,0 +1,65 @@
+"""Patrol presence kept, not recomputed: the presence cube of a year is summed from per unit-day
+parts the store keeps (:func:`geo.patrol.presence_contributions`), computed once from the pings
+and again only for the unit-days an import touches, or for all when the zones or the presence
+rules change. Coverage, the maps, the promise tracker and the lägesbild read it from here."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.patrol import NS, PresenceCube, PresenceRules, Tracks, cube_from_contributions, presence_contributions
+from geo.timestamps import local_year
+from service.store import Store
+
+CONTRIBUTIONS_VERSION = 1
+"""Raise when :func:`geo.patrol.presence_contributions` counts differently: everything kept is
+computed again."""
+_FILLING = threading.Lock()  # one process computes missing unit-days at a time (others wait, then read)
+DAY = 86_400
+
+
+def presence_inputs(zones: gpd.GeoDataFrame, rules: PresenceRules) -> str:
+    """A fingerprint of what presence is computed with: the zones (ids and shapes, in order) and the rules."""
+    digest = hashlib.sha256(f"v{CONTRIBUTIONS_VERSION} {rules!r} {zones['zone_id'].tolist()}".encode())
+    for wkb in shapely.to_wkb(zones.geometry.to_numpy(), hex=False):
+        digest.update(wkb)
+    return digest.hexdigest()
+
+
+def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules()) -> PresenceCube:
+    """The presence cube of ``year`` (local time) from the kept per unit-day presence, computing the
+    unit-days that are missing first (all of them when the zones or rules changed)."""
+    start, end = local_year(year)
+    first_day, last_day = start.tz_convert("UTC").value // (DAY * NS) - 1, end.tz_convert("UTC").value // (DAY * NS)
+    keep_up(store, zones, rules, first_day, last_day)
+    return cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
+
+
+def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_day: int, last_day: int) -> int:
+    """Compute and keep the presence of the unit-days ``first_day``..``last_day`` (UTC days since
+    1970) that have pings but none kept; the number kept. A unit's run of consecutive days is
+    read at once (with the next day's first pings, which close a day's last interval)."""
+    inputs = presence_inputs(zones, rules)
+    with _FILLING:
+        if store.presence_inputs() != inputs:
+            store.reset_presence(inputs)
+        missing = store.presence_missing(first_day, last_day)
+        kept = 0
+        for unit_id, days in missing.groupby("unit_id", sort=False):
+            day = days["day_utc"].to_numpy(dtype=np.int64)
+            for run in np.split(np.arange(len(day)), np.flatnonzero(np.diff(day) != 1) + 1):
+                run_days = days.iloc[run]
+                begin = pd.Timestamp(int(run_days["day_utc"].iloc[0]) * DAY * NS, tz="UTC")
+                end = pd.Timestamp((int(run_days["day_utc"].iloc[-1]) + 1) * DAY * NS, tz="UTC")
+                pings = store.read_pings(begin, end + pd.Timedelta(seconds=rules.max_gap_s), unit_ids=[unit_id])
+                cells = presence_contributions(Tracks.from_pings(pings), zones, rules)
+                for row in run_days.itertuples():
+                    mine = cells[cells["day_utc"] == row.day_utc]
+                    kept += store.put_presence(inputs, unit_id, int(row.day_utc), row.signature, mine)
+    return kept

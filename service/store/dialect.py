@@ -1,0 +1,75 @@
+"""What differs between the databases behind :class:`service.store.sql.SQLStore`: how a
+connection is set up and a transaction begun, the versioned schema, how a point is written and
+read, the spatial filter, and which errors mean "busy". Everything else is one SQL for both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from service.store.base import StoreError, Unavailable
+
+FEATURE_TABLES = ("incidents", "lights", "reports")
+"""The point layers' tables (each with ``fid``, ``geom`` and the layer's fields)."""
+
+
+class Dialect:
+    """The database-specific part of the store; subclasses fill it in."""
+
+    kind: str
+    """The backend's name, safe to show anyone."""
+    geom_param: str = ":geom"
+    """SQL that turns the bound ``geom`` value (from :meth:`encode_points`) into a stored point."""
+
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (a pool of connections; a write transaction takes the database's
+        write lock at once, waiting at most the busy timeout)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where the data lives (no secrets)."""
+        raise NotImplementedError
+
+    def migrate(self, con: Connection, version: int, target: int) -> None:
+        """Bring the schema from ``version`` (0: empty) to ``target`` inside the transaction."""
+        raise NotImplementedError
+
+    def current_version(self, con: Connection) -> int:
+        """The stored schema version (0 for an empty database); :class:`StoreError` for a
+        database that holds other data."""
+        raise NotImplementedError
+
+    def migrated(self, engine: Engine) -> None:
+        """Anything to do once the schema was brought up to date (outside any transaction)."""
+
+    def encode_points(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> list:
+        """The bound values of points (WGS84 degrees) for :attr:`geom_param`."""
+        raise NotImplementedError
+
+    def geom_select(self, column: str) -> str:
+        """SQL that reads a stored point for :meth:`decode_points`."""
+        return column
+
+    def decode_points(self, values: Sequence) -> NDArray[np.object_]:
+        """Shapely points from what :meth:`geom_select` read."""
+        raise NotImplementedError
+
+    def bbox_filter(self, table: str, alias: str) -> str:
+        """SQL that keeps the rows of ``alias`` (a ``table``) whose point lies in the box bound as
+        ``:bx0, :by0, :bx1, :by1`` (WGS84, edges included), using the spatial index."""
+        raise NotImplementedError
+
+    def after_features_written(self, con: Connection, table: str, bounds: tuple[float, float, float, float]) -> None:
+        """Bookkeeping after points were written in ``table`` (the GeoPackage's extent)."""
+
+    def open_error(self, exc: DBAPIError) -> StoreError:
+        """What to tell the person opening the database when the database refused."""
+        return StoreError(f"cannot open {self.describe()}: {exc.orig}")
+
+    def busy(self, exc: BaseException, waited_s: float) -> Unavailable | None:
+        """:class:`Unavailable` when ``exc`` means another program holds a lock we waited for."""
+        return None

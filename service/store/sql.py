@@ -1,0 +1,742 @@
+"""The store over SQL, one implementation for every database: SQLAlchemy's engine and connection
+pool, and statements that both SQLite (the embedded GeoPackage) and PostgreSQL (PostGIS) take;
+what differs between them is in a :class:`service.store.dialect.Dialect`.
+
+Filters are compiled into SQL — the bounding box through the spatial index, times, categories,
+statuses, ids, paging and counts — so no request reads a whole layer.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from geo.errors import ValidationError
+from geo.layers import LAYERS, REPORTS, Field, LayerSchema, stored_frame, validate
+from geo.patrol import Tracks
+from geo.timestamps import format_utc
+from geo.workflow import OPEN_STATUSES
+from service.store import pingchunks
+from service.store.base import (Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress, StoreError,
+                                TokenRecord, Unavailable, WriteResult)
+from service.store.dialect import FEATURE_TABLES, Dialect
+from service.store.embedded import SCHEMA_VERSION
+from service.store.pingchunks import Chunk, chunks_to_frame
+
+_TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
+PRESENCE_INPUTS = "presence_inputs"
+PRESENCE_CELLS = np.dtype([("zone", "<i4"), ("local_day", "<i4"), ("hour", "<i1"), ("presence_s", "<f8"),
+                           ("officer_s", "<f8"), ("drive_s", "<f8")])
+"""A unit-day's kept presence, one record per zone, local day and hour."""
+_SIGNATURE = ("CAST(c.n AS TEXT) || ':' || CAST(c.t_min AS TEXT) || ':' || CAST(c.t_max AS TEXT) || ':' || "
+              "coalesce(CAST(nx.t_min AS TEXT), '-')")
+"""What a unit-day's presence depends on: its pings and the first ping of the next day."""
+_CHUNK_READ = "unit_id, day_utc, sources, t, lon, lat, mode, crew, source"
+_CHUNK_COLUMNS = ("unit_id", "day_utc", "n", "t_min", "t_max", "sources", "t", "lon", "lat", "mode", "crew", "source")
+
+
+class SQLStore:
+    """The store (:class:`service.store.base.Store`) over the database of ``dialect``, its schema
+    brought to this program's version on open (a newer one is refused)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.kind = dialect.kind
+        self._engine = dialect.engine()
+        try:
+            with self.transaction(write=False) as con:  # opening a current database takes no lock
+                version = dialect.current_version(con)
+            self._refuse_newer(version)
+            if version < SCHEMA_VERSION:
+                with self.transaction() as con:  # looked at again under the write lock
+                    version = dialect.current_version(con)
+                    self._refuse_newer(version)
+                    dialect.migrate(con, version, SCHEMA_VERSION)
+                dialect.migrated(self._engine)
+        except DBAPIError as exc:
+            self._engine.dispose()
+            raise dialect.open_error(exc) from None
+        except StoreError:
+            self._engine.dispose()
+            raise
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.dialect.describe()} has schema version {version}, newer than this "
+                             f"program's {SCHEMA_VERSION}; upgrade stadskarna to open it")
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self, write: bool = True, busy_timeout_s: float | None = None) -> Iterator[Connection]:
+        """A connection whose work is committed together on success and rolled back on any error.
+        A write takes the database's write lock at once (so its checks and writes see one state);
+        reads see a consistent snapshot and never wait for a writer. When another program holds
+        the lock longer than the busy timeout (the dialect's, or ``busy_timeout_s``),
+        :class:`Unavailable` is raised and nothing is written."""
+        options = {"write": write} | ({"busy_timeout_s": busy_timeout_s} if busy_timeout_s is not None else {})
+        waited_s = busy_timeout_s if busy_timeout_s is not None else getattr(self.dialect, "busy_timeout_s", 0)
+        try:
+            with self._engine.connect().execution_options(**options) as con, con.begin():
+                yield con
+        except DBAPIError as exc:
+            busy = self.dialect.busy(exc, waited_s)
+            if busy is not None:
+                raise busy from None
+            raise
+
+    # -- the database -----------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """Where the data lives, for logs and the person running the service (no secrets)."""
+        return self.dialect.describe()
+
+    def schema_version(self) -> int:
+        """The schema version stored in the database."""
+        with self.transaction(write=False) as con:
+            return int(con.execute(text("SELECT value FROM stadskarna_meta WHERE key = 'schema_version'")).scalar())
+
+    def data_version(self) -> int:
+        """A number that changes whenever the data pages are built from change (a record of a
+        layer, a photo, a removal round, a promise status, a note about the data — by any program;
+        triggers keep it), and only then: reads and tokens leave it alone. For caching pages."""
+        with self.transaction(write=False) as con:
+            return int(con.execute(text("SELECT n FROM stadskarna_data_version")).scalar())
+
+    def pings_version(self) -> tuple:
+        """Changes whenever patrol pings are added (for caching figures built from pings only)."""
+        with self.transaction(write=False) as con:
+            return tuple(con.execute(text("SELECT count(*), coalesce(sum(n), 0), coalesce(max(t_max), 0) "
+                                          "FROM patrol_ping_chunks")).one())
+
+    def get_meta(self, key: str) -> str | None:
+        """A note stored about the database (for example what demo data it holds), or None."""
+        with self.transaction(write=False) as con:
+            return con.execute(text("SELECT value FROM stadskarna_meta WHERE key = :key"), {"key": key}).scalar()
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a note about the database."""
+        with self.transaction() as con:
+            con.execute(text("INSERT INTO stadskarna_meta (key, value) VALUES (:key, :value) "
+                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"key": key, "value": value})
+
+    def count(self, schema: LayerSchema) -> int:
+        """Number of records (pings for the patrol layer) stored in a layer."""
+        with self.transaction(write=False) as con:
+            if not schema.points_as_geometry:
+                return int(con.execute(text("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks")).scalar())
+            return int(con.execute(text(f"SELECT count(*) FROM {_table(schema)}")).scalar())
+
+    def is_empty(self) -> bool:
+        """True when no layer holds any record."""
+        return all(self.count(schema) == 0 for schema in LAYERS.values())
+
+    def records_not_from(self, source: str) -> dict[str, int]:
+        """Per layer, the records whose source is not ``source`` (pings for the patrol layer),
+        counted in SQL; a unit-day of pings is decoded (its source column) only when it mixes
+        ``source`` with other sources."""
+        counts = {}
+        with self.transaction(write=False) as con:
+            for name, schema in LAYERS.items():
+                if schema.points_as_geometry:
+                    counts[name] = int(con.execute(text(f"SELECT count(*) FROM {_table(schema)} WHERE source != :s"),
+                                                   {"s": source}).scalar())
+                    continue
+                pings = 0
+                for n, sources, codes in con.execute(text("SELECT n, sources, source FROM patrol_ping_chunks "
+                                                          "WHERE sources != :only"), {"only": json.dumps([source])}):
+                    names = json.loads(sources)
+                    if source not in names:
+                        pings += int(n)
+                    else:
+                        pings += int((pingchunks._unpack(codes, np.uint8) != names.index(source)).sum())
+                counts[name] = pings
+        return counts
+
+    # -- access tokens ----------------------------------------------------------------------
+
+    def add_token(self, token_id: str, token_hash: str, role: str, label: str,
+                  expires_at: pd.Timestamp | None = None) -> None:
+        """Store the hash of a new access token with its public id, role, label and expiry (UTC)."""
+        with self.transaction() as con:
+            con.execute(text("INSERT INTO api_tokens (token_id, token_hash, role, label, created_at, expires_at) "
+                             "VALUES (:id, :hash, :role, :label, :created, :expires)"),
+                        {"id": token_id, "hash": token_hash, "role": role, "label": label,
+                         "created": _utc(pd.Timestamp.now(tz="UTC")), "expires": _utc(expires_at)})
+
+    def token(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash (revoked and expired ones too), or None."""
+        with self.transaction(write=False) as con:
+            row = con.execute(text(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = :hash"),
+                              {"hash": token_hash}).first()
+        return None if row is None else _token(row)
+
+    def tokens(self) -> list[TokenRecord]:
+        """Every token (never the token itself: it is not stored), oldest first."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, token_id")).all()
+        return [_token(row) for row in rows]
+
+    def token_used(self, token_id: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
+        """Note that a token was used at ``at`` (kept to ``resolution_s``: callers write only when the
+        stored time is older). Skipped after at most 50 ms when another writer holds the lock: a
+        request is not held up to note its token's use."""
+        try:
+            with self.transaction(busy_timeout_s=0.05) as con:
+                con.execute(text("UPDATE api_tokens SET last_used_at = :at WHERE token_id = :id "
+                                 "AND (last_used_at IS NULL OR last_used_at < :stale)"),
+                            {"at": _utc(at), "id": token_id, "stale": _utc(at - pd.Timedelta(seconds=resolution_s))})
+        except Unavailable:
+            pass
+
+    def revoke_token(self, token_id: str, at: pd.Timestamp) -> TokenRecord:
+        """Revoke a token by its id; revoking it again changes nothing. :class:`NotFound` when unknown."""
+        with self.transaction() as con:
+            con.execute(text("UPDATE api_tokens SET revoked_at = :at WHERE token_id = :id AND revoked_at IS NULL"),
+                        {"at": _utc(at), "id": token_id})
+            row = con.execute(text(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_id = :id"),
+                              {"id": token_id}).first()
+        if row is None:
+            raise NotFound(f"no token {token_id!r}")
+        return _token(row)
+
+    def add_open311_client(self, key_hash: str, name: str) -> None:
+        """Register an Open311 client application by the hash of its api_key."""
+        with self.transaction() as con:
+            if con.execute(text("SELECT 1 FROM open311_clients WHERE name = :name"), {"name": name}).first():
+                raise Conflict(f"a client named {name!r} exists")
+            con.execute(text("INSERT INTO open311_clients (key_hash, name, created_at) VALUES (:hash, :name, :at)"),
+                        {"hash": key_hash, "name": name, "at": _utc(pd.Timestamp.now(tz="UTC"))})
+
+    def open311_clients(self) -> list[tuple[str, str]]:
+        """(key hash, name) of every registered Open311 client."""
+        with self.transaction(write=False) as con:
+            return [tuple(row) for row in con.execute(text("SELECT key_hash, name FROM open311_clients"))]
+
+    # -- point layers (incidents, lights, reports) ------------------------------------------
+
+    def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame,
+                       actor: Actor = Actor("import")) -> WriteResult:
+        """Insert new records and update changed ones of a validated layer frame, by ``id``, in one
+        transaction. Records already stored with the same values are counted as unchanged. An empty
+        private field (a reporter's contact) leaves the stored value as it is. A new report, or a
+        report whose status changes, gets a row in its history by ``actor``."""
+        with self.transaction() as con:
+            return self._write_features(con, schema, frame, actor)
+
+    def read_features(self, schema: LayerSchema, include_private: bool = False,
+                      query: FeatureQuery | None = None) -> gpd.GeoDataFrame:
+        """The records of a layer that match ``query`` (every record when None) as its validated
+        frame (WGS84), in the order they were stored. Private fields (a reporter's contact) are
+        None unless ``include_private``."""
+        with self.transaction(write=False) as con:
+            return self._select(con, schema, query or FeatureQuery(), include_private=include_private)
+
+    def query_features(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> FeaturePage:
+        """At most ``limit`` records matching ``query`` from ``offset`` on, and how many match in
+        all — both in SQL, in one snapshot."""
+        with self.transaction(write=False) as con:
+            where, params = self._where(schema, query)
+            matched = int(con.execute(text(f"SELECT count(*) FROM {_table(schema)} t{where}"), params).scalar())
+            frame = self._select(con, schema, query, limit=limit, offset=offset)
+        return FeaturePage(frame, matched)
+
+    # -- citizens' reports ---------------------------------------------------------------------
+
+    def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None,
+                   duplicate_of: list[str], actor: Actor) -> None:
+        """Store one new citizen report (a validated one-row reports frame), its photo (media type,
+        bytes; metadata already stripped), its links to possible duplicates and the first row of
+        its history, in one transaction."""
+        with self.transaction() as con:
+            self._write_features(con, REPORTS, report, actor)
+            report_id = report["id"].iloc[0]
+            if photo is not None:
+                con.execute(text("INSERT INTO report_photos (id, media_type, data) VALUES (:id, :type, :data)"),
+                            {"id": report_id, "type": photo[0], "data": photo[1]})
+            if duplicate_of:
+                con.execute(text("INSERT INTO report_duplicates (report_id, duplicate_of) VALUES (:id, :of)"),
+                            [{"id": report_id, "of": other} for other in duplicate_of])
+
+    def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor,
+                      at: pd.Timestamp, note: str | None = None) -> gpd.GeoDataFrame:
+        """Change a report in one transaction: ``decide(current record)`` returns the field
+        changes or raises (nothing is written then), so the check and the write see the same
+        state. The change of status is a row of the report's history (``actor``, ``at``, ``note``).
+        Returns the stored one-row frame; :class:`NotFound` for an unknown id."""
+        with self.transaction() as con:
+            current = self._select(con, REPORTS, FeatureQuery(ids=(report_id,)), for_update=True)
+            if current.empty:
+                raise NotFound(f"no report {report_id!r}")
+            updated = _checked(REPORTS, current.assign(**decide(current.iloc[0])))
+            self._write_features(con, REPORTS, updated, actor, at, note)
+        return updated
+
+    def record_removal_round(self, round_id: str, day: str, category: str, zone_ids: list[str],
+                             close: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame], actor: Actor,
+                             at: pd.Timestamp) -> gpd.GeoDataFrame:
+        """Record a removal round of ``category`` on local date ``day`` (ISO) in ``zone_ids`` and
+        close reports, in one transaction: ``close(open reports of the category)`` returns the
+        reports the round closes, with their new values. A round is identified by its day,
+        category and zones: recording one that exists raises :class:`Conflict` (with its id)."""
+        key = ",".join(sorted(zone_ids))
+        identity = {"day": day, "category": category, "key": key}
+        with self.transaction() as con:
+            existing = con.execute(text("SELECT id FROM removal_rounds WHERE day = :day AND category = :category "
+                                        "AND zones_key = :key"), identity).scalar()
+            if existing is not None:
+                raise _round_exists(category, day, existing)
+            open_reports = self._select(con, REPORTS, FeatureQuery(categories=(category,), statuses=OPEN_STATUSES),
+                                        for_update=True)
+            closed = _checked(REPORTS, close(open_reports))
+            self._write_features(con, REPORTS, closed, actor, at, f"removal round {round_id}")
+            try:
+                with con.begin_nested():
+                    con.execute(text("INSERT INTO removal_rounds (id, day, category, zones, closed, zones_key, "
+                                     "actor_role, actor_label, created_at) VALUES (:id, :day, :category, :zones, "
+                                     ":closed, :key, :role, :label, :at)"),
+                                identity | {"id": round_id, "zones": json.dumps(zone_ids), "closed": len(closed),
+                                            "role": actor.role, "label": actor.label, "at": _utc(at)})
+            except IntegrityError:  # recorded meanwhile by another transaction
+                existing = con.execute(text("SELECT id FROM removal_rounds WHERE day = :day AND category = :category "
+                                            "AND zones_key = :key"), identity).scalar()
+                raise _round_exists(category, day, existing) from None
+        return closed
+
+    def removal_rounds(self) -> pd.DataFrame:
+        """Every removal round: id, day (local date, ISO), category, zones (list), closed (reports)."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text("SELECT id, day, category, zones, closed FROM removal_rounds ORDER BY day, id")).all()
+        return pd.DataFrame([(i, d, c, json.loads(z), n) for i, d, c, z, n in rows],
+                            columns=["id", "day", "category", "zones", "closed"])
+
+    def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:
+        """The status changes of reports (all, or those of ``report_ids``), oldest first: report_id,
+        from_status, to_status, actor_role, actor_label, at (UTC), note."""
+        where, params = "", {}
+        if report_ids is not None:
+            where, params = " WHERE report_id IN :ids", {"ids": list(report_ids)}
+        statement = text("SELECT report_id, from_status, to_status, actor_role, actor_label, at, note "
+                         f"FROM report_events{where} ORDER BY event_id")
+        if report_ids is not None:
+            statement = statement.bindparams(bindparam("ids", expanding=True))
+        with self.transaction(write=False) as con:
+            rows = con.execute(statement, params).all() if report_ids is None or report_ids else []
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=["report_id", "from_status", "to_status",
+                                                                    "actor_role", "actor_label", "at", "note"])
+        return frame.assign(at=_times(frame["at"]))
+
+    def photo(self, report_id: str) -> tuple[str, bytes] | None:
+        """(media type, bytes) of a report's photo, or None."""
+        with self.transaction(write=False) as con:
+            row = con.execute(text("SELECT media_type, data FROM report_photos WHERE id = :id"), {"id": report_id}).first()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    # -- promises ---------------------------------------------------------------------------
+
+    def add_promise_status(self, year: int, promise_id: str, day: str, status: str, note: str,
+                           actor: Actor) -> None:
+        """Record a staff status for a promise of ``year`` as of local date ``day`` (ISO); earlier
+        records are kept, so the history stays."""
+        with self.transaction() as con:
+            con.execute(text("INSERT INTO promise_statuses (year, promise_id, day, status, note, recorded_by, "
+                             "actor_label, recorded_at) VALUES (:year, :promise, :day, :status, :note, :role, "
+                             ":label, :at)"),
+                        {"year": year, "promise": promise_id, "day": day, "status": status, "note": note,
+                         "role": actor.role, "label": actor.label, "at": _utc(pd.Timestamp.now(tz="UTC"))})
+
+    def promise_statuses(self, year: int) -> pd.DataFrame:
+        """Every staff status recorded for the promises of ``year``: promise_id, day (ISO local
+        date), status, note, recorded_by and recorded_at (UTC, ISO), oldest first."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text("SELECT promise_id, day, status, note, recorded_by, recorded_at FROM "
+                                    "promise_statuses WHERE year = :year ORDER BY day, recorded_at, rowid"),
+                               {"year": year}).all()
+        frame = pd.DataFrame([tuple(row) for row in rows],
+                             columns=["promise_id", "day", "status", "note", "recorded_by", "recorded_at"])
+        return frame.assign(recorded_at=format_utc(_times(frame["recorded_at"])))
+
+    # -- patrol pings -----------------------------------------------------------------------
+
+    def write_pings(self, pings: pd.DataFrame | Iterable[pd.DataFrame],
+                    progress: Progress | None = None) -> WriteResult:
+        """Add validated patrol pings — one frame, or frames one after another (a file read in
+        parts) — in one transaction; pings already stored for the same unit and time are counted
+        as unchanged. The kept presence of the unit-days they touch (and of the day before each)
+        is dropped in the same transaction, to be computed again. ``progress(done, total)`` is
+        called per unit-day of each frame."""
+        frames = [pings] if isinstance(pings, pd.DataFrame) else pings
+        result = WriteResult()
+        with self.transaction() as con:
+            for frame in frames:
+                chunks = pingchunks.split_into_chunks(frame)
+                for done, chunk in enumerate(chunks, start=1):
+                    offered = added = len(chunk.t)
+                    row = con.execute(text(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks WHERE unit_id = :unit "
+                                           "AND day_utc = :day"), {"unit": chunk.unit_id, "day": chunk.day_utc}).first()
+                    if row is not None:
+                        chunk, added = Chunk.from_row(*row).merged(chunk)
+                    if added:  # the kept presence of the day, and of the day before (its last interval), is stale
+                        con.execute(text("DELETE FROM presence_unit_days WHERE unit_id = :unit "
+                                         "AND day_utc BETWEEN :before AND :day"),
+                                    {"unit": chunk.unit_id, "before": chunk.day_utc - 1, "day": chunk.day_utc})
+                        values = dict(zip(_CHUNK_COLUMNS, chunk.row()))
+                        con.execute(text(f"INSERT INTO patrol_ping_chunks ({', '.join(_CHUNK_COLUMNS)}) VALUES "
+                                         f"({', '.join(':' + c for c in _CHUNK_COLUMNS)}) ON CONFLICT (unit_id, day_utc) "
+                                         "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _CHUNK_COLUMNS[2:])),
+                                    values)
+                    result.inserted += added
+                    result.unchanged += offered - added
+                    if progress:
+                        progress(done, len(chunks))
+        return result
+
+    def read_pings(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                   unit_ids: list[str] | None = None) -> pd.DataFrame:
+        """Patrol pings with ``start <= timestamp < end`` (tz-aware), sorted by unit and time,
+        shaped like the validated pings layer (lon/lat in WGS84 degrees)."""
+        chunks, keep = self._ping_chunks(start, end, unit_ids)
+        frame = chunks_to_frame(chunks)
+        return frame if keep.all() else frame[keep].reset_index(drop=True)
+
+    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
+        """The pings of :meth:`read_pings` as :class:`geo.patrol.Tracks` arrays, without building
+        a frame (the fast path for figures over a fleet-year)."""
+        chunks, keep = self._ping_chunks(start, end, None)
+        names = list(dict.fromkeys(c.unit_id for c in chunks))
+        codes = np.repeat(np.array([names.index(c.unit_id) for c in chunks], dtype=np.int64), [len(c.t) for c in chunks])
+
+        def cat(name: str) -> NDArray:
+            return np.concatenate([getattr(c, name) for c in chunks]) if chunks else np.array([])
+
+        return Tracks(codes[keep], cat("t").astype(np.int64)[keep], cat("lon")[keep], cat("lat")[keep],
+                      cat("crew").astype(float)[keep], np.array(names, dtype=object))
+
+    def _ping_chunks(self, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                     unit_ids: list[str] | None) -> tuple[list[Chunk], NDArray[np.bool_]]:
+        """The chunks overlapping the time range (in unit, day order) and which of their pings lie in it."""
+        conditions, params = [], {}
+        if start is not None:
+            conditions.append("t_max >= :start")
+            params["start"] = pd.Timestamp(start).tz_convert("UTC").value
+        if end is not None:
+            conditions.append("t_min < :end")
+            params["end"] = pd.Timestamp(end).tz_convert("UTC").value
+        if unit_ids is not None:
+            conditions.append("unit_id IN :units")
+            params["units"] = list(unit_ids)
+        statement = text(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks"
+                         f"{' WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY unit_id, day_utc")
+        if unit_ids is not None:
+            statement = statement.bindparams(bindparam("units", expanding=True))
+        with self.transaction(write=False) as con:
+            rows = con.execute(statement, params).all() if unit_ids is None or unit_ids else []
+        chunks = [Chunk.from_row(*row) for row in rows]
+        t = np.concatenate([c.t for c in chunks]) if chunks else np.array([], dtype=np.int64)
+        keep = np.ones(len(t), dtype=bool)
+        if start is not None:
+            keep &= t >= pd.Timestamp(start).tz_convert("UTC").value
+        if end is not None:
+            keep &= t < pd.Timestamp(end).tz_convert("UTC").value
+        return chunks, keep
+
+    # -- patrol presence kept per unit and UTC day -----------------------------------------------
+
+    def presence_inputs(self) -> str | None:
+        """What the kept presence was computed with (zones and rules, as a fingerprint), or None."""
+        return self.get_meta(PRESENCE_INPUTS)
+
+    def reset_presence(self, inputs: str) -> None:
+        """Forget the kept presence: it is to be computed with ``inputs`` from now on."""
+        with self.transaction() as con:
+            con.execute(text("DELETE FROM presence_unit_days"))
+            con.execute(text("INSERT INTO stadskarna_meta (key, value) VALUES (:key, :value) "
+                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                        {"key": PRESENCE_INPUTS, "value": inputs})
+
+    def presence_missing(self, first_day: int, last_day: int) -> pd.DataFrame:
+        """The unit-days (UTC days since 1970, ``first_day``..``last_day``) that have pings but no
+        kept presence: unit_id, day_utc and the signature of the pings the presence depends on."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text(
+                f"SELECT c.unit_id, c.day_utc, {_SIGNATURE} FROM patrol_ping_chunks c "
+                "LEFT JOIN patrol_ping_chunks nx ON nx.unit_id = c.unit_id AND nx.day_utc = c.day_utc + 1 "
+                "LEFT JOIN presence_unit_days p ON p.unit_id = c.unit_id AND p.day_utc = c.day_utc "
+                "WHERE c.day_utc BETWEEN :a AND :b AND p.unit_id IS NULL ORDER BY c.unit_id, c.day_utc"),
+                {"a": int(first_day), "b": int(last_day)}).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=["unit_id", "day_utc", "signature"])
+
+    def put_presence(self, inputs: str, unit_id: str, day_utc: int, signature: str, cells: pd.DataFrame) -> bool:
+        """Keep the presence ``cells`` (zone, local_day, hour, presence_s, officer_s, drive_s) of a
+        unit-day computed with ``inputs`` from the pings of ``signature`` — unless the inputs or
+        the pings changed meanwhile (then nothing is kept; False)."""
+        blob = zlib.compress(cells[list(PRESENCE_CELLS.names)].to_records(index=False)
+                             .astype(PRESENCE_CELLS).tobytes(), 1)
+        with self.transaction() as con:
+            current = con.execute(text(
+                f"SELECT {_SIGNATURE} FROM patrol_ping_chunks c LEFT JOIN patrol_ping_chunks nx "
+                "ON nx.unit_id = c.unit_id AND nx.day_utc = c.day_utc + 1 WHERE c.unit_id = :unit AND c.day_utc = :day"),
+                {"unit": unit_id, "day": int(day_utc)}).scalar()
+            kept = con.execute(text("SELECT value FROM stadskarna_meta WHERE key = :key"),
+                               {"key": PRESENCE_INPUTS}).scalar()
+            if current != signature or kept != inputs:
+                return False
+            con.execute(text("INSERT INTO presence_unit_days (unit_id, day_utc, signature, cells) VALUES "
+                             "(:unit, :day, :signature, :cells) ON CONFLICT (unit_id, day_utc) DO UPDATE SET "
+                             "signature = excluded.signature, cells = excluded.cells"),
+                        {"unit": unit_id, "day": int(day_utc), "signature": signature, "cells": blob})
+        return True
+
+    def presence_cells(self, first_day: int, last_day: int) -> pd.DataFrame:
+        """The kept presence of the unit-days ``first_day``..``last_day`` (UTC days since 1970):
+        unit_id, day_utc, zone, local_day, hour, presence_s, officer_s, drive_s."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text("SELECT unit_id, day_utc, cells FROM presence_unit_days "
+                                    "WHERE day_utc BETWEEN :a AND :b ORDER BY unit_id, day_utc"),
+                               {"a": int(first_day), "b": int(last_day)}).all()
+        parts = [pd.DataFrame(np.frombuffer(zlib.decompress(cells), dtype=PRESENCE_CELLS)).assign(
+            unit_id=unit, day_utc=day) for unit, day, cells in rows]
+        columns = ["unit_id", "day_utc", *PRESENCE_CELLS.names]
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+        return pd.concat(parts, ignore_index=True)[columns]
+
+    # -- copies -------------------------------------------------------------------------------
+
+    def backup_to(self, path: str | Path) -> Path:
+        """A consistent, checked copy of the database in the new file ``path`` (the embedded
+        database; a PostGIS database is copied with PostgreSQL's own tools)."""
+        return self._copies().backup_to(path)
+
+    def stage_restore(self, file: str | Path, staged: str | Path) -> int:
+        """Prepare the backup ``file`` for :meth:`restore_from` in the scratch file ``staged``."""
+        return self._copies().stage_restore(file, staged)
+
+    def restore_from(self, source: str | Path, safety_copy: str | Path) -> list[str]:
+        """Replace the database's contents with a staged backup, keeping a safety copy."""
+        return self._copies().restore_from(source, safety_copy)
+
+    def _copies(self):
+        if not hasattr(self.dialect, "backup_to"):
+            raise StoreError(f"{self.kind} databases are copied with their own tools (for PostgreSQL: pg_dump and "
+                             "pg_restore), not with stadskarna backup/restore")
+        return self.dialect
+
+    # -- the SQL of features ------------------------------------------------------------------
+
+    def _where(self, schema: LayerSchema, query: FeatureQuery) -> tuple[str, dict]:
+        """The WHERE clause (over the table ``t``) and parameters of ``query``."""
+        conditions, params = [], {}
+        if query.bbox is not None:
+            conditions.append(self.dialect.bbox_filter(_table(schema), "t"))
+            params |= dict(zip(("bx0", "by0", "bx1", "by1"), (float(v) for v in query.bbox)))
+        time = schema.time_field
+        if query.start is not None:
+            conditions.append(f't."{time}" >= :start')
+            params["start"] = _utc(query.start)
+        if query.end is not None:
+            conditions.append(f't."{time}" < :end')
+            params["end"] = _utc(query.end)
+        for column, values, negate in (("category", query.categories, False),
+                                       ("category", query.exclude_categories or None, True),
+                                       ("status", query.statuses, False), ("id", query.ids, False)):
+            if values is not None:
+                name = f"p{len(params)}"
+                if not values:
+                    conditions.append("1 = 1" if negate else "1 = 0")
+                    continue
+                conditions.append(f't."{column}" {"NOT IN" if negate else "IN"} '
+                                  f'({", ".join(f":{name}_{i}" for i in range(len(values)))})')
+                params |= {f"{name}_{i}": value for i, value in enumerate(values)}
+        return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+    def _select(self, con: Connection, schema: LayerSchema, query: FeatureQuery, include_private: bool = False,
+                limit: int | None = None, offset: int = 0, for_update: bool = False) -> gpd.GeoDataFrame:
+        """The records of ``query`` as the layer's validated frame; private fields None unless
+        ``include_private``. ``for_update`` locks the rows for the transaction where the database
+        locks rows (the embedded database holds its write lock already)."""
+        table = _table(schema)
+        public = [f.name for f in schema.fields if not f.private]
+        private = [f.name for f in schema.fields if f.private]
+        select = ", ".join([f't."{name}"' for name in public] + [
+            (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
+        join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
+        where, params = self._where(schema, query)
+        order = f't."{schema.time_field}" DESC, t.fid DESC' if query.newest_first else "t.fid"
+        page = ""
+        if limit is not None:
+            page, params = " LIMIT :limit OFFSET :offset", params | {"limit": int(limit), "offset": int(offset)}
+        lock = " FOR UPDATE OF t" if for_update and self.kind != "geopackage" else ""
+        records = con.execute(text(f"SELECT {select}, {self.dialect.geom_select('t.geom')} FROM {table} t{join}"
+                                   f"{where} ORDER BY {order}{page}{lock}"), params).all()
+        names = public + private
+        columns = {name: [r[k] for r in records] for k, name in enumerate(names)}
+        points = self.dialect.decode_points([r[-1] for r in records])
+        try:
+            return stored_frame(schema, columns, shapely.get_x(points), shapely.get_y(points), f"stored {table}")
+        except ValidationError as exc:  # a fault of the data, not of the request that reads it
+            raise StoreError(f"the database holds a record that is not valid: {exc}") from None
+
+    def _write_features(self, con: Connection, schema: LayerSchema, frame: gpd.GeoDataFrame, actor: Actor,
+                        at: pd.Timestamp | None = None, note: str | None = None) -> WriteResult:
+        """:meth:`write_features` inside an open transaction; reports' status changes are written
+        to their history by ``actor`` at ``at`` (default: now)."""
+        table = _table(schema)
+        public = [f for f in schema.fields if not f.private]
+        private = [f.name for f in schema.fields if f.private]
+        rows = _rows(public, frame)
+        geoms = self.dialect.encode_points(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
+        offered = {name: {i: v for i, v in zip(frame["id"], frame[name]) if not pd.isna(v)} for name in private}
+        stored = self._stored(con, schema, [row[0] for row in rows])
+
+        where = _positions(frame)
+
+        def differs(i: int) -> bool:
+            values, private_values = stored[rows[i][0]]
+            return values != rows[i] + where[i] or any(
+                offered[name].get(rows[i][0], private_values[name]) != private_values[name] for name in private)
+
+        new = [i for i, row in enumerate(rows) if row[0] not in stored]
+        changed = [i for i, row in enumerate(rows) if row[0] in stored and differs(i)]
+        names = [f.name for f in public]
+        values = [dict(zip([f"c{k}" for k in range(len(names))], rows[i])) | {"geom": geoms[i]} for i in new + changed]
+        if new:
+            con.execute(text(f"INSERT INTO {table} ({', '.join(f'{chr(34)}{n}{chr(34)}' for n in names)}, geom) "
+                             f"VALUES ({', '.join(f':c{k}' for k in range(len(names)))}, {self.dialect.geom_param})"),
+                        values[:len(new)])
+        if changed:
+            assignments = ", ".join(f'"{n}" = :c{k}' for k, n in enumerate(names) if k) + f", geom = {self.dialect.geom_param}"
+            con.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :c0"), values[len(new):])
+        for name in private:
+            if offered[name]:
+                con.execute(text(f'INSERT INTO {table}_private (id, "{name}") VALUES (:id, :value) '
+                                 f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"'),
+                            [{"id": i, "value": v} for i, v in offered[name].items()])
+        if schema is REPORTS:
+            status = names.index("status")
+            self._record_events(con, frame, {rows[i][0]: stored[rows[i][0]][0][status] for i in changed},
+                                [rows[i][0] for i in new], actor, at, note)
+        if len(frame):
+            self.dialect.after_features_written(con, table, tuple(float(v) for v in frame.total_bounds))
+        return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+
+    def _stored(self, con: Connection, schema: LayerSchema, ids: list[str]) -> dict[str, tuple[tuple, dict]]:
+        """The stored records with these ids, by id: their values in the form :func:`_rows` gives
+        followed by their position, and their private values."""
+        stored = {}
+        public = [f for f in schema.fields if not f.private]
+        private = [f.name for f in schema.fields if f.private]
+        for start in range(0, len(ids), 500):
+            frame = self._select(con, schema, FeatureQuery(ids=tuple(ids[start:start + 500])), include_private=True)
+            for row, where, (_, record) in zip(_rows(public, frame), _positions(frame), frame.iterrows()):
+                stored[row[0]] = (row + where, {name: (None if pd.isna(record[name]) else record[name])
+                                                for name in private})
+        return stored
+
+    def _record_events(self, con: Connection, frame: gpd.GeoDataFrame, changed: dict[str, str], new: list[str],
+                       actor: Actor, at: pd.Timestamp | None, note: str | None) -> None:
+        """History rows for new reports (from nothing to their status, when they were created or
+        closed) and for stored reports whose status changed (at ``at``)."""
+        by_id = frame.set_index("id")
+        when = _utc(at or pd.Timestamp.now(tz="UTC"))
+        rows = []
+        for report_id in new:
+            record = by_id.loc[report_id]
+            created = record["closed_at"] if record["status"] == "closed" and pd.notna(record["closed_at"]) \
+                else record["created_at"]
+            rows.append((report_id, None, record["status"], _utc(created)))
+        for report_id, stored_status in changed.items():
+            status = by_id.loc[report_id, "status"]
+            if stored_status != status:
+                rows.append((report_id, stored_status, status, when))
+        if rows:
+            con.execute(text("INSERT INTO report_events (report_id, from_status, to_status, actor_role, actor_label, "
+                             "at, note) VALUES (:id, :from_, :to, :role, :label, :at, :note)"),
+                        [{"id": i, "from_": f, "to": t, "role": actor.role, "label": actor.label, "at": w, "note": note}
+                         for i, f, t, w in rows])
+
+
+def _round_exists(category: str, day: str, existing: str) -> Conflict:
+    return Conflict(f"a {category} round on {day} in these zones is recorded already ({existing}); "
+                    "a round is recorded once", {"id": existing})
+
+
+def _table(schema: LayerSchema) -> str:
+    if schema.name not in FEATURE_TABLES:
+        raise ValueError(f"{schema.name} is not a feature layer")
+    return schema.name
+
+
+def _rows(fields: list[Field], frame: pd.DataFrame) -> list[tuple]:
+    """The records of a layer frame as stored values, one tuple per record (the id first): times
+    as ISO 8601 UTC text, numbers as floats/ints, text as text, None for missing."""
+    return list(zip(*[_encode(f, frame[f.name]) for f in fields])) if len(frame) else []
+
+
+def _positions(frame: gpd.GeoDataFrame) -> list[tuple[float, float]]:
+    """The (lon, lat) of each record, as stored (7 decimals)."""
+    return list(zip(frame.geometry.x.round(7).tolist(), frame.geometry.y.round(7).tolist())) if len(frame) else []
+
+
+def _encode(field: Field, values: pd.Series) -> list:
+    if field.kind == "time":
+        return format_utc(values).tolist()
+    if field.kind == "number":
+        return [None if pd.isna(v) else float(v) for v in values]
+    if field.kind == "integer":
+        return [None if pd.isna(v) else int(v) for v in values]
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+
+
+def _utc(at: pd.Timestamp | None) -> str | None:
+    """A time as stored and compared: ISO 8601 UTC with milliseconds and Z; None for none."""
+    return None if at is None or pd.isna(at) else format_utc(pd.Series([pd.Timestamp(at)])).iloc[0]
+
+
+def _times(values: pd.Series) -> pd.Series:
+    """Stored times (ISO text, or the database's own time values) as UTC timestamps."""
+    if not len(values):
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    text_ = isinstance(values.dropna().iloc[0] if values.notna().any() else "", str)
+    return pd.to_datetime(values, utc=True, format="ISO8601" if text_ else None).astype("datetime64[ns, UTC]")
+
+
+def _time_text(values: pd.Series) -> pd.Series:
+    """Stored times as the ISO text a layer's rules read (text stays as it is)."""
+    known = values.dropna()
+    if known.empty or isinstance(known.iloc[0], str):
+        return values
+    return format_utc(_times(values))
+
+
+def _token(row) -> TokenRecord:
+    times = [None if value is None else pd.Timestamp(value).tz_convert("UTC") if pd.Timestamp(value).tzinfo
+             else pd.Timestamp(value, tz="UTC") for value in row[3:]]
+    return TokenRecord(row[0], row[1], row[2], *times)
+
+
+def _checked(schema: LayerSchema, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A changed layer frame checked again by the layer's rules before it is written, so that no
+    change can store what an import would refuse (:class:`ValidationError` naming the field)."""
+    raw = pd.DataFrame(frame.drop(columns="geometry")).assign(lon=frame.geometry.x, lat=frame.geometry.y)
+    return validate(schema, raw.assign(_row=""), source="")

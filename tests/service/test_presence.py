@@ -1,0 +1,74 @@
+"""Patrol presence is kept per unit and UTC day, not recomputed: the kept cube equals the cube of
+the pings, an import recomputes only the unit-days it touched (and the day before each), a new
+report recomputes nothing, and other zones or presence rules recompute everything."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.layers import PINGS, validate
+from geo.patrol import PresenceRules, presence_cube
+from service.presence import keep_up, kept_cube
+from service.store import SQLiteStore
+from tests.conftest import ZONES_FILE
+from geo.zones import read_zones
+
+ZONES = read_zones(ZONES_FILE)
+
+
+def walk(unit: str, start: str, n: int, seed: int = 0, step_s: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = pd.Timestamp(start).value + np.cumsum(rng.integers(1, step_s + 1, n)) * 10**9
+    return validate(PINGS, pd.DataFrame({
+        "unit_id": unit, "timestamp": pd.to_datetime(t, utc=True), "mode": "foot", "crew": 2,
+        "lon": 12.857 + np.cumsum(rng.normal(0, 2e-5, n)), "lat": 56.674 + np.cumsum(rng.normal(0, 1e-5, n))}), "t")
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = SQLiteStore(tmp_path / "presence.gpkg")
+    # across the spring daylight-saving change and several UTC days
+    store.write_pings(pd.concat([walk("fot-1", "2020-03-28T20:00:00Z", 150_000), walk("cykel-2", "2020-03-29T00:30:00Z",
+                                                                                      80_000, seed=1)]))
+    return store
+
+
+def assert_same(cube, reference) -> None:
+    for name in ("presence_s", "officer_s", "drive_s"):
+        np.testing.assert_allclose(getattr(cube, name), getattr(reference, name), atol=1e-6)
+
+
+def test_the_kept_cube_is_the_cube_of_the_pings(store):
+    assert_same(kept_cube(store, ZONES, 2020), presence_cube(store.read_tracks(), ZONES, 2020))
+    assert store.presence_missing(0, 10**6).empty
+
+
+def test_an_import_recomputes_the_days_it_touches_and_nothing_else(store):
+    kept_cube(store, ZONES, 2020)
+    days = store.presence_cells(0, 10**6)["day_utc"].unique()
+    store.write_pings(walk("fot-1", "2020-03-30T12:00:00Z", 100, seed=7))  # more pings on one UTC day
+    touched = sorted(store.presence_missing(0, 10**6)["day_utc"])
+    assert touched == [int(pd.Timestamp("2020-03-30").value // 86_400e9) - 1, int(pd.Timestamp("2020-03-30").value // 86_400e9)]
+    assert_same(kept_cube(store, ZONES, 2020), presence_cube(store.read_tracks(), ZONES, 2020))
+    assert set(days) <= set(store.presence_cells(0, 10**6)["day_utc"].unique())
+
+
+def test_a_report_recomputes_nothing(store):
+    from geo.layers import REPORTS
+
+    kept_cube(store, ZONES, 2020)
+    store.write_features(REPORTS, validate(REPORTS, pd.DataFrame([{"id": "r", "category": "litter",
+                                                                    "created_at": "2020-03-29T12:00:00Z",
+                                                                    "lon": 12.857, "lat": 56.674}]), "t"))
+    assert store.presence_missing(0, 10**6).empty
+    assert keep_up(store, ZONES, PresenceRules(), 0, 10**6) == 0
+
+
+def test_other_zones_or_rules_recompute_everything(store):
+    kept_cube(store, ZONES, 2020)
+    faster = PresenceRules(max_speed_kmh=20.0)
+    assert_same(kept_cube(store, ZONES, 2020, faster), presence_cube(store.read_tracks(), ZONES, 2020, faster))
+    fewer = ZONES.iloc[:5].reset_index(drop=True)
+    assert_same(kept_cube(store, fewer, 2020), presence_cube(store.read_tracks(), fewer, 2020))

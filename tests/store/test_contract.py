@@ -1,0 +1,291 @@
+"""The store contract, the same tests for every backend (``backends``/``store`` fixtures of
+conftest.py): writes all or nothing, ids unique, changes checked and written in one transaction
+(concurrent ones serialise), the history kept, queries that match a pandas reference on random
+data, tokens, pings, notes and the data version, and 503-style refusal when another program holds
+the lock."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo.errors import StateConflict
+from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORT_CATEGORIES, REPORT_STATUSES, REPORTS, validate
+from geo.workflow import WORKFLOW, move
+from service.store import Actor, Conflict, FeatureQuery, NotFound, Unavailable
+
+STAFF = Actor("municipality", "kontrakt")
+BOX = (12.850, 56.668, 12.866, 56.680)  # about the centre
+
+
+def reports_frame(n: int, seed: int = 0, prefix: str = "r") -> pd.DataFrame:
+    """``n`` random reports in and around the centre, over 2020, of every category and status."""
+    rng = np.random.default_rng(seed)
+    created = pd.Timestamp("2020-01-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
+    status = rng.choice(REPORT_STATUSES, n)
+    closed = [str(c + pd.Timedelta(days=3)) if s == "closed" else None for c, s in zip(created, status)]
+    raw = pd.DataFrame({"id": [f"{prefix}{i}" for i in range(n)], "category": rng.choice(REPORT_CATEGORIES, n),
+                        "description": [f"beskrivning {i}" for i in range(n)], "created_at": created.astype(str),
+                        "status": status, "closed_at": closed, "close_reason": ["sanerat" if c else None for c in closed],
+                        "source": "contract", "lon": rng.uniform(12.845, 12.871, n).round(7),
+                        "lat": rng.uniform(56.665, 56.683, n).round(7)})
+    return validate(REPORTS, raw, "contract")
+
+
+def one_report(report_id: str = "x1", category: str = "graffiti", lon: float = 12.8578, lat: float = 56.6744):
+    return validate(REPORTS, pd.DataFrame([{"id": report_id, "category": category, "created_at": "2020-05-01T10:00:00Z",
+                                            "contact": "anna@example.org", "lon": lon, "lat": lat}]), "contract")
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+def test_writes_insert_then_update_then_leave_alone(store):
+    frame = reports_frame(50)
+    assert store.write_features(REPORTS, frame).inserted == 50
+    assert store.write_features(REPORTS, frame).unchanged == 50
+    changed = frame.assign(description=frame["description"].where(frame.index >= 5, "ändrad"))
+    result = store.write_features(REPORTS, changed)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 5, 45)
+    moved = changed.copy()
+    moved.loc[7, "geometry"] = moved.geometry.iloc[8]
+    assert store.write_features(REPORTS, moved).updated == 1, "a new position is a change"
+    stored = store.read_features(REPORTS).set_index("id")
+    assert (stored.loc["r0", "description"], stored.loc["r7"].geometry.x) == ("ändrad", moved.geometry.iloc[8].x)
+    assert store.count(REPORTS) == 50 and not store.is_empty()
+
+
+def test_a_write_is_all_or_nothing(store):
+    def frames():
+        yield validate(PINGS, pd.DataFrame({"unit_id": "fot-1", "timestamp": pd.date_range(
+            "2020-03-01T10:00:00Z", periods=100, freq="s"), "mode": "foot", "lon": 12.8578, "lat": 56.6744}), "c")
+        raise RuntimeError("the file broke off")
+    with pytest.raises(RuntimeError):
+        store.write_pings(frames())
+    assert store.count(PINGS) == 0
+
+
+def test_private_fields_stay_private_and_an_empty_one_keeps_the_stored_value(store):
+    store.write_features(REPORTS, one_report())
+    assert store.read_features(REPORTS)["contact"].isna().all()
+    assert store.read_features(REPORTS, include_private=True)["contact"].tolist() == ["anna@example.org"]
+    store.write_features(REPORTS, one_report().assign(contact=None))
+    assert store.read_features(REPORTS, include_private=True)["contact"].tolist() == ["anna@example.org"]
+
+
+def test_every_layer_round_trips(store):
+    incidents = validate(INCIDENTS, pd.DataFrame([{"id": "i1", "occurred_at": "2020-05-01T21:30:00+02:00",
+                                                   "category": "rån", "lon": 12.8578, "lat": 56.6744}]), "c")
+    lights = validate(LIGHTS, pd.DataFrame([{"id": "l1", "lumen": 4000, "height_m": 6, "status": "working",
+                                             "lon": 12.858, "lat": 56.675}]), "c")
+    for schema, frame in ((INCIDENTS, incidents), (LIGHTS, lights), (REPORTS, reports_frame(20))):
+        store.write_features(schema, frame)
+        pd.testing.assert_frame_equal(pd.DataFrame(store.read_features(schema, include_private=True)),
+                                      pd.DataFrame(frame), check_dtype=False)
+
+
+# -- changes checked in the transaction -----------------------------------------------------------
+
+def test_concurrent_moves_serialise_and_are_kept_in_the_history(store):
+    store.add_report(one_report(), None, [], Actor("citizen"))
+    moves = ["acknowledged", "scheduled", "closed"] * 6
+    barrier, results = threading.Barrier(len(moves)), []
+
+    def attempt(target: str) -> None:
+        barrier.wait()
+        at = pd.Timestamp.now(tz="UTC")
+        try:
+            store.change_report("x1", lambda current: move(current["category"], current["status"], target,
+                                                           "sanerat" if target == "closed" else None, at), STAFF, at)
+            results.append(target)
+        except (StateConflict, Unavailable) as exc:
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt, args=(target,)) for target in moves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    landed = [r for r in results if r in WORKFLOW]
+    assert 1 <= len(landed) <= 3 and "Unavailable" not in results
+    history = store.report_history(["x1"])
+    assert history["to_status"].tolist() == ["open", *sorted(landed, key=WORKFLOW.index)]
+    assert (history["actor_role"].iloc[1:] == "municipality").all()
+    assert store.read_features(REPORTS)["status"].iloc[0] == history["to_status"].iloc[-1]
+    with pytest.raises(NotFound):
+        store.change_report("nope", lambda current: {}, STAFF, pd.Timestamp.now(tz="UTC"))
+
+
+def test_a_removal_round_is_recorded_once(store):
+    frame = reports_frame(30, prefix="g").assign(category="graffiti", status="open", close_reason=None)
+    store.write_features(REPORTS, frame.assign(closed_at=frame["closed_at"].where(frame["closed_at"] < frame["closed_at"])))
+    at = pd.Timestamp.now(tz="UTC")
+
+    def close(open_reports):
+        return open_reports.assign(status="closed", close_reason="removal round", closed_at=at.floor("ms"))
+
+    barrier, results = threading.Barrier(6), []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            results.append(len(store.record_removal_round(f"round-{threading.get_ident()}", "2020-06-01", "graffiti",
+                                                          ["b", "a"], close, STAFF, at)))
+        except Conflict as exc:
+            results.append(exc.current["id"])
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r for r in results if isinstance(r, int)) == [30], results
+    assert len(store.removal_rounds()) == 1 and store.removal_rounds()["zones"].iloc[0] == ["b", "a"]
+    history = store.report_history()
+    assert Counter(history["to_status"])["closed"] == 30
+
+
+# -- queries match pandas ---------------------------------------------------------------------
+
+def reference(frame: pd.DataFrame, query: FeatureQuery) -> list[str]:
+    keep = np.ones(len(frame), dtype=bool)
+    if query.bbox is not None:
+        x, y = frame.geometry.x, frame.geometry.y
+        keep &= (x >= query.bbox[0]) & (x <= query.bbox[2]) & (y >= query.bbox[1]) & (y <= query.bbox[3])
+    if query.start is not None:
+        keep &= frame["created_at"] >= query.start
+    if query.end is not None:
+        keep &= frame["created_at"] < query.end
+    for column, values in (("category", query.categories), ("status", query.statuses), ("id", query.ids)):
+        if values is not None:
+            keep &= frame[column].isin(values)
+    keep &= ~frame["category"].isin(query.exclude_categories)
+    chosen = frame[keep]
+    if query.newest_first:
+        chosen = chosen.iloc[::-1].sort_values("created_at", ascending=False, kind="stable")
+    return chosen["id"].tolist()
+
+
+lon = st.floats(12.845, 12.871)
+lat = st.floats(56.665, 56.683)
+moment = st.integers(0, 366 * 86400).map(lambda s: pd.Timestamp("2020-01-01T00:00:00Z") + pd.Timedelta(seconds=s))
+subset = st.lists(st.sampled_from(REPORT_CATEGORIES), unique=True).map(tuple)
+queries = st.builds(
+    FeatureQuery,
+    bbox=st.none() | st.tuples(lon, lat, lon, lat).map(lambda b: (min(b[0], b[2]), min(b[1], b[3]),
+                                                                  max(b[0], b[2]), max(b[1], b[3]))),
+    start=st.none() | moment, end=st.none() | moment, categories=st.none() | subset, exclude_categories=subset,
+    statuses=st.none() | st.lists(st.sampled_from(REPORT_STATUSES), unique=True).map(tuple),
+    ids=st.none() | st.lists(st.integers(0, 400).map(lambda i: f"r{i}"), max_size=20).map(tuple),
+    newest_first=st.booleans())
+
+
+def test_queries_match_pandas(backends):
+    store = backends.open()
+    frame = reports_frame(400, seed=2)
+    store.write_features(REPORTS, frame)
+    edges = frame.geometry.iloc[:3]  # a box whose edges pass through stored points keeps them
+
+    @settings(max_examples=int(os.environ.get("CONTRACT_EXAMPLES", "60")), deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(query=queries, limit=st.integers(1, 50), offset=st.integers(0, 60))
+    def check(query, limit, offset):
+        expected = reference(frame, query)
+        page = store.query_features(REPORTS, query, limit, offset)
+        assert page.matched == len(expected)
+        assert page.frame["id"].tolist() == expected[offset:offset + limit]
+        assert store.read_features(REPORTS, query=query)["id"].tolist() == expected
+
+    check()
+    exact = FeatureQuery(bbox=(edges.x.min(), edges.y.min(), edges.x.max(), edges.y.max()))
+    assert store.read_features(REPORTS, query=exact)["id"].tolist() == reference(frame, exact)
+
+
+# -- the rest of the contract -------------------------------------------------------------------
+
+def test_tokens(store):
+    now = pd.Timestamp.now(tz="UTC").floor("ms")
+    store.add_token("tok-a", "hash-a", "police", "bil 1", now + pd.Timedelta(days=1))
+    record = store.token("hash-a")
+    assert (record.token_id, record.role, record.label) == ("tok-a", "police", "bil 1") and record.valid_at(now)
+    store.token_used("tok-a", now)
+    assert store.token("hash-a").last_used_at == now
+    revoked = store.revoke_token("tok-a", now)
+    assert not revoked.valid_at(now) and store.revoke_token("tok-a", now + pd.Timedelta(hours=1)).revoked_at == now
+    with pytest.raises(NotFound):
+        store.revoke_token("tok-nope", now)
+    assert [t.token_id for t in store.tokens()] == ["tok-a"] and store.token("nope") is None
+    store.add_open311_client("key-hash", "Appen")
+    with pytest.raises(Conflict):
+        store.add_open311_client("other-hash", "Appen")
+    assert store.open311_clients() == [("key-hash", "Appen")]
+
+
+def test_pings_round_trip_and_merge(store):
+    times = pd.date_range("2020-03-01T23:59:00Z", periods=180, freq="s")  # two UTC days
+    frame = validate(PINGS, pd.DataFrame({"unit_id": "fot-1", "timestamp": times, "mode": "foot", "source": "c",
+                                          "lon": np.linspace(12.85, 12.86, 180), "lat": 56.6744}), "c")
+    assert store.write_pings(frame).inserted == 180
+    again = store.write_pings([frame.iloc[:100], frame.iloc[90:]])
+    assert (again.inserted, again.unchanged) == (0, 190)
+    read = store.read_pings(times[10], times[170])
+    assert len(read) == 160 and read["timestamp"].is_monotonic_increasing
+    tracks = store.read_tracks(times[0], times[-1] + pd.Timedelta(seconds=1))
+    assert len(tracks) == 180 and store.count(PINGS) == 180
+    assert store.read_pings(unit_ids=[]).empty and len(store.read_pings(unit_ids=["fot-1"])) == 180
+    assert store.records_not_from("c") == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0}
+    assert store.records_not_from("other")["patrols"] == 180
+
+
+def test_notes_statuses_photos_and_the_data_version(store):
+    first = store.data_version()
+    store.set_meta("note", "ett")
+    store.set_meta("note", "två")
+    assert store.get_meta("note") == "två" and store.get_meta("nope") is None
+    assert store.data_version() > first
+    before = store.data_version()
+    store.add_report(one_report(), ("image/jpeg", b"\xff\xd8jpeg"), [], Actor("citizen"))
+    store.add_report(one_report("x2"), None, ["x1"], Actor("citizen"))
+    assert store.data_version() > before and store.photo("x1") == ("image/jpeg", b"\xff\xd8jpeg")
+    assert store.photo("x2") is None
+    store.add_promise_status(2020, "evenemang", "2020-06-01", "met", "julmarknad", STAFF)
+    store.add_promise_status(2020, "evenemang", "2020-03-01", "behind", "inställt", STAFF)
+    statuses = store.promise_statuses(2020)
+    assert statuses["day"].tolist() == ["2020-03-01", "2020-06-01"] and statuses["recorded_by"].iloc[0] == "municipality"
+    assert store.promise_statuses(2021).empty
+    assert store.report_history(["x2"])["to_status"].tolist() == ["open"] and store.report_history([]).empty
+
+
+def test_a_write_waits_for_another_programs_lock_then_gives_up(backends):
+    store = backends.open(busy_timeout_s=0.3)
+    store.add_report(one_report(), None, [], Actor("citizen"))
+    if backends.kind == "geopackage":
+        holder = sqlite3.connect(store.path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        release = holder
+    else:
+        import psycopg
+
+        from tests.store.conftest import postgis_url
+        holder = psycopg.connect(postgis_url().replace("postgresql://", "postgresql://", 1))
+        holder.execute(f'SET search_path = "{backends.schemas[-1]}", public')
+        holder.execute("LOCK TABLE reports IN EXCLUSIVE MODE")  # writes wait, reads do not
+        release = holder
+    try:
+        assert store.read_features(REPORTS)["id"].tolist() == ["x1"], "reads never wait for a writer"
+        with pytest.raises(Unavailable) as refused:
+            store.add_report(one_report("x2"), None, [], Actor("citizen"))
+        assert refused.value.retry_after_s >= 1
+    finally:
+        release.rollback() if backends.kind == "postgis" else release.execute("ROLLBACK")
+        release.close()
+    assert store.count(REPORTS) == 1
+    store.add_report(one_report("x2"), None, [], Actor("citizen"))
+    assert store.count(REPORTS) == 2
