@@ -39,8 +39,8 @@ the zones at 500 and 1,000 req/s; ``/health`` stays quick under the POST load; e
 stored. The generator runs on the same machine as the server and competes with it for the CPU;
 its own CPU use is reported (``client_cpu_percent``) next to the server's.
 
-``stadskarna serve`` runs one uvicorn process and has no option for workers, so this benchmark has
-no ``--workers`` option yet. ``--database-url`` is for the PostGIS backend: it is passed to the
+``--workers N`` starts the server with ``stadskarna serve --workers N`` (N processes sharing the
+database). ``--database-url`` is for the PostGIS backend: it is passed to the
 server as ``STADSKARNA_DATABASE_URL``, and the pre-fill and the integrity check use the same
 database (opened like the service opens it); give an empty scratch database. Without it the
 embedded file is used.
@@ -413,8 +413,8 @@ async def measure(base_url: str, runs: list[tuple[Run, Callable[[int], Call], in
 class Server:
     """``stadskarna serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, db: Path, folder: Path, database_url: str | None) -> None:
-        self.db, self.folder, self.database_url = db, folder, database_url
+    def __init__(self, db: Path, folder: Path, database_url: str | None, workers: int = 1) -> None:
+        self.db, self.folder, self.database_url, self.workers = db, folder, database_url, workers
         self.process: subprocess.Popen | None = None
         self.port = 0
         self.starts = 0
@@ -437,7 +437,8 @@ class Server:
         self.log = self.folder / f"server-{self.starts}.log"
         started = time.perf_counter()
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen([str(command), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            self.process = subprocess.Popen([str(command), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                             "--workers", str(self.workers)],
                                             env=env, cwd=self.folder, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL)
         self.starts += 1
@@ -668,6 +669,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="requests sent one at a time before each scenario's load, for its unloaded "
                              "latency (default 3; 0: none)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--workers", type=int, default=1, help="service processes (stadskarna serve --workers)")
     parser.add_argument("--keep-db", type=Path, default=None,
                         help="keep the pre-filled database in this file and reuse it on later runs with the "
                              "same --reports (each run works on a copy)")
@@ -697,7 +699,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "health_rate": args.health_rate, "bbox_m": args.bbox_m, "seed": args.seed,
                     "store": None,
                     "database_url": f"{urlsplit(args.database_url).scheme}://…" if args.database_url else None,
-                    "workers": None, "probe": args.probe, "unloaded_ms": {}, "runs": [], "health": None,
+                    "workers": args.workers, "probe": args.probe, "unloaded_ms": {}, "runs": [], "health": None,
                     "integrity": None}
     with tempfile.TemporaryDirectory(prefix="bench-service-") as folder:
         db = Path(folder) / "service.sqlite"
@@ -706,7 +708,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["prefill_seconds"], result["prefill_reused"] = round(seconds, 2), reused
         result["store"] = getattr(store, "kind", "sqlite")
         print(f"{args.reports:,} reports {'reused' if reused else 'pre-filled'} in {seconds:.1f} s", file=sys.stderr)
-        server = Server(db, Path(folder), args.database_url)
+        server = Server(db, Path(folder), args.database_url, args.workers)
         try:
             for scenario in scenarios:
                 rates = (post_rate,) if scenario == "post" else read_rates

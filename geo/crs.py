@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,31 @@ def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 SWEDEN_LONLAT_BOUNDS = (10.0, 55.0, 24.5, 69.5)
 """Generous lon/lat box around Sweden (degrees), used to recognise swapped coordinates."""
+
+
+_TRANSFORMERS = threading.local()
+
+
+def metric_xy(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """SWEREF 99 TM metres (east, north) of WGS84 lon/lat degrees, by pyproj (one transformer per
+    thread, made once): for a few points, without a GeoDataFrame."""
+    transformer = getattr(_TRANSFORMERS, "to_metric", None)
+    if transformer is None:
+        transformer = _TRANSFORMERS.to_metric = Transformer.from_crs(WGS84, SWEREF99TM, always_xy=True)
+    east, north = transformer.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(east), np.asarray(north)
+
+
+def nearest_within(ids: list[str], lon: ArrayLike, lat: ArrayLike, point: tuple[float, float],
+                   radius_m: float) -> list[str]:
+    """The ``ids`` whose WGS84 positions lie within ``radius_m`` of ``point`` (lon, lat), nearest
+    first (distances in SWEREF 99 TM metres)."""
+    if not len(ids):
+        return []
+    east, north = metric_xy(np.append(lon, point[0]), np.append(lat, point[1]))
+    distance = np.hypot(east[:-1] - east[-1], north[:-1] - north[-1])
+    order = np.argsort(distance, kind="stable")
+    return [ids[i] for i in order if distance[i] <= radius_m]
 
 
 def coordinate_problems(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.object_]:

@@ -23,11 +23,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from pyproj import CRS
 
 from geo.crs import WGS84, coordinate_problems
 from geo.errors import ValidationError
-from geo.text import FORBIDDEN, clean_text
-from geo.timestamps import parse_utc
+from geo.text import FORBIDDEN, clean_one, clean_text
+from geo.timestamps import parse_one, parse_utc
 
 INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
 LOCATION_PRECISIONS = ("exact", "street", "town")
@@ -54,6 +55,7 @@ UNSAFE_WHY_NAMES = {"lighting": "Dålig belysning", "people": "Människor", "hid
                     "traffic": "Trafik", "other": "Annat"}
 UNSAFE_WHY = tuple(UNSAFE_WHY_NAMES)
 PATROL_MODES = ("foot", "bike", "car")
+_WGS84_CRS = CRS.from_user_input(WGS84)  # parsed once: a layer frame is made per request
 COORDINATE_DECIMALS = 7
 """Stored positions are rounded to 1e-7 degrees (about 1 cm), so exports round-trip exactly."""
 
@@ -154,9 +156,17 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
     """
     raw = raw.reset_index(drop=True)
     rows = raw["_row"] if "_row" in raw else pd.Series([f"row {i + 1}" for i in range(len(raw))])
-    out = pd.DataFrame(index=raw.index)
-    for spec in schema.fields:
-        out[spec.name] = _field(spec, raw, rows, source)
+    if len(raw) <= FEW_RECORDS:
+        columns = {spec.name: _few_values(spec, raw, rows, source) for spec in schema.fields}
+        few = _few_records(schema, columns, raw, rows, source)
+        if few is not None:
+            return few
+        out = pd.DataFrame({spec.name: _series(spec, columns[spec.name]) for spec in schema.fields},
+                           index=raw.index)
+    else:
+        out = pd.DataFrame(index=raw.index)
+        for spec in schema.fields:
+            out[spec.name] = _field(spec, raw, rows, source)
     _check_coordinates(raw, rows, source)
     out["lon"] = raw["lon"].astype(float).round(COORDINATE_DECIMALS)
     out["lat"] = raw["lat"].astype(float).round(COORDINATE_DECIMALS)
@@ -175,9 +185,110 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
         out = out[keep].reset_index(drop=True)
     if schema.points_as_geometry:
         out = gpd.GeoDataFrame(out.drop(columns=["lon", "lat"]),
-                               geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs=WGS84)
+                               geometry=gpd.points_from_xy(out["lon"], out["lat"], crs=_WGS84_CRS))
     out.attrs["duplicates"] = duplicates
     return out
+
+
+FEW_RECORDS = 16
+"""Up to this many records (one form, one request) are checked value by value: the same rules as
+for a whole file, without pandas' cost per call, which would dominate for one record."""
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _few_values(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> list:
+    """:func:`_field` for a few records, value by value: the field's typed values (None when missing)."""
+    def fail(bad: list[int], message: str | Callable[[Any], str]) -> None:
+        if bad:
+            mask = pd.Series([i in bad for i in range(len(values))])
+            _raise_first(mask, rows, source, spec.name, message, pd.Series(values, dtype=object))
+
+    if spec.name not in raw:
+        if spec.required:
+            raise ValidationError(f"the file has no '{spec.name}' field", file=source, field=spec.name)
+        dtype, values = np.dtype(object), [None] * len(raw)
+    else:
+        dtype, values = raw[spec.name].dtype, raw[spec.name].tolist()
+    textual = spec.kind in ("id", "text", "category")
+    if textual and pd.api.types.is_float_dtype(dtype) and all(v % 1 == 0 for v in values if not _missing(v)):
+        values = [None if _missing(v) else int(v) for v in values]  # ids and codes a spreadsheet made numeric
+    typed = (spec.kind == "time" and isinstance(dtype, pd.DatetimeTZDtype)) or (
+        spec.kind in ("number", "integer") and pd.api.types.is_numeric_dtype(dtype))
+    if not typed:
+        cleaned = [clean_one(v) for v in values]
+        problems = [problem for _, problem in cleaned]
+        if any(p is not None for p in problems):
+            values = problems
+            fail([i for i, p in enumerate(problems) if p is not None], lambda problem: problem)
+        values = [None if text is None or not text.strip() else text.strip() for text, _ in cleaned]
+    missing = [_missing(v) for v in values]
+    if spec.required:
+        fail([i for i, m in enumerate(missing) if m], "missing value")
+
+    if spec.kind == "time":
+        parsed = [(None, None) if m and not spec.required else parse_one(v) for v, m in zip(values, missing)]
+        bad = [i for i, (_, problem) in enumerate(parsed) if problem is not None]
+        if bad:
+            values = [problem for _, problem in parsed]
+            fail(bad, lambda problem: problem)
+        return [None if stamp is None else stamp.floor("ms") for stamp, _ in parsed]
+    if spec.kind in ("number", "integer"):
+        numbers = [np.nan if m else float(pd.to_numeric(v, errors="coerce")) for v, m in zip(values, missing)]
+        fail([i for i, (n, m) in enumerate(zip(numbers, missing)) if n != n and not m],
+             lambda value: f"not a number: {value!r}")
+        if spec.kind == "integer":
+            fail([i for i, n in enumerate(numbers) if n == n and n != np.round(n)], "not a whole number")
+        if spec.bounds:
+            low, high = spec.bounds
+            fail([i for i, n in enumerate(numbers) if n == n and (n < low or n > high)],
+                 lambda value: f"must be between {low:g} and {high:g}, got {value}")
+        if spec.default is not None:
+            numbers = [spec.default if n != n else n for n in numbers]
+        return numbers
+    text = values
+    if spec.kind == "category":
+        text = [None if v is None else v.lower() for v in values]
+        fail([i for i, v in enumerate(text) if v is not None and v not in spec.choices],
+             lambda value: f"{value.strip()!r} is not one of {', '.join(spec.choices)}")
+    if spec.default is not None:
+        text = [spec.default if v is None else v for v in text]
+    return text
+
+
+def _few_records(schema: LayerSchema, columns: dict[str, list], raw: pd.DataFrame, rows: pd.Series,
+                 source: str) -> pd.DataFrame | None:
+    """The rest of :func:`validate` for a few records whose fields passed: positions, a report
+    closed before it was created, and the typed frame. None when records repeat a key (the
+    whole-file path says which, or drops repeated pings)."""
+    _check_coordinates(raw, rows, source)
+    if schema is REPORTS:
+        early = [c is not None and c < m for c, m in zip(columns["closed_at"], columns["created_at"])]
+        if any(early):
+            _raise_first(pd.Series(early), rows, source, "closed_at", "closed before it was created")
+    if len(set(zip(*(columns[name] for name in schema.key)))) < len(raw):
+        return None
+    lon = np.round(np.asarray(raw["lon"], dtype=float), COORDINATE_DECIMALS)
+    lat = np.round(np.asarray(raw["lat"], dtype=float), COORDINATE_DECIMALS)
+    data = {spec.name: _series(spec, columns[spec.name]) for spec in schema.fields}
+    if schema.points_as_geometry:
+        out = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(lon, lat, crs=_WGS84_CRS))
+    else:
+        out = pd.DataFrame(data | {"lon": lon, "lat": lat})
+    out.attrs["duplicates"] = 0
+    return out
+
+
+def _series(spec: Field, values: list) -> pd.Series:
+    """A field's typed values as the Series :func:`validate` gives (times floored to the millisecond)."""
+    if spec.kind == "time":
+        return pd.Series([pd.NaT if v is None else v for v in values], dtype="datetime64[ns, UTC]")
+    if spec.kind in ("number", "integer"):
+        numbers = pd.Series(values, dtype="float64")
+        return numbers.astype("int64") if spec.kind == "integer" and not numbers.isna().any() else numbers
+    return pd.Series(values, dtype=object).astype("str")
 
 
 def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, lat: ArrayLike,
@@ -205,7 +316,7 @@ def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, 
                                       file=source, field=spec.name)
             out[spec.name] = pd.Series(values, dtype=object).astype("str")
     if schema.points_as_geometry:
-        return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+        return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat, crs=_WGS84_CRS))
     return out.assign(lon=np.asarray(lon, dtype=float), lat=np.asarray(lat, dtype=float))
 
 

@@ -46,6 +46,8 @@ FORBIDDEN = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}{_SURROGATES}]")
 _FORBIDDEN_IN_UNICODE = re.compile(f"[{_CONTROLS}{_BIDI}{_INVISIBLE}]")
 """The same without surrogates, for text already held as UTF-8 (Arrow), where none can be."""
 _LINE_ENDS = "\r\n?|[\u2028\u2029]"
+_SUSPECT = re.compile(f"{_FORBIDDEN_IN_UNICODE.pattern}|[\u2028\u2029]")
+"""What makes a text worth a closer look: a forbidden character, CR or a Unicode line end."""
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
 
 
@@ -74,7 +76,7 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             cleaned, problems_of_distinct = clean_text(distinct)
             if problems_of_distinct.isna().all() and cleaned.equals(distinct):
                 return text, problems
-    suspect = text.str.contains(f"{_FORBIDDEN_IN_UNICODE.pattern}|[\u2028\u2029]", na=False).astype(bool)
+    suspect = text.str.contains(_SUSPECT.pattern, na=False).astype(bool)
     if suspect.any():  # CR is a control character: one pass finds the texts to look at for most text
         lines = text[suspect].str.replace(_LINE_ENDS, "\n", regex=True)
         text = text.copy()
@@ -91,12 +93,27 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text, problems.astype(object).where(problems.notna(), None)
 
 
+def clean_one(value: object) -> tuple[str | None, str | None]:
+    """One value as :func:`clean_text` stores it (None when missing) and its problem (None when
+    fine): the same rule without pandas, for a few values (one form, one record)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None, None
+    text = value if isinstance(value, str) else str(value)
+    if (surrogate := _SURROGATE.search(text)) is not None:
+        return None, _problem(surrogate.group())
+    if _SUSPECT.search(text):
+        text = re.sub(_LINE_ENDS, "\n", text)
+        if (found := _FORBIDDEN_IN_UNICODE.search(text)) is not None:
+            return None, _problem(found.group())
+    return (text if text.isascii() else unicodedata.normalize("NFC", text)), None
+
+
 def clean_value(value: str, field: str) -> str:
     """One text as :func:`clean_text` stores it, or :class:`ValidationError` naming ``field``."""
-    text, problems = clean_text(pd.Series([value], dtype=object))
-    if problems.iloc[0] is not None:
-        raise ValidationError(problems.iloc[0], field=field)
-    return str(text.iloc[0])
+    text, problem = clean_one(value)
+    if problem is not None:
+        raise ValidationError(problem, field=field)
+    return "" if text is None else text
 
 
 def decode_utf8(data: bytes, field: str | None = None, *, file: str | None = None) -> str:
@@ -130,7 +147,7 @@ def _problem(char: str) -> str:
     if _SURROGATE.match(char):
         return (f"contains {code}, a lone surrogate: not a character, and not valid Unicode text; "
                 "remove it")
-    if char in _INVISIBLE:
+    if re.fullmatch(f"[{_INVISIBLE}]", char):
         return (f"contains the invisible character {code} ({unicodedata.name(char)}), which makes texts that look "
                 "the same differ; remove it")
     return (f"contains the bidirectional formatting character {code} ({unicodedata.name(char)}), which can "

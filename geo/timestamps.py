@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -108,6 +109,70 @@ def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return result, _none_where_fine(problems)
 
 
+_SPACED_OFFSET = re.compile(r"\d\s+" + _OFFSET)
+_SPACE_BEFORE_OFFSET = re.compile(r"(\d)\s+(" + _OFFSET[:-1] + r")$")
+_SEVEN_DIGITS = re.compile(r"[.,]\d{7}")
+_DST_PROBLEM = (f"local time that is ambiguous or does not exist at a daylight-saving change in {LOCAL_TZ}; "
+                "give the time with its UTC offset")
+
+
+def parse_one(value: object) -> tuple[pd.Timestamp | None, str | None]:
+    """One value as :func:`parse_utc` reads it: the UTC time (``datetime64[ns]``; None when it
+    cannot be used) and the problem (None when fine). The same rules without a Series, for a few
+    values (one form, one record); a tz-aware ``pd.Timestamp`` is the instant it holds."""
+    if isinstance(value, pd.Timestamp) and value.tzinfo is not None:
+        stamp = value.tz_convert("UTC")
+        return _in_range_one(stamp, value)
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None, "missing timestamp"
+    original = value
+    text = str(value).strip()
+    if _SPACED_OFFSET.search(text):
+        text = _SPACE_BEFORE_OFFSET.sub(r"\1\2", text)
+    if _SEVEN_DIGITS.search(text):
+        text = re.sub(_BEYOND_MICROSECONDS, r"\1", text)
+    if text == "":
+        return None, "missing timestamp"
+    far = False
+    if re.search(_TIME_WITH_OFFSET, text):
+        stamp = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    else:
+        local = _naive_one(text)
+        if local is not pd.NaT and not (SUPPORTED_START.tz_localize(None) - _MARGIN <= local
+                                        < SUPPORTED_END.tz_localize(None) + _MARGIN):
+            far, local = True, pd.NaT
+        stamp = pd.NaT
+        if local is not pd.NaT:
+            stamp = local.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
+            if stamp is pd.NaT:
+                return None, _DST_PROBLEM
+            stamp = stamp.tz_convert("UTC")
+    if stamp is pd.NaT and not far:
+        far = re.search(_EXPANDED_YEAR, text) is not None
+    if far:
+        return None, f"{str(original)!r} {_OUT_OF_RANGE}"
+    if stamp is pd.NaT:
+        return None, (f"cannot parse {str(original)!r} as an ISO 8601 timestamp "
+                      "(for example 2020-03-14T21:30:00+01:00)")
+    return _in_range_one(stamp, original)
+
+
+def _in_range_one(stamp: pd.Timestamp, original: object) -> tuple[pd.Timestamp | None, str | None]:
+    if not SUPPORTED_START <= stamp < SUPPORTED_END:
+        return None, f"{str(original)!r} {_OUT_OF_RANGE}"
+    return stamp.as_unit("ns"), None
+
+
+def _naive_one(text: str) -> pd.Timestamp:
+    """Naive ISO 8601 text as a naive time, as :func:`_naive` reads it (NaT when it cannot be read
+    or carries a zone in a form not recognised as an offset)."""
+    try:
+        stamp = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except (TypeError, ValueError):
+        return pd.NaT
+    return pd.NaT if stamp is pd.NaT or stamp.tzinfo is not None else stamp
+
+
 def _none_where_fine(problems: pd.Series) -> pd.Series:
     return problems.astype(object).where(problems.notna(), None)
 
@@ -133,19 +198,20 @@ def _naive(text: pd.Series) -> pd.Series:
             return parsed.astype("datetime64[us]")
     except (TypeError, ValueError):
         pass
-
-    def one(value: str) -> pd.Timestamp:
-        try:
-            stamp = pd.Timestamp(value)
-        except (TypeError, ValueError):
-            return pd.NaT
-        return pd.NaT if stamp.tzinfo is not None else stamp
-
-    return pd.to_datetime(text.map(one).astype("datetime64[us]"))
+    return pd.to_datetime(text.map(_naive_one).astype("datetime64[us]"))
 
 
 def format_utc(values: pd.Series) -> pd.Series:
     """ISO 8601 UTC text with milliseconds and ``Z`` (``2020-03-14T20:30:00.000Z``), None for NaT;
     the form of every exported and served timestamp (GeoPackage asks for it too)."""
+    if len(values) <= 64:  # a few (one record, one page): without pandas' cost per call
+        return pd.Series([utc_text(v) for v in values], index=values.index, dtype=object)
     text = values.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:23] + "Z"
     return text.astype(object).where(values.notna(), None)
+
+
+def utc_text(at: pd.Timestamp | None) -> str | None:
+    """One time as :func:`format_utc` writes it; None for None or NaT."""
+    if at is None or at is pd.NaT:
+        return None
+    return f"{at.tz_convert('UTC'):%Y-%m-%dT%H:%M:%S.%f}"[:23] + "Z"

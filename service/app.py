@@ -15,7 +15,7 @@ from service import errors
 from service.auth import request_caller
 from service.context import Context
 from service.head import HeadAsGet
-from service.limits import RequestGuard
+from service.limits import LoadShedder, RequestGuard
 from service.openapi import openapi_schema
 from service.routes import coverage, health, lagesbild, layers, maps, open311, patrols, promises, removal, reports, zones
 from service.security import SecurityHeaders, html_page, inline_scripts
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.register(app)
     app.openapi = lambda: openapi_schema(app)
     app.add_middleware(RequestGuard, limit_of=body_limit(settings.reports))
+    app.add_middleware(LoadShedder, max_in_flight=settings.service.max_in_flight)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
     return app

@@ -70,6 +70,8 @@ def build_settings(db: Path | None = None, zones: Path | None = None, streets: P
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+          workers: Annotated[int, typer.Option(help="Service processes (one per core; they share the database).",
+                                               min=1, max=64)] = 1,
           db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Run the web service (maps and API) until interrupted."""
     import uvicorn
@@ -78,13 +80,21 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
 
     settings = build_settings(db, zones, streets)
     try:
-        application = create_app(settings)
+        application = create_app(settings)  # checks the zones and opens (and migrates) the store once, here
     except (ValidationError, StoreError) as exc:
         raise _fail(exc) from None
     console.print(f"Serving Trygg stadskärna at http://{host}:{port} (database {application.state.context.store.describe()}, "
-                  f"zones {settings.geography.zones})")
+                  f"zones {settings.geography.zones}, {workers} process{'es' if workers > 1 else ''})")
     # forwarded headers are believed only from STADSKARNA_TRUSTED_PROXIES (service.security.client_address)
-    uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False)
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False)
+        return
+    application.state.context.store.close()
+    for name, value in (("STADSKARNA_DB", db), ("STADSKARNA_ZONES", zones), ("STADSKARNA_STREETS", streets)):
+        if value is not None:  # the worker processes read their settings from the environment
+            os.environ[name] = str(value)
+    uvicorn.run("service.app:create_app", factory=True, workers=workers, host=host, port=port,
+                proxy_headers=False, server_header=False)
 
 
 @zones_app.command("check")

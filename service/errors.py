@@ -52,6 +52,13 @@ class RateLimited(ApiError):
         super().__init__(message, {"Retry-After": str(retry_after_s)})
 
 
+class Overloaded(ApiError):
+    """The service is working on as many requests as it takes at once; try again shortly."""
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message, {"Retry-After": str(retry_after_s)})
+
+
 class NoSuchThing(ApiError):
     """A resource the service does not have (a layer, a year without promises, a photo)."""
 
@@ -68,6 +75,7 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     RateLimited: (429, "rate_limited"),
     Unavailable: (503, "unavailable"),
+    Overloaded: (503, "overloaded"),
 }
 """Exception class → (HTTP status, stable code); a subclass takes its nearest listed ancestor's entry."""
 

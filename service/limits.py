@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import request_caller, require
-from service.errors import CODES_BY_STATUS, RateLimited, error_response, listed_response, status_of
+from service.errors import CODES_BY_STATUS, Overloaded, RateLimited, error_response, listed_response, status_of
 from service.security import client_address
 from service.context import context
 
@@ -38,6 +38,31 @@ def check_rate(request: Request) -> None:
     wait = state.report_limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
     if wait is not None:
         raise RateLimited(f"too many reports from this address; try again in {wait} s", wait)
+
+
+class LoadShedder:
+    """ASGI middleware: at most ``max_in_flight`` requests in progress in this process (health
+    checks aside, so a probe still sees a live service). One more is answered 503 (``overloaded``,
+    ``Retry-After: 1``) at once: under overload the service answers what it can in time and says
+    so to the rest, instead of queueing requests until their clients have given up."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
+        self.app, self.max_in_flight, self.in_flight = app, max_in_flight, 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/health":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:  # one event loop: no lock needed
+            busy = Overloaded(f"the service is working on {self.in_flight} requests, as many as it takes at once; "
+                              "try again in a second")
+            await listed_response(Request(scope), busy)(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
 class RequestGuard:

@@ -11,7 +11,8 @@ from service.errors import ErrorBody, Open311ErrorItem
 
 ALWAYS = {401: "A malformed, unknown, expired or revoked token (a bad token is refused everywhere).",
           413: "The request body is larger than this address accepts.",
-          503: "Another program holds the database's write lock; try again after Retry-After seconds."}
+          503: "The database's write lock is held by another writer (code ``unavailable``), or the service is "
+               "working on as many requests as it takes (code ``overloaded``); try again after Retry-After seconds."}
 WITH_INPUT = {422: "A parameter or the body is not valid; ``detail`` says which and why."}
 WITH_BODY = {400: "The body cannot be parsed (not JSON, not a form)."}
 WITH_PATH = {404: "No such resource."}

@@ -6,11 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 
-from geo.crs import to_metric, widened_box
+from geo.crs import nearest_within, widened_box
 from geo.errors import ValidationError
 from geo.layers import REPORTS, validate
 from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
@@ -74,23 +73,13 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
         report = report.assign(photo=f"/api/reports/{report['id'].iloc[0]}/photo")
     elif media_url:
         report = report.assign(photo=media_url)
-    duplicates = [] if category in WITHOUT_WORKFLOW else possible_duplicates(
-        store.read_features(REPORTS, query=FeatureQuery(
+    duplicates = [] if category in WITHOUT_WORKFLOW else nearest_within(
+        *store.positions(REPORTS, FeatureQuery(
             bbox=widened_box((point.x, point.y, point.x, point.y), settings.duplicate_radius_m),
             categories=(category,), statuses=OPEN_STATUSES)),
-        report, settings.duplicate_radius_m)
+        (point.x, point.y), settings.duplicate_radius_m)
     store.add_report(report, cleaned, duplicates, actor)
     return Submitted(report, zone_id, duplicates)
-
-
-def possible_duplicates(reports: gpd.GeoDataFrame, new: gpd.GeoDataFrame, radius_m: float) -> list[str]:
-    """Ids of open (not closed) reports of the same category within ``radius_m`` of the new one
-    (distances in SWEREF 99 TM)."""
-    candidates = reports[(reports["category"] == new["category"].iloc[0]) & (reports["status"] != "closed")]
-    if candidates.empty:
-        return []
-    distance = to_metric(candidates).distance(to_metric(new).geometry.iloc[0]).to_numpy()
-    return candidates["id"].to_numpy()[np.argsort(distance)][np.sort(distance) <= radius_m].tolist()
 
 
 def change_status(store: Store, report_id: str, status: str, actor: Actor, close_reason: str | None = None,

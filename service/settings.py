@@ -88,12 +88,15 @@ class ServiceSettings(BaseSettings):
     the local machine's names), and are relative otherwise: a client's ``Host`` header is never
     echoed. ``STADSKARNA_TRUSTED_PROXIES`` (JSON list of addresses or networks, default none):
     reverse proxies whose ``X-Forwarded-For`` is believed for the client's address (rate limits).
+    ``STADSKARNA_MAX_IN_FLIGHT`` (default 16): requests one service process works on at once
+    (health checks aside); more are answered 503 with ``Retry-After`` at once instead of queueing.
     """
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
     public_url: str | None = None
     allowed_hosts: list[str] = ["localhost", "127.0.0.1", "[::1]"]
     trusted_proxies: list[str] = []
+    max_in_flight: int = Field(16, ge=1)
 
 
 class PrivacySettings(BaseSettings):

@@ -155,12 +155,18 @@ def to_feature_collection(frame: gpd.GeoDataFrame, metadata: Mapping[str, Any] |
     """
     if frame.crs is not None and frame.crs != WGS84:
         frame = frame.to_crs(WGS84)
-    geoms = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
-    features = []
-    for props, geom in zip(frame.drop(columns=frame.geometry.name).to_dict("records"), geoms):
-        geometry = json.loads(shapely.to_geojson(geom))
-        geometry["coordinates"] = _round(geometry["coordinates"], decimals)
-        features.append({"type": "Feature", "properties": _plain(props), "geometry": geometry})
+    geoms = frame.geometry.to_numpy()
+    records = frame.drop(columns=frame.geometry.name).to_dict("records")
+    if len(geoms) and ((shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)).all():  # points (the layers): no GeoJSON text per feature
+        xy = [[round(x, decimals), round(y, decimals)] for x, y in shapely.get_coordinates(geoms).tolist()]
+        features = [{"type": "Feature", "properties": _plain(props), "geometry": {"type": "Point", "coordinates": c}}
+                    for props, c in zip(records, xy)]
+    else:
+        features = []
+        for props, geom in zip(records, shapely.orient_polygons(geoms, exterior_cw=False)):
+            geometry = json.loads(shapely.to_geojson(geom))
+            geometry["coordinates"] = _round(geometry["coordinates"], decimals)
+            features.append({"type": "Feature", "properties": _plain(props), "geometry": geometry})
     return {"type": "FeatureCollection", **dict(metadata or {}), "features": features}
 
 

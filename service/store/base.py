@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from geo.layers import LayerSchema
 from geo.patrol import Tracks
@@ -199,6 +201,11 @@ class Store(Protocol):
 
     def query_features(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> FeaturePage:
         """A page of the records that match ``query``, and how many match in all."""
+        ...
+
+    def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
+                                                                          NDArray[np.float64]]:
+        """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, nothing else."""
         ...
 
     # -- citizens' reports ----------------------------------------------------------------------

@@ -199,10 +199,13 @@ class GeoPackageDialect(Dialect):
         return gpkg.decode_geometries(list(values))
 
     def bbox_filter(self, table: str, alias: str) -> str:
-        # the R-tree holds boxes rounded outward to 32-bit floats: it narrows, the exact test decides
-        return (f"{alias}.fid IN (SELECT id FROM rtree_{table}_geom WHERE minx <= :bx1 AND maxx >= :bx0 "
-                f"AND miny <= :by1 AND maxy >= :by0) AND ST_MinX({alias}.geom) BETWEEN :bx0 AND :bx1 "
-                f"AND ST_MinY({alias}.geom) BETWEEN :by0 AND :by1")
+        # the R-tree holds boxes rounded outward to 32-bit floats: an entry inside the box is a point
+        # inside it; only those that overlap its edges need the exact test
+        rtree = f"rtree_{table}_geom"
+        return (f"{alias}.fid IN (SELECT id FROM {rtree} WHERE minx <= :bx1 AND maxx >= :bx0 "
+                f"AND miny <= :by1 AND maxy >= :by0) AND ({alias}.fid IN (SELECT id FROM {rtree} WHERE "
+                f"minx >= :bx0 AND maxx <= :bx1 AND miny >= :by0 AND maxy <= :by1) OR "
+                f"(ST_MinX({alias}.geom) BETWEEN :bx0 AND :bx1 AND ST_MinY({alias}.geom) BETWEEN :by0 AND :by1))")
 
     def after_features_written(self, con: Connection, table: str, bounds: tuple[float, float, float, float]) -> None:
         minx, miny, maxx, maxy = bounds

@@ -26,13 +26,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from geo.errors import ValidationError
 from geo.layers import LAYERS, REPORTS, Field, LayerSchema, stored_frame, validate
 from geo.patrol import Tracks
-from geo.timestamps import format_utc
+from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES
 from service.store import pingchunks
 from service.store.base import (Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress, StoreError,
                                 TokenRecord, Unavailable, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
+from service.store.groupcommit import GroupCommit
 from service.store.pingchunks import Chunk, chunks_to_frame
 
 _TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
@@ -55,6 +56,7 @@ class SQLStore:
         self.dialect = dialect
         self.kind = dialect.kind
         self._engine = dialect.engine()
+        self._reports = GroupCommit(self.transaction)
         try:
             with self.transaction(write=False) as con:  # opening a current database takes no lock
                 version = dialect.current_version(con)
@@ -95,11 +97,16 @@ class SQLStore:
         the lock longer than the busy timeout (the dialect's, or ``busy_timeout_s``),
         :class:`Unavailable` is raised and nothing is written."""
         options = {"write": write} | ({"busy_timeout_s": busy_timeout_s} if busy_timeout_s is not None else {})
-        waited_s = busy_timeout_s if busy_timeout_s is not None else getattr(self.dialect, "busy_timeout_s", 0)
+        with self._busy(busy_timeout_s), self._engine.connect().execution_options(**options) as con, con.begin():
+            yield con
+
+    @contextmanager
+    def _busy(self, busy_timeout_s: float | None = None) -> Iterator[None]:
+        """The database's "busy" (a lock held longer than the busy timeout) as :class:`Unavailable`."""
         try:
-            with self._engine.connect().execution_options(**options) as con, con.begin():
-                yield con
+            yield
         except DBAPIError as exc:
+            waited_s = busy_timeout_s if busy_timeout_s is not None else getattr(self.dialect, "busy_timeout_s", 0)
             busy = self.dialect.busy(exc, waited_s)
             if busy is not None:
                 raise busy from None
@@ -261,22 +268,40 @@ class SQLStore:
             frame = self._select(con, schema, query, limit=limit, offset=offset)
         return FeaturePage(frame, matched)
 
+    def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
+                                                                          NDArray[np.float64]]:
+        """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, in the order
+        they were stored: what a spatial question needs, without reading the records."""
+        with self.transaction(write=False) as con:
+            where, params = self._where(schema, query)
+            records = con.execute(text(f"SELECT t.id, {self.dialect.geom_select('t.geom')} FROM {_table(schema)} t"
+                                       f"{where} ORDER BY t.fid"), params).all()
+        points = self.dialect.decode_points([r[1] for r in records])
+        return [r[0] for r in records], shapely.get_x(points), shapely.get_y(points)
+
     # -- citizens' reports ---------------------------------------------------------------------
 
     def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None,
                    duplicate_of: list[str], actor: Actor) -> None:
         """Store one new citizen report (a validated one-row reports frame), its photo (media type,
         bytes; metadata already stripped), its links to possible duplicates and the first row of
-        its history, in one transaction."""
-        with self.transaction() as con:
+        its history, in one transaction — shared with the reports that arrive meanwhile
+        (:mod:`service.store.groupcommit`); it returns once that transaction is committed."""
+        report_id = report["id"].iloc[0]
+
+        def write(con: Connection) -> None:
+            if con.execute(text("SELECT 1 FROM reports WHERE id = :id"), {"id": report_id}).first() is not None:
+                raise Conflict(f"a report {report_id!r} exists", {"id": report_id})
             self._write_features(con, REPORTS, report, actor)
-            report_id = report["id"].iloc[0]
             if photo is not None:
                 con.execute(text("INSERT INTO report_photos (id, media_type, data) VALUES (:id, :type, :data)"),
                             {"id": report_id, "type": photo[0], "data": photo[1]})
             if duplicate_of:
                 con.execute(text("INSERT INTO report_duplicates (report_id, duplicate_of) VALUES (:id, :of)"),
                             [{"id": report_id, "of": other} for other in duplicate_of])
+
+        with self._busy():
+            self._reports.run(write)  # one commit (and flush to disk) for the reports sent meanwhile
 
     def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor,
                       at: pd.Timestamp, note: str | None = None) -> gpd.GeoDataFrame:
@@ -647,7 +672,11 @@ class SQLStore:
         public = [f for f in schema.fields if not f.private]
         private = [f.name for f in schema.fields if f.private]
         for start in range(0, len(ids), 500):
-            frame = self._select(con, schema, FeatureQuery(ids=tuple(ids[start:start + 500])), include_private=True)
+            query = FeatureQuery(ids=tuple(ids[start:start + 500]))
+            where, params = self._where(schema, query)
+            if con.execute(text(f"SELECT 1 FROM {_table(schema)} t{where} LIMIT 1"), params).first() is None:
+                continue  # all new (a citizen's report): nothing to read
+            frame = self._select(con, schema, query, include_private=True)
             for row, where, (_, record) in zip(_rows(public, frame), _positions(frame), frame.iterrows()):
                 stored[row[0]] = (row + where, {name: (None if pd.isna(record[name]) else record[name])
                                                 for name in private})
@@ -657,16 +686,14 @@ class SQLStore:
                        actor: Actor, at: pd.Timestamp | None, note: str | None) -> None:
         """History rows for new reports (from nothing to their status, when they were created or
         closed) and for stored reports whose status changed (at ``at``)."""
-        by_id = frame.set_index("id")
         when = _utc(at or pd.Timestamp.now(tz="UTC"))
+        records = {i: (s, c, d) for i, s, c, d in zip(frame["id"], frame["status"], frame["created_at"], frame["closed_at"])}
         rows = []
         for report_id in new:
-            record = by_id.loc[report_id]
-            created = record["closed_at"] if record["status"] == "closed" and pd.notna(record["closed_at"]) \
-                else record["created_at"]
-            rows.append((report_id, None, record["status"], _utc(created)))
+            status, created, closed = records[report_id]
+            rows.append((report_id, None, status, _utc(closed if status == "closed" and pd.notna(closed) else created)))
         for report_id, stored_status in changed.items():
-            status = by_id.loc[report_id, "status"]
+            status = records[report_id][0]
             if stored_status != status:
                 rows.append((report_id, stored_status, status, when))
         if rows:
@@ -710,7 +737,7 @@ def _encode(field: Field, values: pd.Series) -> list:
 
 def _utc(at: pd.Timestamp | None) -> str | None:
     """A time as stored and compared: ISO 8601 UTC with milliseconds and Z; None for none."""
-    return None if at is None or pd.isna(at) else format_utc(pd.Series([pd.Timestamp(at)])).iloc[0]
+    return None if at is None or pd.isna(at) else utc_text(pd.Timestamp(at))
 
 
 def _times(values: pd.Series) -> pd.Series:

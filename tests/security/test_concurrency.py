@@ -19,7 +19,7 @@ from service.app import create_app
 from service.auth import create_token
 from geo.zones import read_zones
 from service.reports import change_status, submit_report
-from service.settings import ReportSettings, Settings, StoreSettings
+from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 from service.store import Actor, SQLiteStore
 from tests.conftest import ZONES_FILE
 
@@ -64,7 +64,8 @@ def check_history(store: SQLiteStore, report_id: str, landed: int) -> pd.DataFra
 
 @pytest.fixture
 def served(tmp_path, serve):
-    settings = Settings(store=StoreSettings(db=tmp_path / "t.sqlite"), reports=ReportSettings(rate_limit=1000))
+    settings = Settings(store=StoreSettings(db=tmp_path / "t.sqlite"), reports=ReportSettings(rate_limit=1000),
+                        service=ServiceSettings(max_in_flight=100))  # atomicity is the point here, not load shedding
     app = create_app(settings)
     base = serve(app)
     token = create_token(app.state.context.store, "municipality", "handläggare")

@@ -10,6 +10,8 @@ import os
 import sqlite3
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -202,6 +204,11 @@ def test_queries_match_pandas(backends):
         assert page.matched == len(expected)
         assert page.frame["id"].tolist() == expected[offset:offset + limit]
         assert store.read_features(REPORTS, query=query)["id"].tolist() == expected
+        ids, lon_, lat_ = store.positions(REPORTS, replace(query, newest_first=False))
+        in_order = reference(frame, replace(query, newest_first=False))
+        assert ids == in_order
+        where = frame.set_index("id").geometry.loc[in_order]
+        assert lon_.tolist() == where.x.tolist() and lat_.tolist() == where.y.tolist()
 
     check()
     exact = FeatureQuery(bbox=(edges.x.min(), edges.y.min(), edges.x.max(), edges.y.max()))
@@ -209,6 +216,32 @@ def test_queries_match_pandas(backends):
 
 
 # -- the rest of the contract -------------------------------------------------------------------
+
+def test_reports_sent_together_share_commits_and_each_is_stored_or_refused_alone(store):
+    """Citizens' reports are group-committed: of 60 sent at once, all are stored with their history,
+    and one that cannot be stored (a duplicate id) fails alone."""
+    store.add_report(one_report("taken"), None, [], Actor("citizen"))
+
+    def send(i: int):
+        report_id = "taken" if i == 30 else f"c{i}"
+        try:
+            store.add_report(one_report(report_id, lon=12.857 + i * 1e-5), ("image/png", b"png") if i % 7 == 0 else None,
+                             ["taken"] if i % 2 else [], Actor("citizen"))
+            return None
+        except Exception as exc:  # noqa: BLE001 - the one refused, asserted below
+            return exc
+
+    with ThreadPoolExecutor(12) as pool:
+        outcomes = list(pool.map(send, range(60)))
+    refused = [i for i, exc in enumerate(outcomes) if exc is not None]
+    assert refused == [30] and isinstance(outcomes[30], Conflict), outcomes[30]
+    stored = store.read_features(REPORTS)
+    assert len(stored) == 60 and set(stored["id"]) == {"taken"} | {f"c{i}" for i in range(60) if i != 30}
+    history = store.report_history(stored["id"].tolist())
+    assert Counter(history["report_id"]) == Counter(stored["id"]), "one history row per stored report"
+    assert store.photo("c7") == ("image/png", b"png") and store.photo("c8") is None
+
+
 
 def test_tokens(store):
     now = pd.Timestamp.now(tz="UTC").floor("ms")

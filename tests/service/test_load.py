@@ -1,0 +1,156 @@
+"""Under load: group commit never loses or mixes writes, the service sheds what it cannot take
+(503 overloaded with Retry-After, health checks still answered), and several processes serve."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.store.groupcommit import GroupCommit
+
+
+class FakeTransaction:
+    """Counts transactions; fails the commit when asked to."""
+
+    def __init__(self) -> None:
+        self.count, self.fail_next, self.nested = 0, False, 0
+
+    def __call__(self):
+        outer = self
+
+        class Transaction:
+            def __enter__(self):
+                outer.count += 1
+                return FakeConnection(outer)
+
+            def __exit__(self, kind, exc, tb):
+                if exc is None and outer.fail_next:
+                    outer.fail_next = False
+                    raise OSError("disk full")
+                return False
+
+        return Transaction()
+
+
+class FakeConnection:
+    """What a write sees of its connection here: savepoints."""
+
+    def __init__(self, owner: FakeTransaction) -> None:
+        self.owner = owner
+
+    def begin_nested(self):
+        owner = self.owner
+
+        class Savepoint:
+            def __enter__(self):
+                owner.nested += 1
+
+            def __exit__(self, *exc):
+                return False
+
+        return Savepoint()
+
+
+def test_group_commit_answers_each_writer_with_its_own_result_or_error():
+    transactions = FakeTransaction()
+    group = GroupCommit(transactions)
+    gate = threading.Event()
+
+    def slow(con):
+        gate.wait(2)
+        return "first"
+
+    results: dict[int, object] = {}
+
+    def writer(i: int) -> None:
+        def write(con):
+            if i == 5:
+                raise ValueError("bad report")
+            return i
+        try:
+            results[i] = group.run(write)
+        except ValueError as exc:
+            results[i] = exc
+
+    leader = threading.Thread(target=lambda: results.__setitem__("lead", group.run(slow)))
+    leader.start()
+    time.sleep(0.1)  # the first commit runs: the others queue behind it
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    gate.set()
+    for thread in [leader, *threads]:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert results["lead"] == "first" and isinstance(results[5], ValueError)
+    assert [results[i] for i in range(10) if i != 5] == [i for i in range(10) if i != 5]
+    assert transactions.count == 2, "the ten that waited share one transaction"
+    transactions.fail_next = True
+    with pytest.raises(OSError):
+        group.run(lambda con: "lost")  # a failed commit is its writers' error, never a silent success
+    assert group.run(lambda con: "again") == "again"
+
+
+def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(make_settings):
+    settings = make_settings()
+    settings.service.max_in_flight = 1
+    app = create_app(settings)
+    entered, release = threading.Event(), threading.Event()
+
+    @app.get("/slow")
+    def slow() -> dict:
+        entered.set()
+        release.wait(5)
+        return {}
+
+    with TestClient(app) as client:
+        first = threading.Thread(target=lambda: client.get("/slow"))
+        first.start()
+        assert entered.wait(5)
+        busy = client.get("/api/zones")
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        assert busy.json()["code"] == "overloaded"
+        assert client.get("/health").status_code == 200, "a probe gets through"
+        release.set()
+        first.join(5)
+        assert client.get("/api/zones").status_code == 200
+
+
+def test_several_processes_serve_one_database(tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = Path(sys.executable).with_name("stadskarna")
+    env = {**os.environ, "STADSKARNA_MAP_TILES": "none"}
+    env.pop("STADSKARNA_DATABASE_URL", None)
+    server = subprocess.Popen([str(command), "serve", "--port", str(port), "--workers", "2", "--db", str(tmp_path / "w.gpkg")],
+                              env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, answered = time.monotonic() + 60, None
+        while time.monotonic() < deadline and answered is None:
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert answered is not None and answered.json()["store"] == "geopackage"
+        sent = [httpx.post(f"http://127.0.0.1:{port}/api/reports",
+                           data={"category": "graffiti", "lat": "56.6744", "lon": str(12.8578 + i * 1e-4)}, timeout=10)
+                for i in range(6)]
+        assert [r.status_code for r in sent] == [201] * 6
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["records"]["reports"] == 6
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode(errors="replace")
+    assert "2 processes" in output
