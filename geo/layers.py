@@ -288,7 +288,7 @@ def _series(spec: Field, values: list) -> pd.Series:
     if spec.kind in ("number", "integer"):
         numbers = pd.Series(values, dtype="float64")
         return numbers.astype("int64") if spec.kind == "integer" and not numbers.isna().any() else numbers
-    return pd.Series(values, dtype=object).astype("str")
+    return pd.Series(pd.array(values, dtype="str"))
 
 
 def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, lat: ArrayLike,
@@ -299,25 +299,35 @@ def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, 
     without its per-field checks (the values passed them when they were written), except the
     text rule: a text that another program wrote with a forbidden character
     (:data:`geo.text.FORBIDDEN`) raises :class:`ValidationError` naming ``source``, the field and the id."""
-    out = pd.DataFrame(index=pd.RangeIndex(len(lon)))
+    data: dict[str, Any] = {}
     for spec in schema.fields:
         values = columns[spec.name]
         if spec.kind == "time":
-            times = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
-            out[spec.name] = times.astype("datetime64[ns, UTC]")
+            data[spec.name] = _stored_times(values)
         elif spec.kind in ("number", "integer"):
-            numbers = pd.Series(values, dtype="float64")
-            out[spec.name] = numbers.astype("int64") if spec.kind == "integer" and not numbers.isna().any() else numbers
+            numbers = np.array([np.nan if v is None else v for v in values], dtype=float)
+            data[spec.name] = numbers.astype(np.int64) if spec.kind == "integer" and not np.isnan(numbers).any() \
+                else numbers
         else:
             text = [v for v in values if v is not None]
             if text and FORBIDDEN.search("\n".join(text)):
                 bad = next(i for i, v in enumerate(values) if v is not None and FORBIDDEN.search(v))
                 raise ValidationError(f"holds a text the text rule refuses (id {columns[schema.key[0]][bad]!r})",
                                       file=source, field=spec.name)
-            out[spec.name] = pd.Series(values, dtype=object).astype("str")
+            data[spec.name] = pd.array(values, dtype="str")
+    out = pd.DataFrame(data, index=pd.RangeIndex(len(lon)))
     if schema.points_as_geometry:
         return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat, crs=_WGS84_CRS))
     return out.assign(lon=np.asarray(lon, dtype=float), lat=np.asarray(lat, dtype=float))
+
+
+def _stored_times(values: list) -> pd.arrays.DatetimeArray:
+    """Stored times as UTC: the store's own text (``2020-05-01T10:00:00.000Z``) parsed by numpy,
+    anything else (datetimes, other ISO 8601 forms another program wrote) by pandas."""
+    if all(v is None or (isinstance(v, str) and len(v) == 24 and v[-1] == "Z") for v in values):
+        stamps = np.array([v[:-1] if v is not None else "NaT" for v in values], dtype="datetime64[ms]")
+        return pd.array(stamps.astype("datetime64[ns]")).tz_localize("UTC")
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601").astype("datetime64[ns, UTC]").array
 
 
 def empty_layer(schema: LayerSchema) -> pd.DataFrame:

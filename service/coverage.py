@@ -65,7 +65,7 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
     hotspots, visits = _hotspots(store, tracks, presence_s, zones, year, as_of)
     report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": asdict(rules), "pings": len(tracks),
               "centre": centre, "zones": per_zone,
-              "hotspots": [{k: _plain(v) for k, v in row.items()}
+              "hotspots": [{k: float(v) if k in ("lon", "lat") else _plain(v) for k, v in row.items()}  # 6 decimals
                            for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],
               "hotspot_method": {"size_m": HOTSPOT_CELL_M * HOTSPOT_WINDOW, "min_visit_min": MIN_VISIT_MIN,
                                  "koper_visit_min": [KOPER_MIN_VISIT_MIN, KOPER_MAX_VISIT_MIN],

@@ -43,9 +43,8 @@ def build_map(kind: str, state: Context, year: int | None = None, proposed: gpd.
               day: date | None = None, unit: str | None = None) -> folium.Map:
     """The folium map ``kind`` for the app ``state`` (store, zones, streets, settings); ``proposed``
     lamps (a lights layer) are the lighting map's what-if; ``day`` and ``unit`` pick the police map's track."""
-    tiles = state.settings.maps
     if kind == "overview":
-        return overview_map(state.zones, state.streets, tiles.folium_tiles(), tiles.attribution)
+        return overview_map(state.zones, state.streets, **_basemap(state))
     if kind == "planner":
         return _planner(state, year)
     if kind == "lighting":
@@ -53,6 +52,12 @@ def build_map(kind: str, state: Context, year: int | None = None, proposed: gpd.
     if kind == "police":
         return _police(state, year, day, unit)
     raise ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}")
+
+
+def _basemap(state: Context) -> dict[str, str | None]:
+    """The configured basemap as the map builders' ``tiles`` and ``attribution`` arguments."""
+    maps = state.settings.maps
+    return {"tiles": maps.folium_tiles(), "attribution": maps.attribution}
 
 
 def _lux_png(grid) -> tuple[str, list[list[float]]]:
@@ -68,17 +73,16 @@ def _demo_label(store) -> str:
 
 
 def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
-    store, zones, tiles = state.store, state.zones, state.settings.maps
+    store, zones = state.store, state.zones
     lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
     every = lights if proposed is None else pd.concat([lights, proposed.assign(status="working")], ignore_index=True)
     grid = illuminance(every, empty_grid(zones))
     title = f"Belysning {'med förslag' if proposed is not None else 'idag'}{_demo_label(store)}"
-    return lighting_map(zones, lights, dark_spots(grid, zones), _lux_png(grid), title, proposed,
-                        tiles.folium_tiles(), tiles.attribution)
+    return lighting_map(zones, lights, dark_spots(grid, zones), _lux_png(grid), title, proposed, **_basemap(state))
 
 
 def _police(state: Context, year: int | None, day: date | None, unit: str | None) -> folium.Map:
-    store, zones, tiles = state.store, state.zones, state.settings.maps
+    store, zones = state.store, state.zones
     year = year or (day.year if day else pd.Timestamp.now(tz=LOCAL_TZ).year)
     promise = promised(state.settings.promises.dir, year, "patrol_presence")
     target_h = promise.measure.target_h if promise else None
@@ -91,7 +95,7 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
     shown_h = sv_number(round(result.report["centre"]["presence_h"]))
     title = (f"Polisnärvaro {year}: {shown_h} h{f' av {sv_number(target_h)} h' if target_h is not None else ''}"
              f"{f' · spår {unit} {day}' if track is not None else ''}{_demo_label(store)}")
-    return police_map(zones, presence, target_h, result.hotspots, track, title, tiles.folium_tiles(), tiles.attribution)
+    return police_map(zones, presence, target_h, result.hotspots, track, title, **_basemap(state))
 
 
 def _presence_h(state: Context, year: int) -> pd.Series:
@@ -122,11 +126,10 @@ def _planner(state: Context, year: int | None) -> folium.Map:
                             "incidents_per_ha": per_zone.reindex(hectares.index, fill_value=0) / hectares,
                             "open_reports": open_per_zone.reindex(hectares.index, fill_value=0)})
     span = f"{local.min():%Y-%m-%d}–{local.max():%Y-%m-%d}" if len(local) else "inga brott"
-    tiles = state.settings.maps
     # a public page (also embedded in the yearly report): citizens' counts below k are suppressed
     return planner_map(zones, metrics, incidents, lights, reports, dark_spots(grid, zones),
                        f"Planerarkarta {year} · brott {span}{_demo_label(store)}", _lux_png(grid),
-                       tiles.folium_tiles(), tiles.attribution, min_count=state.settings.privacy.min_count)
+                       min_count=state.settings.privacy.min_count, **_basemap(state))
 
 
 def standalone_html(fmap: folium.Map, title: str) -> MapPage:

@@ -1,6 +1,7 @@
-"""The OpenAPI document as the service really answers: bearer tokens declared, and every error
-answer documented with the body it has (:class:`service.errors.ErrorBody`, or Open311's error
-list on /open311/ paths) — including 422, whose body is ours, not FastAPI's default."""
+"""The OpenAPI document as the service really answers: bearer tokens declared, the JSON answers
+with the models of :mod:`service.responses`, and every error answer documented with the body it
+has (:class:`service.errors.ErrorBody`, or Open311's error list on /open311/ paths) — including
+422, whose body is ours, not FastAPI's default."""
 
 from __future__ import annotations
 
@@ -41,6 +42,18 @@ def _error_response(description: str, open311: bool, page: bool) -> dict:
     return {"description": description, "content": content}
 
 
+def _documented(schema: dict) -> dict:
+    """A success answer's schema as its model (:mod:`service.responses`) documents it: FastAPI
+    merges the route's ``-> dict`` / ``-> list[dict]`` return annotation into the model's ``$ref``
+    (``type``, ``additionalProperties``, ``title``), which says nothing the model does not."""
+    if "$ref" in schema:
+        return {"$ref": schema["$ref"]}
+    items = schema.get("items", {})
+    if schema.get("type") == "array" and "$ref" in items:
+        return {"type": "array", "items": {"$ref": items["$ref"]}}
+    return schema
+
+
 def openapi_schema(app: FastAPI) -> dict:
     """The app's OpenAPI document (built once), with auth and error answers documented."""
     if app.openapi_schema:
@@ -68,6 +81,11 @@ def openapi_schema(app: FastAPI) -> dict:
                 errors |= WITH_PATH
             errors |= BY_OPERATION.get((method, path), {})
             responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    for content in response.get("content", {}).values():
+                        if "schema" in content:
+                            content["schema"] = _documented(content["schema"])
             page = "text/html" in responses.get("200", {}).get("content", {})
             for status, description in sorted(errors.items()):
                 if open311 and status == 422:

@@ -9,10 +9,10 @@ import folium
 import geopandas as gpd
 
 from geo.io.raster import LUX_COLOURS, LUX_STOPS
-from geo.maps.assets import use_local_assets
-from geo.maps.markup import Legend
 from geo.layers import LIGHT_STATUS_NAMES
-from geo.maps.planner import LIGHT_COLOURS
+from geo.maps.base import base_map
+from geo.maps.colours import LIGHT_COLOURS
+from geo.maps.markup import Legend
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
 """The overlay's colour stops (lux, colour), from :mod:`geo.io.raster`."""
@@ -24,10 +24,7 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                  attribution: str | None = None) -> folium.Map:
     """Folium map (WGS84 data) of the illuminance overlay (PNG URL and [[south, west], [north, east]]),
     dark spots, zones with their class, lamps by status and ``proposed`` lamps."""
-    minx, miny, maxx, maxy = zones.total_bounds
-    fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
-                                       attr=attribution, control_scale=True))
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap = base_map(zones, tiles, attribution)
     url, bounds = lux_overlay
     folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", opacity=0.85).add_to(fmap)
     outline = zones[["zone_id", "lighting_class", "geometry"]].assign(name=zones["name"].map(escape))

@@ -8,7 +8,7 @@ import folium
 import geopandas as gpd
 
 from geo.crs import WGS84
-from geo.maps.assets import use_local_assets
+from geo.maps.base import base_map
 from geo.maps.markup import Legend
 
 KIND_LABELS_SV = {"square": "torg", "street": "gata", "park": "park", "waterfront": "vattennära",
@@ -20,17 +20,14 @@ KIND_COLOURS = {"square": "#d95f02", "street": "#7570b3", "park": "#1b9e77", "wa
 def overview_map(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = None,
                  tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
     """Folium map of ``zones`` (WGS84 polygons) with name tooltips, a legend and a layer control,
-    loading Leaflet from the service (:mod:`geo.maps.assets`).
+    loading Leaflet from the service (:mod:`geo.maps.base`).
 
     ``streets`` (WGS84 lines with ``name``, ``kind``) are added as a second layer when given.
     ``tiles`` is a folium tiles name or a URL template (with ``attribution``), or None for no
     basemap. Every displayed text is HTML-escaped, because a zones file may come from anyone.
     """
     zones = zones.to_crs(WGS84)
-    minx, miny, maxx, maxy = zones.total_bounds
-    fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
-                                       attr=attribution, control_scale=True))
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap = base_map(zones, tiles, attribution)
     shown = zones[["zone_id", "kind", "lighting_class", "geometry"]].assign(
         name=zones["name"].map(escape), kind_sv=zones["kind"].map(KIND_LABELS_SV))
     folium.GeoJson(

@@ -13,32 +13,19 @@ from html import escape
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo.crs import WGS84
 from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES
-from geo.maps.assets import use_local_assets
+from geo.maps.base import base_map
+from geo.maps.colours import LIGHT_COLOURS, ramp
 from geo.maps.markup import Legend, TextBox
 from geo.publish import grid_counts, suppress_small
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
-LIGHT_COLOURS = {"working": "#f2c230", "broken": "#d7301f", "planned": "#3182bd", "removed": "#969696"}
 CITIZEN_METRICS = ("open_reports",)
 """Zone metrics counted from citizens' reports: suppressed below k (:func:`geo.publish.suppress_small`)."""
-
-
-def _ramp(values: pd.Series) -> pd.Series:
-    """Colours from light to dark red for values, scaled to their range."""
-    stops = np.array([[254, 240, 217], [253, 204, 138], [252, 141, 89], [215, 48, 31]])
-    low, high = float(values.min()), float(values.max())
-    share = (values - low) / (high - low) if high > low else values * 0
-    index = np.clip(share.to_numpy() * (len(stops) - 1), 0, len(stops) - 1)
-    lower = np.floor(index).astype(int)
-    upper = np.minimum(lower + 1, len(stops) - 1)
-    mix = (stops[lower] + (stops[upper] - stops[lower]) * (index - lower)[:, None]).astype(int)
-    return pd.Series(["#%02x%02x%02x" % tuple(rgb) for rgb in mix], index=values.index)
 
 
 def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.GeoDataFrame,
@@ -51,10 +38,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     ``reports`` open ones as 25 m counts per category and unsafe places per time of day — never as
     individual pins, and only cells with at least ``min_count`` (k) reports; the zones' open
     reports below k show as "färre än k". ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
-    minx, miny, maxx, maxy = zones.total_bounds
-    fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
-                                       attr=attribution, control_scale=True))
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap = base_map(zones, tiles, attribution)
     fmap.add_child(TextBox(title))
     shown = zones[["zone_id", "geometry"]].assign(name=zones["name"].map(escape))
     for i, (column, label) in enumerate(METRICS.items()):
@@ -64,14 +48,14 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
             public = suppress_small(values.astype(int).to_dict(), min_count)
             values = pd.Series([public[z] or 0 for z in values.index], index=values.index, dtype=float)
             shown_values = [f"färre än {min_count}" if public[z] is None else public[z] for z in values.index]
-        layer = shown.assign(value=shown_values, colour=_ramp(values).to_numpy())
+        layer = shown.assign(value=shown_values, colour=ramp(values).to_numpy())
         folium.GeoJson(layer.to_json(), name=label, show=i == 0,
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
                                                  "weight": 1, "fillOpacity": 0.55},
                        tooltip=folium.GeoJsonTooltip(["name", "value"], aliases=["Zon", label])).add_to(fmap)
     heat = grid_counts(incidents[incidents["location_precision"] != "town"], 50.0)
     if len(heat):
-        heat = heat.assign(colour=_ramp(heat["count"].astype(float)).to_numpy())
+        heat = heat.assign(colour=ramp(heat["count"].astype(float)).to_numpy())
         folium.GeoJson(heat.to_json(), name="Brott (antal per 50 m-ruta)",
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "weight": 0,
                                                  "fillOpacity": 0.7},
@@ -115,9 +99,9 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         url, bounds = lux_overlay
         folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", show=False,
                                           opacity=0.8).add_to(fmap)
-    ramp = _ramp(pd.Series([0.0, 1 / 3, 2 / 3, 1.0]))
+    scale = ramp(pd.Series([0.0, 1 / 3, 2 / 3, 1.0]))
     fmap.add_child(Legend("Teckenförklaring", [
-        (ramp.iloc[0], "zoner och rutor: lågt värde"), (ramp.iloc[-1], "zoner och rutor: högt värde"),
+        (scale.iloc[0], "zoner och rutor: lågt värde"), (scale.iloc[-1], "zoner och rutor: högt värde"),
         *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_STATUS_NAMES[s].lower()}") for s in LIGHT_COLOURS],
         ("#6a3d9a", f"öppna felanmälningar (större = fler; {hidden})"),
         ("#8856a7", f"otrygga platser (mörkare = fler; {hidden})"),

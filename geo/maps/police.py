@@ -10,9 +10,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import to_metric
-from geo.maps.assets import use_local_assets
+from geo.maps.base import base_map
+from geo.maps.colours import ramp
 from geo.maps.markup import Legend, TextBox
-from geo.maps.planner import _ramp
 from geo.swedish import sv_number
 
 
@@ -30,10 +30,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float |
     most visited one); ``hotspots`` carry the dosage columns of
     :func:`geo.hotspots.dosage_figures`; ``track`` is one unit's pings (timestamp, lon, lat) for a
     day, or None."""
-    minx, miny, maxx, maxy = zones.total_bounds
-    fmap = use_local_assets(folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
-                                       attr=attribution, control_scale=True))
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    fmap = base_map(zones, tiles, attribution)
     presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
     if target_h is None:
         target = pd.Series(presence.max() or 1.0, index=presence.index)
@@ -44,7 +41,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float |
     ratio = (presence / target).fillna(0.0)
     shown = zones[["zone_id", "geometry"]].assign(
         name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),
-        percent=(ratio * 100).round(0).to_numpy(), colour=_ramp(-ratio.clip(upper=1.5)).to_numpy())
+        percent=(ratio * 100).round(0).to_numpy(), colour=ramp(-ratio.clip(upper=1.5)).to_numpy())
     folium.GeoJson(shown.to_json(), name=measure,
                    style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333333",
                                              "weight": 1, "fillOpacity": 0.55},
@@ -63,7 +60,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float |
         folium.PolyLine(track[["lat", "lon"]].to_numpy().tolist(), color="#1f78b4", weight=3).add_to(layer)
         layer.add_to(fmap)
     fmap.add_child(TextBox(title))
-    scale = _ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
+    scale = ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
     fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
         (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend"))

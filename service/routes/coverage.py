@@ -9,12 +9,14 @@ from geo.timestamps import LOCAL_TZ, YEARS
 from service.coverage import lighting_coverage, patrol_coverage
 from service.params import IsoDate
 from service.promises import promised
+from service.responses import LightingCoverageReport, PatrolCoverageReport
 from service.context import context
 
 router = APIRouter(tags=["coverage"])
 
 
-@router.get("/api/coverage/patrol")
+@router.get("/api/coverage/patrol",
+            responses={200: {"model": PatrolCoverageReport, "description": "The year's patrol coverage."}})
 def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
            as_of: IsoDate | None = Query(None, description="count up to this local date")) -> dict:
     """Police presence against the year's promised hours (from its promises file; no target and
@@ -28,7 +30,8 @@ def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
                                                         streets=state.streets, target_h=target_h).report)
 
 
-@router.get("/api/coverage/lighting")
+@router.get("/api/coverage/lighting",
+            responses={200: {"model": LightingCoverageReport, "description": "The lighting figures."}})
 def lighting(request: Request, incidents_year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> dict:
     """Modelled illuminance per zone against its EN 13201 class, dark spots and incidents after dark."""
     state = context(request)

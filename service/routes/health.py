@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from geo.layers import LAYERS
 from service.context import Context, context
 from service.demo import DEMO_META_KEY
+from service.responses import Health
 
 router = APIRouter(tags=["health"])
 HEALTH_THREADS = anyio.CapacityLimiter(2)
 """Threads of their own for health checks: they answer while every request thread is busy."""
 
 
-@router.get("/health")
+@router.get("/health", responses={200: {"model": Health, "description": "The service is up."}})
 async def health(request: Request) -> dict:
     """Liveness, the kind of store (never where it is), zone count, records per layer, and whether
     the data is synthetic demo data."""

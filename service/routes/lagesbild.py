@@ -23,6 +23,7 @@ from service.auth import STAFF, request_role
 from service.html import pages
 from service.security import html_page
 from service.lagesbild import lagesbild
+from service.responses import Lagesbild
 from service.context import context
 
 router = APIRouter(tags=["lagesbild"])
@@ -34,7 +35,7 @@ WEEK_QUERY = Query(None, description="ISO week, YYYY-Www (for example 2020-W12);
                    max_length=20)
 
 
-@router.get("/api/lagesbild")
+@router.get("/api/lagesbild", responses={200: {"model": Lagesbild, "description": "The week's lägesbild."}})
 def lagesbild_json(request: Request, week: str | None = WEEK_QUERY,
                    role: str | None = Depends(request_role)) -> dict:
     """The week's lägesbild (EST): per zone incidents, new reports, unsafe-place pins and presence

@@ -19,6 +19,7 @@ from geo.timestamps import LOCAL_TZ, format_utc
 from service.auth import STAFF, request_role, require
 from service.errors import NoSuchThing
 from service.params import instant, time_query
+from service.responses import LayerCollection
 from service.security import link
 from service.store import FeatureQuery, Store
 from service.routes.zones import GeoJSONResponse
@@ -52,7 +53,8 @@ def _local_day(at: pd.Timestamp | None, rounding: str) -> pd.Timestamp | None:
     return day.tz_localize(LOCAL_TZ)
 
 
-@router.get("/api/layers/{layer}", response_class=GeoJSONResponse)
+@router.get("/api/layers/{layer}", response_class=GeoJSONResponse,
+            responses={200: {"model": LayerCollection, "description": "A page of the layer, RFC 7946 GeoJSON."}})
 def layer(request: Request, layer: str,
           bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat (WGS84)"),
           start: str | None = time_query("from this time (ISO 8601; naive = Stockholm time)"),

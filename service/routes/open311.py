@@ -18,6 +18,7 @@ from service.errors import Forbidden, NoSuchThing
 from service.forms import StrictFormRoute
 from service.params import instant, time_query
 from service.reports import submit_report
+from service.responses import Open311Request, Open311RequestCreated, Open311Service
 from service.store import Actor, FeatureQuery
 from service.context import context
 
@@ -36,7 +37,7 @@ SERVICE_DESCRIPTIONS = {
 (:data:`geo.layers.FAULT_CATEGORIES`) and their names :data:`geo.layers.REPORT_CATEGORY_NAMES`."""
 
 
-@router.get("/services.json")
+@router.get("/services.json", responses={200: {"model": list[Open311Service], "description": "The services."}})
 def services() -> list[dict]:
     """The services citizens can request (the report categories)."""
     return [{"service_code": code, "service_name": REPORT_CATEGORY_NAMES[code], "description": SERVICE_DESCRIPTIONS[code],
@@ -44,7 +45,8 @@ def services() -> list[dict]:
             for code in FAULT_CATEGORIES]
 
 
-@router.post("/requests.json", status_code=201)
+@router.post("/requests.json", status_code=201,
+             responses={201: {"model": list[Open311RequestCreated], "description": "The request is stored."}})
 def create_request(request: Request, service_code: str = Form(...), lat: str | None = Form(None),
                    long: str | None = Form(None), address_string: str | None = Form(None),
                    description: str = Form(""), email: str | None = Form(None), media_url: str | None = Form(None),
@@ -89,7 +91,8 @@ def _requests(request: Request, frame: pd.DataFrame) -> list[dict]:
             for row in frame.itertuples()]
 
 
-@router.get("/requests.json")
+@router.get("/requests.json",
+            responses={200: {"model": list[Open311Request], "description": "The service requests, newest first."}})
 def list_requests(request: Request, service_request_id: str | None = None, service_code: str | None = None,
                   status: str | None = Query(None, pattern="^(open|closed)$"),
                   start_date: str | None = time_query("requested at or after (ISO 8601)"),
@@ -105,7 +108,8 @@ def list_requests(request: Request, service_request_id: str | None = None, servi
     return _requests(request, context(request).store.query_features(REPORTS, query, 1000).frame)
 
 
-@router.get("/requests/{service_request_id}.json")
+@router.get("/requests/{service_request_id}.json",
+            responses={200: {"model": list[Open311Request], "description": "The service request (a list of one)."}})
 def get_request(request: Request, service_request_id: str) -> list[dict]:
     """One service request."""
     query = FeatureQuery(ids=(service_request_id,), categories=FAULT_CATEGORIES)

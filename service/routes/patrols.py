@@ -15,13 +15,15 @@ from geo.layers import PINGS
 from service.auth import request_role, require
 from service.forms import StrictFormRoute
 from service.imports import import_file
+from service.responses import PatrolImport
 from service.context import context
 
 router = APIRouter(tags=["patrols"], route_class=StrictFormRoute)
 UPLOAD_SUFFIXES = (".gpx", ".csv")
 
 
-@router.post("/api/patrols", status_code=201)
+@router.post("/api/patrols", status_code=201,
+             responses={201: {"model": PatrolImport, "description": "The upload is imported (or was already)."}})
 def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | None = Form(None, max_length=200),
                    mode: str | None = Form(None), crew: int | None = Form(None),
                    role: str | None = Depends(request_role)) -> dict:

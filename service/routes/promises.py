@@ -17,6 +17,7 @@ from service.errors import NoSuchThing
 from service.params import IsoDate
 from service.promise_page import tracker_html
 from service.promises import load_year, promise_tracker, record_status
+from service.responses import PromiseStatusRecorded, PromiseTracker, PromiseYears
 from service.security import html_page
 from service.context import context
 
@@ -46,20 +47,22 @@ def _report(request: Request, year: int, as_of: date | None) -> dict:
                                                       min_count=state.settings.privacy.min_count))
 
 
-@router.get("/api/promises")
+@router.get("/api/promises", responses={200: {"model": PromiseYears, "description": "The years with promises."}})
 def years(request: Request) -> dict:
     """The years that have a promises file."""
     return {"years": sorted(promise_files(context(request).settings.promises.dir))}
 
 
-@router.get("/api/promises/{year}")
+@router.get("/api/promises/{year}",
+            responses={200: {"model": PromiseTracker, "description": "The year's promise tracker."}})
 def tracker(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> dict:
     """Every promise of the year with its status (met, on track, behind, not met, not measurable
     yet), value, target, chart data and supporting figures."""
     return _report(request, year, as_of)
 
 
-@router.post("/api/promises/{year}/{promise_id}/status", status_code=201)
+@router.post("/api/promises/{year}/{promise_id}/status", status_code=201,
+             responses={201: {"model": PromiseStatusRecorded, "description": "The status is recorded."}})
 def record(request: Request, year: int, promise_id: str, body: StatusRecord,
            caller: Caller | None = Depends(request_caller)) -> dict:
     """Record the status of a promise measured by staff (the municipality for its promises, the

@@ -11,6 +11,7 @@ from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.params import IsoDate
 from service.promises import promised
 from service.removal import record_round, round_figures
+from service.responses import RemovalFigures, RemovalRoundRecorded
 from service.context import context
 
 router = APIRouter(tags=["removal rounds"])
@@ -24,7 +25,8 @@ class RemovalRound(BaseModel):
     zones: list[str] | None = None
 
 
-@router.post("/api/removal-rounds", status_code=201)
+@router.post("/api/removal-rounds", status_code=201,
+             responses={201: {"model": RemovalRoundRecorded, "description": "The round is recorded."}})
 def create_round(request: Request, body: RemovalRound, caller: Caller | None = Depends(request_caller)) -> dict:
     """Record a removal round; it closes the open reports of its category in its zones, in one
     transaction. A round is identified by its date, category and zones: recording the same round
@@ -34,7 +36,8 @@ def create_round(request: Request, body: RemovalRound, caller: Caller | None = D
     return record_round(state.store, state.zones, body.date, body.category, body.zones, caller.actor)
 
 
-@router.get("/api/removal-rounds")
+@router.get("/api/removal-rounds",
+            responses={200: {"model": RemovalFigures, "description": "The year's removal figures."}})
 def figures(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
             role: str | None = Depends(request_role)) -> dict:
     """Rounds held against the year's promised rounds (from its promises file), reports closed per round, median days to

@@ -13,13 +13,15 @@ from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing
 from service.forms import StrictFormRoute
 from service.reports import change_status, submit_report
+from service.responses import ReportCreated, ReportUpdated, UnsafePlaces
 from service.store import FeatureQuery
 from service.context import context
 
 router = APIRouter(tags=["reports"], route_class=StrictFormRoute)
 
 
-@router.post("/api/reports", status_code=201)
+@router.post("/api/reports", status_code=201,
+             responses={201: {"model": ReportCreated, "description": "The report is stored."}})
 def create_report(request: Request, category: str = Form(...), lat: str = Form(...), lon: str = Form(...),
                   description: str = Form(""), email: str | None = Form(None), when: str | None = Form(None),
                   why: str | None = Form(None), photo: UploadFile | None = File(None)) -> JSONResponse:
@@ -48,7 +50,8 @@ class StatusChange(BaseModel):
     close_reason: str | None = Field(None, max_length=500)
 
 
-@router.patch("/api/reports/{report_id}")
+@router.patch("/api/reports/{report_id}",
+              responses={200: {"model": ReportUpdated, "description": "The report has moved."}})
 def update_report(request: Request, report_id: str, change: StatusChange,
                   caller: Caller | None = Depends(request_caller)) -> dict:
     """Municipality staff move a report forward: open → acknowledged → scheduled → closed (with a
@@ -74,7 +77,8 @@ def report_photo(request: Request, report_id: str, role: str | None = Depends(re
     return Response(photo[1], media_type=photo[0])
 
 
-@router.get("/api/unsafe-places")
+@router.get("/api/unsafe-places",
+            responses={200: {"model": UnsafePlaces, "description": "Unsafe places per zone."}})
 def unsafe_places(request: Request, role: str | None = Depends(request_role)) -> dict:
     """Where citizens feel unsafe, aggregated per zone with counts by time of day and reason —
     never individual pins. Anonymous callers get counts below k (``suppressed_below``) as null;

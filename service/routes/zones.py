@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from service.context import context
+from service.responses import ZoneCollection
 
 router = APIRouter(tags=["zones"])
 
@@ -12,7 +13,8 @@ class GeoJSONResponse(JSONResponse):
     media_type = "application/geo+json"
 
 
-@router.get("/api/zones", response_class=GeoJSONResponse)
+@router.get("/api/zones", response_class=GeoJSONResponse,
+            responses={200: {"model": ZoneCollection, "description": "The zones, RFC 7946 GeoJSON (WGS84)."}})
 async def zones(request: Request) -> Response:
     """The zones (WGS84) with ``zone_id``, ``name``, ``kind``, ``lighting_class`` and ``area_m2``
     (computed in SWEREF 99 TM), plus the file's metadata (source, licence, approximate)."""

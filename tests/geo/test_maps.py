@@ -8,10 +8,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.layers import INCIDENTS, LIGHTS, REPORTS, validate
-from geo.maps.overview import overview_map
-from geo.maps.planner import METRICS, _ramp, planner_map
+from folium.map import FitBounds
+
+from geo.layers import INCIDENTS, LIGHT_STATUSES, LIGHTS, REPORTS, validate
+from geo.maps.base import base_map
+from geo.maps.colours import LIGHT_COLOURS, ramp
+from geo.maps.overview import KIND_COLOURS, KIND_LABELS_SV, overview_map
+from geo.maps.planner import METRICS, planner_map
 from geo.publish import grid_counts
+from geo.zones import ZONE_KINDS
 
 
 def points(layer, rows: list[dict]) -> gpd.GeoDataFrame:
@@ -19,10 +24,25 @@ def points(layer, rows: list[dict]) -> gpd.GeoDataFrame:
 
 
 def test_ramp_darkens_with_the_value():
-    colours = _ramp(pd.Series([0.0, 1.0, 5.0, 10.0]))
+    colours = ramp(pd.Series([0.0, 1.0, 5.0, 10.0]))
     green = [int(c[3:5], 16) for c in colours]
     assert green == sorted(green, reverse=True) and colours.iloc[0] != colours.iloc[-1]
-    assert _ramp(pd.Series([3.0, 3.0])).nunique() == 1
+    assert ramp(pd.Series([3.0, 3.0])).nunique() == 1
+
+
+def test_every_zone_kind_and_lamp_status_has_its_label_and_colour():
+    assert set(KIND_LABELS_SV) == set(KIND_COLOURS) == set(ZONE_KINDS)
+    assert set(LIGHT_COLOURS) == set(LIGHT_STATUSES)
+
+
+def test_base_map_is_fitted_on_the_zones_with_local_leaflet(zones):
+    fmap = base_map(zones, None, None)
+    minx, miny, maxx, maxy = zones.total_bounds
+    assert fmap.location == [(miny + maxy) / 2, (minx + maxx) / 2]
+    fits = [child for child in fmap._children.values() if isinstance(child, FitBounds)]
+    assert [fit.bounds for fit in fits] == [[[miny, minx], [maxy, maxx]]]
+    html = fmap.get_root().render()
+    assert "/static/leaflet/leaflet.js" in html and "https://" not in html
 
 
 def test_grid_counts_never_lose_or_show_a_point():

@@ -238,7 +238,7 @@ def test_restore_asks_first_and_waits_for_or_gives_up_on_another_writer(tmp_path
             locked.set()
             time.sleep(seconds)
 
-    monkeypatch.setattr("service.cli.RESTORE_WAIT_S", 0.3)
+    monkeypatch.setattr("service.cli.backups.RESTORE_WAIT_S", 0.3)
     locked = threading.Event()
     holder = threading.Thread(target=hold_the_write_lock, args=(2.0, locked))
     holder.start()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from geo.crs import WGS84, to_metric
 from geo.layers import PINGS, validate
 from service.cli import app
 from service.store import SQLiteStore
@@ -103,6 +105,8 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
     assert report["hotspot_method"]["size_m"] == 150 and report["hotspot_method"]["koper_visit_min"] == [10, 15]
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert len(features) == 1 and features[0]["geometry"]["type"] == "Polygon"
+    centre = to_metric(gpd.GeoDataFrame.from_features(features, crs=WGS84)).centroid.to_crs(WGS84).iloc[0]
+    assert abs(spot["lon"] - centre.x) < 2e-6 and abs(spot["lat"] - centre.y) < 2e-6, "the centre to 6 decimals, not rounded to km"
     assert visits.read_text().splitlines() == ["hotspot_id,unit_id,start,end,minutes",
                                                "hs-1,fot-1,2020-05-01T19:00:00.000Z,2020-05-01T19:30:00.000Z,30.0"]
     table = invoke("coverage", "patrol", "--year", 2020, "--db", db)

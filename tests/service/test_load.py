@@ -150,6 +150,14 @@ def test_several_processes_serve_one_database(tmp_path):
                 for i in range(6)]
         assert [r.status_code for r in sent] == [201] * 6
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["records"]["reports"] == 6
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as keep_alive:
+            times = []
+            for _ in range(13):
+                started = time.perf_counter()
+                assert keep_alive.get("/api/zones").status_code == 200
+                times.append(time.perf_counter() - started)
+        # an answer of several packets waits 40 ms for the client's delayed ACK where Nagle is on
+        assert sorted(times[3:])[5] < 0.03, f"median {sorted(times[3:])[5] * 1000:.0f} ms: Nagle's algorithm is on"
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode(errors="replace")

@@ -1,0 +1,67 @@
+"""What the commands share: the consoles, the common options, settings, the store and error exits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from geo.layers import PINGS
+from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
+from service.settings import GeographySettings, Settings, StoreSettings
+from service.store import Store, StoreError, open_store
+
+console = Console(markup=False, highlight=False)  # text from files and users is never read as markup
+errors = Console(stderr=True, markup=False, highlight=False)
+
+DbOption = Annotated[Optional[Path], typer.Option(
+    "--db", help="SQLite database file (env STADSKARNA_DB; default ./stadskarna.sqlite)")]
+ZonesOption = Annotated[Optional[Path], typer.Option(
+    "--zones", help="Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")]
+StreetsOption = Annotated[Optional[Path], typer.Option(
+    "--streets", help="Streets GeoJSON (env STADSKARNA_STREETS; default streets.geojson beside the zones file)")]
+
+
+def _supported_day(value: datetime | None) -> datetime | None:
+    """A date option inside the supported range of times (1900–2199), or a usage error."""
+    if value is not None and not SUPPORTED_START.date() <= value.date() < SUPPORTED_END.date():
+        raise typer.BadParameter(f"{value.date()} is outside the supported dates, {SUPPORTED_DATES}")
+    return value
+
+
+def _fail(exc: Exception | str) -> typer.Exit:
+    """Print the error and return the exit (status 2) for the command to raise."""
+    errors.print(Text("error: ", style="bold red") + Text(str(exc)))
+    return typer.Exit(code=2)
+
+
+def build_settings(db: Path | None = None, zones: Path | None = None, streets: Path | None = None) -> Settings:
+    """Settings from the environment, overridden by the options that were given."""
+    store = StoreSettings(**({"db": db} if db else {}))
+    geography = GeographySettings(**{k: v for k, v in {"zones": zones, "streets": streets}.items() if v})
+    return Settings(store=store, geography=geography)
+
+
+def _open_store(db: Path | None) -> Store:
+    """The store of the ``--db`` option (or the environment), or an error exit."""
+    try:
+        return open_store(build_settings(db).store)
+    except StoreError as exc:
+        raise _fail(exc) from None
+
+
+def _progress() -> Progress:
+    """A progress bar on stderr that disappears when done."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                    console=errors, transient=True)
+
+
+def _records(name: str, n: int) -> str:
+    """``1 report``, ``2,175 incidents``, ``3,600 patrol pings``."""
+    noun = "patrol pings" if name == PINGS.name else name
+    return f"{n:,} {noun[:-1] if n == 1 else noun}"

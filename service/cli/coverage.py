@@ -1,0 +1,233 @@
+"""``stadskarna coverage``: police presence and lighting per zone against the promises and classes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from geo.errors import ValidationError
+from geo.io.files import new_file
+from geo.layers import validate
+from geo.timestamps import YEARS, format_utc
+from geo.zones import read_zones
+from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _supported_day, build_settings,
+                                console, errors)
+
+coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=True)
+
+
+class OutputFormat(str, Enum):
+    """How a coverage command prints its figures."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@coverage_app.command("patrol")
+def coverage_patrol(
+        year: Annotated[int, typer.Option(help="Year of the promise.", min=YEARS[0], max=YEARS[1])],
+        as_of: Annotated[Optional[datetime], typer.Option(
+            "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help="Count up to this local date (default: year end, or today).")] = None,
+        output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+        max_gap: Annotated[float, typer.Option(help="Longest gap between pings that counts (s).")] = 120.0,
+        max_speed: Annotated[float, typer.Option(help="Highest speed that counts as visible presence (km/h).")] = 10.0,
+        uncovered: Annotated[Optional[Path], typer.Option(
+            help="Write the places no presence reached to this GeoJSON file.")] = None,
+        hotspots: Annotated[Optional[Path], typer.Option(
+            help="Write the incident hot spots with their dosage to this GeoJSON file.")] = None,
+        visits: Annotated[Optional[Path], typer.Option(
+            help="Write every visit to a hot spot (unit, start, end, minutes) to this CSV file.")] = None,
+        db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Police presence per zone and for the whole centre against the year's promised hours (from
+    the promises file), and the share of each zone (and its streets) that presence reached."""
+    from geo.io.csvsafe import neutralise
+    from geo.io.geojson import to_feature_collection
+    from geo.patrol import PresenceRules
+    from geo.streets import read_streets
+    from service.coverage import patrol_coverage
+    from service.promises import promised
+
+    settings = build_settings(db, zones, streets)
+    store = _open_store(settings.store.db)
+    try:
+        for path in (uncovered, hotspots, visits):
+            if path is not None:
+                new_file(path)
+        zone_frame = read_zones(settings.geography.zones)
+        streets_path = settings.geography.streets_path()
+        street_frame = read_streets(streets_path) if streets_path else None
+        promise = promised(settings.promises.dir, year, "patrol_presence")
+        with errors.status(f"computing patrol presence for {year}"):
+            result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
+                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed), street_frame,
+                                     target_h=promise.measure.target_h if promise else None)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    report = result.report
+    for path, frame, what in ((uncovered, result.uncovered, "uncovered places"), (hotspots, result.hotspots, "hot spots")):
+        if path is not None:
+            path.write_text(json.dumps(to_feature_collection(frame), ensure_ascii=False), encoding="utf-8")
+            errors.print(f"{len(frame)} {what} written to {path}", highlight=False)
+    if visits is not None:
+        table = result.visits.assign(**{c: format_utc(result.visits[c]) for c in ("start", "end")})
+        neutralise(table.round({"minutes": 2})).to_csv(visits, index=False)
+        errors.print(f"{len(table)} visits written to {visits}", highlight=False)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    elif output is OutputFormat.csv:
+        rows = [{k: v for k, v in zone.items() if k != "monthly_h"} | zone["monthly_h"] for zone in report["zones"]]
+        typer.echo(neutralise(pd.DataFrame(rows)).to_csv(index=False), nl=False)
+    else:
+        _print_patrol_table(report)
+
+
+@coverage_app.command("lighting")
+def coverage_lighting(
+        output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+        proposed: Annotated[Optional[Path], typer.Option(
+            help="What-if: proposed lamps (a lights file: CSV, GeoJSON or GeoPackage); all taken as working.")] = None,
+        cell: Annotated[float, typer.Option(help="Grid cell size in metres.", min=0.25, max=10)] = 1.0,
+        incidents_year: Annotated[Optional[int], typer.Option(
+            help="Count incidents after dark of this year only (default: all stored incidents).",
+            min=YEARS[0], max=YEARS[1])] = None,
+        photometry: Annotated[Optional[Path], typer.Option(
+            help="Folder of EULUMDAT files named after luminaire types (<luminaire>.ldt).")] = None,
+        buildings: Annotated[Optional[Path], typer.Option(
+            help="Building footprints (GeoJSON polygons, WGS84), left out of the walkable area.")] = None,
+        dark_spots: Annotated[Optional[Path], typer.Option(
+            "--dark-spots", help="Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")] = None,
+        geotiff: Annotated[Optional[Path], typer.Option(help="Write the illuminance grid (lux) as a GeoTIFF.")] = None,
+        png: Annotated[Optional[Path], typer.Option(
+            help="Write a coloured PNG of the illuminance (WGS84) with a .bounds.json beside it.")] = None,
+        db: DbOption = None, zones: ZonesOption = None) -> None:
+    """Modelled illuminance per zone against its EN 13201 pedestrian class, dark spots, and the
+    effect of proposed lamps (--proposed) for the lighting programme."""
+    from geo.io.csvsafe import neutralise
+    from geo.io.geojson import parse_features, read_geojson, to_feature_collection
+    from geo.io.raster import write_geotiff, write_png_overlay
+    from geo.layers import LIGHTS
+    from geo.photometry import read_eulumdat
+    from service.coverage import lighting_coverage
+    from service.imports import read_layer_file
+
+    settings = build_settings(db, zones)
+    store = _open_store(settings.store.db)
+    try:
+        for path in (dark_spots, geotiff, png):
+            if path is not None:
+                new_file(path)
+        zone_frame = read_zones(settings.geography.zones)
+        lamps = None
+        if proposed is not None:
+            lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
+        tables = None
+        if photometry is not None:
+            if not photometry.is_dir():
+                raise ValidationError("not a folder of .ldt files", file=str(photometry))
+            tables = {path.stem: read_eulumdat(path) for path in sorted(photometry.glob("*.ldt"))}
+        footprints = None
+        if buildings is not None:
+            footprints = parse_features(read_geojson(buildings), str(buildings), ("Polygon", "MultiPolygon"), {})
+        with errors.status("modelling illuminance"):
+            result = lighting_coverage(store, zone_frame, lamps, cell, incidents_year, tables, footprints)
+        grid = result.proposed_grid or result.grid
+        if geotiff is not None:
+            write_geotiff(grid, geotiff)
+        if png is not None:
+            bounds = write_png_overlay(grid, png)
+            errors.print(f"PNG written to {png}, bounds (south-west, north-east) {bounds}", highlight=False)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    if dark_spots is not None:
+        dark_spots.write_text(json.dumps(to_feature_collection(result.dark_spots), ensure_ascii=False), encoding="utf-8")
+        errors.print(f"{len(result.dark_spots)} dark spots written to {dark_spots}", highlight=False)
+    report = result.report
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    elif output is OutputFormat.csv:
+        rows = report["proposed"]["zones"] if "proposed" in report else report["zones"]
+        typer.echo(neutralise(pd.DataFrame(rows)).to_csv(index=False), nl=False)
+    else:
+        _print_lighting_tables(report)
+
+
+def _print_lighting_tables(report: dict) -> None:
+    """The lighting report as tables (today, and with the proposed lamps) and a summary."""
+    columns = [("zon", "name"), ("klass", "lighting_class"), ("Ē krav lx", "class_average_lx"),
+               ("Emin krav lx", "class_minimum_lx"), ("medel lx", "average_lx"), ("min lx", "minimum_lx"),
+               ("jämnhet", "uniformity"), ("uppfyller", "meets_class"), ("yta ≥ Ē", "share_at_class_average"),
+               ("mörka fläckar m²", "dark_spot_m2"), ("trasiga", "broken_lamps")]
+    sections = [("Belysning idag (modellerad)", report["zones"])]
+    if "proposed" in report:
+        sections.append((f"Med {report['proposed']['lamps']} föreslagna armaturer", report["proposed"]["zones"]))
+    for title, zones in sections:
+        table = Table(title=title)
+        for heading, _ in columns:
+            table.add_column(heading, justify="left" if heading == "zon" else "right")
+        for zone in zones:
+            table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
+        console.print(table)
+    dark = report["incidents_after_dark"]
+    console.print(f"Brott efter mörkrets inbrott: {dark['in_dark_spots']} i mörka fläckar ({dark['dark_spot_ha']} ha, "
+                  f"{dark['rate_in_dark_spots_per_ha']} per ha), {dark['elsewhere']} på övriga ytor "
+                  f"({dark['elsewhere_ha']} ha, {dark['rate_elsewhere_per_ha']} per ha); "
+                  f"{dark['excluded_town_level']} utan exakt plats är inte med.", highlight=False)
+    if "proposed" in report:
+        removed = sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"])
+        console.print(f"De föreslagna armaturerna tar bort {removed:,.0f} m² mörka fläckar.", highlight=False)
+
+
+def _print_patrol_table(report: dict) -> None:
+    """The presence report as a table per zone, the centre's total and the hot spots."""
+    centre = report["centre"]
+    table = Table(title=f"Polisnärvaro i stadskärnan {report['year']} (t.o.m. {report['as_of']})")
+    columns = [("zone", "name"), ("närvaro h", "presence_h"), ("polis-h", "officer_h"),
+               ("genomfart h", "drive_through_h"), ("dagar", "days_with_presence"), ("längsta uppehåll d", "longest_gap_days"),
+               ("17-20", "night_17-20_h"), ("20-23", "night_20-23_h"), ("23-02", "night_23-02_h"),
+               ("02-05", "night_02-05_h"), ("fre/lör natt h", "fri_sat_night_h"),
+               ("yta nådd", "area_covered_share"), ("gator nådda", "street_covered_share")]
+    for title, _ in columns:
+        table.add_column(title, justify="left" if title == "zone" else "right")
+    for zone in report["zones"]:
+        table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
+    console.print(table)
+    if centre["target_h"] is None:
+        console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro; prognos för året "
+                      f"{centre['projected_year_end_h']:,.1f} h (inget löfte om närvarotimmar för året i löftesfilerna)",
+                      highlight=False)
+    else:
+        console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
+                      f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
+                      f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
+    if not report["hotspots"]:
+        console.print("Inga brottsbelastade platser (hot spots) bland årets brott med känd plats.")
+        return
+    spots = Table(title="Brottsbelastade platser (hot spots, 150 m) och polisens närvaro; "
+                        "Koper: besök 10-15 min, minst ett varannan timme kvällstid")
+    columns = [("plats", "hotspot_id"), ("zon", "zone_id"), ("brott", "incidents"), ("besök", "visits"),
+               ("min/dag", "minutes_per_day"), ("min/vecka", "minutes_per_week"), ("median besök min", "median_visit_min"),
+               ("besök 10-15 min", "share_visits_10_15_min"), ("kvällens 2-h-pass med besök", "busy_windows_with_visit_share")]
+    for title, _ in columns:
+        spots.add_column(title, justify="left" if title in ("plats", "zon") else "right")
+    for spot in report["hotspots"]:
+        spots.add_row(*[_cell(key, spot.get(key)) for _, key in columns])
+    console.print(spots)
+
+
+def _cell(key: str, value: object) -> str:
+    """A figure as a table cell: shares in per cent, booleans as ja/nej, none as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if "share" in key:
+        return f"{value:.0%}"
+    return f"{value:,.1f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,113 @@
+"""``stadskarna import``, ``export`` and ``demo``: move a layer's records in and out of the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from geo.errors import ValidationError
+from geo.io.export import write_layer
+from geo.layers import LAYERS, PINGS, LayerSchema
+from geo.timestamps import YEARS
+from geo.zones import read_zones
+from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _records,
+                                build_settings, console)
+from service.imports import import_file
+
+LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
+
+
+def _schema(layer: str) -> LayerSchema:
+    """The schema of the layer named on the command line, or a usage error."""
+    if layer not in LAYERS:
+        raise _fail(ValueError(f"unknown layer {layer!r}: choose one of {', '.join(LAYERS)}"))
+    return LAYERS[layer]
+
+
+def import_command(
+        layer: LayerArgument,
+        file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, police events JSON, GeoPackage or GPX file.")],
+        crs: Annotated[Optional[str], typer.Option(help="CRS of a CSV file's x/y columns, e.g. EPSG:3006.")] = None,
+        unit: Annotated[Optional[str], typer.Option(help="GPX: the patrol unit's id (default: file name).")] = None,
+        mode: Annotated[Optional[str], typer.Option(help="GPX: how the unit moved: foot, bike or car.")] = None,
+        crew: Annotated[Optional[int], typer.Option(help="GPX: officers in the unit (default 1).")] = None,
+        db: DbOption = None) -> None:
+    """Import a file into a layer: all rows valid, or nothing is stored."""
+    schema = _schema(layer)
+    store = _open_store(db)
+    with _progress() as bar:
+        task = bar.add_task(f"import {layer}", total=None)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{step} {file.name}", completed=done, total=total)
+
+        try:
+            summary = import_file(store, schema, file, progress=progress, crs=crs, unit_id=unit, mode=mode, crew=crew)
+        except ValidationError as exc:
+            raise _fail(f"{exc}\nnothing was imported") from None
+    for warning in summary.warnings:
+        console.print(Text("warning: ", style="yellow") + Text(warning))
+    console.print(summary.line(), highlight=False)
+
+
+def export_command(
+        layer: LayerArgument,
+        file: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg or .csv (must not exist).")],
+        include_contact: Annotated[bool, typer.Option(
+            "--include-contact", help="Reports: include reporters' private contact details.")] = False,
+        db: DbOption = None) -> None:
+    """Export a layer to GeoJSON (RFC 7946), GeoPackage or CSV."""
+    schema = _schema(layer)
+    store = _open_store(db)
+    frame = store.read_pings() if schema is PINGS else store.read_features(schema, include_private=include_contact)
+    try:
+        written = write_layer(frame, schema, file, include_private=include_contact)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    console.print(f"{layer}: {written} rows written to {file}", highlight=False)
+
+
+def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 2020,
+         year: Annotated[int, typer.Option(help="Year of the demo data.", min=YEARS[0], max=YEARS[1])] = 2020,
+         if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")] = False,
+         force: Annotated[bool, typer.Option(
+             "--force", help="Load it even into a database that holds real (not synthetic) data.")] = False,
+         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year.
+    A database holding records that are not demo data is refused unless --force."""
+    from geo.demo import SOURCE, demo_data
+    from geo.streets import read_streets
+    from service.demo import store_demo
+
+    settings = build_settings(db, zones, streets)
+    store = _open_store(settings.store.db)
+    if if_empty and not store.is_empty():
+        console.print(f"{settings.store.db} holds data already; no demo data loaded.", highlight=False)
+        return
+    if not force:
+        real = {name: n for name, n in store.records_not_from(SOURCE).items() if n}
+        if real:
+            raise _fail(f"{settings.store.db} holds data that is not synthetic demo data ("
+                        + ", ".join(_records(name, n) for name, n in real.items())
+                        + "); demo data would be mixed into it. Give another database with --db, "
+                        "or --force to load it anyway")
+    streets_path = settings.geography.streets_path()
+    if streets_path is None:
+        raise _fail(ValueError("demo data needs a streets file (--streets or streets.geojson beside the zones file)"))
+    try:
+        zone_frame, street_frame = read_zones(settings.geography.zones), read_streets(streets_path)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    with _progress() as bar:
+        task = bar.add_task("synthetic demo data", total=1.0)
+        data = demo_data(zone_frame, street_frame, year=year, seed=seed,
+                         progress=lambda step, fraction: bar.update(task, description=step, completed=fraction * 0.7))
+        for line in store_demo(store, data, seed, year, zone_frame["zone_id"].tolist(),
+                               progress=lambda step, fraction: bar.update(task, description=step,
+                                                                          completed=0.7 + fraction * 0.3)):
+            console.print(line, highlight=False)
+    console.print(f"SYNTHETIC demo data for {year} (seed {seed}) loaded into {settings.store.db}; "
+                  "every record has source 'synthetic'.", highlight=False)

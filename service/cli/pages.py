@@ -1,0 +1,90 @@
+"""``stadskarna map`` and ``stadskarna report``: write self-contained HTML pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from geo.errors import ValidationError
+from geo.io.files import new_file
+from geo.layers import validate
+from geo.timestamps import YEARS
+from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _supported_day, build_settings, console,
+                                errors)
+from service.settings import Settings
+from service.store import StoreError
+
+if TYPE_CHECKING:
+    from service.context import Context
+
+
+def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lighting or police.")],
+                output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
+                year: Annotated[Optional[int], typer.Option(help="Year of the data (default: the latest).",
+                                                              min=YEARS[0], max=YEARS[1])] = None,
+                proposed: Annotated[Optional[Path], typer.Option(
+                    help="Lighting map: proposed lamps (a lights file) to show and light.")] = None,
+                day: Annotated[Optional[datetime], typer.Option(
+                    formats=["%Y-%m-%d"], callback=_supported_day, help="Police map: the day of the track to show.")] = None,
+                unit: Annotated[Optional[str], typer.Option(help="Police map: the unit whose track to show.")] = None,
+                db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
+    from service.maps import MAP_KINDS, MAP_TITLES, build_map, standalone_html
+    from service.security import with_meta_policy
+
+    if kind not in MAP_KINDS:
+        raise _fail(ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}"))
+    settings = build_settings(db, zones, streets)
+    try:
+        new_file(output)
+        state = _context(settings)
+        lamps = None
+        if proposed is not None:
+            from geo.layers import LIGHTS
+            from service.imports import read_layer_file
+
+            lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
+        with errors.status(f"building the {kind} map"):
+            fmap = build_map(kind, state, year, lamps, day.date() if day else None, unit)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    page = standalone_html(fmap, MAP_TITLES[kind])
+    output.write_text(with_meta_policy(page.html, settings.maps, page.scripts), encoding="utf-8")
+    console.print(f"{kind} map written to {output}")
+
+
+def _context(settings: Settings) -> Context:
+    """The service's context (zones, streets, store) for a command that builds pages."""
+    from service.context import Context
+
+    try:
+        return Context.open(settings)
+    except StoreError as exc:
+        raise _fail(exc) from None
+
+
+def report_command(year: Annotated[int, typer.Argument(help="The promises' year, e.g. 2020.", min=YEARS[0], max=YEARS[1])],
+                   output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
+                   as_of: Annotated[Optional[datetime], typer.Option(
+                       formats=["%Y-%m-%d"], callback=_supported_day, help="Follow up to this date (default: the year's end, or today).")] = None,
+                   db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Write the yearly follow-up of the medborgarlöfte as one self-contained HTML file (charts and
+    public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all)."""
+    from service.promise_page import yearly_report_html
+    from service.promises import NoPromises, load_year
+
+    settings = build_settings(db, zones, streets)
+    try:
+        new_file(output)
+        promises = load_year(settings.promises.dir, year)
+        state = _context(settings)
+        with errors.status("building the report") as status:
+            html = yearly_report_html(state, promises, as_of.date() if as_of else None,
+                                      lambda message: status.update(message))
+    except (ValidationError, NoPromises) as exc:
+        raise _fail(exc) from None
+    output.write_text(html, encoding="utf-8")
+    console.print(f"follow-up of the {year} promises written to {output} ({len(html.encode()) / 1e6:.1f} MB)")

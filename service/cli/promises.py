@@ -1,0 +1,56 @@
+"""``stadskarna promises``: check a year's promises file, record a promise's status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from geo.errors import ValidationError
+from geo.timestamps import LOCAL_TZ, YEARS
+from service.cli.common import DbOption, _fail, _open_store, _supported_day, build_settings, console
+from service.store import Actor
+
+promises_app = typer.Typer(help="The medborgarlöften: check a year's file, record a status.", no_args_is_help=True)
+
+
+@promises_app.command("check")
+def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises file (YAML or JSON).")]) -> None:
+    """Check a promises file against the schema; names the promise and field of any problem."""
+    from geo.promises import read_promises
+
+    try:
+        promises = read_promises(path)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    kinds = pd.Series([p.measure.kind for p in promises.promises]).value_counts()
+    console.print(f"{path}: {len(promises.promises)} promises for {promises.year} "
+                  f"({', '.join(f'{n} {kind}' for kind, n in kinds.items())})")
+
+
+@promises_app.command("status")
+def promises_status(year: Annotated[int, typer.Argument(help="The promises' year.", min=YEARS[0], max=YEARS[1])],
+                    promise_id: Annotated[str, typer.Argument(help="The promise's id, e.g. purple-flag.")],
+                    status: Annotated[str, typer.Option(help="met, on track, behind or not met.")],
+                    note: Annotated[str, typer.Option(help="What the status rests on.")],
+                    role: Annotated[str, typer.Option(help="Who records it: municipality or police.")],
+                    day: Annotated[Optional[datetime], typer.Option(
+                        "--date", formats=["%Y-%m-%d"], callback=_supported_day, help="The date the status holds from (default today).")] = None,
+                    db: DbOption = None) -> None:
+    """Record the status of a promise that staff follow up (the same rules as the API)."""
+    from geo.promises import UnknownPromise
+    from service.errors import Forbidden
+    from service.promises import NoPromises, load_year, record_status
+
+    settings = build_settings(db)
+    try:
+        promises = load_year(settings.promises.dir, year)
+        record = record_status(_open_store(db), promises, promise_id,
+                               day.date() if day else pd.Timestamp.now(tz=LOCAL_TZ).date(), status, note,
+                               Actor(role, "command line"))
+    except (ValidationError, NoPromises, UnknownPromise, Forbidden) as exc:
+        raise _fail(exc) from None
+    console.print(f"{record['promise_id']} ({year}): {record['status']} as of {record['date']}, recorded by {role}")

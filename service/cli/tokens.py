@@ -1,0 +1,118 @@
+"""``stadskarna token``: create, list and revoke access tokens; register Open311 clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from geo.timestamps import LOCAL_TZ
+from service.cli.common import DbOption, _fail, _open_store, _supported_day, console, errors
+from service.store import Conflict, TokenRecord
+
+token_app = typer.Typer(help="Access tokens for the API.", no_args_is_help=True)
+
+
+@token_app.command("create")
+def token_create(role: Annotated[str, typer.Option(help="police, municipality or planner.")],
+                 label: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
+                 expires: Annotated[Optional[datetime], typer.Option(
+                     formats=["%Y-%m-%d"], callback=_supported_day, help="Valid until the start of this day (Europe/Stockholm).")] = None,
+                 days: Annotated[Optional[int], typer.Option(help="Valid for this many days from now.", min=1)] = None,
+                 db: DbOption = None) -> None:
+    """Create an access token; it is printed once (stdout) and only its hash is stored. Without
+    --expires or --days it is valid until revoked."""
+    from service.auth import create_token, token_id_of
+
+    if expires is not None and days is not None:
+        raise _fail("give --expires or --days, not both")
+    now = pd.Timestamp.now(tz="UTC")
+    expires_at = None
+    if expires is not None:
+        expires_at = pd.Timestamp(expires.date()).tz_localize(LOCAL_TZ).tz_convert("UTC")
+        if expires_at <= now:
+            raise _fail(f"--expires {expires.date()} is not in the future (a token expires at the start of "
+                        "that day, Europe/Stockholm); give a later date")
+    elif days is not None:
+        expires_at = now + pd.Timedelta(days=days)
+    store = _open_store(db)
+    try:
+        token = create_token(store, role, label, expires_at)
+    except ValueError as exc:
+        raise _fail(exc) from None
+    until = f"valid until {_local_time(expires_at)} (Europe/Stockholm)" if expires_at is not None \
+        else "valid until revoked"
+    errors.print(f"New {role} token {token_id_of(token)}{f' for {label}' if label else ''}, {until}. "
+                 "Store it now, it cannot be shown again:", highlight=False)
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(db: DbOption = None) -> None:
+    """List the access tokens: id, role, label, times (Europe/Stockholm) and state. Never the
+    token itself (only its hash is stored) nor the hash."""
+    store = _open_store(db)
+    records = store.tokens()
+    if not records:
+        console.print(f"No tokens in {store.path}; create one with `stadskarna token create`.", highlight=False)
+        return
+    now = pd.Timestamp.now(tz="UTC")
+    table = Table(title=f"Access tokens in {store.path} (times Europe/Stockholm)")
+    for column in ("id", "role", "label", "created", "expires", "last used", "state"):
+        table.add_column(column, no_wrap=column == "id", min_width=14 if column == "id" else None)
+    for record in records:
+        table.add_row(record.token_id, record.role, Text(record.label), _local_time(record.created_at),
+                      _local_time(record.expires_at, "never"), _local_time(record.last_used_at, "never"),
+                      _token_state(record, now))
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (tok-…), from `token list`.")],
+                 db: DbOption = None) -> None:
+    """Revoke an access token by its id: the API refuses it (401) from now on. Revoking it again changes nothing."""
+    from service.store import NotFound
+
+    store = _open_store(db)
+    at = pd.Timestamp.now(tz="UTC").floor("ms")
+    try:
+        record = store.revoke_token(token_id.strip(), at)
+    except NotFound:
+        raise _fail(f"no token {token_id!r} in {store.path}; `stadskarna token list` shows the ids") from None
+    who = f"{record.role}{f', {record.label}' if record.label else ''}"
+    if record.revoked_at == at:
+        console.print(f"Revoked {record.token_id} ({who}); the API refuses it from now on.", highlight=False)
+    else:
+        console.print(f"{record.token_id} ({who}) was revoked already on {_local_time(record.revoked_at)}; "
+                      "nothing changed.", highlight=False)
+
+
+def _local_time(at: pd.Timestamp | None, none: str = "–") -> str:
+    """``at`` in Europe/Stockholm to the minute, or ``none`` when there is no time."""
+    return none if at is None else at.tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _token_state(record: TokenRecord, now: pd.Timestamp) -> str:
+    """``revoked``, ``active`` or ``expired`` at ``now``."""
+    if record.revoked_at is not None:
+        return "revoked"
+    return "active" if record.valid_at(now) else "expired"
+
+
+@token_app.command("open311-client")
+def token_open311_client(name: Annotated[str, typer.Argument(help="The client application's name.")],
+                         db: DbOption = None) -> None:
+    """Register an Open311 client application and print its api_key once (only a hash is stored)."""
+    from service.auth import create_open311_key
+
+    store = _open_store(db)
+    try:
+        key = create_open311_key(store, name)
+    except (ValueError, Conflict) as exc:
+        raise _fail(exc) from None
+    errors.print(f"api_key for {name}; store it now, it cannot be shown again:", highlight=False)
+    typer.echo(key)

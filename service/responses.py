@@ -1,0 +1,709 @@
+"""The service's JSON answers as pydantic models — documentation only.
+
+The routes attach them with ``responses={200: {"model": ..., "description": ...}}`` (201 for
+creations), so ``/docs`` and ``/openapi.json`` show what each endpoint returns. They are never a
+``response_model``: answers are not validated or filtered on the way out and stay exactly what the
+code builds. Every model forbids members it does not list (GeoJSON foreign members of the zones
+file excepted), so ``tests/service/test_response_models.py``, which validates real answers against
+these models and the OpenAPI document, fails when an answer and its documentation part.
+
+Conventions: ``*_at`` and ``timestamp`` times are ISO 8601 UTC with milliseconds and ``Z``
+(``2020-03-14T20:30:00.000Z``); dates are local (Europe/Stockholm) ``YYYY-MM-DD``; ``*_h`` are
+hours, ``*_min`` minutes, ``*_m`` metres, ``*_m2`` square metres, ``*_ha`` hectares, ``*_lx`` lux;
+shares are 0–1; positions are WGS84 degrees. Citizens' counts below k (``suppressed_below``) are
+null in the public answers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+Absent = SkipJsonSchema[None]
+"""For a member some answers leave out (never null): not part of the documented type."""
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def sometimes(description: str) -> Any:
+    """A member only some answers have: not required in the schema."""
+    return Field(None, description=description, json_schema_extra=_no_default)
+
+
+class Answer(BaseModel):
+    """A documented answer: exactly the members listed, each of its JSON type."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+ZONE_ID = "the zone's ``zone_id`` (from the zones file)"
+ZONE_NAME = "the zone's name"
+UTC = "ISO 8601 UTC, milliseconds, ``Z``"
+K = "k: citizens' counts below it are null (public answers); null for staff tokens (exact counts)"
+
+
+# -- GET /health -----------------------------------------------------------------------------------
+
+class RecordCounts(Answer):
+    """Records stored per layer."""
+
+    incidents: int
+    lights: int
+    reports: int
+    patrols: int = Field(description="patrol pings")
+
+
+class Health(Answer):
+    """Liveness and what the service is serving."""
+
+    status: Literal["ok"]
+    store: str = Field(description="the kind of store (``geopackage``, ``postgis``, …), never where it is")
+    schema_version: int = Field(description="the store's schema version")
+    zones: int = Field(description="zones served")
+    records: RecordCounts
+    demo_data: str | None = Field(description="what synthetic demo data the store holds; null for real data only")
+
+
+# -- GeoJSON: GET /api/zones and /api/layers/{layer} ---------------------------------------------------
+
+class PolygonGeometry(Answer):
+    type: Literal["Polygon"]
+    coordinates: list[list[list[float]]] = Field(description="rings of [longitude, latitude] (WGS84 degrees, "
+                                                             "6 decimals), exterior counter-clockwise")
+
+
+class MultiPolygonGeometry(Answer):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[list[float]]]] = Field(description="polygons of rings of [longitude, latitude]")
+
+
+class PointGeometry(Answer):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(description="[longitude, latitude], WGS84 degrees, 7 decimals")
+
+
+class ZoneProperties(Answer):
+    zone_id: str = Field(description="stable lowercase slug")
+    name: str
+    kind: str = Field(description="square, street, park, waterfront, transport or mixed")
+    lighting_class: str = Field(description="the zone's target EN 13201-2 pedestrian class, P1–P6")
+    area_m2: float = Field(description="area in m², computed in SWEREF 99 TM, 1 decimal")
+
+
+class ZoneFeature(Answer):
+    type: Literal["Feature"]
+    properties: ZoneProperties
+    geometry: Annotated[Union[PolygonGeometry, MultiPolygonGeometry], Field(discriminator="type")]
+
+
+class ZoneCollection(Answer):
+    """The zones as an RFC 7946 FeatureCollection, with the zones file's other top-level members
+    (``source``, ``licence``, ``date``, ``approximate``, …) as foreign members."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["FeatureCollection"]
+    features: list[ZoneFeature] = Field(description="the zones in file order")
+
+
+class IncidentProperties(Answer):
+    """An incident as police and planner tokens see it."""
+
+    id: str
+    occurred_at: str = Field(description=UTC)
+    category: str = Field(description="misshandel, rån, stöld, skadegörelse, ordningsstörning, narkotika or "
+                                      "övrigt")
+    location_precision: str = Field(description="exact, street or town")
+    source: str
+
+
+class PublicIncidentProperties(Answer):
+    """An incident as everyone else sees it: moved to the centre of its 50 m grid cell, date only."""
+
+    category: str
+    date: str = Field(description="local date, YYYY-MM-DD")
+    location_precision: str = Field(description="exact, street or town")
+    source: str
+
+
+class LightProperties(Answer):
+    id: str
+    lumen: float = Field(description="luminous flux, lm")
+    height_m: float = Field(description="mounting height, metres")
+    status: str = Field(description="working, broken, planned or removed")
+    luminaire: str
+    updated_at: str | None = Field(description=UTC)
+    source: str
+
+
+class ReportProperties(Answer):
+    """A citizen report (never its contact details; unsafe places only for staff tokens)."""
+
+    id: str
+    category: str = Field(description="graffiti, weeds, litter, broken_light, unsafe_place or other")
+    description: str
+    created_at: str = Field(description=UTC)
+    status: str = Field(description="open, acknowledged, scheduled or closed")
+    closed_at: str | None = Field(description=UTC)
+    close_reason: str | None
+    when: str | None = Field(description="unsafe places: day, evening or night")
+    why: str | None = Field(description="unsafe places: lighting, people, hidden_view, traffic or other")
+    photo: str | None = Field(description="the photo's address (staff only) or an Open311 media_url")
+    source: str
+
+
+class PatrolPingProperties(Answer):
+    """A patrol ping (police tokens only)."""
+
+    unit_id: str
+    timestamp: str = Field(description=UTC)
+    mode: str = Field(description="foot, bike or car")
+    crew: int = Field(description="officers in the unit")
+    source: str
+
+
+class LayerFeature(Answer):
+    type: Literal["Feature"]
+    properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, ReportProperties,
+                      PatrolPingProperties] = Field(description="the layer's fields the caller may see")
+    geometry: PointGeometry
+
+
+class Link(Answer):
+    rel: Literal["next"]
+    href: str = Field(description="the same query's next page")
+
+
+class LayerCollection(Answer):
+    """A page of a layer as an RFC 7946 FeatureCollection."""
+
+    type: Literal["FeatureCollection"]
+    numberMatched: int = Field(description="features matching the filters, on every page")
+    numberReturned: int = Field(description="features on this page")
+    links: list[Link] = Field(description="the next page, when there is one")
+    features: list[LayerFeature]
+
+
+# -- citizen reports ---------------------------------------------------------------------------------
+
+class ReportCreated(Answer):
+    """The stored report."""
+
+    id: str
+    category: str
+    status: str = Field(description="open")
+    created_at: str = Field(description=UTC)
+    zone_id: str = Field(description=ZONE_ID)
+    lon: float = Field(description="WGS84 degrees")
+    lat: float = Field(description="WGS84 degrees")
+    photo: str | None = Field(description="the photo's address (for staff), null without a photo")
+    possible_duplicates: list[str] = Field(description="ids of open reports of the same category within 15 m "
+                                                       "(never for unsafe places)")
+
+
+class ReportUpdated(Answer):
+    """The report after the move."""
+
+    id: str
+    category: str
+    status: str = Field(description="acknowledged, scheduled or closed")
+    close_reason: str | None
+    closed_at: str | None = Field(description=UTC)
+
+
+class UnsafeWhen(Answer):
+    """Pins by time of day (null when suppressed, or when the zone's count is)."""
+
+    day: int | None
+    evening: int | None
+    night: int | None
+
+
+class UnsafeWhy(Answer):
+    """Pins by reason (null when suppressed, or when the zone's count is)."""
+
+    lighting: int | None
+    people: int | None
+    hidden_view: int | None
+    traffic: int | None
+    other: int | None
+
+
+class UnsafeZone(Answer):
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+    count: int | None = Field(description="unsafe-place pins in the zone; null when suppressed")
+    when: UnsafeWhen
+    why: UnsafeWhy
+
+
+class UnsafePlaces(Answer):
+    """Unsafe-place pins per zone, never individual pins."""
+
+    suppressed_below: int | None = Field(description=K)
+    zones: list[UnsafeZone] = Field(description="every zone, in the zones' order")
+    total: int = Field(description="all pins, exact (also those outside the zones)")
+
+
+# -- POST /api/patrols --------------------------------------------------------------------------------
+
+class PatrolImport(Answer):
+    """What the upload stored."""
+
+    file: str = Field(description="the uploaded file's name")
+    read: int = Field(description="rows (pings) read")
+    imported: int = Field(description="pings stored")
+    skipped: dict[str, int] = Field(description="pings not stored, by reason (``already stored``: a re-upload)")
+    summary: str = Field(description="the same as one line, as the command line prints it")
+
+
+# -- removal rounds -------------------------------------------------------------------------------------
+
+class RemovalRoundRecorded(Answer):
+    """The recorded round."""
+
+    id: str
+    date: str = Field(description="local date, YYYY-MM-DD")
+    category: str = Field(description="graffiti or weeds")
+    zones: list[str] = Field(description="zone ids the round covered")
+    closed_reports: list[str] = Field(description="ids of the reports the round closed")
+
+
+class HeldRound(Answer):
+    id: str
+    date: str = Field(description="local date, YYYY-MM-DD")
+    zones: list[str] = Field(description="zone ids")
+    closed_reports: int = Field(description="reports the round closed")
+
+
+class RemovalCategory(Answer):
+    """One category's rounds and reports in the year."""
+
+    rounds: int = Field(description="rounds held (one a day at most)")
+    promised_rounds: int | None = Field(description="rounds promised a year; null without a promise that year")
+    promise_met: bool | None = Field(description="null without a promise that year")
+    rounds_held: list[HeldRound]
+    reports_closed: int = Field(description="reports closed in the year")
+    median_days_to_removal: float | None = Field(description="days from report to closing, median; "
+                                                             "null when none was closed")
+    open_backlog: dict[str, int | None] = Field(description="open reports today per zone id; null when suppressed")
+
+
+class RemovalFigures(Answer):
+    """Rounds held against the promise, per category."""
+
+    year: int
+    suppressed_below: int | None = Field(description=K)
+    categories: dict[str, RemovalCategory] = Field(description="per category: graffiti and weeds")
+
+
+# -- coverage -------------------------------------------------------------------------------------------
+
+class PresenceRulesUsed(Answer):
+    max_gap_s: float = Field(description="longest gap between pings that still counts, seconds")
+    max_speed_kmh: float = Field(description="highest speed that counts as visible presence, km/h")
+
+
+class CentrePresence(Answer):
+    """The whole centre (hours, 2 decimals)."""
+
+    presence_h: float = Field(description="visible presence in the zones, unit-hours")
+    target_h: float | None = Field(description="presence hours promised for the year; null without a promise")
+    expected_h_pro_rata: float | None = Field(description="the target's share for the time elapsed; null without one")
+    projected_year_end_h: float = Field(description="presence at the year's end at the pace so far")
+    share_of_year_elapsed: float
+    status: str | None = Field(description="met, on track, behind or not met; null without a target")
+    officer_h: float = Field(description="presence times crew, officer-hours")
+    drive_through_h: float = Field(description="time moving faster than presence counts, hours")
+    outside_zones_presence_h: float
+
+
+class ZonePresence(Answer):
+    """One zone's presence (hours, 2 decimals; shares 4)."""
+
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+    presence_h: float
+    officer_h: float
+    drive_through_h: float
+    days_with_presence: int
+    longest_gap_days: int = Field(description="longest run of days without presence")
+    night_17_20_h: float = Field(alias="night_17-20_h", description="presence 17–20 local time (Purple Flag band)")
+    night_20_23_h: float = Field(alias="night_20-23_h", description="presence 20–23 local time")
+    night_23_02_h: float = Field(alias="night_23-02_h", description="presence 23–02 local time")
+    night_02_05_h: float = Field(alias="night_02-05_h", description="presence 02–05 local time")
+    fri_sat_night_h: float = Field(description="presence on Friday and Saturday nights, 17–05")
+    area_covered_share: float | None = Field(description="share of the zone's area presence reached")
+    uncovered_area_m2: float
+    street_covered_share: float | None | Absent = sometimes("share of the zone's street length presence reached "
+                                                            "(with a streets file)")
+    uncovered_street_m: float | Absent = sometimes("street length presence did not reach, metres "
+                                                   "(with a streets file)")
+    monthly_h: dict[str, float] = Field(description="presence hours per month, keyed YYYY-MM")
+
+
+class PatrolHotspot(Answer):
+    """An incident hot spot with the patrol presence it got (dosage)."""
+
+    hotspot_id: str
+    incidents: int
+    zone_id: str | None = Field(description="the zone of its centre; null outside every zone")
+    lon: float = Field(description="its centre, WGS84 degrees (6 decimals)")
+    lat: float = Field(description="its centre, WGS84 degrees (6 decimals)")
+    visits: int
+    presence_min: float = Field(description="minutes")
+    minutes_per_day: float
+    minutes_per_week: float
+    median_visit_min: float
+    share_visits_under_10_min: float
+    share_visits_10_15_min: float
+    share_visits_over_15_min: float
+    busy_windows_with_visit_share: float = Field(description="share of the busy 2-hour windows with a visit")
+
+
+class HotspotMethod(Answer):
+    size_m: float = Field(description="side of a hot spot, metres")
+    min_visit_min: float = Field(description="shortest visit counted, minutes")
+    koper_visit_min: list[float] = Field(description="the Koper window of a visit, minutes (shortest, longest)")
+    koper_interval_h: float = Field(description="hours between visits, Koper")
+    busy_windows: list[str] = Field(description="local hours, HH-HH")
+    excluded_town_level_incidents: int = Field(description="incidents left out for a town-level position")
+
+
+class PatrolCoverageReport(Answer):
+    """Police presence against the year's promise, per zone and at the hot spots."""
+
+    year: int
+    as_of: str = Field(description="counted up to this local date, YYYY-MM-DD")
+    year_over: bool
+    rules: PresenceRulesUsed
+    pings: int = Field(description="pings of the year read")
+    centre: CentrePresence
+    zones: list[ZonePresence]
+    hotspots: list[PatrolHotspot]
+    hotspot_method: HotspotMethod
+
+
+class ZoneLighting(Answer):
+    """One zone's modelled illuminance against its class."""
+
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+    lighting_class: str = Field(description="EN 13201-2 pedestrian class, P1–P6")
+    class_average_lx: float = Field(description="the class's maintained average Ē, lux")
+    class_minimum_lx: float = Field(description="the class's maintained minimum Emin, lux")
+    average_lx: float = Field(description="lux")
+    minimum_lx: float = Field(description="lux")
+    uniformity: float = Field(description="minimum / average")
+    meets_class: bool
+    share_at_class_average: float = Field(description="share of the walkable area lit to at least Ē")
+    share_below_class_minimum: float = Field(description="share of the walkable area below Emin")
+    walkable_m2: float
+    broken_lamps: int
+    dark_spots: int
+    dark_spot_m2: float = Field(description="m², 1 decimal")
+
+
+class IncidentsAfterDark(Answer):
+    year: int | None = Field(description="the incidents' year; null for all stored incidents")
+    after_dark_incidents: int
+    in_dark_spots: int
+    elsewhere: int = Field(description="after dark in the zones outside the dark spots")
+    dark_spot_ha: float
+    elsewhere_ha: float
+    rate_in_dark_spots_per_ha: float | None = Field(description="incidents per hectare; null without dark spots")
+    rate_elsewhere_per_ha: float | None = Field(description="incidents per hectare")
+    excluded_town_level: int = Field(description="incidents left out for a town-level position")
+
+
+class LightingCoverageReport(Answer):
+    """Modelled illuminance per zone, dark spots and incidents after dark."""
+
+    cell_m: float = Field(description="grid cell side, metres")
+    maintenance_factor: float
+    cutoff_factor: float
+    photometry: list[str] = Field(description="luminaires with measured photometry")
+    buildings: int = Field(description="building footprints left out of the walkable area")
+    lamps: dict[str, int] = Field(description="lamps by status (working, broken, planned, removed)")
+    zones: list[ZoneLighting]
+    incidents_after_dark: IncidentsAfterDark
+
+
+# -- lägesbild ----------------------------------------------------------------------------------------
+
+class WeekPeriod(Answer):
+    start: str = Field(description="Monday 00:00 local time, ISO 8601 with offset")
+    end: str = Field(description="the next Monday 00:00 local time, ISO 8601 with offset")
+    time_zone: str = Field(description="Europe/Stockholm")
+    complete: bool = Field(description="the week is over")
+
+
+class AttentionScore(Answer):
+    definition: str
+    report_weight: float = Field(description="weight of a new report in the load")
+    suppressed: str | Absent = sometimes("public answers: how suppressed counts enter the score")
+
+
+class LagesbildZone(Answer):
+    """One zone's week against the mean of the four weeks before (counts; presence in hours)."""
+
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+    incidents: float
+    incidents_mean_4w: float
+    incidents_change: float
+    new_reports: float | None = Field(description="null when suppressed")
+    new_reports_mean_4w: float | None
+    new_reports_change: float | None
+    unsafe_place_pins: float | None = Field(description="null when suppressed")
+    unsafe_place_pins_mean_4w: float | None
+    unsafe_place_pins_change: float | None
+    presence_h: float = Field(description="police presence, hours")
+    presence_h_mean_4w: float
+    presence_h_change: float
+    load: float
+    load_mean_4w: float
+    attention_score: float
+    attention_rank: int = Field(description="1 = most attention")
+
+
+class Priority(Answer):
+    rank: int
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+    attention_score: float
+    reasons: list[str] = Field(description="why, in Swedish")
+
+
+class LagesbildCentre(Answer):
+    """The whole centre, exact."""
+
+    town_level_incidents: float = Field(description="incidents placed only at town level")
+    town_level_incidents_mean_4w: float
+    town_level_incidents_change: float
+    incidents: float
+    new_reports: float
+    unsafe_place_pins: float
+    presence_h: float = Field(description="hours")
+    incidents_outside_zones: int
+    reports_outside_zones: int | None = Field(description="null when suppressed")
+
+
+class Lagesbild(Answer):
+    """The week's lägesbild (EST)."""
+
+    week: str = Field(description="ISO week, YYYY-Www")
+    period: WeekPeriod
+    previous_weeks: list[str] = Field(description="the four weeks compared with, oldest first")
+    next_week: str | None = Field(description="null while it has not begun")
+    synthetic: bool = Field(description="the store holds synthetic demo data")
+    suppressed_below: int | None = Field(description=K)
+    score: AttentionScore
+    zones: list[LagesbildZone]
+    priorities: list[Priority] = Field(description="up to three zones")
+    centre: LagesbildCentre
+
+
+# -- promises -----------------------------------------------------------------------------------------
+
+class PromiseYears(Answer):
+    years: list[int] = Field(description="years with a promises file, ascending")
+
+
+class PromiseStatusRecorded(Answer):
+    """The recorded status."""
+
+    year: int
+    promise_id: str
+    date: str = Field(description="local date, YYYY-MM-DD")
+    status: str = Field(description="met, on track, behind or not met")
+    note: str
+    recorded_by: str = Field(description="the recording token's role")
+
+
+class PresenceDetails(Answer):
+    expected_h_pro_rata: float
+    projected_year_end_h: float
+    officer_h: float
+    drive_through_h: float
+    patrol_h: float = Field(description="patrol time in the zones or not, hours")
+
+
+class CategoryRounds(Answer):
+    rounds: int
+    dates: list[str] = Field(description="local dates, YYYY-MM-DD")
+    closed_reports: int
+
+
+class RoundsDetails(Answer):
+    per_category: dict[str, CategoryRounds] = Field(description="per category (graffiti, weeds)")
+
+
+class CleaningDetails(Answer):
+    target_days: float = Field(description="days from report to closing")
+    reports: int
+    in_time: int
+    late: int
+    undecided: int = Field(description="open and younger than target_days")
+
+
+class LightingDetails(Answer):
+    dark_spots: int
+    dark_spot_m2: float
+    below_class_minimum_m2: float
+    projected_year_end_share: float
+    share_at_start: float
+
+
+class NoLampsDetails(Answer):
+    lamps: int = Field(description="0: no lamps to measure")
+
+
+class StaffDetails(Answer):
+    date: str = Field(description="local date, YYYY-MM-DD")
+    note: str
+    recorded_by: str
+
+
+class NoStatusDetails(Answer):
+    note: str
+
+
+class PresenceChart(Answer):
+    kind: Literal["cumulative_presence"]
+    days: list[str] = Field(description="local dates, YYYY-MM-DD")
+    cumulative_h: list[float]
+    pro_rata_h: list[float]
+
+
+class ChartRound(Answer):
+    date: str
+    category: str
+
+
+class OpenClosedChart(Answer):
+    kind: Literal["open_closed"]
+    categories: list[str]
+    days: list[str] = Field(description="local dates, YYYY-MM-DD")
+    open: list[int]
+    closed_in_year: list[int]
+    rounds: list[ChartRound]
+
+
+class LightingChart(Answer):
+    kind: Literal["lighting_trend"]
+    moments: list[str] = Field(description="local dates, YYYY-MM-DD: each share holds at the end of its day")
+    share: list[float]
+    target: float
+
+
+class StaffRecord(Answer):
+    date: str = Field(description="local date, YYYY-MM-DD")
+    status: str
+    note: str
+    recorded_by: str
+
+
+class PurpleFlagBand(Answer):
+    presence_h: float
+    incidents: int
+    dark_share: float = Field(description="share of the band's hours after dark")
+    lit_to_class_share: float | None = Field(description="null without lamps")
+
+
+class TrackerHotspot(Answer):
+    hotspot_id: str
+    zone_id: str | None
+    name: str | None
+    incidents: int
+    lon: float = Field(description="WGS84 degrees, 6 decimals")
+    lat: float = Field(description="WGS84 degrees, 6 decimals")
+
+
+class IncidentHotspots(Answer):
+    incidents: int
+    hotspots: list[TrackerHotspot]
+    per_zone: dict[str, int] = Field(description="incidents per zone id")
+
+
+class Supporting(Answer):
+    """The supporting figures the promise asks for."""
+
+    purple_flag_bands: dict[str, PurpleFlagBand] | Absent = sometimes("per Purple Flag band (local hours HH-HH)")
+    unsafe_places: UnsafePlaces | Absent = sometimes("unsafe-place pins of the year per zone (public: suppressed)")
+    incident_hotspots: IncidentHotspots | Absent = sometimes("the year's incident hot spots")
+
+
+class TrackedPromise(Answer):
+    id: str
+    text: str
+    promised_by: str = Field(description="police, municipality or both")
+    promised_by_name: str
+    how_measured: str
+    kind: str = Field(description="patrol_presence, removal_rounds, cleaning, lighting or staff_status")
+    status: str = Field(description="met, on track, behind, not met or not measurable yet")
+    value: float | None
+    target: float | None
+    unit: str | None = Field(description="h, rundor or andel; null for staff statuses")
+    details: Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, NoLampsDetails, StaffDetails,
+                   NoStatusDetails] = Field(description="by kind")
+    chart: Annotated[Union[PresenceChart, OpenClosedChart, LightingChart], Field(discriminator="kind")] | Absent = (
+        sometimes("chart data, by kind (none for staff statuses)"))
+    history: list[StaffRecord] | Absent = sometimes("staff statuses: every record up to the date followed")
+    supporting: Supporting
+
+
+class PromiseTracker(Answer):
+    """Every promise of the year with its status."""
+
+    year: int
+    as_of: str = Field(description="followed up to this local date, YYYY-MM-DD")
+    year_over: bool
+    share_of_year_elapsed: float
+    title: str
+    parties: dict[str, str] = Field(description="names of the police and the municipality")
+    source: str
+    synthetic: bool = Field(description="the store holds synthetic demo data")
+    status_counts: dict[str, int] = Field(description="promises per status")
+    promises: list[TrackedPromise]
+
+
+# -- Open311 GeoReport v2 ------------------------------------------------------------------------------
+
+class Open311Service(Answer):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool = Field(description="false: no extra attributes")
+    type: str = Field(description="realtime")
+    keywords: str
+    group: str
+
+
+class Open311RequestCreated(Answer):
+    service_request_id: str
+    service_notice: str | None
+    account_id: str | None
+
+
+class Open311Request(Answer):
+    service_request_id: str
+    status: Literal["open", "closed"]
+    status_notes: str | None = Field(description="the close reason")
+    service_name: str
+    service_code: str
+    description: str
+    agency_responsible: str
+    service_notice: str | None
+    requested_datetime: str | None = Field(description="ISO 8601, local time with offset, seconds")
+    updated_datetime: str | None = Field(description="the latest change; ISO 8601, local time with offset, seconds")
+    expected_datetime: str | None
+    address: str | None
+    address_id: str | None
+    zipcode: str | None
+    lat: float = Field(description="WGS84 degrees")
+    long: float = Field(description="WGS84 degrees")
+    media_url: str | None
