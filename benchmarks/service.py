@@ -477,12 +477,19 @@ class Server:
                 continue
 
     def cpu_seconds(self) -> float | None:
-        """The server process's CPU time so far (user + system), from /proc; None elsewhere."""
+        """The CPU time so far (user + system) of the server process and its worker processes
+        (``--workers``), from /proc; None elsewhere."""
         if self.process is None:
             return None
         try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pids, total = [self.process.pid], 0
+            while pids:
+                pid = pids.pop()
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+                children = Path(f"/proc/{pid}/task/{pid}/children")
+                pids += [int(child) for child in children.read_text().split()] if children.exists() else []
+            return total / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             return None
 

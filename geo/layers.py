@@ -15,20 +15,21 @@ pandas' ``str`` dtype, with NaN where an optional field is empty; every text val
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
 from geo.crs import WGS84, coordinate_problems
 from geo.errors import ValidationError
 from geo.text import FORBIDDEN, clean_one, clean_text
-from geo.timestamps import parse_one, parse_utc
+from geo.timestamps import format_utc, parse_one, parse_utc
 
 INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
 LOCATION_PRECISIONS = ("exact", "street", "town")
@@ -157,7 +158,8 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
     raw = raw.reset_index(drop=True)
     rows = raw["_row"] if "_row" in raw else pd.Series([f"row {i + 1}" for i in range(len(raw))])
     if len(raw) <= FEW_RECORDS:
-        columns = {spec.name: _few_values(spec, raw, rows, source) for spec in schema.fields}
+        columns = {spec.name: _few_values(spec, (raw[spec.name].dtype, raw[spec.name].tolist()) if spec.name in raw
+                                          else None, rows, source) for spec in schema.fields}
         few = _few_records(schema, columns, raw, rows, source)
         if few is not None:
             return few
@@ -167,9 +169,7 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
         out = pd.DataFrame(index=raw.index)
         for spec in schema.fields:
             out[spec.name] = _field(spec, raw, rows, source)
-    _check_coordinates(raw, rows, source)
-    out["lon"] = raw["lon"].astype(float).round(COORDINATE_DECIMALS)
-    out["lat"] = raw["lat"].astype(float).round(COORDINATE_DECIMALS)
+    out["lon"], out["lat"] = _check_coordinates(raw, rows, source)
     if schema is REPORTS:
         early = out["closed_at"].notna() & (out["closed_at"] < out["created_at"])
         _raise_first(early, rows, source, "closed_at", "closed before it was created")
@@ -199,19 +199,20 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
-def _few_values(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> list:
-    """:func:`_field` for a few records, value by value: the field's typed values (None when missing)."""
+def _few_values(spec: Field, column: tuple[Any, list] | None, rows: pd.Series, source: str) -> list:
+    """:func:`_field` for a few records, value by value: the field's typed values (None when
+    missing). ``column`` is the field's dtype and raw values, None when the records lack the field."""
     def fail(bad: list[int], message: str | Callable[[Any], str]) -> None:
         if bad:
             mask = pd.Series([i in bad for i in range(len(values))])
             _raise_first(mask, rows, source, spec.name, message, pd.Series(values, dtype=object))
 
-    if spec.name not in raw:
+    if column is None:
         if spec.required:
             raise ValidationError(f"the file has no '{spec.name}' field", file=source, field=spec.name)
-        dtype, values = np.dtype(object), [None] * len(raw)
+        dtype, values = np.dtype(object), [None] * len(rows)
     else:
-        dtype, values = raw[spec.name].dtype, raw[spec.name].tolist()
+        dtype, values = column
     textual = spec.kind in ("id", "text", "category")
     if textual and pd.api.types.is_float_dtype(dtype) and all(v % 1 == 0 for v in values if not _missing(v)):
         values = [None if _missing(v) else int(v) for v in values]  # ids and codes a spreadsheet made numeric
@@ -263,15 +264,10 @@ def _few_records(schema: LayerSchema, columns: dict[str, list], raw: pd.DataFram
     """The rest of :func:`validate` for a few records whose fields passed: positions, a report
     closed before it was created, and the typed frame. None when records repeat a key (the
     whole-file path says which, or drops repeated pings)."""
-    _check_coordinates(raw, rows, source)
-    if schema is REPORTS:
-        early = [c is not None and c < m for c, m in zip(columns["closed_at"], columns["created_at"])]
-        if any(early):
-            _raise_first(pd.Series(early), rows, source, "closed_at", "closed before it was created")
+    lon, lat = _check_coordinates(raw, rows, source)
+    _check_closed(schema, columns, rows, source)
     if len(set(zip(*(columns[name] for name in schema.key)))) < len(raw):
         return None
-    lon = np.round(np.asarray(raw["lon"], dtype=float), COORDINATE_DECIMALS)
-    lat = np.round(np.asarray(raw["lat"], dtype=float), COORDINATE_DECIMALS)
     data = {spec.name: _series(spec, columns[spec.name]) for spec in schema.fields}
     if schema.points_as_geometry:
         out = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(lon, lat, crs=_WGS84_CRS))
@@ -279,6 +275,43 @@ def _few_records(schema: LayerSchema, columns: dict[str, list], raw: pd.DataFram
         out = pd.DataFrame(data | {"lon": lon, "lat": lat})
     out.attrs["duplicates"] = 0
     return out
+
+
+def _check_closed(schema: LayerSchema, columns: dict[str, list], rows: pd.Series, source: str) -> None:
+    """A report closed before it was created raises."""
+    if schema is REPORTS:
+        early = [c is not None and c < m for c, m in zip(columns["closed_at"], columns["created_at"])]
+        if any(early):
+            _raise_first(pd.Series(early), rows, source, "closed_at", "closed before it was created")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One validated record: its typed values by field (text, float, int, a UTC ``pd.Timestamp``
+    or None when missing) and its position (WGS84 degrees, 7 decimals)."""
+
+    values: dict[str, Any]
+    lon: float
+    lat: float
+
+
+def validate_record(schema: LayerSchema, raw: Mapping[str, object], source: str, row: str = "record") -> Record:
+    """:func:`validate` for one record — a form's fields as text (or None) with ``lon``/``lat`` —
+    by the same rules and with the same errors, without building frames (the cost that would
+    dominate a request that stores one report)."""
+    rows = pd.Series([row])
+    columns = {spec.name: _few_values(spec, (np.dtype(object), [raw[spec.name]]) if spec.name in raw else None,
+                                      rows, source) for spec in schema.fields}
+    lon, lat = _check_coordinates(raw, rows, source)
+    _check_closed(schema, columns, rows, source)
+    return Record({spec.name: _one(spec, columns[spec.name][0]) for spec in schema.fields}, float(lon[0]), float(lat[0]))
+
+
+def _one(spec: Field, value: Any) -> Any:
+    """A value of :func:`_few_values` as a record holds it: None when missing, whole numbers as int."""
+    if spec.kind in ("number", "integer"):
+        return None if value != value else int(value) if spec.kind == "integer" else float(value)
+    return value
 
 
 def _series(spec: Field, values: list) -> pd.Series:
@@ -299,6 +332,7 @@ def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, 
     without its per-field checks (the values passed them when they were written), except the
     text rule: a text that another program wrote with a forbidden character
     (:data:`geo.text.FORBIDDEN`) raises :class:`ValidationError` naming ``source``, the field and the id."""
+    check_stored_text(schema, columns, source)
     data: dict[str, Any] = {}
     for spec in schema.fields:
         values = columns[spec.name]
@@ -309,11 +343,6 @@ def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, 
             data[spec.name] = numbers.astype(np.int64) if spec.kind == "integer" and not np.isnan(numbers).any() \
                 else numbers
         else:
-            text = [v for v in values if v is not None]
-            if text and FORBIDDEN.search("\n".join(text)):
-                bad = next(i for i, v in enumerate(values) if v is not None and FORBIDDEN.search(v))
-                raise ValidationError(f"holds a text the text rule refuses (id {columns[schema.key[0]][bad]!r})",
-                                      file=source, field=spec.name)
             data[spec.name] = pd.array(values, dtype="str")
     out = pd.DataFrame(data, index=pd.RangeIndex(len(lon)))
     if schema.points_as_geometry:
@@ -321,10 +350,52 @@ def stored_frame(schema: LayerSchema, columns: dict[str, list], lon: ArrayLike, 
     return out.assign(lon=np.asarray(lon, dtype=float), lat=np.asarray(lat, dtype=float))
 
 
+def check_stored_text(schema: LayerSchema, columns: dict[str, list], source: str) -> None:
+    """Stored text (of the fields in ``columns``) that another program wrote with a character the
+    text rule forbids (:data:`geo.text.FORBIDDEN`) raises :class:`ValidationError` naming
+    ``source``, the field and the record's id."""
+    for spec in schema.fields:
+        if spec.kind in ("id", "text", "category") and spec.name in columns:
+            values = columns[spec.name]
+            text = [v for v in values if v is not None]
+            if text and FORBIDDEN.search("\n".join(text)):
+                bad = next(i for i, v in enumerate(values) if v is not None and FORBIDDEN.search(v))
+                raise ValidationError(f"holds a text the text rule refuses (id {columns[schema.key[0]][bad]!r})",
+                                      file=source, field=spec.name)
+
+
+def published_values(schema: LayerSchema, columns: dict[str, list], source: str) -> dict[str, list]:
+    """Stored values of the fields in ``columns`` (as :func:`stored_frame` takes them) as a page of
+    the layer publishes them: times as ISO 8601 UTC text with milliseconds
+    (:func:`geo.timestamps.format_utc`), numbers as float or int, text as text, None when missing —
+    without frames (a request's page); the text rule is checked as :func:`stored_frame` does."""
+    check_stored_text(schema, columns, source)
+    out: dict[str, list] = {}
+    for spec in schema.fields:
+        if spec.name not in columns:
+            continue
+        values = columns[spec.name]
+        if spec.kind == "time":
+            out[spec.name] = values if _all_canonical(values) else format_utc(pd.Series(_stored_times(values))).tolist()
+        elif spec.kind in ("number", "integer"):
+            out[spec.name] = [None if v is None else float(v) if spec.kind == "number" else int(v) for v in values]
+        else:
+            out[spec.name] = values
+    return out
+
+
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+"""A time as the store writes it (:func:`geo.timestamps.format_utc`)."""
+
+
+def _all_canonical(values: list) -> bool:
+    return all(v is None or (isinstance(v, str) and _CANONICAL_TIME.fullmatch(v)) for v in values)
+
+
 def _stored_times(values: list) -> pd.arrays.DatetimeArray:
     """Stored times as UTC: the store's own text (``2020-05-01T10:00:00.000Z``) parsed by numpy,
     anything else (datetimes, other ISO 8601 forms another program wrote) by pandas."""
-    if all(v is None or (isinstance(v, str) and len(v) == 24 and v[-1] == "Z") for v in values):
+    if _all_canonical(values):
         stamps = np.array([v[:-1] if v is not None else "NaT" for v in values], dtype="datetime64[ms]")
         return pd.array(stamps.astype("datetime64[ns]")).tz_localize("UTC")
     return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601").astype("datetime64[ns, UTC]").array
@@ -389,16 +460,22 @@ def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.S
     return text.astype("str")
 
 
-def _check_coordinates(raw: pd.DataFrame, rows: pd.Series, source: str) -> None:
+def _check_coordinates(raw: pd.DataFrame | Mapping[str, object], rows: pd.Series,
+                       source: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The records' lon/lat (WGS84 degrees, rounded to :data:`COORDINATE_DECIMALS`) from a raw
+    frame, or from one raw record; the first position that cannot be right raises."""
     for name in ("lon", "lat"):
         if name not in raw:
             raise ValidationError("the record has no position", file=source, field=name)
-    lon = pd.to_numeric(raw["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(raw["lat"], errors="coerce").to_numpy(dtype=float)
-    problems = pd.Series(coordinate_problems(lon, lat), index=raw.index)
-    _raise_first(problems.notna(), rows, source, "lat/lon",
-                 lambda i: f"{problems.iloc[i]}: lat {raw['lat'].iloc[i]}, lon {raw['lon'].iloc[i]}",
-                 pd.Series(np.arange(len(raw))))
+    raw_lon, raw_lat = ((raw["lon"], raw["lat"]) if isinstance(raw, pd.DataFrame) else
+                        (pd.Series([raw["lon"]], dtype=object), pd.Series([raw["lat"]], dtype=object)))
+    lon = pd.to_numeric(raw_lon, errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(raw_lat, errors="coerce").to_numpy(dtype=float)
+    problems = coordinate_problems(lon, lat)
+    _raise_first(pd.Series(problems).notna(), rows, source, "lat/lon",
+                 lambda i: f"{problems[i]}: lat {raw_lat.iloc[i]}, lon {raw_lon.iloc[i]}",
+                 pd.Series(np.arange(len(lon))))
+    return np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS)
 
 
 def _raise_first(mask: pd.Series, rows: pd.Series, source: str, field: str,

@@ -116,8 +116,8 @@ def zone_positions(zones: gpd.GeoDataFrame, x: ArrayLike, y: ArrayLike) -> NDArr
     shapely.prepare(geoms)
     for position, (geom, (minx, miny, maxx, maxy)) in enumerate(zip(geoms, shapely.bounds(geoms))):
         candidates = np.flatnonzero((result == -1) & (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
-        inside = shapely.intersects_xy(geom, x[candidates], y[candidates])
-        result[candidates[inside]] = position
+        if candidates.size:
+            result[candidates[shapely.intersects_xy(geom, x[candidates], y[candidates])]] = position
     return result
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import pandas as pd
@@ -11,7 +11,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from geo.crs import nearest_within, widened_box
 from geo.errors import ValidationError
-from geo.layers import REPORTS, validate
+from geo.layers import REPORTS, Record, validate_record
+from geo.timestamps import utc_text
 from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
 from geo.zones import zone_of
 from service.photos import clean_photo
@@ -21,9 +22,9 @@ from service.store import Actor, FeatureQuery, Store
 
 @dataclass
 class Submitted:
-    """The stored report (validated one-row frame), its zone and the open reports it may duplicate."""
+    """The stored report (a validated record), its zone and the open reports it may duplicate."""
 
-    report: gpd.GeoDataFrame
+    report: Record
     zone_id: str
     possible_duplicates: list[str]
 
@@ -54,30 +55,28 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
     if (when or why) and category != "unsafe_place":
         raise ValidationError("when and why describe unsafe places only (category unsafe_place)", field="when")
     source = actor.role if not actor.label else f"{actor.role}:{actor.label}"
-    raw = pd.DataFrame({"id": [f"r-{uuid.uuid4().hex[:12]}"], "category": [category], "description": [description],
-                        "created_at": [pd.Timestamp.now(tz="UTC").isoformat()], "status": ["open"],
-                        "when": [when or None], "why": [why or None], "contact": [contact],
-                        "source": [source], "lat": [lat], "lon": [lon], "_row": [""]})
-    report = validate(REPORTS, raw, "")
-    stored = report["description"].iloc[0]  # as stored: NFC can lengthen a text
+    report = validate_record(REPORTS, {
+        "id": f"r-{uuid.uuid4().hex[:12]}", "category": category, "description": description,
+        "created_at": utc_text(pd.Timestamp.now(tz="UTC")), "status": "open", "when": when or None, "why": why or None,
+        "contact": contact, "source": source, "lat": lat, "lon": lon}, "", row="")
+    stored = report.values["description"] or ""  # as stored: NFC can lengthen a text
     if len(stored) > settings.max_description:
         raise ValidationError(f"the description has {len(stored)} characters; at most "
                               f"{settings.max_description} are accepted", field="description")
-    point = report.geometry.iloc[0]
-    zone_id = zone_of(zones, [point.x], [point.y])[0]
+    zone_id = zone_of(zones, [report.lon], [report.lat])[0]
     if zone_id is None:
         raise ValidationError("the point lies outside the stadskärna; reports are taken for Halmstad's city "
                               "centre only", field="lat/lon")
     cleaned = clean_photo(photo, settings.max_photo_mb * 1024 * 1024) if photo else None
     if cleaned is not None:
-        report = report.assign(photo=f"/api/reports/{report['id'].iloc[0]}/photo")
+        report = replace(report, values=report.values | {"photo": f"/api/reports/{report.values['id']}/photo"})
     elif media_url:
-        report = report.assign(photo=media_url)
+        report = replace(report, values=report.values | {"photo": media_url})
     duplicates = [] if category in WITHOUT_WORKFLOW else nearest_within(
         *store.positions(REPORTS, FeatureQuery(
-            bbox=widened_box((point.x, point.y, point.x, point.y), settings.duplicate_radius_m),
+            bbox=widened_box((report.lon, report.lat, report.lon, report.lat), settings.duplicate_radius_m),
             categories=(category,), statuses=OPEN_STATUSES)),
-        (point.x, point.y), settings.duplicate_radius_m)
+        (report.lon, report.lat), settings.duplicate_radius_m)
     store.add_report(report, cleaned, duplicates, actor)
     return Submitted(report, zone_id, duplicates)
 

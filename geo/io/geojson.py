@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +158,8 @@ def to_feature_collection(frame: gpd.GeoDataFrame, metadata: Mapping[str, Any] |
     geoms = frame.geometry.to_numpy()
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     if len(geoms) and ((shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)).all():  # points (the layers): no GeoJSON text per feature
-        xy = [[round(x, decimals), round(y, decimals)] for x, y in shapely.get_coordinates(geoms).tolist()]
-        features = [{"type": "Feature", "properties": _plain(props), "geometry": {"type": "Point", "coordinates": c}}
-                    for props, c in zip(records, xy)]
+        xy = shapely.get_coordinates(geoms)
+        features = point_features([_plain(props) for props in records], xy[:, 0].tolist(), xy[:, 1].tolist(), decimals)
     else:
         features = []
         for props, geom in zip(records, shapely.orient_polygons(geoms, exterior_cw=False)):
@@ -168,6 +167,15 @@ def to_feature_collection(frame: gpd.GeoDataFrame, metadata: Mapping[str, Any] |
             geometry["coordinates"] = _round(geometry["coordinates"], decimals)
             features.append({"type": "Feature", "properties": _plain(props), "geometry": geometry})
     return {"type": "FeatureCollection", **dict(metadata or {}), "features": features}
+
+
+def point_features(properties: Sequence[dict[str, Any]], lon: Sequence[float], lat: Sequence[float],
+                   decimals: int) -> list[dict[str, Any]]:
+    """RFC 7946 Point features of JSON-ready ``properties`` at ``lon``/``lat`` (WGS84 degrees),
+    coordinates rounded to ``decimals`` places."""
+    return [{"type": "Feature", "properties": props,
+             "geometry": {"type": "Point", "coordinates": [round(x, decimals), round(y, decimals)]}}
+            for props, x, y in zip(properties, lon, lat)]
 
 
 def _round(coords: Any, decimals: int) -> Any:

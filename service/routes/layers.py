@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from geo.crs import WGS84, widened_box
 from geo.errors import ValidationError
-from geo.io.geojson import to_feature_collection
-from geo.layers import INCIDENTS, LAYERS, PINGS, REPORTS
+from geo.io.geojson import point_features, to_feature_collection
+from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, REPORTS
 from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents, within
 from geo.timestamps import LOCAL_TZ, format_utc
 from service.auth import STAFF, request_role, require
@@ -79,20 +79,27 @@ def layer(request: Request, layer: str,
         page, matched = frame.iloc[offset:offset + limit], len(frame)
     elif schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
         page, matched = _public_incidents(store, box, first, last, limit, offset)
-    else:
+    else:  # read as published, without frames: the busiest read path
         hidden = ("unsafe_place",) if schema is REPORTS and role not in STAFF else ()
-        found = store.query_features(schema, FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden),
+        found = store.published_page(schema, FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden),
                                      limit, offset)
-        page, matched = found.frame.drop(columns=[f.name for f in schema.fields if f.private]), found.matched
+        features = point_features(found.properties, found.lon, found.lat, COORDINATE_DECIMALS)
+        return _collection(request, features, found.matched, limit, offset)
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]
     page = page.assign(**{c: format_utc(page[c]) for c in times})
+    return _collection(request, to_feature_collection(page, decimals=COORDINATE_DECIMALS)["features"], matched,
+                       limit, offset)
+
+
+def _collection(request: Request, features: list[dict], matched: int, limit: int, offset: int) -> GeoJSONResponse:
+    """A page of features as a FeatureCollection with its counts and the link to the next page."""
     links = []
     if offset + limit < matched:
         query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "limit")),
                            ("offset", offset + limit), ("limit", limit)])
         links.append({"rel": "next", "href": link(request, f"{request.url.path}?{query}")})
-    return GeoJSONResponse(to_feature_collection(page, {"numberMatched": matched, "numberReturned": len(page),
-                                                        "links": links}, decimals=7))
+    return GeoJSONResponse({"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features),
+                            "links": links, "features": features})
 
 
 def _public_incidents(store: Store, box: tuple[float, float, float, float] | None, first: pd.Timestamp | None,

@@ -67,7 +67,7 @@ def create_request(request: Request, service_code: str = Form(...), lat: str | N
                               if address_string else "lat and long are required", field="lat/long")
     submitted = submit_report(state.store, state.zones, state.settings.reports, category=service_code, lat=lat,
                               lon=long, description=description, email=email, media_url=media_url, actor=actor)
-    return [{"service_request_id": submitted.report["id"].iloc[0], "service_notice": None, "account_id": None}]
+    return [{"service_request_id": submitted.report.values["id"], "service_notice": None, "account_id": None}]
 
 
 def _requests(request: Request, frame: pd.DataFrame) -> list[dict]:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from geo.layers import REPORTS
 from geo.publish import unsafe_places_per_zone
-from geo.timestamps import format_utc
+from geo.timestamps import format_utc, utc_text
 from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing
 from service.forms import StrictFormRoute
@@ -34,11 +34,11 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
     state = context(request)
     submitted = submit_report(state.store, state.zones, settings, category=category, lat=lat, lon=lon,
                               description=description, email=email, when=when, why=why, photo=data or None)
-    report = submitted.report.iloc[0]
+    report = submitted.report.values
     return JSONResponse({
         "id": report["id"], "category": report["category"], "status": report["status"],
-        "created_at": format_utc(submitted.report["created_at"]).iloc[0], "zone_id": submitted.zone_id,
-        "lon": report.geometry.x, "lat": report.geometry.y, "photo": report["photo"] if isinstance(report["photo"], str) else None,
+        "created_at": utc_text(report["created_at"]), "zone_id": submitted.zone_id,
+        "lon": submitted.report.lon, "lat": submitted.report.lat, "photo": report["photo"],
         "possible_duplicates": submitted.possible_duplicates,
     }, status_code=201)
 

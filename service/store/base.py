@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from geo.layers import LayerSchema
+from geo.layers import LayerSchema, Record
 from geo.patrol import Tracks
 
 
@@ -90,6 +90,18 @@ class FeaturePage:
     """A page of a query: its records and how many records match the query in all."""
 
     frame: gpd.GeoDataFrame
+    matched: int
+
+
+@dataclass(frozen=True)
+class PublishedPage:
+    """A page of a query as published: each record's public fields (times as ISO 8601 UTC text with
+    milliseconds, numbers, text; None when missing), their lon/lat (WGS84 degrees) and how many
+    records match the query in all."""
+
+    properties: list[dict]
+    lon: list[float]
+    lat: list[float]
     matched: int
 
 
@@ -203,15 +215,20 @@ class Store(Protocol):
         """A page of the records that match ``query``, and how many match in all."""
         ...
 
+    def published_page(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> PublishedPage:
+        """The page :meth:`query_features` gives, as published (public fields only), without frames."""
+        ...
+
     def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
                                                                           NDArray[np.float64]]:
         """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, nothing else."""
         ...
 
     # -- citizens' reports ----------------------------------------------------------------------
-    def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None, duplicate_of: list[str],
+    def add_report(self, report: Record, photo: tuple[str, bytes] | None, duplicate_of: list[str],
                    actor: Actor) -> None:
-        """Store a new report, its photo, its duplicate links and the first row of its history."""
+        """Store a new report (a validated record), its photo, its duplicate links and the first row
+        of its history; :class:`Conflict` when its id is stored already."""
         ...
 
     def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor, at: pd.Timestamp,

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,13 +25,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo.errors import ValidationError
-from geo.layers import LAYERS, REPORTS, Field, LayerSchema, stored_frame, validate
+from geo.layers import LAYERS, REPORTS, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import Tracks
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES
 from service.store import pingchunks
-from service.store.base import (Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress, StoreError,
-                                TokenRecord, Unavailable, WriteResult)
+from service.store.base import (Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress, PublishedPage,
+                                StoreError, TokenRecord, Unavailable, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
@@ -268,6 +269,28 @@ class SQLStore:
             frame = self._select(con, schema, query, limit=limit, offset=offset)
         return FeaturePage(frame, matched)
 
+    def published_page(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> PublishedPage:
+        """The page :meth:`query_features` gives, as published: the public fields' values
+        (:func:`geo.layers.published_values`) and positions, read without building a frame (the
+        request path of a layer's page)."""
+        table = _table(schema)
+        public = [f.name for f in schema.fields if not f.private]
+        with self.transaction(write=False) as con:
+            where, params = self._where(schema, query)
+            matched = int(con.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar())
+            records = con.execute(text(
+                f"SELECT {', '.join(f't.{chr(34)}{name}{chr(34)}' for name in public)}, {self.dialect.geom_select('t.geom')} "
+                f"FROM {table} t{where} ORDER BY {_order(schema, query)} LIMIT :limit OFFSET :offset"),
+                params | {"limit": int(limit), "offset": int(offset)}).all()
+        try:
+            values = published_values(schema, {name: [r[k] for r in records] for k, name in enumerate(public)},
+                                      f"stored {table}")
+        except ValidationError as exc:  # a fault of the data, not of the request that reads it
+            raise StoreError(f"the database holds a record that is not valid: {exc}") from None
+        points = self.dialect.decode_points([r[-1] for r in records])
+        return PublishedPage([dict(zip(values, row)) for row in zip(*values.values())] if records else [],
+                             shapely.get_x(points).tolist(), shapely.get_y(points).tolist(), matched)
+
     def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
                                                                           NDArray[np.float64]]:
         """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, in the order
@@ -281,24 +304,37 @@ class SQLStore:
 
     # -- citizens' reports ---------------------------------------------------------------------
 
-    def add_report(self, report: gpd.GeoDataFrame, photo: tuple[str, bytes] | None,
+    def add_report(self, report: Record, photo: tuple[str, bytes] | None,
                    duplicate_of: list[str], actor: Actor) -> None:
-        """Store one new citizen report (a validated one-row reports frame), its photo (media type,
-        bytes; metadata already stripped), its links to possible duplicates and the first row of
-        its history, in one transaction — shared with the reports that arrive meanwhile
-        (:mod:`service.store.groupcommit`); it returns once that transaction is committed."""
-        report_id = report["id"].iloc[0]
+        """Store one new citizen report (a validated record), its photo (media type, bytes; metadata
+        already stripped), its links to possible duplicates and the first row of its history, in
+        one transaction — shared with the reports that arrive meanwhile
+        (:mod:`service.store.groupcommit`); it returns once that transaction is committed. An id
+        that is stored already raises :class:`Conflict` (nothing of this report is written)."""
+        report_id = report.values["id"]
+        public = [f for f in REPORTS.fields if not f.private]
+        row = {f"c{k}": _encode_one(f, report.values[f.name]) for k, f in enumerate(public)}
+        row["geom"] = self.dialect.encode_points(np.array([report.lon]), np.array([report.lat]))[0]
+        insert = text(f"INSERT INTO reports ({', '.join(chr(34) + f.name + chr(34) for f in public)}, geom) "
+                      f"VALUES ({', '.join(f':c{k}' for k in range(len(public)))}, {self.dialect.geom_param})")
+        private = {f.name: report.values[f.name] for f in REPORTS.fields if f.private and report.values[f.name] is not None}
 
         def write(con: Connection) -> None:
             if con.execute(text("SELECT 1 FROM reports WHERE id = :id"), {"id": report_id}).first() is not None:
                 raise Conflict(f"a report {report_id!r} exists", {"id": report_id})
-            self._write_features(con, REPORTS, report, actor)
+            con.execute(insert, row)
+            for name, value in private.items():
+                con.execute(text(f'INSERT INTO reports_private (id, "{name}") VALUES (:id, :value) '
+                                 f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"'), {"id": report_id, "value": value})
+            self._record_events(con, {report_id: (report.values["status"], report.values["created_at"],
+                                                  report.values["closed_at"])}, {}, [report_id], actor, None, None)
             if photo is not None:
                 con.execute(text("INSERT INTO report_photos (id, media_type, data) VALUES (:id, :type, :data)"),
                             {"id": report_id, "type": photo[0], "data": photo[1]})
             if duplicate_of:
                 con.execute(text("INSERT INTO report_duplicates (report_id, duplicate_of) VALUES (:id, :of)"),
                             [{"id": report_id, "of": other} for other in duplicate_of])
+            self.dialect.after_features_written(con, "reports", (report.lon, report.lat, report.lon, report.lat))
 
         with self._busy():
             self._reports.run(write)  # one commit (and flush to disk) for the reports sent meanwhile
@@ -607,7 +643,7 @@ class SQLStore:
             (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
         join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
         where, params = self._where(schema, query)
-        order = f't."{schema.time_field}" DESC, t.fid DESC' if query.newest_first else "t.fid"
+        order = _order(schema, query)
         page = ""
         if limit is not None:
             page, params = " LIMIT :limit OFFSET :offset", params | {"limit": int(limit), "offset": int(offset)}
@@ -659,7 +695,9 @@ class SQLStore:
                             [{"id": i, "value": v} for i, v in offered[name].items()])
         if schema is REPORTS:
             status = names.index("status")
-            self._record_events(con, frame, {rows[i][0]: stored[rows[i][0]][0][status] for i in changed},
+            records = {i: (s, c, d) for i, s, c, d in zip(frame["id"], frame["status"], frame["created_at"],
+                                                           frame["closed_at"])}
+            self._record_events(con, records, {rows[i][0]: stored[rows[i][0]][0][status] for i in changed},
                                 [rows[i][0] for i in new], actor, at, note)
         if len(frame):
             self.dialect.after_features_written(con, table, tuple(float(v) for v in frame.total_bounds))
@@ -682,12 +720,12 @@ class SQLStore:
                                                 for name in private})
         return stored
 
-    def _record_events(self, con: Connection, frame: gpd.GeoDataFrame, changed: dict[str, str], new: list[str],
+    def _record_events(self, con: Connection, records: dict[str, tuple], changed: dict[str, str], new: list[str],
                        actor: Actor, at: pd.Timestamp | None, note: str | None) -> None:
         """History rows for new reports (from nothing to their status, when they were created or
-        closed) and for stored reports whose status changed (at ``at``)."""
+        closed) and for stored reports whose status changed (at ``at``); ``records`` gives each
+        report's (status, created_at, closed_at) by id."""
         when = _utc(at or pd.Timestamp.now(tz="UTC"))
-        records = {i: (s, c, d) for i, s, c, d in zip(frame["id"], frame["status"], frame["created_at"], frame["closed_at"])}
         rows = []
         for report_id in new:
             status, created, closed = records[report_id]
@@ -706,6 +744,11 @@ class SQLStore:
 def _round_exists(category: str, day: str, existing: str) -> Conflict:
     return Conflict(f"a {category} round on {day} in these zones is recorded already ({existing}); "
                     "a round is recorded once", {"id": existing})
+
+
+def _order(schema: LayerSchema, query: FeatureQuery) -> str:
+    """The order of a query's records (over the table ``t``): newest first, or as stored."""
+    return f't."{schema.time_field}" DESC, t.fid DESC' if query.newest_first else "t.fid"
 
 
 def _table(schema: LayerSchema) -> str:
@@ -733,6 +776,15 @@ def _encode(field: Field, values: pd.Series) -> list:
     if field.kind == "integer":
         return [None if pd.isna(v) else int(v) for v in values]
     return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+
+
+def _encode_one(field: Field, value: Any) -> Any:
+    """One value of a :class:`Record` as stored (see :func:`_encode`)."""
+    if value is None:
+        return None
+    if field.kind == "time":
+        return utc_text(value)
+    return float(value) if field.kind == "number" else int(value) if field.kind == "integer" else str(value)
 
 
 def _utc(at: pd.Timestamp | None) -> str | None:

@@ -84,7 +84,7 @@ def test_a_citizen_reports_graffiti_by_tapping_the_map(browser, serve, tmp_path)
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(base + "/report")
-    page.wait_for_selector("path.leaflet-interactive")
+    page.wait_for_selector(".leaflet-overlay-pane path")  # the zones drawn
     page.click("#send")
     assert "Tryck på kartan" in page.inner_text("#message"), "no place chosen yet"
     box = page.locator("#map").bounding_box()
@@ -112,7 +112,7 @@ def test_a_citizen_marks_an_unsafe_place(browser, serve, tmp_path):
     base = serve(create_app(settings))
     page = browser.new_page()
     page.goto(base + "/report")
-    page.wait_for_selector("path.leaflet-interactive")
+    page.wait_for_selector(".leaflet-overlay-pane path")  # the zones drawn
     page.click("#mode-unsafe")
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

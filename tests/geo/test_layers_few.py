@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import geo.layers as layers
 from geo.errors import ValidationError
-from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
+from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate, validate_record
 
 NASTY = st.sampled_from(["", " ", "  x ", "\r\n", "a\rb", "\u2028", "\u202e", "\x00", "\x85", "\ud800", "e\u0301",
                          "\u00a0", "\u200b", "\u200d", "Å", "TORG", "\t", "5", "5.0", "1e3", "abc", "nan", "-1"])
@@ -101,3 +101,29 @@ def test_a_typed_one_record_frame_keeps_its_types(monkeypatch):
     pd.testing.assert_frame_equal(few, validate(LIGHTS, raw, "f"))
     assert few["id"].iloc[0] == "7" and few["status"].iloc[0] == "working"
     assert few["updated_at"].iloc[0] == pd.Timestamp("2020-05-01T10:00:00.123Z")
+
+
+@pytest.mark.parametrize("schema", [INCIDENTS, LIGHTS, REPORTS, PINGS], ids=lambda s: s.name)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_one_record_gets_the_answer_of_the_whole_file_rules(schema, data):
+    """validate_record (a form's request path, no frames) answers as validate does a one-row file."""
+    raw = data.draw(raw_frames(schema)).iloc[:1]
+    record = dict(zip(raw.columns, raw.iloc[0].tolist()))
+    try:
+        one = validate_record(schema, record, "f.csv", row="row 1")
+    except ValidationError as exc:
+        one = str(exc)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(layers, "FEW_RECORDS", 0)
+        whole = outcome(schema, raw)
+    if isinstance(whole, str) or isinstance(one, str):
+        assert one == whole
+        return
+    expected = whole.iloc[0]
+    for spec in schema.fields:
+        got, want = one.values[spec.name], expected[spec.name]
+        assert (got is None and pd.isna(want)) or (got == want and type(got) is type(want.item() if hasattr(want, "item") else want)), spec.name
+    position = (whole.geometry.x.iloc[0], whole.geometry.y.iloc[0]) if schema.points_as_geometry else \
+        (whole["lon"].iloc[0], whole["lat"].iloc[0])
+    assert (one.lon, one.lat) == position

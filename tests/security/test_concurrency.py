@@ -76,7 +76,7 @@ def test_thirty_concurrent_moves_of_one_report_in_the_store(tmp_path):
     store = SQLiteStore(tmp_path / "t.sqlite")
 
     report = submit_report(store, read_zones(ZONES_FILE), ReportSettings(), category="graffiti", **TORG).report
-    report_id = report["id"].iloc[0]
+    report_id = report.values["id"]
     results = together([lambda move=move: change_status(store, report_id, move, Actor("municipality", "t"),
                                                        "sanerat" if move == "closed" else None) for move in MOVES])
     landed = [r for r in results if isinstance(r, pd.DataFrame)]

@@ -20,7 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import StateConflict
-from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORT_CATEGORIES, REPORT_STATUSES, REPORTS, validate
+from geo.io.geojson import point_features, to_feature_collection
+from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORT_CATEGORIES, REPORT_STATUSES, REPORTS, validate, validate_record
+from geo.timestamps import format_utc
 from geo.workflow import WORKFLOW, move
 from service.store import Actor, Conflict, FeatureQuery, NotFound, Unavailable
 
@@ -31,20 +33,32 @@ BOX = (12.850, 56.668, 12.866, 56.680)  # about the centre
 def reports_frame(n: int, seed: int = 0, prefix: str = "r") -> pd.DataFrame:
     """``n`` random reports in and around the centre, over 2020, of every category and status."""
     rng = np.random.default_rng(seed)
-    created = pd.Timestamp("2020-01-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s")
+    created = pd.Timestamp("2020-01-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 365 * 86400_000, n), unit="ms")
     status = rng.choice(REPORT_STATUSES, n)
     closed = [str(c + pd.Timedelta(days=3)) if s == "closed" else None for c, s in zip(created, status)]
     raw = pd.DataFrame({"id": [f"{prefix}{i}" for i in range(n)], "category": rng.choice(REPORT_CATEGORIES, n),
-                        "description": [f"beskrivning {i}" for i in range(n)], "created_at": created.astype(str),
+                        "description": [f"beskrivning {i}" if i % 5 else "" for i in range(n)],
+                        "photo": [f"/api/reports/{prefix}{i}/photo" if i % 7 == 0 else None for i in range(n)],
+                        "created_at": created.astype(str),
                         "status": status, "closed_at": closed, "close_reason": ["sanerat" if c else None for c in closed],
                         "source": "contract", "lon": rng.uniform(12.845, 12.871, n).round(7),
                         "lat": rng.uniform(56.665, 56.683, n).round(7)})
     return validate(REPORTS, raw, "contract")
 
 
+def one_raw_report(report_id: str, category: str, lon: float, lat: float) -> dict:
+    return {"id": report_id, "category": category, "created_at": "2020-05-01T10:00:00Z", "description": "Klotter på\nbänken",
+            "contact": "anna@example.org", "lon": lon, "lat": lat}
+
+
 def one_report(report_id: str = "x1", category: str = "graffiti", lon: float = 12.8578, lat: float = 56.6744):
-    return validate(REPORTS, pd.DataFrame([{"id": report_id, "category": category, "created_at": "2020-05-01T10:00:00Z",
-                                            "contact": "anna@example.org", "lon": lon, "lat": lat}]), "contract")
+    """A citizen's report as a request validates it (a record)."""
+    return validate_record(REPORTS, one_raw_report(report_id, category, lon, lat), "contract")
+
+
+def one_report_frame(report_id: str = "x1", category: str = "graffiti", lon: float = 12.8578, lat: float = 56.6744):
+    """The same report as a file's import validates it (a frame)."""
+    return validate(REPORTS, pd.DataFrame([one_raw_report(report_id, category, lon, lat)]), "contract")
 
 
 # -- writes -----------------------------------------------------------------------------------
@@ -75,11 +89,21 @@ def test_a_write_is_all_or_nothing(store):
 
 
 def test_private_fields_stay_private_and_an_empty_one_keeps_the_stored_value(store):
-    store.write_features(REPORTS, one_report())
+    store.write_features(REPORTS, one_report_frame())
     assert store.read_features(REPORTS)["contact"].isna().all()
     assert store.read_features(REPORTS, include_private=True)["contact"].tolist() == ["anna@example.org"]
-    store.write_features(REPORTS, one_report().assign(contact=None))
+    store.write_features(REPORTS, one_report_frame().assign(contact=None))
     assert store.read_features(REPORTS, include_private=True)["contact"].tolist() == ["anna@example.org"]
+
+
+def test_a_report_added_as_a_record_is_stored_as_its_frame_would_be(store):
+    """add_report (a request's record) and write_features (a file's frame) store the same record."""
+    store.add_report(one_report(lon=12.8578123), None, [], Actor("citizen"))
+    frame = one_report_frame(lon=12.8578123)
+    pd.testing.assert_frame_equal(pd.DataFrame(store.read_features(REPORTS, include_private=True)), pd.DataFrame(frame))
+    assert store.write_features(REPORTS, frame).unchanged == 1
+    assert store.report_history(["x1"])[["from_status", "to_status", "at"]].astype(object).values.tolist() == [
+        [None, "open", pd.Timestamp("2020-05-01T10:00:00Z")]]
 
 
 def test_every_layer_round_trips(store):
@@ -204,6 +228,12 @@ def test_queries_match_pandas(backends):
         assert page.matched == len(expected)
         assert page.frame["id"].tolist() == expected[offset:offset + limit]
         assert store.read_features(REPORTS, query=query)["id"].tolist() == expected
+        published = store.published_page(REPORTS, query, limit, offset)
+        shown = page.frame.drop(columns=[f.name for f in REPORTS.fields if f.private])
+        shown = shown.assign(**{f.name: format_utc(shown[f.name]) for f in REPORTS.fields if f.kind == "time"})
+        assert published.matched == page.matched
+        assert point_features(published.properties, published.lon, published.lat, 7) == \
+            to_feature_collection(shown, decimals=7)["features"], "the page as published is the frame's GeoJSON"
         ids, lon_, lat_ = store.positions(REPORTS, replace(query, newest_first=False))
         in_order = reference(frame, replace(query, newest_first=False))
         assert ids == in_order
