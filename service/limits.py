@@ -9,6 +9,7 @@ upload's role gets the upload's cap; anyone else is refused (401/403) before a b
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -41,28 +42,36 @@ def check_rate(request: Request) -> None:
 
 
 class LoadShedder:
-    """ASGI middleware: at most ``max_in_flight`` requests in progress in this process (health
-    checks aside, so a probe still sees a live service). One more is answered 503 (``overloaded``,
-    ``Retry-After: 1``) at once: under overload the service answers what it can in time and says
-    so to the rest, instead of queueing requests until their clients have given up."""
+    """ASGI middleware: at most ``max_in_flight`` requests at work in this process; one more waits
+    up to ``max_wait_s`` for a free place (first come, first served: a page's few requests at once
+    wait milliseconds) and is then answered 503 (``overloaded``, ``Retry-After: 1``): under
+    overload the service answers what it can in time and says so to the rest, instead of queueing
+    requests until their clients have given up. Health checks and the static files (Leaflet,
+    Swagger UI) are let through, so a probe sees a live service and a page gets its scripts."""
 
-    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
-        self.app, self.max_in_flight, self.in_flight = app, max_in_flight, 0
+    def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float) -> None:
+        self.app, self.max_in_flight, self.max_wait_s = app, max_in_flight, max_wait_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._places = asyncio.Semaphore(max_in_flight)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == "/health":
+        if scope["type"] != "http" or scope["path"] == "/health" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.max_in_flight:  # one event loop: no lock needed
-            busy = Overloaded(f"the service is working on {self.in_flight} requests, as many as it takes at once; "
-                              "try again in a second")
+        if self._loop is not asyncio.get_running_loop():  # a semaphore belongs to one event loop
+            self._loop, self._places = asyncio.get_running_loop(), asyncio.Semaphore(self.max_in_flight)
+        places = self._places
+        try:
+            await asyncio.wait_for(places.acquire(), self.max_wait_s)
+        except TimeoutError:
+            busy = Overloaded(f"the service is working on {self.max_in_flight} requests, as many as it takes at "
+                              "once; try again in a second")
             await listed_response(Request(scope), busy)(scope, receive, send)
             return
-        self.in_flight += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            places.release()
 
 
 class RequestGuard:

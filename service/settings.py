@@ -96,7 +96,11 @@ class ServiceSettings(BaseSettings):
     public_url: str | None = None
     allowed_hosts: list[str] = ["localhost", "127.0.0.1", "[::1]"]
     trusted_proxies: list[str] = []
-    max_in_flight: int = Field(16, ge=1)
+    max_in_flight: int = Field(4, ge=1)
+    """Requests one process works on at once: CPU-bound work gains nothing from more threads under
+    one GIL, and every extra one adds latency to all."""
+    max_wait_ms: float = Field(50, ge=0)
+    """How long a request waits for a free place before it is refused with 503."""
 
 
 class PrivacySettings(BaseSettings):

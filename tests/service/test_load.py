@@ -101,9 +101,10 @@ def test_group_commit_answers_each_writer_with_its_own_result_or_error():
     assert group.run(lambda con: "again") == "again"
 
 
-def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(make_settings):
+def slow_app(make_settings, max_wait_ms: float):
+    """The app taking one request at a time, with a /slow route that waits for ``release``."""
     settings = make_settings()
-    settings.service.max_in_flight = 1
+    settings.service.max_in_flight, settings.service.max_wait_ms = 1, max_wait_ms
     app = create_app(settings)
     entered, release = threading.Event(), threading.Event()
 
@@ -113,6 +114,25 @@ def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(m
         release.wait(5)
         return {}
 
+    return app, entered, release
+
+
+def test_a_request_waits_briefly_for_a_free_place(make_settings):
+    app, entered, release = slow_app(make_settings, max_wait_ms=5000)
+    with TestClient(app) as client:
+        first = threading.Thread(target=lambda: client.get("/slow"))
+        first.start()
+        assert entered.wait(5)
+        threading.Timer(0.3, release.set).start()
+        started = time.monotonic()
+        assert client.get("/api/zones").status_code == 200, "it got the place the first one left"
+        assert time.monotonic() - started >= 0.25
+        first.join(5)
+        assert client.get("/static/leaflet/leaflet.js").status_code == 200
+
+
+def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(make_settings):
+    app, entered, release = slow_app(make_settings, max_wait_ms=50)
     with TestClient(app) as client:
         first = threading.Thread(target=lambda: client.get("/slow"))
         first.start()
@@ -121,6 +141,7 @@ def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(m
         assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
         assert busy.json()["code"] == "overloaded"
         assert client.get("/health").status_code == 200, "a probe gets through"
+        assert client.get("/static/leaflet/leaflet.js").status_code == 200, "and a page's scripts"
         release.set()
         first.join(5)
         assert client.get("/api/zones").status_code == 200
