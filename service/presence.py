@@ -14,8 +14,9 @@ import pandas as pd
 import shapely
 
 from geo.patrol import NS, PresenceCube, PresenceRules, Tracks, cube_from_contributions, presence_contributions
-from geo.timestamps import local_year
+from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
 from service.store import Store
+from service.store.base import Progress
 
 CONTRIBUTIONS_VERSION = 1
 """Raise when :func:`geo.patrol.presence_contributions` counts differently: everything kept is
@@ -41,7 +42,18 @@ def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
     return cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
 
 
-def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_day: int, last_day: int) -> int:
+def rebuild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
+            progress: Progress | None = None) -> int:
+    """Drop all kept presence and compute it again from every ping with ``zones`` and ``rules``;
+    the number of unit-days kept. ``progress(unit-days done, of all)`` is called as it goes."""
+    with _FILLING:
+        store.reset_presence(presence_inputs(zones, rules))
+    first, last = (int(day.value // (DAY * NS)) for day in (SUPPORTED_START, SUPPORTED_END))
+    return keep_up(store, zones, rules, first, last, progress)
+
+
+def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_day: int, last_day: int,
+            progress: Progress | None = None) -> int:
     """Compute and keep the presence of the unit-days ``first_day``..``last_day`` (UTC days since
     1970) that have pings but none kept; the number kept. A unit's run of consecutive days is
     read at once (with the next day's first pings, which close a day's last interval)."""
@@ -50,7 +62,7 @@ def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_d
         if store.presence_inputs() != inputs:
             store.reset_presence(inputs)
         missing = store.presence_missing(first_day, last_day)
-        kept = 0
+        kept, done = 0, 0
         for unit_id, days in missing.groupby("unit_id", sort=False):
             day = days["day_utc"].to_numpy(dtype=np.int64)
             for run in np.split(np.arange(len(day)), np.flatnonzero(np.diff(day) != 1) + 1):
@@ -62,4 +74,7 @@ def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_d
                 for row in run_days.itertuples():
                     mine = cells[cells["day_utc"] == row.day_utc]
                     kept += store.put_presence(inputs, unit_id, int(row.day_utc), row.signature, mine)
+                done += len(run_days)
+                if progress:
+                    progress(done, len(missing))
     return kept

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from service.cli import backups, coverage, data, lagesbild, pages, promises, serve, tokens, zones
+from service.cli import backups, coverage, data, lagesbild, pages, presence, promises, serve, tokens, zones
 from service.cli.common import build_settings, errors
 from service.store import StoreError
 
@@ -19,6 +19,7 @@ app = typer.Typer(help="Trygg stadskärna: Halmstad's city-centre citizen promis
                   no_args_is_help=True)
 app.add_typer(zones.zones_app, name="zones")
 app.add_typer(coverage.coverage_app, name="coverage")
+app.add_typer(presence.presence_app, name="presence")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(promises.promises_app, name="promises")
 app.command()(serve.serve)

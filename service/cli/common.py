@@ -20,7 +20,7 @@ console = Console(markup=False, highlight=False)  # text from files and users is
 errors = Console(stderr=True, markup=False, highlight=False)
 
 DbOption = Annotated[Optional[Path], typer.Option(
-    "--db", help="SQLite database file (env STADSKARNA_DB; default ./stadskarna.sqlite)")]
+    "--db", help="The embedded database file (env STADSKARNA_DB; default ./stadskarna.gpkg)")]
 ZonesOption = Annotated[Optional[Path], typer.Option(
     "--zones", help="Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")]
 StreetsOption = Annotated[Optional[Path], typer.Option(

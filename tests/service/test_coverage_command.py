@@ -182,3 +182,25 @@ def test_lighting_leaves_building_footprints_out(db, tmp_path):
         {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [12.857, 56.674]}}]}))
     bad = invoke("coverage", "lighting", "--buildings", points, "--db", db)
     assert bad.exit_code == 2 and "expected a Polygon or MultiPolygon geometry" in " ".join(bad.output.split())
+
+
+def test_presence_rebuild_computes_every_unit_day_again(db, tmp_path):
+    from geo.patrol import PresenceRules
+    from geo.zones import read_zones
+    from service.presence import presence_inputs
+    from tests.conftest import ZONES_FILE
+
+    first = invoke("presence", "rebuild", "--db", db)
+    assert first.exit_code == 0, first.output
+    assert "computed again for 1 unit-days" in " ".join(first.output.split())
+    store = SQLiteStore(db)
+    assert store.presence_inputs() == presence_inputs(read_zones(ZONES_FILE), PresenceRules())
+    assert len(store.presence_cells(0, 30_000)) > 0
+    again = invoke("presence", "rebuild", "--db", db)
+    assert "1 unit-days" in " ".join(again.output.split()), "it drops what is kept and computes it again"
+    report = json.loads(invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--db", db).output)
+    assert report["centre"]["presence_h"] == 0.5
+    bad = tmp_path / "zones.geojson"
+    bad.write_text("{}", encoding="utf-8")
+    refused = invoke("presence", "rebuild", "--db", db, "--zones", bad)
+    assert refused.exit_code == 2 and "zones.geojson" in refused.output
