@@ -6,6 +6,12 @@ with an index on (unit_id, t), written with executemany and read back into a Dat
 
     python benchmarks/ping_storage.py --pings 30000000   # a fleet-year (takes a few minutes)
     python benchmarks/ping_storage.py --pings 2000000    # quick
+    python benchmarks/ping_storage.py --database-url postgresql://…   # the same in PostgreSQL + PostGIS
+
+With ``--database-url`` (an empty scratch database with PostGIS) the two layouts are compared in
+PostgreSQL: one row per ping (with a point geometry and an index on unit and time) written with
+``COPY`` — the fast way in — against the store's chunks; sizes are the tables' with their indexes
+and TOAST (``pg_total_relation_size``).
 
 The last line printed is JSON with the measured figures and ratios (naive / chunked).
 """
@@ -77,6 +83,54 @@ def chunked(path: Path, pings: pd.DataFrame) -> tuple[float, float, int]:
     return write, read, _size(path)
 
 
+def naive_postgis(url: str, pings: pd.DataFrame) -> tuple[float, float, int]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as con:
+        con.execute("CREATE TABLE naive_pings (unit_id text, t timestamptz, geom geometry(Point, 4326), mode text, "
+                    "crew integer)")
+        con.execute("CREATE UNIQUE INDEX naive_pings_unit_t ON naive_pings (unit_id, t)")
+        start = time.perf_counter()
+        rows = zip(pings["unit_id"], pings["timestamp"], (f"SRID=4326;POINT({x} {y})" for x, y in
+                                                          zip(pings["lon"].tolist(), pings["lat"].tolist())),
+                   pings["mode"], pings["crew"].tolist())
+        with con.cursor().copy("COPY naive_pings (unit_id, t, geom, mode, crew) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        con.commit()
+        write = time.perf_counter() - start
+        start = time.perf_counter()
+        back = pd.DataFrame(con.execute("SELECT unit_id, t, ST_X(geom), ST_Y(geom), mode, crew FROM naive_pings "
+                                        "ORDER BY unit_id, t").fetchall())
+        read = time.perf_counter() - start
+        assert len(back) == len(pings)
+        size = con.execute("SELECT pg_total_relation_size('naive_pings')").fetchone()[0]
+        con.execute("DROP TABLE naive_pings")
+    return write, read, int(size)
+
+
+def chunked_postgis(url: str, pings: pd.DataFrame) -> tuple[float, float, int]:
+    from sqlalchemy import text
+
+    from service.settings import StoreSettings
+    from service.store import open_store
+
+    store = open_store(StoreSettings(database_url=url))
+    if store.count(PINGS):
+        raise SystemExit("the database holds patrol pings already: give an empty scratch database")
+    start = time.perf_counter()
+    store.write_pings(pings)
+    write = time.perf_counter() - start
+    start = time.perf_counter()
+    back = store.read_pings()
+    read = time.perf_counter() - start
+    assert len(back) == len(pings)
+    with store.transaction() as con:
+        size = con.execute(text("SELECT pg_total_relation_size('patrol_ping_chunks')")).scalar()
+        con.execute(text("DELETE FROM patrol_ping_chunks"))
+    return write, read, int(size)
+
+
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
@@ -84,13 +138,20 @@ def _size(path: Path) -> int:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pings", type=int, default=2_000_000, help="number of pings (default 2,000,000)")
+    parser.add_argument("--database-url", help="an empty scratch PostgreSQL database with PostGIS (postgresql://…): "
+                                                   "compare the layouts there instead of in SQLite files")
     args = parser.parse_args(argv)
     pings = synthetic_pings(args.pings)
-    with tempfile.TemporaryDirectory() as folder:
-        naive_write, naive_read, naive_bytes = naive(Path(folder) / "naive.sqlite", pings)
-        chunk_write, chunk_read, chunk_bytes = chunked(Path(folder) / "chunked.sqlite", pings)
+    if args.database_url:
+        chunk_write, chunk_read, chunk_bytes = chunked_postgis(args.database_url, pings)
+        naive_write, naive_read, naive_bytes = naive_postgis(args.database_url, pings)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            naive_write, naive_read, naive_bytes = naive(Path(folder) / "naive.sqlite", pings)
+            chunk_write, chunk_read, chunk_bytes = chunked(Path(folder) / "chunked.sqlite", pings)
     result = {
-        "benchmark": "ping_storage", "pings": len(pings), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "benchmark": "ping_storage", "store": "postgis" if args.database_url else "sqlite", "pings": len(pings),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "naive_write_s": round(naive_write, 2), "naive_read_s": round(naive_read, 2), "naive_mb": round(naive_bytes / 1e6, 1),
         "chunked_write_s": round(chunk_write, 2), "chunked_read_s": round(chunk_read, 2),
         "chunked_mb": round(chunk_bytes / 1e6, 1),
