@@ -67,7 +67,8 @@ def update_report(request: Request, report_id: str, change: StatusChange,
             "closed_at": format_utc(updated["closed_at"]).iloc[0]}
 
 
-@router.get("/api/reports/{report_id}/photo")
+@router.get("/api/reports/{report_id}/photo", response_class=Response, responses={200: {
+    "content": {"image/jpeg": {}, "image/png": {}}, "description": "The photo (JPEG or PNG, metadata removed)."}})
 def report_photo(request: Request, report_id: str, role: str | None = Depends(request_role)) -> Response:
     """A report's photo (EXIF removed), for staff."""
     require(role, STAFF, "report photos")
