@@ -34,7 +34,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.layers import PINGS, validate  # noqa: E402
-from service.store import SQLiteStore  # noqa: E402
+from service.store import SQLiteStore, Store  # noqa: E402
 
 
 def synthetic_pings(n: int, units: int = 8, seed: int = 1) -> pd.DataFrame:
@@ -72,7 +72,11 @@ def naive(path: Path, pings: pd.DataFrame) -> tuple[float, float, int]:
 
 
 def chunked(path: Path, pings: pd.DataFrame) -> tuple[float, float, int]:
-    store = SQLiteStore(path)
+    return *write_and_read(SQLiteStore(path), pings), _size(path)
+
+
+def write_and_read(store: Store, pings: pd.DataFrame) -> tuple[float, float]:
+    """Seconds to write ``pings`` into the store's chunks and to read them all back."""
     start = time.perf_counter()
     store.write_pings(pings)
     write = time.perf_counter() - start
@@ -80,7 +84,7 @@ def chunked(path: Path, pings: pd.DataFrame) -> tuple[float, float, int]:
     back = store.read_pings()
     read = time.perf_counter() - start
     assert len(back) == len(pings)
-    return write, read, _size(path)
+    return write, read
 
 
 def naive_postgis(url: str, pings: pd.DataFrame) -> tuple[float, float, int]:
@@ -118,13 +122,7 @@ def chunked_postgis(url: str, pings: pd.DataFrame) -> tuple[float, float, int]:
     store = open_store(StoreSettings(database_url=url))
     if store.count(PINGS):
         raise SystemExit("the database holds patrol pings already: give an empty scratch database")
-    start = time.perf_counter()
-    store.write_pings(pings)
-    write = time.perf_counter() - start
-    start = time.perf_counter()
-    back = store.read_pings()
-    read = time.perf_counter() - start
-    assert len(back) == len(pings)
+    write, read = write_and_read(store, pings)
     with store.transaction() as con:
         size = con.execute(text("SELECT pg_total_relation_size('patrol_ping_chunks')")).scalar()
         con.execute(text("DELETE FROM patrol_ping_chunks"))

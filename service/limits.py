@@ -51,16 +51,16 @@ class LoadShedder:
 
     def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float) -> None:
         self.app, self.max_in_flight, self.max_wait_s = app, max_in_flight, max_wait_s
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._places = asyncio.Semaphore(max_in_flight)
+        self._places: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None  # one per event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/health" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        if self._loop is not asyncio.get_running_loop():  # a semaphore belongs to one event loop
-            self._loop, self._places = asyncio.get_running_loop(), asyncio.Semaphore(self.max_in_flight)
-        places = self._places
+        loop = asyncio.get_running_loop()
+        if self._places is None or self._places[0] is not loop:  # a semaphore belongs to one event loop
+            self._places = loop, asyncio.Semaphore(self.max_in_flight)
+        places = self._places[1]
         try:
             await asyncio.wait_for(places.acquire(), self.max_wait_s)
         except TimeoutError:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -153,7 +153,7 @@ class SQLStore:
         with self.transaction(write=False) as con:
             if not schema.points_as_geometry:
                 return int(con.execute(text("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks")).scalar())
-            return int(con.execute(text(f"SELECT count(*) FROM {_table(schema)}")).scalar())
+            return self._count(con, schema, FeatureQuery())
 
     def is_empty(self) -> bool:
         """True when no layer holds any record."""
@@ -264,8 +264,7 @@ class SQLStore:
         """At most ``limit`` records matching ``query`` from ``offset`` on, and how many match in
         all — both in SQL, in one snapshot."""
         with self.transaction(write=False) as con:
-            where, params = self._where(schema, query)
-            matched = int(con.execute(text(f"SELECT count(*) FROM {_table(schema)} t{where}"), params).scalar())
+            matched = self._count(con, schema, query)
             frame = self._select(con, schema, query, limit=limit, offset=offset)
         return FeaturePage(frame, matched)
 
@@ -276,8 +275,8 @@ class SQLStore:
         table = _table(schema)
         public = [f.name for f in schema.fields if not f.private]
         with self.transaction(write=False) as con:
+            matched = self._count(con, schema, query)
             where, params = self._where(schema, query)
-            matched = int(con.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar())
             records = con.execute(text(
                 f"SELECT {', '.join(f't.{chr(34)}{name}{chr(34)}' for name in public)}, {self.dialect.geom_select('t.geom')} "
                 f"FROM {table} t{where} ORDER BY {_order(schema, query)} LIMIT :limit OFFSET :offset"),
@@ -315,8 +314,7 @@ class SQLStore:
         public = [f for f in REPORTS.fields if not f.private]
         row = {f"c{k}": _encode_one(f, report.values[f.name]) for k, f in enumerate(public)}
         row["geom"] = self.dialect.encode_points(np.array([report.lon]), np.array([report.lat]))[0]
-        insert = text(f"INSERT INTO reports ({', '.join(chr(34) + f.name + chr(34) for f in public)}, geom) "
-                      f"VALUES ({', '.join(f':c{k}' for k in range(len(public)))}, {self.dialect.geom_param})")
+        insert = self._insert_sql("reports", [f.name for f in public])
         private = {f.name: report.values[f.name] for f in REPORTS.fields if f.private and report.values[f.name] is not None}
 
         def write(con: Connection) -> None:
@@ -324,8 +322,7 @@ class SQLStore:
                 raise Conflict(f"a report {report_id!r} exists", {"id": report_id})
             con.execute(insert, row)
             for name, value in private.items():
-                con.execute(text(f'INSERT INTO reports_private (id, "{name}") VALUES (:id, :value) '
-                                 f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"'), {"id": report_id, "value": value})
+                con.execute(_private_upsert("reports", name), {"id": report_id, "value": value})
             self._record_events(con, {report_id: (report.values["status"], report.values["created_at"],
                                                   report.values["closed_at"])}, {}, [report_id], actor, None, None)
             if photo is not None:
@@ -605,6 +602,11 @@ class SQLStore:
 
     # -- the SQL of features ------------------------------------------------------------------
 
+    def _count(self, con: Connection, schema: LayerSchema, query: FeatureQuery) -> int:
+        """How many records match ``query``."""
+        where, params = self._where(schema, query)
+        return int(con.execute(text(f"SELECT count(*) FROM {_table(schema)} t{where}"), params).scalar())
+
     def _where(self, schema: LayerSchema, query: FeatureQuery) -> tuple[str, dict]:
         """The WHERE clause (over the table ``t``) and parameters of ``query``."""
         conditions, params = [], {}
@@ -682,17 +684,13 @@ class SQLStore:
         names = [f.name for f in public]
         values = [dict(zip([f"c{k}" for k in range(len(names))], rows[i])) | {"geom": geoms[i]} for i in new + changed]
         if new:
-            con.execute(text(f"INSERT INTO {table} ({', '.join(f'{chr(34)}{n}{chr(34)}' for n in names)}, geom) "
-                             f"VALUES ({', '.join(f':c{k}' for k in range(len(names)))}, {self.dialect.geom_param})"),
-                        values[:len(new)])
+            con.execute(self._insert_sql(table, names), values[:len(new)])
         if changed:
             assignments = ", ".join(f'"{n}" = :c{k}' for k, n in enumerate(names) if k) + f", geom = {self.dialect.geom_param}"
             con.execute(text(f"UPDATE {table} SET {assignments} WHERE id = :c0"), values[len(new):])
         for name in private:
             if offered[name]:
-                con.execute(text(f'INSERT INTO {table}_private (id, "{name}") VALUES (:id, :value) '
-                                 f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"'),
-                            [{"id": i, "value": v} for i, v in offered[name].items()])
+                con.execute(_private_upsert(table, name), [{"id": i, "value": v} for i, v in offered[name].items()])
         if schema is REPORTS:
             status = names.index("status")
             records = {i: (s, c, d) for i, s, c, d in zip(frame["id"], frame["status"], frame["created_at"],
@@ -720,6 +718,11 @@ class SQLStore:
                                                 for name in private})
         return stored
 
+    def _insert_sql(self, table: str, names: list[str]) -> TextClause:
+        """INSERT of a feature table's public fields (parameters ``c0``, ``c1``, … in ``names``' order) and ``geom``."""
+        return text(f"INSERT INTO {table} ({', '.join(chr(34) + n + chr(34) for n in names)}, geom) "
+                    f"VALUES ({', '.join(f':c{k}' for k in range(len(names)))}, {self.dialect.geom_param})")
+
     def _record_events(self, con: Connection, records: dict[str, tuple], changed: dict[str, str], new: list[str],
                        actor: Actor, at: pd.Timestamp | None, note: str | None) -> None:
         """History rows for new reports (from nothing to their status, when they were created or
@@ -746,6 +749,12 @@ def _round_exists(category: str, day: str, existing: str) -> Conflict:
                     "a round is recorded once", {"id": existing})
 
 
+def _private_upsert(table: str, name: str) -> TextClause:
+    """Set a private field (parameters ``id`` and ``value``) of a record of ``table``."""
+    return text(f'INSERT INTO {table}_private (id, "{name}") VALUES (:id, :value) '
+                f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"')
+
+
 def _order(schema: LayerSchema, query: FeatureQuery) -> str:
     """The order of a query's records (over the table ``t``): newest first, or as stored."""
     return f't."{schema.time_field}" DESC, t.fid DESC' if query.newest_first else "t.fid"
@@ -769,17 +778,14 @@ def _positions(frame: gpd.GeoDataFrame) -> list[tuple[float, float]]:
 
 
 def _encode(field: Field, values: pd.Series) -> list:
+    """A column's values as stored: :func:`_encode_one` of each, missing ones None (times vectorised)."""
     if field.kind == "time":
         return format_utc(values).tolist()
-    if field.kind == "number":
-        return [None if pd.isna(v) else float(v) for v in values]
-    if field.kind == "integer":
-        return [None if pd.isna(v) else int(v) for v in values]
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+    return [_encode_one(field, None if pd.isna(v) else v) for v in values]
 
 
 def _encode_one(field: Field, value: Any) -> Any:
-    """One value of a :class:`Record` as stored (see :func:`_encode`)."""
+    """One value as stored: times as ISO 8601 UTC text with milliseconds, numbers as float or int, text as text."""
     if value is None:
         return None
     if field.kind == "time":

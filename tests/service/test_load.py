@@ -117,12 +117,18 @@ def slow_app(make_settings, max_wait_ms: float):
     return app, entered, release
 
 
+def occupy(client: TestClient, entered: threading.Event) -> threading.Thread:
+    """A request to /slow in a thread of its own, once the app works on it (its one place taken)."""
+    first = threading.Thread(target=lambda: client.get("/slow"))
+    first.start()
+    assert entered.wait(5)
+    return first
+
+
 def test_a_request_waits_briefly_for_a_free_place(make_settings):
     app, entered, release = slow_app(make_settings, max_wait_ms=5000)
     with TestClient(app) as client:
-        first = threading.Thread(target=lambda: client.get("/slow"))
-        first.start()
-        assert entered.wait(5)
+        first = occupy(client, entered)
         threading.Timer(0.3, release.set).start()
         started = time.monotonic()
         assert client.get("/api/zones").status_code == 200, "it got the place the first one left"
@@ -134,9 +140,7 @@ def test_a_request_waits_briefly_for_a_free_place(make_settings):
 def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(make_settings):
     app, entered, release = slow_app(make_settings, max_wait_ms=50)
     with TestClient(app) as client:
-        first = threading.Thread(target=lambda: client.get("/slow"))
-        first.start()
-        assert entered.wait(5)
+        first = occupy(client, entered)
         busy = client.get("/api/zones")
         assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
         assert busy.json()["code"] == "overloaded"
