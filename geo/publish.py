@@ -16,6 +16,7 @@ at least k. Staff answers pass ``k = None`` and get exact figures.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +26,7 @@ import shapely
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import UNSAFE_WHEN, UNSAFE_WHY
 from geo.timestamps import LOCAL_TZ
+from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
 
 PUBLIC_INCIDENT_GRID_M = 50.0
@@ -101,6 +103,35 @@ def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None,
     boxes = shapely.box(counted["col"] * cell_m, counted["row"] * cell_m,
                         (counted["col"] + 1) * cell_m, (counted["row"] + 1) * cell_m)
     return gpd.GeoDataFrame(counted[columns], geometry=boxes, crs=SWEREF99TM).to_crs(WGS84)
+
+
+class PublicReports(NamedTuple):
+    """Citizens' reports as a public map shows them: counts only, groups below k left out."""
+
+    open_cells: gpd.GeoDataFrame
+    """Open reports (unsafe places aside) per 25 m cell and ``category``: the cells' centres
+    (WGS84 points) with ``count``."""
+    unsafe_cells: dict[str, gpd.GeoDataFrame]
+    """Unsafe-place pins per 50 m cell, for each time of day (every value of :data:`UNSAFE_WHEN`):
+    WGS84 squares with ``count``."""
+    open_per_zone: dict[str, int | None]
+    """Open reports (unsafe places aside) per zone, in the zones' order; None below k."""
+    min_count: int
+    """k: groups with fewer reports are left out or None."""
+
+
+def public_reports(reports: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_count: int) -> PublicReports:
+    """What a public map may show of citizens' ``reports`` (WGS84, any statuses) in ``zones``
+    (:class:`PublicReports`), with k = ``min_count``: a map builder gets this, never the pins."""
+    unsafe = reports[reports["category"] == "unsafe_place"]
+    open_reports = reports[reports["status"].isin(OPEN_STATUSES) & (reports["category"] != "unsafe_place")]
+    cells = grid_counts(open_reports, 25.0, by="category", min_count=min_count)
+    centres = cells.assign(geometry=cells.geometry.to_crs(SWEREF99TM).centroid.to_crs(WGS84))
+    where = pd.Series(zone_of(zones, open_reports.geometry.x.to_numpy(), open_reports.geometry.y.to_numpy()))
+    per_zone = where.value_counts().reindex(zones["zone_id"], fill_value=0)
+    return PublicReports(centres, {when: grid_counts(unsafe[unsafe["when"] == when], 50.0, min_count=min_count)
+                                   for when in UNSAFE_WHEN},
+                         suppress_small(per_zone.to_dict(), min_count), min_count)
 
 
 def unsafe_places_per_zone(pins: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, min_count: int | None) -> dict:

@@ -43,8 +43,8 @@ class Context:
         store = open_store(settings.store)
         shown = zones.assign(area_m2=zone_areas_m2(zones).round(1))
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
-        return cls(settings, zones, streets, store, PageCache(store), RateLimiter(settings.reports.rate_limit),
-                   document.encode("utf-8"))
+        limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
+        return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"))
 
 
 def context(request: Request) -> Context:

@@ -89,7 +89,7 @@ class RequestGuard:
         key = (scope["method"], scope["path"].rstrip("/") or "/")
         try:
             if key in RATE_LIMITED:
-                check_rate(request)
+                await run_in_threadpool(check_rate, request)  # it may wait for another process's count
             if key in UPLOADS:
                 roles, what = UPLOADS[key]
                 caller = await run_in_threadpool(request_caller, request)  # a token lookup reads the store

@@ -23,6 +23,7 @@ from geo.maps.overview import overview_map
 from geo.maps.police import police_map
 from geo.maps.planner import planner_map
 from geo.patrol import zone_figures
+from geo.publish import public_reports
 from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import OPEN_STATUSES
@@ -119,17 +120,13 @@ def _planner(state: Context, year: int | None) -> folium.Map:
     usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
     hectares = pd.Series(to_metric(zones).area.to_numpy() / 1e4, index=zones["zone_id"])
     per_zone = pd.Series(zone_of(zones, usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy())).value_counts()
-    open_reports = reports[(reports["status"] != "closed") & (reports["category"] != "unsafe_place")]
-    open_per_zone = pd.Series(zone_of(zones, open_reports.geometry.x.to_numpy(),
-                                      open_reports.geometry.y.to_numpy())).value_counts()
     metrics = pd.DataFrame({"presence_h": presence, "share_at_class_average": lighting,
-                            "incidents_per_ha": per_zone.reindex(hectares.index, fill_value=0) / hectares,
-                            "open_reports": open_per_zone.reindex(hectares.index, fill_value=0)})
+                            "incidents_per_ha": per_zone.reindex(hectares.index, fill_value=0) / hectares})
     span = f"{local.min():%Y-%m-%d}–{local.max():%Y-%m-%d}" if len(local) else "inga brott"
-    # a public page (also embedded in the yearly report): citizens' counts below k are suppressed
-    return planner_map(zones, metrics, incidents, lights, reports, dark_spots(grid, zones),
-                       f"Planerarkarta {year} · brott {span}{_demo_label(store)}", _lux_png(grid),
-                       min_count=state.settings.privacy.min_count, **_basemap(state))
+    # a public page (also embedded in the yearly report): citizens' reports only as published, below k left out
+    return planner_map(zones, metrics, incidents, lights, public_reports(reports, zones, state.settings.privacy.min_count),
+                       dark_spots(grid, zones), f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
+                       _lux_png(grid), **_basemap(state))
 
 
 def standalone_html(fmap: folium.Map, title: str) -> MapPage:

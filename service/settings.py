@@ -70,6 +70,9 @@ class ReportSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_REPORTS_")
     rate_limit: int = 10
+    rate_limit_file: Path | None = None
+    """Where the processes of one service count submissions together (:mod:`service.ratelimit`);
+    ``stadskarna serve`` sets it for its workers. None: this process counts alone."""
     max_photo_mb: float = 5.0
     max_description: int = 1000
     duplicate_radius_m: float = 15.0
@@ -88,7 +91,7 @@ class ServiceSettings(BaseSettings):
     the local machine's names), and are relative otherwise: a client's ``Host`` header is never
     echoed. ``STADSKARNA_TRUSTED_PROXIES`` (JSON list of addresses or networks, default none):
     reverse proxies whose ``X-Forwarded-For`` is believed for the client's address (rate limits).
-    ``STADSKARNA_MAX_IN_FLIGHT`` (default 16): requests one service process works on at once
+    ``STADSKARNA_MAX_IN_FLIGHT`` (default 4): requests one service process works on at once
     (health checks aside); more are answered 503 with ``Retry-After`` at once instead of queueing.
     """
 

@@ -1,11 +1,11 @@
 """The planner's map: zones by a chosen metric, incidents and unsafe places as heat grids, lights
 by status, open reports by category, dark spots and the illuminance overlay.
 
-The page is public, so citizens' data on it follows the privacy rule of :mod:`geo.publish`: open
-reports per 25 m cell and category and unsafe places per 50 m cell and time of day are shown only
-for cells with at least ``min_count`` (k) records, the others are left out (and their layers are
-drawn even when empty, so a layer's presence tells nothing); the zones' open reports below k are
-drawn in the lowest colour with "färre än k" as their value."""
+The page is public, so it gets citizens' data only as published by :func:`geo.publish.public_reports`:
+open reports per 25 m cell and category and unsafe places per 50 m cell and time of day, cells
+below k left out (their layers are drawn even when empty, so a layer's presence tells nothing),
+and the zones' open reports, drawn in the lowest colour with "färre än k" as their value when
+below k."""
 
 from __future__ import annotations
 
@@ -15,39 +15,35 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.crs import WGS84
 from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES
 from geo.maps.base import base_map
 from geo.maps.colours import LIGHT_COLOURS, ramp
 from geo.maps.markup import Legend, TextBox
-from geo.publish import grid_counts, suppress_small
+from geo.publish import PublicReports, grid_counts
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
-CITIZEN_METRICS = ("open_reports",)
-"""Zone metrics counted from citizens' reports: suppressed below k (:func:`geo.publish.suppress_small`)."""
 
 
 def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.GeoDataFrame,
-                lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, dark_spots: gpd.GeoDataFrame,
+                lights: gpd.GeoDataFrame, reports: PublicReports, dark_spots: gpd.GeoDataFrame,
                 title: str, lux_overlay: tuple[str, list[list[float]]] | None = None,
-                tiles: str | None = "OpenStreetMap", attribution: str | None = None, *,
-                min_count: int) -> folium.Map:
+                tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
     """The planner's folium map (WGS84 data). ``metrics`` is indexed by ``zone_id`` with the
-    columns of :data:`METRICS`; ``incidents`` are shown as 50 m counts (usable positions only),
-    ``reports`` open ones as 25 m counts per category and unsafe places per time of day — never as
-    individual pins, and only cells with at least ``min_count`` (k) reports; the zones' open
-    reports below k show as "färre än k". ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
-    fmap = base_map(zones, tiles, attribution)
+    columns of :data:`METRICS` but ``open_reports``, which comes from ``reports`` (citizens' reports
+    as published; the legend names their k); ``incidents`` are shown as 50 m
+    counts (usable positions only). ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
+    fmap, min_count = base_map(zones, tiles, attribution), reports.min_count
     fmap.add_child(TextBox(title))
     shown = zones[["zone_id", "geometry"]].assign(name=zones["name"].map(escape))
     for i, (column, label) in enumerate(METRICS.items()):
-        values = metrics[column].reindex(zones["zone_id"]).fillna(0).astype(float)
-        shown_values = values.round(2).to_numpy().tolist()
-        if column in CITIZEN_METRICS:  # a suppressed zone: the lowest colour, never its number
-            public = suppress_small(values.astype(int).to_dict(), min_count)
-            values = pd.Series([public[z] or 0 for z in values.index], index=values.index, dtype=float)
-            shown_values = [f"färre än {min_count}" if public[z] is None else public[z] for z in values.index]
+        if column == "open_reports":  # a suppressed zone: the lowest colour, never its number
+            public = [reports.open_per_zone[z] for z in zones["zone_id"]]
+            values = pd.Series([count or 0 for count in public], dtype=float)
+            shown_values = [f"färre än {min_count}" if count is None else count for count in public]
+        else:
+            values = metrics[column].reindex(zones["zone_id"]).fillna(0).astype(float)
+            shown_values = values.round(2).to_numpy().tolist()
         layer = shown.assign(value=shown_values, colour=ramp(values).to_numpy())
         folium.GeoJson(layer.to_json(), name=label, show=i == 0,
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
@@ -70,21 +66,17 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                                                  "fillOpacity": 0.9},
                        tooltip=folium.GeoJsonTooltip(["status_sv", "lumen", "height_m"],
                                                      aliases=["Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
-    open_reports = reports[(reports["status"] != "closed") & (reports["category"] != "unsafe_place")]
     # citizens' data: cells below k are left out, and each layer is drawn even when empty
     hidden = f"rutor med färre än {min_count} visas inte"
-    clusters = grid_counts(open_reports, 25.0, by="category", min_count=min_count)
-    points = clusters.assign(geometry=clusters.geometry.to_crs(3006).centroid.to_crs(WGS84),
-                             category_sv=clusters["category"].map(REPORT_CATEGORY_NAMES))
+    points = reports.open_cells.assign(category_sv=reports.open_cells["category"].map(REPORT_CATEGORY_NAMES))
     folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
                    marker=folium.CircleMarker(radius=5, weight=1),
                    style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
                                              "color": "#6a3d9a", "fillOpacity": 0.6},
                    tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", f"Öppna ({hidden})"])
                    if len(points) else None).add_to(fmap)
-    unsafe = reports[reports["category"] == "unsafe_place"]
     for when, label in UNSAFE_WHEN_NAMES.items():
-        cells = grid_counts(unsafe[unsafe["when"] == when], 50.0, min_count=min_count)
+        cells = reports.unsafe_cells[when]
         folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label.lower()})", show=False,
                        style_function=lambda f: {"fillColor": "#8856a7", "weight": 0,
                                                  "fillOpacity": min(0.2 + 0.15 * f["properties"]["count"], 0.8)},

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from asyncio import BaseTransport
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +14,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from geo.errors import ValidationError
 from service.cli.common import DbOption, StreetsOption, ZonesOption, _fail, build_settings, console
+from service.ratelimit import RateLimiter
 from service.store import StoreError
 
 
@@ -50,8 +53,21 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
         uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False, http=NoDelayH11Protocol)
         return
     application.state.context.store.close()
+    application.state.context.report_limiter.close()
     for name, value in (("STADSKARNA_DB", db), ("STADSKARNA_ZONES", zones), ("STADSKARNA_STREETS", streets)):
         if value is not None:  # the worker processes read their settings from the environment
             os.environ[name] = str(value)
-    uvicorn.run("service.app:create_app", factory=True, workers=workers, host=host, port=port,
-                proxy_headers=False, server_header=False, http=NoDelayH11Protocol)
+    with tempfile.TemporaryDirectory(prefix="stadskarna-") as shared:  # readable by this user only
+        counts = settings.reports.rate_limit_file or Path(shared) / "ratelimit.sqlite"
+        try:  # made here, before the workers open it together
+            RateLimiter(settings.reports.rate_limit, path=counts).close()
+        except StoreError as exc:
+            raise _fail(exc) from None
+        given = os.environ.get("STADSKARNA_REPORTS_RATE_LIMIT_FILE")
+        os.environ["STADSKARNA_REPORTS_RATE_LIMIT_FILE"] = str(counts)  # the workers count submissions together
+        try:
+            uvicorn.run("service.app:create_app", factory=True, workers=workers, host=host, port=port,
+                        proxy_headers=False, server_header=False, http=NoDelayH11Protocol)
+        finally:  # the folder is gone after this
+            if given is None:
+                del os.environ["STADSKARNA_REPORTS_RATE_LIMIT_FILE"]

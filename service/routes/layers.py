@@ -29,6 +29,8 @@ router = APIRouter(tags=["layers"])
 
 EXACT_INCIDENT_ROLES = ("police", "planner")
 MAX_PATROL_SPAN = pd.Timedelta(days=31)
+MAX_OFFSET = 10_000_000
+"""The furthest a page may start (more than any layer holds; a larger number would overflow SQL's integers)."""
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -59,7 +61,7 @@ def layer(request: Request, layer: str,
           bbox: str | None = Query(None, description="min_lon,min_lat,max_lon,max_lat (WGS84)"),
           start: str | None = time_query("from this time (ISO 8601; naive = Stockholm time)"),
           end: str | None = time_query("before this time"),
-          limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+          limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
           role: str | None = Depends(request_role)) -> GeoJSONResponse:
     """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),
     lights, reports (never contact details; unsafe places only for staff roles) or patrol pings

@@ -5,6 +5,7 @@ read, the spatial filter, and which errors mean "busy". Everything else is one S
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,8 @@ class Dialect:
 
     kind: str
     """The backend's name, safe to show anyone."""
+    busy_timeout_s: float
+    """How long a write waits for the database's write lock (s)."""
     geom_param: str = ":geom"
     """SQL that turns the bound ``geom`` value (from :meth:`encode_points`) into a stored point."""
 
@@ -45,6 +48,12 @@ class Dialect:
 
     def migrated(self, engine: Engine) -> None:
         """Anything to do once the schema was brought up to date (outside any transaction)."""
+
+    def writing(self, timeout_s: float) -> AbstractContextManager[None]:
+        """Held around every write transaction, from before it begins until after it ends (a
+        finer wait for the write lock where the database's own is coarse); :class:`Unavailable`
+        after ``timeout_s``."""
+        return nullcontext()
 
     def encode_points(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> list:
         """The bound values of points (WGS84 degrees) for :attr:`geom_param`."""

@@ -5,11 +5,14 @@ schema migrated on open; and online backup and restore with SQLite's backup API.
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import shutil
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,9 @@ from service.store.dialect import FEATURE_TABLES, Dialect
 
 SCHEMA_VERSION = 11
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
+
+LOCK_SUFFIX = "-lock"
+"""The file next to the database that this service's writers take turns on."""
 
 DATA_TABLES = ("incidents", "lights", "reports", "report_photos", "patrol_ping_chunks", "removal_rounds",
                "promise_statuses", "stadskarna_meta")
@@ -191,6 +197,32 @@ class GeoPackageDialect(Dialect):
         # the write-ahead log: GDAL reads it from the file to know a GeoPackage
         with engine.connect() as con:
             con.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @contextmanager
+    def writing(self, timeout_s: float) -> Iterator[None]:
+        # SQLite waits for its write lock by sleeping in steps of up to 100 ms, so under load a
+        # write waits much longer than the one before it takes. This service's own writers (threads
+        # and processes) take turns on a lock file instead and find it free within half a
+        # millisecond; other programs (QGIS, say) still meet SQLite's lock and its busy timeout.
+        try:
+            fd: int | None = os.open(self.path.with_name(self.path.name + LOCK_SUFFIX), os.O_RDONLY | os.O_CREAT, 0o600)
+        except OSError:  # no lock file can be made here (a read-only folder): SQLite's lock alone
+            fd = None
+        try:
+            deadline = time.monotonic() + timeout_s
+            while fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Unavailable("the database is busy with other writes; try again shortly",
+                                          max(1, math.ceil(timeout_s))) from None
+                    time.sleep(0.0005)
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # and with it the lock
 
     def encode_points(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> list:
         return gpkg.encode_points(lon, lat)
@@ -439,7 +471,7 @@ def _publish(partial: Path, path: Path) -> None:
 
 def remove_database_files(path: Path) -> None:
     """Remove a scratch database and its journal, write-ahead log and shared-memory files."""
-    for suffix in ("", "-journal", "-wal", "-shm"):
+    for suffix in ("", "-journal", "-wal", "-shm", LOCK_SUFFIX):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 

@@ -105,8 +105,11 @@ class PostGISDialect(Dialect):
 
         @event.listens_for(engine, "begin")
         def begin(con: Connection) -> None:
-            timeout_ms = int(1000 * con.get_execution_options().get("busy_timeout_s", self.busy_timeout_s))
+            options = con.get_execution_options()
+            timeout_ms = int(1000 * options.get("busy_timeout_s", self.busy_timeout_s))
             con.exec_driver_sql(f"SET LOCAL lock_timeout = {max(timeout_ms, 1)}")
+            if not options.get("write"):  # a read's statements see one snapshot (a count and its page agree)
+                con.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
         return engine
 

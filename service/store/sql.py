@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,9 @@ class SQLStore:
         the lock longer than the busy timeout (the dialect's, or ``busy_timeout_s``),
         :class:`Unavailable` is raised and nothing is written."""
         options = {"write": write} | ({"busy_timeout_s": busy_timeout_s} if busy_timeout_s is not None else {})
-        with self._busy(busy_timeout_s), self._engine.connect().execution_options(**options) as con, con.begin():
+        turn = self.dialect.writing(busy_timeout_s if busy_timeout_s is not None else self.dialect.busy_timeout_s) \
+            if write else nullcontext()
+        with self._busy(busy_timeout_s), turn, self._engine.connect().execution_options(**options) as con, con.begin():
             yield con
 
     @contextmanager
@@ -107,7 +109,7 @@ class SQLStore:
         try:
             yield
         except DBAPIError as exc:
-            waited_s = busy_timeout_s if busy_timeout_s is not None else getattr(self.dialect, "busy_timeout_s", 0)
+            waited_s = busy_timeout_s if busy_timeout_s is not None else self.dialect.busy_timeout_s
             busy = self.dialect.busy(exc, waited_s)
             if busy is not None:
                 raise busy from None
@@ -153,7 +155,7 @@ class SQLStore:
         with self.transaction(write=False) as con:
             if not schema.points_as_geometry:
                 return int(con.execute(text("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks")).scalar())
-            return self._count(con, schema, FeatureQuery())
+            return int(con.execute(text(f"SELECT count(*) FROM {_table(schema)}")).scalar())
 
     def is_empty(self) -> bool:
         """True when no layer holds any record."""
@@ -264,26 +266,19 @@ class SQLStore:
         """At most ``limit`` records matching ``query`` from ``offset`` on, and how many match in
         all — both in SQL, in one snapshot."""
         with self.transaction(write=False) as con:
-            matched = self._count(con, schema, query)
-            frame = self._select(con, schema, query, limit=limit, offset=offset)
-        return FeaturePage(frame, matched)
+            records, matched = self._page(con, schema, query, limit, offset)
+        return FeaturePage(self._frame(schema, records), matched)
 
     def published_page(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> PublishedPage:
         """The page :meth:`query_features` gives, as published: the public fields' values
         (:func:`geo.layers.published_values`) and positions, read without building a frame (the
         request path of a layer's page)."""
-        table = _table(schema)
         public = [f.name for f in schema.fields if not f.private]
         with self.transaction(write=False) as con:
-            matched = self._count(con, schema, query)
-            where, params = self._where(schema, query)
-            records = con.execute(text(
-                f"SELECT {', '.join(f't.{chr(34)}{name}{chr(34)}' for name in public)}, {self.dialect.geom_select('t.geom')} "
-                f"FROM {table} t{where} ORDER BY {_order(schema, query)} LIMIT :limit OFFSET :offset"),
-                params | {"limit": int(limit), "offset": int(offset)}).all()
+            records, matched = self._page(con, schema, query, limit, offset)
         try:
             values = published_values(schema, {name: [r[k] for r in records] for k, name in enumerate(public)},
-                                      f"stored {table}")
+                                      f"stored {schema.name}")
         except ValidationError as exc:  # a fault of the data, not of the request that reads it
             raise StoreError(f"the database holds a record that is not valid: {exc}") from None
         points = self.dialect.decode_points([r[-1] for r in records])
@@ -602,10 +597,27 @@ class SQLStore:
 
     # -- the SQL of features ------------------------------------------------------------------
 
-    def _count(self, con: Connection, schema: LayerSchema, query: FeatureQuery) -> int:
-        """How many records match ``query``."""
+    def _page(self, con: Connection, schema: LayerSchema, query: FeatureQuery, limit: int,
+              offset: int) -> tuple[list[tuple], int]:
+        """The stored rows (:meth:`_columns`, private fields None) of at most ``limit`` records
+        matching ``query`` from ``offset`` on, in its order, and how many match in all. With a box
+        the spatial index finds the matches once and they are counted and ordered from there (one
+        statement); without one the order's index serves the page and the count is its own."""
+        table = _table(schema)
         where, params = self._where(schema, query)
-        return int(con.execute(text(f"SELECT count(*) FROM {_table(schema)} t{where}"), params).scalar())
+        params |= {"limit": int(limit), "offset": int(offset)}
+        if query.bbox is None:
+            matched = int(con.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar())
+            return [tuple(r) for r in con.execute(text(
+                f"SELECT {self._columns(schema)} FROM {table} t{where} ORDER BY {_order(schema, query, 't')} "
+                "LIMIT :limit OFFSET :offset"), params)], matched
+        rows = con.execute(text(
+            f'WITH m AS MATERIALIZED (SELECT t.fid, t."{schema.time_field}" FROM {table} t{where}), '
+            f"p AS (SELECT * FROM m ORDER BY {_order(schema, query, 'm')} LIMIT :limit OFFSET :offset) "
+            f"SELECT (SELECT count(*) FROM m), p.fid, {self._columns(schema)} FROM (SELECT 1) one "
+            f"LEFT JOIN p ON TRUE LEFT JOIN {table} t ON t.fid = p.fid ORDER BY {_order(schema, query, 'p')}"),
+            params).all()  # one row with no record when the page is empty
+        return [tuple(r[2:]) for r in rows if r[1] is not None], int(rows[0][0])
 
     def _where(self, schema: LayerSchema, query: FeatureQuery) -> tuple[str, dict]:
         """The WHERE clause (over the table ``t``) and parameters of ``query``."""
@@ -634,29 +646,32 @@ class SQLStore:
         return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
     def _select(self, con: Connection, schema: LayerSchema, query: FeatureQuery, include_private: bool = False,
-                limit: int | None = None, offset: int = 0, for_update: bool = False) -> gpd.GeoDataFrame:
+                for_update: bool = False) -> gpd.GeoDataFrame:
         """The records of ``query`` as the layer's validated frame; private fields None unless
         ``include_private``. ``for_update`` locks the rows for the transaction where the database
         locks rows (the embedded database holds its write lock already)."""
         table = _table(schema)
-        public = [f.name for f in schema.fields if not f.private]
-        private = [f.name for f in schema.fields if f.private]
-        select = ", ".join([f't."{name}"' for name in public] + [
-            (f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in private])
-        join = f" LEFT JOIN {table}_private p ON p.id = t.id" if private and include_private else ""
+        join = f" LEFT JOIN {table}_private p ON p.id = t.id" if include_private and _private(schema) else ""
         where, params = self._where(schema, query)
-        order = _order(schema, query)
-        page = ""
-        if limit is not None:
-            page, params = " LIMIT :limit OFFSET :offset", params | {"limit": int(limit), "offset": int(offset)}
         lock = " FOR UPDATE OF t" if for_update and self.kind != "geopackage" else ""
-        records = con.execute(text(f"SELECT {select}, {self.dialect.geom_select('t.geom')} FROM {table} t{join}"
-                                   f"{where} ORDER BY {order}{page}{lock}"), params).all()
-        names = public + private
+        records = con.execute(text(f"SELECT {self._columns(schema, include_private)} FROM {table} t{join}"
+                                   f"{where} ORDER BY {_order(schema, query, 't')}{lock}"), params).all()
+        return self._frame(schema, records)
+
+    def _columns(self, schema: LayerSchema, include_private: bool = False) -> str:
+        """The columns of a stored record over the table ``t`` (and ``p``, its private fields, when
+        ``include_private``; else NULL): the public fields, the private fields, the point."""
+        return ", ".join([f't."{f.name}"' for f in schema.fields if not f.private]
+                         + [(f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in _private(schema)]
+                         + [self.dialect.geom_select("t.geom")])
+
+    def _frame(self, schema: LayerSchema, records: list) -> gpd.GeoDataFrame:
+        """The layer's validated frame of stored rows (:meth:`_columns`)."""
+        names = [f.name for f in schema.fields if not f.private] + _private(schema)
         columns = {name: [r[k] for r in records] for k, name in enumerate(names)}
         points = self.dialect.decode_points([r[-1] for r in records])
         try:
-            return stored_frame(schema, columns, shapely.get_x(points), shapely.get_y(points), f"stored {table}")
+            return stored_frame(schema, columns, shapely.get_x(points), shapely.get_y(points), f"stored {schema.name}")
         except ValidationError as exc:  # a fault of the data, not of the request that reads it
             raise StoreError(f"the database holds a record that is not valid: {exc}") from None
 
@@ -666,7 +681,7 @@ class SQLStore:
         to their history by ``actor`` at ``at`` (default: now)."""
         table = _table(schema)
         public = [f for f in schema.fields if not f.private]
-        private = [f.name for f in schema.fields if f.private]
+        private = _private(schema)
         rows = _rows(public, frame)
         geoms = self.dialect.encode_points(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
         offered = {name: {i: v for i, v in zip(frame["id"], frame[name]) if not pd.isna(v)} for name in private}
@@ -706,7 +721,7 @@ class SQLStore:
         followed by their position, and their private values."""
         stored = {}
         public = [f for f in schema.fields if not f.private]
-        private = [f.name for f in schema.fields if f.private]
+        private = _private(schema)
         for start in range(0, len(ids), 500):
             query = FeatureQuery(ids=tuple(ids[start:start + 500]))
             where, params = self._where(schema, query)
@@ -755,9 +770,15 @@ def _private_upsert(table: str, name: str) -> TextClause:
                 f'ON CONFLICT (id) DO UPDATE SET "{name}" = excluded."{name}"')
 
 
-def _order(schema: LayerSchema, query: FeatureQuery) -> str:
-    """The order of a query's records (over the table ``t``): newest first, or as stored."""
-    return f't."{schema.time_field}" DESC, t.fid DESC' if query.newest_first else "t.fid"
+def _order(schema: LayerSchema, query: FeatureQuery, alias: str) -> str:
+    """The order of a query's records (over ``alias``, with the columns ``fid`` and the time
+    field): newest first, or as stored."""
+    return f'{alias}."{schema.time_field}" DESC, {alias}.fid DESC' if query.newest_first else f"{alias}.fid"
+
+
+def _private(schema: LayerSchema) -> list[str]:
+    """The names of the layer's private fields (stored in ``<table>_private``)."""
+    return [f.name for f in schema.fields if f.private]
 
 
 def _table(schema: LayerSchema) -> str:

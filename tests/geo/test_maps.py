@@ -15,8 +15,8 @@ from geo.maps.base import base_map
 from geo.maps.colours import LIGHT_COLOURS, ramp
 from geo.maps.overview import KIND_COLOURS, KIND_LABELS_SV, overview_map
 from geo.maps.planner import METRICS, planner_map
-from geo.publish import grid_counts
-from geo.zones import ZONE_KINDS
+from geo.publish import grid_counts, public_reports
+from geo.zones import ZONE_KINDS, zone_of
 
 
 def points(layer, rows: list[dict]) -> gpd.GeoDataFrame:
@@ -55,6 +55,24 @@ def test_grid_counts_never_lose_or_show_a_point():
     assert grid_counts(pins.iloc[:0], 25.0).empty
 
 
+def test_a_public_map_gets_counts_of_reports_never_the_pins(zones):
+    at = {"created_at": "2020-05-01T22:00:00Z", "lat": 56.674}
+    reports = points(REPORTS, [
+        *({"id": f"g{i}", "category": "graffiti", "lon": 12.8572 + 0.00001 * i, **at} for i in range(3)),
+        {"id": "l", "category": "litter", "lon": 12.8572, **at},  # alone in its cell: left out
+        {"id": "c", "category": "graffiti", "status": "closed", "closed_at": "2020-05-02T10:00:00Z",
+         "close_reason": "fixed", "lon": 12.8572, **at},  # not open: not counted
+        *({"id": f"u{i}", "category": "unsafe_place", "when": "night", "lon": 12.8572, **at} for i in range(3))])
+    public = public_reports(reports, zones, 3)
+    assert public.open_cells[["category", "count"]].values.tolist() == [["graffiti", 3]]
+    shown = public.open_cells.geometry.iloc[0]
+    assert not any(shown.equals(pin) for pin in reports.geometry), "a cell's centre, not a pin"
+    assert public.unsafe_cells["night"]["count"].tolist() == [3] and public.unsafe_cells["day"].empty
+    zone = zone_of(zones, np.array([12.8572]), np.array([56.674]))[0]
+    assert public.open_per_zone[zone] == 4 and list(public.open_per_zone) == zones["zone_id"].tolist()
+    assert public_reports(reports, zones, 5).open_per_zone[zone] is None, "fewer than k: not shown"
+
+
 def test_planner_map_has_its_layers_and_escapes_text(zones):
     hostile = "<img src=x onerror=alert(1)>"
     incidents = points(INCIDENTS, [{"id": "i", "occurred_at": "2020-05-01T22:00:00Z", "category": "rån",
@@ -64,8 +82,8 @@ def test_planner_map_has_its_layers_and_escapes_text(zones):
     reports = points(REPORTS, [{"id": "r", "category": "unsafe_place", "when": "night", "created_at": "2020-05-01T22:00:00Z",
                                 "description": hostile, "lon": 12.8572, "lat": 56.674}])
     metrics = pd.DataFrame({column: np.arange(len(zones), dtype=float) for column in METRICS}, index=zones["zone_id"])
-    html = planner_map(zones, metrics, incidents, lights, reports, gpd.GeoDataFrame(geometry=[], crs=4326),
-                       f"Karta {hostile}", tiles=None, min_count=3).get_root().render()
+    html = planner_map(zones, metrics.drop(columns="open_reports"), incidents, lights, public_reports(reports, zones, 3),
+                       gpd.GeoDataFrame(geometry=[], crs=4326), f"Karta {hostile}", tiles=None).get_root().render()
     for name in ("Polisnärvaro (h)", "Brott (antal per 50 m-ruta)", "Belysningspunkter", "Otrygga platser (natt)"):
         assert json.dumps(name) in html, "drawn even when its only cell (one pin) is suppressed"
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -335,7 +335,7 @@ def test_restore_refuses_a_bad_file_and_leaves_the_database_alone(tmp_path, kind
     assert counts(db)["incidents"] == 350 and [r.token_id for r in SQLiteStore(db).tokens()] == [token_id_of(token)]
     assert integrity(db) == "ok"
     assert (bad.read_bytes() if bad.exists() else None) == before, "the file given is not changed"
-    left = sorted(p.name for p in tmp_path.iterdir() if p.name not in ("db.sqlite-wal", "db.sqlite-shm"))  # in use
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name not in ("db.sqlite-wal", "db.sqlite-shm", "db.sqlite-lock"))  # in use
     assert left == sorted(["db.sqlite", "good.sqlite"] + (["bad.sqlite"] if before is not None else [])), \
         "no safety copy, no scratch"
 

@@ -4,6 +4,9 @@ their /64; and the limiter's memory stays bounded however many addresses come.""
 
 from __future__ import annotations
 
+import multiprocessing
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -13,6 +16,7 @@ from starlette.requests import Request
 from service.app import create_app
 from service.ratelimit import RateLimiter
 from service.security import client_address
+from service.store import StoreError
 from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 
 TORG = {"category": "graffiti", "lat": "56.6744", "lon": "12.8578"}
@@ -52,16 +56,48 @@ def test_every_address_of_a_64_is_one_client(address):
 
 
 def test_memory_stays_bounded_under_a_flood_of_addresses():
-    limiter = RateLimiter(limit=3, window_s=60, max_clients=1000)
+    limiter = RateLimiter(limit=3, window_s=60, max_events=1000)
     for i in range(50_000):
         assert limiter.retry_after(f"client-{i}", now=float(i) / 1000) is None
     assert len(limiter) <= 1000
     # a client that is still limited is remembered while the flood passes: the oldest go first
-    limiter = RateLimiter(limit=1, window_s=60, max_clients=100)
+    limiter = RateLimiter(limit=1, window_s=60, max_events=100)
     assert limiter.retry_after("persistent", now=0.0) is None
     for i in range(99):
         limiter.retry_after(f"flood-{i}", now=1.0)
     assert limiter.retry_after("persistent", now=2.0) is not None
+
+
+def test_the_window_slides():
+    limiter = RateLimiter(limit=2, window_s=60)
+    assert [limiter.retry_after("a", now=t) for t in (0.0, 10.0, 20.0)] == [None, None, 40]
+    assert limiter.retry_after("b", now=20.0) is None, "another client has its own count"
+    assert limiter.retry_after("a", now=60.0) is None, "the first event left the window"
+    assert limiter.retry_after("a", now=61.0) == 9
+
+
+def _spend(path: str, attempts: int) -> int:
+    limiter = RateLimiter(limit=10, window_s=60, path=Path(path))
+    return sum(limiter.retry_after("198.51.100.1") is None for _ in range(attempts))
+
+
+def test_processes_sharing_the_file_share_one_limit(tmp_path):
+    """The worker processes of one service: 2 × 15 attempts of one client, 10 allowed in all."""
+    path = str(tmp_path / "limit.sqlite")
+    RateLimiter(limit=10, path=Path(path)).close()  # made once, as the first worker does
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        allowed = pool.starmap(_spend, [(path, 15), (path, 15)])
+    assert sum(allowed) == 10
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"198.51.100.1" not in stored, "clients are kept as keyed hashes, not as addresses"
+
+
+def test_the_shared_file_is_private_and_a_bad_one_is_named(tmp_path):
+    path = tmp_path / "limit.sqlite"
+    RateLimiter(limit=3, path=path).close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(StoreError, match="STADSKARNA_REPORTS_RATE_LIMIT_FILE"):
+        RateLimiter(limit=3, path=tmp_path / "no such folder" / "limit.sqlite")
 
 
 def app_with(tmp_path, trusted: list[str]):

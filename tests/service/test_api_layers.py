@@ -112,10 +112,13 @@ def test_filters_and_pages(client, tokens):
     assert first["numberReturned"] == 2 and first["numberMatched"] == 3
     follow = client.get(first["links"][0]["href"]).json()
     assert follow["numberReturned"] == 1 and follow["links"] == []
-    for bad in ("bbox=1,2,3", "bbox=13,56,12,57", "limit=0", "offset=-1", "start=yesterday"):
+    for bad in ("bbox=1,2,3", "bbox=13,56,12,57", "limit=0", "offset=-1", "offset=9223372036854775808",
+                "start=yesterday"):
         response = get(client, f"/api/layers/incidents?{bad}")
         assert response.status_code == 422 and isinstance(response.json()["detail"], str)
     assert get(client, "/api/layers/nothing").status_code == 404
+    beyond = get(client, "/api/layers/reports?bbox=12.855,56.673,12.860,56.676&offset=10000000").json()
+    assert beyond["numberReturned"] == 0 and beyond["numberMatched"] >= 1, "past the last page: none, and the count"
     police = tokens["police"]
     assert get(client, "/api/layers/patrols", police).status_code == 422, "raw tracks need a time window"
     assert get(client, PATROLS, police).json()["numberMatched"] == 600

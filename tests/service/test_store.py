@@ -156,3 +156,41 @@ def test_the_data_version_changes_with_the_data_only(tmp_path):
     with gdal_like_connection(path) as con:  # another program (QGIS through GDAL, say) edits a layer
         con.execute("UPDATE incidents SET category = 'rån'")
     assert store.data_version() > second
+
+
+def _write_after_waiting(path: str, queue) -> None:
+    """In another process: wait for the parent's write, then write; report when it got the lock."""
+    import time
+
+    store = SQLiteStore(path)
+    queue.put("ready")
+    time.sleep(0.05)  # the parent holds the write lock by now
+    with store.transaction() as con:
+        got = time.time()
+        con.exec_driver_sql("INSERT INTO stadskarna_meta VALUES ('second', 'yes')")
+    queue.put(got)
+
+
+def test_a_waiting_writer_gets_its_turn_as_soon_as_the_write_before_ends(tmp_path):
+    """SQLite's own wait sleeps in steps of up to 100 ms (after 330 ms of waiting it looks again at
+    378 ms); this service's writers, threads or processes, queue on a lock file next to the
+    database and are in within milliseconds of the commit before theirs."""
+    import multiprocessing
+    import time
+
+    path = tmp_path / "db.gpkg"
+    store = SQLiteStore(path)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    other = context.Process(target=_write_after_waiting, args=(str(path), queue))
+    other.start()
+    assert queue.get(timeout=60) == "ready"
+    with store.transaction() as con:
+        con.exec_driver_sql("INSERT INTO stadskarna_meta VALUES ('first', 'yes')")
+        time.sleep(0.38)  # the other process waits for about 330 ms of it
+    released = time.time()
+    got = queue.get(timeout=30)
+    other.join(10)
+    assert store.get_meta("first") == store.get_meta("second") == "yes"
+    assert 0 <= got - released < 0.05, f"the waiting writer got in {1000 * (got - released):.0f} ms after the commit"
+    assert (tmp_path / "db.gpkg-lock").exists()
