@@ -32,9 +32,10 @@ from geo.text import FORBIDDEN, clean_one, clean_text
 from geo.timestamps import format_utc, parse_one, parse_utc
 
 INCIDENT_CATEGORIES = ("misshandel", "rån", "stöld", "skadegörelse", "ordningsstörning", "narkotika", "övrigt")
-LOCATION_PRECISIONS = ("exact", "street", "town")
+LOCATION_PRECISIONS = ("exact", "street", "town", "county")
 USABLE_PRECISION = ("exact", "street")
-"""Precisions good enough for spatial analyses; town-level positions (police events) are not."""
+"""Precisions good enough for spatial analyses; town- and county-level positions (police events: the
+area's centroid) are not."""
 LIGHT_STATUS_NAMES = {"working": "Fungerar", "broken": "Trasig", "planned": "Planerad", "removed": "Borttagen"}
 """Lamp statuses (codes, for machines) and their Swedish names (for people): the one list."""
 LIGHT_STATUSES = tuple(LIGHT_STATUS_NAMES)

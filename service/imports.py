@@ -34,10 +34,11 @@ from geo.io.csvfile import CsvBatch, iso_times, read_csv_batches, read_csv_recor
 from geo.io.gpx import read_gpx_records
 from geo.io.geojson import read_json
 from geo.io.points import geojson_records, read_geopackage_records
-from geo.io.police import looks_like_police_events, police_records
+from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, PINGS, LayerSchema, validate
 from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START
+from service.settings import GeographySettings
 from service.store import SQLiteStore
 from service.store.pingchunks import PingBuffer
 
@@ -91,9 +92,11 @@ def _check_options(schema: LayerSchema, path: Path, crs: str | None, unit_id: st
 
 
 def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = None, unit_id: str | None = None,
-                    mode: str | None = None, crew: int | None = None, progress: Progress | None = None) -> Records:
+                    mode: str | None = None, crew: int | None = None, progress: Progress | None = None,
+                    police_area: PoliceArea | None = None) -> Records:
     """Read a whole file for ``schema`` by its extension: .csv, .geojson/.json (GeoJSON, or police
-    events JSON for incidents), .gpkg, and .gpx for patrols."""
+    events JSON for incidents: the events of ``police_area``, by default the settings' town),
+    .gpkg, and .gpx for patrols."""
     path = Path(path)
     suffix = path.suffix.lower()
     _check_options(schema, path, crs, unit_id, mode, crew)
@@ -106,7 +109,7 @@ def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = Non
     if suffix in (".geojson", ".json"):
         doc = read_json(path)
         if schema is INCIDENTS and looks_like_police_events(doc):
-            return police_records(doc, str(path))
+            return police_records(doc, str(path), police_area or GeographySettings().police_area())
         return geojson_records(doc, str(path))
     raise ValidationError(f"unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg or .gpx", file=str(path))
 

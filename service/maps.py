@@ -84,7 +84,9 @@ def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
 
 def _police(state: Context, year: int | None, day: date | None, unit: str | None) -> folium.Map:
     store, zones = state.store, state.zones
-    year = year or (day.year if day else pd.Timestamp.now(tz=LOCAL_TZ).year)
+    if year is None:  # the day's, else the year of the newest ping (the year now when there is none)
+        newest = store.latest_ping()
+        year = day.year if day else (newest or pd.Timestamp.now(tz="UTC")).tz_convert(LOCAL_TZ).year
     promise = promised(state.settings.promises.dir, year, "patrol_presence")
     target_h = promise.measure.target_h if promise else None
     result = patrol_coverage(store, zones, year, target_h=target_h)

@@ -116,7 +116,7 @@ class IncidentProperties(Answer):
     occurred_at: str = Field(description=UTC)
     category: str = Field(description="misshandel, rån, stöld, skadegörelse, ordningsstörning, narkotika or "
                                       "övrigt")
-    location_precision: str = Field(description="exact, street or town")
+    location_precision: str = Field(description="exact, street, town or county")
     source: str
 
 
@@ -125,7 +125,7 @@ class PublicIncidentProperties(Answer):
 
     category: str
     date: str = Field(description="local date, YYYY-MM-DD")
-    location_precision: str = Field(description="exact, street or town")
+    location_precision: str = Field(description="exact, street, town or county")
     source: str
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.io.police import PoliceArea
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 """The repository's data folder (the project is installed editable from its checkout)."""
 
@@ -36,6 +38,14 @@ class GeographySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
     zones: Path = DATA_DIR / "stadskarna.geojson"
     streets: Path | None = None
+    town: str = "Halmstad"
+    """The municipality the centre lies in, as the police name it (``STADSKARNA_TOWN``)."""
+    county: str = "Hallands län"
+    """Its county, as the police name it (``STADSKARNA_COUNTY``)."""
+
+    def police_area(self) -> PoliceArea:
+        """Which police events are the town's (:mod:`geo.io.police`)."""
+        return PoliceArea(self.town, self.county)
 
     def streets_path(self) -> Path | None:
         """The streets file to use, or None when there is none."""

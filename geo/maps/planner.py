@@ -15,7 +15,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES
+from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, USABLE_PRECISION
 from geo.maps.base import base_map
 from geo.maps.colours import LIGHT_COLOURS, ramp
 from geo.maps.markup import Legend, TextBox
@@ -49,7 +49,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
                                                  "weight": 1, "fillOpacity": 0.55},
                        tooltip=folium.GeoJsonTooltip(["name", "value"], aliases=["Zon", label])).add_to(fmap)
-    heat = grid_counts(incidents[incidents["location_precision"] != "town"], 50.0)
+    heat = grid_counts(incidents[incidents["location_precision"].isin(USABLE_PRECISION)], 50.0)
     if len(heat):
         heat = heat.assign(colour=ramp(heat["count"].astype(float)).to_numpy())
         folium.GeoJson(heat.to_json(), name="Brott (antal per 50 m-ruta)",

@@ -273,6 +273,10 @@ class Store(Protocol):
         """Patrol pings in a time range, sorted by unit and time."""
         ...
 
+    def latest_ping(self) -> pd.Timestamp | None:
+        """The time (UTC) of the newest patrol ping, or None when there is none."""
+        ...
+
     def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
         """The pings of :meth:`read_pings` as arrays (the fast path for figures)."""
         ...

@@ -485,6 +485,12 @@ class SQLStore:
         return Tracks(codes[keep], cat("t").astype(np.int64)[keep], cat("lon")[keep], cat("lat")[keep],
                       cat("crew").astype(float)[keep], np.array(names, dtype=object))
 
+    def latest_ping(self) -> pd.Timestamp | None:
+        """The time (UTC) of the newest patrol ping, or None when there is none."""
+        with self.transaction(write=False) as con:
+            newest = con.execute(text("SELECT max(t_max) FROM patrol_ping_chunks")).scalar()
+        return None if newest is None else pd.Timestamp(int(newest), tz="UTC")
+
     def _ping_chunks(self, start: pd.Timestamp | None, end: pd.Timestamp | None,
                      unit_ids: list[str] | None) -> tuple[list[Chunk], NDArray[np.bool_]]:
         """The chunks overlapping the time range (in unit, day order) and which of their pings lie in it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,7 +19,7 @@ from geo.io.csvfile import read_csv_records
 from geo.io.export import export_format, write_layer
 from geo.io.gpx import read_gpx_records
 from geo.io.points import read_geojson_records, read_geopackage_records
-from geo.io.police import read_police_events
+from geo.io.police import PoliceArea, read_police_events
 from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
 from tests.rfc7946 import assert_feature_collection
 
@@ -247,18 +248,23 @@ def test_geopackage_non_point_geometry(tmp_path):
 # -- police events -------------------------------------------------------------------------
 
 
-def police_event(event_id, kind, gps="56.674377,12.857782", when="2026-08-22 19:51:41 +02:00"):
-    return {"id": event_id, "datetime": when, "name": f"22 augusti, {kind}, Halmstad", "summary": "...",
-            "url": "/aktuellt/", "type": kind, "location": {"name": "Halmstad", "gps": gps}}
+HALMSTAD = PoliceArea("Halmstad", "Hallands län")
+COUNTY_GPS = "56.896681,12.803399"
+
+
+def police_event(event_id, kind, gps="56.674377,12.857782", when="2026-08-22 19:51:41 +02:00", place="Halmstad",
+                 area="Halmstad", summary="..."):
+    return {"id": event_id, "datetime": when, "name": f"22 augusti, {kind}, {place}", "summary": summary,
+            "url": "/aktuellt/", "type": kind, "location": {"name": area, "gps": gps}}
 
 
 def test_police_events_are_town_level_incidents(tmp_path):
     path = write(tmp_path / "events.json", json.dumps([
         police_event(1, "Misshandel"), police_event(2, "Sammanfattning natt"), police_event(3, "Trafikolycka"),
         police_event(4, "Stöld/inbrott", when="2026-08-22 9:13:04 +02:00")]))
-    records = read_police_events(path)
+    records = read_police_events(path, HALMSTAD)
     assert sum(records.skipped.values()) == 1
-    assert len(records.warnings) == 1 and "3 incidents have town-level positions" in records.warnings[0]
+    assert len(records.warnings) == 1 and "3 incidents have town-level and 0 county-level positions" in records.warnings[0]
     frame = read_and_validate(INCIDENTS, records, path)
     assert frame["id"].tolist() == ["polisen-1", "polisen-3", "polisen-4"]
     assert frame["category"].tolist() == ["misshandel", "övrigt", "stöld"]
@@ -270,23 +276,47 @@ def test_police_events_are_town_level_incidents(tmp_path):
 
 def test_police_event_with_a_bad_gps(tmp_path):
     path = write(tmp_path / "events.json", json.dumps([police_event(1, "Rån"), police_event(2, "Rån", gps="")]))
-    error = invalid(read_police_events, path)
+    error = invalid(read_police_events, path, HALMSTAD)
     assert (error.file, error.row, error.field) == (str(path), "event 1 (id 2)", "location.gps")
 
 
+def test_only_the_towns_events_are_kept_and_a_repeated_event_once(tmp_path):
+    path = write(tmp_path / "events.json", json.dumps([
+        police_event(1, "Misshandel"),  # the town's own centroid
+        police_event(2, "Rån", gps=COUNTY_GPS, area="Hallands län"),  # the town's, placed at the county
+        police_event(3, "Övrigt", gps=COUNTY_GPS, area="Hallands län", place="Hallands län"),  # county-wide
+        police_event(4, "Trafikolycka", gps=COUNTY_GPS, area="Hallands län", place="Kungsbacka"),
+        police_event(5, "Brand", gps="55.99,13.59", area="Skåne län", place="Kävlinge"),
+        police_event(6, "Stöld", gps="55.70,13.19", area="Lund", place="Lund"),
+        police_event(1, "Misshandel"),  # the feed publishes it again: once
+        police_event(7, "Stöld", summary="first report"),
+        police_event(7, "Stöld", summary="updated: two suspects"),  # an update: the last version
+    ]))
+    records = read_police_events(path, HALMSTAD)
+    frame = read_and_validate(INCIDENTS, records, path)
+    assert frame["id"].tolist() == ["polisen-1", "polisen-2", "polisen-3", "polisen-7"]
+    assert frame["location_precision"].tolist() == ["town", "county", "county", "town"]
+    assert records.skipped == {"not in Halmstad (another municipality or county)": 3,
+                               "repeated in the file (imported once)": 1}
+    assert any("1 events come again with other content" in w for w in records.warnings)
+    assert "2 incidents have town-level and 2 county-level positions" in records.warnings[0]
+
+
 def test_police_events_sample(shared_data):
+    """The national feed (500 events from all of Sweden, every one placed at its county): only
+    Halland's events that are Halmstad's or the county's own are kept, at county precision."""
     path = shared_data / "polisen_events_sample.json"
     events = json.loads(path.read_text(encoding="utf-8"))
     assert len(events) == 500
     incidents = [e for e in events if not e["type"].startswith(("Sammanfattning", "Uppdatering", "Information"))]
-    records = read_police_events(path)
-    assert sum(records.skipped.values()) == 500 - len(incidents)
-    assert any(e["type"] == "Sammanfattning natt" for e in events)
+    halmstad = [e for e in incidents if e["location"]["name"] == "Hallands län"
+                and re.search(r", (Halmstad|Hallands län)$", e["name"])]
+    records = read_police_events(path, HALMSTAD)
+    assert sum(records.skipped.values()) == 500 - len(halmstad)
     frame = read_and_validate(INCIDENTS, records, path)
-    assert len(frame) == len(incidents)
-    assert set(frame["location_precision"]) == {"town"}
-    assert f"{len(incidents)} incidents have town-level positions" in records.warnings[0]
-    assert not frame["id"].str.contains("Sammanfattning").any()
+    assert sorted(frame["id"]) == sorted(f"polisen-{e['id']}" for e in halmstad)
+    assert set(frame["location_precision"]) <= {"county"}
+    assert not any("Kävlinge" in e["name"] or "Töreboda" in e["name"] for e in halmstad)
 
 
 # -- GPX -----------------------------------------------------------------------------------

@@ -72,3 +72,15 @@ def test_other_zones_or_rules_recompute_everything(store):
     assert_same(kept_cube(store, ZONES, 2020, faster), presence_cube(store.read_tracks(), ZONES, 2020, faster))
     fewer = ZONES.iloc[:5].reset_index(drop=True)
     assert_same(kept_cube(store, fewer, 2020), presence_cube(store.read_tracks(), fewer, 2020))
+
+
+def test_the_police_map_opens_on_the_year_of_the_newest_ping(store, tmp_path):
+    from service.context import Context
+    from service.maps import build_map
+    from service.settings import GeographySettings, Settings, StoreSettings
+
+    assert store.latest_ping() == store.read_pings()["timestamp"].max()
+    assert SQLiteStore(tmp_path / "empty.gpkg").latest_ping() is None
+    context = Context.open(Settings(store=StoreSettings(db=store.path), geography=GeographySettings(zones=ZONES_FILE)))
+    html = build_map("police", context).get_root().render()
+    assert "Polisnärvaro 2020:" in html, "not the current year at 0 h"

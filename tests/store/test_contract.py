@@ -295,7 +295,9 @@ def test_pings_round_trip_and_merge(store):
     times = pd.date_range("2020-03-01T23:59:00Z", periods=180, freq="s")  # two UTC days
     frame = validate(PINGS, pd.DataFrame({"unit_id": "fot-1", "timestamp": times, "mode": "foot", "source": "c",
                                           "lon": np.linspace(12.85, 12.86, 180), "lat": 56.6744}), "c")
+    assert store.latest_ping() is None
     assert store.write_pings(frame).inserted == 180
+    assert store.latest_ping() == times[-1]
     again = store.write_pings([frame.iloc[:100], frame.iloc[90:]])
     assert (again.inserted, again.unchanged) == (0, 190)
     read = store.read_pings(times[10], times[170])
