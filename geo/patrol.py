@@ -1,23 +1,33 @@
 """Patrol presence per zone from GPS pings: the figures behind the 900-hour promise.
 
-Method. Per unit, pings are taken in time order; the interval between two consecutive pings
-counts when it is at most ``max_gap_s`` long (default 120 s). Its length is attributed, whole, to
-the zone holding the interval's **midpoint** and to the local hour of its **start**: with 1 Hz
-pings an interval is a few metres long, so splitting at zone boundaries would change a zone's
-total by at most one interval per crossing (≤ ``max_gap_s``) while costing a geometric
-intersection per interval. An interval is **visible presence** when its speed is at most
-``max_speed_kmh`` (default 10 km/h, covering foot and bike patrols) and **drive-through**
-otherwise. Officer-hours are unit-hours × the crew of the interval's first ping.
+Method. A **track** is one unit's pings of one UTC day, in time order. The interval between two
+consecutive pings counts when it is at most the track's longest gap: ``gap_factor`` (3) × the
+track's sampling interval (the median time between its pings), at least ``max_gap_s`` (120 s)
+and at most ``max_gap_cap_s`` (600 s) — so a unit logging every 180 s is counted, and a gap of
+more than 10 minutes is a gap whatever the sampling. An interval's length is attributed, whole, to
+the zone holding its **midpoint** and to the local hour of its **start** (with 1 Hz pings an
+interval is a few metres long: splitting at zone boundaries would change a zone's total by at
+most one interval per crossing, at the cost of a geometric intersection per interval).
+
+Speed is the **displacement over a window** of ``window_s`` (60 s) centred on the interval's
+midpoint, within the run of counted intervals it belongs to (never across a gap or into another
+track), and never shorter than the interval itself: the GPS jitter of a standing officer (3 m)
+then reads as well under 1 km/h, where the speed between two consecutive 1 Hz pings would read
+about 15 km/h. By the unit's ``mode``: foot, bike and horse patrols are **visible presence** up
+to ``foot_kmh``, ``bike_kmh`` and ``horse_kmh`` (10, 25 and 20 km/h); a car up to
+``vehicle_kmh`` (7 km/h, stationary or walking pace) is **vehicle presence**, reported apart;
+anything faster is **drive-through**. Officer-hours are unit-hours × the crew of the interval's
+first ping.
 
 Distances are SWEREF 99 TM metres: inside a few km of the centre the projection's Jacobian turns
 lon/lat differences into metres (relative error ≤ :attr:`geo.crs.MetricProjector.jacobian_relative_error`,
-about 0.1 %, i.e. ±0.01 km/h at the speed threshold); intervals with an end outside that area are
-projected exactly with pyproj. Local time is Europe/Stockholm (daylight-saving days have 23 or 25
-hours and come out right).
+about 0.1 %, i.e. ±0.01 km/h at a speed threshold); displacements with an end outside that area
+are projected exactly with pyproj. Local time is Europe/Stockholm (daylight-saving days have 23
+or 25 hours and come out right).
 
 Everything is accumulated into a :class:`PresenceCube` (seconds per zone, local day and local
-hour) in chunks, so a fleet-year of 50 million pings needs little memory; the figures are derived
-from the cube.
+hour) in chunks of whole tracks, so a fleet-year of 50 million pings needs little memory; the
+figures are derived from the cube.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
+from geo.layers import PATROL_MODES, VEHICLE_MODES
 from geo.status import YearClock, total_status
 from geo.timestamps import LOCAL_TZ
 from geo.zones import ZoneGrid, zone_positions
@@ -52,11 +63,24 @@ NIGHT_BANDS = {"17-20": (17, 18, 19), "20-23": (20, 21, 22), "23-02": (23, 0, 1)
 
 @dataclass(frozen=True)
 class PresenceRules:
-    """Thresholds of the method: longest gap between pings that still counts (s), and the
-    highest speed that counts as visible presence (km/h)."""
+    """The thresholds of the method (see the module): the longest gap that counts (s) —
+    ``gap_factor`` × the track's sampling interval, at least ``max_gap_s``, at most
+    ``max_gap_cap_s`` —, the speed window (s), and the highest speed (km/h) of visible presence
+    per mode and of vehicle presence."""
 
     max_gap_s: float = 120.0
-    max_speed_kmh: float = 10.0
+    gap_factor: float = 3.0
+    max_gap_cap_s: float = 600.0
+    window_s: float = 60.0
+    foot_kmh: float = 10.0
+    bike_kmh: float = 25.0
+    horse_kmh: float = 20.0
+    vehicle_kmh: float = 7.0
+
+    def limits_ms(self) -> NDArray[np.float64]:
+        """The speed limit (m/s) of each mode, in the order of :data:`geo.layers.PATROL_MODES`."""
+        by_mode = {"foot": self.foot_kmh, "bike": self.bike_kmh, "horse": self.horse_kmh, "car": self.vehicle_kmh}
+        return np.array([by_mode[mode] for mode in PATROL_MODES]) / 3.6
 
 
 @dataclass
@@ -64,7 +88,8 @@ class PresenceCube:
     """Seconds of patrol time per zone, local day of ``year`` and local hour (Europe/Stockholm).
 
     Arrays have shape (zones + 1, days, 24); the last zone row is time outside every zone.
-    ``presence_s`` is visible presence (unit-seconds), ``officer_s`` the same × crew, ``drive_s``
+    ``presence_s`` is visible presence (foot, bike and horse; unit-seconds), ``officer_s`` the
+    same × crew, ``vehicle_s`` vehicle presence (cars at walking pace or standing), ``drive_s``
     drive-through time.
     """
 
@@ -73,6 +98,7 @@ class PresenceCube:
     presence_s: NDArray[np.float64]
     officer_s: NDArray[np.float64]
     drive_s: NDArray[np.float64]
+    vehicle_s: NDArray[np.float64]
 
     @property
     def days(self) -> int:
@@ -86,7 +112,7 @@ class PresenceCube:
 def _empty_cube(year: int, zone_ids: list[str]) -> PresenceCube:
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     shape = (len(zone_ids) + 1, days, 24)
-    return PresenceCube(year, list(zone_ids), np.zeros(shape), np.zeros(shape), np.zeros(shape))
+    return PresenceCube(year, list(zone_ids), np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
 
 
 def local_offsets_ns(t_ns: NDArray[np.int64], year: int, tz: str = LOCAL_TZ) -> NDArray[np.int64]:
@@ -102,8 +128,8 @@ def local_offsets_ns(t_ns: NDArray[np.int64], year: int, tz: str = LOCAL_TZ) -> 
 @dataclass
 class Tracks:
     """Patrol pings as arrays sorted by unit and time: ``unit`` codes, ``t_ns`` (UTC, ns since
-    1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers); ``unit_names[code]`` is the
-    unit's id as given."""
+    1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers), ``mode`` (the index of the mode
+    in :data:`geo.layers.PATROL_MODES`); ``unit_names[code]`` is the unit's id as given."""
 
     unit: NDArray[np.int64]
     t_ns: NDArray[np.int64]
@@ -111,27 +137,34 @@ class Tracks:
     lat: NDArray[np.float64]
     crew: NDArray[np.float64]
     unit_names: NDArray[np.object_]
+    mode: NDArray[np.uint8]
 
     @classmethod
-    def of(cls, unit: ArrayLike, t_ns: ArrayLike, lon: ArrayLike, lat: ArrayLike, crew: ArrayLike) -> Tracks:
-        """From whole arrays, one entry per ping (``unit`` any ids); sorted here if needed."""
+    def of(cls, unit: ArrayLike, t_ns: ArrayLike, lon: ArrayLike, lat: ArrayLike, crew: ArrayLike,
+           mode: ArrayLike | None = None) -> Tracks:
+        """From whole arrays, one entry per ping (``unit`` any ids, ``mode`` names of
+        :data:`geo.layers.PATROL_MODES`, default foot); sorted here if needed."""
         codes, names = pd.factorize(np.asarray(unit))
         codes = codes.astype(np.int64)
         t_ns = np.asarray(t_ns, dtype=np.int64)
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         crew = np.asarray(crew, dtype=float)
+        modes = np.zeros(len(t_ns), dtype=np.uint8) if mode is None else \
+            pd.Categorical(np.asarray(mode), categories=list(PATROL_MODES)).codes.astype(np.uint8)
         step = np.diff(codes)
         if not ((step > 0) | ((step == 0) & (np.diff(t_ns) >= 0))).all():
             order = np.lexsort((t_ns, codes))
-            codes, t_ns, lon, lat, crew = codes[order], t_ns[order], lon[order], lat[order], crew[order]
-        return cls(codes, t_ns, lon, lat, crew, np.asarray(names, dtype=object))
+            codes, t_ns, lon, lat, crew, modes = (codes[order], t_ns[order], lon[order], lat[order], crew[order],
+                                                  modes[order])
+        return cls(codes, t_ns, lon, lat, crew, np.asarray(names, dtype=object), modes)
 
     @classmethod
     def from_pings(cls, pings: pd.DataFrame) -> Tracks:
-        """From a validated pings frame (unit_id, timestamp, lon, lat, crew)."""
+        """From a validated pings frame (unit_id, timestamp, lon, lat, crew, mode)."""
         return cls.of(pings["unit_id"].to_numpy(dtype=object),
                       pings["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64),
-                      pings["lon"].to_numpy(), pings["lat"].to_numpy(), pings["crew"].to_numpy())
+                      pings["lon"].to_numpy(), pings["lat"].to_numpy(), pings["crew"].to_numpy(),
+                      pings["mode"].to_numpy(dtype=object))
 
     def __len__(self) -> int:
         return len(self.t_ns)
@@ -143,29 +176,71 @@ def projector_for(zones: gpd.GeoDataFrame) -> MetricProjector:
     return MetricProjector((minx - 0.03, miny - 0.02, maxx + 0.03, maxy + 0.02))
 
 
+_RUN_SPACING_S = 4 * 86_400.0
+"""Seconds between runs on the window search's single time axis: more than a run lasts (a run
+lies within one UTC day, plus its last gap) and half a window."""
+
+
 def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
-               chunk: int) -> Iterator[tuple[slice, NDArray, NDArray, NDArray, NDArray]]:
-    """Per chunk of consecutive ping pairs: the slice of first pings, the seconds each interval
-    counts (0 when it does not: another unit, a gap over ``max_gap_s``), whether it is faster
-    than ``max_speed_kmh``, and its lon/lat differences."""
+               chunk: int) -> Iterator[tuple[slice, NDArray, NDArray, NDArray, NDArray, NDArray]]:
+    """Per chunk of whole tracks (about ``chunk`` pings): the slice of the intervals' first pings,
+    the seconds each interval counts (0 when it does not: another unit, no time, a gap over the
+    track's longest gap), whether it is faster than its mode's limit, whether its mode is a
+    vehicle, and its lon/lat differences."""
     (jee, jen), (jne, jnn) = projector.jacobian()
-    max_gap_ns, max_speed_ms = rules.max_gap_s * NS, rules.max_speed_kmh / 3.6
-    unit, t_ns, lon, lat = tracks.unit, tracks.t_ns, tracks.lon, tracks.lat
-    for start in range(0, len(t_ns) - 1, chunk):
-        stop = min(start + chunk, len(t_ns) - 1)
-        a, b = slice(start, stop), slice(start + 1, stop + 1)
-        dt = t_ns[b] - t_ns[a]
-        counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= max_gap_ns)
-        seconds = dt * (counts / NS)
-        dlon, dlat = lon[b] - lon[a], lat[b] - lat[a]
-        east, north = jee * dlon + jen * dlat, jne * dlon + jnn * dlat
-        squared_m = east * east + north * north
-        inside = projector.inside(lon[start:stop + 1], lat[start:stop + 1])
-        far = np.flatnonzero(~(inside[:-1] & inside[1:]))
-        if len(far):
-            squared_m[far] = _exact_squared_m(lon[a][far], lat[a][far], lon[b][far], lat[b][far])
-        limit = max_speed_ms * seconds
-        yield a, seconds, squared_m > limit * limit, dlon, dlat
+    limits, vehicles = rules.limits_ms(), np.isin(PATROL_MODES, VEHICLE_MODES)
+    unit, t_ns = tracks.unit, tracks.t_ns
+    n = len(t_ns)
+    new_track = np.ones(n, dtype=bool)
+    for start in range(0, n - 1, chunk):  # a track starts where the unit or the UTC day changes
+        a, b = slice(start, min(start + chunk, n - 1)), slice(start + 1, min(start + chunk, n - 1) + 1)
+        new_track[b] = (unit[b] != unit[a]) | (t_ns[b] // DAY_NS != t_ns[a] // DAY_NS)
+    track_starts = np.flatnonzero(new_track)
+    begin = 0
+    while begin < n - 1:
+        following = np.searchsorted(track_starts, begin + chunk)
+        end = int(track_starts[following]) if following < len(track_starts) else n
+        stop = min(end, n - 1)
+        yield _chunk_intervals(tracks, rules, new_track, begin, end, stop, limits, vehicles,
+                               (jee, jen, jne, jnn), projector)
+        begin = end
+
+
+def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np.bool_], begin: int, end: int,
+                     stop: int, limits: NDArray, vehicles: NDArray, jacobian: tuple, projector: MetricProjector
+                     ) -> tuple[slice, NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """:func:`_intervals` of the pings ``begin``..``end`` (whole tracks): intervals ``begin``..``stop``."""
+    jee, jen, jne, jnn = jacobian
+    unit, t_ns, lon, lat, mode = tracks.unit, tracks.t_ns, tracks.lon, tracks.lat, tracks.mode
+    a, b = slice(begin, stop), slice(begin + 1, stop + 1)
+    dt = t_ns[b] - t_ns[a]
+    track = np.cumsum(new_track[begin:end]) - 1  # tracks numbered within the chunk
+    inner = ~new_track[b] & (dt > 0)
+    sampling = pd.Series(dt[inner]).groupby(track[:stop - begin][inner]).median()
+    typical = np.full(track[-1] + 1, np.nan)
+    typical[sampling.index.to_numpy()] = sampling.to_numpy()
+    longest = np.minimum(np.maximum(np.nan_to_num(rules.gap_factor * typical[track[:stop - begin]]),
+                                    rules.max_gap_s * NS), rules.max_gap_cap_s * NS)
+    counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= longest)
+    seconds = dt * (counts / NS)
+    # runs of counted intervals within a track, laid on one time axis far apart, for the windows
+    new_run = new_track[begin:end].copy()
+    new_run[1:] |= ~counts[:end - begin - 1]
+    run = np.cumsum(new_run) - 1
+    run_start = t_ns[begin + np.flatnonzero(new_run)][run]
+    axis = run * _RUN_SPACING_S + (t_ns[begin:end] - run_start) / NS
+    first = np.arange(stop - begin)
+    middle = axis[first] + dt / (2 * NS)
+    low = np.minimum(np.searchsorted(axis, middle - rules.window_s / 2, side="left"), first) + begin
+    high = np.maximum(np.searchsorted(axis, middle + rules.window_s / 2, side="right") - 1, first + 1) + begin
+    dlon_w, dlat_w = lon[high] - lon[low], lat[high] - lat[low]
+    east, north = jee * dlon_w + jen * dlat_w, jne * dlon_w + jnn * dlat_w
+    squared_m = east * east + north * north
+    far = np.flatnonzero(~(projector.inside(lon[low], lat[low]) & projector.inside(lon[high], lat[high])))
+    if len(far):
+        squared_m[far] = _exact_squared_m(lon[low][far], lat[low][far], lon[high][far], lat[high][far])
+    reach = limits[mode[a]] * (t_ns[high] - t_ns[low]) / NS
+    return a, seconds, squared_m > reach * reach, vehicles[mode[a]], lon[b] - lon[a], lat[b] - lat[a]
 
 
 def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules(),
@@ -182,8 +257,8 @@ def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: Pre
     year_start = pd.Timestamp(f"{year}-01-01").value
     outside_row = len(zones)
     size = cube.presence_s.size
-    sums = [np.zeros(size), np.zeros(size), np.zeros(size)]
-    for a, seconds, fast, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
+    sums = [np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size)]
+    for a, seconds, fast, vehicle, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
         zone = locate(tracks.lon[a] + 0.5 * dlon, tracks.lat[a] + 0.5 * dlat)
         zone[zone < 0] = outside_row
         t0 = tracks.t_ns[a]
@@ -192,16 +267,19 @@ def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: Pre
         seconds *= (day >= 0) & (day < cube.days)
         np.clip(day, 0, cube.days - 1, out=day)
         key = (zone * cube.days + day) * 24 + (local // HOUR_NS) % 24
-        slow_seconds = seconds * ~fast
-        sums[0] += np.bincount(key, weights=slow_seconds, minlength=size)
-        sums[1] += np.bincount(key, weights=slow_seconds * tracks.crew[a], minlength=size)
+        visible = seconds * ~fast * ~vehicle
+        sums[0] += np.bincount(key, weights=visible, minlength=size)
+        sums[1] += np.bincount(key, weights=visible * tracks.crew[a], minlength=size)
         sums[2] += np.bincount(key, weights=seconds * fast, minlength=size)
+        sums[3] += np.bincount(key, weights=seconds * ~fast * vehicle, minlength=size)
     shape = cube.presence_s.shape
-    cube.presence_s, cube.officer_s, cube.drive_s = (s.reshape(shape) for s in sums)
+    cube.presence_s, cube.officer_s, cube.drive_s, cube.vehicle_s = (s.reshape(shape) for s in sums)
     return cube
 
 
-CONTRIBUTION_COLUMNS = ("unit_id", "day_utc", "zone", "local_day", "hour", "presence_s", "officer_s", "drive_s")
+CUBE_FIGURES = ("presence_s", "officer_s", "drive_s", "vehicle_s")
+"""The seconds a :class:`PresenceCube` holds, by name."""
+CONTRIBUTION_COLUMNS = ("unit_id", "day_utc", "zone", "local_day", "hour", *CUBE_FIGURES)
 
 
 def presence_contributions(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
@@ -210,14 +288,14 @@ def presence_contributions(tracks: Tracks, zones: gpd.GeoDataFrame, rules: Prese
     per unit, UTC day of the interval's start (``day_utc``, days since 1970), zone row (the index
     in ``zones``; ``len(zones)`` outside every zone), local day (``local_day``, days since
     1970-01-01 in Europe/Stockholm) and local hour, with the seconds of visible presence,
-    officer-seconds and drive-through. Intervals as :func:`presence_cube` counts them (the zone of
+    officer-seconds, drive-through and vehicle presence. Intervals as :func:`presence_cube` counts them (the zone of
     the midpoint, the hour of the start), so :func:`cube_from_contributions` of these equals
     :func:`presence_cube` of the same tracks."""
     if len(tracks) < 2:
         return pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float) for c in CONTRIBUTION_COLUMNS})
     locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
     parts = []
-    for a, seconds, fast, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
+    for a, seconds, fast, vehicle, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
         counted = seconds > 0
         if not counted.any():
             continue
@@ -226,11 +304,11 @@ def presence_contributions(tracks: Tracks, zones: gpd.GeoDataFrame, rules: Prese
         zone[zone < 0] = len(zones)
         t0 = tracks.t_ns[index]
         local = t0 + _local_offsets_any_year(t0)
-        slow = seconds[counted] * ~fast[counted]
+        slow, fast, vehicle = seconds[counted] * ~fast[counted], fast[counted], vehicle[counted]
         parts.append(pd.DataFrame({"unit": tracks.unit[index], "day_utc": t0 // DAY_NS, "zone": zone,
                                    "local_day": local // DAY_NS, "hour": (local // HOUR_NS) % 24,
-                                   "presence_s": slow, "officer_s": slow * tracks.crew[index],
-                                   "drive_s": seconds[counted] * fast[counted]}))
+                                   "presence_s": slow * ~vehicle, "officer_s": slow * ~vehicle * tracks.crew[index],
+                                   "drive_s": seconds[counted] * fast, "vehicle_s": slow * vehicle}))
     if not parts:
         return presence_contributions(Tracks.of([], [], [], [], []), zones)
     summed = pd.concat(parts).groupby(["unit", "day_utc", "zone", "local_day", "hour"], sort=True).sum().reset_index()
@@ -258,7 +336,7 @@ def cube_from_contributions(contributions: pd.DataFrame, zone_ids: list[str], ye
     key = (contributions["zone"].to_numpy(dtype=np.int64)[mine] * cube.days + day[mine]) * 24 \
         + contributions["hour"].to_numpy(dtype=np.int64)[mine]
     shape = cube.presence_s.shape
-    for name in ("presence_s", "officer_s", "drive_s"):
+    for name in CUBE_FIGURES:
         values = contributions[name].to_numpy(dtype=float)[mine]
         setattr(cube, name, np.bincount(key, weights=values, minlength=cube.presence_s.size).reshape(shape))
     return cube
@@ -277,12 +355,12 @@ def _exact_squared_m(lon0: NDArray, lat0: NDArray, lon1: NDArray, lat1: NDArray)
 def presence_seconds(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
                      chunk: int = 262_144) -> NDArray[np.float64]:
     """Seconds of visible presence that each ping starts (0 for the last ping of a unit, pings
-    before a gap, and faster intervals), aligned with ``tracks``; ``zones`` set the fast
+    before a gap, faster intervals and vehicles), aligned with ``tracks``; ``zones`` set the fast
     projection's area (WGS84)."""
     result = np.zeros(len(tracks))
     if len(tracks) >= 2:
-        for a, seconds, fast, _, _ in _intervals(tracks, projector_for(zones), rules, chunk):
-            result[a] = seconds * ~fast
+        for a, seconds, fast, vehicle, _, _ in _intervals(tracks, projector_for(zones), rules, chunk):
+            result[a] = seconds * ~fast * ~vehicle
     return result
 
 
@@ -295,7 +373,7 @@ def _days_until(cube: PresenceCube, as_of: date | None) -> int:
 
 def zone_figures(cube: PresenceCube, as_of: date | None = None) -> pd.DataFrame:
     """Per zone (index ``zone_id``), up to and including ``as_of`` (local date; default all year):
-    presence, officer and drive-through hours; days with presence and the longest run of days
+    presence (foot, bike, horse), officer, drive-through and vehicle-presence hours; days with presence and the longest run of days
     without; presence hours in Purple Flag's night bands and on Friday/Saturday nights (17-05)."""
     days = _days_until(cube, as_of)
     presence = cube.presence_s[:-1, :days] / 3600
@@ -304,6 +382,7 @@ def zone_figures(cube: PresenceCube, as_of: date | None = None) -> pd.DataFrame:
     frame["presence_h"] = daily.sum(axis=1)
     frame["officer_h"] = cube.officer_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["drive_through_h"] = cube.drive_s[:-1, :days].sum(axis=(1, 2)) / 3600
+    frame["vehicle_h"] = cube.vehicle_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["days_with_presence"] = (daily > 0).sum(axis=1)
     frame["longest_gap_days"] = [_longest_run(~row) for row in daily > 0]
     for band, hours in NIGHT_BANDS.items():
@@ -340,6 +419,7 @@ def centre_totals(cube: PresenceCube, clock: YearClock | None = None, target_h: 
             "status": total_status(presence_h, target_h, clock) if known else None,
             "officer_h": float(cube.officer_s[:-1, :days].sum() / 3600),
             "drive_through_h": float(cube.drive_s[:-1, :days].sum() / 3600),
+            "vehicle_h": float(cube.vehicle_s[:-1, :days].sum() / 3600),
             "outside_zones_presence_h": float(cube.presence_s[-1, :days].sum() / 3600)}
 
 

@@ -18,7 +18,7 @@ from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
 from service.store import Store
 from service.store.base import Progress
 
-CONTRIBUTIONS_VERSION = 1
+CONTRIBUTIONS_VERSION = 2
 """Raise when :func:`geo.patrol.presence_contributions` counts differently: everything kept is
 computed again."""
 _FILLING = threading.Lock()  # one process computes missing unit-days at a time (others wait, then read)
@@ -69,7 +69,7 @@ def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_d
                 run_days = days.iloc[run]
                 begin = pd.Timestamp(int(run_days["day_utc"].iloc[0]) * DAY * NS, tz="UTC")
                 end = pd.Timestamp((int(run_days["day_utc"].iloc[-1]) + 1) * DAY * NS, tz="UTC")
-                pings = store.read_pings(begin, end + pd.Timedelta(seconds=rules.max_gap_s), unit_ids=[unit_id])
+                pings = store.read_pings(begin, end + pd.Timedelta(seconds=rules.max_gap_cap_s), unit_ids=[unit_id])
                 cells = presence_contributions(Tracks.from_pings(pings), zones, rules)
                 for row in run_days.itertuples():
                     mine = cells[cells["day_utc"] == row.day_utc]

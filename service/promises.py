@@ -180,7 +180,7 @@ def _presence(promise: Promise, inputs: _Inputs) -> dict:
     totals = centre_totals(cube, inputs.clock, target)
     days = pd.date_range(f"{inputs.year}-01-01", inputs.as_of, freq="D")
     daily_h = cube.presence_s[:-1, :len(days)].sum(axis=(0, 2)) / 3600
-    patrol_h = float((cube.presence_s + cube.drive_s)[:, :len(days)].sum()) / 3600  # in the zones or not
+    patrol_h = float((cube.presence_s + cube.drive_s + cube.vehicle_s)[:, :len(days)].sum()) / 3600  # in the zones or not
     status = "not measurable yet" if patrol_h == 0 else totals["status"]
     return {"status": status, "value": round(totals["presence_h"], 1), "target": target, "unit": "h",
             "details": {"expected_h_pro_rata": round(totals["expected_h_pro_rata"], 1),

@@ -160,7 +160,7 @@ class PatrolPingProperties(Answer):
 
     unit_id: str
     timestamp: str = Field(description=UTC)
-    mode: str = Field(description="foot, bike or car")
+    mode: str = Field(description="foot, bike, horse or car")
     crew: int = Field(description="officers in the unit")
     source: str
 
@@ -303,8 +303,14 @@ class RemovalFigures(Answer):
 # -- coverage -------------------------------------------------------------------------------------------
 
 class PresenceRulesUsed(Answer):
-    max_gap_s: float = Field(description="longest gap between pings that still counts, seconds")
-    max_speed_kmh: float = Field(description="highest speed that counts as visible presence, km/h")
+    max_gap_s: float = Field(description="longest gap between pings that counts for a unit sampling every few seconds, s")
+    gap_factor: float = Field(description="a sparser unit's longest gap: this many of its sampling intervals")
+    max_gap_cap_s: float = Field(description="no gap longer than this counts, s")
+    window_s: float = Field(description="speed is the displacement over this window around an interval, s")
+    foot_kmh: float = Field(description="highest speed of visible presence on foot, km/h")
+    bike_kmh: float = Field(description="highest speed of visible presence on a bike, km/h")
+    horse_kmh: float = Field(description="highest speed of visible presence on horseback, km/h")
+    vehicle_kmh: float = Field(description="highest speed of vehicle presence (a car standing or at walking pace), km/h")
 
 
 class CentrePresence(Answer):
@@ -318,6 +324,7 @@ class CentrePresence(Answer):
     status: str | None = Field(description="met, on track, behind or not met; null without a target")
     officer_h: float = Field(description="presence times crew, officer-hours")
     drive_through_h: float = Field(description="time moving faster than presence counts, hours")
+    vehicle_h: float = Field(description="vehicle presence (a car standing or at walking pace) in the zones, hours")
     outside_zones_presence_h: float
 
 
@@ -329,6 +336,7 @@ class ZonePresence(Answer):
     presence_h: float
     officer_h: float
     drive_through_h: float
+    vehicle_h: float
     days_with_presence: int
     longest_gap_days: int = Field(description="longest run of days without presence")
     night_17_20_h: float = Field(alias="night_17-20_h", description="presence 17–20 local time (Purple Flag band)")

@@ -23,7 +23,7 @@ def read_gpx_records(path: str | Path, unit_id: str | None, mode: str | None, cr
                      max_bytes: int = MAX_GPX_BYTES) -> Records:
     """Track points of a GPX file as ping records of one unit.
 
-    ``unit_id`` defaults to the file name without extension; ``mode`` (foot, bike, car) must be
+    ``unit_id`` defaults to the file name without extension; ``mode`` (foot, bike, horse, car) must be
     given, as GPX does not say how the unit moved. Documents with a DTD or entities are refused
     (gpxpy's XML parsing has no protection against entity expansion), and so are files larger than
     ``max_bytes``. Every track point needs a time; times are handed on as text, so
@@ -33,7 +33,7 @@ def read_gpx_records(path: str | Path, unit_id: str | None, mode: str | None, cr
     source = str(path)
     if mode is None:
         raise ValidationError("a GPX track does not say how the unit moved: give the patrol mode "
-                              "(--mode foot, bike or car)", file=source, field="mode")
+                              "(--mode foot, bike, horse or car)", file=source, field="mode")
     try:
         size = path.stat().st_size
         if size > max_bytes:

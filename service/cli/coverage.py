@@ -37,8 +37,12 @@ def coverage_patrol(
         as_of: Annotated[Optional[datetime], typer.Option(
             "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help="Count up to this local date (default: year end, or today).")] = None,
         output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
-        max_gap: Annotated[float, typer.Option(help="Longest gap between pings that counts (s).")] = 120.0,
-        max_speed: Annotated[float, typer.Option(help="Highest speed that counts as visible presence (km/h).")] = 10.0,
+        max_gap: Annotated[float, typer.Option(
+            help="Longest gap between pings that counts for a unit sampling every few seconds (s); sparser "
+                 "units up to 3 of their sampling intervals, at most 600 s.")] = 120.0,
+        max_speed: Annotated[float, typer.Option(
+            help="Highest speed of a foot patrol that counts as visible presence (km/h); bikes 25, horses 20, "
+                 "cars 7 (vehicle presence).")] = 10.0,
         uncovered: Annotated[Optional[Path], typer.Option(
             help="Write the places no presence reached to this GeoJSON file.")] = None,
         hotspots: Annotated[Optional[Path], typer.Option(
@@ -67,7 +71,7 @@ def coverage_patrol(
         promise = promised(settings.promises.dir, year, "patrol_presence")
         with errors.status(f"computing patrol presence for {year}"):
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
-                                     PresenceRules(max_gap_s=max_gap, max_speed_kmh=max_speed), street_frame,
+                                     PresenceRules(max_gap_s=max_gap, foot_kmh=max_speed), street_frame,
                                      target_h=promise.measure.target_h if promise else None)
     except ValidationError as exc:
         raise _fail(exc) from None
@@ -190,7 +194,7 @@ def _print_patrol_table(report: dict) -> None:
     centre = report["centre"]
     table = Table(title=f"Polisnärvaro i stadskärnan {report['year']} (t.o.m. {report['as_of']})")
     columns = [("zone", "name"), ("närvaro h", "presence_h"), ("polis-h", "officer_h"),
-               ("genomfart h", "drive_through_h"), ("dagar", "days_with_presence"), ("längsta uppehåll d", "longest_gap_days"),
+               ("genomfart h", "drive_through_h"), ("fordon h", "vehicle_h"), ("dagar", "days_with_presence"), ("längsta uppehåll d", "longest_gap_days"),
                ("17-20", "night_17-20_h"), ("20-23", "night_20-23_h"), ("23-02", "night_23-02_h"),
                ("02-05", "night_02-05_h"), ("fre/lör natt h", "fri_sat_night_h"),
                ("yta nådd", "area_covered_share"), ("gator nådda", "street_covered_share")]

@@ -32,7 +32,7 @@ def import_command(
         file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, police events JSON, GeoPackage or GPX file.")],
         crs: Annotated[Optional[str], typer.Option(help="CRS of a CSV file's x/y columns, e.g. EPSG:3006.")] = None,
         unit: Annotated[Optional[str], typer.Option(help="GPX: the patrol unit's id (default: file name).")] = None,
-        mode: Annotated[Optional[str], typer.Option(help="GPX: how the unit moved: foot, bike or car.")] = None,
+        mode: Annotated[Optional[str], typer.Option(help="GPX: how the unit moved: foot, bike, horse or car.")] = None,
         crew: Annotated[Optional[int], typer.Option(help="GPX: officers in the unit (default 1).")] = None,
         db: DbOption = None) -> None:
     """Import a file into a layer: all rows valid, or nothing is stored."""

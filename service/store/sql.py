@@ -40,7 +40,7 @@ from service.store.pingchunks import Chunk, chunks_to_frame
 _TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
 PRESENCE_INPUTS = "presence_inputs"
 PRESENCE_CELLS = np.dtype([("zone", "<i4"), ("local_day", "<i4"), ("hour", "<i1"), ("presence_s", "<f8"),
-                           ("officer_s", "<f8"), ("drive_s", "<f8")])
+                           ("officer_s", "<f8"), ("drive_s", "<f8"), ("vehicle_s", "<f8")])
 """A unit-day's kept presence, one record per zone, local day and hour."""
 _SIGNATURE = ("CAST(c.n AS TEXT) || ':' || CAST(c.t_min AS TEXT) || ':' || CAST(c.t_max AS TEXT) || ':' || "
               "coalesce(CAST(nx.t_min AS TEXT), '-')")
@@ -483,7 +483,7 @@ class SQLStore:
             return np.concatenate([getattr(c, name) for c in chunks]) if chunks else np.array([])
 
         return Tracks(codes[keep], cat("t").astype(np.int64)[keep], cat("lon")[keep], cat("lat")[keep],
-                      cat("crew").astype(float)[keep], np.array(names, dtype=object))
+                      cat("crew").astype(float)[keep], np.array(names, dtype=object), cat("mode").astype(np.uint8)[keep])
 
     def latest_ping(self) -> pd.Timestamp | None:
         """The time (UTC) of the newest patrol ping, or None when there is none."""
@@ -546,7 +546,7 @@ class SQLStore:
         return pd.DataFrame([tuple(r) for r in rows], columns=["unit_id", "day_utc", "signature"])
 
     def put_presence(self, inputs: str, unit_id: str, day_utc: int, signature: str, cells: pd.DataFrame) -> bool:
-        """Keep the presence ``cells`` (zone, local_day, hour, presence_s, officer_s, drive_s) of a
+        """Keep the presence ``cells`` (zone, local_day, hour and the seconds of the cube) of a
         unit-day computed with ``inputs`` from the pings of ``signature`` — unless the inputs or
         the pings changed meanwhile (then nothing is kept; False)."""
         blob = zlib.compress(cells[list(PRESENCE_CELLS.names)].to_records(index=False)
@@ -568,7 +568,7 @@ class SQLStore:
 
     def presence_cells(self, first_day: int, last_day: int) -> pd.DataFrame:
         """The kept presence of the unit-days ``first_day``..``last_day`` (UTC days since 1970):
-        unit_id, day_utc, zone, local_day, hour, presence_s, officer_s, drive_s."""
+        unit_id, day_utc, zone, local_day, hour and the seconds of the cube."""
         with self.transaction(write=False) as con:
             rows = con.execute(text("SELECT unit_id, day_utc, cells FROM presence_unit_days "
                                     "WHERE day_utc BETWEEN :a AND :b ORDER BY unit_id, day_utc"),

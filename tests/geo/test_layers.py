@@ -223,7 +223,7 @@ def test_unknown_category_in_every_layer():
     assert invalid(LIGHTS, lights_raw(status=["working", "flickering"])).field == "status"
     assert invalid(REPORTS, reports_raw(category=["graffiti", "potholes"])).field == "category"
     assert invalid(REPORTS, reports_raw(why=["aliens", None])).field == "why"
-    assert invalid(PINGS, pings_raw(mode=["foot", "horse", "car"])).row == "row 2"
+    assert invalid(PINGS, pings_raw(mode=["foot", "skate", "car"])).row == "row 2"
     assert invalid(INCIDENTS, incidents_raw(location_precision=["exact", "roughly"])).field == "location_precision"
 
 

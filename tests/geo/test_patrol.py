@@ -66,15 +66,28 @@ def test_thirty_minutes_in_a_then_fifteen_in_b(two_zones):
     assert figures["drive_through_h"].sum() == 0
 
 
-def test_gaps_longer_than_max_gap_do_not_count(two_zones):
-    lon, lat = TO_WGS84.transform([E0 + 100, E0 + 101, E0 + 102], [N0 + 100] * 3)
-    t0 = pd.Timestamp("2020-05-04T18:00:00Z").value
-    gaps = np.array([0, 120, 120 + 121], dtype=np.int64) * 10**9
-    cube = presence_cube(Tracks.of(np.zeros(3, int), t0 + gaps, lon, lat, np.ones(3)), two_zones, 2020)
-    assert zone_figures(cube).loc["a", "presence_h"] == pytest.approx(120 / 3600), "120 s counts, 121 s does not"
-    strict = presence_cube(Tracks.of(np.zeros(3, int), t0 + gaps, lon, lat, np.ones(3)), two_zones, 2020,
-                           PresenceRules(max_gap_s=60))
-    assert zone_figures(strict).loc["a", "presence_h"] == 0
+def counted_h(zones, seconds, rules=PresenceRules()) -> float:
+    """Presence hours of a unit standing still, pinging at ``seconds`` (from 18:00 UTC)."""
+    n = len(seconds)
+    lon, lat = TO_WGS84.transform(np.full(n, E0 + 100), np.full(n, N0 + 100))
+    t = pd.Timestamp("2020-05-04T18:00:00Z").value + np.asarray(seconds, dtype=np.int64) * 10**9
+    return float(zone_figures(presence_cube(Tracks.of(np.zeros(n, int), t, lon, lat, np.ones(n)), zones, 2020,
+                                            rules)).loc["a", "presence_h"] * 3600)
+
+
+def test_the_longest_gap_that_counts_follows_the_tracks_sampling(two_zones):
+    dense = list(range(61))  # 1 Hz
+    assert counted_h(two_zones, dense + [60 + 120 + s for s in range(61)]) == pytest.approx(240), "120 s counts"
+    assert counted_h(two_zones, dense + [60 + 121 + s for s in range(61)]) == pytest.approx(120), "121 s does not"
+    assert counted_h(two_zones, dense + [60 + 100 + s for s in range(61)], PresenceRules(max_gap_s=60)) == \
+        pytest.approx(120)
+    every_180 = [180 * k for k in range(21)]  # a logger every 3 minutes, an hour: up to 3 x 180 s counts
+    assert counted_h(two_zones, every_180) == pytest.approx(3600)
+    assert counted_h(two_zones, every_180 + [3600 + 541 + 180 * k for k in range(21)]) == pytest.approx(7200), \
+        "541 s is more than 3 sampling intervals"
+    every_300 = [300 * k for k in range(13)]  # 3 x 300 s would be 900 s: the cap of 600 s still lets 300 s count
+    assert counted_h(two_zones, every_300) == pytest.approx(3600)
+    assert counted_h(two_zones, [700 * k for k in range(6)]) == 0, "over the cap, whatever the sampling"
 
 
 def test_speed_above_the_threshold_is_drive_through(two_zones):
@@ -84,7 +97,7 @@ def test_speed_above_the_threshold_is_drive_through(two_zones):
     assert figures.loc["a", "presence_h"] == 0
     assert figures.loc["a", "drive_through_h"] == pytest.approx(240 / 3600)
     lenient = cube_of(two_zones, [("car", "2020-05-04T18:00:00Z", east, north, 2)],
-                      rules=PresenceRules(max_speed_kmh=40))
+                      rules=PresenceRules(foot_kmh=40))
     assert zone_figures(lenient).loc["a", "presence_h"] == pytest.approx(240 / 3600)
 
 
@@ -189,11 +202,11 @@ def test_zone_hours_never_exceed_the_tracks_time(two_zones, points, steps):
     lon, lat = TO_WGS84.transform(E0 + east, N0 + north)
     t = pd.Timestamp("2020-06-01T12:00Z").value + np.cumsum(steps[:len(east)]).astype(np.int64) * 10**9
     cube = presence_cube(Tracks.of(np.zeros(len(t), int), t, lon, lat, np.ones(len(t))), two_zones, 2020,
-                         PresenceRules(max_speed_kmh=1e9))
+                         PresenceRules(foot_kmh=1e9))
     total_s = (t[-1] - t[0]) / 10**9
     assert zone_figures(cube)["presence_h"].sum() * 3600 <= total_s + 1e-6
     moved = presence_cube(Tracks.of(np.zeros(len(t), int), t, np.asarray(lon) + 5.0, lat, np.ones(len(t))),
-                          two_zones, 2020, PresenceRules(max_speed_kmh=1e9))
+                          two_zones, 2020, PresenceRules(foot_kmh=1e9))
     assert zone_figures(moved)["presence_h"].sum() == 0
 
 

@@ -155,7 +155,7 @@ def test_the_centres_presence_takes_its_status_from_the_one_rule(hours_per_day, 
     clock = YearClock(2020, as_of, over and as_of == date(2020, 12, 31))
     presence = np.zeros((2, 366, 24))
     presence[0, :, 20] = hours_per_day * 3600
-    cube = PresenceCube(2020, ["a"], presence, presence.copy(), np.zeros_like(presence))
+    cube = PresenceCube(2020, ["a"], presence, presence.copy(), np.zeros_like(presence), np.zeros_like(presence))
     totals = centre_totals(cube, clock, 900.0)
     assert totals["status"] == total_status(totals["presence_h"], 900.0, clock)
     assert totals["expected_h_pro_rata"] == pytest.approx(900.0 * clock.elapsed)

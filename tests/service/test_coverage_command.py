@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from geo.crs import WGS84, to_metric
 from geo.layers import PINGS, validate
+from geo.patrol import PresenceRules
 from service.cli import app
 from service.store import SQLiteStore
 
@@ -43,7 +45,7 @@ def test_json_report(db):
     assert torg["night_20-23_h"] == 0.5 and torg["fri_sat_night_h"] == 0.5 and torg["monthly_h"]["2020-05"] == 0.5
     assert report["centre"]["presence_h"] == 0.5 and report["centre"]["target_h"] == 900
     assert report["centre"]["status"] == "not met" and report["as_of"] == "2020-12-31"
-    assert report["rules"] == {"max_gap_s": 120.0, "max_speed_kmh": 10.0}
+    assert report["rules"] == asdict(PresenceRules())
 
 
 def test_csv_and_table(db):
@@ -56,8 +58,11 @@ def test_csv_and_table(db):
 
 
 def test_thresholds_are_options(db):
-    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--max-gap", 0.5, "--db", db)
-    assert json.loads(result.output)["centre"]["presence_h"] == 0
+    result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--max-gap", 60, "--max-speed", 6,
+                    "--db", db)
+    report = json.loads(result.output)
+    assert report["rules"] == asdict(PresenceRules(max_gap_s=60, foot_kmh=6))
+    assert report["centre"]["presence_h"] == 0.5, "standing still at 1 Hz counts under any of them"
 
 
 @pytest.mark.parametrize("args, message", [

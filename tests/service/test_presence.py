@@ -68,7 +68,7 @@ def test_a_report_recomputes_nothing(store):
 
 def test_other_zones_or_rules_recompute_everything(store):
     kept_cube(store, ZONES, 2020)
-    faster = PresenceRules(max_speed_kmh=20.0)
+    faster = PresenceRules(foot_kmh=20.0)
     assert_same(kept_cube(store, ZONES, 2020, faster), presence_cube(store.read_tracks(), ZONES, 2020, faster))
     fewer = ZONES.iloc[:5].reset_index(drop=True)
     assert_same(kept_cube(store, fewer, 2020), presence_cube(store.read_tracks(), fewer, 2020))

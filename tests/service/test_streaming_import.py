@@ -216,7 +216,7 @@ def test_many_bad_rows_in_a_batch_before_the_end_say_what_was_checked(tmp_path, 
     with pytest.raises(ValidationError) as info:
         import_file(SQLiteStore(tmp_path / "db.sqlite"), PINGS, path)
     assert (info.value.row, info.value.field) == ("row 102", "mode")
-    assert info.value.message.startswith("'skate' is not one of foot, bike, car (9 more rows up to row ")
+    assert info.value.message.startswith("'skate' is not one of foot, bike, car, horse (9 more rows up to row ")
     assert info.value.message.endswith("have this problem; the rows after them were not checked)")
 
 
