@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
-from geo.layers import UNSAFE_WHEN, UNSAFE_WHY
+from geo.layers import UNSAFE_WHEN, UNSAFE_WHY, USABLE_PRECISION
 from geo.timestamps import LOCAL_TZ
 from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
@@ -35,15 +35,18 @@ PUBLIC_INCIDENT_GRID_M = 50.0
 def generalise_incidents(incidents: gpd.GeoDataFrame, cell_m: float = PUBLIC_INCIDENT_GRID_M) -> gpd.GeoDataFrame:
     """Incidents as the public sees them: category, local date and source only (so synthetic data
     stays labelled), the position moved to the centre of its ``cell_m`` grid cell in SWEREF 99 TM
-    (WGS84 out)."""
+    (WGS84 out) — and none (an unlocated feature) for an incident placed only at a town's or
+    county's centroid, so no map shows the town's incidents piled on one square."""
     metric = to_metric(incidents)
     x = (np.floor(metric.geometry.x.to_numpy() / cell_m) + 0.5) * cell_m
     y = (np.floor(metric.geometry.y.to_numpy() / cell_m) + 0.5) * cell_m
     dates = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d")
+    located = incidents["location_precision"].isin(USABLE_PRECISION).to_numpy()
+    points = np.where(located, shapely.points(x, y), None)
     return gpd.GeoDataFrame({"category": incidents["category"].to_numpy(), "date": dates.to_numpy(),
                              "location_precision": incidents["location_precision"].to_numpy(),
                              "source": incidents["source"].to_numpy()},
-                            geometry=gpd.points_from_xy(x, y), crs=SWEREF99TM).to_crs(WGS84)
+                            geometry=gpd.GeoSeries(points, crs=SWEREF99TM)).to_crs(WGS84)
 
 
 def within(frame: pd.DataFrame, time_field: str, bbox: tuple[float, float, float, float] | None = None,

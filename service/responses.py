@@ -169,7 +169,8 @@ class LayerFeature(Answer):
     type: Literal["Feature"]
     properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, ReportProperties,
                       PatrolPingProperties] = Field(description="the layer's fields the caller may see")
-    geometry: PointGeometry
+    geometry: PointGeometry | None = Field(description="null in public answers for an incident the police placed "
+                                                       "only at a town's or county's centroid")
 
 
 class Link(Answer):

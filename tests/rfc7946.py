@@ -10,7 +10,8 @@ GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polyg
 
 def assert_feature_collection(doc: dict, max_decimals: int = 6) -> None:
     """Assert ``doc`` is an RFC 7946 FeatureCollection: no crs member, lon/lat positions within
-    range, closed rings with counter-clockwise exteriors, valid geometries, bounded precision."""
+    range, closed rings with counter-clockwise exteriors, valid geometries (or null: unlocated),
+    bounded precision."""
     assert doc["type"] == "FeatureCollection"
     assert "crs" not in doc, "RFC 7946 removed the crs member"
     assert isinstance(doc["features"], list)
@@ -18,6 +19,8 @@ def assert_feature_collection(doc: dict, max_decimals: int = 6) -> None:
         assert feature["type"] == "Feature"
         assert isinstance(feature["properties"], dict)
         geometry = feature["geometry"]
+        if geometry is None:  # an unlocated feature (§3.2)
+            continue
         assert geometry["type"] in GEOMETRY_TYPES
         geom = shape(geometry)
         assert geom.is_valid and not geom.is_empty

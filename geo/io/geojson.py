@@ -163,8 +163,9 @@ def to_feature_collection(frame: gpd.GeoDataFrame, metadata: Mapping[str, Any] |
     else:
         features = []
         for props, geom in zip(records, shapely.orient_polygons(geoms, exterior_cw=False)):
-            geometry = json.loads(shapely.to_geojson(geom))
-            geometry["coordinates"] = _round(geometry["coordinates"], decimals)
+            geometry = None if geom is None else json.loads(shapely.to_geojson(geom))  # None: unlocated (§3.2)
+            if geometry is not None:
+                geometry["coordinates"] = _round(geometry["coordinates"], decimals)
             features.append({"type": "Feature", "properties": _plain(props), "geometry": geometry})
     return {"type": "FeatureCollection", **dict(metadata or {}), "features": features}
 

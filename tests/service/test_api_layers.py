@@ -97,6 +97,23 @@ def test_public_incidents_are_generalised_and_exact_needs_a_token(client, tokens
     assert "id" not in staff["properties"]
 
 
+def test_incidents_placed_at_a_towns_centroid_are_no_point_for_the_public(db, tokens):
+    """A GIS that ignores location_precision must not see the town's incidents piled on Stora Torg."""
+    SQLiteStore(db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame({
+        "id": ["t1", "t2"], "occurred_at": ["2020-03-02T12:00:00+01:00"] * 2, "category": ["stöld"] * 2,
+        "location_precision": ["town", "county"], "lon": [12.85731] * 2, "lat": [56.67412] * 2}), "t"))
+    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
+        public = get(client, "/api/layers/incidents").json()
+        assert_feature_collection(public, max_decimals=7)
+        unlocated = [f for f in public["features"] if f["properties"]["location_precision"] in ("town", "county")]
+        assert len(unlocated) == 2 and all(f["geometry"] is None for f in unlocated)
+        box = get(client, "/api/layers/incidents?bbox=12.855,56.673,12.860,56.676").json()
+        assert {f["properties"]["location_precision"] for f in box["features"]} == {"exact"}
+        assert box["numberMatched"] == 2, "a box never matches an incident that has no place"
+        police = get(client, "/api/layers/incidents?bbox=12.855,56.673,12.860,56.676", tokens["police"]).json()
+        assert {f["properties"]["id"] for f in police["features"]} == {"i1", "i2", "t1", "t2"}, "staff see the centroid"
+
+
 def test_reports_never_show_contact_and_unsafe_places_only_to_staff(client, tokens):
     public = get(client, "/api/layers/reports").json()
     assert [f["properties"]["id"] for f in public["features"]] == ["r1"]
