@@ -8,9 +8,11 @@ spots are therefore squares of about 150 m across, the largest size hot-spot pol
 recommends, and never overlap.
 
 Dosage: a **visit** is a run of visible-presence intervals of one unit whose midpoints lie inside
-a hot spot (see :mod:`geo.patrol` for intervals), allowing breaks of up to 2 minutes, and lasting
-at least a minute (shorter is a pass). The Koper curve recommends
-visits of 10–15 minutes, at least one every 2 hours in the busy period.
+a hot spot or within ``GPS_BUFFER_M`` (10 m, the accuracy of a phone's GPS) of it (see
+:mod:`geo.patrol` for intervals), allowing breaks of up to 2 minutes, and lasting at least a minute
+(shorter is a pass). The Koper curve recommends visits of 10–15 minutes, at least one every 2 hours
+in the busy period: a busy 2-hour window counts as visited when any visit overlaps it (a visit
+from 22:00 to 01:00 covers 22–24 and 00–02), not only the window the visit began in.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ MIN_VISIT_MIN = 1.0
 """Shorter presence in a hot spot is a pass, not a visit (a drive-by has far less effect than a stop)."""
 BUSY_WINDOWS = ((18, 20), (20, 22), (22, 24), (0, 2))
 """The busy period's 2-hour windows (local hours; 00-02 belongs to the previous evening)."""
+GPS_BUFFER_M = 10.0
+"""A unit this close to a hot spot's edge (m) is taken to be in it: the GPS's accuracy."""
 
 
 def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_hotspots: int = 5,
@@ -79,11 +83,13 @@ def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_
 
 
 def hotspot_visits(tracks: Tracks, presence_s: NDArray[np.float64], hotspots: gpd.GeoDataFrame,
-                   merge_gap_s: float = 120.0, min_visit_min: float = MIN_VISIT_MIN) -> pd.DataFrame:
+                   merge_gap_s: float = 120.0, min_visit_min: float = MIN_VISIT_MIN,
+                   buffer_m: float = GPS_BUFFER_M) -> pd.DataFrame:
     """Visits of patrol units to hot spots: ``hotspot_id``, ``unit_id``, ``start`` and ``end``
     (UTC) and ``minutes`` of visible presence.
 
-    Runs of presence inside the same hot spot by the same unit less than ``merge_gap_s`` apart
+    Runs of presence inside the same hot spot (or within ``buffer_m`` metres of it; where two
+    buffers overlap, the first hot spot's) by the same unit less than ``merge_gap_s`` apart
     (a step outside its edge, a GPS jump) are one visit; visits shorter than ``min_visit_min``
     are passes, not stops, and are left out. ``presence_s`` are the seconds of visible presence
     each ping starts (:func:`geo.patrol.presence_seconds`).
@@ -96,7 +102,9 @@ def hotspot_visits(tracks: Tracks, presence_s: NDArray[np.float64], hotspots: gp
     seconds = presence_s[:-1]
     mid_lon = 0.5 * (tracks.lon[:-1] + tracks.lon[1:])
     mid_lat = 0.5 * (tracks.lat[:-1] + tracks.lat[1:])
-    spot = zone_positions(hotspots.rename(columns={"hotspot_id": "zone_id"}), mid_lon, mid_lat)
+    reach = hotspots.assign(geometry=hotspots.geometry.to_crs(SWEREF99TM).buffer(buffer_m, join_style="mitre")
+                            .to_crs(WGS84))
+    spot = zone_positions(reach.rename(columns={"hotspot_id": "zone_id"}), mid_lon, mid_lat)
     spot[seconds <= 0] = -1
     inside = spot >= 0
     is_start = inside & ~np.r_[False, inside[:-1] & (spot[:-1] == spot[1:])]
@@ -128,23 +136,25 @@ def dosage_figures(visits: pd.DataFrame, hotspots: gpd.GeoDataFrame, year: int,
     """Per hot spot (index ``hotspot_id``), for visits starting (local date) in ``year`` up to ``as_of``:
     visits, presence minutes per day and per week, median visit length, the shares of visits
     shorter than, within and longer than the Koper window (10-15 min), and the share of the busy
-    period's 2-hour windows (18-20, 20-22, 22-24, 00-02 local) that got at least one visit."""
+    period's 2-hour windows (18-20, 20-22, 22-24, 00-02 local) that a visit overlapped."""
     first = pd.Timestamp(f"{year}-01-01")
     last = pd.Timestamp(as_of) if as_of else pd.Timestamp(f"{year}-12-31")
     days = (last - first).days + 1
     t_ns = visits["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    end_ns = visits["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     local = pd.to_datetime(t_ns + local_offsets_ns(t_ns, year)) if len(visits) else pd.DatetimeIndex([])
+    local_end = (end_ns + local_offsets_ns(end_ns, year)) if len(visits) else np.array([], dtype=np.int64)
     hour = np.asarray(local.hour)
     evening_of = (local - pd.to_timedelta((hour < 6).astype(int), unit="D")).normalize()
     start_day = local.normalize()
     counted = (start_day >= first) & (start_day <= last)  # the same visits as a list of visits up to as_of
-    window = np.select([(hour >= a) & (hour < b) for a, b in BUSY_WINDOWS], range(len(BUSY_WINDOWS)), -1)
+    covered = _busy_windows_covered(np.asarray(evening_of.asi8 if len(visits) else [], dtype=np.int64),
+                                    np.asarray(local.asi8 if len(visits) else [], dtype=np.int64), local_end)
     rows = []
     for spot in hotspots["hotspot_id"]:
         mine = (visits["hotspot_id"].to_numpy() == spot) & np.asarray(counted)
         minutes = visits["minutes"].to_numpy()[mine]
-        busy = mine & (window >= 0)
-        windows_hit = len(set(zip(np.asarray(evening_of)[busy], window[busy])))
+        windows_hit = len(set().union(*(covered[i] for i in np.flatnonzero(mine))))
         n = int(mine.sum())
         rows.append({
             "hotspot_id": spot, "visits": n, "presence_min": float(minutes.sum()),
@@ -157,6 +167,22 @@ def dosage_figures(visits: pd.DataFrame, hotspots: gpd.GeoDataFrame, year: int,
             "busy_windows_with_visit_share": windows_hit / (days * len(BUSY_WINDOWS)),
         })
     return pd.DataFrame(rows).set_index("hotspot_id") if rows else pd.DataFrame()
+
+
+def _busy_windows_covered(evening_ns: NDArray[np.int64], start_ns: NDArray[np.int64],
+                          end_ns: NDArray[np.int64]) -> list[set[tuple[int, int]]]:
+    """Per visit (its evening's local midnight and its local start and end, ns on the local clock),
+    the busy windows it overlaps as (evening, window index) — of its own evening and the next."""
+    hour = 3600 * 10**9
+    covered: list[set[tuple[int, int]]] = [set() for _ in range(len(start_ns))]
+    for evening_offset in (0, 24):
+        evening = evening_ns + evening_offset * hour
+        for index, (a, b) in enumerate(BUSY_WINDOWS):
+            begin = evening + (a + (24 if a < 6 else 0)) * hour
+            finish = evening + (b + (24 if a < 6 else 0)) * hour
+            for i in np.flatnonzero((start_ns < finish) & (end_ns > begin)):
+                covered[i].add((int(evening[i]), index))
+    return covered
 
 
 def placed_hotspots(hotspots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

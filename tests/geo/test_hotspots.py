@@ -132,3 +132,24 @@ def test_hot_spots_never_share_a_cell_and_count_what_their_square_holds(seed):
         minx, miny, maxx, maxy = square.bounds
         held = (x >= minx - 1e-6) & (x < maxx - 1e-6) & (y >= miny - 1e-6) & (y < maxy - 1e-6)
         assert count == int(held.sum())
+
+
+def test_a_unit_within_the_gps_accuracy_of_the_edge_is_in_the_hot_spot(setting):
+    zones, spots = setting
+    minx, miny, maxx, maxy = spots.to_crs(SWEREF99TM).geometry.iloc[0].bounds
+    centre_north = (miny + maxy) / 2 - TORG[1]
+    near = track(1, "2020-06-05T18:30:00Z", [(maxx + 8 - TORG[0], centre_north, 12 * 60 + 1)])
+    beyond = track(2, "2020-06-05T18:30:00Z", [(maxx + 15 - TORG[0], centre_north, 12 * 60 + 1)])
+    visits = visits_of(tracks_of(near, beyond), spots, zones)
+    assert visits["unit_id"].tolist() == ["1"], "8 m outside is within the 10 m GPS buffer, 15 m is not"
+    assert hotspot_visits(tracks_of(near), presence_seconds(tracks_of(near), zones), spots, buffer_m=0).empty
+
+
+def test_a_busy_window_is_credited_to_every_visit_that_overlaps_it(setting):
+    zones, spots = setting
+    late = track(1, "2020-06-05T19:30:00Z", [(0, 0, 3 * 3600 + 1)])  # 21:30-00:30 local, one visit
+    visits = visits_of(tracks_of(late), spots, zones)
+    assert len(visits) == 1
+    figures = dosage_figures(visits, spots, 2020, as_of=date(2020, 6, 6)).loc["hs-1"]
+    days = (date(2020, 6, 6) - date(2020, 1, 1)).days + 1
+    assert figures["busy_windows_with_visit_share"] == pytest.approx(3 / (days * 4)), "20-22, 22-24 and 00-02"
