@@ -33,13 +33,14 @@ figures are derived from the cube.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
@@ -65,8 +66,8 @@ NIGHT_BANDS = {"17-20": (17, 18, 19), "20-23": (20, 21, 22), "23-02": (23, 0, 1)
 class PresenceRules:
     """The thresholds of the method (see the module): the longest gap that counts (s) —
     ``gap_factor`` × the track's sampling interval, at least ``max_gap_s``, at most
-    ``max_gap_cap_s`` —, the speed window (s), and the highest speed (km/h) of visible presence
-    per mode and of vehicle presence."""
+    ``max_gap_cap_s`` —, the speed window (s), the highest speed (km/h) of visible presence per
+    mode and of vehicle presence, and the areas never counted."""
 
     max_gap_s: float = 120.0
     gap_factor: float = 3.0
@@ -76,6 +77,13 @@ class PresenceRules:
     bike_kmh: float = 25.0
     horse_kmh: float = 20.0
     vehicle_kmh: float = 7.0
+    exclusions: tuple[str, ...] = ()
+    """Areas never counted (the police station's yard, a garage): WGS84 polygons as WKT. Time
+    whose interval midpoint lies in one counts as nothing, not even drive-through."""
+
+    def summary(self) -> dict:
+        """The rules for a report: every threshold, and how many exclusion areas."""
+        return {**{k: v for k, v in asdict(self).items() if k != "exclusions"}, "exclusion_areas": len(self.exclusions)}
 
     def limits_ms(self) -> NDArray[np.float64]:
         """The speed limit (m/s) of each mode, in the order of :data:`geo.layers.PATROL_MODES`."""
@@ -222,6 +230,8 @@ def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np
     longest = np.minimum(np.maximum(np.nan_to_num(rules.gap_factor * typical[track[:stop - begin]]),
                                     rules.max_gap_s * NS), rules.max_gap_cap_s * NS)
     counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= longest)
+    if rules.exclusions:
+        counts &= ~shapely.contains_xy(_excluded_area(rules.exclusions), 0.5 * (lon[a] + lon[b]), 0.5 * (lat[a] + lat[b]))
     seconds = dt * (counts / NS)
     # runs of counted intervals within a track, laid on one time axis far apart, for the windows
     new_run = new_track[begin:end].copy()
@@ -340,6 +350,14 @@ def cube_from_contributions(contributions: pd.DataFrame, zone_ids: list[str], ye
         values = contributions[name].to_numpy(dtype=float)[mine]
         setattr(cube, name, np.bincount(key, weights=values, minlength=cube.presence_s.size).reshape(shape))
     return cube
+
+
+@lru_cache(maxsize=4)
+def _excluded_area(exclusions: tuple[str, ...]) -> shapely.Geometry:
+    """The exclusion areas (WKT, WGS84) as one prepared geometry."""
+    area = shapely.union_all(shapely.from_wkt(list(exclusions)))
+    shapely.prepare(area)
+    return area
 
 
 _EXACT = Transformer.from_crs(WGS84, SWEREF99TM, always_xy=True)

@@ -11,9 +11,11 @@ import geopandas as gpd
 from fastapi import Request
 
 from geo.io.geojson import to_feature_collection
+from geo.patrol import PresenceRules
 from geo.streets import read_streets
 from geo.zones import read_zones, zone_areas_m2
 from service.pagecache import PageCache
+from service.presence import presence_rules
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.store import Store, open_store
@@ -32,6 +34,8 @@ class Context:
     report_limiter: RateLimiter
     zones_geojson: bytes
     """The zones as the GeoJSON document /api/zones answers (they do not change while the service runs)."""
+    rules: PresenceRules
+    """How patrol presence is counted (:func:`service.presence.presence_rules`)."""
 
     @classmethod
     def open(cls, settings: Settings) -> Context:
@@ -44,7 +48,8 @@ class Context:
         shown = zones.assign(area_m2=zone_areas_m2(zones).round(1))
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
-        return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"))
+        return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
+                   presence_rules(settings.geography))
 
 
 def context(request: Request) -> Context:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
@@ -40,18 +40,20 @@ class PatrolCoverage:
     visits: pd.DataFrame
 
 
-def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None,
-                    rules: PresenceRules = PresenceRules(), streets: gpd.GeoDataFrame | None = None,
+def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None, rules: PresenceRules, *,
+                    kept: bool = True, streets: gpd.GeoDataFrame | None = None,
                     target_h: float | None = None) -> PatrolCoverage:
     """Patrol presence for ``year`` up to ``as_of`` (local date; default the year's end, or today):
     the whole centre against the promise's ``target_h`` (from the promises file; None: no promise,
     no status), and per zone the figures of :func:`geo.patrol.zone_figures`, hours per month, and
-    the share of area (and of street length, with ``streets``) that presence reached."""
+    the share of area (and of street length, with ``streets``) that presence reached. ``kept``:
+    ``rules`` are the service's (the kept presence is read); else the cube is computed here."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of = clock.as_of
     start, year_end = local_year(year)
     tracks = store.read_tracks(start=start, end=year_end)
-    cube = kept_cube(store, zones, year, rules) if rules == PresenceRules() else presence_cube(tracks, zones, year, rules)
+    # the kept presence is the service's; other rules (a what-if of the command line) are computed here
+    cube = kept_cube(store, zones, year, rules) if kept else presence_cube(tracks, zones, year, rules)
     presence_s = presence_seconds(tracks, zones, rules)
     spatial, uncovered = _spatial(tracks, presence_s, zones, streets, as_of)
     figures = zone_figures(cube, as_of).join(spatial)
@@ -63,7 +65,7 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
                 for row in figures.reset_index().to_dict("records")]
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, clock, target_h).items()}
     hotspots, visits = _hotspots(store, tracks, presence_s, zones, year, as_of)
-    report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": asdict(rules), "pings": len(tracks),
+    report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": rules.summary(), "pings": len(tracks),
               "centre": centre, "zones": per_zone,
               "hotspots": [{k: float(v) if k in ("lon", "lat") else _plain(v) for k, v in row.items()}  # 6 decimals
                            for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],

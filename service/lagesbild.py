@@ -31,9 +31,8 @@ def current_week(now: pd.Timestamp | None = None) -> str:
     return iso_week(now if now is not None else pd.Timestamp.now(tz=LOCAL_TZ))
 
 
-def lagesbild(store: Store, zones: gpd.GeoDataFrame, week: str | None = None,
-              now: pd.Timestamp | None = None, rules: PresenceRules = PresenceRules(),
-              min_count: int | None = None) -> dict:
+def lagesbild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, week: str | None = None,
+              now: pd.Timestamp | None = None, min_count: int | None = None) -> dict:
     """The lägesbild of ISO ``week`` (``YYYY-Www``; default the current week) as a JSON-ready dict:
     the week and its local period, per zone the week's incidents, new reports, unsafe-place pins
     and presence hours with the mean of the four weeks before and the change, the attention score

@@ -89,7 +89,7 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
         year = day.year if day else (newest or pd.Timestamp.now(tz="UTC")).tz_convert(LOCAL_TZ).year
     promise = promised(state.settings.promises.dir, year, "patrol_presence")
     target_h = promise.measure.target_h if promise else None
-    result = patrol_coverage(store, zones, year, target_h=target_h)
+    result = patrol_coverage(store, zones, year, None, state.rules, target_h=target_h)
     presence = pd.Series({z["zone_id"]: z["presence_h"] for z in result.report["zones"]})
     track = None
     if day is not None and unit is not None:
@@ -103,7 +103,7 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
 
 def _presence_h(state: Context, year: int) -> pd.Series:
     """Presence hours per zone in ``year``, from the kept presence."""
-    return zone_figures(kept_cube(state.store, state.zones, year))["presence_h"]
+    return zone_figures(kept_cube(state.store, state.zones, year, state.rules))["presence_h"]
 
 
 def _planner(state: Context, year: int | None) -> folium.Map:

@@ -14,7 +14,9 @@ import pandas as pd
 import shapely
 
 from geo.patrol import NS, PresenceCube, PresenceRules, Tracks, cube_from_contributions, presence_contributions
+from geo.io.geojson import read_polygons
 from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
+from service.settings import GeographySettings
 from service.store import Store
 from service.store.base import Progress
 
@@ -33,7 +35,16 @@ def presence_inputs(zones: gpd.GeoDataFrame, rules: PresenceRules) -> str:
     return digest.hexdigest()
 
 
-def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules()) -> PresenceCube:
+def presence_rules(geography: GeographySettings) -> PresenceRules:
+    """The rules the service counts presence with: the method's thresholds and the exclusion areas
+    of the settings (``STADSKARNA_PRESENCE_EXCLUSIONS``; :class:`ValidationError` for a bad file)."""
+    if geography.presence_exclusions is None:
+        return PresenceRules()
+    areas = read_polygons(geography.presence_exclusions)
+    return PresenceRules(exclusions=tuple(shapely.to_wkt(areas.geometry.to_numpy(), rounding_precision=7)))
+
+
+def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> PresenceCube:
     """The presence cube of ``year`` (local time) from the kept per unit-day presence, computing the
     unit-days that are missing first (all of them when the zones or rules changed)."""
     start, end = local_year(year)
@@ -42,8 +53,7 @@ def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
     return cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
 
 
-def rebuild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
-            progress: Progress | None = None) -> int:
+def rebuild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, progress: Progress | None = None) -> int:
     """Drop all kept presence and compute it again from every ping with ``zones`` and ``rules``;
     the number of unit-days kept. ``progress(unit-days done, of all)`` is called as it goes."""
     with _FILLING:

@@ -64,7 +64,8 @@ def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None
     a file that needs no network at all). ``state`` has store, zones, streets and settings."""
     step = progress or (lambda message: None)
     step("computing the promises' figures")
-    report = promise_tracker(state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count)
+    report = promise_tracker(state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count,
+                             rules=state.rules)
     pages = {}
     for kind, title in REPORT_MAPS:
         step(f"building the {kind} map")

@@ -15,7 +15,7 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
-from geo.patrol import NIGHT_BANDS, PresenceCube, centre_totals, zone_figures
+from geo.patrol import NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, zone_figures
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
 from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, level_status, projected_level, rounds_held,
@@ -86,14 +86,15 @@ def record_status(store: Store, promises: PromiseYear, promise_id: str, day: dat
 class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
-    def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int) -> None:
-        self.store, self.zones, self.clock, self.min_count = store, zones, clock, min_count
+    def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
+                 rules: PresenceRules) -> None:
+        self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
 
     @cached_property
     def cube(self) -> PresenceCube:
-        return kept_cube(self.store, self.zones, self.year)
+        return kept_cube(self.store, self.zones, self.year, self.rules)
 
     @cached_property
     def reports(self) -> gpd.GeoDataFrame:
@@ -140,7 +141,7 @@ class _Inputs:
 
 
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
-                    as_of: date | None = None, *, min_count: int) -> dict:
+                    as_of: date | None = None, *, min_count: int, rules: PresenceRules) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
@@ -149,7 +150,7 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count)
+    inputs = _Inputs(store, zones, clock, min_count, rules)
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:

@@ -312,6 +312,7 @@ class PresenceRulesUsed(Answer):
     bike_kmh: float = Field(description="highest speed of visible presence on a bike, km/h")
     horse_kmh: float = Field(description="highest speed of visible presence on horseback, km/h")
     vehicle_kmh: float = Field(description="highest speed of vehicle presence (a car standing or at walking pace), km/h")
+    exclusion_areas: int = Field(description="areas never counted (STADSKARNA_PRESENCE_EXCLUSIONS)")
 
 
 class CentrePresence(Answer):

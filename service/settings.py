@@ -38,6 +38,9 @@ class GeographySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
     zones: Path = DATA_DIR / "stadskarna.geojson"
     streets: Path | None = None
+    presence_exclusions: Path | None = None
+    """A GeoJSON file of areas never counted as patrol presence (the police station's yard, a
+    garage; ``STADSKARNA_PRESENCE_EXCLUSIONS``)."""
     town: str = "Halmstad"
     """The municipality the centre lies in, as the police name it (``STADSKARNA_TOWN``)."""
     county: str = "Hallands län"

@@ -83,6 +83,12 @@ def check_collection(doc: Any, source: str) -> None:
                 "(RFC 7946): reproject it, for example with `ogr2ogr -t_srs EPSG:4326`", file=source)
 
 
+def read_polygons(path: str | Path) -> gpd.GeoDataFrame:
+    """The polygons of a GeoJSON file (WGS84, RFC 7946), checked as :func:`parse_features` checks
+    them (properties are not read)."""
+    return parse_features(read_geojson(path), str(path), ("Polygon", "MultiPolygon"), {})
+
+
 def parse_features(doc: dict[str, Any], source: str, geometry_types: tuple[str, ...],
                    fields: Mapping[str, FieldRule], id_field: str | None = None) -> gpd.GeoDataFrame:
     """Validate the features of a FeatureCollection and return them as a WGS84 GeoDataFrame.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -54,9 +55,9 @@ def coverage_patrol(
     the promises file), and the share of each zone (and its streets) that presence reached."""
     from geo.io.csvsafe import neutralise
     from geo.io.geojson import to_feature_collection
-    from geo.patrol import PresenceRules
     from geo.streets import read_streets
     from service.coverage import patrol_coverage
+    from service.presence import presence_rules
     from service.promises import promised
 
     settings = build_settings(db, zones, streets)
@@ -69,9 +70,11 @@ def coverage_patrol(
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
         promise = promised(settings.promises.dir, year, "patrol_presence")
+        service_rules = presence_rules(settings.geography)
+        rules = replace(service_rules, max_gap_s=max_gap, foot_kmh=max_speed)
         with errors.status(f"computing patrol presence for {year}"):
-            result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None,
-                                     PresenceRules(max_gap_s=max_gap, foot_kmh=max_speed), street_frame,
+            result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None, rules,
+                                     kept=rules == service_rules, streets=street_frame,
                                      target_h=promise.measure.target_h if promise else None)
     except ValidationError as exc:
         raise _fail(exc) from None

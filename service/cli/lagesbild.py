@@ -30,13 +30,15 @@ def lagesbild_command(
     presence against the four weeks before, and the three zones that most need attention."""
     from geo.swedish import sv_number, sv_signed
     from service.lagesbild import lagesbild
+    from service.presence import presence_rules
 
     settings = build_settings(db, zones)
     store = _open_store(settings.store.db)
     try:
         zone_frame = read_zones(settings.geography.zones)
+        rules = presence_rules(settings.geography)
         with errors.status("computing the lägesbild"):
-            report = lagesbild(store, zone_frame, week)
+            report = lagesbild(store, zone_frame, rules, week)
     except ValidationError as exc:
         raise _fail(exc) from None
     if output is WeekFormat.json:

@@ -15,15 +15,16 @@ presence_app = typer.Typer(help="The police presence kept per unit and day.", no
 def presence_rebuild(db: DbOption = None, zones: ZonesOption = None) -> None:
     """Compute the kept presence again from every patrol ping, with the zones of now. (It is also
     computed again by itself, on first use, when the zones or the presence rules have changed.)"""
-    from service.presence import rebuild
+    from service.presence import presence_rules, rebuild
 
     settings = build_settings(db, zones)
     store = _open_store(db)
     try:
         zone_frame = read_zones(settings.geography.zones)
+        rules = presence_rules(settings.geography)
     except ValidationError as exc:
         raise _fail(exc) from None
     with _progress() as bar:
         task = bar.add_task("presence per unit and day", total=None)
-        kept = rebuild(store, zone_frame, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        kept = rebuild(store, zone_frame, rules, progress=lambda done, total: bar.update(task, completed=done, total=total))
     console.print(f"presence computed again for {kept:,} unit-days with the zones in {settings.geography.zones}")

@@ -44,7 +44,7 @@ def lagesbild_json(request: Request, week: str | None = WEEK_QUERY,
     below k are null and count as 0 in the score); staff tokens get the exact one."""
     state = context(request)
     k = None if role in STAFF else state.settings.privacy.min_count
-    return lagesbild(state.store, state.zones, week, min_count=k)
+    return lagesbild(state.store, state.zones, state.rules, week, min_count=k)
 
 
 @router.get("/lagesbild", response_class=HTMLResponse)
@@ -54,7 +54,7 @@ def lagesbild_page(request: Request, week: str | None = WEEK_QUERY) -> HTMLRespo
     Public, so always the suppressed lägesbild, whoever asks."""
     state = context(request)
     try:
-        report = lagesbild(state.store, state.zones, week, min_count=state.settings.privacy.min_count)
+        report = lagesbild(state.store, state.zones, state.rules, week, min_count=state.settings.privacy.min_count)
     except ValidationError as exc:
         page = pages.get_template("lagesbild.html").render(
             title="– ogiltig vecka", error=f"Veckan kan inte visas: {exc}", synthetic=False, report=None, previous_week=None, next_week=None)

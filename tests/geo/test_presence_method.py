@@ -11,7 +11,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84
-from geo.patrol import Tracks, presence_cube, zone_figures
+from geo.patrol import PresenceRules, Tracks, presence_cube, zone_figures
 
 TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
 E0, N0 = 374_000.0, 6_284_000.0  # near Halmstad, SWEREF 99 TM metres
@@ -101,3 +101,18 @@ def test_a_horse_patrol_at_a_walk_counts(zone):
 def test_a_jogging_pace_on_foot_is_not_presence_but_on_a_bike_it_is(zone):
     assert figures(zone, [(0, leg(14, 10), 1)], "foot", noise_m=3)["visible"] < 0.1
     assert figures(zone, [(0, leg(14, 10), 1)], "bike", noise_m=3)["visible"] == pytest.approx(10, abs=0.05)
+
+
+def test_time_in_an_exclusion_area_counts_as_nothing(zone):
+    """The police station's yard: a unit standing there is neither presence nor vehicle presence."""
+    lon, lat = TO_WGS84.transform([E0 + 950, E0 + 1050, E0 + 1050, E0 + 950], [N0 + 2950, N0 + 2950, N0 + 3050, N0 + 3050])
+    yard = shapely.Polygon(zip(lon, lat)).wkt
+    rules = PresenceRules(exclusions=(yard,))
+    n = 15 * 60 + 1
+    for east, expected_min in ((E0 + 1000, 0.0), (E0 + 1200, 15.0)):  # in the yard, 150 m from it
+        x, y = TO_WGS84.transform(np.full(n, east), np.full(n, N0 + 3000))
+        tracks = Tracks.of(np.zeros(n, int), START + np.arange(n, dtype=np.int64) * 10**9, x, y, np.ones(n),
+                           np.full(n, "car"))
+        row = zone_figures(presence_cube(tracks, zone, 2020, rules)).loc["z"]
+        assert row["vehicle_h"] * 60 == pytest.approx(expected_min) and row["drive_through_h"] == 0
+    assert rules.summary()["exclusion_areas"] == 1 and "exclusions" not in rules.summary()

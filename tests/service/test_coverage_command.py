@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 import geopandas as gpd
 import numpy as np
@@ -45,7 +44,7 @@ def test_json_report(db):
     assert torg["night_20-23_h"] == 0.5 and torg["fri_sat_night_h"] == 0.5 and torg["monthly_h"]["2020-05"] == 0.5
     assert report["centre"]["presence_h"] == 0.5 and report["centre"]["target_h"] == 900
     assert report["centre"]["status"] == "not met" and report["as_of"] == "2020-12-31"
-    assert report["rules"] == asdict(PresenceRules())
+    assert report["rules"] == PresenceRules().summary()
 
 
 def test_csv_and_table(db):
@@ -61,7 +60,7 @@ def test_thresholds_are_options(db):
     result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--max-gap", 60, "--max-speed", 6,
                     "--db", db)
     report = json.loads(result.output)
-    assert report["rules"] == asdict(PresenceRules(max_gap_s=60, foot_kmh=6))
+    assert report["rules"] == PresenceRules(max_gap_s=60, foot_kmh=6).summary()
     assert report["centre"]["presence_h"] == 0.5, "standing still at 1 Hz counts under any of them"
 
 

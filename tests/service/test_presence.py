@@ -41,24 +41,24 @@ def assert_same(cube, reference) -> None:
 
 
 def test_the_kept_cube_is_the_cube_of_the_pings(store):
-    assert_same(kept_cube(store, ZONES, 2020), presence_cube(store.read_tracks(), ZONES, 2020))
+    assert_same(kept_cube(store, ZONES, 2020, PresenceRules()), presence_cube(store.read_tracks(), ZONES, 2020))
     assert store.presence_missing(0, 10**6).empty
 
 
 def test_an_import_recomputes_the_days_it_touches_and_nothing_else(store):
-    kept_cube(store, ZONES, 2020)
+    kept_cube(store, ZONES, 2020, PresenceRules())
     days = store.presence_cells(0, 10**6)["day_utc"].unique()
     store.write_pings(walk("fot-1", "2020-03-30T12:00:00Z", 100, seed=7))  # more pings on one UTC day
     touched = sorted(store.presence_missing(0, 10**6)["day_utc"])
     assert touched == [int(pd.Timestamp("2020-03-30").value // 86_400e9) - 1, int(pd.Timestamp("2020-03-30").value // 86_400e9)]
-    assert_same(kept_cube(store, ZONES, 2020), presence_cube(store.read_tracks(), ZONES, 2020))
+    assert_same(kept_cube(store, ZONES, 2020, PresenceRules()), presence_cube(store.read_tracks(), ZONES, 2020))
     assert set(days) <= set(store.presence_cells(0, 10**6)["day_utc"].unique())
 
 
 def test_a_report_recomputes_nothing(store):
     from geo.layers import REPORTS
 
-    kept_cube(store, ZONES, 2020)
+    kept_cube(store, ZONES, 2020, PresenceRules())
     store.write_features(REPORTS, validate(REPORTS, pd.DataFrame([{"id": "r", "category": "litter",
                                                                     "created_at": "2020-03-29T12:00:00Z",
                                                                     "lon": 12.857, "lat": 56.674}]), "t"))
@@ -67,11 +67,11 @@ def test_a_report_recomputes_nothing(store):
 
 
 def test_other_zones_or_rules_recompute_everything(store):
-    kept_cube(store, ZONES, 2020)
+    kept_cube(store, ZONES, 2020, PresenceRules())
     faster = PresenceRules(foot_kmh=20.0)
     assert_same(kept_cube(store, ZONES, 2020, faster), presence_cube(store.read_tracks(), ZONES, 2020, faster))
     fewer = ZONES.iloc[:5].reset_index(drop=True)
-    assert_same(kept_cube(store, fewer, 2020), presence_cube(store.read_tracks(), fewer, 2020))
+    assert_same(kept_cube(store, fewer, 2020, PresenceRules()), presence_cube(store.read_tracks(), fewer, 2020))
 
 
 def test_the_police_map_opens_on_the_year_of_the_newest_ping(store, tmp_path):
@@ -84,3 +84,31 @@ def test_the_police_map_opens_on_the_year_of_the_newest_ping(store, tmp_path):
     context = Context.open(Settings(store=StoreSettings(db=store.path), geography=GeographySettings(zones=ZONES_FILE)))
     html = build_map("police", context).get_root().render()
     assert "Polisnärvaro 2020:" in html, "not the current year at 0 h"
+
+
+def test_exclusion_areas_come_from_the_settings_and_change_what_is_kept(store, tmp_path):
+    import json
+
+    from geo.errors import ValidationError
+    from service.presence import presence_rules
+    from service.settings import GeographySettings
+
+    pings = store.read_pings()
+    lon, lat = pings["lon"].median(), pings["lat"].median()
+    yard = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "polisgården"},
+            "geometry": {"type": "Polygon", "coordinates": [[[lon - 0.01, lat - 0.01], [lon + 0.01, lat - 0.01],
+                                                             [lon + 0.01, lat + 0.01], [lon - 0.01, lat + 0.01],
+                                                             [lon - 0.01, lat - 0.01]]]}}]}
+    path = tmp_path / "exclusions.geojson"
+    path.write_text(json.dumps(yard), encoding="utf-8")
+    rules = presence_rules(GeographySettings(zones=ZONES_FILE, presence_exclusions=path))
+    assert len(rules.exclusions) == 1 and presence_rules(GeographySettings(zones=ZONES_FILE)) == PresenceRules()
+    before = kept_cube(store, ZONES, 2020, PresenceRules()).presence_s.sum()
+    after = kept_cube(store, ZONES, 2020, rules)
+    assert 0 <= after.presence_s.sum() < before, "the walks near the yard no longer count"
+    assert_same(after, presence_cube(store.read_tracks(), ZONES, 2020, rules))
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+                    '"geometry": {"type": "Point", "coordinates": [12.85, 56.67]}}]}', encoding="utf-8")
+    with pytest.raises(ValidationError) as error:
+        presence_rules(GeographySettings(zones=ZONES_FILE, presence_exclusions=path))
+    assert error.value.file == str(path)
