@@ -49,7 +49,7 @@ class Context:
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
-                   presence_rules(settings.geography))
+                   presence_rules(settings.presence))
 
 
 def context(request: Request) -> Context:

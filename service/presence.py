@@ -16,7 +16,7 @@ import shapely
 from geo.patrol import NS, PresenceCube, PresenceRules, Tracks, cube_from_contributions, presence_contributions
 from geo.io.geojson import read_polygons
 from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
-from service.settings import GeographySettings
+from service.settings import PresenceSettings
 from service.store import Store
 from service.store.base import Progress
 
@@ -35,13 +35,15 @@ def presence_inputs(zones: gpd.GeoDataFrame, rules: PresenceRules) -> str:
     return digest.hexdigest()
 
 
-def presence_rules(geography: GeographySettings) -> PresenceRules:
-    """The rules the service counts presence with: the method's thresholds and the exclusion areas
-    of the settings (``STADSKARNA_PRESENCE_EXCLUSIONS``; :class:`ValidationError` for a bad file)."""
-    if geography.presence_exclusions is None:
-        return PresenceRules()
-    areas = read_polygons(geography.presence_exclusions)
-    return PresenceRules(exclusions=tuple(shapely.to_wkt(areas.geometry.to_numpy(), rounding_precision=7)))
+def presence_rules(settings: PresenceSettings) -> PresenceRules:
+    """The rules the service counts presence with: the method's thresholds, each as set or its
+    default, and the exclusion areas (:class:`ValidationError` for a bad file)."""
+    thresholds = {name: value for name, value in settings.model_dump(exclude={"exclusions"}).items()
+                  if value is not None}
+    if settings.exclusions is None:
+        return PresenceRules(**thresholds)
+    areas = read_polygons(settings.exclusions)
+    return PresenceRules(**thresholds, exclusions=tuple(shapely.to_wkt(areas.geometry.to_numpy(), rounding_precision=7)))
 
 
 def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> PresenceCube:

@@ -38,9 +38,6 @@ class GeographySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
     zones: Path = DATA_DIR / "stadskarna.geojson"
     streets: Path | None = None
-    presence_exclusions: Path | None = None
-    """A GeoJSON file of areas never counted as patrol presence (the police station's yard, a
-    garage; ``STADSKARNA_PRESENCE_EXCLUSIONS``)."""
     town: str = "Halmstad"
     """The municipality the centre lies in, as the police name it (``STADSKARNA_TOWN``)."""
     county: str = "Hallands län"
@@ -119,6 +116,24 @@ class ServiceSettings(BaseSettings):
     """How long a request waits for a free place before it is refused with 503."""
 
 
+class PresenceSettings(BaseSettings):
+    """How patrol presence is counted (:class:`geo.patrol.PresenceRules`): any threshold of the
+    rules by its name (``STADSKARNA_PRESENCE_BIKE_KMH=20``, …; unset: the method's default), and
+    ``STADSKARNA_PRESENCE_EXCLUSIONS``, a GeoJSON file of areas never counted (the police
+    station's yard, a garage)."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_PRESENCE_")
+    max_gap_s: float | None = Field(None, gt=0)
+    gap_factor: float | None = Field(None, ge=1)
+    max_gap_cap_s: float | None = Field(None, gt=0)
+    window_s: float | None = Field(None, gt=0)
+    foot_kmh: float | None = Field(None, gt=0)
+    bike_kmh: float | None = Field(None, gt=0)
+    horse_kmh: float | None = Field(None, gt=0)
+    vehicle_kmh: float | None = Field(None, gt=0)
+    exclusions: Path | None = None
+
+
 class PrivacySettings(BaseSettings):
     """What the public sees of citizens' data. ``STADSKARNA_PRIVACY_MIN_COUNT``: every public
     aggregate of citizen reports and unsafe-place pins (map grid cells, counts per zone, the
@@ -145,4 +160,5 @@ class Settings(BaseModel):
     maps: MapSettings = Field(default_factory=MapSettings)
     promises: PromiseSettings = Field(default_factory=PromiseSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    presence: PresenceSettings = Field(default_factory=PresenceSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)

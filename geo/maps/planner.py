@@ -99,6 +99,13 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         ("#8856a7", f"otrygga platser (mörkare = fler; {hidden})"),
         ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",
         note=f"Medborgarnas uppgifter visas bara sammanräknade: {hidden}, och zoner med färre än {min_count} "
-             "öppna felanmälningar har lägsta färgen."))
+             f"öppna felanmälningar har lägsta färgen.{_unplaced_note(incidents)}"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _unplaced_note(incidents: gpd.GeoDataFrame) -> str:
+    """How many incidents the map leaves out for having only a town's or county's centroid as place."""
+    unplaced = int((~incidents["location_precision"].isin(USABLE_PRECISION)).sum())
+    return f" {unplaced} brott har bara kommunens eller länets mittpunkt som plats och finns inte på kartan." \
+        if unplaced else ""

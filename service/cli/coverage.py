@@ -38,12 +38,13 @@ def coverage_patrol(
         as_of: Annotated[Optional[datetime], typer.Option(
             "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help="Count up to this local date (default: year end, or today).")] = None,
         output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
-        max_gap: Annotated[float, typer.Option(
-            help="Longest gap between pings that counts for a unit sampling every few seconds (s); sparser "
-                 "units up to 3 of their sampling intervals, at most 600 s.")] = 120.0,
-        max_speed: Annotated[float, typer.Option(
-            help="Highest speed of a foot patrol that counts as visible presence (km/h); bikes 25, horses 20, "
-                 "cars 7 (vehicle presence).")] = 10.0,
+        max_gap: Annotated[Optional[float], typer.Option(
+            help="Longest gap between pings that counts for a unit sampling every few seconds (s; default "
+                 "STADSKARNA_PRESENCE_MAX_GAP_S or 120); sparser units up to 3 of their sampling intervals.",
+            min=0.001)] = None,
+        max_speed: Annotated[Optional[float], typer.Option(
+            help="Highest speed of a foot patrol that counts as visible presence (km/h; default "
+                 "STADSKARNA_PRESENCE_FOOT_KMH or 10).", min=0.001)] = None,
         uncovered: Annotated[Optional[Path], typer.Option(
             help="Write the places no presence reached to this GeoJSON file.")] = None,
         hotspots: Annotated[Optional[Path], typer.Option(
@@ -70,8 +71,9 @@ def coverage_patrol(
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
         promise = promised(settings.promises.dir, year, "patrol_presence")
-        service_rules = presence_rules(settings.geography)
-        rules = replace(service_rules, max_gap_s=max_gap, foot_kmh=max_speed)
+        service_rules = presence_rules(settings.presence)
+        given = {"max_gap_s": max_gap, "foot_kmh": max_speed}
+        rules = replace(service_rules, **{name: value for name, value in given.items() if value is not None})
         with errors.status(f"computing patrol presence for {year}"):
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None, rules,
                                      kept=rules == service_rules, streets=street_frame,

@@ -36,7 +36,7 @@ def lagesbild_command(
     store = _open_store(settings.store.db)
     try:
         zone_frame = read_zones(settings.geography.zones)
-        rules = presence_rules(settings.geography)
+        rules = presence_rules(settings.presence)
         with errors.status("computing the lägesbild"):
             report = lagesbild(store, zone_frame, rules, week)
     except ValidationError as exc:

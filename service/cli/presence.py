@@ -21,7 +21,7 @@ def presence_rebuild(db: DbOption = None, zones: ZonesOption = None) -> None:
     store = _open_store(db)
     try:
         zone_frame = read_zones(settings.geography.zones)
-        rules = presence_rules(settings.geography)
+        rules = presence_rules(settings.presence)
     except ValidationError as exc:
         raise _fail(exc) from None
     with _progress() as bar:

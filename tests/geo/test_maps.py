@@ -76,7 +76,9 @@ def test_a_public_map_gets_counts_of_reports_never_the_pins(zones):
 def test_planner_map_has_its_layers_and_escapes_text(zones):
     hostile = "<img src=x onerror=alert(1)>"
     incidents = points(INCIDENTS, [{"id": "i", "occurred_at": "2020-05-01T22:00:00Z", "category": "rån",
-                                    "lon": 12.8572, "lat": 56.674}])
+                                    "lon": 12.8572, "lat": 56.674},
+                                   {"id": "t", "occurred_at": "2020-05-01T22:00:00Z", "category": "rån",
+                                    "location_precision": "town", "lon": 12.8572, "lat": 56.674}])
     lights = points(LIGHTS, [{"id": hostile, "lumen": 4000, "height_m": 6, "status": "broken",
                               "lon": 12.8572, "lat": 56.674}])
     reports = points(REPORTS, [{"id": "r", "category": "unsafe_place", "when": "night", "created_at": "2020-05-01T22:00:00Z",
@@ -87,6 +89,7 @@ def test_planner_map_has_its_layers_and_escapes_text(zones):
     for name in ("Polisnärvaro (h)", "Brott (antal per 50 m-ruta)", "Belysningspunkter", "Otrygga platser (natt)"):
         assert json.dumps(name) in html, "drawn even when its only cell (one pin) is suppressed"
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "1 brott har bara kommunens eller länets mittpunkt som plats" in html, "the town-level one is said apart"
     assert "/static/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html
 
 

@@ -91,7 +91,7 @@ def test_exclusion_areas_come_from_the_settings_and_change_what_is_kept(store, t
 
     from geo.errors import ValidationError
     from service.presence import presence_rules
-    from service.settings import GeographySettings
+    from service.settings import PresenceSettings
 
     pings = store.read_pings()
     lon, lat = pings["lon"].median(), pings["lat"].median()
@@ -101,8 +101,8 @@ def test_exclusion_areas_come_from_the_settings_and_change_what_is_kept(store, t
                                                              [lon - 0.01, lat - 0.01]]]}}]}
     path = tmp_path / "exclusions.geojson"
     path.write_text(json.dumps(yard), encoding="utf-8")
-    rules = presence_rules(GeographySettings(zones=ZONES_FILE, presence_exclusions=path))
-    assert len(rules.exclusions) == 1 and presence_rules(GeographySettings(zones=ZONES_FILE)) == PresenceRules()
+    rules = presence_rules(PresenceSettings(exclusions=path))
+    assert len(rules.exclusions) == 1 and presence_rules(PresenceSettings()) == PresenceRules()
     before = kept_cube(store, ZONES, 2020, PresenceRules()).presence_s.sum()
     after = kept_cube(store, ZONES, 2020, rules)
     assert 0 <= after.presence_s.sum() < before, "the walks near the yard no longer count"
@@ -110,5 +110,16 @@ def test_exclusion_areas_come_from_the_settings_and_change_what_is_kept(store, t
     path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
                     '"geometry": {"type": "Point", "coordinates": [12.85, 56.67]}}]}', encoding="utf-8")
     with pytest.raises(ValidationError) as error:
-        presence_rules(GeographySettings(zones=ZONES_FILE, presence_exclusions=path))
+        presence_rules(PresenceSettings(exclusions=path))
     assert error.value.file == str(path)
+
+
+def test_every_presence_rule_is_a_setting_and_unset_ones_keep_the_methods_default(monkeypatch):
+    from dataclasses import fields
+
+    from service.presence import presence_rules
+    from service.settings import PresenceSettings
+
+    assert set(PresenceSettings.model_fields) == {f.name for f in fields(PresenceRules)}
+    monkeypatch.setenv("STADSKARNA_PRESENCE_BIKE_KMH", "20")
+    assert presence_rules(PresenceSettings()) == PresenceRules(bike_kmh=20.0)
