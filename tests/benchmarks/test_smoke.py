@@ -53,7 +53,12 @@ def test_service_benchmark_runs_against_a_real_server(capsys):
         assert run["scheduled"] > 0 and run["answered"] > 0, run
         assert {"p50", "p90", "p99", "max"} <= set(run["latency_ms"]) and run["latency_ms"]["p50"] is not None
         assert {"throughput_rps", "dropped", "timeouts", "status", "retry_after"} <= set(run)
-        assert run["5xx"] == 0, f"{run['scenario']}: {run['status']}"
+        # a hiccup of a shared CI machine (a slow fsync) can make the service shed a request: 503 with
+        # Retry-After, by design (load shedding); any other 5xx, or shedding more than 1 in 10, fails
+        shed = run["status"].get("503", 0)
+        assert run["5xx"] == shed <= run["scheduled"] // 10, f"{run['scenario']}: {run['status']} {run['error_examples']}"
+        assert shed == 0 or "overloaded" in run["error_examples"]["503"], run["error_examples"]
+        assert run["retry_after"].get("503", {"count": 0})["count"] == shed, run["retry_after"]
     integrity = last["integrity"]
     assert integrity["answered_201"] == runs["post"]["status"].get("201", 0) > 0
     assert integrity["all_201_stored"] and integrity["answered_201_missing"] == 0, integrity
