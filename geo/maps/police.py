@@ -28,7 +28,8 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float |
     """Folium map (WGS84). ``presence_h`` is indexed by zone_id and compared with each zone's area
     share of the yearly ``target_h`` (None: no promise that year; zones are then compared with the
     most visited one); ``hotspots`` carry the dosage columns of
-    :func:`geo.hotspots.dosage_figures`; ``track`` is one unit's pings (timestamp, lon, lat) for a
+    :func:`geo.hotspots.dosage_figures` (and in ``.attrs["excluded_town_level"]`` the incidents
+    left out of them for having only a town's centroid as place); ``track`` is one unit's pings (timestamp, lon, lat) for a
     day, or None."""
     fmap = base_map(zones, tiles, attribution)
     presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
@@ -63,6 +64,12 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float |
     scale = ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
     fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
-        (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend"))
+        (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend",
+        note=_unplaced_note(hotspots.attrs.get("excluded_town_level", 0))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _unplaced_note(unplaced: int) -> str:
+    """The incidents the hot spots leave out for having only a town's centroid as place, said apart."""
+    return f"{unplaced} brott har bara kommunens mittpunkt som plats och ingår inte i hot spots." if unplaced else ""

@@ -129,4 +129,8 @@ def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones)
     unpromised = police_map(zones, presence, None, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
                             tiles=None).get_root().render()
     assert "inget löfte" in unpromised and '"percent": 100.0' in unpromised, "the most visited zone is the yardstick"
+    spots = gpd.GeoDataFrame(geometry=[], crs=4326)
+    spots.attrs["excluded_town_level"] = 3
+    noted = police_map(zones, presence, 900.0, spots, None, "Polis", tiles=None).get_root().render()
+    assert "3 brott har bara kommunens mittpunkt som plats" in noted and "mittpunkt" not in other
     assert "Polis &lt;script&gt;" in html and "Polis <script>" not in html
