@@ -17,7 +17,6 @@ with other content it is an update and the last version in the file is imported 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +74,7 @@ def police_records(doc: Any, source: str, area: PoliceArea) -> Records:
     for i, event in enumerate(doc):
         key = str(event.get("id"))
         if key in latest:
-            same = json.dumps(event, sort_keys=True) == json.dumps(latest[key][1], sort_keys=True)
+            same = event == latest[key][1]  # the parsed documents, compared whole
             skipped["repeated in the file (imported once)"] += same
             updated += not same
             latest[key] = (latest[key][0], event)
