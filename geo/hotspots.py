@@ -9,7 +9,8 @@ recommends, and never overlap.
 
 Dosage: a **visit** is a run of visible-presence intervals of one unit whose midpoints lie inside
 a hot spot or within ``GPS_BUFFER_M`` (10 m, the accuracy of a phone's GPS) of it (see
-:mod:`geo.patrol` for intervals), allowing breaks of up to 2 minutes, and lasting at least a minute
+:mod:`geo.patrol` for intervals; they are read from the presence trail, :mod:`geo.trail`, whose
+5 m squares fit the hot spots' grid exactly), allowing breaks of up to 2 minutes, and lasting at least a minute
 (shorter is a pass). The Koper curve recommends visits of 10–15 minutes, at least one every 2 hours
 in the busy period: a busy 2-hour window counts as visited when any visit overlaps it (a visit
 from 22:00 to 01:00 covers 22–24 and 00–02), not only the window the visit began in.
@@ -28,7 +29,8 @@ from scipy.signal import convolve2d
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import USABLE_PRECISION
-from geo.patrol import Tracks, local_offsets_ns
+from geo.patrol import local_offsets_ns
+from geo.trail import TRAIL_CELL_M, in_unit_time_order, squares
 from geo.zones import zone_of, zone_positions
 
 HOTSPOT_CELL_M = 50.0
@@ -82,40 +84,40 @@ def incident_hotspots(incidents: gpd.GeoDataFrame, min_incidents: int = 10, max_
     return found
 
 
-def hotspot_visits(tracks: Tracks, presence_s: NDArray[np.float64], hotspots: gpd.GeoDataFrame,
-                   merge_gap_s: float = 120.0, min_visit_min: float = MIN_VISIT_MIN,
-                   buffer_m: float = GPS_BUFFER_M) -> pd.DataFrame:
+def hotspot_visits(trail: pd.DataFrame, hotspots: gpd.GeoDataFrame, merge_gap_s: float = 120.0,
+                   min_visit_min: float = MIN_VISIT_MIN, buffer_m: float = GPS_BUFFER_M) -> pd.DataFrame:
     """Visits of patrol units to hot spots: ``hotspot_id``, ``unit_id``, ``start`` and ``end``
-    (UTC) and ``minutes`` of visible presence.
+    (UTC) and ``minutes`` of visible presence, from the presence ``trail`` (:mod:`geo.trail`).
 
-    Runs of presence inside the same hot spot (or within ``buffer_m`` metres of it; where two
-    buffers overlap, the first hot spot's) by the same unit less than ``merge_gap_s`` apart
-    (a step outside its edge, a GPS jump) are one visit; visits shorter than ``min_visit_min``
-    are passes, not stops, and are left out. ``presence_s`` are the seconds of visible presence
-    each ping starts (:func:`geo.patrol.presence_seconds`).
+    Runs of presence inside the same hot spot (or within ``buffer_m`` metres of it, a multiple of
+    the trail's 5 m squares; where two widened hot spots overlap, the first hot spot's) by the same
+    unit less than ``merge_gap_s`` apart (a step outside its edge, a GPS jump) are one visit;
+    visits shorter than ``min_visit_min`` are passes, not stops, and are left out.
     """
     columns = {"hotspot_id": pd.Series(dtype="str"), "unit_id": pd.Series(dtype="str"),
                "start": pd.Series(dtype="datetime64[ns, UTC]"), "end": pd.Series(dtype="datetime64[ns, UTC]"),
                "minutes": pd.Series(dtype="float64")}
-    if len(tracks) < 2 or hotspots.empty:
+    if (buffer_m / TRAIL_CELL_M) % 1 or (HOTSPOT_CELL_M / TRAIL_CELL_M) % 1:
+        raise ValueError(f"the hot-spot buffer ({buffer_m} m) must be a whole multiple of {TRAIL_CELL_M:g} m")
+    if trail.empty or hotspots.empty:
         return pd.DataFrame(columns)
-    seconds = presence_s[:-1]
-    mid_lon = 0.5 * (tracks.lon[:-1] + tracks.lon[1:])
-    mid_lat = 0.5 * (tracks.lat[:-1] + tracks.lat[1:])
-    reach = hotspots.assign(geometry=hotspots.geometry.to_crs(SWEREF99TM).buffer(buffer_m, join_style="mitre")
-                            .to_crs(WGS84))
-    spot = zone_positions(reach.rename(columns={"hotspot_id": "zone_id"}), mid_lon, mid_lat)
-    spot[seconds <= 0] = -1
+    trail = in_unit_time_order(trail)
+    widened = gpd.GeoDataFrame({"zone_id": hotspots["hotspot_id"].to_numpy()},
+                               geometry=hotspots.geometry.to_crs(SWEREF99TM).buffer(buffer_m, join_style="mitre"))
+    east, north, cell_of = squares(trail)
+    spot = zone_positions(widened, east, north)[cell_of]
+    unit, unit_names = pd.factorize(trail["unit_id"])
+    start, end = trail["start_ns"].to_numpy(), trail["end_ns"].to_numpy()
     inside = spot >= 0
-    is_start = inside & ~np.r_[False, inside[:-1] & (spot[:-1] == spot[1:])]
-    starts = np.flatnonzero(is_start)
-    run = np.cumsum(is_start) - 1
+    goes_on = np.r_[False, inside[:-1] & (spot[:-1] == spot[1:]) & (unit[:-1] == unit[1:]) & (end[:-1] == start[1:])]
+    first = np.flatnonzero(inside & ~goes_on)
+    run = np.cumsum(inside & ~goes_on) - 1
     members = np.flatnonzero(inside)
-    totals = np.bincount(run[members], weights=seconds[members], minlength=len(starts))
-    last = np.zeros(len(starts), dtype=np.int64)
+    totals = np.bincount(run[members], weights=trail["seconds"].to_numpy()[members], minlength=len(first))
+    last = np.zeros(len(first), dtype=np.int64)
     np.maximum.at(last, run[members], members)
-    runs = pd.DataFrame({"spot": spot[starts], "unit": tracks.unit[starts], "start": tracks.t_ns[starts],
-                         "end": tracks.t_ns[last + 1], "seconds": totals})
+    runs = pd.DataFrame({"spot": spot[first], "unit": unit[first], "start": start[first], "end": end[last],
+                         "seconds": totals})
     new_visit = ((runs["spot"].diff() != 0) | (runs["unit"].diff() != 0)
                  | (runs["start"] - runs["end"].shift() > merge_gap_s * 1e9))
     visits = runs.groupby(new_visit.cumsum()).agg(spot=("spot", "first"), unit=("unit", "first"),
@@ -124,7 +126,7 @@ def hotspot_visits(tracks: Tracks, presence_s: NDArray[np.float64], hotspots: gp
     visits = visits[visits["seconds"] >= min_visit_min * 60]
     return pd.DataFrame({
         "hotspot_id": hotspots["hotspot_id"].to_numpy()[visits["spot"].to_numpy()],
-        "unit_id": tracks.unit_names[visits["unit"].to_numpy()].astype(str),
+        "unit_id": np.asarray(unit_names, dtype=object)[visits["unit"].to_numpy()].astype(str),
         "start": pd.to_datetime(visits["start"].to_numpy(), utc=True).astype("datetime64[ns, UTC]"),
         "end": pd.to_datetime(visits["end"].to_numpy(), utc=True).astype("datetime64[ns, UTC]"),
         "minutes": visits["seconds"].to_numpy() / 60,

@@ -46,6 +46,9 @@ follow-up all name them from here."""
 REPORT_CATEGORIES = tuple(REPORT_CATEGORY_NAMES)
 FAULT_CATEGORIES = tuple(c for c in REPORT_CATEGORIES if c != "unsafe_place")
 """Categories of fault reports (something to fix); ``unsafe_place`` marks a feeling, not a fault."""
+UNPUBLISHED_CATEGORIES = ("unsafe_place",)
+"""Report categories the public never sees one by one (only as counts per cell): where someone
+feels unsafe could point to them."""
 REMOVAL_CATEGORIES = ("graffiti", "weeds")
 """Categories removed in rounds (the promise: graffiti and weeds removed twice a year)."""
 REPORT_STATUS_NAMES = {"open": "Öppen", "acknowledged": "Mottagen", "scheduled": "Planerad", "closed": "Åtgärdad"}

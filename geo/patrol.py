@@ -48,6 +48,7 @@ from geo.crs import SWEREF99TM, WGS84, MetricProjector
 from geo.layers import PATROL_MODES, VEHICLE_MODES
 from geo.status import YearClock, total_status
 from geo.timestamps import LOCAL_TZ
+from geo.trail import TRAIL_COLUMNS, empty_trail, trail_rows
 from geo.zones import ZoneGrid, zone_positions
 
 NS = 10**9
@@ -292,38 +293,61 @@ CUBE_FIGURES = ("presence_s", "officer_s", "drive_s", "vehicle_s")
 CONTRIBUTION_COLUMNS = ("unit_id", "day_utc", "zone", "local_day", "hour", *CUBE_FIGURES)
 
 
-def presence_contributions(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
-                           chunk: int = 262_144) -> pd.DataFrame:
-    """The patrol time of ``tracks`` by what can be kept and updated per unit and UTC day: one row
-    per unit, UTC day of the interval's start (``day_utc``, days since 1970), zone row (the index
-    in ``zones``; ``len(zones)`` outside every zone), local day (``local_day``, days since
-    1970-01-01 in Europe/Stockholm) and local hour, with the seconds of visible presence,
-    officer-seconds, drive-through and vehicle presence. Intervals as :func:`presence_cube` counts them (the zone of
-    the midpoint, the hour of the start), so :func:`cube_from_contributions` of these equals
-    :func:`presence_cube` of the same tracks."""
+@dataclass
+class PresenceParts:
+    """Patrol time by what can be kept and updated per unit and UTC day: ``cells`` (seconds per
+    unit, day, zone, local day and hour; see :func:`presence_parts`) and the ``trail`` of visible
+    presence (:mod:`geo.trail`)."""
+
+    cells: pd.DataFrame
+    trail: pd.DataFrame
+
+
+def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
+                   chunk: int = 262_144) -> PresenceParts:
+    """The patrol time of ``tracks`` in parts that can be kept and updated per unit and UTC day.
+
+    ``cells``: one row per unit, UTC day of the interval's start (``day_utc``, days since 1970),
+    zone row (the index in ``zones``; ``len(zones)`` outside every zone), local day (``local_day``,
+    days since 1970-01-01 in Europe/Stockholm) and local hour, with the seconds of visible
+    presence, officer-seconds, drive-through and vehicle presence. Intervals as
+    :func:`presence_cube` counts them (the zone of the midpoint, the hour of the start), so
+    :func:`cube_from_contributions` of these equals :func:`presence_cube` of the same tracks.
+    ``trail``: the visible presence within the fast projection's area around the zones, as
+    :func:`geo.trail.trail_rows` (unit ids as given)."""
     if len(tracks) < 2:
-        return pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float) for c in CONTRIBUTION_COLUMNS})
+        cells = pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float) for c in CONTRIBUTION_COLUMNS})
+        return PresenceParts(cells, empty_trail())
     locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
-    parts = []
-    for a, seconds, fast, vehicle, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
+    projector = projector_for(zones)
+    parts, trails = [], []
+    for a, seconds, fast, vehicle, dlon, dlat in _intervals(tracks, projector, rules, chunk):
         counted = seconds > 0
         if not counted.any():
             continue
         index = np.arange(a.start, a.stop)[counted]
-        zone = locate(tracks.lon[index] + 0.5 * dlon[counted], tracks.lat[index] + 0.5 * dlat[counted])
+        mid_lon, mid_lat = tracks.lon[index] + 0.5 * dlon[counted], tracks.lat[index] + 0.5 * dlat[counted]
+        zone = locate(mid_lon, mid_lat)
         zone[zone < 0] = len(zones)
         t0 = tracks.t_ns[index]
         local = t0 + _local_offsets_any_year(t0)
         slow, fast, vehicle = seconds[counted] * ~fast[counted], fast[counted], vehicle[counted]
+        visible = slow * ~vehicle
         parts.append(pd.DataFrame({"unit": tracks.unit[index], "day_utc": t0 // DAY_NS, "zone": zone,
                                    "local_day": local // DAY_NS, "hour": (local // HOUR_NS) % 24,
-                                   "presence_s": slow * ~vehicle, "officer_s": slow * ~vehicle * tracks.crew[index],
+                                   "presence_s": visible, "officer_s": visible * tracks.crew[index],
                                    "drive_s": seconds[counted] * fast, "vehicle_s": slow * vehicle}))
+        kept = np.flatnonzero((visible > 0) & projector.inside(mid_lon, mid_lat))
+        east, north = projector(mid_lon[kept], mid_lat[kept])
+        trails.append(trail_rows(index[kept], tracks.unit[index[kept]], t0[kept], tracks.t_ns[index[kept] + 1],
+                                 east, north, local[kept] // DAY_NS, visible[kept]))
     if not parts:
-        return presence_contributions(Tracks.of([], [], [], [], []), zones)
+        return presence_parts(Tracks.of([], [], [], [], []), zones)
     summed = pd.concat(parts).groupby(["unit", "day_utc", "zone", "local_day", "hour"], sort=True).sum().reset_index()
-    return summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()]).rename(columns={"unit": "unit_id"})[
-        list(CONTRIBUTION_COLUMNS)]
+    cells = summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()]).rename(columns={"unit": "unit_id"})
+    trail = pd.concat(trails, ignore_index=True)
+    trail["unit_id"] = tracks.unit_names[trail["unit_id"].to_numpy(dtype=np.int64)]
+    return PresenceParts(cells[list(CONTRIBUTION_COLUMNS)], trail[list(TRAIL_COLUMNS)])
 
 
 def _local_offsets_any_year(t_ns: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -337,7 +361,7 @@ def _local_offsets_any_year(t_ns: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def cube_from_contributions(contributions: pd.DataFrame, zone_ids: list[str], year: int) -> PresenceCube:
-    """The :class:`PresenceCube` of ``year`` summed from :func:`presence_contributions` rows
+    """The :class:`PresenceCube` of ``year`` summed from the ``cells`` of :func:`presence_parts`
     (computed with zones in the order of ``zone_ids``; rows of other local years are left out)."""
     cube = _empty_cube(year, zone_ids)
     first = (pd.Timestamp(f"{year}-01-01") - pd.Timestamp("1970-01-01")).days
@@ -368,18 +392,6 @@ def _exact_squared_m(lon0: NDArray, lat0: NDArray, lon1: NDArray, lat1: NDArray)
     e0, n0 = _EXACT.transform(lon0, lat0)
     e1, n1 = _EXACT.transform(lon1, lat1)
     return np.subtract(e1, e0) ** 2 + np.subtract(n1, n0) ** 2
-
-
-def presence_seconds(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules = PresenceRules(),
-                     chunk: int = 262_144) -> NDArray[np.float64]:
-    """Seconds of visible presence that each ping starts (0 for the last ping of a unit, pings
-    before a gap, faster intervals and vehicles), aligned with ``tracks``; ``zones`` set the fast
-    projection's area (WGS84)."""
-    result = np.zeros(len(tracks))
-    if len(tracks) >= 2:
-        for a, seconds, fast, vehicle, _, _ in _intervals(tracks, projector_for(zones), rules, chunk):
-            result[a] = seconds * ~fast * ~vehicle
-    return result
 
 
 def _days_until(cube: PresenceCube, as_of: date | None) -> int:

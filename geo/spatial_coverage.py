@@ -4,8 +4,9 @@ A place counts as **visited** when a ping of visible presence (see :mod:`geo.pat
 ``reach_m`` (default 25 m) of it. Places are the zones' 25 m grid cells (EPSG:3006; a cell on a
 zone boundary is split between the zones, and each part counts by the cell's centre) and, when a
 street layer exists, the walkable street centre lines cut into pieces of ``step_m`` (5 m; a piece
-counts by its midpoint). Presence positions are rounded to 1 m before the nearest-neighbour search
-(scipy's cKDTree), so distances are good to 0.71 m.
+counts by its midpoint). Presence positions are the rows of the presence trail (:mod:`geo.trail`),
+each standing for the interval midpoints in its 5 m square by their mean, to the metre; the
+nearest-neighbour search is scipy's cKDTree.
 """
 
 from __future__ import annotations
@@ -26,19 +27,13 @@ STREET_STEP_M = 5.0
 
 
 class Reach:
-    """Where visible presence was: an index of presence positions (SWEREF 99 TM metres, rounded
-    to 1 m) answering whether a place lies within ``reach_m`` of any of them."""
+    """Where visible presence was: an index of presence positions (SWEREF 99 TM metres)
+    answering whether a place lies within ``reach_m`` of any of them."""
 
     def __init__(self, presence_east: ArrayLike, presence_north: ArrayLike, reach_m: float = REACH_M) -> None:
-        east = np.round(np.asarray(presence_east, dtype=float)).astype(np.int64)
-        north = np.round(np.asarray(presence_north, dtype=float)).astype(np.int64)
+        positions = np.column_stack([np.asarray(presence_east, dtype=float), np.asarray(presence_north, dtype=float)])
         self.reach_m = reach_m
-        self._tree = None
-        if len(east):
-            e0, n0 = east.min(), north.min()
-            rows = int(north.max() - n0 + 1)
-            key = np.unique((east - e0) * rows + (north - n0))  # one int per distinct metre
-            self._tree = cKDTree(np.column_stack([key // rows + e0, key % rows + n0]).astype(float))
+        self._tree = cKDTree(positions) if len(positions) else None
 
     def reached(self, east: ArrayLike, north: ArrayLike) -> NDArray[np.bool_]:
         """Which of the points (metres) have a presence position within ``reach_m``."""

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from geo.crs import WGS84
 from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
@@ -18,14 +16,14 @@ from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
                           incidents_after_dark, with_reported_breakdowns, zone_lighting)
 from geo.photometry import Photometry
-from geo.patrol import (PresenceRules, Tracks, centre_totals, monthly_hours, presence_cube, presence_seconds,
-                        projector_for, zone_figures)
+from geo.patrol import PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures
 from geo.status import YearClock
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
+from geo.trail import positions
 from geo.workflow import CONFIRMED_STATUSES
 from geo.zones import zone_positions
-from service.presence import kept_cube
+from service.presence import kept_cube, kept_trail
 from service.store import FeatureQuery, Store
 
 
@@ -51,11 +49,15 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of = clock.as_of
     start, year_end = local_year(year)
-    tracks = store.read_tracks(start=start, end=year_end)
     # the kept presence is the service's; other rules (a what-if of the command line) are computed here
-    cube = kept_cube(store, zones, year, rules) if kept else presence_cube(tracks, zones, year, rules)
-    presence_s = presence_seconds(tracks, zones, rules)
-    spatial, uncovered = _spatial(tracks, presence_s, zones, streets, as_of)
+    if kept:
+        cube, trail = kept_cube(store, zones, year, rules), kept_trail(store, zones, year, rules)
+        pings = store.count_pings(start, year_end)
+    else:
+        tracks = store.read_tracks(start=start, end=year_end)
+        cube, trail, pings = presence_cube(tracks, zones, year, rules), presence_parts(tracks, zones, rules).trail, len(tracks)
+    trail = trail[trail["local_day"] <= (pd.Timestamp(as_of) - pd.Timestamp("1970-01-01")).days]
+    spatial, uncovered = _spatial(trail, zones, streets)
     figures = zone_figures(cube, as_of).join(spatial)
     monthly = monthly_hours(cube, as_of)
     names = zones.set_index("zone_id")["name"]
@@ -64,8 +66,8 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
                  "monthly_h": {f"{year}-{m:02d}": round(float(h), 2) for m, h in monthly.loc[row["zone_id"]].items()}}
                 for row in figures.reset_index().to_dict("records")]
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, clock, target_h).items()}
-    hotspots, visits = _hotspots(store, tracks, presence_s, zones, year, as_of)
-    report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": rules.summary(), "pings": len(tracks),
+    hotspots, visits = _hotspots(store, trail, zones, year, as_of)
+    report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": rules.summary(), "pings": pings,
               "centre": centre, "zones": per_zone,
               "hotspots": [{k: float(v) if k in ("lon", "lat") else _plain(v) for k, v in row.items()}  # 6 decimals
                            for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],
@@ -77,15 +79,15 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
     return PatrolCoverage(report, uncovered, hotspots, visits)
 
 
-def _hotspots(store: Store, tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
-              year: int, as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Hot spots of the year's incidents up to ``as_of`` with their dosage of patrol presence,
-    and the visits (starting in the year up to ``as_of``)."""
+def _hotspots(store: Store, trail: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,
+              as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Hot spots of the year's incidents up to ``as_of`` with their dosage of patrol presence
+    (from the ``trail`` of the year up to ``as_of``), and the visits (starting in the year up to ``as_of``)."""
     incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=local_year(year)[0], end=local_day_end(as_of)))
     in_centre = zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0
     incidents = incidents[in_centre]
     spots = incident_hotspots(incidents)
-    visits = hotspot_visits(tracks, presence_s, spots)
+    visits = hotspot_visits(trail, spots)
     dosage = dosage_figures(visits, spots, year, as_of)
     result = placed_hotspots(spots, zones)
     result = result.join(dosage, on="hotspot_id") if len(dosage) else result
@@ -94,12 +96,10 @@ def _hotspots(store: Store, tracks: Tracks, presence_s: NDArray[np.float64], zon
     return result, visits[(local_start >= date(year, 1, 1)) & (local_start <= as_of)].reset_index(drop=True)
 
 
-def _spatial(tracks: Tracks, presence_s: NDArray[np.float64], zones: gpd.GeoDataFrame,
-             streets: gpd.GeoDataFrame | None, as_of: date) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Spatial coverage per zone of the presence up to ``as_of``, and the places it did not reach."""
-    end = local_day_end(as_of).value
-    reached = (presence_s > 0) & (tracks.t_ns < end)
-    reach = Reach(*projector_for(zones)(tracks.lon[reached], tracks.lat[reached]))
+def _spatial(trail: pd.DataFrame, zones: gpd.GeoDataFrame,
+             streets: gpd.GeoDataFrame | None) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Spatial coverage per zone of the presence of ``trail``, and the places it did not reach."""
+    reach = Reach(*positions(trail))
     cells = covered_cells(zones, reach)
     pieces = covered_streets(streets, zones, reach) if streets is not None else None
     return coverage_by_zone(zones, cells, pieces), uncovered_places(cells, pieces)

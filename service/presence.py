@@ -1,7 +1,8 @@
 """Patrol presence kept, not recomputed: the presence cube of a year is summed from per unit-day
-parts the store keeps (:func:`geo.patrol.presence_contributions`), computed once from the pings
-and again only for the unit-days an import touches, or for all when the zones or the presence
-rules change. Coverage, the maps, the promise tracker and the lägesbild read it from here."""
+parts the store keeps (:func:`geo.patrol.presence_parts`), computed once from the pings and again
+only for the unit-days an import touches, or for all when the zones or the presence rules change.
+Coverage, the maps, the promise tracker and the lägesbild read the cube from here; spatial
+coverage and hot-spot visits read the kept trail of visible presence (:mod:`geo.trail`)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.patrol import NS, PresenceCube, PresenceRules, Tracks, cube_from_contributions, presence_contributions
+from geo.patrol import NS, PresenceCube, PresenceParts, PresenceRules, Tracks, cube_from_contributions, presence_parts
 from geo.io.geojson import read_polygons
 from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
 from service.settings import PresenceSettings
 from service.store import Store
 from service.store.base import Progress
 
-CONTRIBUTIONS_VERSION = 2
-"""Raise when :func:`geo.patrol.presence_contributions` counts differently: everything kept is
+CONTRIBUTIONS_VERSION = 3
+"""Raise when :func:`geo.patrol.presence_parts` counts differently: everything kept is
 computed again."""
 _FILLING = threading.Lock()  # one process computes missing unit-days at a time (others wait, then read)
 DAY = 86_400
@@ -49,10 +50,25 @@ def presence_rules(settings: PresenceSettings) -> PresenceRules:
 def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> PresenceCube:
     """The presence cube of ``year`` (local time) from the kept per unit-day presence, computing the
     unit-days that are missing first (all of them when the zones or rules changed)."""
-    start, end = local_year(year)
-    first_day, last_day = start.tz_convert("UTC").value // (DAY * NS) - 1, end.tz_convert("UTC").value // (DAY * NS)
+    first_day, last_day = _utc_days(year)
     keep_up(store, zones, rules, first_day, last_day)
     return cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
+
+
+def kept_trail(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> pd.DataFrame:
+    """The trail of visible presence (:mod:`geo.trail`) of ``year`` (rows of its local days) from
+    the kept per unit-day presence, computing the unit-days that are missing first."""
+    first_day, last_day = _utc_days(year)
+    keep_up(store, zones, rules, first_day, last_day)
+    trail = store.presence_trail(first_day, last_day)
+    first, last = (day.tz_localize(None).value // (DAY * NS) for day in local_year(year))
+    return trail[(trail["local_day"] >= first) & (trail["local_day"] < last)].reset_index(drop=True)
+
+
+def _utc_days(year: int) -> tuple[int, int]:
+    """The UTC days (since 1970) that hold the local ``year``."""
+    start, end = local_year(year)
+    return start.tz_convert("UTC").value // (DAY * NS) - 1, end.tz_convert("UTC").value // (DAY * NS)
 
 
 def rebuild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, progress: Progress | None = None) -> int:
@@ -60,6 +76,12 @@ def rebuild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, progres
     the number of unit-days kept. ``progress(unit-days done, of all)`` is called as it goes."""
     with _FILLING:
         store.reset_presence(presence_inputs(zones, rules))
+    return keep_all(store, zones, rules, progress)
+
+
+def keep_all(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, progress: Progress | None = None) -> int:
+    """Compute and keep the presence of every unit-day that has pings but none kept (after an
+    import); the number kept. ``progress(unit-days done, of all)`` is called as it goes."""
     first, last = (int(day.value // (DAY * NS)) for day in (SUPPORTED_START, SUPPORTED_END))
     return keep_up(store, zones, rules, first, last, progress)
 
@@ -82,9 +104,10 @@ def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_d
                 begin = pd.Timestamp(int(run_days["day_utc"].iloc[0]) * DAY * NS, tz="UTC")
                 end = pd.Timestamp((int(run_days["day_utc"].iloc[-1]) + 1) * DAY * NS, tz="UTC")
                 pings = store.read_pings(begin, end + pd.Timedelta(seconds=rules.max_gap_cap_s), unit_ids=[unit_id])
-                cells = presence_contributions(Tracks.from_pings(pings), zones, rules)
+                parts = presence_parts(Tracks.from_pings(pings), zones, rules)
                 for row in run_days.itertuples():
-                    mine = cells[cells["day_utc"] == row.day_utc]
+                    mine = PresenceParts(parts.cells[parts.cells["day_utc"] == row.day_utc],
+                                         parts.trail[parts.trail["day_utc"] == row.day_utc])
                     kept += store.put_presence(inputs, unit_id, int(row.day_utc), row.signature, mine)
                 done += len(run_days)
                 if progress:

@@ -7,16 +7,24 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import uvicorn
 
 from geo.streets import read_streets
+from geo.timestamps import LOCAL_TZ
 from geo.zones import read_zones
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONES_FILE = ROOT / "data" / "stadskarna.geojson"
 STREETS_FILE = ROOT / "data" / "streets.geojson"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def local_today():
+    """Today's date in Halmstad (Europe/Stockholm): the date a staff member means by "today" —
+    not the machine's, which in UTC is still yesterday for an hour or two after local midnight."""
+    return pd.Timestamp.now(tz=LOCAL_TZ).date()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from geo.timestamps import YEARS
 from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _records,
                                 build_settings, console)
+from service.cli.presence import keep_presence
 from service.imports import import_file
 
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
@@ -51,6 +52,8 @@ def import_command(
     for warning in summary.warnings:
         console.print(Text("warning: ", style="yellow") + Text(warning))
     console.print(summary.line(), highlight=False)
+    if schema is PINGS:  # the presence of the unit-days it touched, now rather than on the first page
+        keep_presence(store, build_settings(db))
 
 
 def export_command(
@@ -111,3 +114,4 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
             console.print(line, highlight=False)
     console.print(f"SYNTHETIC demo data for {year} (seed {seed}) loaded into {settings.store.db}; "
                   "every record has source 'synthetic'.", highlight=False)
+    keep_presence(store, settings)

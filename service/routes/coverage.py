@@ -27,7 +27,8 @@ def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
     target_h = promise.measure.target_h if promise else None
     key = ("coverage/patrol", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), target_h)  # a new day moves "today"
     return state.pages.get(key, lambda: patrol_coverage(state.store, state.zones, year, as_of, state.rules,
-                                                        streets=state.streets, target_h=target_h).report)
+                                                        streets=state.streets, target_h=target_h).report,
+                           topics=("patrols", "incidents"))
 
 
 @router.get("/api/coverage/lighting",
@@ -36,4 +37,5 @@ def lighting(request: Request, incidents_year: int | None = Query(None, ge=YEARS
     """Modelled illuminance per zone against its EN 13201 class, dark spots and incidents after dark."""
     state = context(request)
     return state.pages.get(("coverage/lighting", incidents_year),
-                           lambda: lighting_coverage(state.store, state.zones, incidents_year=incidents_year).report)
+                           lambda: lighting_coverage(state.store, state.zones, incidents_year=incidents_year).report,
+                           topics=("lights", "reports", "incidents"))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from geo.crs import WGS84, widened_box
 from geo.errors import ValidationError
 from geo.io.geojson import point_features, to_feature_collection
-from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, REPORTS
+from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents, within
 from geo.timestamps import LOCAL_TZ, format_utc
 from service.auth import STAFF, request_role, require
@@ -82,7 +82,7 @@ def layer(request: Request, layer: str,
     elif schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
         page, matched = _public_incidents(store, box, first, last, limit, offset)
     else:  # read as published, without frames: the busiest read path
-        hidden = ("unsafe_place",) if schema is REPORTS and role not in STAFF else ()
+        hidden = UNPUBLISHED_CATEGORIES if schema is REPORTS and role not in STAFF else ()
         found = store.published_page(schema, FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden),
                                      limit, offset)
         features = point_features(found.properties, found.lon, found.lat, COORDINATE_DECIMALS)

@@ -3,12 +3,13 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, UNSAFE_WHY_NAMES
 from geo.maps.markup import page_html
-from geo.timestamps import YEARS
+from geo.timestamps import LOCAL_TZ, YEARS
 from service.auth import request_role, require
 from service.maps import MAP_TITLES, build_map
 from service.params import IsoDate
@@ -35,7 +36,8 @@ def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEA
 def lighting(request: Request) -> HTMLResponse:
     """For the lighting programme: illuminance with a lux legend, dark spots, lamps (broken ones
     larger) and zones with their class. Proposed lamps: ``stadskarna map lighting --proposed FILE``."""
-    return context(request).pages.get(("lighting",), lambda: _page(request, "lighting"))
+    return context(request).pages.get(("lighting",), lambda: _page(request, "lighting"),
+                                      topics=("lights", "reports", "meta"))
 
 
 @router.get("/maps/police", response_class=HTMLResponse)
@@ -44,7 +46,9 @@ def police(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEAR
     """For the police (token): presence per zone against its share of the 900 h target, hot spots
     with their dosage, and the track of ``unit`` on ``day``."""
     require(role, ("police",), "the police map")
-    return _page(request, "police", year, day=day, unit=unit)
+    key = ("police", year, day, unit, pd.Timestamp.now(tz=LOCAL_TZ).date())  # a new day moves "today"
+    return context(request).pages.get(key, lambda: _page(request, "police", year, day=day, unit=unit),
+                                      topics=("patrols", "incidents", "meta"))
 
 
 REPORT_PAGE = Path(__file__).resolve().parent.parent / "pages" / "report.html"

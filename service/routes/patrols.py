@@ -15,6 +15,7 @@ from geo.layers import PINGS
 from service.auth import request_role, require
 from service.forms import StrictFormRoute
 from service.imports import import_file
+from service.presence import keep_all
 from service.responses import PatrolImport
 from service.context import context
 
@@ -30,7 +31,8 @@ def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | N
     """A GPX track (with ``mode``, and ``unit``/``crew`` as for ``stadskarna import patrols``) or a
     CSV of pings. All pings valid or nothing stored; re-uploading the same file stores nothing new.
     The token is checked and the body capped before it is read (:mod:`service.limits`); the upload
-    is streamed to a temporary file, never held in memory whole."""
+    is streamed to a temporary file, never held in memory whole. The kept presence of the
+    unit-days it touched is computed before the answer, so the next figures are quick."""
     require(role, ("police",), "uploading patrol tracks")
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
@@ -41,10 +43,12 @@ def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | N
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1024 * 1024)
         options = {"unit_id": unit, "mode": mode, "crew": crew} if suffix == ".gpx" else {}
+        state = context(request)
         try:
-            summary = import_file(context(request).store, PINGS, path, **options)
+            summary = import_file(state.store, PINGS, path, **options)
         except ValidationError as exc:
             raise _named(exc, path, name) from None
+    keep_all(state.store, state.zones, state.rules)
     return {"file": name, "read": summary.read, "imported": summary.imported,
             "skipped": dict(summary.skipped) | ({"already stored": summary.unchanged} if summary.unchanged else {}),
             "summary": summary.line().replace(str(path), name)}

@@ -20,7 +20,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from geo.layers import LayerSchema, Record
-from geo.patrol import Tracks
+from geo.patrol import PresenceParts, Tracks
+
+
+DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta")
+"""The parts of the data a cached page can depend on (:meth:`Store.topic_versions`): each layer,
+the removal rounds, the promise statuses and the notes about the data (such as the demo marker)."""
 
 
 class StoreError(Exception):
@@ -146,8 +151,9 @@ class Store(Protocol):
         program), and only then; for caches."""
         ...
 
-    def pings_version(self) -> tuple:
-        """Changes whenever patrol pings are added (for caching figures built from pings)."""
+    def topic_versions(self, topics: tuple[str, ...]) -> tuple[int, ...]:
+        """Numbers that change whenever the data of ``topics`` (of :data:`DATA_TOPICS`) change,
+        and only then; for caches of pages built from part of the data."""
         ...
 
     def get_meta(self, key: str) -> str | None:
@@ -279,6 +285,36 @@ class Store(Protocol):
 
     def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
         """The pings of :meth:`read_pings` as arrays (the fast path for figures)."""
+        ...
+
+    def count_pings(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
+        """The number of patrol pings with ``start <= timestamp < end``, without reading them."""
+        ...
+
+    # -- patrol presence kept per unit and UTC day (see service.presence) ------------------------
+    def presence_inputs(self) -> str | None:
+        """The fingerprint of what the kept presence was computed with, or None."""
+        ...
+
+    def reset_presence(self, inputs: str) -> None:
+        """Forget the kept presence; it is computed with ``inputs`` from now on (not a data change)."""
+        ...
+
+    def presence_missing(self, first_day: int, last_day: int) -> pd.DataFrame:
+        """The unit-days in the range (UTC days since 1970) with pings but no kept presence:
+        unit_id, day_utc and the signature of their pings."""
+        ...
+
+    def put_presence(self, inputs: str, unit_id: str, day_utc: int, signature: str, parts: PresenceParts) -> bool:
+        """Keep a unit-day's presence parts, unless the inputs or its pings changed meanwhile (False)."""
+        ...
+
+    def presence_cells(self, first_day: int, last_day: int) -> pd.DataFrame:
+        """The kept cells of the unit-days in the range (:func:`geo.patrol.presence_parts`)."""
+        ...
+
+    def presence_trail(self, first_day: int, last_day: int) -> pd.DataFrame:
+        """The kept trail of the unit-days in the range (:mod:`geo.trail`), in unit and time order."""
         ...
 
     # -- copies -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from geo.layers import LayerSchema
 from service.store.base import StoreError, Unavailable
 
 FEATURE_TABLES = ("incidents", "lights", "reports")
@@ -71,6 +72,13 @@ class Dialect:
         """SQL that keeps the rows of ``alias`` (a ``table``) whose point lies in the box bound as
         ``:bx0, :by0, :bx1, :by1`` (WGS84, edges included), using the spatial index."""
         raise NotImplementedError
+
+    def published_matches(self, schema: LayerSchema) -> str | None:
+        """A SELECT of the ``fid`` of every record of ``schema`` the public sees one by one (not
+        of :data:`geo.layers.UNPUBLISHED_CATEGORIES`) with its point in the box bound as
+        ``:bx0, :by0, :bx1, :by1``, answered from an index of those records alone; None where the
+        database has none (:meth:`bbox_filter` and the category's test serve instead)."""
+        return None
 
     def after_features_written(self, con: Connection, table: str, bounds: tuple[float, float, float, float]) -> None:
         """Bookkeeping after points were written in ``table`` (the GeoPackage's extent)."""

@@ -21,19 +21,25 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, LayerSchema
 from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 13
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
 """The file next to the database that this service's writers take turns on."""
 
-DATA_TABLES = ("incidents", "lights", "reports", "report_photos", "patrol_ping_chunks", "removal_rounds",
-               "promise_statuses", "stadskarna_meta")
-"""The tables whose changes make a new version of the data (see :meth:`SQLiteStore.data_version`)."""
+TABLE_TOPICS = {"incidents": "incidents", "lights": "lights", "reports": "reports", "report_photos": "reports",
+               "patrol_ping_chunks": "patrols", "removal_rounds": "removal_rounds",
+               "promise_statuses": "promise_statuses", "stadskarna_meta": "meta"}
+"""The tables whose changes make a new version of the data (see :meth:`SQLStore.data_version`),
+and the topic (of :data:`service.store.base.DATA_TOPICS`) each belongs to."""
+DATA_TABLES = tuple(TABLE_TOPICS)
+PUBLISHED_REPORTS = "rtree_reports_published"
+"""The R-tree of the reports the public sees (not of :data:`geo.layers.UNPUBLISHED_CATEGORIES`)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -138,6 +144,30 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         """CREATE TABLE presence_unit_days (unit_id TEXT NOT NULL, day_utc INTEGER NOT NULL,
            signature TEXT NOT NULL, cells BLOB NOT NULL, PRIMARY KEY (unit_id, day_utc))""",
     ),
+    12: (
+        # the kept presence adds the trail of visible presence (computed again), and what it was
+        # computed with moves out of the metadata, whose changes are changes of the data
+        "DELETE FROM presence_unit_days",
+        "ALTER TABLE presence_unit_days ADD COLUMN trail BLOB NOT NULL DEFAULT x''",
+        "CREATE TABLE presence_inputs (inputs TEXT NOT NULL)",
+        "DELETE FROM stadskarna_meta WHERE key = 'presence_inputs'",
+        # a version per topic beside the version of all data, so a page built from the pings
+        # stays valid while citizens send reports
+        "CREATE TABLE stadskarna_topic_versions (topic TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+        *(f"INSERT INTO stadskarna_topic_versions SELECT '{topic}', n FROM stadskarna_data_version"
+          for topic in sorted(set(TABLE_TOPICS.values()))),
+        *(f"DROP TRIGGER data_version_{table}_{op.lower()}" for table in DATA_TABLES for op in ("INSERT", "UPDATE", "DELETE")),
+        *(f"""CREATE TRIGGER data_version_{table}_{op.lower()} AFTER {op} ON {table}
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = '{topic}'; END"""
+          for table, topic in TABLE_TOPICS.items() for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
+    13: (
+        # the reports the public sees one by one get an R-tree of their own, so a public page of a
+        # box is counted from the index alone (not by reading every match's category)
+        *gpkg.subset_rtree_statements("reports", PUBLISHED_REPORTS,
+                                      "{row}category NOT IN (" + ", ".join(f"'{c}'" for c in UNPUBLISHED_CATEGORIES) + ")"),
+    ),
 }
 """SQL statements that bring a file from the previous version to each version."""
 
@@ -229,6 +259,15 @@ class GeoPackageDialect(Dialect):
 
     def decode_points(self, values: Sequence) -> NDArray[np.object_]:
         return gpkg.decode_geometries(list(values))
+
+    def published_matches(self, schema: LayerSchema) -> str | None:
+        if schema is not REPORTS:
+            return None
+        # one scan of the published reports' R-tree; only entries across the box's edges are read
+        return (f"SELECT e.id AS fid FROM {PUBLISHED_REPORTS} e WHERE e.minx <= :bx1 AND e.maxx >= :bx0 "
+                "AND e.miny <= :by1 AND e.maxy >= :by0 AND ((e.minx >= :bx0 AND e.maxx <= :bx1 AND e.miny >= :by0 "
+                "AND e.maxy <= :by1) OR EXISTS (SELECT 1 FROM reports t WHERE t.fid = e.id "
+                "AND ST_MinX(t.geom) BETWEEN :bx0 AND :bx1 AND ST_MinY(t.geom) BETWEEN :by0 AND :by1))")
 
     def bbox_filter(self, table: str, alias: str) -> str:
         # the R-tree holds boxes rounded outward to 32-bit floats: an entry inside the box is a point
@@ -492,6 +531,7 @@ def _keep_from_replaced(replaced: Path, incoming: Path) -> list[str]:
                    if con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
                                   (at, token_id)).rowcount]
         con.execute("UPDATE stadskarna_data_version SET n = max(n, ?) + 1", (version,))
+        con.execute("UPDATE stadskarna_topic_versions SET n = max(n, ?) + 1", (version,))  # a topic's n <= all data's
         con.execute("COMMIT")
     finally:
         con.close()

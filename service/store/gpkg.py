@@ -89,14 +89,33 @@ EXTENSIONS_TABLE = """CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEX
    CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
 
 
+def subset_rtree_statements(table: str, index: str, where: str, geom: str = "geom", fid: str = "fid") -> tuple[str, ...]:
+    """The statements that give the rows of ``table`` meeting the SQL condition ``where`` (its
+    columns written ``{row}name``) an R-tree of their own, ``index``, kept current by triggers
+    and filled from the stored rows — not a GeoPackage extension (GDAL and QGIS leave it alone,
+    and their edits keep it current through the same SQL functions)."""
+    box, present = _box("NEW.", geom), f"{_present('NEW.', geom)} AND {where.format(row='NEW.')}"
+    return (
+        f"CREATE VIRTUAL TABLE {index} USING rtree(id, minx, maxx, miny, maxy)",
+        f"""CREATE TRIGGER {index}_insert AFTER INSERT ON {table} WHEN {present}
+            BEGIN INSERT OR REPLACE INTO {index} VALUES (NEW.{fid}, {box}); END""",
+        f"""CREATE TRIGGER {index}_update AFTER UPDATE ON {table}
+            BEGIN DELETE FROM {index} WHERE id IN (OLD.{fid}, NEW.{fid});
+                  INSERT INTO {index} SELECT NEW.{fid}, {box} WHERE {present}; END""",
+        f"""CREATE TRIGGER {index}_delete AFTER DELETE ON {table}
+            BEGIN DELETE FROM {index} WHERE id = OLD.{fid}; END""",
+        f"""INSERT INTO {index} SELECT {fid}, {_box('', geom)} FROM {table}
+            WHERE {_present('', geom)} AND {where.format(row='')}""",
+    )
+
+
 def rtree_statements(table: str, geom: str = "geom", fid: str = "fid") -> tuple[str, ...]:
     """The statements that give ``table`` its R-tree index ``rtree_<table>_<geom>``, as the
     extension defines it: the virtual table, the triggers that keep it current and its
     registration, then the index filled from the stored rows. The triggers call the SQL functions
     :func:`sql_functions` gives (GDAL gives the same to QGIS)."""
     index = f"rtree_{table}_{geom}"
-    box = f"ST_MinX(NEW.{geom}), ST_MaxX(NEW.{geom}), ST_MinY(NEW.{geom}), ST_MaxY(NEW.{geom})"
-    present = f"(NEW.{geom} NOT NULL AND NOT ST_IsEmpty(NEW.{geom}))"
+    box, present = _box("NEW.", geom), _present("NEW.", geom)
     absent = f"(NEW.{geom} ISNULL OR ST_IsEmpty(NEW.{geom}))"
     return (
         f"CREATE VIRTUAL TABLE {index} USING rtree(id, minx, maxx, miny, maxy)",
@@ -117,9 +136,18 @@ def rtree_statements(table: str, geom: str = "geom", fid: str = "fid") -> tuple[
             BEGIN DELETE FROM {index} WHERE id = OLD.{fid}; END""",
         f"INSERT INTO gpkg_extensions VALUES ('{table}', '{geom}', '{RTREE_EXTENSION}', '{RTREE_DEFINITION}', "
         "'write-only')",
-        f"""INSERT OR REPLACE INTO {index} SELECT {fid}, ST_MinX({geom}), ST_MaxX({geom}), ST_MinY({geom}),
-            ST_MaxY({geom}) FROM {table} WHERE {geom} NOT NULL AND NOT ST_IsEmpty({geom})""",
+        f"INSERT OR REPLACE INTO {index} SELECT {fid}, {_box('', geom)} FROM {table} WHERE {_present('', geom)}",
     )
+
+
+def _box(row: str, geom: str) -> str:
+    """The bounds of the geometry column ``geom`` of ``row`` (``NEW.`` in a trigger, or nothing)."""
+    return f"ST_MinX({row}{geom}), ST_MaxX({row}{geom}), ST_MinY({row}{geom}), ST_MaxY({row}{geom})"
+
+
+def _present(row: str, geom: str) -> str:
+    """Whether ``row`` has a geometry in ``geom`` that is not empty."""
+    return f"({row}{geom} NOT NULL AND NOT ST_IsEmpty({row}{geom}))"
 
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}

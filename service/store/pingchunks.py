@@ -71,10 +71,15 @@ class Chunk:
         return (self.unit_id, self.day_utc, len(self.t), int(self.t[0]), int(self.t[-1]), json.dumps(self.sources),
                 packed[0], lon.result() if lon is not None else _pack(self.lon), *packed[1:])
 
+    @staticmethod
+    def times(t: bytes) -> NDArray[np.int64]:
+        """The ping times (UTC ns) of a chunk's stored ``t`` column."""
+        return np.cumsum(_unpack(t, np.int64))
+
     @classmethod
     def from_row(cls, unit_id: str, day_utc: int, sources: str, t: bytes, lon: bytes, lat: bytes,
                  mode: bytes, crew: bytes, source: bytes) -> Chunk:
-        return cls(unit_id, day_utc, np.cumsum(_unpack(t, np.int64)), _unpack(lon, np.float64),
+        return cls(unit_id, day_utc, cls.times(t), _unpack(lon, np.float64),
                    _unpack(lat, np.float64), _unpack(mode, np.uint8), _unpack(crew, np.uint8),
                    _unpack(source, np.uint8), json.loads(sources))
 

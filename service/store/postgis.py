@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect
-from service.store.embedded import DATA_TABLES
+from service.store.embedded import DATA_TABLES, TABLE_TOPICS
 
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -75,10 +75,31 @@ _SCHEMA = (
 )
 """The schema at version 10, the first a PostGIS database has; later versions add to it."""
 
+_TOPICS = sorted(set(TABLE_TOPICS.values()))
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     10: _SCHEMA,
     11: ("""CREATE TABLE presence_unit_days (unit_id TEXT NOT NULL, day_utc BIGINT NOT NULL, signature TEXT NOT NULL,
             cells BYTEA NOT NULL, PRIMARY KEY (unit_id, day_utc))""",),
+    12: ("DELETE FROM presence_unit_days",
+         "ALTER TABLE presence_unit_days ADD COLUMN trail BYTEA NOT NULL DEFAULT ''::bytea",
+         "CREATE TABLE presence_inputs (inputs TEXT NOT NULL)",
+         "DELETE FROM stadskarna_meta WHERE key = 'presence_inputs'",
+         # a version per topic beside the version of all data (a sequence each: writers never wait)
+         *(f"CREATE SEQUENCE stadskarna_version_{topic}" for topic in _TOPICS),
+         *(f"SELECT setval('stadskarna_version_{topic}', (SELECT n FROM stadskarna_data_version) + 1, false)"
+           for topic in _TOPICS),
+         "CREATE VIEW stadskarna_topic_versions AS " + " UNION ALL ".join(
+             f"SELECT '{topic}'::text AS topic, last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) AS n "
+             f"FROM stadskarna_version_{topic}" for topic in _TOPICS),
+         """CREATE OR REPLACE FUNCTION stadskarna_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('stadskarna_data_version_seq');
+                  IF TG_NARGS > 0 THEN PERFORM nextval(('stadskarna_version_' || TG_ARGV[0])::regclass); END IF;
+                  RETURN NULL; END $$""",
+         *(f"DROP TRIGGER {table}_data_changed ON {table}" for table in DATA_TABLES),
+         *(f"""CREATE TRIGGER {table}_data_changed AFTER INSERT OR UPDATE OR DELETE ON {table}
+               FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('{topic}')"""
+           for table, topic in TABLE_TOPICS.items())),
 }
 
 

@@ -12,6 +12,7 @@ import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +26,25 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo.errors import ValidationError
-from geo.layers import LAYERS, REPORTS, Field, LayerSchema, Record, published_values, stored_frame, validate
-from geo.patrol import Tracks
+from geo.layers import LAYERS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
+from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES
 from service.store import pingchunks
-from service.store.base import (Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress, PublishedPage,
-                                StoreError, TokenRecord, Unavailable, WriteResult)
+from service.store.base import (DATA_TOPICS, Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress,
+                                PublishedPage, StoreError, TokenRecord, Unavailable, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
 from service.store.pingchunks import Chunk, chunks_to_frame
 
 _TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
-PRESENCE_INPUTS = "presence_inputs"
 PRESENCE_CELLS = np.dtype([("zone", "<i4"), ("local_day", "<i4"), ("hour", "<i1"), ("presence_s", "<f8"),
                            ("officer_s", "<f8"), ("drive_s", "<f8"), ("vehicle_s", "<f8")])
 """A unit-day's kept presence, one record per zone, local day and hour."""
+PRESENCE_TRAIL = np.dtype([("local_day", "<i4"), ("east_dm", "<i4"), ("north_dm", "<i4"), ("start_ns", "<i8"),
+                           ("end_ns", "<i8"), ("seconds", "<f8")])
+"""A unit-day's kept trail of visible presence (:mod:`geo.trail`), one record per row."""
 _SIGNATURE = ("CAST(c.n AS TEXT) || ':' || CAST(c.t_min AS TEXT) || ':' || CAST(c.t_max AS TEXT) || ':' || "
               "coalesce(CAST(nx.t_min AS TEXT), '-')")
 """What a unit-day's presence depends on: its pings and the first ping of the next day."""
@@ -133,11 +136,15 @@ class SQLStore:
         with self.transaction(write=False) as con:
             return int(con.execute(text("SELECT n FROM stadskarna_data_version")).scalar())
 
-    def pings_version(self) -> tuple:
-        """Changes whenever patrol pings are added (for caching figures built from pings only)."""
+    def topic_versions(self, topics: tuple[str, ...]) -> tuple[int, ...]:
+        """Numbers that change whenever the data of ``topics`` (of :data:`DATA_TOPICS`) change, and
+        only then: a page built from pings and incidents stays valid while reports come in."""
+        unknown = set(topics) - set(DATA_TOPICS)
+        if unknown:
+            raise ValueError(f"unknown data topics {sorted(unknown)}; known: {', '.join(DATA_TOPICS)}")
         with self.transaction(write=False) as con:
-            return tuple(con.execute(text("SELECT count(*), coalesce(sum(n), 0), coalesce(max(t_max), 0) "
-                                          "FROM patrol_ping_chunks")).one())
+            rows = dict(con.execute(text("SELECT topic, n FROM stadskarna_topic_versions")).all())
+        return tuple(int(rows[topic]) for topic in topics)
 
     def get_meta(self, key: str) -> str | None:
         """A note stored about the database (for example what demo data it holds), or None."""
@@ -485,6 +492,18 @@ class SQLStore:
         return Tracks(codes[keep], cat("t").astype(np.int64)[keep], cat("lon")[keep], cat("lat")[keep],
                       cat("crew").astype(float)[keep], np.array(names, dtype=object), cat("mode").astype(np.uint8)[keep])
 
+    def count_pings(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
+        """The number of patrol pings with ``start <= timestamp < end`` (tz-aware), read from the
+        chunks' counts (only the chunks across an end are opened)."""
+        bounds = {"start": pd.Timestamp(start).tz_convert("UTC").value, "end": pd.Timestamp(end).tz_convert("UTC").value}
+        with self.transaction(write=False) as con:
+            inside = con.execute(text("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks "
+                                      "WHERE t_min >= :start AND t_max < :end"), bounds).scalar()
+            across = con.execute(text("SELECT t FROM patrol_ping_chunks WHERE t_max >= :start AND t_min < :end "
+                                      "AND (t_min < :start OR t_max >= :end)"), bounds).scalars().all()
+        edges = (Chunk.times(t) for t in across)
+        return int(inside) + sum(int(((t >= bounds["start"]) & (t < bounds["end"])).sum()) for t in edges)
+
     def latest_ping(self) -> pd.Timestamp | None:
         """The time (UTC) of the newest patrol ping, or None when there is none."""
         with self.transaction(write=False) as con:
@@ -523,15 +542,16 @@ class SQLStore:
 
     def presence_inputs(self) -> str | None:
         """What the kept presence was computed with (zones and rules, as a fingerprint), or None."""
-        return self.get_meta(PRESENCE_INPUTS)
+        with self.transaction(write=False) as con:
+            return con.execute(text("SELECT inputs FROM presence_inputs")).scalar()
 
     def reset_presence(self, inputs: str) -> None:
-        """Forget the kept presence: it is to be computed with ``inputs`` from now on."""
+        """Forget the kept presence: it is to be computed with ``inputs`` from now on (not a
+        change of the data: pages stay valid)."""
         with self.transaction() as con:
             con.execute(text("DELETE FROM presence_unit_days"))
-            con.execute(text("INSERT INTO stadskarna_meta (key, value) VALUES (:key, :value) "
-                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-                        {"key": PRESENCE_INPUTS, "value": inputs})
+            con.execute(text("DELETE FROM presence_inputs"))
+            con.execute(text("INSERT INTO presence_inputs (inputs) VALUES (:inputs)"), {"inputs": inputs})
 
     def presence_missing(self, first_day: int, last_day: int) -> pd.DataFrame:
         """The unit-days (UTC days since 1970, ``first_day``..``last_day``) that have pings but no
@@ -545,40 +565,49 @@ class SQLStore:
                 {"a": int(first_day), "b": int(last_day)}).all()
         return pd.DataFrame([tuple(r) for r in rows], columns=["unit_id", "day_utc", "signature"])
 
-    def put_presence(self, inputs: str, unit_id: str, day_utc: int, signature: str, cells: pd.DataFrame) -> bool:
-        """Keep the presence ``cells`` (zone, local_day, hour and the seconds of the cube) of a
-        unit-day computed with ``inputs`` from the pings of ``signature`` — unless the inputs or
-        the pings changed meanwhile (then nothing is kept; False)."""
-        blob = zlib.compress(cells[list(PRESENCE_CELLS.names)].to_records(index=False)
-                             .astype(PRESENCE_CELLS).tobytes(), 1)
+    def put_presence(self, inputs: str, unit_id: str, day_utc: int, signature: str, parts: PresenceParts) -> bool:
+        """Keep the presence ``parts`` of a unit-day (its rows of the cells and of the trail)
+        computed with ``inputs`` from the pings of ``signature`` — unless the inputs or the pings
+        changed meanwhile (then nothing is kept; False)."""
+        cells = _packed(parts.cells, PRESENCE_CELLS)
+        trail = _packed(parts.trail, PRESENCE_TRAIL)
         with self.transaction() as con:
             current = con.execute(text(
                 f"SELECT {_SIGNATURE} FROM patrol_ping_chunks c LEFT JOIN patrol_ping_chunks nx "
                 "ON nx.unit_id = c.unit_id AND nx.day_utc = c.day_utc + 1 WHERE c.unit_id = :unit AND c.day_utc = :day"),
                 {"unit": unit_id, "day": int(day_utc)}).scalar()
-            kept = con.execute(text("SELECT value FROM stadskarna_meta WHERE key = :key"),
-                               {"key": PRESENCE_INPUTS}).scalar()
+            kept = con.execute(text("SELECT inputs FROM presence_inputs")).scalar()
             if current != signature or kept != inputs:
                 return False
-            con.execute(text("INSERT INTO presence_unit_days (unit_id, day_utc, signature, cells) VALUES "
-                             "(:unit, :day, :signature, :cells) ON CONFLICT (unit_id, day_utc) DO UPDATE SET "
-                             "signature = excluded.signature, cells = excluded.cells"),
-                        {"unit": unit_id, "day": int(day_utc), "signature": signature, "cells": blob})
+            con.execute(text("INSERT INTO presence_unit_days (unit_id, day_utc, signature, cells, trail) VALUES "
+                             "(:unit, :day, :signature, :cells, :trail) ON CONFLICT (unit_id, day_utc) DO UPDATE SET "
+                             "signature = excluded.signature, cells = excluded.cells, trail = excluded.trail"),
+                        {"unit": unit_id, "day": int(day_utc), "signature": signature, "cells": cells, "trail": trail})
         return True
 
     def presence_cells(self, first_day: int, last_day: int) -> pd.DataFrame:
         """The kept presence of the unit-days ``first_day``..``last_day`` (UTC days since 1970):
         unit_id, day_utc, zone, local_day, hour and the seconds of the cube."""
+        return self._kept("cells", PRESENCE_CELLS, first_day, last_day)
+
+    def presence_trail(self, first_day: int, last_day: int) -> pd.DataFrame:
+        """The kept trail of visible presence (:mod:`geo.trail`) of the unit-days
+        ``first_day``..``last_day`` (UTC days since 1970), in unit and time order."""
+        return self._kept("trail", PRESENCE_TRAIL, first_day, last_day)
+
+    def _kept(self, column: str, dtype: np.dtype, first_day: int, last_day: int) -> pd.DataFrame:
         with self.transaction(write=False) as con:
-            rows = con.execute(text("SELECT unit_id, day_utc, cells FROM presence_unit_days "
+            rows = con.execute(text(f"SELECT unit_id, day_utc, {column} FROM presence_unit_days "
                                     "WHERE day_utc BETWEEN :a AND :b ORDER BY unit_id, day_utc"),
                                {"a": int(first_day), "b": int(last_day)}).all()
-        parts = [pd.DataFrame(np.frombuffer(zlib.decompress(cells), dtype=PRESENCE_CELLS)).assign(
-            unit_id=unit, day_utc=day) for unit, day, cells in rows]
-        columns = ["unit_id", "day_utc", *PRESENCE_CELLS.names]
-        if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
-        return pd.concat(parts, ignore_index=True)[columns]
+        records = [np.frombuffer(zlib.decompress(blob), dtype=dtype) for _, _, blob in rows]
+        columns = ["unit_id", "day_utc", *dtype.names]
+        frame = pd.DataFrame(np.concatenate(records) if records else np.empty(0, dtype=dtype))
+        frame.insert(0, "day_utc", np.repeat(np.array([day for _, day, _ in rows], dtype=np.int64),
+                                             [len(r) for r in records]))
+        units, names = pd.factorize(np.array([unit for unit, _, _ in rows], dtype=object))
+        frame.insert(0, "unit_id", pd.Categorical.from_codes(np.repeat(units, [len(r) for r in records]), names))
+        return frame[columns]
 
     # -- copies -------------------------------------------------------------------------------
 
@@ -612,6 +641,14 @@ class SQLStore:
         table = _table(schema)
         where, params = self._where(schema, query)
         params |= {"limit": int(limit), "offset": int(offset)}
+        published = (self.dialect.published_matches(schema)
+                     if replace(query, bbox=None) == FeatureQuery(exclude_categories=UNPUBLISHED_CATEGORIES) else None)
+        if query.bbox is not None and published is not None:  # the public's box, from its own index
+            rows = con.execute(text(
+                f"WITH m AS MATERIALIZED ({published}), p AS (SELECT fid FROM m ORDER BY fid LIMIT :limit OFFSET :offset) "
+                f"SELECT (SELECT count(*) FROM m), p.fid, {self._columns(schema)} FROM (SELECT 1) one "
+                f"LEFT JOIN p ON TRUE LEFT JOIN {table} t ON t.fid = p.fid ORDER BY p.fid"), params).all()
+            return [tuple(r[2:]) for r in rows if r[1] is not None], int(rows[0][0])
         if query.bbox is None:
             matched = int(con.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar())
             return [tuple(r) for r in con.execute(text(
@@ -852,3 +889,8 @@ def _checked(schema: LayerSchema, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     change can store what an import would refuse (:class:`ValidationError` naming the field)."""
     raw = pd.DataFrame(frame.drop(columns="geometry")).assign(lon=frame.geometry.x, lat=frame.geometry.y)
     return validate(schema, raw.assign(_row=""), source="")
+
+
+def _packed(frame: pd.DataFrame, dtype: np.dtype) -> bytes:
+    """The columns of ``dtype`` of ``frame`` as compressed records."""
+    return zlib.compress(frame[list(dtype.names)].to_records(index=False).astype(dtype).tobytes(), 1)

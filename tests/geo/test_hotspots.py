@@ -13,7 +13,7 @@ from pyproj import Transformer
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.hotspots import dosage_figures, hotspot_visits, incident_hotspots
 from geo.layers import INCIDENTS, validate
-from geo.patrol import Tracks, presence_seconds
+from geo.patrol import Tracks, presence_parts
 from geo.zones import read_zones
 from tests.conftest import ZONES_FILE
 
@@ -70,8 +70,8 @@ def tracks_of(*parts: dict) -> Tracks:
     return Tracks.of(**{key: np.concatenate([p[key] for p in parts]) for key in parts[0]})
 
 
-def visits_of(tracks: Tracks, spots, zones):
-    return hotspot_visits(tracks, presence_seconds(tracks, zones), spots)
+def visits_of(tracks: Tracks, spots, zones, **options):
+    return hotspot_visits(presence_parts(tracks, zones).trail, spots, **options)
 
 
 def test_a_twelve_minute_stop_is_one_visit_and_a_pass_is_none(setting):
@@ -142,7 +142,9 @@ def test_a_unit_within_the_gps_accuracy_of_the_edge_is_in_the_hot_spot(setting):
     beyond = track(2, "2020-06-05T18:30:00Z", [(maxx + 15 - TORG[0], centre_north, 12 * 60 + 1)])
     visits = visits_of(tracks_of(near, beyond), spots, zones)
     assert visits["unit_id"].tolist() == ["1"], "8 m outside is within the 10 m GPS buffer, 15 m is not"
-    assert hotspot_visits(tracks_of(near), presence_seconds(tracks_of(near), zones), spots, buffer_m=0).empty
+    assert visits_of(tracks_of(near), spots, zones, buffer_m=0).empty
+    with pytest.raises(ValueError, match="multiple of 5 m"):
+        visits_of(tracks_of(near), spots, zones, buffer_m=7)
 
 
 def test_a_busy_window_is_credited_to_every_visit_that_overlaps_it(setting):

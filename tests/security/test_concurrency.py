@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import date
 
 import httpx
 import pandas as pd
@@ -21,7 +20,7 @@ from geo.zones import read_zones
 from service.reports import change_status, submit_report
 from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 from service.store import Actor, SQLiteStore
-from tests.conftest import ZONES_FILE
+from tests.conftest import ZONES_FILE, local_today
 
 TORG = {"lat": "56.6744", "lon": "12.8578"}
 MOVES = ["acknowledged"] * 10 + ["scheduled"] * 10 + ["closed"] * 10
@@ -108,7 +107,7 @@ def test_thirty_concurrent_patches_answer_409_with_the_current_state(served):
 def test_eight_identical_removal_rounds_record_one_round(served):
     base, staff, store = served
     ids = [httpx.post(base + "/api/reports", data={"category": "graffiti", **TORG}).json()["id"] for _ in range(3)]
-    body = {"date": date.today().isoformat(), "category": "graffiti", "zones": ["stora-torg"]}
+    body = {"date": local_today().isoformat(), "category": "graffiti", "zones": ["stora-torg"]}
     with httpx.Client(timeout=60) as http:
         answers = together([lambda: http.post(base + "/api/removal-rounds", json=body, headers=staff)] * 8)
     codes = Counter(a.status_code for a in answers)
@@ -121,7 +120,7 @@ def test_eight_identical_removal_rounds_record_one_round(served):
     assert sorted(closings["report_id"]) == sorted(ids), "each report closed once"
     assert (closings["note"] == f"removal round {created['id']}").all()
     assert len(store.removal_rounds()) == 1
-    figures = httpx.get(f"{base}/api/removal-rounds?year={date.today().year}").json()["categories"]["graffiti"]
+    figures = httpx.get(f"{base}/api/removal-rounds?year={local_today().year}").json()["categories"]["graffiti"]
     assert figures["rounds"] == 1
     # the same zones in another order are the same round
     again = httpx.post(base + "/api/removal-rounds", headers=staff,
@@ -133,7 +132,7 @@ def test_a_round_and_a_patch_at_once_never_lose_the_patch(served):
     base, staff, store = served
     for other in ("brogatan-lilla-torg", "nissan", "slottet", "ostra-stranden", "osterskans"):
         report_id = httpx.post(base + "/api/reports", data={"category": "weeds", **TORG}).json()["id"]
-        body = {"date": date.today().isoformat(), "category": "weeds", "zones": ["stora-torg", other]}
+        body = {"date": local_today().isoformat(), "category": "weeds", "zones": ["stora-torg", other]}
         with httpx.Client(timeout=60) as http:
             patch, round_ = together([
                 lambda: http.patch(f"{base}/api/reports/{report_id}", headers=staff, json={"status": "acknowledged"}),

@@ -8,7 +8,6 @@ endpoints; the pages are public and always suppressed."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import folium
 import numpy as np
@@ -25,6 +24,7 @@ from service.app import create_app
 from service.auth import create_token
 from service.maps import build_map
 from service.settings import GeographySettings, ReportSettings, Settings, StoreSettings
+from tests.conftest import local_today
 
 K = 3
 TORG = (12.8578, 56.6744)          # Stora Torg (lon, lat)
@@ -293,7 +293,7 @@ def test_promise_tracker_unsafe_places_are_suppressed(client):
 def test_removal_backlog_anonymous_suppressed_staff_exact(client):
     post(client, "graffiti", TORG, 2)
     post(client, "graffiti", STATION, 3)
-    year = date.today().year
+    year = local_today().year
     public = client.get(f"/api/removal-rounds?year={year}").json()
     backlog = public["categories"]["graffiti"]["open_backlog"]
     assert public["suppressed_below"] == K

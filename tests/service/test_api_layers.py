@@ -16,6 +16,7 @@ from service.cli import app as cli
 from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.rfc7946 import assert_feature_collection
+from tests.conftest import local_today
 
 TORG = (12.8572, 56.6740)
 
@@ -209,12 +210,10 @@ WRITE_MATRIX = {  # (method, url, form or json) -> expected status for anonymous
 
 @pytest.mark.parametrize("call", WRITE_MATRIX)
 def test_role_matrix_of_writes(client, tokens, call):
-    import datetime
-
     method, url, kind = call
     payload = {"form": {"data": {"category": "litter", "lat": "56.6740", "lon": "12.8572"}},
                "json": {"json": {"status": "acknowledged"}},
-               "round": {"json": {"date": datetime.date.today().isoformat(), "category": "weeds"}},
+               "round": {"json": {"date": local_today().isoformat(), "category": "weeds"}},
                None: {}}[kind]
     got = []
     for role in (None, "police", "municipality", "planner"):

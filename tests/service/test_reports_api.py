@@ -15,6 +15,7 @@ from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 
 TORG = {"lat": "56.6740", "lon": "12.8572"}
+from tests.conftest import local_today
 
 
 @pytest.fixture
@@ -158,7 +159,7 @@ def test_removal_rounds_close_what_they_covered_and_count_against_the_promise(cl
     weeds_torg = client.post("/api/reports", data={"category": "weeds", **TORG}).json()["id"]
     graffiti_station = client.post("/api/reports", data={"category": "graffiti", "lat": "56.6700",
                                                          "lon": "12.8640"}).json()["id"]
-    today = __import__("datetime").date.today().isoformat()
+    today = local_today().isoformat()
     body = {"date": today, "category": "graffiti", "zones": ["stora-torg"]}
     assert client.post("/api/removal-rounds", json=body).status_code == 401
     for bad, message in (({**body, "category": "litter"}, "not one of graffiti, weeds"),

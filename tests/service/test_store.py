@@ -194,3 +194,34 @@ def test_a_waiting_writer_gets_its_turn_as_soon_as_the_write_before_ends(tmp_pat
     assert store.get_meta("first") == store.get_meta("second") == "yes"
     assert 0 <= got - released < 0.05, f"the waiting writer got in {1000 * (got - released):.0f} ms after the commit"
     assert (tmp_path / "db.gpkg-lock").exists()
+
+
+def test_the_published_reports_index_follows_every_change_by_any_program(tmp_path):
+    import pandas as pd
+
+    from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, validate
+    from service.store import Actor, FeatureQuery
+
+    path = tmp_path / "db.gpkg"
+    store = SQLiteStore(path)
+    rows = [{"id": f"r{i}", "category": category, "created_at": "2020-05-01T12:00:00Z", "lon": 12.857 + i * 1e-4,
+             "lat": 56.674} for i, category in enumerate(["graffiti", "unsafe_place", "litter", "weeds"])]
+    store.write_features(REPORTS, validate(REPORTS, pd.DataFrame(rows), "t"))
+    public = FeatureQuery(bbox=(12.85, 56.67, 12.86, 56.68), exclude_categories=UNPUBLISHED_CATEGORIES)
+
+    def shown() -> list[str]:
+        page = store.published_page(REPORTS, public, 10)
+        assert page.matched == len(page.properties)
+        return [p["id"] for p in page.properties]
+
+    assert shown() == ["r0", "r2", "r3"]
+    store.change_report("r2", lambda row: {"status": "acknowledged"}, Actor("municipality"), pd.Timestamp.now(tz="UTC"))
+    assert shown() == ["r0", "r2", "r3"], "a status change keeps the report in the index"
+    with gdal_like_connection(path) as con:  # QGIS edits: a category becomes unpublished, a point moves away
+        con.execute("UPDATE reports SET category = 'unsafe_place' WHERE id = 'r0'")
+        con.execute("UPDATE reports SET category = 'graffiti' WHERE id = 'r1'")
+        con.execute("UPDATE reports SET geom = (SELECT geom FROM reports WHERE id = 'r3') WHERE id = 'r2'")
+        con.execute("DELETE FROM reports WHERE id = 'r3'")
+    assert shown() == ["r1", "r2"]
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT count(*) FROM rtree_reports_published").fetchone()[0] == 2

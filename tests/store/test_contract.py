@@ -21,10 +21,14 @@ from hypothesis import strategies as st
 
 from geo.errors import StateConflict
 from geo.io.geojson import point_features, to_feature_collection
-from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORT_CATEGORIES, REPORT_STATUSES, REPORTS, validate, validate_record
+from geo.layers import (INCIDENTS, LIGHTS, PINGS, REPORT_CATEGORIES, REPORT_STATUSES, REPORTS,
+                        UNPUBLISHED_CATEGORIES, validate, validate_record)
+from geo.patrol import PresenceParts, Tracks, presence_parts
 from geo.timestamps import format_utc
 from geo.workflow import WORKFLOW, move
-from service.store import Actor, Conflict, FeatureQuery, NotFound, Unavailable
+from geo.zones import read_zones
+from service.store import DATA_TOPICS, Actor, Conflict, FeatureQuery, NotFound, Unavailable
+from tests.conftest import ZONES_FILE
 
 STAFF = Actor("municipality", "kontrakt")
 BOX = (12.850, 56.668, 12.866, 56.680)  # about the centre
@@ -234,6 +238,10 @@ def test_queries_match_pandas(backends):
         assert published.matched == page.matched
         assert point_features(published.properties, published.lon, published.lat, 7) == \
             to_feature_collection(shown, decimals=7)["features"], "the page as published is the frame's GeoJSON"
+        if query.bbox is not None:  # the public's page of a box (an index of its own in the embedded file)
+            public = FeatureQuery(bbox=query.bbox, exclude_categories=UNPUBLISHED_CATEGORIES)
+            seen, found = reference(frame, public), store.published_page(REPORTS, public, limit, offset)
+            assert found.matched == len(seen) and [p["id"] for p in found.properties] == seen[offset:offset + limit]
         ids, lon_, lat_ = store.positions(REPORTS, replace(query, newest_first=False))
         in_order = reference(frame, replace(query, newest_first=False))
         assert ids == in_order
@@ -243,6 +251,8 @@ def test_queries_match_pandas(backends):
     check()
     exact = FeatureQuery(bbox=(edges.x.min(), edges.y.min(), edges.x.max(), edges.y.max()))
     assert store.read_features(REPORTS, query=exact)["id"].tolist() == reference(frame, exact)
+    public = replace(exact, exclude_categories=UNPUBLISHED_CATEGORIES)
+    assert [p["id"] for p in store.published_page(REPORTS, public, 400).properties] == reference(frame, public)
 
 
 # -- the rest of the contract -------------------------------------------------------------------
@@ -307,6 +317,40 @@ def test_pings_round_trip_and_merge(store):
     assert store.read_pings(unit_ids=[]).empty and len(store.read_pings(unit_ids=["fot-1"])) == 180
     assert store.records_not_from("c") == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0}
     assert store.records_not_from("other")["patrols"] == 180
+    after = times[-1] + pd.Timedelta(seconds=1)
+    for a, b in ((0, 179), (10, 170), (0, 60), (61, 179), (5, 5)):
+        assert store.count_pings(times[a], times[b]) == b - a, (a, b)
+    assert store.count_pings(times[0], after) == 180 and store.count_pings(after, after + pd.Timedelta(days=1)) == 0
+
+
+def test_kept_presence_round_trips_and_its_inputs_are_not_a_change_of_the_data(store):
+    times = pd.date_range("2020-03-01T23:00:00Z", periods=7200, freq="s")  # two UTC days
+    frame = validate(PINGS, pd.DataFrame({"unit_id": "fot-1", "timestamp": times, "mode": "foot", "crew": 2,
+                                          "lon": 12.857 + np.sin(np.arange(7200) / 300) * 1e-3, "lat": 56.6744}), "c")
+    store.write_pings(frame)
+    zones = read_zones(ZONES_FILE)
+    parts = presence_parts(Tracks.from_pings(frame), zones)
+    version = store.data_version()
+    store.reset_presence("inputs-1")
+    assert store.presence_inputs() == "inputs-1" and store.data_version() == version, "pages stay valid"
+    missing = store.presence_missing(0, 10**6)
+    assert missing["unit_id"].tolist() == ["fot-1", "fot-1"]
+    for row in missing.itertuples():
+        day = PresenceParts(parts.cells[parts.cells["day_utc"] == row.day_utc],
+                            parts.trail[parts.trail["day_utc"] == row.day_utc])
+        assert not store.put_presence("inputs-0", "fot-1", row.day_utc, row.signature, day), "other inputs"
+        assert not store.put_presence("inputs-1", "fot-1", row.day_utc, "stale", day), "other pings"
+        assert store.put_presence("inputs-1", "fot-1", row.day_utc, row.signature, day)
+    assert store.presence_missing(0, 10**6).empty and store.data_version() == version
+    cells = store.presence_cells(0, 10**6)
+    assert len(cells) == len(parts.cells) and cells["presence_s"].sum() == pytest.approx(parts.cells["presence_s"].sum())
+    units = {"unit_id": object}  # the store's are categorical
+    pd.testing.assert_frame_equal(store.presence_trail(0, 10**6).astype(units), parts.trail.astype(units),
+                                  check_dtype=False)
+    assert store.presence_trail(0, int(times[0].value // 86_400e9))["day_utc"].nunique() == 1
+    store.write_pings(frame.assign(timestamp=frame["timestamp"] + pd.Timedelta(milliseconds=500)).iloc[-10:])
+    days = missing["day_utc"].tolist()
+    assert store.presence_missing(0, 10**6)["day_utc"].tolist() == days, "the day written to and the day before"
 
 
 def test_notes_statuses_photos_and_the_data_version(store):
@@ -326,6 +370,22 @@ def test_notes_statuses_photos_and_the_data_version(store):
     assert statuses["day"].tolist() == ["2020-03-01", "2020-06-01"] and statuses["recorded_by"].iloc[0] == "municipality"
     assert store.promise_statuses(2021).empty
     assert store.report_history(["x2"])["to_status"].tolist() == ["open"] and store.report_history([]).empty
+
+
+def test_a_topic_version_changes_with_its_own_data_only(store):
+    topics = ("patrols", "incidents", "reports", "meta")
+    first = store.topic_versions(topics)
+    store.add_report(one_report(), None, [], Actor("citizen"))
+    second = store.topic_versions(topics)
+    assert second[:2] == first[:2] and second[2] != first[2] and second[3] == first[3]
+    store.set_meta("note", "ett")
+    store.write_pings(validate(PINGS, pd.DataFrame({"unit_id": "fot-1", "timestamp": ["2020-03-01T12:00:00Z"],
+                                                    "mode": "foot", "lon": 12.857, "lat": 56.674}), "c"))
+    third = store.topic_versions(topics)
+    assert third[0] != second[0] and third[1:3] == second[1:3] and third[3] != second[3]
+    assert set(store.topic_versions(DATA_TOPICS)) and len(store.topic_versions(DATA_TOPICS)) == len(DATA_TOPICS)
+    with pytest.raises(ValueError, match="unknown data topics"):
+        store.topic_versions(("pings",))
 
 
 def test_a_write_waits_for_another_programs_lock_then_gives_up(backends):
