@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: openapi_schema(app)
     app.add_middleware(RequestGuard, limit_of=body_limit(settings.reports))
     app.add_middleware(LoadShedder, max_in_flight=settings.service.max_in_flight,
+                       max_reads_in_flight=settings.service.max_reads_in_flight,
                        max_wait_s=settings.service.max_wait_ms / 1000)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)

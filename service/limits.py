@@ -42,16 +42,19 @@ def check_rate(request: Request) -> None:
 
 
 class LoadShedder:
-    """ASGI middleware: at most ``max_in_flight`` requests at work in this process; one more waits
-    up to ``max_wait_s`` for a free place (first come, first served: a page's few requests at once
-    wait milliseconds) and is then answered 503 (``overloaded``, ``Retry-After: 1``): under
-    overload the service answers what it can in time and says so to the rest, instead of queueing
-    requests until their clients have given up. Health checks and the static files (Leaflet,
-    Swagger UI) are let through, so a probe sees a live service and a page gets its scripts."""
+    """ASGI middleware: at most ``max_in_flight`` requests that may write (POST, PATCH, …) and
+    ``max_reads_in_flight`` reads (GET, HEAD) at work in this process, each kind on places of its
+    own; one more waits up to ``max_wait_s`` for a free place of its kind (first come, first
+    served: a page's few requests at once wait milliseconds) and is then answered 503
+    (``overloaded``, ``Retry-After: 1``): under overload the service answers what it can in time
+    and says so to the rest, instead of queueing requests until their clients have given up.
+    Health checks and the static files (Leaflet, Swagger UI) are let through, so a probe sees a
+    live service and a page gets its scripts."""
 
-    def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float) -> None:
-        self.app, self.max_in_flight, self.max_wait_s = app, max_in_flight, max_wait_s
-        self._places: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None  # one per event loop
+    def __init__(self, app: ASGIApp, max_in_flight: int, max_reads_in_flight: int, max_wait_s: float) -> None:
+        self.app, self.max_wait_s = app, max_wait_s
+        self.sizes = {False: max_in_flight, True: max_reads_in_flight}
+        self._places: tuple[asyncio.AbstractEventLoop, dict[bool, asyncio.Semaphore]] | None = None  # per event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/health" or scope["path"].startswith("/static/"):
@@ -59,13 +62,14 @@ class LoadShedder:
             return
         loop = asyncio.get_running_loop()
         if self._places is None or self._places[0] is not loop:  # a semaphore belongs to one event loop
-            self._places = loop, asyncio.Semaphore(self.max_in_flight)
-        places = self._places[1]
+            self._places = loop, {read: asyncio.Semaphore(size) for read, size in self.sizes.items()}
+        read = scope["method"] in ("GET", "HEAD")
+        places = self._places[1][read]
         try:
             await asyncio.wait_for(places.acquire(), self.max_wait_s)
         except TimeoutError:
-            busy = Overloaded(f"the service is working on {self.max_in_flight} requests, as many as it takes at "
-                              "once; try again in a second")
+            busy = Overloaded(f"the service is working on {self.sizes[read]} {'reads' if read else 'requests'}, "
+                              "as many as it takes at once; try again in a second")
             await listed_response(Request(scope), busy)(scope, receive, send)
             return
         try:

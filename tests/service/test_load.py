@@ -104,7 +104,8 @@ def test_group_commit_answers_each_writer_with_its_own_result_or_error():
 def slow_app(make_settings, max_wait_ms: float):
     """The app taking one request at a time, with a /slow route that waits for ``release``."""
     settings = make_settings()
-    settings.service.max_in_flight, settings.service.max_wait_ms = 1, max_wait_ms
+    settings.service.max_in_flight = settings.service.max_reads_in_flight = 1
+    settings.service.max_wait_ms = max_wait_ms
     app = create_app(settings)
     entered, release = threading.Event(), threading.Event()
 
@@ -149,6 +150,17 @@ def test_the_service_sheds_what_it_cannot_take_and_still_answers_health_checks(m
         release.set()
         first.join(5)
         assert client.get("/api/zones").status_code == 200
+
+
+def test_reads_and_writes_have_places_of_their_own(make_settings):
+    app, entered, release = slow_app(make_settings, max_wait_ms=50)
+    with TestClient(app) as client:
+        first = occupy(client, entered)  # the one place for reads
+        assert client.get("/api/zones").status_code == 503
+        refused = client.post("/api/reports", data={"category": "nope", "lat": "56.674", "lon": "12.857"})
+        assert refused.status_code == 422, "a write is let in (and refused on its merits)"
+        release.set()
+        first.join(5)
 
 
 def test_several_processes_serve_one_database(tmp_path):
