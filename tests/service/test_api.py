@@ -95,3 +95,16 @@ def test_map_pages_are_cached_until_the_data_changes(client, tmp_path):
     client.app.state.context.store.write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
         {"id": ["new"], "lumen": [5000], "height_m": [6], "status": ["working"], "lon": [12.8572], "lat": [56.674]}), "t"))
     assert client.get("/maps/lighting").text != first.text, "a write builds the page anew"
+
+
+def test_geojson_answers_are_compact_utf8_as_the_standard_librarys():
+    import json
+
+    from service.routes.zones import GeoJSONResponse
+
+    page = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "description": "Klotter på väggen \u201cÅÄÖ\u201d", "n": 3, "share": 0.1, "photo": None, "open": True},
+        "geometry": {"type": "Point", "coordinates": [12.857123, 56.674321]}}]}
+    body = GeoJSONResponse(page).body
+    assert body == json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert GeoJSONResponse(page).media_type == "application/geo+json"
