@@ -893,4 +893,7 @@ def _checked(schema: LayerSchema, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _packed(frame: pd.DataFrame, dtype: np.dtype) -> bytes:
     """The columns of ``dtype`` of ``frame`` as compressed records."""
-    return zlib.compress(frame[list(dtype.names)].to_records(index=False).astype(dtype).tobytes(), 1)
+    records = np.empty(len(frame), dtype=dtype)
+    for name in dtype.names:
+        records[name] = frame[name].to_numpy()
+    return zlib.compress(records.tobytes(), 1)
