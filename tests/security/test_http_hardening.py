@@ -143,7 +143,8 @@ def test_a_locked_database_answers_503_and_never_blocks_other_requests(tmp_path,
     thread.join()
     holder.execute("ROLLBACK")
     holder.close()
-    assert health.status_code == 200 and health_s < 0.5, f"/health waited {health_s:.2f} s behind a blocked write"
+    # blocked, it would wait the 2 s busy timeout; a busy CI machine once took 0.52 s to answer at all
+    assert health.status_code == 200 and health_s < 1.0, f"/health waited {health_s:.2f} s behind a blocked write"
     report = results["report"]
     assert report.status_code == 503 and report.json()["code"] == "unavailable"
     assert int(report.headers["retry-after"]) > 0 and 1.5 < results["report_s"] < 10
