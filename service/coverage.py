@@ -23,7 +23,7 @@ from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.trail import positions
 from geo.workflow import CONFIRMED_STATUSES
 from geo.zones import zone_positions
-from service.presence import kept_cube, kept_trail
+from service.presence import kept_cube_and_trail
 from service.store import FeatureQuery, Store
 
 
@@ -51,7 +51,7 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
     start, year_end = local_year(year)
     # the kept presence is the service's; other rules (a what-if of the command line) are computed here
     if kept:
-        cube, trail = kept_cube(store, zones, year, rules), kept_trail(store, zones, year, rules)
+        cube, trail = kept_cube_and_trail(store, zones, year, rules)
         pings = store.count_pings(start, year_end)
     else:
         tracks = store.read_tracks(start=start, end=year_end)

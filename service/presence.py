@@ -55,14 +55,14 @@ def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
     return cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
 
 
-def kept_trail(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> pd.DataFrame:
-    """The trail of visible presence (:mod:`geo.trail`) of ``year`` (rows of its local days) from
-    the kept per unit-day presence, computing the unit-days that are missing first."""
-    first_day, last_day = _utc_days(year)
-    keep_up(store, zones, rules, first_day, last_day)
-    trail = store.presence_trail(first_day, last_day)
+def kept_cube_and_trail(store: Store, zones: gpd.GeoDataFrame, year: int,
+                        rules: PresenceRules) -> tuple[PresenceCube, pd.DataFrame]:
+    """:func:`kept_cube` and the trail of visible presence (:mod:`geo.trail`) of ``year`` (rows of
+    its local days), from the kept presence brought up to date once."""
+    cube = kept_cube(store, zones, year, rules)
+    trail = store.presence_trail(*_utc_days(year))
     first, last = (day.tz_localize(None).value // (DAY * NS) for day in local_year(year))
-    return trail[(trail["local_day"] >= first) & (trail["local_day"] < last)].reset_index(drop=True)
+    return cube, trail[(trail["local_day"] >= first) & (trail["local_day"] < last)].reset_index(drop=True)
 
 
 def _utc_days(year: int) -> tuple[int, int]:

@@ -10,7 +10,7 @@ import pytest
 
 from geo.layers import PINGS, validate
 from geo.patrol import PresenceRules, presence_cube, presence_parts
-from service.presence import keep_up, kept_cube, kept_trail
+from service.presence import keep_up, kept_cube, kept_cube_and_trail
 from service.store import SQLiteStore
 from tests.conftest import ZONES_FILE
 from geo.zones import read_zones
@@ -46,12 +46,12 @@ def test_the_kept_cube_is_the_cube_of_the_pings(store):
 
 
 def test_the_kept_trail_is_the_trail_of_the_pings(store):
-    trail = kept_trail(store, ZONES, 2020, PresenceRules())
+    cube, trail = kept_cube_and_trail(store, ZONES, 2020, PresenceRules())
     computed = presence_parts(store.read_tracks(), ZONES).trail
     units = {"unit_id": object}  # the store's are categorical
     pd.testing.assert_frame_equal(trail.astype(units), computed.reset_index(drop=True).astype(units), check_dtype=False)
-    assert trail["seconds"].sum() == pytest.approx(kept_cube(store, ZONES, 2020, PresenceRules()).presence_s.sum())
-    assert kept_trail(store, ZONES, 2019, PresenceRules()).empty
+    assert trail["seconds"].sum() == pytest.approx(cube.presence_s.sum())
+    assert kept_cube_and_trail(store, ZONES, 2019, PresenceRules())[1].empty
 
 
 def test_an_import_recomputes_the_days_it_touches_and_nothing_else(store):
