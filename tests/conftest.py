@@ -37,6 +37,35 @@ def streets():
     return read_streets(STREETS_FILE)
 
 
+@pytest.fixture(scope="session")
+def demo_year(zones, streets):
+    """The synthetic demo year 2020 (seed 2020) over the centre, made once per run (seconds):
+    shared by every test that asks for it, so never change its frames."""
+    from geo.demo import demo_data
+
+    return demo_data(zones, streets)
+
+
+@pytest.fixture(scope="session")
+def demo_year_db(tmp_path_factory, demo_year, zones):
+    """copy(folder) -> a new database file in ``folder`` holding the whole demo year as
+    `stadskarna demo` leaves it (presence kept with the default rules). The year is stored once
+    per run; each call copies it (the store's own backup), so a test may change its copy."""
+    from service.demo import store_demo
+    from service.presence import keep_all, presence_rules
+    from service.settings import PresenceSettings
+    from service.store import SQLiteStore
+
+    master = SQLiteStore(tmp_path_factory.mktemp("demo-year") / "demo.sqlite")
+    store_demo(master, demo_year, 2020, 2020, zones["zone_id"].tolist())
+    keep_all(master, zones, presence_rules(PresenceSettings()))
+
+    def copy(folder: Path) -> Path:
+        return master.backup_to(folder / "demo.sqlite")
+
+    return copy
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The reference data folder ../shared/data, or skip: a fresh clone does not have it."""

@@ -12,11 +12,17 @@ from numpy.typing import NDArray
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from geo.layers import LayerSchema
+from geo.layers import UNPUBLISHED_CATEGORIES, LayerSchema
 from service.store.base import StoreError, Unavailable
 
 FEATURE_TABLES = ("incidents", "lights", "reports")
 """The point layers' tables (each with ``fid``, ``geom`` and the layer's fields)."""
+
+
+def published_condition(row: str = "") -> str:
+    """SQL that holds for a report the public sees one by one (its category is not one of
+    :data:`geo.layers.UNPUBLISHED_CATEGORIES`); ``row`` prefixes the column (``"NEW."``, ``"t."``)."""
+    return f"{row}category NOT IN (" + ", ".join(f"'{c}'" for c in UNPUBLISHED_CATEGORIES) + ")"
 
 
 class Dialect:

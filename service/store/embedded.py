@@ -21,12 +21,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, LayerSchema
+from geo.layers import REPORTS, LayerSchema
 from service.store import gpkg
 from service.store.base import StoreError, Unavailable
-from service.store.dialect import FEATURE_TABLES, Dialect
+from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -166,8 +166,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # the reports the public sees one by one get an R-tree of their own, so a public page of a
         # box is counted from the index alone (not by reading every match's category)
         *gpkg.subset_rtree_statements("reports", PUBLISHED_REPORTS,
-                                      "{row}category NOT IN (" + ", ".join(f"'{c}'" for c in UNPUBLISHED_CATEGORIES) + ")"),
+                                      published_condition("{row}")),
     ),
+    14: (),  # PostGIS only (an index of the published reports, which the file has since 13)
 }
 """SQL statements that bring a file from the previous version to each version."""
 

@@ -6,23 +6,15 @@ from urllib.parse import urlparse
 
 import pytest
 
-from geo.demo import demo_data
-from geo.streets import read_streets
-from geo.zones import read_zones
 from service.app import create_app
-from service.demo import store_demo
 from service.settings import MapSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.browser.test_overview_map import open_page
-from tests.conftest import STREETS_FILE, ZONES_FILE
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("planner") / "demo.sqlite"
-    zones = read_zones(ZONES_FILE)
-    store_demo(SQLiteStore(path), demo_data(zones, read_streets(STREETS_FILE)), 2020, 2020, zones["zone_id"].tolist())
-    return path
+def demo_db(tmp_path_factory, demo_year_db):
+    return demo_year_db(tmp_path_factory.mktemp("planner"))
 
 
 def test_planner_map_shows_every_layer_offline(browser, serve, demo_db, tmp_path):

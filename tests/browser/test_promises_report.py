@@ -9,14 +9,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from typer.testing import CliRunner
 
-from geo.demo import demo_data
-from geo.streets import read_streets
-from geo.zones import read_zones
 from service.cli import app as cli
 from service.promises import load_year, record_status
 from service.settings import PromiseSettings
 from service.store import Actor, SQLiteStore
-from tests.conftest import STREETS_FILE, ZONES_FILE
 
 IDS = ["polisnarvaro", "klotter-och-ogras", "stadning", "belysningsprogram", "centrumutvecklingsplan",
        "purple-flag", "evenemang", "kamerabevakning"]
@@ -24,15 +20,11 @@ XSS = '<img src=x onerror="window.__x=1"><script>window.__x=2</script>${window._
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory):
+def report_file(tmp_path_factory, demo_year_db):
     """The demo data set with a hostile staff note, and its 2020 report written by `stadskarna report`."""
-    from service.demo import store_demo
-
     folder = tmp_path_factory.mktemp("promises-report")
-    db = folder / "demo.sqlite"
-    zones = read_zones(ZONES_FILE)
+    db = demo_year_db(folder)
     store = SQLiteStore(db)
-    store_demo(store, demo_data(zones, read_streets(STREETS_FILE)), 2020, 2020, zones["zone_id"].tolist())
     record_status(store, load_year(PromiseSettings().dir, 2020), "evenemang", date(2020, 12, 15), "met",
                   f"Julmarknad {XSS}", Actor("municipality", "test"))
     out = folder / "uppfoljning-2020.html"

@@ -168,14 +168,13 @@ def test_zone_names_are_escaped(tmp_path, make_settings):
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory, zones, streets):
+def demo_db(tmp_path_factory, zones, demo_year):
     """The synthetic demo data, with the patrol pings of March only (fast to store)."""
     from dataclasses import replace
 
-    from geo.demo import demo_data
     from service.demo import store_demo
 
-    data = demo_data(zones, streets)
+    data = demo_year
     local = data.pings["timestamp"].dt.tz_convert(LOCAL_TZ)
     data = replace(data, pings=data.pings[(local >= "2020-02-10") & (local < "2020-03-23")])
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"

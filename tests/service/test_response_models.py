@@ -54,13 +54,12 @@ TORG = {"lat": "56.6745", "lon": "12.8575"}
 
 
 @pytest.fixture(scope="module")
-def demo_client(tmp_path_factory, zones, streets):
+def demo_client(tmp_path_factory, zones, demo_year):
     """The app over the synthetic demo data (patrol pings of 10 February – 22 March only, enough
     for the lägesbild of 2020-W12 and fast to store), with police and municipality tokens."""
-    from geo.demo import demo_data
     from service.demo import store_demo
 
-    data = demo_data(zones, streets)
+    data = demo_year
     local = data.pings["timestamp"].dt.tz_convert(LOCAL_TZ)
     data = replace(data, pings=data.pings[(local >= "2020-02-10") & (local < "2020-03-23")])
     path = tmp_path_factory.mktemp("responses") / "demo.sqlite"
