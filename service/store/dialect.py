@@ -74,6 +74,11 @@ class Dialect:
         """Shapely points from what :meth:`geom_select` read."""
         raise NotImplementedError
 
+    def time_select(self, column: str) -> str:
+        """SQL that reads a stored time as the store writes it
+        (:func:`geo.timestamps.format_utc`'s text), so a page's times need no parsing."""
+        return column
+
     def bbox_filter(self, table: str, alias: str) -> str:
         """SQL that keeps the rows of ``alias`` (a ``table``) whose point lies in the box bound as
         ``:bx0, :by0, :bx1, :by1`` (WGS84, edges included), using the spatial index."""

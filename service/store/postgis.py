@@ -134,9 +134,9 @@ class PostGISDialect(Dialect):
         def begin(con: Connection) -> None:
             options = con.get_execution_options()
             timeout_ms = int(1000 * options.get("busy_timeout_s", self.busy_timeout_s))
-            con.exec_driver_sql(f"SET LOCAL lock_timeout = {max(timeout_ms, 1)}")
-            if not options.get("write"):  # a read's statements see one snapshot (a count and its page agree)
-                con.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # one round trip; a read's statements see one snapshot (a count and its page agree)
+            con.exec_driver_sql(f"SET LOCAL lock_timeout = {max(timeout_ms, 1)}" + (
+                "" if options.get("write") else "; SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
         return engine
 
@@ -167,6 +167,9 @@ class PostGISDialect(Dialect):
 
     def decode_points(self, values: Sequence) -> NDArray[np.object_]:
         return shapely.from_wkb([bytes(value) for value in values])
+
+    def time_select(self, column: str) -> str:
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
     def bbox_filter(self, table: str, alias: str) -> str:
         return f"ST_Intersects({alias}.geom, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))"

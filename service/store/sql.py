@@ -8,6 +8,7 @@ statuses, ids, paging and counts — so no request reads a whole layer.
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -20,8 +21,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import sqlalchemy
 from numpy.typing import NDArray
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import TextClause, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -37,6 +39,14 @@ from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
 from service.store.pingchunks import Chunk, chunks_to_frame
+
+
+@functools.lru_cache(maxsize=1024)
+def text(statement: str) -> TextClause:
+    """:func:`sqlalchemy.text`, made once per statement: it finds the bound parameters with a
+    regular expression on every call, and a request repeats the same few statements."""
+    return sqlalchemy.text(statement)
+
 
 _TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
 PRESENCE_CELLS = np.dtype([("zone", "<i4"), ("local_day", "<i4"), ("hour", "<i1"), ("presence_s", "<f8"),
@@ -704,7 +714,8 @@ class SQLStore:
     def _columns(self, schema: LayerSchema, include_private: bool = False) -> str:
         """The columns of a stored record over the table ``t`` (and ``p``, its private fields, when
         ``include_private``; else NULL): the public fields, the private fields, the point."""
-        return ", ".join([f't."{f.name}"' for f in schema.fields if not f.private]
+        return ", ".join([self.dialect.time_select(f't."{f.name}"') if f.kind == "time" else f't."{f.name}"'
+                          for f in schema.fields if not f.private]
                          + [(f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in _private(schema)]
                          + [self.dialect.geom_select("t.geom")])
 
