@@ -45,11 +45,13 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
-from geo.layers import PATROL_MODES, VEHICLE_MODES
+from geo.errors import ValidationError
+from geo.layers import PATROL_MODES, USABLE_PRECISION, VEHICLE_MODES
+from geo.promises import PresenceCounting, ZoneTargets
 from geo.status import YearClock, total_status
 from geo.timestamps import LOCAL_TZ
 from geo.trail import TRAIL_COLUMNS, empty_trail, trail_rows
-from geo.zones import ZoneGrid, zone_positions
+from geo.zones import ZoneGrid, zone_areas_m2, zone_positions
 
 NS = 10**9
 HOUR_NS = 3600 * NS
@@ -407,15 +409,28 @@ def _days_until(cube: PresenceCube, as_of: date | None) -> int:
     return int(np.clip((pd.Timestamp(as_of) - pd.Timestamp(f"{cube.year}-01-01")).days + 1, 0, cube.days))
 
 
-def zone_figures(cube: PresenceCube, as_of: date | None = None) -> pd.DataFrame:
+def counted_seconds(cube: PresenceCube, counting: PresenceCounting) -> NDArray[np.float64]:
+    """The seconds a promise counts (``counting``, from its file) per zone (the last row: outside
+    the zones), local day and hour: visible presence as unit- or officer-seconds, plus vehicle
+    presence (unit-seconds) when it counts vehicles."""
+    if counting.hours == "officer" and counting.vehicles:
+        raise ValueError("officer-seconds are kept for foot, bike and horse patrols only")
+    seconds = cube.officer_s if counting.hours == "officer" else cube.presence_s
+    return seconds + cube.vehicle_s if counting.vehicles else seconds
+
+
+def zone_figures(cube: PresenceCube, as_of: date | None = None,
+                 counting: PresenceCounting = PresenceCounting()) -> pd.DataFrame:
     """Per zone (index ``zone_id``), up to and including ``as_of`` (local date; default all year):
-    presence (foot, bike, horse), officer, drive-through and vehicle-presence hours; days with presence and the longest run of days
-    without; presence hours in Purple Flag's night bands and on Friday/Saturday nights (17-05)."""
+    presence (foot, bike, horse), officer, drive-through and vehicle-presence hours, and the hours
+    the promise counts (``promise_h``, as ``counting`` says); days with presence and the longest run
+    of days without; presence hours in Purple Flag's night bands and on Friday/Saturday nights (17-05)."""
     days = _days_until(cube, as_of)
     presence = cube.presence_s[:-1, :days] / 3600
     daily = presence.sum(axis=2)
     frame = pd.DataFrame(index=pd.Index(cube.zone_ids, name="zone_id"))
     frame["presence_h"] = daily.sum(axis=1)
+    frame["promise_h"] = counted_seconds(cube, counting)[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["officer_h"] = cube.officer_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["drive_through_h"] = cube.drive_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["vehicle_h"] = cube.vehicle_s[:-1, :days].sum(axis=(1, 2)) / 3600
@@ -439,20 +454,23 @@ def monthly_hours(cube: PresenceCube, as_of: date | None = None) -> pd.DataFrame
     return pd.DataFrame(table, index=pd.Index(cube.zone_ids, name="zone_id"), columns=range(1, 13))
 
 
-def centre_totals(cube: PresenceCube, clock: YearClock | None = None, target_h: float | None = None) -> dict:
-    """Whole-centre presence hours up to ``clock.as_of`` (default: the whole year, over), the
-    projected year-end total (linear), and with a yearly ``target_h`` (the promise's, from its
-    file) the pro-rata expectation and the status (:func:`geo.status.total_status`)."""
+def centre_totals(cube: PresenceCube, clock: YearClock | None = None, target_h: float | None = None,
+                  counting: PresenceCounting = PresenceCounting()) -> dict:
+    """Whole-centre hours up to ``clock.as_of`` (default: the whole year, over): visible presence,
+    the hours the promise counts (``promise_h``, as ``counting`` says) and their projected
+    year-end total (linear), and with a yearly ``target_h`` (the promise's, from its file) the
+    pro-rata expectation and the status of ``promise_h`` (:func:`geo.status.total_status`)."""
     clock = clock or YearClock.whole(cube.year)
     days = _days_until(cube, clock.as_of)
     presence_h = float(cube.presence_s[:-1, :days].sum() / 3600)
+    promise_h = float(counted_seconds(cube, counting)[:-1, :days].sum() / 3600)
     elapsed = days / cube.days
-    projected = presence_h / elapsed if elapsed else 0.0
+    projected = promise_h / elapsed if elapsed else 0.0
     known = target_h is not None
-    return {"presence_h": presence_h, "target_h": target_h,
+    return {"presence_h": presence_h, "promise_h": promise_h, "counts": counting.model_dump(), "target_h": target_h,
             "expected_h_pro_rata": target_h * clock.elapsed if known else None,
             "projected_year_end_h": projected, "share_of_year_elapsed": elapsed,
-            "status": total_status(presence_h, target_h, clock) if known else None,
+            "status": total_status(promise_h, target_h, clock) if known else None,
             "officer_h": float(cube.officer_s[:-1, :days].sum() / 3600),
             "drive_through_h": float(cube.drive_s[:-1, :days].sum() / 3600),
             "vehicle_h": float(cube.vehicle_s[:-1, :days].sum() / 3600),
@@ -465,3 +483,36 @@ def _longest_run(flags: NDArray[np.bool_]) -> int:
         return 0
     edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
     return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+
+
+def zone_targets_h(zones: gpd.GeoDataFrame, target_h: float, targets: ZoneTargets = ZoneTargets(),
+                   incidents: gpd.GeoDataFrame | None = None) -> pd.Series:
+    """Each zone's share of the yearly ``target_h`` in hours (indexed by zone_id), as the
+    promise's ``targets`` say: in proportion to the zone's area (SWEREF 99 TM), to its
+    ``incidents`` (a validated incidents layer, WGS84: those with a usable position, town-level
+    ones left out), or by the file's fixed shares. ``.attrs["basis"]`` says which was used: by
+    incidents with none to share by, the area is used and the basis says so. A fixed table that
+    names a zone the zones do not have raises :class:`ValidationError`."""
+    ids = zones["zone_id"].to_numpy()
+    basis = targets.by
+    if targets.by == "fixed":
+        unknown = sorted(set(targets.shares) - set(ids))
+        if unknown:
+            raise ValidationError(f"names {', '.join(unknown)}, which are not zones (the zones are {', '.join(ids)})",
+                                  field="measure.zone_targets.shares")
+        weight = np.array([targets.shares.get(zone_id, 0.0) for zone_id in ids])
+    elif targets.by == "incidents":
+        if incidents is None:
+            raise ValueError("zone targets by incidents need the incidents")
+        usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
+        zone = zone_positions(zones, usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy())
+        weight = np.bincount(zone[zone >= 0], minlength=len(ids)).astype(float)
+        if not weight.sum():
+            weight, basis = zone_areas_m2(zones).to_numpy(), "area (no incidents to share by)"
+    else:
+        weight = zone_areas_m2(zones).to_numpy()
+    series = pd.Series(target_h * weight / weight.sum(), index=ids, name="target_h")
+    series.index.name = "zone_id"
+    series.attrs["basis"] = basis
+    return series
+

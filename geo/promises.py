@@ -3,7 +3,9 @@
 A year's promises live in ``data/medborgarloften/<year>.yaml`` (see :func:`read_promises`). Each
 promise has a ``measure`` whose ``kind`` says how it is followed up:
 
-- ``patrol_presence``: visible police presence hours in the centre against ``target_h`` a year;
+- ``patrol_presence``: visible police presence hours in the centre against ``target_h`` a year,
+  counted as ``counts`` says (unit- or officer-hours, vehicles or not, and why) and shared out
+  among the zones as ``zone_targets`` says (by area, by incidents, or a fixed table);
 - ``removal_rounds``: removal rounds per report category against ``target_rounds`` a year;
 - ``cleaning``: share of the year's reports of some categories closed within ``target_days``;
 - ``lighting``: share of the walkable area lit to its EN 13201 class against ``target_share``;
@@ -41,10 +43,55 @@ _Strict = ConfigDict(extra="forbid")
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
+COUNTED_HOURS_NAMES = {"unit": "patrulltimmar (en patrull på plats en timme är en timme)",
+                       "officer": "polistimmar (en timme för varje polis i patrullen)"}
+"""The hours a presence promise may count, in Swedish."""
+
+
+class PresenceCounting(BaseModel):
+    """Which presence the promise's hours are: hours of a unit (a patrol) on the spot, or of each
+    officer in it (× crew); with or without vehicles standing or at walking pace. Foot, bike and
+    horse patrols at their pace always count (:class:`geo.patrol.PresenceRules`)."""
+
+    model_config = _Strict
+    hours: Literal["unit", "officer"] = "unit"
+    vehicles: bool = False
+    reason: str = Field("not stated in the promises file", min_length=1, description="why the promise counts these")
+
+    @pydantic.model_validator(mode="after")
+    def _kept(self) -> PresenceCounting:
+        if self.hours == "officer" and self.vehicles:
+            raise ValueError("officer-hours are kept for foot, bike and horse patrols only; count vehicles "
+                             "in unit-hours (hours: unit) or leave them out (vehicles: false)")
+        return self
+
+
+class ZoneTargets(BaseModel):
+    """How the year's hours are shared out among the zones: in proportion to each zone's area, to
+    its incidents of the year (risk), or by a fixed table of shares (zone id: share, summing to 1)."""
+
+    model_config = _Strict
+    by: Literal["area", "incidents", "fixed"] = "area"
+    shares: dict[str, float] | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _table(self) -> ZoneTargets:
+        if (self.by == "fixed") != (self.shares is not None):
+            raise ValueError("give shares (zone id: share) with by: fixed, and only then")
+        if self.shares is not None:
+            if not self.shares or any(not (share >= 0) for share in self.shares.values()):
+                raise ValueError("shares are zone ids with shares of 0 or more")
+            if abs(sum(self.shares.values()) - 1) > 0.001:
+                raise ValueError(f"the shares add up to {sum(self.shares.values()):g}, not 1")
+        return self
+
+
 class PatrolPresence(BaseModel):
     model_config = _Strict
     kind: Literal["patrol_presence"]
     target_h: float = Field(gt=0, description="presence hours a year")
+    counts: PresenceCounting = PresenceCounting()
+    zone_targets: ZoneTargets = ZoneTargets()
 
 
 class RemovalRounds(BaseModel):

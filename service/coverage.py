@@ -16,7 +16,9 @@ from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
                           incidents_after_dark, with_reported_breakdowns, zone_lighting)
 from geo.photometry import Photometry
-from geo.patrol import PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures
+from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
+                        zone_targets_h)
+from geo.promises import PatrolPresence, PresenceCounting
 from geo.status import YearClock
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
@@ -40,12 +42,13 @@ class PatrolCoverage:
 
 def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None, rules: PresenceRules, *,
                     kept: bool = True, streets: gpd.GeoDataFrame | None = None,
-                    target_h: float | None = None) -> PatrolCoverage:
+                    measure: PatrolPresence | None = None) -> PatrolCoverage:
     """Patrol presence for ``year`` up to ``as_of`` (local date; default the year's end, or today):
-    the whole centre against the promise's ``target_h`` (from the promises file; None: no promise,
-    no status), and per zone the figures of :func:`geo.patrol.zone_figures`, hours per month, and
-    the share of area (and of street length, with ``streets``) that presence reached. ``kept``:
-    ``rules`` are the service's (the kept presence is read); else the cube is computed here."""
+    the whole centre against the promise's hours (``measure``, from the promises file: its target,
+    which hours it counts and how it shares them among the zones; None: no promise, no status),
+    and per zone the figures of :func:`geo.patrol.zone_figures`, its share of the target, hours per
+    month, and the share of area (and of street length, with ``streets``) that presence reached.
+    ``kept``: ``rules`` are the service's (the kept presence is read); else the cube is computed here."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of = clock.as_of
     start, year_end = local_year(year)
@@ -58,17 +61,23 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
         cube, trail, pings = presence_cube(tracks, zones, year, rules), presence_parts(tracks, zones, rules).trail, len(tracks)
     trail = trail[trail["local_day"] <= (pd.Timestamp(as_of) - pd.Timestamp("1970-01-01")).days]
     spatial, uncovered = _spatial(trail, zones, streets)
-    figures = zone_figures(cube, as_of).join(spatial)
+    counting = measure.counts if measure else PresenceCounting()
+    figures = zone_figures(cube, as_of, counting).join(spatial)
+    incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=start, end=local_day_end(as_of)))
+    targets = zone_targets_h(zones, measure.target_h, measure.zone_targets, incidents) if measure else None
+    if targets is not None:
+        figures = figures.join(targets)
     monthly = monthly_hours(cube, as_of)
     names = zones.set_index("zone_id")["name"]
     per_zone = [{"zone_id": row["zone_id"], "name": names[row["zone_id"]],
                  **{k: _plain(v) for k, v in row.items() if k != "zone_id"},
                  "monthly_h": {f"{year}-{m:02d}": round(float(h), 2) for m, h in monthly.loc[row["zone_id"]].items()}}
                 for row in figures.reset_index().to_dict("records")]
-    centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in centre_totals(cube, clock, target_h).items()}
-    hotspots, visits = _hotspots(store, trail, zones, year, as_of)
+    totals = centre_totals(cube, clock, measure.target_h if measure else None, counting)
+    centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in totals.items()}
+    hotspots, visits = _hotspots(incidents, trail, zones, year, as_of)
     report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": rules.summary(), "pings": pings,
-              "centre": centre, "zones": per_zone,
+              "centre": centre, "zone_targets": targets.attrs["basis"] if targets is not None else None, "zones": per_zone,
               "hotspots": [{k: float(v) if k in ("lon", "lat") else _plain(v) for k, v in row.items()}  # 6 decimals
                            for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],
               "hotspot_method": {"size_m": HOTSPOT_CELL_M * HOTSPOT_WINDOW, "min_visit_min": MIN_VISIT_MIN,
@@ -79,11 +88,10 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
     return PatrolCoverage(report, uncovered, hotspots, visits)
 
 
-def _hotspots(store: Store, trail: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,
+def _hotspots(incidents: gpd.GeoDataFrame, trail: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,
               as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Hot spots of the year's incidents up to ``as_of`` with their dosage of patrol presence
+    """Hot spots of ``incidents`` (the year's up to ``as_of``) with their dosage of patrol presence
     (from the ``trail`` of the year up to ``as_of``), and the visits (starting in the year up to ``as_of``)."""
-    incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=local_year(year)[0], end=local_day_end(as_of)))
     in_centre = zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0
     incidents = incidents[in_centre]
     spots = incident_hotspots(incidents)

@@ -88,17 +88,21 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
         newest = store.latest_ping()
         year = day.year if day else (newest or pd.Timestamp.now(tz="UTC")).tz_convert(LOCAL_TZ).year
     promise = promised(state.settings.promises.dir, year, "patrol_presence")
-    target_h = promise.measure.target_h if promise else None
-    result = patrol_coverage(store, zones, year, None, state.rules, target_h=target_h)
-    presence = pd.Series({z["zone_id"]: z["presence_h"] for z in result.report["zones"]})
+    measure = promise.measure if promise else None
+    result = patrol_coverage(store, zones, year, None, state.rules, measure=measure)
+    presence = pd.Series({z["zone_id"]: z["promise_h"] for z in result.report["zones"]})
+    targets = None
+    if measure:
+        targets = pd.Series({z["zone_id"]: z["target_h"] for z in result.report["zones"]})
+        targets.attrs["basis"] = result.report["zone_targets"]
     track = None
     if day is not None and unit is not None:
         start = pd.Timestamp(day, tz=LOCAL_TZ)
         track = store.read_pings(start, local_day_end(day), unit_ids=[unit])
-    shown_h = sv_number(round(result.report["centre"]["presence_h"]))
-    title = (f"Polisnärvaro {year}: {shown_h} h{f' av {sv_number(target_h)} h' if target_h is not None else ''}"
+    shown_h = sv_number(round(result.report["centre"]["promise_h"]))
+    title = (f"Polisnärvaro {year}: {shown_h} h{f' av {sv_number(measure.target_h)} h' if measure else ''}"
              f"{f' · spår {unit} {day}' if track is not None else ''}{_demo_label(store)}")
-    return police_map(zones, presence, target_h, result.hotspots, track, title, **_basemap(state))
+    return police_map(zones, presence, targets, result.hotspots, track, title, **_basemap(state))
 
 
 def _presence_h(state: Context, year: int) -> pd.Series:

@@ -15,7 +15,7 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
-from geo.patrol import NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, zone_figures
+from geo.patrol import NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
 from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, level_status, projected_level, rounds_held,
@@ -176,18 +176,19 @@ def _by(promises: PromiseYear, promise: Promise) -> str:
 
 
 def _presence(promise: Promise, inputs: _Inputs) -> dict:
-    target = promise.measure.target_h
+    target, counting = promise.measure.target_h, promise.measure.counts
     cube = inputs.cube
-    totals = centre_totals(cube, inputs.clock, target)
+    totals = centre_totals(cube, inputs.clock, target, counting)
     days = pd.date_range(f"{inputs.year}-01-01", inputs.as_of, freq="D")
-    daily_h = cube.presence_s[:-1, :len(days)].sum(axis=(0, 2)) / 3600
+    daily_h = counted_seconds(cube, counting)[:-1, :len(days)].sum(axis=(0, 2)) / 3600
     patrol_h = float((cube.presence_s + cube.drive_s + cube.vehicle_s)[:, :len(days)].sum()) / 3600  # in the zones or not
     status = "not measurable yet" if patrol_h == 0 else totals["status"]
-    return {"status": status, "value": round(totals["presence_h"], 1), "target": target, "unit": "h",
+    return {"status": status, "value": round(totals["promise_h"], 1), "target": target, "unit": "h",
             "details": {"expected_h_pro_rata": round(totals["expected_h_pro_rata"], 1),
                         "projected_year_end_h": round(totals["projected_year_end_h"], 1),
-                        "officer_h": round(totals["officer_h"], 1), "drive_through_h": round(totals["drive_through_h"], 1),
-                        "patrol_h": round(patrol_h, 2)},
+                        "counts": counting.model_dump(), "presence_h": round(totals["presence_h"], 1),
+                        "officer_h": round(totals["officer_h"], 1), "vehicle_h": round(totals["vehicle_h"], 1),
+                        "drive_through_h": round(totals["drive_through_h"], 1), "patrol_h": round(patrol_h, 2)},
             "chart": {"kind": "cumulative_presence", "days": [d.date().isoformat() for d in days],
                       "cumulative_h": np.round(np.cumsum(daily_h), 2).tolist(),
                       "pro_rata_h": np.round(target * np.arange(1, len(days) + 1) / cube.days, 2).tolist()}}

@@ -315,13 +315,23 @@ class PresenceRulesUsed(Answer):
     exclusion_areas: int = Field(description="areas never counted (STADSKARNA_PRESENCE_EXCLUSIONS)")
 
 
+class PresenceCounted(Answer):
+    """Which presence the year's promise counts (its promises file; the defaults without a promise)."""
+
+    hours: str = Field(description="unit (a patrol on the spot for an hour is an hour) or officer (× crew)")
+    vehicles: bool = Field(description="whether vehicles standing or at walking pace count")
+    reason: str = Field(description="why, as the promises file says")
+
+
 class CentrePresence(Answer):
     """The whole centre (hours, 2 decimals)."""
 
-    presence_h: float = Field(description="visible presence in the zones, unit-hours")
-    target_h: float | None = Field(description="presence hours promised for the year; null without a promise")
+    presence_h: float = Field(description="visible presence in the zones (foot, bike, horse), unit-hours")
+    promise_h: float = Field(description="the hours the promise counts (see counts), in the zones")
+    counts: PresenceCounted
+    target_h: float | None = Field(description="hours promised for the year; null without a promise")
     expected_h_pro_rata: float | None = Field(description="the target's share for the time elapsed; null without one")
-    projected_year_end_h: float = Field(description="presence at the year's end at the pace so far")
+    projected_year_end_h: float = Field(description="the promise's hours at the year's end at the pace so far")
     share_of_year_elapsed: float
     status: str | None = Field(description="met, on track, behind or not met; null without a target")
     officer_h: float = Field(description="presence times crew, officer-hours")
@@ -335,7 +345,10 @@ class ZonePresence(Answer):
 
     zone_id: str = Field(description=ZONE_ID)
     name: str = Field(description=ZONE_NAME)
-    presence_h: float
+    presence_h: float = Field(description="visible presence (foot, bike, horse), unit-hours")
+    promise_h: float = Field(description="the hours the promise counts (see centre.counts)")
+    target_h: float | Absent = sometimes("the zone's share of the year's promised hours (see zone_targets); "
+                                         "absent without a promise")
     officer_h: float
     drive_through_h: float
     vehicle_h: float
@@ -392,6 +405,9 @@ class PatrolCoverageReport(Answer):
     rules: PresenceRulesUsed
     pings: int = Field(description="pings of the year read")
     centre: CentrePresence
+    zone_targets: str | None = Field(description="how the promise shares its hours among the zones: area, incidents, "
+                                                 "fixed (its file's table) or 'area (no incidents to share by)'; "
+                                                 "null without a promise")
     zones: list[ZonePresence]
     hotspots: list[PatrolHotspot]
     hotspot_method: HotspotMethod
@@ -537,7 +553,10 @@ class PromiseStatusRecorded(Answer):
 class PresenceDetails(Answer):
     expected_h_pro_rata: float
     projected_year_end_h: float
+    counts: PresenceCounted
+    presence_h: float = Field(description="visible presence (foot, bike, horse) in the zones, unit-hours")
     officer_h: float
+    vehicle_h: float = Field(description="vehicle presence (standing or at walking pace) in the zones, hours")
     drive_through_h: float
     patrol_h: float = Field(description="patrol time in the zones or not, hours")
 

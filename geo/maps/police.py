@@ -9,36 +9,37 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.crs import to_metric
 from geo.maps.base import base_map
 from geo.maps.colours import ramp
 from geo.maps.markup import Legend, TextBox
 from geo.swedish import sv_number
 
 
-def zone_targets_h(zones: gpd.GeoDataFrame, target_h: float) -> pd.Series:
-    """Each zone's share of the yearly target in hours, in proportion to its area (SWEREF 99 TM)."""
-    area = to_metric(zones).area.to_numpy()
-    return pd.Series(target_h * area / area.sum(), index=zones["zone_id"].to_numpy(), name="target_h")
+ZONE_TARGET_BASES = {"area": "fördelat efter zonernas yta", "incidents": "fördelat efter brotten i zonerna",
+                     "fixed": "fördelat enligt löftets tabell",
+                     "area (no incidents to share by)": "fördelat efter yta – inga brott att fördela efter"}
+"""How the promise shares its hours among the zones (:func:`geo.patrol.zone_targets_h`), in Swedish."""
 
 
-def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, target_h: float | None, hotspots: gpd.GeoDataFrame,
+def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Series | None, hotspots: gpd.GeoDataFrame,
                track: pd.DataFrame | None, title: str, tiles: str | None = "OpenStreetMap",
                attribution: str | None = None) -> folium.Map:
-    """Folium map (WGS84). ``presence_h`` is indexed by zone_id and compared with each zone's area
-    share of the yearly ``target_h`` (None: no promise that year; zones are then compared with the
-    most visited one); ``hotspots`` carry the dosage columns of
+    """Folium map (WGS84). ``presence_h`` (the hours the promise counts) is indexed by zone_id and
+    compared with each zone's share of the year's hours, ``targets`` (:func:`geo.patrol.zone_targets_h`,
+    indexed by zone_id, its basis in ``.attrs["basis"]``; None: no promise that year, and zones are
+    then compared with the most visited one); ``hotspots`` carry the dosage columns of
     :func:`geo.hotspots.dosage_figures` (and in ``.attrs["excluded_town_level"]`` the incidents
     left out of them for having only a town's centroid as place); ``track`` is one unit's pings (timestamp, lon, lat) for a
     day, or None."""
     fmap = base_map(zones, tiles, attribution)
     presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
-    if target_h is None:
+    if targets is None:
         target = pd.Series(presence.max() or 1.0, index=presence.index)
         measure = "Närvaro mot mest besökta zonen (inget löfte om timmar detta år)"
     else:
-        target = zone_targets_h(zones, target_h).reindex(zones["zone_id"])
-        measure = f"Närvaro mot zonens andel av {sv_number(target_h)} h"
+        target = targets.reindex(zones["zone_id"])
+        measure = (f"Närvaro mot zonens andel av {sv_number(targets.sum(), 0)} h "
+                   f"({ZONE_TARGET_BASES[targets.attrs['basis']]})")
     ratio = (presence / target).fillna(0.0)
     shown = zones[["zone_id", "geometry"]].assign(
         name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),

@@ -77,7 +77,7 @@ def coverage_patrol(
         with errors.status(f"computing patrol presence for {year}"):
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None, rules,
                                      kept=rules == service_rules, streets=street_frame,
-                                     target_h=promise.measure.target_h if promise else None)
+                                     measure=promise.measure if promise else None)
     except ValidationError as exc:
         raise _fail(exc) from None
     report = result.report

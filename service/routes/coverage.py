@@ -24,10 +24,11 @@ def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
     raw tracks are for the police, at /api/layers/patrols)."""
     state = context(request)
     promise = promised(state.settings.promises.dir, year, "patrol_presence")
-    target_h = promise.measure.target_h if promise else None
-    key = ("coverage/patrol", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), target_h)  # a new day moves "today"
+    measure = promise.measure if promise else None
+    key = ("coverage/patrol", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(),  # a new day moves "today"
+           measure.model_dump_json() if measure else None)
     return state.pages.get(key, lambda: patrol_coverage(state.store, state.zones, year, as_of, state.rules,
-                                                        streets=state.streets, target_h=target_h).report,
+                                                        streets=state.streets, measure=measure).report,
                            topics=("patrols", "incidents"))
 
 

@@ -113,24 +113,27 @@ def test_lighting_map_highlights_broken_and_proposed_lamps(zones):
 
 
 def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones):
-    from geo.maps.police import police_map, zone_targets_h
+    from geo.maps.police import police_map
+    from geo.patrol import zone_targets_h
 
     targets = zone_targets_h(zones, 900.0)
     assert abs(targets.sum() - 900.0) < 1e-6 and targets["stora-torg"] < targets["resecentrum"]
     presence = targets * 0.5
     track = pd.DataFrame({"lon": [12.857, 12.858], "lat": [56.674, 56.6745]})
-    html = police_map(zones, presence, 900.0, gpd.GeoDataFrame(geometry=[], crs=4326), track,
+    html = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), track,
                       "Polis <script>", tiles=None).get_root().render()
     assert '"percent": 50.0' in html and json.dumps("Spår (rått, endast polis)") in html
-    assert json.dumps("Närvaro mot zonens andel av 900 h") in html, "the target is the one given (the promise's)"
-    other = police_map(zones, presence, 450.0, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
+    assert json.dumps("Närvaro mot zonens andel av 900 h (fördelat efter zonernas yta)") in html, \
+        "the target is the one given (the promise's), and how it is shared out is said"
+    half = zone_targets_h(zones, 450.0)
+    other = police_map(zones, presence, half, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
                        tiles=None).get_root().render()
-    assert '"percent": 100.0' in other and json.dumps("Närvaro mot zonens andel av 450 h") in other
+    assert '"percent": 100.0' in other and json.dumps("Närvaro mot zonens andel av 450 h (fördelat efter zonernas yta)") in other
     unpromised = police_map(zones, presence, None, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
                             tiles=None).get_root().render()
     assert "inget löfte" in unpromised and '"percent": 100.0' in unpromised, "the most visited zone is the yardstick"
     spots = gpd.GeoDataFrame(geometry=[], crs=4326)
     spots.attrs["excluded_town_level"] = 3
-    noted = police_map(zones, presence, 900.0, spots, None, "Polis", tiles=None).get_root().render()
+    noted = police_map(zones, presence, targets, spots, None, "Polis", tiles=None).get_root().render()
     assert "3 brott har bara kommunens mittpunkt som plats" in noted and "mittpunkt" not in other
     assert "Polis &lt;script&gt;" in html and "Polis <script>" not in html

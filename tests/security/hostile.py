@@ -56,6 +56,8 @@ def hostile_world(folder: Path) -> Settings:
     promises["parties"] = {k: hostile("PART") for k in promises["parties"]}
     for promise in promises["promises"]:
         promise["text"], promise["how_measured"] = hostile("LOFTE"), hostile("MATT")
+        if promise["measure"]["kind"] == "patrol_presence":
+            promise["measure"]["counts"]["reason"] = hostile("SKAL")
     (folder / "promises").mkdir()
     (folder / "promises" / "2020.yaml").write_text(yaml.safe_dump(promises, allow_unicode=True), encoding="utf-8")
 
@@ -90,5 +92,5 @@ def hostile_world(folder: Path) -> Settings:
     return settings
 
 
-TAGS = ("ZON", "KALLA", "GATA", "TITEL", "SOURCE", "PART", "LOFTE", "MATT", "BROTT", "LAMPA", "ARMATUR",
+TAGS = ("ZON", "KALLA", "GATA", "TITEL", "SOURCE", "PART", "LOFTE", "MATT", "SKAL", "BROTT", "LAMPA", "ARMATUR",
         "BESKRIVNING", "ENHET", "ETIKETT", "KLIENT", "NOTERING", "ORSAK")

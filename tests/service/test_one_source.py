@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 
 from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, UNSAFE_WHY_NAMES
@@ -51,3 +53,50 @@ def test_open311_and_the_report_page_name_the_categories_from_one_list(client):
     assert config["when"] == [list(item) for item in UNSAFE_WHEN_NAMES.items()]
     assert config["why"] == [list(item) for item in UNSAFE_WHY_NAMES.items()]
     assert "Klotter" not in page.split('id="config"')[0], "the page's markup names no category itself"
+
+
+def test_the_promises_file_chooses_the_hours_it_counts_and_how_the_zones_share_them(make_settings, tmp_path, zones):
+    """A foot patrol of two standing an hour on Stora Torg and a marked car parked half an hour:
+    1 unit-hour, 2 officer-hours, 1.5 unit-hours with vehicles — as the year's file says."""
+    from service.auth import create_token
+
+    torg = zones.set_index("zone_id").geometry["stora-torg"].representative_point()
+    start = pd.Timestamp("2020-03-02T19:00:00Z")
+    pings = pd.concat([
+        pd.DataFrame({"unit_id": "fot-1", "timestamp": start + pd.to_timedelta(range(3601), unit="s"),
+                      "mode": "foot", "crew": 2}),
+        pd.DataFrame({"unit_id": "bil-1", "timestamp": start + pd.to_timedelta(range(1801), unit="s"),
+                      "mode": "car", "crew": 2})]).assign(lon=torg.x, lat=torg.y)
+    pings["timestamp"] = pings["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    upload = pings.to_csv(index=False).encode()
+    counted = {"unit": ("hours: unit", "vehicles: false", 1.0), "officer": ("hours: officer", "vehicles: false", 2.0),
+               "vehicles": ("hours: unit", "vehicles: true", 1.5)}
+    for name, (hours, vehicles, expected_h) in counted.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "2020.yaml").write_text(SHIPPED.replace("hours: unit", hours).replace("vehicles: false", vehicles)
+                                          .replace("by: area", "by: fixed\n        shares: {stora-torg: 1.0}"),
+                                          encoding="utf-8")
+        with client_with(make_settings, folder) as client:
+            police = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'police')}"}
+            if name == "unit":
+                answer = client.post("/api/patrols", files={"file": ("p.csv", upload, "text/csv")}, headers=police)
+                assert answer.status_code == 201, answer.text
+            report = client.get("/api/coverage/patrol?year=2020").json()
+            centre = report["centre"]
+            assert centre["promise_h"] == pytest.approx(expected_h, abs=0.01), name
+            assert (centre["presence_h"], centre["officer_h"], centre["vehicle_h"]) == pytest.approx((1.0, 2.0, 0.5), abs=0.01)
+            assert centre["counts"]["hours"] == hours.split()[-1] and "synlig polisnärvaro" in centre["counts"]["reason"]
+            assert report["zone_targets"] == "fixed"
+            targets = {z["zone_id"]: z["target_h"] for z in report["zones"]}
+            assert targets["stora-torg"] == 900 and sum(targets.values()) == 900
+            torg_zone = next(z for z in report["zones"] if z["zone_id"] == "stora-torg")
+            assert torg_zone["promise_h"] == pytest.approx(expected_h, abs=0.01)
+            tracker = {p["kind"]: p for p in client.get("/api/promises/2020").json()["promises"]}["patrol_presence"]
+            assert tracker["value"] == pytest.approx(expected_h, abs=0.1)
+            assert tracker["details"]["counts"] == centre["counts"]
+            page = client.get("/promises/2020").text
+            assert ("polistimmar (en timme för varje polis" in page) == (name == "officer")
+            assert ("fordon i gångfart medräknade" in page) == (name == "vehicles")
+            police_map = client.get("/maps/police?year=2020", headers=police).text
+            assert "fördelat enligt löftets tabell" in police_map
