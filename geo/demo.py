@@ -22,6 +22,7 @@ from scipy.spatial import cKDTree
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import INCIDENT_CATEGORIES, INCIDENTS, LIGHTS, PINGS, REPORTS, validate
+from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ
 from geo.zones import zone_positions
 
@@ -89,9 +90,12 @@ _WEEDS_WEIGHT = {"pedestrian": 2, "street": 1, "square": 3, "bridge": 1, "path":
 REMOVAL_ROUNDS = ((5, 11, 22), (9, 14, 25))
 """Graffiti and weed removal rounds: (month, first day, last day)."""
 
-_UNITS = (  # unit id, mode, crew, share of the patrol hours
-    ("demo-fot-1", "foot", 2, 0.21), ("demo-fot-2", "foot", 2, 0.21), ("demo-fot-3", "foot", 2, 0.20),
-    ("demo-cykel-1", "bike", 2, 0.19), ("demo-cykel-2", "bike", 2, 0.19))
+_UNITS = (  # unit id, mode, crew, share of the patrol hours, seconds between pings
+    ("demo-fot-1", "foot", 2, 0.19, 1), ("demo-fot-2", "foot", 2, 0.19, 1), ("demo-fot-3", "foot", 2, 0.18, 1),
+    ("demo-fot-4", "foot", 2, 0.08, 60), ("demo-cykel-1", "bike", 2, 0.18, 1), ("demo-cykel-2", "bike", 2, 0.18, 1),
+    ("demo-bil-1", "car", 2, 0.07, 1))
+"""The demo's units. demo-fot-4's logger sends a ping a minute; demo-bil-1 is a marked car that
+drives through the centre and parks at the hot spots (vehicle presence, not visible presence)."""
 _GPS_SIGMA_M = 4.0
 _GPS_CORRELATION_S = 120.0
 """GPS error: a smooth (AR(1)) offset per axis, 4 m standard deviation, ~2 min correlation time."""
@@ -101,12 +105,14 @@ _DAY_NS = 86_400 * 10**9
 
 @dataclass(frozen=True)
 class DemoData:
-    """The four typed layer frames (see :mod:`geo.layers`), all ``source == "synthetic"``."""
+    """The four typed layer frames (see :mod:`geo.layers`) and a presence log
+    (:mod:`geo.presence_log`), all ``source == "synthetic"``."""
 
     incidents: gpd.GeoDataFrame
     lights: gpd.GeoDataFrame
     reports: gpd.GeoDataFrame
     pings: pd.DataFrame
+    presence_log: pd.DataFrame
 
 
 def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 2020, seed: int = 2020,
@@ -116,12 +122,13 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     ``zones`` and ``streets`` as read by :func:`geo.zones.read_zones` and
     :func:`geo.streets.read_streets` (any CRS set; used in EPSG:3006). Deterministic in ``seed``.
     ``progress(step, fraction)`` (fraction of the whole work, 0..1) is called a handful of times.
-    Roughly 2,000 incidents, 350 lights, 400 reports and 900 patrol hours (3.2 million pings).
+    Roughly 2,000 incidents, 350 lights, 400 reports, 900 patrol hours (3.3 million pings) and a
+    presence log: a horse patrol known only from it, and shifts of a foot unit its GPS covers too.
     """
     report = progress or (lambda step, fraction: None)
     world = _World(zones, streets)
-    rng_incidents, rng_lights, rng_reports, rng_pings = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
+    rng_incidents, rng_lights, rng_reports, rng_pings, rng_log = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
 
     incidents = validate(INCIDENTS, _incidents(world, year, rng_incidents), "demo")
     report("incidents", 0.05)
@@ -133,8 +140,9 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     pings_raw = _pings(world, year, rng_pings, lambda f: report("pings", 0.10 + 0.65 * f))
     report("validating pings", 0.75)
     pings = validate(PINGS, pings_raw, "demo")
+    log = validate_log(_presence_log(world, year, pings, rng_log), world.zones["zone_id"].tolist(), SOURCE)
     report("done", 1.0)
-    return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings)
+    return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log)
 
 
 class _World:
@@ -543,7 +551,7 @@ def _pings(world: _World, year: int, rng: np.random.Generator,
     day_p = _day_weights(year, np.array([0.8, 0.8, 0.9, 1, 1.1, 1.3, 1.4, 1.3, 1.1, 1, 0.9, 0.9]),
                          np.array([0.8, 0.8, 0.9, 1.0, 1.8, 1.8, 0.7]))
     frames = []
-    for u, (unit, mode, crew, share) in enumerate(_UNITS):
+    for u, (unit, mode, crew, share, every_s) in enumerate(_UNITS):
         durations: list[int] = []
         while sum(durations) < total_hours * share * 3600:
             durations.append(int(rng.integers(4, 13)) * 900)  # 1-3 h in quarter hours
@@ -556,8 +564,8 @@ def _pings(world: _World, year: int, rng: np.random.Generator,
         xs, ys, ts = [], [], []
         for start, duration in zip(starts_ns, durations):
             x, y = _patrol(world, rng, mode, duration)
-            xs.append(x), ys.append(y)
-            ts.append(start + np.arange(duration, dtype=np.int64) * 1_000_000_000)
+            xs.append(x[::every_s]), ys.append(y[::every_s])
+            ts.append(start + np.arange(0, duration, every_s, dtype=np.int64) * 1_000_000_000)
         x, y, t = np.concatenate(xs), np.concatenate(ys), np.concatenate(ts)
         x, y = x + _gps_error(rng, len(x)), y + _gps_error(rng, len(y))
         lon, lat = world.lonlat(x, y)
@@ -566,6 +574,35 @@ def _pings(world: _World, year: int, rng: np.random.Generator,
                                     "lon": lon, "lat": lat}))
         progress((u + 1) / len(_UNITS))
     return pd.concat(frames, ignore_index=True)
+
+
+
+_LOGGED_ZONES = {"stora-torg": 0.4, "norre-katts-park": 0.3, "ostra-stranden": 0.3}
+"""Where the demo's horse patrol (known from the presence log only) is logged, and how often."""
+
+
+def _presence_log(world: _World, year: int, pings: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """A presence log as the police's system would export it (text columns): 25 evenings of a horse
+    patrol (crew 2, 1-2 h, by zone id) that has no GPS, and 10 shifts of demo-fot-1 that its GPS
+    covers too (by the point where the shift began), so the overlap is reported."""
+    days = np.sort(rng.choice(_days_in(year), size=25, replace=False))
+    start_s = days * 86_400.0 + np.round(rng.uniform(17.0, 21.0, len(days)) * 4) * 900.0
+    starts = _local_to_utc(year, start_s)
+    ends = starts + pd.to_timedelta(rng.integers(4, 9, len(days)) * 900, unit="s")
+    horse = pd.DataFrame({"unit_id": "demo-hast-1", "start": starts.dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "end": ends.dt.strftime("%Y-%m-%dT%H:%M:%SZ"), "mode": "horse", "crew": "2",
+                          "zone_id": rng.choice(list(_LOGGED_ZONES), len(days), p=list(_LOGGED_ZONES.values())),
+                          "lon": "", "lat": ""})
+    foot = pings[pings["unit_id"] == "demo-fot-1"]
+    shift = (foot["timestamp"].diff() > pd.Timedelta(minutes=30)).cumsum()
+    shifts = foot.groupby(shift).agg(start=("timestamp", "first"), end=("timestamp", "last"), lon=("lon", "first"),
+                                     lat=("lat", "first"))
+    chosen = shifts.iloc[np.sort(rng.choice(len(shifts), size=min(10, len(shifts)), replace=False))]
+    gps = pd.DataFrame({"unit_id": "demo-fot-1", "start": chosen["start"].dt.floor("15min").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "end": chosen["end"].dt.ceil("15min").dt.strftime("%Y-%m-%dT%H:%M:%SZ"), "mode": "foot",
+                        "crew": "2", "zone_id": "", "lon": chosen["lon"].round(6).astype(str),
+                        "lat": chosen["lat"].round(6).astype(str)})
+    return pd.concat([horse, gps], ignore_index=True).astype(str)
 
 
 def _gps_error(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -580,7 +617,8 @@ def _patrol(world: _World, rng: np.random.Generator, mode: str, duration: int) -
     """Positions (EPSG:3006) at 1 Hz for ``duration`` seconds of a random walk over the street graph.
 
     Foot 3.5-5.5 km/h with short pauses; bike 6-14 km/h (mostly below 10) on streets and paths, 5-9 km/h on
-    pedestrian streets and squares; stops of 5-15 (foot) or 10-15 (bike) minutes at hot spots.
+    pedestrian streets and squares; a car 20-40 km/h; stops of 5-15 (foot), 10-15 (bike) or 10-25
+    (a car parked) minutes at hot spots.
     """
     node = int(world.walk_nodes[rng.integers(len(world.walk_nodes))])
     foot = mode == "foot"
@@ -607,6 +645,8 @@ def _patrol(world: _World, rng: np.random.Generator, mode: str, duration: int) -
         length = world.edge_len[edge]
         if foot:
             speed = min(max(base * (0.85 + 0.3 * r[2]), 3.5 / 3.6), 5.5 / 3.6)
+        elif mode == "car":
+            speed = (20.0 + 20.0 * r[2]) / 3.6
         elif world.edge_kind[edge] in ("pedestrian", "square"):
             speed = (5.0 + 4.0 * r[2]) / 3.6
         else:
@@ -618,7 +658,7 @@ def _patrol(world: _World, rng: np.random.Generator, mode: str, duration: int) -
         prev = edge
         pause = 0.0
         if node in world.hot_nodes and stops_left > 0 and r[3] < 0.6 and t - last_stop > 900:
-            pause = (300 + 600 * r[4]) if foot else (600 + 300 * r[4])
+            pause = (300 + 600 * r[4]) if foot else (600 + 900 * r[4]) if mode == "car" else (600 + 300 * r[4])
             stops_left -= 1
             last_stop = t + pause
         elif r[3] < (0.25 if foot else 0.15):

@@ -101,7 +101,8 @@ class PresenceCube:
     Arrays have shape (zones + 1, days, 24); the last zone row is time outside every zone.
     ``presence_s`` is visible presence (foot, bike and horse; unit-seconds), ``officer_s`` the
     same × crew, ``vehicle_s`` vehicle presence (cars at walking pace or standing), ``drive_s``
-    drive-through time.
+    drive-through time. ``log_s`` is the part of them from presence logs (:mod:`geo.presence_log`),
+    ``log_overlap_s`` the logged time GPS covered too (counted from GPS); None: no log.
     """
 
     year: int
@@ -110,6 +111,8 @@ class PresenceCube:
     officer_s: NDArray[np.float64]
     drive_s: NDArray[np.float64]
     vehicle_s: NDArray[np.float64]
+    log_s: NDArray[np.float64] | None = None
+    log_overlap_s: NDArray[np.float64] | None = None
 
     @property
     def days(self) -> int:
@@ -434,6 +437,7 @@ def zone_figures(cube: PresenceCube, as_of: date | None = None,
     frame["officer_h"] = cube.officer_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["drive_through_h"] = cube.drive_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["vehicle_h"] = cube.vehicle_s[:-1, :days].sum(axis=(1, 2)) / 3600
+    frame["presence_log_h"] = cube.log_s[:-1, :days].sum(axis=(1, 2)) / 3600 if cube.log_s is not None else 0.0
     frame["days_with_presence"] = (daily > 0).sum(axis=1)
     frame["longest_gap_days"] = [_longest_run(~row) for row in daily > 0]
     for band, hours in NIGHT_BANDS.items():
@@ -474,6 +478,9 @@ def centre_totals(cube: PresenceCube, clock: YearClock | None = None, target_h: 
             "officer_h": float(cube.officer_s[:-1, :days].sum() / 3600),
             "drive_through_h": float(cube.drive_s[:-1, :days].sum() / 3600),
             "vehicle_h": float(cube.vehicle_s[:-1, :days].sum() / 3600),
+            "presence_log_h": float(cube.log_s[:-1, :days].sum() / 3600) if cube.log_s is not None else 0.0,
+            "presence_log_overlap_h": (float(cube.log_overlap_s[:-1, :days].sum() / 3600)
+                                       if cube.log_overlap_s is not None else 0.0),
             "outside_zones_presence_h": float(cube.presence_s[-1, :days].sum() / 3600)}
 
 

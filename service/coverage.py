@@ -25,7 +25,7 @@ from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.trail import positions
 from geo.workflow import CONFIRMED_STATUSES
 from geo.zones import zone_positions
-from service.presence import kept_cube_and_trail
+from service.presence import kept_cube_and_trail, with_logs
 from service.store import FeatureQuery, Store
 
 
@@ -58,7 +58,8 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
         pings = store.count_pings(start, year_end)
     else:
         tracks = store.read_tracks(start=start, end=year_end)
-        cube, trail, pings = presence_cube(tracks, zones, year, rules), presence_parts(tracks, zones, rules).trail, len(tracks)
+        cube = with_logs(store, zones, year, rules, presence_cube(tracks, zones, year, rules))
+        trail, pings = presence_parts(tracks, zones, rules).trail, len(tracks)
     trail = trail[trail["local_day"] <= (pd.Timestamp(as_of) - pd.Timestamp("1970-01-01")).days]
     spatial, uncovered = _spatial(trail, zones, streets)
     counting = measure.counts if measure else PresenceCounting()

@@ -37,8 +37,10 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
             progress(f"storing {schema.name}", 0.1 * len(lines))
     result = store.write_pings(data.pings, (lambda d, t: progress("storing patrols", 0.3 + 0.7 * d / t))
                                if progress else None)
-    hours = len(data.pings) / 3600
-    lines.append(f"patrols: {result.inserted} synthetic 1 Hz pings stored ({hours:.0f} unit-hours)")
+    lines.append(f"patrols: {result.inserted} synthetic pings stored")
+    logged = store.write_presence_log(data.presence_log)
+    hours = (data.presence_log["end"] - data.presence_log["start"]).sum() / pd.Timedelta(hours=1)
+    lines.append(f"presence log: {logged.inserted} synthetic rows stored ({hours:.0f} logged unit-hours)")
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
         for category in REMOVAL_CATEGORIES:

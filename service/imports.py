@@ -37,9 +37,10 @@ from geo.io.points import geojson_records, read_geopackage_records
 from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, PINGS, LayerSchema, validate
+from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START
 from service.settings import GeographySettings
-from service.store import SQLiteStore
+from service.store import SQLiteStore, Store
 from service.store.pingchunks import PingBuffer
 
 Progress = Callable[[str, int, int], None]
@@ -316,3 +317,22 @@ def _validated_values(texts: dict[str, tuple[np.ndarray, list[str]]], source: st
     except ValidationError:
         return None
     return {spec.name: checked[spec.name] for spec in PINGS.fields if spec.name != "timestamp"}
+
+
+def import_presence_log(store: Store, path: str | Path, zone_ids: list[str]) -> ImportSummary:
+    """Import a presence log CSV (:func:`geo.presence_log.validate_log`: every row valid, or
+    nothing is stored; a row that overlaps a stored one of its unit is refused by the store's
+    :class:`service.store.Conflict`, and nothing is stored)."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise ValidationError("a presence log is a CSV file (unit_id, start, end, mode, crew, zone_id or lon/lat)",
+                              file=str(path))
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(f"cannot read the file as CSV: {exc}", file=str(path)) from None
+    log = validate_log(raw, zone_ids, path.name)
+    result = store.write_presence_log(log)
+    return ImportSummary("presence-log", path.name, read=len(raw), imported=result.inserted, updated=result.updated,
+                         unchanged=result.unchanged)
+

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from geo.patrol import NS, PresenceCube, PresenceParts, PresenceRules, Tracks, cube_from_contributions, presence_parts
+from geo.presence_log import cube_with_log, gps_covered, log_contributions
 from geo.io.geojson import read_polygons
 from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
 from service.settings import PresenceSettings
@@ -52,7 +53,24 @@ def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
     unit-days that are missing first (all of them when the zones or rules changed)."""
     first_day, last_day = _utc_days(year)
     keep_up(store, zones, rules, first_day, last_day)
-    return cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
+    cube = cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
+    return with_logs(store, zones, year, rules, cube)
+
+
+def with_logs(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules,
+              cube: PresenceCube) -> PresenceCube:
+    """``cube`` (from GPS) with the year's presence logs added where the same unit's pings do not
+    cover them (:mod:`geo.presence_log`; GPS covers up to the rules' longest gap). Only the pings
+    of the logged units around the logged times are read."""
+    start, end = local_year(year)
+    log = store.read_presence_log(start, end)
+    if log.empty:
+        return cube
+    cap = pd.Timedelta(seconds=rules.max_gap_cap_s)
+    pings = store.read_pings(log["start"].min() - cap, log["end"].max() + cap, unit_ids=sorted(set(log["unit_id"])))
+    covered = gps_covered(pings["unit_id"].to_numpy(dtype=object),
+                          pings["timestamp"].to_numpy(dtype="datetime64[ns]").astype(np.int64), rules.max_gap_cap_s)
+    return cube_with_log(cube, *log_contributions(log, covered, zones, year))
 
 
 def kept_cube_and_trail(store: Store, zones: gpd.GeoDataFrame, year: int,

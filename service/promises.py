@@ -188,6 +188,7 @@ def _presence(promise: Promise, inputs: _Inputs) -> dict:
                         "projected_year_end_h": round(totals["projected_year_end_h"], 1),
                         "counts": counting.model_dump(), "presence_h": round(totals["presence_h"], 1),
                         "officer_h": round(totals["officer_h"], 1), "vehicle_h": round(totals["vehicle_h"], 1),
+                        "presence_log_h": round(totals["presence_log_h"], 1),
                         "drive_through_h": round(totals["drive_through_h"], 1), "patrol_h": round(patrol_h, 2)},
             "chart": {"kind": "cumulative_presence", "days": [d.date().isoformat() for d in days],
                       "cumulative_h": np.round(np.cumsum(daily_h), 2).tolist(),

@@ -337,6 +337,9 @@ class CentrePresence(Answer):
     officer_h: float = Field(description="presence times crew, officer-hours")
     drive_through_h: float = Field(description="time moving faster than presence counts, hours")
     vehicle_h: float = Field(description="vehicle presence (a car standing or at walking pace) in the zones, hours")
+    presence_log_h: float = Field(description="the part of the figures above from presence logs (the police's own "
+                                              "logged hours, where no GPS of the unit covers them), hours")
+    presence_log_overlap_h: float = Field(description="logged time GPS of the same unit covers too (counted from GPS), hours")
     outside_zones_presence_h: float
 
 
@@ -352,6 +355,7 @@ class ZonePresence(Answer):
     officer_h: float
     drive_through_h: float
     vehicle_h: float
+    presence_log_h: float = Field(description="the part from presence logs, hours")
     days_with_presence: int
     longest_gap_days: int = Field(description="longest run of days without presence")
     night_17_20_h: float = Field(alias="night_17-20_h", description="presence 17–20 local time (Purple Flag band)")
@@ -557,6 +561,8 @@ class PresenceDetails(Answer):
     presence_h: float = Field(description="visible presence (foot, bike, horse) in the zones, unit-hours")
     officer_h: float
     vehicle_h: float = Field(description="vehicle presence (standing or at walking pace) in the zones, hours")
+    presence_log_h: float = Field(description="the part of these hours from presence logs (the police's own "
+                                              "logged hours where no GPS covers them)")
     drive_through_h: float
     patrol_h: float = Field(description="patrol time in the zones or not, hours")
 

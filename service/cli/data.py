@@ -16,9 +16,11 @@ from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _records,
                                 build_settings, console)
 from service.cli.presence import keep_presence
-from service.imports import import_file
+from service.imports import import_file, import_presence_log
 
 LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
+PRESENCE_LOG = "presence-log"
+"""The police's own logged hours (:func:`service.imports.import_presence_log`), imported beside the layers."""
 
 
 def _schema(layer: str) -> LayerSchema:
@@ -29,7 +31,8 @@ def _schema(layer: str) -> LayerSchema:
 
 
 def import_command(
-        layer: LayerArgument,
+        layer: Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols; or presence-log "
+                                                  "(the police's logged hours, CSV).")],
         file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, police events JSON, GeoPackage or GPX file.")],
         crs: Annotated[Optional[str], typer.Option(help="CRS of a CSV file's x/y columns, e.g. EPSG:3006.")] = None,
         unit: Annotated[Optional[str], typer.Option(help="GPX: the patrol unit's id (default: file name).")] = None,
@@ -37,6 +40,8 @@ def import_command(
         crew: Annotated[Optional[int], typer.Option(help="GPX: officers in the unit (default 1).")] = None,
         db: DbOption = None) -> None:
     """Import a file into a layer: all rows valid, or nothing is stored."""
+    if layer == PRESENCE_LOG:
+        return _import_presence_log(file, db)
     schema = _schema(layer)
     store = _open_store(db)
     with _progress() as bar:
@@ -54,6 +59,18 @@ def import_command(
     console.print(summary.line(), highlight=False)
     if schema is PINGS:  # the presence of the unit-days it touched, now rather than on the first page
         keep_presence(store, build_settings(db))
+
+
+def _import_presence_log(file: Path, db: Path | None) -> None:
+    """``stadskarna import presence-log FILE``: counted in every presence figure from now on."""
+    from service.store import Conflict
+
+    store = _open_store(db)
+    try:
+        summary = import_presence_log(store, file, read_zones(build_settings(db).geography.zones)["zone_id"].tolist())
+    except (ValidationError, Conflict) as exc:
+        raise _fail(f"{exc}\nnothing was imported") from None
+    console.print(summary.line(), highlight=False)
 
 
 def export_command(

@@ -291,6 +291,19 @@ class Store(Protocol):
         """The number of patrol pings with ``start <= timestamp < end``, without reading them."""
         ...
 
+    # -- presence logs: the police's own logged hours (see geo.presence_log) -----------------------
+    def write_presence_log(self, log: pd.DataFrame) -> WriteResult:
+        """Store a validated presence log (:func:`geo.presence_log.validate_log`) in one
+        transaction: a row is identified by its unit and start (the same again is unchanged, with
+        other values updated); a row that overlaps another stored row of its unit raises
+        :class:`Conflict` and nothing is stored."""
+        ...
+
+    def read_presence_log(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """The stored presence log rows (:data:`geo.presence_log.LOG_COLUMNS`) that overlap
+        ``start <= t < end``, by unit and start."""
+        ...
+
     # -- patrol presence kept per unit and UTC day (see service.presence) ------------------------
     def presence_inputs(self) -> str | None:
         """The fingerprint of what the kept presence was computed with, or None."""

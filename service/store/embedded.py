@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -169,6 +169,17 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
                                       published_condition("{row}")),
     ),
     14: (),  # PostGIS only (an index of the published reports, which the file has since 13)
+    15: (
+        # the police's own logged hours (geo.presence_log); a change of them is a change of the patrols
+        """CREATE TABLE presence_log (unit_id TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+           mode TEXT NOT NULL, crew INTEGER NOT NULL, zone_id TEXT, lon REAL, lat REAL, source TEXT NOT NULL,
+           PRIMARY KEY (unit_id, start_ns))""",
+        "CREATE INDEX presence_log_time ON presence_log (start_ns, end_ns)",
+        *(f"""CREATE TRIGGER data_version_presence_log_{op.lower()} AFTER {op} ON presence_log
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'patrols'; END"""
+          for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
 }
 """SQL statements that bring a file from the previous version to each version."""
 

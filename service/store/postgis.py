@@ -106,6 +106,12 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     # index's single-precision boxes) in a partial SP-GiST index that carries the fid
     14: ("ALTER TABLE reports ADD COLUMN pos point GENERATED ALWAYS AS (point(ST_X(geom), ST_Y(geom))) STORED",
          f"CREATE INDEX reports_published_pos ON reports USING SPGIST (pos) INCLUDE (fid) WHERE {published_condition()}"),
+    15: ("""CREATE TABLE presence_log (unit_id TEXT NOT NULL, start_ns BIGINT NOT NULL, end_ns BIGINT NOT NULL,
+            mode TEXT NOT NULL, crew INTEGER NOT NULL, zone_id TEXT, lon DOUBLE PRECISION, lat DOUBLE PRECISION,
+            source TEXT NOT NULL, PRIMARY KEY (unit_id, start_ns))""",
+         "CREATE INDEX presence_log_time ON presence_log (start_ns, end_ns)",
+         """CREATE TRIGGER presence_log_data_changed AFTER INSERT OR UPDATE OR DELETE ON presence_log
+            FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('patrols')"""),
 }
 
 

@@ -514,6 +514,49 @@ class SQLStore:
         edges = (Chunk.times(t) for t in across)
         return int(inside) + sum(int(((t >= bounds["start"]) & (t < bounds["end"])).sum()) for t in edges)
 
+    # -- presence logs --------------------------------------------------------------------------
+
+    def write_presence_log(self, log: pd.DataFrame) -> WriteResult:
+        """Store a validated presence log in one transaction (see :class:`Store`)."""
+        rows = [{"unit_id": r.unit_id, "start_ns": int(r.start.value), "end_ns": int(r.end.value), "mode": r.mode,
+                 "crew": int(r.crew), "zone_id": r.zone_id, "lon": None if pd.isna(r.lon) else float(r.lon),
+                 "lat": None if pd.isna(r.lat) else float(r.lat), "source": r.source} for r in log.itertuples()]
+        if not rows:
+            return WriteResult()
+        day = 86_400 * 10**9  # a row spans at most a day, so any row it overlaps starts within a day of it
+        span = {"units": sorted({r["unit_id"] for r in rows}), "lo": min(r["start_ns"] for r in rows) - day,
+                "hi": max(r["end_ns"] for r in rows) + day}
+        with self.transaction() as con:
+            stored = {(r["unit_id"], r["start_ns"]): r for r in (dict(row._mapping) for row in con.execute(
+                text(f"SELECT {_LOG_COLUMNS} FROM presence_log WHERE unit_id IN :units AND start_ns >= :lo "
+                     "AND start_ns < :hi").bindparams(bindparam("units", expanding=True)), span))}
+            given = {(r["unit_id"], r["start_ns"]): r for r in rows}
+            _check_log_overlaps({**stored, **given}, given)
+            changed = [r for key, r in given.items() if stored.get(key) != r]
+            if changed:
+                con.execute(text(f"INSERT INTO presence_log ({_LOG_COLUMNS}) VALUES (:unit_id, :start_ns, :end_ns, "
+                                 ":mode, :crew, :zone_id, :lon, :lat, :source) ON CONFLICT (unit_id, start_ns) DO UPDATE "
+                                 "SET end_ns = excluded.end_ns, mode = excluded.mode, crew = excluded.crew, "
+                                 "zone_id = excluded.zone_id, lon = excluded.lon, lat = excluded.lat, "
+                                 "source = excluded.source"), changed)
+        updated = sum(key in stored for key in given if stored.get(key) != given[key])
+        return WriteResult(inserted=len(changed) - updated, updated=updated, unchanged=len(given) - len(changed))
+
+    def read_presence_log(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """The stored presence log rows that overlap ``start <= t < end`` (see :class:`Store`)."""
+        bounds = {"start": pd.Timestamp(start).tz_convert("UTC").value, "end": pd.Timestamp(end).tz_convert("UTC").value}
+        with self.transaction(write=False) as con:
+            rows = con.execute(text(f"SELECT {_LOG_COLUMNS} FROM presence_log WHERE end_ns > :start AND start_ns < :end "
+                                    "ORDER BY unit_id, start_ns"), bounds).all()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=_LOG_COLUMNS.split(", "))
+        return pd.DataFrame({
+            "unit_id": frame["unit_id"].astype(object),
+            "start": pd.to_datetime(frame["start_ns"].astype("int64"), utc=True),
+            "end": pd.to_datetime(frame["end_ns"].astype("int64"), utc=True),
+            "mode": frame["mode"].astype(object), "crew": frame["crew"].astype("int64"),
+            "zone_id": frame["zone_id"].astype(object), "lon": frame["lon"].astype(float),
+            "lat": frame["lat"].astype(float), "source": frame["source"].astype(object)})
+
     def latest_ping(self) -> pd.Timestamp | None:
         """The time (UTC) of the newest patrol ping, or None when there is none."""
         with self.transaction(write=False) as con:
@@ -908,3 +951,23 @@ def _packed(frame: pd.DataFrame, dtype: np.dtype) -> bytes:
     for name in dtype.names:
         records[name] = frame[name].to_numpy()
     return zlib.compress(records.tobytes(), 1)
+
+
+_LOG_COLUMNS = "unit_id, start_ns, end_ns, mode, crew, zone_id, lon, lat, source"
+
+
+def _check_log_overlaps(rows: dict[tuple[str, int], dict], given: dict[tuple[str, int], dict]) -> None:
+    """Raise :class:`Conflict` when a ``given`` log row overlaps another row of its unit (``rows``:
+    the stored ones with the given ones in their place)."""
+    ordered = sorted(rows.values(), key=lambda r: (r["unit_id"], r["start_ns"]))
+    for before, after in zip(ordered, ordered[1:]):
+        if before["unit_id"] == after["unit_id"] and after["start_ns"] < before["end_ns"]:
+            new, old = (after, before) if (after["unit_id"], after["start_ns"]) in given else (before, after)
+            raise Conflict(f"the log row of {new['unit_id']} from {_log_span(new)} overlaps the stored row from "
+                           f"{_log_span(old)} ({old['source']}); a unit's logged time is given once: correct or "
+                           "remove one", {"unit_id": old["unit_id"], "stored": _log_span(old)})
+
+
+def _log_span(row: dict) -> str:
+    return f"{utc_text(pd.Timestamp(row['start_ns'], tz='UTC'))} to {utc_text(pd.Timestamp(row['end_ns'], tz='UTC'))}"
+

@@ -95,8 +95,9 @@ def test_pings_revalidate_and_are_synthetic(data):
     pd.testing.assert_frame_equal(validate(PINGS, _raw(part), "again"), part)
     assert pings.attrs["duplicates"] == 0
     assert (pings["source"] == "synthetic").all()
-    assert set(pings["mode"]) == {"foot", "bike"}
-    assert pings["unit_id"].str.match(r"^demo-(fot|cykel)-\d$").all()
+    assert set(pings["mode"]) == {"foot", "bike", "car"}
+    assert pings["unit_id"].str.match(r"^demo-(fot|cykel|bil)-\d$").all()
+    assert set(pings.loc[pings["mode"] == "car", "unit_id"]) == {"demo-bil-1"}
     assert pings["crew"].dtype == np.int64 and (pings["crew"] == 2).all()
 
 
@@ -197,23 +198,36 @@ def test_broken_light_reports_are_near_broken_lights(data):
     assert len(near) and near.max() <= 10.0
 
 
-def test_pings_are_1_hz_per_unit_without_overlapping_shifts(data):
+def test_pings_are_1_hz_per_unit_but_one_logger_a_minute_without_overlapping_shifts(data):
     pings = data.pings
     assert str(pings["timestamp"].dtype) == "datetime64[ns, UTC]"
     for unit, group in pings.groupby("unit_id"):
+        every = 60 if unit == "demo-fot-4" else 1
         step = np.diff(_seconds(group["timestamp"]))
         assert (step > 0).all(), unit
         within = step < 3600
-        assert (step[within] == 1).all(), unit
-        shift_length = np.diff(np.concatenate([[0], np.flatnonzero(~within) + 1, [len(group)]]))
-        assert shift_length.min() >= 3600 and shift_length.max() <= 3 * 3600, unit
+        assert (step[within] == every).all(), unit
+        shift_length = np.diff(np.concatenate([[0], np.flatnonzero(~within) + 1, [len(group)]])) * every
+        assert shift_length.min() >= 3600 - every and shift_length.max() <= 3 * 3600, unit
         assert group["mode"].nunique() == 1
 
 
 def test_patrol_hours_total(data):
     hours = len(data.pings) / 3600
     assert 800 <= hours <= 1000
-    assert data.pings["unit_id"].nunique() == 5
+    assert data.pings["unit_id"].nunique() == 7
+
+
+def test_the_presence_log_is_a_horse_patrol_and_shifts_gps_covers_too(data, zones):
+    log = data.presence_log
+    assert (log["source"] == "synthetic").all() and set(log["unit_id"]) == {"demo-hast-1", "demo-fot-1"}
+    horse = log[log["unit_id"] == "demo-hast-1"]
+    assert len(horse) == 25 and (horse["mode"] == "horse").all() and set(horse["zone_id"]) <= set(zones["zone_id"])
+    assert ((horse["end"] - horse["start"]).between(pd.Timedelta(hours=1), pd.Timedelta(hours=2))).all()
+    foot = log[log["unit_id"] == "demo-fot-1"]
+    gps = data.pings[data.pings["unit_id"] == "demo-fot-1"]["timestamp"]
+    covered = [((gps >= row.start) & (gps < row.end)).sum() for row in foot.itertuples()]
+    assert len(foot) == 10 and min(covered) >= 3000, "each logged foot shift is one its GPS covers"
 
 
 def test_patrols_move_at_walking_and_cycling_speeds(data, ping_xy):

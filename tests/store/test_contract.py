@@ -27,7 +27,7 @@ from geo.patrol import PresenceParts, Tracks, presence_parts
 from geo.timestamps import format_utc
 from geo.workflow import WORKFLOW, move
 from geo.zones import read_zones
-from service.store import DATA_TOPICS, Actor, Conflict, FeatureQuery, NotFound, Unavailable
+from service.store import DATA_TOPICS, Actor, Conflict, FeatureQuery, NotFound, Unavailable, WriteResult
 from tests.conftest import ZONES_FILE
 
 STAFF = Actor("municipality", "kontrakt")
@@ -386,6 +386,33 @@ def test_a_topic_version_changes_with_its_own_data_only(store):
     assert set(store.topic_versions(DATA_TOPICS)) and len(store.topic_versions(DATA_TOPICS)) == len(DATA_TOPICS)
     with pytest.raises(ValueError, match="unknown data topics"):
         store.topic_versions(("pings",))
+
+
+def test_presence_logs_are_kept_once_per_unit_and_start_and_never_overlap(store):
+    from geo.presence_log import validate_log
+
+    def log(*rows):
+        return validate_log(pd.DataFrame([dict(zip(("unit_id", "start", "end", "mode", "crew", "zone_id"), r))
+                                          for r in rows], dtype=object), ["torg", "park"], "logg.csv")
+
+    first = log(("fot-1", "2020-05-08T20:00:00Z", "2020-05-08T22:00:00Z", "foot", "2", "torg"),
+                ("bil-1", "2020-05-08T21:00:00Z", "2020-05-08T21:30:00Z", "car", "", "park"))
+    before = store.topic_versions(("patrols", "reports"))
+    assert store.write_presence_log(first) == WriteResult(inserted=2)
+    after = store.topic_versions(("patrols", "reports"))
+    assert after[0] != before[0] and after[1] == before[1], "a log is a change of the patrols"
+    assert store.write_presence_log(first) == WriteResult(unchanged=2)
+    corrected = log(("fot-1", "2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z", "foot", "3", "torg"))
+    assert store.write_presence_log(corrected) == WriteResult(updated=1)
+    with pytest.raises(Conflict, match="the log row of fot-1 from 2020-05-08T20:30:00.000Z to .* overlaps the stored "
+                                       "row from 2020-05-08T20:00:00.000Z to 2020-05-08T21:00:00.000Z"):
+        store.write_presence_log(log(("fot-1", "2020-05-08T23:00:00Z", "2020-05-09T00:00:00Z", "foot", "2", "torg"),
+                                     ("fot-1", "2020-05-08T20:30:00Z", "2020-05-08T20:45:00Z", "foot", "2", "torg")))
+    stored = store.read_presence_log(pd.Timestamp("2020-05-08T20:59:00Z"), pd.Timestamp("2020-05-09T00:00:00Z"))
+    assert stored[["unit_id", "crew", "zone_id", "source"]].values.tolist() == [
+        ["bil-1", 1, "park", "logg.csv"], ["fot-1", 3, "torg", "logg.csv"]], "nothing of the refused write is stored"
+    assert stored["end"].tolist() == [pd.Timestamp("2020-05-08T21:30:00Z"), pd.Timestamp("2020-05-08T21:00:00Z")]
+    assert store.read_presence_log(pd.Timestamp("2020-05-08T21:30:00Z"), pd.Timestamp("2020-05-09T00:00:00Z")).empty
 
 
 def test_a_write_waits_for_another_programs_lock_then_gives_up(backends):
