@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from geo.patrol import NIGHT_BANDS, zone_figures
 from geo.timestamps import LOCAL_TZ
-from tests.geo.test_patrol import E0, N0, cube_of, two_zones, walk  # noqa: F401 (two_zones is a fixture)
+from tests.geo.conftest import E0, N0
+from tests.geo.test_patrol import cube_of, walk
 
 
 def standing(zones, start_utc: str, seconds: int):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,15 +19,7 @@ from geo.status import YearClock
 from geo.zones import ZoneGrid, zone_positions
 
 TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
-E0, N0 = 374_000.0, 6_284_000.0  # near Halmstad, SWEREF 99 TM metres
-
-
-@pytest.fixture(scope="module")
-def two_zones() -> gpd.GeoDataFrame:
-    """Zone A west of E0 + 3 km, zone B east of it: two 3 km x 3 km squares (built in metres)."""
-    boxes = [shapely.box(E0, N0, E0 + 3000, N0 + 3000), shapely.box(E0 + 3000, N0, E0 + 6000, N0 + 3000)]
-    zones = gpd.GeoDataFrame({"zone_id": ["a", "b"], "name": ["A", "B"]}, geometry=boxes, crs=SWEREF99TM)
-    return zones.to_crs(WGS84)
+from tests.geo.conftest import E0, N0
 
 
 def walk(start_e: float, start_n: float, speed_kmh: float, seconds: int, heading_deg: float = 90.0):

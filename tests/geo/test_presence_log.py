@@ -10,7 +10,6 @@ import pytest
 from geo.errors import ValidationError
 from geo.patrol import cube_from_contributions, zone_figures
 from geo.presence_log import gps_covered, log_contributions, validate_log
-from tests.geo.test_presence_promise import two_zones  # noqa: F401 (a fixture)
 
 ZONES = ["a", "b"]
 
@@ -33,7 +32,7 @@ def figures(log, covered, zones):
     return zone_figures(cube_from_contributions(cells, zones["zone_id"].tolist(), 2020)), split
 
 
-def test_logged_hours_count_where_gps_of_the_unit_does_not(two_zones):
+def test_logged_hours_count_where_gps_of_the_unit_does_not(block_zones):
     # fot-1 logs 20:00-22:00 UTC in zone a; its GPS covers 20:30-21:00; fot-2's GPS changes nothing
     log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T22:00:00Z"))
     units, times = (np.concatenate(parts) for parts in zip(pings("fot-1", "2020-05-08T20:30:00Z", 1800),
@@ -42,7 +41,7 @@ def test_logged_hours_count_where_gps_of_the_unit_does_not(two_zones):
     assert covered.to_dict("list") == {"unit_id": ["fot-1", "fot-2"],
                                        "start_ns": [pd.Timestamp("2020-05-08T20:30Z").value, pd.Timestamp("2020-05-08T19:00Z").value],
                                        "end_ns": [pd.Timestamp("2020-05-08T21:00Z").value, pd.Timestamp("2020-05-08T23:00Z").value]}
-    zone, split = figures(log, covered, two_zones)
+    zone, split = figures(log, covered, block_zones)
     assert zone.loc["a", "presence_h"] == pytest.approx(1.5) and zone.loc["a", "officer_h"] == pytest.approx(3.0)
     assert split["counted_s"].sum() == pytest.approx(1.5 * 3600) and split["overlap_s"].sum() == pytest.approx(1800)
     assert zone.loc["b", "presence_h"] == 0
@@ -50,31 +49,31 @@ def test_logged_hours_count_where_gps_of_the_unit_does_not(two_zones):
     assert dict(zip(split["hour"], split["counted_s"])) == {22: 1800.0, 23: 3600.0}
 
 
-def test_a_gap_over_the_cap_is_not_covered_and_sparse_loggers_cover_their_time(two_zones):
+def test_a_gap_over_the_cap_is_not_covered_and_sparse_loggers_cover_their_time(block_zones):
     log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z"))
     sparse = gps_covered(*pings("fot-1", "2020-05-08T20:00:00Z", 3600, every_s=60), cap_s=120)
-    assert figures(log, sparse, two_zones)[1]["overlap_s"].sum() == pytest.approx(3600)
+    assert figures(log, sparse, block_zones)[1]["overlap_s"].sum() == pytest.approx(3600)
     too_sparse = gps_covered(*pings("fot-1", "2020-05-08T20:00:00Z", 3600, every_s=180), cap_s=120)
-    assert too_sparse.empty and figures(log, too_sparse, two_zones)[1]["counted_s"].sum() == pytest.approx(3600)
+    assert too_sparse.empty and figures(log, too_sparse, block_zones)[1]["counted_s"].sum() == pytest.approx(3600)
 
 
-def test_cars_are_vehicle_presence_points_find_their_zone_and_outside_is_outside(two_zones):
-    b = two_zones.set_index("zone_id").geometry["b"].representative_point()
+def test_cars_are_vehicle_presence_points_find_their_zone_and_outside_is_outside(block_zones):
+    b = block_zones.set_index("zone_id").geometry["b"].representative_point()
     log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T20:30:00Z", unit="bil-1", mode="car"),
                  row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z", unit="cykel-1", mode="bike", zone="",
                      lon=str(b.x), lat=str(b.y)),
                  row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z", unit="häst-1", mode="horse", zone="",
                      lon="13.5", lat="57.0"))
-    zone, split = figures(log, gps_covered(np.array([], object), np.array([], np.int64), 120), two_zones)
+    zone, split = figures(log, gps_covered(np.array([], object), np.array([], np.int64), 120), block_zones)
     assert zone.loc["a", "vehicle_h"] == pytest.approx(0.5) and zone.loc["a", "presence_h"] == 0
     assert zone.loc["b", "presence_h"] == pytest.approx(1.0) and zone.loc["b", "officer_h"] == pytest.approx(2.0)
     assert split[split["zone"] == 2]["counted_s"].sum() == pytest.approx(3600), "the horse was outside every zone"
 
 
-def test_the_spring_forward_night(two_zones):
+def test_the_spring_forward_night(block_zones):
     # 00:30-01:30 UTC on 29 March is 01:30-03:30 local: half an hour at 01 and half an hour at 03
     log = log_of(row("2020-03-29T00:30:00Z", "2020-03-29T01:30:00Z"))
-    _, split = figures(log, gps_covered(np.array([], object), np.array([], np.int64), 120), two_zones)
+    _, split = figures(log, gps_covered(np.array([], object), np.array([], np.int64), 120), block_zones)
     assert dict(zip(split["hour"], split["counted_s"])) == {1: 1800.0, 3: 1800.0}
 
 

@@ -8,7 +8,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
 from geo.errors import ValidationError
 from geo.layers import INCIDENTS, validate
@@ -82,14 +81,6 @@ def test_the_promises_file_records_the_choice_and_refuses_what_is_not_kept():
     assert (default.counts.hours, default.counts.vehicles, default.zone_targets.by) == ("unit", False, "area")
 
 
-@pytest.fixture
-def two_zones():
-    """Zone a (100 m x 100 m) and b (300 m x 100 m) side by side, in SWEREF 99 TM, as WGS84."""
-    return gpd.GeoDataFrame({"zone_id": ["a", "b"], "name": ["A", "B"]},
-                            geometry=[shapely.box(674000, 6283000, 674100, 6283100),
-                                      shapely.box(674100, 6283000, 674400, 6283100)], crs=3006).to_crs(4326)
-
-
 def incidents_at(zones: gpd.GeoDataFrame, per_zone: dict[str, int], town_level: int = 0) -> gpd.GeoDataFrame:
     rows = []
     for zone_id, n in per_zone.items():
@@ -102,17 +93,17 @@ def incidents_at(zones: gpd.GeoDataFrame, per_zone: dict[str, int], town_level: 
     return validate(INCIDENTS, pd.DataFrame(rows), "test")
 
 
-def test_zone_targets_by_area_by_incidents_and_by_a_fixed_table(two_zones):
-    by_area = zone_targets_h(two_zones, 800.0)
+def test_zone_targets_by_area_by_incidents_and_by_a_fixed_table(block_zones):
+    by_area = zone_targets_h(block_zones, 800.0)
     assert by_area.to_dict() == pytest.approx({"a": 200.0, "b": 600.0}, rel=1e-6) and by_area.attrs["basis"] == "area"
-    assert by_area.to_numpy() / 800 == pytest.approx((zone_areas_m2(two_zones) / zone_areas_m2(two_zones).sum()).to_numpy())
-    incidents = incidents_at(two_zones, {"a": 3, "b": 1}, town_level=10)
-    by_risk = zone_targets_h(two_zones, 800.0, ZoneTargets(by="incidents"), incidents)
+    assert by_area.to_numpy() / 800 == pytest.approx((zone_areas_m2(block_zones) / zone_areas_m2(block_zones).sum()).to_numpy())
+    incidents = incidents_at(block_zones, {"a": 3, "b": 1}, town_level=10)
+    by_risk = zone_targets_h(block_zones, 800.0, ZoneTargets(by="incidents"), incidents)
     assert by_risk.to_dict() == pytest.approx({"a": 600.0, "b": 200.0}), "town-level incidents are not placed in a zone"
     assert by_risk.attrs["basis"] == "incidents"
-    none = zone_targets_h(two_zones, 800.0, ZoneTargets(by="incidents"), incidents_at(two_zones, {}, town_level=5))
+    none = zone_targets_h(block_zones, 800.0, ZoneTargets(by="incidents"), incidents_at(block_zones, {}, town_level=5))
     assert none.to_dict() == pytest.approx(by_area.to_dict()) and none.attrs["basis"] == "area (no incidents to share by)"
-    fixed = zone_targets_h(two_zones, 800.0, ZoneTargets(by="fixed", shares={"b": 1.0}))
+    fixed = zone_targets_h(block_zones, 800.0, ZoneTargets(by="fixed", shares={"b": 1.0}))
     assert fixed.to_dict() == {"a": 0.0, "b": 800.0} and fixed.attrs["basis"] == "fixed"
     with pytest.raises(ValidationError, match="names c, which are not zones"):
-        zone_targets_h(two_zones, 800.0, ZoneTargets(by="fixed", shares={"b": 0.5, "c": 0.5}))
+        zone_targets_h(block_zones, 800.0, ZoneTargets(by="fixed", shares={"b": 0.5, "c": 0.5}))
