@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
 
+from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.settings import MapSettings, Settings, StoreSettings
 from service.store import SQLiteStore
@@ -51,7 +53,10 @@ def test_police_map_needs_a_police_token_and_shows_a_track(browser, serve, demo_
     planner = create_token(SQLiteStore(demo_db), "planner")
     settings = Settings(store=StoreSettings(db=demo_db), maps=MapSettings(tiles="none"))
     base = serve(create_app(settings))
-    url = base + "/maps/police?year=2020&day=2020-05-08&unit=demo-cykel-1"
+    pings = SQLiteStore(demo_db).read_pings(pd.Timestamp("2020-05-01", tz=LOCAL_TZ), pd.Timestamp("2020-06-01", tz=LOCAL_TZ),
+                                            unit_ids=["demo-cykel-1"])
+    day = pings["timestamp"].iloc[0].tz_convert(LOCAL_TZ).date()  # a day the bike patrol was out
+    url = base + f"/maps/police?year=2020&day={day}&unit=demo-cykel-1"
     anonymous = browser.new_page()
     assert anonymous.goto(url).status == 401
     refused = browser.new_page(extra_http_headers={"Authorization": f"Bearer {planner}"})
