@@ -9,9 +9,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import WGS84
-from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_CELL_M, HOTSPOT_WINDOW, KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN,
-                          KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures, hotspot_visits, incident_hotspots,
-                          placed_hotspots)
+from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_ALPHA, HOTSPOT_CELL_M, HOTSPOT_MIN_INCIDENTS, HOTSPOT_NEIGHBOURS,
+                          KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN, KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures,
+                          hotspot_visits, hotspots_by_band, hotspots_by_night, incident_hotspots, placed_hotspots)
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
                           incidents_after_dark, with_reported_breakdowns, zone_lighting)
@@ -76,33 +76,58 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
                 for row in figures.reset_index().to_dict("records")]
     totals = centre_totals(cube, clock, measure.target_h if measure else None, counting)
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in totals.items()}
-    hotspots, visits = _hotspots(incidents, trail, zones, year, as_of)
+    in_centre = incidents[zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0]
+    hotspots, visits = _hotspots(in_centre, trail, zones, year, as_of)
     report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": rules.summary(), "pings": pings,
               "centre": centre, "zone_targets": targets.attrs["basis"] if targets is not None else None, "zones": per_zone,
-              "hotspots": [{k: float(v) if k in ("lon", "lat") else _plain(v) for k, v in row.items()}  # 6 decimals
-                           for row in pd.DataFrame(hotspots.drop(columns="geometry")).to_dict("records")],
-              "hotspot_method": {"size_m": HOTSPOT_CELL_M * HOTSPOT_WINDOW, "min_visit_min": MIN_VISIT_MIN,
+              "hotspots": hotspot_records(hotspots),
+              "hotspots_by_band": _night_spots(hotspots_by_band(in_centre, zones), zones),
+              "hotspots_by_night": _night_spots(hotspots_by_night(in_centre, zones), zones),
+              "hotspot_method": {**hotspot_method(hotspots), "min_visit_min": MIN_VISIT_MIN,
                                  "koper_visit_min": [KOPER_MIN_VISIT_MIN, KOPER_MAX_VISIT_MIN],
                                  "koper_interval_h": KOPER_INTERVAL_H,
-                                 "busy_windows": [f"{a:02d}-{b % 24:02d}" for a, b in BUSY_WINDOWS],
-                                 "excluded_town_level_incidents": hotspots.attrs["excluded_town_level"]}}
+                                 "busy_windows": [f"{a:02d}-{b % 24:02d}" for a, b in BUSY_WINDOWS]}}
     return PatrolCoverage(report, uncovered, hotspots, visits)
 
 
 def _hotspots(incidents: gpd.GeoDataFrame, trail: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,
               as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Hot spots of ``incidents`` (the year's up to ``as_of``) with their dosage of patrol presence
+    """Hot spots of ``incidents`` (the year's up to ``as_of`` inside the zones) with their dosage of patrol presence
     (from the ``trail`` of the year up to ``as_of``), and the visits (starting in the year up to ``as_of``)."""
-    in_centre = zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0
-    incidents = incidents[in_centre]
-    spots = incident_hotspots(incidents)
+    spots = incident_hotspots(incidents, zones)
     visits = hotspot_visits(trail, spots)
     dosage = dosage_figures(visits, spots, year, as_of)
     result = placed_hotspots(spots, zones)
     result = result.join(dosage, on="hotspot_id") if len(dosage) else result
-    result.attrs["excluded_town_level"] = spots.attrs["excluded_town_level"]
+    result.attrs.update(spots.attrs)
     local_start = visits["start"].dt.tz_convert(LOCAL_TZ).dt.date
     return result, visits[(local_start >= date(year, 1, 1)) & (local_start <= as_of)].reset_index(drop=True)
+
+
+def hotspot_method(hotspots: gpd.GeoDataFrame) -> dict:
+    """How :func:`geo.hotspots.incident_hotspots` found ``hotspots`` (its defaults, and the attrs of its answer)."""
+    threshold = hotspots.attrs["p_threshold"]
+    return {"method": "getis-ord-gi*", "cell_m": HOTSPOT_CELL_M, "neighbours": HOTSPOT_NEIGHBOURS,
+            "p_values": "normal", "alpha": HOTSPOT_ALPHA, "fdr": "benjamini-hochberg",
+            "p_threshold": None if threshold is None else float(f"{threshold:.3g}"),
+            "min_incidents": HOTSPOT_MIN_INCIDENTS, "grid_cells": hotspots.attrs["cells"],
+            "excluded_town_level_incidents": hotspots.attrs["excluded_town_level"]}
+
+
+def hotspot_records(hotspots: gpd.GeoDataFrame, columns: list[str] | None = None) -> list[dict]:
+    """The placed ``hotspots`` (:func:`geo.hotspots.placed_hotspots`) as JSON-ready rows (``columns``, default all
+    but the geometry): lon/lat with 6 decimals, p with 3 significant digits, the rest as :func:`_plain`."""
+    frame = pd.DataFrame(hotspots.drop(columns="geometry"))
+    rows = frame[columns or list(frame.columns)].to_dict("records")
+    return [{k: float(v) if k in ("lon", "lat") else float(f"{v:.3g}") if k == "p" else _plain(v) for k, v in row.items()}
+            for row in rows]
+
+
+def _night_spots(by_night: dict[str, gpd.GeoDataFrame], zones: gpd.GeoDataFrame) -> dict[str, list[dict]]:
+    """Hot spots per night band or type as JSON-ready rows."""
+    return {night: hotspot_records(placed_hotspots(spots, zones),
+                                   ["hotspot_id", "incidents", "z", "p", "lon", "lat", "area_m2"])
+            for night, spots in by_night.items()}
 
 
 def _spatial(trail: pd.DataFrame, zones: gpd.GeoDataFrame,

@@ -26,6 +26,7 @@ from geo.text import clean_value
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
+from service.coverage import hotspot_records
 from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
 from service.presence import kept_cube
@@ -289,13 +290,12 @@ def _unsafe_places(inputs: _Inputs) -> dict:
 
 
 def _hotspots(inputs: _Inputs) -> dict:
-    spots = placed_hotspots(incident_hotspots(inputs.incidents), inputs.zones)
+    spots = placed_hotspots(incident_hotspots(inputs.incidents, inputs.zones), inputs.zones)
     per_zone = inputs.incidents["zone_id"].value_counts()
     names = inputs.zones.set_index("zone_id")["name"]
     return {"incidents": len(inputs.incidents),
-            "hotspots": [{"hotspot_id": s.hotspot_id, "zone_id": s.zone_id, "name": names.get(s.zone_id),
-                          "incidents": int(s.incidents), "lon": float(s.lon), "lat": float(s.lat)}
-                         for s in spots.itertuples()],
+            "hotspots": [{**row, "name": names.get(row["zone_id"])} for row in hotspot_records(
+                spots, ["hotspot_id", "zone_id", "incidents", "area_m2", "z", "p", "lon", "lat"])],
             "per_zone": {z: int(per_zone.get(z, 0)) for z in inputs.zones["zone_id"]}}
 
 

@@ -372,11 +372,19 @@ class ZonePresence(Answer):
     monthly_h: dict[str, float] = Field(description="presence hours per month, keyed YYYY-MM")
 
 
+HOTSPOT_AREA = "m², the union of its 50 m grid cells (SWEREF 99 TM)"
+HOTSPOT_Z = "the highest Getis-Ord Gi* z of its cells"
+HOTSPOT_P = "the lowest p of its cells (one-sided, normal approximation; 3 significant digits)"
+
+
 class PatrolHotspot(Answer):
     """An incident hot spot with the patrol presence it got (dosage)."""
 
-    hotspot_id: str
-    incidents: int
+    hotspot_id: str = Field(description="hs-1, hs-2, ... by incidents")
+    incidents: int = Field(description="incidents in its grid cells")
+    area_m2: float = Field(description=HOTSPOT_AREA)
+    z: float = Field(description=HOTSPOT_Z)
+    p: float = Field(description=HOTSPOT_P)
     zone_id: str | None = Field(description="the zone of its centre; null outside every zone")
     lon: float = Field(description="its centre, WGS84 degrees (6 decimals)")
     lat: float = Field(description="its centre, WGS84 degrees (6 decimals)")
@@ -392,12 +400,35 @@ class PatrolHotspot(Answer):
 
 
 class HotspotMethod(Answer):
-    size_m: float = Field(description="side of a hot spot, metres")
+    """How the hot spots were found (Getis-Ord Gi* with a false-discovery-rate correction) and how visits count."""
+
+    method: str = Field(description="getis-ord-gi*: each grid cell's incidents with its neighbours' against the grid's")
+    cell_m: float = Field(description="side of a grid cell, metres (SWEREF 99 TM)")
+    neighbours: str = Field(description="queen: a cell's eight neighbours and itself, a 3 × 3 block")
+    p_values: str = Field(description="normal: one-sided, from Gi*'s z by the normal approximation")
+    alpha: float = Field(description="the false discovery rate allowed among the hot cells")
+    fdr: str = Field(description="benjamini-hochberg")
+    p_threshold: float | None = Field(description="a cell is hot at or below this p (the FDR's threshold, 3 "
+                                                  "significant digits); null without incidents")
+    min_incidents: int = Field(description="hot spots holding fewer incidents are left out")
+    grid_cells: int = Field(description="cells of the grid (those touching the zones)")
     min_visit_min: float = Field(description="shortest visit counted, minutes")
     koper_visit_min: list[float] = Field(description="the Koper window of a visit, minutes (shortest, longest)")
     koper_interval_h: float = Field(description="hours between visits, Koper")
     busy_windows: list[str] = Field(description="local hours, HH-HH")
     excluded_town_level_incidents: int = Field(description="incidents left out for a town-level position")
+
+
+class NightHotspot(Answer):
+    """A hot spot of one night band's or night type's incidents."""
+
+    hotspot_id: str = Field(description="hs-1, hs-2, ... by incidents, within the band")
+    incidents: int = Field(description="the band's incidents in its grid cells")
+    z: float = Field(description=HOTSPOT_Z)
+    p: float = Field(description=HOTSPOT_P)
+    lon: float = Field(description="its centre, WGS84 degrees (6 decimals)")
+    lat: float = Field(description="its centre, WGS84 degrees (6 decimals)")
+    area_m2: float = Field(description=HOTSPOT_AREA)
 
 
 class PatrolCoverageReport(Answer):
@@ -414,6 +445,10 @@ class PatrolCoverageReport(Answer):
                                                  "null without a promise")
     zones: list[ZonePresence]
     hotspots: list[PatrolHotspot]
+    hotspots_by_band: dict[str, list[NightHotspot]] = Field(
+        description="hot spots of the incidents of each Purple Flag band (local hours HH-HH)")
+    hotspots_by_night: dict[str, list[NightHotspot]] = Field(
+        description="hot spots of the incidents of weekday and of weekend nights (Friday and Saturday, 17-05 local)")
     hotspot_method: HotspotMethod
 
 
@@ -654,6 +689,9 @@ class TrackerHotspot(Answer):
     zone_id: str | None
     name: str | None
     incidents: int
+    area_m2: float = Field(description=HOTSPOT_AREA)
+    z: float = Field(description=HOTSPOT_Z)
+    p: float = Field(description=HOTSPOT_P)
     lon: float = Field(description="WGS84 degrees, 6 decimals")
     lat: float = Field(description="WGS84 degrees, 6 decimals")
 

@@ -23,7 +23,7 @@ KEY_OUTPUTS = {
     "01_lagesbild.ipynb": {
         "per-zone-table": ["Stora Torg", "Resecentrum och Halmstad C", "ordningsstörning", "total", "per_ha"],
         "time-chart": [IMAGE],
-        "hotspot-table": ["hs-1", "share_of_centre", "side_m", "150.0"],  # 150 m squares, measured in EPSG:3006
+        "hotspot-table": ["hs-1", "share_of_centre", "area_m2", "z"],  # areas measured in EPSG:3006
         "hotspot-map": [IMAGE],
         "weekly-chart": [IMAGE],
         "weekly-table": ["iso_week", "2020-W53", "change_vs_week_before"],

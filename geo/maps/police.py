@@ -27,7 +27,8 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     """Folium map (WGS84). ``presence_h`` (the hours the promise counts) is indexed by zone_id and
     compared with each zone's share of the year's hours, ``targets`` (:func:`geo.patrol.zone_targets_h`,
     indexed by zone_id, its basis in ``.attrs["basis"]``; None: no promise that year, and zones are
-    then compared with the most visited one); ``hotspots`` carry the dosage columns of
+    then compared with the most visited one); ``hotspots`` are those of
+    :func:`geo.hotspots.incident_hotspots` (unions of grid cells) with the dosage columns of
     :func:`geo.hotspots.dosage_figures` (and in ``.attrs["excluded_town_level"]`` the incidents
     left out of them for having only a town's centroid as place); ``track`` is one unit's pings (timestamp, lon, lat) for a
     day, or None."""
@@ -50,13 +51,13 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
                    tooltip=folium.GeoJsonTooltip(["name", "presence_h", "target_h", "percent"],
                                                  aliases=["Zon", "Närvaro (h)", "Andel av målet (h)", "Uppfyllt (%)"])).add_to(fmap)
     if len(hotspots):
-        fields = [c for c in ("hotspot_id", "incidents", "visits", "minutes_per_week", "share_visits_10_15_min")
-                  if c in hotspots.columns]
+        labels = {"hotspot_id": "Plats", "incidents": "Brott", "area_m2": "Yta (m²)", "z": "Gi* z (högsta)",
+                  "visits": "Besök", "minutes_per_week": "Min/vecka", "share_visits_10_15_min": "Andel besök 10-15 min"}
+        fields = [c for c in labels if c in hotspots.columns]
         folium.GeoJson(hotspots[fields + ["geometry"]].round(2).to_json(), name="Hot spots och dos",
                        style_function=lambda f: {"fillColor": "#e31a1c", "color": "#e31a1c", "weight": 2,
                                                  "fillOpacity": 0.25},
-                       tooltip=folium.GeoJsonTooltip(fields, aliases=["Plats", "Brott", "Besök", "Min/vecka",
-                                                                      "Andel besök 10-15 min"][:len(fields)])).add_to(fmap)
+                       tooltip=folium.GeoJsonTooltip(fields, aliases=[labels[c] for c in fields])).add_to(fmap)
     if track is not None and len(track) > 1:
         layer = folium.FeatureGroup(name="Spår (rått, endast polis)")
         folium.PolyLine(track[["lat", "lon"]].to_numpy().tolist(), color="#1f78b4", weight=3).add_to(layer)
@@ -65,7 +66,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     scale = ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
     fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
-        (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (150 m)"), ("#1f78b4", "valt spår")], "police-legend",
+        (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (Gi*, 50 m-rutor, högst 5 % falska fynd)"), ("#1f78b4", "valt spår")], "police-legend",
         note=_unplaced_note(hotspots.attrs.get("excluded_town_level", 0))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

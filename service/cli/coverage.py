@@ -219,9 +219,10 @@ def _print_patrol_table(report: dict) -> None:
     if not report["hotspots"]:
         console.print("Inga brottsbelastade platser (hot spots) bland årets brott med känd plats.")
         return
-    spots = Table(title="Brottsbelastade platser (hot spots, 150 m) och polisens närvaro; "
-                        "Koper: besök 10-15 min, minst ett varannan timme kvällstid")
-    columns = [("plats", "hotspot_id"), ("zon", "zone_id"), ("brott", "incidents"), ("besök", "visits"),
+    spots = Table(title="Brottsbelastade platser (hot spots: Getis-Ord Gi*, 50 m-rutor, högst 5 % falska fynd) och "
+                        "polisens närvaro; Koper: besök 10-15 min, minst ett varannan timme kvällstid")
+    columns = [("plats", "hotspot_id"), ("zon", "zone_id"), ("brott", "incidents"), ("yta m²", "area_m2"),
+               ("z", "z"), ("besök", "visits"),
                ("min/dag", "minutes_per_day"), ("min/vecka", "minutes_per_week"), ("median besök min", "median_visit_min"),
                ("besök 10-15 min", "share_visits_10_15_min"), ("kvällens 2-h-pass med besök", "busy_windows_with_visit_share")]
     for title, _ in columns:

@@ -90,7 +90,8 @@ def test_visits_from_the_trail_equal_visits_from_the_intervals(seed, buffer_squa
     incidents = validate(INCIDENTS, pd.DataFrame({
         "id": [f"i{i}" for i in range(12)], "occurred_at": "2020-06-01T22:00:00+02:00", "category": "stöld",
         "location_precision": "exact", "lon": 12.8572 + rng.normal(0, 2e-4, 12), "lat": 56.6740}), "t")
-    spots = incident_hotspots(incidents, min_incidents=3)
+    spots = incident_hotspots(incidents, ZONES, min_incidents=3)
+    assert len(spots) == 1, "twelve incidents within metres of each other are a hot spot of the centre"
     n = 1500
     step = rng.normal(0, 1.0, (n, 2)) + rng.choice([-1, 1], 2) * 0.3  # about 1.5 m a second, drifting
     east, north = TORG[0] + np.cumsum(step[:, 0]) + rng.uniform(-80, 80), TORG[1] + np.cumsum(step[:, 1])

@@ -106,7 +106,12 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
     (spot,) = report["hotspots"]
     assert spot["hotspot_id"] == "hs-1" and spot["zone_id"] == "stora-torg" and spot["incidents"] == 12
     assert spot["visits"] == 1 and spot["presence_min"] == 30.0 and spot["share_visits_over_15_min"] == 1.0
-    assert report["hotspot_method"]["size_m"] == 150 and report["hotspot_method"]["koper_visit_min"] == [10, 15]
+    method = report["hotspot_method"]
+    assert method["method"] == "getis-ord-gi*" and method["cell_m"] == 50 and method["neighbours"] == "queen"
+    assert method["alpha"] == 0.05 and spot["p"] <= method["p_threshold"] and method["koper_visit_min"] == [10, 15]
+    assert spot["area_m2"] % 2500 == 0 and spot["z"] > 0
+    assert report["hotspots_by_band"]["23-02"][0]["incidents"] == 12 and report["hotspots_by_band"]["17-20"] == []
+    assert report["hotspots_by_night"]["weekend"][0]["incidents"] == 12 and report["hotspots_by_night"]["weekday"] == []
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert len(features) == 1 and features[0]["geometry"]["type"] == "Polygon"
     centre = to_metric(gpd.GeoDataFrame.from_features(features, crs=WGS84)).centroid.to_crs(WGS84).iloc[0]
