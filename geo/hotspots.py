@@ -34,15 +34,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from affine import Affine
-from esda import fdr
-from esda.getisord import G_Local
-from libpysal.weights import W
 from numpy.typing import NDArray
 from scipy import ndimage, sparse, stats
 
@@ -52,6 +50,9 @@ from geo.patrol import NIGHT_BANDS, local_offsets_ns
 from geo.timestamps import LOCAL_TZ
 from geo.trail import TRAIL_CELL_M, in_unit_time_order, squares
 from geo.zones import zone_of, zone_positions
+
+if TYPE_CHECKING:
+    import libpysal
 
 HOTSPOT_CELL_M = 50.0
 HOTSPOT_ALPHA = 0.05
@@ -88,6 +89,10 @@ def incident_hotspots(incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame | None
     ``.attrs``: ``excluded_town_level`` (incidents left out for a town-level position), ``cells``
     (the grid's cells) and ``p_threshold`` (the FDR's p threshold; None without incidents).
     """
+    # PySAL is imported here, not with the module: importing esda takes seconds (scikit-learn)
+    from esda import fdr
+    from esda.getisord import G_Local
+
     if (cell_m / TRAIL_CELL_M) % 1 or (shift_m / TRAIL_CELL_M) % 1:
         raise ValueError(f"the hot-spot cell ({cell_m} m) and shift ({shift_m} m) must be whole multiples "
                          f"of {TRAIL_CELL_M:g} m")
@@ -135,10 +140,12 @@ def incident_hotspots(incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame | None
 
 
 def _queen_weights(rows: NDArray[np.int64], cols: NDArray[np.int64], number: NDArray[np.int64],
-                   nx: int, ny: int) -> W:
+                   nx: int, ny: int) -> libpysal.weights.W:
     """Binary weights of the grid's kept cells (at ``rows``/``cols``; ``number`` maps a cell of the
     full ``ny`` × ``nx`` grid to its kept number, -1 if left out): each cell, itself included, and
     its kept queen neighbours."""
+    from libpysal.weights import W
+
     pairs = []
     for dr, dc in _QUEEN:
         r, c = rows + dr, cols + dc

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import WGS84
-from geo.hotspots import (BUSY_WINDOWS, HOTSPOT_ALPHA, HOTSPOT_CELL_M, HOTSPOT_MIN_INCIDENTS, HOTSPOT_NEIGHBOURS,
+from geo.hotspots import (BUSY_WINDOWS, GPS_BUFFER_M, HOTSPOT_ALPHA, HOTSPOT_CELL_M, HOTSPOT_MIN_INCIDENTS, HOTSPOT_NEIGHBOURS,
                           KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN, KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures,
                           hotspot_visits, hotspots_by_band, hotspots_by_night, incident_hotspots, placed_hotspots)
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
@@ -42,13 +42,13 @@ class PatrolCoverage:
 
 def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None, rules: PresenceRules, *,
                     kept: bool = True, streets: gpd.GeoDataFrame | None = None,
-                    measure: PatrolPresence | None = None) -> PatrolCoverage:
+                    measure: PatrolPresence | None = None, hotspot_buffer_m: float = GPS_BUFFER_M) -> PatrolCoverage:
     """Patrol presence for ``year`` up to ``as_of`` (local date; default the year's end, or today):
     the whole centre against the promise's hours (``measure``, from the promises file: its target,
     which hours it counts and how it shares them among the zones; None: no promise, no status),
     and per zone the figures of :func:`geo.patrol.zone_figures`, its share of the target, hours per
-    month, and the share of area (and of street length, with ``streets``) that presence reached.
-    ``kept``: ``rules`` are the service's (the kept presence is read); else the cube is computed here."""
+    month, and the share of area (and of street length, with ``streets``) that presence reached;
+    the hot spots with the presence within ``hotspot_buffer_m`` of them (the setting). ``kept``: ``rules`` are the service's (the kept presence is read); else the cube is computed here."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of = clock.as_of
     start, year_end = local_year(year)
@@ -77,13 +77,13 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
     totals = centre_totals(cube, clock, measure.target_h if measure else None, counting)
     centre = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in totals.items()}
     in_centre = incidents[zone_positions(zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()) >= 0]
-    hotspots, visits = _hotspots(in_centre, trail, zones, year, as_of)
+    hotspots, visits = _hotspots(in_centre, trail, zones, year, as_of, hotspot_buffer_m)
     report = {"year": year, "as_of": as_of.isoformat(), "year_over": clock.over, "rules": rules.summary(), "pings": pings,
               "centre": centre, "zone_targets": targets.attrs["basis"] if targets is not None else None, "zones": per_zone,
               "hotspots": hotspot_records(hotspots),
               "hotspots_by_band": _night_spots(hotspots_by_band(in_centre, zones), zones),
               "hotspots_by_night": _night_spots(hotspots_by_night(in_centre, zones), zones),
-              "hotspot_method": {**hotspot_method(hotspots), "min_visit_min": MIN_VISIT_MIN,
+              "hotspot_method": {**hotspot_method(hotspots), "buffer_m": hotspot_buffer_m, "min_visit_min": MIN_VISIT_MIN,
                                  "koper_visit_min": [KOPER_MIN_VISIT_MIN, KOPER_MAX_VISIT_MIN],
                                  "koper_interval_h": KOPER_INTERVAL_H,
                                  "busy_windows": [f"{a:02d}-{b % 24:02d}" for a, b in BUSY_WINDOWS]}}
@@ -91,11 +91,11 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
 
 
 def _hotspots(incidents: gpd.GeoDataFrame, trail: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,
-              as_of: date) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+              as_of: date, buffer_m: float) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Hot spots of ``incidents`` (the year's up to ``as_of`` inside the zones) with their dosage of patrol presence
     (from the ``trail`` of the year up to ``as_of``), and the visits (starting in the year up to ``as_of``)."""
     spots = incident_hotspots(incidents, zones)
-    visits = hotspot_visits(trail, spots)
+    visits = hotspot_visits(trail, spots, buffer_m=buffer_m)
     dosage = dosage_figures(visits, spots, year, as_of)
     result = placed_hotspots(spots, zones)
     result = result.join(dosage, on="hotspot_id") if len(dosage) else result

@@ -89,7 +89,8 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
         year = day.year if day else (newest or pd.Timestamp.now(tz="UTC")).tz_convert(LOCAL_TZ).year
     promise = promised(state.settings.promises.dir, year, "patrol_presence")
     measure = promise.measure if promise else None
-    result = patrol_coverage(store, zones, year, None, state.rules, measure=measure)
+    result = patrol_coverage(store, zones, year, None, state.rules, measure=measure,
+                             hotspot_buffer_m=state.settings.hotspots.buffer_m)
     presence = pd.Series({z["zone_id"]: z["promise_h"] for z in result.report["zones"]})
     targets = None
     if measure:

@@ -412,6 +412,8 @@ class HotspotMethod(Answer):
                                                   "significant digits); null without incidents")
     min_incidents: int = Field(description="hot spots holding fewer incidents are left out")
     grid_cells: int = Field(description="cells of the grid (those touching the zones)")
+    buffer_m: float = Field(description="a unit this close to a hot spot's edge is in it (STADSKARNA_HOTSPOT_BUFFER_M), "
+                                        "metres")
     min_visit_min: float = Field(description="shortest visit counted, minutes")
     koper_visit_min: list[float] = Field(description="the Koper window of a visit, minutes (shortest, longest)")
     koper_interval_h: float = Field(description="hours between visits, Koper")

@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.hotspots import GPS_BUFFER_M
 from geo.io.police import PoliceArea
+from geo.trail import TRAIL_CELL_M
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 """The repository's data folder (the project is installed editable from its checkout)."""
@@ -139,6 +141,15 @@ class PresenceSettings(BaseSettings):
     exclusions: Path | None = None
 
 
+class HotspotSettings(BaseSettings):
+    """Hot-spot dosage. ``STADSKARNA_HOTSPOT_BUFFER_M`` (default 10): a unit this close to a hot
+    spot's edge is in it — the accuracy of its GPS; a whole multiple of 5 m, the presence trail's
+    squares, so visits stay exact (:func:`geo.hotspots.hotspot_visits`)."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_HOTSPOT_")
+    buffer_m: float = Field(GPS_BUFFER_M, ge=0, le=100, multiple_of=TRAIL_CELL_M)
+
+
 class PrivacySettings(BaseSettings):
     """What the public sees of citizens' data. ``STADSKARNA_PRIVACY_MIN_COUNT``: every public
     aggregate of citizen reports and unsafe-place pins (map grid cells, counts per zone, the
@@ -166,4 +177,5 @@ class Settings(BaseModel):
     promises: PromiseSettings = Field(default_factory=PromiseSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     presence: PresenceSettings = Field(default_factory=PresenceSettings)
+    hotspots: HotspotSettings = Field(default_factory=HotspotSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)

@@ -77,7 +77,8 @@ def coverage_patrol(
         with errors.status(f"computing patrol presence for {year}"):
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None, rules,
                                      kept=rules == service_rules, streets=street_frame,
-                                     measure=promise.measure if promise else None)
+                                     measure=promise.measure if promise else None,
+                                     hotspot_buffer_m=settings.hotspots.buffer_m)
     except ValidationError as exc:
         raise _fail(exc) from None
     report = result.report

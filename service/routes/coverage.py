@@ -28,7 +28,8 @@ def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
     key = ("coverage/patrol", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(),  # a new day moves "today"
            measure.model_dump_json() if measure else None)
     return state.pages.get(key, lambda: patrol_coverage(state.store, state.zones, year, as_of, state.rules,
-                                                        streets=state.streets, measure=measure).report,
+                                                        streets=state.streets, measure=measure,
+                                                        hotspot_buffer_m=state.settings.hotspots.buffer_m).report,
                            topics=("patrols", "incidents"))
 
 
