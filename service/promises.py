@@ -103,10 +103,14 @@ class _Inputs:
         return self.store.read_features(REPORTS, query=FeatureQuery(end=self.end))
 
     @cached_property
+    def all_incidents(self) -> gpd.GeoDataFrame:
+        """The year's incidents up to ``as_of``, whatever their position's precision."""
+        return self.store.read_features(INCIDENTS, query=FeatureQuery(start=local_year(self.year)[0], end=self.end))
+
+    @cached_property
     def incidents(self) -> gpd.GeoDataFrame:
-        """The year's incidents up to ``as_of`` placed in a zone (town-level positions left out)."""
-        incidents = self.store.read_features(INCIDENTS, query=FeatureQuery(start=local_year(self.year)[0], end=self.end))
-        incidents = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
+        """The year's incidents up to ``as_of`` placed in a zone (town- and county-level positions left out)."""
+        incidents = self.all_incidents[self.all_incidents["location_precision"].isin(USABLE_PRECISION)]
         zone = zone_of(self.zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy())
         return incidents.assign(zone_id=zone)[pd.notna(zone)]
 
@@ -293,7 +297,9 @@ def _hotspots(inputs: _Inputs) -> dict:
     spots = placed_hotspots(incident_hotspots(inputs.incidents, inputs.zones), inputs.zones)
     per_zone = inputs.incidents["zone_id"].value_counts()
     names = inputs.zones.set_index("zone_id")["name"]
-    return {"incidents": len(inputs.incidents),
+    precision = inputs.all_incidents["location_precision"]
+    return {"incidents": len(inputs.incidents), "town_level_incidents": int((precision == "town").sum()),
+            "county_level_incidents": int((precision == "county").sum()),
             "hotspots": [{**row, "name": names.get(row["zone_id"])} for row in hotspot_records(
                 spots, ["hotspot_id", "zone_id", "incidents", "area_m2", "z", "p", "lon", "lat"])],
             "per_zone": {z: int(per_zone.get(z, 0)) for z in inputs.zones["zone_id"]}}

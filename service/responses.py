@@ -699,7 +699,10 @@ class TrackerHotspot(Answer):
 
 
 class IncidentHotspots(Answer):
-    incidents: int
+    incidents: int = Field(description="the year's incidents with a usable position (exact or street) in the zones")
+    town_level_incidents: int = Field(description="incidents the police placed only at the town's centroid: "
+                                                  "not in any zone, hot spot or count by zone")
+    county_level_incidents: int = Field(description="incidents placed only at the county's centroid: likewise")
     hotspots: list[TrackerHotspot]
     per_zone: dict[str, int] = Field(description="incidents per zone id")
 

@@ -432,3 +432,19 @@ def test_the_lighting_trend_reads_the_report_history(tmp_path, steps, out_in_mar
     share = dict(zip(lighting["belysningsprogram"]["chart"]["moments"], lighting["belysningsprogram"]["chart"]["share"]))
     assert (share["2020-03-31"] < share["2020-02-29"]) is out_in_march
     assert share["2020-04-30"] == share["2020-02-29"], "repaired (or never out) by the end of April"
+
+
+def test_the_tracker_says_apart_the_incidents_placed_only_at_the_town_or_county(client, zones):
+    from geo.layers import INCIDENTS
+
+    torg = zones.set_index("zone_id").geometry["stora-torg"].representative_point()
+    rows = [{"id": f"p-{i}", "occurred_at": "2020-05-08T21:00:00Z", "category": "stöld", "source": "polisen",
+             "location_precision": precision, "lon": torg.x, "lat": torg.y}
+            for i, precision in enumerate(["exact"] * 4 + ["town"] * 3 + ["county"] * 2)]
+    client.app.state.context.store.write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(rows), "test"))
+    tracker = {p["id"]: p for p in client.get("/api/promises/2020?as_of=2020-12-31").json()["promises"]}
+    figures = tracker["kamerabevakning"]["supporting"]["incident_hotspots"]
+    assert (figures["incidents"], figures["town_level_incidents"], figures["county_level_incidents"]) == (4, 3, 2)
+    assert figures["per_zone"]["stora-torg"] == 4, "town- and county-level incidents are in no zone"
+    page = " ".join(html.unescape(client.get("/promises/2020?as_of=2020-12-31").text).split())
+    assert "Dessutom 3 brott som polisen bara angett till kommunen och 2 bara till länet" in page
