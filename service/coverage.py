@@ -32,12 +32,14 @@ from service.store import FeatureQuery, Store
 @dataclass
 class PatrolCoverage:
     """The patrol coverage report (JSON-ready), the places no presence reached and the incident
-    hot spots with their dosage (both WGS84), and the visits to the hot spots."""
+    hot spots with their dosage (both WGS84), the visits to the hot spots, and the incidents."""
 
     report: dict
     uncovered: gpd.GeoDataFrame
     hotspots: gpd.GeoDataFrame
     visits: pd.DataFrame
+    incidents: gpd.GeoDataFrame
+    """The incidents the hot spots were found in (the year's up to the date, inside the zones)."""
 
 
 def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None, rules: PresenceRules, *,
@@ -87,7 +89,7 @@ def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: dat
                                  "koper_visit_min": [KOPER_MIN_VISIT_MIN, KOPER_MAX_VISIT_MIN],
                                  "koper_interval_h": KOPER_INTERVAL_H,
                                  "busy_windows": [f"{a:02d}-{b % 24:02d}" for a, b in BUSY_WINDOWS]}}
-    return PatrolCoverage(report, uncovered, hotspots, visits)
+    return PatrolCoverage(report, uncovered, hotspots, visits, in_centre)
 
 
 def _hotspots(incidents: gpd.GeoDataFrame, trail: pd.DataFrame, zones: gpd.GeoDataFrame, year: int,

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.hotspots import GPS_BUFFER_M
+from geo.hotspots import DENSITY_BANDWIDTH_M, GPS_BUFFER_M
 from geo.io.police import PoliceArea
 from geo.trail import TRAIL_CELL_M
 
@@ -144,10 +144,13 @@ class PresenceSettings(BaseSettings):
 class HotspotSettings(BaseSettings):
     """Hot-spot dosage. ``STADSKARNA_HOTSPOT_BUFFER_M`` (default 10): a unit this close to a hot
     spot's edge is in it — the accuracy of its GPS; a whole multiple of 5 m, the presence trail's
-    squares, so visits stay exact (:func:`geo.hotspots.hotspot_visits`)."""
+    squares, so visits stay exact (:func:`geo.hotspots.hotspot_visits`).
+    ``STADSKARNA_HOTSPOT_DENSITY_BANDWIDTH_M`` (default 150): the radius of the quartic kernel of
+    the incidents' density (:func:`geo.hotspots.incident_density`), metres."""
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_HOTSPOT_")
     buffer_m: float = Field(GPS_BUFFER_M, ge=0, le=100, multiple_of=TRAIL_CELL_M)
+    density_bandwidth_m: float = Field(DENSITY_BANDWIDTH_M, ge=20, le=2000)
 
 
 class PrivacySettings(BaseSettings):

@@ -1,4 +1,5 @@
-"""Writing the illuminance grid as a GeoTIFF (EPSG:3006) and as a coloured PNG overlay (WGS84)."""
+"""Writing the illuminance grid as a GeoTIFF (EPSG:3006) and as a coloured PNG overlay (WGS84),
+and the incidents' kernel density as a GeoTIFF (EPSG:3006) for QGIS."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from geo.crs import SWEREF99TM, WGS84
+from geo.hotspots import DensityGrid
 from geo.io.files import new_file
 from geo.lighting import LuxGrid
 
@@ -31,6 +33,18 @@ def write_geotiff(grid: LuxGrid, path: str | Path) -> None:
     with rasterio.open(new_file(path), "w", **profile) as out:
         out.write(grid.north_up(values), 1)
         out.update_tags(units="lux", quantity="modelled horizontal illuminance")
+
+
+def write_density_geotiff(grid: DensityGrid, path: str | Path, bandwidth_m: float) -> None:
+    """The incidents' kernel density (:func:`geo.hotspots.incident_density`, incidents per km²,
+    float32) as a north-up GeoTIFF in SWEREF 99 TM, tagged with its unit, kernel and bandwidth."""
+    values = grid.per_km2[::-1].astype(np.float32)
+    profile = {"driver": "GTiff", "width": values.shape[1], "height": values.shape[0], "count": 1,
+               "dtype": "float32", "crs": SWEREF99TM, "transform": grid.transform, "compress": "deflate"}
+    with rasterio.open(new_file(path), "w", **profile) as out:
+        out.write(values, 1)
+        out.update_tags(units="incidents per km2", quantity="kernel density of incidents with a usable position",
+                        kernel="quartic (biweight)", bandwidth_m=f"{bandwidth_m:g}")
 
 
 def colourise(lux: NDArray[np.float64]) -> NDArray[np.uint8]:

@@ -51,6 +51,9 @@ def coverage_patrol(
             help="Write the incident hot spots with their dosage to this GeoJSON file.")] = None,
         visits: Annotated[Optional[Path], typer.Option(
             help="Write every visit to a hot spot (unit, start, end, minutes) to this CSV file.")] = None,
+        density: Annotated[Optional[Path], typer.Option(
+            help="Write the incidents' kernel density (incidents per km², quartic kernel of "
+                 "STADSKARNA_HOTSPOT_DENSITY_BANDWIDTH_M, default 150 m) to this GeoTIFF (EPSG:3006).")] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Police presence per zone and for the whole centre against the year's promised hours (from
     the promises file), and the share of each zone (and its streets) that presence reached."""
@@ -64,7 +67,7 @@ def coverage_patrol(
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
     try:
-        for path in (uncovered, hotspots, visits):
+        for path in (uncovered, hotspots, visits, density):
             if path is not None:
                 new_file(path)
         zone_frame = read_zones(settings.geography.zones)
@@ -90,6 +93,15 @@ def coverage_patrol(
         table = result.visits.assign(**{c: format_utc(result.visits[c]) for c in ("start", "end")})
         neutralise(table.round({"minutes": 2})).to_csv(visits, index=False)
         errors.print(f"{len(table)} visits written to {visits}", highlight=False)
+    if density is not None:
+        from geo.hotspots import incident_density
+        from geo.io.raster import write_density_geotiff
+
+        bandwidth = settings.hotspots.density_bandwidth_m
+        grid = incident_density(result.incidents, bandwidth_m=bandwidth)
+        write_density_geotiff(grid, density, bandwidth)
+        errors.print(f"the density of {len(result.incidents)} incidents ({bandwidth:g} m kernel) written to {density}",
+                     highlight=False)
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:

@@ -213,3 +213,34 @@ def test_presence_rebuild_computes_every_unit_day_again(db, tmp_path):
     bad.write_text("{}", encoding="utf-8")
     refused = invoke("presence", "rebuild", "--db", db, "--zones", bad)
     assert refused.exit_code == 2 and "zones.geojson" in refused.output
+
+
+def test_the_incidents_density_as_a_geotiff_with_the_bandwidth_setting(db, tmp_path, monkeypatch):
+    import rasterio
+
+    from geo.layers import INCIDENTS
+
+    # 12 incidents on Stora Torg, 3 placed only at the town (left out), 5 far outside the zones (left out)
+    rows = [{"id": f"i{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "misshandel",
+             "lon": 12.8572 + 0.00001 * i, "lat": 56.6740} for i in range(12)]
+    rows += [{"id": f"t{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "stöld",
+              "location_precision": "town", "lon": 12.8572, "lat": 56.6740} for i in range(3)]
+    rows += [{"id": f"far{i}", "occurred_at": "2020-04-03T23:00:00+02:00", "category": "rån",
+              "lon": 12.90, "lat": 56.6740} for i in range(5)]
+    SQLiteStore(db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(rows), "test"))
+    peaks = {}
+    for bandwidth in (100, 200):
+        monkeypatch.setenv("STADSKARNA_HOTSPOT_DENSITY_BANDWIDTH_M", str(bandwidth))
+        out = tmp_path / f"density-{bandwidth}.tif"
+        result = invoke("coverage", "patrol", "--year", 2020, "--format", "json", "--density", out, "--db", db)
+        assert result.exit_code == 0, result.output
+        with rasterio.open(out) as raster:
+            values = raster.read(1).astype(float)
+            cell_km2 = abs(raster.transform.a * raster.transform.e) / 1e6
+            assert raster.crs.to_epsg() == 3006 and raster.tags()["bandwidth_m"] == str(bandwidth)
+            assert raster.tags()["units"] == "incidents per km2"
+        assert values.sum() * cell_km2 == pytest.approx(12, rel=0.02), "each usable incident in the centre adds 1"
+        peaks[bandwidth] = values.max()
+    assert peaks[100] == pytest.approx(4 * peaks[200], rel=0.15), "the peak falls with the bandwidth squared"
+    refused = invoke("coverage", "patrol", "--year", 2020, "--density", out, "--db", db)
+    assert refused.exit_code == 2 and "exists already" in refused.output
