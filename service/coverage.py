@@ -128,7 +128,7 @@ def hotspot_records(hotspots: gpd.GeoDataFrame, columns: list[str] | None = None
 def _night_spots(by_night: dict[str, gpd.GeoDataFrame], zones: gpd.GeoDataFrame) -> dict[str, list[dict]]:
     """Hot spots per night band or type as JSON-ready rows."""
     return {night: hotspot_records(placed_hotspots(spots, zones),
-                                   ["hotspot_id", "incidents", "z", "p", "lon", "lat", "area_m2"])
+                                   ["hotspot_id", "zone_id", "incidents", "z", "p", "lon", "lat", "area_m2"])
             for night, spots in by_night.items()}
 
 

@@ -425,6 +425,7 @@ class NightHotspot(Answer):
     """A hot spot of one night band's or night type's incidents."""
 
     hotspot_id: str = Field(description="hs-1, hs-2, ... by incidents, within the band")
+    zone_id: str | None = Field(description="the zone of its centre; null outside every zone")
     incidents: int = Field(description="the band's incidents in its grid cells")
     z: float = Field(description=HOTSPOT_Z)
     p: float = Field(description=HOTSPOT_P)

@@ -111,6 +111,7 @@ def test_hot_spots_and_their_dosage(db, tmp_path):
     assert method["alpha"] == 0.05 and spot["p"] <= method["p_threshold"] and method["koper_visit_min"] == [10, 15]
     assert spot["area_m2"] % 2500 == 0 and spot["z"] > 0
     assert report["hotspots_by_band"]["23-02"][0]["incidents"] == 12 and report["hotspots_by_band"]["17-20"] == []
+    assert report["hotspots_by_band"]["23-02"][0]["zone_id"] == "stora-torg"
     assert report["hotspots_by_night"]["weekend"][0]["incidents"] == 12 and report["hotspots_by_night"]["weekday"] == []
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     assert len(features) == 1 and features[0]["geometry"]["type"] == "Polygon"
