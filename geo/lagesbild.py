@@ -167,13 +167,18 @@ def _count(zone: np.ndarray, slot: np.ndarray, n_zones: int) -> np.ndarray:
     return flat.reshape(n_zones, slots).astype(float)
 
 
-def daily_presence_h(cubes: list[PresenceCube]) -> pd.DataFrame:
+def daily_presence_h(cubes: list[PresenceCube], logged: bool = False) -> pd.DataFrame:
     """Visible presence hours per zone (rows, ``zone_id``) and local day (columns, dates) from one
     or more presence cubes (of consecutive or any years, same zones); time outside every zone is
-    left out."""
+    left out. ``logged``: only the hours that came from presence logs (:mod:`geo.presence_log`)."""
     if not cubes:
         return pd.DataFrame(index=pd.Index([], name="zone_id"))
-    daily = np.concatenate([cube.presence_s[:-1].sum(axis=2) / 3600 for cube in cubes], axis=1)
+
+    def hours(cube: PresenceCube) -> np.ndarray:
+        seconds = cube.presence_s if not logged else cube.log_s if cube.log_s is not None else np.zeros_like(cube.presence_s)
+        return seconds[:-1].sum(axis=2) / 3600
+
+    daily = np.concatenate([hours(cube) for cube in cubes], axis=1)
     days = pd.DatetimeIndex(np.concatenate([cube.day_dates().to_numpy() for cube in cubes]))
     return pd.DataFrame(daily, index=pd.Index(cubes[0].zone_ids, name="zone_id"), columns=days)
 
@@ -205,14 +210,16 @@ class WeekPicture:
 
 
 def week_picture(zones: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame,
-                 presence_h: pd.DataFrame, week: str, min_count: int | None = None) -> WeekPicture:
+                 presence_h: pd.DataFrame, week: str, min_count: int | None = None,
+                 presence_log_h: pd.DataFrame | None = None) -> WeekPicture:
     """The lägesbild of ISO ``week`` (``YYYY-Www``); ``min_count`` k for the public one (citizens'
     counts below k suppressed, see the module's docstring), None for the exact one.
 
     ``zones``: WGS84 polygons with ``zone_id`` (file order breaks ties). ``incidents`` and
     ``reports``: the typed layer frames (WGS84 points; see :mod:`geo.layers`), any period.
     ``presence_h``: presence hours per zone (rows, ``zone_id``) and local day (date columns), as
-    from :func:`daily_presence_h`; missing zones or days count as zero.
+    from :func:`daily_presence_h`; missing zones or days count as zero. ``presence_log_h``: the
+    part of it from presence logs (the same form), shown as the week's ``presence_log_h``.
     """
     start, end = parse_iso_week(week)
     ids = zones["zone_id"].to_numpy(dtype=object)
@@ -241,6 +248,9 @@ def week_picture(zones: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, reports: 
         frame[f"{name}_change"] = frame[name] - frame[f"{name}_mean_4w"]
     scored = {name: np.nan_to_num(table, nan=0.0) for name, table in counts.items()}  # suppressed: 0
     load = scored["incidents"] + scored["unsafe_place_pins"] + REPORT_WEIGHT * scored["new_reports"]
+    logged = _weekly_presence(presence_log_h, ids, start)[:, -1] if presence_log_h is not None else np.zeros(n)
+    frame["presence_log_h"] = logged
+    centre["presence_log_h"] = float(logged.sum())
     frame["load"] = load[:, -1]
     frame["load_mean_4w"] = load[:, :-1].mean(axis=1)
     frame["attention_score"] = frame["load"] + (frame["load"] - frame["load_mean_4w"]).clip(lower=0)

@@ -48,10 +48,11 @@ def lagesbild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, week:
                               field="week")
     span_start, span_end = comparison_span(start)
     years = range(span_start.year, (span_end - pd.Timedelta(seconds=1)).tz_convert(LOCAL_TZ).year + 1)
-    presence = daily_presence_h([kept_cube(store, zones, year, rules) for year in years])
+    cubes = [kept_cube(store, zones, year, rules) for year in years]
+    presence = daily_presence_h(cubes)
     span = FeatureQuery(start=span_start, end=span_end)  # the week and the four before it
     picture = week_picture(zones, store.read_features(INCIDENTS, query=span), store.read_features(REPORTS, query=span),
-                           presence, week, min_count)
+                           presence, week, min_count, daily_presence_h(cubes, logged=True))
     names = zones.set_index("zone_id")["name"]
     rows = []
     for zone_id, row in picture.zones.iterrows():  # one row per zone, for the JSON (a handful)
@@ -59,7 +60,8 @@ def lagesbild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, week:
         for measure in MEASURES:
             for suffix in ("", "_mean_4w", "_change"):
                 record[f"{measure}{suffix}"] = _plain(row[f"{measure}{suffix}"])
-        record.update(load=_plain(row["load"]), load_mean_4w=_plain(row["load_mean_4w"]),
+        record.update(presence_log_h=_plain(row["presence_log_h"]), load=_plain(row["load"]),
+                      load_mean_4w=_plain(row["load_mean_4w"]),
                       attention_score=_plain(row["attention_score"]), attention_rank=int(row["attention_rank"]))
         rows.append(record)
     previous = [shift_week(picture.week, -k) for k in range(PREVIOUS_WEEKS, 0, -1)]
@@ -83,6 +85,7 @@ def lagesbild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, week:
                    "town_level_incidents_mean_4w": _plain(picture.town_level["incidents_mean_4w"]),
                    "town_level_incidents_change": _plain(picture.town_level["incidents_change"]),
                    **{measure: _plain(picture.centre[measure]) for measure in MEASURES},
+                   "presence_log_h": _plain(picture.centre["presence_log_h"]),
                    "incidents_outside_zones": picture.outside_zones["incidents"],
                    "reports_outside_zones": picture.outside_zones["reports"]},
     }

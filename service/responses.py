@@ -532,6 +532,7 @@ class LagesbildZone(Answer):
     presence_h: float = Field(description="police presence, hours")
     presence_h_mean_4w: float
     presence_h_change: float
+    presence_log_h: float = Field(description="the part of the week's presence from presence logs, hours")
     load: float
     load_mean_4w: float
     attention_score: float
@@ -556,6 +557,7 @@ class LagesbildCentre(Answer):
     new_reports: float
     unsafe_place_pins: float
     presence_h: float = Field(description="hours")
+    presence_log_h: float = Field(description="the part of it from presence logs, hours")
     incidents_outside_zones: int
     reports_outside_zones: int | None = Field(description="null when suppressed")
 

@@ -23,7 +23,7 @@ ZONE_TARGET_BASES = {"area": "fördelat efter zonernas yta", "incidents": "förd
 
 def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Series | None, hotspots: gpd.GeoDataFrame,
                track: pd.DataFrame | None, title: str, tiles: str | None = "OpenStreetMap",
-               attribution: str | None = None) -> folium.Map:
+               attribution: str | None = None, logged_h: pd.Series | None = None) -> folium.Map:
     """Folium map (WGS84). ``presence_h`` (the hours the promise counts) is indexed by zone_id and
     compared with each zone's share of the year's hours, ``targets`` (:func:`geo.patrol.zone_targets_h`,
     indexed by zone_id, its basis in ``.attrs["basis"]``; None: no promise that year, and zones are
@@ -31,7 +31,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     :func:`geo.hotspots.incident_hotspots` (unions of grid cells) with the dosage columns of
     :func:`geo.hotspots.dosage_figures` (and in ``.attrs["excluded_town_level"]`` the incidents
     left out of them for having only a town's centroid as place); ``track`` is one unit's pings (timestamp, lon, lat) for a
-    day, or None."""
+    day, or None; ``logged_h``: the part of ``presence_h`` from presence logs, by zone_id (None: none)."""
     fmap = base_map(zones, tiles, attribution)
     presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
     if targets is None:
@@ -45,11 +45,14 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     shown = zones[["zone_id", "geometry"]].assign(
         name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),
         percent=(ratio * 100).round(0).to_numpy(), colour=ramp(-ratio.clip(upper=1.5)).to_numpy())
+    fields, aliases = ["name", "presence_h", "target_h", "percent"], ["Zon", "Närvaro (h)", "Andel av målet (h)", "Uppfyllt (%)"]
+    if logged_h is not None and logged_h.sum() > 0:
+        shown["logged_h"] = logged_h.reindex(zones["zone_id"]).fillna(0.0).round(1).to_numpy()
+        fields, aliases = fields + ["logged_h"], aliases + ["Varav ur närvarologg (h)"]
     folium.GeoJson(shown.to_json(), name=measure,
                    style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333333",
                                              "weight": 1, "fillOpacity": 0.55},
-                   tooltip=folium.GeoJsonTooltip(["name", "presence_h", "target_h", "percent"],
-                                                 aliases=["Zon", "Närvaro (h)", "Andel av målet (h)", "Uppfyllt (%)"])).add_to(fmap)
+                   tooltip=folium.GeoJsonTooltip(fields, aliases=aliases)).add_to(fmap)
     if len(hotspots):
         labels = {"hotspot_id": "Plats", "incidents": "Brott", "area_m2": "Yta (m²)", "z": "Gi* z (högsta)",
                   "visits": "Besök", "minutes_per_week": "Min/vecka", "share_visits_10_15_min": "Andel besök 10-15 min"}

@@ -123,6 +123,10 @@ def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones)
     html = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), track,
                       "Polis <script>", tiles=None).get_root().render()
     assert '"percent": 50.0' in html and json.dumps("Spår (rått, endast polis)") in html
+    assert "närvarologg" not in html, "without logged hours the tooltip does not mention them"
+    logged = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis", tiles=None,
+                        logged_h=pd.Series({"stora-torg": 1.25})).get_root().render()
+    assert json.dumps("Varav ur närvarologg (h)") in logged and '"logged_h": 1.2' in logged
     assert json.dumps("Närvaro mot zonens andel av 900 h (fördelat efter zonernas yta)") in html, \
         "the target is the one given (the promise's), and how it is shared out is said"
     half = zone_targets_h(zones, 450.0)

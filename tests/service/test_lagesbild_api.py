@@ -214,3 +214,21 @@ def test_command_line(make_settings, zones):
     assert "Stora Torg" in table.output and "3 brott, +2,5 mot fyraveckorssnittet" in table.output
     bad = runner.invoke(app, ["lagesbild", "--week", "2020-W54", "--db", str(db)])
     assert bad.exit_code == 2 and "2020 has weeks 1 to 53" in bad.output
+
+
+def test_presence_from_a_log_is_counted_and_said_apart(client):
+    from geo.presence_log import validate_log
+
+    # fot-1 logs 19:00-20:00 UTC on 17 March (GPS covers the first half hour), a horse patrol an hour at Nissan
+    log = validate_log(pd.DataFrame({"unit_id": ["fot-1", "häst-1"], "start": ["2020-03-17T19:00:00Z", "2020-03-18T18:00:00Z"],
+                                     "end": ["2020-03-17T20:00:00Z", "2020-03-18T19:00:00Z"], "mode": ["foot", "horse"],
+                                     "zone_id": ["stora-torg", "nissan"]}, dtype=object),
+                       ["stora-torg", "nissan"], "logg.csv")
+    client.app.state.context.store.write_presence_log(log)
+    body = client.get("/api/lagesbild?week=2020-W12").json()
+    zone = {z["zone_id"]: z for z in body["zones"]}
+    assert zone["stora-torg"]["presence_h"] == 1.0 and zone["stora-torg"]["presence_log_h"] == 0.5
+    assert zone["nissan"]["presence_h"] == 1.0 and zone["nissan"]["presence_log_h"] == 1.0
+    assert body["centre"]["presence_log_h"] == 1.5 and body["centre"]["presence_h"] == 2.0
+    page = " ".join(client.get("/lagesbild?week=2020-W12").text.split())
+    assert "kommer <strong id=\"presence-log\">1,5 h</strong> ur polisens egna närvarologgar" in page
