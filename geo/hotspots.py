@@ -60,6 +60,8 @@ HOTSPOT_ALPHA = 0.05
 HOTSPOT_MIN_INCIDENTS = 10
 """A significant hot spot holding fewer incidents is left out (see the module)."""
 HOTSPOT_NEIGHBOURS = "queen"
+HOTSPOT_METHOD_NAME = f"Gi*, {HOTSPOT_CELL_M:g} m-rutor, högst {100 * HOTSPOT_ALPHA:g} % falska fynd"
+"""The method in a few Swedish words, for legends and table titles."""
 DENSITY_CELL_M = 10.0
 DENSITY_BANDWIDTH_M = 150.0
 NIGHT_TYPES = ("weekday", "weekend")
@@ -220,7 +222,9 @@ def night_incidents(incidents: gpd.GeoDataFrame, band: str | None = None, night:
     if night is not None:
         if night not in NIGHT_TYPES:
             raise ValueError(f"night must be one of {NIGHT_TYPES}, not {night!r}")
-        evening_weekday = (local - pd.to_timedelta((hour < 5).astype(int), unit="D")).dt.day_of_week.to_numpy()
+        # the local calendar day before (not 24 h before: a spring-forward Sunday has 23 hours)
+        day = local.dt.tz_localize(None).dt.normalize() - pd.to_timedelta((hour < 5).astype(int), unit="D")
+        evening_weekday = day.dt.day_of_week.to_numpy()
         weekend = np.isin(evening_weekday, (4, 5))  # the evening of Friday or Saturday
         keep &= ((hour >= 17) | (hour < 5)) & (weekend if night == "weekend" else ~weekend)
     return incidents[keep]

@@ -175,7 +175,8 @@ def daily_presence_h(cubes: list[PresenceCube], logged: bool = False) -> pd.Data
         return pd.DataFrame(index=pd.Index([], name="zone_id"))
 
     def hours(cube: PresenceCube) -> np.ndarray:
-        seconds = cube.presence_s if not logged else cube.log_s if cube.log_s is not None else np.zeros_like(cube.presence_s)
+        part = cube.logged if logged else cube
+        seconds = part.presence_s if part is not None else np.zeros_like(cube.presence_s)
         return seconds[:-1].sum(axis=2) / 3600
 
     daily = np.concatenate([hours(cube) for cube in cubes], axis=1)

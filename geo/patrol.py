@@ -101,8 +101,9 @@ class PresenceCube:
     Arrays have shape (zones + 1, days, 24); the last zone row is time outside every zone.
     ``presence_s`` is visible presence (foot, bike and horse; unit-seconds), ``officer_s`` the
     same × crew, ``vehicle_s`` vehicle presence (cars at walking pace or standing), ``drive_s``
-    drive-through time. ``log_s`` is the part of them from presence logs (:mod:`geo.presence_log`),
-    ``log_overlap_s`` the logged time GPS covered too (counted from GPS); None: no log.
+    drive-through time. ``logged`` is the part of them from presence logs (:mod:`geo.presence_log`)
+    as a cube of its own, ``log_overlap_s`` the logged time GPS covered too (counted from GPS, so
+    not in ``logged``); None: no log.
     """
 
     year: int
@@ -111,7 +112,7 @@ class PresenceCube:
     officer_s: NDArray[np.float64]
     drive_s: NDArray[np.float64]
     vehicle_s: NDArray[np.float64]
-    log_s: NDArray[np.float64] | None = None
+    logged: PresenceCube | None = None
     log_overlap_s: NDArray[np.float64] | None = None
 
     @property
@@ -212,7 +213,7 @@ def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
     unit, t_ns = tracks.unit, tracks.t_ns
     n = len(t_ns)
     new_track = np.ones(n, dtype=bool)
-    for start in range(0, n - 1, chunk):  # a track starts where the unit or the UTC day changes
+    for start in range(0, n - 1, chunk):  # a track starts where the unit or the UTC day changes (chunked: memory)
         a, b = slice(start, min(start + chunk, n - 1)), slice(start + 1, min(start + chunk, n - 1) + 1)
         new_track[b] = (unit[b] != unit[a]) | (t_ns[b] // DAY_NS != t_ns[a] // DAY_NS)
     track_starts = np.flatnonzero(new_track)
@@ -226,6 +227,36 @@ def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
         begin = end
 
 
+def _longest_gaps_ns(dt: NDArray[np.int64], track: NDArray[np.int64], inner: NDArray[np.bool_],
+                     rules: PresenceRules) -> NDArray[np.float64]:
+    """Per interval (``dt`` ns, in track number ``track``) the longest gap that counts (ns):
+    ``gap_factor`` × its track's median sampling interval (of the ``inner`` intervals), at least
+    ``max_gap_s``, at most ``max_gap_cap_s``."""
+    sampling = pd.Series(dt[inner]).groupby(track[inner]).median()
+    typical = np.full(int(track.max()) + 1 if len(track) else 0, np.nan)
+    typical[sampling.index.to_numpy()] = sampling.to_numpy()
+    return np.minimum(np.maximum(np.nan_to_num(rules.gap_factor * typical[track]), rules.max_gap_s * NS),
+                      rules.max_gap_cap_s * NS)
+
+
+def gps_covered(tracks: Tracks, rules: PresenceRules) -> pd.DataFrame:
+    """The time each unit's pings cover: from a ping to the unit's next one when presence counts
+    that gap (at most the track's longest gap, :func:`_longest_gaps_ns`; whatever the speed, and
+    exclusion areas included: the pings say where the unit was), merged per unit: ``unit_id``,
+    ``start_ns``, ``end_ns`` (UTC). Pass whole UTC days of a unit: a track's sampling is its day's."""
+    unit, t_ns = tracks.unit, tracks.t_ns
+    new_track = np.r_[True, (unit[1:] != unit[:-1]) | (t_ns[1:] // DAY_NS != t_ns[:-1] // DAY_NS)]  # as _intervals
+    dt = np.diff(t_ns)
+    track = (np.cumsum(new_track) - 1)[:-1]
+    longest = _longest_gaps_ns(dt, track, ~new_track[1:] & (dt > 0), rules)
+    step = (unit[1:] == unit[:-1]) & (dt > 0) & (dt <= longest)
+    start, end, owner = t_ns[:-1][step], t_ns[1:][step], unit[:-1][step]
+    new = np.r_[True, (owner[1:] != owner[:-1]) | (start[1:] != end[:-1])][:len(start)]
+    last = np.r_[np.flatnonzero(new)[1:] - 1, len(start) - 1][:int(new.sum())]
+    return pd.DataFrame({"unit_id": tracks.unit_names[owner[new]].astype(object), "start_ns": start[new],
+                         "end_ns": end[last]})
+
+
 def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np.bool_], begin: int, end: int,
                      stop: int, limits: NDArray, vehicles: NDArray, jacobian: tuple, projector: MetricProjector
                      ) -> tuple[slice, NDArray, NDArray, NDArray, NDArray, NDArray]:
@@ -235,12 +266,7 @@ def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np
     a, b = slice(begin, stop), slice(begin + 1, stop + 1)
     dt = t_ns[b] - t_ns[a]
     track = np.cumsum(new_track[begin:end]) - 1  # tracks numbered within the chunk
-    inner = ~new_track[b] & (dt > 0)
-    sampling = pd.Series(dt[inner]).groupby(track[:stop - begin][inner]).median()
-    typical = np.full(track[-1] + 1, np.nan)
-    typical[sampling.index.to_numpy()] = sampling.to_numpy()
-    longest = np.minimum(np.maximum(np.nan_to_num(rules.gap_factor * typical[track[:stop - begin]]),
-                                    rules.max_gap_s * NS), rules.max_gap_cap_s * NS)
+    longest = _longest_gaps_ns(dt, track[:stop - begin], ~new_track[b] & (dt > 0), rules)
     counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= longest)
     if rules.exclusions:
         counts &= ~shapely.contains_xy(_excluded_area(rules.exclusions), 0.5 * (lon[a] + lon[b]), 0.5 * (lat[a] + lat[b]))
@@ -416,8 +442,6 @@ def counted_seconds(cube: PresenceCube, counting: PresenceCounting) -> NDArray[n
     """The seconds a promise counts (``counting``, from its file) per zone (the last row: outside
     the zones), local day and hour: visible presence as unit- or officer-seconds, plus vehicle
     presence (unit-seconds) when it counts vehicles."""
-    if counting.hours == "officer" and counting.vehicles:
-        raise ValueError("officer-seconds are kept for foot, bike and horse patrols only")
     seconds = cube.officer_s if counting.hours == "officer" else cube.presence_s
     return seconds + cube.vehicle_s if counting.vehicles else seconds
 
@@ -437,7 +461,10 @@ def zone_figures(cube: PresenceCube, as_of: date | None = None,
     frame["officer_h"] = cube.officer_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["drive_through_h"] = cube.drive_s[:-1, :days].sum(axis=(1, 2)) / 3600
     frame["vehicle_h"] = cube.vehicle_s[:-1, :days].sum(axis=(1, 2)) / 3600
-    frame["presence_log_h"] = cube.log_s[:-1, :days].sum(axis=(1, 2)) / 3600 if cube.log_s is not None else 0.0
+    logged = cube.logged
+    frame["presence_log_h"] = logged.presence_s[:-1, :days].sum(axis=(1, 2)) / 3600 if logged is not None else 0.0
+    frame["promise_log_h"] = (counted_seconds(logged, counting)[:-1, :days].sum(axis=(1, 2)) / 3600
+                              if logged is not None else 0.0)
     frame["days_with_presence"] = (daily > 0).sum(axis=1)
     frame["longest_gap_days"] = [_longest_run(~row) for row in daily > 0]
     for band, hours in NIGHT_BANDS.items():
@@ -478,7 +505,9 @@ def centre_totals(cube: PresenceCube, clock: YearClock | None = None, target_h: 
             "officer_h": float(cube.officer_s[:-1, :days].sum() / 3600),
             "drive_through_h": float(cube.drive_s[:-1, :days].sum() / 3600),
             "vehicle_h": float(cube.vehicle_s[:-1, :days].sum() / 3600),
-            "presence_log_h": float(cube.log_s[:-1, :days].sum() / 3600) if cube.log_s is not None else 0.0,
+            "presence_log_h": float(cube.logged.presence_s[:-1, :days].sum() / 3600) if cube.logged is not None else 0.0,
+            "promise_log_h": (float(counted_seconds(cube.logged, counting)[:-1, :days].sum() / 3600)
+                              if cube.logged is not None else 0.0),
             "presence_log_overlap_h": (float(cube.log_overlap_s[:-1, :days].sum() / 3600)
                                        if cube.log_overlap_s is not None else 0.0),
             "outside_zones_presence_h": float(cube.presence_s[-1, :days].sum() / 3600)}

@@ -6,8 +6,9 @@ place (the zone it names, or the zone of its point; outside every zone it is tim
 mode: foot, bike and horse time is visible presence (× crew for officer-hours), a car's time is
 vehicle presence. Where the same unit also has GPS, **GPS wins**: the unit's logged time is counted
 only where its pings do not cover it, and the time both cover is reported as the overlap. GPS
-covers the time between two consecutive pings of the unit at most ``cap_s`` apart (the longest
-gap that counts, :class:`geo.patrol.PresenceRules`). Two log rows of one unit may not overlap.
+covers the time between two consecutive pings of the unit whose gap presence counts
+(:func:`geo.patrol.gps_covered`): no time is lost between the two. Two log rows of one unit may not
+overlap.
 
 Times are UTC instants (ns since 1970); a row's time is split at hour boundaries and each piece
 counted in the local (Europe/Stockholm) day and hour it starts in, as GPS time is.
@@ -91,23 +92,10 @@ def validate_log(raw: pd.DataFrame, zone_ids: list[str], source: str) -> pd.Data
     return log.reset_index(drop=True)
 
 
-def gps_covered(unit_id: NDArray[np.object_], t_ns: NDArray[np.int64], cap_s: float) -> pd.DataFrame:
-    """The time the pings (``unit_id``, UTC ``t_ns``) cover: from each ping to the unit's next one
-    when they are at most ``cap_s`` apart, merged per unit (``unit_id``, ``start_ns``, ``end_ns``)."""
-    frame = pd.DataFrame({"unit_id": unit_id, "t": t_ns}).sort_values(["unit_id", "t"], kind="stable")
-    unit, t = frame["unit_id"].to_numpy(), frame["t"].to_numpy(dtype=np.int64)
-    step = (unit[1:] == unit[:-1]) & (np.diff(t) <= cap_s * 1e9) & (np.diff(t) > 0)
-    start, end, owner = t[:-1][step], t[1:][step], unit[:-1][step]
-    # consecutive steps touch (one's end is the next one's start): runs of them are one interval
-    new = np.r_[True, (owner[1:] != owner[:-1]) | (start[1:] != end[:-1])][:len(start)]
-    last = np.r_[np.flatnonzero(new)[1:] - 1, len(start) - 1][:int(new.sum())]
-    return pd.DataFrame({"unit_id": owner[new].astype(object), "start_ns": start[new], "end_ns": end[last]})
-
-
 def log_contributions(log: pd.DataFrame, covered: pd.DataFrame, zones: gpd.GeoDataFrame,
                       year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a validated ``log`` adds to presence where the GPS ``covered`` time
-    (:func:`gps_covered`) of the same unit does not: rows of (zone position in ``zones``, the last
+    (:func:`geo.patrol.gps_covered`) of the same unit does not: rows of (zone position in ``zones``, the last
     for outside every zone; ``local_day`` since 1970; local ``hour``; and the seconds of
     :data:`geo.patrol.CUBE_FIGURES`), like :func:`geo.patrol.presence_parts`' cells; and the
     log's time per zone, day and hour split into ``counted_s`` and ``overlap_s`` (covered by GPS
@@ -171,12 +159,12 @@ def _cells(zone, day, hour, figures: dict) -> pd.DataFrame:
 
 
 def cube_with_log(cube: PresenceCube, cells: pd.DataFrame, split: pd.DataFrame) -> PresenceCube:
-    """``cube`` (from GPS) with a log's contributions (:func:`log_contributions`) added, and the
-    log's counted time and its overlap with GPS kept apart in ``log_s`` and ``log_overlap_s``."""
-    added = cube_from_contributions(cells, cube.zone_ids, cube.year)
-    # the same summing, with the counted and the overlapping seconds in the first two figures' places
-    apart = cube_from_contributions(split.assign(presence_s=split["counted_s"], officer_s=split["overlap_s"],
-                                                 drive_s=0.0, vehicle_s=0.0), cube.zone_ids, cube.year)
-    return PresenceCube(cube.year, cube.zone_ids, *(getattr(cube, name) + getattr(added, name) for name in CUBE_FIGURES),
-                        log_s=apart.presence_s, log_overlap_s=apart.officer_s)
+    """``cube`` (from GPS) with a log's contributions (:func:`log_contributions`) added, the log's
+    part kept apart as ``logged`` (a cube of its own) and its overlap with GPS as ``log_overlap_s``."""
+    logged = cube_from_contributions(cells, cube.zone_ids, cube.year)
+    # the same summing, with the overlapping seconds in the first figure's place
+    overlap = cube_from_contributions(split.assign(presence_s=split["overlap_s"], officer_s=0.0, drive_s=0.0,
+                                                   vehicle_s=0.0), cube.zone_ids, cube.year)
+    return PresenceCube(cube.year, cube.zone_ids, *(getattr(cube, name) + getattr(logged, name) for name in CUBE_FIGURES),
+                        logged=logged, log_overlap_s=overlap.presence_s)
 

@@ -39,9 +39,13 @@ class Context:
 
     @classmethod
     def open(cls, settings: Settings) -> Context:
-        """Read and check the zones (and streets) and open the store, or fail with a
-        :class:`geo.errors.ValidationError` / :class:`service.store.StoreError` that says why."""
+        """Read and check the zones (and streets, and the promises files' zone tables) and open the
+        store, or fail with a :class:`geo.errors.ValidationError` / :class:`service.store.StoreError`
+        that says why."""
+        from service.promises import check_promise_folder  # (service.promises needs the web errors, which need this)
+
         zones = read_zones(settings.geography.zones)
+        check_promise_folder(settings.promises.dir, zones)
         streets_path = settings.geography.streets_path()
         streets = read_streets(streets_path) if streets_path else None
         store = open_store(settings.store)

@@ -103,7 +103,7 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
     shown_h = sv_number(round(result.report["centre"]["promise_h"]))
     title = (f"Polisnärvaro {year}: {shown_h} h{f' av {sv_number(measure.target_h)} h' if measure else ''}"
              f"{f' · spår {unit} {day}' if track is not None else ''}{_demo_label(store)}")
-    logged = pd.Series({z["zone_id"]: z["presence_log_h"] for z in result.report["zones"]})
+    logged = pd.Series({z["zone_id"]: z["promise_log_h"] for z in result.report["zones"]})
     return police_map(zones, presence, targets, result.hotspots, track, title, logged_h=logged, **_basemap(state))
 
 

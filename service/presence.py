@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.patrol import NS, PresenceCube, PresenceParts, PresenceRules, Tracks, cube_from_contributions, presence_parts
-from geo.presence_log import cube_with_log, gps_covered, log_contributions
+from geo.patrol import (NS, PresenceCube, PresenceParts, PresenceRules, Tracks, cube_from_contributions, gps_covered,
+                        presence_parts)
+from geo.presence_log import cube_with_log, log_contributions
 from geo.io.geojson import read_polygons
 from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
 from service.settings import PresenceSettings
@@ -66,10 +67,11 @@ def with_logs(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
     log = store.read_presence_log(start, end)
     if log.empty:
         return cube
-    cap = pd.Timedelta(seconds=rules.max_gap_cap_s)
-    pings = store.read_pings(log["start"].min() - cap, log["end"].max() + cap, unit_ids=sorted(set(log["unit_id"])))
-    covered = gps_covered(pings["unit_id"].to_numpy(dtype=object),
-                          pings["timestamp"].to_numpy(dtype="datetime64[ns]").astype(np.int64), rules.max_gap_cap_s)
+    # whole UTC days (a track's sampling is its day's), and the next day's first pings
+    first = log["start"].min().floor("D")
+    last = log["end"].max().ceil("D") + pd.Timedelta(seconds=rules.max_gap_cap_s)
+    pings = store.read_pings(first, last, unit_ids=sorted(set(log["unit_id"])))
+    covered = gps_covered(Tracks.from_pings(pings), rules)
     return cube_with_log(cube, *log_contributions(log, covered, zones, year))
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 
+from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.layers import REPORT_CATEGORY_NAMES
 from geo.promises import COUNTED_HOURS_NAMES, PromiseYear
 from geo.status import STATUS_NAMES
@@ -47,7 +48,7 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
     charts = {p["id"]: chart_svg(p["chart"], bool(report["synthetic"])) for p in report["promises"] if "chart" in p}
     heading = f"Medborgarlöftet {report['year']}: uppföljning"
     return pages.get_template("promises.html").render(
-        heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, role_names=RECORDER_NAMES,
+        heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES,
         value_text=value_text, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
         year_over=report["year_over"])
 

@@ -3,6 +3,7 @@ assembled from the store and geo/ figures, for the API, the page and the yearly 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +16,8 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
-from geo.patrol import NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures
+from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
+                        zone_targets_h)
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
 from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, level_status, projected_level, rounds_held,
@@ -47,6 +49,44 @@ def promised(folder: Path, year: int, kind: str) -> Promise | None:
     if year not in files:
         return None
     return next((p for p in read_promises(files[year]).promises if p.measure.kind == kind), None)
+
+
+def check_zone_shares(promises: PromiseYear, zones: gpd.GeoDataFrame, source: str) -> None:
+    """:class:`ValidationError` naming ``source``, the promise and the field when a presence
+    promise shares its hours by a fixed table that names a zone ``zones`` do not have."""
+    for number, promise in enumerate(promises.promises, start=1):
+        if promise.measure.kind == "patrol_presence" and promise.measure.zone_targets.by == "fixed":
+            try:
+                zone_targets_h(zones, promise.measure.target_h, promise.measure.zone_targets)
+            except ValidationError as exc:
+                raise ValidationError(exc.message, file=source, row=f"promise {number} (id {promise.id!r})",
+                                      field=exc.field) from None
+
+
+def check_promise_folder(folder: Path, zones: gpd.GeoDataFrame) -> None:
+    """:func:`check_zone_shares` for every readable promises file in ``folder`` (when the service
+    starts: a table naming zones that are not there is a setup error, not a client's); files that
+    cannot be read are refused when a request reads them."""
+    try:
+        files = promise_files(folder)
+    except ValidationError:
+        return
+    for path in files.values():
+        try:
+            promises = read_promises(path)
+        except ValidationError:
+            continue
+        check_zone_shares(promises, zones, str(path))
+
+
+def promises_fingerprint(folder: Path) -> str:
+    """A digest of every promises file in ``folder`` (names and contents): what a page built from
+    the promises is keyed by, so an edited file is read again."""
+    digest = hashlib.sha256()
+    for year, path in sorted(promise_files(folder).items()):
+        digest.update(f"{year}:{path.name}:".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load_year(folder: Path, year: int) -> PromiseYear:

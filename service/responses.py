@@ -339,6 +339,7 @@ class CentrePresence(Answer):
     vehicle_h: float = Field(description="vehicle presence (a car standing or at walking pace) in the zones, hours")
     presence_log_h: float = Field(description="the part of the figures above from presence logs (the police's own "
                                               "logged hours, where no GPS of the unit covers them), hours")
+    promise_log_h: float = Field(description="the part of promise_h from presence logs, hours")
     presence_log_overlap_h: float = Field(description="logged time GPS of the same unit covers too (counted from GPS), hours")
     outside_zones_presence_h: float
 
@@ -355,7 +356,8 @@ class ZonePresence(Answer):
     officer_h: float
     drive_through_h: float
     vehicle_h: float
-    presence_log_h: float = Field(description="the part from presence logs, hours")
+    presence_log_h: float = Field(description="the part of presence_h from presence logs, hours")
+    promise_log_h: float = Field(description="the part of promise_h from presence logs, hours")
     days_with_presence: int
     longest_gap_days: int = Field(description="longest run of days without presence")
     night_17_20_h: float = Field(alias="night_17-20_h", description="presence 17–20 local time (Purple Flag band)")

@@ -9,6 +9,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.maps.base import base_map
 from geo.maps.colours import ramp
 from geo.maps.markup import Legend, TextBox
@@ -31,7 +32,8 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     :func:`geo.hotspots.incident_hotspots` (unions of grid cells) with the dosage columns of
     :func:`geo.hotspots.dosage_figures` (and in ``.attrs["excluded_town_level"]`` the incidents
     left out of them for having only a town's centroid as place); ``track`` is one unit's pings (timestamp, lon, lat) for a
-    day, or None; ``logged_h``: the part of ``presence_h`` from presence logs, by zone_id (None: none)."""
+    day, or None; ``logged_h``: the part of ``presence_h`` from presence logs, by zone_id (None: none;
+    :attr:`geo.patrol.PresenceCube.logged`)."""
     fmap = base_map(zones, tiles, attribution)
     presence = presence_h.reindex(zones["zone_id"]).fillna(0.0)
     if targets is None:
@@ -41,10 +43,13 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
         target = targets.reindex(zones["zone_id"])
         measure = (f"Närvaro mot zonens andel av {sv_number(targets.sum(), 0)} h "
                    f"({ZONE_TARGET_BASES[targets.attrs['basis']]})")
-    ratio = (presence / target).fillna(0.0)
+    # a zone with no share of the hours (a fixed table's 0) has no percentage; any presence there is "more"
+    ratio = (presence / target.where(target > 0)).fillna((presence > 0) * 1.5)
+    percent = (ratio * 100).round(0).where(target > 0)
     shown = zones[["zone_id", "geometry"]].assign(
         name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),
-        percent=(ratio * 100).round(0).to_numpy(), colour=ramp(-ratio.clip(upper=1.5)).to_numpy())
+        percent=[sv_number(p, 0) if pd.notna(p) else "–" for p in percent],
+        colour=ramp(-ratio.clip(upper=1.5)).to_numpy())
     fields, aliases = ["name", "presence_h", "target_h", "percent"], ["Zon", "Närvaro (h)", "Andel av målet (h)", "Uppfyllt (%)"]
     if logged_h is not None and logged_h.sum() > 0:
         shown["logged_h"] = logged_h.reindex(zones["zone_id"]).fillna(0.0).round(1).to_numpy()
@@ -69,7 +74,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     scale = ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
     fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
-        (scale.iloc[3], "mer än andelen"), ("#e31a1c", "hot spot (Gi*, 50 m-rutor, högst 5 % falska fynd)"), ("#1f78b4", "valt spår")], "police-legend",
+        (scale.iloc[3], "mer än andelen"), ("#e31a1c", f"hot spot ({HOTSPOT_METHOD_NAME})"), ("#1f78b4", "valt spår")], "police-legend",
         note=_unplaced_note(hotspots.attrs.get("excluded_town_level", 0))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

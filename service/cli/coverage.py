@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from geo.errors import ValidationError
+from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.io.files import new_file
 from geo.layers import validate
 from geo.timestamps import YEARS, format_utc
@@ -99,6 +100,8 @@ def coverage_patrol(
 
         bandwidth = settings.hotspots.density_bandwidth_m
         grid = incident_density(result.incidents, bandwidth_m=bandwidth)
+        if not grid.per_km2.size:
+            raise _fail(f"{density}: no incident of {year} has a usable position in the centre; no density written")
         write_density_geotiff(grid, density, bandwidth)
         errors.print(f"the density of {len(result.incidents)} incidents ({bandwidth:g} m kernel) written to {density}",
                      highlight=False)
@@ -232,7 +235,7 @@ def _print_patrol_table(report: dict) -> None:
     if not report["hotspots"]:
         console.print("Inga brottsbelastade platser (hot spots) bland årets brott med känd plats.")
         return
-    spots = Table(title="Brottsbelastade platser (hot spots: Getis-Ord Gi*, 50 m-rutor, högst 5 % falska fynd) och "
+    spots = Table(title=f"Brottsbelastade platser (hot spots: Getis-Ord {HOTSPOT_METHOD_NAME}) och "
                         "polisens närvaro; Koper: besök 10-15 min, minst ett varannan timme kvällstid")
     columns = [("plats", "hotspot_id"), ("zon", "zone_id"), ("brott", "incidents"), ("yta m²", "area_m2"),
                ("z", "z"), ("besök", "visits"),

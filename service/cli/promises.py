@@ -21,20 +21,13 @@ promises_app = typer.Typer(help="The medborgarlöften: check a year's file, reco
 def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises file (YAML or JSON).")]) -> None:
     """Check a promises file against the schema and the zones (STADSKARNA_ZONES); names the
     promise and field of any problem."""
-    from geo.patrol import zone_targets_h
     from geo.promises import read_promises
     from geo.zones import read_zones
+    from service.promises import check_zone_shares
 
     try:
         promises = read_promises(path)
-        zones = read_zones(build_settings().geography.zones)
-        for number, promise in enumerate(promises.promises, start=1):
-            if promise.measure.kind == "patrol_presence" and promise.measure.zone_targets.by == "fixed":
-                try:
-                    zone_targets_h(zones, promise.measure.target_h, promise.measure.zone_targets)
-                except ValidationError as exc:
-                    raise ValidationError(exc.message, file=str(path), row=f"promise {number} (id {promise.id!r})",
-                                          field=exc.field) from None
+        check_zone_shares(promises, read_zones(build_settings().geography.zones), str(path))
     except ValidationError as exc:
         raise _fail(exc) from None
     kinds = pd.Series([p.measure.kind for p in promises.promises]).value_counts()

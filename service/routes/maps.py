@@ -13,6 +13,7 @@ from geo.timestamps import LOCAL_TZ, YEARS
 from service.auth import request_role, require
 from service.maps import MAP_TITLES, build_map
 from service.params import IsoDate
+from service.promises import promises_fingerprint
 from service.security import html_page, inline_scripts
 from service.context import context
 
@@ -43,12 +44,15 @@ def lighting(request: Request) -> HTMLResponse:
 @router.get("/maps/police", response_class=HTMLResponse)
 def police(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1]), day: IsoDate | None = None,
            unit: str | None = Query(None, max_length=200), role: str | None = Depends(request_role)) -> HTMLResponse:
-    """For the police (token): presence per zone against its share of the 900 h target, hot spots
-    with their dosage, and the track of ``unit`` on ``day``."""
+    """For the police (token): presence per zone against its share of the year's promised hours
+    (as its promises file counts and shares them), hot spots with their dosage, and the track of
+    ``unit`` on ``day``."""
     require(role, ("police",), "the police map")
-    key = ("police", year, day, unit, pd.Timestamp.now(tz=LOCAL_TZ).date())  # a new day moves "today"
-    return context(request).pages.get(key, lambda: _page(request, "police", year, day=day, unit=unit),
-                                      topics=("patrols", "incidents", "meta"))
+    state = context(request)
+    key = ("police", year, day, unit, pd.Timestamp.now(tz=LOCAL_TZ).date(),  # a new day moves "today"
+           promises_fingerprint(state.settings.promises.dir))  # an edited promises file is a new map
+    return state.pages.get(key, lambda: _page(request, "police", year, day=day, unit=unit),
+                           topics=("patrols", "incidents", "meta"))
 
 
 REPORT_PAGE = Path(__file__).resolve().parent.parent / "pages" / "report.html"

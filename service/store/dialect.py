@@ -62,6 +62,11 @@ class Dialect:
         after ``timeout_s``."""
         return nullcontext()
 
+    def lock_table(self, con: Connection, table: str) -> None:
+        """In a write transaction: keep other writers of ``table`` out until it ends, so a check
+        over several of its rows and the write that follows are one step. The embedded file has
+        one writer at a time already."""
+
     def encode_points(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> list:
         """The bound values of points (WGS84 degrees) for :attr:`geom_param`."""
         raise NotImplementedError

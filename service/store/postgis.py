@@ -165,6 +165,10 @@ class PostGISDialect(Dialect):
             con.exec_driver_sql("INSERT INTO stadskarna_meta VALUES ('schema_version', %(v)s) "
                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", {"v": str(step)})
 
+    def lock_table(self, con: Connection, table: str) -> None:
+        # readers go on; a second writer waits (up to the lock timeout) for this transaction to end
+        con.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
     def encode_points(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> list:
         return list(shapely.to_wkb(shapely.points(lon, lat), byte_order=1))
 

@@ -527,6 +527,7 @@ class SQLStore:
         span = {"units": sorted({r["unit_id"] for r in rows}), "lo": min(r["start_ns"] for r in rows) - day,
                 "hi": max(r["end_ns"] for r in rows) + day}
         with self.transaction() as con:
+            self.dialect.lock_table(con, "presence_log")  # the overlap check and the write are one step
             stored = {(r["unit_id"], r["start_ns"]): r for r in (dict(row._mapping) for row in con.execute(
                 text(f"SELECT {_LOG_COLUMNS} FROM presence_log WHERE unit_id IN :units AND start_ns >= :lo "
                      "AND start_ns < :hi").bindparams(bindparam("units", expanding=True)), span))}

@@ -160,6 +160,14 @@ def test_incidents_by_band_and_by_weekday_or_weekend_night():
         night_incidents(incidents, night="friday")
 
 
+def test_the_night_after_a_spring_forward_sunday_is_a_weekday_night():
+    # 29 March 2020 had 23 hours: Monday 00:30 is Sunday's night, not Saturday's; Sunday 01:30 is Saturday's
+    incidents = at_local(["2020-03-30 00:30", "2020-03-29 01:30", "2020-10-26 00:30"])
+    assert night_incidents(incidents, night="weekday")["occurred_at"].tolist() == [
+        pd.Timestamp("2020-03-29T22:30:00Z"), pd.Timestamp("2020-10-25T23:30:00Z")]
+    assert night_incidents(incidents, night="weekend")["occurred_at"].tolist() == [pd.Timestamp("2020-03-29T00:30:00Z")]
+
+
 def test_hot_spots_per_band_and_night_find_the_band_s_cluster():
     late = at_local(["2020-06-06 21:30"] * 30)  # a Saturday evening, 20-23
     spread = incidents_xy(np.random.default_rng(3).uniform(0, AREA_M, (200, 2)))

@@ -122,20 +122,27 @@ def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones)
     track = pd.DataFrame({"lon": [12.857, 12.858], "lat": [56.674, 56.6745]})
     html = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), track,
                       "Polis <script>", tiles=None).get_root().render()
-    assert '"percent": 50.0' in html and json.dumps("Spår (rått, endast polis)") in html
+    assert '"percent": "50"' in html and json.dumps("Spår (rått, endast polis)") in html
     assert "närvarologg" not in html, "without logged hours the tooltip does not mention them"
     logged = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis", tiles=None,
                         logged_h=pd.Series({"stora-torg": 1.25})).get_root().render()
     assert json.dumps("Varav ur närvarologg (h)") in logged and '"logged_h": 1.2' in logged
+    from geo.patrol import zone_targets_h
+    from geo.promises import ZoneTargets
+
+    fixed = zone_targets_h(zones, 900.0, ZoneTargets(by="fixed", shares={"stora-torg": 1.0}))
+    table = police_map(zones, presence, fixed, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
+                       tiles=None).get_root().render()
+    assert "Infinity" not in table and '"percent": "\\u2013"' in table, "a zone without a share has no percentage"
     assert json.dumps("Närvaro mot zonens andel av 900 h (fördelat efter zonernas yta)") in html, \
         "the target is the one given (the promise's), and how it is shared out is said"
     half = zone_targets_h(zones, 450.0)
     other = police_map(zones, presence, half, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
                        tiles=None).get_root().render()
-    assert '"percent": 100.0' in other and json.dumps("Närvaro mot zonens andel av 450 h (fördelat efter zonernas yta)") in other
+    assert '"percent": "100"' in other and json.dumps("Närvaro mot zonens andel av 450 h (fördelat efter zonernas yta)") in other
     unpromised = police_map(zones, presence, None, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis",
                             tiles=None).get_root().render()
-    assert "inget löfte" in unpromised and '"percent": 100.0' in unpromised, "the most visited zone is the yardstick"
+    assert "inget löfte" in unpromised and '"percent": "100"' in unpromised, "the most visited zone is the yardstick"
     spots = gpd.GeoDataFrame(geometry=[], crs=4326)
     spots.attrs["excluded_town_level"] = 3
     noted = police_map(zones, presence, targets, spots, None, "Polis", tiles=None).get_root().render()

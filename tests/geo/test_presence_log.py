@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from geo.errors import ValidationError
-from geo.patrol import cube_from_contributions, zone_figures
-from geo.presence_log import gps_covered, log_contributions, validate_log
+from geo.patrol import PresenceRules, Tracks, cube_from_contributions, gps_covered, zone_figures
+from geo.presence_log import log_contributions, validate_log
 
 ZONES = ["a", "b"]
 
@@ -27,6 +27,16 @@ def pings(unit: str, start: str, seconds: int, every_s: int = 1) -> tuple[np.nda
     return np.full(len(t), unit, dtype=object), t
 
 
+def covered_by(units: np.ndarray, times: np.ndarray) -> pd.DataFrame:
+    """The GPS time of standing units' pings, by the presence rules' gaps."""
+    return gps_covered(Tracks.of(units, times, np.full(len(times), 12.86), np.full(len(times), 56.67),
+                                 np.ones(len(times))), PresenceRules())
+
+
+NO_GPS = pd.DataFrame({"unit_id": pd.Series(dtype=object), "start_ns": pd.Series(dtype=np.int64),
+                       "end_ns": pd.Series(dtype=np.int64)})
+
+
 def figures(log, covered, zones):
     cells, split = log_contributions(log, covered, zones, 2020)
     return zone_figures(cube_from_contributions(cells, zones["zone_id"].tolist(), 2020)), split
@@ -37,7 +47,7 @@ def test_logged_hours_count_where_gps_of_the_unit_does_not(block_zones):
     log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T22:00:00Z"))
     units, times = (np.concatenate(parts) for parts in zip(pings("fot-1", "2020-05-08T20:30:00Z", 1800),
                                                             pings("fot-2", "2020-05-08T19:00:00Z", 4 * 3600)))
-    covered = gps_covered(units, times, cap_s=120)
+    covered = covered_by(units, times)
     assert covered.to_dict("list") == {"unit_id": ["fot-1", "fot-2"],
                                        "start_ns": [pd.Timestamp("2020-05-08T20:30Z").value, pd.Timestamp("2020-05-08T19:00Z").value],
                                        "end_ns": [pd.Timestamp("2020-05-08T21:00Z").value, pd.Timestamp("2020-05-08T23:00Z").value]}
@@ -49,12 +59,17 @@ def test_logged_hours_count_where_gps_of_the_unit_does_not(block_zones):
     assert dict(zip(split["hour"], split["counted_s"])) == {22: 1800.0, 23: 3600.0}
 
 
-def test_a_gap_over_the_cap_is_not_covered_and_sparse_loggers_cover_their_time(block_zones):
-    log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z"))
-    sparse = gps_covered(*pings("fot-1", "2020-05-08T20:00:00Z", 3600, every_s=60), cap_s=120)
-    assert figures(log, sparse, block_zones)[1]["overlap_s"].sum() == pytest.approx(3600)
-    too_sparse = gps_covered(*pings("fot-1", "2020-05-08T20:00:00Z", 3600, every_s=180), cap_s=120)
-    assert too_sparse.empty and figures(log, too_sparse, block_zones)[1]["counted_s"].sum() == pytest.approx(3600)
+def test_gps_covers_the_gaps_presence_counts_and_the_log_fills_the_others(block_zones):
+    log = log_of(row("2020-05-08T18:00:00Z", "2020-05-08T19:00:00Z"))
+    for every_s in (1, 60, 180):  # a logger every 3 minutes counts as presence, so it covers its time
+        sparse = covered_by(*pings("fot-1", "2020-05-08T18:00:00Z", 3600, every_s=every_s))
+        assert figures(log, sparse, block_zones)[1]["overlap_s"].sum() == pytest.approx(3600), every_s
+    # pings every 10 s with a 5-minute dropout (longer than the 120 s that 10 s sampling allows)
+    units, times = pings("fot-1", "2020-05-08T18:00:00Z", 3600, every_s=10)
+    dropout = (times > pd.Timestamp("2020-05-08T18:20:00Z").value) & (times < pd.Timestamp("2020-05-08T18:25:00Z").value)
+    zone, split = figures(log, covered_by(units[~dropout], times[~dropout]), block_zones)
+    assert split["counted_s"].sum() == pytest.approx(300) and split["overlap_s"].sum() == pytest.approx(3300)
+    assert zone.loc["a", "presence_h"] == pytest.approx(300 / 3600), "the dropout is filled from the log, no more"
 
 
 def test_cars_are_vehicle_presence_points_find_their_zone_and_outside_is_outside(block_zones):
@@ -64,7 +79,7 @@ def test_cars_are_vehicle_presence_points_find_their_zone_and_outside_is_outside
                      lon=str(b.x), lat=str(b.y)),
                  row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z", unit="häst-1", mode="horse", zone="",
                      lon="13.5", lat="57.0"))
-    zone, split = figures(log, gps_covered(np.array([], object), np.array([], np.int64), 120), block_zones)
+    zone, split = figures(log, NO_GPS, block_zones)
     assert zone.loc["a", "vehicle_h"] == pytest.approx(0.5) and zone.loc["a", "presence_h"] == 0
     assert zone.loc["b", "presence_h"] == pytest.approx(1.0) and zone.loc["b", "officer_h"] == pytest.approx(2.0)
     assert split[split["zone"] == 2]["counted_s"].sum() == pytest.approx(3600), "the horse was outside every zone"
@@ -73,7 +88,7 @@ def test_cars_are_vehicle_presence_points_find_their_zone_and_outside_is_outside
 def test_the_spring_forward_night(block_zones):
     # 00:30-01:30 UTC on 29 March is 01:30-03:30 local: half an hour at 01 and half an hour at 03
     log = log_of(row("2020-03-29T00:30:00Z", "2020-03-29T01:30:00Z"))
-    _, split = figures(log, gps_covered(np.array([], object), np.array([], np.int64), 120), block_zones)
+    _, split = figures(log, NO_GPS, block_zones)
     assert dict(zip(split["hour"], split["counted_s"])) == {1: 1800.0, 3: 1800.0}
 
 
@@ -101,3 +116,24 @@ def test_overlapping_rows_of_one_unit_are_refused_and_crew_defaults_to_one():
     log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z", crew=""),
                  row("2020-05-08T20:30:00Z", "2020-05-08T22:00:00Z", unit="fot-2"))
     assert log["crew"].tolist() == [1, 2] and log["source"].tolist() == ["logg.csv", "logg.csv"]
+
+
+def test_the_logged_part_of_each_figure_is_kept_apart(block_zones):
+    from geo.patrol import PresenceCube, centre_totals
+    from geo.presence_log import cube_with_log
+    from geo.promises import PresenceCounting
+
+    log = log_of(row("2020-05-08T20:00:00Z", "2020-05-08T21:00:00Z"),
+                 row("2020-05-08T20:00:00Z", "2020-05-08T22:00:00Z", unit="bil-1", mode="car"))
+    shape = (3, 366, 24)
+    gps = PresenceCube(2020, ["a", "b"], *(np.zeros(shape) for _ in range(4)))
+    gps.presence_s[0, 129, 20] = 1800.0  # half an hour of GPS presence elsewhere that evening
+    units, times = pings("fot-1", "2020-05-08T20:30:00Z", 1800)
+    cube = cube_with_log(gps, *log_contributions(log, covered_by(units, times), block_zones, 2020))
+    visible = centre_totals(cube)
+    assert (visible["presence_h"], visible["presence_log_h"], visible["vehicle_h"]) == pytest.approx((1.0, 0.5, 2.0))
+    assert visible["promise_log_h"] == pytest.approx(0.5) and visible["presence_log_overlap_h"] == pytest.approx(0.5)
+    officers = centre_totals(cube, counting=PresenceCounting(hours="officer"))
+    assert officers["promise_log_h"] == pytest.approx(1.0), "half an hour logged by a crew of two"
+    with_cars = centre_totals(cube, counting=PresenceCounting(vehicles=True))
+    assert with_cars["promise_log_h"] == pytest.approx(2.5) and with_cars["presence_log_h"] == pytest.approx(0.5)

@@ -245,3 +245,10 @@ def test_the_incidents_density_as_a_geotiff_with_the_bandwidth_setting(db, tmp_p
     assert peaks[100] == pytest.approx(4 * peaks[200], rel=0.15), "the peak falls with the bandwidth squared"
     refused = invoke("coverage", "patrol", "--year", 2020, "--density", out, "--db", db)
     assert refused.exit_code == 2 and "exists already" in refused.output
+
+
+def test_no_density_without_incidents(db, tmp_path):
+    out = tmp_path / "density.tif"
+    result = invoke("coverage", "patrol", "--year", 2020, "--density", out, "--db", db)
+    assert result.exit_code == 2 and "no incident of 2020 has a usable position" in " ".join(result.output.split())
+    assert not out.exists()

@@ -100,3 +100,27 @@ def test_the_promises_file_chooses_the_hours_it_counts_and_how_the_zones_share_t
             assert ("fordon i gångfart medräknade" in page) == (name == "vehicles")
             police_map = client.get("/maps/police?year=2020", headers=police).text
             assert "fördelat enligt löftets tabell" in police_map
+
+
+def test_a_promises_table_naming_zones_that_are_not_there_stops_the_service_starting(make_settings, tmp_path):
+    from geo.errors import ValidationError
+
+    (tmp_path / "2020.yaml").write_text(SHIPPED.replace("by: area", "by: fixed\n        shares: {torget: 1.0}"),
+                                        encoding="utf-8")
+    with pytest.raises(ValidationError) as error:
+        with client_with(make_settings, tmp_path):
+            pass
+    assert str(error.value).startswith(f"{tmp_path / '2020.yaml'}, promise 1 (id 'polisnarvaro'), field "
+                                       "'measure.zone_targets.shares': names torget, which are not zones")
+
+
+def test_the_police_map_follows_an_edited_promises_file(make_settings, tmp_path):
+    from service.auth import create_token
+
+    promises = tmp_path / "2020.yaml"
+    promises.write_text(SHIPPED, encoding="utf-8")
+    with client_with(make_settings, tmp_path) as client:
+        police = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'police')}"}
+        assert "fördelat efter zonernas yta" in client.get("/maps/police?year=2020", headers=police).text
+        promises.write_text(SHIPPED.replace("by: area", "by: fixed\n        shares: {stora-torg: 1.0}"), encoding="utf-8")
+        assert "fördelat enligt löftets tabell" in client.get("/maps/police?year=2020", headers=police).text

@@ -415,6 +415,30 @@ def test_presence_logs_are_kept_once_per_unit_and_start_and_never_overlap(store)
     assert store.read_presence_log(pd.Timestamp("2020-05-08T21:30:00Z"), pd.Timestamp("2020-05-09T00:00:00Z")).empty
 
 
+def test_overlapping_presence_logs_written_at_once_store_one(store):
+    from geo.presence_log import validate_log
+
+    def log(start: str, end: str):
+        return validate_log(pd.DataFrame([{"unit_id": "fot-1", "start": start, "end": end, "mode": "foot",
+                                           "zone_id": "torg"}], dtype=object), ["torg"], "logg.csv")
+
+    logs = [log(f"2020-05-08T20:{m:02d}:00Z", f"2020-05-08T21:{m:02d}:00Z") for m in range(0, 40, 5)]
+    barrier = threading.Barrier(len(logs))
+
+    def write(frame):
+        barrier.wait()
+        try:
+            return store.write_presence_log(frame).inserted
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(len(logs)) as pool:
+        outcomes = Counter(pool.map(write, logs))
+    assert outcomes == {1: 1, "conflict": len(logs) - 1}, outcomes
+    stored = store.read_presence_log(pd.Timestamp("2020-05-08", tz="UTC"), pd.Timestamp("2020-05-09", tz="UTC"))
+    assert len(stored) == 1
+
+
 def test_a_write_waits_for_another_programs_lock_then_gives_up(backends):
     store = backends.open(busy_timeout_s=0.3)
     store.add_report(one_report(), None, [], Actor("citizen"))
