@@ -37,6 +37,7 @@ def test_lighting_benchmark_runs_and_bounds_the_cutoff_error(capsys):
     assert 0 <= result["max_cutoff_error_lx"] < 0.5, "the cut-off loses little light"
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert {"lamps", "cells", "seconds", "baseline_cells_per_s", "cells_per_s", "ratio", "peak_mem_mb"} <= set(last)
+    assert result["kd_tree_max_difference_lx"] < 0.05, "the KD-tree baseline sums the same light"
 
 
 def test_service_benchmark_runs_against_a_real_server(capsys):
