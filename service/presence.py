@@ -62,17 +62,27 @@ def with_logs(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
               cube: PresenceCube) -> PresenceCube:
     """``cube`` (from GPS) with the year's presence logs added where the same unit's pings do not
     cover them (:mod:`geo.presence_log`; GPS covers up to the rules' longest gap). Only the pings
-    of the logged units around the logged times are read."""
+    of the logged units on the logged UTC days are read."""
     start, end = local_year(year)
     log = store.read_presence_log(start, end)
     if log.empty:
         return cube
     # whole UTC days (a track's sampling is its day's), and the next day's first pings
-    first = log["start"].min().floor("D")
-    last = log["end"].max().ceil("D") + pd.Timedelta(seconds=rules.max_gap_cap_s)
-    pings = store.read_pings(first, last, unit_ids=sorted(set(log["unit_id"])))
+    after = pd.Timedelta(days=1, seconds=rules.max_gap_cap_s)
+    pings = pd.concat([store.read_pings(first, last + after, unit_ids=[unit]) for unit, first, last in _logged_days(log)],
+                      ignore_index=True)
     covered = gps_covered(Tracks.from_pings(pings), rules)
     return cube_with_log(cube, *log_contributions(log, covered, zones, year))
+
+
+def _logged_days(log: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """Per unit, the runs of consecutive UTC days its log rows touch: (unit_id, first day, last day)."""
+    days = pd.DataFrame({"unit_id": log["unit_id"], "first": log["start"].dt.floor("D"),
+                         "last": (log["end"] - pd.Timedelta(1, "ns")).dt.floor("D")}).sort_values(["unit_id", "first"])
+    reach = days.groupby("unit_id")["last"].cummax().groupby(days["unit_id"]).shift()
+    new_run = reach.isna() | (days["first"] > reach + pd.Timedelta(days=1))
+    runs = days.groupby([days["unit_id"], new_run.cumsum()]).agg(first=("first", "min"), last=("last", "max"))
+    return [(unit, first, last) for (unit, _), first, last in zip(runs.index, runs["first"], runs["last"])]
 
 
 def kept_cube_and_trail(store: Store, zones: gpd.GeoDataFrame, year: int,
