@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from geo.timestamps import LOCAL_TZ, YEARS
 from service.coverage import lighting_coverage, patrol_coverage
 from service.params import IsoDate
-from service.promises import promised
+from service.promises import promised, promises_fingerprint
 from service.responses import LightingCoverageReport, PatrolCoverageReport
 from service.context import context
 
@@ -23,14 +23,17 @@ def patrol(request: Request, year: int = Query(..., ge=YEARS[0], le=YEARS[1]),
     no status for a year without one): the whole centre and per zone (aggregated figures only;
     raw tracks are for the police, at /api/layers/patrols)."""
     state = context(request)
-    promise = promised(state.settings.promises.dir, year, "patrol_presence")
-    measure = promise.measure if promise else None
+    folder = state.settings.promises.dir
     key = ("coverage/patrol", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(),  # a new day moves "today"
-           measure.model_dump_json() if measure else None)
-    return state.pages.get(key, lambda: patrol_coverage(state.store, state.zones, year, as_of, state.rules,
-                                                        streets=state.streets, measure=measure,
-                                                        hotspot_buffer_m=state.settings.hotspots.buffer_m).report,
-                           topics=("patrols", "incidents"))
+           promises_fingerprint(folder))  # an edited promises file is a new report
+
+    def build() -> dict:
+        promise = promised(folder, year, "patrol_presence")
+        return patrol_coverage(state.store, state.zones, year, as_of, state.rules, streets=state.streets,
+                               measure=promise.measure if promise else None,
+                               hotspot_buffer_m=state.settings.hotspots.buffer_m).report
+
+    return state.pages.get(key, build, topics=("patrols", "incidents"))
 
 
 @router.get("/api/coverage/lighting",

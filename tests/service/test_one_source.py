@@ -122,5 +122,7 @@ def test_the_police_map_follows_an_edited_promises_file(make_settings, tmp_path)
     with client_with(make_settings, tmp_path) as client:
         police = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'police')}"}
         assert "fördelat efter zonernas yta" in client.get("/maps/police?year=2020", headers=police).text
+        assert client.get("/api/coverage/patrol?year=2020").json()["zone_targets"] == "area"
         promises.write_text(SHIPPED.replace("by: area", "by: fixed\n        shares: {stora-torg: 1.0}"), encoding="utf-8")
         assert "fördelat enligt löftets tabell" in client.get("/maps/police?year=2020", headers=police).text
+        assert client.get("/api/coverage/patrol?year=2020").json()["zone_targets"] == "fixed"
