@@ -21,7 +21,9 @@ from scipy.signal import lfilter
 from scipy.spatial import cKDTree
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.fields import street_pieces
 from geo.layers import INCIDENT_CATEGORIES, INCIDENTS, LIGHTS, PINGS, REPORTS, validate
+from geo.lighting import MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES
 from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ
 from geo.zones import zone_positions
@@ -106,13 +108,16 @@ _DAY_NS = 86_400 * 10**9
 @dataclass(frozen=True)
 class DemoData:
     """The four typed layer frames (see :mod:`geo.layers`) and a presence log
-    (:mod:`geo.presence_log`), all ``source == "synthetic"``."""
+    (:mod:`geo.presence_log`), all ``source == "synthetic"``; and building footprints and water
+    (:mod:`geo.surfaces`, WGS84) drawn from the streets and zones."""
 
     incidents: gpd.GeoDataFrame
     lights: gpd.GeoDataFrame
     reports: gpd.GeoDataFrame
     pings: pd.DataFrame
     presence_log: pd.DataFrame
+    buildings: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
 
 
 def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 2020, seed: int = 2020,
@@ -141,8 +146,10 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     report("validating pings", 0.75)
     pings = validate(PINGS, pings_raw, "demo")
     log = validate_log(_presence_log(world, year, pings, rng_log), world.zones["zone_id"].tolist(), SOURCE)
+    buildings, water = _surfaces(world, rng_lights)
     report("done", 1.0)
-    return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log)
+    return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log,
+                    buildings=buildings, water=water)
 
 
 class _World:
@@ -376,42 +383,99 @@ def _day_weights_with_eve(year: int) -> np.ndarray:
 # ---------------------------------------------------------------- lights
 
 def _lights(world: _World, year: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Raw lights every 25-35 m along the streets (both sides of main streets), 3-6 m to the side."""
-    lines, kinds, along, side = [], [], [], []
-    for line, kind in zip(world.streets.geometry.to_numpy(), world.streets["kind"]):
-        spacing = rng.uniform(25.0, 35.0)
-        sides = (1.0, -1.0) if kind == "street" else (rng.choice([-1.0, 1.0]),)
+    """Raw lights laid out per street piece (a street in one zone) for its lighting class, as a
+    designer would: one luminaire type per piece, rows by kind (both sides of streets and bridges
+    staggered, a wire over the middle of pedestrian streets, rows across squares, beside paths)
+    spaced so the modelled average over the piece is its class average times a factor (most
+    pieces 0.95-1.4; one in four under-lit, 0.45-0.9, as old installations are), at most 3.2 pole
+    heights apart along a row."""
+    pieces = street_pieces(world.streets, world.zones)
+    xs, ys, kinds, heights, lumens, names = [], [], [], [], [], []
+    for line, kind, width, cls in zip(pieces.geometry.to_numpy(), pieces["kind"], pieces["width_m"],
+                                      pieces["lighting_class"]):
+        (h0, h1), (l0, l1), luminaires = _LIGHT_TYPES[kind]
+        height, lumen = round(rng.uniform(h0, h1) * 2) / 2, round(rng.uniform(l0, l1), -2)
+        rows = _light_rows(kind, width)
+        factor = rng.uniform(1.05, 1.5) if rng.random() < 0.75 else rng.uniform(0.5, 0.9)
+        target = PEDESTRIAN_CLASSES[cls][0] * factor
+        share = sum(_row_flux_share(height, -width / 2 - o, width / 2 - o) for o in rows)  # of Φ·MF, per lamp and spacing
+        spacing = MAINTENANCE_FACTOR * lumen * share / (target * width)
+        limit = 2.6 * height * (2 if kind in ("street", "bridge") else 1)  # staggered rows: half of it between neighbours
+        spacing = min(max(spacing, 8.0), limit)
+        lumen = float(np.clip(round(target * width * spacing / (MAINTENANCE_FACTOR * share), -2), 1000, 20000))
         first = rng.uniform(0, spacing)
-        for k, s in enumerate(sides):
-            start = first if k == 0 else (first + spacing / 2) % spacing  # staggered on the far side
-            at = np.arange(start, line.length, spacing)
-            at = np.clip(at + rng.normal(0, 1.5, len(at)), 0, line.length)
-            along.append(at)
-            side.append(s * rng.uniform(3.0, 6.0, len(at)))
-            lines.append(np.full(len(at), line, dtype=object))
-            kinds.append(np.full(len(at), kind, dtype=object))
-    lines_a, kind = np.concatenate(lines), np.concatenate(kinds)
-    x, y = _offset_points(lines_a, np.concatenate(along), np.concatenate(side))
-    keep = world.inside(x, y)
-    keep[list(_close_pairs_second(x, y, 8.0))] = False  # one light where two streets meet
-    x, y, kind = x[keep], y[keep], kind[keep]
-    n = len(x)
-
-    height, lumen = np.empty(n), np.empty(n)
-    luminaire = np.empty(n, dtype=object)
-    for k, ((h0, h1), (l0, l1), names) in _LIGHT_TYPES.items():
-        rows = np.flatnonzero(kind == k)
-        height[rows] = np.round(rng.uniform(h0, h1, len(rows)) * 2) / 2
-        lumen[rows] = np.round(rng.uniform(l0, l1, len(rows)), -2)
-        luminaire[rows] = np.array(names, dtype=object)[rng.integers(0, len(names), len(rows))]
+        for k, offset in enumerate(rows):
+            at = np.arange((first + k * spacing / 2) % spacing, line.length, spacing)
+            at = np.clip(at + rng.normal(0, 1.0, len(at)), 0, line.length)
+            x, y = _offset_points(np.full(len(at), line, dtype=object), at, np.full(len(at), offset))
+            xs.append(x), ys.append(y), kinds.append(np.full(len(at), kind, dtype=object))
+            heights.append(np.full(len(at), height)), lumens.append(np.full(len(at), lumen))
+            names.append(np.full(len(at), luminaires[int(rng.integers(len(luminaires)))], dtype=object))
+    x, y, kind = np.concatenate(xs), np.concatenate(ys), np.concatenate(kinds)
+    keep = shapely.contains_xy(shapely.buffer(shapely.union_all(world.zones.geometry.to_numpy()), 10.0), x, y)
+    keep[list(_close_pairs_second(x, y, 6.0))] = False  # one light where two streets meet
+    n = int(keep.sum())
     status = np.array(["working", "broken", "planned", "removed"], dtype=object)[
         rng.choice(4, size=n, p=[0.895, 0.07, 0.025, 0.01])]
     updated = _local_to_utc(year, rng.integers(0, _days_in(year), n) * 86_400.0
                             + rng.uniform(7, 16, n).round(2) * 3600.0).dt.floor("min")
-    lon, lat = world.lonlat(x, y)
-    return pd.DataFrame({"id": _ids("light", n, 4), "lumen": lumen, "height_m": height, "status": status,
-                         "luminaire": luminaire, "updated_at": updated, "source": SOURCE,
+    lon, lat = world.lonlat(x[keep], y[keep])
+    return pd.DataFrame({"id": _ids("light", n, 4), "lumen": np.concatenate(lumens)[keep],
+                         "height_m": np.concatenate(heights)[keep], "status": status,
+                         "luminaire": np.concatenate(names)[keep], "updated_at": updated, "source": SOURCE,
                          "lon": lon, "lat": lat})
+
+
+_PLOT_M = (35.0, 25.0)
+"""A synthetic building plot, west-east by south-north (m); buildings leave 2 m to each neighbour."""
+
+
+def _surfaces(world: _World, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Synthetic water and building footprints (WGS84): the waterfront zones less the street
+    corridors and 2 m quays are water; the other zones but parks, less the corridors and 1.5 m
+    to them, are blocks, cut into plots of :data:`_PLOT_M` with 2 m between buildings (3-7
+    storeys of 3 m; one plot in five and pieces under 60 m² left open)."""
+    pieces = street_pieces(world.streets, world.zones)
+    corridors = shapely.buffer(pieces.geometry.to_numpy(), pieces["width_m"].to_numpy(float) / 2, cap_style="flat")
+    kind = world.zones["kind"].to_numpy() if "kind" in world.zones else np.full(len(world.zones), "mixed")
+    zones = world.zones.geometry.to_numpy()
+    water = shapely.difference(shapely.union_all(zones[kind == "waterfront"]),
+                               shapely.union_all(shapely.buffer(corridors, 2.0)))
+    blocks = shapely.difference(shapely.union_all(zones[~np.isin(kind, ["park", "waterfront"])]),
+                                shapely.union_all(shapely.buffer(corridors, 1.5)))
+    minx, miny, maxx, maxy = world.bounds
+    (w, h) = _PLOT_M
+    xs, ys = np.meshgrid(np.arange(minx, maxx, w), np.arange(miny, maxy, h))
+    plots = shapely.box(xs.ravel() + 1, ys.ravel() + 1, xs.ravel() + w - 1, ys.ravel() + h - 1)
+    plots = plots[rng.random(len(plots)) >= 0.2]  # one plot in five open: yards, small squares, car parks
+    footprints = shapely.get_parts(shapely.intersection(plots, blocks))
+    footprints = footprints[(shapely.get_type_id(footprints) == 3) & (shapely.area(footprints) >= 60.0)]
+    storeys = rng.integers(3, 8, len(footprints))
+
+    def frame(geoms: np.ndarray, height: np.ndarray) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"height_m": height}, geometry=geoms, crs=SWEREF99TM).to_crs(WGS84)
+
+    water_parts = shapely.get_parts(np.array([water]))
+    water_parts = water_parts[shapely.area(water_parts) >= 1.0]
+    return frame(footprints, 3.0 * storeys), frame(water_parts, np.full(len(water_parts), np.nan))
+
+
+def _light_rows(kind: str, width: float) -> list[float]:
+    """Lateral offsets (m, left of the centre line) of a piece's rows of lamps."""
+    if kind in ("street", "bridge"):
+        return [width / 2 - 1.0, -(width / 2 - 1.0)]
+    if kind == "square":
+        rows = int(np.ceil(width / 15.0))
+        return [(k + 0.5) * width / rows - width / 2 for k in range(rows)]
+    if kind == "path":
+        return [width / 2 + 0.5]
+    return [0.0]
+
+
+def _row_flux_share(height: float, a: float, b: float) -> float:
+    """Share of a Lambertian lamp's flux (I = Φ/π·cos γ) falling on a band from ``a`` to ``b`` metres
+    across its row, integrated along an infinite row: (b/√(h²+b²) − a/√(h²+a²)) / 2."""
+    return (b / np.hypot(height, b) - a / np.hypot(height, a)) / 2
 
 
 def _close_pairs_second(x: np.ndarray, y: np.ndarray, radius: float) -> set[int]:

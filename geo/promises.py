@@ -8,7 +8,7 @@ promise has a ``measure`` whose ``kind`` says how it is followed up:
   among the zones as ``zone_targets`` says (by area, by incidents, or a fixed table);
 - ``removal_rounds``: removal rounds per report category against ``target_rounds`` a year;
 - ``cleaning``: share of the year's reports of some categories closed within ``target_days``;
-- ``lighting``: share of the walkable area lit to its EN 13201 class against ``target_share``;
+- ``lighting``: share of the streets' calculation fields (EN 13201-3, by area) meeting their class against ``target_share``;
 - ``staff_status``: no figure measures it; staff record a status with a date and a note.
 
 Statuses and the rule that gives them are in :mod:`geo.status`.
@@ -112,7 +112,7 @@ class Cleaning(BaseModel):
 class Lighting(BaseModel):
     model_config = _Strict
     kind: Literal["lighting"]
-    target_share: float = Field(gt=0, le=1, description="share of walkable area lit to its class average")
+    target_share: float = Field(gt=0, le=1, description="share of the area of the calculation fields meeting their class")
 
 
 class StaffStatus(BaseModel):

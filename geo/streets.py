@@ -1,7 +1,10 @@
 """Street centre lines of the centre: loading, validation and network connectivity.
 
 A streets file is a GeoJSON FeatureCollection (WGS84) of LineStrings with ``name`` and
-``kind`` (street, pedestrian, path, square, bridge). Coverage can be measured per metre of it.
+``kind`` (street, pedestrian, path, square, bridge), and optionally ``width_m`` (the walkable
+width, facade to facade or edge to edge, metres; default by kind, :data:`STREET_WIDTHS_M`) and
+``lighting_class`` (the EN 13201-2 P class the segment is lit to; default the zone's). Coverage
+can be measured per metre of it; lighting is calculated on the surface its widths make.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from geo.io.geojson import one_of, parse_features, read_geojson, text
+from geo.io.geojson import number_between, one_of, parse_features, read_geojson, text
+from geo.zones import LIGHTING_CLASSES
 
 STREET_KINDS = ("street", "pedestrian", "path", "square", "bridge")
 STREET_FIELDS = {"name": text, "kind": one_of(STREET_KINDS)}
+STREET_OPTIONAL_FIELDS = {"width_m": number_between(1, 200), "lighting_class": one_of(LIGHTING_CLASSES)}
+STREET_WIDTHS_M = {"street": 14.0, "pedestrian": 10.0, "path": 4.0, "square": 40.0, "bridge": 10.0}
+"""Walkable width (m) of a segment whose ``width_m`` is not given: a town-centre street with its
+footways facade to facade, a pedestrian street, a park path, a square, a bridge deck."""
 
 
 def read_streets(path: str | Path) -> gpd.GeoDataFrame:
@@ -28,12 +36,16 @@ def read_streets(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def parse_streets(doc: dict[str, Any], source: str = "streets") -> gpd.GeoDataFrame:
-    """Validate a streets FeatureCollection; return ``name``, ``kind``, ``geometry`` in WGS84.
+    """Validate a streets FeatureCollection; return ``name``, ``kind``, ``width_m`` (given or
+    by kind), ``lighting_class`` (None: the zone's) and ``geometry`` in WGS84.
 
     Raises :class:`geo.errors.ValidationError` naming ``source``, the feature and the field.
     File-level members other than type/features are kept in ``.attrs["metadata"]``.
     """
-    streets = parse_features(doc, source, ("LineString", "MultiLineString"), STREET_FIELDS, id_field="name")
+    streets = parse_features(doc, source, ("LineString", "MultiLineString"), STREET_FIELDS, id_field="name",
+                             optional=STREET_OPTIONAL_FIELDS)
+    given = pd.to_numeric(streets["width_m"], errors="coerce")
+    streets["width_m"] = given.fillna(streets["kind"].map(STREET_WIDTHS_M)).astype(float)
     streets.attrs["metadata"] = {k: v for k, v in doc.items() if k not in ("type", "features", "crs")}
     return streets
 

@@ -13,9 +13,12 @@ from geo.hotspots import (BUSY_WINDOWS, GPS_BUFFER_M, HOTSPOT_ALPHA, HOTSPOT_CEL
                           KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN, KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures,
                           hotspot_visits, hotspots_by_band, hotspots_by_night, incident_hotspots, placed_hotspots)
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
-from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, LuxGrid, dark_spots, empty_grid, illuminance,
-                          incidents_after_dark, with_reported_breakdowns, zone_lighting)
+from geo.fields import (FIELD_LENGTH_M, OVER_LIGHTING_FACTOR, LitSurface, failing_fields, field_figures, lit_surface,
+                        share_compliant, zone_compliance)
+from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid,
+                          illuminance, illuminance_at, incidents_after_dark, with_reported_breakdowns, zone_lighting)
 from geo.photometry import Photometry
+from geo.surfaces import SURFACE_KINDS
 from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
                         zone_targets_h)
 from geo.promises import PatrolPresence, PresenceCounting
@@ -152,53 +155,107 @@ def _plain(value: object) -> object:
 
 @dataclass
 class LightingCoverage:
-    """The lighting report (JSON-ready), the dark spots (WGS84) and the grids behind them."""
+    """The lighting report (JSON-ready), the dark spots and the calculation fields with their
+    figures (both WGS84), and the grids behind them."""
 
     report: dict
     dark_spots: gpd.GeoDataFrame
+    fields: gpd.GeoDataFrame
     grid: LuxGrid
     proposed_grid: LuxGrid | None
 
 
-def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame | None = None,
-                      cell_m: float = 1.0, incidents_year: int | None = None,
-                      photometry: dict[str, Photometry] | None = None,
-                      buildings: gpd.GeoDataFrame | None = None) -> LightingCoverage:
-    """Modelled illuminance per zone from the stored lights (a lamp with a confirmed, open
-    broken_light report within 30 m counts as broken) against each zone's EN 13201 class,
-    the dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
+FAILING_LISTED = 25
+"""The failing fields a lighting report lists (the furthest below their class first)."""
+
+
+def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
+                      proposed: gpd.GeoDataFrame | None = None, cell_m: float = 1.0, incidents_year: int | None = None,
+                      photometry: dict[str, Photometry] | None = None) -> LightingCoverage:
+    """Modelled illuminance from the stored lights (a lamp with a confirmed, open broken_light
+    report within 30 m counts as broken) on the lit surface (the ``streets``' corridors less the
+    stored buildings and water): per EN 13201-3 field its Ē, Emin and Uo against its class, per
+    zone the share of field area meeting its class and the grid figures, the failing fields, the
+    dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
-    working) the figures after adding them and the dark-spot area they remove. ``buildings``
-    footprints are left out of the walkable area."""
+    working) the same after adding them: the fields they fix and the dark-spot area they remove."""
     lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
-    empty = empty_grid(zones, cell_m, buildings)
+    obstacles = stored_obstacles(store)
+    surface = lit_surface(zones, streets, obstacles)
+    empty = empty_grid(zones, cell_m, surface.walkable)
     grid = illuminance(lights, empty, photometry=photometry)
-    figures = zone_lighting(grid, zones, lights)
+    fields = _fields_lit(surface, lights, photometry)
     spots = dark_spots(grid, zones)
     year_range = local_year(incidents_year) if incidents_year is not None else (None, None)
     incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=year_range[0], end=year_range[1]))
     report = {"cell_m": cell_m, "maintenance_factor": MAINTENANCE_FACTOR, "cutoff_factor": CUTOFF_FACTOR,
-              "photometry": sorted(photometry or {}), "buildings": 0 if buildings is None else len(buildings),
+              "photometry": sorted(photometry or {}),
+              "surfaces": {"streets": 0 if streets is None else len(streets),
+                           **{kind: int((obstacles["kind"] == kind).sum()) for kind in SURFACE_KINDS}},
               "lamps": {status: int(n) for status, n in lights["status"].value_counts().items()},
-              "zones": _records(figures, zones, spots),
+              "field_method": _field_method(),
+              "share_compliant": _plain(share_compliant(fields)),
+              "fields": len(fields), "fields_failing": int((~fields["meets_class"]).sum()),
+              "fields_over_lit": int(fields["over_lit"].sum()),
+              "zones": _records(zone_lighting(grid, zones, lights), zones, spots, fields),
+              "failing_fields": _field_records(failing_fields(fields).head(FAILING_LISTED)),
               "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}
     proposed_grid = None
     if proposed is not None:
-        proposed_grid = illuminance(pd.concat([lights, proposed.assign(status="working")], ignore_index=True), empty,
-                                    photometry=photometry)
-        after = zone_lighting(proposed_grid, zones)
+        with_proposed = pd.concat([lights, proposed.assign(status="working")], ignore_index=True)
+        proposed_grid = illuminance(with_proposed, empty, photometry=photometry)
+        after = _fields_lit(surface, with_proposed, photometry)
         after_spots = dark_spots(proposed_grid, zones)
-        report["proposed"] = {"lamps": len(proposed), "zones": _records(after, zones, after_spots)}
+        fixed = fields["field_id"][~fields["meets_class"] & after["meets_class"]]
+        report["proposed"] = {"lamps": len(proposed), "share_compliant": _plain(share_compliant(after)),
+                              "fields_fixed": fixed.tolist(),
+                              "fields_broken": fields["field_id"][fields["meets_class"] & ~after["meets_class"]].tolist(),
+                              "zones": _records(zone_lighting(proposed_grid, zones), zones, after_spots, after)}
         for before_zone, after_zone in zip(report["zones"], report["proposed"]["zones"]):
             after_zone["dark_spot_m2_removed"] = round(before_zone["dark_spot_m2"] - after_zone["dark_spot_m2"], 1)
         spots = gpd.GeoDataFrame(pd.concat([spots.assign(after_proposed=False), after_spots.assign(after_proposed=True)],
                                            ignore_index=True), crs=WGS84)
-    return LightingCoverage(report, spots, grid, proposed_grid)
+        fields = fields.assign(meets_class_after=after["meets_class"], average_lx_after=after["average_lx"],
+                               minimum_lx_after=after["minimum_lx"])
+    return LightingCoverage(report, spots, fields.to_crs(WGS84), grid, proposed_grid)
 
 
-def _records(figures: pd.DataFrame, zones: gpd.GeoDataFrame, spots: gpd.GeoDataFrame) -> list[dict]:
+def stored_obstacles(store: Store) -> gpd.GeoDataFrame:
+    """The stored building footprints and water, with their ``kind`` (WGS84)."""
+    frames = [store.read_surfaces(kind).assign(kind=kind) for kind in SURFACE_KINDS]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WGS84)
+
+
+def _fields_lit(surface: LitSurface, lights: gpd.GeoDataFrame,
+                photometry: dict[str, Photometry] | None) -> gpd.GeoDataFrame:
+    """The surface's fields with their figures under ``lights`` (EPSG:3006)."""
+    lux = illuminance_at(lights, surface.points["x"].to_numpy(), surface.points["y"].to_numpy(), photometry=photometry)
+    return field_figures(surface.fields, surface.points, lux, PEDESTRIAN_CLASSES)
+
+
+def _field_method() -> dict:
+    """How the fields are laid out (:mod:`geo.fields`), for the report."""
+    return {"standard": "EN 13201-3:2015", "field_length_m": FIELD_LENGTH_M,
+            "points_along": "N = 10 for S <= 30 m, else the smallest N with S/N <= 3 m",
+            "points_across": "the smallest n >= 3 with W/n <= 1.5 m",
+            "over_lighting_factor": OVER_LIGHTING_FACTOR}
+
+
+FIELD_COLUMNS = ["field_id", "street", "zone_id", "lighting_class", "length_m", "width_m", "walkable_m2",
+                 "average_lx", "minimum_lx", "uniformity", "class_average_lx", "class_minimum_lx", "meets_class",
+                 "over_lit", "shortfall"]
+"""The figures of a calculation field in answers and files."""
+
+
+def _field_records(fields: gpd.GeoDataFrame) -> list[dict]:
+    return [{k: _plain(v) for k, v in row.items()} for row in pd.DataFrame(fields[FIELD_COLUMNS]).to_dict("records")]
+
+
+def _records(figures: pd.DataFrame, zones: gpd.GeoDataFrame, spots: gpd.GeoDataFrame,
+             fields: gpd.GeoDataFrame) -> list[dict]:
     dark = spots.groupby("zone_id")["area_m2"].sum()
     names = zones.set_index("zone_id")["name"]
+    figures = figures.join(zone_compliance(fields, zones["zone_id"].tolist()))
     return [{"zone_id": row["zone_id"], "name": names[row["zone_id"]],
              **{k: _plain(v) for k, v in row.items() if k != "zone_id"},
              "dark_spots": int((spots["zone_id"] == row["zone_id"]).sum()),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from geo.demo import REMOVAL_ROUNDS, DemoData
+from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
 from geo.layers import INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
@@ -41,6 +41,9 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
     logged = store.write_presence_log(data.presence_log)
     hours = (data.presence_log["end"] - data.presence_log["start"]).sum() / pd.Timedelta(hours=1)
     lines.append(f"presence log: {logged.inserted} synthetic rows stored ({hours:.0f} logged unit-hours)")
+    for kind, surfaces in (("buildings", data.buildings), ("water", data.water)):
+        stored = store.replace_surfaces(kind, surfaces, SOURCE)
+        lines.append(f"{kind}: {stored.inserted} synthetic polygons stored (drawn from the streets and zones)")
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
         for category in REMOVAL_CATEGORIES:

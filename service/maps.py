@@ -16,7 +16,7 @@ from xstatic.pkg import leaflet
 from geo.crs import to_metric
 from geo.io.raster import write_png_overlay
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
-from geo.lighting import dark_spots, empty_grid, illuminance, with_reported_breakdowns, zone_lighting
+from geo.lighting import with_reported_breakdowns
 from geo.maps.lighting import lighting_map
 from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
@@ -28,7 +28,7 @@ from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
-from service.coverage import confirmed_light_reports, patrol_coverage
+from service.coverage import confirmed_light_reports, lighting_coverage, patrol_coverage
 from service.demo import DEMO_META_KEY
 from service.presence import kept_cube
 from service.promises import promised
@@ -75,11 +75,14 @@ def _demo_label(store) -> str:
 
 def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
     store, zones = state.store, state.zones
+    result = lighting_coverage(store, zones, state.streets, proposed)
     lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
-    every = lights if proposed is None else pd.concat([lights, proposed.assign(status="working")], ignore_index=True)
-    grid = illuminance(every, empty_grid(zones))
+    grid = result.proposed_grid or result.grid
+    spots = result.dark_spots
+    if proposed is not None:
+        spots = spots[spots["after_proposed"]]
     title = f"Belysning {'med förslag' if proposed is not None else 'idag'}{_demo_label(store)}"
-    return lighting_map(zones, lights, dark_spots(grid, zones), _lux_png(grid), title, proposed, **_basemap(state))
+    return lighting_map(zones, lights, spots, _lux_png(grid), title, proposed, result.fields, **_basemap(state))
 
 
 def _police(state: Context, year: int | None, day: date | None, unit: str | None) -> folium.Map:
@@ -123,17 +126,18 @@ def _planner(state: Context, year: int | None) -> folium.Map:
     reports = store.read_features(REPORTS, query=FeatureQuery(statuses=OPEN_STATUSES))  # unsafe places are open
     presence = _presence_h(state, year)
     lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
-    grid = illuminance(lights, empty_grid(zones))
-    lighting = zone_lighting(grid, zones)["share_at_class_average"]
+    lit = lighting_coverage(store, zones, state.streets)
+    grid = lit.grid
+    lighting = pd.Series({z["zone_id"]: z["share_compliant"] for z in lit.report["zones"]}, dtype=float)
     usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
     hectares = pd.Series(to_metric(zones).area.to_numpy() / 1e4, index=zones["zone_id"])
     per_zone = pd.Series(zone_of(zones, usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy())).value_counts()
-    metrics = pd.DataFrame({"presence_h": presence, "share_at_class_average": lighting,
+    metrics = pd.DataFrame({"presence_h": presence, "share_compliant": lighting,
                             "incidents_per_ha": per_zone.reindex(hectares.index, fill_value=0) / hectares})
     span = f"{local.min():%Y-%m-%d}–{local.max():%Y-%m-%d}" if len(local) else "inga brott"
     # a public page (also embedded in the yearly report): citizens' reports only as published, below k left out
     return planner_map(zones, metrics, incidents, lights, public_reports(reports, zones, state.settings.privacy.min_count),
-                       dark_spots(grid, zones), f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
+                       lit.dark_spots, f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
                        _lux_png(grid), **_basemap(state))
 
 

@@ -15,7 +15,9 @@ import pandas as pd
 from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
-from geo.lighting import dark_spots, empty_grid, illuminance, lights_at, share_lit_to_class, zone_lighting
+from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
+from geo.lighting import (PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid, illuminance, illuminance_at, lights_at,
+                          zone_lighting)
 from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
                         zone_targets_h)
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
@@ -28,7 +30,7 @@ from geo.text import clean_value
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
-from service.coverage import hotspot_records
+from service.coverage import hotspot_records, stored_obstacles
 from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
 from service.presence import kept_cube
@@ -128,8 +130,9 @@ class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
     def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
-                 rules: PresenceRules) -> None:
+                 rules: PresenceRules, streets: gpd.GeoDataFrame | None) -> None:
         self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
+        self.streets = streets
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
 
@@ -159,8 +162,13 @@ class _Inputs:
         return self.store.read_features(LIGHTS)
 
     @cached_property
-    def walkable(self):
-        return empty_grid(self.zones)
+    def surface(self) -> LitSurface:
+        """The lit surface: the streets' corridors less the stored buildings and water, and its fields."""
+        return lit_surface(self.zones, self.streets, stored_obstacles(self.store))
+
+    @cached_property
+    def walkable(self) -> LuxGrid:
+        return empty_grid(self.zones, walkable=self.surface.walkable)
 
     @cached_property
     def outage_reports(self) -> gpd.GeoDataFrame:
@@ -172,21 +180,27 @@ class _Inputs:
 
     @cached_property
     def lighting_series(self) -> pd.DataFrame:
-        """Share lit to class and area below class minimum at each month's end up to ``as_of``, and at ``as_of``."""
+        """The share of field area meeting its class (:mod:`geo.fields`) and the area below its class
+        minimum at each month's end up to ``as_of``, and at ``as_of``."""
         moments = [m for m in pd.date_range(f"{self.year}-01-01", periods=12, freq="MS", tz=LOCAL_TZ)[1:]
                    if m < self.end] + [self.end]
         rows = []
         for moment in moments:
-            lux = illuminance(lights_at(self.lights, self.outage_reports, moment), self.walkable)
+            lamps = lights_at(self.lights, self.outage_reports, moment)
+            lux = illuminance(lamps, self.walkable)
             figures = zone_lighting(lux, self.zones)
-            rows.append({"at": moment, "share": share_lit_to_class(figures),
+            points = self.surface.points
+            fields = field_figures(self.surface.fields, points, illuminance_at(lamps, points["x"], points["y"]),
+                                   PEDESTRIAN_CLASSES)
+            rows.append({"at": moment, "share": share_compliant(fields),
                          "below_minimum_m2": float((figures["share_below_class_minimum"] * figures["walkable_m2"]).sum())})
         self.lux_now = lux
         return pd.DataFrame(rows).set_index("at")
 
 
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
-                    as_of: date | None = None, *, min_count: int, rules: PresenceRules) -> dict:
+                    as_of: date | None = None, *, min_count: int, rules: PresenceRules,
+                    streets: gpd.GeoDataFrame | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
@@ -195,7 +209,7 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count, rules)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets)
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
@@ -275,6 +289,9 @@ def _lighting(promise: Promise, inputs: _Inputs) -> dict:
     if not (inputs.lights["status"] != "planned").any():
         return {"status": "not measurable yet", "value": None, "target": target, "unit": "andel",
                 "details": {"lamps": 0}}
+    if inputs.surface.fields.empty:
+        return {"status": "not measurable yet", "value": None, "target": target, "unit": "andel",
+                "details": {"fields": 0, "note": "inga gator i zonerna: inga beräkningsfält"}}
     series = inputs.lighting_series
     year_end = inputs.clock.year_end
     status = level_status(series["share"], target, inputs.clock)

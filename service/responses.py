@@ -465,16 +465,59 @@ class ZoneLighting(Answer):
     lighting_class: str = Field(description="EN 13201-2 pedestrian class, P1–P6")
     class_average_lx: float = Field(description="the class's maintained average Ē, lux")
     class_minimum_lx: float = Field(description="the class's maintained minimum Emin, lux")
-    average_lx: float = Field(description="lux")
-    minimum_lx: float = Field(description="lux")
+    average_lx: float = Field(description="over the zone's walkable surface (1 m grid), lux")
+    minimum_lx: float = Field(description="over the zone's walkable surface (1 m grid), lux")
     uniformity: float = Field(description="minimum / average")
-    meets_class: bool
-    share_at_class_average: float = Field(description="share of the walkable area lit to at least Ē")
-    share_below_class_minimum: float = Field(description="share of the walkable area below Emin")
-    walkable_m2: float
-    broken_lamps: int
+    share_below_class_minimum: float = Field(description="share of the walkable surface below Emin")
+    walkable_m2: float = Field(description="the zone's part of the streets' surface less buildings and water, m²")
+    broken_lamps: int | Absent = sometimes("lamps out in the zone (not in the what-if's figures)")
+    fields: int = Field(description="EN 13201-3 calculation fields in the zone")
+    fields_failing: int = Field(description="fields below their class (Ē or Emin)")
+    fields_over_lit: int = Field(description="fields whose Ē exceeds 1.5 × the class average")
+    field_m2: float | None = Field(description="walkable area of the zone's fields, m²; null without fields")
+    share_compliant: float | None = Field(
+        description="share of the fields' walkable area in fields meeting their class; null without fields")
     dark_spots: int
     dark_spot_m2: float = Field(description="m², 1 decimal")
+    dark_spot_m2_removed: float | Absent = sometimes("what-if: dark-spot area the proposed lamps remove, m²")
+
+
+class FieldLighting(Answer):
+    """One EN 13201-3 calculation field and its figures."""
+
+    field_id: str = Field(description="the street's slug and the field's number along it")
+    street: str
+    zone_id: str = Field(description=ZONE_ID)
+    lighting_class: str = Field(description="the field's P class: the street's own, else its zone's")
+    length_m: float = Field(description="S, metres")
+    width_m: float = Field(description="W, metres")
+    walkable_m2: float = Field(description="S × W less the share of points on buildings or water, m²")
+    average_lx: float = Field(description="Ē over the field's calculation points, lux")
+    minimum_lx: float = Field(description="Emin over the field's calculation points, lux")
+    uniformity: float = Field(description="Uo = Emin / Ē")
+    class_average_lx: float
+    class_minimum_lx: float
+    meets_class: bool
+    over_lit: bool = Field(description="Ē above 1.5 × the class average")
+    shortfall: float = Field(description="the larger of 1 − Ē/Ē_class and 1 − Emin/Emin_class (0 when met)")
+
+
+class FieldMethod(Answer):
+    standard: str
+    field_length_m: float = Field(description="nominal field length S; each street piece is cut into equal fields")
+    points_along: str
+    points_across: str
+    over_lighting_factor: float
+
+
+class ProposedLighting(Answer):
+    """The figures with the proposed lamps added (command line what-if)."""
+
+    lamps: int
+    share_compliant: float | None
+    fields_fixed: list[str] = Field(description="fields below their class today that the proposal lifts to it")
+    fields_broken: list[str] = Field(description="fields meeting their class today that fail with the proposal")
+    zones: list[ZoneLighting]
 
 
 class IncidentsAfterDark(Answer):
@@ -496,10 +539,18 @@ class LightingCoverageReport(Answer):
     maintenance_factor: float
     cutoff_factor: float
     photometry: list[str] = Field(description="luminaires with measured photometry")
-    buildings: int = Field(description="building footprints left out of the walkable area")
+    surfaces: dict[str, int] = Field(description="street segments, building footprints and water polygons "
+                                                 "that shape the walkable surface")
     lamps: dict[str, int] = Field(description="lamps by status (working, broken, planned, removed)")
+    field_method: FieldMethod
+    share_compliant: float | None = Field(description="the centre's share of field area meeting its class")
+    fields: int
+    fields_failing: int
+    fields_over_lit: int
     zones: list[ZoneLighting]
+    failing_fields: list[FieldLighting] = Field(description="up to 25 failing fields, the furthest below first")
     incidents_after_dark: IncidentsAfterDark
+    proposed: ProposedLighting | Absent = sometimes("command line what-if with proposed lamps")
 
 
 # -- lägesbild ----------------------------------------------------------------------------------------

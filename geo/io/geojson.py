@@ -39,6 +39,15 @@ def text(value: Any) -> str | None:
     return None
 
 
+def number_between(low: float, high: float) -> FieldRule:
+    """Rule: a finite number from ``low`` to ``high``."""
+    def rule(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            return f"expected a number from {low:g} to {high:g}, got {value!r}"
+        return None
+    return rule
+
+
 def read_geojson(path: str | Path) -> dict[str, Any]:
     """Read a GeoJSON FeatureCollection from ``path`` (WGS84 lon/lat, RFC 7946)."""
     doc = read_json(path)
@@ -90,11 +99,13 @@ def read_polygons(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def parse_features(doc: dict[str, Any], source: str, geometry_types: tuple[str, ...],
-                   fields: Mapping[str, FieldRule], id_field: str | None = None) -> gpd.GeoDataFrame:
+                   fields: Mapping[str, FieldRule], id_field: str | None = None,
+                   optional: Mapping[str, FieldRule] | None = None) -> gpd.GeoDataFrame:
     """Validate the features of a FeatureCollection and return them as a WGS84 GeoDataFrame.
 
     Every feature needs a geometry of one of ``geometry_types`` with finite WGS84 lon/lat
-    coordinates, valid and non-empty, and each property of ``fields`` passing its rule. Only
+    coordinates, valid and non-empty, and each property of ``fields`` passing its rule; a property
+    of ``optional`` may be missing or null (None in its column), else it passes its rule. Only
     those properties become columns; extra properties are ignored. The first problem found
     raises :class:`ValidationError` naming ``source``, the feature and the field.
     """
@@ -118,6 +129,12 @@ def parse_features(doc: dict[str, Any], source: str, geometry_types: tuple[str, 
             if problem:
                 raise ValidationError(problem, file=source, row=label, field=name)
             record[name] = props[name]
+        for name, rule in (optional or {}).items():
+            value = props.get(name)
+            problem = None if value is None else rule(value)
+            if problem:
+                raise ValidationError(problem, file=source, row=label, field=name)
+            record[name] = value
         records.append(record)
         geometries.append(_geometry(feature.get("geometry"), geometry_types, source, label))
     return gpd.GeoDataFrame(records, geometry=geometries, crs=WGS84)

@@ -1,5 +1,6 @@
-"""The lighting map: modelled illuminance with a lux legend, dark spots, lamps (broken ones
-highlighted) and proposed lamps for the lighting programme's what-if."""
+"""The lighting map: modelled illuminance with a lux legend, the EN 13201-3 calculation fields
+(failing ones marked), dark spots, lamps (broken ones highlighted) and proposed lamps for the
+lighting programme's what-if, before and after in one view."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ from geo.maps.markup import Legend
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
 """The overlay's colour stops (lux, colour), from :mod:`geo.io.raster`."""
+FIELD_COLOURS = {(True, True): "#1b9e77", (False, False): "#d7191c", (False, True): "#2c7bb6", (True, False): "#fdae61"}
+"""A field's colour by (meets its class now, meets it with the proposed lamps)."""
 
 
 def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: gpd.GeoDataFrame,
                  lux_overlay: tuple[str, list[list[float]]], title: str,
-                 proposed: gpd.GeoDataFrame | None = None, tiles: str | None = "OpenStreetMap",
-                 attribution: str | None = None) -> folium.Map:
+                 proposed: gpd.GeoDataFrame | None = None, fields: gpd.GeoDataFrame | None = None,
+                 tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
     """Folium map (WGS84 data) of the illuminance overlay (PNG URL and [[south, west], [north, east]]),
-    dark spots, zones with their class, lamps by status and ``proposed`` lamps."""
+    the calculation ``fields`` with their figures (:func:`geo.fields.field_figures`; with
+    ``meets_class_after`` when there are proposed lamps), dark spots, zones with their class, lamps
+    by status and ``proposed`` lamps."""
     fmap = base_map(zones, tiles, attribution)
     url, bounds = lux_overlay
     folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", opacity=0.85).add_to(fmap)
@@ -31,6 +36,21 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
     folium.GeoJson(outline.to_json(), name="Zoner och belysningsklass",
                    style_function=lambda f: {"fillOpacity": 0, "color": "#ffffff", "weight": 1.5},
                    tooltip=folium.GeoJsonTooltip(["name", "lighting_class"], aliases=["Zon", "Klass"])).add_to(fmap)
+    if fields is not None and len(fields):
+        after = fields["meets_class_after"] if "meets_class_after" in fields else fields["meets_class"]
+        state = [("når klassen" if m else "under klassen") + ("" if m == a else (" – når den med förslaget" if a
+                 else " – under den med förslaget")) for m, a in zip(fields["meets_class"], after)]
+        shown = fields[["field_id", "lighting_class", "geometry"]].assign(
+            street=fields["street"].map(escape), average=fields["average_lx"].round(1),
+            minimum=fields["minimum_lx"].round(2), uniformity=fields["uniformity"].round(2), state=state,
+            colour=[FIELD_COLOURS[(bool(m), bool(a))] for m, a in zip(fields["meets_class"], after)])
+        folium.GeoJson(shown.to_json(), name="Beräkningsfält (EN 13201-3)",
+                       style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": f["properties"]["colour"],
+                                                 "weight": 1, "fillOpacity": 0.35},
+                       tooltip=folium.GeoJsonTooltip(["field_id", "street", "lighting_class", "average", "minimum",
+                                                      "uniformity", "state"],
+                                                     aliases=["Fält", "Gata", "Klass", "Ē (lx)", "Emin (lx)", "Uo",
+                                                              "Bedömning"])).add_to(fmap)
     if len(dark_spots):
         spots = dark_spots[["zone_id", "area_m2", "mean_lx", "geometry"]].round({"area_m2": 0, "mean_lx": 2})
         folium.GeoJson(spots.to_json(), name="Mörka fläckar",
@@ -49,7 +69,10 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                        tooltip=folium.GeoJsonTooltip(["id", "status_sv", "lumen", "height_m"],
                                                      aliases=["Armatur", "Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
     fmap.add_child(Legend(title, [(colour, f"≥ {lux:g} lx") for lux, colour in LUX_LEGEND]
-                                          + [(LIGHT_COLOURS["broken"], "trasig armatur (större)"),
+                                          + [(FIELD_COLOURS[(False, False)], "fält under sin klass"),
+                                             (FIELD_COLOURS[(False, True)], "fält som förslaget lyfter till klassen"),
+                                             (FIELD_COLOURS[(True, True)], "fält som når sin klass"),
+                                             (LIGHT_COLOURS["broken"], "trasig armatur (större)"),
                                              (LIGHT_COLOURS["planned"], "föreslagen armatur")], "lux-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

@@ -21,7 +21,7 @@ from geo.maps.colours import LIGHT_COLOURS, ramp
 from geo.maps.markup import Legend, TextBox
 from geo.publish import PublicReports, grid_counts
 
-METRICS = {"presence_h": "Polisnärvaro (h)", "share_at_class_average": "Belysning: andel yta på klassnivå",
+METRICS = {"presence_h": "Polisnärvaro (h)", "share_compliant": "Belysning: andel fältyta som når klassen",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
 
 

@@ -125,28 +125,30 @@ def coverage_lighting(
             min=YEARS[0], max=YEARS[1])] = None,
         photometry: Annotated[Optional[Path], typer.Option(
             help="Folder of EULUMDAT files named after luminaire types (<luminaire>.ldt).")] = None,
-        buildings: Annotated[Optional[Path], typer.Option(
-            help="Building footprints (GeoJSON polygons, WGS84), left out of the walkable area.")] = None,
+        fields: Annotated[Optional[Path], typer.Option(
+            help="Write the EN 13201-3 calculation fields with their figures to this GeoJSON file.")] = None,
         dark_spots: Annotated[Optional[Path], typer.Option(
             "--dark-spots", help="Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")] = None,
         geotiff: Annotated[Optional[Path], typer.Option(help="Write the illuminance grid (lux) as a GeoTIFF.")] = None,
         png: Annotated[Optional[Path], typer.Option(
             help="Write a coloured PNG of the illuminance (WGS84) with a .bounds.json beside it.")] = None,
-        db: DbOption = None, zones: ZonesOption = None) -> None:
-    """Modelled illuminance per zone against its EN 13201 pedestrian class, dark spots, and the
+        db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Modelled illuminance on the streets' surface (less the imported buildings and water): per
+    EN 13201-3 calculation field against its pedestrian class, per zone, dark spots, and the
     effect of proposed lamps (--proposed) for the lighting programme."""
     from geo.io.csvsafe import neutralise
-    from geo.io.geojson import parse_features, read_geojson, to_feature_collection
+    from geo.io.geojson import to_feature_collection
+    from geo.streets import read_streets
     from geo.io.raster import write_geotiff, write_png_overlay
     from geo.layers import LIGHTS
     from geo.photometry import read_eulumdat
-    from service.coverage import lighting_coverage
+    from service.coverage import FIELD_COLUMNS, lighting_coverage
     from service.imports import read_layer_file
 
-    settings = build_settings(db, zones)
+    settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
     try:
-        for path in (dark_spots, geotiff, png):
+        for path in (fields, dark_spots, geotiff, png):
             if path is not None:
                 new_file(path)
         zone_frame = read_zones(settings.geography.zones)
@@ -158,11 +160,10 @@ def coverage_lighting(
             if not photometry.is_dir():
                 raise ValidationError("not a folder of .ldt files", file=str(photometry))
             tables = {path.stem: read_eulumdat(path) for path in sorted(photometry.glob("*.ldt"))}
-        footprints = None
-        if buildings is not None:
-            footprints = parse_features(read_geojson(buildings), str(buildings), ("Polygon", "MultiPolygon"), {})
+        streets_path = settings.geography.streets_path()
+        street_frame = read_streets(streets_path) if streets_path else None
         with errors.status("modelling illuminance"):
-            result = lighting_coverage(store, zone_frame, lamps, cell, incidents_year, tables, footprints)
+            result = lighting_coverage(store, zone_frame, street_frame, lamps, cell, incidents_year, tables)
         grid = result.proposed_grid or result.grid
         if geotiff is not None:
             write_geotiff(grid, geotiff)
@@ -171,6 +172,10 @@ def coverage_lighting(
             errors.print(f"PNG written to {png}, bounds (south-west, north-east) {bounds}", highlight=False)
     except ValidationError as exc:
         raise _fail(exc) from None
+    if fields is not None:
+        fields.write_text(json.dumps(to_feature_collection(result.fields[[*FIELD_COLUMNS, *(
+            c for c in result.fields.columns if c.endswith("_after")), "geometry"]]), ensure_ascii=False), encoding="utf-8")
+        errors.print(f"{len(result.fields)} calculation fields written to {fields}", highlight=False)
     if dark_spots is not None:
         dark_spots.write_text(json.dumps(to_feature_collection(result.dark_spots), ensure_ascii=False), encoding="utf-8")
         errors.print(f"{len(result.dark_spots)} dark spots written to {dark_spots}", highlight=False)
@@ -188,8 +193,8 @@ def _print_lighting_tables(report: dict) -> None:
     """The lighting report as tables (today, and with the proposed lamps) and a summary."""
     columns = [("zon", "name"), ("klass", "lighting_class"), ("Ē krav lx", "class_average_lx"),
                ("Emin krav lx", "class_minimum_lx"), ("medel lx", "average_lx"), ("min lx", "minimum_lx"),
-               ("jämnhet", "uniformity"), ("uppfyller", "meets_class"), ("yta ≥ Ē", "share_at_class_average"),
-               ("mörka fläckar m²", "dark_spot_m2"), ("trasiga", "broken_lamps")]
+               ("jämnhet", "uniformity"), ("fält", "fields"), ("fält under klass", "fields_failing"),
+               ("andel klarar klass", "share_compliant"), ("mörka fläckar m²", "dark_spot_m2"), ("trasiga", "broken_lamps")]
     sections = [("Belysning idag (modellerad)", report["zones"])]
     if "proposed" in report:
         sections.append((f"Med {report['proposed']['lamps']} föreslagna armaturer", report["proposed"]["zones"]))
@@ -200,6 +205,18 @@ def _print_lighting_tables(report: dict) -> None:
         for zone in zones:
             table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
         console.print(table)
+    share = report["share_compliant"]
+    console.print(f"{report['fields']} beräkningsfält enligt EN 13201-3; {report['fields_failing']} når inte sin klass, "
+                  f"{report['fields_over_lit']} är överbelysta (Ē över 1,5 × klassens). Andel av fältens yta som når "
+                  f"sin klass: {'–' if share is None else f'{100 * share:.0f} %'}.", highlight=False)
+    if report["failing_fields"]:
+        worst = Table(title="Fält längst under sin klass")
+        for heading in ("fält", "zon", "klass", "Ē lx", "Emin lx", "under klass"):
+            worst.add_column(heading, justify="left" if heading in ("fält", "zon") else "right")
+        for field in report["failing_fields"][:10]:
+            worst.add_row(field["field_id"], field["zone_id"], field["lighting_class"], f"{field['average_lx']:.1f}",
+                          f"{field['minimum_lx']:.2f}", f"{100 * field['shortfall']:.0f} %")
+        console.print(worst)
     dark = report["incidents_after_dark"]
     console.print(f"Brott efter mörkrets inbrott: {dark['in_dark_spots']} i mörka fläckar ({dark['dark_spot_ha']} ha, "
                   f"{dark['rate_in_dark_spots_per_ha']} per ha), {dark['elsewhere']} på övriga ytor "
@@ -207,7 +224,9 @@ def _print_lighting_tables(report: dict) -> None:
                   f"{dark['excluded_town_level']} utan exakt plats är inte med.", highlight=False)
     if "proposed" in report:
         removed = sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"])
-        console.print(f"De föreslagna armaturerna tar bort {removed:,.0f} m² mörka fläckar.", highlight=False)
+        fixed = report["proposed"]["fields_fixed"]
+        console.print(f"De föreslagna armaturerna tar bort {removed:,.0f} m² mörka fläckar och får {len(fixed)} fält "
+                      f"att nå sin klass{': ' + ', '.join(fixed) if fixed else ''}.", highlight=False)
 
 
 def _print_patrol_table(report: dict) -> None:

@@ -11,6 +11,7 @@ from rich.text import Text
 from geo.errors import ValidationError
 from geo.io.export import write_layer
 from geo.layers import LAYERS, PINGS, LayerSchema
+from geo.surfaces import SURFACE_KINDS, read_surfaces
 from geo.timestamps import YEARS
 from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _records,
@@ -32,8 +33,9 @@ def _schema(layer: str) -> LayerSchema:
 
 def import_command(
         layer: Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols; or presence-log "
-                                                  "(the police's logged hours, CSV).")],
-        file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, police events JSON, GeoPackage or GPX file.")],
+                                                  "(the police's logged hours, CSV); or buildings or water "
+                                                  "(polygons that replace the stored set).")],
+        file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet or GPX file.")],
         crs: Annotated[Optional[str], typer.Option(help="CRS of a CSV file's x/y columns, e.g. EPSG:3006.")] = None,
         unit: Annotated[Optional[str], typer.Option(help="GPX: the patrol unit's id (default: file name).")] = None,
         mode: Annotated[Optional[str], typer.Option(help="GPX: how the unit moved: foot, bike, horse or car.")] = None,
@@ -42,6 +44,8 @@ def import_command(
     """Import a file into a layer: all rows valid, or nothing is stored."""
     if layer == PRESENCE_LOG:
         return _import_presence_log(file, db)
+    if layer in SURFACE_KINDS:
+        return _import_surfaces(layer, file, db)
     schema = _schema(layer)
     store = _open_store(db)
     with _progress() as bar:
@@ -71,6 +75,18 @@ def _import_presence_log(file: Path, db: Path | None) -> None:
     except (ValidationError, Conflict) as exc:
         raise _fail(f"{exc}\nnothing was imported") from None
     console.print(summary.line(), highlight=False)
+
+
+def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
+    """``stadskarna import buildings|water FILE``: the file's polygons replace the stored ones of that kind."""
+    store = _open_store(db)
+    try:
+        surfaces = read_surfaces(kind, file)
+    except ValidationError as exc:
+        raise _fail(f"{exc}\nnothing was imported") from None
+    result = store.replace_surfaces(kind, surfaces, source=file.name)
+    console.print(f"{kind}: {result.inserted} polygons stored from {file.name}, replacing {result.deleted}",
+                  highlight=False)
 
 
 def export_command(

@@ -44,7 +44,8 @@ def _report(request: Request, year: int, as_of: date | None) -> dict:
     promises = _year(request, year)
     key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
     return state.pages.get(key, lambda: promise_tracker(state.store, state.zones, promises, as_of,
-                                                      min_count=state.settings.privacy.min_count, rules=state.rules))
+                                                      min_count=state.settings.privacy.min_count, rules=state.rules,
+                                                      streets=state.streets))
 
 
 @router.get("/api/promises", responses={200: {"model": PromiseYears, "description": "The years with promises."}})
@@ -91,4 +92,5 @@ def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResp
     key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
     # the page computes its own figures, so they are of the data version it is cached under
     return state.pages.get(key, lambda: html_page(request, tracker_html(promise_tracker(
-        state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count, rules=state.rules))))
+        state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count, rules=state.rules,
+        streets=state.streets))))

@@ -65,11 +65,13 @@ class Actor:
 
 @dataclass
 class WriteResult:
-    """What a write did: records inserted, updated (changed values) and unchanged (already stored)."""
+    """What a write did: records inserted, updated (changed values), unchanged (already stored) and
+    deleted (replaced by a new set)."""
 
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,16 @@ class Store(Protocol):
 
     def count_pings(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
         """The number of patrol pings with ``start <= timestamp < end``, without reading them."""
+        ...
+
+    # -- surfaces: building footprints and water (see geo.surfaces) --------------------------------
+    def replace_surfaces(self, kind: str, surfaces: gpd.GeoDataFrame, source: str) -> WriteResult:
+        """Replace all stored surfaces of ``kind`` by validated ``surfaces`` (:func:`geo.surfaces.validate_surfaces`)
+        in one transaction: a new file of footprints is the whole set, not an addition."""
+        ...
+
+    def read_surfaces(self, kind: str) -> gpd.GeoDataFrame:
+        """The stored surfaces of ``kind``: ``height_m``, ``source``, ``geometry`` (WGS84); empty when none."""
         ...
 
     # -- presence logs: the police's own logged hours (see geo.presence_log) -----------------------

@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -178,6 +178,16 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         *(f"""CREATE TRIGGER data_version_presence_log_{op.lower()} AFTER {op} ON presence_log
               BEGIN UPDATE stadskarna_data_version SET n = n + 1;
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'patrols'; END"""
+          for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
+    16: (
+        # building footprints and water (geo.surfaces), WGS84 WKB; they shape the lit surface, so a
+        # change of them is a change of the lights' figures
+        """CREATE TABLE surfaces (kind TEXT NOT NULL, part INTEGER NOT NULL, wkb BLOB NOT NULL, height_m REAL,
+           source TEXT NOT NULL, PRIMARY KEY (kind, part))""",
+        *(f"""CREATE TRIGGER data_version_surfaces_{op.lower()} AFTER {op} ON surfaces
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'lights'; END"""
           for op in ("INSERT", "UPDATE", "DELETE")),
     ),
 }

@@ -112,6 +112,10 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
          "CREATE INDEX presence_log_time ON presence_log (start_ns, end_ns)",
          """CREATE TRIGGER presence_log_data_changed AFTER INSERT OR UPDATE OR DELETE ON presence_log
             FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('patrols')"""),
+    16: ("""CREATE TABLE surfaces (kind TEXT NOT NULL, part INTEGER NOT NULL, wkb BYTEA NOT NULL,
+            height_m DOUBLE PRECISION, source TEXT NOT NULL, PRIMARY KEY (kind, part))""",
+         """CREATE TRIGGER surfaces_data_changed AFTER INSERT OR UPDATE OR DELETE ON surfaces
+            FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('lights')"""),
 }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import TextClause, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from geo.crs import WGS84
 from geo.errors import ValidationError
 from geo.layers import LAYERS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
@@ -513,6 +514,29 @@ class SQLStore:
                                       "AND (t_min < :start OR t_max >= :end)"), bounds).scalars().all()
         edges = (Chunk.times(t) for t in across)
         return int(inside) + sum(int(((t >= bounds["start"]) & (t < bounds["end"])).sum()) for t in edges)
+
+    # -- surfaces -------------------------------------------------------------------------------
+
+    def replace_surfaces(self, kind: str, surfaces: gpd.GeoDataFrame, source: str) -> WriteResult:
+        """Replace the stored surfaces of ``kind`` in one transaction (see :class:`Store`)."""
+        rows = [{"kind": kind, "part": part, "wkb": wkb, "height_m": None if np.isnan(h) else float(h), "source": source}
+                for part, (wkb, h) in enumerate(zip(shapely.to_wkb(surfaces.geometry.to_numpy()),
+                                                    surfaces["height_m"].to_numpy(float)))]
+        with self.transaction() as con:
+            removed = con.execute(text("DELETE FROM surfaces WHERE kind = :kind"), {"kind": kind}).rowcount
+            if rows:
+                con.execute(text("INSERT INTO surfaces (kind, part, wkb, height_m, source) "
+                                 "VALUES (:kind, :part, :wkb, :height_m, :source)"), rows)
+        return WriteResult(inserted=len(rows), deleted=removed)
+
+    def read_surfaces(self, kind: str) -> gpd.GeoDataFrame:
+        """The stored surfaces of ``kind`` (see :class:`Store`)."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text("SELECT wkb, height_m, source FROM surfaces WHERE kind = :kind ORDER BY part"),
+                               {"kind": kind}).all()
+        return gpd.GeoDataFrame({"height_m": np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=float),
+                                 "source": [r[2] for r in rows]},
+                                geometry=shapely.from_wkb([bytes(r[0]) for r in rows]), crs=WGS84)
 
     # -- presence logs --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pyproj import Transformer
 from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
 from geo.layers import LIGHTS, REPORTS, validate
-from geo.lighting import lights_at, share_lit_to_class
+from geo.lighting import lights_at
 from geo.promises import (UnknownPromise, closed_in_time, open_and_closed_daily, parse_promises, promise_files,
                           read_promises, recorded_status)
 from geo.timestamps import LOCAL_TZ
@@ -249,14 +249,6 @@ def test_lights_at_leaves_its_input_untouched(street):
     lights_at(lamps, fixes, pd.Timestamp("2020-08-10T12:00:00Z"))
     pd.testing.assert_frame_equal(lamps, before)
 
-
-def test_share_lit_to_class_is_weighted_by_walkable_area():
-    figures = pd.DataFrame({"share_at_class_average": [1.0, 0.0, 0.5], "walkable_m2": [100.0, 300.0, 0.0]})
-    assert share_lit_to_class(figures) == pytest.approx(0.25)
-    assert share_lit_to_class(figures.assign(walkable_m2=0.0)) == 0.0
-
-
-# --- the promises file ---------------------------------------------------------------------------
 
 def test_the_shipped_2020_file_has_eight_promises_of_every_kind():
     year = read_promises(SHIPPED)

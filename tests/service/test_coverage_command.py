@@ -129,22 +129,32 @@ def test_lighting_report_with_proposed_lamps(db, tmp_path):
     SQLiteStore(db).write_features(LIGHTS, validate(LIGHTS, pd.DataFrame(
         {"id": ["a", "b"], "lumen": 6000, "height_m": 6, "status": ["working", "broken"],
          "lon": [12.8572, 12.8580], "lat": [56.6740, 56.6742]}), "test"))
-    proposed = tmp_path / "proposed.csv"
-    proposed.write_text("id,lumen,height_m,status,lat,lon\nnew-1,8000,6,planned,56.6700,12.8640\n", encoding="utf-8")
-    spots, tif = tmp_path / "dark.geojson", tmp_path / "lux.tif"
+    proposed = tmp_path / "proposed.csv"  # every 12 m along the dark path from Slottsbron to the station
+    proposed.write_text("id,lumen,height_m,status,lat,lon\n" + "".join(
+        f"new-{i},4000,6,planned,{56.6698 - 0.05 * (lon - 12.863):.6f},{lon:.4f}\n"
+        for i, lon in enumerate((12.8632, 12.8634, 12.8636, 12.8638, 12.8640))), encoding="utf-8")
+    spots, tif, fields = tmp_path / "dark.geojson", tmp_path / "lux.tif", tmp_path / "fields.geojson"
     result = invoke("coverage", "lighting", "--format", "json", "--proposed", proposed, "--dark-spots", spots,
-                    "--geotiff", tif, "--db", db)
+                    "--geotiff", tif, "--fields", fields, "--db", db)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     torg = next(zone for zone in report["zones"] if zone["zone_id"] == "stora-torg")
     assert torg["average_lx"] > 0 and torg["broken_lamps"] == 1 and torg["lighting_class"] == "P2"
+    assert torg["fields"] > 0 and 0 <= torg["share_compliant"] < 1
     station = next(zone for zone in report["proposed"]["zones"] if zone["zone_id"] == "resecentrum")
-    assert station["dark_spot_m2_removed"] > 0 and report["proposed"]["lamps"] == 1
-    assert report["lamps"] == {"working": 1, "broken": 1}
+    assert station["dark_spot_m2_removed"] > 0 and report["proposed"]["lamps"] == 5
+    assert report["proposed"]["fields_fixed"], "five lamps over 48 m of a dark path lift a field to P2"
+    assert all(f.startswith("gang-och-cykelvag-slottsbron-halmstad-c-") for f in report["proposed"]["fields_fixed"])
+    assert report["lamps"] == {"working": 1, "broken": 1} and report["surfaces"]["streets"] == 15
+    assert report["fields"] == sum(zone["fields"] for zone in report["zones"])
+    assert report["failing_fields"][0]["shortfall"] >= report["failing_fields"][-1]["shortfall"]
+    assert report["field_method"]["standard"] == "EN 13201-3:2015"
     assert report["incidents_after_dark"]["after_dark_incidents"] == 0 and report["incidents_after_dark"]["dark_spot_ha"] > 0
     assert json.loads(spots.read_text())["features"] and tif.exists()
+    written = json.loads(fields.read_text())["features"]
+    assert len(written) == report["fields"] and {"field_id", "meets_class", "meets_class_after"} <= set(written[0]["properties"])
     table = invoke("coverage", "lighting", "--proposed", proposed, "--db", db)
-    assert "föreslagna" in table.output and "Stora Torg" in table.output
+    assert "föreslagna" in table.output and "Stora Torg" in table.output and "beräkningsfält" in table.output
 
 
 def test_lighting_refuses_a_bad_proposal_and_existing_outputs(db, tmp_path):
@@ -175,23 +185,39 @@ def test_lighting_with_a_photometry_folder(db, tmp_path):
     assert missing.exit_code == 2 and "not a folder" in missing.output
 
 
-def test_lighting_leaves_building_footprints_out(db, tmp_path):
+def test_imported_buildings_and_water_leave_the_walkable_surface(db, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    # a block over the east half of Stora Torg, in SWEREF 99 TM in a GeoPackage; water as GeoJSON
+    torg = to_metric(gpd.GeoDataFrame(geometry=gpd.points_from_xy([12.8572], [56.6740]), crs=WGS84)).geometry.iloc[0]
+    block = gpd.GeoDataFrame({"height_m": [12.0]}, geometry=[shapely.box(torg.x, torg.y - 60, torg.x + 60, torg.y + 60)],
+                             crs="EPSG:3006")
+    block.to_file(tmp_path / "kvarter.gpkg", driver="GPKG")
     square = [[12.8565, 56.6735], [12.8575, 56.6735], [12.8575, 56.6745], [12.8565, 56.6745], [12.8565, 56.6735]]
-    buildings = tmp_path / "buildings.geojson"
-    buildings.write_text(json.dumps({"type": "FeatureCollection", "features": [
+    water = tmp_path / "vatten.geojson"
+    water.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [square]}}]}))
     plain = json.loads(invoke("coverage", "lighting", "--format", "json", "--db", db).stdout)
-    result = invoke("coverage", "lighting", "--format", "json", "--buildings", buildings, "--db", db)
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
+    assert invoke("import", "buildings", tmp_path / "kvarter.gpkg", "--db", db).exit_code == 0
+    stored = invoke("import", "water", water, "--db", db)
+    assert stored.exit_code == 0 and "water: 1 polygons stored" in stored.output
+    report = json.loads(invoke("coverage", "lighting", "--format", "json", "--db", db).stdout)
     walkable = {zone["zone_id"]: zone["walkable_m2"] for zone in report["zones"]}
     before = {zone["zone_id"]: zone["walkable_m2"] for zone in plain["zones"]}
-    assert report["buildings"] == 1 and walkable["stora-torg"] < before["stora-torg"] - 5000
+    assert report["surfaces"] == {"streets": 15, "buildings": 1, "water": 1}
+    assert walkable["stora-torg"] < before["stora-torg"] - 1000
+    again = invoke("import", "buildings", tmp_path / "kvarter.gpkg", "--db", db)
+    assert "1 polygons stored" in again.output and "replacing 1" in again.output, "a new file replaces the set"
     points = tmp_path / "points.geojson"
     points.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [12.857, 56.674]}}]}))
-    bad = invoke("coverage", "lighting", "--buildings", points, "--db", db)
-    assert bad.exit_code == 2 and "expected a Polygon or MultiPolygon geometry" in " ".join(bad.output.split())
+    bad = invoke("import", "buildings", points, "--db", db)
+    assert bad.exit_code == 2 and "feature 1" in bad.output and "expected a Polygon or MultiPolygon" in " ".join(bad.output.split())
+    assert SQLiteStore(db).read_surfaces("buildings")["height_m"].tolist() == [12.0], "a refused file changes nothing"
+    block.assign(height_m=[500.0]).to_parquet(tmp_path / "hoga.parquet")
+    tall = invoke("import", "buildings", tmp_path / "hoga.parquet", "--db", db)
+    assert tall.exit_code == 2 and "feature 1" in tall.output and "height_m" in tall.output
 
 
 def test_presence_rebuild_computes_every_unit_day_again(db, tmp_path):

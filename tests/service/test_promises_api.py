@@ -30,6 +30,7 @@ IDS = ["polisnarvaro", "klotter-och-ogras", "stadning", "belysningsprogram", "ce
 STAFF = IDS[4:]
 TORG = (12.8569, 56.6738)  # in stora-torg (P2)
 STORGATAN = (12.8572, 56.67715)  # in storgatan-norre-port (P2), about 380 m north
+STORGATAN_LAMP = (12.857991, 56.677141)  # over Storgatan's centre line, in storgatan-norre-port
 runner = CliRunner()
 
 
@@ -56,7 +57,7 @@ def handmade_store(path) -> None:
     store.write_features(LIGHTS, validate(LIGHTS, pd.DataFrame([
         {"id": "torg", "lumen": 200_000, "height_m": 10, "status": "working", "lon": TORG[0], "lat": TORG[1]},
         {"id": "storgatan", "lumen": 200_000, "height_m": 10, "status": "broken",
-         "updated_at": "2020-06-15T08:00:00+02:00", "lon": STORGATAN[0], "lat": STORGATAN[1]},
+         "updated_at": "2020-06-15T08:00:00+02:00", "lon": STORGATAN_LAMP[0], "lat": STORGATAN_LAMP[1]},
         {"id": "ny", "lumen": 200_000, "height_m": 10, "status": "planned", "lon": 12.8620, "lat": 56.6747},
     ]), "test"))
     zones = read_zones(ZONES_FILE)
@@ -102,6 +103,20 @@ def test_each_promise_has_the_status_the_handmade_data_give(handmade, as_of):
     assert all(got[i] == "not measurable yet" for i in STAFF), "no staff status recorded"
 
 
+def alone(lonlat: tuple[float, float]) -> float:
+    """The share of field area meeting its class with one lamp of the handmade store alone."""
+    from geo.fields import field_figures, lit_surface, share_compliant
+    from geo.lighting import PEDESTRIAN_CLASSES, illuminance_at
+    from geo.streets import read_streets
+    from tests.conftest import STREETS_FILE
+
+    surface = lit_surface(read_zones(ZONES_FILE), read_streets(STREETS_FILE))
+    lamp = validate(LIGHTS, pd.DataFrame([{"id": "a", "lumen": 200_000, "height_m": 10, "status": "working",
+                                           "lon": lonlat[0], "lat": lonlat[1]}]), "test")
+    lux = illuminance_at(lamp, surface.points["x"], surface.points["y"])
+    return share_compliant(field_figures(surface.fields, surface.points, lux, PEDESTRIAN_CLASSES))
+
+
 def test_values_details_and_charts_at_the_years_end(handmade):
     report = handmade.get("/api/promises/2020?as_of=2020-12-31").json()
     assert report["year"] == 2020 and report["as_of"] == "2020-12-31" and report["share_of_year_elapsed"] == 1
@@ -135,7 +150,9 @@ def test_values_details_and_charts_at_the_years_end(handmade):
     assert list(share)[:2] == ["2020-01-31", "2020-02-29"] and len(share) == 12
     both, one = share["2020-01-31"], share["2020-06-30"]
     assert both == share["2020-05-31"] > one > 0, "the Storgatan lamp broke on 15 June"
-    assert one == pytest.approx(both / 2, rel=0.05), "two equal lamps, each alone in its zone"
+    torg, storgatan = alone(TORG), alone(STORGATAN_LAMP)
+    assert one == pytest.approx(torg, abs=1e-4) and both == pytest.approx(torg + storgatan, abs=1e-4), \
+        "two lamps far apart: each lifts its own fields"
     assert share["2020-07-31"] == 0, "the Torg lamp was out from 20 July to 10 August"
     assert share["2020-08-31"] == one == lighting["value"]
     assert lighting["details"]["share_at_start"] == both

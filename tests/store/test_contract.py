@@ -415,6 +415,30 @@ def test_presence_logs_are_kept_once_per_unit_and_start_and_never_overlap(store)
     assert store.read_presence_log(pd.Timestamp("2020-05-08T21:30:00Z"), pd.Timestamp("2020-05-09T00:00:00Z")).empty
 
 
+def test_surfaces_are_replaced_as_a_set_and_change_the_lights_topic(store):
+    import geopandas as gpd
+    import shapely
+
+    from geo.surfaces import validate_surfaces
+
+    blocks = validate_surfaces("buildings", gpd.GeoDataFrame(
+        {"height_m": [12.0, None]}, geometry=[shapely.box(374000, 6284000, 374030, 6284020),
+                                              shapely.Polygon([(374040, 6284000), (374060, 6284000), (374050, 6284015)])],
+        crs="EPSG:3006"), "kvarter.gpkg")
+    assert store.read_surfaces("buildings").empty
+    before = store.topic_versions(("lights", "reports"))
+    assert store.replace_surfaces("buildings", blocks, "kvarter.gpkg") == WriteResult(inserted=2)
+    after = store.topic_versions(("lights", "reports"))
+    assert after[0] != before[0] and after[1] == before[1], "buildings shape the lit surface"
+    stored = store.read_surfaces("buildings")
+    assert stored.crs == "EPSG:4326" and stored["source"].tolist() == ["kvarter.gpkg"] * 2
+    assert stored["height_m"].iloc[0] == 12.0 and np.isnan(stored["height_m"].iloc[1])
+    assert shapely.equals_exact(stored.geometry.to_numpy(), blocks.geometry.to_numpy(), tolerance=0).all()
+    assert store.read_surfaces("water").empty, "kinds are kept apart"
+    assert store.replace_surfaces("buildings", blocks.iloc[:1], "nytt.gpkg") == WriteResult(inserted=1, deleted=2)
+    assert store.read_surfaces("buildings")["source"].tolist() == ["nytt.gpkg"]
+
+
 def test_overlapping_presence_logs_written_at_once_store_one(store):
     from geo.presence_log import validate_log
 
