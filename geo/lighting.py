@@ -145,7 +145,7 @@ def _stamp(lamps: NDArray[np.float64], grid: LuxGrid, cutoff_factor: float,
             np.divide(nadir[i], stamp, out=stamp)
         else:  # E = I(γ)·cos³γ / h² = I(γ)·h / (h² + d²)^1.5, I from the table in cd/klm
             gamma = np.degrees(np.arccos(h[i] / np.sqrt(stamp)))
-            stamp = tables[int(table[i])].intensity(gamma) * (flux[i] / 1000 * h[i]) / stamp ** 1.5
+            stamp = tables[int(table[i])].intensity(np.degrees(np.arctan2(-dx, dy[:, None])), gamma) * (flux[i] / 1000 * h[i]) / stamp ** 1.5
         lit[r0[i]:r1[i], c0[i]:c1[i]] += stamp
     return lit
 
