@@ -124,8 +124,18 @@ LIGHTS = LayerSchema("lights", (
     Field("status", "category", choices=LIGHT_STATUSES),
     Field("luminaire", "text", required=False, default="unknown"),
     Field("updated_at", "time", required=False),
+    Field("azimuth_deg", "number", required=False, bounds=(0, 360)),
+    Field("tilt_deg", "number", required=False, bounds=(-90, 90), default=0.0),
+    Field("overhang_m", "number", required=False, bounds=(0, 20), default=0.0),
+    Field("watts", "number", required=False, bounds=(0.1, 5000)),
+    Field("installed_at", "time", required=False),
+    Field("removed_at", "time", required=False),
     SOURCE,
 ), key=("id",), time_field="updated_at")
+"""Street lights. ``azimuth_deg``: the compass bearing the luminaire faces (its C90 half-plane, the
+street side; missing: it faces the nearest street); ``tilt_deg`` raises that side; ``overhang_m``:
+the arm's reach from the pole that way; ``watts``: power drawn with ballast or driver;
+``installed_at``/``removed_at``: when the lamp came and went (missing: always there, never removed)."""
 
 REPORTS = LayerSchema("reports", (
     Field("id", "id"),

@@ -12,9 +12,12 @@ distance): beyond that its contribution is below
 cell's modelled value is too low by at most that times the number of lamps farther away (with 2,000
 lamps over the centre ``benchmarks/lighting.py`` measures at most 0.09 lx).
 
-Luminaire types with a photometric file (EULUMDAT, :mod:`geo.photometry`) use its intensity
-distribution instead, with E = I(γ)·cos³γ / h². Only lamps with status ``working`` give light
-(broken, removed and planned lamps do not).
+Luminaire types with a photometric file (EULUMDAT or IES, :mod:`geo.photometry`) use its intensity
+distribution instead, E = I(C, γ)·cos³γ / h², with C and γ in the luminaire's frame: it faces the
+bearing ``azimuth_deg`` (its C90 half-plane, the street side) and is tilted up on that side by
+``tilt_deg``; the luminaire hangs ``overhang_m`` from its pole (the layer's point) that way. Only
+lamps with status ``working`` give light (broken, removed and planned lamps do not); a lamp's
+``installed_at`` and ``removed_at`` place it in time (:func:`in_place`).
 EN 13201-2:2015, table 3, pedestrian classes (maintained average Ē / minimum Emin, lux):
 P1 15/3, P2 10/2, P3 7.5/1.5, P4 5/1, P5 3/0.6, P6 2/0.4.
 """
@@ -39,7 +42,7 @@ from scipy.spatial import cKDTree
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import USABLE_PRECISION
-from geo.photometry import Photometry
+from geo.photometry import Photometry, luminaire_angles
 from geo.sun import after_dark
 from geo.zones import zone_positions
 from geo.workflow import CONFIRMED_STATUSES
@@ -108,13 +111,8 @@ def illuminance(lights: gpd.GeoDataFrame, grid: LuxGrid, maintenance_factor: flo
     working = lights[lights["status"] == "working"]
     if working.empty:
         return LuxGrid(grid.x0, grid.y0, grid.cell_m, np.zeros_like(grid.lux), grid.zone)
-    metric = to_metric(working)
     tables = list((photometry or {}).values())
-    names = {name: i for i, name in enumerate(photometry or {})}
-    lamps = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy(),
-                             working["height_m"].to_numpy(float),
-                             working["lumen"].to_numpy(float) * maintenance_factor,
-                             working["luminaire"].map(names).fillna(-1).to_numpy(float)])
+    lamps = _lamp_rows(working, maintenance_factor, photometry)
     workers = max(1, min(workers or os.cpu_count() or 1, len(lamps)))
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(lambda share: _stamp(share, grid, cutoff_factor, tables),
@@ -122,39 +120,60 @@ def illuminance(lights: gpd.GeoDataFrame, grid: LuxGrid, maintenance_factor: flo
     return LuxGrid(grid.x0, grid.y0, grid.cell_m, np.sum(parts, axis=0), grid.zone)
 
 
+def _lamp_rows(working: gpd.GeoDataFrame, maintenance_factor: float,
+               photometry: Mapping[str, Photometry] | None) -> NDArray[np.float64]:
+    """One row per lamp: the luminaire's x, y (EPSG:3006, m; the pole moved ``overhang_m`` along the
+    way it faces), h (m), Φ·MF (lm), the index of its photometry in ``photometry`` (-1:
+    Lambertian), the bearing it faces and its tilt (degrees; a missing bearing is north)."""
+    metric = to_metric(working)
+    facing = working["azimuth_deg"].to_numpy(float) if "azimuth_deg" in working else np.zeros(len(working))
+    facing = np.nan_to_num(facing, nan=0.0)
+    overhang = working["overhang_m"].to_numpy(float) if "overhang_m" in working else np.zeros(len(working))
+    tilt = working["tilt_deg"].to_numpy(float) if "tilt_deg" in working else np.zeros(len(working))
+    names = {name: i for i, name in enumerate(photometry or {})}
+    return np.column_stack([metric.geometry.x.to_numpy() + np.nan_to_num(overhang) * np.sin(np.radians(facing)),
+                            metric.geometry.y.to_numpy() + np.nan_to_num(overhang) * np.cos(np.radians(facing)),
+                            working["height_m"].to_numpy(float),
+                            working["lumen"].to_numpy(float) * maintenance_factor,
+                            working["luminaire"].map(names).fillna(-1).to_numpy(float),
+                            facing, np.nan_to_num(tilt)])
+
+
 def _stamp(lamps: NDArray[np.float64], grid: LuxGrid, cutoff_factor: float,
            tables: list[Photometry]) -> NDArray[np.float64]:
-    """Sum of the lamps' illuminance on a new grid; lamp rows are x, y (m), h (m), Φ·MF (lm) and
-    the index of their photometry in ``tables`` (-1: Lambertian)."""
+    """Sum of the lamps' illuminance on a new grid (lamp rows of :func:`_lamp_rows`)."""
     lit = np.zeros_like(grid.lux)
     ny, nx = lit.shape
     centres_x = grid.x0 + (np.arange(nx) + 0.5) * grid.cell_m
     centres_y = grid.y0 + (np.arange(ny) + 0.5) * grid.cell_m
-    x, y, h, flux, table = lamps.T
+    x, y, h, flux, table, facing, tilt = lamps.T
     radius = cutoff_factor * h
     c0 = np.clip((x - radius - grid.x0) // grid.cell_m, 0, nx).astype(int)
     c1 = np.clip((x + radius - grid.x0) // grid.cell_m + 1, 0, nx).astype(int)
     r0 = np.clip((y - radius - grid.y0) // grid.cell_m, 0, ny).astype(int)
     r1 = np.clip((y + radius - grid.y0) // grid.cell_m + 1, 0, ny).astype(int)
     for i in np.flatnonzero((c0 < c1) & (r0 < r1)).tolist():
-        dx = centres_x[c0[i]:c1[i]] - x[i]
-        dy = centres_y[r0[i]:r1[i]] - y[i]
-        lit[r0[i]:r1[i], c0[i]:c1[i]] += _lamp_lux(np.add.outer(dy * dy, dx * dx), h[i], flux[i],
-                                                    tables[int(table[i])] if table[i] >= 0 else None)
+        dx = centres_x[None, c0[i]:c1[i]] - x[i]
+        dy = centres_y[r0[i]:r1[i], None] - y[i]
+        lit[r0[i]:r1[i], c0[i]:c1[i]] += _lamp_lux(dx, dy, h[i], flux[i], tables[int(table[i])] if table[i] >= 0 else None,
+                                                    facing[i], tilt[i])
     return lit
 
 
-def _lamp_lux(d2: NDArray[np.float64], h: NDArray[np.float64] | float, flux: NDArray[np.float64] | float,
-              table: Photometry | None) -> NDArray[np.float64]:
-    """Horizontal illuminance (lux) at squared horizontal distances ``d2`` (m²) from lamps at height
-    ``h`` (m) giving ``flux`` Φ·MF (lm); arrays broadcast. Lambertian (``table`` None):
-    E = (Φ·MF/π)·h² / (h² + d²)²; with a photometry E = I(γ)·cos³γ / h² = I(γ)·h / (h² + d²)^1.5,
-    I from the table in cd/klm × Φ·MF / 1000."""
-    slant2 = d2 + h * h
+def _lamp_lux(dx: NDArray[np.float64], dy: NDArray[np.float64], h: NDArray[np.float64] | float,
+              flux: NDArray[np.float64] | float, table: Photometry | None,
+              facing: NDArray[np.float64] | float = 0.0, tilt: NDArray[np.float64] | float = 0.0) -> NDArray[np.float64]:
+    """Horizontal illuminance (lux) at ground offsets ``dx`` east, ``dy`` north (m) of lamps at
+    height ``h`` (m) giving ``flux`` Φ·MF (lm); arrays broadcast. Lambertian (``table`` None):
+    E = (Φ·MF/π)·h² / (h² + d²)². With a photometry E = I(C, γ)·cos³γ / h² = I·h / (h² + d²)^1.5,
+    I from the table in cd/klm × Φ·MF / 1000 at the C and γ of the point in the luminaire's frame:
+    its C90 half-plane (the street side of a road luminaire) faces the bearing ``facing`` and
+    ``tilt`` raises that side (degrees; EN 13032-1 C-γ system, :func:`geo.photometry.luminaire_angles`)."""
+    slant2 = dx * dx + dy * dy + h * h
     if table is None:
         return flux / np.pi * h * h / (slant2 * slant2)
-    gamma = np.degrees(np.arccos(h / np.sqrt(slant2)))
-    return table.intensity(gamma) * (flux / 1000 * h) / slant2 ** 1.5
+    c, gamma = luminaire_angles(dx, dy, -h, facing, tilt)  # in the frame whose C0 is the street side
+    return table.intensity(c + 90.0, gamma) * (flux / 1000 * h) / slant2 ** 1.5
 
 
 def illuminance_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[np.float64],
@@ -162,18 +181,15 @@ def illuminance_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[
                    photometry: Mapping[str, Photometry] | None = None) -> NDArray[np.float64]:
     """Horizontal illuminance (lux) at the points ``x``, ``y`` (EPSG:3006, m) from the ``working``
     lamps of ``lights`` (a validated lights layer, WGS84), each lamp counted at points within
-    ``cutoff_factor`` × its height (the model of the module docstring; photometry as
-    :func:`illuminance`). Pairs come from a KD-tree of the points: one vectorised sum per
+    ``cutoff_factor`` × its height (the model of the module docstring; photometry and orientation
+    as :func:`illuminance`). Pairs come from a KD-tree of the points: one vectorised sum per
     photometric table, not a loop over points."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     lux = np.zeros(len(x))
     working = lights[lights["status"] == "working"]
     if working.empty or not len(x):
         return lux
-    metric = to_metric(working)
-    lamp_x, lamp_y = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
-    h = working["height_m"].to_numpy(float)
-    flux = working["lumen"].to_numpy(float) * maintenance_factor
+    lamp_x, lamp_y, h, flux, table, facing, tilt = _lamp_rows(working, maintenance_factor, photometry).T
     near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([lamp_x, lamp_y]), cutoff_factor * h,
                                                              return_sorted=False)
     sizes = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
@@ -181,14 +197,14 @@ def illuminance_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[
         return lux
     point = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
     lamp = np.repeat(np.arange(len(near)), sizes)
-    d2 = (x[point] - lamp_x[lamp]) ** 2 + (y[point] - lamp_y[lamp]) ** 2
-    names = working["luminaire"].to_numpy(dtype=object)[lamp]
-    tables = photometry or {}
-    for name in {None, *(n for n in tables if (names == n).any())}:
-        rows = ~np.isin(names, list(tables)) if name is None else names == name
-        if rows.any():
-            lux += np.bincount(point[rows], weights=_lamp_lux(d2[rows], h[lamp[rows]], flux[lamp[rows]],
-                                                               tables.get(name)), minlength=len(x))
+    dx, dy = x[point] - lamp_x[lamp], y[point] - lamp_y[lamp]
+    tables = list((photometry or {}).values())
+    for index in np.unique(table[lamp]).astype(int).tolist():
+        rows = table[lamp] == index
+        at = lamp[rows]
+        lux += np.bincount(point[rows], weights=_lamp_lux(dx[rows], dy[rows], h[at], flux[at],
+                                                          tables[index] if index >= 0 else None, facing[at], tilt[at]),
+                           minlength=len(x))
     return lux
 
 
@@ -283,17 +299,65 @@ def with_reported_breakdowns(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame
     return out
 
 
+def in_place(lights: gpd.GeoDataFrame, at: pd.Timestamp) -> gpd.GeoDataFrame:
+    """``lights`` as they stood at ``at`` by their dates: a lamp installed after it is not there
+    yet (``planned``), a lamp removed at or before it is ``removed``; lamps without dates keep
+    their status."""
+    installed = lights["installed_at"] if "installed_at" in lights else pd.Series(pd.NaT, index=lights.index)
+    removed = lights["removed_at"] if "removed_at" in lights else pd.Series(pd.NaT, index=lights.index)
+    later, gone = (installed.notna() & (installed > at)).to_numpy(), (removed.notna() & (removed <= at)).to_numpy()
+    if not (later.any() or gone.any()):
+        return lights
+    out = lights.copy()
+    out.loc[later, "status"] = "planned"
+    out.loc[gone & ~later, "status"] = "removed"
+    return out
+
+
 def lights_at(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, at: pd.Timestamp,
               radius_m: float = BROKEN_LIGHT_RADIUS_M) -> gpd.GeoDataFrame:
-    """The lamps as they stood at ``at`` (UTC or zoned), reconstructed from today's layers: a lamp
-    now ``broken`` or ``removed`` was working before its ``updated_at``; a ``planned`` lamp is not
-    there; and the nearest working lamp (within ``radius_m``) of each ``broken_light`` report that
-    staff confirmed or closed is out from the report's ``created_at`` until its ``closed_at``.
-    Other changes leave no trace in the layers, so working lamps count as working all along."""
-    out = lights[lights["status"] != "planned"].copy()
-    changed_later = out["status"].isin(["broken", "removed"]) & out["updated_at"].notna() & (out["updated_at"] > at)
-    out.loc[changed_later, "status"] = "working"
+    """The lamps as they stood at ``at`` (UTC or zoned). A lamp with ``installed_at`` after it is
+    not there; a lamp with ``removed_at`` is there until then (working unless broken). Without
+    those dates the layers' present state is read back: a lamp now ``broken`` or ``removed`` was
+    working before its ``updated_at``; a ``planned`` lamp is not there. The nearest working lamp
+    (within ``radius_m``) of each ``broken_light`` report that staff confirmed or closed is out from
+    the report's ``created_at`` until its ``closed_at``. Lamps with neither dates nor reports count
+    as they are now all along: give new lamps their ``installed_at``, or a later year's lamps light
+    the earlier years too."""
+    removed_at = lights["removed_at"] if "removed_at" in lights else pd.Series(pd.NaT, index=lights.index)
+    installed = lights["installed_at"].notna() if "installed_at" in lights else pd.Series(False, index=lights.index)
+    out = lights[(lights["status"] != "planned") | installed].copy()
+    removed_at = removed_at.loc[out.index]
+    changed_later = (out["status"].isin(["broken", "removed"]) & out["updated_at"].notna() & (out["updated_at"] > at)
+                     & removed_at.isna())
+    out.loc[changed_later | (removed_at.notna() & (removed_at > at)) | (out["status"] == "planned"), "status"] = "working"
+    out = in_place(out, at)
     out_at = reports[(reports["category"] == "broken_light") & (reports["created_at"] <= at)
                      & (reports["status"].isin(CONFIRMED_STATUSES)
                         | ((reports["status"] == "closed") & (reports["closed_at"] > at)))]
     return with_reported_breakdowns(out, out_at.assign(status="acknowledged"), radius_m)
+
+
+def facing_streets(lights: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """``lights`` with a missing ``azimuth_deg`` set to the bearing from the lamp to the nearest
+    point of the nearest street centre line (degrees, 0 north, clockwise): a luminaire faces the
+    street it lights. A lamp within 0.5 m of a centre line (over the street) faces across it. Both
+    WGS84; computed in SWEREF 99 TM."""
+    missing = lights["azimuth_deg"].isna().to_numpy() if "azimuth_deg" in lights else np.ones(len(lights), bool)
+    if streets is None or streets.empty or not missing.any():
+        return lights
+    lamps = to_metric(lights[missing]).geometry.to_numpy()
+    lines = to_metric(streets).geometry.to_numpy()
+    _, nearest = shapely.STRtree(lines).query_nearest(lamps, return_distance=False, all_matches=False)
+    line = lines[nearest]
+    along = shapely.line_locate_point(line, lamps)
+    foot = shapely.line_interpolate_point(line, along)
+    dx, dy = shapely.get_x(foot) - shapely.get_x(lamps), shapely.get_y(foot) - shapely.get_y(lamps)
+    ahead = shapely.line_interpolate_point(line, along + 0.5)
+    behind = shapely.line_interpolate_point(line, along - 0.5)
+    tx, ty = shapely.get_x(ahead) - shapely.get_x(behind), shapely.get_y(ahead) - shapely.get_y(behind)
+    over = np.hypot(dx, dy) < 0.5
+    dx, dy = np.where(over, ty, dx), np.where(over, -tx, dy)  # over the line: at right angles to it
+    out = lights.copy()
+    out.loc[missing, "azimuth_deg"] = np.mod(np.degrees(np.arctan2(dx, dy)), 360.0)
+    return out

@@ -16,7 +16,8 @@ from geo.layers import INCIDENTS, LIGHTS, REPORTS
 from geo.fields import (FIELD_LENGTH_M, OVER_LIGHTING_FACTOR, LitSurface, failing_fields, field_figures, lit_surface,
                         share_compliant, zone_compliance)
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid,
-                          illuminance, illuminance_at, incidents_after_dark, with_reported_breakdowns, zone_lighting)
+                          facing_streets, illuminance, illuminance_at, in_place, incidents_after_dark,
+                          with_reported_breakdowns, zone_lighting)
 from geo.photometry import Photometry
 from geo.surfaces import SURFACE_KINDS
 from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
@@ -179,7 +180,7 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
     dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
     working) the same after adding them: the fields they fix and the dark-spot area they remove."""
-    lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
+    lights = current_lights(store, streets)
     obstacles = stored_obstacles(store)
     surface = lit_surface(zones, streets, obstacles)
     empty = empty_grid(zones, cell_m, surface.walkable)
@@ -202,7 +203,7 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
               "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}
     proposed_grid = None
     if proposed is not None:
-        with_proposed = pd.concat([lights, proposed.assign(status="working")], ignore_index=True)
+        with_proposed = pd.concat([lights, facing_streets(proposed.assign(status="working"), streets)], ignore_index=True)
         proposed_grid = illuminance(with_proposed, empty, photometry=photometry)
         after = _fields_lit(surface, with_proposed, photometry)
         after_spots = dark_spots(proposed_grid, zones)
@@ -218,6 +219,14 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
         fields = fields.assign(meets_class_after=after["meets_class"], average_lx_after=after["average_lx"],
                                minimum_lx_after=after["minimum_lx"])
     return LightingCoverage(report, spots, fields.to_crs(WGS84), grid, proposed_grid)
+
+
+def current_lights(store: Store, streets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The stored lamps as they stand now: by their dates (:func:`geo.lighting.in_place`), out when a
+    confirmed, open broken-light report is about them, facing the nearest street when their
+    bearing is not recorded."""
+    lights = in_place(store.read_features(LIGHTS), pd.Timestamp.now(tz="UTC"))
+    return facing_streets(with_reported_breakdowns(lights, confirmed_light_reports(store)), streets)
 
 
 def stored_obstacles(store: Store) -> gpd.GeoDataFrame:

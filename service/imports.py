@@ -36,7 +36,7 @@ from geo.io.geojson import read_json
 from geo.io.points import geojson_records, read_geopackage_records
 from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
-from geo.layers import COORDINATE_DECIMALS, INCIDENTS, PINGS, LayerSchema, validate
+from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LIGHTS, PINGS, LayerSchema, validate
 from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START
 from service.settings import GeographySettings
@@ -135,9 +135,23 @@ def import_file(store: SQLiteStore, schema: LayerSchema, path: str | Path, progr
     if schema is PINGS:
         result = store.write_pings(frame, (lambda d, t: progress("writing", d, t)) if progress else None)
     else:
+        if schema is LIGHTS:
+            summary.warnings.extend(_undated_new_lamps(store, frame))
         result = store.write_features(schema, frame)
     summary.imported, summary.updated, summary.unchanged = result.inserted, result.updated, result.unchanged
     return summary
+
+
+def _undated_new_lamps(store: SQLiteStore, lamps: pd.DataFrame) -> list[str]:
+    """A warning when lamps new to a store that holds lamps have no ``installed_at``."""
+    stored = store.read_features(LIGHTS)["id"]
+    if stored.empty:
+        return []
+    undated = lamps[~lamps["id"].isin(stored) & lamps["installed_at"].isna()]
+    if undated.empty:
+        return []
+    return [f"{len(undated)} new lamps have no installed_at (first: {undated['id'].iloc[0]}); they count as there in "
+            "every earlier year too: give the date they were put up, so earlier years' figures stay as they were"]
 
 
 # -- patrol pings from CSV, streamed ---------------------------------------------------------------

@@ -15,8 +15,7 @@ from xstatic.pkg import leaflet
 
 from geo.crs import to_metric
 from geo.io.raster import write_png_overlay
-from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
-from geo.lighting import with_reported_breakdowns
+from geo.layers import INCIDENTS, REPORTS, USABLE_PRECISION
 from geo.maps.lighting import lighting_map
 from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
@@ -28,7 +27,7 @@ from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
-from service.coverage import confirmed_light_reports, lighting_coverage, patrol_coverage
+from service.coverage import current_lights, lighting_coverage, patrol_coverage
 from service.demo import DEMO_META_KEY
 from service.presence import kept_cube
 from service.promises import promised
@@ -76,7 +75,7 @@ def _demo_label(store) -> str:
 def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
     store, zones = state.store, state.zones
     result = lighting_coverage(store, zones, state.streets, proposed)
-    lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
+    lights = current_lights(store, state.streets)
     grid = result.proposed_grid or result.grid
     spots = result.dark_spots
     if proposed is not None:
@@ -125,7 +124,7 @@ def _planner(state: Context, year: int | None) -> folium.Map:
     local = incidents["occurred_at"].dt.tz_convert(LOCAL_TZ)
     reports = store.read_features(REPORTS, query=FeatureQuery(statuses=OPEN_STATUSES))  # unsafe places are open
     presence = _presence_h(state, year)
-    lights = with_reported_breakdowns(store.read_features(LIGHTS), confirmed_light_reports(store))
+    lights = current_lights(store, state.streets)
     lit = lighting_coverage(store, zones, state.streets)
     grid = lit.grid
     lighting = pd.Series({z["zone_id"]: z["share_compliant"] for z in lit.report["zones"]}, dtype=float)

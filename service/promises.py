@@ -16,8 +16,8 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
-from geo.lighting import (PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid, illuminance, illuminance_at, lights_at,
-                          zone_lighting)
+from geo.lighting import (PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance, illuminance_at,
+                          lights_at, zone_lighting)
 from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
                         zone_targets_h)
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
@@ -159,7 +159,8 @@ class _Inputs:
 
     @cached_property
     def lights(self) -> gpd.GeoDataFrame:
-        return self.store.read_features(LIGHTS)
+        """The stored lamps, facing the nearest street when their bearing is not recorded."""
+        return facing_streets(self.store.read_features(LIGHTS), self.streets)
 
     @cached_property
     def surface(self) -> LitSurface:

@@ -136,6 +136,13 @@ class LightProperties(Answer):
     status: str = Field(description="working, broken, planned or removed")
     luminaire: str
     updated_at: str | None = Field(description=UTC)
+    azimuth_deg: float | None = Field(description="bearing the luminaire faces (its street side), degrees from north; "
+                                                  "null: it faces the nearest street")
+    tilt_deg: float = Field(description="tilt raising the street side, degrees")
+    overhang_m: float = Field(description="the arm's reach from the pole, metres")
+    watts: float | None = Field(description="power drawn, W; null when not recorded")
+    installed_at: str | None = Field(description=UTC + "; null: there all along")
+    removed_at: str | None = Field(description=UTC + "; null: not removed")
     source: str
 
 

@@ -124,7 +124,7 @@ def coverage_lighting(
             help="Count incidents after dark of this year only (default: all stored incidents).",
             min=YEARS[0], max=YEARS[1])] = None,
         photometry: Annotated[Optional[Path], typer.Option(
-            help="Folder of EULUMDAT files named after luminaire types (<luminaire>.ldt).")] = None,
+            help="Folder of photometric files named after luminaire types (<luminaire>.ldt or .ies).")] = None,
         fields: Annotated[Optional[Path], typer.Option(
             help="Write the EN 13201-3 calculation fields with their figures to this GeoJSON file.")] = None,
         dark_spots: Annotated[Optional[Path], typer.Option(
@@ -141,7 +141,7 @@ def coverage_lighting(
     from geo.streets import read_streets
     from geo.io.raster import write_geotiff, write_png_overlay
     from geo.layers import LIGHTS
-    from geo.photometry import read_eulumdat
+    from geo.photometry import read_photometry
     from service.coverage import FIELD_COLUMNS, lighting_coverage
     from service.imports import read_layer_file
 
@@ -158,8 +158,12 @@ def coverage_lighting(
         tables = None
         if photometry is not None:
             if not photometry.is_dir():
-                raise ValidationError("not a folder of .ldt files", file=str(photometry))
-            tables = {path.stem: read_eulumdat(path) for path in sorted(photometry.glob("*.ldt"))}
+                raise ValidationError("not a folder of .ldt or .ies files", file=str(photometry))
+            files = sorted(p for p in photometry.iterdir() if p.suffix.lower() in (".ldt", ".ies"))
+            twice = sorted({p.stem for p in files if [q.stem for q in files].count(p.stem) > 1})
+            if twice:
+                raise ValidationError(f"two files for the luminaire type {twice[0]!r}: keep one", file=str(photometry))
+            tables = {path.stem: read_photometry(path) for path in files}
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
         with errors.status("modelling illuminance"):

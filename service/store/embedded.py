@@ -41,6 +41,11 @@ DATA_TABLES = tuple(TABLE_TOPICS)
 PUBLISHED_REPORTS = "rtree_reports_published"
 """The R-tree of the reports the public sees (not of :data:`geo.layers.UNPUBLISHED_CATEGORIES`)."""
 
+LIGHT_COLUMNS_16 = ";".join(f"ALTER TABLE lights ADD COLUMN {column}" for column in (
+    "azimuth_deg {double}", "tilt_deg {double} NOT NULL DEFAULT 0", "overhang_m {double} NOT NULL DEFAULT 0",
+    "watts {double}", "installed_at {time}", "removed_at {time}"))
+"""The lights' columns of schema 16, for both backends' types."""
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
     2: (
@@ -185,6 +190,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # change of them is a change of the lights' figures
         """CREATE TABLE surfaces (kind TEXT NOT NULL, part INTEGER NOT NULL, wkb BLOB NOT NULL, height_m REAL,
            source TEXT NOT NULL, PRIMARY KEY (kind, part))""",
+        # lamps get an orientation, a power and a history (geo.layers.LIGHTS)
+        *LIGHT_COLUMNS_16.format(double="DOUBLE", time="DATETIME").split(";"),
         *(f"""CREATE TRIGGER data_version_surfaces_{op.lower()} AFTER {op} ON surfaces
               BEGIN UPDATE stadskarna_data_version SET n = n + 1;
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'lights'; END"""

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.layers import REPORTS, LayerSchema
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
-from service.store.embedded import DATA_TABLES, TABLE_TOPICS
+from service.store.embedded import DATA_TABLES, LIGHT_COLUMNS_16, TABLE_TOPICS
 
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -112,7 +112,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
          "CREATE INDEX presence_log_time ON presence_log (start_ns, end_ns)",
          """CREATE TRIGGER presence_log_data_changed AFTER INSERT OR UPDATE OR DELETE ON presence_log
             FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('patrols')"""),
-    16: ("""CREATE TABLE surfaces (kind TEXT NOT NULL, part INTEGER NOT NULL, wkb BYTEA NOT NULL,
+    16: (*LIGHT_COLUMNS_16.format(double="DOUBLE PRECISION", time="TIMESTAMPTZ").split(";"),
+         """CREATE TABLE surfaces (kind TEXT NOT NULL, part INTEGER NOT NULL, wkb BYTEA NOT NULL,
             height_m DOUBLE PRECISION, source TEXT NOT NULL, PRIMARY KEY (kind, part))""",
          """CREATE TRIGGER surfaces_data_changed AFTER INSERT OR UPDATE OR DELETE ON surfaces
             FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('lights')"""),

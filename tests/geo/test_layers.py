@@ -67,7 +67,8 @@ def invalid(schema, raw, source="data.csv") -> ValidationError:
 
 def test_layer_field_names_are_the_published_contract():
     assert INCIDENTS.field_names == ["id", "occurred_at", "category", "location_precision", "source"]
-    assert LIGHTS.field_names == ["id", "lumen", "height_m", "status", "luminaire", "updated_at", "source"]
+    assert LIGHTS.field_names == ["id", "lumen", "height_m", "status", "luminaire", "updated_at", "azimuth_deg", "tilt_deg",
+                                  "overhang_m", "watts", "installed_at", "removed_at", "source"]
     assert REPORTS.field_names[:6] == ["id", "category", "description", "created_at", "status", "closed_at"]
     assert {"close_reason", "when", "why", "photo", "contact"} <= set(REPORTS.field_names)
     assert PINGS.field_names[:4] == ["unit_id", "timestamp", "mode", "crew"]

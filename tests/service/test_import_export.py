@@ -202,6 +202,21 @@ def test_a_moved_light_is_updated(tmp_path, store):
     assert store.read_features(LIGHTS).geometry.y.tolist() == [LAT, 56.6761, 56.6752]
 
 
+def test_new_lamps_without_installed_at_are_warned_about_and_orientation_is_kept(tmp_path, store):
+    first = import_file(store, LIGHTS, write(tmp_path / "a.csv", LIGHTS_CSV))
+    assert not first.warnings, "the first register is the baseline"
+    later = ("id,lumen,height_m,status,azimuth_deg,tilt_deg,overhang_m,watts,installed_at,lat,lon\n"
+             "L4,3000,6,working,135,5,1.5,24,2025-03-01,56.6753,12.8603\n"
+             "L5,3000,6,working,,,,,,56.6754,12.8604\n")
+    summary = import_file(store, LIGHTS, write(tmp_path / "b.csv", later))
+    assert summary.imported == 2 and len(summary.warnings) == 1
+    assert "1 new lamps have no installed_at (first: L5)" in summary.warnings[0]
+    stored = store.read_features(LIGHTS).set_index("id")
+    assert stored.loc["L4", ["azimuth_deg", "tilt_deg", "overhang_m", "watts"]].tolist() == [135.0, 5.0, 1.5, 24.0]
+    assert stored.loc["L4", "installed_at"] == pd.Timestamp("2025-03-01", tz="Europe/Stockholm")
+    assert stored.loc["L5", ["tilt_deg", "overhang_m"]].tolist() == [0.0, 0.0] and pd.isna(stored.loc["L5", "azimuth_deg"])
+
+
 def test_a_changed_contact_counts_as_an_update(tmp_path, store):
     import_file(store, REPORTS, write(tmp_path / "a.csv", REPORTS_CSV))
     summary = import_file(store, REPORTS, write(tmp_path / "b.csv", REPORTS_CSV.replace("anna@example.se", "a@b.se")))

@@ -465,3 +465,31 @@ def test_the_tracker_says_apart_the_incidents_placed_only_at_the_town_or_county(
     assert figures["per_zone"]["stora-torg"] == 4, "town- and county-level incidents are in no zone"
     page = " ".join(html.unescape(client.get("/promises/2020?as_of=2020-12-31").text).split())
     assert "Dessutom 3 brott som polisen bara angett till kommunen och 2 bara till länet" in page
+
+
+def test_loading_a_later_years_lamps_leaves_the_earlier_year_unchanged(tmp_path):
+    """The 2021 register: a new lamp on Storgatan installed in March 2021, the Torg lamp taken
+    down in May 2021. The 2020 figures stay what they were; 2021 sees both changes."""
+    path = tmp_path / "history.sqlite"
+    handmade_store(path)
+    settings = Settings(store=StoreSettings(db=path))
+
+    def lighting(year: int, as_of: str) -> dict:
+        with TestClient(create_app(settings)) as client:
+            answer = client.get(f"/api/promises/{year}?as_of={as_of}")
+        assert answer.status_code == 200, answer.text
+        return next(p for p in answer.json()["promises"] if p["kind"] == "lighting")
+
+    before = lighting(2020, "2020-12-31")
+    SQLiteStore(path).write_features(LIGHTS, validate(LIGHTS, pd.DataFrame([
+        {"id": "torg", "lumen": 200_000, "height_m": 10, "status": "removed", "updated_at": "2021-05-03T09:00:00+02:00",
+         "removed_at": "2021-05-03T09:00:00+02:00", "lon": TORG[0], "lat": TORG[1]},
+        {"id": "storgatan-ny", "lumen": 200_000, "height_m": 10, "status": "working",
+         "installed_at": "2021-03-01T12:00:00+01:00", "lon": STORGATAN_LAMP[0], "lat": STORGATAN_LAMP[1]},
+    ]), "register 2021"))
+    after = lighting(2020, "2020-12-31")
+    assert after["value"] == before["value"] and after["chart"] == before["chart"] and after["details"] == before["details"]
+    undated = validate(LIGHTS, pd.DataFrame([{"id": "storgatan-odaterad", "lumen": 200_000, "height_m": 10,
+                                               "status": "working", "lon": STORGATAN_LAMP[0], "lat": STORGATAN_LAMP[1]}]), "t")
+    SQLiteStore(path).write_features(LIGHTS, undated)
+    assert lighting(2020, "2020-12-31")["value"] > before["value"], "a lamp without installed_at lights every year"
