@@ -65,7 +65,8 @@ def lit_surface(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
         walkable = shapely.union_all(to_metric(zones).geometry.to_numpy())
         if obstacles is not None and len(obstacles):
             walkable = shapely.difference(walkable, shapely.union_all(to_metric(obstacles).geometry.to_numpy()))
-        no_pieces = gpd.GeoDataFrame({"street": [], "kind": [], "width_m": [], "zone_id": [], "lighting_class": []},
+        no_pieces = gpd.GeoDataFrame({"street": [], "kind": [], "width_m": [], "zone_id": [], "lighting_class": [],
+                                      "sc_class": []},
                                      geometry=[], crs=SWEREF99TM)
         return LitSurface(walkable, *calculation_fields(no_pieces))
     pieces = street_pieces(streets, zones)
@@ -74,8 +75,8 @@ def lit_surface(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
 
 def street_pieces(streets: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The street centre lines (WGS84, :func:`geo.streets.parse_streets`) cut at the zone
-    boundaries (WGS84 zones), in EPSG:3006: ``street``, ``kind``, ``width_m``, ``zone_id`` and
-    ``lighting_class`` (the street's own, else its zone's). A line along a shared boundary goes to
+    boundaries (WGS84 zones), in EPSG:3006: ``street``, ``kind``, ``width_m``, ``zone_id``,
+    ``lighting_class`` (the street's own, else its zone's) and ``sc_class`` (the street's, or None). A line along a shared boundary goes to
     one zone (that of its midpoint); lines outside every zone are dropped."""
     lines, areas = to_metric(streets), to_metric(zones)
     line_at, zone_at = shapely.STRtree(areas.geometry.to_numpy()).query(lines.geometry.to_numpy(),
@@ -89,11 +90,13 @@ def street_pieces(streets: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.Geo
     mine = home == zone_at[owner]
     parts, street, zone = parts[mine], line_at[owner[mine]], zone_at[owner[mine]]
     own_class = lines["lighting_class"].to_numpy(dtype=object)[street]
+    sc_class = (lines["sc_class"].to_numpy(dtype=object) if "sc_class" in lines else np.full(len(lines), None))[street]
     zone_class = zones["lighting_class"].to_numpy(dtype=object)[zone]
     return gpd.GeoDataFrame({
         "street": lines["name"].to_numpy(dtype=object)[street], "kind": lines["kind"].to_numpy(dtype=object)[street],
         "width_m": lines["width_m"].to_numpy(float)[street], "zone_id": zones["zone_id"].to_numpy(dtype=object)[zone],
-        "lighting_class": np.where(pd.isna(own_class), zone_class, own_class)},
+        "lighting_class": np.where(pd.isna(own_class), zone_class, own_class),
+        "sc_class": np.where(pd.isna(sc_class), None, sc_class)},
         geometry=parts, crs=SWEREF99TM).reset_index(drop=True)
 
 
@@ -124,9 +127,10 @@ def calculation_fields(pieces: gpd.GeoDataFrame, obstacles: gpd.GeoDataFrame | N
     Fields (EPSG:3006 polygons; the field's corridor, obstacles not cut out): ``field_id``
     (the street's slug and a number along it), ``street``, ``kind``, ``zone_id``,
     ``lighting_class``, ``length_m`` (S), ``width_m`` (W), ``points_along`` (N),
-    ``points_across`` (n), ``points`` (those left off obstacles) and ``walkable_m2`` (S·W times
-    the share of points left). Points: ``field`` (the row position of their field), ``x``, ``y``
-    (EPSG:3006).
+    ``points_across`` (n), ``points`` (those left off obstacles), ``walkable_m2`` (S·W times
+    the share of points left) and ``sc_class``. Points: ``field`` (the row position of their field
+    in the returned fields), ``x``, ``y`` (EPSG:3006) and ``ux``, ``uy`` (the unit vector along the
+    street there: the walking direction).
     """
     lines = pieces.geometry.to_numpy()
     piece_length = shapely.length(lines)
@@ -137,7 +141,7 @@ def calculation_fields(pieces: gpd.GeoDataFrame, obstacles: gpd.GeoDataFrame | N
     start = index * length
     width = pieces["width_m"].to_numpy(float)[piece]
     along, across = points_along(length), points_across(width)
-    x, y, field = _layout(lines[piece], start, length, width, along, across)
+    x, y, ux, uy, field = _layout(lines[piece], start, length, width, along, across)
     walkable = np.ones(len(x), dtype=bool)
     if obstacles is not None and len(obstacles):
         blocked = shapely.union_all(to_metric(obstacles).geometry.to_numpy())
@@ -147,21 +151,24 @@ def calculation_fields(pieces: gpd.GeoDataFrame, obstacles: gpd.GeoDataFrame | N
     outline = [substring(line, a, a + s) for line, a, s in zip(lines[piece], start, length)]
     fields = gpd.GeoDataFrame({
         "field_id": _field_ids(pieces["street"].to_numpy(dtype=object)[piece]),
-        **{name: pieces[name].to_numpy(dtype=object)[piece] for name in ("street", "kind", "zone_id", "lighting_class")},
+        **{name: pieces[name].to_numpy(dtype=object)[piece]
+           for name in ("street", "kind", "zone_id", "lighting_class", "sc_class")},
         "length_m": length, "width_m": width, "points_along": along, "points_across": across, "points": kept,
         "walkable_m2": length * width * kept / (along * across)},
         geometry=shapely.buffer(np.array(outline, dtype=object), width / 2, cap_style="flat"), crs=SWEREF99TM)
     present = kept > 0
     renumber = np.cumsum(present) - 1
-    points = pd.DataFrame({"field": renumber[field[walkable]], "x": x[walkable], "y": y[walkable]})
+    points = pd.DataFrame({"field": renumber[field[walkable]], "x": x[walkable], "y": y[walkable],
+                           "ux": ux[walkable], "uy": uy[walkable]})
     return fields[present].reset_index(drop=True), points
 
 
 def _layout(lines: NDArray[np.object_], start: NDArray[np.float64], length: NDArray[np.float64],
             width: NDArray[np.float64], along: NDArray[np.int64],
-            across: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """x, y (m) and field position of every field's N × n points: at (i + ½)·S/N along the line from
-    the field's start and (j + ½)·W/n − W/2 to its left, perpendicular to the line there."""
+            across: NDArray[np.int64]) -> tuple[NDArray[np.float64], ...]:
+    """x, y (m), the unit vector along the line (ux, uy) and the field position of every field's
+    N × n points: at (i + ½)·S/N along the line from the field's start and (j + ½)·W/n − W/2 to
+    its left, perpendicular to the line there."""
     per_field = along * across
     field = np.repeat(np.arange(len(lines)), per_field)
     k = np.arange(len(field)) - np.repeat(np.cumsum(per_field) - per_field, per_field)
@@ -177,7 +184,7 @@ def _layout(lines: NDArray[np.object_], start: NDArray[np.float64], length: NDAr
     norm = np.hypot(tx, ty)
     x = shapely.get_x(centre) - t * ty / norm
     y = shapely.get_y(centre) + t * tx / norm
-    return x, y, field
+    return x, y, tx / norm, ty / norm, field
 
 
 def _field_ids(streets: NDArray[np.object_]) -> list[str]:
@@ -214,6 +221,25 @@ def field_figures(fields: gpd.GeoDataFrame, points: pd.DataFrame, lux: NDArray[n
                          class_average_lx=required[:, 0], class_minimum_lx=required[:, 1],
                          meets_class=(average >= required[:, 0]) & (minimum >= required[:, 1]),
                          over_lit=average > OVER_LIGHTING_FACTOR * required[:, 0], shortfall=shortfall)
+
+
+SEMICYLINDRICAL_KINDS = ("square", "pedestrian")
+"""Where semi-cylindrical illuminance is computed: faces are recognised on foot."""
+
+
+def semicylindrical_figures(fields: gpd.GeoDataFrame, points: pd.DataFrame, esc: NDArray[np.float64],
+                            classes: dict[str, float]) -> gpd.GeoDataFrame:
+    """``fields`` (with :func:`field_figures`) with ``sc_minimum_lx``, the lowest semi-cylindrical
+    illuminance over their points (``esc``, lux, one per row of ``points``; NaN outside
+    :data:`SEMICYLINDRICAL_KINDS`), and ``meets_sc_class`` against their ``sc_class`` (``classes``:
+    class -> E_sc,min; None without a class)."""
+    minimum = np.full(len(fields), np.inf)
+    np.minimum.at(minimum, points["field"].to_numpy(), esc)
+    shown = fields["kind"].isin(SEMICYLINDRICAL_KINDS).to_numpy() & np.isfinite(minimum)
+    minimum = np.where(shown, minimum, np.nan)
+    required = fields["sc_class"].map(classes).to_numpy(float)
+    meets = np.where(shown & ~np.isnan(required), minimum >= required, None)
+    return fields.assign(sc_minimum_lx=minimum, meets_sc_class=pd.array(meets, dtype="boolean"))
 
 
 def zone_compliance(figures: gpd.GeoDataFrame, zone_ids: list[str]) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from scipy.spatial import cKDTree
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import USABLE_PRECISION
 from geo.photometry import Photometry, luminaire_angles
+from geo.shadows import Obstructions
 from geo.sun import after_dark
 from geo.zones import zone_positions
 from geo.workflow import CONFIRMED_STATUSES
@@ -52,6 +53,9 @@ CUTOFF_FACTOR = 10.0
 PEDESTRIAN_CLASSES = {"P1": (15.0, 3.0), "P2": (10.0, 2.0), "P3": (7.5, 1.5), "P4": (5.0, 1.0),
                       "P5": (3.0, 0.6), "P6": (2.0, 0.4)}
 """EN 13201-2:2015 table 3: class -> (maintained average Ē, maintained minimum Emin) in lux."""
+SEMICYLINDRICAL_CLASSES = {"SC1": 10.0, "SC2": 7.5, "SC3": 5.0, "SC4": 3.0, "SC5": 2.0, "SC6": 1.5, "SC7": 1.0,
+                           "SC8": 0.75, "SC9": 0.5}
+"""EN 13201-2:2015 table 5: class -> maintained minimum semi-cylindrical illuminance E_sc,min in lux."""
 MIN_DARK_SPOT_M2 = 10.0
 
 
@@ -178,34 +182,98 @@ def _lamp_lux(dx: NDArray[np.float64], dy: NDArray[np.float64], h: NDArray[np.fl
 
 def illuminance_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[np.float64],
                    maintenance_factor: float = MAINTENANCE_FACTOR, cutoff_factor: float = CUTOFF_FACTOR,
-                   photometry: Mapping[str, Photometry] | None = None) -> NDArray[np.float64]:
-    """Horizontal illuminance (lux) at the points ``x``, ``y`` (EPSG:3006, m) from the ``working``
-    lamps of ``lights`` (a validated lights layer, WGS84), each lamp counted at points within
-    ``cutoff_factor`` × its height (the model of the module docstring; photometry and orientation
-    as :func:`illuminance`). Pairs come from a KD-tree of the points: one vectorised sum per
-    photometric table, not a loop over points."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    lux = np.zeros(len(x))
-    working = lights[lights["status"] == "working"]
-    if working.empty or not len(x):
-        return lux
-    lamp_x, lamp_y, h, flux, table, facing, tilt = _lamp_rows(working, maintenance_factor, photometry).T
-    near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([lamp_x, lamp_y]), cutoff_factor * h,
-                                                             return_sorted=False)
-    sizes = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
-    if not sizes.sum():
-        return lux
-    point = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
-    lamp = np.repeat(np.arange(len(near)), sizes)
-    dx, dy = x[point] - lamp_x[lamp], y[point] - lamp_y[lamp]
-    tables = list((photometry or {}).values())
-    for index in np.unique(table[lamp]).astype(int).tolist():
-        rows = table[lamp] == index
-        at = lamp[rows]
-        lux += np.bincount(point[rows], weights=_lamp_lux(dx[rows], dy[rows], h[at], flux[at],
-                                                          tables[index] if index >= 0 else None, facing[at], tilt[at]),
-                           minlength=len(x))
-    return lux
+                   photometry: Mapping[str, Photometry] | None = None,
+                   obstructions: Obstructions | None = None) -> NDArray[np.float64]:
+    """Horizontal illuminance (lux) at the points ``x``, ``y`` (EPSG:3006, m; on the ground) from the
+    ``working`` lamps of ``lights`` (a validated lights layer, WGS84), each lamp counted at points
+    within ``cutoff_factor`` × its height (the model of the module docstring; photometry and
+    orientation as :func:`illuminance`), less the rays ``obstructions`` block (:mod:`geo.shadows`)."""
+    pairs = _Pairs.of(lights, x, y, maintenance_factor, cutoff_factor, photometry, obstructions, 0.0)
+    return pairs.total(lambda rows, table: _lamp_lux(pairs.dx[rows], pairs.dy[rows], pairs.h[rows], pairs.flux[rows],
+                                                     table, pairs.facing[rows], pairs.tilt[rows]))
+
+
+SEMICYLINDER_HEIGHT_M = 1.5
+"""EN 13201-3: semi-cylindrical illuminance is calculated 1.5 m above the ground."""
+
+
+def semicylindrical_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[np.float64],
+                       ux: NDArray[np.float64], uy: NDArray[np.float64],
+                       maintenance_factor: float = MAINTENANCE_FACTOR, cutoff_factor: float = CUTOFF_FACTOR,
+                       photometry: Mapping[str, Photometry] | None = None,
+                       obstructions: Obstructions | None = None) -> NDArray[np.float64]:
+    """Semi-cylindrical illuminance (lux) 1.5 m above the points ``x``, ``y`` (EPSG:3006, m), the
+    lower of the two semi-cylinders facing along the walking direction (``ux``, ``uy``, a unit
+    vector per point) and against it, as EN 13201-3 computes it for the SC classes:
+    E_sc = Σ I(C, γ)·(1 + cos α)·cos²ε·sin ε / (π·(h − 1.5)²), ε the ray's angle from the vertical
+    at the point and α the horizontal angle between the way to the lamp and the way the
+    semi-cylinder faces. Lamps at or below 1.5 m give none."""
+    pairs = _Pairs.of(lights, x, y, maintenance_factor, cutoff_factor, photometry, obstructions, SEMICYLINDER_HEIGHT_M)
+    ux, uy = np.asarray(ux, dtype=float), np.asarray(uy, dtype=float)
+    sides = []
+    for sign in (1.0, -1.0):
+        def part(rows: NDArray[np.bool_], table: Photometry | None, sign: float = sign) -> NDArray[np.float64]:
+            dx, dy, h = pairs.dx[rows], pairs.dy[rows], pairs.h[rows] - SEMICYLINDER_HEIGHT_M
+            d = np.hypot(dx, dy)
+            slant = np.sqrt(d * d + h * h)
+            if table is None:
+                intensity = pairs.flux[rows] / np.pi * h / slant  # Lambertian: (Φ·MF/π)·cos γ
+            else:
+                c, gamma = luminaire_angles(dx, dy, -h, pairs.facing[rows], pairs.tilt[rows])
+                intensity = table.intensity(c + 90.0, gamma) * pairs.flux[rows] / 1000
+            point = pairs.point[rows]
+            towards = np.divide(-(dx * ux[point] + dy * uy[point]) * sign, d, out=np.zeros(len(d)), where=d > 0)
+            return np.where(h > 0, intensity * (1 + towards) * (h / slant) ** 2 * (d / slant)
+                            / (np.pi * np.maximum(h, 1e-9) ** 2), 0.0)
+        sides.append(pairs.total(part))
+    return np.minimum(*sides)
+
+
+@dataclass
+class _Pairs:
+    """Every (point, lamp) pair within the cut-off that no building blocks: the point's index, the
+    lamp's offset to the point (m), height, Φ·MF, photometry index, bearing and tilt."""
+
+    n: int
+    point: NDArray[np.int64]
+    dx: NDArray[np.float64]
+    dy: NDArray[np.float64]
+    h: NDArray[np.float64]
+    flux: NDArray[np.float64]
+    table: NDArray[np.float64]
+    facing: NDArray[np.float64]
+    tilt: NDArray[np.float64]
+    tables: list[Photometry]
+
+    @classmethod
+    def of(cls, lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[np.float64], maintenance_factor: float,
+           cutoff_factor: float, photometry: Mapping[str, Photometry] | None, obstructions: Obstructions | None,
+           z0: float) -> _Pairs:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        tables = list((photometry or {}).values())
+        working = lights[lights["status"] == "working"]
+        if working.empty or not len(x):
+            return cls(len(x), *(np.zeros(0) for _ in range(8)), tables)
+        lamp_x, lamp_y, h, flux, table, facing, tilt = _lamp_rows(working, maintenance_factor, photometry).T
+        near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([lamp_x, lamp_y]), cutoff_factor * h,
+                                                                 return_sorted=False)
+        sizes = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
+        point = np.concatenate([np.asarray(n, dtype=np.int64) for n in near]) if sizes.sum() else np.zeros(0, np.int64)
+        lamp = np.repeat(np.arange(len(near)), sizes)
+        if obstructions is not None:
+            free = ~obstructions.blocked(x[point], y[point], lamp_x[lamp], lamp_y[lamp], h[lamp], z0)
+            point, lamp = point[free], lamp[free]
+        return cls(len(x), point, x[point] - lamp_x[lamp], y[point] - lamp_y[lamp], h[lamp], flux[lamp], table[lamp],
+                   facing[lamp], tilt[lamp], tables)
+
+    def total(self, value) -> NDArray[np.float64]:
+        """Per point, the sum of ``value(rows, table)`` over its pairs, one call per photometric table."""
+        out = np.zeros(self.n)
+        for index in np.unique(self.table).astype(int).tolist():
+            rows = self.table == index
+            out += np.bincount(self.point[rows], weights=value(rows, self.tables[index] if index >= 0 else None),
+                               minlength=self.n)
+        return out
 
 
 def zone_lighting(grid: LuxGrid, zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame | None = None) -> pd.DataFrame:

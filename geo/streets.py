@@ -3,7 +3,9 @@
 A streets file is a GeoJSON FeatureCollection (WGS84) of LineStrings with ``name`` and
 ``kind`` (street, pedestrian, path, square, bridge), and optionally ``width_m`` (the walkable
 width, facade to facade or edge to edge, metres; default by kind, :data:`STREET_WIDTHS_M`) and
-``lighting_class`` (the EN 13201-2 P class the segment is lit to; default the zone's). Coverage
+``lighting_class`` (the EN 13201-2 P class the segment is lit to; default the zone's) and
+``sc_class`` (the SC class of its semi-cylindrical illuminance, for squares and pedestrian
+streets where faces should be recognised; default none). Coverage
 can be measured per metre of it; lighting is calculated on the surface its widths make.
 """
 
@@ -20,11 +22,13 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from geo.io.geojson import number_between, one_of, parse_features, read_geojson, text
+from geo.lighting import SEMICYLINDRICAL_CLASSES
 from geo.zones import LIGHTING_CLASSES
 
 STREET_KINDS = ("street", "pedestrian", "path", "square", "bridge")
 STREET_FIELDS = {"name": text, "kind": one_of(STREET_KINDS)}
-STREET_OPTIONAL_FIELDS = {"width_m": number_between(1, 200), "lighting_class": one_of(LIGHTING_CLASSES)}
+STREET_OPTIONAL_FIELDS = {"width_m": number_between(1, 200), "lighting_class": one_of(LIGHTING_CLASSES),
+                          "sc_class": one_of(tuple(SEMICYLINDRICAL_CLASSES))}
 STREET_WIDTHS_M = {"street": 14.0, "pedestrian": 10.0, "path": 4.0, "square": 40.0, "bridge": 10.0}
 """Walkable width (m) of a segment whose ``width_m`` is not given: a town-centre street with its
 footways facade to facade, a pedestrian street, a park path, a square, a bridge deck."""
@@ -37,7 +41,7 @@ def read_streets(path: str | Path) -> gpd.GeoDataFrame:
 
 def parse_streets(doc: dict[str, Any], source: str = "streets") -> gpd.GeoDataFrame:
     """Validate a streets FeatureCollection; return ``name``, ``kind``, ``width_m`` (given or
-    by kind), ``lighting_class`` (None: the zone's) and ``geometry`` in WGS84.
+    by kind), ``lighting_class`` (None: the zone's), ``sc_class`` (None: none) and ``geometry`` in WGS84.
 
     Raises :class:`geo.errors.ValidationError` naming ``source``, the feature and the field.
     File-level members other than type/features are kept in ``.attrs["metadata"]``.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.crs import WGS84
@@ -13,12 +14,16 @@ from geo.hotspots import (BUSY_WINDOWS, GPS_BUFFER_M, HOTSPOT_ALPHA, HOTSPOT_CEL
                           KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN, KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures,
                           hotspot_visits, hotspots_by_band, hotspots_by_night, incident_hotspots, placed_hotspots)
 from geo.layers import INCIDENTS, LIGHTS, REPORTS
-from geo.fields import (FIELD_LENGTH_M, OVER_LIGHTING_FACTOR, LitSurface, failing_fields, field_figures, lit_surface,
-                        share_compliant, zone_compliance)
-from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid,
-                          facing_streets, illuminance, illuminance_at, in_place, incidents_after_dark,
-                          with_reported_breakdowns, zone_lighting)
+from geo.energy import (DEFAULT_PROFILE, ESTIMATED_EFFICACY_LM_PER_W, OperatingProfile, energy_indicators,
+                        equivalent_full_hours)
+from geo.fields import (FIELD_LENGTH_M, OVER_LIGHTING_FACTOR, SEMICYLINDRICAL_KINDS, LitSurface, failing_fields,
+                        field_figures, lit_surface, semicylindrical_figures, share_compliant, zone_compliance)
+from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, SEMICYLINDER_HEIGHT_M,
+                          SEMICYLINDRICAL_CLASSES, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance,
+                          illuminance_at, in_place, incidents_after_dark, semicylindrical_at, with_reported_breakdowns,
+                          zone_lighting)
 from geo.photometry import Photometry
+from geo.shadows import Obstructions
 from geo.surfaces import SURFACE_KINDS
 from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
                         zone_targets_h)
@@ -172,20 +177,26 @@ FAILING_LISTED = 25
 
 def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
                       proposed: gpd.GeoDataFrame | None = None, cell_m: float = 1.0, incidents_year: int | None = None,
-                      photometry: dict[str, Photometry] | None = None) -> LightingCoverage:
+                      photometry: dict[str, Photometry] | None = None,
+                      profile: OperatingProfile = DEFAULT_PROFILE) -> LightingCoverage:
     """Modelled illuminance from the stored lights (a lamp with a confirmed, open broken_light
     report within 30 m counts as broken) on the lit surface (the ``streets``' corridors less the
     stored buildings and water): per EN 13201-3 field its Ē, Emin and Uo against its class, per
     zone the share of field area meeting its class and the grid figures, the failing fields, the
     dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
-    working) the same after adding them: the fields they fix and the dark-spot area they remove."""
+    working) the same after adding them: the fields they fix and the dark-spot area they remove.
+    The fields' figures count the stored buildings' shadows; semi-cylindrical illuminance on
+    squares and pedestrian streets; EN 13201-5 energy indicators per zone for the operating
+    ``profile``."""
     lights = current_lights(store, streets)
     obstacles = stored_obstacles(store)
     surface = lit_surface(zones, streets, obstacles)
+    shadows = Obstructions(obstacles[obstacles["kind"] == "buildings"])
     empty = empty_grid(zones, cell_m, surface.walkable)
     grid = illuminance(lights, empty, photometry=photometry)
-    fields = _fields_lit(surface, lights, photometry)
+    fields = _fields_lit(surface, lights, photometry, shadows)
+    energy = energy_indicators(fields, lights, profile, zones["zone_id"].tolist())
     spots = dark_spots(grid, zones)
     year_range = local_year(incidents_year) if incidents_year is not None else (None, None)
     incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=year_range[0], end=year_range[1]))
@@ -194,18 +205,20 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
               "surfaces": {"streets": 0 if streets is None else len(streets),
                            **{kind: int((obstacles["kind"] == kind).sum()) for kind in SURFACE_KINDS}},
               "lamps": {status: int(n) for status, n in lights["status"].value_counts().items()},
-              "field_method": _field_method(),
+              "field_method": _field_method(), "shadows": not shadows.empty,
               "share_compliant": _plain(share_compliant(fields)),
               "fields": len(fields), "fields_failing": int((~fields["meets_class"]).sum()),
               "fields_over_lit": int(fields["over_lit"].sum()),
-              "zones": _records(zone_lighting(grid, zones, lights), zones, spots, fields),
+              "zones": _records(zone_lighting(grid, zones, lights).join(energy), zones, spots, fields),
               "failing_fields": _field_records(failing_fields(fields).head(FAILING_LISTED)),
+              "semicylindrical": _semicylindrical(fields),
+              "energy": _energy(energy, fields, profile),
               "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}
     proposed_grid = None
     if proposed is not None:
         with_proposed = pd.concat([lights, facing_streets(proposed.assign(status="working"), streets)], ignore_index=True)
         proposed_grid = illuminance(with_proposed, empty, photometry=photometry)
-        after = _fields_lit(surface, with_proposed, photometry)
+        after = _fields_lit(surface, with_proposed, photometry, shadows)
         after_spots = dark_spots(proposed_grid, zones)
         fixed = fields["field_id"][~fields["meets_class"] & after["meets_class"]]
         report["proposed"] = {"lamps": len(proposed), "share_compliant": _plain(share_compliant(after)),
@@ -235,11 +248,41 @@ def stored_obstacles(store: Store) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WGS84)
 
 
-def _fields_lit(surface: LitSurface, lights: gpd.GeoDataFrame,
-                photometry: dict[str, Photometry] | None) -> gpd.GeoDataFrame:
-    """The surface's fields with their figures under ``lights`` (EPSG:3006)."""
-    lux = illuminance_at(lights, surface.points["x"].to_numpy(), surface.points["y"].to_numpy(), photometry=photometry)
-    return field_figures(surface.fields, surface.points, lux, PEDESTRIAN_CLASSES)
+def _fields_lit(surface: LitSurface, lights: gpd.GeoDataFrame, photometry: dict[str, Photometry] | None,
+                shadows: Obstructions) -> gpd.GeoDataFrame:
+    """The surface's fields with their figures under ``lights`` (EPSG:3006): horizontal
+    illuminance, and semi-cylindrical on squares and pedestrian streets, with the buildings' shadows."""
+    points = surface.points
+    lux = illuminance_at(lights, points["x"].to_numpy(), points["y"].to_numpy(), photometry=photometry,
+                         obstructions=shadows)
+    figures = field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES)
+    faces = surface.fields["kind"].isin(SEMICYLINDRICAL_KINDS).to_numpy()[points["field"].to_numpy()]
+    esc = np.full(len(points), np.nan)
+    esc[faces] = semicylindrical_at(lights, *(points.loc[faces, c].to_numpy() for c in ("x", "y", "ux", "uy")),
+                                    photometry=photometry, obstructions=shadows)
+    return semicylindrical_figures(figures, points, np.nan_to_num(esc, nan=np.inf), SEMICYLINDRICAL_CLASSES)
+
+
+def _semicylindrical(fields: gpd.GeoDataFrame) -> dict:
+    """The semi-cylindrical figures of the fields where faces matter (JSON-ready)."""
+    shown = fields[fields["sc_minimum_lx"].notna()]
+    judged = shown[shown["meets_sc_class"].notna()]
+    return {"height_m": SEMICYLINDER_HEIGHT_M, "kinds": list(SEMICYLINDRICAL_KINDS), "fields": len(shown),
+            "fields_with_class": len(judged), "fields_failing_class": int((~judged["meets_sc_class"].astype(bool)).sum()),
+            "lowest": [{"field_id": r.field_id, "sc_class": r.sc_class, "sc_minimum_lx": round(float(r.sc_minimum_lx), 2)}
+                       for r in shown.nsmallest(10, "sc_minimum_lx").itertuples()]}
+
+
+def _energy(per_zone: pd.DataFrame, fields: gpd.GeoDataFrame, profile: OperatingProfile) -> dict:
+    """The centre's EN 13201-5 indicators from the zones' (JSON-ready)."""
+    power, area = float(per_zone["power_w"].sum()), float(fields["walkable_m2"].sum())
+    lux_area = float((fields["walkable_m2"] * fields["average_lx"]).sum())
+    return {"standard": "EN 13201-5:2015", "profile": [{"hours": h, "share": s} for h, s in profile],
+            "equivalent_full_hours": equivalent_full_hours(profile), "power_w": round(power, 1),
+            "lamps_estimated_w": int(per_zone["lamps_estimated_w"].sum()),
+            "estimated_efficacy_lm_per_w": ESTIMATED_EFFICACY_LM_PER_W,
+            "dp_w_per_lx_m2": round(power / lux_area, 4) if lux_area > 0 else None,
+            "de_kwh_per_m2_year": round(power * equivalent_full_hours(profile) / 1000 / area, 3) if area > 0 else None}
 
 
 def _field_method() -> dict:
@@ -252,12 +295,13 @@ def _field_method() -> dict:
 
 FIELD_COLUMNS = ["field_id", "street", "zone_id", "lighting_class", "length_m", "width_m", "walkable_m2",
                  "average_lx", "minimum_lx", "uniformity", "class_average_lx", "class_minimum_lx", "meets_class",
-                 "over_lit", "shortfall"]
+                 "over_lit", "shortfall", "sc_class", "sc_minimum_lx", "meets_sc_class"]
 """The figures of a calculation field in answers and files."""
 
 
 def _field_records(fields: gpd.GeoDataFrame) -> list[dict]:
-    return [{k: _plain(v) for k, v in row.items()} for row in pd.DataFrame(fields[FIELD_COLUMNS]).to_dict("records")]
+    rows = pd.DataFrame(fields[FIELD_COLUMNS]).astype({"meets_sc_class": object}).to_dict("records")
+    return [{k: None if v is pd.NA else _plain(v) for k, v in row.items()} for row in rows]
 
 
 def _records(figures: pd.DataFrame, zones: gpd.GeoDataFrame, spots: gpd.GeoDataFrame,

@@ -16,6 +16,7 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
+from geo.shadows import Obstructions
 from geo.lighting import (PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance, illuminance_at,
                           lights_at, zone_lighting)
 from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
@@ -168,6 +169,10 @@ class _Inputs:
         return lit_surface(self.zones, self.streets, stored_obstacles(self.store))
 
     @cached_property
+    def shadows(self) -> Obstructions:
+        return Obstructions(self.store.read_surfaces("buildings"))
+
+    @cached_property
     def walkable(self) -> LuxGrid:
         return empty_grid(self.zones, walkable=self.surface.walkable)
 
@@ -191,8 +196,8 @@ class _Inputs:
             lux = illuminance(lamps, self.walkable)
             figures = zone_lighting(lux, self.zones)
             points = self.surface.points
-            fields = field_figures(self.surface.fields, points, illuminance_at(lamps, points["x"], points["y"]),
-                                   PEDESTRIAN_CLASSES)
+            lux_points = illuminance_at(lamps, points["x"], points["y"], obstructions=self.shadows)
+            fields = field_figures(self.surface.fields, points, lux_points, PEDESTRIAN_CLASSES)
             rows.append({"at": moment, "share": share_compliant(fields),
                          "below_minimum_m2": float((figures["share_below_class_minimum"] * figures["walkable_m2"]).sum())})
         self.lux_now = lux

@@ -487,6 +487,12 @@ class ZoneLighting(Answer):
     dark_spots: int
     dark_spot_m2: float = Field(description="m², 1 decimal")
     dark_spot_m2_removed: float | Absent = sometimes("what-if: dark-spot area the proposed lamps remove, m²")
+    lamps: int | Absent = sometimes("working lamps lighting the zone (each counted in the zone of its nearest field)")
+    lamps_estimated_w: int | Absent = sometimes("of them, lamps whose power is estimated from their flux")
+    power_w: float | Absent = sometimes("their power, W")
+    dp_w_per_lx_m2: float | None | Absent = sometimes("EN 13201-5 power density indicator D_P, W/(lx·m²)")
+    de_kwh_per_m2_year: float | None | Absent = sometimes(
+        "EN 13201-5 annual energy consumption indicator D_E, kWh/(m²·year), for the operating profile")
 
 
 class FieldLighting(Answer):
@@ -507,6 +513,45 @@ class FieldLighting(Answer):
     meets_class: bool
     over_lit: bool = Field(description="Ē above 1.5 × the class average")
     shortfall: float = Field(description="the larger of 1 − Ē/Ē_class and 1 − Emin/Emin_class (0 when met)")
+    sc_class: str | None = Field(description="the street's SC class; null: none set")
+    sc_minimum_lx: float | None = Field(
+        description="lowest semi-cylindrical illuminance at 1.5 m (squares and pedestrian streets), lux")
+    meets_sc_class: bool | None = Field(description="null without an SC class")
+
+
+class LowestSemicylindrical(Answer):
+    field_id: str
+    sc_class: str | None
+    sc_minimum_lx: float
+
+
+class Semicylindrical(Answer):
+    """Semi-cylindrical illuminance (EN 13201-2 SC classes) where faces should be recognised."""
+
+    height_m: float
+    kinds: list[str] = Field(description="the street kinds it is computed on")
+    fields: int
+    fields_with_class: int
+    fields_failing_class: int
+    lowest: list[LowestSemicylindrical] = Field(description="the ten fields with the lowest minimum")
+
+
+class ProfileStep(Answer):
+    hours: float
+    share: float = Field(description="share of full power")
+
+
+class EnergyIndicators(Answer):
+    """EN 13201-5 indicators of the whole centre's fields."""
+
+    standard: str
+    profile: list[ProfileStep]
+    equivalent_full_hours: float
+    power_w: float
+    lamps_estimated_w: int = Field(description="lamps whose power is estimated from their flux")
+    estimated_efficacy_lm_per_w: float
+    dp_w_per_lx_m2: float | None
+    de_kwh_per_m2_year: float | None
 
 
 class FieldMethod(Answer):
@@ -550,12 +595,15 @@ class LightingCoverageReport(Answer):
                                                  "that shape the walkable surface")
     lamps: dict[str, int] = Field(description="lamps by status (working, broken, planned, removed)")
     field_method: FieldMethod
+    shadows: bool = Field(description="stored building footprints shade the fields")
     share_compliant: float | None = Field(description="the centre's share of field area meeting its class")
     fields: int
     fields_failing: int
     fields_over_lit: int
     zones: list[ZoneLighting]
     failing_fields: list[FieldLighting] = Field(description="up to 25 failing fields, the furthest below first")
+    semicylindrical: Semicylindrical
+    energy: EnergyIndicators
     incidents_after_dark: IncidentsAfterDark
     proposed: ProposedLighting | Absent = sometimes("command line what-if with proposed lamps")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.energy import DEFAULT_PROFILE, OperatingProfile
 from geo.hotspots import DENSITY_BANDWIDTH_M, GPS_BUFFER_M
 from geo.io.police import PoliceArea
 from geo.trail import TRAIL_CELL_M
@@ -153,6 +154,20 @@ class HotspotSettings(BaseSettings):
     density_bandwidth_m: float = Field(DENSITY_BANDWIDTH_M, ge=20, le=2000)
 
 
+class LightingSettings(BaseSettings):
+    """The lighting's energy. ``STADSKARNA_LIGHTING_PROFILE`` (default ``4100:1``): the operating
+    profile of a year as ``hours:share`` pairs, for example ``1800:1,2300:0.5`` (full power in the
+    evening, half at night); the hours of darkness in Halmstad are about 4,100 a year."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_LIGHTING_")
+    profile: str = Field(",".join(f"{hours:g}:{share:g}" for hours, share in DEFAULT_PROFILE), pattern=r"^\s*\d+(\.\d+)?:\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?:\d+(\.\d+)?)*\s*$")
+
+    def operating_profile(self) -> OperatingProfile:
+        """The profile as (hours, share of full power) pairs."""
+        pairs = tuple(tuple(float(v) for v in part.split(":")) for part in self.profile.split(","))
+        return tuple((hours, share) for hours, share in pairs)
+
+
 class PrivacySettings(BaseSettings):
     """What the public sees of citizens' data. ``STADSKARNA_PRIVACY_MIN_COUNT``: every public
     aggregate of citizen reports and unsafe-place pins (map grid cells, counts per zone, the
@@ -181,4 +196,5 @@ class Settings(BaseModel):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     presence: PresenceSettings = Field(default_factory=PresenceSettings)
     hotspots: HotspotSettings = Field(default_factory=HotspotSettings)
+    lighting: LightingSettings = Field(default_factory=LightingSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)

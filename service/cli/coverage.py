@@ -167,7 +167,8 @@ def coverage_lighting(
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
         with errors.status("modelling illuminance"):
-            result = lighting_coverage(store, zone_frame, street_frame, lamps, cell, incidents_year, tables)
+            result = lighting_coverage(store, zone_frame, street_frame, lamps, cell, incidents_year, tables,
+                                       settings.lighting.operating_profile())
         grid = result.proposed_grid or result.grid
         if geotiff is not None:
             write_geotiff(grid, geotiff)

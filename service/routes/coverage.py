@@ -42,5 +42,6 @@ def lighting(request: Request, incidents_year: int | None = Query(None, ge=YEARS
     """Modelled illuminance per zone against its EN 13201 class, dark spots and incidents after dark."""
     state = context(request)
     return state.pages.get(("coverage/lighting", incidents_year),
-                           lambda: lighting_coverage(state.store, state.zones, state.streets, incidents_year=incidents_year).report,
+                           lambda: lighting_coverage(state.store, state.zones, state.streets, incidents_year=incidents_year,
+                                                     profile=state.settings.lighting.operating_profile()).report,
                            topics=("lights", "reports", "incidents"))

@@ -111,3 +111,58 @@ def test_lamps_are_placed_in_time_by_their_dates():
     now = in_place(lamps, pd.Timestamp("2020-06-01T00:00:00Z")).set_index("id")["status"]
     assert now["new"] == "planned" and now["idea"] == "planned" and now["gone"] == "removed", \
         "now: the register's status stands, a date in the future holds a lamp back"
+
+
+def building(west: float, south: float, east: float, north: float, height: float | None) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"height_m": [np.nan if height is None else height]},
+                            geometry=[shapely.box(E0 + west, N0 + south, E0 + east, N0 + north)], crs=SWEREF99TM)
+
+
+def test_a_lamp_behind_a_wall_gives_no_light_and_a_low_wall_only_a_shadow_near_it():
+    from geo.shadows import Obstructions
+
+    lamp_here = lamp(azimuth_deg=90.0)
+    at = lamp_here.to_crs(SWEREF99TM).geometry.iloc[0]
+    east = np.array([3.0, 7.0, 12.0, 20.0])
+    points = (at.x + east, np.full(len(east), at.y))
+    free = illuminance_at(lamp_here, *points)
+    wall = Obstructions(building(at.x - E0 + 5.0, at.y - N0 - 10.0, at.x - E0 + 6.0, at.y - N0 + 10.0, 12.0))
+    walled = illuminance_at(lamp_here, *points, obstructions=wall)
+    assert walled[0] == free[0] and (walled[1:] == 0).all(), "a 12 m wall 5 m east of a 5 m lamp shades all beyond it"
+    # a 1 m hedge 5-6 m east: the ray to a point e metres east is 5·(e − 6)/e m up at the hedge's far side
+    hedge = Obstructions(building(at.x - E0 + 5.0, at.y - N0 - 10.0, at.x - E0 + 6.0, at.y - N0 + 10.0, 1.0))
+    hedged = illuminance_at(lamp_here, *points, obstructions=hedge)
+    assert hedged[0] == free[0] and hedged[1] == 0, "at 7 m the ray passes the hedge 0.71 m up: shaded"
+    assert hedged[2:] == pytest.approx(free[2:]), "at 12 and 20 m it passes 2.5 and 3.5 m up"
+    unknown = Obstructions(building(at.x - E0 + 5.0, at.y - N0 - 10.0, at.x - E0 + 6.0, at.y - N0 + 10.0, None))
+    assert (illuminance_at(lamp_here, *points, obstructions=unknown)[1:] == 0).all(), "no height: it blocks"
+
+
+def test_a_lamp_on_a_facade_is_not_shaded_by_its_own_wall():
+    from geo.shadows import Obstructions
+
+    on_wall = lamp(azimuth_deg=90.0)
+    at = on_wall.to_crs(SWEREF99TM).geometry.iloc[0]
+    house = Obstructions(building(at.x - E0 - 10.0, at.y - N0 - 10.0, at.x - E0 + 0.3, at.y - N0 + 10.0, 15.0))
+    points = (at.x + np.array([2.0, 10.0]), np.full(2, at.y))
+    assert illuminance_at(on_wall, *points, obstructions=house) == pytest.approx(illuminance_at(on_wall, *points))
+
+
+def test_semi_cylindrical_illuminance_has_its_closed_form():
+    from geo.lighting import semicylindrical_at
+
+    single = lamp(azimuth_deg=0.0)
+    at = single.to_crs(SWEREF99TM).geometry.iloc[0]
+    d = np.array([0.0, 3.5, 7.0, 15.0])
+    x, y = at.x + d, np.full(len(d), at.y)
+    along_east = (np.ones(len(d)), np.zeros(len(d)))
+    esc = semicylindrical_at(single.assign(luminaire="LED"), x, y, *along_east)
+    assert esc.tolist() == [0.0] * len(d), "facing east the lamp is behind every point: the lower side is 0"
+    # a semi-cylinder facing a Lambertian lamp: I = (Φ·MF/π)·cos ε, (1 + cos α) = 2, h' = 5 − 1.5
+    h = 3.5
+    slant = np.hypot(d, h)
+    closed = (4000 * 0.8 / np.pi) * (h / slant) * 2 * (h / slant) ** 2 * (d / slant) / (np.pi * h * h)
+    pair = pd.concat([single, lamp(30.0, 0.0, azimuth_deg=0.0).assign(id="b")], ignore_index=True).assign(luminaire="LED")
+    both = semicylindrical_at(pair, at.x + np.array([15.0]), np.array([at.y]), np.ones(1), np.zeros(1))
+    assert both[0] == pytest.approx(closed[3], rel=1e-3), "midway: each lamp lights the semi-cylinder facing it"
+
