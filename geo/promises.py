@@ -8,7 +8,9 @@ promise has a ``measure`` whose ``kind`` says how it is followed up:
   among the zones as ``zone_targets`` says (by area, by incidents, or a fixed table);
 - ``removal_rounds``: removal rounds per report category against ``target_rounds`` a year;
 - ``cleaning``: share of the year's reports of some categories closed within ``target_days``;
-- ``lighting``: share of the streets' calculation fields (EN 13201-3, by area) meeting their class against ``target_share``;
+- ``lighting``: the lighting programme the promise is to produce (``programme``, a file beside the
+  promises file, :mod:`geo.programme`): met once adopted, on track until the day it is to be
+  adopted by; the modelled compliance of the calculation fields is its supporting trend;
 - ``staff_status``: no figure measures it; staff record a status with a date and a note.
 
 Statuses and the rule that gives them are in :mod:`geo.status`.
@@ -16,7 +18,6 @@ Statuses and the rule that gives them are in :mod:`geo.status`.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date
 from pathlib import Path
@@ -25,11 +26,12 @@ from typing import Annotated, Literal, Union
 import numpy as np
 import pandas as pd
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.errors import ValidationError
+from geo.io.documents import first_problem, read_yaml
 from geo.layers import REMOVAL_CATEGORIES, REPORT_CATEGORIES
+from geo.programme import read_programme
 from geo.timestamps import LOCAL_TZ, YEARS, local_day_end
 
 SUPPORTING_FIGURES = ("purple_flag_bands", "unsafe_places", "incident_hotspots")
@@ -112,7 +114,8 @@ class Cleaning(BaseModel):
 class Lighting(BaseModel):
     model_config = _Strict
     kind: Literal["lighting"]
-    target_share: float = Field(gt=0, le=1, description="share of the area of the calculation fields meeting their class")
+    programme: str | None = Field(None, min_length=1, description="the lighting programme's file (geo.programme), "
+                                                                  "beside the promises file; null: none written yet")
 
 
 class StaffStatus(BaseModel):
@@ -158,18 +161,17 @@ def read_promises(path: str | Path) -> PromiseYear:
     """Read and check a year's promises file (YAML or JSON). Any problem raises
     :class:`ValidationError` naming the file, the promise and the field."""
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValidationError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise ValidationError("the file is not UTF-8 text", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=str(path),
-                              row=where) from None
-    return parse_promises(doc, str(path), expected_year=_year_of(path))
+    year = parse_promises(read_yaml(path), str(path), expected_year=_year_of(path))
+    for number, promise in enumerate(year.promises, start=1):
+        if promise.measure.kind == "lighting" and promise.measure.programme is not None:
+            programme = path.parent / promise.measure.programme
+            if not programme.is_file():
+                raise ValidationError(f"no programme file {promise.measure.programme!r} beside the promises file",
+                                      file=str(path), row=f"promise {number} (id {promise.id!r})",
+                                      field="measure.programme")
+            read_programme(programme)
+            promise.measure.programme = str(programme)
+    return year
 
 
 def parse_promises(doc: object, source: str = "promises", expected_year: int | None = None) -> PromiseYear:
@@ -179,7 +181,7 @@ def parse_promises(doc: object, source: str = "promises", expected_year: int | N
     try:
         year = PromiseYear.model_validate(doc)
     except pydantic.ValidationError as exc:
-        raise _located(_first_problem(exc.errors()), doc, source) from None
+        raise _located(first_problem(exc.errors()), doc, source) from None
     if expected_year is not None and year.year != expected_year:
         raise ValidationError(f"the file is named for {expected_year} but says year {year.year}", file=source,
                               field="year")
@@ -190,18 +192,6 @@ def parse_promises(doc: object, source: str = "promises", expected_year: int | N
                                   file=source, row=f"promise {number} (id {promise.id!r})", field="id")
         seen[promise.id] = number
     return year
-
-
-def _first_problem(errors: list[dict]) -> dict:
-    """The error to report: a misspelt field before the missing one it caused, with a suggestion."""
-    extra = [e for e in errors if e["type"] == "extra_forbidden"]
-    if not extra:
-        return errors[0]
-    error = dict(extra[0])
-    missing = [e["loc"][-1] for e in errors if e["type"] == "missing" and e["loc"][:-1] == error["loc"][:-1]]
-    close = difflib.get_close_matches(str(error["loc"][-1]), [str(m) for m in missing], n=1)
-    error["msg"] = f"unknown field{f'; did you mean {close[0]!r}?' if close else ' (check the spelling)'}"
-    return error
 
 
 def _located(error: dict, doc: dict, source: str) -> ValidationError:

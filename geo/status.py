@@ -113,18 +113,15 @@ def share_status(share: float | None, target: float, clock: YearClock) -> str:
     return "not met" if clock.over else "behind"
 
 
-def level_status(values: pd.Series, target: float, clock: YearClock) -> str:
-    """A level measured over time (lighting compliance; ``values`` indexed by timestamps, the last
-    one now): met when the latest value reaches ``target``; else on track when the least-squares
-    trend through the values reaches it by the year's end, behind when not; not met after the year."""
-    values = values.dropna()
-    if values.empty:
-        return "not measurable yet"
-    if values.iloc[-1] >= target:
+def programme_status(adopt_by: date | None, adopted: date | None, clock: YearClock) -> str:
+    """A programme the promise is to produce (the lighting programme): met once adopted (on or
+    before the day measured); else on track until the day it is to be adopted by, behind after it
+    or without such a day, and not met when the year is over."""
+    if adopted is not None and adopted <= clock.as_of:
         return "met"
     if clock.over:
         return "not met"
-    return "on track" if projected_level(values, clock.year_end) >= target else "behind"
+    return "on track" if adopt_by is not None and clock.as_of <= adopt_by else "behind"
 
 
 def projected_level(values: pd.Series, at: pd.Timestamp) -> float:

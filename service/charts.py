@@ -64,8 +64,7 @@ def _open_closed(ax, chart: dict) -> None:
 def _lighting_trend(ax, chart: dict) -> None:
     moments = _days(chart["moments"])
     ax.plot(moments, [100 * s for s in chart["share"]], color=_COLOURS["actual"], marker="o", markersize=3,
-            label="gångyta som når klassens medelvärde (%)")
-    ax.axhline(100 * chart["target"], color=_COLOURS["target"], linestyle="--", label="mål (%)")
+            label="beräkningsfältens yta som når sin klass (%)")
     ax.set_ylim(0, 100)
     ax.set_ylabel("procent")
 

@@ -23,6 +23,7 @@ from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES,
                           illuminance_at, in_place, incidents_after_dark, semicylindrical_at, with_reported_breakdowns,
                           zone_lighting)
 from geo.photometry import Photometry
+from geo.programme import MEASURE_KINDS, Programme, apply_measure
 from geo.shadows import Obstructions
 from geo.surfaces import SURFACE_KINDS
 from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
@@ -191,8 +192,7 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
     ``profile``."""
     lights = current_lights(store, streets)
     obstacles = stored_obstacles(store)
-    surface = lit_surface(zones, streets, obstacles)
-    shadows = Obstructions(obstacles[obstacles["kind"] == "buildings"])
+    surface, shadows = lit_base(zones, streets, obstacles)
     empty = empty_grid(zones, cell_m, surface.walkable)
     grid = illuminance(lights, empty, photometry=photometry)
     fields = _fields_lit(surface, lights, photometry, shadows)
@@ -240,6 +240,62 @@ def current_lights(store: Store, streets: gpd.GeoDataFrame | None) -> gpd.GeoDat
     bearing is not recorded."""
     lights = in_place(store.read_features(LIGHTS), pd.Timestamp.now(tz="UTC"))
     return facing_streets(with_reported_breakdowns(lights, confirmed_light_reports(store)), streets)
+
+
+def lit_base(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
+             obstacles: gpd.GeoDataFrame) -> tuple[LitSurface, Obstructions]:
+    """The lit surface and its fields, and the buildings that shade them (from :func:`stored_obstacles`)."""
+    return lit_surface(zones, streets, obstacles), Obstructions(obstacles[obstacles["kind"] == "buildings"])
+
+
+def programme_effects(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, programme: Programme,
+                      as_of: date, profile: OperatingProfile = DEFAULT_PROFILE,
+                      photometry: dict[str, Photometry] | None = None) -> dict:
+    """What each measure of a lighting ``programme`` does to today's modelled lighting on its own
+    (fields fixed, those of its ``fixes`` reached, compliance gained, power and energy), what the
+    whole programme does (its measures one after another in planned order), and its progress on
+    local date ``as_of`` (JSON-ready)."""
+    lights = current_lights(store, streets)
+    surface, shadows = lit_base(zones, streets, stored_obstacles(store))
+    zone_ids = zones["zone_id"].tolist()
+
+    def figures(lamps: gpd.GeoDataFrame, hours: OperatingProfile) -> tuple[gpd.GeoDataFrame, dict]:
+        fields = _fields_lit(surface, lamps, photometry, shadows)
+        return fields, _energy(energy_indicators(fields, lamps, hours, zone_ids), fields, hours)
+
+    before, energy_before = figures(lights, profile)
+    rows, together, hours = [], lights, profile
+    for measure in sorted(programme.measures, key=lambda m: (m.planned, m.id)):
+        own_profile = measure.operating_profile() or profile
+        after, energy_after = figures(facing_streets(apply_measure(lights, measure), streets), own_profile)
+        fixed = before["field_id"][~before["meets_class"] & after["meets_class"]].tolist()
+        meets = set(after["field_id"][after["meets_class"]])
+        rows.append({"id": measure.id, "name": measure.name, "kind": measure.kind, "kind_sv": MEASURE_KINDS[measure.kind],
+                     "planned": measure.planned.isoformat(), "done": measure.done.isoformat() if measure.done else None,
+                     "cost_sek": measure.cost_sek, "fields_fixed": fixed,
+                     "fixes": measure.fixes, "fixes_reached": [f for f in measure.fixes if f in meets],
+                     "share_gained": _plain(share_compliant(after) - share_compliant(before))
+                     if len(before) else None,
+                     "power_change_w": round(energy_after["power_w"] - energy_before["power_w"], 1),
+                     "energy_change_kwh_year": round((energy_after["power_w"] * energy_after["equivalent_full_hours"]
+                                                      - energy_before["power_w"] * energy_before["equivalent_full_hours"])
+                                                     / 1000, 1)})
+        together = facing_streets(apply_measure(together, measure), streets)
+        hours = measure.operating_profile() or hours
+    end, energy_end = figures(together, hours)
+    unknown = sorted({f for m in programme.measures for f in m.fixes} - set(before["field_id"]))
+    return {"title": programme.title, "synthetic": programme.synthetic, "as_of": as_of.isoformat(),
+            "adopt_by": programme.adopt_by.isoformat(),
+            "adopted": programme.adopted.isoformat() if programme.adopted else None,
+            "progress": programme.progress(as_of),
+            "today": {"share_compliant": _plain(share_compliant(before)), "fields_failing": int((~before["meets_class"]).sum()),
+                      "energy": energy_before},
+            "measures": rows,
+            "whole_programme": {"share_compliant": _plain(share_compliant(end)),
+                                "fields_failing": int((~end["meets_class"]).sum()),
+                                "fields_fixed": before["field_id"][~before["meets_class"] & end["meets_class"]].tolist(),
+                                "energy": energy_end},
+            "unknown_fields": unknown}
 
 
 def stored_obstacles(store: Store) -> gpd.GeoDataFrame:

@@ -38,7 +38,26 @@ def value_text(promise: dict) -> str:
         return f"{sv_number(value)} h av {sv_number(target)} h."
     if unit == "rundor":
         return f"{value} av {target} rundor (den kategori som haft minst)."
+    if unit == "antaget program":
+        return _programme_text(promise["details"])
     return f"{sv_number(100 * value, 1)} % (mål {sv_number(100 * target)} %)."
+
+
+def _programme_text(details: dict) -> str:
+    """The lighting programme's state, its measures' progress and the modelled compliance, in Swedish."""
+    programme, compliance = details["programme"], details.get("compliance")
+    if programme is None:
+        return "Inget belysningsprogram finns ännu."
+    progress = programme["progress"]
+    text = (f"Antaget {programme['adopted']}." if programme["adopted"] else
+            f"Inte antaget ännu (ska antas senast {programme['adopt_by']}).")
+    text += (f" Åtgärder: {progress['done']} av {progress['due']} som skulle vara klara är klara,"
+             f" {progress['measures']} i programmet.")
+    if compliance:
+        text += f" Beräkningsfältens yta som når sin klass: {sv_number(100 * compliance['share'], 1)} %."
+    if programme["synthetic"]:
+        text += " (Programmet är ett syntetiskt exempel.)"
+    return text
 
 
 def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: bool = False,

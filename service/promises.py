@@ -16,6 +16,7 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
+from geo.programme import read_programme
 from geo.shadows import Obstructions
 from geo.lighting import (PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance, illuminance_at,
                           lights_at, zone_lighting)
@@ -23,7 +24,7 @@ from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals,
                         zone_targets_h)
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
-from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, level_status, projected_level, rounds_held,
+from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, programme_status, projected_level, rounds_held,
                         rounds_status, share_status)
 from geo.publish import unsafe_places_per_zone
 from geo.sun import after_dark
@@ -291,25 +292,31 @@ def _cleaning(promise: Promise, inputs: _Inputs) -> dict:
 
 
 def _lighting(promise: Promise, inputs: _Inputs) -> dict:
-    target = promise.measure.target_share
-    if not (inputs.lights["status"] != "planned").any():
-        return {"status": "not measurable yet", "value": None, "target": target, "unit": "andel",
-                "details": {"lamps": 0}}
-    if inputs.surface.fields.empty:
-        return {"status": "not measurable yet", "value": None, "target": target, "unit": "andel",
-                "details": {"fields": 0, "note": "inga gator i zonerna: inga beräkningsfält"}}
+    """The lighting promise: to produce the lighting programme (met once adopted; see
+    :func:`geo.status.programme_status`), with the programme's progress and the modelled
+    compliance of the calculation fields as its supporting trend."""
+    programme = read_programme(promise.measure.programme) if promise.measure.programme else None
+    as_of = inputs.as_of
+    adopted = programme.adopted if programme and programme.adopted_by(as_of) else None
+    entry = {"status": programme_status(programme.adopt_by if programme else None, adopted, inputs.clock),
+             "value": 1 if adopted else 0, "target": 1, "unit": "antaget program",
+             "details": {"programme": None if programme is None else {
+                 "title": programme.title, "synthetic": programme.synthetic, "adopt_by": programme.adopt_by.isoformat(),
+                 "adopted": adopted.isoformat() if adopted else None, "progress": programme.progress(as_of)}}}
+    if not (inputs.lights["status"] != "planned").any() or inputs.surface.fields.empty:
+        entry["details"]["compliance"] = None  # no lamps or no streets: nothing to model
+        return entry
     series = inputs.lighting_series
-    year_end = inputs.clock.year_end
-    status = level_status(series["share"], target, inputs.clock)
     spots = dark_spots(inputs.lux_now, inputs.zones)
-    return {"status": status, "value": round(float(series["share"].iloc[-1]), 4), "target": target, "unit": "andel",
-            "details": {"dark_spots": len(spots), "dark_spot_m2": round(float(spots["area_m2"].sum()), 1),
-                        "below_class_minimum_m2": round(float(series["below_minimum_m2"].iloc[-1]), 1),
-                        "projected_year_end_share": round(projected_level(series["share"], year_end), 4),
-                        "share_at_start": round(float(series["share"].iloc[0]), 4)},
-            "chart": {"kind": "lighting_trend",  # each value holds at the end of its day
+    entry["details"]["compliance"] = {
+        "share": round(float(series["share"].iloc[-1]), 4), "share_at_start": round(float(series["share"].iloc[0]), 4),
+        "projected_year_end_share": round(projected_level(series["share"], inputs.clock.year_end), 4),
+        "dark_spots": len(spots), "dark_spot_m2": round(float(spots["area_m2"].sum()), 1),
+        "below_class_minimum_m2": round(float(series["below_minimum_m2"].iloc[-1]), 1)}
+    entry["chart"] = {"kind": "lighting_trend",  # each value holds at the end of its day
                       "moments": [(m - pd.Timedelta(1, "ns")).date().isoformat() for m in series.index],
-                      "share": series["share"].round(4).tolist(), "target": target}}
+                      "share": series["share"].round(4).tolist()}
+    return entry
 
 
 def _staff_measure(promise: Promise, inputs: _Inputs) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from service.cli import backups, coverage, data, lagesbild, pages, presence, promises, serve, tokens, zones
+from service.cli import backups, coverage, data, lagesbild, lighting, pages, presence, promises, serve, tokens, zones
 from service.cli.common import build_settings, errors
 from service.store import StoreError
 
@@ -22,6 +22,7 @@ app.add_typer(coverage.coverage_app, name="coverage")
 app.add_typer(presence.presence_app, name="presence")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(promises.promises_app, name="promises")
+app.add_typer(lighting.lighting_app, name="lighting")
 app.command()(serve.serve)
 app.command("map")(pages.map_command)
 app.command("report")(pages.report_command)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from geo.errors import ValidationError
 from geo.patrol import PresenceCube, centre_totals
-from geo.status import (STATUS_NAMES, STATUSES, YearClock, elapsed_share, level_status, projected_level,
+from geo.status import (STATUS_NAMES, STATUSES, YearClock, elapsed_share, programme_status, projected_level,
                         rounds_status, share_status, total_status)
 from geo.timestamps import LOCAL_TZ
 
@@ -97,21 +97,23 @@ def monthly(values: list[float | None], year: int = 2020) -> pd.Series:
     return pd.Series(values, index=moments, dtype=float)
 
 
-def test_lighting_level_met_on_track_behind_not_met_and_not_measurable():
+def test_the_lighting_trend_is_projected_to_the_years_end():
     rising = monthly([0.50, 0.56, 0.62])  # +0.06 a month: well above 0.8 by the year's end
     falling = monthly([0.70, 0.68, 0.66])
     assert projected_level(rising, OVER.year_end) > 0.8 > projected_level(falling, OVER.year_end)
-    assert level_status(rising, 0.8, RUNNING) == "on track"
-    assert level_status(falling, 0.8, RUNNING) == "behind"
-    assert level_status(monthly([0.5, 0.7, 0.81]), 0.8, RUNNING) == "met"
-    assert level_status(monthly([0.5, 0.9, 0.79]), 0.8, RUNNING) == "on track", \
-        "the latest value decides met; the trend through all of them decides the rest"
-    assert level_status(rising, 0.8, OVER) == "not met"
-    assert level_status(monthly([0.9]), 0.8, OVER) == "met"
-    assert level_status(monthly([0.5]), 0.8, RUNNING) == "behind", "one value: no trend"
-    assert level_status(monthly([]), 0.8, RUNNING) == "not measurable yet"
-    assert level_status(monthly([None, None]), 0.8, RUNNING) == "not measurable yet"
+    assert projected_level(monthly([0.5]), OVER.year_end) == 0.5, "one value: no trend"
 
+
+def test_a_programme_is_met_once_adopted_and_on_track_until_its_day():
+    adopt_by, adopted = date(2020, 11, 30), date(2020, 11, 24)
+    assert programme_status(adopt_by, adopted, at(date(2020, 11, 24))) == "met"
+    assert programme_status(adopt_by, adopted, at(date(2020, 11, 23))) == "on track", "adopted later than the day measured"
+    assert programme_status(adopt_by, None, at(date(2020, 11, 30))) == "on track"
+    assert programme_status(adopt_by, None, at(date(2020, 12, 1))) == "behind", "past the day it was to be adopted by"
+    assert programme_status(None, None, RUNNING) == "behind", "no programme, no day: behind"
+    assert programme_status(adopt_by, None, OVER) == "not met"
+    assert programme_status(adopt_by, date(2021, 2, 1), OVER) == "not met", "adopted after the year"
+    assert programme_status(adopt_by, adopted, OVER) == "met"
 
 def test_projected_level_is_the_least_squares_line():
     start = pd.Timestamp("2020-03-01", tz=LOCAL_TZ)

@@ -85,13 +85,13 @@ def statuses(client, as_of: str) -> dict[str, str]:
     return {p["id"]: p["status"] for p in response.json()["promises"]}
 
 
-EXPECTED = {  # as_of: presence (3 h on 1 Jan), rounds, cleaning, lighting
-    "2020-01-01": ("on track", "on track", "not measurable yet", "behind"),   # 3 h ≥ 900/366 = 2.46 h
-    "2020-04-30": ("behind", "on track", "on track", "behind"),               # l3 undecided: 2 of 2 in time
-    "2020-06-30": ("behind", "on track", "behind", "behind"),                 # no round due yet; l3 late: 2/3
-    "2020-08-31": ("behind", "behind", "behind", "behind"),                   # one round due, weeds had none
-    "2020-09-30": ("behind", "on track", "behind", "behind"),                 # one round each
-    "2020-12-31": ("not met", "met", "not met", "not met"),                   # two each; 3 of 4 in time
+EXPECTED = {  # as_of: presence (3 h on 1 Jan), rounds, cleaning, lighting (the programme: adopt by 30 Nov, adopted 24 Nov)
+    "2020-01-01": ("on track", "on track", "not measurable yet", "on track"),   # 3 h ≥ 900/366 = 2.46 h
+    "2020-04-30": ("behind", "on track", "on track", "on track"),               # l3 undecided: 2 of 2 in time
+    "2020-06-30": ("behind", "on track", "behind", "on track"),                 # no round due yet; l3 late: 2/3
+    "2020-08-31": ("behind", "behind", "behind", "on track"),                   # one round due, weeds had none
+    "2020-09-30": ("behind", "on track", "behind", "on track"),                 # one round each
+    "2020-12-31": ("not met", "met", "not met", "met"),                         # two each; 3 of 4 in time; adopted
 }
 
 
@@ -121,7 +121,7 @@ def test_values_details_and_charts_at_the_years_end(handmade):
     report = handmade.get("/api/promises/2020?as_of=2020-12-31").json()
     assert report["year"] == 2020 and report["as_of"] == "2020-12-31" and report["share_of_year_elapsed"] == 1
     assert report["synthetic"] is False and sum(report["status_counts"].values()) == 8
-    assert report["status_counts"] == {"not measurable yet": 4, "not met": 3, "met": 1}
+    assert report["status_counts"] == {"not measurable yet": 4, "not met": 2, "met": 2}
     p = {entry["id"]: entry for entry in report["promises"]}
 
     presence = p["polisnarvaro"]
@@ -154,8 +154,13 @@ def test_values_details_and_charts_at_the_years_end(handmade):
     assert one == pytest.approx(torg, abs=1e-4) and both == pytest.approx(torg + storgatan, abs=1e-4), \
         "two lamps far apart: each lifts its own fields"
     assert share["2020-07-31"] == 0, "the Torg lamp was out from 20 July to 10 August"
-    assert share["2020-08-31"] == one == lighting["value"]
-    assert lighting["details"]["share_at_start"] == both
+    compliance = lighting["details"]["compliance"]
+    assert share["2020-08-31"] == one == compliance["share"] and compliance["share_at_start"] == both
+    programme = lighting["details"]["programme"]
+    assert (lighting["value"], lighting["target"], lighting["unit"]) == (1, 1, "antaget program")
+    assert programme["adopted"] == "2020-11-24" and programme["synthetic"] is True
+    assert programme["progress"] == {"measures": 4, "due": 1, "done": 1, "done_on_time": 1, "done_share": 1.0,
+                                     "overdue": [], "cost_planned_sek": 1038000.0, "cost_done_sek": 18000.0}
 
     assert {i: list(p[i]["supporting"]) for i in STAFF} == {
         "centrumutvecklingsplan": ["unsafe_places"], "purple-flag": ["purple_flag_bands"], "evenemang": [],
@@ -170,7 +175,9 @@ def test_values_details_and_charts_at_the_years_end(handmade):
 def test_a_store_without_data_measures_nothing_yet(client):
     got = statuses(client, "2020-06-30")
     assert got["klotter-och-ogras"] == "on track", "no round is due before 1 July"
-    assert all(status == "not measurable yet" for i, status in got.items() if i != "klotter-och-ogras")
+    assert got["belysningsprogram"] == "on track", "the programme is to be adopted by 30 November: no data needed"
+    assert all(status == "not measurable yet" for i, status in got.items()
+               if i not in ("klotter-och-ogras", "belysningsprogram"))
     report = client.get("/api/promises/2020?as_of=2020-12-31").json()
     assert {p["id"]: p["status"] for p in report["promises"]}["klotter-och-ogras"] == "not met"
 
@@ -492,4 +499,5 @@ def test_loading_a_later_years_lamps_leaves_the_earlier_year_unchanged(tmp_path)
     undated = validate(LIGHTS, pd.DataFrame([{"id": "storgatan-odaterad", "lumen": 200_000, "height_m": 10,
                                                "status": "working", "lon": STORGATAN_LAMP[0], "lat": STORGATAN_LAMP[1]}]), "t")
     SQLiteStore(path).write_features(LIGHTS, undated)
-    assert lighting(2020, "2020-12-31")["value"] > before["value"], "a lamp without installed_at lights every year"
+    assert lighting(2020, "2020-12-31")["details"]["compliance"]["share"] > before["details"]["compliance"]["share"], \
+        "a lamp without installed_at lights every year"
