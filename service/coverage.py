@@ -8,8 +8,9 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
-from geo.crs import WGS84
+from geo.crs import WGS84, to_metric
 from geo.hotspots import (BUSY_WINDOWS, GPS_BUFFER_M, HOTSPOT_ALPHA, HOTSPOT_CELL_M, HOTSPOT_MIN_INCIDENTS, HOTSPOT_NEIGHBOURS,
                           KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN, KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures,
                           hotspot_visits, hotspots_by_band, hotspots_by_night, incident_hotspots, placed_hotspots)
@@ -246,6 +247,62 @@ def lit_base(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
              obstacles: gpd.GeoDataFrame) -> tuple[LitSurface, Obstructions]:
     """The lit surface and its fields, and the buildings that shade them (from :func:`stored_obstacles`)."""
     return lit_surface(zones, streets, obstacles), Obstructions(obstacles[obstacles["kind"] == "buildings"])
+
+
+@dataclass
+class LightingBaseline:
+    """Today's modelled lighting kept for what-ifs: the lit surface and its buildings, the lamps
+    (facing their streets), the horizontal illuminance at every calculation point (lux, with the
+    shadows), the fields' figures and a KD-tree of the points (EPSG:3006)."""
+
+    surface: LitSurface
+    shadows: Obstructions
+    streets: gpd.GeoDataFrame | None
+    lux: np.ndarray
+    fields: gpd.GeoDataFrame
+    tree: cKDTree
+
+
+def lighting_baseline(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None) -> LightingBaseline:
+    """Today's lighting at the fields' points, for :func:`lamp_what_if`."""
+    lights = current_lights(store, streets)
+    surface, shadows = lit_base(zones, streets, stored_obstacles(store))
+    points = surface.points
+    lux = illuminance_at(lights, points["x"].to_numpy(), points["y"].to_numpy(), obstructions=shadows)
+    return LightingBaseline(surface, shadows, streets, lux, field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES),
+                            cKDTree(points[["x", "y"]].to_numpy()))
+
+
+def lamp_what_if(baseline: LightingBaseline, lamp: gpd.GeoDataFrame) -> dict:
+    """What one more ``lamp`` (a lights layer of one working lamp, WGS84; facing the nearest street
+    unless it says otherwise) does to the fields: their share meeting the class before and after,
+    the fields it lifts to their class, and the fields it lights with Ē and Emin before and after
+    (JSON-ready). Only the points within its cut-off are computed again."""
+    lamp = facing_streets(lamp.assign(status="working"), baseline.streets)
+    at = to_metric(lamp).geometry.iloc[0]
+    points = baseline.surface.points
+    near = np.asarray(baseline.tree.query_ball_point((at.x, at.y), CUTOFF_FACTOR * float(lamp["height_m"].iloc[0])),
+                      dtype=np.int64)
+    lux = baseline.lux.copy()
+    lux[near] += illuminance_at(lamp, points["x"].to_numpy()[near], points["y"].to_numpy()[near],
+                                obstructions=baseline.shadows)
+    before = baseline.fields
+    after = field_figures(baseline.surface.fields, points, lux, PEDESTRIAN_CLASSES)
+    touched = np.unique(points["field"].to_numpy()[near])
+    changed = touched[after["average_lx"].to_numpy()[touched] > before["average_lx"].to_numpy()[touched]]
+    return {"lamp": {"lon": round(float(lamp.geometry.x.iloc[0]), 7), "lat": round(float(lamp.geometry.y.iloc[0]), 7),
+                     "lumen": float(lamp["lumen"].iloc[0]), "height_m": float(lamp["height_m"].iloc[0]),
+                     "azimuth_deg": round(float(lamp["azimuth_deg"].iloc[0]), 1)
+                     if pd.notna(lamp["azimuth_deg"].iloc[0]) else None},
+            "share_compliant_before": _plain(share_compliant(before)), "share_compliant_after": _plain(share_compliant(after)),
+            "fields_fixed": before["field_id"][~before["meets_class"] & after["meets_class"]].tolist(),
+            "fields_lit": [{"field_id": before["field_id"].iloc[i], "lighting_class": before["lighting_class"].iloc[i],
+                            "average_lx_before": _plain(before["average_lx"].iloc[i]),
+                            "average_lx_after": _plain(after["average_lx"].iloc[i]),
+                            "minimum_lx_before": _plain(before["minimum_lx"].iloc[i]),
+                            "minimum_lx_after": _plain(after["minimum_lx"].iloc[i]),
+                            "meets_class_before": bool(before["meets_class"].iloc[i]),
+                            "meets_class_after": bool(after["meets_class"].iloc[i])} for i in changed.tolist()]}
 
 
 def programme_effects(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, programme: Programme,

@@ -584,6 +584,35 @@ class IncidentsAfterDark(Answer):
     excluded_town_level: int = Field(description="incidents left out for a town-level position")
 
 
+class WhatIfLamp(Answer):
+    lon: float
+    lat: float
+    lumen: float
+    height_m: float
+    azimuth_deg: float | None = Field(description="the bearing it faces (given, or towards the nearest street)")
+
+
+class WhatIfField(Answer):
+    field_id: str
+    lighting_class: str
+    average_lx_before: float
+    average_lx_after: float
+    minimum_lx_before: float
+    minimum_lx_after: float
+    meets_class_before: bool
+    meets_class_after: bool
+
+
+class LampWhatIf(Answer):
+    """One more lamp against today's EN 13201-3 fields."""
+
+    lamp: WhatIfLamp
+    share_compliant_before: float | None
+    share_compliant_after: float | None
+    fields_fixed: list[str] = Field(description="fields it lifts to their class")
+    fields_lit: list[WhatIfField] = Field(description="fields whose average it raises")
+
+
 class LightingCoverageReport(Answer):
     """Modelled illuminance per zone, dark spots and incidents after dark."""
 

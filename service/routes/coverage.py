@@ -5,11 +5,14 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 
+from geo.crs import to_metric
+from geo.errors import ValidationError
+from geo.layers import LIGHTS, validate
 from geo.timestamps import LOCAL_TZ, YEARS
-from service.coverage import lighting_coverage, patrol_coverage
+from service.coverage import lamp_what_if, lighting_baseline, lighting_coverage, patrol_coverage
 from service.params import IsoDate
 from service.promises import promised, promises_fingerprint
-from service.responses import LightingCoverageReport, PatrolCoverageReport
+from service.responses import LampWhatIf, LightingCoverageReport, PatrolCoverageReport
 from service.context import context
 
 router = APIRouter(tags=["coverage"])
@@ -45,3 +48,33 @@ def lighting(request: Request, incidents_year: int | None = Query(None, ge=YEARS
                            lambda: lighting_coverage(state.store, state.zones, state.streets, incidents_year=incidents_year,
                                                      profile=state.settings.lighting.operating_profile()).report,
                            topics=("lights", "reports", "incidents"))
+
+
+WHAT_IF_REACH_M = 100.0
+"""How far outside the zones a what-if lamp may stand (metres)."""
+
+
+@router.get("/api/coverage/lighting/what-if",
+            responses={200: {"model": LampWhatIf, "description": "The fields with and without the lamp."}})
+def lighting_what_if(request: Request, lon: float = Query(..., ge=-180, le=180), lat: float = Query(..., ge=-90, le=90),
+                     lumen: float = Query(4000, ge=1, le=200_000, description="the lamp's flux, lm"),
+                     height_m: float = Query(6, ge=0.5, le=40, description="mounting height, metres"),
+                     azimuth_deg: float | None = Query(None, ge=0, le=360, description="bearing it faces; default: "
+                                                                                          "the nearest street"),
+                     tilt_deg: float = Query(0, ge=-90, le=90)) -> dict:
+    """What one more lamp at (``lon``, ``lat``) would do to today's EN 13201-3 fields: the share
+    meeting their class before and after, the fields it lifts to their class, and the fields it
+    lights (Lambertian, with the buildings' shadows). Today's lighting is computed once per
+    version of the lights; each what-if computes only the points within the lamp's reach."""
+    state = context(request)
+    lamp = validate(LIGHTS, pd.DataFrame([{"id": "what-if", "lumen": lumen, "height_m": height_m, "status": "working",
+                                           "azimuth_deg": azimuth_deg, "tilt_deg": tilt_deg, "lon": lon, "lat": lat}]),
+                    "query")
+    reach = to_metric(state.zones).union_all().buffer(WHAT_IF_REACH_M)
+    if not reach.contains(to_metric(lamp).geometry.iloc[0]):
+        raise ValidationError(f"the lamp stands more than {WHAT_IF_REACH_M:g} m outside the centre's zones",
+                              field="lon/lat")
+    baseline = state.pages.get(("coverage/lighting/baseline",), lambda: lighting_baseline(state.store, state.zones,
+                                                                                           state.streets),
+                               topics=("lights", "reports"))
+    return lamp_what_if(baseline, lamp)
