@@ -762,16 +762,39 @@ class CleaningDetails(Answer):
     undecided: int = Field(description="open and younger than target_days")
 
 
-class LightingDetails(Answer):
+class ProgrammeProgress(Answer):
+    measures: int
+    due: int = Field(description="measures planned by the day followed")
+    done: int = Field(description="of them, done by it")
+    done_on_time: int
+    done_share: float | None = Field(description="done / due; null when none is due")
+    overdue: list[str] = Field(description="ids of measures due and not done")
+    cost_planned_sek: float
+    cost_done_sek: float
+
+
+class ProgrammeState(Answer):
+    title: str
+    synthetic: bool = Field(description="a synthetic example, not the municipality's programme")
+    adopt_by: str = Field(description="local date the programme is to be adopted by")
+    adopted: str | None = Field(description="local date it was adopted, when on or before the day followed")
+    progress: ProgrammeProgress
+
+
+class LightingCompliance(Answer):
+    """The supporting trend: the modelled lighting of the calculation fields."""
+
+    share: float = Field(description="share of the fields' area meeting their class on the day followed")
+    share_at_start: float
+    projected_year_end_share: float
     dark_spots: int
     dark_spot_m2: float
     below_class_minimum_m2: float
-    projected_year_end_share: float
-    share_at_start: float
 
 
-class NoLampsDetails(Answer):
-    lamps: int = Field(description="0: no lamps to measure")
+class LightingDetails(Answer):
+    programme: ProgrammeState | None = Field(description="null: no programme file yet")
+    compliance: LightingCompliance | None = Field(description="null without lamps or streets to model")
 
 
 class StaffDetails(Answer):
@@ -808,8 +831,7 @@ class OpenClosedChart(Answer):
 class LightingChart(Answer):
     kind: Literal["lighting_trend"]
     moments: list[str] = Field(description="local dates, YYYY-MM-DD: each share holds at the end of its day")
-    share: list[float]
-    target: float
+    share: list[float] = Field(description="share of the fields' area meeting their class")
 
 
 class StaffRecord(Answer):
@@ -865,8 +887,8 @@ class TrackedPromise(Answer):
     status: str = Field(description="met, on track, behind, not met or not measurable yet")
     value: float | None
     target: float | None
-    unit: str | None = Field(description="h, rundor or andel; null for staff statuses")
-    details: Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, NoLampsDetails, StaffDetails,
+    unit: str | None = Field(description="h, rundor, andel or antaget program; null for staff statuses")
+    details: Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, StaffDetails,
                    NoStatusDetails] = Field(description="by kind")
     chart: Annotated[Union[PresenceChart, OpenClosedChart, LightingChart], Field(discriminator="kind")] | Absent = (
         sometimes("chart data, by kind (none for staff statuses)"))

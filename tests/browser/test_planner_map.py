@@ -39,10 +39,12 @@ def test_lighting_map_shows_lux_dark_spots_and_lamps(browser, serve, demo_db):
     assert problems == []
     assert [u for u in requests if urlparse(u).hostname != "127.0.0.1" and not u.startswith("data:")] == []
     control = page.inner_text(".leaflet-control-layers")
-    for layer in ("Belysningsstyrka (lux)", "Mörka fläckar", "Belysningspunkter", "Zoner och belysningsklass"):
+    for layer in ("Belysningsstyrka (lux)", "Beräkningsfält (EN 13201-3)", "Mörka fläckar", "Belysningspunkter",
+                  "Zoner och belysningsklass"):
         assert layer in control
     legend = page.inner_text("#lux-legend")
-    assert "≥ 2 lx" in legend and "SYNTETISKA DEMODATA" in legend
+    assert "≥ 2 lx" in legend and "fält under sin klass" in legend and "SYNTETISKA DEMODATA" in legend
+    assert page.locator("path.leaflet-interactive").count() > 200, "the fields are drawn"
     assert page.locator("img.leaflet-image-layer").count() == 1
 
 

@@ -78,7 +78,7 @@ def test_every_promise_and_the_demo_label_are_there(opened):
 def test_charts_of_the_three_kinds_are_drawn(opened):
     page, _, _, _ = opened
     charted = {"polisnarvaro": "polisnärvaro, ackumulerat", "klotter-och-ogras": "öppna anmälningar",
-               "stadning": "öppna anmälningar", "belysningsprogram": "gångyta som når klassens medelvärde"}
+               "stadning": "öppna anmälningar", "belysningsprogram": "beräkningsfältens yta som når sin klass"}
     for promise_id, legend in charted.items():
         chart = page.locator(f"#promise-{promise_id} figure svg")
         assert chart.count() == 1

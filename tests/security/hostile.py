@@ -60,6 +60,12 @@ def hostile_world(folder: Path) -> Settings:
             promise["measure"]["counts"]["reason"] = hostile("SKAL")
     (folder / "promises").mkdir()
     (folder / "promises" / "2020.yaml").write_text(yaml.safe_dump(promises, allow_unicode=True), encoding="utf-8")
+    programme = yaml.safe_load((ROOT / "data" / "medborgarloften" / "belysningsprogram-2020.yaml").read_text(encoding="utf-8"))
+    programme["title"], programme["source"] = hostile("PROGRAM"), hostile("PKALLA")
+    for measure in programme["measures"]:
+        measure["name"] = hostile("ATGARD")
+    (folder / "promises" / "belysningsprogram-2020.yaml").write_text(yaml.safe_dump(programme, allow_unicode=True),
+                                                                    encoding="utf-8")
 
     settings = Settings(store=StoreSettings(db=folder / "hostile.sqlite"), maps=MapSettings(tiles="none"),
                         geography=GeographySettings(zones=folder / "zones.geojson", streets=folder / "streets.geojson"),

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.auth import create_token
-from service.responses import (Health, Lagesbild, LayerCollection, LightingCoverageReport, Open311Request,
+from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport, Open311Request,
                                Open311RequestCreated, Open311Service, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportUpdated, UnsafePlaces, ZoneCollection)
@@ -39,6 +39,7 @@ COVERED = {
     ("get", "/api/removal-rounds"): ("200", RemovalFigures),
     ("get", "/api/coverage/patrol"): ("200", PatrolCoverageReport),
     ("get", "/api/coverage/lighting"): ("200", LightingCoverageReport),
+    ("get", "/api/coverage/lighting/what-if"): ("200", LampWhatIf),
     ("get", "/api/promises"): ("200", PromiseYears),
     ("get", "/api/promises/{year}"): ("200", PromiseTracker),
     ("post", "/api/promises/{year}/{promise_id}/status"): ("201", PromiseStatusRecorded),
@@ -141,6 +142,7 @@ DEMO_READS = [
     ("/api/coverage/patrol", None, "/api/coverage/patrol?year=2019"),
     ("/api/coverage/lighting", None, "/api/coverage/lighting"),
     ("/api/coverage/lighting", None, "/api/coverage/lighting?incidents_year=2020"),
+    ("/api/coverage/lighting/what-if", None, "/api/coverage/lighting/what-if?lon=12.8634&lat=56.66981"),
     ("/api/promises", None, "/api/promises"),
     ("/api/promises/{year}", None, "/api/promises/2020"),
     ("/api/promises/{year}", None, "/api/promises/2020?as_of=2020-03-22"),
@@ -243,9 +245,10 @@ def test_answers_of_an_empty_store_are_documented(client, path, url):
     check(client, "get", path, client.get(url))
 
 
-def test_an_empty_store_measures_no_lighting_promise(client):
+def test_an_empty_store_follows_the_programme_without_a_lighting_trend(client):
     [lighting] = [p for p in client.get("/api/promises/2020").json()["promises"] if p["kind"] == "lighting"]
-    assert lighting["details"] == {"lamps": 0} and "chart" not in lighting
+    assert lighting["details"]["compliance"] is None and "chart" not in lighting
+    assert lighting["details"]["programme"]["adopt_by"] == "2020-11-30"
 
 
 def test_patrol_coverage_without_a_streets_file_is_documented(tmp_path, make_settings):
