@@ -188,9 +188,7 @@ def illuminance_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[
     ``working`` lamps of ``lights`` (a validated lights layer, WGS84), each lamp counted at points
     within ``cutoff_factor`` × its height (the model of the module docstring; photometry and
     orientation as :func:`illuminance`), less the rays ``obstructions`` block (:mod:`geo.shadows`)."""
-    pairs = _Pairs.of(lights, x, y, maintenance_factor, cutoff_factor, photometry, obstructions, 0.0)
-    return pairs.total(lambda rows, table: _lamp_lux(pairs.dx[rows], pairs.dy[rows], pairs.h[rows], pairs.flux[rows],
-                                                     table, pairs.facing[rows], pairs.tilt[rows]))
+    return LampContributions(lights, x, y, maintenance_factor, cutoff_factor, photometry, obstructions).lux()
 
 
 SEMICYLINDER_HEIGHT_M = 1.5
@@ -236,6 +234,7 @@ class _Pairs:
 
     n: int
     point: NDArray[np.int64]
+    lamp: NDArray[np.int64]
     dx: NDArray[np.float64]
     dy: NDArray[np.float64]
     h: NDArray[np.float64]
@@ -253,7 +252,7 @@ class _Pairs:
         tables = list((photometry or {}).values())
         working = lights[lights["status"] == "working"]
         if working.empty or not len(x):
-            return cls(len(x), *(np.zeros(0) for _ in range(8)), tables)
+            return cls(len(x), np.zeros(0, np.int64), np.zeros(0, np.int64), *(np.zeros(0) for _ in range(7)), tables)
         lamp_x, lamp_y, h, flux, table, facing, tilt = _lamp_rows(working, maintenance_factor, photometry).T
         near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([lamp_x, lamp_y]), cutoff_factor * h,
                                                                  return_sorted=False)
@@ -263,17 +262,43 @@ class _Pairs:
         if obstructions is not None:
             free = ~obstructions.blocked(x[point], y[point], lamp_x[lamp], lamp_y[lamp], h[lamp], z0)
             point, lamp = point[free], lamp[free]
-        return cls(len(x), point, x[point] - lamp_x[lamp], y[point] - lamp_y[lamp], h[lamp], flux[lamp], table[lamp],
-                   facing[lamp], tilt[lamp], tables)
+        return cls(len(x), point, lamp, x[point] - lamp_x[lamp], y[point] - lamp_y[lamp], h[lamp], flux[lamp],
+                   table[lamp], facing[lamp], tilt[lamp], tables)
 
-    def total(self, value) -> NDArray[np.float64]:
-        """Per point, the sum of ``value(rows, table)`` over its pairs, one call per photometric table."""
-        out = np.zeros(self.n)
+    def values(self, value) -> NDArray[np.float64]:
+        """Per pair, ``value(rows, table)``, one call per photometric table."""
+        out = np.zeros(len(self.point))
         for index in np.unique(self.table).astype(int).tolist():
             rows = self.table == index
-            out += np.bincount(self.point[rows], weights=value(rows, self.tables[index] if index >= 0 else None),
-                               minlength=self.n)
+            out[rows] = value(rows, self.tables[index] if index >= 0 else None)
         return out
+
+    def total(self, value) -> NDArray[np.float64]:
+        """Per point, the sum of ``value(rows, table)`` over its pairs."""
+        return np.bincount(self.point, weights=self.values(value), minlength=self.n)
+
+
+class LampContributions:
+    """Each working lamp's horizontal illuminance at each point (lux; the pairs within the cut-off
+    that no building blocks), computed once and summed for any subset of the lamps: the lighting of
+    many dates, or of many what-ifs, at the price of one."""
+
+    def __init__(self, lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDArray[np.float64],
+                 maintenance_factor: float = MAINTENANCE_FACTOR, cutoff_factor: float = CUTOFF_FACTOR,
+                 photometry: Mapping[str, Photometry] | None = None, obstructions: Obstructions | None = None) -> None:
+        """``lights``: a lights layer (WGS84); its ``working`` lamps are the ones that can be summed."""
+        pairs = _Pairs.of(lights, x, y, maintenance_factor, cutoff_factor, photometry, obstructions, 0.0)
+        self.ids = lights.loc[lights["status"] == "working", "id"].to_numpy(dtype=object)
+        self.n, self.point, self.lamp = pairs.n, pairs.point, pairs.lamp
+        self.value = pairs.values(lambda rows, table: _lamp_lux(pairs.dx[rows], pairs.dy[rows], pairs.h[rows],
+                                                                pairs.flux[rows], table, pairs.facing[rows],
+                                                                pairs.tilt[rows]))
+
+    def lux(self, working_ids: NDArray[np.object_] | None = None) -> NDArray[np.float64]:
+        """Per point, the illuminance of the lamps with ``working_ids`` (default: all of them)."""
+        on = np.ones(len(self.ids), dtype=bool) if working_ids is None else np.isin(self.ids, working_ids)
+        keep = on[self.lamp]
+        return np.bincount(self.point[keep], weights=self.value[keep], minlength=self.n)
 
 
 def zone_lighting(grid: LuxGrid, zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame | None = None) -> pd.DataFrame:

@@ -20,11 +20,11 @@ from geo.energy import (DEFAULT_PROFILE, ESTIMATED_EFFICACY_LM_PER_W, OperatingP
 from geo.fields import (FIELD_LENGTH_M, OVER_LIGHTING_FACTOR, SEMICYLINDRICAL_KINDS, LitSurface, failing_fields,
                         field_figures, lit_surface, semicylindrical_figures, share_compliant, zone_compliance)
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, SEMICYLINDER_HEIGHT_M,
-                          SEMICYLINDRICAL_CLASSES, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance,
+                          SEMICYLINDRICAL_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance,
                           illuminance_at, in_place, incidents_after_dark, semicylindrical_at, with_reported_breakdowns,
                           zone_lighting)
 from geo.photometry import Photometry
-from geo.programme import MEASURE_KINDS, Programme, apply_measure
+from geo.programme import MEASURE_KINDS, Programme, apply_measure, new_lamps
 from geo.shadows import Obstructions
 from geo.surfaces import SURFACE_KINDS
 from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
@@ -315,16 +315,22 @@ def programme_effects(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
     lights = current_lights(store, streets)
     surface, shadows = lit_base(zones, streets, stored_obstacles(store))
     zone_ids = zones["zone_id"].tolist()
+    points = surface.points
+    # every lamp any measure may light, each one's light computed once (with the shadows)
+    every = pd.concat([lights, *(new_lamps(m, f"measure {m.id!r}") for m in programme.measures)], ignore_index=True)
+    light = LampContributions(facing_streets(every.drop_duplicates("id").assign(status="working"), streets),
+                              points["x"], points["y"], photometry=photometry, obstructions=shadows)
 
     def figures(lamps: gpd.GeoDataFrame, hours: OperatingProfile) -> tuple[gpd.GeoDataFrame, dict]:
-        fields = _fields_lit(surface, lamps, photometry, shadows)
+        lux = light.lux(lamps.loc[lamps["status"] == "working", "id"].to_numpy(dtype=object))
+        fields = field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES)
         return fields, _energy(energy_indicators(fields, lamps, hours, zone_ids), fields, hours)
 
     before, energy_before = figures(lights, profile)
     rows, together, hours = [], lights, profile
     for measure in sorted(programme.measures, key=lambda m: (m.planned, m.id)):
         own_profile = measure.operating_profile() or profile
-        after, energy_after = figures(facing_streets(apply_measure(lights, measure), streets), own_profile)
+        after, energy_after = figures(apply_measure(lights, measure), own_profile)
         fixed = before["field_id"][~before["meets_class"] & after["meets_class"]].tolist()
         meets = set(after["field_id"][after["meets_class"]])
         rows.append({"id": measure.id, "name": measure.name, "kind": measure.kind, "kind_sv": MEASURE_KINDS[measure.kind],
@@ -337,7 +343,7 @@ def programme_effects(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
                      "energy_change_kwh_year": round((energy_after["power_w"] * energy_after["equivalent_full_hours"]
                                                       - energy_before["power_w"] * energy_before["equivalent_full_hours"])
                                                      / 1000, 1)})
-        together = facing_streets(apply_measure(together, measure), streets)
+        together = apply_measure(together, measure)
         hours = measure.operating_profile() or hours
     end, energy_end = figures(together, hours)
     unknown = sorted({f for m in programme.measures for f in m.fixes} - set(before["field_id"]))

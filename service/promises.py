@@ -18,8 +18,8 @@ from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
 from geo.programme import read_programme
 from geo.shadows import Obstructions
-from geo.lighting import (PEDESTRIAN_CLASSES, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance, illuminance_at,
-                          lights_at, zone_lighting)
+from geo.lighting import (PEDESTRIAN_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets,
+                          illuminance, lights_at, zone_lighting)
 from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
                         zone_targets_h)
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
@@ -170,8 +170,13 @@ class _Inputs:
         return lit_surface(self.zones, self.streets, stored_obstacles(self.store))
 
     @cached_property
-    def shadows(self) -> Obstructions:
-        return Obstructions(self.store.read_surfaces("buildings"))
+    def contributions(self) -> LampContributions:
+        """Every lamp that stood in the year, each one's light at the fields' points (with the
+        buildings' shadows): the months' lighting is summed from it, not computed twelve times."""
+        points = self.surface.points
+        ever = self.lights[(self.lights["status"] != "planned") | self.lights["installed_at"].notna()]
+        return LampContributions(ever.assign(status="working"), points["x"], points["y"],
+                                 obstructions=Obstructions(self.store.read_surfaces("buildings")))
 
     @cached_property
     def walkable(self) -> LuxGrid:
@@ -197,7 +202,7 @@ class _Inputs:
             lux = illuminance(lamps, self.walkable)
             figures = zone_lighting(lux, self.zones)
             points = self.surface.points
-            lux_points = illuminance_at(lamps, points["x"], points["y"], obstructions=self.shadows)
+            lux_points = self.contributions.lux(lamps.loc[lamps["status"] == "working", "id"].to_numpy(dtype=object))
             fields = field_figures(self.surface.fields, points, lux_points, PEDESTRIAN_CLASSES)
             rows.append({"at": moment, "share": share_compliant(fields),
                          "below_minimum_m2": float((figures["share_below_class_minimum"] * figures["walkable_m2"]).sum())})
