@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo.crs import WGS84, to_metric
+from geo.errors import ValidationError
 from geo.hotspots import (BUSY_WINDOWS, GPS_BUFFER_M, HOTSPOT_ALPHA, HOTSPOT_CELL_M, HOTSPOT_MIN_INCIDENTS, HOTSPOT_NEIGHBOURS,
                           KOPER_INTERVAL_H, KOPER_MAX_VISIT_MIN, KOPER_MIN_VISIT_MIN, MIN_VISIT_MIN, dosage_figures,
                           hotspot_visits, hotspots_by_band, hotspots_by_night, incident_hotspots, placed_hotspots)
@@ -171,6 +172,8 @@ class LightingCoverage:
     fields: gpd.GeoDataFrame
     grid: LuxGrid
     proposed_grid: LuxGrid | None
+    proposed_lamps: gpd.GeoDataFrame | None
+    """The lamps a proposal or the programme's remaining measures put up (WGS84)."""
 
 
 FAILING_LISTED = 25
@@ -180,14 +183,16 @@ FAILING_LISTED = 25
 def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
                       proposed: gpd.GeoDataFrame | None = None, cell_m: float = 1.0, incidents_year: int | None = None,
                       photometry: dict[str, Photometry] | None = None,
-                      profile: OperatingProfile = DEFAULT_PROFILE) -> LightingCoverage:
+                      profile: OperatingProfile = DEFAULT_PROFILE,
+                      programme: Programme | None = None) -> LightingCoverage:
     """Modelled illuminance from the stored lights (a lamp with a confirmed, open broken_light
     report within 30 m counts as broken) on the lit surface (the ``streets``' corridors less the
     stored buildings and water): per EN 13201-3 field its Ē, Emin and Uo against its class, per
     zone the share of field area meeting its class and the grid figures, the failing fields, the
     dark spots, incidents after dark in them and elsewhere (all stored incidents, or those of
     ``incidents_year`` in local time), and with ``proposed`` lamps (a lights layer, all taken as
-    working) the same after adding them: the fields they fix and the dark-spot area they remove.
+    working) — or with a lighting ``programme``'s measures not yet done, one after another — the same
+    after them: the fields they fix and the dark-spot area they remove.
     The fields' figures count the stored buildings' shadows; semi-cylindrical illuminance on
     squares and pedestrian streets; EN 13201-5 energy indicators per zone for the operating
     ``profile``."""
@@ -216,13 +221,31 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
               "energy": _energy(energy, fields, profile),
               "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}
     proposed_grid = None
+    measures = []
+    if programme is not None and proposed is None:
+        changed = lights
+        for measure in sorted(programme.measures, key=lambda m: (m.planned, m.id)):
+            if measure.done is None:
+                try:
+                    changed = apply_measure(changed, measure)
+                    measures.append(measure.id)
+                except ValidationError:
+                    continue  # its lamps are not in this store (a programme for other lamps): left out, listed
+        proposed = changed[~changed["id"].isin(lights["id"])]
+        lights_after = facing_streets(changed, streets)
+    elif proposed is not None:
+        lights_after = pd.concat([lights, facing_streets(proposed.assign(status="working"), streets)], ignore_index=True)
     if proposed is not None:
-        with_proposed = pd.concat([lights, facing_streets(proposed.assign(status="working"), streets)], ignore_index=True)
+        with_proposed = lights_after
         proposed_grid = illuminance(with_proposed, empty, photometry=photometry)
         after = _fields_lit(surface, with_proposed, photometry, shadows)
         after_spots = dark_spots(proposed_grid, zones)
         fixed = fields["field_id"][~fields["meets_class"] & after["meets_class"]]
         report["proposed"] = {"lamps": len(proposed), "share_compliant": _plain(share_compliant(after)),
+                              **({"programme": programme.title, "measures": measures,
+                                  "measures_left_out": [m.id for m in programme.measures
+                                                        if m.done is None and m.id not in measures]}
+                                 if programme is not None else {}),
                               "fields_fixed": fixed.tolist(),
                               "fields_broken": fields["field_id"][fields["meets_class"] & ~after["meets_class"]].tolist(),
                               "zones": _records(zone_lighting(proposed_grid, zones), zones, after_spots, after)}
@@ -232,7 +255,7 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
                                            ignore_index=True), crs=WGS84)
         fields = fields.assign(meets_class_after=after["meets_class"], average_lx_after=after["average_lx"],
                                minimum_lx_after=after["minimum_lx"])
-    return LightingCoverage(report, spots, fields.to_crs(WGS84), grid, proposed_grid)
+    return LightingCoverage(report, spots, fields.to_crs(WGS84), grid, proposed_grid, proposed)
 
 
 def current_lights(store: Store, streets: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:

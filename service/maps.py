@@ -30,7 +30,7 @@ from geo.zones import zone_of
 from service.coverage import current_lights, lighting_coverage, patrol_coverage
 from service.demo import DEMO_META_KEY
 from service.presence import kept_cube
-from service.promises import promised
+from service.promises import current_programme, promised
 from service.store import FeatureQuery
 from service.context import Context
 
@@ -73,15 +73,26 @@ def _demo_label(store) -> str:
 
 
 def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
+    """Today's lighting and, in one view, after the ``proposed`` lamps — or, without them, after the
+    current lighting programme's measures not yet done (the fields they lift to their class)."""
     store, zones = state.store, state.zones
-    result = lighting_coverage(store, zones, state.streets, proposed)
+    programme = None if proposed is not None else current_programme(state.settings.promises.dir,
+                                                                     pd.Timestamp.now(tz=LOCAL_TZ).date())
+    result = lighting_coverage(store, zones, state.streets, proposed, programme=programme)
     lights = current_lights(store, state.streets)
     grid = result.proposed_grid or result.grid
     spots = result.dark_spots
-    if proposed is not None:
+    if result.proposed_grid is not None:
         spots = spots[spots["after_proposed"]]
-    title = f"Belysning {'med förslag' if proposed is not None else 'idag'}{_demo_label(store)}"
-    return lighting_map(zones, lights, spots, _lux_png(grid), title, proposed, result.fields, **_basemap(state))
+    if proposed is not None:
+        title = "Belysning med förslag"
+    elif programme is not None:
+        measures = result.report["proposed"]["measures"]
+        title = f"Belysning idag och med programmets {len(measures)} återstående åtgärder"
+    else:
+        title = "Belysning idag"
+    return lighting_map(zones, lights, spots, _lux_png(grid), title + _demo_label(store), result.proposed_lamps,
+                        result.fields, **_basemap(state))
 
 
 def _police(state: Context, year: int | None, day: date | None, unit: str | None) -> folium.Map:

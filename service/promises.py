@@ -16,7 +16,7 @@ from geo.errors import ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
-from geo.programme import read_programme
+from geo.programme import Programme, read_programme
 from geo.shadows import Obstructions
 from geo.lighting import (PEDESTRIAN_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets,
                           illuminance, lights_at, zone_lighting)
@@ -84,13 +84,24 @@ def check_promise_folder(folder: Path, zones: gpd.GeoDataFrame) -> None:
 
 
 def promises_fingerprint(folder: Path) -> str:
-    """A digest of every promises file in ``folder`` (names and contents): what a page built from
-    the promises is keyed by, so an edited file is read again."""
+    """A digest of every file in the promises ``folder`` (names and contents: the promises files and
+    the programmes beside them): what a page built from them is keyed by, so an edited file is read
+    again."""
     digest = hashlib.sha256()
-    for year, path in sorted(promise_files(folder).items()):
-        digest.update(f"{year}:{path.name}:".encode())
+    for path in sorted(p for p in Path(folder).glob("*") if p.is_file()):
+        digest.update(f"{path.name}:".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def current_programme(folder: Path, today: date) -> Programme | None:
+    """The lighting programme of the newest year up to ``today`` whose lighting promise names one
+    (None when there is none)."""
+    for year in sorted((y for y in promise_files(folder) if y <= today.year), reverse=True):
+        promise = promised(folder, year, "lighting")
+        if promise is not None and promise.measure.programme:
+            return read_programme(promise.measure.programme)
+    return None
 
 
 def load_year(folder: Path, year: int) -> PromiseYear:

@@ -35,10 +35,14 @@ def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEA
 
 @router.get("/maps/lighting", response_class=HTMLResponse)
 def lighting(request: Request) -> HTMLResponse:
-    """For the lighting programme: illuminance with a lux legend, dark spots, lamps (broken ones
-    larger) and zones with their class. Proposed lamps: ``stadskarna map lighting --proposed FILE``."""
-    return context(request).pages.get(("lighting",), lambda: _page(request, "lighting"),
-                                      topics=("lights", "reports", "meta"))
+    """For the lighting programme: illuminance with a lux legend, the EN 13201-3 fields by verdict
+    today and after the current programme's measures not yet done (their lamps shown), dark spots,
+    lamps (broken ones larger) and zones with their class. Other proposed lamps:
+    ``stadskarna map lighting --proposed FILE``."""
+    state = context(request)
+    key = ("lighting", pd.Timestamp.now(tz=LOCAL_TZ).date(),  # a new day moves the measures not yet done
+           promises_fingerprint(state.settings.promises.dir))  # an edited programme is a new map
+    return state.pages.get(key, lambda: _page(request, "lighting"), topics=("lights", "reports", "meta"))
 
 
 @router.get("/maps/police", response_class=HTMLResponse)

@@ -68,3 +68,20 @@ def test_a_bad_what_if_is_a_clear_422(demo_client, query, field):
     answer = demo_client.get(f"/api/coverage/lighting/what-if?{query}")
     assert answer.status_code == 422 and answer.json()["code"] == "invalid"
     assert field in answer.text and "Traceback" not in answer.text
+
+
+def test_the_lighting_map_shows_the_programmes_remaining_measures(demo_client):
+    from geo.programme import read_programme
+    from service.coverage import lighting_coverage
+    from tests.conftest import ROOT
+
+    state = demo_client.app.state.context
+    programme = read_programme(ROOT / "data" / "medborgarloften" / "belysningsprogram-2020.yaml")
+    result = lighting_coverage(state.store, state.zones, state.streets, programme=programme)
+    proposed = result.report["proposed"]
+    assert proposed["measures"] == ["gangvag-resecentrum", "strandgatan-byte", "nattdimring"], "those not done"
+    assert proposed["measures_left_out"] == [] and proposed["fields_fixed"]
+    assert len(result.proposed_lamps) == 6 + 4 and result.fields["meets_class_after"].sum() > result.fields["meets_class"].sum()
+    page = demo_client.get("/maps/lighting")
+    assert page.status_code == 200 and "med programmets 3 återstående åtgärder" in page.text
+    assert "föreslagen armatur" in page.text
