@@ -121,7 +121,7 @@ class DemoData:
 
 
 def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 2020, seed: int = 2020,
-              progress: Callable[[str, float], None] | None = None) -> DemoData:
+              progress: Callable[[str, float], None] | None = None, with_pings: bool = True) -> DemoData:
     """Synthetic incidents, lights, reports and patrol pings for ``year`` in the centre.
 
     ``zones`` and ``streets`` as read by :func:`geo.zones.read_zones` and
@@ -129,6 +129,8 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     ``progress(step, fraction)`` (fraction of the whole work, 0..1) is called a handful of times.
     Roughly 2,000 incidents, 350 lights, 400 reports, 900 patrol hours (3.3 million pings) and a
     presence log: a horse patrol known only from it, and shifts of a foot unit its GPS covers too.
+    ``with_pings=False`` leaves out the pings and the presence log (the rest is the same), for
+    work that does not look at patrols.
     """
     report = progress or (lambda step, fraction: None)
     world = _World(zones, streets)
@@ -142,10 +144,15 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     report("lights", 0.08)
     reports = validate(REPORTS, _reports(world, year, lights_raw, rng_reports), "demo")
     report("reports", 0.10)
-    pings_raw = _pings(world, year, rng_pings, lambda f: report("pings", 0.10 + 0.65 * f))
-    report("validating pings", 0.75)
-    pings = validate(PINGS, pings_raw, "demo")
-    log = validate_log(_presence_log(world, year, pings, rng_log), world.zones["zone_id"].tolist(), SOURCE)
+    if with_pings:
+        pings_raw = _pings(world, year, rng_pings, lambda f: report("pings", 0.10 + 0.65 * f))
+        report("validating pings", 0.75)
+        pings = validate(PINGS, pings_raw, "demo")
+        log = validate_log(_presence_log(world, year, pings, rng_log), world.zones["zone_id"].tolist(), SOURCE)
+    else:
+        pings = validate(PINGS, pd.DataFrame(columns=["unit_id", "timestamp", "mode", "lon", "lat"]), "demo")
+        log = validate_log(pd.DataFrame(columns=["unit_id", "start", "end", "mode", "zone_id"]),
+                           world.zones["zone_id"].tolist(), SOURCE)
     buildings, water = _surfaces(world, rng_lights)
     report("done", 1.0)
     return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log,

@@ -280,3 +280,11 @@ def test_patrols_are_mostly_in_the_afternoon_and_evening(data):
     assert ((hour >= 13) | (hour < 3)).all()
     weekday = local.dt.day_of_week
     assert (weekday.isin([4, 5])).mean() > 2 / 7
+
+
+def test_the_demo_without_pings_is_the_same_demo_without_patrols(data, zones, streets):
+    light = demo.demo_data(zones, streets, with_pings=False)
+    assert light.pings.empty and light.presence_log.empty
+    assert_geodataframe_equal(light.lights, data.lights)
+    assert_geodataframe_equal(light.buildings, data.buildings)
+    assert_geodataframe_equal(light.incidents, data.incidents)
