@@ -3,8 +3,8 @@
 The centre's streets (``data/streets.geojson``) make the fields and their calculation points; the
 demo's synthetic buildings and river are the obstacles (and the buildings cast shadows); 2,000
 working lamps stand along the streets (4-8 m, 2,000-8,000 lm, facing the street, every other one
-with an asymmetric C-plane photometry). The method: :func:`geo.lighting.illuminance_at` with the
-buildings' shadows, :func:`geo.lighting.semicylindrical_at` on squares and pedestrian streets, and
+with an asymmetric C-plane photometry). The method: :func:`geo.lighting.field_light` (horizontal
+illuminance with the buildings' shadows, semi-cylindrical on squares and pedestrian streets) and
 :func:`geo.fields.field_figures` — what ``stadskarna coverage lighting`` computes for its fields.
 
 Two fair baselines at the same size, measured in the same run with the same two threads, each
@@ -46,7 +46,7 @@ from geo.demo import _surfaces, _World  # noqa: E402
 from geo.fields import SEMICYLINDRICAL_KINDS, field_figures, lit_surface, street_pieces  # noqa: E402
 from geo.layers import LIGHTS, validate  # noqa: E402
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, facing_streets,  # noqa: E402
-                          illuminance_at, semicylindrical_at)
+                          field_light, illuminance_at)
 from geo.photometry import Photometry  # noqa: E402
 from geo.shadows import Obstructions  # noqa: E402
 from geo.streets import read_streets  # noqa: E402
@@ -87,10 +87,8 @@ def asymmetric() -> Photometry:
 
 def method(lamps, surface, shadows, tables) -> gpd.GeoDataFrame:
     points = surface.points
-    lux = illuminance_at(lamps, points["x"].to_numpy(), points["y"].to_numpy(), photometry=tables, obstructions=shadows)
     faces = surface.fields["kind"].isin(SEMICYLINDRICAL_KINDS).to_numpy()[points["field"].to_numpy()]
-    semicylindrical_at(lamps, *(points.loc[faces, c].to_numpy() for c in ("x", "y", "ux", "uy")), photometry=tables,
-                       obstructions=shadows)
+    lux, _ = field_light(lamps, points, faces, photometry=tables, obstructions=shadows)
     return field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES)
 
 

@@ -207,24 +207,58 @@ def semicylindrical_at(lights: gpd.GeoDataFrame, x: NDArray[np.float64], y: NDAr
     at the point and α the horizontal angle between the way to the lamp and the way the
     semi-cylinder faces. Lamps at or below 1.5 m give none."""
     pairs = _Pairs.of(lights, x, y, maintenance_factor, cutoff_factor, photometry, obstructions, SEMICYLINDER_HEIGHT_M)
-    ux, uy = np.asarray(ux, dtype=float), np.asarray(uy, dtype=float)
-    sides = []
-    for sign in (1.0, -1.0):
-        def part(rows: NDArray[np.bool_], table: Photometry | None, sign: float = sign) -> NDArray[np.float64]:
-            dx, dy, h = pairs.dx[rows], pairs.dy[rows], pairs.h[rows] - SEMICYLINDER_HEIGHT_M
-            d = np.hypot(dx, dy)
-            slant = np.sqrt(d * d + h * h)
-            if table is None:
-                intensity = pairs.flux[rows] / np.pi * h / slant  # Lambertian: (Φ·MF/π)·cos γ
-            else:
-                c, gamma = luminaire_angles(dx, dy, -h, pairs.facing[rows], pairs.tilt[rows])
-                intensity = table.intensity(c + 90.0, gamma) * pairs.flux[rows] / 1000
-            point = pairs.point[rows]
-            towards = np.divide(-(dx * ux[point] + dy * uy[point]) * sign, d, out=np.zeros(len(d)), where=d > 0)
-            return np.where(h > 0, intensity * (1 + towards) * (h / slant) ** 2 * (d / slant)
-                            / (np.pi * np.maximum(h, 1e-9) ** 2), 0.0)
-        sides.append(pairs.total(part))
-    return np.minimum(*sides)
+    return _semicylindrical(pairs, np.asarray(ux, dtype=float), np.asarray(uy, dtype=float))
+
+
+def _semicylindrical(pairs: _Pairs, ux: NDArray[np.float64], uy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per point, the lower of the two semi-cylinders' illuminance from ``pairs`` (see
+    :func:`semicylindrical_at`): Σ E₀·(1 + cos α) facing along, Σ E₀·(1 − cos α) against."""
+    def base(rows: NDArray[np.bool_], table: Photometry | None) -> NDArray[np.float64]:
+        dx, dy, h = pairs.dx[rows], pairs.dy[rows], pairs.h[rows] - SEMICYLINDER_HEIGHT_M
+        d2 = dx * dx + dy * dy
+        slant = np.sqrt(d2 + h * h)
+        if table is None:
+            intensity = pairs.flux[rows] / np.pi * h / slant  # Lambertian: (Φ·MF/π)·cos γ
+        else:
+            c, gamma = luminaire_angles(dx, dy, -h, pairs.facing[rows], pairs.tilt[rows])
+            intensity = table.intensity(c + 90.0, gamma) * pairs.flux[rows] / 1000
+        return np.where(h > 0, intensity * np.sqrt(d2) / (np.pi * slant ** 3), 0.0)  # I·cos²ε·sin ε / (π·h'²)
+
+    e0 = pairs.values(base)
+    d = np.hypot(pairs.dx, pairs.dy)
+    cos_alpha = np.divide(-(pairs.dx * ux[pairs.point] + pairs.dy * uy[pairs.point]), d, out=np.zeros(len(d)),
+                          where=d > 0)
+    along = np.bincount(pairs.point, weights=e0 * (1 + cos_alpha), minlength=pairs.n)
+    against = np.bincount(pairs.point, weights=e0 * (1 - cos_alpha), minlength=pairs.n)
+    return np.minimum(along, against)
+
+
+def field_light(lights: gpd.GeoDataFrame, points: pd.DataFrame, faces: NDArray[np.bool_],
+                maintenance_factor: float = MAINTENANCE_FACTOR, cutoff_factor: float = CUTOFF_FACTOR,
+                photometry: Mapping[str, Photometry] | None = None,
+                obstructions: Obstructions | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """At the calculation ``points`` (``x``, ``y``, ``ux``, ``uy``; :func:`geo.fields.calculation_fields`):
+    the horizontal illuminance (:func:`illuminance_at`), and the semi-cylindrical
+    (:func:`semicylindrical_at`) where ``faces`` (NaN elsewhere), from one set of lamp-point pairs.
+    A ray to a point 1.5 m up runs above the ray to the ground below it, so only rays a building
+    blocks at the ground are tested again at 1.5 m."""
+    x, y = points["x"].to_numpy(float), points["y"].to_numpy(float)
+    pairs = _Pairs.of(lights, x, y, maintenance_factor, cutoff_factor, photometry, None, 0.0)
+    blocked = np.zeros(len(pairs.point), dtype=bool)
+    if obstructions is not None:
+        lx, ly = x[pairs.point] - pairs.dx, y[pairs.point] - pairs.dy
+        blocked = obstructions.blocked(x[pairs.point], y[pairs.point], lx, ly, pairs.h, 0.0)
+    ground = pairs.select(~blocked)
+    lux = ground.total(lambda rows, table: _lamp_lux(ground.dx[rows], ground.dy[rows], ground.h[rows], ground.flux[rows],
+                                                     table, ground.facing[rows], ground.tilt[rows]))
+    face = np.asarray(faces, dtype=bool)[pairs.point]
+    again = np.flatnonzero(face & blocked)
+    if len(again):
+        lx, ly = x[pairs.point[again]] - pairs.dx[again], y[pairs.point[again]] - pairs.dy[again]
+        blocked[again] = obstructions.blocked(x[pairs.point[again]], y[pairs.point[again]], lx, ly, pairs.h[again],
+                                              SEMICYLINDER_HEIGHT_M)
+    esc = _semicylindrical(pairs.select(face & ~blocked), points["ux"].to_numpy(float), points["uy"].to_numpy(float))
+    return lux, np.where(np.asarray(faces, dtype=bool), esc, np.nan)
 
 
 @dataclass
@@ -264,6 +298,11 @@ class _Pairs:
             point, lamp = point[free], lamp[free]
         return cls(len(x), point, lamp, x[point] - lamp_x[lamp], y[point] - lamp_y[lamp], h[lamp], flux[lamp],
                    table[lamp], facing[lamp], tilt[lamp], tables)
+
+    def select(self, keep: NDArray[np.bool_]) -> _Pairs:
+        """The pairs where ``keep``."""
+        return _Pairs(self.n, self.point[keep], self.lamp[keep], self.dx[keep], self.dy[keep], self.h[keep],
+                      self.flux[keep], self.table[keep], self.facing[keep], self.tilt[keep], self.tables)
 
     def values(self, value) -> NDArray[np.float64]:
         """Per pair, ``value(rows, table)``, one call per photometric table."""

@@ -22,7 +22,7 @@ from geo.fields import (FIELD_LENGTH_M, OVER_LIGHTING_FACTOR, SEMICYLINDRICAL_KI
                         field_figures, lit_surface, semicylindrical_figures, share_compliant, zone_compliance)
 from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, SEMICYLINDER_HEIGHT_M,
                           SEMICYLINDRICAL_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance,
-                          illuminance_at, in_place, incidents_after_dark, semicylindrical_at, with_reported_breakdowns,
+                          field_light, illuminance_at, in_place, incidents_after_dark, with_reported_breakdowns,
                           zone_lighting)
 from geo.photometry import Photometry
 from geo.programme import MEASURE_KINDS, Programme, apply_measure, new_lamps
@@ -395,13 +395,9 @@ def _fields_lit(surface: LitSurface, lights: gpd.GeoDataFrame, photometry: dict[
     """The surface's fields with their figures under ``lights`` (EPSG:3006): horizontal
     illuminance, and semi-cylindrical on squares and pedestrian streets, with the buildings' shadows."""
     points = surface.points
-    lux = illuminance_at(lights, points["x"].to_numpy(), points["y"].to_numpy(), photometry=photometry,
-                         obstructions=shadows)
-    figures = field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES)
     faces = surface.fields["kind"].isin(SEMICYLINDRICAL_KINDS).to_numpy()[points["field"].to_numpy()]
-    esc = np.full(len(points), np.nan)
-    esc[faces] = semicylindrical_at(lights, *(points.loc[faces, c].to_numpy() for c in ("x", "y", "ux", "uy")),
-                                    photometry=photometry, obstructions=shadows)
+    lux, esc = field_light(lights, points, faces, photometry=photometry, obstructions=shadows)
+    figures = field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES)
     return semicylindrical_figures(figures, points, np.nan_to_num(esc, nan=np.inf), SEMICYLINDRICAL_CLASSES)
 
 
