@@ -166,3 +166,24 @@ def test_semi_cylindrical_illuminance_has_its_closed_form():
     both = semicylindrical_at(pair, at.x + np.array([15.0]), np.array([at.y]), np.ones(1), np.zeros(1))
     assert both[0] == pytest.approx(closed[3], rel=1e-3), "midway: each lamp lights the semi-cylinder facing it"
 
+
+
+def test_field_light_gives_what_the_two_functions_give_with_shadows():
+    """One set of pairs for the ground and 1.5 m: the same figures as computing each on its own."""
+    from geo.lighting import field_light, semicylindrical_at
+    from geo.shadows import Obstructions
+
+    lamps = pd.concat([lamp(0.0, 0.0, azimuth_deg=90.0).assign(id="a"), lamp(25.0, 3.0, azimuth_deg=270.0).assign(id="b"),
+                       lamp(12.0, -9.0, azimuth_deg=0.0).assign(id="c")], ignore_index=True)
+    walls = Obstructions(pd.concat([building(5.0, -6.0, 6.0, 6.0, 3.0), building(14.0, 2.0, 18.0, 8.0, 12.0),
+                                    building(8.0, -20.0, 9.0, -12.0, None)], ignore_index=True))
+    rng = np.random.default_rng(3)
+    east, north = rng.uniform(-5, 35, 400), rng.uniform(-15, 15, 400)
+    theta = rng.uniform(0, 2 * np.pi, 400)
+    points = pd.DataFrame({"x": E0 + east, "y": N0 + north, "ux": np.cos(theta), "uy": np.sin(theta)})
+    faces = rng.random(400) < 0.5
+    lux, esc = field_light(lamps, points, faces, obstructions=walls)
+    assert lux == pytest.approx(illuminance_at(lamps, points["x"], points["y"], obstructions=walls), rel=1e-12, abs=1e-12)
+    alone = semicylindrical_at(lamps, *(points.loc[faces, c].to_numpy() for c in ("x", "y", "ux", "uy")), obstructions=walls)
+    assert esc[faces] == pytest.approx(alone, rel=1e-12, abs=1e-12) and np.isnan(esc[~faces]).all()
+    assert (lux < illuminance_at(lamps, points["x"], points["y"]) - 1e-9).any(), "the walls shade some points"
