@@ -387,10 +387,15 @@ def dark_spots(grid: LuxGrid, zones: gpd.GeoDataFrame, min_area_m2: float = MIN_
     return frame.to_crs(WGS84)
 
 
-def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict:
+def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
+                         walkable: shapely.Geometry | None = None) -> dict:
     """Incidents after dark (sunset to sunrise at the zones' centre on their date) inside the dark spots
-    and elsewhere in the zones, as counts and rates per hectare. Incidents with a town-level
-    position are left out and counted; all geometry WGS84, areas computed in SWEREF 99 TM."""
+    and elsewhere, as counts and rates per hectare. With the ``walkable`` surface (EPSG:3006,
+    :func:`geo.fields.lit_surface`) "elsewhere" is the rest of the walkable surface in the zones,
+    the area the dark spots are drawn on, and incidents placed off it (recorded at an address in a
+    block, say) are counted apart (``off_walkable_surface``); without it, the rest of the zones.
+    Incidents with a town-level position are left out and counted; all geometry WGS84, areas
+    computed in SWEREF 99 TM."""
     usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
     centre = to_metric(zones).union_all().centroid
     lon, lat = gpd.GeoSeries([centre], crs=SWEREF99TM).to_crs(WGS84).iloc[0].coords[0]
@@ -401,13 +406,23 @@ def incidents_after_dark(incidents: gpd.GeoDataFrame, spots: gpd.GeoDataFrame, z
     union = shapely.union_all(spots.geometry.to_numpy()) if len(spots) else shapely.Polygon()
     in_spots = shapely.intersects_xy(union, x, y) & in_zones
     dark_ha = float(spots["area_m2"].sum()) / 1e4
-    elsewhere_ha = float(to_metric(zones).area.sum()) / 1e4 - dark_ha
-    inside, outside = int((dark & in_spots).sum()), int((dark & in_zones & ~in_spots).sum())
-    return {"after_dark_incidents": inside + outside, "in_dark_spots": inside, "elsewhere": outside,
-            "dark_spot_ha": round(dark_ha, 2), "elsewhere_ha": round(elsewhere_ha, 2),
-            "rate_in_dark_spots_per_ha": round(inside / dark_ha, 3) if dark_ha > 0 else None,
-            "rate_elsewhere_per_ha": round(outside / elsewhere_ha, 3) if elsewhere_ha > 0 else None,
-            "excluded_town_level": int(len(incidents) - len(usable))}
+    zones_m = shapely.union_all(to_metric(zones).geometry.to_numpy())
+    on_surface = np.ones(len(x), dtype=bool)
+    if walkable is None:
+        elsewhere_ha = zones_m.area / 1e4 - dark_ha
+    else:
+        elsewhere_ha = shapely.intersection(walkable, zones_m).area / 1e4 - dark_ha
+        metric = to_metric(usable)
+        on_surface = shapely.intersects_xy(walkable, metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy())
+    inside = int((dark & in_spots).sum())
+    outside = int((dark & in_zones & ~in_spots & on_surface).sum())
+    off = int((dark & in_zones & ~in_spots & ~on_surface).sum())
+    figures = {"after_dark_incidents": inside + outside + off, "in_dark_spots": inside, "elsewhere": outside,
+               "dark_spot_ha": round(dark_ha, 2), "elsewhere_ha": round(elsewhere_ha, 2),
+               "rate_in_dark_spots_per_ha": round(inside / dark_ha, 3) if dark_ha > 0 else None,
+               "rate_elsewhere_per_ha": round(outside / elsewhere_ha, 3) if elsewhere_ha > 0 else None,
+               "excluded_town_level": int(len(incidents) - len(usable))}
+    return figures if walkable is None else {**figures, "off_walkable_surface": off}
 
 
 BROKEN_LIGHT_RADIUS_M = 30.0

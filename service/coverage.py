@@ -219,7 +219,8 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
               "failing_fields": _field_records(failing_fields(fields).head(FAILING_LISTED)),
               "semicylindrical": _semicylindrical(fields),
               "energy": _energy(energy, fields, profile),
-              "incidents_after_dark": {"year": incidents_year, **incidents_after_dark(incidents, spots, zones)}}
+              "incidents_after_dark": {"year": incidents_year,
+                                       **incidents_after_dark(incidents, spots, zones, surface.walkable)}}
     proposed_grid = None
     measures = []
     if programme is not None and proposed is None:

@@ -576,12 +576,14 @@ class IncidentsAfterDark(Answer):
     year: int | None = Field(description="the incidents' year; null for all stored incidents")
     after_dark_incidents: int
     in_dark_spots: int
-    elsewhere: int = Field(description="after dark in the zones outside the dark spots")
+    elsewhere: int = Field(description="after dark on the rest of the walkable surface in the zones")
     dark_spot_ha: float
     elsewhere_ha: float
     rate_in_dark_spots_per_ha: float | None = Field(description="incidents per hectare; null without dark spots")
     rate_elsewhere_per_ha: float | None = Field(description="incidents per hectare")
     excluded_town_level: int = Field(description="incidents left out for a town-level position")
+    off_walkable_surface: int = Field(description="after dark in the zones but off the walkable surface (recorded "
+                                                  "at an address in a block, say): in neither rate")
 
 
 class WhatIfLamp(Answer):

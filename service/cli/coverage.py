@@ -224,9 +224,10 @@ def _print_lighting_tables(report: dict) -> None:
         console.print(worst)
     dark = report["incidents_after_dark"]
     console.print(f"Brott efter mörkrets inbrott: {dark['in_dark_spots']} i mörka fläckar ({dark['dark_spot_ha']} ha, "
-                  f"{dark['rate_in_dark_spots_per_ha']} per ha), {dark['elsewhere']} på övriga ytor "
+                  f"{dark['rate_in_dark_spots_per_ha']} per ha), {dark['elsewhere']} på övrig gångbar yta "
                   f"({dark['elsewhere_ha']} ha, {dark['rate_elsewhere_per_ha']} per ha); "
-                  f"{dark['excluded_town_level']} utan exakt plats är inte med.", highlight=False)
+                  f"{dark['off_walkable_surface']} utanför gångytan och {dark['excluded_town_level']} utan exakt plats "
+                  "är inte med.", highlight=False)
     if "proposed" in report:
         removed = sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"])
         fixed = report["proposed"]["fields_fixed"]

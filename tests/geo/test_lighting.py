@@ -146,6 +146,13 @@ def test_incidents_after_dark_in_dark_spots_and_elsewhere():
     assert figures["in_dark_spots"] == 2 and figures["elsewhere"] == 1 and figures["excluded_town_level"] == 1
     assert figures["dark_spot_ha"] + figures["elsewhere_ha"] == pytest.approx(0.64, abs=0.01)
     assert figures["rate_in_dark_spots_per_ha"] == pytest.approx(2 / figures["dark_spot_ha"], rel=0.01)
+    # a walkable surface of the west half only: the lit incident at (10, 10) is on it, the rest of the east half is not
+    west = shapely.box(E0, N0, E0 + 40, N0 + 80)
+    on_half = incidents_after_dark(incidents, spots, zone, west)
+    assert on_half["in_dark_spots"] == 2 and on_half["elsewhere"] == 1 and on_half["off_walkable_surface"] == 0
+    assert on_half["dark_spot_ha"] + on_half["elsewhere_ha"] == pytest.approx(0.32, abs=0.01), "the surface's area"
+    narrow = shapely.box(E0, N0, E0 + 5, N0 + 5)  # the lit incident stands off this one
+    assert incidents_after_dark(incidents, spots, zone, narrow)["off_walkable_surface"] == 1
 
 
 def eulumdat_text(gammas, values, symmetry=1, planes=1) -> str:
