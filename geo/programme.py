@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from geo.energy import OperatingProfile
 from geo.errors import ValidationError
 from geo.layers import LIGHTS, validate
-from geo.io.documents import first_problem, read_yaml
+from geo.io.documents import first_problem, located_entry, read_yaml
 
 _Strict = ConfigDict(extra="forbid")
 MEASURE_KINDS = {"new_lamps": "Nya armaturer", "replace_lamps": "Byte av armaturer", "repair": "Lagning",
@@ -117,13 +117,7 @@ def read_programme(path: str | Path) -> Programme:
         programme = Programme.model_validate(doc)
     except pydantic.ValidationError as exc:
         error = first_problem(exc.errors())
-        loc = list(error["loc"])
-        row = None
-        if len(loc) >= 2 and loc[0] == "measures" and isinstance(loc[1], int):
-            entry = doc["measures"][loc[1]]
-            ident = entry.get("id") if isinstance(entry, dict) else None
-            row = f"measure {loc[1] + 1}" + (f" (id {ident!r})" if ident else "")
-            loc = loc[2:]
+        row, loc = located_entry(list(error["loc"]), doc, "measures", "measure")
         raise ValidationError(error["msg"], file=source, row=row, field=".".join(map(str, loc)) or None) from None
     seen: set[str] = set()
     for number, measure in enumerate(programme.measures, start=1):

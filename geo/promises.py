@@ -29,7 +29,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.errors import ValidationError
-from geo.io.documents import first_problem, read_yaml
+from geo.io.documents import first_problem, located_entry, read_yaml
 from geo.layers import REMOVAL_CATEGORIES, REPORT_CATEGORIES
 from geo.programme import read_programme
 from geo.timestamps import LOCAL_TZ, YEARS, local_day_end
@@ -196,13 +196,7 @@ def parse_promises(doc: object, source: str = "promises", expected_year: int | N
 
 def _located(error: dict, doc: dict, source: str) -> ValidationError:
     """A pydantic error as a ValidationError naming the promise (number and id) and the field."""
-    loc = list(error["loc"])
-    row = None
-    if len(loc) >= 2 and loc[0] == "promises" and isinstance(loc[1], int):
-        entry = doc["promises"][loc[1]]
-        ident = entry.get("id") if isinstance(entry, dict) else None
-        row = f"promise {loc[1] + 1}" + (f" (id {ident!r})" if ident else "")
-        loc = loc[2:]
+    row, loc = located_entry(list(error["loc"]), doc, "promises", "promise")
     if len(loc) >= 2 and loc[0] == "measure" and isinstance(loc[1], str) and not loc[1].startswith(("kind", "__")):
         loc = [loc[0], *loc[2:]]  # drop the discriminator's tag ("measure.patrol_presence.target_h")
     field = ".".join(str(part) for part in loc) or None

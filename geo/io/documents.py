@@ -36,3 +36,14 @@ def first_problem(errors: list[dict]) -> dict:
     close = difflib.get_close_matches(str(error["loc"][-1]), [str(m) for m in missing], n=1)
     error["msg"] = f"unknown field{f'; did you mean {close[0]!r}?' if close else ' (check the spelling)'}"
     return error
+
+
+def located_entry(loc: list, doc: dict, entries: str, noun: str) -> tuple[str | None, list]:
+    """For a pydantic error at ``loc`` in ``doc``: the row naming the entry of the list ``entries``
+    it is in ("promise 2 (id 'x')", by ``noun``), and the rest of ``loc`` (its field); no row when
+    the error is not inside an entry."""
+    if len(loc) >= 2 and loc[0] == entries and isinstance(loc[1], int):
+        entry = doc[entries][loc[1]]
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        return f"{noun} {loc[1] + 1}" + (f" (id {ident!r})" if ident else ""), loc[2:]
+    return None, loc
