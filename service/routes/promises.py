@@ -16,7 +16,7 @@ from service.auth import Caller, request_caller, require
 from service.errors import NoSuchThing
 from service.params import IsoDate
 from service.promise_page import tracker_html
-from service.promises import load_year, promise_tracker, record_status
+from service.promises import load_year, promise_tracker, promises_fingerprint, record_status
 from service.responses import PromiseStatusRecorded, PromiseTracker, PromiseYears
 from service.security import html_page
 from service.context import context
@@ -42,7 +42,8 @@ def _report(request: Request, year: int, as_of: date | None) -> dict:
     """The tracker report, cached: a new day, new data or an edited promises file make a new one."""
     state = context(request)
     promises = _year(request, year)
-    key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
+    key = ("promises", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(),
+           promises_fingerprint(state.settings.promises.dir))  # an edited promises or programme file
     return state.pages.get(key, lambda: promise_tracker(state.store, state.zones, promises, as_of,
                                                       min_count=state.settings.privacy.min_count, rules=state.rules,
                                                       streets=state.streets))
@@ -89,7 +90,8 @@ def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResp
     """The tracker as a page: each promise with its status, value against target and charts."""
     state = context(request)
     promises = _year(request, year)
-    key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(), promises.model_dump_json())
+    key = ("page", year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date(),
+           promises_fingerprint(state.settings.promises.dir))  # an edited promises or programme file
     # the page computes its own figures, so they are of the data version it is cached under
     return state.pages.get(key, lambda: html_page(request, tracker_html(promise_tracker(
         state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count, rules=state.rules,

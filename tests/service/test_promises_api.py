@@ -501,3 +501,26 @@ def test_loading_a_later_years_lamps_leaves_the_earlier_year_unchanged(tmp_path)
     SQLiteStore(path).write_features(LIGHTS, undated)
     assert lighting(2020, "2020-12-31")["details"]["compliance"]["share"] > before["details"]["compliance"]["share"], \
         "a lamp without installed_at lights every year"
+
+
+def test_an_edited_programme_file_is_followed_at_once(tmp_path):
+    """The tracker is cached per version of the data; the programme's file is not data, so its
+    edit must make a new answer by itself."""
+    from service.settings import PromiseSettings
+
+    folder = tmp_path / "promises"
+    folder.mkdir()
+    for name in ("2020.yaml", "belysningsprogram-2020.yaml"):
+        (folder / name).write_text((SHIPPED.parent / name).read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(store=StoreSettings(db=tmp_path / "db.sqlite"), promises=PromiseSettings(dir=folder))
+    with TestClient(create_app(settings)) as client:
+        def lighting() -> dict:
+            answer = client.get("/api/promises/2020?as_of=2020-12-31").json()
+            return next(p for p in answer["promises"] if p["kind"] == "lighting")
+
+        assert lighting()["status"] == "met"
+        programme = folder / "belysningsprogram-2020.yaml"
+        programme.write_text(programme.read_text(encoding="utf-8").replace("adopted: 2020-11-24", "adopted: null"),
+                             encoding="utf-8")
+        assert lighting()["status"] == "not met", "not adopted after all: the cached answer is not served"
+        assert "Inte antaget" in client.get("/promises/2020?as_of=2020-12-31").text
