@@ -30,7 +30,6 @@ import os
 import platform
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -41,11 +40,12 @@ from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.crs import SWEREF99TM, WGS84, to_metric  # noqa: E402
+from benchmarks.lighting import _lamp_arrays, all_pairs  # noqa: E402
+from geo.crs import SWEREF99TM, WGS84  # noqa: E402
 from geo.demo import _surfaces, _World  # noqa: E402
 from geo.fields import SEMICYLINDRICAL_KINDS, field_figures, lit_surface, street_pieces  # noqa: E402
 from geo.layers import LIGHTS, validate  # noqa: E402
-from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, facing_streets,  # noqa: E402
+from geo.lighting import (CUTOFF_FACTOR, PEDESTRIAN_CLASSES, facing_streets,  # noqa: E402
                           field_light, illuminance_at)
 from geo.photometry import Photometry  # noqa: E402
 from geo.shadows import Obstructions  # noqa: E402
@@ -92,29 +92,9 @@ def method(lamps, surface, shadows, tables) -> gpd.GeoDataFrame:
     return field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES)
 
 
-def _lambert(lamps: gpd.GeoDataFrame) -> tuple[np.ndarray, ...]:
-    metric = to_metric(lamps)
-    return (metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy(), lamps["height_m"].to_numpy(float),
-            lamps["lumen"].to_numpy(float) * MAINTENANCE_FACTOR / np.pi)
-
-
-def all_pairs(lamps, px, py, block: int) -> np.ndarray:
-    """Every lamp against every point, Lambertian, in blocks of ``block`` points on all cores."""
-    lx, ly, h, i0 = _lambert(lamps)
-    out = np.empty(len(px))
-
-    def run(start: int) -> None:
-        d2 = (px[start:start + block, None] - lx) ** 2 + (py[start:start + block, None] - ly) ** 2
-        out[start:start + block] = (i0 * h * h / (h * h + d2) ** 2).sum(axis=1)
-
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        list(pool.map(run, range(0, len(px), block)))
-    return out
-
-
 def kd_tree(lamps, px, py) -> np.ndarray:
     """A KD-tree of the points: each lamp's points within its cut-off, summed with bincount."""
-    lx, ly, h, i0 = _lambert(lamps)
+    lx, ly, h, i0 = _lamp_arrays(lamps)
     near = cKDTree(np.column_stack([px, py])).query_ball_point(np.column_stack([lx, ly]), CUTOFF_FACTOR * h)
     sizes = np.array([len(n) for n in near])
     point = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
@@ -155,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     lambert = lamps.assign(luminaire="lambert")
     plain = illuminance_at(lambert, px, py)
     baseline = median_seconds(lambda: all_pairs(lambert, px, py, args.block), repeat=3)
-    exact = all_pairs(lambert, px, py, args.block)
+    exact = all_pairs(lambert, px, py, args.block)  # benchmarks/lighting.py's, on points instead of cells
     tree = median_seconds(lambda: kd_tree(lambert, px, py))
     horizontal = median_seconds(lambda: illuminance_at(lambert, px, py))
     error = exact - plain
