@@ -10,6 +10,7 @@ Pure functions, no I/O; the same zones, streets, year and seed give identical fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import geopandas as gpd
@@ -186,6 +187,11 @@ class _World:
             self.hot_sigma = np.full(len(self.hot_xy), 45.0)
         self.hot_weight = weights / weights.sum()
         self._graph(streets)
+
+    @cached_property
+    def pieces(self) -> gpd.GeoDataFrame:
+        """The streets cut at the zone boundaries (:func:`geo.fields.street_pieces`), EPSG:3006."""
+        return street_pieces(self.streets, self.zones)
 
     def inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """True where the point (EPSG:3006 metres) lies at least 1 m inside a zone."""
@@ -396,7 +402,7 @@ def _lights(world: _World, year: int, rng: np.random.Generator) -> pd.DataFrame:
     spaced so the modelled average over the piece is its class average times a factor (most
     pieces 0.95-1.4; one in four under-lit, 0.45-0.9, as old installations are), at most 3.2 pole
     heights apart along a row."""
-    pieces = street_pieces(world.streets, world.zones)
+    pieces = world.pieces
     xs, ys, kinds, heights, lumens, names = [], [], [], [], [], []
     for line, kind, width, cls in zip(pieces.geometry.to_numpy(), pieces["kind"], pieces["width_m"],
                                       pieces["lighting_class"]):
@@ -442,7 +448,7 @@ def _surfaces(world: _World, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame
     corridors and 2 m quays are water; the other zones but parks, less the corridors and 1.5 m
     to them, are blocks, cut into plots of :data:`_PLOT_M` with 2 m between buildings (3-7
     storeys of 3 m; one plot in five and pieces under 60 m² left open)."""
-    pieces = street_pieces(world.streets, world.zones)
+    pieces = world.pieces
     corridors = shapely.buffer(pieces.geometry.to_numpy(), pieces["width_m"].to_numpy(float) / 2, cap_style="flat")
     kind = world.zones["kind"].to_numpy() if "kind" in world.zones else np.full(len(world.zones), "mixed")
     zones = world.zones.geometry.to_numpy()

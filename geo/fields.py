@@ -62,9 +62,7 @@ def lit_surface(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
     water, any CRS) with their fields (all WGS84 in). Without streets the surface is the zones less
     the obstacles and there are no fields."""
     if streets is None or streets.empty:
-        walkable = shapely.union_all(to_metric(zones).geometry.to_numpy())
-        if obstacles is not None and len(obstacles):
-            walkable = shapely.difference(walkable, shapely.union_all(to_metric(obstacles).geometry.to_numpy()))
+        walkable = _less(shapely.union_all(to_metric(zones).geometry.to_numpy()), obstacles)
         no_pieces = gpd.GeoDataFrame({"street": [], "kind": [], "width_m": [], "zone_id": [], "lighting_class": [],
                                       "sc_class": []},
                                      geometry=[], crs=SWEREF99TM)
@@ -104,10 +102,14 @@ def walkable_surface(pieces: gpd.GeoDataFrame, obstacles: gpd.GeoDataFrame | Non
     """The union of the pieces' corridors (``width_m`` wide, flat ends; EPSG:3006) less the
     ``obstacles`` (building footprints and water, any CRS): one (Multi)Polygon in EPSG:3006."""
     corridors = shapely.buffer(pieces.geometry.to_numpy(), pieces["width_m"].to_numpy(float) / 2, cap_style="flat")
-    surface = shapely.union_all(corridors)
-    if obstacles is not None and len(obstacles):
-        surface = shapely.difference(surface, shapely.union_all(to_metric(obstacles).geometry.to_numpy()))
-    return surface
+    return _less(shapely.union_all(corridors), obstacles)
+
+
+def _less(surface: shapely.Geometry, obstacles: gpd.GeoDataFrame | None) -> shapely.Geometry:
+    """``surface`` (EPSG:3006) less the ``obstacles`` (any CRS)."""
+    if obstacles is None or not len(obstacles):
+        return surface
+    return shapely.difference(surface, shapely.union_all(to_metric(obstacles).geometry.to_numpy()))
 
 
 def points_along(length_m: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -237,9 +237,8 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
     elif proposed is not None:
         lights_after = pd.concat([lights, facing_streets(proposed.assign(status="working"), streets)], ignore_index=True)
     if proposed is not None:
-        with_proposed = lights_after
-        proposed_grid = illuminance(with_proposed, empty, photometry=photometry)
-        after = _fields_lit(surface, with_proposed, photometry, shadows)
+        proposed_grid = illuminance(lights_after, empty, photometry=photometry)
+        after = _fields_lit(surface, lights_after, photometry, shadows)
         after_spots = dark_spots(proposed_grid, zones)
         fixed = fields["field_id"][~fields["meets_class"] & after["meets_class"]]
         report["proposed"] = {"lamps": len(proposed), "share_compliant": _plain(share_compliant(after)),
