@@ -523,6 +523,7 @@ class SQLStore:
                 for part, (wkb, h) in enumerate(zip(shapely.to_wkb(surfaces.geometry.to_numpy()),
                                                     surfaces["height_m"].to_numpy(float)))]
         with self.transaction() as con:
+            self.dialect.lock_table(con, "surfaces")  # two imports at once: one set after the other, never mixed
             removed = con.execute(text("DELETE FROM surfaces WHERE kind = :kind"), {"kind": kind}).rowcount
             if rows:
                 con.execute(text("INSERT INTO surfaces (kind, part, wkb, height_m, source) "

@@ -439,6 +439,32 @@ def test_surfaces_are_replaced_as_a_set_and_change_the_lights_topic(store):
     assert store.read_surfaces("buildings")["source"].tolist() == ["nytt.gpkg"]
 
 
+def test_surfaces_replaced_at_once_leave_one_whole_set(store):
+    import geopandas as gpd
+    import shapely
+
+    from geo.surfaces import validate_surfaces
+
+    def blocks(n: int) -> gpd.GeoDataFrame:
+        boxes = [shapely.box(374000 + 40 * i, 6284000, 374030 + 40 * i, 6284020) for i in range(n)]
+        return validate_surfaces("buildings", gpd.GeoDataFrame({"height_m": [10.0] * n}, geometry=boxes,
+                                                                crs="EPSG:3006"), f"{n}.gpkg")
+
+    sets = [blocks(n) for n in (3, 4, 5, 6)]
+    barrier = threading.Barrier(len(sets))
+
+    def write(frame):
+        barrier.wait()
+        return store.replace_surfaces("buildings", frame, f"{len(frame)}.gpkg")
+
+    with ThreadPoolExecutor(len(sets)) as pool:
+        results = list(pool.map(write, sets))
+    stored = store.read_surfaces("buildings")
+    assert len(set(stored["source"])) == 1 and len(stored) == int(stored["source"].iloc[0].split(".")[0]), \
+        "one import's whole set, not a mixture"
+    assert all(r.inserted in (3, 4, 5, 6) for r in results)
+
+
 def test_overlapping_presence_logs_written_at_once_store_one(store):
     from geo.presence_log import validate_log
 
