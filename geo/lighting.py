@@ -41,6 +41,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.lamp_history import status_at
 from geo.layers import USABLE_PRECISION
 from geo.photometry import Photometry, luminaire_angles
 from geo.shadows import Obstructions
@@ -461,24 +462,20 @@ def in_place(lights: gpd.GeoDataFrame, at: pd.Timestamp) -> gpd.GeoDataFrame:
     return out
 
 
-def lights_at(lights: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, at: pd.Timestamp,
+def lights_at(lights: gpd.GeoDataFrame, history: pd.DataFrame, reports: gpd.GeoDataFrame, at: pd.Timestamp,
               radius_m: float = BROKEN_LIGHT_RADIUS_M) -> gpd.GeoDataFrame:
-    """The lamps as they stood at ``at`` (UTC or zoned). A lamp with ``installed_at`` after it is
-    not there; a lamp with ``removed_at`` is there until then (working unless broken). Without
-    those dates the layers' present state is read back: a lamp now ``broken`` or ``removed`` was
-    working before its ``updated_at``; a ``planned`` lamp is not there. The nearest working lamp
-    (within ``radius_m``) of each ``broken_light`` report that staff confirmed or closed is out from
-    the report's ``created_at`` until its ``closed_at``. Lamps with neither dates nor reports count
-    as they are now all along: give new lamps their ``installed_at``, or a later year's lamps light
-    the earlier years too."""
-    removed_at = lights["removed_at"] if "removed_at" in lights else pd.Series(pd.NaT, index=lights.index)
-    installed = lights["installed_at"].notna() if "installed_at" in lights else pd.Series(False, index=lights.index)
-    out = lights[(lights["status"] != "planned") | installed].copy()
-    removed_at = removed_at.loc[out.index]
-    changed_later = (out["status"].isin(["broken", "removed"]) & out["updated_at"].notna() & (out["updated_at"] > at)
-                     & removed_at.isna())
-    out.loc[changed_later | (removed_at.notna() & (removed_at > at)) | (out["status"] == "planned"), "status"] = "working"
-    out = in_place(out, at)
+    """The lamps as they stood at ``at`` (UTC or zoned). Their status is the one their history
+    gave them then (:func:`geo.lamp_history.status_at`); their dates place them
+    (:func:`in_place`): a lamp with ``installed_at`` after ``at`` is not there yet (and one still
+    planned with an earlier ``installed_at`` is working), one with ``removed_at`` stands until then. The nearest working
+    lamp (within ``radius_m``) of each ``broken_light`` report that staff confirmed or closed is out
+    from the report's ``created_at`` until its ``closed_at``."""
+    status = status_at(lights, history, at)
+    installed = lights["installed_at"] if "installed_at" in lights else pd.Series(pd.NaT, index=lights.index)
+    removed = lights["removed_at"] if "removed_at" in lights else pd.Series(pd.NaT, index=lights.index)
+    put_up = (status == "planned") & installed.notna() & (installed <= at)
+    status = status.mask(put_up | ((status == "removed") & removed.notna() & (removed > at)), "working")
+    out = in_place(lights.assign(status=status), at)
     out_at = reports[(reports["category"] == "broken_light") & (reports["created_at"] <= at)
                      & (reports["status"].isin(CONFIRMED_STATUSES)
                         | ((reports["status"] == "closed") & (reports["closed_at"] > at)))]

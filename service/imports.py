@@ -40,7 +40,7 @@ from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LIGHTS, PINGS, LayerSchem
 from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START
 from service.settings import GeographySettings
-from service.store import SQLiteStore, Store
+from service.store import Actor, SQLiteStore, Store
 from service.store.pingchunks import PingBuffer
 
 Progress = Callable[[str, int, int], None]
@@ -137,7 +137,7 @@ def import_file(store: SQLiteStore, schema: LayerSchema, path: str | Path, progr
     else:
         if schema is LIGHTS:
             summary.warnings.extend(_undated_new_lamps(store, frame))
-        result = store.write_features(schema, frame)
+        result = store.write_features(schema, frame, Actor("import", Path(path).name))
     summary.imported, summary.updated, summary.unchanged = result.inserted, result.updated, result.unchanged
     return summary
 

@@ -176,17 +176,22 @@ class _Inputs:
         return facing_streets(self.store.read_features(LIGHTS), self.streets)
 
     @cached_property
+    def light_history(self) -> pd.DataFrame:
+        """Every change of a lamp's status, with when it happened (:mod:`geo.lamp_history`)."""
+        return self.store.light_history()
+
+    @cached_property
     def surface(self) -> LitSurface:
         """The lit surface: the streets' corridors less the stored buildings and water, and its fields."""
         return lit_surface(self.zones, self.streets, stored_obstacles(self.store))
 
     @cached_property
     def contributions(self) -> LampContributions:
-        """Every lamp that stood in the year, each one's light at the fields' points (with the
-        buildings' shadows): the months' lighting is summed from it, not computed twelve times."""
+        """Every stored lamp (any may have stood in the year), each one's light at the fields' points
+        (with the buildings' shadows): the months' lighting is summed from it, not computed twelve
+        times."""
         points = self.surface.points
-        ever = self.lights[(self.lights["status"] != "planned") | self.lights["installed_at"].notna()]
-        return LampContributions(ever.assign(status="working"), points["x"], points["y"],
+        return LampContributions(self.lights.assign(status="working"), points["x"], points["y"],
                                  obstructions=Obstructions(self.store.read_surfaces("buildings")))
 
     @cached_property
@@ -209,7 +214,7 @@ class _Inputs:
                    if m < self.end] + [self.end]
         rows = []
         for moment in moments:
-            lamps = lights_at(self.lights, self.outage_reports, moment)
+            lamps = lights_at(self.lights, self.light_history, self.outage_reports, moment)
             lux = illuminance(lamps, self.walkable)
             figures = zone_lighting(lux, self.zones)
             points = self.surface.points

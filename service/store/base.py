@@ -210,8 +210,8 @@ class Store(Protocol):
 
     # -- point layers ---------------------------------------------------------------------------
     def write_features(self, schema: LayerSchema, frame: gpd.GeoDataFrame, actor: Actor = Actor("import")) -> WriteResult:
-        """Insert new records and update changed ones by id; a report's history gets a row for
-        each new report and each change of status."""
+        """Insert new records and update changed ones by id; a report's or lamp's history gets a
+        row for each new one and each change of status."""
         ...
 
     def read_features(self, schema: LayerSchema, include_private: bool = False,
@@ -256,6 +256,10 @@ class Store(Protocol):
 
     def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:
         """The status changes of reports, oldest first."""
+        ...
+
+    def light_history(self, light_ids: list[str] | None = None) -> pd.DataFrame:
+        """The status changes of lamps in the order they were recorded (:mod:`geo.lamp_history`)."""
         ...
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:

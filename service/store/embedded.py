@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -36,7 +36,8 @@ TABLE_TOPICS = {"incidents": "incidents", "lights": "lights", "reports": "report
                "patrol_ping_chunks": "patrols", "removal_rounds": "removal_rounds",
                "promise_statuses": "promise_statuses", "stadskarna_meta": "meta"}
 """The tables whose changes make a new version of the data (see :meth:`SQLStore.data_version`),
-and the topic (of :data:`service.store.base.DATA_TOPICS`) each belongs to."""
+and the topic (of :data:`service.store.base.DATA_TOPICS`) each belongs to, as of schema 12 (later
+tables get their triggers in their own step)."""
 DATA_TABLES = tuple(TABLE_TOPICS)
 PUBLISHED_REPORTS = "rtree_reports_published"
 """The R-tree of the reports the public sees (not of :data:`geo.layers.UNPUBLISHED_CATEGORIES`)."""
@@ -45,6 +46,18 @@ LIGHT_COLUMNS_16 = ";".join(f"ALTER TABLE lights ADD COLUMN {column}" for column
     "azimuth_deg {double}", "tilt_deg {double} NOT NULL DEFAULT 0", "overhang_m {double} NOT NULL DEFAULT 0",
     "watts {double}", "installed_at {time}", "removed_at {time}"))
 """The lights' columns of schema 16, for both backends' types."""
+
+LIGHT_EVENTS_17 = (
+    """CREATE TABLE light_events (event_id {serial} PRIMARY KEY,
+       light_id TEXT NOT NULL REFERENCES lights (id) ON DELETE CASCADE, from_status TEXT, to_status TEXT NOT NULL,
+       actor_role TEXT NOT NULL, actor_label TEXT NOT NULL, at {time} NOT NULL, recorded_at {time} NOT NULL,
+       note TEXT)""",
+    "CREATE INDEX light_events_light ON light_events (light_id, event_id)",
+    """INSERT INTO light_events (light_id, from_status, to_status, actor_role, actor_label, at, recorded_at, note)
+       SELECT id, NULL, status, 'import', source, coalesce(updated_at, {now}), {now},
+              'recorded before the history was kept' FROM lights ORDER BY fid""")
+"""Schema 17 for both backends' types: every change of a lamp's status is a row (geo.lamp_history),
+and each lamp stored before gets its first one, dated by its ``updated_at`` (else by the upgrade)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -193,6 +206,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # lamps get an orientation, a power and a history (geo.layers.LIGHTS)
         *LIGHT_COLUMNS_16.format(double="DOUBLE", time="DATETIME").split(";"),
         *(f"""CREATE TRIGGER data_version_surfaces_{op.lower()} AFTER {op} ON surfaces
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'lights'; END"""
+          for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
+    17: (
+        *(statement.format(serial="INTEGER", time="DATETIME", now="strftime('%Y-%m-%dT%H:%M:%fZ','now')")
+          for statement in LIGHT_EVENTS_17),
+        *(f"""CREATE TRIGGER data_version_light_events_{op.lower()} AFTER {op} ON light_events
               BEGIN UPDATE stadskarna_data_version SET n = n + 1;
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'lights'; END"""
           for op in ("INSERT", "UPDATE", "DELETE")),

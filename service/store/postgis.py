@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.layers import REPORTS, LayerSchema
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
-from service.store.embedded import DATA_TABLES, LIGHT_COLUMNS_16, TABLE_TOPICS
+from service.store.embedded import DATA_TABLES, LIGHT_COLUMNS_16, LIGHT_EVENTS_17, TABLE_TOPICS
 
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -116,6 +116,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
          """CREATE TABLE surfaces (kind TEXT NOT NULL, part INTEGER NOT NULL, wkb BYTEA NOT NULL,
             height_m DOUBLE PRECISION, source TEXT NOT NULL, PRIMARY KEY (kind, part))""",
          """CREATE TRIGGER surfaces_data_changed AFTER INSERT OR UPDATE OR DELETE ON surfaces
+            FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('lights')"""),
+    17: (*(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ", now="now()") for statement in LIGHT_EVENTS_17),
+         """CREATE TRIGGER light_events_data_changed AFTER INSERT OR UPDATE OR DELETE ON light_events
             FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('lights')"""),
 }
 

@@ -29,7 +29,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo.crs import WGS84
 from geo.errors import ValidationError
-from geo.layers import LAYERS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
+from geo.lamp_history import HISTORY_COLUMNS, status_changes
+from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES
@@ -267,8 +268,8 @@ class SQLStore:
                        actor: Actor = Actor("import")) -> WriteResult:
         """Insert new records and update changed ones of a validated layer frame, by ``id``, in one
         transaction. Records already stored with the same values are counted as unchanged. An empty
-        private field (a reporter's contact) leaves the stored value as it is. A new report, or a
-        report whose status changes, gets a row in its history by ``actor``."""
+        private field (a reporter's contact) leaves the stored value as it is. A new report or lamp,
+        or one whose status changes, gets a row in its history by ``actor``."""
         with self.transaction() as con:
             return self._write_features(con, schema, frame, actor)
 
@@ -404,18 +405,27 @@ class SQLStore:
     def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:
         """The status changes of reports (all, or those of ``report_ids``), oldest first: report_id,
         from_status, to_status, actor_role, actor_label, at (UTC), note."""
+        return self._history("report_events", "report_id", report_ids, ["note"])
+
+    def light_history(self, light_ids: list[str] | None = None) -> pd.DataFrame:
+        """The status changes of lamps (all, or those of ``light_ids``) in the order they were
+        recorded: light_id, from_status, to_status, actor_role, actor_label, at (UTC, when the
+        change happened), recorded_at (UTC), note (see :mod:`geo.lamp_history`)."""
+        return self._history("light_events", "light_id", light_ids, ["recorded_at", "note"])
+
+    def _history(self, table: str, key: str, ids: list[str] | None, extra: list[str]) -> pd.DataFrame:
+        """The rows of a history table (of ``ids`` of its ``key`` column, or all) in their order."""
+        columns = [key, "from_status", "to_status", "actor_role", "actor_label", "at", *extra]
         where, params = "", {}
-        if report_ids is not None:
-            where, params = " WHERE report_id IN :ids", {"ids": list(report_ids)}
-        statement = text("SELECT report_id, from_status, to_status, actor_role, actor_label, at, note "
-                         f"FROM report_events{where} ORDER BY event_id")
-        if report_ids is not None:
+        if ids is not None:
+            where, params = f" WHERE {key} IN :ids", {"ids": list(ids)}
+        statement = text(f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY event_id")
+        if ids is not None:
             statement = statement.bindparams(bindparam("ids", expanding=True))
         with self.transaction(write=False) as con:
-            rows = con.execute(statement, params).all() if report_ids is None or report_ids else []
-        frame = pd.DataFrame([tuple(row) for row in rows], columns=["report_id", "from_status", "to_status",
-                                                                    "actor_role", "actor_label", "at", "note"])
-        return frame.assign(at=_times(frame["at"]))
+            rows = con.execute(statement, params).all() if ids is None or ids else []
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=columns)
+        return frame.assign(**{name: _times(frame[name]) for name in ("at", "recorded_at") if name in columns})
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a report's photo, or None."""
@@ -800,9 +810,12 @@ class SQLStore:
 
     def _write_features(self, con: Connection, schema: LayerSchema, frame: gpd.GeoDataFrame, actor: Actor,
                         at: pd.Timestamp | None = None, note: str | None = None) -> WriteResult:
-        """:meth:`write_features` inside an open transaction; reports' status changes are written
-        to their history by ``actor`` at ``at`` (default: now)."""
+        """:meth:`write_features` inside an open transaction; reports' and lamps' status changes are
+        written to their history by ``actor`` at ``at`` (default: now; a lamp's by its ``updated_at``,
+        :func:`geo.lamp_history.status_changes`)."""
         table = _table(schema)
+        if schema is LIGHTS:  # two imports at once: each lamp's change of status is read and recorded once
+            self.dialect.lock_table(con, table)
         public = [f for f in schema.fields if not f.private]
         private = _private(schema)
         rows = _rows(public, frame)
@@ -835,6 +848,11 @@ class SQLStore:
                                                            frame["closed_at"])}
             self._record_events(con, records, {rows[i][0]: stored[rows[i][0]][0][status] for i in changed},
                                 [rows[i][0] for i in new], actor, at, note)
+        if schema is LIGHTS:
+            status, updated = names.index("status"), names.index("updated_at")
+            before = {i: (values[status], values[updated]) for i, (values, _) in stored.items()}
+            now = pd.Timestamp.now(tz="UTC")
+            self._record_light_events(con, status_changes(frame, before, at or now), actor, now, note)
         if len(frame):
             self.dialect.after_features_written(con, table, tuple(float(v) for v in frame.total_bounds))
         return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
@@ -880,6 +898,18 @@ class SQLStore:
                              "at, note) VALUES (:id, :from_, :to, :role, :label, :at, :note)"),
                         [{"id": i, "from_": f, "to": t, "role": actor.role, "label": actor.label, "at": w, "note": note}
                          for i, f, t, w in rows])
+
+
+    def _record_light_events(self, con: Connection, changes: pd.DataFrame, actor: Actor, recorded: pd.Timestamp,
+                             note: str | None) -> None:
+        """The rows of the lamps' history that :func:`geo.lamp_history.status_changes` gave, by
+        ``actor``, recorded at ``recorded``."""
+        if len(changes):
+            con.execute(text("INSERT INTO light_events (light_id, from_status, to_status, actor_role, actor_label, "
+                             "at, recorded_at, note) VALUES (:id, :from_, :to, :role, :label, :at, :recorded, :note)"),
+                        [{"id": i, "from_": f, "to": t, "role": actor.role, "label": actor.label, "at": _utc(w),
+                          "recorded": _utc(recorded), "note": note}
+                         for i, f, t, w in changes[HISTORY_COLUMNS].itertuples(index=False)])
 
 
 def _round_exists(category: str, day: str, existing: str) -> Conflict:

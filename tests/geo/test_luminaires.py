@@ -12,6 +12,7 @@ from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84
 from geo.layers import LIGHTS, REPORTS, validate
+from geo.lamp_history import status_changes
 from geo.lighting import MAINTENANCE_FACTOR, facing_streets, illuminance_at, in_place, lights_at
 from geo.photometry import Photometry
 
@@ -103,11 +104,15 @@ def test_lamps_are_placed_in_time_by_their_dates():
         lamp(azimuth_deg=0.0, status="removed", removed_at="2021-05-01T00:00:00+02:00",
              updated_at="2021-05-02T00:00:00+02:00").assign(id="gone"),
         lamp(azimuth_deg=0.0, status="planned").assign(id="idea")], ignore_index=True)
-    at = {day: lights_at(lamps, reports_none(), pd.Timestamp(day, tz="Europe/Stockholm")).set_index("id")["status"]
+    history = status_changes(lamps, {}, pd.Timestamp("2019-01-01T00:00:00Z"))
+    at = {day: lights_at(lamps, history, reports_none(), pd.Timestamp(day, tz="Europe/Stockholm")).set_index("id")["status"]
           for day in ("2020-06-01", "2021-04-01", "2021-06-01")}
-    assert at["2020-06-01"].to_dict() == {"old": "working", "new": "planned", "gone": "working"}
-    assert at["2021-04-01"].to_dict() == {"old": "working", "new": "working", "gone": "working"}
-    assert at["2021-06-01"].to_dict() == {"old": "working", "new": "working", "gone": "removed"}
+    assert at["2020-06-01"].to_dict() == {"old": "working", "new": "planned", "gone": "working",
+                                 "idea": "planned"}
+    assert at["2021-04-01"].to_dict() == {"old": "working", "new": "working", "gone": "working",
+                                 "idea": "planned"}
+    assert at["2021-06-01"].to_dict() == {"old": "working", "new": "working", "gone": "removed",
+                                 "idea": "planned"}
     now = in_place(lamps, pd.Timestamp("2020-06-01T00:00:00Z")).set_index("id")["status"]
     assert now["new"] == "planned" and now["idea"] == "planned" and now["gone"] == "removed", \
         "now: the register's status stands, a date in the future holds a lamp back"

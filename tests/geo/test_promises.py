@@ -17,6 +17,7 @@ from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
+from geo.lamp_history import status_changes
 from geo.layers import LIGHTS, REPORTS, validate
 from geo.lighting import lights_at
 from geo.promises import (UnknownPromise, closed_in_time, open_and_closed_daily, parse_promises, promise_files,
@@ -205,22 +206,28 @@ def street():
                           ("confirmed", 1002, 0, "acknowledged", "2020-11-01T20:00:00+01:00", None),
                           ("unconfirmed", 3, 1, "open", "2020-02-01T20:00:00+01:00", None),
                           ("far", 1500, 0, "scheduled", "2020-02-01T20:00:00+01:00", None))
-    return lamps, fixes
+    return lamps, recorded(lamps), fixes
+
+
+def recorded(lamps: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The history of lamps first imported on New Year's Day 2020 (each dated by its updated_at if any)."""
+    return status_changes(lamps, {}, pd.Timestamp("2020-01-01T00:00:00+01:00"))
 
 
 def state_at(street, moment: str) -> dict[str, str]:
-    lamps, fixes = street
-    frame = lights_at(lamps, fixes, pd.Timestamp(moment))
+    lamps, history, fixes = street
+    frame = lights_at(lamps, history, fixes, pd.Timestamp(moment))
     return dict(zip(frame["id"], frame["status"]))
 
 
-def test_a_lamp_broken_in_june_was_working_in_march_and_planned_lamps_are_absent(street):
+def test_a_lamp_broken_in_june_was_working_in_march_and_planned_lamps_stay_planned(street):
     march = state_at(street, "2020-03-01T12:00:00+01:00")
     assert march == {"a": "working", "a2": "working", "b": "working", "r": "working", "old": "broken",
-                     "c": "working"}, "no planned lamp; a lamp broken with no date of change stays broken"
+                     "p": "planned", "c": "working"}, "a lamp broken with no date of change is broken since it was recorded"
+    assert state_at(street, "2019-12-31T12:00:00+01:00")["old"] == "working", "and was working before"
     july = state_at(street, "2020-07-01T00:00:00+02:00")
     assert (july["b"], july["r"], july["a"]) == ("broken", "removed", "working")
-    assert "p" not in july
+    assert july["p"] == "planned", "a planned lamp gives no light"
 
 
 def test_a_confirmed_report_switches_off_the_nearest_lamp_between_created_and_closed(street):
@@ -237,16 +244,16 @@ def test_a_confirmed_report_switches_off_the_nearest_lamp_between_created_and_cl
 def test_a_report_about_a_lamp_already_broken_does_not_switch_off_its_neighbour():
     lamps = lamp_layer(("a", 0, 0, "broken", "2020-06-15T08:00:00+02:00"), ("n", 20, 0, "working", None))
     fixes = light_reports(("r", 1, 0, "acknowledged", "2020-06-10T20:00:00+02:00", None))  # about lamp a
-    june = lights_at(lamps, fixes, pd.Timestamp("2020-06-12T12:00:00+02:00"))
+    june = lights_at(lamps, recorded(lamps), fixes, pd.Timestamp("2020-06-12T12:00:00+02:00"))
     assert dict(zip(june["id"], june["status"])) == {"a": "broken", "n": "working"}, "out by the report"
-    august = lights_at(lamps, fixes, pd.Timestamp("2020-08-01T12:00:00+02:00"))
+    august = lights_at(lamps, recorded(lamps), fixes, pd.Timestamp("2020-08-01T12:00:00+02:00"))
     assert dict(zip(august["id"], august["status"])) == {"a": "broken", "n": "working"}, "one report, one lamp out"
 
 
 def test_lights_at_leaves_its_input_untouched(street):
-    lamps, fixes = street
+    lamps, history, fixes = street
     before = lamps.copy()
-    lights_at(lamps, fixes, pd.Timestamp("2020-08-10T12:00:00Z"))
+    lights_at(lamps, history, fixes, pd.Timestamp("2020-08-10T12:00:00Z"))
     pd.testing.assert_frame_equal(lamps, before)
 
 

@@ -397,20 +397,16 @@ def test_demo_refuses_a_database_with_patrol_pings_of_another_source(tmp_path):
     assert counts(db) == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 120}
 
 
-def test_demo_into_an_empty_database_but_not_into_citizens_reports_unless_forced(tmp_path, monkeypatch):
+def test_demo_into_an_empty_database_but_not_into_citizens_reports_unless_forced(tmp_path, monkeypatch, demo_year):
     import geo.demo
 
-    generated = {}
-    real_demo_data = geo.demo.demo_data
-
-    def demo_data_once(*args, **kwargs):
-        """The real demo year with a day of pings (the whole year is stored by
-        tests/service/test_demo_command.py), made once, to save seconds."""
-        if "data" not in generated:
-            generated["data"] = real_demo_data(*args, **kwargs)
-        all_pings = generated["data"].pings
+    def demo_data_once(*args, year: int = 2020, seed: int = 2020, **kwargs):
+        """The real demo year 2020 (made once per run, tests/conftest.py) with a day of pings (the
+        whole year is stored by tests/service/test_demo_command.py), to save seconds."""
+        assert (year, seed) == (2020, 2020)
+        all_pings = demo_year.pings
         first_day = all_pings["timestamp"] < all_pings["timestamp"].min() + pd.Timedelta(days=1)
-        return dataclasses.replace(generated["data"], pings=all_pings[first_day].reset_index(drop=True))
+        return dataclasses.replace(demo_year, pings=all_pings[first_day].reset_index(drop=True))
 
     monkeypatch.setattr(geo.demo, "demo_data", demo_data_once)
     empty = tmp_path / "empty.sqlite"

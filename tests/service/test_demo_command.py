@@ -15,7 +15,17 @@ from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 
 
-def test_demo_loads_labelled_synthetic_data_once(tmp_path):
+def test_demo_loads_labelled_synthetic_data_once(tmp_path, monkeypatch, demo_year):
+    import geo.demo
+
+    def made_once(zones, streets, year: int = 2020, seed: int = 2020, progress=None, with_pings: bool = True):
+        """The demo year 2020 that tests/conftest.py makes once per run (tests/geo/test_demo.py
+        makes it again and compares), for the year and seed the command asks for."""
+        assert (year, seed, with_pings) == (2020, 2020, True) and progress is not None
+        progress("pings", 1.0)
+        return demo_year
+
+    monkeypatch.setattr(geo.demo, "demo_data", made_once)
     db = tmp_path / "demo.sqlite"
     runner = CliRunner()
     first = runner.invoke(app, ["demo", "--db", str(db)], env={"COLUMNS": "250"})

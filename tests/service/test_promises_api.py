@@ -476,7 +476,8 @@ def test_the_tracker_says_apart_the_incidents_placed_only_at_the_town_or_county(
 
 def test_loading_a_later_years_lamps_leaves_the_earlier_year_unchanged(tmp_path):
     """The 2021 register: a new lamp on Storgatan installed in March 2021, the Torg lamp taken
-    down in May 2021. The 2020 figures stay what they were; 2021 sees both changes."""
+    down in May 2021, the broken Storgatan lamp working again (no date given: the change is dated
+    when it was loaded). The 2020 figures stay what they were."""
     path = tmp_path / "history.sqlite"
     handmade_store(path)
     settings = Settings(store=StoreSettings(db=path))
@@ -493,6 +494,8 @@ def test_loading_a_later_years_lamps_leaves_the_earlier_year_unchanged(tmp_path)
          "removed_at": "2021-05-03T09:00:00+02:00", "lon": TORG[0], "lat": TORG[1]},
         {"id": "storgatan-ny", "lumen": 200_000, "height_m": 10, "status": "working",
          "installed_at": "2021-03-01T12:00:00+01:00", "lon": STORGATAN_LAMP[0], "lat": STORGATAN_LAMP[1]},
+        {"id": "storgatan", "lumen": 200_000, "height_m": 10, "status": "working",  # repaired, no date given
+         "lon": STORGATAN_LAMP[0], "lat": STORGATAN_LAMP[1]},
     ]), "register 2021"))
     after = lighting(2020, "2020-12-31")
     assert after["value"] == before["value"] and after["chart"] == before["chart"] and after["details"] == before["details"]

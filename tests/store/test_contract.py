@@ -27,6 +27,7 @@ from geo.patrol import PresenceParts, Tracks, presence_parts
 from geo.timestamps import format_utc
 from geo.workflow import WORKFLOW, move
 from geo.zones import read_zones
+from service.store.embedded import SCHEMA_VERSION
 from service.store import DATA_TOPICS, Actor, Conflict, FeatureQuery, NotFound, Unavailable, WriteResult
 from tests.conftest import ZONES_FILE
 
@@ -515,3 +516,70 @@ def test_a_write_waits_for_another_programs_lock_then_gives_up(backends):
     assert store.count(REPORTS) == 1
     store.add_report(one_report("x2"), None, [], Actor("citizen"))
     assert store.count(REPORTS) == 2
+
+
+def lamp_rows(*lamps: tuple) -> pd.DataFrame:
+    """Lamps (id, status, updated_at) near Stora Torg."""
+    return validate(LIGHTS, pd.DataFrame([{"id": i, "lumen": 8000, "height_m": 6, "status": s, "updated_at": u,
+                                           "lon": 12.8578 + k * 1e-4, "lat": 56.6744}
+                                          for k, (i, s, u) in enumerate(lamps)]), "test")
+
+
+def test_each_change_of_a_lamps_status_is_a_row_with_who_and_when(store):
+    register = Actor("import", "belysning-2020.csv")
+    before = store.topic_versions(("lights", "reports"))
+    store.write_features(LIGHTS, lamp_rows(("a", "working", None), ("b", "broken", "2020-06-15T08:00:00+02:00"),
+                                           ("c", "planned", None)), register)
+    history = store.light_history()
+    assert history["light_id"].tolist() == ["a", "b", "c"] and history["from_status"].isna().all()
+    assert history["to_status"].tolist() == ["working", "broken", "planned"]
+    assert history["at"].iloc[1] == pd.Timestamp("2020-06-15T06:00:00Z"), "dated by the register's updated_at"
+    recorded = history["recorded_at"]
+    assert ((pd.Timestamp.now(tz="UTC") - recorded).dt.total_seconds().between(0, 60)).all()
+    assert history["at"].iloc[0] == recorded.iloc[0], "no date given: dated when it was loaded"
+    assert set(zip(history["actor_role"], history["actor_label"])) == {("import", "belysning-2020.csv")}
+    after = store.topic_versions(("lights", "reports"))
+    assert after[0] != before[0] and after[1] == before[1]
+
+    store.write_features(LIGHTS, lamp_rows(("a", "working", None), ("b", "broken", "2020-06-15T08:00:00+02:00"),
+                                           ("c", "planned", None)), register)
+    assert len(store.light_history()) == 3, "loading the same register again changes nothing"
+
+    store.write_features(LIGHTS, lamp_rows(("a", "broken", "2021-02-01T10:00:00+01:00"), ("b", "working", None),
+                                           ("c", "planned", "2021-03-01T10:00:00+01:00")), Actor("import", "2021.csv"))
+    changes = store.light_history(["a", "b", "c"]).iloc[3:]
+    assert list(zip(changes["light_id"], changes["from_status"], changes["to_status"])) == [
+        ("a", "working", "broken"), ("b", "broken", "working")], "a new updated_at alone is no change of status"
+    assert changes["at"].iloc[0] == pd.Timestamp("2021-02-01T09:00:00Z") and set(changes["actor_label"]) == {"2021.csv"}
+    assert store.light_history(["b"])["to_status"].tolist() == ["broken", "working"]
+    assert store.light_history([]).empty and list(store.light_history([]).columns) == list(history.columns)
+
+
+def test_lamps_changed_by_imports_at_once_are_recorded_once(backends):
+    first = backends.open()
+    first.write_features(LIGHTS, lamp_rows(*[(f"l{k}", "working", None) for k in range(40)]))
+    broken = lamp_rows(*[(f"l{k}", "broken", "2021-01-05T10:00:00+01:00") for k in range(40)])
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: first.write_features(LIGHTS, broken), range(4)))
+    history = first.light_history()
+    assert len(history) == 80 and (history.iloc[40:]["from_status"] == "working").all(), \
+        "each lamp went from working to broken once"
+
+
+def test_lamps_stored_before_the_history_was_kept_get_their_first_row(backends, monkeypatch):
+    import service.store.sql as sql
+
+    with monkeypatch.context() as old_program:  # the program of schema 16, which kept no history
+        old_program.setattr(sql, "SCHEMA_VERSION", 16)
+        old_program.setattr(sql.SQLStore, "_record_light_events", lambda *args: None)
+        old = backends.open(name="before_history")
+        old.write_features(LIGHTS, lamp_rows(("a", "working", None), ("b", "broken", "2020-06-15T08:00:00+02:00")))
+        assert old.schema_version() == 16
+        old.close()
+    store = backends.open(name="before_history")
+    history = store.light_history()
+    assert store.schema_version() == SCHEMA_VERSION and history["light_id"].tolist() == ["a", "b"]
+    assert history["from_status"].isna().all() and history["to_status"].tolist() == ["working", "broken"]
+    assert history["at"].iloc[1] == pd.Timestamp("2020-06-15T06:00:00Z"), "dated by updated_at"
+    assert (pd.Timestamp.now(tz="UTC") - history["at"].iloc[0]).total_seconds() < 60, "else by the upgrade"
+    assert history["note"].tolist() == ["recorded before the history was kept"] * 2
