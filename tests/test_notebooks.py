@@ -3,9 +3,11 @@ their key tables and charts, and are stored without outputs."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -74,10 +76,20 @@ def execute(nb, cwd: Path):
     return client.execute(env=kernel_env())
 
 
-def executed(name: str):
-    """The notebook run top to bottom in notebooks/ (a copy; nothing is written); raises on any error."""
-    nb = copy.deepcopy(nbformat.read(NOTEBOOKS / name, as_version=4))
-    return execute(nb, NOTEBOOKS)
+@pytest.fixture(scope="module")
+def runs() -> dict:
+    """Every notebook run top to bottom in notebooks/ (copies; nothing is written), all at once,
+    each in a kernel of its own (the machine's cores share them): the notebook, or the error that
+    stopped it."""
+    async def run_all() -> list:
+        clients = [nbclient.NotebookClient(copy.deepcopy(nbformat.read(NOTEBOOKS / name, as_version=4)), timeout=300,
+                                           kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+                   for name in sorted(KEY_OUTPUTS)]
+        return await asyncio.gather(*(client.async_execute(env=kernel_env()) for client in clients),
+                                    return_exceptions=True)
+
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: no event loop of another test (Playwright) runs there
+        return dict(zip(sorted(KEY_OUTPUTS), pool.submit(asyncio.run, run_all()).result()))
 
 
 def output_text(cell) -> str:
@@ -118,8 +130,10 @@ def test_says_it_uses_synthetic_data(name):
 
 
 @pytest.mark.parametrize("name", sorted(KEY_OUTPUTS))
-def test_runs_and_shows_key_outputs(name):
-    nb = executed(name)
+def test_runs_and_shows_key_outputs(name, runs):
+    nb = runs[name]
+    if isinstance(nb, BaseException):
+        raise nb
     tagged = {tag: cell for cell in nb.cells for tag in cell.metadata.get("tags", [])}
     for tag, expected in KEY_OUTPUTS[name].items():
         assert tag in tagged, f"{name}: no cell tagged {tag!r}"

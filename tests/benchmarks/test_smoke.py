@@ -41,7 +41,7 @@ def test_lighting_benchmark_runs_and_bounds_the_cutoff_error(capsys):
 
 
 def test_service_benchmark_runs_against_a_real_server(capsys):
-    arguments = ["--reports", "200", "--rate", "20", "--seconds", "2", "--scenario", "all"]
+    arguments = ["--reports", "200", "--rate", "20", "--seconds", "1", "--scenario", "all"]
     with ThreadPoolExecutor(1) as pool:  # a thread of its own: no event loop of another test (Playwright) runs there
         result = pool.submit(load("service").main, arguments).result()
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -466,18 +466,19 @@ def test_memory_stays_bounded_where_the_whole_file_path_grows_with_the_file(tmp_
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     big, small = tmp_path / "big.csv", tmp_path / "small.csv"
-    bench.write_pings_csv(big, 3_000_000)
+    bench.write_pings_csv(big, 1_500_000)
     bench.write_pings_csv(small, 300_000)
     streamed = import_in_a_child(big, tmp_path / "streamed.sqlite", "streamed")
     whole = import_in_a_child(small, tmp_path / "whole.sqlite", "whole-file")
-    assert streamed["imported"] == 3_000_000 and whole["imported"] == 300_000
+    assert streamed["imported"] == 1_500_000 and whole["imported"] == 300_000
     streamed_mb = streamed["peak_mb"] - streamed["before_mb"]
     whole_mb_per_million = (whole["peak_mb"] - whole["before_mb"]) / 0.3
     # measured on the project's 2-core machine: streamed, 260 MB over the 155 MB the process had
     # before (peak 414 MB) at three million pings; the whole file, 140 MB at 300,000 pings, about
-    # 470 MB a million (at three million, 1.2 GB peak, measured with benchmarks/import_pings.py)
+    # 470 MB a million (at three million, 1.2 GB peak, measured with benchmarks/import_pings.py);
+    # here half of that file: the streamed import stays within its budget, the whole file would not
     assert streamed_mb < 400, streamed
-    assert 3 * whole_mb_per_million > 400, whole
+    assert 1.5 * whole_mb_per_million > 400, whole
     assert streamed["peak_mb"] < 800
 
 
