@@ -103,6 +103,20 @@ def read_photometry(path: str | Path) -> Photometry:
     return readers[path.suffix.lower()](path)
 
 
+def read_photometry_folder(folder: str | Path) -> dict[str, Photometry]:
+    """The photometric files of a folder by luminaire type: ``<type>.ldt`` or ``<type>.ies``
+    (suffix in any case), one file per type; other files are left alone. Errors name the file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValidationError("not a folder of .ldt or .ies files", file=str(folder))
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ldt", ".ies"))
+    stems = [p.stem for p in files]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twice:
+        raise ValidationError(f"two files for the luminaire type {twice[0]!r}: keep one", file=str(folder))
+    return {path.stem: read_photometry(path) for path in files}
+
+
 def read_eulumdat(path: str | Path) -> Photometry:
     """Read an EULUMDAT (.ldt) file; errors name the file and the line.
 

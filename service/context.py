@@ -14,6 +14,7 @@ from geo.io.geojson import to_feature_collection
 from geo.patrol import PresenceRules
 from geo.streets import read_streets
 from geo.zones import read_zones, zone_areas_m2
+from service.coverage import LightingModel, lighting_model
 from service.pagecache import PageCache
 from service.presence import presence_rules
 from service.ratelimit import RateLimiter
@@ -36,6 +37,8 @@ class Context:
     """The zones as the GeoJSON document /api/zones answers (they do not change while the service runs)."""
     rules: PresenceRules
     """How patrol presence is counted (:func:`service.presence.presence_rules`)."""
+    lighting: LightingModel
+    """How lamps are modelled (measured photometry, the energy's operating profile)."""
 
     @classmethod
     def open(cls, settings: Settings) -> Context:
@@ -46,6 +49,7 @@ class Context:
 
         zones = read_zones(settings.geography.zones)
         check_promise_folder(settings.promises.dir, zones)
+        lighting = lighting_model(settings.lighting)
         streets_path = settings.geography.streets_path()
         streets = read_streets(streets_path) if streets_path else None
         store = open_store(settings.store)
@@ -53,7 +57,7 @@ class Context:
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
-                   presence_rules(settings.presence))
+                   presence_rules(settings.presence), lighting)
 
 
 def context(request: Request) -> Context:

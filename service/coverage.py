@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 import geopandas as gpd
@@ -24,7 +25,7 @@ from geo.lighting import (CUTOFF_FACTOR, MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES,
                           SEMICYLINDRICAL_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets, illuminance,
                           field_light, illuminance_at, in_place, incidents_after_dark, with_reported_breakdowns,
                           zone_lighting)
-from geo.photometry import Photometry
+from geo.photometry import Photometry, read_photometry_folder
 from geo.programme import MEASURE_KINDS, Programme, apply_measure, new_lamps
 from geo.shadows import Obstructions
 from geo.surfaces import SURFACE_KINDS
@@ -38,6 +39,7 @@ from geo.trail import positions
 from geo.workflow import CONFIRMED_STATUSES
 from geo.zones import zone_positions
 from service.presence import kept_cube_and_trail, with_logs
+from service.settings import LightingSettings
 from service.store import FeatureQuery, Store
 
 
@@ -180,11 +182,24 @@ FAILING_LISTED = 25
 """The failing fields a lighting report lists (the furthest below their class first)."""
 
 
+@dataclass(frozen=True)
+class LightingModel:
+    """How lamps are modelled: measured ``photometry`` by luminaire type (other types
+    Lambertian) and the operating ``profile`` of the energy figures."""
+
+    photometry: Mapping[str, Photometry] = field(default_factory=dict)
+    profile: OperatingProfile = DEFAULT_PROFILE
+
+
+def lighting_model(settings: LightingSettings) -> LightingModel:
+    """The model the settings give, its photometric files read (errors name the file)."""
+    photometry = read_photometry_folder(settings.photometry) if settings.photometry is not None else {}
+    return LightingModel(photometry, settings.operating_profile())
+
+
 def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
                       proposed: gpd.GeoDataFrame | None = None, cell_m: float = 1.0, incidents_year: int | None = None,
-                      photometry: dict[str, Photometry] | None = None,
-                      profile: OperatingProfile = DEFAULT_PROFILE,
-                      programme: Programme | None = None) -> LightingCoverage:
+                      model: LightingModel = LightingModel(), programme: Programme | None = None) -> LightingCoverage:
     """Modelled illuminance from the stored lights (a lamp with a confirmed, open broken_light
     report within 30 m counts as broken) on the lit surface (the ``streets``' corridors less the
     stored buildings and water): per EN 13201-3 field its Ē, Emin and Uo against its class, per
@@ -194,8 +209,9 @@ def lighting_coverage(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
     working) — or with a lighting ``programme``'s measures not yet done, one after another — the same
     after them: the fields they fix and the dark-spot area they remove.
     The fields' figures count the stored buildings' shadows; semi-cylindrical illuminance on
-    squares and pedestrian streets; EN 13201-5 energy indicators per zone for the operating
-    ``profile``."""
+    squares and pedestrian streets; EN 13201-5 energy indicators per zone for the ``model``'s
+    operating profile; lamps with measured photometry by it."""
+    photometry, profile = model.photometry, model.profile
     lights = current_lights(store, streets)
     obstacles = stored_obstacles(store)
     surface, shadows = lit_base(zones, streets, obstacles)
@@ -284,16 +300,19 @@ class LightingBaseline:
     lux: np.ndarray
     fields: gpd.GeoDataFrame
     tree: cKDTree
+    photometry: Mapping[str, Photometry]
 
 
-def lighting_baseline(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None) -> LightingBaseline:
-    """Today's lighting at the fields' points, for :func:`lamp_what_if`."""
+def lighting_baseline(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
+                      model: LightingModel = LightingModel()) -> LightingBaseline:
+    """Today's lighting at the fields' points (lamps by the ``model``'s photometry), for :func:`lamp_what_if`."""
     lights = current_lights(store, streets)
     surface, shadows = lit_base(zones, streets, stored_obstacles(store))
     points = surface.points
-    lux = illuminance_at(lights, points["x"].to_numpy(), points["y"].to_numpy(), obstructions=shadows)
+    lux = illuminance_at(lights, points["x"].to_numpy(), points["y"].to_numpy(), photometry=model.photometry,
+                         obstructions=shadows)
     return LightingBaseline(surface, shadows, streets, lux, field_figures(surface.fields, points, lux, PEDESTRIAN_CLASSES),
-                            cKDTree(points[["x", "y"]].to_numpy()))
+                            cKDTree(points[["x", "y"]].to_numpy()), model.photometry)
 
 
 def lamp_what_if(baseline: LightingBaseline, lamp: gpd.GeoDataFrame) -> dict:
@@ -308,7 +327,7 @@ def lamp_what_if(baseline: LightingBaseline, lamp: gpd.GeoDataFrame) -> dict:
                       dtype=np.int64)
     lux = baseline.lux.copy()
     lux[near] += illuminance_at(lamp, points["x"].to_numpy()[near], points["y"].to_numpy()[near],
-                                obstructions=baseline.shadows)
+                                photometry=baseline.photometry, obstructions=baseline.shadows)
     before = baseline.fields
     after = field_figures(baseline.surface.fields, points, lux, PEDESTRIAN_CLASSES)
     touched = np.unique(points["field"].to_numpy()[near])
@@ -316,7 +335,9 @@ def lamp_what_if(baseline: LightingBaseline, lamp: gpd.GeoDataFrame) -> dict:
     return {"lamp": {"lon": round(float(lamp.geometry.x.iloc[0]), 7), "lat": round(float(lamp.geometry.y.iloc[0]), 7),
                      "lumen": float(lamp["lumen"].iloc[0]), "height_m": float(lamp["height_m"].iloc[0]),
                      "azimuth_deg": round(float(lamp["azimuth_deg"].iloc[0]), 1)
-                     if pd.notna(lamp["azimuth_deg"].iloc[0]) else None},
+                     if pd.notna(lamp["azimuth_deg"].iloc[0]) else None,
+                     "luminaire": str(lamp["luminaire"].iloc[0]),
+                     "measured": str(lamp["luminaire"].iloc[0]) in baseline.photometry},
             "share_compliant_before": _plain(share_compliant(before)), "share_compliant_after": _plain(share_compliant(after)),
             "fields_fixed": before["field_id"][~before["meets_class"] & after["meets_class"]].tolist(),
             "fields_lit": [{"field_id": before["field_id"].iloc[i], "lighting_class": before["lighting_class"].iloc[i],
@@ -329,12 +350,13 @@ def lamp_what_if(baseline: LightingBaseline, lamp: gpd.GeoDataFrame) -> dict:
 
 
 def programme_effects(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, programme: Programme,
-                      as_of: date, profile: OperatingProfile = DEFAULT_PROFILE,
-                      photometry: dict[str, Photometry] | None = None) -> dict:
+                      as_of: date, model: LightingModel = LightingModel()) -> dict:
     """What each measure of a lighting ``programme`` does to today's modelled lighting on its own
     (fields fixed, those of its ``fixes`` reached, compliance gained, power and energy), what the
     whole programme does (its measures one after another in planned order), and its progress on
-    local date ``as_of`` (JSON-ready)."""
+    local date ``as_of`` (JSON-ready). Lamps by the ``model``'s photometry; energy for its
+    operating profile unless a measure sets its own."""
+    profile = model.profile
     lights = current_lights(store, streets)
     surface, shadows = lit_base(zones, streets, stored_obstacles(store))
     zone_ids = zones["zone_id"].tolist()
@@ -342,7 +364,7 @@ def programme_effects(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDat
     # every lamp any measure may light, each one's light computed once (with the shadows)
     every = pd.concat([lights, *(new_lamps(m, f"measure {m.id!r}") for m in programme.measures)], ignore_index=True)
     light = LampContributions(facing_streets(every.drop_duplicates("id").assign(status="working"), streets),
-                              points["x"], points["y"], photometry=photometry, obstructions=shadows)
+                              points["x"], points["y"], photometry=model.photometry, obstructions=shadows)
 
     def figures(lamps: gpd.GeoDataFrame, hours: OperatingProfile) -> tuple[gpd.GeoDataFrame, dict]:
         lux = light.lux(lamps.loc[lamps["status"] == "working", "id"].to_numpy(dtype=object))
@@ -390,7 +412,7 @@ def stored_obstacles(store: Store) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WGS84)
 
 
-def _fields_lit(surface: LitSurface, lights: gpd.GeoDataFrame, photometry: dict[str, Photometry] | None,
+def _fields_lit(surface: LitSurface, lights: gpd.GeoDataFrame, photometry: Mapping[str, Photometry],
                 shadows: Obstructions) -> gpd.GeoDataFrame:
     """The surface's fields with their figures under ``lights`` (EPSG:3006): horizontal
     illuminance, and semi-cylindrical on squares and pedestrian streets, with the buildings' shadows."""

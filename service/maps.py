@@ -78,7 +78,7 @@ def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
     store, zones = state.store, state.zones
     programme = None if proposed is not None else current_programme(state.settings.promises.dir,
                                                                      pd.Timestamp.now(tz=LOCAL_TZ).date())
-    result = lighting_coverage(store, zones, state.streets, proposed, programme=programme)
+    result = lighting_coverage(store, zones, state.streets, proposed, model=state.lighting, programme=programme)
     lights = current_lights(store, state.streets)
     grid = result.proposed_grid or result.grid
     spots = result.dark_spots
@@ -136,7 +136,7 @@ def _planner(state: Context, year: int | None) -> folium.Map:
     reports = store.read_features(REPORTS, query=FeatureQuery(statuses=OPEN_STATUSES))  # unsafe places are open
     presence = _presence_h(state, year)
     lights = current_lights(store, state.streets)
-    lit = lighting_coverage(store, zones, state.streets)
+    lit = lighting_coverage(store, zones, state.streets, model=state.lighting)
     grid = lit.grid
     lighting = pd.Series({z["zone_id"]: z["share_compliant"] for z in lit.report["zones"]}, dtype=float)
     usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]

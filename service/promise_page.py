@@ -85,7 +85,7 @@ def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None
     step = progress or (lambda message: None)
     step("computing the promises' figures")
     report = promise_tracker(state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count,
-                             rules=state.rules, streets=state.streets)
+                             rules=state.rules, streets=state.streets, photometry=state.lighting.photometry)
     pages = {}
     for kind, title in REPORT_MAPS:
         step(f"building the {kind} map")

@@ -4,6 +4,7 @@ assembled from the store and geo/ figures, for the API, the page and the yearly 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +23,7 @@ from geo.lighting import (PEDESTRIAN_CLASSES, LampContributions, LuxGrid, dark_s
                           illuminance, lights_at, zone_lighting)
 from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
                         zone_targets_h)
+from geo.photometry import Photometry
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
 from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, programme_status, projected_level, rounds_held,
@@ -143,9 +145,9 @@ class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
     def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
-                 rules: PresenceRules, streets: gpd.GeoDataFrame | None) -> None:
+                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry]) -> None:
         self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
-        self.streets = streets
+        self.streets, self.photometry = streets, photometry
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
 
@@ -192,6 +194,7 @@ class _Inputs:
         times."""
         points = self.surface.points
         return LampContributions(self.lights.assign(status="working"), points["x"], points["y"],
+                                 photometry=self.photometry,
                                  obstructions=Obstructions(self.store.read_surfaces("buildings")))
 
     @cached_property
@@ -215,7 +218,7 @@ class _Inputs:
         rows = []
         for moment in moments:
             lamps = lights_at(self.lights, self.light_history, self.outage_reports, moment)
-            lux = illuminance(lamps, self.walkable)
+            lux = illuminance(lamps, self.walkable, photometry=self.photometry)
             figures = zone_lighting(lux, self.zones)
             points = self.surface.points
             lux_points = self.contributions.lux(lamps.loc[lamps["status"] == "working", "id"].to_numpy(dtype=object))
@@ -228,7 +231,7 @@ class _Inputs:
 
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
                     as_of: date | None = None, *, min_count: int, rules: PresenceRules,
-                    streets: gpd.GeoDataFrame | None = None) -> dict:
+                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
@@ -237,7 +240,7 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {})
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:

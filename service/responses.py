@@ -592,6 +592,8 @@ class WhatIfLamp(Answer):
     lumen: float
     height_m: float
     azimuth_deg: float | None = Field(description="the bearing it faces (given, or towards the nearest street)")
+    luminaire: str = Field(description="its luminaire type ('unknown' when not given)")
+    measured: bool = Field(description="lit by the type's photometric file (else Lambertian)")
 
 
 class WhatIfField(Answer):

@@ -155,11 +155,14 @@ class HotspotSettings(BaseSettings):
 
 
 class LightingSettings(BaseSettings):
-    """The lighting's energy. ``STADSKARNA_LIGHTING_PROFILE`` (default ``4100:1``): the operating
-    profile of a year as ``hours:share`` pairs, for example ``1800:1,2300:0.5`` (full power in the
-    evening, half at night); the hours of darkness in Halmstad are about 4,100 a year."""
+    """How lamps are modelled. ``STADSKARNA_LIGHTING_PHOTOMETRY``: a folder of photometric files
+    named after luminaire types (``<luminaire>.ldt`` or ``.ies``); lamps of other types are
+    Lambertian. ``STADSKARNA_LIGHTING_PROFILE`` (default ``4100:1``): the operating profile of a
+    year for the energy figures as ``hours:share`` pairs, for example ``1800:1,2300:0.5`` (full
+    power in the evening, half at night); the hours of darkness in Halmstad are about 4,100 a year."""
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_LIGHTING_")
+    photometry: Path | None = None
     profile: str = Field(",".join(f"{hours:g}:{share:g}" for hours, share in DEFAULT_PROFILE), pattern=r"^\s*\d+(\.\d+)?:\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?:\d+(\.\d+)?)*\s*$")
 
     def operating_profile(self) -> OperatingProfile:

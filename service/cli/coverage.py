@@ -124,7 +124,8 @@ def coverage_lighting(
             help="Count incidents after dark of this year only (default: all stored incidents).",
             min=YEARS[0], max=YEARS[1])] = None,
         photometry: Annotated[Optional[Path], typer.Option(
-            help="Folder of photometric files named after luminaire types (<luminaire>.ldt or .ies).")] = None,
+            help="Folder of photometric files named after luminaire types (<luminaire>.ldt or .ies); "
+                 "default: STADSKARNA_LIGHTING_PHOTOMETRY.")] = None,
         fields: Annotated[Optional[Path], typer.Option(
             help="Write the EN 13201-3 calculation fields with their figures to this GeoJSON file.")] = None,
         dark_spots: Annotated[Optional[Path], typer.Option(
@@ -141,8 +142,7 @@ def coverage_lighting(
     from geo.streets import read_streets
     from geo.io.raster import write_geotiff, write_png_overlay
     from geo.layers import LIGHTS
-    from geo.photometry import read_photometry
-    from service.coverage import FIELD_COLUMNS, lighting_coverage
+    from service.coverage import FIELD_COLUMNS, lighting_coverage, lighting_model
     from service.imports import read_layer_file
 
     settings = build_settings(db, zones, streets)
@@ -155,20 +155,12 @@ def coverage_lighting(
         lamps = None
         if proposed is not None:
             lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
-        tables = None
-        if photometry is not None:
-            if not photometry.is_dir():
-                raise ValidationError("not a folder of .ldt or .ies files", file=str(photometry))
-            files = sorted(p for p in photometry.iterdir() if p.suffix.lower() in (".ldt", ".ies"))
-            twice = sorted({p.stem for p in files if [q.stem for q in files].count(p.stem) > 1})
-            if twice:
-                raise ValidationError(f"two files for the luminaire type {twice[0]!r}: keep one", file=str(photometry))
-            tables = {path.stem: read_photometry(path) for path in files}
+        model = lighting_model(settings.lighting if photometry is None
+                               else settings.lighting.model_copy(update={"photometry": photometry}))
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
         with errors.status("modelling illuminance"):
-            result = lighting_coverage(store, zone_frame, street_frame, lamps, cell, incidents_year, tables,
-                                       settings.lighting.operating_profile())
+            result = lighting_coverage(store, zone_frame, street_frame, lamps, cell, incidents_year, model)
         grid = result.proposed_grid or result.grid
         if geotiff is not None:
             write_geotiff(grid, geotiff)

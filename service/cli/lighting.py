@@ -34,7 +34,7 @@ def lighting_plan(
     from geo.programme import read_programme
     from geo.streets import read_streets
     from geo.zones import read_zones
-    from service.coverage import programme_effects
+    from service.coverage import lighting_model, programme_effects
 
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
@@ -45,7 +45,7 @@ def lighting_plan(
         with errors.status("modelling each measure"):
             result = programme_effects(store, read_zones(settings.geography.zones),
                                        read_streets(streets_path) if streets_path else None, programme, day,
-                                       settings.lighting.operating_profile())
+                                       lighting_model(settings.lighting))
     except ValidationError as exc:
         raise _fail(exc) from None
     if output is OutputFormat.json:

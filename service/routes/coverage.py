@@ -46,7 +46,7 @@ def lighting(request: Request, incidents_year: int | None = Query(None, ge=YEARS
     state = context(request)
     return state.pages.get(("coverage/lighting", incidents_year),
                            lambda: lighting_coverage(state.store, state.zones, state.streets, incidents_year=incidents_year,
-                                                     profile=state.settings.lighting.operating_profile()).report,
+                                                     model=state.lighting).report,
                            topics=("lights", "reports", "incidents"))
 
 
@@ -61,20 +61,24 @@ def lighting_what_if(request: Request, lon: float = Query(..., ge=-180, le=180),
                      height_m: float = Query(6, ge=0.5, le=40, description="mounting height, metres"),
                      azimuth_deg: float | None = Query(None, ge=0, le=360, description="bearing it faces; default: "
                                                                                           "the nearest street"),
-                     tilt_deg: float = Query(0, ge=-90, le=90)) -> dict:
+                     tilt_deg: float = Query(0, ge=-90, le=90),
+                     luminaire: str | None = Query(None, min_length=1, max_length=80,
+                                                   description="its luminaire type: with a photometric file "
+                                                               "(STADSKARNA_LIGHTING_PHOTOMETRY) lit by it, else "
+                                                               "Lambertian")) -> dict:
     """What one more lamp at (``lon``, ``lat``) would do to today's EN 13201-3 fields: the share
     meeting their class before and after, the fields it lifts to their class, and the fields it
-    lights (Lambertian, with the buildings' shadows). Today's lighting is computed once per
-    version of the lights; each what-if computes only the points within the lamp's reach."""
+    lights (with the buildings' shadows). Today's lighting is computed once per version of the
+    lights; each what-if computes only the points within the lamp's reach."""
     state = context(request)
     lamp = validate(LIGHTS, pd.DataFrame([{"id": "what-if", "lumen": lumen, "height_m": height_m, "status": "working",
-                                           "azimuth_deg": azimuth_deg, "tilt_deg": tilt_deg, "lon": lon, "lat": lat}]),
-                    "query")
+                                           "azimuth_deg": azimuth_deg, "tilt_deg": tilt_deg, "lon": lon, "lat": lat,
+                                           **({"luminaire": luminaire} if luminaire else {})}]), "query")
     reach = to_metric(state.zones).union_all().buffer(WHAT_IF_REACH_M)
     if not reach.contains(to_metric(lamp).geometry.iloc[0]):
         raise ValidationError(f"the lamp stands more than {WHAT_IF_REACH_M:g} m outside the centre's zones",
                               field="lon/lat")
     baseline = state.pages.get(("coverage/lighting/baseline",), lambda: lighting_baseline(state.store, state.zones,
-                                                                                           state.streets),
+                                                                                           state.streets, state.lighting),
                                topics=("lights", "reports"))
     return lamp_what_if(baseline, lamp)

@@ -46,7 +46,7 @@ def _report(request: Request, year: int, as_of: date | None) -> dict:
            promises_fingerprint(state.settings.promises.dir))  # an edited promises or programme file
     return state.pages.get(key, lambda: promise_tracker(state.store, state.zones, promises, as_of,
                                                       min_count=state.settings.privacy.min_count, rules=state.rules,
-                                                      streets=state.streets))
+                                                      streets=state.streets, photometry=state.lighting.photometry))
 
 
 @router.get("/api/promises", responses={200: {"model": PromiseYears, "description": "The years with promises."}})
@@ -95,4 +95,4 @@ def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResp
     # the page computes its own figures, so they are of the data version it is cached under
     return state.pages.get(key, lambda: html_page(request, tracker_html(promise_tracker(
         state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count, rules=state.rules,
-        streets=state.streets))))
+        streets=state.streets, photometry=state.lighting.photometry))))

@@ -226,3 +226,18 @@ def test_ies_photometry_of_type_a_or_b_is_refused(tmp_path, kind, letter):
 def test_only_ldt_and_ies_files_are_read(tmp_path):
     with pytest.raises(ValidationError, match=r"lamp.txt: not a photometric file"):
         read_photometry(write(tmp_path, "lamp.txt", eulumdat_text(lambertian)))
+
+
+def test_a_folder_gives_one_table_per_luminaire_type_and_names_what_is_wrong(tmp_path):
+    from geo.photometry import read_photometry_folder
+
+    write(tmp_path, "Gata LED.ldt", eulumdat_text(lambertian))
+    write(tmp_path, "Torg.IES", ies_text(lambertian, [0.0]))
+    write(tmp_path, "notes.txt", "not photometry")
+    assert sorted(read_photometry_folder(tmp_path)) == ["Gata LED", "Torg"]
+    with pytest.raises(ValidationError, match="not a folder") as missing:
+        read_photometry_folder(tmp_path / "saknas")
+    assert "saknas" in str(missing.value)
+    write(tmp_path, "Torg.ldt", eulumdat_text(lambertian))
+    with pytest.raises(ValidationError, match="two files for the luminaire type 'Torg'"):
+        read_photometry_folder(tmp_path)

@@ -14,7 +14,8 @@ from geo.layers import LIGHTS, validate
 from geo.lighting import PEDESTRIAN_CLASSES, facing_streets, illuminance_at
 from service.app import create_app
 from service.coverage import current_lights, lighting_baseline
-from service.settings import Settings, StoreSettings
+from service.settings import LightingSettings, Settings, StoreSettings
+from tests.geo.photometry_files import eulumdat_text, one_sided
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,32 @@ def test_the_lighting_map_shows_the_programmes_remaining_measures(demo_client):
     page = demo_client.get("/maps/lighting")
     assert page.status_code == 200 and "med programmets 3 återstående åtgärder" in page.text
     assert "föreslagen armatur" in page.text
+
+
+def test_photometry_set_for_the_service_lights_its_figures_and_what_ifs(tmp_path, demo_year_db, demo_client):
+    folder = tmp_path / "fotometri"
+    folder.mkdir()
+    (folder / "LED 4000K stolpe.ldt").write_text(eulumdat_text(one_sided, lumens=1000.0), encoding="latin-1")
+    (folder / "läsmig.txt").write_text("not a photometric file", encoding="utf-8")
+    settings = Settings(store=StoreSettings(db=demo_year_db(tmp_path)), lighting=LightingSettings(photometry=folder))
+    lon, lat = 12.8634, 56.66981
+    query = f"/api/coverage/lighting/what-if?lon={lon}&lat={lat}&lumen=8000&height_m=6"
+    with TestClient(create_app(settings)) as client:
+        report = client.get("/api/coverage/lighting").json()
+        measured = client.get(query + "&luminaire=LED 4000K stolpe").json()
+        plain = client.get(query).json()
+        state = client.app.state.context
+    assert report["photometry"] == ["LED 4000K stolpe"] and demo_client.get("/api/coverage/lighting").json()[
+        "photometry"] == []
+    assert report["share_compliant"] != demo_client.get("/api/coverage/lighting").json()["share_compliant"]
+    assert measured["lamp"]["measured"] and not plain["lamp"]["measured"] and plain["lamp"]["luminaire"] == "unknown"
+    # the measured what-if against everything computed again with the photometry
+    baseline = lighting_baseline(state.store, state.zones, state.streets, state.lighting)
+    lamp = validate(LIGHTS, pd.DataFrame([{"id": "what-if", "lumen": 8000, "height_m": 6, "status": "working",
+                                           "luminaire": "LED 4000K stolpe", "lon": lon, "lat": lat}]), "test")
+    lights = facing_streets(pd.concat([current_lights(state.store, state.streets), lamp], ignore_index=True), state.streets)
+    points = baseline.surface.points
+    lux = illuminance_at(lights, points["x"], points["y"], photometry=state.lighting.photometry,
+                         obstructions=baseline.shadows)
+    full = field_figures(baseline.surface.fields, points, lux, PEDESTRIAN_CLASSES)
+    assert measured["share_compliant_after"] == pytest.approx(share_compliant(full), abs=1e-4)
