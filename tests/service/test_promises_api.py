@@ -527,3 +527,27 @@ def test_an_edited_programme_file_is_followed_at_once(tmp_path):
                              encoding="utf-8")
         assert lighting()["status"] == "not met", "not adopted after all: the cached answer is not served"
         assert "Inte antaget" in client.get("/promises/2020?as_of=2020-12-31").text
+
+
+def test_the_tracker_lights_the_lamps_by_their_photometric_files(tmp_path, handmade_db):
+    """STADSKARNA_LIGHTING_PHOTOMETRY reaches the tracker: with an up-light's file for the lamps'
+    type (they give no light downwards) no field meets its class."""
+    import numpy as np
+
+    from service.settings import LightingSettings
+    from tests.geo.photometry_files import ies_text
+
+    folder = tmp_path / "fotometri"
+    folder.mkdir()
+    (folder / "unknown.ies").write_text(ies_text(lambda c, g: 100.0 + 0 * c * g, [0], verticals=np.arange(90, 181, 10.0)),
+                                        encoding="latin-1")
+
+    def compliance(settings: Settings) -> float:
+        with TestClient(create_app(settings)) as client:
+            answer = client.get("/api/promises/2020?as_of=2020-12-31")
+        assert answer.status_code == 200, answer.text
+        return next(p for p in answer.json()["promises"] if p["kind"] == "lighting")["details"]["compliance"]["share"]
+
+    plain = Settings(store=StoreSettings(db=handmade_db))
+    assert compliance(plain) > 0
+    assert compliance(plain.model_copy(update={"lighting": LightingSettings(photometry=folder)})) == 0
