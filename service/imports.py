@@ -33,7 +33,7 @@ from geo.errors import ValidationError
 from geo.io.csvfile import CsvBatch, iso_times, read_csv_batches, read_csv_records
 from geo.io.gpx import read_gpx_records
 from geo.io.geojson import read_json
-from geo.io.points import geojson_records, read_geopackage_records
+from geo.io.points import geojson_records, read_geopackage_records, read_geoparquet_records
 from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LIGHTS, PINGS, LayerSchema, validate
@@ -97,7 +97,7 @@ def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = Non
                     police_area: PoliceArea | None = None) -> Records:
     """Read a whole file for ``schema`` by its extension: .csv, .geojson/.json (GeoJSON, or police
     events JSON for incidents: the events of ``police_area``, by default the settings' town),
-    .gpkg, and .gpx for patrols."""
+    .gpkg, .parquet (GeoParquet), and .gpx for patrols."""
     path = Path(path)
     suffix = path.suffix.lower()
     _check_options(schema, path, crs, unit_id, mode, crew)
@@ -107,12 +107,15 @@ def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = Non
         return read_csv_records(path, crs, progress=(lambda d, t: progress("reading", d, t)) if progress else None)
     if suffix == ".gpkg":
         return read_geopackage_records(path, schema.name)
+    if suffix == ".parquet":
+        return read_geoparquet_records(path)
     if suffix in (".geojson", ".json"):
         doc = read_json(path)
         if schema is INCIDENTS and looks_like_police_events(doc):
             return police_records(doc, str(path), police_area or GeographySettings().police_area())
         return geojson_records(doc, str(path))
-    raise ValidationError(f"unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg or .gpx", file=str(path))
+    raise ValidationError(f"unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg, .parquet or .gpx",
+                          file=str(path))
 
 
 def import_file(store: SQLiteStore, schema: LayerSchema, path: str | Path, progress: Progress | None = None,

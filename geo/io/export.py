@@ -1,5 +1,7 @@
-"""Writing layer frames to GeoJSON (RFC 7946), GeoPackage or CSV.
+"""Writing layer frames to GeoJSON (RFC 7946), GeoPackage, GeoParquet or CSV.
 
+GeoParquet files are GeoParquet 1.1 with the ``bbox`` covering column (a reader can skip row
+groups outside a box without decoding geometry) and times as UTC timestamps (milliseconds).
 CSV text cells that a spreadsheet would read as a formula (starting with ``= + - @``, tab or CR)
 get a leading apostrophe, OWASP's rule against CSV injection (:mod:`geo.io.csvsafe`); the CSV
 reader takes it away again, so export → import stays exact. GeoJSON and GeoPackage keep text as is.
@@ -20,21 +22,23 @@ from geo.io.files import new_file
 from geo.layers import COORDINATE_DECIMALS, LayerSchema
 from geo.timestamps import format_utc
 
-FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".csv": "CSV"}
+FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".parquet": "Parquet", ".csv": "CSV"}
+GEOPARQUET_VERSION = "1.1.0"
 
 
 def export_format(path: str | Path) -> str:
-    """The export format named by a file's extension (GeoJSON, GPKG or CSV)."""
+    """The export format named by a file's extension (GeoJSON, GPKG, Parquet or CSV)."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValidationError(f"unknown file type {suffix!r}: use .geojson, .gpkg or .csv", file=str(path))
+        raise ValidationError(f"unknown file type {suffix!r}: use .geojson, .gpkg, .parquet or .csv", file=str(path))
     return FORMATS[suffix]
 
 
 def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, include_private: bool = False) -> int:
     """Write a validated layer frame to ``path`` (format from the extension); returns rows written.
 
-    Positions are WGS84 with 7 decimals; times are ISO 8601 UTC text in GeoJSON and CSV.
+    Positions are WGS84 with 7 decimals; times are ISO 8601 UTC text in GeoJSON and CSV, and
+    timestamps in GeoPackage and GeoParquet.
     Private fields (a reporter's contact) are left out unless ``include_private``. In CSV, text
     that would start a spreadsheet formula gets a leading ``'`` (see :mod:`geo.io.csvsafe`). An
     existing file is never overwritten.
@@ -50,6 +54,9 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     if fmt == "GPKG":
         pyogrio.write_dataframe(table, path, layer=schema.name, driver="GPKG")
         return len(table)
+    if fmt == "Parquet":
+        write_geoparquet(table, path)
+        return len(table)
     text = table.assign(**{f.name: format_utc(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
     if fmt == "CSV":
         plain = pd.DataFrame(text.drop(columns="geometry")).assign(
@@ -59,3 +66,11 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
         pyogrio.write_dataframe(text, path, driver="GeoJSON",
                                 layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_DECIMALS)})
     return len(table)
+
+
+def write_geoparquet(table: gpd.GeoDataFrame, path: Path) -> None:
+    """``table`` as GeoParquet 1.1 with the bbox covering column, its times as UTC timestamps
+    to the millisecond (the store's resolution)."""
+    times = {c: table[c].dt.tz_convert("UTC").dt.as_unit("ms") for c in table.columns
+             if isinstance(table[c].dtype, pd.DatetimeTZDtype)}
+    table.assign(**times).to_parquet(path, index=False, write_covering_bbox=True, schema_version=GEOPARQUET_VERSION)

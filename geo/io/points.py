@@ -1,11 +1,13 @@
-"""GeoJSON and GeoPackage files of point records."""
+"""GeoJSON, GeoPackage and GeoParquet files of point records."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow
 import pyogrio
 import shapely
 
@@ -54,6 +56,21 @@ def read_geopackage_records(path: str | Path, layer: str) -> Records:
         frame = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True)
     except pyogrio.errors.DataSourceError as exc:
         raise ValidationError(f"not a readable GeoPackage: {exc}", file=source) from None
+    return _point_records(frame, source)
+
+
+def read_geoparquet_records(path: str | Path) -> Records:
+    """Point features of a GeoParquet file, any CRS; rows are numbered from 1 ("feature N")."""
+    source = str(path)
+    try:
+        frame = gpd.read_parquet(path)
+    except (pyarrow.ArrowException, ValueError) as exc:
+        raise ValidationError(f"not a readable GeoParquet file: {exc}", file=source) from None
+    return _point_records(frame.set_axis(pd.RangeIndex(1, len(frame) + 1)), source)
+
+
+def _point_records(frame: gpd.GeoDataFrame, source: str) -> Records:
+    """Raw records of a frame of points (named by its index), positions in WGS84."""
     geoms = frame.geometry.to_numpy()
     kinds = shapely.get_type_id(geoms)
     bad = np.flatnonzero(kinds != shapely.GeometryType.POINT)

@@ -91,11 +91,11 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
 
 def export_command(
         layer: LayerArgument,
-        file: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg or .csv (must not exist).")],
+        file: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg, .parquet or .csv (must not exist).")],
         include_contact: Annotated[bool, typer.Option(
             "--include-contact", help="Reports: include reporters' private contact details.")] = False,
         db: DbOption = None) -> None:
-    """Export a layer to GeoJSON (RFC 7946), GeoPackage or CSV."""
+    """Export a layer to GeoJSON (RFC 7946), GeoPackage, GeoParquet or CSV."""
     schema = _schema(layer)
     store = _open_store(db)
     frame = store.read_pings() if schema is PINGS else store.read_features(schema, include_private=include_contact)

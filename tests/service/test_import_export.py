@@ -90,7 +90,7 @@ def loaded_store(tmp_path: Path, layer: str) -> SQLiteStore:
 # -- round trips ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".csv"])
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".parquet", ".csv"])
 @pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols"])
 def test_export_then_import_into_a_fresh_store_gives_the_same_layer(tmp_path, layer, suffix):
     schema = SCHEMAS[layer]
@@ -112,6 +112,42 @@ def test_geojson_exports_are_rfc7946(tmp_path, layer):
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert_feature_collection(doc, max_decimals=7)
     assert all(set(f["properties"]) == set(schema.public_fields) for f in doc["features"])
+
+
+@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols"])
+def test_geoparquet_exports_are_geoparquet_1_1_with_a_bbox_covering_and_utc_timestamps(tmp_path, layer):
+    import geopandas as gpd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = SCHEMAS[layer]
+    stored = read_layer(loaded_store(tmp_path, layer), schema, include_private=False)
+    path = tmp_path / "export.parquet"
+    assert write_layer(stored, schema, path) == len(stored)
+    arrow = pq.read_schema(path)
+    geo = json.loads(arrow.metadata[b"geo"])
+    column = geo["columns"][geo["primary_column"]]
+    assert geo["version"] == "1.1.0" and column["encoding"] == "WKB" and column["geometry_types"] == ["Point"]
+    assert column["crs"]["id"] == {"authority": "EPSG", "code": 4326}
+    assert column["covering"] == {"bbox": {k: ["bbox", k] for k in ("xmin", "ymin", "xmax", "ymax")}}
+    assert arrow.field("bbox").type == pa.struct([(k, pa.float64()) for k in ("xmin", "ymin", "xmax", "ymax")])
+    times = [f.name for f in schema.fields if f.kind == "time"]
+    assert {name: arrow.field(name).type for name in times} == {name: pa.timestamp("ms", tz="UTC") for name in times}
+    back = gpd.read_parquet(path)
+    assert back.crs == "EPSG:4326" and list(back.columns) == [*schema.public_fields, "geometry"]
+    lon, lat = (stored.geometry.x, stored.geometry.y) if schema.points_as_geometry else (stored["lon"], stored["lat"])
+    assert back.geometry.x.tolist() == lon.tolist() and back.geometry.y.tolist() == lat.tolist()
+    for name in times:
+        pd.testing.assert_series_equal(back[name], stored[name].dt.as_unit("ms"), check_names=False)
+    bbox = pq.read_table(path, columns=["bbox"]).column("bbox").to_pylist()
+    assert [(b["xmin"], b["ymin"]) for b in bbox] == list(zip(lon, lat))
+
+
+def test_an_unreadable_geoparquet_file_is_refused_naming_it(tmp_path, store):
+    path = write(tmp_path / "lights.parquet", "not parquet")
+    with pytest.raises(ValidationError, match="not a readable GeoParquet file") as info:
+        import_file(store, LIGHTS, path)
+    assert info.value.file == str(path) and store.is_empty()
 
 
 # text the layers accept (no controls, no bidi formatting: geo.text.FORBIDDEN), compared as stored (NFC)
@@ -277,7 +313,7 @@ def test_contact_is_stored_apart_and_only_read_when_asked_for(tmp_path, store):
         "anna@example.se", "070-123 45 67"]
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".csv"])
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".parquet", ".csv"])
 def test_contact_never_leaves_in_an_export_without_include_private(tmp_path, suffix):
     store = loaded_store(tmp_path, "reports")
     path = tmp_path / f"reports{suffix}"
