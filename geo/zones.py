@@ -98,6 +98,12 @@ def zone_areas_m2(zones: gpd.GeoDataFrame) -> pd.Series:
     return to_metric(zones).area.rename("area_m2")
 
 
+def published_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The zones as they are published (``GET /api/zones``, the GIS package): their fields and
+    ``area_m2`` to a tenth of a square metre."""
+    return zones.assign(area_m2=zone_areas_m2(zones).round(1))
+
+
 def zone_positions(zones: gpd.GeoDataFrame, x: ArrayLike, y: ArrayLike) -> NDArray[np.int64]:
     """Row position in ``zones`` of the zone holding each point, or -1 outside every zone.
 

@@ -13,7 +13,7 @@ from fastapi import Request
 from geo.io.geojson import to_feature_collection
 from geo.patrol import PresenceRules
 from geo.streets import read_streets
-from geo.zones import read_zones, zone_areas_m2
+from geo.zones import published_zones, read_zones
 from service.coverage import LightingModel, lighting_model
 from service.pagecache import PageCache
 from service.presence import presence_rules
@@ -53,7 +53,7 @@ class Context:
         streets_path = settings.geography.streets_path()
         streets = read_streets(streets_path) if streets_path else None
         store = open_store(settings.store)
-        shown = zones.assign(area_m2=zone_areas_m2(zones).round(1))
+        shown = published_zones(zones)
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),

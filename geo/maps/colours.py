@@ -1,4 +1,6 @@
-"""Colours the map builders share: the light-to-dark-red value ramp and the lamps' status colours."""
+"""The maps' colours, in one place: the web maps (folium) and the styles of the GIS package
+(:mod:`geo.maps.gis_styles`) take them from here — the light-to-dark-red value ramp, the zones by
+kind, the streets, lamps by status, citizens' reports and unsafe places, and a patrol's track."""
 
 from __future__ import annotations
 
@@ -7,8 +9,23 @@ import pandas as pd
 
 LIGHT_COLOURS = {"working": "#f2c230", "broken": "#d7301f", "planned": "#3182bd", "removed": "#969696"}
 """A lamp's colour by status (the statuses of :data:`geo.layers.LIGHT_STATUS_NAMES`)."""
+ZONE_KIND_COLOURS = {"square": "#d95f02", "street": "#7570b3", "park": "#1b9e77", "waterfront": "#1f78b4",
+                     "transport": "#e7298a", "mixed": "#a6761d"}
+"""A zone's fill by kind (the kinds of :data:`geo.zones.ZONE_KINDS`)."""
+ZONE_OUTLINE = "#333333"
+ZONE_FILL_OPACITY = 0.25
+STREET_COLOUR = "#222222"
+REPORT_COLOUR = "#6a3d9a"
+"""Citizens' reports (open reports on the planner's map)."""
+UNSAFE_PLACE_COLOUR = "#8856a7"
+"""Places where citizens feel unsafe."""
+TRACK_COLOUR = "#1f78b4"
+"""A patrol's track."""
+HOTSPOT_COLOUR = "#e31a1c"
 
 _RAMP_STOPS = np.array([[254, 240, 217], [253, 204, 138], [252, 141, 89], [215, 48, 31]])
+INCIDENT_COLOUR = "#%02x%02x%02x" % tuple(_RAMP_STOPS[-1])
+"""Incidents one by one: the ramp's darkest colour, that of the busiest cells of the incident grids."""
 
 
 def ramp(values: pd.Series) -> pd.Series:

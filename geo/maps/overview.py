@@ -9,12 +9,11 @@ import geopandas as gpd
 
 from geo.crs import WGS84
 from geo.maps.base import base_map
+from geo.maps.colours import STREET_COLOUR, ZONE_FILL_OPACITY, ZONE_KIND_COLOURS, ZONE_OUTLINE
 from geo.maps.markup import Legend
 
 KIND_LABELS_SV = {"square": "torg", "street": "gata", "park": "park", "waterfront": "vattennära",
                   "transport": "kollektivtrafik", "mixed": "blandat"}
-KIND_COLOURS = {"square": "#d95f02", "street": "#7570b3", "park": "#1b9e77", "waterfront": "#1f78b4",
-                "transport": "#e7298a", "mixed": "#a6761d"}
 
 
 def overview_map(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = None,
@@ -33,8 +32,8 @@ def overview_map(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = Non
     folium.GeoJson(
         shown.to_json(),
         name="Zoner",
-        style_function=lambda f: {"color": "#333333", "weight": 2, "fillOpacity": 0.25,
-                                  "fillColor": KIND_COLOURS[f["properties"]["kind"]]},
+        style_function=lambda f: {"color": ZONE_OUTLINE, "weight": 2, "fillOpacity": ZONE_FILL_OPACITY,
+                                  "fillColor": ZONE_KIND_COLOURS[f["properties"]["kind"]]},
         highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.45},
         tooltip=folium.GeoJsonTooltip(fields=["name", "kind_sv", "lighting_class"],
                                       aliases=["Zon", "Typ", "Belysningsklass"]),
@@ -43,12 +42,12 @@ def overview_map(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None = Non
         folium.GeoJson(
             streets.to_crs(WGS84)[["kind", "geometry"]].assign(name=streets["name"].map(escape)).to_json(),
             name="Gator och stråk (ungefärliga)",
-            style_function=lambda f: {"color": "#222222", "weight": 2, "opacity": 0.7},
+            style_function=lambda f: {"color": STREET_COLOUR, "weight": 2, "opacity": 0.7},
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Gata"]),
         ).add_to(fmap)
     approximate = zones.attrs.get("metadata", {}).get("approximate")
     fmap.add_child(Legend("Trygg stadskärna – zoner", [
-        (KIND_COLOURS[kind], f"{name} ({KIND_LABELS_SV[kind]}, {cls})")
+        (ZONE_KIND_COLOURS[kind], f"{name} ({KIND_LABELS_SV[kind]}, {cls})")
         for name, kind, cls in zip(zones["name"], zones["kind"], zones["lighting_class"])], "zone-legend",
         "Ungefärliga gränser, ritade från offentliga beskrivningar." if approximate else ""))
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, USABLE_PRECISION
 from geo.maps.base import base_map
-from geo.maps.colours import LIGHT_COLOURS, ramp
+from geo.maps.colours import LIGHT_COLOURS, REPORT_COLOUR, UNSAFE_PLACE_COLOUR, ramp
 from geo.maps.markup import Legend, TextBox
 from geo.publish import PublicReports, grid_counts
 
@@ -72,13 +72,13 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
                    marker=folium.CircleMarker(radius=5, weight=1),
                    style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
-                                             "color": "#6a3d9a", "fillOpacity": 0.6},
+                                             "color": REPORT_COLOUR, "fillOpacity": 0.6},
                    tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", f"Öppna ({hidden})"])
                    if len(points) else None).add_to(fmap)
     for when, label in UNSAFE_WHEN_NAMES.items():
         cells = reports.unsafe_cells[when]
         folium.GeoJson(cells.to_json(), name=f"Otrygga platser ({label.lower()})", show=False,
-                       style_function=lambda f: {"fillColor": "#8856a7", "weight": 0,
+                       style_function=lambda f: {"fillColor": UNSAFE_PLACE_COLOUR, "weight": 0,
                                                  "fillOpacity": min(0.2 + 0.15 * f["properties"]["count"], 0.8)},
                        tooltip=folium.GeoJsonTooltip(["count"], aliases=[f"Markeringar ({hidden})"])
                        if len(cells) else None).add_to(fmap)
@@ -95,8 +95,8 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     fmap.add_child(Legend("Teckenförklaring", [
         (scale.iloc[0], "zoner och rutor: lågt värde"), (scale.iloc[-1], "zoner och rutor: högt värde"),
         *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_STATUS_NAMES[s].lower()}") for s in LIGHT_COLOURS],
-        ("#6a3d9a", f"öppna felanmälningar (större = fler; {hidden})"),
-        ("#8856a7", f"otrygga platser (mörkare = fler; {hidden})"),
+        (REPORT_COLOUR, f"öppna felanmälningar (större = fler; {hidden})"),
+        (UNSAFE_PLACE_COLOUR, f"otrygga platser (mörkare = fler; {hidden})"),
         ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",
         note=f"Medborgarnas uppgifter visas bara sammanräknade: {hidden}, och zoner med färre än {min_count} "
              f"öppna felanmälningar har lägsta färgen.{_unplaced_note(incidents)}"))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.maps.base import base_map
-from geo.maps.colours import ramp
+from geo.maps.colours import HOTSPOT_COLOUR, TRACK_COLOUR, ZONE_OUTLINE, ramp
 from geo.maps.markup import Legend, TextBox
 from geo.swedish import sv_number
 
@@ -55,7 +55,7 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
         shown["logged_h"] = logged_h.reindex(zones["zone_id"]).fillna(0.0).round(1).to_numpy()
         fields, aliases = fields + ["logged_h"], aliases + ["Varav ur närvarologg (h)"]
     folium.GeoJson(shown.to_json(), name=measure,
-                   style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#333333",
+                   style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": ZONE_OUTLINE,
                                              "weight": 1, "fillOpacity": 0.55},
                    tooltip=folium.GeoJsonTooltip(fields, aliases=aliases)).add_to(fmap)
     if len(hotspots):
@@ -63,18 +63,18 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
                   "visits": "Besök", "minutes_per_week": "Min/vecka", "share_visits_10_15_min": "Andel besök 10-15 min"}
         fields = [c for c in labels if c in hotspots.columns]
         folium.GeoJson(hotspots[fields + ["geometry"]].round(2).to_json(), name="Hot spots och dos",
-                       style_function=lambda f: {"fillColor": "#e31a1c", "color": "#e31a1c", "weight": 2,
+                       style_function=lambda f: {"fillColor": HOTSPOT_COLOUR, "color": HOTSPOT_COLOUR, "weight": 2,
                                                  "fillOpacity": 0.25},
                        tooltip=folium.GeoJsonTooltip(fields, aliases=[labels[c] for c in fields])).add_to(fmap)
     if track is not None and len(track) > 1:
         layer = folium.FeatureGroup(name="Spår (rått, endast polis)")
-        folium.PolyLine(track[["lat", "lon"]].to_numpy().tolist(), color="#1f78b4", weight=3).add_to(layer)
+        folium.PolyLine(track[["lat", "lon"]].to_numpy().tolist(), color=TRACK_COLOUR, weight=3).add_to(layer)
         layer.add_to(fmap)
     fmap.add_child(TextBox(title))
     scale = ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
     fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
-        (scale.iloc[3], "mer än andelen"), ("#e31a1c", f"hot spot ({HOTSPOT_METHOD_NAME})"), ("#1f78b4", "valt spår")], "police-legend",
+        (scale.iloc[3], "mer än andelen"), (HOTSPOT_COLOUR, f"hot spot ({HOTSPOT_METHOD_NAME})"), (TRACK_COLOUR, "valt spår")], "police-legend",
         note=_unplaced_note(hotspots.attrs.get("excluded_town_level", 0))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

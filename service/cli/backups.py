@@ -16,6 +16,8 @@ from geo.layers import LAYERS
 from service.cli.common import DbOption, _fail, _open_store, _records, build_settings, console, errors
 from service.store import SQLiteStore, Store, StoreError
 
+GPKG_SUFFIX = ".gpkg"
+"""The name ending GDAL and QGIS recognise a GeoPackage by (the database is one, whatever its name)."""
 RESTORE_WAIT_S = 30.0
 """How long a restore waits for another program's write to finish before giving up."""
 
@@ -45,6 +47,10 @@ def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     console.print(table)
+    if file.suffix.lower() != GPKG_SUFFIX:
+        console.print(f"note: {file} is a GeoPackage, but GDAL before 3.7 (and the QGIS built on it) opens it only "
+                       f"as GPKG:{file}, and later GDAL warns about its name; a copy named {GPKG_SUFFIX} opens as it is",
+                       highlight=False)
 
 
 def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `stadskarna backup`.")],

@@ -20,7 +20,8 @@ console = Console(markup=False, highlight=False)  # text from files and users is
 errors = Console(stderr=True, markup=False, highlight=False)
 
 DbOption = Annotated[Optional[Path], typer.Option(
-    "--db", help="The embedded database file (env STADSKARNA_DB; default ./stadskarna.gpkg)")]
+    "--db", help="The embedded database file (env STADSKARNA_DB; default ./stadskarna.gpkg); a GeoPackage that "
+                 "QGIS and GDAL open as it is when its name ends in .gpkg")]
 ZonesOption = Annotated[Optional[Path], typer.Option(
     "--zones", help="Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")]
 StreetsOption = Annotated[Optional[Path], typer.Option(

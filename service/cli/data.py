@@ -17,9 +17,11 @@ from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _records,
                                 build_settings, console)
 from service.cli.presence import keep_presence
+from service.gis_export import PACKAGE_ROLES, PUBLIC
 from service.imports import import_file, import_presence_log
 
-LayerArgument = Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols.")]
+GIS = "gis"
+"""``stadskarna export gis``: the styled GeoPackage of every layer a role may see (:mod:`service.gis_export`)."""
 PRESENCE_LOG = "presence-log"
 """The police's own logged hours (:func:`service.imports.import_presence_log`), imported beside the layers."""
 
@@ -90,12 +92,21 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
 
 
 def export_command(
-        layer: LayerArgument,
-        file: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg, .parquet or .csv (must not exist).")],
+        layer: Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols; or gis: every "
+                                                  "layer a role may see, styled, in one GeoPackage for QGIS.")],
+        file: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg, .parquet or .csv; gis: .gpkg "
+                                                  "(must not exist).")],
         include_contact: Annotated[bool, typer.Option(
-            "--include-contact", help="Reports: include reporters' private contact details.")] = False,
-        db: DbOption = None) -> None:
-    """Export a layer to GeoJSON (RFC 7946), GeoPackage, GeoParquet or CSV."""
+            "--include-contact", help="Reports: include reporters' private contact details (never in gis).")] = False,
+        role: Annotated[Optional[str], typer.Option(
+            help=f"gis: whom the package is for: {', '.join(PACKAGE_ROLES)} (default {PUBLIC}).")] = None,
+        db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
+    """Export a layer to GeoJSON (RFC 7946), GeoPackage, GeoParquet or CSV; or (gis) every layer a role
+    may see, as the API gives it to that role, in one GeoPackage with QGIS styles."""
+    if layer == GIS:
+        return _export_gis(file, role or PUBLIC, include_contact, db, zones, streets)
+    if role is not None or zones is not None or streets is not None:
+        raise _fail(ValueError("--role, --zones and --streets apply to `stadskarna export gis` only"))
     schema = _schema(layer)
     store = _open_store(db)
     frame = store.read_pings() if schema is PINGS else store.read_features(schema, include_private=include_contact)
@@ -104,6 +115,37 @@ def export_command(
     except ValidationError as exc:
         raise _fail(exc) from None
     console.print(f"{layer}: {written} rows written to {file}", highlight=False)
+
+
+def _export_gis(file: Path, role: str, include_contact: bool, db: Path | None, zones: Path | None,
+                streets: Path | None) -> None:
+    """``stadskarna export gis FILE.gpkg --role ROLE``: the layers the role may see, styled for QGIS."""
+    from geo.streets import read_streets
+    from service.gis_export import export_gis, synthetic_note
+
+    if include_contact:
+        raise _fail(ValueError("a GIS package never holds reporters' contact details; export the reports layer "
+                               "with --include-contact instead (stadskarna export reports FILE --include-contact)"))
+    if role not in PACKAGE_ROLES:
+        raise _fail(ValueError(f"unknown role {role!r}: choose one of {', '.join(PACKAGE_ROLES)}"))
+    settings = build_settings(db, zones, streets)
+    streets_path = settings.geography.streets_path()
+    try:
+        zone_frame = read_zones(settings.geography.zones)
+        street_frame = read_streets(streets_path) if streets_path else None
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    store = _open_store(settings.store.db)
+    try:
+        counts = export_gis(store, zone_frame, street_frame, role, file)
+    except ValidationError as exc:
+        raise _fail(exc) from None
+    console.print(f"GIS package for {role} written to {file}: "
+                  + ", ".join(f"{name} {n:,}" for name, n in counts.items())
+                  + "; each layer has its QGIS style (layer_styles)", highlight=False)
+    note = synthetic_note(store)
+    if note:
+        console.print(note, highlight=False)
 
 
 def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 2020,

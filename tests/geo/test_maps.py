@@ -12,8 +12,8 @@ from folium.map import FitBounds
 
 from geo.layers import INCIDENTS, LIGHT_STATUSES, LIGHTS, REPORTS, validate
 from geo.maps.base import base_map
-from geo.maps.colours import LIGHT_COLOURS, ramp
-from geo.maps.overview import KIND_COLOURS, KIND_LABELS_SV, overview_map
+from geo.maps.colours import LIGHT_COLOURS, ZONE_KIND_COLOURS, ramp
+from geo.maps.overview import KIND_LABELS_SV, overview_map
 from geo.maps.planner import METRICS, planner_map
 from geo.publish import grid_counts, public_reports
 from geo.zones import ZONE_KINDS, zone_of
@@ -31,7 +31,7 @@ def test_ramp_darkens_with_the_value():
 
 
 def test_every_zone_kind_and_lamp_status_has_its_label_and_colour():
-    assert set(KIND_LABELS_SV) == set(KIND_COLOURS) == set(ZONE_KINDS)
+    assert set(KIND_LABELS_SV) == set(ZONE_KIND_COLOURS) == set(ZONE_KINDS)
     assert set(LIGHT_COLOURS) == set(LIGHT_STATUSES)
 
 

@@ -1,0 +1,77 @@
+"""A GeoPackage to hand to a GIS: feature layers in WGS84, each described in ``gpkg_contents`` and
+styled as QGIS keeps styles in a GeoPackage (the ``layer_styles`` table, one default style per
+layer: QML and SLD, :mod:`geo.io.styles`), and an ``about`` table saying what the package holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.crs import WGS84
+from geo.errors import ValidationError
+from geo.io.files import written_as_new
+from geo.io.styles import LayerStyle, qml, sld
+
+GEOMETRY_COLUMN = "geom"
+STYLES_TABLE = "layer_styles"
+ABOUT_TABLE = "about"
+GEOPACKAGE_VERSION = "1.2"
+"""The GeoPackage version written: 1.2 has all the package needs, and GDAL before 3.7 (Debian 12's
+3.6, which its QGIS 3.22 runs on) warns that a 1.4 file "may only be partially supported"."""
+_GEOMETRY_TYPES = {"point": "Point", "line": "LineString", "polygon": "MultiPolygon"}
+_DATASET = {"VERSION": GEOPACKAGE_VERSION}
+
+
+@dataclass(frozen=True)
+class PackageLayer:
+    """A layer of the package: its table ``name``, the features (any CRS; written in WGS84), the
+    ``description`` GIS programs show, and its ``style`` (whose geometry is the layer's)."""
+
+    name: str
+    frame: gpd.GeoDataFrame
+    description: str
+    style: LayerStyle
+
+
+def write_gis_package(path: str | Path, layers: Sequence[PackageLayer], about: Sequence[tuple[str, str]],
+                      about_description: str, written_at: pd.Timestamp) -> dict[str, int]:
+    """Write the package to the new file ``path`` (``.gpkg``); returns the features per layer.
+
+    ``about`` (key, value) rows become the ``about`` table; ``written_at`` (UTC) dates the styles.
+    An existing file is never overwritten, and a failed write leaves no file."""
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise ValidationError(f"a GIS package is a GeoPackage: name it .gpkg, not {path.suffix or 'without a suffix'!r}",
+                              file=str(path))
+    with written_as_new(path) as partial:
+        for layer in layers:
+            frame = layer.frame.to_crs(WGS84).rename_geometry(GEOMETRY_COLUMN)
+            pyogrio.write_dataframe(
+                frame, partial, layer=layer.name, driver="GPKG", geometry_type=_GEOMETRY_TYPES[layer.style.geometry],
+                promote_to_multi=layer.style.geometry == "polygon", dataset_options=_DATASET,
+                layer_options={"IDENTIFIER": layer.name, "DESCRIPTION": layer.description,
+                               "GEOMETRY_NAME": GEOMETRY_COLUMN})
+        pyogrio.write_dataframe(_styles(layers, written_at), partial, layer=STYLES_TABLE, driver="GPKG",
+                                dataset_options=_DATASET,
+                                layer_options={"FID": "id", "DESCRIPTION": "QGIS layer styles (QML and SLD), "
+                                                                           "one default style per layer"})
+        pyogrio.write_dataframe(pd.DataFrame(list(about), columns=["key", "value"]), partial, layer=ABOUT_TABLE,
+                                driver="GPKG", dataset_options=_DATASET, layer_options={"DESCRIPTION": about_description})
+    return {layer.name: len(layer.frame) for layer in layers}
+
+
+def _styles(layers: Sequence[PackageLayer], written_at: pd.Timestamp) -> pd.DataFrame:
+    """The ``layer_styles`` rows, with the columns QGIS gives the table (its default style per layer)."""
+    return pd.DataFrame({
+        "f_table_catalog": "", "f_table_schema": "",
+        "f_table_name": [layer.name for layer in layers], "f_geometry_column": GEOMETRY_COLUMN,
+        "styleName": [layer.style.title for layer in layers],
+        "styleQML": [qml(layer.style) for layer in layers],
+        "styleSLD": [sld(layer.name, layer.style) for layer in layers],
+        "useAsDefault": True, "description": [layer.description for layer in layers], "owner": "",
+        "ui": None, "update_time": written_at}, index=pd.RangeIndex(len(layers)))

@@ -1,0 +1,109 @@
+"""``stadskarna export gis``: every layer a role may see, as the API gives it to that role, in one
+styled GeoPackage to open in QGIS — never reporters' contacts, and synthetic demo data labelled.
+
+Who sees what is the API's rule (``GET /api/layers/{layer}``): exact incidents for
+:data:`service.routes.layers.EXACT_INCIDENT_ROLES`, the rest generalised
+(:func:`geo.publish.generalise_incidents`); unsafe-place reports
+(:data:`geo.layers.UNPUBLISHED_CATEGORIES`) for staff roles (:data:`service.auth.STAFF`) only;
+patrols for the police only, here as one line per unit and local day (:func:`geo.tracks.unit_day_lines`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.io.gis_package import PackageLayer, write_gis_package
+from geo.layers import INCIDENTS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES
+from geo.maps.gis_styles import LAYER_STYLES
+from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents
+from geo.timestamps import format_utc
+from geo.tracks import unit_day_lines
+from geo.zones import published_zones
+from service.auth import ROLES, STAFF
+from service.demo import DEMO_META_KEY
+from service.routes.layers import EXACT_INCIDENT_ROLES
+from service.store import FeatureQuery, Store
+
+PUBLIC = "public"
+PACKAGE_ROLES = (PUBLIC, *ROLES)
+"""Whom a package is for: the public (no token) or a token's role."""
+PATROL_ROLES = ("police",)
+"""Who sees patrol tracks (``GET /api/layers/patrols`` requires a police token)."""
+SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA (syntetiska demodata)"
+
+
+def synthetic_note(store: Store) -> str | None:
+    """What the store says about its synthetic demo data (``stadskarna demo`` marks it), or None."""
+    marker = store.get_meta(DEMO_META_KEY)
+    return f"{SYNTHETIC_LABEL}: {marker}; generated, not observed" if marker else None
+
+
+def package_layers(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None,
+                   role: str) -> list[PackageLayer]:
+    """The layers ``role`` (one of :data:`PACKAGE_ROLES`) may see, as the API gives them to it."""
+    caller = None if role == PUBLIC else role
+    note = synthetic_note(store)
+
+    def layer(name: str, frame: gpd.GeoDataFrame, description: str) -> PackageLayer:
+        return PackageLayer(name, frame, f"{description} — {note}" if note else description, LAYER_STYLES[name])
+
+    approximate = " (approximate boundaries)" if zones.attrs.get("metadata", {}).get("approximate") else ""
+    layers = [layer("zones", published_zones(zones), f"The centre's zones (zoner){approximate}")]
+    if streets is not None:
+        layers.append(layer("streets", streets, "Streets and paths (gator och stråk), approximate centre lines"))
+    lights = store.read_features(LIGHTS)
+    layers.append(layer("lights", lights[[*LIGHTS.public_fields, "geometry"]], "Street lights (belysningspunkter)"))
+    hidden = () if caller in STAFF else UNPUBLISHED_CATEGORIES
+    reports = store.read_features(REPORTS, query=FeatureQuery(exclude_categories=hidden))
+    layers.append(layer("reports", reports[[*REPORTS.public_fields, "geometry"]],
+                        "Citizen reports (felanmälningar), without contact details"
+                        + ("" if caller in STAFF else ", without unsafe places (otrygga platser)")))
+    incidents = store.read_features(INCIDENTS)
+    if caller in EXACT_INCIDENT_ROLES:
+        layers.append(layer("incidents", incidents[[*INCIDENTS.public_fields, "geometry"]],
+                            "Incidents (brott och händelser), exact places"))
+    else:
+        layers.append(layer("incidents", generalise_incidents(incidents),
+                            f"Incidents (brott och händelser) as the public sees them: category, local date and "
+                            f"source, each moved to the centre of its {PUBLIC_INCIDENT_GRID_M:g} m cell; no place "
+                            "for those placed only at a town's or county's centroid"))
+    if caller in PATROL_ROLES:
+        layers.append(layer("patrols", unit_day_lines(store.read_tracks()),
+                            "Patrol tracks (patrullspår), one line per unit and local day"))
+    return layers
+
+
+def package_about(store: Store, zones: gpd.GeoDataFrame, role: str, layers: list[PackageLayer],
+                  written_at: pd.Timestamp) -> list[tuple[str, str]]:
+    """The ``about`` table's rows: whom and when the package was made for, what it holds and leaves out."""
+    metadata = zones.attrs.get("metadata", {})
+    left_out = ["reporters' contact details"]
+    if "patrols" not in {layer.name for layer in layers}:
+        left_out.append("patrol tracks (police only)")
+    if role not in STAFF:
+        left_out.append("unsafe-place reports one by one (staff only)")
+    rows = [("title", "Trygg stadskärna: layers for a GIS"), ("role", role),
+            ("written_at", format_utc(pd.Series([written_at])).iloc[0]),
+            ("synthetic", synthetic_note(store) or "no: the database is not marked as holding demo data"),
+            ("layers", ", ".join(f"{layer.name} ({len(layer.frame)})" for layer in layers)),
+            ("left_out", "; ".join(left_out)),
+            ("styles", "layer_styles: QGIS uses each layer's style when it opens the layer")]
+    rows += [(f"zones_{key}", str(metadata[key])) for key in ("source", "licence", "date", "approximate")
+             if key in metadata]
+    return rows
+
+
+def export_gis(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame | None, role: str,
+               path: str | Path) -> dict[str, int]:
+    """Write the package for ``role`` to the new file ``path``; returns the features per layer."""
+    if role not in PACKAGE_ROLES:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(PACKAGE_ROLES)}")
+    written_at = pd.Timestamp.now(tz="UTC")
+    layers = package_layers(store, zones, streets, role)
+    about = package_about(store, zones, role, layers, written_at)
+    note = synthetic_note(store)
+    return write_gis_package(path, layers, about, f"What this package holds, for the role {role}"
+                             + (f" — {note}" if note else ""), written_at)
