@@ -1,6 +1,10 @@
-"""The real app, on a temporary database."""
+"""The real app, on a temporary database; GDAL's ogrinfo, the real client of the files the service writes."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,3 +24,21 @@ def make_settings(tmp_path):
 def client(make_settings):
     with TestClient(create_app(make_settings())) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def ogrinfo():
+    """run(*arguments) -> GDAL's ``ogrinfo`` run on them (text out and err). Skipped where GDAL's
+    command line tools are not installed (Debian: gdal-bin) — unless STADSKARNA_REQUIRE_GDAL is
+    set, as CI does: then it fails."""
+    program = shutil.which("ogrinfo")
+    if program is None:
+        message = "GDAL's ogrinfo is not installed (Debian: apt-get install gdal-bin)"
+        if os.environ.get("STADSKARNA_REQUIRE_GDAL"):
+            pytest.fail(f"{message}, and STADSKARNA_REQUIRE_GDAL is set")
+        pytest.skip(message)
+
+    def run(*arguments: object) -> subprocess.CompletedProcess:
+        return subprocess.run([program, *map(str, arguments)], capture_output=True, text=True, timeout=120)
+
+    return run
