@@ -239,14 +239,14 @@ for name in sys.argv[2:]:
         colours = [category.symbol().color().name() for category in renderer.categories()]
     else:
         colours = [renderer.symbol().color().name()]
-    out[name] = [layer.isValid(), layer.featureCount(), renderer.type(), colours]
+    out[name] = [layer.isValid(), layer.featureCount(), renderer.type(), colours, layer.metadata().abstract()]
 print(json.dumps(out), flush=True)
 os._exit(0)  # QGIS 3.22's Python bindings may crash tearing down the interpreter after the answer
 
 """
 
 
-def test_qgis_opens_every_layer_with_its_style(packages):
+def test_qgis_opens_every_layer_with_its_style_and_label(packages):
     """QGIS itself, where it is installed (Debian: python3-qgis; never required)."""
     if subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True).returncode:
         pytest.skip("QGIS's Python bindings are not installed (Debian: python3-qgis)")
@@ -259,8 +259,8 @@ def test_qgis_opens_every_layer_with_its_style(packages):
     for name in names:
         style = LAYER_STYLES[name]
         colours = [style.symbol.colour] if style.field is None else [c.symbol.colour for c in style.categories]
-        valid, count, renderer, shown = opened[name]
-        assert valid and count == len(pyogrio.read_dataframe(path, layer=name))
+        valid, count, renderer, shown, abstract = opened[name]
+        assert valid and count == len(pyogrio.read_dataframe(path, layer=name)) and SYNTHETIC_LABEL in abstract
         assert renderer == ("singleSymbol" if style.field is None else "categorizedSymbol") and shown == colours
 
 
