@@ -4,7 +4,7 @@ layer: QML and SLD, :mod:`geo.io.styles`), and an ``about`` table saying what th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,40 +29,57 @@ _DATASET = {"VERSION": GEOPACKAGE_VERSION}
 
 @dataclass(frozen=True)
 class PackageLayer:
-    """A layer of the package: its table ``name``, the features (any CRS; written in WGS84), the
+    """A layer of the package: its table ``name``, its features in ``parts`` written one after the
+    other (any CRS; written in WGS84; the first part makes the layer, even when empty), the
     ``description`` GIS programs show, and its ``style`` (whose geometry is the layer's)."""
 
     name: str
-    frame: gpd.GeoDataFrame
+    parts: Iterable[gpd.GeoDataFrame]
     description: str
     style: LayerStyle
 
 
-def write_gis_package(path: str | Path, layers: Sequence[PackageLayer], about: Sequence[tuple[str, str]],
-                      about_description: str, written_at: pd.Timestamp) -> dict[str, int]:
+About = Callable[[Mapping[str, int]], Sequence[tuple[str, str]]]
+"""The ``about`` table's (key, value) rows, given the features written per layer."""
+
+
+def write_gis_package(path: str | Path, layers: Sequence[PackageLayer], about: About, about_description: str,
+                      written_at: pd.Timestamp) -> dict[str, int]:
     """Write the package to the new file ``path`` (``.gpkg``); returns the features per layer.
 
-    ``about`` (key, value) rows become the ``about`` table; ``written_at`` (UTC) dates the styles.
-    An existing file is never overwritten, and a failed write leaves no file."""
+    ``written_at`` (UTC) dates the styles. An existing file is never overwritten, and a failed
+    write leaves no file."""
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise ValidationError(f"a GIS package is a GeoPackage: name it .gpkg, not {path.suffix or 'without a suffix'!r}",
                               file=str(path))
+    counts: dict[str, int] = {}
     with written_as_new(path) as partial:
         for layer in layers:
-            frame = layer.frame.to_crs(WGS84).rename_geometry(GEOMETRY_COLUMN)
-            pyogrio.write_dataframe(
-                frame, partial, layer=layer.name, driver="GPKG", geometry_type=_GEOMETRY_TYPES[layer.style.geometry],
-                promote_to_multi=layer.style.geometry == "polygon", dataset_options=_DATASET,
-                layer_options={"IDENTIFIER": layer.name, "DESCRIPTION": layer.description,
-                               "GEOMETRY_NAME": GEOMETRY_COLUMN})
+            counts[layer.name] = _write_layer(partial, layer)
         pyogrio.write_dataframe(_styles(layers, written_at), partial, layer=STYLES_TABLE, driver="GPKG",
                                 dataset_options=_DATASET,
                                 layer_options={"FID": "id", "DESCRIPTION": "QGIS layer styles (QML and SLD), "
                                                                            "one default style per layer"})
-        pyogrio.write_dataframe(pd.DataFrame(list(about), columns=["key", "value"]), partial, layer=ABOUT_TABLE,
-                                driver="GPKG", dataset_options=_DATASET, layer_options={"DESCRIPTION": about_description})
-    return {layer.name: len(layer.frame) for layer in layers}
+        pyogrio.write_dataframe(pd.DataFrame(list(about(counts)), columns=["key", "value"]), partial,
+                                layer=ABOUT_TABLE, driver="GPKG", dataset_options=_DATASET,
+                                layer_options={"DESCRIPTION": about_description})
+    return counts
+
+
+def _write_layer(path: Path, layer: PackageLayer) -> int:
+    """Write the layer's parts to the GeoPackage ``path``; returns the features written."""
+    written = 0
+    for i, part in enumerate(layer.parts):
+        if i and not len(part):
+            continue
+        options = {} if i else {"layer_options": {"IDENTIFIER": layer.name, "DESCRIPTION": layer.description,
+                                                  "GEOMETRY_NAME": GEOMETRY_COLUMN}, "dataset_options": _DATASET}
+        pyogrio.write_dataframe(part.to_crs(WGS84).rename_geometry(GEOMETRY_COLUMN), path, layer=layer.name,
+                                driver="GPKG", geometry_type=_GEOMETRY_TYPES[layer.style.geometry],
+                                promote_to_multi=layer.style.geometry == "polygon", append=i > 0, **options)
+        written += len(part)
+    return written
 
 
 def _styles(layers: Sequence[PackageLayer], written_at: pd.Timestamp) -> pd.DataFrame:

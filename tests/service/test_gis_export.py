@@ -15,17 +15,19 @@ import pandas as pd
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
+from geopandas.testing import assert_geodataframe_equal
 from typer.testing import CliRunner
 
 from geo.crs import HALMSTAD_LONLAT
 from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
 from geo.maps.gis_styles import LAYER_STYLES
 from geo.timestamps import LOCAL_TZ, format_utc
+from geo.tracks import UNIT_DAY_COLUMNS, unit_day_lines
 from service.app import create_app
 from service.auth import create_token
 from service.cli import app as cli
 from service.demo import DEMO_META_KEY
-from service.gis_export import PACKAGE_ROLES, PUBLIC, SYNTHETIC_LABEL
+from service.gis_export import PACKAGE_ROLES, PUBLIC, SYNTHETIC_LABEL, patrol_lines
 from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 
@@ -186,6 +188,24 @@ def test_the_police_get_patrols_as_one_line_per_unit_and_local_day(packages, api
     for role in PACKAGE_ROLES:
         if role != "police":
             assert api("/api/layers/patrols?start=2020-05-01&end=2020-05-03", role).status_code in (401, 403)
+
+
+@pytest.mark.parametrize(("days", "windows"), [(1, 2), (2, 1), (7, 1)])
+def test_patrol_lines_made_a_few_days_at_a_time_are_the_lines_of_all_pings_at_once(db, days, windows):
+    """The pings lie on 1 and 2 May (local time): a day at a time splits them at local midnight."""
+    store = SQLiteStore(db)
+    at_once = unit_day_lines(store.read_tracks())
+    parts = list(patrol_lines(store, days))
+    assert len(parts) == windows
+    windowed = pd.concat(parts, ignore_index=True)
+    assert_geodataframe_equal(windowed.sort_values("id", ignore_index=True),
+                              at_once.sort_values("id", ignore_index=True))
+
+
+def test_without_pings_the_patrol_layer_is_there_and_empty(tmp_path):
+    store = SQLiteStore(tmp_path / "empty.gpkg")
+    (part,) = patrol_lines(store)
+    assert len(part) == 0 and list(part.columns[:-1]) == UNIT_DAY_COLUMNS
 
 
 def test_synthetic_data_is_labelled_in_every_layer_and_the_about_table(packages):
