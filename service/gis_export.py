@@ -10,7 +10,7 @@ patrols for the police only, here as one line per unit and local day (:func:`geo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,7 +20,7 @@ from geo.io.gis_package import PackageLayer, write_gis_package
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.maps.gis_styles import LAYER_STYLES
 from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents
-from geo.timestamps import LOCAL_TZ, SUPPORTED_START, format_utc
+from geo.timestamps import LOCAL_TZ, SUPPORTED_START, utc_text
 from geo.tracks import unit_day_lines
 from geo.zones import published_zones
 from service.auth import ROLES, STAFF
@@ -52,27 +52,26 @@ def package_layers(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFr
     caller = None if role == PUBLIC else role
     note = synthetic_note(store)
 
-    def layer(name: str, frame: gpd.GeoDataFrame | Iterator[gpd.GeoDataFrame], description: str) -> PackageLayer:
-        parts = (frame,) if isinstance(frame, gpd.GeoDataFrame) else frame
+    def layer(name: str, parts: Iterable[gpd.GeoDataFrame], description: str) -> PackageLayer:
         return PackageLayer(name, parts, f"{description} — {note}" if note else description, LAYER_STYLES[name])
 
     approximate = " (approximate boundaries)" if zones.attrs.get("metadata", {}).get("approximate") else ""
-    layers = [layer("zones", published_zones(zones), f"The centre's zones (zoner){approximate}")]
+    layers = [layer("zones", [published_zones(zones)], f"The centre's zones (zoner){approximate}")]
     if streets is not None:
-        layers.append(layer("streets", streets, "Streets and paths (gator och stråk), approximate centre lines"))
+        layers.append(layer("streets", [streets], "Streets and paths (gator och stråk), approximate centre lines"))
     lights = store.read_features(LIGHTS)
-    layers.append(layer("lights", lights[[*LIGHTS.public_fields, "geometry"]], "Street lights (belysningspunkter)"))
+    layers.append(layer("lights", [lights[[*LIGHTS.public_fields, "geometry"]]], "Street lights (belysningspunkter)"))
     hidden = () if caller in STAFF else UNPUBLISHED_CATEGORIES
     reports = store.read_features(REPORTS, query=FeatureQuery(exclude_categories=hidden))
-    layers.append(layer("reports", reports[[*REPORTS.public_fields, "geometry"]],
+    layers.append(layer("reports", [reports[[*REPORTS.public_fields, "geometry"]]],
                         "Citizen reports (felanmälningar), without contact details"
                         + ("" if caller in STAFF else ", without unsafe places (otrygga platser)")))
     incidents = store.read_features(INCIDENTS)
     if caller in EXACT_INCIDENT_ROLES:
-        layers.append(layer("incidents", incidents[[*INCIDENTS.public_fields, "geometry"]],
+        layers.append(layer("incidents", [incidents[[*INCIDENTS.public_fields, "geometry"]]],
                             "Incidents (brott och händelser), exact places"))
     else:
-        layers.append(layer("incidents", generalise_incidents(incidents),
+        layers.append(layer("incidents", [generalise_incidents(incidents)],
                             f"Incidents (brott och händelser) as the public sees them: category, local date and "
                             f"source, each moved to the centre of its {PUBLIC_INCIDENT_GRID_M:g} m cell; no place "
                             "for those placed only at a town's or county's centroid"))
@@ -115,7 +114,7 @@ def package_about(store: Store, zones: gpd.GeoDataFrame, role: str, counts: Mapp
     if role not in STAFF:
         left_out.append("unsafe-place reports one by one (staff only)")
     rows = [("title", "Trygg stadskärna: layers for a GIS"), ("role", role),
-            ("written_at", format_utc(pd.Series([written_at])).iloc[0]),
+            ("written_at", utc_text(written_at)),
             ("synthetic", synthetic_note(store) or "no: the database is not marked as holding demo data"),
             ("layers", ", ".join(f"{name} ({n})" for name, n in counts.items())),
             ("left_out", "; ".join(left_out)),

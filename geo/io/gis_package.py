@@ -51,8 +51,8 @@ def write_gis_package(path: str | Path, layers: Sequence[PackageLayer], about: A
     write leaves no file."""
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
-        raise ValidationError(f"a GIS package is a GeoPackage: name it .gpkg, not {path.suffix or 'without a suffix'!r}",
-                              file=str(path))
+        named = repr(path.suffix) if path.suffix else "without a suffix"
+        raise ValidationError(f"a GIS package is a GeoPackage: name it .gpkg, not {named}", file=str(path))
     counts: dict[str, int] = {}
     with written_as_new(path) as partial:
         for layer in layers:

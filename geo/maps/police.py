@@ -74,7 +74,8 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     scale = ramp(-pd.Series([0.0, 0.5, 1.0, 1.5]))
     fmap.add_child(Legend(measure, [
         (scale.iloc[0], "ingen närvaro"), (scale.iloc[1], "halva andelen"), (scale.iloc[2], "hela andelen"),
-        (scale.iloc[3], "mer än andelen"), (HOTSPOT_COLOUR, f"hot spot ({HOTSPOT_METHOD_NAME})"), (TRACK_COLOUR, "valt spår")], "police-legend",
+        (scale.iloc[3], "mer än andelen"), (HOTSPOT_COLOUR, f"hot spot ({HOTSPOT_METHOD_NAME})"),
+        (TRACK_COLOUR, "valt spår")], "police-legend",
         note=_unplaced_note(hotspots.attrs.get("excluded_town_level", 0))))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

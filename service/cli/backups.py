@@ -48,9 +48,9 @@ def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to
         table.add_row(name, f"{n:,}")
     console.print(table)
     if file.suffix.lower() != GPKG_SUFFIX:
-        console.print(f"note: {file} is a GeoPackage, but GDAL before 3.7 (and the QGIS built on it) opens it only "
-                       f"as GPKG:{file}, and later GDAL warns about its name; a copy named {GPKG_SUFFIX} opens as it is",
-                       highlight=False)
+        console.print(f"note: {file} is a GeoPackage, but GDAL before 3.7 (and the QGIS built on it) opens it "
+                       f"only as GPKG:{file}, and later GDAL warns about its name; a copy named {GPKG_SUFFIX} "
+                       "opens as it is", highlight=False)
 
 
 def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `stadskarna backup`.")],

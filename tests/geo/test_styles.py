@@ -85,7 +85,8 @@ def test_text_in_a_style_stays_text():
     assert (category.get("value"), category.get("label")) == (HOSTILE, HOSTILE)
     root = ET.fromstring(sld(HOSTILE, style))
     assert root.find(f"{{{SLD}}}NamedLayer/{{{SE}}}Name").text == HOSTILE
-    assert root.find(f".//{{{OGC}}}Literal").text == HOSTILE and root.find(f".//{{{SE}}}Rule/{{{SE}}}Name").text == HOSTILE
+    assert root.find(f".//{{{OGC}}}Literal").text == HOSTILE
+    assert root.find(f".//{{{SE}}}Rule/{{{SE}}}Name").text == HOSTILE
 
 
 def test_a_style_has_one_symbol_or_categories_and_colours_are_checked():

@@ -116,7 +116,8 @@ def features(answer) -> list[dict]:
 
 def as_served(frame):
     """Times as the API writes them (ISO 8601 UTC text)."""
-    return frame.assign(**{c: format_utc(frame[c]) for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)})
+    times = [c for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+    return frame.assign(**{c: format_utc(frame[c]) for c in times})
 
 
 def position(geometry) -> tuple[float, float] | None:
