@@ -44,14 +44,20 @@ def metric_xy(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDAr
     return np.asarray(east), np.asarray(north)
 
 
+def distances_m(lon: ArrayLike, lat: ArrayLike, point: tuple[float, float]) -> NDArray[np.float64]:
+    """Metres (in SWEREF 99 TM) from ``point`` (lon, lat) to each WGS84 position."""
+    east, north = metric_xy(np.append(np.asarray(lon, dtype=float), point[0]),
+                            np.append(np.asarray(lat, dtype=float), point[1]))
+    return np.hypot(east[:-1] - east[-1], north[:-1] - north[-1])
+
+
 def nearest_within(ids: list[str], lon: ArrayLike, lat: ArrayLike, point: tuple[float, float],
                    radius_m: float) -> list[str]:
     """The ``ids`` whose WGS84 positions lie within ``radius_m`` of ``point`` (lon, lat), nearest
     first (distances in SWEREF 99 TM metres)."""
     if not len(ids):
         return []
-    east, north = metric_xy(np.append(lon, point[0]), np.append(lat, point[1]))
-    distance = np.hypot(east[:-1] - east[-1], north[:-1] - north[-1])
+    distance = distances_m(lon, lat, point)
     order = np.argsort(distance, kind="stable")
     return [ids[i] for i in order if distance[i] <= radius_m]
 

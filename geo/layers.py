@@ -28,6 +28,7 @@ from pyproj import CRS
 
 from geo.crs import WGS84, coordinate_problems
 from geo.errors import ValidationError
+from geo.report_attributes import attribute_problem
 from geo.text import FORBIDDEN, clean_one, clean_text
 from geo.timestamps import format_utc, parse_one, parse_utc
 
@@ -148,9 +149,16 @@ REPORTS = LayerSchema("reports", (
     Field("when", "category", required=False, choices=UNSAFE_WHEN),
     Field("why", "category", required=False, choices=UNSAFE_WHY),
     Field("photo", "text", required=False),
+    Field("attributes", "text", required=False),
     Field("contact", "text", required=False, private=True),
+    Field("first_name", "text", required=False, private=True),
+    Field("last_name", "text", required=False, private=True),
+    Field("device_id", "text", required=False, private=True),
     SOURCE,
 ), key=("id",), time_field="created_at")
+"""Citizens' reports. ``attributes``: the answers to the category's questions, a JSON object from
+code to key (:mod:`geo.report_attributes`); ``contact`` (an e-mail address), ``first_name``,
+``last_name`` and ``device_id`` (an Open311 app's id of the phone) are the reporter's and private."""
 
 PINGS = LayerSchema("patrols", (
     Field("unit_id", "text"),
@@ -190,6 +198,8 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
     if schema is REPORTS:
         early = out["closed_at"].notna() & (out["closed_at"] < out["created_at"])
         _raise_first(early, rows, source, "closed_at", "closed before it was created")
+        _check_attributes(out["category"].tolist(), [None if pd.isna(v) else v for v in out["attributes"]], rows,
+                          source)
     duplicated = out.duplicated(list(schema.key), keep=False)
     duplicates = 0
     if duplicated.any() and schema.key == ("id",):
@@ -295,11 +305,20 @@ def _few_records(schema: LayerSchema, columns: dict[str, list], raw: pd.DataFram
 
 
 def _check_closed(schema: LayerSchema, columns: dict[str, list], rows: pd.Series, source: str) -> None:
-    """A report closed before it was created raises."""
+    """A report closed before it was created, or with attributes its category does not have, raises."""
     if schema is REPORTS:
         early = [c is not None and c < m for c, m in zip(columns["closed_at"], columns["created_at"])]
         if any(early):
             _raise_first(pd.Series(early), rows, source, "closed_at", "closed before it was created")
+        _check_attributes(columns["category"], columns["attributes"], rows, source)
+
+
+def _check_attributes(categories: list[str], texts: list[str | None], rows: pd.Series, source: str) -> None:
+    """Reports' ``attributes`` that their category's questions (:mod:`geo.report_attributes`) do
+    not allow raise."""
+    problems = [None if text is None else attribute_problem(category, text) for category, text in zip(categories, texts)]
+    _raise_first(pd.Series([p is not None for p in problems]), rows, source, "attributes", lambda problem: problem,
+                 pd.Series(problems, dtype=object))
 
 
 @dataclass(frozen=True)

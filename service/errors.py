@@ -3,8 +3,9 @@
 Routes and services raise these (or the store's and geo's own errors); nothing answers an error
 route by route. Every error body is ``{"detail": message for people, "code": stable code for
 machines}`` (a conflict adds ``current``: the state it conflicts with); Open311 paths answer the
-GeoReport v2 error list ``[{"code": status, "description": message}]`` instead. Unexpected errors
-answer 500 with no internals (the log has them).
+GeoReport v2 error list ``[{"code": status, "description": message}]`` instead, as XML on paths
+that end in ``.xml`` (:mod:`service.georeport`). Unexpected errors answer 500 with no internals
+(the log has them).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from geo.errors import StateConflict, ValidationError
 from geo.promises import UnknownPromise
+from service.georeport import error_answer
 from service.security import API_POLICY, COMMON_HEADERS
 from service.store import Conflict, NotFound, Unavailable
 
@@ -119,13 +121,13 @@ def message_of(exc: Exception) -> str:
 
 
 def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                   current: dict | None = None) -> JSONResponse:
-    """The error answer: Open311's list on /open311/ paths (400 for any client error but 403, 404
-    and HTTP's own 401, 405, 413 and 429; a fault of the service stays 5xx), the service's body
-    elsewhere."""
+                   current: dict | None = None) -> Response:
+    """The error answer: Open311's list on /open311/ paths, in XML on ``.xml`` paths (400 for any
+    client error but 403, 404 and HTTP's own 401, 405, 413 and 429; a fault of the service stays
+    5xx), the service's body elsewhere."""
     if request.url.path.startswith("/open311/"):
         status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
-        return JSONResponse([{"code": status, "description": message}], status_code=status, headers=headers)
+        return error_answer(request.url.path, status, message, headers)
     body = {"detail": message, "code": code} | ({"current": current} if current else {})
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -141,7 +143,7 @@ def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
     return methods + (["HEAD"] if "GET" in methods else [])
 
 
-def listed_response(request: Request, exc: Exception) -> JSONResponse:
+def listed_response(request: Request, exc: Exception) -> Response:
     """The answer to an error of :data:`STATUS`, with its headers (``Retry-After`` for 503)."""
     status, code = status_of(exc)
     headers = dict(getattr(exc, "headers", None) or {})
@@ -154,10 +156,10 @@ def register(app: FastAPI) -> None:
     """Answer every error through :func:`error_response`: the listed ones with their status, the
     framework's by their own status, anything else as 500 without internals."""
 
-    async def listed(request: Request, exc: Exception) -> JSONResponse:
+    async def listed(request: Request, exc: Exception) -> Response:
         return listed_response(request, exc)
 
-    async def framework(request: Request, exc: HTTPException) -> JSONResponse:
+    async def framework(request: Request, exc: HTTPException) -> Response:
         headers = dict(exc.headers or {})
         methods = allowed_methods(app, request.scope) if exc.status_code == 405 else []
         if methods:  # every method of the path, not only those of the first route matched (a mount has its own)
@@ -165,7 +167,7 @@ def register(app: FastAPI) -> None:
         return error_response(request, exc.status_code, CODES_BY_STATUS.get(exc.status_code, "error"),
                               str(exc.detail), headers or None)
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         # answered outside the middleware, so with the security headers of its own
         return error_response(request, 500, "internal", "internal error; the service log has the details",

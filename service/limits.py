@@ -24,7 +24,7 @@ from service.context import context
 
 UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
 """Addresses that take large bodies, with the roles that may send them."""
-RATE_LIMITED = {("POST", "/api/reports"), ("POST", "/open311/v2/requests.json")}
+RATE_LIMITED = {("POST", "/api/reports"), ("POST", "/open311/v2/requests.json"), ("POST", "/open311/v2/requests.xml")}
 """Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
 
 

@@ -1,7 +1,7 @@
 """The OpenAPI document as the service really answers: bearer tokens declared, the JSON answers
 with the models of :mod:`service.responses`, and every error answer documented with the body it
-has (:class:`service.errors.ErrorBody`, or Open311's error list on /open311/ paths) — including
-422, whose body is ours, not FastAPI's default."""
+has (:class:`service.errors.ErrorBody`, or Open311's error list on /open311/ paths, as XML on
+their ``.xml`` paths) — including 422, whose body is ours, not FastAPI's default."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from service.errors import ErrorBody, Open311ErrorItem
+from service.georeport import FORMATS, format_of
 
 ALWAYS = {401: "A malformed, unknown, expired or revoked token (a bad token is refused everywhere).",
           413: "The request body is larger than this address accepts.",
@@ -28,16 +29,20 @@ BY_OPERATION = {
     ("post", "/api/promises/{year}/{promise_id}/status"): {403: "The role may not record this promise's status."},
     ("post", "/api/patrols"): {403: "Uploads are for police tokens."},
     ("post", "/api/reports"): {429: "Too many reports from this address; try again after Retry-After seconds."},
-    ("post", "/open311/v2/requests.json"): {403: "api_key not recognised.",
-                                            429: "Too many requests from this address; try again after Retry-After seconds."},
+    **{("post", f"/open311/v2/requests.{fmt}"): {
+        403: "api_key not recognised.", 429: "Too many requests from this address; try again after Retry-After seconds."}
+       for fmt in FORMATS},
 }
 """Errors particular to an operation, beyond the ones every operation can answer."""
 
 
-def _error_response(description: str, open311: bool, page: bool) -> dict:
-    """An error answer: JSON (Open311's list on its paths), or for a page also the page itself."""
-    schema = ({"type": "array", "items": {"$ref": "#/components/schemas/Open311ErrorItem"}} if open311
-              else {"$ref": "#/components/schemas/ErrorBody"})
+def _error_response(description: str, path: str, page: bool) -> dict:
+    """An error answer: JSON (Open311's list on its paths, in XML on its ``.xml`` paths), or for a
+    page also the page itself."""
+    if path.startswith("/open311/") and format_of(path) == "xml":
+        return {"description": description, "content": {"text/xml": {"schema": {"type": "string"}}}}
+    schema = ({"type": "array", "items": {"$ref": "#/components/schemas/Open311ErrorItem"}}
+              if path.startswith("/open311/") else {"$ref": "#/components/schemas/ErrorBody"})
     content = {"application/json": {"schema": schema}} | ({"text/html": {"schema": {"type": "string"}}} if page else {})
     return {"description": description, "content": content}
 
@@ -90,6 +95,6 @@ def openapi_schema(app: FastAPI) -> dict:
             for status, description in sorted(errors.items()):
                 if open311 and status == 422:
                     status, description = 400, "The request is not valid; the description says why."
-                responses[str(status)] = _error_response(description, open311, page)
+                responses[str(status)] = _error_response(description, path, page)
     app.openapi_schema = schema
     return schema

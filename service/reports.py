@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
+from pydantic import HttpUrl, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from geo.crs import nearest_within, widened_box
 from geo.errors import ValidationError
 from geo.layers import REPORTS, Record, validate_record
+from geo.report_attributes import attributes_text, checked_attributes
 from geo.timestamps import utc_text
 from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
 from geo.zones import zone_of
@@ -40,25 +44,69 @@ def contact_address(email: str | None) -> str | None:
         raise ValidationError(f"not an e-mail address: {exc}", field="email") from None
 
 
+@dataclass(frozen=True)
+class Reporter:
+    """Who reports, as an Open311 app tells (all optional, all kept private like the e-mail):
+    their name and the id of their device."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    device_id: str | None = None
+
+
+MAX_NAME = 100
+"""Characters of a reporter's first or last name, and of a device id, at most."""
+MAX_MEDIA_URL = 2000
+"""Characters of a media_url at most."""
+_URL = TypeAdapter(HttpUrl)
+
+
+def media_link(media_url: str | None) -> str | None:
+    """An Open311 ``media_url`` as the report keeps it (a link, never fetched): an absolute
+    http(s) address with a host and no user name or password (it is published), as pydantic's URL
+    parser normalises it; None when none was given."""
+    if media_url is None or not media_url.strip():
+        return None
+    try:
+        url = _URL.validate_python(media_url.strip())
+    except PydanticValidationError:
+        url = None
+    if url is None or url.username is not None or url.password is not None or len(str(url)) > MAX_MEDIA_URL:
+        raise ValidationError(f"media_url must be an http(s) address with a host (no user name or password), of at "
+                              f"most {MAX_MEDIA_URL:,} characters", field="media_url")
+    return str(url)
+
+
 def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSettings, *, category: str,
                   lat: str, lon: str, description: str = "", email: str | None = None, when: str | None = None,
                   why: str | None = None, photo: bytes | None = None, media_url: str | None = None,
+                  attributes: Mapping[str, list[str]] | None = None, reporter: Reporter = Reporter(),
                   actor: Actor = Actor("citizen")) -> Submitted:
     """Validate and store a citizen's report; raises :class:`ValidationError` (nothing stored).
-    ``media_url`` (Open311) is kept as the report's photo reference; the image is not fetched.
-    ``actor`` is who submitted it (a citizen, or an Open311 client application), kept as its source
-    and in its history. Unsafe-place pins get no duplicates: answering them would let anyone probe
-    where others feel unsafe."""
+    ``media_url`` (Open311) is kept as the report's photo reference (:func:`media_link`); the
+    image is not fetched. ``attributes`` (Open311: code → the values sent) are checked against the
+    category's questions (:func:`geo.report_attributes.checked_attributes`, required ones
+    included) and kept with the report; None asks nothing (the report page has no questions).
+    ``reporter``'s name and device id are kept private. ``actor`` is who submitted it (a citizen,
+    or an Open311 client application), kept as its source and in its history. Unsafe-place pins
+    get no duplicates: answering them would let anyone probe where others feel unsafe."""
     contact = contact_address(email)
-    if media_url and (not media_url.startswith(("https://", "http://")) or len(media_url) > 2000):
-        raise ValidationError("media_url must be an http(s) address of at most 2,000 characters", field="media_url")
+    link = media_link(media_url)
     if (when or why) and category != "unsafe_place":
         raise ValidationError("when and why describe unsafe places only (category unsafe_place)", field="when")
+    for field in ("first_name", "last_name", "device_id"):
+        value = getattr(reporter, field)
+        if value is not None and len(value.strip()) > MAX_NAME:
+            raise ValidationError(f"{field} has {len(value.strip())} characters; at most {MAX_NAME} are accepted",
+                                  field=field)
+    answers = attributes_text(checked_attributes(category, attributes)) if attributes is not None else None
     source = actor.role if not actor.label else f"{actor.role}:{actor.label}"
     report = validate_record(REPORTS, {
         "id": f"r-{uuid.uuid4().hex[:12]}", "category": category, "description": description,
         "created_at": utc_text(pd.Timestamp.now(tz="UTC")), "status": "open", "when": when or None, "why": why or None,
-        "contact": contact, "source": source, "lat": lat, "lon": lon}, "", row="")
+        "photo": link, "attributes": answers, "contact": contact, "first_name": reporter.first_name,
+        "last_name": reporter.last_name, "device_id": reporter.device_id, "source": source, "lat": lat, "lon": lon},
+        "", row="")
     stored = report.values["description"] or ""  # as stored: NFC can lengthen a text
     if len(stored) > settings.max_description:
         raise ValidationError(f"the description has {len(stored)} characters; at most "
@@ -70,8 +118,6 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
     cleaned = clean_photo(photo, settings.max_photo_mb * 1024 * 1024) if photo else None
     if cleaned is not None:
         report = replace(report, values=report.values | {"photo": f"/api/reports/{report.values['id']}/photo"})
-    elif media_url:
-        report = replace(report, values=report.values | {"photo": media_url})
     duplicates = [] if category in WITHOUT_WORKFLOW else nearest_within(
         *store.positions(REPORTS, FeatureQuery(
             bbox=widened_box((report.lon, report.lat, report.lon, report.lat), settings.duplicate_radius_m),

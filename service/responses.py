@@ -159,6 +159,8 @@ class ReportProperties(Answer):
     when: str | None = Field(description="unsafe places: day, evening or night")
     why: str | None = Field(description="unsafe places: lighting, people, hidden_view, traffic or other")
     photo: str | None = Field(description="the photo's address (staff only) or an Open311 media_url")
+    attributes: str | None = Field(description="answers to the category's Open311 attributes: a JSON object from "
+                                               "code to key")
     source: str
 
 
@@ -917,20 +919,61 @@ class PromiseTracker(Answer):
 
 # -- Open311 GeoReport v2 ------------------------------------------------------------------------------
 
+class Open311Endpoint(Answer):
+    specification: str = Field(description="http://wiki.open311.org/GeoReport_v2")
+    url: str = Field(description="the endpoint's base address (relative when no public address is known)")
+    changeset: str = Field(description="when the endpoint last changed; ISO 8601 UTC")
+    type: Literal["production"]
+    formats: list[str] = Field(description="media types: text/xml, application/json")
+
+
+class Open311Discovery(Answer):
+    changeset: str = Field(description="when the document last changed; ISO 8601 UTC")
+    contact: str
+    key_service: str = Field(description="how an app gets an api_key")
+    endpoints: list[Open311Endpoint]
+
+
 class Open311Service(Answer):
     service_code: str
     service_name: str
     description: str
-    metadata: bool = Field(description="false: no extra attributes")
+    metadata: bool = Field(description="true: the service has attributes (see its definition)")
     type: str = Field(description="realtime")
     keywords: str
     group: str
+
+
+class Open311Value(Answer):
+    key: str = Field(description="what a submission sends")
+    name: str = Field(description="the value's Swedish name")
+
+
+class Open311Attribute(Answer):
+    variable: bool = Field(description="true: the requester answers it")
+    code: str = Field(description="sent as attribute[code]=key")
+    datatype: Literal["singlevaluelist"]
+    required: bool
+    datatype_description: str | None
+    order: int = Field(description="the attribute's place, from 1")
+    description: str = Field(description="the question, in Swedish")
+    values: list[Open311Value]
+
+
+class Open311ServiceDefinition(Answer):
+    service_code: str
+    attributes: list[Open311Attribute] = Field(description="empty for a service without attributes")
 
 
 class Open311RequestCreated(Answer):
     service_request_id: str
     service_notice: str | None
     account_id: str | None
+
+
+class Open311Answer(Answer):
+    code: str = Field(description="the attribute's code")
+    value: str = Field(description="the key answered")
 
 
 class Open311Request(Answer):
@@ -951,3 +994,5 @@ class Open311Request(Answer):
     lat: float = Field(description="WGS84 degrees")
     long: float = Field(description="WGS84 degrees")
     media_url: str | None
+    attributes: list[Open311Answer] | Absent = sometimes("with extensions=true: the answers to the service's "
+                                                          "attributes")

@@ -95,6 +95,16 @@ class ReportSettings(BaseSettings):
     """Largest request body without a file (JSON and forms; Open311 submissions)."""
 
 
+class Open311Settings(BaseSettings):
+    """Open311 GeoReport v2's discovery document: ``STADSKARNA_OPEN311_CONTACT``, whom an app's
+    developers contact; ``STADSKARNA_OPEN311_KEY_SERVICE``, how they get an ``api_key``."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_OPEN311_")
+    contact: str = "Halmstads kommun"
+    key_service: str = ("Halmstads kommun registers an app and gives it an api_key (stadskarna token open311-client "
+                        "NAME); a citizen's own submission needs none.")
+
+
 class ServiceSettings(BaseSettings):
     """How the service is reached.
 
@@ -201,3 +211,4 @@ class Settings(BaseModel):
     hotspots: HotspotSettings = Field(default_factory=HotspotSettings)
     lighting: LightingSettings = Field(default_factory=LightingSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    open311: Open311Settings = Field(default_factory=Open311Settings)

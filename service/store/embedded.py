@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -58,6 +58,12 @@ LIGHT_EVENTS_17 = (
               'recorded before the history was kept' FROM lights ORDER BY fid""")
 """Schema 17 for both backends' types: every change of a lamp's status is a row (geo.lamp_history),
 and each lamp stored before gets its first one, dated by its ``updated_at`` (else by the upgrade)."""
+
+REPORT_COLUMNS_18 = ("ALTER TABLE reports ADD COLUMN attributes TEXT",
+                     *(f"ALTER TABLE reports_private ADD COLUMN {name} TEXT" for name in ("first_name", "last_name",
+                                                                                          "device_id")))
+"""Schema 18 for both backends: a report keeps the answers to its category's questions
+(geo.report_attributes), and privately its reporter's name and device id (Open311)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -218,6 +224,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'lights'; END"""
           for op in ("INSERT", "UPDATE", "DELETE")),
     ),
+    18: REPORT_COLUMNS_18,
 }
 """SQL statements that bring a file from the previous version to each version."""
 

@@ -70,7 +70,7 @@ def test_layer_field_names_are_the_published_contract():
     assert LIGHTS.field_names == ["id", "lumen", "height_m", "status", "luminaire", "updated_at", "azimuth_deg", "tilt_deg",
                                   "overhang_m", "watts", "installed_at", "removed_at", "source"]
     assert REPORTS.field_names[:6] == ["id", "category", "description", "created_at", "status", "closed_at"]
-    assert {"close_reason", "when", "why", "photo", "contact"} <= set(REPORTS.field_names)
+    assert {"close_reason", "when", "why", "photo", "attributes", "contact"} <= set(REPORTS.field_names)
     assert PINGS.field_names[:4] == ["unit_id", "timestamp", "mode", "crew"]
 
 
@@ -81,10 +81,10 @@ def test_layers_by_command_line_name_and_keys():
     assert PINGS.key == ("unit_id", "timestamp") and not PINGS.points_as_geometry
 
 
-def test_only_the_reporters_contact_is_private():
+def test_only_the_reporters_contact_name_and_device_are_private():
     private = {(schema.name, f.name) for schema in LAYERS.values() for f in schema.fields if f.private}
-    assert private == {("reports", "contact")}
-    assert "contact" not in REPORTS.public_fields
+    assert private == {("reports", name) for name in ("contact", "first_name", "last_name", "device_id")}
+    assert not {"contact", "first_name", "last_name", "device_id"} & set(REPORTS.public_fields)
 
 
 # -- typed frames --------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from pydantic import TypeAdapter
 from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.auth import create_token
-from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport, Open311Request,
-                               Open311RequestCreated, Open311Service, PatrolCoverageReport, PatrolImport,
+from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
+                               Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
+                               Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportUpdated, UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
@@ -44,7 +45,9 @@ COVERED = {
     ("get", "/api/promises/{year}"): ("200", PromiseTracker),
     ("post", "/api/promises/{year}/{promise_id}/status"): ("201", PromiseStatusRecorded),
     ("get", "/api/lagesbild"): ("200", Lagesbild),
+    ("get", "/open311/v2/discovery.json"): ("200", Open311Discovery),
     ("get", "/open311/v2/services.json"): ("200", list[Open311Service]),
+    ("get", "/open311/v2/services/{service_code}.json"): ("200", Open311ServiceDefinition),
     ("post", "/open311/v2/requests.json"): ("201", list[Open311RequestCreated]),
     ("get", "/open311/v2/requests.json"): ("200", list[Open311Request]),
     ("get", "/open311/v2/requests/{service_request_id}.json"): ("200", list[Open311Request]),
@@ -52,6 +55,8 @@ COVERED = {
 """Operation -> (success status, documented model) for every JSON answer of the API."""
 
 TORG = {"lat": "56.6745", "lon": "12.8575"}
+IN_2020 = "start_date=2020-01-01T00:00:00%2B01:00&end_date=2020-12-31T23:59:59%2B01:00"
+"""The demo year's service requests (without dates, Open311 answers the last 90 days)."""
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +154,14 @@ DEMO_READS = [
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", "municipality", "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W01"),
+    ("/open311/v2/discovery.json", None, "/open311/v2/discovery.json"),
     ("/open311/v2/services.json", None, "/open311/v2/services.json"),
-    ("/open311/v2/requests.json", None, "/open311/v2/requests.json"),
-    ("/open311/v2/requests.json", None, "/open311/v2/requests.json?status=open"),
+    ("/open311/v2/services/{service_code}.json", None, "/open311/v2/services/graffiti.json"),
+    ("/open311/v2/services/{service_code}.json", None, "/open311/v2/services/weeds.json"),
+    ("/open311/v2/requests.json", None, f"/open311/v2/requests.json?{IN_2020}"),
+    ("/open311/v2/requests.json", None, f"/open311/v2/requests.json?status=open&{IN_2020}"),
+    ("/open311/v2/requests.json", None, f"/open311/v2/requests.json?extensions=true&page=2&page_size=5&{IN_2020}"),
+    ("/open311/v2/requests.json", None, f"/open311/v2/requests.json?lat=56.6745&long=12.8575&radius=300&{IN_2020}"),
 ]
 
 
@@ -164,7 +174,7 @@ def test_demo_answers_are_documented(demo_client, path, role, url):
 
 def test_a_demo_service_request_is_documented(demo_client):
     for status in ("open", "closed"):
-        first = demo_client.get(f"/open311/v2/requests.json?status={status}").json()[0]["service_request_id"]
+        first = demo_client.get(f"/open311/v2/requests.json?status={status}&{IN_2020}").json()[0]["service_request_id"]
         check(demo_client, "get", "/open311/v2/requests/{service_request_id}.json",
               demo_client.get(f"/open311/v2/requests/{first}.json"))
 
@@ -211,9 +221,11 @@ def test_demo_writes_are_documented(demo_client):
         headers=municipality))
 
     [created] = check(demo_client, "post", "/open311/v2/requests.json", demo_client.post(
-        "/open311/v2/requests.json", data={"service_code": "litter", "lat": TORG["lat"], "long": TORG["lon"]}))
-    check(demo_client, "get", "/open311/v2/requests/{service_request_id}.json",
-          demo_client.get(f"/open311/v2/requests/{created['service_request_id']}.json"))
+        "/open311/v2/requests.json", data={"service_code": "graffiti", "lat": TORG["lat"], "long": TORG["lon"],
+                                           "attribute[surface]": "bro"}))
+    [answered] = check(demo_client, "get", "/open311/v2/requests/{service_request_id}.json",
+                       demo_client.get(f"/open311/v2/requests/{created['service_request_id']}.json?extensions=true"))
+    assert answered["attributes"] == [{"code": "surface", "value": "bro"}]
     check(demo_client, "get", "/open311/v2/requests.json", demo_client.get("/open311/v2/requests.json?status=closed"))
 
     points = "".join(f'<trkpt lat="56.6745" lon="{12.8575 + i * 1e-5:.5f}"><time>2020-03-01T20:{i:02d}:00Z</time>'
