@@ -92,6 +92,8 @@ def openapi_schema(app: FastAPI) -> dict:
                         if "schema" in content:
                             content["schema"] = _documented(content["schema"])
             page = "text/html" in responses.get("200", {}).get("content", {})
+            if open311:  # Open311 answers every invalid request 400, never FastAPI's 422
+                responses.pop("422", None)
             for status, description in sorted(errors.items()):
                 if open311 and status == 422:
                     status, description = 400, "The request is not valid; the description says why."

@@ -1,5 +1,6 @@
 """One source for each fact: the yearly targets come from the year's promises file (not the code),
-and the categories' Swedish names from geo.layers wherever people see them."""
+the categories' Swedish names from geo.layers wherever people see them, and the Open311
+attributes (questions) with their values' names from geo.report_attributes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, UNSAFE_WHY_NAMES
+from geo.report_attributes import REPORT_ATTRIBUTES
 from service.app import create_app
 from tests.conftest import ROOT
 
@@ -127,3 +129,21 @@ def test_the_police_map_follows_an_edited_promises_file(make_settings, tmp_path)
         promises.write_text(SHIPPED.replace("by: area", "by: fixed\n        shares: {stora-torg: 1.0}"), encoding="utf-8")
         assert "fördelat enligt löftets tabell" in client.get("/maps/police?year=2020", headers=police).text
         assert client.get("/api/coverage/patrol?year=2020").json()["zone_targets"] == "fixed"
+
+
+def test_open311_attributes_and_their_swedish_names_come_from_one_table(client):
+    """The service definitions are geo.report_attributes' table, and no other source file repeats
+    a question or a value's Swedish name."""
+    for code in FAULT_CATEGORIES:
+        definition = client.get(f"/open311/v2/services/{code}.json").json()
+        assert [(a["code"], a["description"], a["required"], [(v["key"], v["name"]) for v in a["values"]])
+                for a in definition["attributes"]] == [
+            (q.code, q.description, q.required, list(q.values.items())) for q in REPORT_ATTRIBUTES.get(code, ())]
+    words = {q.description for questions in REPORT_ATTRIBUTES.values() for q in questions} | {
+        name for questions in REPORT_ATTRIBUTES.values() for q in questions for name in q.values.values()
+        if len(name) > 5}  # short names (Bro, Bänk) are ordinary words elsewhere
+    table = ROOT / "geo" / "report_attributes.py"
+    for path in [*(ROOT / "geo").rglob("*.py"), *(ROOT / "service").rglob("*.py"), *(ROOT / "service").rglob("*.html")]:
+        if path != table:
+            text = path.read_text(encoding="utf-8")
+            assert not [word for word in words if word in text], path

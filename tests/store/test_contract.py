@@ -583,3 +583,46 @@ def test_lamps_stored_before_the_history_was_kept_get_their_first_row(backends, 
     assert history["at"].iloc[1] == pd.Timestamp("2020-06-15T06:00:00Z"), "dated by updated_at"
     assert (pd.Timestamp.now(tz="UTC") - history["at"].iloc[0]).total_seconds() < 60, "else by the upgrade"
     assert history["note"].tolist() == ["recorded before the history was kept"] * 2
+
+
+# -- Open311: a report's answers, its reporter's name and device (schema 18) ------------------------
+
+OPEN311_FIELDS = {"attributes": '{"surface":"bro"}', "first_name": "Anna", "last_name": "Ek", "device_id": "telefon-1"}
+REPORTER = ("contact", "first_name", "last_name", "device_id")
+
+
+def test_a_reports_answers_are_public_and_its_reporters_name_and_device_private(store):
+    raw = one_raw_report("x1", "graffiti", 12.8578, 56.6744) | OPEN311_FIELDS
+    store.add_report(validate_record(REPORTS, raw, "contract"), None, [], Actor("open311"))
+    public = store.read_features(REPORTS).iloc[0]
+    assert public["attributes"] == '{"surface":"bro"}' and public[list(REPORTER)].isna().all()
+    [shown] = store.published_page(REPORTS, FeatureQuery(), 10).properties
+    assert not set(REPORTER) & set(shown) and shown["attributes"] == '{"surface":"bro"}'
+    private = store.read_features(REPORTS, include_private=True).iloc[0]
+    assert private[list(REPORTER)].tolist() == ["anna@example.org", "Anna", "Ek", "telefon-1"]
+    again = validate(REPORTS, pd.DataFrame([raw | {name: None for name in REPORTER}]), "a file without them")
+    assert store.write_features(REPORTS, again).unchanged == 1, "a file without the private fields keeps them"
+    assert store.read_features(REPORTS, include_private=True).iloc[0][list(REPORTER)].tolist() == private[
+        list(REPORTER)].tolist()
+
+
+def test_reports_stored_before_schema_18_keep_their_contact_and_gain_the_new_fields(backends, monkeypatch):
+    import service.store.sql as sql
+
+    before = replace(REPORTS, fields=tuple(f for f in REPORTS.fields if f.name not in OPEN311_FIELDS))
+    with monkeypatch.context() as old_program:  # the program of schema 17, whose reports had neither
+        old_program.setattr(sql, "SCHEMA_VERSION", 17)
+        old_program.setattr(sql, "REPORTS", before)
+        old = backends.open(name="before_open311_fields")
+        old.add_report(one_report(), None, [], Actor("citizen"))
+        assert old.schema_version() == 17
+        old.close()
+    store = backends.open(name="before_open311_fields")
+    assert store.schema_version() == SCHEMA_VERSION == 18
+    [kept] = store.read_features(REPORTS, include_private=True).to_dict("records")
+    assert kept["contact"] == "anna@example.org" and all(kept[name] is None or pd.isna(kept[name])
+                                                          for name in OPEN311_FIELDS)
+    store.add_report(validate_record(REPORTS, one_raw_report("x2", "graffiti", 12.8578, 56.6744) | OPEN311_FIELDS,
+                                     "contract"), None, [], Actor("open311"))
+    newer = store.read_features(REPORTS, include_private=True).set_index("id").loc["x2"]
+    assert {name: newer[name] for name in OPEN311_FIELDS} == OPEN311_FIELDS
