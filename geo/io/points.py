@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,12 +38,21 @@ def geojson_records(doc: dict, source: str) -> Records:
                 isinstance(c, (int, float)) for c in coords[:2]):
             raise ValidationError(f"malformed Point coordinates {coords!r}", file=source,
                                   row=f"feature {i}", field="geometry")
-        properties.append(feature.get("properties") or {})
+        properties.append(_json_as_text(feature.get("properties") or {}))
         lon.append(float(coords[0]))
         lat.append(float(coords[1]))
     raw = pd.DataFrame.from_records(properties) if properties else pd.DataFrame()
     raw = raw.drop(columns=[c for c in ("lon", "lat", "_row") if c in raw.columns])
     return Records(raw.assign(lon=lon, lat=lat, _row=[f"feature {i}" for i in range(len(lon))]))
+
+
+def _json_as_text(properties: object) -> object:
+    """A feature's properties with each object or array value as its JSON text (GDAL writes a text
+    field that holds JSON, such as a report's ``attributes``, as a JSON value)."""
+    if not isinstance(properties, dict):
+        return properties
+    return {key: json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, (dict, list))
+            else value for key, value in properties.items()}
 
 
 def read_geopackage_records(path: str | Path, layer: str) -> Records:

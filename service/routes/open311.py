@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse, Response
 
 from geo.errors import ValidationError
 from geo.layers import FAULT_CATEGORIES
@@ -34,13 +34,14 @@ router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=StrictFormRoute)
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]+)\]")
 
 
-def _both(method: str, path: str, status: int, model: type[BaseModel] | type[list], described: str) -> Callable:
-    """Register an endpoint at ``path.json`` (documented with ``model``) and ``path.xml``."""
+def _both(method: str, path: str, status: int, model: Any, described: str) -> Callable:
+    """Register an endpoint at ``path.json`` (documented with ``model``, of :mod:`service.responses`)
+    and at ``path.xml`` (documented as XML); the endpoint answers the format of the path it is called at."""
     def register(endpoint: Callable) -> Callable:
         for fmt in FORMATS:
             documented = {"model": model} if fmt == "json" else {"content": {"text/xml": {"schema": {"type": "string"}}}}
             router.add_api_route(f"{path}.{fmt}", endpoint, methods=[method], status_code=status,
-                                 response_class=XMLResponse if fmt == "xml" else Response,
+                                 response_class=XMLResponse if fmt == "xml" else JSONResponse,
                                  responses={status: documented | {"description": described}})
         return endpoint
     return register

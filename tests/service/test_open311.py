@@ -314,3 +314,25 @@ def test_a_radius_keeps_the_requests_within_its_metres_not_its_box(client, db):
 def test_a_bad_place_or_status_is_a_400_naming_it(client, query, text):
     response = client.get(f"{V2}/requests.json?{query}")
     assert response.status_code == 400 and text in response.json()[0]["description"]
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".csv"])
+def test_answers_and_the_reporter_survive_an_export_and_an_import(client, db, tmp_path, suffix):
+    from geo.io.export import write_layer
+    from service.imports import import_file
+
+    client.post(f"{V2}/requests.json", data={"service_code": "graffiti", "attribute[surface]": "bänk",
+                                             "first_name": "Anna", "device_id": "telefon-1", **TORG})
+    client.post(f"{V2}/requests.json", data={"service_code": "litter", **TORG})
+    original = SQLiteStore(db).read_features(REPORTS, include_private=True)
+    exported = tmp_path / f"reports{suffix}"
+    write_layer(original, REPORTS, exported, include_private=True)
+    fresh = SQLiteStore(tmp_path / "fresh.gpkg")
+    assert import_file(fresh, REPORTS, exported).imported == 2
+
+    def kept(frame: pd.DataFrame) -> list[list]:
+        columns = frame[["id", "attributes", "first_name", "device_id"]].astype(object)
+        return columns.where(columns.notna(), None).sort_values("id").values.tolist()
+
+    assert kept(fresh.read_features(REPORTS, include_private=True)) == kept(original)
+    assert sorted(v for v in original["attributes"] if isinstance(v, str)) == ['{"surface":"bänk"}']
