@@ -316,7 +316,8 @@ def _check_closed(schema: LayerSchema, columns: dict[str, list], rows: pd.Series
 def _check_attributes(categories: list[str], texts: list[str | None], rows: pd.Series, source: str) -> None:
     """Reports' ``attributes`` that their category's questions (:mod:`geo.report_attributes`) do
     not allow raise."""
-    problems = [None if text is None else attribute_problem(category, text) for category, text in zip(categories, texts)]
+    problems = [None if text is None else attribute_problem(category, text)
+                for category, text in zip(categories, texts)]
     _raise_first(pd.Series([p is not None for p in problems]), rows, source, "attributes", lambda problem: problem,
                  pd.Series(problems, dtype=object))
 

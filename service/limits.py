@@ -19,12 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import request_caller, require
 from service.errors import CODES_BY_STATUS, Overloaded, RateLimited, error_response, listed_response, status_of
+from service.georeport import FORMATS
 from service.security import client_address
 from service.context import context
 
 UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
 """Addresses that take large bodies, with the roles that may send them."""
-RATE_LIMITED = {("POST", "/api/reports"), ("POST", "/open311/v2/requests.json"), ("POST", "/open311/v2/requests.xml")}
+RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS)}
 """Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
 
 

@@ -56,9 +56,9 @@ MAX_RADIUS_M = 5000.0
 def services() -> list[dict]:
     """The services citizens can request (the fault categories); ``metadata`` is true for those
     with questions (:func:`service_definition`)."""
-    return [{"service_code": code, "service_name": REPORT_CATEGORY_NAMES[code], "description": SERVICE_DESCRIPTIONS[code],
-             "metadata": bool(attributes_of(code)), "type": "realtime", "keywords": code, "group": "stadskärnan"}
-            for code in FAULT_CATEGORIES]
+    return [{"service_code": code, "service_name": REPORT_CATEGORY_NAMES[code],
+             "description": SERVICE_DESCRIPTIONS[code], "metadata": bool(attributes_of(code)), "type": "realtime",
+             "keywords": code, "group": "stadskärnan"} for code in FAULT_CATEGORIES]
 
 
 def service_definition(service_code: str) -> dict:

@@ -30,8 +30,8 @@ BY_OPERATION = {
     ("post", "/api/patrols"): {403: "Uploads are for police tokens."},
     ("post", "/api/reports"): {429: "Too many reports from this address; try again after Retry-After seconds."},
     **{("post", f"/open311/v2/requests.{fmt}"): {
-        403: "api_key not recognised.", 429: "Too many requests from this address; try again after Retry-After seconds."}
-       for fmt in FORMATS},
+        403: "api_key not recognised.",
+        429: "Too many requests from this address; try again after Retry-After seconds."} for fmt in FORMATS},
 }
 """Errors particular to an operation, beyond the ones every operation can answer."""
 

@@ -39,7 +39,8 @@ def _both(method: str, path: str, status: int, model: Any, described: str) -> Ca
     and at ``path.xml`` (documented as XML); the endpoint answers the format of the path it is called at."""
     def register(endpoint: Callable) -> Callable:
         for fmt in FORMATS:
-            documented = {"model": model} if fmt == "json" else {"content": {"text/xml": {"schema": {"type": "string"}}}}
+            documented = ({"model": model} if fmt == "json"
+                          else {"content": {"text/xml": {"schema": {"type": "string"}}}})
             router.add_api_route(f"{path}.{fmt}", endpoint, methods=[method], status_code=status,
                                  response_class=XMLResponse if fmt == "xml" else JSONResponse,
                                  responses={status: documented | {"description": described}})
