@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 in XML: every endpoint's XML answer is valid against an XML schema written
 from the spec's element lists and order (georeport_v2.xsd), holds what its JSON answer holds,
 element for member in the same order, keeps hostile text as text — and every error on an
-Open311 path, the framework's own included, is the spec's error list in the path's format."""
+Open311 path (400, 401, 403, 404, 405, 413, 429, 503), the framework's own included, is the
+spec's error list in the path's format."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from geo.layers import REPORTS, validate
 from service.app import create_app
 from service.auth import create_open311_key
 from service.settings import ReportSettings, Settings, StoreSettings
-from service.store import SQLiteStore
+from service.store import SQLiteStore, Unavailable
 
 V2 = "/open311/v2"
 TORG = {"lat": "56.6740", "long": "12.8572"}
@@ -164,6 +165,16 @@ def test_too_many_submissions_are_the_specs_list_in_the_paths_format(tmp_path, f
         assert [client.post(f"{V2}/requests.{fmt}", data=post).status_code for _ in range(2)] == [201, 201]
         limited = client.post(f"{V2}/requests.{fmt}", data=post)
     assert "too many reports" in error_of(limited, 429, fmt) and int(limited.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_a_busy_store_is_a_503_in_the_paths_format(client, monkeypatch, fmt):
+    def busy(*args, **kwargs):
+        raise Unavailable("the database is busy with other writes; try again shortly", 2)
+
+    monkeypatch.setattr(client.app.state.context.store, "query_features", busy)
+    response = client.get(f"{V2}/requests.{fmt}")
+    assert "busy" in error_of(response, 503, fmt) and response.headers["retry-after"] == "2"
 
 
 def test_a_registered_app_submits_in_xml(client, tmp_path):
