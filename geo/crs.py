@@ -7,8 +7,10 @@ import threading
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
+from pyproj.exceptions import ProjError
 
 WGS84 = "EPSG:4326"
 """Storage and API CRS (RFC 7946 GeoJSON): longitude, latitude in degrees."""
@@ -171,3 +173,59 @@ def widened_box(box: tuple[float, float, float, float], metres: float) -> tuple[
     dlat = 1.01 * metres / 110_574.0
     dlon = 1.01 * metres / (111_320.0 * math.cos(math.radians(min(max(abs(miny), abs(maxy)) + dlat, 89.0))))
     return minx - dlon, max(miny - dlat, -90.0), maxx + dlon, min(maxy + dlat, 90.0)
+
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+"""WGS84 longitude, latitude (degrees) by its OGC URI: what RFC 7946 GeoJSON and OGC API answer by default."""
+
+OGC_CRS = {CRS84: "OGC:CRS84",
+           "http://www.opengis.net/def/crs/EPSG/0/3006": "EPSG:3006",
+           "http://www.opengis.net/def/crs/EPSG/0/3008": "EPSG:3008"}
+"""The CRS the OGC API answers in, by URI: CRS84, SWEREF 99 TM (the national grid) and SWEREF 99
+13 30 (Halmstad's own). Coordinates are in each CRS's own axis order: the two SWEREF 99 grids are
+northing, easting (metres), CRS84 is longitude, latitude."""
+
+
+def _ogc_transformer(source: str, target: str) -> Transformer:
+    """A pyproj transformer in the CRSs' own axis orders, one per thread and pair."""
+    key = f"ogc {source} {target}"
+    transformer = getattr(_TRANSFORMERS, key, None)
+    if transformer is None:
+        transformer = Transformer.from_crs(source, target)
+        setattr(_TRANSFORMERS, key, transformer)
+    return transformer
+
+
+def from_crs84(geoms: NDArray[np.object_], crs_uri: str) -> NDArray[np.object_]:
+    """WGS84 (lon, lat) shapely geometries in the CRS of ``crs_uri`` (a key of :data:`OGC_CRS`),
+    coordinates in its axis order."""
+    if OGC_CRS[crs_uri] == "OGC:CRS84":
+        return geoms
+    transformer = _ogc_transformer("OGC:CRS84", OGC_CRS[crs_uri])
+    return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def to_crs84_box(box: tuple[float, float, float, float], crs_uri: str) -> tuple[float, float, float, float]:
+    """The WGS84 box (min lon, min lat, max lon, max lat) holding a box given in the CRS of
+    ``crs_uri`` (min and max in its axis order), its edges densified so none of it is left out."""
+    if OGC_CRS[crs_uri] == "OGC:CRS84":
+        return box
+    transformer = _ogc_transformer(OGC_CRS[crs_uri], "OGC:CRS84")
+    try:
+        out = tuple(float(v) for v in transformer.transform_bounds(*box, densify_pts=21))
+    except ProjError:
+        out = (math.nan,) * 4
+    if not all(map(math.isfinite, out)):
+        raise ValueError("the box lies outside the area of its CRS")
+    return out
+
+
+def in_box(geoms: NDArray[np.object_], box: tuple[float, float, float, float], crs_uri: str = CRS84) -> NDArray[np.bool_]:
+    """Which WGS84 geometries intersect ``box`` given in the CRS of ``crs_uri`` (min and max in
+    its axis order, edges included); a missing or empty geometry never does."""
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    keep = np.zeros(len(geoms), dtype=bool)
+    if present.any():
+        shape = shapely.box(box[0], box[1], box[2], box[3])
+        keep[present] = shapely.intersects(from_crs84(geoms[present], crs_uri), shape)
+    return keep

@@ -49,3 +49,17 @@ def unit_day_lines(tracks: Tracks) -> gpd.GeoDataFrame:
         "start": times[first], "end": times[last], "pings": (last - first + 1).astype(np.int64), "modes": modes,
         "crew": np.maximum.reduceat(tracks.crew, first), "length_m": 0.0}, geometry=lines, crs=WGS84)
     return frame.assign(length_m=to_metric(frame).geometry.length.round(1).to_numpy())
+
+
+def unit_days(spans: pd.DataFrame) -> pd.DataFrame:
+    """The (``unit_id``, ``day``) pairs — local days, ISO — that have pings, from spans of pings
+    (``unit_id``, first and last ping ``t_min``/``t_max`` in UTC ns, each span within one UTC day,
+    as the store keeps them): a span's first and last ping are pings, and a UTC day touches at most
+    two local days. Sorted by unit and day; the ids of :func:`unit_day_lines`."""
+    def local_day(ns: pd.Series) -> pd.Series:
+        return pd.to_datetime(ns.to_numpy(), utc=True).tz_convert(LOCAL_TZ).strftime("%Y-%m-%d")
+
+    days = pd.concat([pd.DataFrame({"unit_id": spans["unit_id"].to_numpy(), "day": local_day(spans[column])})
+                      for column in ("t_min", "t_max")], ignore_index=True)
+    days = days.drop_duplicates().sort_values(["unit_id", "day"], kind="stable").reset_index(drop=True)
+    return days.assign(id=days["unit_id"] + "/" + days["day"])

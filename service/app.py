@@ -17,7 +17,8 @@ from service.context import Context
 from service.head import HeadAsGet
 from service.limits import LoadShedder, RequestGuard
 from service.openapi import openapi_schema
-from service.routes import coverage, health, lagesbild, layers, maps, open311, patrols, promises, removal, reports, zones
+from service.routes import (coverage, health, lagesbild, layers, maps, ogc, open311, patrols, promises, removal,
+                            reports, zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   dependencies=[Depends(request_caller)],  # a bad token is refused everywhere, not ignored
                   docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.context = Context.open(settings)
-    for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, maps):
+    for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, ogc, maps):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")

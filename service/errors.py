@@ -98,6 +98,13 @@ class ErrorBody(BaseModel):
     current: dict | None = Field(None, description="for conflicts: the stored state the request conflicts with")
 
 
+class OGCException(BaseModel):
+    """The body of an error on an OGC API path (/ogc)."""
+
+    code: str = Field(description="a stable code for programs (as in ErrorBody)")
+    description: str = Field(description="what went wrong, for people")
+
+
 class Open311ErrorItem(BaseModel):
     """One error in Open311 GeoReport v2's error list."""
 
@@ -124,10 +131,14 @@ def error_response(request: Request, status: int, code: str, message: str, heade
                    current: dict | None = None) -> Response:
     """The error answer: Open311's list on /open311/ paths, in XML on ``.xml`` paths (400 for any
     client error but 403, 404 and HTTP's own 401, 405, 413 and 429; a fault of the service stays
-    5xx), the service's body elsewhere."""
+    5xx), OGC API's exception ``{"code", "description"}`` on /ogc paths (400 for a bad parameter),
+    the service's body elsewhere."""
     if request.url.path.startswith("/open311/"):
         status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
         return error_answer(request.url.path, status, message, headers)
+    if request.url.path == "/ogc" or request.url.path.startswith("/ogc/"):  # OGC API's exception, 400 for a bad parameter
+        return JSONResponse({"code": code, "description": message}, status_code=400 if status == 422 else status,
+                            headers=headers)
     body = {"detail": message, "code": code} | ({"current": current} if current else {})
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service.errors import ErrorBody, Open311ErrorItem
+from service.errors import ErrorBody, OGCException, Open311ErrorItem
 from service.georeport import FORMATS, format_of
 
 ALWAYS = {401: "A malformed, unknown, expired or revoked token (a bad token is refused everywhere).",
@@ -20,6 +20,8 @@ WITH_BODY = {400: "The body cannot be parsed (not JSON, not a form)."}
 WITH_PATH = {404: "No such resource."}
 BY_OPERATION = {
     ("get", "/api/layers/{layer}"): {403: "Raw patrol tracks are for police tokens."},
+    **{("get", f"/ogc/collections/{{collection_id}}{tail}"): {403: "The patrols are for police tokens."}
+       for tail in ("", "/queryables", "/items", "/items/{feature_id}")},
     ("get", "/maps/police"): {403: "The police map is for police tokens."},
     ("get", "/api/reports/{report_id}/photo"): {403: "Photos are for staff tokens."},
     ("patch", "/api/reports/{report_id}"): {403: "Reports are changed by municipality tokens.",
@@ -36,13 +38,19 @@ BY_OPERATION = {
 """Errors particular to an operation, beyond the ones every operation can answer."""
 
 
+def _ogc(path: str) -> bool:
+    """Whether ``path`` is one of OGC API's (/ogc)."""
+    return path == "/ogc" or path.startswith("/ogc/")
+
+
 def _error_response(description: str, path: str, page: bool) -> dict:
-    """An error answer: JSON (Open311's list on its paths, in XML on its ``.xml`` paths), or for a
-    page also the page itself."""
+    """An error answer: JSON (Open311's list on its paths, in XML on its ``.xml`` paths; OGC API's
+    exception on its), or for a page also the page itself."""
     if path.startswith("/open311/") and format_of(path) == "xml":
         return {"description": description, "content": {"text/xml": {"schema": {"type": "string"}}}}
     schema = ({"type": "array", "items": {"$ref": "#/components/schemas/Open311ErrorItem"}}
-              if path.startswith("/open311/") else {"$ref": "#/components/schemas/ErrorBody"})
+              if path.startswith("/open311/") else {"$ref": "#/components/schemas/OGCException"} if _ogc(path)
+              else {"$ref": "#/components/schemas/ErrorBody"})
     content = {"application/json": {"schema": schema}} | ({"text/html": {"schema": {"type": "string"}}} if page else {})
     return {"description": description, "content": content}
 
@@ -71,10 +79,12 @@ def openapi_schema(app: FastAPI) -> dict:
     schemas = components.setdefault("schemas", {})
     schemas["ErrorBody"] = ErrorBody.model_json_schema()
     schemas["Open311ErrorItem"] = Open311ErrorItem.model_json_schema()
+    schemas["OGCException"] = OGCException.model_json_schema()
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     for path, operations in schema["paths"].items():
         open311 = path.startswith("/open311/")
+        ogc = _ogc(path)
         for method, operation in operations.items():
             operation["security"] = [{}, {"bearer": []}]
             errors = dict(ALWAYS)
@@ -95,7 +105,7 @@ def openapi_schema(app: FastAPI) -> dict:
             if open311:  # Open311 answers every invalid request 400, never FastAPI's 422
                 responses.pop("422", None)
             for status, description in sorted(errors.items()):
-                if open311 and status == 422:
+                if (open311 or ogc) and status == 422:
                     status, description = 400, "The request is not valid; the description says why."
                 responses[str(status)] = _error_response(description, path, page)
     app.openapi_schema = schema

@@ -996,3 +996,160 @@ class Open311Request(Answer):
     media_url: str | None
     attributes: list[Open311Answer] | Absent = sometimes("with extensions=true: the answers to the service's "
                                                           "attributes")
+
+
+# -- OGC API – Features (/ogc) ---------------------------------------------------------------------
+
+class OGCLink(Answer):
+    href: str
+    rel: str = Field(description="self, alternate, service-desc, conformance, data, items, next, prev, collection, …")
+    type: str = Field(description="the media type at the link")
+    title: str
+
+
+class OGCLanding(Answer):
+    """The landing page."""
+
+    title: str
+    description: str
+    links: list[OGCLink]
+
+
+class OGCConformance(Answer):
+    """The conformance classes implemented."""
+
+    links: list[OGCLink]
+    conformsTo: list[str]
+
+
+class OGCSpatialExtent(Answer):
+    bbox: list[list[float]] = Field(description="[[min lon, min lat, max lon, max lat]], CRS84")
+    crs: str
+
+
+class OGCTemporalExtent(Answer):
+    interval: list[list[str | None]] = Field(description="[[first, last]], ISO 8601 UTC; null for none")
+    trs: str
+
+
+class OGCExtent(Answer):
+    spatial: OGCSpatialExtent | None = Field(None, description="absent for the patrols and for empty layers")
+    temporal: OGCTemporalExtent | None = Field(None, description="for collections with times")
+
+
+class OGCCollection(Answer):
+    """One collection."""
+
+    id: str
+    title: str
+    description: str
+    links: list[OGCLink]
+    extent: OGCExtent
+    itemType: Literal["feature"]
+    crs: list[str] = Field(description="the CRS it answers in (crs=…)")
+    storageCrs: str
+
+
+class OGCCollections(Answer):
+    """The collections the caller may see."""
+
+    links: list[OGCLink]
+    collections: list[OGCCollection]
+    crs: list[str]
+
+
+class OGCQueryable(Answer):
+    title: str
+    type: Literal["string"]
+    enum: list[str] | None = Field(None, description="the values it takes, when fixed")
+
+
+class OGCQueryables(Answer):
+    """The properties a collection's items can be filtered by (a JSON Schema)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    schema_uri: str = Field(alias="$schema")
+    schema_id: str = Field(alias="$id")
+    type: Literal["object"]
+    title: str
+    properties: dict[str, OGCQueryable]
+    additionalProperties: bool
+
+
+COORDINATES = "in the answer's CRS and its axis order (CRS84: longitude, latitude; SWEREF 99: northing, easting)"
+
+
+class OGCPoint(Answer):
+    type: Literal["Point"]
+    coordinates: list[float] = Field(description=COORDINATES)
+
+
+class OGCLineString(Answer):
+    type: Literal["LineString"]
+    coordinates: list[list[float]] = Field(description=COORDINATES)
+
+
+class OGCMultiLineString(Answer):
+    type: Literal["MultiLineString"]
+    coordinates: list[list[list[float]]] = Field(description=COORDINATES)
+
+
+class OGCPolygon(Answer):
+    type: Literal["Polygon"]
+    coordinates: list[list[list[float]]] = Field(description=COORDINATES)
+
+
+class OGCMultiPolygon(Answer):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[list[float]]]] = Field(description=COORDINATES)
+
+
+class OGCZoneProperties(Answer):
+    zone_id: str
+    name: str
+    kind: str
+    lighting_class: str
+
+
+class OGCStreetProperties(Answer):
+    name: str
+    kind: str
+    width_m: float | None
+    lighting_class: str | None
+    sc_class: str | None
+
+
+class OGCUnitDayProperties(Answer):
+    """A patrol unit's day (police tokens only)."""
+
+    unit_id: str
+    day: str = Field(description="local date, YYYY-MM-DD")
+    start: str = Field(description="the first ping; " + UTC)
+    end: str = Field(description="the last ping; " + UTC)
+    pings: int
+    modes: str = Field(description="foot, bike, car, horse: those of the day, comma-separated")
+    crew: float = Field(description="the most officers of any ping")
+    length_m: float = Field(description="along the line, metres (SWEREF 99 TM)")
+
+
+class OGCFeature(Answer):
+    """One feature."""
+
+    type: Literal["Feature"]
+    id: str | None = Field(None, description="absent for the public's generalised incidents")
+    properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, ReportProperties,
+                      OGCZoneProperties, OGCStreetProperties, OGCUnitDayProperties]
+    geometry: Annotated[Union[OGCPoint, OGCLineString, OGCMultiLineString, OGCPolygon, OGCMultiPolygon],
+                        Field(discriminator="type")] | None
+    links: list[OGCLink] | None = Field(None, description="on a single feature: self and its collection")
+
+
+class OGCFeatureCollection(Answer):
+    """A page of a collection's features."""
+
+    type: Literal["FeatureCollection"]
+    features: list[OGCFeature]
+    links: list[OGCLink]
+    timeStamp: str = Field(description="when the answer was made, ISO 8601 UTC")
+    numberMatched: int = Field(description="features matching the query, on every page")
+    numberReturned: int

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
 from urllib.parse import urlencode
 
 import geopandas as gpd
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
-from geo.crs import WGS84, widened_box
+from geo.crs import WGS84, in_box
 from geo.errors import ValidationError
 from geo.io.geojson import point_features, to_feature_collection
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, REPORTS, UNPUBLISHED_CATEGORIES
-from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents, within
-from geo.timestamps import LOCAL_TZ, format_utc
+from geo.publish import within
+from geo.timestamps import format_utc
 from service.auth import STAFF, request_role, require
 from service.errors import NoSuchThing
 from service.params import instant, time_query
+from service.public_incidents import public_incidents
 from service.responses import LayerCollection
 from service.security import link
-from service.store import FeatureQuery, Store
+from service.store import FeatureQuery
 from service.routes.zones import GeoJSONResponse
 from service.context import context
 
@@ -44,15 +43,6 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
         raise ValidationError("bbox must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees, minimum first",
                               field="bbox")
     return values
-
-
-def _local_day(at: pd.Timestamp | None, rounding: str) -> pd.Timestamp | None:
-    """The instant rounded down or up to a whole day in Stockholm time."""
-    if at is None:
-        return None
-    naive = at.tz_convert(LOCAL_TZ).tz_localize(None)
-    day = naive.floor("D") if rounding == "floor" else naive.ceil("D")
-    return day.tz_localize(LOCAL_TZ)
 
 
 @router.get("/api/layers/{layer}", response_class=GeoJSONResponse,
@@ -80,7 +70,8 @@ def layer(request: Request, layer: str,
                                  geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
         page, matched = frame.iloc[offset:offset + limit], len(frame)
     elif schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
-        page, matched = _public_incidents(store, box, first, last, limit, offset)
+        page, matched = public_incidents(store, box, lambda frame: in_box(frame.geometry.to_numpy(), box),
+                                         first, last, None, limit, offset)
     else:  # read as published, without frames: the busiest read path
         hidden = UNPUBLISHED_CATEGORIES if schema is REPORTS and role not in STAFF else ()
         found = store.published_page(schema, FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden),
@@ -102,20 +93,3 @@ def _collection(request: Request, features: list[dict], matched: int, limit: int
         links.append({"rel": "next", "href": link(request, f"{request.url.path}?{query}")})
     return GeoJSONResponse({"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features),
                             "links": links, "features": features})
-
-
-def _public_incidents(store: Store, box: tuple[float, float, float, float] | None, first: pd.Timestamp | None,
-                      last: pd.Timestamp | None, limit: int, offset: int) -> tuple[gpd.GeoDataFrame, int]:
-    """A page of incidents as the public sees them (:func:`geo.publish.generalise_incidents`) and
-    how many match, filtered on what is published — the local date and the cell's centre — so
-    narrow boxes and time windows cannot reveal exact incidents. The dates are exact in SQL (a
-    local day's bounds); the box is widened there by the distance from a point to its cell's
-    centre and decided exactly on the generalised candidates."""
-    query = FeatureQuery(start=_local_day(first, "floor"), end=_local_day(last, "ceil"))
-    if box is None:
-        found = store.query_features(INCIDENTS, query, limit, offset)
-        return generalise_incidents(found.frame), found.matched
-    reach_m = PUBLIC_INCIDENT_GRID_M / math.sqrt(2)
-    candidates = generalise_incidents(store.read_features(INCIDENTS, query=replace(query, bbox=widened_box(box, reach_m))))
-    public = within(candidates, "date", box)
-    return public.iloc[offset:offset + limit], len(public)

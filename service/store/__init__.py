@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.store.base import (DATA_TOPICS, Actor, Conflict, FeaturePage, FeatureQuery, NotFound, PublishedPage, Store, StoreError,
+from service.store.base import (DATA_TOPICS, Actor, Conflict, Extent, FeaturePage, FeatureQuery, NotFound, PublishedPage, Store, StoreError,
                                 TokenRecord, Unavailable, WriteResult)
 from service.store.embedded import GeoPackageDialect
 from service.store.sql import SQLStore
@@ -39,5 +39,5 @@ def open_store(settings: StoreSettings) -> Store:
     return SQLiteStore(settings.db, settings.busy_timeout_s)
 
 
-__all__ = ["DATA_TOPICS", "Actor", "Conflict", "FeaturePage", "FeatureQuery", "NotFound", "PublishedPage", "SQLStore", "SQLiteStore", "Store", "open_store",
+__all__ = ["DATA_TOPICS", "Actor", "Conflict", "Extent", "FeaturePage", "FeatureQuery", "NotFound", "PublishedPage", "SQLStore", "SQLiteStore", "Store", "open_store",
            "StoreError", "TokenRecord", "Unavailable", "WriteResult"]

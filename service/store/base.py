@@ -92,6 +92,16 @@ class FeatureQuery:
     newest_first: bool = False
 
 
+@dataclass(frozen=True)
+class Extent:
+    """Where and when records lie: ``bbox`` (min lon, min lat, max lon, max lat; WGS84) and the
+    first and last time of the layer's time field (UTC); None where there are no records."""
+
+    bbox: tuple[float, float, float, float] | None
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+
+
 @dataclass
 class FeaturePage:
     """A page of a query: its records and how many records match the query in all."""
@@ -227,6 +237,10 @@ class Store(Protocol):
         """The page :meth:`query_features` gives, as published (public fields only), without frames."""
         ...
 
+    def extent(self, schema: LayerSchema, query: FeatureQuery) -> Extent:
+        """The box and time span of the records that match ``query``."""
+        ...
+
     def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
                                                                           NDArray[np.float64]]:
         """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, nothing else."""
@@ -289,8 +303,13 @@ class Store(Protocol):
         """The time (UTC) of the newest patrol ping, or None when there is none."""
         ...
 
-    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
+    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                    unit_ids: list[str] | None = None) -> Tracks:
         """The pings of :meth:`read_pings` as arrays (the fast path for figures)."""
+        ...
+
+    def ping_spans(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Per unit and stored day: ``unit_id``, first and last ping (``t_min``/``t_max``, UTC ns)."""
         ...
 
     def count_pings(self, start: pd.Timestamp, end: pd.Timestamp) -> int:

@@ -89,6 +89,11 @@ class Dialect:
         ``:bx0, :by0, :bx1, :by1`` (WGS84, edges included), using the spatial index."""
         raise NotImplementedError
 
+    def extent_columns(self, alias: str) -> str:
+        """SQL of four aggregate columns over the rows of ``alias``: the min lon, min lat, max lon
+        and max lat of their points (NULL for none)."""
+        raise NotImplementedError
+
     def published_matches(self, schema: LayerSchema) -> str | None:
         """A SELECT of the ``fid`` of every record of ``schema`` the public sees one by one (not
         of :data:`geo.layers.UNPUBLISHED_CATEGORIES`) with its point in the box bound as

@@ -335,6 +335,9 @@ class GeoPackageDialect(Dialect):
                 f"minx >= :bx0 AND maxx <= :bx1 AND miny >= :by0 AND maxy <= :by1) OR "
                 f"(ST_MinX({alias}.geom) BETWEEN :bx0 AND :bx1 AND ST_MinY({alias}.geom) BETWEEN :by0 AND :by1))")
 
+    def extent_columns(self, alias: str) -> str:
+        return f"min(ST_MinX({alias}.geom)), min(ST_MinY({alias}.geom)), max(ST_MaxX({alias}.geom)), max(ST_MaxY({alias}.geom))"
+
     def after_features_written(self, con: Connection, table: str, bounds: tuple[float, float, float, float]) -> None:
         minx, miny, maxx, maxy = bounds
         con.execute(text(

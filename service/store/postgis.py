@@ -193,6 +193,10 @@ class PostGISDialect(Dialect):
     def bbox_filter(self, table: str, alias: str) -> str:
         return f"ST_Intersects({alias}.geom, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))"
 
+    def extent_columns(self, alias: str) -> str:
+        return (f"ST_XMin(ST_Extent({alias}.geom)), ST_YMin(ST_Extent({alias}.geom)), ST_XMax(ST_Extent({alias}.geom)), "
+                f"ST_YMax(ST_Extent({alias}.geom))")
+
     def published_matches(self, schema: LayerSchema) -> str | None:
         if schema is not REPORTS:
             return None

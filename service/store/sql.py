@@ -35,7 +35,7 @@ from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES
 from service.store import pingchunks
-from service.store.base import (DATA_TOPICS, Actor, Conflict, FeaturePage, FeatureQuery, NotFound, Progress,
+from service.store.base import (DATA_TOPICS, Actor, Conflict, Extent, FeaturePage, FeatureQuery, NotFound, Progress,
                                 PublishedPage, StoreError, TokenRecord, Unavailable, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
@@ -304,6 +304,17 @@ class SQLStore:
         return PublishedPage([dict(zip(values, row)) for row in zip(*values.values())] if records else [],
                              shapely.get_x(points).tolist(), shapely.get_y(points).tolist(), matched)
 
+    def extent(self, schema: LayerSchema, query: FeatureQuery) -> Extent:
+        """The box and time span of the records that match ``query``, aggregated in SQL."""
+        time = schema.time_field
+        with self.transaction(write=False) as con:
+            where, params = self._where(schema, query)
+            row = con.execute(text(f"SELECT {self.dialect.extent_columns('t')}, min(t.\"{time}\"), max(t.\"{time}\") "
+                                   f"FROM {_table(schema)} t{where}"), params).one()
+        first, last = _times(pd.Series([row[4], row[5]], dtype=object))
+        return Extent(None if row[0] is None else tuple(float(v) for v in row[:4]),
+                      None if pd.isna(first) else first, None if pd.isna(last) else last)
+
     def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
                                                                           NDArray[np.float64]]:
         """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, in the order
@@ -500,10 +511,11 @@ class SQLStore:
         frame = chunks_to_frame(chunks)
         return frame if keep.all() else frame[keep].reset_index(drop=True)
 
-    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tracks:
+    def read_tracks(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                    unit_ids: list[str] | None = None) -> Tracks:
         """The pings of :meth:`read_pings` as :class:`geo.patrol.Tracks` arrays, without building
         a frame (the fast path for figures over a fleet-year)."""
-        chunks, keep = self._ping_chunks(start, end, None)
+        chunks, keep = self._ping_chunks(start, end, unit_ids)
         names = list(dict.fromkeys(c.unit_id for c in chunks))
         codes = np.repeat(np.array([names.index(c.unit_id) for c in chunks], dtype=np.int64), [len(c.t) for c in chunks])
 
@@ -592,6 +604,23 @@ class SQLStore:
             "mode": frame["mode"].astype(object), "crew": frame["crew"].astype("int64"),
             "zone_id": frame["zone_id"].astype(object), "lon": frame["lon"].astype(float),
             "lat": frame["lat"].astype(float), "source": frame["source"].astype(object)})
+
+    def ping_spans(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Per unit and stored UTC day with pings overlapping ``start <= t < end``: ``unit_id`` and
+        the first and last ping's time (``t_min``/``t_max``, UTC ns), from the chunks' index alone."""
+        conditions, params = [], {}
+        if start is not None:
+            conditions.append("t_max >= :start")
+            params["start"] = pd.Timestamp(start).tz_convert("UTC").value
+        if end is not None:
+            conditions.append("t_min < :end")
+            params["end"] = pd.Timestamp(end).tz_convert("UTC").value
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text(f"SELECT unit_id, t_min, t_max FROM patrol_ping_chunks{where} "
+                                    "ORDER BY unit_id, day_utc"), params).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=["unit_id", "t_min", "t_max"]).astype(
+            {"t_min": "int64", "t_max": "int64"})
 
     def latest_ping(self) -> pd.Timestamp | None:
         """The time (UTC) of the newest patrol ping, or None when there is none."""

@@ -11,7 +11,7 @@ from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84
 from geo.patrol import Tracks
-from geo.tracks import UNIT_DAY_COLUMNS, unit_day_lines
+from geo.tracks import UNIT_DAY_COLUMNS, unit_day_lines, unit_days
 
 TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
 E0, N0 = 374_000.0, 6_284_000.0
@@ -61,3 +61,14 @@ def test_every_ping_is_on_its_units_line_of_its_day_in_time_order(pings):
         coords = shapely.get_coordinates(lines.geometry.loc[f"{unit}/{day}"])
         expected = group.sort_values("t")[["lon", "lat"]].to_numpy()
         assert np.array_equal(coords[:len(expected)], expected)
+
+
+def test_the_unit_days_of_stored_spans_are_those_of_the_lines():
+    given_ = tracks(("a", "2020-06-01T21:30:00Z", 0, 0, "foot", 1), ("a", "2020-06-01T22:30:00Z", 5, 0, "foot", 1),
+                    ("a", "2020-06-03T10:00:00Z", 0, 0, "foot", 1), ("b", "2020-06-02T10:00:00Z", 0, 0, "car", 2))
+    utc_day = given_.t_ns // (86_400 * 10**9)
+    frame = pd.DataFrame({"unit_id": given_.unit_names[given_.unit], "day_utc": utc_day, "t": given_.t_ns})
+    spans = frame.groupby(["unit_id", "day_utc"], sort=False)["t"].agg(t_min="min", t_max="max").reset_index()
+    days = unit_days(spans)
+    assert days["id"].tolist() == unit_day_lines(given_)["id"].tolist() == [
+        "a/2020-06-01", "a/2020-06-02", "a/2020-06-03", "b/2020-06-02"]
