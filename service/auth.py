@@ -24,6 +24,10 @@ LAST_USED_RESOLUTION = pd.Timedelta(minutes=1)
 """A token's last use is kept to the minute: at most one write per token and minute."""
 STAFF = ROLES
 """Every role is staff: they see unsafe-place pins, report photos and exact aggregates of citizens' data."""
+EXACT_INCIDENT_ROLES = ("police", "planner")
+"""The roles that see incidents exact; everyone else sees them generalised (geo.publish)."""
+PATROL_ROLES = ("police",)
+"""The roles that see patrol tracks."""
 
 
 def _hash(token: str) -> str:

@@ -2,7 +2,7 @@
 styled GeoPackage to open in QGIS — never reporters' contacts, and synthetic demo data labelled.
 
 Who sees what is the API's rule (``GET /api/layers/{layer}``): exact incidents for
-:data:`service.routes.layers.EXACT_INCIDENT_ROLES`, the rest generalised
+:data:`service.auth.EXACT_INCIDENT_ROLES`, the rest generalised
 (:func:`geo.publish.generalise_incidents`); unsafe-place reports
 (:data:`geo.layers.UNPUBLISHED_CATEGORIES`) for staff roles (:data:`service.auth.STAFF`) only;
 patrols for the police only, here as one line per unit and local day (:func:`geo.tracks.unit_day_lines`).
@@ -23,16 +23,13 @@ from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents
 from geo.timestamps import LOCAL_TZ, SUPPORTED_START, utc_text
 from geo.tracks import unit_day_lines
 from geo.zones import published_zones
-from service.auth import ROLES, STAFF
+from service.auth import EXACT_INCIDENT_ROLES, PATROL_ROLES, ROLES, STAFF
 from service.demo import DEMO_META_KEY
-from service.routes.layers import EXACT_INCIDENT_ROLES
 from service.store import FeatureQuery, Store
 
 PUBLIC = "public"
 PACKAGE_ROLES = (PUBLIC, *ROLES)
 """Whom a package is for: the public (no token) or a token's role."""
-PATROL_ROLES = ("police",)
-"""Who sees patrol tracks (``GET /api/layers/patrols`` requires a police token)."""
 SYNTHETIC_LABEL = "SYNTHETIC DEMO DATA (syntetiska demodata)"
 PATROL_WINDOW_DAYS = 7
 """Patrol lines are made this many local days at a time, so memory holds a week's pings, not every

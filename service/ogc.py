@@ -20,6 +20,7 @@ from geo.errors import ValidationError
 from geo.layers import (INCIDENT_CATEGORIES, LIGHT_STATUSES, REPORT_CATEGORIES, REPORT_STATUSES, INCIDENTS, LIGHTS,
                         REPORTS, LayerSchema)
 from geo.timestamps import LOCAL_TZ
+from service.auth import PATROL_ROLES
 from service.params import instant
 
 CONFORMANCE = (
@@ -83,7 +84,7 @@ COLLECTIONS = {c.id: c for c in (
                queryables={"category": Queryable("category", REPORT_CATEGORIES),
                            "status": Queryable("status", REPORT_STATUSES)}),
     Collection("patrols", "Patrullspår", "Police patrol tracks, one line per unit and local day (police tokens "
-               "only).", "patrols", roles=("police",), queryables={"unit_id": Queryable("unit")}),
+               "only).", "patrols", roles=PATROL_ROLES, queryables={"unit_id": Queryable("unit")}),
 )}
 """Every collection, in the order they are listed."""
 

@@ -14,6 +14,10 @@ from geo.errors import ValidationError
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START, parse_utc
 
 
+MAX_PATROL_SPAN = pd.Timedelta(days=31)
+"""The longest time a request may read patrol pings over at once."""
+
+
 def instant(value: str | None, field: str) -> pd.Timestamp | None:
     """A query time (ISO 8601; naive = Europe/Stockholm) as a tz-aware instant, None when not
     given; 422 naming ``field`` for anything else — numbers included (no Unix seconds), a local

@@ -1033,7 +1033,7 @@ class OGCTemporalExtent(Answer):
 
 
 class OGCExtent(Answer):
-    spatial: OGCSpatialExtent | None = Field(None, description="absent for the patrols and for empty layers")
+    spatial: OGCSpatialExtent | None = Field(None, description="absent for an empty layer")
     temporal: OGCTemporalExtent | None = Field(None, description="for collections with times")
 
 

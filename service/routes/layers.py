@@ -14,9 +14,9 @@ from geo.io.geojson import point_features, to_feature_collection
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import within
 from geo.timestamps import format_utc
-from service.auth import STAFF, request_role, require
+from service.auth import EXACT_INCIDENT_ROLES, PATROL_ROLES, STAFF, request_role, require
 from service.errors import NoSuchThing
-from service.params import instant, time_query
+from service.params import MAX_PATROL_SPAN, instant, time_query
 from service.public_incidents import public_incidents
 from service.responses import LayerCollection
 from service.security import link
@@ -26,8 +26,6 @@ from service.context import context
 
 router = APIRouter(tags=["layers"])
 
-EXACT_INCIDENT_ROLES = ("police", "planner")
-MAX_PATROL_SPAN = pd.Timedelta(days=31)
 MAX_OFFSET = 10_000_000
 """The furthest a page may start (more than any layer holds; a larger number would overflow SQL's integers)."""
 
@@ -61,7 +59,7 @@ def layer(request: Request, layer: str,
     schema, store = LAYERS[layer], context(request).store
     box, first, last = _bbox(bbox), instant(start, "start"), instant(end, "end")
     if schema is PINGS:
-        require(role, ("police",), "raw patrol tracks")
+        require(role, PATROL_ROLES, "raw patrol tracks")
         if first is None or last is None or not pd.Timedelta(0) < last - first <= MAX_PATROL_SPAN:
             raise ValidationError(f"patrol pings need start and end at most {MAX_PATROL_SPAN.days} days apart",
                                   field="start/end")

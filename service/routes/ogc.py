@@ -19,12 +19,13 @@ from geo.io.geojson import to_feature_collection
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.timestamps import LOCAL_TZ, format_utc
 from geo.tracks import unit_day_lines, unit_days
-from service.auth import STAFF, request_role, require
+from service.auth import EXACT_INCIDENT_ROLES, STAFF, request_role, require
 from service.context import Context, context
 from service.errors import NoSuchThing
 from service.html import pages
 from service.ogc import (COLLECTIONS, CONFORMANCE, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Collection, ItemsQuery,
                          items_query, visible)
+from service.params import MAX_PATROL_SPAN
 from service.public_incidents import public_incidents
 from service.responses import (OGCCollection, OGCCollections, OGCConformance, OGCFeature, OGCFeatureCollection,
                                OGCLanding, OGCQueryables)
@@ -36,9 +37,6 @@ router = APIRouter(prefix="/ogc", tags=["ogc"])
 
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 SCHEMA_JSON = "application/schema+json"
-EXACT_INCIDENT_ROLES = ("police", "planner")
-MAX_PATROL_SPAN = pd.Timedelta(days=31)
-"""The longest time a patrols query with a box may span (its tracks are read whole)."""
 METRIC_DECIMALS = 2
 """Decimals of coordinates in metres (a centimetre)."""
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
@@ -270,10 +268,11 @@ def _extent(state: Context, found: Collection, role: str | None) -> dict:
         frame = state.zones if found.source == "zones" else state.streets
         if frame is not None and len(frame):
             bbox = tuple(float(v) for v in frame.total_bounds)
-    elif found.source == "patrols":
-        spans = state.store.ping_spans()
-        if len(spans):
-            first, last = pd.Timestamp(int(spans["t_min"].min()), tz="UTC"), pd.Timestamp(int(spans["t_max"].max()), tz="UTC")
+    elif found.source == "patrols":  # once per version of the pings (a client's layer extent; GDAL reads it)
+        tracks = state.store.read_tracks()
+        if len(tracks):
+            bbox = (float(tracks.lon.min()), float(tracks.lat.min()), float(tracks.lon.max()), float(tracks.lat.max()))
+            first, last = pd.Timestamp(int(tracks.t_ns.min()), tz="UTC"), pd.Timestamp(int(tracks.t_ns.max()), tz="UTC")
     else:
         hidden = UNPUBLISHED_CATEGORIES if _view(found, role) == "public" and found.schema is REPORTS else ()
         extent = state.store.extent(found.schema, FeatureQuery(exclude_categories=hidden))
