@@ -96,6 +96,8 @@ class ErrorBody(BaseModel):
                                                                                     | {"internal", "bad_request",
                                                                                        "method_not_allowed"})))
     current: dict | None = Field(None, description="for conflicts: the stored state the request conflicts with")
+    field: str | None = Field(None, description="for invalid input: the field at fault, a stable name (`lat/lon`, "
+                                                "`description`, `email`, `photo`, …) a page can explain in its language")
 
 
 class OGCException(BaseModel):
@@ -128,18 +130,19 @@ def message_of(exc: Exception) -> str:
 
 
 def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                   current: dict | None = None) -> Response:
+                   current: dict | None = None, field: str | None = None) -> Response:
     """The error answer: Open311's list on /open311/ paths, in XML on ``.xml`` paths (400 for any
     client error but 403, 404 and HTTP's own 401, 405, 413 and 429; a fault of the service stays
     5xx), OGC API's exception ``{"code", "description"}`` on /ogc paths (400 for a bad parameter),
-    the service's body elsewhere."""
+    the service's body elsewhere (with the ``field`` of invalid input)."""
     if request.url.path.startswith("/open311/"):
         status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
         return error_answer(request.url.path, status, message, headers)
     if request.url.path == "/ogc" or request.url.path.startswith("/ogc/"):  # OGC API's exception, 400 for a bad parameter
         return JSONResponse({"code": code, "description": message}, status_code=400 if status == 422 else status,
                             headers=headers)
-    body = {"detail": message, "code": code} | ({"current": current} if current else {})
+    body = {"detail": message, "code": code} | ({"current": current} if current else {}) | (
+        {"field": field} if field else {})
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -160,7 +163,8 @@ def listed_response(request: Request, exc: Exception) -> Response:
     headers = dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, Unavailable):
         headers["Retry-After"] = str(exc.retry_after_s)
-    return error_response(request, status, code, message_of(exc), headers or None, getattr(exc, "current", None))
+    return error_response(request, status, code, message_of(exc), headers or None, getattr(exc, "current", None),
+                          getattr(exc, "field", None) if isinstance(exc, ValidationError) else None)
 
 
 def register(app: FastAPI) -> None:

@@ -29,6 +29,7 @@ from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
 from service.coverage import current_lights, lighting_coverage, patrol_coverage
 from service.demo import DEMO_META_KEY
+from service.html import site_header
 from service.presence import kept_cube
 from service.promises import current_programme, promised
 from service.store import FeatureQuery
@@ -149,6 +150,18 @@ def _planner(state: Context, year: int | None) -> folium.Map:
     return planner_map(zones, metrics, incidents, lights, public_reports(reports, zones, state.settings.privacy.min_count),
                        lit.dark_spots, f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
                        _lux_png(grid), **_basemap(state))
+
+
+MAP_PATHS = {"overview": "/", "planner": "/maps/planner", "lighting": "/maps/lighting", "police": "/maps/police"}
+_BELOW_HEADER = "<style>.folium-map { height: calc(100% - var(--site-header-h)) !important; }</style>"
+"""The map fills the page below the site header (folium sizes it to the whole page)."""
+
+
+def with_site_header(fmap: folium.Map, kind: str) -> folium.Map:
+    """``fmap`` as the service serves it: the site header above the map (not in files, which
+    have no service to link to)."""
+    fmap.get_root().html.add_child(markup(site_header(MAP_PATHS[kind]) + _BELOW_HEADER), index=0)
+    return fmap
 
 
 def standalone_html(fmap: folium.Map, title: str) -> MapPage:

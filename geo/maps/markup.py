@@ -55,7 +55,7 @@ class TextBox(MacroElement):
     """A box fixed on the map page (a title), its text escaped."""
 
     _template = Template("""{% macro html(this, kwargs) %}<div id="{{ this.element_id|e }}" style="{{ this.style }};
-top:10px;left:60px;padding:6px 10px">{{ this.text|e }}</div>{% endmacro %}""")
+top:calc(var(--site-header-h, 0px) + 10px);left:60px;padding:6px 10px">{{ this.text|e }}</div>{% endmacro %}""")
 
     def __init__(self, text: str, element_id: str = "map-title") -> None:
         super().__init__()
@@ -67,8 +67,8 @@ class Legend(MacroElement):
     """A legend box (bottom left): a title, rows of (CSS colour, label) and an optional note, all
     escaped."""
 
-    _template = Template("""{% macro html(this, kwargs) %}<div id="{{ this.element_id|e }}" style="{{ this.style }};
-bottom:24px;left:12px;padding:8px 12px;font-size:13px;max-width:280px;box-shadow:0 1px 4px rgba(0,0,0,.3)">
+    _template = Template("""{% macro html(this, kwargs) %}<div id="{{ this.element_id|e }}" class="map-legend"
+style="{{ this.style }};bottom:24px;left:12px;padding:8px 12px;font-size:13px;max-width:280px;box-shadow:0 1px 4px rgba(0,0,0,.3)">
 <strong>{{ this.title|e }}</strong><ul style="list-style:none;margin:4px 0;padding:0">
 {% for colour, label in this.rows %}<li><span style="display:inline-block;width:14px;height:10px;margin-right:6px;
 border:1px solid #999;background:{{ colour|e }}"></span>{{ label|e }}</li>{% endfor %}</ul>
@@ -78,6 +78,51 @@ border:1px solid #999;background:{{ colour|e }}"></span>{{ label|e }}</li>{% end
         super().__init__()
         self._name = "Legend"
         self.title, self.rows, self.element_id, self.note, self.style = title, rows, element_id, note, _BOX_STYLE
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's ``control_scale`` adds feet and miles too)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+{% endmacro %}""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class PhoneToggles(MacroElement):
+    """On a narrow screen (a phone) the layer list and the legend (``.map-legend``) are hidden
+    behind two buttons that show and hide them (``aria-expanded``), so the map stays visible."""
+
+    _template = Template("""{% macro header(this, kwargs) %}<style>
+.phone-toggles { display: none; }
+@media (max-width: 600px) {
+  .phone-toggles { display: flex; gap: 6px; position: fixed; z-index: 10000; right: 8px; bottom: 24px; }
+  .phone-toggles button { min-height: 44px; padding: 0 12px; font: 15px sans-serif; background: #fff; color: #1a1a1a;
+                          border: 1px solid #555; border-radius: 6px; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+  body:not(.show-layers) .leaflet-control-layers { display: none; }
+  body:not(.show-legend) .map-legend { display: none; }
+  .map-legend { max-height: 50vh; overflow-y: auto; }
+}
+</style>{% endmacro %}
+{% macro html(this, kwargs) %}<div class="phone-toggles">
+<button type="button" data-shows="show-layers" aria-expanded="false">Lager</button>
+<button type="button" data-shows="show-legend" aria-expanded="false">Teckenförklaring</button>
+</div>{% endmacro %}
+{% macro script(this, kwargs) %}
+document.querySelectorAll(".phone-toggles button").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var shown = document.body.classList.toggle(button.dataset.shows);
+    button.setAttribute("aria-expanded", String(shown));
+  });
+});
+{% endmacro %}""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PhoneToggles"
 
 
 class Refit(MacroElement):
@@ -128,16 +173,24 @@ _PAGE = Template("""<!DOCTYPE html>
 """)
 
 
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+"""folium's viewport forbids zooming the page (``user-scalable=no``), which people who need larger
+text cannot do without (WCAG 1.4.4); pages use this one instead."""
+
+
 def page_html(fmap: folium.Map, title: str) -> MapPage:
     """The map as an HTML page titled ``title`` (escaped), assembled from its parts as branca's
     page does, and the texts of the inline scripts the program wrote: those of the head (folium's
     settings, an inlined Leaflet) and the map's script, in which data is JSON with ``<`` escaped.
+    The page may be zoomed (:data:`_VIEWPORT`).
     Data shown as text lands in the body (escaped); a script there is not the program's, so a
     Content-Security-Policy built from these texts would not let it run."""
     root = fmap.get_root()
     for child in root._children.values():
         child.render()
     header, body, script = root.header.render(), root.html.render(), root.script.render()
+    header = _FOLIUM_VIEWPORT.sub(_VIEWPORT, header)
     html = _PAGE.render(title=title, header=header, body=body, script=script)
     return MapPage(html, _head_scripts(header) + [script])
 

@@ -1,20 +1,17 @@
 """HTML map pages."""
 
-import json
-from pathlib import Path
-
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, UNSAFE_WHY_NAMES
 from geo.maps.markup import page_html
 from geo.timestamps import LOCAL_TZ, YEARS
 from service.auth import request_role, require
-from service.maps import MAP_TITLES, build_map
+from service.maps import MAP_TITLES, build_map, with_site_header
 from service.params import IsoDate
 from service.promises import promises_fingerprint
-from service.security import html_page, inline_scripts
+from service.report_page import REPORT_SCRIPTS, report_page_html
+from service.security import html_page
 from service.context import context
 
 router = APIRouter(tags=["maps"])
@@ -59,26 +56,16 @@ def police(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEAR
                            topics=("patrols", "incidents", "meta"))
 
 
-REPORT_PAGE = Path(__file__).resolve().parent.parent / "pages" / "report.html"
-REPORT_SCRIPTS = inline_scripts(REPORT_PAGE.read_text(encoding="utf-8"))
-"""The report page's own script (its settings go into a JSON data block, which is not run)."""
-
-
 @router.get("/report", response_class=HTMLResponse)
 def report_page(request: Request) -> HTMLResponse:
-    """For citizens, no account needed: tap the map, choose what it is (or mark a place where you
-    feel unsafe, with when and why), add a description and photo, and send."""
-    url, attribution = context(request).settings.maps.tile_url()
-    names = REPORT_CATEGORY_NAMES
-    config = json.dumps({"tiles": url, "attribution": attribution, "names": list(names.items()),
-                         "categories": [(code, names[code]) for code in FAULT_CATEGORIES],
-                         "when": list(UNSAFE_WHEN_NAMES.items()), "why": list(UNSAFE_WHY_NAMES.items())}
-                        ).replace("</", "<\\/")
-    return html_page(request, REPORT_PAGE.read_text(encoding="utf-8").replace("__CONFIG__", config), REPORT_SCRIPTS)
+    """For citizens, no account needed: set the place (tap the map, move the pin with the arrow
+    keys, use your position or choose a street), choose what it is (or mark a place where you feel
+    unsafe, with when and why), add a description and photo, and send."""
+    return html_page(request, report_page_html(context(request).settings.maps), REPORT_SCRIPTS)
 
 
 def _page(request: Request, kind: str, year: int | None = None, **options) -> HTMLResponse:
-    page = page_html(build_map(kind, context(request), year, **options), MAP_TITLES[kind])
+    page = page_html(with_site_header(build_map(kind, context(request), year, **options), kind), MAP_TITLES[kind])
     return html_page(request, page.html, page.scripts)
 
 

@@ -1,0 +1,89 @@
+"""Every HTML page in Chromium: axe-core finds no serious or critical violation (WCAG 2.1 A and
+AA rules), the page is in Swedish and starts with the site header; every map has a metric scale
+bar, and on a phone the layer list and the legend wait behind buttons so the map stays visible."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.app import create_app
+from service.auth import create_token
+from service.html import SITE_LINKS
+from service.settings import MapSettings, Settings, StoreSettings
+from service.store import SQLiteStore
+
+MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020")
+PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19")
+PHONE = {"width": 390, "height": 844}
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, serve_module):
+    """(base URL, police token) of a service over an empty database, without a basemap."""
+    db = tmp_path_factory.mktemp("a11y") / "a11y.sqlite"
+    base = serve_module(create_app(Settings(store=StoreSettings(db=db), maps=MapSettings(tiles="none"))))
+    return base, create_token(SQLiteStore(db), "police")
+
+
+@pytest.fixture(scope="module")
+def serve_module():
+    from tests.conftest import start_server
+
+    stops = []
+
+    def start(app) -> str:
+        url, stop = start_server(app)
+        stops.append(stop)
+        return url
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+def visit(browser, site, path: str, viewport: dict | None = None):
+    base, token = site
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                  extra_http_headers={"Authorization": f"Bearer {token}"} if "police" in path else {})
+    page = context.new_page()
+    page.goto(base + path)
+    page.wait_for_selector(".leaflet-container" if path in MAPS or path == "/report" else "main")
+    page.wait_for_timeout(300)
+    return page
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_or_critical_accessibility_violation(browser, site, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = visit(browser, site, path)
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    links = page.eval_on_selector_all("header.site-header nav a", "links => links.map(a => a.getAttribute('href'))")
+    assert links == [href for href, _ in SITE_LINKS]
+    results = Axe().run(page, options=WCAG_AA)
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+@pytest.mark.parametrize("path", MAPS)
+def test_maps_have_a_metric_scale_and_stay_visible_on_a_phone(browser, site, path, tmp_path):
+    page = visit(browser, site, path, PHONE)
+    scale = page.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and scale.inner_text().split()[-1] in ("m", "km"), "metres, never feet"
+    page.screenshot(path=tmp_path / "phone.png")
+    assert not page.is_visible(".leaflet-control-layers") and not page.is_visible(".map-legend")
+    box = page.locator(".folium-map").bounding_box()
+    assert box["height"] >= 0.9 * (PHONE["height"] - 44) and box["width"] == PHONE["width"]
+    points = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx in (0.25, 0.5, 0.75)
+              for fy in (0.25, 0.5, 0.75)]
+    uncovered = page.evaluate("points => points.map(([x, y]) => !!document.elementFromPoint(x, y).closest('.folium-map'))",
+                              points)
+    assert all(uncovered), "nothing covers the map"
+    for name, selector in (("Lager", ".leaflet-control-layers"), ("Teckenförklaring", ".map-legend")):
+        button = page.get_by_role("button", name=name)
+        button.click()
+        assert page.is_visible(selector) and button.get_attribute("aria-expanded") == "true"
+        button.click()
+        assert not page.is_visible(selector)
