@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, UNSAFE_WHY_NAMES
+from geo.workflow import OPEN_STATUSES
 from service.html import site_header
 from service.security import inline_scripts
 from service.settings import MapSettings
@@ -40,12 +41,13 @@ for anything else. The API's own ``detail`` (English, for programs' logs) is nev
 
 def report_page_html(maps: MapSettings) -> str:
     """The page with its settings: basemap, the categories and when/why with their Swedish names
-    (from :mod:`geo.layers`) and :data:`PAGE_ERRORS`."""
+    (from :mod:`geo.layers`), the open statuses (:mod:`geo.workflow`) and :data:`PAGE_ERRORS`."""
     url, attribution = maps.tile_url()
     names = REPORT_CATEGORY_NAMES
     config = json.dumps({"tiles": url, "attribution": attribution, "names": list(names.items()),
                          "categories": [(code, names[code]) for code in FAULT_CATEGORIES],
                          "when": list(UNSAFE_WHEN_NAMES.items()), "why": list(UNSAFE_WHY_NAMES.items()),
-                         "errors": PAGE_ERRORS}).replace("</", "<\\/")
+                         "errors": PAGE_ERRORS,
+                         "open_statuses": list(OPEN_STATUSES)}).replace("</", "<\\/")
     page = REPORT_PAGE.read_text(encoding="utf-8")
     return page.replace("__HEADER__", site_header("/report"), 1).replace("__CONFIG__", config, 1)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from geo.crs import WGS84, in_box
 from geo.errors import ValidationError
 from geo.io.geojson import point_features, to_feature_collection
-from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, REPORTS, UNPUBLISHED_CATEGORIES
+from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, LayerSchema, REPORT_STATUSES, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import within
 from geo.timestamps import format_utc
 from service.auth import EXACT_INCIDENT_ROLES, PATROL_ROLES, STAFF, request_role, require
@@ -43,6 +43,17 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values
 
 
+def _statuses(text: str | None, schema: LayerSchema) -> tuple[str, ...] | None:
+    """The report statuses asked for (comma-separated), None for all."""
+    if text is None:
+        return None
+    statuses = tuple(dict.fromkeys(s.strip() for s in text.split(",")))
+    if schema is not REPORTS or not set(statuses) <= set(REPORT_STATUSES):
+        raise ValidationError(f"status filters the reports layer, by {', '.join(REPORT_STATUSES)} (comma-separated)",
+                              field="status")
+    return statuses
+
+
 @router.get("/api/layers/{layer}", response_class=GeoJSONResponse,
             responses={200: {"model": LayerCollection, "description": "A page of the layer, RFC 7946 GeoJSON."}})
 def layer(request: Request, layer: str,
@@ -50,6 +61,8 @@ def layer(request: Request, layer: str,
           start: str | None = time_query("from this time (ISO 8601; naive = Stockholm time)"),
           end: str | None = time_query("before this time"),
           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
+          status: str | None = Query(None, max_length=200, description="reports only: the statuses shown, "
+                                     "comma-separated (open, acknowledged, scheduled, closed); default all"),
           role: str | None = Depends(request_role)) -> GeoJSONResponse:
     """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),
     lights, reports (never contact details; unsafe places only for staff roles) or patrol pings
@@ -58,6 +71,7 @@ def layer(request: Request, layer: str,
         raise NoSuchThing(f"no layer {layer!r}: the layers are {', '.join(LAYERS)}")
     schema, store = LAYERS[layer], context(request).store
     box, first, last = _bbox(bbox), instant(start, "start"), instant(end, "end")
+    statuses = _statuses(status, schema)
     if schema is PINGS:
         require(role, PATROL_ROLES, "raw patrol tracks")
         if first is None or last is None or not pd.Timedelta(0) < last - first <= MAX_PATROL_SPAN:
@@ -72,8 +86,8 @@ def layer(request: Request, layer: str,
                                          first, last, None, limit, offset)
     else:  # read as published, without frames: the busiest read path
         hidden = UNPUBLISHED_CATEGORIES if schema is REPORTS and role not in STAFF else ()
-        found = store.published_page(schema, FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden),
-                                     limit, offset)
+        query = FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden, statuses=statuses)
+        found = store.published_page(schema, query, limit, offset)
         features = point_features(found.properties, found.lon, found.lat, COORDINATE_DECIMALS)
         return _collection(request, features, found.matched, limit, offset)
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]

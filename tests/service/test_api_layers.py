@@ -223,3 +223,16 @@ def test_role_matrix_of_writes(client, tokens, call):
         if method == "patch" and response.status_code == 200:
             break
     assert tuple(got) == WRITE_MATRIX[call][:len(got)]
+
+
+def test_reports_filtered_by_status_in_the_store(client, db):
+    SQLiteStore(db).write_features(REPORTS, validate(REPORTS, pd.DataFrame({
+        "id": ["r3"], "category": ["litter"], "created_at": ["2020-05-02T10:00:00+02:00"], "status": ["closed"],
+        "closed_at": ["2020-05-03T10:00:00+02:00"], "close_reason": ["sanerat"],
+        "lon": [TORG[0]], "lat": [TORG[1]]}), "t"))
+    open_only = client.get("/api/layers/reports?status=open,acknowledged,scheduled").json()
+    assert [f["properties"]["id"] for f in open_only["features"]] == ["r1"] and open_only["numberMatched"] == 1
+    assert [f["properties"]["id"] for f in client.get("/api/layers/reports?status=closed").json()["features"]] == ["r3"]
+    for url in ("/api/layers/reports?status=gone", "/api/layers/lights?status=open"):
+        answer = client.get(url)
+        assert answer.status_code == 422 and answer.json()["field"] == "status"
