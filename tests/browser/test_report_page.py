@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, REPORTS, validate
 from service.app import create_app
@@ -114,7 +115,7 @@ def test_labels_and_errors_are_swedish_and_errors_are_announced(browser, site):
     assert "vid Storgatan" in page.inner_text("#position")
     page.fill("#email", "a@b")
     page.click("#send")
-    page.wait_for_function("document.getElementById('message').textContent.includes('E-postadressen')")
+    expect(page.locator("#message")).to_contain_text("E-postadressen")
     assert SQLiteStore(db).read_features(REPORTS).empty
     assert problems == []
 
@@ -137,7 +138,7 @@ def test_my_position_places_the_pin_and_a_refusal_is_explained(browser, site):
     page, _ = open_report(browser, base, geolocation={"latitude": TORG[1], "longitude": TORG[0]},
                           permissions=["geolocation"])
     page.click("#locate")
-    page.wait_for_function("document.getElementById('lat').value !== ''")
+    expect(page.locator("#lat")).not_to_have_value("")
     assert float(page.input_value("#lat")) == pytest.approx(TORG[1]) and float(page.input_value("#lon")) == pytest.approx(TORG[0])
     refused, _ = open_report(browser, base)  # no permission given
     refused.click("#locate")
@@ -166,6 +167,6 @@ def test_the_open_reports_in_view_are_loaded_page_by_page_and_again_when_the_vie
     page.focus("#map")
     for _ in range(3):
         page.keyboard.press("+")
-    page.wait_for_function(f"document.getElementById('map').dataset.reportsShown !== '{n + 1}'")
+    expect(page.locator("#map")).not_to_have_attribute("data-reports-shown", str(n + 1))
     assert int(page.get_attribute("#map", "data-reports-shown")) < n + 1, "only the reports in the new view"
     assert problems == []
