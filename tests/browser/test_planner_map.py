@@ -86,6 +86,7 @@ def test_a_citizen_reports_graffiti_by_tapping_the_map(browser, serve, tmp_path)
     page.wait_for_selector(".leaflet-overlay-pane path")  # the zones drawn
     page.click("#send")
     assert "Tryck på kartan" in page.inner_text("#message"), "no place chosen yet"
+    page.locator("#map").scroll_into_view_if_needed()  # the answer was scrolled into view
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.select_option("#category", "graffiti")

@@ -78,6 +78,7 @@ def test_a_report_placed_and_sent_by_keyboard_alone_is_stored_where_the_pin_was(
 def test_the_form_clears_after_sending_and_a_double_click_sends_once(browser, site):
     base, db = site
     page, problems = open_report(browser, base)
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"], "no sideways scrolling on a phone"
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.fill("#description", "Klotter på väggen")
