@@ -139,6 +139,45 @@ class TokenRecord:
         return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)
 
 
+@dataclass(frozen=True)
+class UserRecord:
+    """A staff account as stored: name, role, Argon2 password hash, times (UTC), and the failed
+    sign-ins since the last success or lock-out."""
+
+    name: str
+    role: str
+    password_hash: str
+    created_at: pd.Timestamp
+    disabled_at: pd.Timestamp | None
+    failed_logins: int
+    locked_until: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A signed-in session as stored (its id only as a hash), with its account's role and state."""
+
+    name: str
+    role: str
+    created_at: pd.Timestamp
+    last_seen_at: pd.Timestamp
+    disabled_at: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """A row of the staff audit: when (UTC), who (an account's name, or the command line), their
+    role (None when unknown), what (``sign-in``, ``sign-in failed``, ``sign-out``, ``user add``, a
+    request's method and path …), a detail and the client's address (None outside the web)."""
+
+    at: pd.Timestamp
+    actor: str
+    role: str | None
+    action: str
+    detail: str = ""
+    client: str | None = None
+
+
 Progress = Callable[[int, int], None]
 """progress(done, total)."""
 
@@ -216,6 +255,56 @@ class Store(Protocol):
 
     def open311_clients(self) -> list[tuple[str, str]]:
         """(key hash, name) of every registered Open311 client."""
+        ...
+
+    # -- staff accounts, sessions and their audit ------------------------------------------------
+    def add_user(self, name: str, role: str, password_hash: str, event: AuditEvent) -> UserRecord:
+        """Store a new staff account and audit it (:class:`Conflict` when the name is taken)."""
+        ...
+
+    def user(self, name: str) -> UserRecord | None:
+        """The account named ``name`` (disabled ones too), or None."""
+        ...
+
+    def users(self) -> list[UserRecord]:
+        """Every account, by name."""
+        ...
+
+    def set_user_role(self, name: str, role: str, event: AuditEvent) -> UserRecord:
+        """Give an account another role, at once for its open sessions too (:class:`NotFound`)."""
+        ...
+
+    def disable_user(self, name: str, event: AuditEvent) -> UserRecord:
+        """Disable an account at ``event.at`` and end its sessions (:class:`NotFound`); again: no change."""
+        ...
+
+    def login_failed(self, name: str, max_failures: int, locked_until: pd.Timestamp, event: AuditEvent) -> None:
+        """Audit a failed sign-in; for an account, count it, and at ``max_failures`` lock the
+        account until ``locked_until`` and start counting again (one transaction)."""
+        ...
+
+    def open_session(self, session_hash: str, name: str, event: AuditEvent) -> None:
+        """Store a new session of ``name`` opened at ``event.at``, clear its failed sign-ins, audit it."""
+        ...
+
+    def session(self, session_hash: str) -> SessionRecord | None:
+        """The session with this hash and its account, or None."""
+        ...
+
+    def session_seen(self, session_hash: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
+        """Note a session's use (skipped, never waited for long, when another writer holds the lock)."""
+        ...
+
+    def close_session(self, session_hash: str, event: AuditEvent | None = None) -> None:
+        """Remove a session (nothing when it is gone already) and audit it when ``event`` is given."""
+        ...
+
+    def add_audit(self, event: AuditEvent) -> None:
+        """Store a row of the staff audit."""
+        ...
+
+    def audit(self) -> pd.DataFrame:
+        """The staff audit, oldest first: at, actor, role, action, detail, client."""
         ...
 
     # -- point layers ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 18
+SCHEMA_VERSION = 19
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -64,6 +64,20 @@ REPORT_COLUMNS_18 = ("ALTER TABLE reports ADD COLUMN attributes TEXT",
                                                                                           "device_id")))
 """Schema 18 for both backends: a report keeps the answers to its category's questions
 (geo.report_attributes), and privately its reporter's name and device id (Open311)."""
+
+STAFF_ACCOUNTS_19 = (
+    """CREATE TABLE staff_users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+       created_at {time} NOT NULL, disabled_at {time}, failed_logins INTEGER NOT NULL DEFAULT 0, locked_until {time})""",
+    """CREATE TABLE staff_sessions (session_hash TEXT PRIMARY KEY,
+       name TEXT NOT NULL REFERENCES staff_users (name) ON DELETE CASCADE,
+       created_at {time} NOT NULL, last_seen_at {time} NOT NULL)""",
+    "CREATE INDEX staff_sessions_name ON staff_sessions (name)",
+    """CREATE TABLE staff_audit (event_id {serial} PRIMARY KEY, at {time} NOT NULL, actor TEXT NOT NULL,
+       role TEXT, action TEXT NOT NULL, detail TEXT NOT NULL, client TEXT)""",
+    "CREATE INDEX staff_audit_at ON staff_audit (at)")
+"""Schema 19 for both backends' types: personal staff accounts (Argon2 password hashes, failed
+sign-ins and lock-out), their sessions (only a hash of the session id) and the audit of sign-ins,
+sign-outs, account changes and staff actions made with a session (who, when, what)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -225,6 +239,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
           for op in ("INSERT", "UPDATE", "DELETE")),
     ),
     18: REPORT_COLUMNS_18,
+    19: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in STAFF_ACCOUNTS_19),
 }
 """SQL statements that bring a file from the previous version to each version."""
 
@@ -576,11 +591,14 @@ def remove_database_files(path: Path) -> None:
 
 def _keep_from_replaced(replaced: Path, incoming: Path) -> list[str]:
     """What a restore keeps of the contents it replaces, written into the database ``incoming``:
-    the tokens revoked in ``replaced`` stay revoked (their ids are returned), and the data version
-    moves past the replaced one, so no page cached from the replaced data is served again."""
+    the tokens revoked in ``replaced`` stay revoked (their ids are returned), so do the staff
+    accounts disabled in it, every staff session ends (a copy's sessions may have been signed out
+    since), and the data version moves past the replaced one, so no page cached from the replaced
+    data is served again."""
     old = sqlite3.connect(f"{replaced.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     try:
         revoked = old.execute("SELECT token_id, revoked_at FROM api_tokens WHERE revoked_at IS NOT NULL").fetchall()
+        disabled = old.execute("SELECT name, disabled_at FROM staff_users WHERE disabled_at IS NOT NULL").fetchall()
         version = int(old.execute("SELECT n FROM stadskarna_data_version").fetchone()[0])
     finally:
         old.close()
@@ -590,6 +608,9 @@ def _keep_from_replaced(replaced: Path, incoming: Path) -> list[str]:
         carried = [token_id for token_id, at in revoked
                    if con.execute("UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
                                   (at, token_id)).rowcount]
+        con.executemany("UPDATE staff_users SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL",
+                        [(at, name) for name, at in disabled])
+        con.execute("DELETE FROM staff_sessions")
         con.execute("UPDATE stadskarna_data_version SET n = max(n, ?) + 1", (version,))
         con.execute("UPDATE stadskarna_topic_versions SET n = max(n, ?) + 1", (version,))  # a topic's n <= all data's
         con.execute("COMMIT")

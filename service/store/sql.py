@@ -35,8 +35,9 @@ from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES
 from service.store import pingchunks
-from service.store.base import (DATA_TOPICS, Actor, Conflict, Extent, FeaturePage, FeatureQuery, NotFound, Progress,
-                                PublishedPage, StoreError, TokenRecord, Unavailable, WriteResult)
+from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound,
+                                Progress, PublishedPage, SessionRecord, StoreError, TokenRecord, Unavailable, UserRecord,
+                                WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
@@ -51,6 +52,8 @@ def text(statement: str) -> TextClause:
 
 
 _TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
+_USER_COLUMNS = "name, role, password_hash, created_at, disabled_at, failed_logins, locked_until"
+_AUDIT_COLUMNS = ("at", "actor", "role", "action", "detail", "client")
 PRESENCE_CELLS = np.dtype([("zone", "<i4"), ("local_day", "<i4"), ("hour", "<i1"), ("presence_s", "<f8"),
                            ("officer_s", "<f8"), ("drive_s", "<f8"), ("vehicle_s", "<f8")])
 """A unit-day's kept presence, one record per zone, local day and hour."""
@@ -261,6 +264,118 @@ class SQLStore:
         """(key hash, name) of every registered Open311 client."""
         with self.transaction(write=False) as con:
             return [tuple(row) for row in con.execute(text("SELECT key_hash, name FROM open311_clients"))]
+
+    # -- staff accounts, sessions and their audit ----------------------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str, event: AuditEvent) -> UserRecord:
+        """Store a new staff account created at ``event.at`` and audit it, in one transaction;
+        :class:`Conflict` when the name is taken."""
+        with self.transaction() as con:
+            self.dialect.lock_table(con, "staff_users")  # two adds of one name at once: one lands, one conflicts
+            if con.execute(text("SELECT 1 FROM staff_users WHERE name = :name"), {"name": name}).first():
+                raise Conflict(f"an account named {name!r} exists")
+            con.execute(text("INSERT INTO staff_users (name, role, password_hash, created_at) "
+                             "VALUES (:name, :role, :hash, :at)"),
+                        {"name": name, "role": role, "hash": password_hash, "at": _utc(event.at)})
+            _audit(con, event)
+            return _user(con, name)
+
+    def user(self, name: str) -> UserRecord | None:
+        """The account named ``name`` (disabled ones too), or None."""
+        with self.transaction(write=False) as con:
+            row = con.execute(text(f"SELECT {_USER_COLUMNS} FROM staff_users WHERE name = :name"), {"name": name}).first()
+        return None if row is None else _user_record(row)
+
+    def users(self) -> list[UserRecord]:
+        """Every account, by name."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text(f"SELECT {_USER_COLUMNS} FROM staff_users ORDER BY name")).all()
+        return [_user_record(row) for row in rows]
+
+    def set_user_role(self, name: str, role: str, event: AuditEvent) -> UserRecord:
+        """Give an account another role and audit it, in one transaction; its sessions have the new
+        role at once (they read it from the account). :class:`NotFound` when unknown."""
+        with self.transaction() as con:
+            if not con.execute(text("UPDATE staff_users SET role = :role WHERE name = :name"),
+                               {"role": role, "name": name}).rowcount:
+                raise NotFound(f"no account {name!r}")
+            _audit(con, event)
+            return _user(con, name)
+
+    def disable_user(self, name: str, event: AuditEvent) -> UserRecord:
+        """Disable an account at ``event.at``, end its sessions and audit it, in one transaction;
+        disabling it again changes nothing. :class:`NotFound` when unknown."""
+        with self.transaction() as con:
+            if con.execute(text("SELECT 1 FROM staff_users WHERE name = :name"), {"name": name}).first() is None:
+                raise NotFound(f"no account {name!r}")
+            if con.execute(text("UPDATE staff_users SET disabled_at = :at WHERE name = :name AND disabled_at IS NULL"),
+                           {"at": _utc(event.at), "name": name}).rowcount:
+                con.execute(text("DELETE FROM staff_sessions WHERE name = :name"), {"name": name})
+                _audit(con, event)
+            return _user(con, name)
+
+    def login_failed(self, name: str, max_failures: int, locked_until: pd.Timestamp, event: AuditEvent) -> None:
+        """Audit a failed sign-in and count it for the account ``name`` (when there is one); the
+        ``max_failures``-th locks the account until ``locked_until`` and starts the count again."""
+        with self.transaction() as con:
+            con.execute(text("UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE name = :name"),
+                        {"name": name})
+            con.execute(text("UPDATE staff_users SET failed_logins = 0, locked_until = :until "
+                             "WHERE name = :name AND failed_logins >= :most"),
+                        {"until": _utc(locked_until), "name": name, "most": max_failures})
+            _audit(con, event)
+
+    def open_session(self, session_hash: str, name: str, event: AuditEvent) -> None:
+        """Store a new session of ``name`` opened at ``event.at``, clear the account's failed
+        sign-ins and lock-out, and audit it, in one transaction."""
+        with self.transaction() as con:
+            con.execute(text("INSERT INTO staff_sessions (session_hash, name, created_at, last_seen_at) "
+                             "VALUES (:hash, :name, :at, :at)"),
+                        {"hash": session_hash, "name": name, "at": _utc(event.at)})
+            con.execute(text("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE name = :name"),
+                        {"name": name})
+            _audit(con, event)
+
+    def session(self, session_hash: str) -> SessionRecord | None:
+        """The session with this hash, with its account's role and state, or None."""
+        with self.transaction(write=False) as con:
+            row = con.execute(text("SELECT s.name, u.role, s.created_at, s.last_seen_at, u.disabled_at "
+                                   "FROM staff_sessions s JOIN staff_users u ON u.name = s.name "
+                                   "WHERE s.session_hash = :hash"), {"hash": session_hash}).first()
+        return None if row is None else SessionRecord(row[0], row[1], *map(_stamp, row[2:]))
+
+    def session_seen(self, session_hash: str, at: pd.Timestamp, resolution_s: float = 60.0) -> None:
+        """Note that a session was used at ``at`` (kept to ``resolution_s``: written only when the
+        stored time is older); skipped after at most 50 ms when another writer holds the lock."""
+        try:
+            with self.transaction(busy_timeout_s=0.05) as con:
+                con.execute(text("UPDATE staff_sessions SET last_seen_at = :at WHERE session_hash = :hash "
+                                 "AND last_seen_at < :stale"),
+                            {"at": _utc(at), "hash": session_hash,
+                             "stale": _utc(at - pd.Timedelta(seconds=resolution_s))})
+        except Unavailable:
+            pass
+
+    def close_session(self, session_hash: str, event: AuditEvent | None = None) -> None:
+        """Remove a session (nothing when it is gone already), audited when ``event`` is given."""
+        with self.transaction() as con:
+            con.execute(text("DELETE FROM staff_sessions WHERE session_hash = :hash"), {"hash": session_hash})
+            if event is not None:
+                _audit(con, event)
+
+    def add_audit(self, event: AuditEvent) -> None:
+        """Store a row of the staff audit."""
+        with self.transaction() as con:
+            _audit(con, event)
+
+    def audit(self) -> pd.DataFrame:
+        """The staff audit in the order it was written: at (UTC), actor, role, action, detail, client
+        (role and client None where unknown)."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text(f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM staff_audit ORDER BY event_id")).all()
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=list(_AUDIT_COLUMNS), dtype=object)  # None stays None
+        frame["at"] = _times(frame["at"])
+        return frame
 
     # -- point layers (incidents, lights, reports) ------------------------------------------
 
@@ -1017,10 +1132,34 @@ def _time_text(values: pd.Series) -> pd.Series:
     return format_utc(_times(values))
 
 
+def _stamp(value: Any) -> pd.Timestamp | None:
+    """A stored time (ISO text, or the database's own time value) as a UTC timestamp; None for none."""
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
+
+
 def _token(row) -> TokenRecord:
-    times = [None if value is None else pd.Timestamp(value).tz_convert("UTC") if pd.Timestamp(value).tzinfo
-             else pd.Timestamp(value, tz="UTC") for value in row[3:]]
-    return TokenRecord(row[0], row[1], row[2], *times)
+    return TokenRecord(row[0], row[1], row[2], *map(_stamp, row[3:]))
+
+
+def _user_record(row) -> UserRecord:
+    return UserRecord(row[0], row[1], row[2], _stamp(row[3]), _stamp(row[4]), int(row[5]), _stamp(row[6]))
+
+
+def _user(con: Connection, name: str) -> UserRecord:
+    """The account ``name`` as the transaction sees it."""
+    return _user_record(con.execute(text(f"SELECT {_USER_COLUMNS} FROM staff_users WHERE name = :name"),
+                                    {"name": name}).one())
+
+
+def _audit(con: Connection, event: AuditEvent) -> None:
+    """Write a row of the staff audit in the transaction of ``con``."""
+    con.execute(text("INSERT INTO staff_audit (at, actor, role, action, detail, client) "
+                     "VALUES (:at, :actor, :role, :action, :detail, :client)"),
+                {"at": _utc(event.at), "actor": event.actor, "role": event.role, "action": event.action,
+                 "detail": event.detail, "client": event.client})
 
 
 def _checked(schema: LayerSchema, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
