@@ -134,6 +134,24 @@ class ServiceSettings(BaseSettings):
     """How long a request waits for a free place before it is refused with 503."""
 
 
+class StaffSettings(BaseSettings):
+    """Staff sign-in (:mod:`service.staff`). ``STADSKARNA_STAFF_SECURE_COOKIES`` (default true):
+    cookies only over HTTPS — set it to false only to sign in over plain HTTP on your own machine
+    (``make run``, tests). Sessions end after ``IDLE_MINUTES`` without a request and
+    ``ABSOLUTE_HOURS`` after sign-in; ``LOGIN_RATE_LIMIT`` sign-in attempts per client and minute;
+    ``MAX_FAILURES`` failed sign-ins in a row lock an account for ``LOCKOUT_MINUTES``;
+    ``MIN_PASSWORD`` characters at least in a new password."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_STAFF_")
+    secure_cookies: bool = True
+    idle_minutes: float = Field(30, gt=0)
+    absolute_hours: float = Field(10, gt=0)
+    login_rate_limit: int = Field(10, ge=1)
+    max_failures: int = Field(5, ge=1)
+    lockout_minutes: float = Field(15, gt=0)
+    min_password: int = Field(12, ge=8)
+
+
 class PresenceSettings(BaseSettings):
     """How patrol presence is counted (:class:`geo.patrol.PresenceRules`): any threshold of the
     rules by its name (``STADSKARNA_PRESENCE_BIKE_KMH=20``, …; unset: the method's default), and
@@ -212,3 +230,4 @@ class Settings(BaseModel):
     lighting: LightingSettings = Field(default_factory=LightingSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    staff: StaffSettings = Field(default_factory=StaffSettings)

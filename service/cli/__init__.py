@@ -9,7 +9,8 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from service.cli import backups, coverage, data, lagesbild, lighting, pages, presence, promises, serve, tokens, zones
+from service.cli import (backups, coverage, data, lagesbild, lighting, pages, presence, promises, serve, tokens, users,
+                         zones)
 from service.cli.common import build_settings, errors
 from service.store import StoreError
 
@@ -21,6 +22,7 @@ app.add_typer(zones.zones_app, name="zones")
 app.add_typer(coverage.coverage_app, name="coverage")
 app.add_typer(presence.presence_app, name="presence")
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(users.user_app, name="user")
 app.add_typer(promises.promises_app, name="promises")
 app.add_typer(lighting.lighting_app, name="lighting")
 app.command()(serve.serve)
