@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 
 run: $(BIN)/.installed
 	$(BIN)/stadskarna demo --if-empty
-	$(BIN)/stadskarna serve
+	STADSKARNA_STAFF_SECURE_COOKIES=false $(BIN)/stadskarna serve  # plain HTTP on this machine: see "Staff sign-in"
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

@@ -12,13 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from xstatic.pkg import leaflet
 
 from service import errors
-from service.auth import request_caller
+from service.audit import StaffAudit
+from service.auth import bearer_caller
 from service.context import Context
 from service.head import HeadAsGet
 from service.limits import LoadShedder, RequestGuard
 from service.openapi import openapi_schema
 from service.routes import (coverage, health, lagesbild, layers, maps, ogc, open311, patrols, promises, removal,
-                            reports, zones)
+                            reports, signin, zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -41,10 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="Trygg stadskärna", version="0.1.0",
                   description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.",
-                  dependencies=[Depends(request_caller)],  # a bad token is refused everywhere, not ignored
+                  dependencies=[Depends(bearer_caller)],  # a bad token is refused everywhere, not ignored
                   docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.context = Context.open(settings)
-    for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, ogc, maps):
+    for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, ogc, maps, signin):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.register(app)
     app.openapi = lambda: openapi_schema(app)
+    app.add_middleware(StaffAudit)
     app.add_middleware(RequestGuard, limit_of=body_limit(settings.reports))
     app.add_middleware(LoadShedder, max_in_flight=settings.service.max_in_flight,
                        max_reads_in_flight=settings.service.max_reads_in_flight,

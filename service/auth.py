@@ -1,5 +1,6 @@
 """Access tokens and roles: bearer tokens stored as SHA-256 hashes, with a public id, a label,
-an optional expiry, revocation and the time of last use."""
+an optional expiry, revocation and the time of last use; and who calls — a token, or a signed-in
+staff member's session (:mod:`service.staff`), whose changes must carry its CSRF token."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from geo.text import clean_value
-from service.errors import Forbidden, Unauthorized
+from service import staff
+from service.errors import CsrfRefused, Forbidden, Unauthorized
+from service.forms import FORM, MULTIPART
+from service.security import client_address
 from service.store import Actor, Store
 from service.context import context
 
@@ -28,6 +33,8 @@ EXACT_INCIDENT_ROLES = ("police", "planner")
 """The roles that see incidents exact; everyone else sees them generalised (geo.publish)."""
 PATROL_ROLES = ("police",)
 """The roles that see patrol tracks."""
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+"""Methods that change nothing: all others, made with a session, need its CSRF token."""
 
 
 def _hash(token: str) -> str:
@@ -36,14 +43,18 @@ def _hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Caller:
-    """A caller with a valid token: its role, and the token's public id and label (who, in history rows)."""
+    """A caller with a valid token — its role, and the token's public id and label (who, in
+    history rows) — or a signed-in staff member: the account's role and ``user``, its name."""
 
     role: str
     token_id: str
     label: str
+    user: str | None = None
 
     @property
     def actor(self) -> Actor:
+        if self.user is not None:
+            return Actor(self.role, f"{self.user} (signed in)")
         return Actor(self.role, f"{self.label} ({self.token_id})" if self.label else self.token_id)
 
 
@@ -93,9 +104,9 @@ def open311_client(store: Store, api_key: str) -> str | None:
     return found
 
 
-def request_caller(request: Request) -> Caller | None:
-    """FastAPI dependency: the caller from ``Authorization: Bearer <token>``, None when anonymous;
-    401 for a malformed header or an unknown, revoked or expired token."""
+def bearer_caller(request: Request) -> Caller | None:
+    """FastAPI dependency of every route: the caller from ``Authorization: Bearer <token>``, None
+    without the header; 401 for a malformed header or an unknown, revoked or expired token."""
     header = request.headers.get("authorization")
     if header is None:
         return None
@@ -106,6 +117,56 @@ def request_caller(request: Request) -> Caller | None:
     if caller is None:
         raise Unauthorized("unknown, expired or revoked token")
     return caller
+
+
+def session_caller(request: Request) -> Caller | None:
+    """The signed-in staff member of the request's session cookie, or None (no cookie; an
+    unknown, ended or expired session; a disabled account)."""
+    session_id = request.cookies.get(staff.SESSION_COOKIE)
+    if not session_id:
+        return None
+    state = context(request)
+    record = staff.session_user(state.store, session_id, state.clock(), state.settings.staff)
+    return None if record is None else Caller(record.role, "", record.name, user=record.name)
+
+
+def identify(request: Request) -> Caller | None:
+    """The caller from a token, else from a session — before the body is read, so without the
+    CSRF check (:func:`request_caller` makes it)."""
+    return bearer_caller(request) or session_caller(request)
+
+
+async def request_caller(request: Request, token: Caller | None = Depends(bearer_caller)) -> Caller | None:
+    """FastAPI dependency: who calls — a token's caller; else the signed-in staff member, whose
+    every request that may change something must carry the session's CSRF token (the
+    ``X-CSRF-Token`` header or the ``csrf_token`` form field: 403 otherwise); else None."""
+    if token is not None:
+        return token
+    caller = await run_in_threadpool(session_caller, request)  # a session lookup reads the store
+    if caller is None:
+        return None
+    if request.method not in SAFE_METHODS:
+        await _check_csrf(request)
+    request.state.staff = caller  # the staff audit records what the session did (service.audit)
+    return caller
+
+
+async def _check_csrf(request: Request) -> None:
+    """403 unless the request carries its session's CSRF token (compared in constant time)."""
+    given = request.headers.get(staff.CSRF_HEADER)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if given is None and kind in (FORM, MULTIPART):
+        value = (await request.form()).get(staff.CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    expected = staff.csrf_token(request.cookies[staff.SESSION_COOKIE])
+    if given is None or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        raise CsrfRefused("a change made while signed in needs the session's CSRF token (the page's csrf_token "
+                          "field or the X-CSRF-Token header); reload the page and try again")
+
+
+def client_of(request: Request) -> str:
+    """The client's address (:func:`service.security.client_address`), for rate limits and the audit."""
+    return client_address(request, context(request).settings.service.trusted_proxies)
 
 
 def request_role(caller: Caller | None = Depends(request_caller)) -> str | None:

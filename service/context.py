@@ -5,9 +5,11 @@ typed object, made once (by the app or a command) and passed to the use cases.""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import geopandas as gpd
+import pandas as pd
 from fastapi import Request
 
 from geo.io.geojson import to_feature_collection
@@ -39,6 +41,10 @@ class Context:
     """How patrol presence is counted (:func:`service.presence.presence_rules`)."""
     lighting: LightingModel
     """How lamps are modelled (measured photometry, the energy's operating profile)."""
+    login_limiter: RateLimiter
+    """The rate limiter of staff sign-in attempts (per client and minute)."""
+    clock: Callable[[], pd.Timestamp] = field(default=lambda: pd.Timestamp.now(tz="UTC"))
+    """The time now (UTC) for sessions and sign-in; tests move it."""
 
     @classmethod
     def open(cls, settings: Settings) -> Context:
@@ -56,8 +62,10 @@ class Context:
         shown = published_zones(zones)
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
+        # sign-in attempts are counted in the same file as submissions, under keys of their own
+        logins = RateLimiter(settings.staff.login_rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
-                   presence_rules(settings.presence), lighting)
+                   presence_rules(settings.presence), lighting, logins)
 
 
 def context(request: Request) -> Context:

@@ -47,6 +47,10 @@ class Forbidden(ApiError):
     """The caller's role may not do this."""
 
 
+class CsrfRefused(Forbidden):
+    """A change made with a session cookie that does not carry the session's CSRF token."""
+
+
 class RateLimited(ApiError):
     """Too many requests from this client; try again after ``retry_after_s``."""
 
@@ -70,6 +74,7 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     RequestValidationError: (422, "invalid"),
     Unauthorized: (401, "unauthorized"),
     Forbidden: (403, "forbidden"),
+    CsrfRefused: (403, "csrf"),
     NotFound: (404, "not_found"),
     NoSuchThing: (404, "not_found"),
     UnknownPromise: (404, "not_found"),

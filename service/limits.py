@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.auth import request_caller, require
+from service.auth import identify, require
 from service.errors import CODES_BY_STATUS, Overloaded, RateLimited, error_response, listed_response, status_of
 from service.georeport import FORMATS
 from service.security import client_address
@@ -97,7 +97,7 @@ class RequestGuard:
                 await run_in_threadpool(check_rate, request)  # it may wait for another process's count
             if key in UPLOADS:
                 roles, what = UPLOADS[key]
-                caller = await run_in_threadpool(request_caller, request)  # a token lookup reads the store
+                caller = await run_in_threadpool(identify, request)  # a token or session lookup reads the store
                 require(caller.role if caller else None, roles, what)
         except Exception as exc:
             if status_of(exc)[0] == 500:

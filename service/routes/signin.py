@@ -1,0 +1,96 @@
+"""Staff sign-in for people: GET and POST /login (the sign-in page, in Swedish), POST /logout."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from service import staff
+from service.auth import ROLE_NAMES, Caller, client_of, request_caller
+from service.context import context
+from service.forms import StrictFormRoute
+from service.html import pages
+from service.security import html_page
+
+router = APIRouter(tags=["staff"], route_class=StrictFormRoute, include_in_schema=False)
+
+_MESSAGES = {
+    401: "Inloggningen misslyckades: fel användarnamn eller lösenord, eller så är kontot spärrat en stund "
+         "efter för många misslyckade försök.",
+    403: "Formuläret har gått ut. Försök igen.",
+    429: "För många inloggningsförsök från din anslutning. Vänta en minut och försök igen.",
+}
+"""What the sign-in page says for each refusal (its HTTP status)."""
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, caller: Caller | None = Depends(request_caller)) -> Response:
+    """The sign-in page; for a signed-in staff member, who they are, their pages and sign-out."""
+    return _page(request, caller)
+
+
+@router.post("/login")
+def login(request: Request, name: str = Form("", max_length=200), password: str = Form("", max_length=1000),
+          csrf_token: str = Form("", max_length=200)) -> Response:
+    """Sign in: at most ``STADSKARNA_STAFF_LOGIN_RATE_LIMIT`` attempts per client and minute; the
+    form's token must match its cookie; then the account's name and password. Success: a session
+    cookie and back to /login (303)."""
+    state = context(request)
+    client = client_of(request)
+    wait = state.login_limiter.retry_after(f"sign-in {client}")  # keys of their own beside citizens' submissions
+    if wait is not None:
+        return _page(request, None, 429, {"Retry-After": str(wait)})
+    expected = request.cookies.get(staff.LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(csrf_token.encode("utf-8"), expected.encode("utf-8")):
+        return _page(request, None, 403)
+    try:
+        session_id = staff.sign_in(state.store, name, password, state.clock(), state.settings.staff, client)
+    except staff.SignInRefused:
+        return _page(request, None, 401)
+    earlier = request.cookies.get(staff.SESSION_COOKIE)
+    if earlier:
+        staff.sign_out(state.store, earlier, state.clock(), client)
+    answer = RedirectResponse("/login", status_code=303)
+    answer.set_cookie(staff.SESSION_COOKIE, session_id, path="/", httponly=True, samesite="strict",
+                      secure=state.settings.staff.secure_cookies)
+    answer.delete_cookie(staff.LOGIN_COOKIE, path="/login", httponly=True, samesite="strict",
+                         secure=state.settings.staff.secure_cookies)
+    return answer
+
+
+@router.post("/logout")
+def logout(request: Request, caller: Caller | None = Depends(request_caller)) -> Response:
+    """Sign out (the session's CSRF token is checked, as for every change made with a session):
+    the session ends at once, its cookie goes, back to /login (303)."""
+    state = context(request)
+    session_id = request.cookies.get(staff.SESSION_COOKIE)
+    if caller is not None and caller.user is not None and session_id:
+        staff.sign_out(state.store, session_id, state.clock(), client_of(request))
+        request.state.audited = True  # the sign-out is its own audit row (service.audit)
+    answer = RedirectResponse("/login", status_code=303)
+    answer.delete_cookie(staff.SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                         secure=state.settings.staff.secure_cookies)
+    return answer
+
+
+def _page(request: Request, caller: Caller | None, status: int = 200,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The sign-in page: the form (with a fresh token in a hidden field and in its cookie) and the
+    refusal's message, or the signed-in member's page (with the session's token for sign-out)."""
+    settings = context(request).settings.staff
+    signed_in = caller is not None and caller.user is not None
+    token = staff.csrf_token(request.cookies[staff.SESSION_COOKIE]) if signed_in else secrets.token_urlsafe(32)
+    html = pages.get_template("login.html").render(
+        user=caller.user if signed_in else None, role=ROLE_NAMES.get(caller.role, "") if signed_in else "",
+        police=signed_in and caller.role == "police", csrf_field=staff.CSRF_FIELD, csrf_token=token,
+        error=_MESSAGES.get(status))
+    answer = html_page(request, html, status_code=status)
+    answer.headers.update(headers or {})
+    answer.headers["Cache-Control"] = "no-store"
+    if not signed_in:
+        answer.set_cookie(staff.LOGIN_COOKIE, token, path="/login", httponly=True, samesite="strict",
+                          secure=settings.secure_cookies)
+    return answer
