@@ -290,6 +290,24 @@ def test_restore_keeps_revoked_tokens_revoked(tmp_path):
             assert client.get("/api/reports/x/photo", headers=bearer(stale)).status_code == 401
 
 
+def test_restore_keeps_disabled_accounts_disabled_and_ends_sessions(tmp_path):
+    from service.settings import StaffSettings
+    from service.staff import add_user, session_user, sign_in
+
+    db, backup = tmp_path / "db.sqlite", tmp_path / "backup.sqlite"
+    store, now, staff = SQLiteStore(db), pd.Timestamp.now(tz="UTC"), StaffSettings()
+    for name in ("anna", "bo"):
+        add_user(store, name, "police", "rätt häst batteri", staff, now)
+    session = sign_in(store, "bo", "rätt häst batteri", now, staff, "192.0.2.1")
+    assert invoke("backup", backup, "--db", db).exit_code == 0
+    assert invoke("user", "disable", "anna", "--db", db).exit_code == 0
+    result = invoke("restore", backup, "--db", db, "--yes")
+    assert result.exit_code == 0, result.output
+    assert store.user("anna").disabled_at is not None, "the copy's active account stays disabled"
+    assert session_user(store, session, now, staff) is None, "sessions of the copy end"
+    store.close()
+
+
 def corrupt_copy(source: Path, target: Path) -> None:
     data = bytearray(source.read_bytes())
     page = 4096
