@@ -100,3 +100,19 @@ def test_the_audit_keeps_who_when_and_what(store):
     assert audit.iloc[0].tolist() == [NOW, "anna", "police", "PATCH /api/reports/r1", "answered 200", "2001:db8::/64"]
     assert audit.iloc[1]["role"] is None and audit.iloc[1]["client"] is None
     assert str(audit["at"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_a_database_of_schema_18_gains_the_accounts(backends, monkeypatch):
+    import service.store.sql as sql
+
+    with monkeypatch.context() as old_program:
+        old_program.setattr(sql, "SCHEMA_VERSION", 18)
+        old = backends.open(name="before_staff_accounts")
+        old.set_meta("note", "kept")
+        assert old.schema_version() == 18
+        old.close()
+    store = backends.open(name="before_staff_accounts")
+    assert store.schema_version() == 19 and store.get_meta("note") == "kept"
+    assert store.users() == [] and store.audit().empty
+    store.add_user("anna", "police", "hash-a", event("user add"))
+    assert store.user("anna").role == "police"
