@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december")
+"""The months' Swedish names."""
+
 
 def sv_number(value: float | None, decimals: int = 2) -> str:
     """A figure as Swedish text: at most ``decimals`` decimals, a decimal comma, no trailing zeros,
@@ -21,3 +27,8 @@ def sv_signed(value: float, decimals: int = 2) -> str:
     """A change as Swedish text with its sign: ``+3,5``, ``−2``, ``±0``."""
     text = sv_number(value, decimals)
     return "±0" if text == "0" else ("+" if value > 0 else "") + text
+
+
+def sv_date(day: date) -> str:
+    """A date as Swedish text: ``2 december 2026``."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -20,6 +20,8 @@ OPEN_STATUSES = ("open", *CONFIRMED_STATUSES)
 """States in which a report is open: not yet closed."""
 """States in which staff have confirmed the problem and not yet fixed it."""
 WITHOUT_WORKFLOW = ("unsafe_place",)
+TOLD_STATUSES = ("scheduled", "closed")
+"""States a citizen who left an address is told of by e-mail (besides the receipt of the report)."""
 RECORDED_ELSEWHERE = ("import", "demo")
 """History rows not written by staff here: a record's state as another system (or the demo) gave it."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import swagger_ui
@@ -17,9 +19,10 @@ from service.auth import bearer_caller
 from service.context import Context
 from service.head import HeadAsGet
 from service.limits import LoadShedder, RequestGuard
+from service.mail import mail_worker
 from service.openapi import openapi_schema
-from service.routes import (coverage, health, lagesbild, layers, maps, ogc, open311, patrols, promises, removal,
-                            reports, signin, zones)
+from service.routes import (coverage, health, hearback, lagesbild, layers, maps, ogc, open311, patrols, promises,
+                            removal, reports, signin, zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -36,6 +39,19 @@ def body_limit(settings: ReportSettings):
     return lambda method, path: caps.get((method, path.rstrip("/") or "/"), form)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app runs: the background sender of citizens' mails, when mail is configured."""
+    worker = mail_worker(app.state.context.settings, app.state.context.store)
+    if worker is not None:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: validate the zones (and streets) and open the store, or fail with a
     :class:`geo.errors.ValidationError` / :class:`service.store.StoreError` that says why."""
@@ -43,9 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Trygg stadskärna", version="0.1.0",
                   description="Halmstad's city-centre citizen promise (medborgarlöfte), measured and mapped.",
                   dependencies=[Depends(bearer_caller)],  # a bad token is refused everywhere, not ignored
-                  docs_url=None, redoc_url=None, redirect_slashes=False)
+                  docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.context = Context.open(settings)
-    for module in (health, zones, layers, coverage, lagesbild, reports, removal, patrols, promises, open311, ogc, maps, signin):
+    for module in (health, zones, layers, coverage, lagesbild, reports, hearback, removal, patrols, promises, open311,
+                   ogc, maps, signin):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")

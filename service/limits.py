@@ -10,6 +10,7 @@ upload's role gets the upload's cap; anyone else is refused (401/403) before a b
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +28,8 @@ UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
 """Addresses that take large bodies, with the roles that may send them."""
 RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS)}
 """Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
+RATE_LIMITED_PATHS = re.compile(r"/(api/)?reports/[^/]+/support")
+"""Citizens' support of a report ("Jag har också sett det"), counted with their submissions."""
 
 
 def _too_large(limit: int) -> str:
@@ -93,7 +96,7 @@ class RequestGuard:
         request = Request(scope)
         key = (scope["method"], scope["path"].rstrip("/") or "/")
         try:
-            if key in RATE_LIMITED:
+            if key in RATE_LIMITED or (key[0] == "POST" and RATE_LIMITED_PATHS.fullmatch(key[1])):
                 await run_in_threadpool(check_rate, request)  # it may wait for another process's count
             if key in UPLOADS:
                 roles, what = UPLOADS[key]

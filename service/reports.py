@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -14,7 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from geo.crs import nearest_within, widened_box
 from geo.errors import ValidationError
-from geo.layers import REPORTS, Record, validate_record
+from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, Record, validate_record
 from geo.report_attributes import attributes_text, checked_attributes
 from geo.timestamps import utc_text
 from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
@@ -89,7 +90,9 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
     included) and kept with the report; None asks nothing (the report page has no questions).
     ``reporter``'s name and device id are kept private. ``actor`` is who submitted it (a citizen,
     or an Open311 client application), kept as its source and in its history. Unsafe-place pins
-    get no duplicates: answering them would let anyone probe where others feel unsafe."""
+    get no duplicates: answering them would let anyone probe where others feel unsafe. A reporter
+    who gives an address hears back (:mod:`service.mail`: the receipt, then when the report is
+    scheduled and closed), except for unsafe places, which have no public page to link to."""
     contact = contact_address(email)
     link = media_link(media_url)
     if (when or why) and category != "unsafe_place":
@@ -123,7 +126,8 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
             bbox=widened_box((report.lon, report.lat, report.lon, report.lat), settings.duplicate_radius_m),
             categories=(category,), statuses=OPEN_STATUSES)),
         (report.lon, report.lat), settings.duplicate_radius_m)
-    store.add_report(report, cleaned, duplicates, actor)
+    hears_back = contact is not None and category not in UNPUBLISHED_CATEGORIES
+    store.add_report(report, cleaned, duplicates, actor, secrets.token_urlsafe(24) if hears_back else None)
     return Submitted(report, zone_id, duplicates)
 
 

@@ -164,6 +164,12 @@ class ReportProperties(Answer):
     source: str
 
 
+class LayerReportProperties(ReportProperties):
+    """A citizen report in the layers API, with its support."""
+
+    supporters: int = Field(description="citizens who have seen it too (\"Jag har också sett det\")")
+
+
 class PatrolPingProperties(Answer):
     """A patrol ping (police tokens only)."""
 
@@ -176,7 +182,7 @@ class PatrolPingProperties(Answer):
 
 class LayerFeature(Answer):
     type: Literal["Feature"]
-    properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, ReportProperties,
+    properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, LayerReportProperties,
                       PatrolPingProperties] = Field(description="the layer's fields the caller may see")
     geometry: PointGeometry | None = Field(description="null in public answers for an incident the police placed "
                                                        "only at a town's or county's centroid")
@@ -212,6 +218,15 @@ class ReportCreated(Answer):
     photo: str | None = Field(description="the photo's address (for staff), null without a photo")
     possible_duplicates: list[str] = Field(description="ids of open reports of the same category within 15 m "
                                                        "(never for unsafe places)")
+    page: str | None = Field(description="the report's public page, where its status can be followed (null for "
+                                         "unsafe places, which have none)")
+
+
+class ReportSupported(Answer):
+    """A citizen's support counted."""
+
+    id: str
+    supporters: int = Field(description="citizens who have seen the report too, this one included")
 
 
 class ReportUpdated(Answer):

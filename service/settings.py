@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.energy import DEFAULT_PROFILE, OperatingProfile
@@ -103,6 +103,28 @@ class Open311Settings(BaseSettings):
     contact: str = "Halmstads kommun"
     key_service: str = ("Halmstads kommun registers an app and gives it an api_key (stadskarna token open311-client "
                         "NAME); a citizen's own submission needs none.")
+
+
+class MailSettings(BaseSettings):
+    """E-mail to citizens about their reports (:mod:`service.mail`). ``STADSKARNA_MAIL_HOST``: the
+    SMTP server (unset: nothing is sent; mails stay queued); ``_PORT`` (587), ``_STARTTLS``
+    (true), ``_USER`` and ``_PASSWORD`` (log in when a user is given), ``_FROM_ADDRESS`` (the
+    sender). Links in mails are built from ``STADSKARNA_PUBLIC_URL``, which sending needs."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_MAIL_")
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    user: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "trygg-stadskarna@localhost"
+    timeout_s: float = Field(20.0, gt=0)
+    """How long one talk with the server may wait for an answer."""
+    poll_s: float = Field(30.0, gt=0)
+    """How often the background worker looks for mails due."""
+    retry_s: float = Field(60.0, gt=0)
+    """The wait after a first failed attempt; it doubles with each failure, up to ``max_retry_s``."""
+    max_retry_s: float = Field(3600.0, gt=0)
 
 
 class ServiceSettings(BaseSettings):
@@ -231,3 +253,4 @@ class Settings(BaseModel):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)

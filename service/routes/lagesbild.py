@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from geo.errors import ValidationError
 from geo.lagesbild import MEASURES, parse_iso_week, shift_week
 from geo.maps.lagesbild import attention_svg
+from geo.swedish import MONTHS
 from service.auth import STAFF, request_role
 from service.html import pages
 from service.security import html_page
@@ -29,8 +30,6 @@ from service.context import context
 router = APIRouter(tags=["lagesbild"])
 
 
-MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-          "november", "december")
 WEEK_QUERY = Query(None, description="ISO week, YYYY-Www (for example 2020-W12); default the current week",
                    max_length=20)
 

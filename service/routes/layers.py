@@ -88,7 +88,11 @@ def layer(request: Request, layer: str,
         hidden = UNPUBLISHED_CATEGORIES if schema is REPORTS and role not in STAFF else ()
         query = FeatureQuery(bbox=box, start=first, end=last, exclude_categories=hidden, statuses=statuses)
         found = store.published_page(schema, query, limit, offset)
-        features = point_features(found.properties, found.lon, found.lat, COORDINATE_DECIMALS)
+        properties = found.properties
+        if schema is REPORTS:  # with how many citizens have seen each too
+            counts = store.supporters([p["id"] for p in properties])
+            properties = [p | {"supporters": counts.get(p["id"], 0)} for p in properties]
+        features = point_features(properties, found.lon, found.lat, COORDINATE_DECIMALS)
         return _collection(request, features, found.matched, limit, offset)
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]
     page = page.assign(**{c: format_utc(page[c]) for c in times})

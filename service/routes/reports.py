@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from geo.layers import REPORTS
+from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import unsafe_places_per_zone
 from geo.timestamps import format_utc, utc_text
 from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing
 from service.forms import StrictFormRoute
 from service.reports import change_status, submit_report
+from service.security import link
 from service.responses import ReportCreated, ReportUpdated, UnsafePlaces
 from service.store import FeatureQuery
 from service.context import context
@@ -28,7 +31,9 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
     """Report graffiti, weeds, litter, a broken light, something else, or a place where you feel
     unsafe (``unsafe_place`` with ``when`` and ``why``). The e-mail is kept private; a photo (JPEG or
     PNG, at most 5 MB) is stored without its EXIF data. Open reports of the same category within
-    15 m are returned as possible duplicates (never for unsafe places). Form text must be UTF-8."""
+    15 m are returned as possible duplicates (never for unsafe places). Form text must be UTF-8.
+    ``page`` links to the report's public page (not for unsafe places); with an e-mail, the
+    reporter gets a receipt and hears when the report is scheduled and closed."""
     settings = context(request).settings.reports
     data = photo.file.read(int(settings.max_photo_mb * 1024 * 1024) + 1) if photo is not None else None
     state = context(request)
@@ -40,6 +45,7 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
         "created_at": utc_text(report["created_at"]), "zone_id": submitted.zone_id,
         "lon": submitted.report.lon, "lat": submitted.report.lat, "photo": report["photo"],
         "possible_duplicates": submitted.possible_duplicates,
+        "page": None if report["category"] in UNPUBLISHED_CATEGORIES else link(request, f"/reports/{quote(report['id'], safe='')}"),
     }, status_code=201)
 
 

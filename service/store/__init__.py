@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound, PublishedPage, Store, StoreError,
-                                SessionRecord, TokenRecord, Unavailable, UserRecord, WriteResult)
+from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound,
+                                PublishedPage, QueuedMail, SessionRecord, Store, StoreError, TokenRecord, Unavailable,
+                                UserRecord, WriteResult)
 from service.store.embedded import GeoPackageDialect
 from service.store.sql import SQLStore
 from service.settings import StoreSettings
@@ -39,5 +40,6 @@ def open_store(settings: StoreSettings) -> Store:
     return SQLiteStore(settings.db, settings.busy_timeout_s)
 
 
-__all__ = ["DATA_TOPICS", "Actor", "AuditEvent", "Conflict", "Extent", "FeaturePage", "FeatureQuery", "NotFound", "PublishedPage", "SQLStore", "SQLiteStore", "Store", "open_store",
-           "SessionRecord", "StoreError", "TokenRecord", "Unavailable", "UserRecord", "WriteResult"]
+__all__ = ["DATA_TOPICS", "Actor", "AuditEvent", "Conflict", "Extent", "FeaturePage", "FeatureQuery", "NotFound",
+           "PublishedPage", "QueuedMail", "SQLStore", "SQLiteStore", "SessionRecord", "Store", "StoreError",
+           "TokenRecord", "Unavailable", "UserRecord", "WriteResult", "open_store"]

@@ -178,6 +178,21 @@ class AuditEvent:
     client: str | None = None
 
 
+@dataclass(frozen=True)
+class QueuedMail:
+    """A mail to a citizen about their report, as queued: what it tells (``kind``: ``received`` or
+    a status of :data:`geo.workflow.TOLD_STATUSES`), the report's id and category, the private
+    address, the subscription's token (for the unsubscribe link) and the attempts made so far."""
+
+    mail_id: int
+    report_id: str
+    kind: str
+    category: str
+    address: str
+    token: str
+    attempts: int
+
+
 Progress = Callable[[int, int], None]
 """progress(done, total)."""
 
@@ -337,9 +352,10 @@ class Store(Protocol):
 
     # -- citizens' reports ----------------------------------------------------------------------
     def add_report(self, report: Record, photo: tuple[str, bytes] | None, duplicate_of: list[str],
-                   actor: Actor) -> None:
+                   actor: Actor, mail_token: str | None = None) -> None:
         """Store a new report (a validated record), its photo, its duplicate links and the first row
-        of its history; :class:`Conflict` when its id is stored already."""
+        of its history; with ``mail_token``, its contact's subscription and the queued receipt
+        mail. :class:`Conflict` when its id is stored already."""
         ...
 
     def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor, at: pd.Timestamp,
@@ -367,6 +383,36 @@ class Store(Protocol):
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a report's photo, or None."""
+        ...
+
+    # -- mail to citizens about their reports (queued with the change they tell of) ---------------
+    def claim_mail(self, at: pd.Timestamp, lease_s: float, limit: int = 20) -> list[QueuedMail]:
+        """Up to ``limit`` unsent mails due at ``at`` whose subscription still stands, each put
+        out of others' reach for ``lease_s`` seconds in the same transaction (so two senders
+        never take the same mail); mails of unsubscribed reports are dropped."""
+        ...
+
+    def mail_sent(self, mail_id: int, at: pd.Timestamp) -> None:
+        """Mark a claimed mail sent."""
+        ...
+
+    def mail_failed(self, mail_id: int, error: str, retry_at: pd.Timestamp) -> None:
+        """Count a failed attempt of a claimed mail and keep it queued until ``retry_at``."""
+        ...
+
+    def support_report(self, report_id: str) -> int:
+        """Count one more citizen who has seen an open, published report too (checked and counted
+        in one transaction); the new count. :class:`NotFound` for an unknown id or an unsafe
+        place, :class:`Conflict` (with the status) for a closed report."""
+        ...
+
+    def supporters(self, report_ids: list[str]) -> dict[str, int]:
+        """How many citizens have seen each of these reports too (reports without any left out)."""
+        ...
+
+    def unsubscribe(self, token: str, at: pd.Timestamp) -> str:
+        """End the subscription with ``token`` (again: no change); returns its report's id,
+        :class:`NotFound` for an unknown token."""
         ...
 
     # -- promises ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 19
+SCHEMA_VERSION = 20
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -78,6 +78,21 @@ STAFF_ACCOUNTS_19 = (
 """Schema 19 for both backends' types: personal staff accounts (Argon2 password hashes, failed
 sign-ins and lock-out), their sessions (only a hash of the session id) and the audit of sign-ins,
 sign-outs, account changes and staff actions made with a session (who, when, what)."""
+
+REPORT_MAIL_20 = (
+    """CREATE TABLE report_subscriptions (report_id TEXT PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+       token TEXT NOT NULL UNIQUE, unsubscribed_at {time})""",
+    """CREATE TABLE mail_outbox (mail_id {serial} PRIMARY KEY,
+       report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE, kind TEXT NOT NULL,
+       created_at {time} NOT NULL, next_attempt_at {time} NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+       sent_at {time}, last_error TEXT)""",
+    "CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, next_attempt_at)",
+    """CREATE TABLE report_supports (report_id TEXT PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+       supporters INTEGER NOT NULL)""")
+"""Schema 20 for both backends' types: a citizen who left an address hears back (service.mail):
+the report's subscription (a random token to unsubscribe with; the address stays the report's
+private contact) and the queue of mails, written in the same transaction as the change they tell
+of; and how many citizens said "I have seen it too" of a report."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -240,6 +255,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     18: REPORT_COLUMNS_18,
     19: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in STAFF_ACCOUNTS_19),
+    20: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MAIL_20),
 }
 """SQL statements that bring a file from the previous version to each version."""
 

@@ -33,11 +33,11 @@ from geo.lamp_history import HISTORY_COLUMNS, status_changes
 from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
-from geo.workflow import OPEN_STATUSES
+from geo.workflow import OPEN_STATUSES, TOLD_STATUSES
 from service.store import pingchunks
 from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound,
-                                Progress, PublishedPage, SessionRecord, StoreError, TokenRecord, Unavailable, UserRecord,
-                                WriteResult)
+                                Progress, PublishedPage, QueuedMail, SessionRecord, StoreError, TokenRecord, Unavailable,
+                                UserRecord, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
@@ -444,12 +444,14 @@ class SQLStore:
     # -- citizens' reports ---------------------------------------------------------------------
 
     def add_report(self, report: Record, photo: tuple[str, bytes] | None,
-                   duplicate_of: list[str], actor: Actor) -> None:
+                   duplicate_of: list[str], actor: Actor, mail_token: str | None = None) -> None:
         """Store one new citizen report (a validated record), its photo (media type, bytes; metadata
         already stripped), its links to possible duplicates and the first row of its history, in
         one transaction — shared with the reports that arrive meanwhile
         (:mod:`service.store.groupcommit`); it returns once that transaction is committed. An id
-        that is stored already raises :class:`Conflict` (nothing of this report is written)."""
+        that is stored already raises :class:`Conflict` (nothing of this report is written). With
+        ``mail_token``, the contact is subscribed to mail about the report with that token and the
+        receipt is queued, in the same transaction."""
         report_id = report.values["id"]
         public = [f for f in REPORTS.fields if not f.private]
         row = {f"c{k}": _encode_one(f, report.values[f.name]) for k, f in enumerate(public)}
@@ -471,6 +473,10 @@ class SQLStore:
             if duplicate_of:
                 con.execute(text("INSERT INTO report_duplicates (report_id, duplicate_of) VALUES (:id, :of)"),
                             [{"id": report_id, "of": other} for other in duplicate_of])
+            if mail_token is not None:
+                con.execute(text("INSERT INTO report_subscriptions (report_id, token) VALUES (:id, :token)"),
+                            {"id": report_id, "token": mail_token})
+                _queue_mail(con, report_id, "received", _utc(report.values["created_at"]))
             self.dialect.after_features_written(con, "reports", (report.lon, report.lat, report.lon, report.lat))
 
         with self._busy():
@@ -558,6 +564,73 @@ class SQLStore:
         with self.transaction(write=False) as con:
             row = con.execute(text("SELECT media_type, data FROM report_photos WHERE id = :id"), {"id": report_id}).first()
         return None if row is None else (row[0], bytes(row[1]))
+
+    # -- mail to citizens ------------------------------------------------------------------------
+
+    def claim_mail(self, at: pd.Timestamp, lease_s: float, limit: int = 20) -> list[QueuedMail]:
+        """Up to ``limit`` unsent mails due at ``at`` (oldest first) with a standing subscription,
+        each moved ``lease_s`` seconds on in the same transaction; unsent mails of unsubscribed
+        reports are deleted."""
+        now = _utc(at)
+        with self.transaction() as con:
+            con.execute(text("DELETE FROM mail_outbox WHERE sent_at IS NULL AND report_id IN "
+                             "(SELECT report_id FROM report_subscriptions WHERE unsubscribed_at IS NOT NULL)"))
+            rows = con.execute(text(
+                "SELECT m.mail_id, m.report_id, m.kind, r.category, p.contact, s.token, m.attempts "
+                "FROM mail_outbox m JOIN report_subscriptions s ON s.report_id = m.report_id "
+                "JOIN reports r ON r.id = m.report_id JOIN reports_private p ON p.id = m.report_id "
+                "WHERE m.sent_at IS NULL AND m.next_attempt_at <= :now AND p.contact IS NOT NULL "
+                "ORDER BY m.next_attempt_at, m.mail_id LIMIT :limit"), {"now": now, "limit": limit}).all()
+            if rows:
+                con.execute(text("UPDATE mail_outbox SET next_attempt_at = :later WHERE mail_id = :id"),
+                            [{"id": row[0], "later": _utc(at + pd.Timedelta(seconds=lease_s))} for row in rows])
+        return [QueuedMail(int(row[0]), *row[1:6], int(row[6])) for row in rows]
+
+    def mail_sent(self, mail_id: int, at: pd.Timestamp) -> None:
+        """Mark a claimed mail sent."""
+        with self.transaction() as con:
+            con.execute(text("UPDATE mail_outbox SET sent_at = :at, attempts = attempts + 1 WHERE mail_id = :id"),
+                        {"id": mail_id, "at": _utc(at)})
+
+    def mail_failed(self, mail_id: int, error: str, retry_at: pd.Timestamp) -> None:
+        """Count a failed attempt and keep the mail queued until ``retry_at``."""
+        with self.transaction() as con:
+            con.execute(text("UPDATE mail_outbox SET attempts = attempts + 1, last_error = :error, "
+                             "next_attempt_at = :retry WHERE mail_id = :id"),
+                        {"id": mail_id, "error": error[:500], "retry": _utc(retry_at)})
+
+    def support_report(self, report_id: str) -> int:
+        """One more citizen has seen an open, published report too; the new count."""
+        with self.transaction() as con:
+            found = con.execute(text("SELECT category, status FROM reports WHERE id = :id"), {"id": report_id}).first()
+            if found is None or found[0] in UNPUBLISHED_CATEGORIES:
+                raise NotFound(f"no report {report_id!r}")
+            if found[1] not in OPEN_STATUSES:
+                raise Conflict(f"the report is {found[1]}; only open reports take support", {"status": found[1]})
+            con.execute(text("INSERT INTO report_supports (report_id, supporters) VALUES (:id, 1) ON CONFLICT "
+                             "(report_id) DO UPDATE SET supporters = report_supports.supporters + 1"), {"id": report_id})
+            return int(con.execute(text("SELECT supporters FROM report_supports WHERE report_id = :id"),
+                                   {"id": report_id}).scalar())
+
+    def supporters(self, report_ids: list[str]) -> dict[str, int]:
+        """How many citizens have seen each of these reports too (those without any left out)."""
+        if not report_ids:
+            return {}
+        statement = text("SELECT report_id, supporters FROM report_supports WHERE report_id IN :ids").bindparams(
+            bindparam("ids", expanding=True))
+        with self.transaction(write=False) as con:
+            return {row[0]: int(row[1]) for row in con.execute(statement, {"ids": list(report_ids)})}
+
+    def unsubscribe(self, token: str, at: pd.Timestamp) -> str:
+        """End the subscription with ``token``; its report's id (:class:`NotFound` when unknown)."""
+        with self.transaction() as con:
+            report_id = con.execute(text("SELECT report_id FROM report_subscriptions WHERE token = :token"),
+                                    {"token": token}).scalar()
+            if report_id is None:
+                raise NotFound("no such subscription")
+            con.execute(text("UPDATE report_subscriptions SET unsubscribed_at = :at "
+                             "WHERE token = :token AND unsubscribed_at IS NULL"), {"token": token, "at": _utc(at)})
+        return report_id
 
     # -- promises ---------------------------------------------------------------------------
 
@@ -1037,6 +1110,8 @@ class SQLStore:
             status = records[report_id][0]
             if stored_status != status:
                 rows.append((report_id, stored_status, status, when))
+                if status in TOLD_STATUSES:  # the citizen hears of it: queued with the change itself
+                    _queue_mail(con, report_id, status, when)
         if rows:
             con.execute(text("INSERT INTO report_events (report_id, from_status, to_status, actor_role, actor_label, "
                              "at, note) VALUES (:id, :from_, :to, :role, :label, :at, :note)"),
@@ -1054,6 +1129,13 @@ class SQLStore:
                         [{"id": i, "from_": f, "to": t, "role": actor.role, "label": actor.label, "at": _utc(w),
                           "recorded": _utc(recorded), "note": note}
                          for i, f, t, w in changes[HISTORY_COLUMNS].itertuples(index=False)])
+
+
+def _queue_mail(con: Connection, report_id: str, kind: str, at: str) -> None:
+    """Queue a mail of ``kind`` about a report, due at ``at``, when its contact is subscribed."""
+    con.execute(text("INSERT INTO mail_outbox (report_id, kind, created_at, next_attempt_at) "
+                     "SELECT report_id, :kind, :at, :at FROM report_subscriptions "
+                     "WHERE report_id = :id AND unsubscribed_at IS NULL"), {"id": report_id, "kind": kind, "at": at})
 
 
 def _round_exists(category: str, day: str, existing: str) -> Conflict:

@@ -107,6 +107,29 @@ def test_a_citizen_reports_graffiti_by_tapping_the_map(browser, serve, tmp_path)
     assert page.locator("#send").bounding_box()["height"] >= 44, "large touch targets"
 
 
+def test_the_thank_you_links_to_the_report_page_where_others_add_their_support(browser, serve, tmp_path):
+    settings = Settings(store=StoreSettings(db=tmp_path / "follow.sqlite"), maps=MapSettings(tiles="none"))
+    base = serve(create_app(settings))
+    page = browser.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(base + "/report")
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.select_option("#category", "litter")
+    page.click("#send")
+    page.wait_for_selector("#message.ok #report-link")
+    report_id = page.get_attribute("#message", "data-report-id")
+    page.click("#report-link")
+    page.wait_for_selector("#status")
+    assert page.url.endswith(f"/reports/{report_id}") and page.inner_text("#category") == "Nedskräpning"
+    assert page.inner_text("#status") == "Öppen" and page.inner_text("#supporters").startswith("0 ")
+    page.click("text=Jag har också sett det")
+    page.wait_for_selector("#supporters:has-text('1 person har')")
+    assert problems == []
+
+
 def test_a_citizen_marks_an_unsafe_place(browser, serve, tmp_path):
     settings = Settings(store=StoreSettings(db=tmp_path / "unsafe.sqlite"), maps=MapSettings(tiles="none"))
     base = serve(create_app(settings))
@@ -120,6 +143,7 @@ def test_a_citizen_marks_an_unsafe_place(browser, serve, tmp_path):
     page.select_option("#why", "lighting")
     page.click("#send")
     page.wait_for_selector("#message.ok")
+    assert page.locator("#report-link").count() == 0, "an unsafe place has no public page"
     summary = page.request.get(base + "/api/unsafe-places").json()
     assert summary["total"] == 1
     assert page.request.get(base + "/api/layers/reports").json()["numberMatched"] == 0, "never an individual pin"

@@ -25,7 +25,7 @@ from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, L
                                Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
-                               RemovalRoundRecorded, ReportCreated, ReportUpdated, UnsafePlaces, ZoneCollection)
+                               RemovalRoundRecorded, ReportCreated, ReportSupported, ReportUpdated, UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import ZONES_FILE
@@ -36,6 +36,7 @@ COVERED = {
     ("get", "/api/layers/{layer}"): ("200", LayerCollection),
     ("post", "/api/reports"): ("201", ReportCreated),
     ("patch", "/api/reports/{report_id}"): ("200", ReportUpdated),
+    ("post", "/api/reports/{report_id}/support"): ("200", ReportSupported),
     ("get", "/api/unsafe-places"): ("200", UnsafePlaces),
     ("post", "/api/patrols"): ("201", PatrolImport),
     ("post", "/api/removal-rounds"): ("201", RemovalRoundRecorded),
@@ -229,6 +230,10 @@ def test_demo_writes_are_documented(demo_client):
     assert first["photo"] and again["photo"] is None and first["id"] in again["possible_duplicates"]
     check(demo_client, "post", "/api/reports", demo_client.post(
         "/api/reports", data={"category": "unsafe_place", "when": "night", "why": "people", **TORG}))
+
+    supported = check(demo_client, "post", "/api/reports/{report_id}/support",
+                      demo_client.post(f"/api/reports/{again['id']}/support"))
+    assert supported == {"id": again["id"], "supporters": 1}
 
     patch = f"/api/reports/{first['id']}"
     acknowledged = check(demo_client, "patch", "/api/reports/{report_id}",

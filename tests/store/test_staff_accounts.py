@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
+from service.store.embedded import SCHEMA_VERSION
 from service.store import AuditEvent, Conflict, NotFound
 
 NOW = pd.Timestamp("2026-12-02 08:00:00.123", tz="UTC")
@@ -112,7 +113,7 @@ def test_a_database_of_schema_18_gains_the_accounts(backends, monkeypatch):
         assert old.schema_version() == 18
         old.close()
     store = backends.open(name="before_staff_accounts")
-    assert store.schema_version() == 19 and store.get_meta("note") == "kept"
+    assert store.schema_version() == SCHEMA_VERSION and store.get_meta("note") == "kept"
     assert store.users() == [] and store.audit().empty
     store.add_user("anna", "police", "hash-a", event("user add"))
     assert store.user("anna").role == "police"
