@@ -60,7 +60,9 @@ def package_layers(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFr
     layers.append(layer("lights", [lights[[*LIGHTS.public_fields, "geometry"]]], "Street lights (belysningspunkter)"))
     hidden = () if caller in STAFF else UNPUBLISHED_CATEGORIES
     reports = store.read_features(REPORTS, query=FeatureQuery(exclude_categories=hidden))
-    layers.append(layer("reports", [reports[[*REPORTS.public_fields, "geometry"]]],
+    support = store.supporters(reports["id"].tolist())  # as the layers API gives them: with their support
+    reports = reports.assign(supporters=reports["id"].map(support).fillna(0).astype("int64"))
+    layers.append(layer("reports", [reports[[*REPORTS.public_fields, "supporters", "geometry"]]],
                         "Citizen reports (felanmälningar), without contact details"
                         + ("" if caller in STAFF else ", without unsafe places (otrygga platser)")))
     incidents = store.read_features(INCIDENTS)
