@@ -184,7 +184,8 @@ DEMO_READS = [
     ("/ogc/collections/{collection_id}/queryables", None, "/ogc/collections/streets/queryables"),
     *(("/ogc/collections/{collection_id}/items", role, f"/ogc/collections/{name}/items?limit=1000")
       for name, role in (("zones", None), ("streets", None), ("incidents", None), ("incidents", "police"),
-                         ("lights", None), ("reports", "municipality"), ("patrols", "police"))),
+                         ("lights", None), ("reports", "municipality"))),
+    ("/ogc/collections/{collection_id}/items", "police", "/ogc/collections/patrols/items?limit=20"),
     ("/ogc/collections/{collection_id}/items", None,
      "/ogc/collections/zones/items?crs=http://www.opengis.net/def/crs/EPSG/0/3006"),
     ("/ogc/collections/{collection_id}/items/{feature_id}", None, "/ogc/collections/zones/items/slottet"),
