@@ -96,9 +96,8 @@ def start_server(app) -> tuple[str, Callable[[], None]]:
     return f"http://127.0.0.1:{port}", stop
 
 
-@pytest.fixture
-def serve():
-    """serve(app) -> base URL of the app running in a background uvicorn server."""
+def _serving():
+    """start(app) -> base URL of the app in a background uvicorn server; the servers stop after."""
     stops = []
 
     def start(app) -> str:
@@ -109,6 +108,18 @@ def serve():
     yield start
     for stop in stops:
         stop()
+
+
+@pytest.fixture
+def serve():
+    """serve(app) -> base URL of the app running in a background uvicorn server."""
+    yield from _serving()
+
+
+@pytest.fixture(scope="module")
+def serve_module():
+    """serve(app) for a module's tests: the servers run until the module's last test."""
+    yield from _serving()
 
 
 def gdal_like_connection(path):

@@ -796,13 +796,7 @@ class SQLStore:
     def ping_spans(self, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
         """Per unit and stored UTC day with pings overlapping ``start <= t < end``: ``unit_id`` and
         the first and last ping's time (``t_min``/``t_max``, UTC ns), from the chunks' index alone."""
-        conditions, params = [], {}
-        if start is not None:
-            conditions.append("t_max >= :start")
-            params["start"] = pd.Timestamp(start).tz_convert("UTC").value
-        if end is not None:
-            conditions.append("t_min < :end")
-            params["end"] = pd.Timestamp(end).tz_convert("UTC").value
+        conditions, params = _chunk_span(start, end)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         with self.transaction(write=False) as con:
             rows = con.execute(text(f"SELECT unit_id, t_min, t_max FROM patrol_ping_chunks{where} "
@@ -819,13 +813,7 @@ class SQLStore:
     def _ping_chunks(self, start: pd.Timestamp | None, end: pd.Timestamp | None,
                      unit_ids: list[str] | None) -> tuple[list[Chunk], NDArray[np.bool_]]:
         """The chunks overlapping the time range (in unit, day order) and which of their pings lie in it."""
-        conditions, params = [], {}
-        if start is not None:
-            conditions.append("t_max >= :start")
-            params["start"] = pd.Timestamp(start).tz_convert("UTC").value
-        if end is not None:
-            conditions.append("t_min < :end")
-            params["end"] = pd.Timestamp(end).tz_convert("UTC").value
+        conditions, params = _chunk_span(start, end)
         if unit_ids is not None:
             conditions.append("unit_id IN :units")
             params["units"] = list(unit_ids)
@@ -1136,6 +1124,18 @@ def _queue_mail(con: Connection, report_id: str, kind: str, at: str) -> None:
     con.execute(text("INSERT INTO mail_outbox (report_id, kind, created_at, next_attempt_at) "
                      "SELECT report_id, :kind, :at, :at FROM report_subscriptions "
                      "WHERE report_id = :id AND unsubscribed_at IS NULL"), {"id": report_id, "kind": kind, "at": at})
+
+
+def _chunk_span(start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[list[str], dict]:
+    """The conditions and parameters of the patrol ping chunks that overlap ``start <= t < end``."""
+    conditions, params = [], {}
+    if start is not None:
+        conditions.append("t_max >= :start")
+        params["start"] = pd.Timestamp(start).tz_convert("UTC").value
+    if end is not None:
+        conditions.append("t_min < :end")
+        params["end"] = pd.Timestamp(end).tz_convert("UTC").value
+    return conditions, params
 
 
 def _round_exists(category: str, day: str, existing: str) -> Conflict:

@@ -26,22 +26,6 @@ def site(tmp_path_factory, serve_module):
     return base, create_token(SQLiteStore(db), "police")
 
 
-@pytest.fixture(scope="module")
-def serve_module():
-    from tests.conftest import start_server
-
-    stops = []
-
-    def start(app) -> str:
-        url, stop = start_server(app)
-        stops.append(stop)
-        return url
-
-    yield start
-    for stop in stops:
-        stop()
-
-
 def visit(browser, site, path: str, viewport: dict | None = None):
     base, token = site
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
