@@ -63,7 +63,7 @@ def _html(request: Request, f: str | None) -> bool:
 
 
 def _url(request: Request, path: str, **params: object) -> str:
-    query = urlencode([(k.replace("_", "-"), v) for k, v in params.items() if v is not None])
+    query = urlencode([(k, v) for k, v in params.items() if v is not None])
     return link(request, path + (f"?{query}" if query else ""))
 
 

@@ -282,6 +282,10 @@ def test_patrols_are_one_line_per_unit_and_local_day_for_the_police(client, toke
     assert one.status_code == 200 and one.json()["properties"]["pings"] == 180
     paged = get(client, "/ogc/collections/patrols/items", tokens["police"], limit=1, offset=1, unit_id="fot-1").json()
     assert [f["id"] for f in paged["features"]] == ["fot-1/2020-06-02"] and paged["numberMatched"] == 2
+    first = get(client, "/ogc/collections/patrols/items", tokens["police"], limit=1, unit_id="fot-1").json()
+    following, _ = every_page(client, next(urlsplit(l["href"])._replace(scheme="", netloc="").geturl()
+                                           for l in first["links"] if l["rel"] == "next"), tokens["police"])
+    assert [f["id"] for f in following] == ["fot-1/2020-06-02"], "the next link keeps the filter as it was given"
     assert get(client, "/ogc/collections/patrols/items", tokens["planner"]).status_code == 403
     boxed = get(client, "/ogc/collections/patrols/items", tokens["police"], bbox="12.85,56.673,12.87,56.6745",
                 datetime="2020-06-01/2020-06-02").json()
