@@ -4,17 +4,20 @@ Routes and services raise these (or the store's and geo's own errors); nothing a
 route by route. Every error body is ``{"detail": message for people, "code": stable code for
 machines}`` (a conflict adds ``current``: the state it conflicts with); Open311 paths answer the
 GeoReport v2 error list ``[{"code": status, "description": message}]`` instead, as XML on paths
-that end in ``.xml`` (:mod:`service.georeport`). Unexpected errors answer 500 with no internals
-(the log has them).
+that end in ``.xml`` (:mod:`service.georeport`). A browser asking for a page (``GET`` with
+``Accept: text/html``, outside /api, /ogc and /open311) gets a page in Swedish instead, and an
+anonymous visitor to a staff page is sent to sign in (303 to ``/login?next=…``). Unexpected
+errors answer 500 with no internals (the log has them).
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -22,7 +25,8 @@ from starlette.routing import Match
 from geo.errors import StateConflict, ValidationError
 from geo.promises import UnknownPromise
 from service.georeport import error_answer
-from service.security import API_POLICY, COMMON_HEADERS
+from service.html import pages, staff_links
+from service.security import API_POLICY, COMMON_HEADERS, html_page
 from service.store import Conflict, NotFound, Unavailable
 
 log = logging.getLogger("stadskarna")
@@ -134,12 +138,56 @@ def message_of(exc: Exception) -> str:
     return str(exc)
 
 
+PAGE_ERRORS = {
+    400: ("Adressen är felaktig", "Kontrollera länken eller gå tillbaka och försök igen."),
+    403: ("Sidan är inte för dig", "Sidan är för personal med en annan roll. Logga in med ett annat konto "
+                                   "eller gå tillbaka."),
+    404: ("Sidan finns inte", "Kontrollera adressen eller gå till startsidan."),
+    405: ("Adressen är felaktig", "Sidan kan inte visas så här."),
+    409: ("Något har ändrats", "Någon annan hann före. Ladda om sidan och försök igen."),
+    422: ("Adressen är felaktig", "Kontrollera länken eller gå tillbaka och försök igen."),
+    429: ("För många förfrågningar", "Vänta en stund och försök igen."),
+    503: ("Tjänsten är upptagen", "Försök igen om en stund."),
+    500: ("Något gick fel", "Felet är loggat hos oss. Försök igen senare."),
+}
+"""What a page in Swedish says for each status of an error (title, advice); unlisted 4xx as 400 and 5xx as 500."""
+_MACHINE_PATHS = ("/api/", "/ogc", "/open311/")
+
+
+def wants_page(request: Request) -> bool:
+    """Whether the request is a browser's for a page: ``GET`` or ``HEAD``, ``text/html`` accepted,
+    and not a path of the API, OGC API or Open311 (they answer programs in their own formats)."""
+    return (request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+            and not request.url.path.startswith(_MACHINE_PATHS))
+
+
+def sign_in_first(request: Request) -> RedirectResponse:
+    """303 to the sign-in page, which comes back to the page asked for (its path and query) after sign-in."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The error as a page in Swedish (:data:`PAGE_ERRORS`), with the site header and the
+    message; a signed-in member's header links their pages."""
+    title, advice = PAGE_ERRORS.get(status) or PAGE_ERRORS[500 if status >= 500 else 400]
+    caller = getattr(request.state, "staff", None)
+    html = pages.get_template("error.html").render(title=title, advice=advice, detail=message if status < 500 else "",
+                                                   current=None, staff=staff_links(caller.role) if caller else [])
+    answer = html_page(request, html, status_code=status)
+    answer.headers.update({k: v for k, v in (headers or {}).items() if k.lower() != "content-security-policy"})
+    return answer
+
+
 def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
                    current: dict | None = None, field: str | None = None) -> Response:
     """The error answer: Open311's list on /open311/ paths, in XML on ``.xml`` paths (400 for any
     client error but 403, 404 and HTTP's own 401, 405, 413 and 429; a fault of the service stays
     5xx), OGC API's exception ``{"code", "description"}`` on /ogc paths (400 for a bad parameter),
-    the service's body elsewhere (with the ``field`` of invalid input)."""
+    the service's body elsewhere (with the ``field`` of invalid input); a browser asking for a page
+    gets :func:`error_page`, or :func:`sign_in_first` when it needs to sign in (401)."""
+    if wants_page(request):
+        return sign_in_first(request) if status == 401 else error_page(request, status, message, headers)
     if request.url.path.startswith("/open311/"):
         status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
         return error_answer(request.url.path, status, message, headers)

@@ -159,8 +159,9 @@ _BELOW_HEADER = "<style>.folium-map { height: calc(100% - var(--site-header-h)) 
 
 def with_site_header(fmap: folium.Map, kind: str) -> folium.Map:
     """``fmap`` as the service serves it: the site header above the map (not in files, which
-    have no service to link to)."""
-    fmap.get_root().html.add_child(markup(site_header(MAP_PATHS[kind]) + _BELOW_HEADER), index=0)
+    have no service to link to); the police map, which only the police see, links their pages."""
+    role = "police" if kind == "police" else None
+    fmap.get_root().html.add_child(markup(site_header(MAP_PATHS[kind], role) + _BELOW_HEADER), index=0)
     return fmap
 
 

@@ -23,9 +23,8 @@ def test_sign_in_open_the_police_map_and_sign_out(browser, serve, tmp_path):
     page = context.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    assert page.goto(base + "/maps/police").status == 401
-
-    page.goto(base + "/login")
+    page.goto(base + "/maps/police?year=2020")
+    assert page.url == base + "/login?next=%2Fmaps%2Fpolice%3Fyear%3D2020", "sent to sign in first"
     page.get_by_label("Användarnamn").fill("anna")
     page.get_by_label("Lösenord").fill("fel lösenord!")
     page.get_by_role("button", name="Logga in").click()
@@ -33,14 +32,18 @@ def test_sign_in_open_the_police_map_and_sign_out(browser, serve, tmp_path):
 
     page.get_by_label("Användarnamn").fill("anna")
     page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    assert "Du är inloggad som anna" in page.locator("#signed-in").inner_text()
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Logga in").click()
+    assert navigation.value.status == 200 and page.url == base + "/maps/police?year=2020", "back to the page asked for"
+    page.wait_for_selector(".leaflet-control-layers")
     assert page.evaluate("document.cookie") == "", "the session cookie is HttpOnly"
     session = [cookie for cookie in context.cookies() if cookie["name"] == "stadskarna_session"]
     assert session and session[0]["httpOnly"] and session[0]["sameSite"] == "Strict"
 
+    page.get_by_role("link", name="Personal").click()
+    assert "Du är inloggad som anna" in page.locator("#signed-in").inner_text()
     with page.expect_navigation() as navigation:
-        page.get_by_role("link", name="Polisens karta").click()
+        page.locator("#staff-pages").get_by_role("link", name="Polisens karta").click()
     assert navigation.value.status == 200
     page.wait_for_selector(".leaflet-control-layers")
 
@@ -48,6 +51,7 @@ def test_sign_in_open_the_police_map_and_sign_out(browser, serve, tmp_path):
     page.get_by_role("button", name="Logga ut").click()
     page.wait_for_selector("#name")
     assert not [cookie for cookie in context.cookies() if cookie["name"] == "stadskarna_session"]
-    assert page.goto(base + "/maps/police").status == 401
+    page.goto(base + "/maps/police")
+    assert page.url.startswith(base + "/login?next="), "signed out: sent to sign in again"
     assert problems == []
     context.close()

@@ -200,3 +200,58 @@ def test_a_token_still_works_and_wins_over_a_session(make_client):
     police = create_token(client.app.state.context.store, "police", "bil 1")
     assert client.get("/maps/police").status_code == 403
     assert client.get("/maps/police", headers={"Authorization": f"Bearer {police}"}).status_code == 200
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_browser_without_a_session_is_sent_to_sign_in_and_comes_back(make_client):
+    client, _ = make_client()
+    answer = client.get("/maps/police?year=2020", headers=BROWSER)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=%2Fmaps%2Fpolice%3Fyear%3D2020"
+    page = client.get(answer.headers["location"])
+    assert '<input type="hidden" name="next" value="/maps/police?year=2020">' in page.text
+    signed_in = client.post("/login", data={"name": "anna", "password": PASSWORD, "csrf_token": form_token(page),
+                                            "next": "/maps/police?year=2020"})
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/maps/police?year=2020"
+    assert client.get("/maps/police?year=2020", headers=BROWSER).status_code == 200
+    assert client.get("/maps/police").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example/", "evil", "/a\nb", ""])
+def test_sign_in_never_sends_anyone_off_the_site(make_client, target):
+    client, _ = make_client()
+    page = client.get("/login", params={"next": target})
+    assert 'name="next"' not in page.text
+    answer = client.post("/login", data={"name": "anna", "password": PASSWORD, "csrf_token": form_token(page),
+                                         "next": target})
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+def test_programs_still_get_401_and_json(make_client):
+    client, _ = make_client()
+    answer = client.get("/maps/police")
+    assert answer.status_code == 401 and answer.json()["code"] == "unauthorized"
+    api = client.get("/api/reports/r-1/photo", headers=BROWSER)
+    assert api.status_code == 401 and api.json()["code"] == "unauthorized", "the API answers programs, even browsers"
+
+
+def test_a_browser_gets_errors_as_swedish_pages(make_client):
+    client, _ = make_client(role="planner")
+    missing = client.get("/no-such-page", headers=BROWSER)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert '<html lang="sv">' in missing.text and "Sidan finns inte" in missing.text
+    assert 'class="site-header"' in missing.text and "Content-Security-Policy" in missing.headers
+    sign_in(client)
+    refused = client.get("/maps/police", headers=BROWSER)
+    assert refused.status_code == 403 and "Sidan är inte för dig" in refused.text
+
+
+def test_signed_in_staff_see_their_pages_in_the_header(make_client):
+    client, _ = make_client()
+    sign_in(client)
+    page = client.get("/login")
+    assert re.findall(r'<a href="([^"]+)" class="staff', page.text) == ["/staff/reports", "/maps/police"]
+    planner, _ = make_client(role="planner")
+    sign_in(planner)
+    assert re.findall(r'<a href="([^"]+)" class="staff', planner.get("/login").text) == ["/staff/reports"]
