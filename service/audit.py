@@ -1,5 +1,6 @@
 """The staff audit of what signed-in staff do: a row for every request that may change something
-made with a session (who, when, what: the request's method and path, and the answer's status).
+made with a session (who, when, what: the request's method and path, and the answer's status),
+written before the answer leaves, so a member never sees a change succeed that the audit lacks.
 Sign-in, failed sign-in, sign-out and account changes write their own rows (:mod:`service.staff`)."""
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from service.store import AuditEvent
 
 
 class StaffAudit:
-    """ASGI middleware: after a request that may change something, a row of the staff audit when
-    :func:`service.auth.request_caller` found a session for it (``request.state.staff``) and the
-    route did not audit it itself (``request.state.audited``)."""
+    """ASGI middleware: before the answer to a request that may change something, a row of the
+    staff audit when :func:`service.auth.request_caller` found a session for it
+    (``request.state.staff``) and the route did not audit it itself (``request.state.audited``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -26,21 +27,27 @@ class StaffAudit:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})  # the request's state, shared with the route
-        status = 500
+        written = False
 
-        async def watch(message: Message) -> None:
-            nonlocal status
+        async def audit(status: int) -> None:
+            nonlocal written
+            caller = state.get("staff")
+            if written or caller is None or state.get("audited"):
+                return
+            written = True
+            request = Request(scope)
+            service = context(request)
+            event = AuditEvent(service.clock(), caller.user, caller.role, f"{scope['method']} {scope['path']}",
+                               f"answered {status}", client_of(request))
+            await run_in_threadpool(service.store.add_audit, event)
+
+        async def audit_first(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status = message["status"]
+                await audit(message["status"])
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
-        finally:
-            caller = state.get("staff")
-            if caller is not None and not state.get("audited"):
-                request = Request(scope)
-                service = context(request)
-                event = AuditEvent(service.clock(), caller.user, caller.role, f"{scope['method']} {scope['path']}",
-                                   f"answered {status}", client_of(request))
-                await run_in_threadpool(service.store.add_audit, event)
+            await self.app(scope, receive, audit_first)
+        except Exception:
+            await audit(500)  # the error answer is written outside this middleware
+            raise

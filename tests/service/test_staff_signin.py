@@ -255,3 +255,23 @@ def test_signed_in_staff_see_their_pages_in_the_header(make_client):
     planner, _ = make_client(role="planner")
     sign_in(planner)
     assert re.findall(r'<a href="([^"]+)" class="staff', planner.get("/login").text) == ["/staff/reports"]
+
+
+def test_a_change_is_in_the_audit_before_its_answer_leaves(make_client):
+    client, _ = make_client(role="municipality")
+    sign_in(client)
+    report = client.post("/api/reports", data={"category": "graffiti", "lat": "56.6740", "lon": "12.8572"}).json()["id"]
+    token = form_token(client.get("/login"))
+    app, seen = client.app, []
+
+    async def watching(scope, receive, send):  # what the audit holds when the answer starts
+        async def watch(message):
+            if message["type"] == "http.response.start" and scope.get("method") == "PATCH":
+                seen.append(list(app.state.context.store.audit()["action"]))
+            await send(message)
+        await app(scope, receive, watch)
+
+    with TestClient(watching, follow_redirects=False, cookies=client.cookies) as watched:
+        moved = watched.patch(f"/api/reports/{report}", json={"status": "acknowledged"}, headers={"X-CSRF-Token": token})
+    assert moved.status_code == 200
+    assert seen and seen[0][-1] == f"PATCH /api/reports/{report}"
