@@ -116,3 +116,25 @@ def test_a_hostile_staff_note_stays_text(opened):
     assert page.evaluate("typeof window.__x") == "undefined"
     assert page.locator("#promise-evenemang img, #promise-evenemang script").count() == 0
     assert problems == []
+
+
+def test_on_a_phone_the_embedded_maps_stay_visible(browser, report_file, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(report_file.as_uri(), wait_until="load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
+    for i in range(2):
+        frame_element = page.locator("iframe.map").nth(i)
+        frame_element.scroll_into_view_if_needed()
+        frame = frame_element.element_handle().content_frame()
+        frame.wait_for_selector(".leaflet-container")
+        page.screenshot(path=tmp_path / f"map-{i}.png")
+        assert not frame.is_visible(".leaflet-control-layers") and not frame.is_visible(".map-legend")
+        uncovered = frame.evaluate("""() => {
+            const box = document.querySelector('.folium-map').getBoundingClientRect();
+            return [0.3, 0.5, 0.7].flatMap(fx => [0.3, 0.5, 0.7].map(fy => {
+                const hit = document.elementFromPoint(box.left + box.width * fx, box.top + box.height * fy);
+                return !!hit && !!hit.closest('.folium-map');
+            }));
+        }""")
+        assert all(uncovered), "nothing covers the embedded map"
+    page.close()
