@@ -4,6 +4,7 @@ bar, and on a phone the layer list and the legend wait behind buttons so the map
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from service.app import create_app
@@ -13,21 +14,26 @@ from service.settings import MapSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 
 MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020")
-PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/login", "/no-such-page")
+PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/login", "/no-such-page",
+                "/reports/{report}", "/unsubscribe/" + "a" * 24)
 PHONE = {"width": 390, "height": 844}
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, serve_module):
-    """(base URL, police token) of a service over an empty database, without a basemap."""
+    """(base URL, police token, a report's id) of a service over a database with one citizen's
+    report, without a basemap."""
     db = tmp_path_factory.mktemp("a11y") / "a11y.sqlite"
     base = serve_module(create_app(Settings(store=StoreSettings(db=db), maps=MapSettings(tiles="none"))))
-    return base, create_token(SQLiteStore(db), "police")
+    report = httpx.post(base + "/api/reports", data={"category": "graffiti", "lat": "56.6740", "lon": "12.8572",
+                                                     "description": "Klotter på elskåpet"}).json()["id"]
+    return base, create_token(SQLiteStore(db), "police"), report
 
 
 def visit(browser, site, path: str, viewport: dict | None = None):
-    base, token = site
+    base, token, report = site
+    path = path.format(report=report)
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
                                   extra_http_headers={"Authorization": f"Bearer {token}"} if "police" in path else {})
     page = context.new_page()
