@@ -14,6 +14,7 @@ from geo.layers import LIGHT_STATUS_NAMES
 from geo.maps.base import base_map
 from geo.maps.colours import LIGHT_COLOURS
 from geo.maps.markup import Legend
+from geo.swedish import sv_number
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
 """The overlay's colour stops (lux, colour), from :mod:`geo.io.raster`."""
@@ -68,7 +69,7 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                                                  "fillColor": f["properties"]["colour"], "fillOpacity": 0.9},
                        tooltip=folium.GeoJsonTooltip(["id", "status_sv", "lumen", "height_m"],
                                                      aliases=["Armatur", "Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
-    fmap.add_child(Legend(title, [(colour, f"≥ {lux:g} lx") for lux, colour in LUX_LEGEND]
+    fmap.add_child(Legend(title, [(colour, f"≥ {sv_number(lux)} lx") for lux, colour in LUX_LEGEND]
                                           + [(FIELD_COLOURS[(False, False)], "fält under sin klass"),
                                              (FIELD_COLOURS[(False, True)], "fält som förslaget lyfter till klassen"),
                                              (FIELD_COLOURS[(True, True)], "fält som når sin klass"),

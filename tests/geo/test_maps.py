@@ -110,6 +110,7 @@ def test_lighting_map_highlights_broken_and_proposed_lamps(zones):
     assert json.dumps("Föreslagna armaturer") in html
     assert '"radius": 3' in html and '"radius": 6' in html, "broken lamps are drawn larger than working ones"
     assert "<b>ny</b>" not in html and [lux for lux, _ in LUX_LEGEND] == [0.4, 1.0, 2.0, 5.0, 10.0, 20.0]
+    assert "≥ 0,4 lx" in html and "0.4 lx" not in html, "a decimal comma in the Swedish legend"
 
 
 def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones):
