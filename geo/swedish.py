@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from datetime import date
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
@@ -21,6 +23,12 @@ def sv_number(value: float | None, decimals: int = 2) -> str:
     if text in ("-0", ""):
         text = "0"
     return text.replace(",", "\u202f").replace(".", ",").replace("-", "−")
+
+
+def sv_numbers(values: Iterable[float | None], decimals: int = 2) -> list[str]:
+    """Each figure as Swedish text (:func:`sv_number`), ``–`` for a missing one (None or NaN):
+    for map tooltips and tables people read."""
+    return [sv_number(None if value is None or math.isnan(value) else value, decimals) for value in values]
 
 
 def sv_signed(value: float, decimals: int = 2) -> str:

@@ -14,7 +14,7 @@ from geo.layers import LIGHT_STATUS_NAMES
 from geo.maps.base import base_map
 from geo.maps.colours import LIGHT_COLOURS
 from geo.maps.markup import Legend
-from geo.swedish import sv_number
+from geo.swedish import sv_number, sv_numbers
 
 LUX_LEGEND = tuple((lux, "#%02x%02x%02x" % colour[:3]) for lux, colour in zip(LUX_STOPS, LUX_COLOURS) if lux > 0)
 """The overlay's colour stops (lux, colour), from :mod:`geo.io.raster`."""
@@ -42,8 +42,8 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
         state = [("når klassen" if m else "under klassen") + ("" if m == a else (" – når den med förslaget" if a
                  else " – under den med förslaget")) for m, a in zip(fields["meets_class"], after)]
         shown = fields[["field_id", "lighting_class", "geometry"]].assign(
-            street=fields["street"].map(escape), average=fields["average_lx"].round(1),
-            minimum=fields["minimum_lx"].round(2), uniformity=fields["uniformity"].round(2), state=state,
+            street=fields["street"].map(escape), average=sv_numbers(fields["average_lx"], 1),
+            minimum=sv_numbers(fields["minimum_lx"]), uniformity=sv_numbers(fields["uniformity"]), state=state,
             colour=[FIELD_COLOURS[(bool(m), bool(a))] for m, a in zip(fields["meets_class"], after)])
         folium.GeoJson(shown.to_json(), name="Beräkningsfält (EN 13201-3)",
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": f["properties"]["colour"],
@@ -53,7 +53,8 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                                                      aliases=["Fält", "Gata", "Klass", "Ē (lx)", "Emin (lx)", "Uo",
                                                               "Bedömning"])).add_to(fmap)
     if len(dark_spots):
-        spots = dark_spots[["zone_id", "area_m2", "mean_lx", "geometry"]].round({"area_m2": 0, "mean_lx": 2})
+        spots = dark_spots[["zone_id", "geometry"]].assign(area_m2=sv_numbers(dark_spots["area_m2"], 0),
+                                                           mean_lx=sv_numbers(dark_spots["mean_lx"]))
         folium.GeoJson(spots.to_json(), name="Mörka fläckar",
                        style_function=lambda f: {"fillColor": "#000000", "color": "#ff4040", "weight": 1, "fillOpacity": 0.4},
                        tooltip=folium.GeoJsonTooltip(["area_m2", "mean_lx"], aliases=["Yta (m²)", "Medel (lx)"])).add_to(fmap)
@@ -61,8 +62,8 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
         if frame is None or frame.empty:
             continue
         status = frame["status"] if name == "Belysningspunkter" else frame["status"].map(lambda _: "planned")
-        lamps = frame[["lumen", "height_m", "geometry"]].assign(
-            id=frame["id"].map(escape), status_sv=status.map(LIGHT_STATUS_NAMES), colour=status.map(LIGHT_COLOURS),
+        lamps = frame[["geometry"]].assign(
+            lumen=sv_numbers(frame["lumen"], 0), height_m=sv_numbers(frame["height_m"], 1), id=frame["id"].map(escape), status_sv=status.map(LIGHT_STATUS_NAMES), colour=status.map(LIGHT_COLOURS),
             radius=[radius + (3 if s == "broken" else 0) for s in status])
         folium.GeoJson(lamps.to_json(), name=name, marker=folium.CircleMarker(radius=radius, weight=1),
                        style_function=lambda f: {"radius": f["properties"]["radius"], "color": f["properties"]["colour"],

@@ -20,6 +20,7 @@ from geo.maps.base import base_map
 from geo.maps.colours import LIGHT_COLOURS, REPORT_COLOUR, UNSAFE_PLACE_COLOUR, ramp
 from geo.maps.markup import Legend, TextBox
 from geo.publish import PublicReports, grid_counts
+from geo.swedish import sv_numbers
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_compliant": "Belysning: andel fältyta som når klassen",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
@@ -43,7 +44,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
             shown_values = [f"färre än {min_count}" if count is None else count for count in public]
         else:
             values = metrics[column].reindex(zones["zone_id"]).fillna(0).astype(float)
-            shown_values = values.round(2).to_numpy().tolist()
+            shown_values = sv_numbers(values)
         layer = shown.assign(value=shown_values, colour=ramp(values).to_numpy())
         folium.GeoJson(layer.to_json(), name=label, show=i == 0,
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
@@ -59,6 +60,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     if len(lights):
         lamps = lights[["id", "status", "lumen", "height_m", "geometry"]].assign(
             id=lights["id"].map(escape), status_sv=lights["status"].map(LIGHT_STATUS_NAMES),
+            lumen=sv_numbers(lights["lumen"], 0), height_m=sv_numbers(lights["height_m"], 1),
             colour=lights["status"].map(LIGHT_COLOURS))
         folium.GeoJson(lamps.to_json(), name="Belysningspunkter", show=False,
                        marker=folium.CircleMarker(radius=3, weight=1),
@@ -83,7 +85,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        tooltip=folium.GeoJsonTooltip(["count"], aliases=[f"Markeringar ({hidden})"])
                        if len(cells) else None).add_to(fmap)
     if len(dark_spots):
-        folium.GeoJson(dark_spots[["zone_id", "area_m2", "geometry"]].assign(area_m2=dark_spots["area_m2"].round(0)).to_json(),
+        folium.GeoJson(dark_spots[["zone_id", "geometry"]].assign(area_m2=sv_numbers(dark_spots["area_m2"], 0)).to_json(),
                        name="Mörka fläckar", show=False,
                        style_function=lambda f: {"fillColor": "#08081f", "color": "#08081f", "weight": 1, "fillOpacity": 0.6},
                        tooltip=folium.GeoJsonTooltip(["area_m2"], aliases=["Yta (m²)"])).add_to(fmap)

@@ -13,7 +13,7 @@ from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.maps.base import base_map
 from geo.maps.colours import HOTSPOT_COLOUR, TRACK_COLOUR, ZONE_OUTLINE, ramp
 from geo.maps.markup import Legend, TextBox
-from geo.swedish import sv_number
+from geo.swedish import sv_number, sv_numbers
 
 
 ZONE_TARGET_BASES = {"area": "fördelat efter zonernas yta", "incidents": "fördelat efter brotten i zonerna",
@@ -47,12 +47,12 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
     ratio = (presence / target.where(target > 0)).fillna((presence > 0) * 1.5)
     percent = (ratio * 100).round(0).where(target > 0)
     shown = zones[["zone_id", "geometry"]].assign(
-        name=zones["name"].map(escape), presence_h=presence.round(1).to_numpy(), target_h=target.round(1).to_numpy(),
-        percent=[sv_number(p, 0) if pd.notna(p) else "–" for p in percent],
+        name=zones["name"].map(escape), presence_h=sv_numbers(presence, 1), target_h=sv_numbers(target, 1),
+        percent=sv_numbers(percent, 0),
         colour=ramp(-ratio.clip(upper=1.5)).to_numpy())
     fields, aliases = ["name", "presence_h", "target_h", "percent"], ["Zon", "Närvaro (h)", "Andel av målet (h)", "Uppfyllt (%)"]
     if logged_h is not None and logged_h.sum() > 0:
-        shown["logged_h"] = logged_h.reindex(zones["zone_id"]).fillna(0.0).round(1).to_numpy()
+        shown["logged_h"] = sv_numbers(logged_h.reindex(zones["zone_id"]).fillna(0.0), 1)
         fields, aliases = fields + ["logged_h"], aliases + ["Varav ur närvarologg (h)"]
     folium.GeoJson(shown.to_json(), name=measure,
                    style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": ZONE_OUTLINE,
@@ -62,7 +62,9 @@ def police_map(zones: gpd.GeoDataFrame, presence_h: pd.Series, targets: pd.Serie
         labels = {"hotspot_id": "Plats", "incidents": "Brott", "area_m2": "Yta (m²)", "z": "Gi* z (högsta)",
                   "visits": "Besök", "minutes_per_week": "Min/vecka", "share_visits_10_15_min": "Andel besök 10-15 min"}
         fields = [c for c in labels if c in hotspots.columns]
-        folium.GeoJson(hotspots[fields + ["geometry"]].round(2).to_json(), name="Hot spots och dos",
+        text = {c: hotspots[c] if c == "hotspot_id" else sv_numbers(hotspots[c]) for c in fields}
+        folium.GeoJson(hotspots[["geometry"]].assign(**text)[fields + ["geometry"]].to_json(),
+                       name="Hot spots och dos",
                        style_function=lambda f: {"fillColor": HOTSPOT_COLOUR, "color": HOTSPOT_COLOUR, "weight": 2,
                                                  "fillOpacity": 0.25},
                        tooltip=folium.GeoJsonTooltip(fields, aliases=[labels[c] for c in fields])).add_to(fmap)

@@ -111,6 +111,7 @@ def test_lighting_map_highlights_broken_and_proposed_lamps(zones):
     assert '"radius": 3' in html and '"radius": 6' in html, "broken lamps are drawn larger than working ones"
     assert "<b>ny</b>" not in html and [lux for lux, _ in LUX_LEGEND] == [0.4, 1.0, 2.0, 5.0, 10.0, 20.0]
     assert "≥ 0,4 lx" in html and "0.4 lx" not in html, "a decimal comma in the Swedish legend"
+    assert json.dumps("4\u202f000") in html and '"lumen": 4000' not in html, "figures in tooltips as Swedish text"
 
 
 def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones):
@@ -127,7 +128,7 @@ def test_police_map_compares_presence_with_each_zones_share_of_the_target(zones)
     assert "närvarologg" not in html, "without logged hours the tooltip does not mention them"
     logged = police_map(zones, presence, targets, gpd.GeoDataFrame(geometry=[], crs=4326), None, "Polis", tiles=None,
                         logged_h=pd.Series({"stora-torg": 1.25})).get_root().render()
-    assert json.dumps("Varav ur närvarologg (h)") in logged and '"logged_h": 1.2' in logged
+    assert json.dumps("Varav ur närvarologg (h)") in logged and '"logged_h": "1,2"' in logged
     from geo.patrol import zone_targets_h
     from geo.promises import ZoneTargets
 
