@@ -21,8 +21,8 @@ from service.head import HeadAsGet
 from service.limits import LoadShedder, RequestGuard
 from service.mail import mail_worker
 from service.openapi import openapi_schema
-from service.routes import (coverage, health, hearback, lagesbild, layers, maps, ogc, open311, patrols, promises,
-                            removal, reports, signin, zones)
+from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, patrols,
+                            promises, removal, reports, signin, zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -61,8 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   dependencies=[Depends(bearer_caller)],  # a bad token is refused everywhere, not ignored
                   docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.context = Context.open(settings)
-    for module in (health, zones, layers, coverage, lagesbild, reports, hearback, removal, patrols, promises, open311,
-                   ogc, maps, signin):
+    for module in (health, zones, layers, coverage, lagesbild, reports, moderation, hearback, removal, patrols, promises,
+                   open311, ogc, maps, signin):
         app.include_router(module.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")

@@ -13,10 +13,12 @@ import pandas as pd
 from fastapi import Request
 
 from geo.io.geojson import to_feature_collection
+from geo.moderation import HoldRules
 from geo.patrol import PresenceRules
 from geo.streets import read_streets
 from geo.zones import published_zones, read_zones
 from service.coverage import LightingModel, lighting_model
+from service.moderation import hold_rules
 from service.pagecache import PageCache
 from service.presence import presence_rules
 from service.ratelimit import RateLimiter
@@ -45,6 +47,8 @@ class Context:
     """The rate limiter of staff sign-in attempts (per client and minute)."""
     clock: Callable[[], pd.Timestamp] = field(default=lambda: pd.Timestamp.now(tz="UTC"))
     """The time now (UTC) for sessions and sign-in; tests move it."""
+    hold: HoldRules = field(default_factory=HoldRules)
+    """What holds a report's description for review (links, the settings' word list)."""
 
     @classmethod
     def open(cls, settings: Settings) -> Context:
@@ -54,6 +58,7 @@ class Context:
         from service.promises import check_promise_folder  # (service.promises needs the web errors, which need this)
 
         zones = read_zones(settings.geography.zones)
+        hold = hold_rules(settings.moderation.words)
         check_promise_folder(settings.promises.dir, zones)
         lighting = lighting_model(settings.lighting)
         streets_path = settings.geography.streets_path()
@@ -65,7 +70,7 @@ class Context:
         # sign-in attempts are counted in the same file as submissions, under keys of their own
         logins = RateLimiter(settings.staff.login_rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
-                   presence_rules(settings.presence), lighting, logins)
+                   presence_rules(settings.presence), lighting, logins, hold=hold)
 
 
 def context(request: Request) -> Context:

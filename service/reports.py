@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from geo.crs import nearest_within, widened_box
 from geo.errors import ValidationError
 from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, Record, validate_record
+from geo.moderation import HoldRules
 from geo.report_attributes import attributes_text, checked_attributes
 from geo.timestamps import utc_text
 from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
@@ -27,11 +28,13 @@ from service.store import Actor, FeatureQuery, Store
 
 @dataclass
 class Submitted:
-    """The stored report (a validated record), its zone and the open reports it may duplicate."""
+    """The stored report (a validated record), its zone, the open reports it may duplicate and
+    whether its text is held for review."""
 
     report: Record
     zone_id: str
     possible_duplicates: list[str]
+    text_held: bool = False
 
 
 def contact_address(email: str | None) -> str | None:
@@ -82,7 +85,7 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
                   lat: str, lon: str, description: str = "", email: str | None = None, when: str | None = None,
                   why: str | None = None, photo: bytes | None = None, media_url: str | None = None,
                   attributes: Mapping[str, list[str]] | None = None, reporter: Reporter = Reporter(),
-                  actor: Actor = Actor("citizen")) -> Submitted:
+                  actor: Actor = Actor("citizen"), hold: HoldRules = HoldRules()) -> Submitted:
     """Validate and store a citizen's report; raises :class:`ValidationError` (nothing stored).
     ``media_url`` (Open311) is kept as the report's photo reference (:func:`media_link`); the
     image is not fetched. ``attributes`` (Open311: code → the values sent) are checked against the
@@ -92,7 +95,9 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
     or an Open311 client application), kept as its source and in its history. Unsafe-place pins
     get no duplicates: answering them would let anyone probe where others feel unsafe. A reporter
     who gives an address hears back (:mod:`service.mail`: the receipt, then when the report is
-    scheduled and closed), except for unsafe places, which have no public page to link to."""
+    scheduled and closed), except for unsafe places, which have no public page to link to. A
+    published report's description that ``hold`` holds (a link, a listed word) is stored held for
+    review: the report is public, its text only once staff release it (:mod:`service.moderation`)."""
     contact = contact_address(email)
     link = media_link(media_url)
     if (when or why) and category != "unsafe_place":
@@ -127,8 +132,9 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
             categories=(category,), statuses=OPEN_STATUSES)),
         (report.lon, report.lat), settings.duplicate_radius_m)
     hears_back = contact is not None and category not in UNPUBLISHED_CATEGORIES
-    store.add_report(report, cleaned, duplicates, actor, secrets.token_urlsafe(24) if hears_back else None)
-    return Submitted(report, zone_id, duplicates)
+    held = hold.reason(stored) if category not in UNPUBLISHED_CATEGORIES else None
+    store.add_report(report, cleaned, duplicates, actor, secrets.token_urlsafe(24) if hears_back else None, held)
+    return Submitted(report, zone_id, duplicates, held is not None)
 
 
 def change_status(store: Store, report_id: str, status: str, actor: Actor, close_reason: str | None = None,

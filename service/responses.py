@@ -220,6 +220,42 @@ class ReportCreated(Answer):
                                                        "(never for unsafe places)")
     page: str | None = Field(description="the report's public page, where its status can be followed (null for "
                                          "unsafe places, which have none)")
+    text_held: bool = Field(description="the description waits for review before it is public (it holds a link "
+                                        "or a word of the moderation list); the report itself is public")
+
+
+class ModerationFlags(Answer):
+    """A report's moderation after the change."""
+
+    id: str
+    text_hidden: bool = Field(description="staff hid the description: the public sees none")
+    photo_hidden: bool = Field(description="staff hid the photo (or Open311 media_url): the public sees none")
+    text_held: bool = Field(description="the description waits for review (a link or a listed word): the public "
+                                        "sees none until staff release it")
+
+
+class ModerationEvent(Answer):
+    """A row of a report's moderation history."""
+
+    action: str = Field(description="hold_text (on submission), hide_text, restore_text, hide_photo, restore_photo "
+                                    "or release_text")
+    reason: str
+    actor_role: str = Field(description="the role of who did it (moderation: the automatic hold)")
+    actor_label: str = Field(description="a token's label and id, or `NAME (signed in)`")
+    at: str = Field(description=UTC)
+
+
+class ModerationState(Answer):
+    """What staff see of a report's moderation: its text and photo as stored, also while withheld."""
+
+    id: str
+    category: str
+    description: str = Field(description="as the citizen wrote it, also while hidden or held")
+    photo: str | None = Field(description="the photo's address or media_url, also while hidden; null without one")
+    text_hidden: bool
+    photo_hidden: bool
+    text_held: bool
+    history: list[ModerationEvent] = Field(description="oldest first")
 
 
 class ReportSupported(Answer):

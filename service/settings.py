@@ -95,6 +95,15 @@ class ReportSettings(BaseSettings):
     """Largest request body without a file (JSON and forms; Open311 submissions)."""
 
 
+class ModerationSettings(BaseSettings):
+    """Pre-moderation of citizens' reports (:mod:`service.moderation`). ``STADSKARNA_MODERATION_WORDS``:
+    a UTF-8 file of words and phrases, one a line, that hold a description for review (whole
+    words, any case); none by default (links are held all the same)."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_MODERATION_")
+    words: Path | None = None
+
+
 class Open311Settings(BaseSettings):
     """Open311 GeoReport v2's discovery document: ``STADSKARNA_OPEN311_CONTACT``, whom an app's
     developers contact; ``STADSKARNA_OPEN311_KEY_SERVICE``, how they get an ``api_key``."""
@@ -244,6 +253,7 @@ class Settings(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     geography: GeographySettings = Field(default_factory=GeographySettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
     promises: PromiseSettings = Field(default_factory=PromiseSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)

@@ -105,7 +105,8 @@ def create_request(request: Request, service_code: str = Form(...), lat: str | N
                               if address_string else "lat and long are required", field="lat/long")
     submitted = submit_report(state.store, state.zones, state.settings.reports, category=service_code, lat=lat,
                               lon=long, description=description, email=email, media_url=media_url,
-                              attributes=attributes, reporter=Reporter(first_name, last_name, device_id), actor=actor)
+                              attributes=attributes, reporter=Reporter(first_name, last_name, device_id), actor=actor,
+                              hold=state.hold)
     created = [{"service_request_id": submitted.report.values["id"], "service_notice": None, "account_id": None}]
     return answer(request.url.path, "service_requests", created, 201)
 

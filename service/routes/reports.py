@@ -38,7 +38,8 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
     data = photo.file.read(int(settings.max_photo_mb * 1024 * 1024) + 1) if photo is not None else None
     state = context(request)
     submitted = submit_report(state.store, state.zones, settings, category=category, lat=lat, lon=lon,
-                              description=description, email=email, when=when, why=why, photo=data or None)
+                              description=description, email=email, when=when, why=why, photo=data or None,
+                              hold=state.hold)
     report = submitted.report.values
     return JSONResponse({
         "id": report["id"], "category": report["category"], "status": report["status"],
@@ -46,6 +47,7 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
         "lon": submitted.report.lon, "lat": submitted.report.lat, "photo": report["photo"],
         "possible_duplicates": submitted.possible_duplicates,
         "page": None if report["category"] in UNPUBLISHED_CATEGORIES else link(request, f"/reports/{quote(report['id'], safe='')}"),
+        "text_held": submitted.text_held,
     }, status_code=201)
 
 

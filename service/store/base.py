@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from geo.layers import LayerSchema, Record
+from geo.moderation import Moderation
 from geo.patrol import PresenceParts, Tracks
 
 
@@ -56,8 +57,8 @@ class Unavailable(StoreError):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who made a change: a role (municipality, police, planner, citizen, open311, import, demo)
-    and a label (a token's label, an Open311 client's name, a file name)."""
+    """Who made a change: a role (municipality, police, planner, citizen, open311, import, demo,
+    moderation — the automatic hold of a text on submission) and a label (a token's label, an Open311 client's name, a file name)."""
 
     role: str
     label: str = ""
@@ -330,7 +331,9 @@ class Store(Protocol):
 
     def read_features(self, schema: LayerSchema, include_private: bool = False,
                       query: FeatureQuery | None = None) -> gpd.GeoDataFrame:
-        """The records of a layer that match ``query`` (all when None)."""
+        """The records of a layer that match ``query`` (all when None); private fields — contacts, and
+        a report's text and photo withheld by moderation — as the public sees them (None, no text)
+        unless ``include_private``."""
         ...
 
     def query_features(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> FeaturePage:
@@ -352,10 +355,11 @@ class Store(Protocol):
 
     # -- citizens' reports ----------------------------------------------------------------------
     def add_report(self, report: Record, photo: tuple[str, bytes] | None, duplicate_of: list[str],
-                   actor: Actor, mail_token: str | None = None) -> None:
+                   actor: Actor, mail_token: str | None = None, held: str | None = None) -> None:
         """Store a new report (a validated record), its photo, its duplicate links and the first row
         of its history; with ``mail_token``, its contact's subscription and the queued receipt
-        mail. :class:`Conflict` when its id is stored already."""
+        mail; with ``held`` (why), its text held for review and the hold in its moderation history.
+        :class:`Conflict` when its id is stored already."""
         ...
 
     def change_report(self, report_id: str, decide: Callable[[pd.Series], dict], actor: Actor, at: pd.Timestamp,
@@ -383,6 +387,27 @@ class Store(Protocol):
 
     def photo(self, report_id: str) -> tuple[str, bytes] | None:
         """(media type, bytes) of a report's photo, or None."""
+        ...
+
+    # -- moderation of reports (geo.moderation); withheld text and photos read as private fields ---
+    def moderate_report(self, report_id: str, action: str, decide: Callable[[Moderation, bool], Moderation],
+                        reason: str, actor: Actor, at: pd.Timestamp) -> Moderation:
+        """Change a report's moderation, checked and written in one transaction (``decide(current
+        flags, has a photo)`` raises to refuse) with a row of its moderation history; the new flags.
+        :class:`NotFound` for an unknown id."""
+        ...
+
+    def moderation(self, report_id: str) -> Moderation:
+        """A report's moderation flags (:class:`NotFound` for an unknown id)."""
+        ...
+
+    def moderation_history(self, report_ids: list[str]) -> pd.DataFrame:
+        """The moderation rows of these reports, oldest first: report_id, action, reason,
+        actor_role, actor_label, at (UTC)."""
+        ...
+
+    def held_reports(self) -> list[str]:
+        """The ids of the reports whose text is held for review, the oldest first."""
         ...
 
     # -- mail to citizens about their reports (queued with the change they tell of) ---------------

@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 21
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -93,6 +93,17 @@ REPORT_MAIL_20 = (
 the report's subscription (a random token to unsubscribe with; the address stays the report's
 private contact) and the queue of mails, written in the same transaction as the change they tell
 of; and how many citizens said "I have seen it too" of a report."""
+
+REPORT_MODERATION_21 = (
+    *(f"ALTER TABLE reports ADD COLUMN {flag} INTEGER NOT NULL DEFAULT 0"
+      for flag in ("text_hidden", "photo_hidden", "text_held")),
+    """CREATE TABLE report_moderation (event_id {serial} PRIMARY KEY,
+       report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE, action TEXT NOT NULL, reason TEXT NOT NULL,
+       actor_role TEXT NOT NULL, actor_label TEXT NOT NULL, at {time} NOT NULL)""",
+    "CREATE INDEX report_moderation_report ON report_moderation (report_id, event_id)")
+"""Schema 21 for both backends' types: moderation of citizens' reports (geo.moderation): the
+report's text hidden by staff, its photo hidden by staff, its text held for review on submission
+(the public sees neither), and each hold, hide, restore and release as a row with who, when and why."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -256,6 +267,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     18: REPORT_COLUMNS_18,
     19: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in STAFF_ACCOUNTS_19),
     20: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MAIL_20),
+    21: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MODERATION_21),
 }
 """SQL statements that bring a file from the previous version to each version."""
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from geo.crs import WGS84
 from geo.errors import ValidationError
 from geo.lamp_history import HISTORY_COLUMNS, status_changes
+from geo.moderation import HOLD, Moderation
 from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
@@ -444,14 +445,16 @@ class SQLStore:
     # -- citizens' reports ---------------------------------------------------------------------
 
     def add_report(self, report: Record, photo: tuple[str, bytes] | None,
-                   duplicate_of: list[str], actor: Actor, mail_token: str | None = None) -> None:
+                   duplicate_of: list[str], actor: Actor, mail_token: str | None = None,
+                   held: str | None = None) -> None:
         """Store one new citizen report (a validated record), its photo (media type, bytes; metadata
         already stripped), its links to possible duplicates and the first row of its history, in
         one transaction — shared with the reports that arrive meanwhile
         (:mod:`service.store.groupcommit`); it returns once that transaction is committed. An id
         that is stored already raises :class:`Conflict` (nothing of this report is written). With
         ``mail_token``, the contact is subscribed to mail about the report with that token and the
-        receipt is queued, in the same transaction."""
+        receipt is queued, in the same transaction. With ``held`` (why), its text is held for review
+        (not public until staff release it) and the hold is the first row of its moderation history."""
         report_id = report.values["id"]
         public = [f for f in REPORTS.fields if not f.private]
         row = {f"c{k}": _encode_one(f, report.values[f.name]) for k, f in enumerate(public)}
@@ -463,6 +466,10 @@ class SQLStore:
             if con.execute(text("SELECT 1 FROM reports WHERE id = :id"), {"id": report_id}).first() is not None:
                 raise Conflict(f"a report {report_id!r} exists", {"id": report_id})
             con.execute(insert, row)
+            if held is not None:
+                con.execute(text("UPDATE reports SET text_held = 1 WHERE id = :id"), {"id": report_id})
+                _record_moderation(con, report_id, HOLD, held, Actor("moderation", "automatic"),
+                                   report.values["created_at"])
             for name, value in private.items():
                 con.execute(_private_upsert("reports", name), {"id": report_id, "value": value})
             self._record_events(con, {report_id: (report.values["status"], report.values["created_at"],
@@ -489,7 +496,7 @@ class SQLStore:
         state. The change of status is a row of the report's history (``actor``, ``at``, ``note``).
         Returns the stored one-row frame; :class:`NotFound` for an unknown id."""
         with self.transaction() as con:
-            current = self._select(con, REPORTS, FeatureQuery(ids=(report_id,)), for_update=True)
+            current = self._select(con, REPORTS, FeatureQuery(ids=(report_id,)), include_private=True, for_update=True)
             if current.empty:
                 raise NotFound(f"no report {report_id!r}")
             updated = _checked(REPORTS, current.assign(**decide(current.iloc[0])))
@@ -511,7 +518,7 @@ class SQLStore:
             if existing is not None:
                 raise _round_exists(category, day, existing)
             open_reports = self._select(con, REPORTS, FeatureQuery(categories=(category,), statuses=OPEN_STATUSES),
-                                        for_update=True)
+                                        include_private=True, for_update=True)
             closed = _checked(REPORTS, close(open_reports))
             self._write_features(con, REPORTS, closed, actor, at, f"removal round {round_id}")
             try:
@@ -564,6 +571,51 @@ class SQLStore:
         with self.transaction(write=False) as con:
             row = con.execute(text("SELECT media_type, data FROM report_photos WHERE id = :id"), {"id": report_id}).first()
         return None if row is None else (row[0], bytes(row[1]))
+
+    # -- moderation of reports --------------------------------------------------------------------
+
+    def moderate_report(self, report_id: str, action: str, decide: Callable[[Moderation, bool], Moderation],
+                        reason: str, actor: Actor, at: pd.Timestamp) -> Moderation:
+        """Change a report's moderation in one transaction: ``decide(current flags, has a photo)``
+        returns the new flags or raises (nothing is written then); the change is a row of the
+        report's moderation history (``action``, ``reason``, ``actor``, ``at``). :class:`NotFound`
+        for an unknown id."""
+        with self.transaction() as con:
+            lock = "" if self.kind == "geopackage" else " FOR UPDATE"
+            row = con.execute(text(f"SELECT text_hidden, photo_hidden, text_held, photo FROM reports WHERE id = :id"
+                                   f"{lock}"), {"id": report_id}).first()
+            if row is None:
+                raise NotFound(f"no report {report_id!r}")
+            changed = decide(Moderation(bool(row[0]), bool(row[1]), bool(row[2])), row[3] is not None)
+            con.execute(text("UPDATE reports SET text_hidden = :text_hidden, photo_hidden = :photo_hidden, "
+                             "text_held = :text_held WHERE id = :id"),
+                        {name: int(value) for name, value in changed.as_dict().items()} | {"id": report_id})
+            _record_moderation(con, report_id, action, reason, actor, at)
+        return changed
+
+    def moderation(self, report_id: str) -> Moderation:
+        """A report's moderation flags (:class:`NotFound` for an unknown id)."""
+        with self.transaction(write=False) as con:
+            row = con.execute(text("SELECT text_hidden, photo_hidden, text_held FROM reports WHERE id = :id"),
+                              {"id": report_id}).first()
+        if row is None:
+            raise NotFound(f"no report {report_id!r}")
+        return Moderation(*(bool(value) for value in row))
+
+    def moderation_history(self, report_ids: list[str]) -> pd.DataFrame:
+        """The moderation rows of these reports, oldest first: report_id, action, reason,
+        actor_role, actor_label, at (UTC)."""
+        statement = text(f"SELECT {_MODERATION_COLUMNS} FROM report_moderation WHERE report_id IN :ids "
+                         "ORDER BY event_id").bindparams(bindparam("ids", expanding=True))
+        with self.transaction(write=False) as con:
+            rows = con.execute(statement, {"ids": list(report_ids)}).all() if report_ids else []
+        frame = pd.DataFrame([tuple(row) for row in rows], columns=_MODERATION_COLUMNS.split(", "))
+        return frame.assign(at=_times(frame["at"]))
+
+    def held_reports(self) -> list[str]:
+        """The ids of the reports whose text is held for review, the oldest first."""
+        with self.transaction(write=False) as con:
+            return [row[0] for row in con.execute(text("SELECT id FROM reports WHERE text_held = 1 ORDER BY fid"))]
 
     # -- mail to citizens ------------------------------------------------------------------------
 
@@ -997,9 +1049,12 @@ class SQLStore:
 
     def _columns(self, schema: LayerSchema, include_private: bool = False) -> str:
         """The columns of a stored record over the table ``t`` (and ``p``, its private fields, when
-        ``include_private``; else NULL): the public fields, the private fields, the point."""
-        return ", ".join([self.dialect.time_select(f't."{f.name}"') if f.kind == "time" else f't."{f.name}"'
-                          for f in schema.fields if not f.private]
+        ``include_private``; else NULL): the public fields, the private fields, the point. A
+        report's text withheld by moderation (hidden or held) and its hidden photo are private too:
+        without ``include_private`` they read as the public sees them (no text, no photo)."""
+        return ", ".join([self.dialect.time_select(f't."{f.name}"') if f.kind == "time"
+                          else _WITHHELD[f.name] if schema is REPORTS and not include_private and f.name in _WITHHELD
+                          else f't."{f.name}"' for f in schema.fields if not f.private]
                          + [(f'p."{name}"' if include_private else f'NULL AS "{name}"') for name in _private(schema)]
                          + [self.dialect.geom_select("t.geom")])
 
@@ -1021,6 +1076,8 @@ class SQLStore:
         table = _table(schema)
         if schema is LIGHTS:  # two imports at once: each lamp's change of status is read and recorded once
             self.dialect.lock_table(con, table)
+        if schema is REPORTS:
+            frame = self._keep_withheld(con, frame)
         public = [f for f in schema.fields if not f.private]
         private = _private(schema)
         rows = _rows(public, frame)
@@ -1061,6 +1118,29 @@ class SQLStore:
         if len(frame):
             self.dialect.after_features_written(con, table, tuple(float(v) for v in frame.total_bounds))
         return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+
+    def _keep_withheld(self, con: Connection, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``frame`` with the stored text and photo of reports whose text or photo is withheld
+        (:data:`_WITHHELD`) wherever it offers them as the public sees them (no text, no photo): a
+        file exported without private fields and imported again leaves them as they are."""
+        kept = {}
+        statement = text("SELECT id, description, photo, text_hidden + text_held, photo_hidden FROM reports "
+                         "WHERE id IN :ids AND text_hidden + text_held + photo_hidden > 0").bindparams(
+            bindparam("ids", expanding=True))
+        ids = frame["id"].tolist()
+        for start in range(0, len(ids), 500):
+            kept |= {row[0]: row[1:] for row in con.execute(statement, {"ids": ids[start:start + 500]})}
+        if not kept:
+            return frame
+        frame = frame.copy()
+        for index, report_id in frame["id"].items():
+            if report_id in kept:
+                description, photo, text_withheld, photo_withheld = kept[report_id]
+                if text_withheld and not frame.at[index, "description"]:
+                    frame.at[index, "description"] = description
+                if photo_withheld and pd.isna(frame.at[index, "photo"]):
+                    frame.at[index, "photo"] = photo
+        return frame
 
     def _stored(self, con: Connection, schema: LayerSchema, ids: list[str]) -> dict[str, tuple[tuple, dict]]:
         """The stored records with these ids, by id: their values in the form :func:`_rows` gives
@@ -1119,11 +1199,26 @@ class SQLStore:
                          for i, f, t, w in changes[HISTORY_COLUMNS].itertuples(index=False)])
 
 
+_WITHHELD = {"description": "CASE WHEN t.text_hidden = 1 OR t.text_held = 1 THEN '' ELSE t.description END",
+             "photo": "CASE WHEN t.photo_hidden = 1 THEN NULL ELSE t.photo END"}
+"""A report's fields as the public sees them (:class:`geo.moderation.Moderation`): no text while it
+is hidden or held, no photo while it is hidden."""
+_MODERATION_COLUMNS = "report_id, action, reason, actor_role, actor_label, at"
+
+
 def _queue_mail(con: Connection, report_id: str, kind: str, at: str) -> None:
     """Queue a mail of ``kind`` about a report, due at ``at``, when its contact is subscribed."""
     con.execute(text("INSERT INTO mail_outbox (report_id, kind, created_at, next_attempt_at) "
                      "SELECT report_id, :kind, :at, :at FROM report_subscriptions "
                      "WHERE report_id = :id AND unsubscribed_at IS NULL"), {"id": report_id, "kind": kind, "at": at})
+
+
+def _record_moderation(con: Connection, report_id: str, action: str, reason: str, actor: Actor,
+                       at: pd.Timestamp) -> None:
+    """A row of a report's moderation history."""
+    con.execute(text(f"INSERT INTO report_moderation ({_MODERATION_COLUMNS}) VALUES (:id, :action, :reason, :role, "
+                     ":label, :at)"), {"id": report_id, "action": action, "reason": reason, "role": actor.role,
+                                       "label": actor.label, "at": _utc(at)})
 
 
 def _chunk_span(start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[list[str], dict]:
