@@ -92,9 +92,13 @@ def checked_reason(reason: str | None) -> str:
 
 def word_list(text: str) -> tuple[str, ...]:
     """The words and phrases of a word list's text: one a line, blank lines and lines starting
-    with ``#`` left out, surrounding space trimmed, repeats (ignoring case) once."""
-    entries = (line.strip() for line in text.splitlines())
-    return tuple({entry.casefold(): entry for entry in entries if entry and not entry.startswith("#")}.values())
+    with ``#`` left out, surrounding space trimmed, a repeat (ignoring case) left out."""
+    kept: dict[str, str] = {}
+    for line in text.splitlines():
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            kept.setdefault(entry.casefold(), entry)
+    return tuple(kept.values())
 
 
 @dataclass(frozen=True)

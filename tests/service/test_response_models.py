@@ -22,7 +22,7 @@ from service.auth import create_token
 from service.responses import (OGCCollection, OGCCollections, OGCConformance, OGCFeature, OGCFeatureCollection,
                                OGCLanding, OGCQueryables)
 from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
-                               Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
+                               ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportSupported, ReportUpdated, UnsafePlaces, ZoneCollection)
@@ -37,6 +37,8 @@ COVERED = {
     ("post", "/api/reports"): ("201", ReportCreated),
     ("patch", "/api/reports/{report_id}"): ("200", ReportUpdated),
     ("post", "/api/reports/{report_id}/support"): ("200", ReportSupported),
+    ("post", "/api/reports/{report_id}/moderation"): ("200", ModerationFlags),
+    ("get", "/api/reports/{report_id}/moderation"): ("200", ModerationState),
     ("get", "/api/unsafe-places"): ("200", UnsafePlaces),
     ("post", "/api/patrols"): ("201", PatrolImport),
     ("post", "/api/removal-rounds"): ("201", RemovalRoundRecorded),
@@ -242,6 +244,12 @@ def test_demo_writes_are_documented(demo_client):
     closed = check(demo_client, "patch", "/api/reports/{report_id}",
                    demo_client.patch(patch, json={"status": "closed", "close_reason": "sanerat"}, headers=municipality))
     assert acknowledged["closed_at"] is None and closed["closed_at"] and closed["close_reason"] == "sanerat"
+    moderation = f"/api/reports/{first['id']}/moderation"
+    hidden = check(demo_client, "post", "/api/reports/{report_id}/moderation", demo_client.post(
+        moderation, json={"action": "hide_text", "reason": "personuppgifter"}, headers=municipality))
+    state = check(demo_client, "get", "/api/reports/{report_id}/moderation",
+                  demo_client.get(moderation, headers=municipality))
+    assert hidden["text_hidden"] and state["history"][0]["reason"] == "personuppgifter"
 
     recorded = check(demo_client, "post", "/api/removal-rounds", demo_client.post(
         "/api/removal-rounds", json={"date": "2020-10-01", "category": "graffiti", "zones": ["stora-torg"]},
