@@ -28,6 +28,7 @@ do not change with who is signed in."""
 pages.globals["site_links"] = SITE_LINKS
 
 STAFF_LINKS = (("/staff/reports", "Ärenden", ("municipality", "police", "planner")),
+               ("/staff/moderation", "Moderering", ("municipality",)),
                ("/maps/police", "Polisens karta", ("police",)))
 """The staff pages, their Swedish names and the roles that may open them, in the order the header
 and the sign-in page list them."""
