@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from linkify_it import LinkifyIt
 
@@ -108,19 +109,20 @@ class HoldRules:
 
     words: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _pattern(self) -> re.Pattern | None:
+        """One expression of every listed word and phrase (the longest first), or None for none."""
         phrases = sorted(self.words, key=len, reverse=True)
         pattern = "|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in phrases)
-        object.__setattr__(self, "_pattern",
-                           re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE) if pattern else None)
+        return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE) if pattern else None
 
     def reason(self, description: str) -> str | None:
-        """Why ``description`` is held (the link or the listed word it holds), or None when it is
-        public at once."""
+        """Why ``description`` is held, in Swedish for the staff who review it (the link or the
+        listed word it holds), or None when it is public at once."""
         links = _LINKS.match(description) if description else None
         if links:
-            return f"held on submission: a link ({links[0].text})"
+            return f"granskas: länk i texten ({links[0].text})"
         found = self._pattern.search(description) if self._pattern is not None and description else None
         if found:
-            return f"held on submission: a word of the list ({found.group(0)})"
+            return f"granskas: ord i ordlistan ({found.group(0)})"
         return None

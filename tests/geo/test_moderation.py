@@ -30,7 +30,7 @@ links = st.one_of(
 @pytest.mark.parametrize("text", ["Se https://example.org/bild", "köp på www.butik.se nu", "besök example.se!",
                                   "HTTP://EXEMPEL.NU", "mejla anna@example.org", "räksmörgås.nu är bäst"])
 def test_a_link_holds_the_text(text):
-    assert HoldRules().reason(text).startswith("held on submission: a link")
+    assert HoldRules().reason(text).startswith("granskas: länk i texten")
 
 
 @pytest.mark.parametrize("text", ["Klotter t.ex. på bänken, bl.a. s.k. tags", "Lampan vid nr 7 är släckt sedan kl. 21.30",
@@ -42,7 +42,7 @@ def test_text_without_a_link_or_listed_word_is_public_at_once(text):
 def test_listed_words_and_phrases_hold_whole_words_in_any_case():
     rules = HoldRules(word_list("# kommunens lista\nidiot\n\n  Dra   åt helvete \nIDIOT\n"))
     assert rules.words == ("idiot", "Dra   åt helvete")
-    assert rules.reason("Vilken IDIOT som klottrat") == "held on submission: a word of the list (IDIOT)"
+    assert rules.reason("Vilken IDIOT som klottrat") == "granskas: ord i ordlistan (IDIOT)"
     assert rules.reason("dra åt\nhelvete") is not None, "a phrase's words may be apart by any white space"
     assert rules.reason("idioterna klottrar") is None and rules.reason("superidiot") is None, "whole words only"
 

@@ -99,9 +99,9 @@ def test_hidden_text_and_photo_leave_every_public_surface_until_restored(client,
     assert "personuppgifter" not in page and "kontrollerad" not in page, "the public page has no moderation reasons"
 
 
-@pytest.mark.parametrize("description, why", [("Se www.klotterbilder.se", "a link (www.klotterbilder.se)"),
-                                              ("besök klotter.nu", "a link (klotter.nu)"),
-                                              ("Vilken IDIOT", "a word of the list (IDIOT)")])
+@pytest.mark.parametrize("description, why", [("Se www.klotterbilder.se", "länk i texten (www.klotterbilder.se)"),
+                                              ("besök klotter.nu", "länk i texten (klotter.nu)"),
+                                              ("Vilken IDIOT", "ord i ordlistan (IDIOT)")])
 def test_held_text_is_not_public_until_released_and_the_report_is(client, staff, description, why):
     sent = client.post("/api/reports", data={"category": "graffiti", "description": description, **TORG})
     assert sent.status_code == 201 and sent.json()["text_held"] is True, "the reporter still gets the receipt"
@@ -111,7 +111,7 @@ def test_held_text_is_not_public_until_released_and_the_report_is(client, staff,
     [listed] = client.get(f"/open311/v2/requests/{report_id}.json").json()
     assert listed["description"] == "" and client.get(f"/reports/{report_id}").status_code == 200
     state = client.get(f"/api/reports/{report_id}/moderation", headers=staff).json()
-    assert state["text_held"] and state["history"][0]["reason"] == f"held on submission: {why}"
+    assert state["text_held"] and state["history"][0]["reason"] == f"granskas: {why}"
     assert state["history"][0]["actor_role"] == "moderation"
     assert moderate(client, report_id, "release_text", staff, "ofarlig länk").json()["text_held"] is False
     [listed] = client.get(f"/open311/v2/requests/{report_id}.json").json()

@@ -51,7 +51,7 @@ def test_held_texts_are_listed_and_released_by_a_form(make_client):
     page = client.get("/staff/moderation", headers=PAGE)
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     assert f'id="held-{report_id}"' in page.text and "Se &lt;b&gt;www.klotter.se&lt;/b&gt;" in page.text
-    assert "held on submission: a link (www.klotter.se)" in page.text
+    assert "granskas: länk i texten (www.klotter.se)" in page.text
     assert '<a href="/staff/moderation" class="staff" aria-current="page">Moderering</a>' in page.text
     sent = client.post(f"/staff/moderation/{report_id}", data={"action": "release_text", "reason": "kommunens länk",
                                                                 "csrf_token": form_token(page)})

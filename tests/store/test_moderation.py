@@ -63,13 +63,13 @@ def test_hidden_text_and_photo_read_as_private_until_restored(store):
 
 
 def test_a_held_text_is_private_until_released_and_the_hold_is_in_the_history(store):
-    store.add_report(one_report("x1"), None, [], Actor("citizen"), held="held on submission: a link (example.se)")
+    store.add_report(one_report("x1"), None, [], Actor("citizen"), held="granskas: länk i texten (example.se)")
     store.add_report(one_report("x2"), None, [], Actor("citizen"))
     assert store.moderation("x1") == Moderation(text_held=True) and store.held_reports() == ["x1"]
     assert public(store, "x1")["description"] == "" and public(store, "x2")["description"] == "Klotter på\nbänken"
     [hold] = store.moderation_history(["x1"]).to_dict("records")
     assert (hold["action"], hold["actor_role"], hold["reason"]) == (
-        "hold_text", "moderation", "held on submission: a link (example.se)")
+        "hold_text", "moderation", "granskas: länk i texten (example.se)")
     act(store, "release_text", reason="länken är till kommunens sida")
     assert store.held_reports() == [] and public(store, "x1")["description"] == "Klotter på\nbänken"
 
