@@ -24,6 +24,7 @@ from starlette.routing import Match
 
 from geo.errors import StateConflict, ValidationError
 from geo.promises import UnknownPromise
+from service.forms import FORM, MULTIPART
 from service.georeport import error_answer
 from service.html import pages, staff_links
 from service.security import API_POLICY, COMMON_HEADERS, html_page
@@ -151,13 +152,21 @@ PAGE_ERRORS = {
     500: ("Något gick fel", "Felet är loggat hos oss. Försök igen senare."),
 }
 """What a page in Swedish says for each status of an error (title, advice); unlisted 4xx as 400 and 5xx as 500."""
+PAGE_ERRORS_BY_CODE = {
+    "csrf": ("Formuläret har gått ut", "Formuläret kom inte från en sida du har öppen nu. Ladda om sidan och "
+                                       "skicka det igen."),
+}
+"""What a page in Swedish says for an error whose code needs words of its own (before :data:`PAGE_ERRORS`)."""
 _MACHINE_PATHS = ("/api/", "/ogc", "/open311/")
 
 
 def wants_page(request: Request) -> bool:
-    """Whether the request is a browser's for a page: ``GET`` or ``HEAD``, ``text/html`` accepted,
-    and not a path of the API, OGC API or Open311 (they answer programs in their own formats)."""
-    return (request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+    """Whether the request is a browser's for a page: ``GET`` or ``HEAD`` (or a page's form posted:
+    ``POST`` of a form body), ``text/html`` accepted, and not a path of the API, OGC API or Open311
+    (they answer programs in their own formats)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    browsing = request.method in ("GET", "HEAD") or (request.method == "POST" and kind in (FORM, MULTIPART))
+    return (browsing and "text/html" in request.headers.get("accept", "")
             and not request.url.path.startswith(_MACHINE_PATHS))
 
 
@@ -167,12 +176,15 @@ def sign_in_first(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
-def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """The error as a page in Swedish (:data:`PAGE_ERRORS`), with the site header and the
-    message; a signed-in member's header links their pages."""
-    title, advice = PAGE_ERRORS.get(status) or PAGE_ERRORS[500 if status >= 500 else 400]
+def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None,
+               code: str | None = None) -> Response:
+    """The error as a page in Swedish (:data:`PAGE_ERRORS_BY_CODE`, :data:`PAGE_ERRORS`), with
+    the site header and the message; a signed-in member's header links their pages."""
+    title, advice = (PAGE_ERRORS_BY_CODE.get(code or "") or PAGE_ERRORS.get(status)
+                     or PAGE_ERRORS[500 if status >= 500 else 400])
     caller = getattr(request.state, "staff", None)
-    html = pages.get_template("error.html").render(title=title, advice=advice, detail=message if status < 500 else "",
+    worded = status >= 500 or (code or "") in PAGE_ERRORS_BY_CODE  # no message but the page's own
+    html = pages.get_template("error.html").render(title=title, advice=advice, detail="" if worded else message,
                                                    current=None, staff=staff_links(caller.role) if caller else [])
     answer = html_page(request, html, status_code=status)
     answer.headers.update({k: v for k, v in (headers or {}).items() if k.lower() != "content-security-policy"})
@@ -187,7 +199,7 @@ def error_response(request: Request, status: int, code: str, message: str, heade
     the service's body elsewhere (with the ``field`` of invalid input); a browser asking for a page
     gets :func:`error_page`, or :func:`sign_in_first` when it needs to sign in (401)."""
     if wants_page(request):
-        return sign_in_first(request) if status == 401 else error_page(request, status, message, headers)
+        return sign_in_first(request) if status == 401 else error_page(request, status, message, headers, code)
     if request.url.path.startswith("/open311/"):
         status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
         return error_answer(request.url.path, status, message, headers)

@@ -29,6 +29,8 @@ pages.globals["site_links"] = SITE_LINKS
 
 STAFF_LINKS = (("/staff/reports", "Ärenden", ("municipality", "police", "planner")),
                ("/staff/moderation", "Moderering", ("municipality",)),
+               ("/staff/removal", "Saneringsrundor", ("municipality",)),
+               ("/staff/promises", "Löftenas status", ("municipality", "police")),
                ("/maps/police", "Polisens karta", ("police",)))
 """The staff pages, their Swedish names and the roles that may open them, in the order the header
 and the sign-in page list them."""

@@ -106,6 +106,14 @@ def current_programme(folder: Path, today: date) -> Programme | None:
     return None
 
 
+def current_year(folder: Path, today: date) -> int:
+    """The newest year up to ``today``'s that has a promises file; :class:`NoPromises` when none has."""
+    past = [year for year in promise_files(folder) if year <= today.year]
+    if not past:
+        raise NoPromises("no promises file yet")
+    return max(past)
+
+
 def load_year(folder: Path, year: int) -> PromiseYear:
     """The promises of ``year`` from ``folder``; :class:`NoPromises` naming the years there are
     when it has none, :class:`ValidationError` when its file is bad."""
@@ -116,13 +124,18 @@ def load_year(folder: Path, year: int) -> PromiseYear:
     return read_promises(files[year])
 
 
+def may_record(role: str, promise: Promise) -> bool:
+    """Whether ``role`` may record a status for ``promise`` (:data:`RECORDERS`)."""
+    return promise.promised_by in RECORDERS.get(role, ())
+
+
 def record_status(store: Store, promises: PromiseYear, promise_id: str, day: date, status: str, note: str,
                   actor: Actor) -> dict:
     """Record a staff status for a ``staff_status`` promise as of local date ``day`` by ``actor``
     (:class:`Forbidden` when its role may not); returns the record."""
     promise = promises.promise(promise_id)
     role = actor.role
-    if promise.promised_by not in RECORDERS.get(role, ()):
+    if not may_record(role, promise):
         raise Forbidden(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
     if promise.measure.kind != "staff_status":
         raise ValidationError(f"{promise_id!r} is measured from the data ({promise.measure.kind}); only promises "
@@ -245,7 +258,7 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
     entries = []
     for promise in promises.promises:
         entry = {"id": promise.id, "text": promise.text, "promised_by": promise.promised_by,
-                 "promised_by_name": _by(promises, promise), "how_measured": promise.how_measured,
+                 "promised_by_name": promised_by_name(promises, promise), "how_measured": promise.how_measured,
                  "kind": promise.measure.kind}
         entry.update(_MEASURES[promise.measure.kind](promise, inputs))
         if promise.measure.kind == "staff_status":
@@ -260,7 +273,8 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
             "promises": entries}
 
 
-def _by(promises: PromiseYear, promise: Promise) -> str:
+def promised_by_name(promises: PromiseYear, promise: Promise) -> str:
+    """Who made ``promise``, named as the year's parties are (both of them for a joint promise)."""
     names = [promises.parties.get("police", "Polisen"), promises.parties.get("municipality", "Kommunen")]
     return {"police": names[0], "municipality": names[1], "both": " och ".join(names)}[promise.promised_by]
 

@@ -13,10 +13,9 @@ from pydantic import BaseModel, Field
 from geo.promises import promise_files
 from geo.timestamps import LOCAL_TZ
 from service.auth import Caller, request_caller, require
-from service.errors import NoSuchThing
 from service.params import IsoDate
 from service.promise_page import tracker_html
-from service.promises import load_year, promise_tracker, promises_fingerprint, record_status
+from service.promises import current_year, load_year, promise_tracker, promises_fingerprint, record_status
 from service.responses import PromiseStatusRecorded, PromiseTracker, PromiseYears
 from service.security import html_page
 from service.context import context
@@ -77,12 +76,8 @@ def record(request: Request, year: int, promise_id: str, body: StatusRecord,
 @router.get("/promises", include_in_schema=False)
 def latest(request: Request) -> RedirectResponse:
     """The latest year's tracker."""
-    files = promise_files(context(request).settings.promises.dir)
-    this_year = pd.Timestamp.now(tz=LOCAL_TZ).year
-    past = [y for y in files if y <= this_year]
-    if not past:
-        raise NoSuchThing("no promises file yet")
-    return RedirectResponse(f"/promises/{max(past)}")
+    year = current_year(context(request).settings.promises.dir, pd.Timestamp.now(tz=LOCAL_TZ).date())
+    return RedirectResponse(f"/promises/{year}")
 
 
 @router.get("/promises/{year}", response_class=HTMLResponse)
