@@ -45,13 +45,14 @@ class Queryable:
     """A property a collection's items can be filtered by (equality, values comma-separated)."""
 
     title: str
+    """What it is, in Swedish."""
     values: tuple[str, ...] | None = None
     """The values it takes (an enum), None when free text."""
 
 
 @dataclass(frozen=True)
 class Collection:
-    """One collection: its id, Swedish title, description, where its features come from (a
+    """One collection: its id, Swedish title and description, where its features come from (a
     point layer of the store, the zones or streets of the settings, or the patrols' unit-days),
     the roles that see it (None: everyone) and its queryables."""
 
@@ -70,21 +71,23 @@ class Collection:
 
 
 COLLECTIONS = {c.id: c for c in (
-    Collection("zones", "Zoner i stadskärnan", "The centre's zones with their EN 13201 lighting class.", "zones",
-               queryables={"kind": Queryable("kind of zone"), "lighting_class": Queryable("EN 13201-2 class")}),
-    Collection("streets", "Gator och platser", "Street centre lines with width and lighting class.", "streets",
-               queryables={"kind": Queryable("kind of street"), "lighting_class": Queryable("EN 13201-2 class")}),
-    Collection("incidents", "Brott och händelser", "Incidents; for the public generalised to a 50 m grid and a "
-               "local date (police and planner tokens see them exact).", "layer", INCIDENTS,
-               queryables={"category": Queryable("category", INCIDENT_CATEGORIES)}),
-    Collection("lights", "Belysningspunkter", "Street lights with their status and luminaire.", "layer", LIGHTS,
+    Collection("zones", "Zoner i stadskärnan", "Stadskärnans zoner med sin belysningsklass enligt EN 13201-2.", "zones",
+               queryables={"kind": Queryable("typ av zon"),
+                           "lighting_class": Queryable("belysningsklass enligt EN 13201-2")}),
+    Collection("streets", "Gator och platser", "Gatornas mittlinjer med bredd och belysningsklass.", "streets",
+               queryables={"kind": Queryable("typ av gata"),
+                           "lighting_class": Queryable("belysningsklass enligt EN 13201-2")}),
+    Collection("incidents", "Brott och händelser", "Brott och händelser; för allmänheten generaliserade till ett "
+               "rutnät på 50 m och ett lokalt datum (polisens och planerarnas token ser dem exakt).", "layer",
+               INCIDENTS, queryables={"category": Queryable("kategori", INCIDENT_CATEGORIES)}),
+    Collection("lights", "Belysningspunkter", "Gatubelysningens ljuspunkter med status och armatur.", "layer", LIGHTS,
                queryables={"status": Queryable("status", LIGHT_STATUSES)}),
-    Collection("reports", "Felanmälningar", "Citizens' reports, without contact details (unsafe places only for "
-               "staff tokens).", "layer", REPORTS,
-               queryables={"category": Queryable("category", REPORT_CATEGORIES),
+    Collection("reports", "Felanmälningar", "Medborgarnas felanmälningar, utan kontaktuppgifter (otrygga platser "
+               "bara för personalens token).", "layer", REPORTS,
+               queryables={"category": Queryable("kategori", REPORT_CATEGORIES),
                            "status": Queryable("status", REPORT_STATUSES)}),
-    Collection("patrols", "Patrullspår", "Police patrol tracks, one line per unit and local day (police tokens "
-               "only).", "patrols", roles=PATROL_ROLES, queryables={"unit_id": Queryable("unit")}),
+    Collection("patrols", "Patrullspår", "Polisens patrullspår, en linje per enhet och lokal dag (bara för "
+               "polisens token).", "patrols", roles=PATROL_ROLES, queryables={"unit_id": Queryable("enhet")}),
 )}
 """Every collection, in the order they are listed."""
 

@@ -78,7 +78,8 @@ def _self_links(request: Request, path: str, kind: str, title: str) -> list[dict
 def _page(request: Request, title: str, doc: dict, table: tuple[list[str], list[list]] | None = None) -> HTMLResponse:
     """A plain page of a document: its links and, for features, a table of their properties."""
     columns, rows = table or ([], [])
-    return html_page(request, pages.get_template("ogc.html").render(title=title, doc=doc, columns=columns, rows=rows))
+    return html_page(request, pages.get_template("ogc.html").render(title=title, doc=doc, columns=columns, rows=rows,
+                                                                    current=None))
 
 
 @router.get("/", response_model=None, include_in_schema=False)
@@ -86,18 +87,18 @@ def _page(request: Request, title: str, doc: dict, table: tuple[list[str], list[
 def landing(request: Request, f: str | None = FORMAT) -> JSONResponse | HTMLResponse:
     """The landing page: links to the API's description, the conformance classes and the collections."""
     doc = {"title": "Trygg stadskärna – OGC API Features",
-           "description": "Halmstad's city centre: zones, streets, incidents, street lights, citizens' reports and "
-                          "(for the police) patrol tracks.",
-           "links": [*_self_links(request, "/ogc", JSON, "this document"),
+           "description": "Halmstads stadskärna: zoner, gator, brott och händelser, gatubelysning, medborgarnas "
+                          "felanmälningar och (för polisen) patrullspår.",
+           "links": [*_self_links(request, "/ogc", JSON, "det här dokumentet"),
                      _link(request, "/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.1",
-                           "the API's definition (OpenAPI 3.1)"),
-                     _link(request, "/docs", "service-doc", HTML, "the API's documentation"),
-                     _link(request, "/ogc/conformance", "conformance", JSON, "conformance classes"),
+                           "API:ets definition (OpenAPI 3.1)"),
+                     _link(request, "/docs", "service-doc", HTML, "API:ets dokumentation"),
+                     _link(request, "/ogc/conformance", "conformance", JSON, "konformitetsklasser"),
                      _link(request, "/ogc/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance", JSON,
-                           "conformance classes"),
-                     _link(request, "/ogc/collections", "data", JSON, "the collections"),
+                           "konformitetsklasser"),
+                     _link(request, "/ogc/collections", "data", JSON, "samlingarna"),
                      _link(request, "/ogc/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", JSON,
-                           "the collections")]}
+                           "samlingarna")]}
     return _page(request, doc["title"], doc) if _html(request, f) else JSONResponse(doc)
 
 
@@ -105,9 +106,9 @@ def landing(request: Request, f: str | None = FORMAT) -> JSONResponse | HTMLResp
             responses=_answer(OGCConformance, "The conformance classes implemented."))
 def conformance(request: Request, f: str | None = FORMAT) -> JSONResponse | HTMLResponse:
     """The conformance classes the API implements."""
-    doc = {"links": _self_links(request, "/ogc/conformance", JSON, "conformance classes"),
+    doc = {"links": _self_links(request, "/ogc/conformance", JSON, "konformitetsklasser"),
            "conformsTo": list(CONFORMANCE)}
-    return _page(request, "Conformance", doc) if _html(request, f) else JSONResponse(doc)
+    return _page(request, "Konformitetsklasser", doc) if _html(request, f) else JSONResponse(doc)
 
 
 @router.get("/collections", response_model=None,
@@ -116,10 +117,10 @@ def collections(request: Request, f: str | None = FORMAT,
                 role: str | None = Depends(request_role)) -> JSONResponse | HTMLResponse:
     """The collections the caller may see, each with its extent and CRS."""
     state = context(request)
-    doc = {"links": _self_links(request, "/ogc/collections", JSON, "the collections"),
+    doc = {"links": _self_links(request, "/ogc/collections", JSON, "samlingarna"),
            "collections": [_collection(request, state, c, role) for c in COLLECTIONS.values() if visible(c, role)],
            "crs": list(OGC_CRS)}
-    return _page(request, "Collections", doc) if _html(request, f) else JSONResponse(doc)
+    return _page(request, "Samlingar", doc) if _html(request, f) else JSONResponse(doc)
 
 
 @router.get("/collections/{collection_id}", response_model=None, responses=_answer(OGCCollection, "One collection."))
@@ -145,8 +146,8 @@ def queryables(request: Request, collection_id: str, f: str | None = FORMAT,
                           for name, q in found.queryables.items()},
            "additionalProperties": False}
     if _html(request, f):
-        return _page(request, f"{found.title}: queryables", {"links": _self_links(request, path, SCHEMA_JSON,
-                                                                                   "queryables")} | doc)
+        return _page(request, f"{found.title}: filtrerbara egenskaper",
+                     {"links": _self_links(request, path, SCHEMA_JSON, "filtrerbara egenskaper")} | doc)
     return SchemaResponse(doc)
 
 
@@ -170,14 +171,14 @@ def items(request: Request, collection_id: str,
     features, matched = _features(context(request), found, role, asked)
     path = f"/ogc/collections/{found.id}/items"
     base = {k: v for k, v in request.query_params.multi_items() if k not in ("offset", "limit", "f")}
-    links = _self_links(request, path, GEOJSON, "this page")
+    links = _self_links(request, path, GEOJSON, "den här sidan")
     links = [{**l, "href": _url(request, path, **base, limit=asked.limit, offset=asked.offset,
                                 **({"f": "html"} if l["rel"] == "alternate" else {}))} for l in links]
     if asked.offset + asked.limit < matched:
-        links.append(_link(request, path, "next", GEOJSON, "next page", **base, limit=asked.limit,
+        links.append(_link(request, path, "next", GEOJSON, "nästa sida", **base, limit=asked.limit,
                            offset=asked.offset + asked.limit))
     if asked.offset > 0:
-        links.append(_link(request, path, "prev", GEOJSON, "previous page", **base, limit=asked.limit,
+        links.append(_link(request, path, "prev", GEOJSON, "föregående sida", **base, limit=asked.limit,
                            offset=max(asked.offset - asked.limit, 0)))
     links.append(_link(request, f"/ogc/collections/{found.id}", "collection", JSON, found.title))
     doc = {"type": "FeatureCollection", "features": features, "links": links,
@@ -211,7 +212,7 @@ def item(request: Request, collection_id: str, feature_id: str,
     if not features:
         raise NoSuchThing(f"no feature {feature_id!r} in {found.id}")
     path = f"/ogc/collections/{found.id}/items/{feature_id}"
-    feature = features[0] | {"links": [*_self_links(request, path, GEOJSON, "this feature"),
+    feature = features[0] | {"links": [*_self_links(request, path, GEOJSON, "det här objektet"),
                                        _link(request, f"/ogc/collections/{found.id}", "collection", JSON, found.title)]}
     headers = {"Content-Crs": f"<{asked.crs}>"}
     if _html(request, f):
@@ -240,10 +241,10 @@ def _collection(request: Request, state: Context, found: Collection, role: str |
                              topics=None if found.source in ("zones", "streets") else (_topic(found),))
     return {"id": found.id, "title": found.title, "description": found.description,
             "links": [*_self_links(request, path, JSON, found.title),
-                      _link(request, f"{path}/items", "items", GEOJSON, f"{found.title}: features"),
-                      _link(request, f"{path}/items", "items", HTML, f"{found.title}: features (HTML)", f="html"),
+                      _link(request, f"{path}/items", "items", GEOJSON, f"{found.title}: objekt"),
+                      _link(request, f"{path}/items", "items", HTML, f"{found.title}: objekt (HTML)", f="html"),
                       _link(request, f"{path}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                            SCHEMA_JSON, f"{found.title}: queryables")],
+                            SCHEMA_JSON, f"{found.title}: filtrerbara egenskaper")],
             "extent": extent, "itemType": "feature", "crs": list(OGC_CRS), "storageCrs": CRS84}
 
 

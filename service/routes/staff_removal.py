@@ -45,10 +45,11 @@ def _closed_text(count: int) -> str:
 
 
 def _zones_text(zone_ids: list[str], names: dict[str, str]) -> str:
-    """A round's zones by name, or "Alla zoner"."""
+    """A round's zones by name in the zones file's order (a zone no longer there by its id), or "Alla zoner"."""
     if set(zone_ids) == set(names):
         return "Alla zoner"
-    return ", ".join(names.get(zone_id, zone_id) for zone_id in zone_ids)
+    return ", ".join([name for zone_id, name in names.items() if zone_id in zone_ids]
+                     + [zone_id for zone_id in zone_ids if zone_id not in names])
 
 
 def _page(request: Request, caller: Caller, year: int, values: dict, status: int = 200,

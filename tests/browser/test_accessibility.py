@@ -14,28 +14,31 @@ from service.settings import MapSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 
 MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020")
+STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipality"}
+"""Staff pages and the role whose token opens them."""
 PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/login", "/no-such-page",
-                "/reports/{report}", "/unsubscribe/" + "a" * 24)
+                "/reports/{report}", "/unsubscribe/" + "a" * 24, *STAFF_PAGES, "/ogc?f=html", "/ogc/collections?f=html")
 PHONE = {"width": 390, "height": 844}
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, serve_module):
-    """(base URL, police token, a report's id) of a service over a database with one citizen's
-    report, without a basemap."""
+    """(base URL, tokens by role — police and municipality —, a report's id) of a service over a
+    database with one citizen's report, without a basemap."""
     db = tmp_path_factory.mktemp("a11y") / "a11y.sqlite"
     base = serve_module(create_app(Settings(store=StoreSettings(db=db), maps=MapSettings(tiles="none"))))
     report = httpx.post(base + "/api/reports", data={"category": "graffiti", "lat": "56.6740", "lon": "12.8572",
                                                      "description": "Klotter på elskåpet"}).json()["id"]
-    return base, create_token(SQLiteStore(db), "police"), report
+    return base, {role: create_token(SQLiteStore(db), role) for role in ("police", "municipality")}, report
 
 
 def visit(browser, site, path: str, viewport: dict | None = None):
-    base, token, report = site
+    base, tokens, report = site
     path = path.format(report=report)
+    role = STAFF_PAGES.get(path, "police" if "police" in path else None)
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                  extra_http_headers={"Authorization": f"Bearer {token}"} if "police" in path else {})
+                                  extra_http_headers={"Authorization": f"Bearer {tokens[role]}"} if role else {})
     page = context.new_page()
     page.goto(base + path)
     page.wait_for_selector(".leaflet-container" if path in MAPS or path == "/report" else "main")

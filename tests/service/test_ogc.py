@@ -300,10 +300,22 @@ def test_html_pages_show_the_data_as_text(client, tokens):
     page = get(client, "/ogc/collections/reports/items", tokens["municipality"], f="html", limit=5)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
-    for url in ("/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/lights",
-                "/ogc/collections/lights/queryables", "/ogc/collections/lights/items/lamp-001"):
+    assert "5 av " in page.text and "<h2>Objekt</h2>" in page.text
+    for url, heading in (("/ogc", "<h1>Trygg stadskärna – OGC API Features</h1>"),
+                         ("/ogc/conformance", "<h2>Konformitetsklasser</h2>"), ("/ogc/collections", "<h2>Samlingar</h2>"),
+                         ("/ogc/collections/lights", "<h1>Belysningspunkter</h1>"),
+                         ("/ogc/collections/lights/queryables", "<h2>Filtrerbara egenskaper</h2>"),
+                         ("/ogc/collections/lights/items/lamp-001", "<h1>Belysningspunkter: lamp-001</h1>")):
         answer = get(client, url, f="html")
-        assert answer.status_code == 200 and "<h1>" in answer.text and 'lang="en"' in answer.text
+        assert answer.status_code == 200 and '<html lang="sv">' in answer.text and heading in answer.text
+        assert '<header class="site-header">' in answer.text and "<h2>Länkar</h2>" in answer.text
+        for english in ("Links", "Collections", "Conformance classes", "Queryables", " features", "this document"):
+            assert english not in answer.text, (url, english)
+    collections = get(client, "/ogc/collections", f="html").text
+    assert "Stadskärnans zoner med sin belysningsklass enligt EN 13201-2." in collections
+    json_doc = get(client, "/ogc/collections").json()
+    assert json_doc["collections"][0]["description"] == "Stadskärnans zoner med sin belysningsklass enligt EN 13201-2.", \
+        "the document and its page say the same: one text, in Swedish"
     assert get(client, "/ogc", f="xml").status_code == 400
 
 

@@ -251,7 +251,8 @@ def test_signed_in_staff_see_their_pages_in_the_header(make_client):
     client, _ = make_client()
     sign_in(client)
     page = client.get("/login")
-    assert re.findall(r'<a href="([^"]+)" class="staff', page.text) == ["/staff/reports", "/maps/police"]
+    assert re.findall(r'<a href="([^"]+)" class="staff', page.text) == ["/staff/reports", "/staff/promises",
+                                                                            "/maps/police"]
     planner, _ = make_client(role="planner")
     sign_in(planner)
     assert re.findall(r'<a href="([^"]+)" class="staff', planner.get("/login").text) == ["/staff/reports"]
