@@ -78,7 +78,8 @@ def removal_page(request: Request, year: int | None = Query(None, ge=YEARS[0], l
     require(caller.role if caller else None, ROLES, "the removal rounds' page")
     rounds = context(request).store.removal_rounds()
     done = rounds[rounds["id"] == recorded]
-    notice = None if done.empty else f"Rundan den {done['day'].iloc[0]} är registrerad. {_closed_text(int(done['closed'].iloc[0]))}"
+    notice = None if done.empty else (f"Rundan den {done['day'].iloc[0]} är registrerad. "
+                                      f"{_closed_text(int(done['closed'].iloc[0]))}")
     values = {"date": pd.Timestamp.now(tz=LOCAL_TZ).date().isoformat(), "category": "",
               "zones": list(context(request).zones["zone_id"])}
     return _page(request, caller, year or pd.Timestamp.now(tz=LOCAL_TZ).year, values, notice=notice)
