@@ -22,7 +22,8 @@ from service.limits import LoadShedder, RequestGuard
 from service.mail import mail_worker
 from service.openapi import openapi_schema
 from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, patrols,
-                            promises, removal, reports, signin, staff_moderation, staff_promises, staff_removal, zones)
+                            promises, removal, reports, signin, sso, staff_moderation, staff_promises, staff_removal,
+                            zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, zones, layers, coverage, lagesbild, reports, moderation, hearback, removal, patrols, promises,
                    open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises):
         app.include_router(module.router)
+    if app.state.context.oidc is not None:  # single sign-on only when a provider is configured
+        app.include_router(sso.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
 

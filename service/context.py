@@ -1,6 +1,6 @@
 """The application context: everything a use case needs from the running service — the settings,
-the centre's zones and streets, the store, the page cache and the citizens' rate limiter — in one
-typed object, made once (by the app or a command) and passed to the use cases."""
+the centre's zones and streets, the store, the page cache, the rate limiters and the single sign-on
+provider — in one typed object, made once (by the app or a command) and passed to the use cases."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from geo.streets import read_streets
 from geo.zones import published_zones, read_zones
 from service.coverage import LightingModel, lighting_model
 from service.moderation import hold_rules
+from service.oidc import Provider
 from service.pagecache import PageCache
 from service.presence import presence_rules
 from service.ratelimit import RateLimiter
@@ -45,6 +46,8 @@ class Context:
     """How lamps are modelled (measured photometry, the energy's operating profile)."""
     login_limiter: RateLimiter
     """The rate limiter of staff sign-in attempts (per client and minute)."""
+    oidc: Provider | None = None
+    """The OpenID Connect provider staff may sign in with, when one is configured."""
     clock: Callable[[], pd.Timestamp] = field(default=lambda: pd.Timestamp.now(tz="UTC"))
     """The time now (UTC) for sessions and sign-in; tests move it."""
     hold: HoldRules = field(default_factory=HoldRules)
@@ -55,8 +58,10 @@ class Context:
         """Read and check the zones (and streets, and the promises files' zone tables) and open the
         store, or fail with a :class:`geo.errors.ValidationError` / :class:`service.store.StoreError`
         that says why."""
+        from service.auth import ROLES  # (service.auth needs this)
         from service.promises import check_promise_folder  # (service.promises needs the web errors, which need this)
 
+        provider = Provider.configured(settings.oidc, ROLES)
         zones = read_zones(settings.geography.zones)
         hold = hold_rules(settings.moderation.words)
         check_promise_folder(settings.promises.dir, zones)
@@ -70,7 +75,7 @@ class Context:
         # sign-in attempts are counted in the same file as submissions, under keys of their own
         logins = RateLimiter(settings.staff.login_rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
-                   presence_rules(settings.presence), lighting, logins, hold=hold)
+                   presence_rules(settings.presence), lighting, logins, provider, hold=hold)
 
 
 def context(request: Request) -> Context:

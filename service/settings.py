@@ -183,6 +183,35 @@ class StaffSettings(BaseSettings):
     min_password: int = Field(12, ge=8)
 
 
+class OidcSettings(BaseSettings):
+    """Staff sign-in with an OpenID Connect provider (:mod:`service.oidc`; Microsoft Entra ID and
+    others). ``STADSKARNA_OIDC_ISSUER``: the provider's issuer URL (unset: no single sign-on and no
+    call to any provider); ``CLIENT_ID`` and ``CLIENT_SECRET``: the service's registration there;
+    ``ROLE_CLAIM`` (``roles``): the ID token's claim (a list or a string) whose values ``ROLES``
+    maps to the service's roles as ``value=role`` pairs (``polis=police,kommun=municipality``; the
+    first pair that matches wins); ``NAME_CLAIM`` (``preferred_username``, else ``email``, else
+    ``sub``): the account's name; ``LABEL``: the provider's name on the button."""
+
+    model_config = SettingsConfigDict(env_prefix="STADSKARNA_OIDC_")
+    issuer: str | None = None
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    role_claim: str = "roles"
+    roles: str = Field("", pattern=r"^\s*([^=,\s][^=,]*=\s*[a-z]+\s*(,\s*[^=,\s][^=,]*=\s*[a-z]+\s*)*)?$")
+    name_claim: str = "preferred_username"
+    label: str = "organisationens konto"
+    scope: str = "openid profile email"
+    timeout_s: float = Field(10.0, gt=0)
+    """How long one call to the provider (discovery, keys, token) may wait."""
+    flow_minutes: float = Field(10, gt=0)
+    """How long a started sign-in may take at the provider before it has to start again."""
+
+    def role_map(self) -> dict[str, str]:
+        """``ROLES`` as {claim value: role}, in the order given."""
+        pairs = (part.split("=", 1) for part in self.roles.split(",") if part.strip())
+        return {value.strip(): role.strip() for value, role in pairs}
+
+
 class PresenceSettings(BaseSettings):
     """How patrol presence is counted (:class:`geo.patrol.PresenceRules`): any threshold of the
     rules by its name (``STADSKARNA_PRESENCE_BIKE_KMH=20``, …; unset: the method's default), and
@@ -263,4 +292,5 @@ class Settings(BaseModel):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
     staff: StaffSettings = Field(default_factory=StaffSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
     mail: MailSettings = Field(default_factory=MailSettings)

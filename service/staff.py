@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from service.settings import StaffSettings
-from service.store import AuditEvent, SessionRecord, Store, UserRecord
+from service.store import AuditEvent, Conflict, SessionRecord, Store, UserRecord
 
 SESSION_COOKIE = "stadskarna_session"
 """The cookie that holds a signed-in browser's session id."""
@@ -27,8 +27,14 @@ CSRF_HEADER = "X-CSRF-Token"
 """The header of the CSRF token, for scripts."""
 COMMAND_LINE = "command line"
 """Who changes accounts from ``stadskarna user`` (the audit's actor)."""
+SINGLE_SIGN_ON = "single sign-on"
+"""Who creates accounts and changes their roles at a sign-in through the provider (the audit's actor)."""
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 """An account name: 2–64 lower-case letters a–z, digits, ``.``, ``_`` and ``-``."""
+SSO_NAME_PATTERN = re.compile(r"\w[\w.@+-]{1,127}")
+"""The name of an account of single sign-on: the provider's user name (trimmed, lower case), 2–128
+letters, digits, ``.``, ``_``, ``@``, ``+`` and ``-`` — a user name or an e-mail address. Every
+name of :data:`NAME_PATTERN` is one too."""
 SEEN_RESOLUTION = pd.Timedelta(minutes=1)
 """A session's last use is kept to the minute (at most one write per session and minute), so
 the idle timeout is exact to the minute."""
@@ -74,10 +80,10 @@ def sign_in(store: Store, name: str, password: str, at: pd.Timestamp, settings: 
     A locked or disabled account is refused without looking at the password; a wrong password
     counts towards the account's lock-out (``settings.max_failures`` in a row lock it for
     ``settings.lockout_minutes``). Audited either way."""
-    try:
-        name = account_name(name)
-        record = store.user(name)
-    except ValueError:
+    cleaned = name.strip().lower()
+    if SSO_NAME_PATTERN.fullmatch(cleaned):  # any account's name: a password account's or single sign-on's
+        name, record = cleaned, store.user(cleaned)
+    else:
         name, record = name.strip()[:64] or "-", None
 
     def refuse(reason: str) -> SignInRefused:
@@ -94,12 +100,44 @@ def sign_in(store: Store, name: str, password: str, at: pd.Timestamp, settings: 
         raise refuse("unknown account")
     if record.disabled_at is not None:
         raise refuse("account disabled")
+    if record.sso_issuer is not None:
+        _verify(_dummy_hash(), password)
+        raise refuse("single sign-on account")
     if record.locked_until is not None and at < record.locked_until:
         raise refuse("account locked")
     if not _verify(record.password_hash, password):
         raise refuse("wrong password")
     session_id = secrets.token_urlsafe(32)
     store.open_session(session_hash(session_id), name, AuditEvent(at, name, record.role, "sign-in", "", client))
+    return session_id
+
+
+class SsoRefused(Exception):
+    """A single sign-on the service refuses after the provider vouched for the person: ``reason``
+    is ``disabled`` (the account is disabled here) or ``taken`` (a password account has the name)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sign_in_sso(store: Store, issuer: str, subject: str, name: str, role: str, at: pd.Timestamp,
+                client: str) -> str:
+    """A new session's id for the provider's person (``issuer``, ``subject``) with the role its
+    claims map to: the account is created at the first sign-in and takes ``role`` at each one
+    (audited as a change by :data:`SINGLE_SIGN_ON`); or :class:`SsoRefused`. Audited either way."""
+    try:
+        record = store.sso_account(issuer, subject, name, role, AuditEvent(at, SINGLE_SIGN_ON, None, "", "", client))
+    except Conflict:
+        store.add_audit(AuditEvent(at, name, role, "sign-in failed", "single sign-on: the name is another account's",
+                                   client))
+        raise SsoRefused("taken") from None
+    if record.disabled_at is not None:
+        store.add_audit(AuditEvent(at, record.name, record.role, "sign-in failed", "account disabled", client))
+        raise SsoRefused("disabled")
+    session_id = secrets.token_urlsafe(32)
+    store.open_session(session_hash(session_id), record.name,
+                       AuditEvent(at, record.name, record.role, "sign-in", "single sign-on", client))
     return session_id
 
 

@@ -40,7 +40,7 @@ def login_page(request: Request, next: str | None = Query(None, max_length=2000)
                caller: Caller | None = Depends(request_caller)) -> Response:
     """The sign-in page (``next``: the page to return to after sign-in, a path of this site); for
     a signed-in staff member, who they are, their pages and sign-out."""
-    return _page(request, caller, target=local_target(next))
+    return sign_in_page(request, caller, target=local_target(next))
 
 
 @router.post("/login")
@@ -54,14 +54,14 @@ def login(request: Request, name: str = Form("", max_length=200), password: str 
     target = local_target(next)
     wait = state.login_limiter.retry_after(f"sign-in {client}")  # keys of their own beside citizens' submissions
     if wait is not None:
-        return _page(request, None, 429, {"Retry-After": str(wait)}, target)
+        return sign_in_page(request, None, 429, {"Retry-After": str(wait)}, target)
     expected = request.cookies.get(staff.LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf_token.encode("utf-8"), expected.encode("utf-8")):
-        return _page(request, None, 403, target=target)
+        return sign_in_page(request, None, 403, target=target)
     try:
         session_id = staff.sign_in(state.store, name, password, state.clock(), state.settings.staff, client)
     except staff.SignInRefused:
-        return _page(request, None, 401, target=target)
+        return sign_in_page(request, None, 401, target=target)
     earlier = request.cookies.get(staff.SESSION_COOKIE)
     if earlier:
         staff.sign_out(state.store, earlier, state.clock(), client)
@@ -88,18 +88,22 @@ def logout(request: Request, caller: Caller | None = Depends(request_caller)) ->
     return answer
 
 
-def _page(request: Request, caller: Caller | None, status: int = 200,
-          headers: dict[str, str] | None = None, target: str | None = None) -> HTMLResponse:
+def sign_in_page(request: Request, caller: Caller | None, status: int = 200,
+                 headers: dict[str, str] | None = None, target: str | None = None,
+                 error: str | None = None) -> HTMLResponse:
     """The sign-in page: the form (with a fresh token in a hidden field and in its cookie, and the
-    page to return to) and the refusal's message, or the signed-in member's page (their pages, and
-    the session's token for sign-out)."""
-    settings = context(request).settings.staff
+    page to return to), the button of single sign-on when there is a provider, and the refusal's
+    message (``error``, else the one of ``status``); or the signed-in member's page (their pages,
+    and the session's token for sign-out)."""
+    state = context(request)
+    settings = state.settings.staff
     signed_in = caller is not None and caller.user is not None
     token = staff.csrf_token(request.cookies[staff.SESSION_COOKIE]) if signed_in else secrets.token_urlsafe(32)
     html = pages.get_template("login.html").render(
         user=caller.user if signed_in else None, role=ROLE_NAMES.get(caller.role, "") if signed_in else "",
         staff=staff_links(caller.role) if signed_in else [], current="/login", csrf_field=staff.CSRF_FIELD,
-        csrf_token=token, error=_MESSAGES.get(status), target=target or "")
+        csrf_token=token, error=error or _MESSAGES.get(status), target=target or "",
+        sso_label=state.settings.oidc.label if state.oidc else None)
     answer = html_page(request, html, status_code=status)
     answer.headers.update(headers or {})
     answer.headers["Cache-Control"] = "no-store"

@@ -142,8 +142,9 @@ class TokenRecord:
 
 @dataclass(frozen=True)
 class UserRecord:
-    """A staff account as stored: name, role, Argon2 password hash, times (UTC), and the failed
-    sign-ins since the last success or lock-out."""
+    """A staff account as stored: name, role, Argon2 password hash, times (UTC), the failed
+    sign-ins since the last success or lock-out, and for an account of single sign-on its
+    provider's issuer (it has no password)."""
 
     name: str
     role: str
@@ -152,6 +153,7 @@ class UserRecord:
     disabled_at: pd.Timestamp | None
     failed_logins: int
     locked_until: pd.Timestamp | None
+    sso_issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,17 @@ class SessionRecord:
     created_at: pd.Timestamp
     last_seen_at: pd.Timestamp
     disabled_at: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
+class SsoFlow:
+    """A single sign-on started at the provider (:mod:`service.oidc`): the ID token's expected
+    nonce, the PKCE code verifier, the local path to go to afterwards and when it expires (UTC)."""
+
+    nonce: str
+    code_verifier: str
+    next_path: str
+    expires_at: pd.Timestamp
 
 
 @dataclass(frozen=True)
@@ -297,6 +310,21 @@ class Store(Protocol):
     def login_failed(self, name: str, max_failures: int, locked_until: pd.Timestamp, event: AuditEvent) -> None:
         """Audit a failed sign-in; for an account, count it, and at ``max_failures`` lock the
         account until ``locked_until`` and start counting again (one transaction)."""
+        ...
+
+    def sso_account(self, issuer: str, subject: str, name: str, role: str, event: AuditEvent) -> UserRecord:
+        """The account of a provider's identity, given ``role``: created (named ``name``, no password)
+        at its first sign-in, :class:`Conflict` when another account has the name; its role set
+        when it differs (not while disabled); a change audited as ``event`` with the action ``user add``
+        or ``user set-role`` and a detail saying what, in the same transaction."""
+        ...
+
+    def begin_sso_flow(self, flow_hash: str, flow: SsoFlow, at: pd.Timestamp) -> None:
+        """Store a started single sign-on (removing those expired at ``at``)."""
+        ...
+
+    def take_sso_flow(self, flow_hash: str, at: pd.Timestamp) -> SsoFlow | None:
+        """Remove and return a started single sign-on, or None when unknown, taken or expired at ``at``."""
         ...
 
     def open_session(self, session_hash: str, name: str, event: AuditEvent) -> None:

@@ -26,7 +26,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 21
+SCHEMA_VERSION = 22
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -104,6 +104,16 @@ REPORT_MODERATION_21 = (
 """Schema 21 for both backends' types: moderation of citizens' reports (geo.moderation): the
 report's text hidden by staff, its photo hidden by staff, its text held for review on submission
 (the public sees neither), and each hold, hide, restore and release as a row with who, when and why."""
+
+STAFF_SSO_22 = (
+    "ALTER TABLE staff_users ADD COLUMN sso_issuer TEXT",
+    "ALTER TABLE staff_users ADD COLUMN sso_subject TEXT",
+    "CREATE UNIQUE INDEX staff_users_sso ON staff_users (sso_issuer, sso_subject)",
+    """CREATE TABLE staff_sso_flows (flow_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL, code_verifier TEXT NOT NULL,
+       next_path TEXT NOT NULL, expires_at {time} NOT NULL)""")
+"""Schema 22 for both backends' types: staff accounts of single sign-on (service.oidc) carry their
+provider's issuer and subject (and no password), and a started sign-in waits at the provider as a
+row of its own (only a hash of its id) until its callback takes it, once."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -268,6 +278,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     19: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in STAFF_ACCOUNTS_19),
     20: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MAIL_20),
     21: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MODERATION_21),
+    22: tuple(statement.format(time="DATETIME") for statement in STAFF_SSO_22),
 }
 """SQL statements that bring a file from the previous version to each version."""
 

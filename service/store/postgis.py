@@ -19,7 +19,7 @@ from geo.layers import REPORTS, LayerSchema
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
 from service.store.embedded import (DATA_TABLES, LIGHT_COLUMNS_16, LIGHT_EVENTS_17, REPORT_COLUMNS_18, REPORT_MAIL_20,
-                                    REPORT_MODERATION_21, STAFF_ACCOUNTS_19, TABLE_TOPICS)
+                                    REPORT_MODERATION_21, STAFF_ACCOUNTS_19, STAFF_SSO_22, TABLE_TOPICS)
 
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -125,6 +125,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     19: tuple(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ") for statement in STAFF_ACCOUNTS_19),
     20: tuple(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ") for statement in REPORT_MAIL_20),
     21: tuple(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ") for statement in REPORT_MODERATION_21),
+    22: tuple(statement.format(time="TIMESTAMPTZ") for statement in STAFF_SSO_22),
 }
 
 

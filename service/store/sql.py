@@ -37,8 +37,8 @@ from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES, TOLD_STATUSES
 from service.store import pingchunks
 from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound,
-                                Progress, PublishedPage, QueuedMail, SessionRecord, StoreError, TokenRecord, Unavailable,
-                                UserRecord, WriteResult)
+                                Progress, PublishedPage, QueuedMail, SessionRecord, SsoFlow, StoreError, TokenRecord,
+                                Unavailable, UserRecord, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
@@ -53,7 +53,7 @@ def text(statement: str) -> TextClause:
 
 
 _TOKEN_COLUMNS = "token_id, role, label, created_at, expires_at, revoked_at, last_used_at"
-_USER_COLUMNS = "name, role, password_hash, created_at, disabled_at, failed_logins, locked_until"
+_USER_COLUMNS = "name, role, password_hash, created_at, disabled_at, failed_logins, locked_until, sso_issuer"
 _AUDIT_COLUMNS = ("at", "actor", "role", "action", "detail", "client")
 PRESENCE_CELLS = np.dtype([("zone", "<i4"), ("local_day", "<i4"), ("hour", "<i1"), ("presence_s", "<f8"),
                            ("officer_s", "<f8"), ("drive_s", "<f8"), ("vehicle_s", "<f8")])
@@ -325,6 +325,53 @@ class SQLStore:
                              "WHERE name = :name AND failed_logins >= :most"),
                         {"until": _utc(locked_until), "name": name, "most": max_failures})
             _audit(con, event)
+
+    def sso_account(self, issuer: str, subject: str, name: str, role: str, event: AuditEvent) -> UserRecord:
+        """The account of a provider's identity (``issuer``, ``subject``), given ``role``, in one
+        transaction: created at its first sign-in, named ``name`` and without a password
+        (:class:`Conflict` when another account has the name); its role set when it differs,
+        unless it is disabled. A change is audited as ``event`` with the action ``user add`` or
+        ``user set-role`` and a detail saying what."""
+        with self.transaction() as con:
+            self.dialect.lock_table(con, "staff_users")  # two first sign-ins at once: one account
+            found = con.execute(text("SELECT name, role, disabled_at FROM staff_users "
+                                     "WHERE sso_issuer = :issuer AND sso_subject = :subject"),
+                                {"issuer": issuer, "subject": subject}).first()
+            if found is None:
+                if con.execute(text("SELECT 1 FROM staff_users WHERE name = :name"), {"name": name}).first():
+                    raise Conflict(f"an account named {name!r} exists")
+                con.execute(text("INSERT INTO staff_users (name, role, password_hash, created_at, sso_issuer, "
+                                 "sso_subject) VALUES (:name, :role, '', :at, :issuer, :subject)"),
+                            {"name": name, "role": role, "at": _utc(event.at), "issuer": issuer, "subject": subject})
+                _audit(con, replace(event, action="user add", detail=f"{name} as {role} (single sign-on)"))
+                return _user(con, name)
+            if found[1] != role and found[2] is None:
+                con.execute(text("UPDATE staff_users SET role = :role WHERE name = :name"),
+                            {"role": role, "name": found[0]})
+                _audit(con, replace(event, action="user set-role",
+                                    detail=f"{found[0]} from {found[1]} to {role} (single sign-on)"))
+            return _user(con, found[0])
+
+    def begin_sso_flow(self, flow_hash: str, flow: SsoFlow, at: pd.Timestamp) -> None:
+        """Store a started single sign-on, removing those expired at ``at``."""
+        with self.transaction() as con:
+            con.execute(text("DELETE FROM staff_sso_flows WHERE expires_at <= :at"), {"at": _utc(at)})
+            con.execute(text("INSERT INTO staff_sso_flows (flow_hash, nonce, code_verifier, next_path, expires_at) "
+                             "VALUES (:hash, :nonce, :verifier, :next, :expires)"),
+                        {"hash": flow_hash, "nonce": flow.nonce, "verifier": flow.code_verifier,
+                         "next": flow.next_path, "expires": _utc(flow.expires_at)})
+
+    def take_sso_flow(self, flow_hash: str, at: pd.Timestamp) -> SsoFlow | None:
+        """Remove and return a started single sign-on, or None when it is unknown, taken already
+        or expired at ``at`` (each is taken once: two callbacks with it, one gets it)."""
+        with self.transaction() as con:
+            row = con.execute(text("SELECT nonce, code_verifier, next_path, expires_at FROM staff_sso_flows "
+                                   "WHERE flow_hash = :hash"), {"hash": flow_hash}).first()
+            if row is None or not con.execute(text("DELETE FROM staff_sso_flows WHERE flow_hash = :hash"),
+                                              {"hash": flow_hash}).rowcount:
+                return None
+        flow = SsoFlow(row[0], row[1], row[2], _stamp(row[3]))
+        return flow if at < flow.expires_at else None
 
     def open_session(self, session_hash: str, name: str, event: AuditEvent) -> None:
         """Store a new session of ``name`` opened at ``event.at``, clear the account's failed
@@ -1322,7 +1369,7 @@ def _token(row) -> TokenRecord:
 
 
 def _user_record(row) -> UserRecord:
-    return UserRecord(row[0], row[1], row[2], _stamp(row[3]), _stamp(row[4]), int(row[5]), _stamp(row[6]))
+    return UserRecord(row[0], row[1], row[2], _stamp(row[3]), _stamp(row[4]), int(row[5]), _stamp(row[6]), row[7])
 
 
 def _user(con: Connection, name: str) -> UserRecord:
