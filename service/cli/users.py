@@ -55,7 +55,8 @@ def user_add(name: Annotated[str, typer.Argument(help="The account's name (2–6
 
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
-    """List the staff accounts: name, role, created (Europe/Stockholm) and state. Never a password or its hash."""
+    """List the staff accounts: name, role, how they sign in (password or single sign-on), created
+    (Europe/Stockholm) and state. Never a password or its hash."""
     store = _open_store(db)
     records = store.users()
     if not records:
@@ -63,10 +64,11 @@ def user_list(db: DbOption = None) -> None:
         return
     now = pd.Timestamp.now(tz="UTC")
     table = Table(title=f"Staff accounts in {store.describe()} (times Europe/Stockholm)")
-    for column in ("name", "role", "created", "state"):
+    for column in ("name", "role", "sign-in", "created", "state"):
         table.add_column(column)
     for record in records:
-        table.add_row(record.name, record.role, _local_time(record.created_at), _state(record, now))
+        table.add_row(record.name, record.role, "password" if record.sso_issuer is None else "single sign-on",
+                      _local_time(record.created_at), _state(record, now))
     console.print(table)
 
 
@@ -98,7 +100,8 @@ def user_set_role(name: Annotated[str, typer.Argument(help="The account's name."
         record = store.set_user_role(name.strip().lower(), role, event)
     except NotFound:
         raise _fail(f"no account {name!r}; `stadskarna user list` shows them") from None
-    console.print(f"{record.name} is {record.role} now.", highlight=False)
+    follows = "" if record.sso_issuer is None else " (until their next single sign-on, which sets the role of the claim)"
+    console.print(f"{record.name} is {record.role} now{follows}.", highlight=False)
 
 
 @user_app.command("audit")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from typer.testing import CliRunner
 
-from service.store import SQLiteStore
+from service.store import AuditEvent, SQLiteStore
 from service.cli import app
 
 runner = CliRunner()
@@ -33,7 +34,17 @@ def test_add_reads_the_password_from_stdin_and_never_shows_it(tmp_path):
                                                                                  "anna.k as police"]
     listed = user(db, "list")
     assert listed.exit_code == 0 and "anna.k" in listed.output and "police" in listed.output and "active" in listed.output
-    assert "argon2" not in listed.output
+    assert "argon2" not in listed.output and "password" in listed.output
+
+
+def test_accounts_of_single_sign_on_are_listed_as_such(tmp_path):
+    db = tmp_path / "db.gpkg"
+    with SQLiteStore(db) as store:
+        store.sso_account("https://login.example.org/t/v2.0", "sub-1", "cilla@halmstad.se", "planner",
+                          AuditEvent(pd.Timestamp.now(tz="UTC"), "single sign-on", None, "", "", None))
+    assert "single sign-on" in said(user(db, "list"))
+    changed = user(db, "set-role", "cilla@halmstad.se", "police")
+    assert changed.exit_code == 0 and "until their next single sign-on" in said(changed)
 
 
 def test_add_refuses_short_passwords_taken_names_and_unknown_roles(tmp_path):
