@@ -1,12 +1,13 @@
 """A small OpenID Connect provider for tests, built on authlib's server side: discovery, the keys
 (a generated RSA key), an authorize endpoint that signs in :attr:`TestProvider.user` without asking
-(or denies, like a person who cancels), and a token endpoint (the code grant with PKCE, clients
+or after a press on its own page (``ask``), or denies (``deny``, like a person who cancels), and a token endpoint (the code grant with PKCE, clients
 authenticated with ``client_secret_post``) whose ID tokens authlib's OpenID extension signs.
 Tests can make it sign with a key it does not publish (``forge``) or issue expired tokens
 (``expired``). Served by uvicorn in a thread on 127.0.0.1 (the ``serve`` fixtures of tests/conftest.py)."""
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from authlib.oidc.core.grants import OpenIDCode
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 CLIENT_ID = "stadskarna-test"
@@ -116,7 +117,7 @@ class _Request(OAuth2Request):
 
 class TestProvider:
     """The provider: its issuer URL once :meth:`start` ed, the signed-in person's claims (``user``,
-    which tests change), and switches ``deny``, ``forge`` and ``expired``."""
+    which tests change), and switches ``ask``, ``deny``, ``forge`` and ``expired``."""
 
     __test__ = False  # not a test class for pytest
 
@@ -124,7 +125,7 @@ class TestProvider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key"})
         self.other_key = RSAKey.generate_key(2048, parameters={"kid": "test-key"})  # same kid, not published
         self.user: dict[str, Any] = {"sub": "0001", "preferred_username": "Anna.K@Halmstad.se", "roles": ["polis"]}
-        self.deny = self.forge = self.expired = False
+        self.deny = self.forge = self.expired = self.ask = False
         self.codes: dict[str, Code] = {}
         self.clients: dict[str, Client] = {}
         self.issuer = ""
@@ -143,7 +144,7 @@ class TestProvider:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/.well-known/openid-configuration", self.discovery),
-                                 Route("/jwks", self.jwks), Route("/authorize", self.authorize),
+                                 Route("/jwks", self.jwks), Route("/authorize", self.authorize, methods=["GET", "POST"]),
                                  Route("/token", self.token, methods=["POST"])])
 
     async def discovery(self, request: Request) -> Response:
@@ -158,6 +159,10 @@ class TestProvider:
         return JSONResponse({"keys": [self.key.as_dict(private=False)]})
 
     async def authorize(self, request: Request) -> Response:
+        if self.ask and request.method == "GET":  # the provider's own page: the person signs in there
+            action = html.escape("/authorize?" + request.url.query, quote=True)
+            return HTMLResponse(f'<!DOCTYPE html><html lang="sv"><title>Leverantören</title><form method="post" '
+                                f'action="{action}"><button type="submit">Fortsätt</button></form></html>')
         oauth = await self._oauth_request(request)
         try:
             grant = self.server.get_consent_grant(oauth, end_user=dict(self.user))

@@ -5,6 +5,7 @@ sign-in's. Included in the app only when a provider is configured."""
 from __future__ import annotations
 
 import hmac
+from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
@@ -15,7 +16,8 @@ from service.auth import client_of
 from service.context import context
 from service.oidc import SsoFailed, new_flow_secrets
 from service.routes.signin import sign_in_page
-from service.security import base_url
+from service.html import pages
+from service.security import base_url, html_page
 from service.store import AuditEvent, SsoFlow
 
 router = APIRouter(tags=["staff"], include_in_schema=False)
@@ -27,6 +29,9 @@ comes from the provider's site, which a ``Strict`` cookie would not come back wi
 CALLBACK = "/login/oidc/callback"
 CALLBACK_PATH = "/login/oidc"
 """The flow cookie's path: the start and the callback."""
+
+_SAFE = "/?&=%:@-._~+,!*()"
+"""What stays as it is of the local path the finished sign-in moves on to (the rest is percent-encoded)."""
 
 _MESSAGES = {
     "cancelled": (401, "Inloggningen via {label} avbröts. Försök igen, eller logga in med användarnamn och lösenord."),
@@ -77,8 +82,10 @@ def callback(request: Request, code: str = Query("", max_length=4000), state: st
     """Finish a sign-in at the provider: the ``state`` must be the flow cookie's and its flow not
     taken or expired; then the code is exchanged for the ID token, whose signature and claims are
     checked, and whose role claim must map to a role. Success: a session cookie (``Strict``, as a
-    password sign-in's) and on to the flow's local path (303). Every refusal is the sign-in page
-    with a message and a row of the audit."""
+    password sign-in's) and a page that moves on to the flow's local path at once (a refresh, not
+    a redirect: the browser sends a ``Strict`` cookie only on a navigation this site starts, and a
+    redirect would still count as the provider's). Every refusal is the sign-in page with a
+    message and a row of the audit."""
     service = context(request)
     flow_id = request.cookies.get(FLOW_COOKIE, "")
     name = "-"
@@ -104,7 +111,8 @@ def callback(request: Request, code: str = Query("", max_length=4000), state: st
         return _refuse(request, failure, name)
     except staff.SsoRefused as refused:  # audited by staff.sign_in_sso
         return _forget_flow(_page(request, refused.reason), service.settings.staff.secure_cookies)
-    answer = RedirectResponse(flow.next_path, status_code=303)
+    answer = html_page(request, pages.get_template("sso_done.html").render(target=quote(flow.next_path, safe=_SAFE)))
+    answer.headers["Cache-Control"] = "no-store"
     answer.set_cookie(staff.SESSION_COOKIE, session_id, path="/", httponly=True, samesite="strict",
                       secure=service.settings.staff.secure_cookies)
     return _forget_flow(answer, service.settings.staff.secure_cookies)
