@@ -1,9 +1,10 @@
 """A small OpenID Connect provider for tests, built on authlib's server side: discovery, the keys
 (a generated RSA key), an authorize endpoint that signs in :attr:`TestProvider.user` without asking
-or after a press on its own page (``ask``), or denies (``deny``, like a person who cancels), and a token endpoint (the code grant with PKCE, clients
-authenticated with ``client_secret_post``) whose ID tokens authlib's OpenID extension signs.
-Tests can make it sign with a key it does not publish (``forge``) or issue expired tokens
-(``expired``). Served by uvicorn in a thread on 127.0.0.1 (the ``serve`` fixtures of tests/conftest.py)."""
+or after a press on its own page (``ask``), or denies (``deny``, like a person who cancels), and a
+token endpoint (the code grant with PKCE, clients authenticated with ``client_secret_post``) whose
+ID tokens authlib's OpenID extension signs. Tests can make it sign with a key it does not publish
+(``forge``) or issue expired tokens (``expired``). Served by uvicorn in a thread on 127.0.0.1 (the
+``serve`` fixtures of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -144,7 +145,8 @@ class TestProvider:
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/.well-known/openid-configuration", self.discovery),
-                                 Route("/jwks", self.jwks), Route("/authorize", self.authorize, methods=["GET", "POST"]),
+                                 Route("/jwks", self.jwks),
+                                 Route("/authorize", self.authorize, methods=["GET", "POST"]),
                                  Route("/token", self.token, methods=["POST"])])
 
     async def discovery(self, request: Request) -> Response:

@@ -15,7 +15,7 @@ from service import staff
 from service.auth import client_of
 from service.context import context
 from service.oidc import SsoFailed, new_flow_secrets
-from service.routes.signin import sign_in_page
+from service.routes.signin import local_target, sign_in_page
 from service.html import pages
 from service.security import base_url, html_page
 from service.store import AuditEvent, SsoFlow
@@ -34,7 +34,8 @@ _SAFE = "/?&=%:@-._~+,!*()"
 """What stays as it is of the local path the finished sign-in moves on to (the rest is percent-encoded)."""
 
 _MESSAGES = {
-    "cancelled": (401, "Inloggningen via {label} avbröts. Försök igen, eller logga in med användarnamn och lösenord."),
+    "cancelled": (401, "Inloggningen via {label} avbröts. Försök igen, eller logga in med användarnamn "
+                       "och lösenord."),
     "failed": (401, "Inloggningen via {label} kunde inte slutföras. Försök igen."),
     "expired": (400, "Inloggningen hann gå ut eller startades i en annan flik. Försök igen."),
     "unavailable": (502, "Inloggningen via {label} fungerar inte just nu. Försök igen om en stund."),
@@ -48,15 +49,17 @@ _MESSAGES = {
 
 
 @router.get("/login/oidc")
-def start(request: Request, next_path: str = Query("/login", alias="next", max_length=2000)) -> Response:
+def start(request: Request, next_path: str | None = Query(None, alias="next", max_length=2000)) -> Response:
     """Send the browser to the provider to sign in (at most ``STADSKARNA_STAFF_LOGIN_RATE_LIMIT``
-    starts per client and minute, counted with password sign-ins); afterwards it comes back to
-    the local path ``next`` (default /login)."""
+    starts per client and minute, counted with password sign-ins); afterwards it goes on to
+    ``next`` when that is a path of this site (:func:`~service.routes.signin.local_target`), else
+    to /login."""
     state = context(request)
     client = client_of(request)
+    target = local_target(next_path)
     wait = state.login_limiter.retry_after(f"sign-in {client}")
     if wait is not None:
-        return sign_in_page(request, None, 429, {"Retry-After": str(wait)})
+        return sign_in_page(request, None, 429, {"Retry-After": str(wait)}, target)
     redirect_uri = _redirect_uri(request)
     flow_id, nonce, verifier = new_flow_secrets()
     now = state.clock()
@@ -66,9 +69,9 @@ def start(request: Request, next_path: str = Query("/login", alias="next", max_l
             raise SsoFailed("unavailable", "the service's own address is unknown: set STADSKARNA_PUBLIC_URL")
         url = state.oidc.authorization_url(redirect_uri, flow_id, nonce, verifier)
     except SsoFailed as failure:
-        return _refuse(request, failure, "-")
-    state.store.begin_sso_flow(staff.session_hash(flow_id), SsoFlow(nonce, verifier, local_path(next_path), now + lifetime),
-                               now)
+        return _refuse(request, failure, "-", target)
+    flow = SsoFlow(nonce, verifier, target or "/login", now + lifetime)
+    state.store.begin_sso_flow(staff.session_hash(flow_id), flow, now)
     answer = RedirectResponse(url, status_code=303)
     answer.headers["Cache-Control"] = "no-store"
     answer.set_cookie(FLOW_COOKIE, flow_id, max_age=int(lifetime.total_seconds()), path=CALLBACK_PATH, httponly=True,
@@ -88,13 +91,14 @@ def callback(request: Request, code: str = Query("", max_length=4000), state: st
     message and a row of the audit."""
     service = context(request)
     flow_id = request.cookies.get(FLOW_COOKIE, "")
-    name = "-"
+    name, target = "-", None
     try:
         if not flow_id or not hmac.compare_digest(flow_id.encode("utf-8"), state.encode("utf-8")):
             raise SsoFailed("expired", "the state is not the one this browser started with")
         flow = service.store.take_sso_flow(staff.session_hash(flow_id), service.clock())
         if flow is None:
             raise SsoFailed("expired", "the sign-in is unknown, finished already or expired")
+        target = flow.next_path
         if error or not code:
             raise SsoFailed("cancelled" if error == "access_denied" else "failed",
                             f"the provider answered {error or 'no code'}")
@@ -108,22 +112,14 @@ def callback(request: Request, code: str = Query("", max_length=4000), state: st
         session_id = staff.sign_in_sso(service.store, service.oidc.issuer, str(claims["sub"]), name, role,
                                        service.clock(), client_of(request))
     except SsoFailed as failure:
-        return _refuse(request, failure, name)
+        return _refuse(request, failure, name, target)
     except staff.SsoRefused as refused:  # audited by staff.sign_in_sso
-        return _forget_flow(_page(request, refused.reason), service.settings.staff.secure_cookies)
+        return _forget_flow(_page(request, refused.reason, target), service.settings.staff.secure_cookies)
     answer = html_page(request, pages.get_template("sso_done.html").render(target=quote(flow.next_path, safe=_SAFE)))
     answer.headers["Cache-Control"] = "no-store"
     answer.set_cookie(staff.SESSION_COOKIE, session_id, path="/", httponly=True, samesite="strict",
                       secure=service.settings.staff.secure_cookies)
     return _forget_flow(answer, service.settings.staff.secure_cookies)
-
-
-def local_path(target: str) -> str:
-    """``target`` when it is a path of this service (``/…``, not ``//…`` nor with a backslash or
-    a control character), else /login: a sign-in never sends anyone to another site."""
-    safe = target.startswith("/") and not target.startswith("//") and "\\" not in target \
-        and all(ord(ch) >= 0x20 and ord(ch) != 0x7F for ch in target)
-    return target if safe else "/login"
 
 
 def _redirect_uri(request: Request) -> str:
@@ -133,17 +129,19 @@ def _redirect_uri(request: Request) -> str:
     return base + CALLBACK if base else ""
 
 
-def _refuse(request: Request, failure: SsoFailed, name: str) -> Response:
-    """The sign-in page with the failure's message; audited with its detail (never shown)."""
+def _refuse(request: Request, failure: SsoFailed, name: str, target: str | None) -> Response:
+    """The sign-in page with the failure's message (and the page to return to after a sign-in);
+    audited with the failure's detail (never shown)."""
     service = context(request)
     service.store.add_audit(AuditEvent(service.clock(), name, None, "sign-in failed",
                                        f"single sign-on: {failure.detail}", client_of(request)))
-    return _forget_flow(_page(request, failure.reason), service.settings.staff.secure_cookies)
+    return _forget_flow(_page(request, failure.reason, target), service.settings.staff.secure_cookies)
 
 
-def _page(request: Request, reason: str) -> Response:
+def _page(request: Request, reason: str, target: str | None) -> Response:
     status, message = _MESSAGES[reason]
-    return sign_in_page(request, None, status, error=message.format(label=context(request).settings.oidc.label))
+    return sign_in_page(request, None, status, target=target,
+                        error=message.format(label=context(request).settings.oidc.label))
 
 
 def _forget_flow(answer: Response, secure: bool) -> Response:

@@ -1,6 +1,7 @@
 """Single sign-on in a real browser: the button (a link) on /login goes to the provider (a local OpenID
 Connect provider on another site: ``localhost`` beside the app's ``127.0.0.1``), which signs the
-person in and sends the browser back; they arrive signed in and open the police map."""
+person in and sends the browser back; they arrive signed in and open the police map, or arrive at
+the page they asked for before signing in."""
 
 from __future__ import annotations
 
@@ -35,10 +36,17 @@ def test_the_sign_in_button_signs_in_through_the_provider(browser, serve, tmp_pa
     cookies = {cookie["name"]: cookie for cookie in context.cookies()}
     assert cookies["stadskarna_session"]["sameSite"] == "Strict" and cookies["stadskarna_session"]["httpOnly"]
     assert "stadskarna_sso" not in cookies, "the started sign-in's cookie is gone"
-
     with page.expect_navigation() as navigation:
-        page.get_by_role("link", name="Polisens karta").click()
+        page.locator("#staff-pages").get_by_role("link", name="Polisens karta").click()
     assert navigation.value.status == 200
+    page.wait_for_selector(".leaflet-control-layers")
+    context.clear_cookies()
+
+    page.goto(base + "/maps/police?year=2020")  # not signed in: sent to sign in first, then back here
+    assert page.url.startswith(base + "/login?next=")
+    page.get_by_role("link", name="Logga in med Halmstads konto").click()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.wait_for_url(base + "/maps/police?year=2020")
     page.wait_for_selector(".leaflet-control-layers")
     assert problems == []
     context.close()

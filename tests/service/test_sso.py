@@ -94,6 +94,12 @@ def actions(client: TestClient) -> list[tuple[str, str, str]]:
     return list(zip(audit["actor"], audit["action"], audit["detail"]))
 
 
+def sso_link(page) -> str:
+    """Where the sign-in page's single sign-on button goes."""
+    return re.search(r'<a class="button" id="sso" href="([^"]+)">\s*Logga in med Halmstads konto</a>',
+                     page.text).group(1).replace("&amp;", "&")
+
+
 def onward(page) -> str:
     """Where a finished sign-in's page moves on to (its refresh and its link, which agree)."""
     assert page.status_code == 200, page.text
@@ -108,7 +114,7 @@ def error_text(page) -> str:
 
 def test_the_code_flow_gives_a_session_with_the_role_of_the_claim(client, idp):
     page = client.get("/login")
-    assert '<a class="button" id="sso" href="/login/oidc">Logga in med Halmstads konto</a>' in page.text
+    assert sso_link(page) == "/login/oidc"
     assert client.get("/maps/police").status_code == 401
 
     started = start(client)
@@ -241,6 +247,12 @@ def test_the_account_name_falls_back_to_email_then_sub(client, idp):
     idp.user = {"sub": "AbC-0004_x", "roles": "plan"}
     sign_in(client)
     assert [u.name for u in client.app.state.context.store.users()] == ["abc-0004_x", "cilla@halmstad.se"]
+
+
+def test_the_page_asked_for_before_sign_in_comes_next(client, idp):
+    link = sso_link(client.get("/login", params={"next": "/maps/police?year=2020"}))
+    assert onward(client.get(at_provider(client.get(link)))) == "/maps/police?year=2020"
+    assert client.get("/maps/police?year=2020").status_code == 200
 
 
 def test_next_keeps_local_paths_only(client, idp):
