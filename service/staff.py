@@ -1,5 +1,6 @@
 """Staff accounts and sign-in for people (machines keep their bearer tokens, :mod:`service.auth`):
-Argon2 password hashes, lock-out after repeated failed sign-ins, and server-side sessions whose
+Argon2 password hashes, lock-out after repeated failed sign-ins, accounts of single sign-on (no
+password; their provider vouches for them, :mod:`service.oidc`), and server-side sessions whose
 random id only the browser keeps (in a cookie); the store keeps its SHA-256 hash. Every sign-in,
 failed sign-in, sign-out and account change is a row of the staff audit."""
 

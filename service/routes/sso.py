@@ -16,7 +16,7 @@ from service.auth import client_of
 from service.context import context
 from service.oidc import SsoFailed, new_flow_secrets
 from service.routes.signin import local_target, sign_in_page
-from service.html import pages
+from service.html import pages, staff_links
 from service.security import base_url, html_page
 from service.store import AuditEvent, SsoFlow
 
@@ -115,7 +115,9 @@ def callback(request: Request, code: str = Query("", max_length=4000), state: st
         return _refuse(request, failure, name, target)
     except staff.SsoRefused as refused:  # audited by staff.sign_in_sso
         return _forget_flow(_page(request, refused.reason, target), service.settings.staff.secure_cookies)
-    answer = html_page(request, pages.get_template("sso_done.html").render(target=quote(flow.next_path, safe=_SAFE)))
+    html = pages.get_template("sso_done.html").render(target=quote(flow.next_path, safe=_SAFE), current="/login",
+                                                      staff=staff_links(role))
+    answer = html_page(request, html)
     answer.headers["Cache-Control"] = "no-store"
     answer.set_cookie(staff.SESSION_COOKIE, session_id, path="/", httponly=True, samesite="strict",
                       secure=service.settings.staff.secure_cookies)

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from service.app import create_app
 from service.settings import MapSettings, OidcSettings, Settings, StaffSettings, StoreSettings
+from tests.browser.test_accessibility import WCAG_AA
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, TestProvider
 
 
 def test_the_sign_in_button_signs_in_through_the_provider(browser, serve, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
     provider = TestProvider()
     provider.ask = True  # the person presses on the provider's page: the way back starts on another site
     issuer = provider.start(serve)
@@ -28,6 +31,8 @@ def test_the_sign_in_button_signs_in_through_the_provider(browser, serve, tmp_pa
     page.on("request", lambda request: visited.append(request.url) if request.is_navigation_request() else None)
 
     page.goto(base + "/login")
+    results = Axe().run(page, options=WCAG_AA)  # the page with the button passes as the others do
+    assert [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")] == []
     page.get_by_role("link", name="Logga in med Halmstads konto").click()
     page.get_by_role("button", name="Fortsätt").click()
     page.wait_for_selector("#signed-in")
