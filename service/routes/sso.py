@@ -14,9 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from service import staff
 from service.auth import client_of
 from service.context import context
+from service.html import pages, staff_links
 from service.oidc import SsoFailed, new_flow_secrets
 from service.routes.signin import local_target, sign_in_page
-from service.html import pages, staff_links
 from service.security import base_url, html_page
 from service.store import AuditEvent, SsoFlow
 
@@ -80,7 +80,7 @@ def start(request: Request, next_path: str | None = Query(None, alias="next", ma
 
 
 @router.get(CALLBACK)
-def callback(request: Request, code: str = Query("", max_length=4000), state: str = Query("", max_length=200),
+def callback(request: Request, code: str = Query("", max_length=8000), state: str = Query("", max_length=200),
              error: str = Query("", max_length=200)) -> Response:
     """Finish a sign-in at the provider: the ``state`` must be the flow cookie's and its flow not
     taken or expired; then the code is exchanged for the ID token, whose signature and claims are
@@ -115,6 +115,9 @@ def callback(request: Request, code: str = Query("", max_length=4000), state: st
         return _refuse(request, failure, name, target)
     except staff.SsoRefused as refused:  # audited by staff.sign_in_sso
         return _forget_flow(_page(request, refused.reason, target), service.settings.staff.secure_cookies)
+    earlier = request.cookies.get(staff.SESSION_COOKIE)  # (a browser sends it when the way back was same-site)
+    if earlier:
+        staff.sign_out(service.store, earlier, service.clock(), client_of(request))
     html = pages.get_template("sso_done.html").render(target=quote(flow.next_path, safe=_SAFE), current="/login",
                                                       staff=staff_links(role))
     answer = html_page(request, html)

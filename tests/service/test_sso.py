@@ -155,6 +155,7 @@ def test_the_role_follows_the_claim_at_each_sign_in_and_changes_are_audited(clie
                        "anna.k@halmstad.se from municipality to planner (single sign-on)"]
     sign_in(client)
     assert len([a for a in actions(client) if a[1] == "user set-role"]) == 2, "no change, no row"
+    assert [a[1] for a in actions(client)].count("sign-out") == 3, "a new sign-in ends the browser's earlier session"
 
 
 def test_without_a_mapped_role_the_sign_in_is_refused(client, idp):
