@@ -62,12 +62,15 @@ class Provider:
                                   field="STADSKARNA_OIDC_ISSUER")
         if not settings.client_id:
             raise ValidationError("single sign-on needs the service's client id", field="STADSKARNA_OIDC_CLIENT_ID")
-        roles = settings.role_map()
-        unknown = sorted(set(roles.values()) - set(known_roles))
-        if not roles or unknown:
-            raise ValidationError(f"map claim values to the roles {', '.join(known_roles)} as value=role pairs"
-                                  + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
-                                  field="STADSKARNA_OIDC_ROLES")
+        try:
+            roles = settings.role_map()
+            unknown = sorted(set(roles.values()) - set(known_roles))
+            if not roles or unknown:
+                raise ValueError(f"unknown role: {', '.join(unknown)}" if unknown else "none given")
+        except ValueError as exc:
+            raise ValidationError(f"map claim values to the roles {', '.join(known_roles)} as value=role pairs, "
+                                  f"for example polis=police,kommun=municipality ({exc})",
+                                  field="STADSKARNA_OIDC_ROLES") from None
         return cls(settings, roles)
 
     def authorization_url(self, redirect_uri: str, state: str, nonce: str, code_verifier: str) -> str:

@@ -197,7 +197,7 @@ class OidcSettings(BaseSettings):
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")
     role_claim: str = "roles"
-    roles: str = Field("", pattern=r"^\s*([^=,\s][^=,]*=\s*[a-z]+\s*(,\s*[^=,\s][^=,]*=\s*[a-z]+\s*)*)?$")
+    roles: str = ""
     name_claim: str = "preferred_username"
     label: str = "organisationens konto"
     scope: str = "openid profile email"
@@ -207,9 +207,12 @@ class OidcSettings(BaseSettings):
     """How long a started sign-in may take at the provider before it has to start again."""
 
     def role_map(self) -> dict[str, str]:
-        """``ROLES`` as {claim value: role}, in the order given."""
-        pairs = (part.split("=", 1) for part in self.roles.split(",") if part.strip())
-        return {value.strip(): role.strip() for value, role in pairs}
+        """``ROLES`` as {claim value: role}, in the order given; ValueError for a pair that is not ``value=role``."""
+        pairs = [[side.strip() for side in part.split("=", 1)] for part in self.roles.split(",") if part.strip()]
+        wrong = [pair[0] for pair in pairs if len(pair) != 2 or not all(pair)]
+        if wrong:
+            raise ValueError(f"not a value=role pair: {wrong[0]!r}")
+        return dict(pairs)
 
 
 class PresenceSettings(BaseSettings):

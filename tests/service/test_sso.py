@@ -289,6 +289,8 @@ def test_without_an_issuer_nothing_changes_and_nothing_is_called(make_client, mo
 @pytest.mark.parametrize("changes, field", [
     ({"roles": ""}, "STADSKARNA_OIDC_ROLES"),
     ({"roles": "polis=polisen"}, "STADSKARNA_OIDC_ROLES"),
+    ({"roles": "polis"}, "STADSKARNA_OIDC_ROLES"),
+    ({"roles": "polis=police,=planner"}, "STADSKARNA_OIDC_ROLES"),
     ({"client_id": ""}, "STADSKARNA_OIDC_CLIENT_ID"),
     ({"issuer": "http://login.example.org/tenant/v2.0"}, "STADSKARNA_OIDC_ISSUER"),
 ])
@@ -301,5 +303,5 @@ def test_a_wrong_setting_is_named_at_start(changes, field):
 def test_role_pairs_are_read_in_order():
     settings = OidcSettings(roles=" Polis.Läs = police ,kommun=municipality")
     assert settings.role_map() == {"Polis.Läs": "police", "kommun": "municipality"}
-    with pytest.raises(ValueError):
-        OidcSettings(roles="polis")
+    with pytest.raises(ValueError, match="'polis'"):
+        OidcSettings(roles="polis").role_map()
