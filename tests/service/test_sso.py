@@ -204,6 +204,17 @@ def test_a_wrong_state_or_a_replayed_callback_is_refused(client, idp):
     assert no_cookie.get(at_provider(start(client))).status_code == 400, "the callback needs the browser that started"
 
 
+def test_a_code_used_once_or_of_another_sign_in_is_refused_by_the_provider(client, idp):
+    used = at_provider(start(client))
+    assert onward(client.get(used)) == "/login"
+    code = re.search(r"code=([^&]+)", used).group(1)
+    fresh = at_provider(start(client))  # a new sign-in (its own state and PKCE verifier) with the old code
+    page = client.get(re.sub(r"code=[^&]+", f"code={code}", fresh))
+    assert page.status_code == 401 and error_text(page).startswith("Inloggningen via Halmstads konto kunde inte")
+    assert actions(client)[-1][1:] == ("sign-in failed", "single sign-on: the token endpoint refused the code: "
+                                                          "invalid_grant")
+
+
 def test_a_started_sign_in_expires(client, idp):
     store = client.app.state.context.store
     callback = at_provider(start(client))
