@@ -53,9 +53,9 @@ def oidc_settings(issuer: str, **changes) -> OidcSettings:
 def make_client(tmp_path):
     clients = []
 
-    def make(oidc: OidcSettings) -> TestClient:
+    def make(oidc: OidcSettings, public_url: str | None = BASE) -> TestClient:
         settings = Settings(store=StoreSettings(db=tmp_path / f"db{len(clients)}.gpkg"), maps=MapSettings(tiles="none"),
-                            staff=StaffSettings(secure_cookies=False), service=ServiceSettings(public_url=BASE),
+                            staff=StaffSettings(secure_cookies=False), service=ServiceSettings(public_url=public_url),
                             oidc=oidc)
         client = TestClient(create_app(settings), follow_redirects=False)
         clients.append(client.__enter__())
@@ -282,6 +282,14 @@ def test_an_unreachable_provider_is_a_message_not_an_error(make_client, provider
     assert error_text(page) == "Inloggningen via Halmstads konto fungerar inte just nu. Försök igen om en stund."
     assert "127.0.0.1" not in page.text
     assert actions(client)[0][2].startswith("single sign-on: http://127.0.0.1:9/.well-known/openid-configuration")
+
+
+def test_without_the_service_s_own_address_there_is_no_redirect_uri(make_client, idp):
+    client = make_client(oidc_settings(idp.issuer), public_url=None)  # "testserver" is not an allowed host
+    page = client.get("/login/oidc")
+    assert page.status_code == 502 and "fungerar inte just nu" in error_text(page)
+    assert actions(client)[0][2] == ("single sign-on: the service's own address is unknown: "
+                                     "set STADSKARNA_PUBLIC_URL")
 
 
 def test_without_an_issuer_nothing_changes_and_nothing_is_called(make_client, monkeypatch):
