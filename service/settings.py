@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.energy import DEFAULT_PROFILE, OperatingProfile
@@ -297,3 +297,15 @@ class Settings(BaseModel):
     staff: StaffSettings = Field(default_factory=StaffSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+
+
+def settings_problem(exc: ValidationError) -> str | None:
+    """A setting the environment got wrong, for people: each variable at fault by its name
+    (``STADSKARNA_PRIVACY_MIN_COUNT``) and what is wrong with it — never the value (it may be a
+    secret); None when ``exc`` is not about this module's settings."""
+    prefix = next((cls.model_config.get("env_prefix", "") for cls in BaseSettings.__subclasses__()
+                   if cls.__name__ == exc.title and cls.__module__ == __name__), None)
+    if prefix is None:
+        return None
+    return "; ".join(f"setting {prefix.upper()}{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+                     for error in exc.errors())

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from geo.layers import PINGS
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
-from service.settings import GeographySettings, Settings, StoreSettings
+from service.settings import GeographySettings, Settings, StoreSettings, settings_problem
 from service.store import Store, StoreError, open_store
 
 console = Console(markup=False, highlight=False)  # text from files and users is never read as markup
@@ -42,10 +43,17 @@ def _fail(exc: Exception | str) -> typer.Exit:
 
 
 def build_settings(db: Path | None = None, zones: Path | None = None, streets: Path | None = None) -> Settings:
-    """Settings from the environment, overridden by the options that were given."""
-    store = StoreSettings(**({"db": db} if db else {}))
-    geography = GeographySettings(**{k: v for k, v in {"zones": zones, "streets": streets}.items() if v})
-    return Settings(store=store, geography=geography)
+    """Settings from the environment, overridden by the options that were given; a variable the
+    environment got wrong ends the command with a message naming it (:func:`settings_problem`)."""
+    try:
+        store = StoreSettings(**({"db": db} if db else {}))
+        geography = GeographySettings(**{k: v for k, v in {"zones": zones, "streets": streets}.items() if v})
+        return Settings(store=store, geography=geography)
+    except ValidationError as exc:
+        problem = settings_problem(exc)
+        if problem is None:
+            raise
+        raise _fail(problem) from None
 
 
 def _open_store(db: Path | None) -> Store:

@@ -39,6 +39,14 @@ def test_database_path_from_option_environment_and_default(monkeypatch, tmp_path
     assert build_settings(db=tmp_path / "option.sqlite").store.db == tmp_path / "option.sqlite"
 
 
+def test_a_setting_the_environment_got_wrong_is_named_without_its_value(tmp_path):
+    result = runner.invoke(app, ["serve", "--db", str(tmp_path / "db.gpkg")],
+                           env={"STADSKARNA_PRIVACY_MIN_COUNT": "tre", "COLUMNS": "250"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "setting STADSKARNA_PRIVACY_MIN_COUNT: Input should be a valid integer" in result.output
+    assert "'tre'" not in result.output, "never the value: it may be a secret"
+
+
 def test_zones_path_from_option_and_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("STADSKARNA_ZONES", str(tmp_path / "env.geojson"))
     assert build_settings().geography.zones == tmp_path / "env.geojson"
