@@ -8,11 +8,17 @@ that end in ``.xml`` (:mod:`service.georeport`). A browser asking for a page (``
 ``Accept: text/html``, outside /api, /ogc and /open311) gets a page in Swedish instead, and an
 anonymous visitor to a staff page is sent to sign in (303 to ``/login?next=…``). Unexpected
 errors answer 500 with no internals (the log has them).
+
+Every message is written in the request's language (:mod:`service.i18n`: Swedish unless the
+client's ``Accept-Language`` prefers English; a page's always Swedish); the answer says which
+(``Content-Language``) and that it depends on the header (``Vary: Accept-Language``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -22,11 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from geo.errors import StateConflict, ValidationError
+from geo.errors import Message, StateConflict, ValidationError
 from geo.promises import UnknownPromise
 from service.forms import FORM, MULTIPART
 from service.georeport import error_answer
 from service.html import pages, staff_links
+from service.i18n import negotiate, translate
 from service.security import API_POLICY, COMMON_HEADERS, html_page
 from service.store import Conflict, NotFound, Unavailable
 
@@ -36,7 +43,7 @@ log = logging.getLogger("stadskarna")
 class ApiError(Exception):
     """An error of the web layer itself; ``headers`` go with the answer."""
 
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str | Message, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.headers = headers or {}
 
@@ -44,7 +51,7 @@ class ApiError(Exception):
 class Unauthorized(ApiError):
     """No valid credentials: a token is needed, or the one given is unknown, expired or revoked."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str | Message) -> None:
         super().__init__(message, {"WWW-Authenticate": "Bearer"})
 
 
@@ -59,14 +66,14 @@ class CsrfRefused(Forbidden):
 class RateLimited(ApiError):
     """Too many requests from this client; try again after ``retry_after_s``."""
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
+    def __init__(self, message: str | Message, retry_after_s: int) -> None:
         super().__init__(message, {"Retry-After": str(retry_after_s)})
 
 
 class Overloaded(ApiError):
     """The service is working on as many requests as it takes at once; try again shortly."""
 
-    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+    def __init__(self, message: str | Message, retry_after_s: int = 1) -> None:
         super().__init__(message, {"Retry-After": str(retry_after_s)})
 
 
@@ -132,11 +139,77 @@ def status_of(exc: Exception) -> tuple[int, str]:
     return 500, "internal"
 
 
-def message_of(exc: Exception) -> str:
-    """The message for people: one line per problem of a request that failed validation."""
+REQUEST_PROBLEMS: dict[str, Message] = {
+    "missing": Message("required"),
+    "extra_forbidden": Message("not a field of this request"),
+    "string_type": Message("expected a text"),
+    "string_too_short": Message("at least {min_length} characters"),
+    "string_too_long": Message("at most {max_length} characters"),
+    "string_pattern_mismatch": Message("not in the expected form"),
+    "int_type": Message("expected a whole number"),
+    "int_parsing": Message("expected a whole number"),
+    "int_from_float": Message("expected a whole number"),
+    "float_type": Message("expected a number"),
+    "float_parsing": Message("expected a number"),
+    "finite_number": Message("expected a finite number"),
+    "bool_type": Message("expected true or false"),
+    "bool_parsing": Message("expected true or false"),
+    "greater_than": Message("must be greater than {gt}"),
+    "greater_than_equal": Message("must be at least {ge}"),
+    "less_than": Message("must be less than {lt}"),
+    "less_than_equal": Message("must be at most {le}"),
+    "literal_error": Message("expected {expected}"),
+    "enum": Message("expected {expected}"),
+    "too_short": Message("at least {min_length} values"),
+    "too_long": Message("at most {max_length} values"),
+    "list_type": Message("expected a list"),
+    "dict_type": Message("expected an object"),
+    "model_attributes_type": Message("expected an object"),
+    "date_type": Message("expected a date as YYYY-MM-DD"),
+    "date_parsing": Message("expected a date as YYYY-MM-DD"),
+    "date_from_datetime_parsing": Message("expected a date as YYYY-MM-DD"),
+    "datetime_parsing": Message("expected a date and time in ISO 8601"),
+    "datetime_from_date_parsing": Message("expected a date and time in ISO 8601"),
+    "json_invalid": Message("not valid JSON"),
+    "value_error": Message("{error}"),
+}
+"""Pydantic's error types → the problem for people (its context fills the parameters); a type
+not listed says ``invalid value`` with pydantic's English text."""
+
+
+@dataclass(frozen=True)
+class RequestProblems:
+    """The problems of a request that failed validation, one per parameter or field (its
+    location, such as ``query limit``, stays as the client wrote it), ``; ``-separated."""
+
+    errors: list[dict]
+
+    def render(self, gettext: Callable[[str], str], number: Callable[[float], str]) -> str:
+        """The problems in the language of ``gettext``."""
+        return "; ".join(f"{' '.join(str(part) for part in error['loc'])}: "
+                         f"{_request_problem(error).render(gettext, number)}" for error in self.errors)
+
+
+def _request_problem(error: dict) -> Message:
+    """One pydantic error as a :class:`Message` from :data:`REQUEST_PROBLEMS`."""
+    known = REQUEST_PROBLEMS.get(error["type"])
+    if known is None:
+        return Message("invalid value ({problem})", problem=error["msg"])
+    context = dict(error.get("ctx") or {})
+    if isinstance(context.get("error"), Exception):  # a validator's ValueError, maybe with a Message
+        raised = context["error"]
+        context["error"] = raised.args[0] if len(raised.args) == 1 else str(raised)
+    return Message(known.template, **context)
+
+
+def message_of(exc: Exception) -> str | Message | ValidationError | RequestProblems:
+    """The message for people, ready to be written in a language: an invalid request's problems,
+    a :class:`ValidationError` with its location, an error's :class:`Message` or text."""
     if isinstance(exc, RequestValidationError):
-        return "; ".join(f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors())
-    return str(exc)
+        return RequestProblems(list(exc.errors()))
+    if isinstance(exc, ValidationError):
+        return exc
+    return exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Message) else str(exc)
 
 
 PAGE_ERRORS = {
@@ -191,15 +264,21 @@ def error_page(request: Request, status: int, message: str, headers: dict[str, s
     return answer
 
 
-def error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                   current: dict | None = None, field: str | None = None) -> Response:
-    """The error answer: Open311's list on /open311/ paths, in XML on ``.xml`` paths (400 for any
-    client error but 403, 404 and HTTP's own 401, 405, 413 and 429; a fault of the service stays
-    5xx), OGC API's exception ``{"code", "description"}`` on /ogc paths (400 for a bad parameter),
-    the service's body elsewhere (with the ``field`` of invalid input); a browser asking for a page
-    gets :func:`error_page`, or :func:`sign_in_first` when it needs to sign in (401)."""
+def error_response(request: Request, status: int, code: str, message: str | Message | ValidationError | RequestProblems,
+                   headers: dict[str, str] | None = None, current: dict | None = None,
+                   field: str | None = None) -> Response:
+    """The error answer, its message in the request's language: Open311's list on /open311/ paths,
+    in XML on ``.xml`` paths (400 for any client error but 403, 404 and HTTP's own 401, 405, 413
+    and 429; a fault of the service stays 5xx), OGC API's exception ``{"code", "description"}`` on
+    /ogc paths (400 for a bad parameter), the service's body elsewhere (with the ``field`` of
+    invalid input); a browser asking for a page gets :func:`error_page` (in Swedish), or
+    :func:`sign_in_first` when it needs to sign in (401)."""
     if wants_page(request):
-        return sign_in_first(request) if status == 401 else error_page(request, status, message, headers, code)
+        return sign_in_first(request) if status == 401 else error_page(request, status, translate(message, "sv"),
+                                                                        headers, code)
+    language = negotiate(request.headers.get("accept-language"))
+    message = translate(message, language)
+    headers = (headers or {}) | {"Content-Language": language, "Vary": "Accept-Language"}
     if request.url.path.startswith("/open311/"):
         status = status if status in (401, 403, 404, 405, 413, 429) or status >= 500 else 400
         return error_answer(request.url.path, status, message, headers)
@@ -210,6 +289,11 @@ def error_response(request: Request, status: int, code: str, message: str, heade
         {"field": field} if field else {})
     return JSONResponse(body, status_code=status, headers=headers)
 
+
+FRAMEWORK_MESSAGES = {message.template: message for message in (
+    Message("Not Found"), Message("Method Not Allowed"), Message("Bad Request"), Message("Request Entity Too Large"),
+    Message("Unsupported Media Type"), Message("Unauthorized"), Message("Forbidden"))}
+"""The framework's own messages (HTTP's reason phrases), to be translated like the service's."""
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -244,13 +328,15 @@ def register(app: FastAPI) -> None:
         methods = allowed_methods(app, request.scope) if exc.status_code == 405 else []
         if methods:  # every method of the path, not only those of the first route matched (a mount has its own)
             headers["Allow"] = ", ".join(methods)
-        return error_response(request, exc.status_code, CODES_BY_STATUS.get(exc.status_code, "error"),
-                              str(exc.detail), headers or None)
+        detail = exc.detail if isinstance(exc.detail, Message) else FRAMEWORK_MESSAGES.get(str(exc.detail),
+                                                                                            str(exc.detail))
+        return error_response(request, exc.status_code, CODES_BY_STATUS.get(exc.status_code, "error"), detail,
+                              headers or None)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         # answered outside the middleware, so with the security headers of its own
-        return error_response(request, 500, "internal", "internal error; the service log has the details",
+        return error_response(request, 500, "internal", Message("internal error; the service log has the details"),
                               {**COMMON_HEADERS, "Content-Security-Policy": API_POLICY})
 
     for cls in STATUS:

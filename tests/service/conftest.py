@@ -22,7 +22,9 @@ def make_settings(tmp_path):
 
 @pytest.fixture
 def client(make_settings):
-    with TestClient(create_app(make_settings())) as test_client:
+    """The app, asked for English errors (the tests read their English text; Swedish, the default,
+    is tested in test_languages.py)."""
+    with TestClient(create_app(make_settings()), headers={"Accept-Language": "en"}) as test_client:
         yield test_client
 
 
