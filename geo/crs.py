@@ -12,6 +12,8 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 from pyproj.exceptions import ProjError
 
+from geo.errors import Message
+
 WGS84 = "EPSG:4326"
 """Storage and API CRS (RFC 7946 GeoJSON): longitude, latitude in degrees."""
 
@@ -79,14 +81,20 @@ def coordinate_problems(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.object_]:
     missing = np.isnan(lon) | np.isnan(lat)
     projected = (np.abs(lon) > 1000) & (np.abs(lat) > 1000)
     out_of_range = (np.abs(lon) > 180) | (np.abs(lat) > 90)
-    return np.select(
-        [missing, projected, out_of_range, swapped_in_sweden & ~in_sweden],
-        ["missing or NaN coordinate",
-         "coordinates look like projected metres (for example SWEREF 99 TM, x ≈ 370000, y ≈ 6280000) "
-         "given as degrees: state the CRS (--crs EPSG:3006) or convert to WGS84",
-         "coordinate outside WGS84 ranges (longitude -180..180, latitude -90..90)",
-         "latitude and longitude look swapped (Halmstad is at about 56.67 N, 12.86 E)"],
-        default=None).astype(object)
+    which = np.select([missing, projected, out_of_range, swapped_in_sweden & ~in_sweden], [0, 1, 2, 3], default=-1)
+    problems = np.full(which.shape, None, dtype=object)
+    for i, message in enumerate(_COORDINATE_PROBLEMS):
+        problems[which == i] = message
+    return problems
+
+
+_COORDINATE_PROBLEMS = (
+    Message("missing or NaN coordinate"),
+    Message("coordinates look like projected metres (for example SWEREF 99 TM, x ≈ 370000, y ≈ 6280000) given as "
+            "degrees: state the CRS (--crs EPSG:3006) or convert to WGS84"),
+    Message("coordinate outside WGS84 ranges (longitude -180..180, latitude -90..90)"),
+    Message("latitude and longitude look swapped (Halmstad is at about 56.67 N, 12.86 E)"))
+"""The problems :func:`coordinate_problems` finds, the first that holds winning."""
 
 
 class MetricProjector:
@@ -216,7 +224,7 @@ def to_crs84_box(box: tuple[float, float, float, float], crs_uri: str) -> tuple[
     except ProjError:
         out = (math.nan,) * 4
     if not all(map(math.isfinite, out)):
-        raise ValueError("the box lies outside the area of its CRS")
+        raise ValueError(Message("the box lies outside the area of its CRS"))
     return out
 
 

@@ -1,74 +1,82 @@
 """Errors raised by the geo package, carrying where the bad data is and a message for people.
 
-Messages are :class:`Message` values: an English template (the gettext msgid) with named
-parameters, rendered in English by ``str()`` and in another language by whoever knows it
-(the service renders the request's language with its catalogue)."""
+Messages are :class:`Message` values: the English text, keeping its template (the gettext msgid)
+and named parameters so that whoever knows the reader's language renders it in that language (the
+service renders the request's language with its catalogue)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 
 
 def english_number(value: float, decimals: int = 2) -> str:
-    """A figure as English text: at most ``decimals`` decimals, no trailing zeros, a comma between
-    thousands (``7``, ``3.5``, ``1,734.2``)."""
-    text = f"{float(value):,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """A figure as English text, as the messages have always written it: a whole number as it is,
+    another with at most ``decimals`` decimals and no trailing zeros (``7``, ``3.5``, ``1734.2``)."""
+    if isinstance(value, Integral):
+        return str(value)
+    text = f"{float(value):.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _same(text: str) -> str:
     return text
 
 
-class Message:
+class Message(str):
     """A message for people, translated when it is shown: an English ``template`` in
     :meth:`str.format` syntax (``"{count} rows"``) and its named parameters.
 
-    Parameters that are numbers are written as the language writes them; a parameter that is a
-    :class:`Message` is rendered in the same language; any other is used as it is (``{name!r}``
-    quotes it). ``str(message)`` is the English text.
+    It is the English text (a ``str``: logs, ``str(error)`` and every caller reading text get
+    English); :meth:`render` writes it in another language. Parameters that are numbers are
+    written as the language writes them; a parameter that is a :class:`Message` is rendered in
+    the same language; any other is used as it is (``{name!r}`` quotes it).
     """
 
-    __slots__ = ("template", "params")
+    template: str
+    params: dict[str, object]
 
-    def __init__(self, template: str, /, **params: object) -> None:
-        self.template = template
-        self.params = params
+    def __new__(cls, template: str, /, **params: object) -> Message:
+        message = super().__new__(cls, _render(template, params, _same, english_number))
+        message.template, message.params = template, params
+        return message
 
     def render(self, gettext: Callable[[str], str] = _same,
                number: Callable[[float], str] = english_number) -> str:
         """The text in the language of ``gettext`` (template → translated template), its numbers
         written by ``number``."""
-        values = {name: value.render(gettext, number) if isinstance(value, Message)
-                  else number(value) if isinstance(value, Real) and not isinstance(value, bool)
-                  else value for name, value in self.params.items()}
-        return gettext(self.template).format_map(values)
+        return _render(self.template, self.params, gettext, number)
 
-    def replace(self, old: str, new: str) -> Message:
+    def substitute(self, old: str, new: str) -> Message:
         """The message with ``old`` replaced by ``new`` in its text parameters (a file's temporary
         path by the name a person knows it by)."""
-        return Message(self.template, **{name: value.replace(old, new) if isinstance(value, (str, Message))
+        return Message(self.template, **{name: value.substitute(old, new) if isinstance(value, Message)
+                                         else value.replace(old, new) if isinstance(value, str)
                                          else value for name, value in self.params.items()})
 
-    def __str__(self) -> str:
-        return self.render()
-
     def __repr__(self) -> str:
-        return f"Message({self.template!r}, {self.params!r})"
+        return f"Message({self.template!r}, **{self.params!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Message) and (self.template, self.params) == (other.template, other.params))
-
-    __hash__ = None  # type: ignore[assignment]
+    def __reduce__(self) -> tuple:
+        return _message, (self.template, self.params)
 
 
-def render(message: str | Message, gettext: Callable[[str], str] = _same,
+def _message(template: str, params: dict[str, object]) -> Message:
+    return Message(template, **params)
+
+
+def _render(template: str, params: dict[str, object], gettext: Callable[[str], str],
+            number: Callable[[float], str]) -> str:
+    values = {name: value.render(gettext, number) if isinstance(value, Message)
+              else number(value) if isinstance(value, Real) and not isinstance(value, bool)
+              else value for name, value in params.items()}
+    return gettext(template).format_map(values)
+
+
+def render(message: str, gettext: Callable[[str], str] = _same,
            number: Callable[[float], str] = english_number) -> str:
-    """A message given as text (used as it is) or as a :class:`Message` (rendered)."""
+    """A message given as text: a :class:`Message` rendered, any other text as it is."""
     return message.render(gettext, number) if isinstance(message, Message) else message
 
 
@@ -81,9 +89,9 @@ class ValidationError(ValueError):
     :meth:`render` writes the same in another language.
     """
 
-    message: str | Message
+    message: str
     file: str | None = None
-    row: str | Message | None = None
+    row: str | None = None
     field: str | None = None
 
     def __post_init__(self) -> None:
@@ -106,6 +114,6 @@ class StateConflict(ValueError):
     """A change that the record's current state does not allow (for example moving a closed
     report back to acknowledged); ``current`` describes that state."""
 
-    def __init__(self, message: str | Message, current: dict | None = None) -> None:
+    def __init__(self, message: str, current: dict | None = None) -> None:
         super().__init__(message)  # str() of the error is the English text
         self.current = current or {}

@@ -60,7 +60,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import USABLE_PRECISION
 from geo.patrol import PresenceCube
 from geo.publish import suppress_small
@@ -106,14 +106,17 @@ def parse_iso_week(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """
     match = _WEEK.match(str(text)) if text is not None else None
     if not match:
-        raise ValidationError(f"{text!r} is not an ISO week; write it as YYYY-Www, for example 2020-W12",
+        raise ValidationError(Message("{text!r} is not an ISO week; write it as YYYY-Www, for example 2020-W12",
+                                      text=text),
                               field="week")
     year, week = int(match[1]), int(match[2])
     if not YEARS[0] <= year <= YEARS[1]:
-        raise ValidationError(f"{text!r}: the year must be {YEARS[0]} to {YEARS[1]}", field="week")
+        raise ValidationError(Message("{text!r}: the year must be {first} to {last}", text=text, first=str(YEARS[0]),
+                                      last=str(YEARS[1])), field="week")
     last = weeks_in_year(year)
     if not 1 <= week <= last:
-        raise ValidationError(f"{text!r}: {year} has weeks 1 to {last}", field="week")
+        raise ValidationError(Message("{text!r}: {year} has weeks 1 to {last}", text=text, year=str(year), last=last),
+                              field="week")
     return week_bounds(date.fromisocalendar(year, week, 1))
 
 

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
 from geo.crs import WGS84, coordinate_problems
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.report_attributes import attribute_problem
 from geo.text import FORBIDDEN, clean_one, clean_text
 from geo.timestamps import format_utc, parse_one, parse_utc
@@ -197,15 +197,16 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
     out["lon"], out["lat"] = _check_coordinates(raw, rows, source)
     if schema is REPORTS:
         early = out["closed_at"].notna() & (out["closed_at"] < out["created_at"])
-        _raise_first(early, rows, source, "closed_at", "closed before it was created")
+        _raise_first(early, rows, source, "closed_at", Message("closed before it was created"))
         _check_attributes(out["category"].tolist(), [None if pd.isna(v) else v for v in out["attributes"]], rows,
                           source)
     duplicated = out.duplicated(list(schema.key), keep=False)
     duplicates = 0
     if duplicated.any() and schema.key == ("id",):
         first, second = np.flatnonzero(duplicated.to_numpy())[:2]
-        raise ValidationError(f"id {out['id'].iloc[first]!r} is also used in {rows.iloc[first]}; ids must be "
-                              "unique within a file", file=source, row=rows.iloc[second], field="id")
+        raise ValidationError(Message("id {id!r} is also used in {place}; ids must be unique within a file",
+                                      id=out["id"].iloc[first], place=place(rows.iloc[first])),
+                              file=source, row=place(rows.iloc[second]), field="id")
     if duplicated.any():
         keep = ~out.duplicated(list(schema.key), keep="first")
         duplicates = int((~keep).sum())
@@ -229,14 +230,15 @@ def _missing(value: object) -> bool:
 def _few_values(spec: Field, column: tuple[Any, list] | None, rows: pd.Series, source: str) -> list:
     """:func:`_field` for a few records, value by value: the field's typed values (None when
     missing). ``column`` is the field's dtype and raw values, None when the records lack the field."""
-    def fail(bad: list[int], message: str | Callable[[Any], str]) -> None:
+    def fail(bad: list[int], message: Message | Callable[[Any], Message]) -> None:
         if bad:
             mask = pd.Series([i in bad for i in range(len(values))])
             _raise_first(mask, rows, source, spec.name, message, pd.Series(values, dtype=object))
 
     if column is None:
         if spec.required:
-            raise ValidationError(f"the file has no '{spec.name}' field", file=source, field=spec.name)
+            raise ValidationError(Message("the file has no '{field}' field", field=spec.name), file=source,
+                                  field=spec.name)
         dtype, values = np.dtype(object), [None] * len(rows)
     else:
         dtype, values = column
@@ -254,7 +256,7 @@ def _few_values(spec: Field, column: tuple[Any, list] | None, rows: pd.Series, s
         values = [None if text is None or not text.strip() else text.strip() for text, _ in cleaned]
     missing = [_missing(v) for v in values]
     if spec.required:
-        fail([i for i, m in enumerate(missing) if m], "missing value")
+        fail([i for i, m in enumerate(missing) if m], Message("missing value"))
 
     if spec.kind == "time":
         parsed = [(None, None) if m and not spec.required else parse_one(v) for v, m in zip(values, missing)]
@@ -266,13 +268,14 @@ def _few_values(spec: Field, column: tuple[Any, list] | None, rows: pd.Series, s
     if spec.kind in ("number", "integer"):
         numbers = [np.nan if m else float(pd.to_numeric(v, errors="coerce")) for v, m in zip(values, missing)]
         fail([i for i, (n, m) in enumerate(zip(numbers, missing)) if n != n and not m],
-             lambda value: f"not a number: {value!r}")
+             lambda value: Message("not a number: {value!r}", value=value))
         if spec.kind == "integer":
-            fail([i for i, n in enumerate(numbers) if n == n and n != np.round(n)], "not a whole number")
+            fail([i for i, n in enumerate(numbers) if n == n and n != np.round(n)], Message("not a whole number"))
         if spec.bounds:
             low, high = spec.bounds
             fail([i for i, n in enumerate(numbers) if n == n and (n < low or n > high)],
-                 lambda value: f"must be between {low:g} and {high:g}, got {value}")
+                 lambda value: Message("must be between {low} and {high}, got {value}", low=low, high=high,
+                                       value=value))
         if spec.default is not None:
             numbers = [spec.default if n != n else n for n in numbers]
         return numbers
@@ -280,7 +283,8 @@ def _few_values(spec: Field, column: tuple[Any, list] | None, rows: pd.Series, s
     if spec.kind == "category":
         text = [None if v is None else v.lower() for v in values]
         fail([i for i, v in enumerate(text) if v is not None and v not in spec.choices],
-             lambda value: f"{value.strip()!r} is not one of {', '.join(spec.choices)}")
+             lambda value: Message("{value!r} is not one of {choices}", value=value.strip(),
+                                   choices=", ".join(spec.choices)))
     if spec.default is not None:
         text = [spec.default if v is None else v for v in text]
     return text
@@ -309,7 +313,7 @@ def _check_closed(schema: LayerSchema, columns: dict[str, list], rows: pd.Series
     if schema is REPORTS:
         early = [c is not None and c < m for c, m in zip(columns["closed_at"], columns["created_at"])]
         if any(early):
-            _raise_first(pd.Series(early), rows, source, "closed_at", "closed before it was created")
+            _raise_first(pd.Series(early), rows, source, "closed_at", Message("closed before it was created"))
         _check_attributes(columns["category"], columns["attributes"], rows, source)
 
 
@@ -397,7 +401,8 @@ def check_stored_text(schema: LayerSchema, columns: dict[str, list], source: str
             text = [v for v in values if v is not None]
             if text and FORBIDDEN.search("\n".join(text)):
                 bad = next(i for i, v in enumerate(values) if v is not None and FORBIDDEN.search(v))
-                raise ValidationError(f"holds a text the text rule refuses (id {columns[schema.key[0]][bad]!r})",
+                raise ValidationError(Message("holds a text the text rule refuses (id {id!r})",
+                                              id=columns[schema.key[0]][bad]),
                                       file=source, field=spec.name)
 
 
@@ -445,12 +450,13 @@ def empty_layer(schema: LayerSchema) -> pd.DataFrame:
 
 
 def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.Series:
-    def fail(mask: pd.Series, message: str | Callable[[Any], str]) -> None:
+    def fail(mask: pd.Series, message: Message | Callable[[Any], Message]) -> None:
         _raise_first(mask, rows, source, spec.name, message, values)
 
     if spec.name not in raw:
         if spec.required:
-            raise ValidationError(f"the file has no '{spec.name}' field", file=source, field=spec.name)
+            raise ValidationError(Message("the file has no '{field}' field", field=spec.name), file=source,
+                                  field=spec.name)
         values = pd.Series(None, index=raw.index, dtype=object)
     else:
         values = raw[spec.name]
@@ -466,7 +472,7 @@ def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.S
         values = text.mask(text == "")
     missing = values.isna()
     if spec.required:
-        fail(missing, "missing value")
+        fail(missing, Message("missing value"))
 
     if spec.kind == "time":
         times, problems = parse_utc(values)
@@ -475,13 +481,14 @@ def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.S
         return times.dt.floor("ms")
     if spec.kind in ("number", "integer"):
         numbers = pd.to_numeric(values, errors="coerce")
-        fail(numbers.isna() & ~missing, lambda value: f"not a number: {value!r}")
+        fail(numbers.isna() & ~missing, lambda value: Message("not a number: {value!r}", value=value))
         if spec.kind == "integer":
-            fail(numbers.notna() & (numbers != np.round(numbers)), "not a whole number")
+            fail(numbers.notna() & (numbers != np.round(numbers)), Message("not a whole number"))
         if spec.bounds:
             low, high = spec.bounds
             fail(numbers.notna() & ((numbers < low) | (numbers > high)),
-                 lambda value: f"must be between {low:g} and {high:g}, got {value}")
+                 lambda value: Message("must be between {low} and {high}, got {value}", low=low, high=high,
+                                       value=value))
         if spec.default is not None:
             numbers = numbers.fillna(spec.default)
         if spec.kind == "integer" and not numbers.isna().any():
@@ -491,7 +498,8 @@ def _field(spec: Field, raw: pd.DataFrame, rows: pd.Series, source: str) -> pd.S
     if spec.kind == "category":
         text = text.str.lower()
         fail(text.notna() & ~text.isin(spec.choices),
-             lambda value: f"{value.strip()!r} is not one of {', '.join(spec.choices)}")
+             lambda value: Message("{value!r} is not one of {choices}", value=value.strip(),
+                                   choices=", ".join(spec.choices)))
     if spec.default is not None:
         text = text.fillna(spec.default)
     return text.astype("str")
@@ -503,24 +511,51 @@ def _check_coordinates(raw: pd.DataFrame | Mapping[str, object], rows: pd.Series
     frame, or from one raw record; the first position that cannot be right raises."""
     for name in ("lon", "lat"):
         if name not in raw:
-            raise ValidationError("the record has no position", file=source, field=name)
+            raise ValidationError(Message("the record has no position"), file=source, field=name)
     raw_lon, raw_lat = ((raw["lon"], raw["lat"]) if isinstance(raw, pd.DataFrame) else
                         (pd.Series([raw["lon"]], dtype=object), pd.Series([raw["lat"]], dtype=object)))
     lon = pd.to_numeric(raw_lon, errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(raw_lat, errors="coerce").to_numpy(dtype=float)
     problems = coordinate_problems(lon, lat)
     _raise_first(pd.Series(problems).notna(), rows, source, "lat/lon",
-                 lambda i: f"{problems[i]}: lat {raw_lat.iloc[i]}, lon {raw_lon.iloc[i]}",
+                 lambda i: Message("{problem}: lat {lat}, lon {lon}", problem=problems[i], lat=str(raw_lat.iloc[i]),
+                                   lon=str(raw_lon.iloc[i])),
                  pd.Series(np.arange(len(lon))))
     return np.round(lon, COORDINATE_DECIMALS), np.round(lat, COORDINATE_DECIMALS)
 
 
 def _raise_first(mask: pd.Series, rows: pd.Series, source: str, field: str,
-                 message: str | Callable[[Any], str], values: pd.Series | None = None) -> None:
+                 message: Message | Callable[[Any], Message], values: pd.Series | None = None) -> None:
     """Raise for the first row of ``mask``; a callable ``message`` gets that row's value."""
     bad = np.flatnonzero(mask.to_numpy(dtype=bool))
     if len(bad):
         i = bad[0]
-        text = message if isinstance(message, str) else message(values.iloc[i])
-        more = f" ({len(bad) - 1} more rows have this problem)" if len(bad) > 1 else ""
-        raise ValidationError(text + more, file=source, row=str(rows.iloc[i]), field=field)
+        text = message if isinstance(message, Message) else message(values.iloc[i])
+        raise ValidationError(more_rows(text, len(bad) - 1) if len(bad) > 1 else text, file=source,
+                              row=place(rows.iloc[i]), field=field)
+
+
+def more_rows(problem: Message, count: int) -> Message:
+    """``problem`` of a row, saying ``count`` more rows have it."""
+    return Message("{problem} ({count} more rows have this problem)", problem=problem, count=count)
+
+
+def counted_rows(message: str | Message) -> tuple[Message, int] | None:
+    """The problem and the count of more rows of a :func:`more_rows` message, None for another."""
+    if isinstance(message, Message) and message.template == more_rows(message, 0).template:
+        return message.params["problem"], message.params["count"]
+    return None
+
+
+_PLACE = re.compile(r"(row|feature|line) (\d+)")
+
+
+def place(label: object) -> str | Message:
+    """Where a record sits in its file (``row 7``, ``feature 3``, ``line 2``: the readers' labels)
+    as a message; any other label as it is."""
+    found = _PLACE.fullmatch(str(label))
+    if found is None:
+        return str(label)
+    number = found.group(2)
+    return {"row": Message("row {number}", number=number), "feature": Message("feature {number}", number=number),
+            "line": Message("line {number}", number=number)}[found.group(1)]

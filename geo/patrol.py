@@ -45,7 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES, USABLE_PRECISION, VEHICLE_MODES
 from geo.promises import PresenceCounting, ZoneTargets
 from geo.status import YearClock, total_status
@@ -534,7 +534,8 @@ def zone_targets_h(zones: gpd.GeoDataFrame, target_h: float, targets: ZoneTarget
     if targets.by == "fixed":
         unknown = sorted(set(targets.shares) - set(ids))
         if unknown:
-            raise ValidationError(f"names {', '.join(unknown)}, which are not zones (the zones are {', '.join(ids)})",
+            raise ValidationError(Message("names {unknown}, which are not zones (the zones are {ids})",
+                                          unknown=", ".join(unknown), ids=", ".join(ids)),
                                   field="measure.zone_targets.shares")
         weight = np.array([targets.shares.get(zone_id, 0.0) for zone_id in ids])
     elif targets.by == "incidents":

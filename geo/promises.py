@@ -28,7 +28,7 @@ import pandas as pd
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.documents import first_problem, located_entry, read_yaml
 from geo.layers import REMOVAL_CATEGORIES, REPORT_CATEGORIES
 from geo.programme import read_programme
@@ -153,8 +153,9 @@ class PromiseYear(BaseModel):
         for promise in self.promises:
             if promise.id == promise_id:
                 return promise
-        raise UnknownPromise(f"no promise {promise_id!r} in {self.year}; the promises are "
-                             f"{', '.join(p.id for p in self.promises)}")
+        raise UnknownPromise(Message("no promise {promise_id!r} in {year}; the promises are {ids}",
+                                     promise_id=promise_id, year=str(self.year),
+                                     ids=", ".join(p.id for p in self.promises)))
 
 
 def read_promises(path: str | Path) -> PromiseYear:
@@ -166,7 +167,8 @@ def read_promises(path: str | Path) -> PromiseYear:
         if promise.measure.kind == "lighting" and promise.measure.programme is not None:
             programme = path.parent / promise.measure.programme
             if not programme.is_file():
-                raise ValidationError(f"no programme file {promise.measure.programme!r} beside the promises file",
+                raise ValidationError(Message("no programme file {programme!r} beside the promises file",
+                                              programme=promise.measure.programme),
                                       file=str(path), row=f"promise {number} (id {promise.id!r})",
                                       field="measure.programme")
             read_programme(programme)
@@ -177,18 +179,20 @@ def read_promises(path: str | Path) -> PromiseYear:
 def parse_promises(doc: object, source: str = "promises", expected_year: int | None = None) -> PromiseYear:
     """Check a parsed promises document; ``expected_year`` (from the file name) must match its year."""
     if not isinstance(doc, dict):
-        raise ValidationError("expected a mapping with year, title, parties, source and promises", file=source)
+        raise ValidationError(Message("expected a mapping with year, title, parties, source and promises"), file=source)
     try:
         year = PromiseYear.model_validate(doc)
     except pydantic.ValidationError as exc:
         raise _located(first_problem(exc.errors()), doc, source) from None
     if expected_year is not None and year.year != expected_year:
-        raise ValidationError(f"the file is named for {expected_year} but says year {year.year}", file=source,
+        raise ValidationError(Message("the file is named for {expected_year} but says year {year}",
+                                      expected_year=str(expected_year), year=str(year.year)), file=source,
                               field="year")
     seen: dict[str, int] = {}
     for number, promise in enumerate(year.promises, start=1):
         if promise.id in seen:
-            raise ValidationError(f"id {promise.id!r} is also used by promise {seen[promise.id]}; ids must be unique",
+            raise ValidationError(Message("id {id!r} is also used by promise {seen}; ids must be unique",
+                                          id=promise.id, seen=seen[promise.id]),
                                   file=source, row=f"promise {number} (id {promise.id!r})", field="id")
         seen[promise.id] = number
     return year
@@ -222,7 +226,8 @@ def promise_files(folder: str | Path) -> dict[int, Path]:
     for path in sorted(Path(folder).glob("*")):
         if path.suffix in (".yaml", ".yml", ".json") and (year := _year_of(path)) is not None:
             if year in files:
-                raise ValidationError(f"two promises files for {year}: {files[year].name} and {path.name}; keep one",
+                raise ValidationError(Message("two promises files for {year}: {name} and {other}; keep one",
+                                              year=str(year), name=files[year].name, other=path.name),
                                       file=str(folder))
             files[year] = path
     return files

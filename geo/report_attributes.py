@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 DATATYPE = "singlevaluelist"
 """The GeoReport v2 datatype of every attribute here."""
@@ -54,21 +54,25 @@ def checked_attributes(category: str, given: Mapping[str, list[str]]) -> dict[st
     for code in given:
         if code not in known:
             offered = ", ".join(known) or "none"
-            raise ValidationError(f"service {category!r} has no attribute {code!r} (its attributes: {offered})",
+            raise ValidationError(Message("service {category!r} has no attribute {code!r} (its attributes: "
+                                          "{offered})", category=category, code=code, offered=offered),
                                   field=f"attribute[{code}]")
     answers = {}
     for code, attribute in known.items():
         values = [unicodedata.normalize("NFC", value.strip()) for value in given.get(code, []) if value.strip()]
         if len(values) > 1:
-            raise ValidationError(f"attribute {code!r} takes one value, got {len(values)}", field=f"attribute[{code}]")
+            raise ValidationError(Message("attribute {code!r} takes one value, got {count}", code=code,
+                                          count=len(values)), field=f"attribute[{code}]")
         if not values:
             if attribute.required:
-                raise ValidationError(f"attribute {code!r} is required for service {category!r} (one of "
-                                      f"{', '.join(attribute.values)})", field=f"attribute[{code}]")
+                raise ValidationError(Message("attribute {code!r} is required for service {category!r} (one of "
+                                              "{values})", code=code, category=category,
+                                              values=', '.join(attribute.values)), field=f"attribute[{code}]")
             continue
         if values[0] not in attribute.values:
-            raise ValidationError(f"{values[0]!r} is not a value of attribute {code!r} (one of "
-                                  f"{', '.join(attribute.values)})", field=f"attribute[{code}]")
+            raise ValidationError(Message("{value!r} is not a value of attribute {code!r} (one of {values})",
+                                          value=values[0], code=code, values=", ".join(attribute.values)),
+                                  field=f"attribute[{code}]")
         answers[code] = values[0]
     return answers
 
@@ -83,20 +87,20 @@ def stored_answers(text: str | None) -> dict[str, str]:
     return json.loads(text) if text else {}
 
 
-def attribute_problem(category: str, text: str) -> str | None:
+def attribute_problem(category: str, text: str) -> Message | None:
     """Why ``text`` cannot be the ``attributes`` of a report of ``category`` (not a JSON object of
     text, an unknown code, a value that is not one of its keys), None when it can. Required
     questions are not asked of stored reports: a report made before a question existed has no answer."""
     try:
         answers = json.loads(text)
     except ValueError:
-        return f"not a JSON object: {text[:40]!r}"
+        return Message("not a JSON object: {text!r}", text=text[:40])
     if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        return f"not a JSON object of codes and text values: {text[:40]!r}"
+        return Message("not a JSON object of codes and text values: {text!r}", text=text[:40])
     known = {attribute.code: attribute for attribute in attributes_of(category)}
     for code, value in answers.items():
         if code not in known:
-            return f"category {category!r} has no attribute {code!r}"
+            return Message("category {category!r} has no attribute {code!r}", category=category, code=code)
         if value not in known[code].values:
-            return f"{value!r} is not a value of attribute {code!r}"
+            return Message("{value!r} is not a value of attribute {code!r}", value=value, code=code)
     return None

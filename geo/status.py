@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.timestamps import local_year
 
 STATUS_NAMES = {"met": "uppfyllt", "on track": "i fas", "behind": "efter", "not met": "ej uppfyllt",
@@ -51,12 +51,15 @@ class YearClock:
         year, ``today`` for the current one); :class:`ValidationError` for a date outside the
         year, in the future, or a year that has not begun."""
         if year > today.year:
-            raise ValidationError(f"{year} has not begun; give a year up to {today.year}", field="year")
+            raise ValidationError(Message("{year} has not begun; give a year up to {current}", year=str(year),
+                                          current=str(today.year)), field="year")
         as_of = as_of or (date(year, 12, 31) if year < today.year else today)
         if as_of.year != year:
-            raise ValidationError(f"the date {as_of} is not in {year}", field="as_of")
+            raise ValidationError(Message("the date {as_of} is not in {year}", as_of=as_of, year=str(year)),
+                                  field="as_of")
         if as_of > today:
-            raise ValidationError(f"{as_of} is in the future; follow up to today ({today}) at the latest", field="as_of")
+            raise ValidationError(Message("{as_of} is in the future; follow up to today ({today}) at the latest",
+                                          as_of=as_of, today=today), field="as_of")
         return cls(year, as_of, as_of == date(year, 12, 31) and today > as_of)
 
     @classmethod

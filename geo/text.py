@@ -27,7 +27,7 @@ import unicodedata
 
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 _C0_NAMES = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI "
              "DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US").split()
@@ -93,7 +93,7 @@ def clean_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text, problems.astype(object).where(problems.notna(), None)
 
 
-def clean_one(value: object) -> tuple[str | None, str | None]:
+def clean_one(value: object) -> tuple[str | None, Message | None]:
     """One value as :func:`clean_text` stores it (None when missing) and its problem (None when
     fine): the same rule without pandas, for a few values (one form, one record)."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
@@ -124,8 +124,9 @@ def decode_utf8(data: bytes, field: str | None = None, *, file: str | None = Non
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = " ".join(f"0x{byte:02X}" for byte in data[exc.start:exc.end])
-        raise ValidationError(f"not valid UTF-8 ({exc.reason}: {bad} at byte {exc.start + 1:,}); save or send "
-                              "the text as UTF-8", file=file, field=field) from None
+        raise ValidationError(Message("not valid UTF-8 ({reason}: {bytes} at byte {position}); save or send the text "
+                                      "as UTF-8", reason=exc.reason, bytes=bad, position=exc.start + 1),
+                              file=file, field=field) from None
 
 
 def _has_surrogate(values: pd.Series) -> pd.Series | None:
@@ -140,15 +141,16 @@ def _has_surrogate(values: pd.Series) -> pd.Series | None:
     return found.fillna(False).astype(bool)
 
 
-def _problem(char: str) -> str:
+def _problem(char: str) -> Message:
     code = f"U+{ord(char):04X}"
     if char in CONTROL_NAMES:
-        return f"contains the control character {code} ({CONTROL_NAMES[char]}); remove it"
+        return Message("contains the control character {code} ({name}); remove it", code=code,
+                       name=CONTROL_NAMES[char])
     if _SURROGATE.match(char):
-        return (f"contains {code}, a lone surrogate: not a character, and not valid Unicode text; "
-                "remove it")
+        return Message("contains {code}, a lone surrogate: not a character, and not valid Unicode text; remove it",
+                       code=code)
     if re.fullmatch(f"[{_INVISIBLE}]", char):
-        return (f"contains the invisible character {code} ({unicodedata.name(char)}), which makes texts that look "
-                "the same differ; remove it")
-    return (f"contains the bidirectional formatting character {code} ({unicodedata.name(char)}), which can "
-            "make text read differently from what it is; remove it")
+        return Message("contains the invisible character {code} ({name}), which makes texts that look the same "
+                       "differ; remove it", code=code, name=unicodedata.name(char))
+    return Message("contains the bidirectional formatting character {code} ({name}), which can make text read "
+                   "differently from what it is; remove it", code=code, name=unicodedata.name(char))

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from geo.errors import Message
+
 LOCAL_TZ = "Europe/Stockholm"
 """Time zone of naive timestamps in input files, and of days and evenings in figures."""
 
@@ -39,7 +41,19 @@ report or patrol the service holds is older; nothing is recorded 175 years ahead
 
 SUPPORTED_DATES = f"{SUPPORTED_START.date()} to {(SUPPORTED_END - pd.Timedelta(days=1)).date()}"
 """The supported range as text, for messages."""
-_OUT_OF_RANGE = f"is outside the supported range of times, {SUPPORTED_DATES} UTC"
+
+
+def _out_of_range(value: object) -> Message:
+    return Message("{value!r} is outside the supported range of times, {dates} UTC", value=str(value),
+                   dates=SUPPORTED_DATES)
+
+
+def _unparsable(value: object) -> Message:
+    return Message("cannot parse {value!r} as an ISO 8601 timestamp (for example 2020-03-14T21:30:00+01:00)",
+                   value=str(value))
+
+
+_MISSING = Message("missing timestamp")
 _MARGIN = pd.Timedelta(days=2)
 """Naive local times further than this outside the range are refused before localising them."""
 
@@ -68,7 +82,7 @@ def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     problems = pd.Series(None, index=values.index, dtype=object)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         result = values.dt.tz_convert("UTC")
-        problems[result.isna()] = "missing timestamp"
+        problems[result.isna()] = _MISSING
         result, problems = _within_range(result, values, problems, pd.Series(False, index=values.index))
         return result, _none_where_fine(problems)
     text = values.astype("string").str.strip()
@@ -94,29 +108,26 @@ def parse_utc(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         local = local.mask(too_far)
         shifted = local.dt.tz_localize(LOCAL_TZ, ambiguous="NaT", nonexistent="NaT")
         dst_gap_or_overlap = local.notna() & shifted.isna()
-        problems[dst_gap_or_overlap[dst_gap_or_overlap].index] = (
-            "local time that is ambiguous or does not exist at a daylight-saving change in "
-            f"{LOCAL_TZ}; give the time with its UTC offset")
+        problems[dst_gap_or_overlap[dst_gap_or_overlap].index] = _DST_PROBLEM
         result[naive] = shifted.dt.tz_convert("UTC")
-    problems[missing] = "missing timestamp"
+    problems[missing] = _MISSING
     unread = result.isna() & problems.isna() & ~far
     if unread.any():
         far |= unread & text.where(unread).str.contains(_EXPANDED_YEAR, regex=True, na=False).astype(bool)
     result, problems = _within_range(result, values, problems, far)
     unparsed = result.isna() & problems.isna()
-    problems[unparsed] = "cannot parse " + values[unparsed].astype(str).map(repr) + \
-        " as an ISO 8601 timestamp (for example 2020-03-14T21:30:00+01:00)"
+    problems[unparsed] = values[unparsed].map(_unparsable)
     return result, _none_where_fine(problems)
 
 
 _SPACED_OFFSET = re.compile(r"\d\s+" + _OFFSET)
 _SPACE_BEFORE_OFFSET = re.compile(r"(\d)\s+(" + _OFFSET[:-1] + r")$")
 _SEVEN_DIGITS = re.compile(r"[.,]\d{7}")
-_DST_PROBLEM = (f"local time that is ambiguous or does not exist at a daylight-saving change in {LOCAL_TZ}; "
-                "give the time with its UTC offset")
+_DST_PROBLEM = Message("local time that is ambiguous or does not exist at a daylight-saving change in {zone}; "
+                       "give the time with its UTC offset", zone=LOCAL_TZ)
 
 
-def parse_one(value: object) -> tuple[pd.Timestamp | None, str | None]:
+def parse_one(value: object) -> tuple[pd.Timestamp | None, Message | None]:
     """One value as :func:`parse_utc` reads it: the UTC time (``datetime64[ns]``; None when it
     cannot be used) and the problem (None when fine). The same rules without a Series, for a few
     values (one form, one record); a tz-aware ``pd.Timestamp`` is the instant it holds."""
@@ -124,7 +135,7 @@ def parse_one(value: object) -> tuple[pd.Timestamp | None, str | None]:
         stamp = value.tz_convert("UTC")
         return _in_range_one(stamp, value)
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None, "missing timestamp"
+        return None, _MISSING
     original = value
     text = str(value).strip()
     if _SPACED_OFFSET.search(text):
@@ -132,7 +143,7 @@ def parse_one(value: object) -> tuple[pd.Timestamp | None, str | None]:
     if _SEVEN_DIGITS.search(text):
         text = re.sub(_BEYOND_MICROSECONDS, r"\1", text)
     if text == "":
-        return None, "missing timestamp"
+        return None, _MISSING
     far = False
     if re.search(_TIME_WITH_OFFSET, text):
         stamp = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
@@ -150,16 +161,15 @@ def parse_one(value: object) -> tuple[pd.Timestamp | None, str | None]:
     if stamp is pd.NaT and not far:
         far = re.search(_EXPANDED_YEAR, text) is not None
     if far:
-        return None, f"{str(original)!r} {_OUT_OF_RANGE}"
+        return None, _out_of_range(original)
     if stamp is pd.NaT:
-        return None, (f"cannot parse {str(original)!r} as an ISO 8601 timestamp "
-                      "(for example 2020-03-14T21:30:00+01:00)")
+        return None, _unparsable(original)
     return _in_range_one(stamp, original)
 
 
-def _in_range_one(stamp: pd.Timestamp, original: object) -> tuple[pd.Timestamp | None, str | None]:
+def _in_range_one(stamp: pd.Timestamp, original: object) -> tuple[pd.Timestamp | None, Message | None]:
     if not SUPPORTED_START <= stamp < SUPPORTED_END:
-        return None, f"{str(original)!r} {_OUT_OF_RANGE}"
+        return None, _out_of_range(original)
     return stamp.as_unit("ns"), None
 
 
@@ -183,7 +193,7 @@ def _within_range(result: pd.Series, values: pd.Series, problems: pd.Series,
     already known to be, ``outside``) made NaT and reported."""
     outside = outside | (result.notna() & ((result < SUPPORTED_START) | (result >= SUPPORTED_END)))
     if outside.any():
-        problems[outside] = values[outside].astype(str).map(repr) + " " + _OUT_OF_RANGE
+        problems[outside] = values[outside].map(_out_of_range)
         result = result.mask(outside)
     return result.astype("datetime64[ns, UTC]"), problems
 

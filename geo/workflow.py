@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.errors import StateConflict, ValidationError
+from geo.errors import Message, StateConflict, ValidationError
 from geo.layers import REPORT_STATUSES
 from geo.text import clean_value
 
@@ -32,17 +32,21 @@ def move(category: str, current: str, target: str, close_reason: str | None, at:
     (an unknown status, closing without a reason, a report without workflow) and
     :class:`StateConflict` for a move its current state does not allow."""
     if category in WITHOUT_WORKFLOW:
-        raise ValidationError("unsafe places are citizens' views for the dialogue, with no staff workflow",
+        raise ValidationError(Message("unsafe places are citizens' views for the dialogue, with no staff workflow"),
                               field="status")
     if target not in WORKFLOW:
-        raise ValidationError(f"{target!r} is not one of {', '.join(WORKFLOW)}", field="status")
+        raise ValidationError(Message("{status!r} is not one of {statuses}", status=target,
+                                      statuses=", ".join(WORKFLOW)),
+                              field="status")
     reason = clean_value(close_reason or "", "close_reason").strip()
     if target == "closed" and not reason:
-        raise ValidationError("closing a report needs a close_reason (for example 'sanerat')", field="close_reason")
+        raise ValidationError(Message("closing a report needs a close_reason (for example 'sanerat')"),
+                              field="close_reason")
     if reason and target != "closed":
-        raise ValidationError("a close_reason is given only when closing", field="close_reason")
+        raise ValidationError(Message("a close_reason is given only when closing"), field="close_reason")
     if WORKFLOW.index(target) <= WORKFLOW.index(current):
-        raise StateConflict(f"the report is {current}; it can only move on ({' → '.join(WORKFLOW)})",
+        raise StateConflict(Message("the report is {status}; it can only move on ({order})", status=current,
+                                    order=" → ".join(WORKFLOW)),
                             {"status": current})
     changes: dict = {"status": target}
     if target == "closed":

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo.text import clean_value
 from service import staff
+from geo.errors import Message
 from service.errors import CsrfRefused, Forbidden, Unauthorized
 from service.forms import FORM, MULTIPART
 from service.security import client_address
@@ -112,10 +113,10 @@ def bearer_caller(request: Request) -> Caller | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        raise Unauthorized(Message("the Authorization header must be 'Bearer <token>'"))
     caller = caller_of(context(request).store, token.strip())
     if caller is None:
-        raise Unauthorized("unknown, expired or revoked token")
+        raise Unauthorized(Message("unknown, expired or revoked token"))
     return caller
 
 
@@ -160,8 +161,8 @@ async def _check_csrf(request: Request) -> None:
         given = value if isinstance(value, str) else None
     expected = staff.csrf_token(request.cookies[staff.SESSION_COOKIE])
     if given is None or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        raise CsrfRefused("a change made while signed in needs the session's CSRF token (the page's csrf_token "
-                          "field or the X-CSRF-Token header); reload the page and try again")
+        raise CsrfRefused(Message("a change made while signed in needs the session's CSRF token (the page's csrf_token "
+                                  "field or the X-CSRF-Token header); reload the page and try again"))
 
 
 def client_of(request: Request) -> str:
@@ -177,6 +178,7 @@ def request_role(caller: Caller | None = Depends(request_caller)) -> str | None:
 def require(role: str | None, allowed: tuple[str, ...], what: str) -> None:
     """401 when anonymous, 403 when the role may not do ``what``."""
     if role is None:
-        raise Unauthorized(f"{what} needs a token (roles: {', '.join(allowed)})")
+        raise Unauthorized(Message("{what} needs a token (roles: {allowed})", what=what, allowed=', '.join(allowed)))
     if role not in allowed:
-        raise Forbidden(f"{what} is for the roles {', '.join(allowed)}, not {role}")
+        raise Forbidden(Message("{what} is for the roles {allowed}, not {role}", what=what, allowed=', '.join(allowed),
+                                role=role))

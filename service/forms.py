@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.text import decode_utf8
 
 FORM = "application/x-www-form-urlencoded"
@@ -45,7 +45,7 @@ async def read_form(request: Request) -> FormData:
         try:
             pairs = parse_qsl(decode_utf8(body, "form"), keep_blank_values=True, encoding="utf-8", errors="strict")
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"a percent-encoded value is not valid UTF-8 (byte {exc.start})",
+            raise ValidationError(Message("a percent-encoded value is not valid UTF-8 (byte {start})", start=exc.start),
                                   field="form") from None
         form = FormData(pairs)
     elif kind == MULTIPART:

@@ -18,7 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from geo.errors import Message, ValidationError, english_number
+from geo.errors import english_number
 from geo.swedish import sv_number
 
 DOMAIN = "stadskarna"
@@ -77,10 +77,10 @@ def negotiate(accept_language: str | None) -> str:
     return "en" if english > swedish else DEFAULT
 
 
-def translate(message: str | Message | ValidationError, language: str) -> str:
-    """``message`` in ``language``: a :class:`Message` or a :class:`ValidationError` rendered with
-    the catalogue, a text looked up in it as it is (English when it has no translation)."""
+def translate(message: str, language: str) -> str:
+    """``message`` in ``language``: one that can render itself (a :class:`Message`, a
+    :class:`ValidationError`, an invalid request's problems) rendered with the catalogue, any
+    other text looked up in it as it is (English when it has no translation)."""
     gettext_of = translations(language).gettext
-    if isinstance(message, str):
-        return gettext_of(message)
-    return message.render(gettext_of, NUMBERS[language])
+    render = getattr(message, "render", None)
+    return render(gettext_of, NUMBERS[language]) if render is not None else gettext_of(message)

@@ -18,7 +18,6 @@ through :func:`geo.layers.validate` itself, so the messages are its messages.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -29,14 +28,14 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import HALMSTAD_LONLAT, SWEDEN_LONLAT_BOUNDS, coordinate_problems
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.csvfile import CsvBatch, iso_times, read_csv_batches, read_csv_records
 from geo.io.gpx import read_gpx_records
 from geo.io.geojson import read_json
 from geo.io.points import geojson_records, read_geopackage_records, read_geoparquet_records
 from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
-from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LIGHTS, PINGS, LayerSchema, validate
+from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LIGHTS, PINGS, LayerSchema, counted_rows, validate
 from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START
 from service.settings import GeographySettings
@@ -81,15 +80,17 @@ def _check_options(schema: LayerSchema, path: Path, crs: str | None, unit_id: st
     """Refuse options that do not apply to this file and layer."""
     suffix = path.suffix.lower()
     if crs is not None and suffix != ".csv":
-        raise ValidationError("--crs applies to CSV files only (GeoJSON is WGS84; GeoPackage says its CRS)",
+        raise ValidationError(Message("--crs applies to CSV files only (GeoJSON is WGS84; GeoPackage says its CRS)"),
                               file=str(path))
     if (unit_id is not None or crew is not None) and schema is not PINGS:
-        raise ValidationError("--unit and --crew apply to patrol tracks only", file=str(path))
+        raise ValidationError(Message("--unit and --crew apply to patrol tracks only"), file=str(path))
     if suffix == ".gpx" and schema is not PINGS:
-        raise ValidationError(f"GPX files hold patrol tracks; import them as 'patrols', not '{schema.name}'",
+        raise ValidationError(Message("GPX files hold patrol tracks; import them as 'patrols', not '{name}'",
+                                      name=schema.name),
                               file=str(path))
     if suffix != ".gpx" and mode is not None:
-        raise ValidationError("--mode applies to GPX tracks only (CSV files carry a mode column)", file=str(path))
+        raise ValidationError(Message("--mode applies to GPX tracks only (CSV files carry a mode column)"),
+                              file=str(path))
 
 
 def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = None, unit_id: str | None = None,
@@ -114,7 +115,8 @@ def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = Non
         if schema is INCIDENTS and looks_like_police_events(doc):
             return police_records(doc, str(path), police_area or GeographySettings().police_area())
         return geojson_records(doc, str(path))
-    raise ValidationError(f"unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg, .parquet or .gpx",
+    raise ValidationError(Message("unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg, .parquet or .gpx",
+                                  suffix=suffix),
                           file=str(path))
 
 
@@ -242,12 +244,12 @@ def validate_ping_batch(batch: CsvBatch, known: dict | None = None) -> pd.DataFr
             return fast
         return validate(PINGS, batch.records().raw, batch.source)
     except ValidationError as exc:
-        more = re.search(r" \((\d+) more rows have this problem\)$", exc.message)
-        if more is None or batch.last:
+        counted = counted_rows(exc.message)
+        if counted is None or batch.last:
             raise
-        raise replace(exc, message=exc.message[:more.start()] + (
-            f" ({more.group(1)} more rows up to row {batch.last_row:,} have this problem; the rows after "
-            "them were not checked)")) from None
+        raise replace(exc, message=Message("{problem} ({count} more rows up to row {last} have this problem; the rows "
+                                           "after them were not checked)", problem=counted[0], count=counted[1],
+                                           last=batch.last_row)) from None
 
 
 def _fast_pings(batch: CsvBatch, known: dict) -> pd.DataFrame | None:
@@ -342,12 +344,13 @@ def import_presence_log(store: Store, path: str | Path, zone_ids: list[str]) -> 
     :class:`service.store.Conflict`, and nothing is stored)."""
     path = Path(path)
     if path.suffix.lower() != ".csv":
-        raise ValidationError("a presence log is a CSV file (unit_id, start, end, mode, crew, zone_id or lon/lat)",
+        raise ValidationError(Message("a presence log is a CSV file (unit_id, start, end, mode, crew, zone_id or "
+                                      "lon/lat)"),
                               file=str(path))
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValidationError(f"cannot read the file as CSV: {exc}", file=str(path)) from None
+        raise ValidationError(Message("cannot read the file as CSV: {exc}", exc=exc), file=str(path)) from None
     log = validate_log(raw, zone_ids, path.name)
     result = store.write_presence_log(log)
     return ImportSummary("presence-log", path.name, read=len(raw), imported=result.inserted, updated=result.updated,

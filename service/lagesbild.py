@@ -15,7 +15,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.lagesbild import (MEASURES, PREVIOUS_WEEKS, REPORT_WEIGHT, SCORE_DEFINITION, comparison_span,
                            daily_presence_h, iso_week, parse_iso_week, shift_week, week_picture)
 from geo.layers import INCIDENTS, REPORTS
@@ -44,7 +44,8 @@ def lagesbild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, week:
     week = week.strip() if week and week.strip() else current_week(now)
     start, end = parse_iso_week(week)
     if start > now:
-        raise ValidationError(f"{iso_week(start)} has not begun yet; the latest week is {current_week(now)}",
+        raise ValidationError(Message("{week} has not begun yet; the latest week is {latest}", week=iso_week(start),
+                                      latest=current_week(now)),
                               field="week")
     span_start, span_end = comparison_span(start)
     years = range(span_start.year, (span_end - pd.Timedelta(seconds=1)).tz_convert(LOCAL_TZ).year + 1)

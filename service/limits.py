@@ -16,8 +16,10 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
+from geo.errors import Message
 from service.auth import identify, require
 from service.errors import CODES_BY_STATUS, Overloaded, RateLimited, error_response, listed_response, status_of
 from service.georeport import FORMATS
@@ -42,7 +44,7 @@ def check_rate(request: Request) -> None:
     state = context(request)
     wait = state.report_limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
     if wait is not None:
-        raise RateLimited(f"too many reports from this address; try again in {wait} s", wait)
+        raise RateLimited(Message("too many reports from this address; try again in {wait} s", wait=wait), wait)
 
 
 class LoadShedder:
@@ -114,7 +116,7 @@ class RequestGuard:
             return
         seen = 0
 
-        async def capped() -> Message:
+        async def capped() -> AsgiMessage:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":

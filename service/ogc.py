@@ -16,7 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from geo.crs import CRS84, OGC_CRS
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import (INCIDENT_CATEGORIES, LIGHT_STATUSES, REPORT_CATEGORIES, REPORT_STATUSES, INCIDENTS, LIGHTS,
                         REPORTS, LayerSchema)
 from geo.timestamps import LOCAL_TZ
@@ -123,19 +123,21 @@ def items_query(collection: Collection, params: list[tuple[str, str]]) -> ItemsQ
     for name, value in params:
         if name not in COMMON_PARAMETERS and name not in collection.queryables:
             known = sorted(COMMON_PARAMETERS | set(collection.queryables))
-            raise ValidationError(f"unknown query parameter {name!r}; this collection takes {', '.join(known)}",
+            raise ValidationError(Message("unknown query parameter {name!r}; this collection takes {known}", name=name,
+                                          known=', '.join(known)),
                                   field=name)
         if name in given:
-            raise ValidationError(f"the query parameter {name!r} is given twice", field=name)
+            raise ValidationError(Message("the query parameter {name!r} is given twice", name=name), field=name)
         given[name] = value
     crs = _crs(given.get("crs", CRS84), "crs")
     bbox_crs = _crs(given.get("bbox-crs", CRS84), "bbox-crs")
     if "bbox-crs" in given and "bbox" not in given:
-        raise ValidationError("bbox-crs needs a bbox", field="bbox-crs")
+        raise ValidationError(Message("bbox-crs needs a bbox"), field="bbox-crs")
     start = end = None
     if "datetime" in given:
         if not collection.temporal:
-            raise ValidationError(f"the collection {collection.id!r} has no time: datetime does not apply",
+            raise ValidationError(Message("the collection {id!r} has no time: datetime does not apply",
+                                          id=collection.id),
                                   field="datetime")
         start, end = datetime_interval(given["datetime"])
     filters = {}
@@ -144,7 +146,8 @@ def items_query(collection: Collection, params: list[tuple[str, str]]) -> ItemsQ
             values = tuple(v.strip() for v in given[name].split(","))
             wrong = [v for v in values if queryable.values is not None and v not in queryable.values or not v]
             if wrong:
-                raise ValidationError(f"{name} {wrong[0]!r} is not one of {', '.join(queryable.values or ())}",
+                raise ValidationError(Message("{name} {wrong!r} is not one of {values}", name=name, wrong=wrong[0],
+                                              values=", ".join(queryable.values or ())),
                                       field=name)
             filters[name] = values
     return ItemsQuery(bbox=_bbox(given["bbox"]) if "bbox" in given else None, bbox_crs=bbox_crs, start=start,
@@ -163,7 +166,7 @@ def datetime_interval(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | No
     end."""
     parts = text.split("/")
     if len(parts) > 2 or not text.strip():
-        raise ValidationError("datetime must be an instant or an interval start/end (.. for an open end)",
+        raise ValidationError(Message("datetime must be an instant or an interval start/end (.. for an open end)"),
                               field="datetime")
     if len(parts) == 1:
         first = _time(parts[0], "start")
@@ -171,9 +174,9 @@ def datetime_interval(text: str) -> tuple[pd.Timestamp | None, pd.Timestamp | No
     start = None if parts[0] in ("", "..") else _time(parts[0], "start")
     end = None if parts[1] in ("", "..") else _time(parts[1], "end")
     if start is None and end is None:
-        raise ValidationError("datetime: at least one end of an interval must be given", field="datetime")
+        raise ValidationError(Message("datetime: at least one end of an interval must be given"), field="datetime")
     if start is not None and end is not None and start >= end:
-        raise ValidationError("datetime: the interval's start is after its end", field="datetime")
+        raise ValidationError(Message("datetime: the interval's start is after its end"), field="datetime")
     return start, end
 
 
@@ -184,7 +187,8 @@ def _time(text: str, side: Literal["start", "end"]) -> pd.Timestamp:
         try:
             day = pd.Timestamp(text).tz_localize(LOCAL_TZ)
         except ValueError:
-            raise ValidationError(f"datetime: {text!r} is not a date of the calendar", field="datetime") from None
+            raise ValidationError(Message("datetime: {text!r} is not a date of the calendar", text=text),
+                                  field="datetime") from None
         return day if side == "start" else (day.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(LOCAL_TZ)
     at = instant(text, "datetime")
     return at if side == "start" else at + pd.Timedelta(milliseconds=1)
@@ -192,7 +196,8 @@ def _time(text: str, side: Literal["start", "end"]) -> pd.Timestamp:
 
 def _crs(uri: str, name: str) -> str:
     if uri not in OGC_CRS:
-        raise ValidationError(f"{name} {uri!r} is not offered; use one of {', '.join(OGC_CRS)}", field=name)
+        raise ValidationError(Message("{name} {uri!r} is not offered; use one of {ogc_crs}", name=name, uri=uri,
+                                      ogc_crs=', '.join(OGC_CRS)), field=name)
     return uri
 
 
@@ -205,8 +210,8 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     if len(values) != 4 or not all(pd.notna(values)) or not (values[0] <= values[2] and values[1] <= values[3]):
-        raise ValidationError("bbox must be four numbers: the lower corner, then the upper corner, in the axis "
-                              "order of bbox-crs (CRS84: min lon, min lat, max lon, max lat)", field="bbox")
+        raise ValidationError(Message("bbox must be four numbers: the lower corner, then the upper corner, in the axis "
+                                      "order of bbox-crs (CRS84: min lon, min lat, max lon, max lat)"), field="bbox")
     return tuple(values)
 
 
@@ -214,6 +219,7 @@ def _integer(text: str | None, name: str, low: int, default: int, high: int | No
     if text is None:
         return default
     if not re.fullmatch(r"\d{1,9}", text.strip()) or int(text) < low or (high is not None and int(text) > high):
-        raise ValidationError(f"{name} must be a whole number from {low}" + (f" to {high}" if high else ""),
-                              field=name)
+        raise ValidationError(Message("{name} must be a whole number from {low} to {high}", name=name, low=low,
+                                      high=high) if high else
+                              Message("{name} must be a whole number from {low}", name=name, low=low), field=name)
     return int(text)

@@ -20,6 +20,7 @@ from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, REPORTS
 from geo.report_attributes import DATATYPE, attributes_of, stored_answers
 from geo.timestamps import LOCAL_TZ
 from geo.workflow import OPEN_STATUSES
+from geo.errors import Message
 from service.errors import NoSuchThing
 from service.georeport import MEDIA_TYPES
 from service.settings import Open311Settings
@@ -65,7 +66,7 @@ def service_definition(service_code: str) -> dict:
     """A service's questions in the spec's form (none for a service without any); :class:`NoSuchThing`
     for a code that is not a service."""
     if service_code not in FAULT_CATEGORIES:
-        raise NoSuchThing(f"service_code {service_code!r} not found; see services")
+        raise NoSuchThing(Message("service_code {service_code!r} not found; see services", service_code=service_code))
     return {"service_code": service_code, "attributes": [
         {"variable": True, "code": attribute.code, "datatype": DATATYPE, "required": attribute.required,
          "datatype_description": None, "order": order, "description": attribute.description,

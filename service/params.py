@@ -10,7 +10,7 @@ import pandas as pd
 from fastapi import Query
 from pydantic import BeforeValidator
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START, parse_utc
 
 
@@ -42,11 +42,11 @@ def _iso_date(value: object) -> object:
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            raise ValueError("not a date of the calendar") from None
+            raise ValueError(Message("not a date of the calendar")) from None
     if not isinstance(value, date):
-        raise ValueError("give a date as YYYY-MM-DD")
+        raise ValueError(Message("give a date as YYYY-MM-DD"))
     if not SUPPORTED_START.date() <= value < SUPPORTED_END.date():
-        raise ValueError(f"outside the supported dates, {SUPPORTED_DATES}")
+        raise ValueError(Message("outside the supported dates, {dates}", dates=SUPPORTED_DATES))
     return value
 
 

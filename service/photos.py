@@ -13,14 +13,14 @@ import zlib
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 MAX_PIXELS = 40_000_000
 _KINDS = {b"\xff\xd8\xff": ("JPEG", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("PNG", "image/png")}
 # What Pillow raises for a damaged or hostile file: truncation and bad CRCs (OSError, SyntaxError),
 # text/ICC chunks inflating beyond PngImagePlugin.MAX_TEXT_CHUNK or MAX_TEXT_MEMORY (ValueError), ...
 _UNREADABLE = (OSError, SyntaxError, EOFError, struct.error, IndexError, NotImplementedError, OverflowError)
-_TOO_MANY_PIXELS = "the photo has too many pixels (at most 40 megapixels)"
+_TOO_MANY_PIXELS = Message("the photo has too many pixels (at most 40 megapixels)")
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 _IEND_CRC = struct.pack(">I", zlib.crc32(b"IEND"))
 _PNG_MODES = ("1", "L", "LA", "RGB", "RGBA", "I", "I;16")
@@ -33,11 +33,12 @@ def clean_photo(data: bytes, max_bytes: int) -> tuple[str, bytes]:
     too large, not a JPEG/PNG by its content, damaged (PNGs: every CRC), carrying metadata that inflates
     beyond Pillow's limits, or larger than 40 megapixels."""
     if len(data) > max_bytes:
-        raise ValidationError(f"the photo is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.1f} MB is accepted",
+        raise ValidationError(Message("the photo is {size} MB; at most {most} MB is accepted",
+                                      size=round(len(data) / 1e6, 1), most=round(max_bytes / 1e6, 1)),
                               field="photo")
     kind = next((value for magic, value in _KINDS.items() if data.startswith(magic)), None)
     if kind is None:
-        raise ValidationError("the photo must be a JPEG or PNG image", field="photo")
+        raise ValidationError(Message("the photo must be a JPEG or PNG image"), field="photo")
     fmt, media_type = kind
     try:
         with warnings.catch_warnings():
@@ -57,10 +58,10 @@ def clean_photo(data: bytes, max_bytes: int) -> tuple[str, bytes]:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ValidationError(_TOO_MANY_PIXELS, field="photo") from None
     except ValueError:
-        raise ValidationError("the photo could not be read as an image: it is damaged or its metadata "
-                              "inflates beyond the size allowed", field="photo") from None
+        raise ValidationError(Message("the photo could not be read as an image: it is damaged or its metadata "
+                                      "inflates beyond the size allowed"), field="photo") from None
     except (UnidentifiedImageError, *_UNREADABLE):
-        raise ValidationError("the photo could not be read as an image: it is damaged or truncated",
+        raise ValidationError(Message("the photo could not be read as an image: it is damaged or truncated"),
                               field="photo") from None
     out = io.BytesIO()
     pixels.save(out, fmt, **({"quality": 90} if fmt == "JPEG" else {}))  # nothing in info to fall back on

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
@@ -110,7 +110,7 @@ def current_year(folder: Path, today: date) -> int:
     """The newest year up to ``today``'s that has a promises file; :class:`NoPromises` when none has."""
     past = [year for year in promise_files(folder) if year <= today.year]
     if not past:
-        raise NoPromises("no promises file yet")
+        raise NoPromises(Message("no promises file yet"))
     return max(past)
 
 
@@ -120,7 +120,8 @@ def load_year(folder: Path, year: int) -> PromiseYear:
     files = promise_files(folder)
     if year not in files:
         known = ", ".join(str(y) for y in sorted(files)) or "none"
-        raise NoPromises(f"no promises file for {year} (years with promises: {known})")
+        raise NoPromises(Message("no promises file for {year} (years with promises: {known})", year=str(year),
+                                 known=known))
     return read_promises(files[year])
 
 
@@ -136,19 +137,22 @@ def record_status(store: Store, promises: PromiseYear, promise_id: str, day: dat
     promise = promises.promise(promise_id)
     role = actor.role
     if not may_record(role, promise):
-        raise Forbidden(f"{promise_id!r} was promised by {promise.promised_by}; {role} may not record its status")
+        raise Forbidden(Message("{promise_id!r} was promised by {promised_by}; {role} may not record its status",
+                                promise_id=promise_id, promised_by=promise.promised_by, role=role))
     if promise.measure.kind != "staff_status":
-        raise ValidationError(f"{promise_id!r} is measured from the data ({promise.measure.kind}); only promises "
-                              "measured by staff take a recorded status", field="promise")
+        raise ValidationError(Message("{promise_id!r} is measured from the data ({kind}); only promises measured by "
+                                      "staff take a recorded status", promise_id=promise_id, kind=promise.measure.kind),
+                              field="promise")
     if status not in RECORDABLE_STATUSES:
-        raise ValidationError(f"{status!r} is not one of {', '.join(RECORDABLE_STATUSES)}", field="status")
+        raise ValidationError(Message("{status!r} is not one of {recordable_statuses}", status=status,
+                                      recordable_statuses=', '.join(RECORDABLE_STATUSES)), field="status")
     note = clean_value(note, "note")
     if not note.strip():
-        raise ValidationError("say what the status rests on (a decision, a meeting, a document)", field="note")
+        raise ValidationError(Message("say what the status rests on (a decision, a meeting, a document)"), field="note")
     if day < date(promises.year, 1, 1):
-        raise ValidationError(f"{day} is before {promises.year}", field="date")
+        raise ValidationError(Message("{day} is before {year}", day=day, year=str(promises.year)), field="date")
     if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
-        raise ValidationError(f"{day} is in the future", field="date")
+        raise ValidationError(Message("{day} is in the future", day=day), field="date")
     store.add_promise_status(promises.year, promise_id, day.isoformat(), status, note.strip(), actor)
     return {"year": promises.year, "promise_id": promise_id, "date": day.isoformat(), "status": status,
             "note": note.strip(), "recorded_by": role}

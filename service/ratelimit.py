@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from geo.errors import Message
 from service.store.base import StoreError, Unavailable
 
 T = TypeVar("T")
@@ -77,7 +78,7 @@ class RateLimiter:
         try:
             return self._transaction(check)
         except sqlite3.Error:  # busy for seconds, or the disk failed: refuse for now, count nothing
-            raise Unavailable("submissions cannot be counted just now; try again shortly", 1) from None
+            raise Unavailable(Message("submissions cannot be counted just now; try again shortly"), 1) from None
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` in one write transaction (rolled back when it fails), one thread at a time."""

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import REMOVAL_CATEGORIES, REPORTS
 from geo.status import rounds_held
 from geo.publish import suppress_small
@@ -27,14 +27,16 @@ def record_round(store: Store, zones: gpd.GeoDataFrame, day: date, category: str
     transaction as the round is recorded. The same round (day, category, zones) twice is the
     store's ``Conflict``, never a second round."""
     if category not in REMOVAL_CATEGORIES:
-        raise ValidationError(f"{category!r} is not one of {', '.join(REMOVAL_CATEGORIES)}", field="category")
+        raise ValidationError(Message("{category!r} is not one of {removal_categories}", category=category,
+                                      removal_categories=', '.join(REMOVAL_CATEGORIES)), field="category")
     known = zones["zone_id"].tolist()
     zone_ids = sorted(set(zone_ids)) if zone_ids else known
     unknown = sorted(set(zone_ids) - set(known))
     if unknown:
-        raise ValidationError(f"unknown zones {', '.join(unknown)}", field="zones")
+        raise ValidationError(Message("unknown zones {unknown}", unknown=', '.join(unknown)), field="zones")
     if day > pd.Timestamp.now(tz=LOCAL_TZ).date():
-        raise ValidationError(f"{day} is in the future; record a round when it has been done", field="date")
+        raise ValidationError(Message("{day} is in the future; record a round when it has been done", day=day),
+                              field="date")
     end = local_day_end(day) - pd.Timedelta(milliseconds=1)
     round_id = f"round-{uuid.uuid4().hex[:8]}"
 

@@ -10,6 +10,7 @@ from geo.swedish import sv_date
 from geo.timestamps import LOCAL_TZ
 from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_positions
+from geo.errors import Message
 from service.errors import NoSuchThing
 from service.store import FeatureQuery, Store
 
@@ -22,7 +23,7 @@ def report_status(store: Store, zones: gpd.GeoDataFrame, report_id: str) -> dict
     does not tell them apart."""
     found = store.read_features(REPORTS, query=FeatureQuery(ids=(report_id,)))
     if found.empty or found.iloc[0]["category"] in UNPUBLISHED_CATEGORIES:
-        raise NoSuchThing(f"no report {report_id!r}")
+        raise NoSuchThing(Message("no report {report_id!r}", report_id=report_id))
     report = found.iloc[0]
     position = zone_positions(zones, [report.geometry.x], [report.geometry.y])[0]
     history = store.report_history([report_id])

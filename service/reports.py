@@ -14,7 +14,7 @@ from pydantic import HttpUrl, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from geo.crs import nearest_within, widened_box
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, Record, validate_record
 from geo.moderation import HoldRules
 from geo.report_attributes import attributes_text, checked_attributes
@@ -45,7 +45,7 @@ def contact_address(email: str | None) -> str | None:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValidationError(f"not an e-mail address: {exc}", field="email") from None
+        raise ValidationError(Message("not an e-mail address: {exc}", exc=exc), field="email") from None
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def media_link(media_url: str | None) -> str | None:
     except PydanticValidationError:
         url = None
     if url is None or url.username is not None or url.password is not None or len(str(url)) > MAX_MEDIA_URL:
-        raise ValidationError(f"media_url must be an http(s) address with a host (no user name or password), of at "
-                              f"most {MAX_MEDIA_URL:,} characters", field="media_url")
+        raise ValidationError(Message("media_url must be an http(s) address with a host (no user name or password), "
+                                      "of at most {most} characters", most=MAX_MEDIA_URL), field="media_url")
     return str(url)
 
 
@@ -101,11 +101,12 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
     contact = contact_address(email)
     link = media_link(media_url)
     if (when or why) and category != "unsafe_place":
-        raise ValidationError("when and why describe unsafe places only (category unsafe_place)", field="when")
+        raise ValidationError(Message("when and why describe unsafe places only (category unsafe_place)"), field="when")
     for field in ("first_name", "last_name", "device_id"):
         value = getattr(reporter, field)
         if value is not None and len(value.strip()) > MAX_NAME:
-            raise ValidationError(f"{field} has {len(value.strip())} characters; at most {MAX_NAME} are accepted",
+            raise ValidationError(Message("{field} has {count} characters; at most {most} are accepted",
+                                          field=field, count=len(value.strip()), most=MAX_NAME),
                                   field=field)
     answers = attributes_text(checked_attributes(category, attributes)) if attributes is not None else None
     source = actor.role if not actor.label else f"{actor.role}:{actor.label}"
@@ -117,12 +118,12 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
         "", row="")
     stored = report.values["description"] or ""  # as stored: NFC can lengthen a text
     if len(stored) > settings.max_description:
-        raise ValidationError(f"the description has {len(stored)} characters; at most "
-                              f"{settings.max_description} are accepted", field="description")
+        raise ValidationError(Message("the description has {count} characters; at most {most} are accepted",
+                                      count=len(stored), most=settings.max_description), field="description")
     zone_id = zone_of(zones, [report.lon], [report.lat])[0]
     if zone_id is None:
-        raise ValidationError("the point lies outside the stadskärna; reports are taken for Halmstad's city "
-                              "centre only", field="lat/lon")
+        raise ValidationError(Message("the point lies outside the stadskärna; reports are taken for Halmstad's city "
+                                      "centre only"), field="lat/lon")
     cleaned = clean_photo(photo, settings.max_photo_mb * 1024 * 1024) if photo else None
     if cleaned is not None:
         report = replace(report, values=report.values | {"photo": f"/api/reports/{report.values['id']}/photo"})

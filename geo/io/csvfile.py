@@ -33,7 +33,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.csvsafe import restore
 from geo.io.records import Records
 
@@ -70,9 +70,9 @@ def read_csv_records(path: str | Path, crs: str | None = None,
                 if progress:
                     progress(handle.tell(), total)
     except FileNotFoundError:
-        raise ValidationError("file not found", file=source) from None
+        raise ValidationError(Message("file not found"), file=source) from None
     except _READ_ERRORS as exc:
-        raise ValidationError(f"not a readable CSV file: {exc}", file=source) from None
+        raise ValidationError(Message("not a readable CSV file: {exc}", exc=exc), file=source) from None
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
     frame.columns = [str(c).strip() for c in frame.columns]
     return _records(frame, 2, source, transformer)
@@ -99,8 +99,10 @@ def _position_columns(columns: list[str], transformer: Transformer | None, sourc
         ("x", "y") if {"x", "y"} <= set(columns) else ("lon", "lat"))
     for name in (xname, yname):
         if name not in columns:
-            hint = " (x/y columns need --crs, for example --crs EPSG:3006)" if {"x", "y"} <= set(columns) else ""
-            raise ValidationError(f"the file has no '{name}' column{hint}", file=source, field=name)
+            missing = (Message("the file has no '{name}' column (x/y columns need --crs, for example --crs EPSG:3006)",
+                               name=name) if {"x", "y"} <= set(columns) else
+                       Message("the file has no '{name}' column", name=name))
+            raise ValidationError(missing, file=source, field=name)
     return xname, yname
 
 
@@ -110,7 +112,8 @@ def _transformer(crs: str | None, source: str) -> Transformer | None:
     try:
         parsed = CRS.from_user_input(crs)
     except CRSError:
-        raise ValidationError(f"unknown CRS {crs!r} (give for example EPSG:3006)", file=source) from None
+        raise ValidationError(Message("unknown CRS {crs!r} (give for example EPSG:3006)", crs=crs),
+                              file=source) from None
     if parsed == CRS.from_user_input(WGS84):
         return None
     return Transformer.from_crs(parsed, WGS84, always_xy=True)
@@ -121,7 +124,8 @@ def _numbers(values: pd.Series, rows: pd.Series, source: str, field: str) -> np.
     numbers = pd.to_numeric(text, errors="coerce")
     bad = np.flatnonzero((numbers.isna() & (text != "")).to_numpy())
     if len(bad):
-        raise ValidationError(f"not a number: {values.iloc[bad[0]]!r}", file=source, row=rows.iloc[bad[0]],
+        raise ValidationError(Message("not a number: {value!r}", value=values.iloc[bad[0]]),
+                              file=source, row=rows.iloc[bad[0]],
                               field=field)
     return numbers.to_numpy(dtype=float)
 
@@ -210,7 +214,7 @@ def read_csv_batches(path: str | Path, crs: str | None = None,
     source = str(path)
     transformer = _transformer(crs, source)
     if not path.is_file():
-        raise ValidationError("file not found", file=source)
+        raise ValidationError(Message("file not found"), file=source)
     return _ahead(_read_batches(path, source, transformer, batch_bytes or BATCH_BYTES))
 
 
@@ -279,7 +283,7 @@ def _header(line: bytes, source: str) -> list[str]:
         columns = pd.read_csv(io.BytesIO(line), dtype=str, keep_default_na=False, nrows=0,
                               encoding="utf-8-sig").columns
     except _READ_ERRORS as exc:
-        raise ValidationError(f"not a readable CSV file: {exc}", file=source) from None
+        raise ValidationError(Message("not a readable CSV file: {exc}", exc=exc), file=source) from None
     return [str(c).strip() for c in columns]
 
 
@@ -351,7 +355,7 @@ class _Batches:
                     pending = pa.table([pa.array(chunk.iloc[:, i], type=pa.string(), from_pandas=True)
                                         for i in range(chunk.shape[1])], names=names)
         except _READ_ERRORS as exc:
-            raise ValidationError(f"not a readable CSV file: {exc}", file=self.source) from None
+            raise ValidationError(Message("not a readable CSV file: {exc}", exc=exc), file=self.source) from None
         if pending is not None:
             yield self._batch(pending, self.total, True)
         self.done = True

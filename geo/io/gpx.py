@@ -11,7 +11,7 @@ import gpxpy
 import gpxpy.gpx
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.records import Records
 from geo.text import decode_utf8
 
@@ -32,25 +32,26 @@ def read_gpx_records(path: str | Path, unit_id: str | None, mode: str | None, cr
     path = Path(path)
     source = str(path)
     if mode is None:
-        raise ValidationError("a GPX track does not say how the unit moved: give the patrol mode "
-                              "(--mode foot, bike, horse or car)", file=source, field="mode")
+        raise ValidationError(Message("a GPX track does not say how the unit moved: give the patrol mode "
+                                      "(--mode foot, bike, horse or car)"), file=source, field="mode")
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ValidationError(f"the file is {size / 1e6:.0f} MB; at most {max_bytes / 1e6:.0f} MB is accepted",
+            raise ValidationError(Message("the file is {size} MB; at most {most} MB is accepted",
+                                          size=round(size / 1e6), most=round(max_bytes / 1e6)),
                                   file=source)
         text = decode_utf8(path.read_bytes(), file=source)
     except FileNotFoundError:
-        raise ValidationError("file not found", file=source) from None
+        raise ValidationError(Message("file not found"), file=source) from None
     except OSError as exc:
-        raise ValidationError(f"cannot read the file: {exc.strerror}", file=source) from None
+        raise ValidationError(Message("cannot read the file: {strerror}", strerror=exc.strerror), file=source) from None
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise ValidationError("GPX with a DTD or XML entities is refused", file=source)
+        raise ValidationError(Message("GPX with a DTD or XML entities is refused"), file=source)
     try:
         document = gpxpy.parse(text)
     except (gpxpy.gpx.GPXException, ValueError, TypeError, LookupError, AttributeError) as exc:
         # gpxpy wraps what it knows in GPXException; anything else it lets through is still a bad file
-        raise ValidationError(f"not a readable GPX file: {exc}", file=source) from None
+        raise ValidationError(Message("not a readable GPX file: {exc}", exc=exc), file=source) from None
     rows, times, lons, lats = [], [], [], []
     for t, track in enumerate(document.tracks):
         for s, segment in enumerate(track.segments):
@@ -60,7 +61,7 @@ def read_gpx_records(path: str | Path, unit_id: str | None, mode: str | None, cr
                 lons.append(point.longitude)
                 lats.append(point.latitude)
     if not rows:
-        raise ValidationError("the file has no track points", file=source)
+        raise ValidationError(Message("the file has no track points"), file=source)
     if any(time is None for time in times):
         times = _unread_times(text, times, rows, source)
     raw = pd.DataFrame({"unit_id": unit_id or path.stem, "timestamp": times, "mode": mode,
@@ -102,8 +103,9 @@ def _unread_times(text: str, times: list[str | None], rows: list[str], source: s
         elif _DATE_TIME.fullmatch(found):
             out[i] = found.replace("−", "-")
         else:
-            raise ValidationError(f"cannot read {found!r} as a GPX time: give the date and time of day "
-                                  "(xsd:dateTime, for example 2020-03-14T20:30:00Z)", file=source, row=rows[i],
+            raise ValidationError(Message("cannot read {found!r} as a GPX time: give the date and time of day "
+                                          "(xsd:dateTime, for example 2020-03-14T20:30:00Z)", found=found),
+                                  file=source, row=rows[i],
                                   field="timestamp")
     return out
 

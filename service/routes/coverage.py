@@ -6,7 +6,7 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 
 from geo.crs import to_metric
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import LIGHTS, validate
 from geo.timestamps import LOCAL_TZ, YEARS
 from service.coverage import lamp_what_if, lighting_baseline, lighting_coverage, patrol_coverage
@@ -76,7 +76,8 @@ def lighting_what_if(request: Request, lon: float = Query(..., ge=-180, le=180),
                                            **({"luminaire": luminaire} if luminaire else {})}]), "query")
     reach = to_metric(state.zones).union_all().buffer(WHAT_IF_REACH_M)
     if not reach.contains(to_metric(lamp).geometry.iloc[0]):
-        raise ValidationError(f"the lamp stands more than {WHAT_IF_REACH_M:g} m outside the centre's zones",
+        raise ValidationError(Message("the lamp stands more than {what_if_reach_m} m outside the centre's zones",
+                                      what_if_reach_m=WHAT_IF_REACH_M),
                               field="lon/lat")
     baseline = state.pages.get(("coverage/lighting/baseline",), lambda: lighting_baseline(state.store, state.zones,
                                                                                            state.streets, state.lighting),

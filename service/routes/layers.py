@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 
 from geo.crs import WGS84, in_box
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.geojson import point_features, to_feature_collection
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, LayerSchema, REPORT_STATUSES, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import within
@@ -38,7 +38,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         values = ()
     if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]):
-        raise ValidationError("bbox must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees, minimum first",
+        raise ValidationError(Message("bbox must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees, minimum first"),
                               field="bbox")
     return values
 
@@ -49,7 +49,8 @@ def _statuses(text: str | None, schema: LayerSchema) -> tuple[str, ...] | None:
         return None
     statuses = tuple(dict.fromkeys(s.strip() for s in text.split(",")))
     if schema is not REPORTS or not set(statuses) <= set(REPORT_STATUSES):
-        raise ValidationError(f"status filters the reports layer, by {', '.join(REPORT_STATUSES)} (comma-separated)",
+        raise ValidationError(Message("status filters the reports layer, by {report_statuses} (comma-separated)",
+                                      report_statuses=', '.join(REPORT_STATUSES)),
                               field="status")
     return statuses
 
@@ -68,14 +69,15 @@ def layer(request: Request, layer: str,
     lights, reports (never contact details; unsafe places only for staff roles) or patrol pings
     (police only)."""
     if layer not in LAYERS:
-        raise NoSuchThing(f"no layer {layer!r}: the layers are {', '.join(LAYERS)}")
+        raise NoSuchThing(Message("no layer {layer!r}: the layers are {layers}", layer=layer, layers=', '.join(LAYERS)))
     schema, store = LAYERS[layer], context(request).store
     box, first, last = _bbox(bbox), instant(start, "start"), instant(end, "end")
     statuses = _statuses(status, schema)
     if schema is PINGS:
         require(role, PATROL_ROLES, "raw patrol tracks")
         if first is None or last is None or not pd.Timedelta(0) < last - first <= MAX_PATROL_SPAN:
-            raise ValidationError(f"patrol pings need start and end at most {MAX_PATROL_SPAN.days} days apart",
+            raise ValidationError(Message("patrol pings need start and end at most {days} days apart",
+                                          days=MAX_PATROL_SPAN.days),
                                   field="start/end")
         frame = within(store.read_pings(first, last), "timestamp", box)  # at most 31 days
         frame = gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from geo.crs import CRS84, OGC_CRS, from_crs84, in_box, to_crs84_box
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.geojson import to_feature_collection
 from geo.layers import COORDINATE_DECIMALS, INCIDENTS, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.timestamps import LOCAL_TZ, format_utc
@@ -203,14 +203,15 @@ def item(request: Request, collection_id: str, feature_id: str,
     params = list(request.query_params.multi_items())
     wrong = [name for name, _ in params if name not in ("crs", "f")]
     if wrong:
-        raise ValidationError(f"unknown query parameter {wrong[0]!r}; a feature takes crs and f", field=wrong[0])
+        raise ValidationError(Message("unknown query parameter {wrong!r}; a feature takes crs and f", wrong=wrong[0]),
+                              field=wrong[0])
     asked = items_query(found, params)
     if found.schema is INCIDENTS and role not in EXACT_INCIDENT_ROLES:
-        raise NoSuchThing("the public sees incidents generalised, without ids; police and planner tokens see "
-                          "each incident")
+        raise NoSuchThing(Message("the public sees incidents generalised, without ids; police and planner tokens see "
+                                  "each incident"))
     features = _by_id(context(request), found, role, feature_id, asked)
     if not features:
-        raise NoSuchThing(f"no feature {feature_id!r} in {found.id}")
+        raise NoSuchThing(Message("no feature {feature_id!r} in {id}", feature_id=feature_id, id=found.id))
     path = f"/ogc/collections/{found.id}/items/{feature_id}"
     feature = features[0] | {"links": [*_self_links(request, path, GEOJSON, "det här objektet"),
                                        _link(request, f"/ogc/collections/{found.id}", "collection", JSON, found.title)]}
@@ -229,7 +230,7 @@ def _visible(collection_id: str, role: str | None) -> Collection:
     """The collection, if the caller may see it: 404 for an unknown one, 401/403 for one of other roles."""
     found = COLLECTIONS.get(collection_id)
     if found is None:
-        raise NoSuchThing(f"no collection {collection_id!r}; see /ogc/collections")
+        raise NoSuchThing(Message("no collection {collection_id!r}; see /ogc/collections", collection_id=collection_id))
     if not visible(found, role):
         require(role, found.roles or (), f"the collection {found.id}")
     return found
@@ -346,7 +347,7 @@ def _crs84_box(asked: ItemsQuery) -> tuple[float, float, float, float]:
     try:
         return to_crs84_box(asked.bbox, asked.bbox_crs)
     except ValueError as exc:
-        raise ValidationError(str(exc), field="bbox") from None
+        raise ValidationError(exc.args[0], field="bbox") from None
 
 
 def _by_id(state: Context, found: Collection, role: str | None, feature_id: str, asked: ItemsQuery) -> list[dict]:
@@ -382,8 +383,8 @@ def _patrol_page(state: Context, asked: ItemsQuery) -> tuple[list[dict], int]:
     units = asked.filters.get("unit_id")
     if asked.bbox is not None:
         if asked.start is None or asked.end is None or asked.end - asked.start > MAX_PATROL_SPAN:
-            raise ValidationError(f"a box over the patrols needs a datetime interval of at most "
-                                  f"{MAX_PATROL_SPAN.days} days", field="datetime")
+            raise ValidationError(Message("a box over the patrols needs a datetime interval of at most {days} days",
+                                          days=MAX_PATROL_SPAN.days), field="datetime")
     if asked.bbox is not None or asked.start is not None or asked.end is not None:
         spans = store.ping_spans(asked.start, asked.end)
     else:

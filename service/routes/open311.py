@@ -13,7 +13,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import FAULT_CATEGORIES
 from service.auth import open311_client
 from service.context import context
@@ -74,7 +74,8 @@ async def attribute_values(request: Request) -> dict[str, list[str]]:
         if key.startswith("attribute"):
             code = _ATTRIBUTE.fullmatch(key)
             if code is None or not isinstance(value, str):
-                raise ValidationError(f"{key!r} is not an attribute field; send attribute[CODE]=VALUE", field=key)
+                raise ValidationError(Message("{key!r} is not an attribute field; send attribute[CODE]=VALUE",
+                                              key=key), field=key)
             values.setdefault(code.group(1), []).append(value)
     return values
 
@@ -96,13 +97,14 @@ def create_request(request: Request, service_code: str = Form(...), lat: str | N
     if api_key:
         client = open311_client(state.store, api_key)
         if client is None:
-            raise Forbidden("api_key not recognised")
+            raise Forbidden(Message("api_key not recognised"))
         actor = Actor("open311", client)
     if service_code not in FAULT_CATEGORIES:
-        raise ValidationError(f"service_code {service_code!r} not found; see services", field="service_code")
+        raise ValidationError(Message("service_code {service_code!r} not found; see services",
+                                      service_code=service_code), field="service_code")
     if lat is None or long is None:
-        raise ValidationError("lat and long are required (address_string alone cannot be placed)"
-                              if address_string else "lat and long are required", field="lat/long")
+        raise ValidationError(Message("lat and long are required (address_string alone cannot be placed)")
+                              if address_string else Message("lat and long are required"), field="lat/long")
     submitted = submit_report(state.store, state.zones, state.settings.reports, category=service_code, lat=lat,
                               lon=long, description=description, email=email, media_url=media_url,
                               attributes=attributes, reporter=Reporter(first_name, last_name, device_id), actor=actor,
@@ -136,7 +138,7 @@ def list_requests(request: Request, service_request_id: str | None = Query(None,
         query = FeatureQuery(ids=tuple(i.strip() for i in service_request_id.split(",")))
         return _requests(request, find_requests(store, query, None, limit, offset), extensions)
     if (lat is None) != (long is None) or (radius is not None and lat is None):
-        raise ValidationError("lat and long go together, and radius needs them", field="lat/long")
+        raise ValidationError(Message("lat and long go together, and radius needs them"), field="lat/long")
     start, end = default_window(instant(start_date, "start_date"), instant(end_date, "end_date"),
                                 pd.Timestamp.now(tz="UTC"))
     query = FeatureQuery(categories=tuple(service_code.split(",")) if service_code else None, start=start,
@@ -153,7 +155,8 @@ def get_request(request: Request, service_request_id: str,
     """One service request."""
     found = find_requests(context(request).store, FeatureQuery(ids=(service_request_id,)), None, 1, 0)
     if found.empty:
-        raise NoSuchThing(f"service_request_id {service_request_id!r} not found")
+        raise NoSuchThing(Message("service_request_id {service_request_id!r} not found",
+                                  service_request_id=service_request_id))
     return _requests(request, found, extensions)
 
 

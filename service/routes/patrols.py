@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import PINGS
 from service.auth import request_role, require
 from service.forms import StrictFormRoute
@@ -37,7 +37,7 @@ def upload_patrols(request: Request, file: UploadFile = File(...), unit: str | N
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise ValidationError("upload a .gpx or .csv file", file=name, field="file")
+        raise ValidationError(Message("upload a .gpx or .csv file"), file=name, field="file")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / _safe_name(name)
         with path.open("wb") as out:
@@ -63,4 +63,6 @@ def _safe_name(name: str) -> str:
 
 def _named(exc: ValidationError, path: Path, name: str) -> ValidationError:
     """The error naming the uploaded file, never the temporary one."""
-    return dataclasses.replace(exc, file=name if exc.file else None, message=exc.message.replace(str(path), name))
+    message = (exc.message.substitute(str(path), name) if isinstance(exc.message, Message)
+               else exc.message.replace(str(path), name))
+    return dataclasses.replace(exc, file=name if exc.file else None, message=message)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import unsafe_places_per_zone
 from geo.timestamps import format_utc, utc_text
+from geo.errors import Message
 from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing
 from service.forms import StrictFormRoute
@@ -82,7 +83,7 @@ def report_photo(request: Request, report_id: str, role: str | None = Depends(re
     require(role, STAFF, "report photos")
     photo = context(request).store.photo(report_id)
     if photo is None:
-        raise NoSuchThing(f"report {report_id!r} has no photo")
+        raise NoSuchThing(Message("report {report_id!r} has no photo", report_id=report_id))
     return Response(photo[1], media_type=photo[0])
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from geo.layers import REPORTS, LayerSchema
+from geo.errors import Message
 from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
@@ -357,7 +358,7 @@ class GeoPackageDialect(Dialect):
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise Unavailable("the database is busy with other writes; try again shortly",
+                        raise Unavailable(Message("the database is busy with other writes; try again shortly"),
                                           max(1, math.ceil(timeout_s))) from None
                     time.sleep(0.0005)
             yield
@@ -517,8 +518,9 @@ class GeoPackageDialect(Dialect):
         def step(status: int, remaining: int, total: int) -> None:
             nonlocal made, carried
             if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise Unavailable(f"{self.path} is busy with another program's write (waited "
-                                  f"{self.busy_timeout_s:g} s); nothing was restored, try again shortly")
+                raise Unavailable(Message("{path} is busy with another program's write (waited {busy_timeout_s} s); "
+                                          "nothing was restored, try again shortly", path=self.path,
+                                          busy_timeout_s=self.busy_timeout_s))
             if not made:  # the first step took the write lock and wrote nothing visible yet
                 self.backup_to(safety_copy)
                 # a change to the source makes the backup start over, with these changes in it
@@ -592,7 +594,7 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
 def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
     """Backup progress: stop instead of retrying for ever when a database stays locked."""
     if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        raise Unavailable("the database is locked by another program; try again shortly")
+        raise Unavailable(Message("the database is locked by another program; try again shortly"))
 
 
 def _private_copy(source: Path, target: Path) -> None:

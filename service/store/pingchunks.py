@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES
 
 NS_PER_DAY = 86_400 * 10**9
@@ -130,8 +130,9 @@ MAX_SOURCES = 255
 def _check_sources(sources: list[str]) -> None:
     """Sources are stored as one byte per ping: refuse more than 255 in one unit-day."""
     if len(sources) > MAX_SOURCES:
-        raise ValidationError(f"{len(sources)} different sources for one unit and day; at most {MAX_SOURCES} "
-                              "can be stored (give the pings of one import one source)", field="source")
+        raise ValidationError(Message("{count} different sources for one unit and day; at most {max_sources} can be "
+                                      "stored (give the pings of one import one source)", count=len(sources),
+                                      max_sources=MAX_SOURCES), field="source")
 
 
 def split_into_chunks(pings: pd.DataFrame) -> list[Chunk]:

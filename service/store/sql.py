@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.lamp_history import HISTORY_COLUMNS, status_changes
 from geo.moderation import HOLD, Moderation
 from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
@@ -250,14 +250,14 @@ class SQLStore:
             row = con.execute(text(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_id = :id"),
                               {"id": token_id}).first()
         if row is None:
-            raise NotFound(f"no token {token_id!r}")
+            raise NotFound(Message("no token {token_id!r}", token_id=token_id))
         return _token(row)
 
     def add_open311_client(self, key_hash: str, name: str) -> None:
         """Register an Open311 client application by the hash of its api_key."""
         with self.transaction() as con:
             if con.execute(text("SELECT 1 FROM open311_clients WHERE name = :name"), {"name": name}).first():
-                raise Conflict(f"a client named {name!r} exists")
+                raise Conflict(Message("a client named {name!r} exists", name=name))
             con.execute(text("INSERT INTO open311_clients (key_hash, name, created_at) VALUES (:hash, :name, :at)"),
                         {"hash": key_hash, "name": name, "at": _utc(pd.Timestamp.now(tz="UTC"))})
 
@@ -274,7 +274,7 @@ class SQLStore:
         with self.transaction() as con:
             self.dialect.lock_table(con, "staff_users")  # two adds of one name at once: one lands, one conflicts
             if con.execute(text("SELECT 1 FROM staff_users WHERE name = :name"), {"name": name}).first():
-                raise Conflict(f"an account named {name!r} exists")
+                raise Conflict(Message("an account named {name!r} exists", name=name))
             con.execute(text("INSERT INTO staff_users (name, role, password_hash, created_at) "
                              "VALUES (:name, :role, :hash, :at)"),
                         {"name": name, "role": role, "hash": password_hash, "at": _utc(event.at)})
@@ -299,7 +299,7 @@ class SQLStore:
         with self.transaction() as con:
             if not con.execute(text("UPDATE staff_users SET role = :role WHERE name = :name"),
                                {"role": role, "name": name}).rowcount:
-                raise NotFound(f"no account {name!r}")
+                raise NotFound(Message("no account {name!r}", name=name))
             _audit(con, event)
             return _user(con, name)
 
@@ -308,7 +308,7 @@ class SQLStore:
         disabling it again changes nothing. :class:`NotFound` when unknown."""
         with self.transaction() as con:
             if con.execute(text("SELECT 1 FROM staff_users WHERE name = :name"), {"name": name}).first() is None:
-                raise NotFound(f"no account {name!r}")
+                raise NotFound(Message("no account {name!r}", name=name))
             if con.execute(text("UPDATE staff_users SET disabled_at = :at WHERE name = :name AND disabled_at IS NULL"),
                            {"at": _utc(event.at), "name": name}).rowcount:
                 con.execute(text("DELETE FROM staff_sessions WHERE name = :name"), {"name": name})
@@ -511,7 +511,7 @@ class SQLStore:
 
         def write(con: Connection) -> None:
             if con.execute(text("SELECT 1 FROM reports WHERE id = :id"), {"id": report_id}).first() is not None:
-                raise Conflict(f"a report {report_id!r} exists", {"id": report_id})
+                raise Conflict(Message("a report {report_id!r} exists", report_id=report_id), {"id": report_id})
             con.execute(insert, row)
             if held is not None:
                 con.execute(text("UPDATE reports SET text_held = 1 WHERE id = :id"), {"id": report_id})
@@ -545,7 +545,7 @@ class SQLStore:
         with self.transaction() as con:
             current = self._select(con, REPORTS, FeatureQuery(ids=(report_id,)), include_private=True, for_update=True)
             if current.empty:
-                raise NotFound(f"no report {report_id!r}")
+                raise NotFound(Message("no report {report_id!r}", report_id=report_id))
             updated = _checked(REPORTS, current.assign(**decide(current.iloc[0])))
             self._write_features(con, REPORTS, updated, actor, at, note)
         return updated
@@ -703,9 +703,10 @@ class SQLStore:
         with self.transaction() as con:
             found = con.execute(text("SELECT category, status FROM reports WHERE id = :id"), {"id": report_id}).first()
             if found is None or found[0] in UNPUBLISHED_CATEGORIES:
-                raise NotFound(f"no report {report_id!r}")
+                raise NotFound(Message("no report {report_id!r}", report_id=report_id))
             if found[1] not in OPEN_STATUSES:
-                raise Conflict(f"the report is {found[1]}; only open reports take support", {"status": found[1]})
+                raise Conflict(Message("the report is {status}; only open reports take support", status=found[1]),
+                               {"status": found[1]})
             con.execute(text("INSERT INTO report_supports (report_id, supporters) VALUES (:id, 1) ON CONFLICT "
                              "(report_id) DO UPDATE SET supporters = report_supports.supporters + 1"), {"id": report_id})
             return int(con.execute(text("SELECT supporters FROM report_supports WHERE report_id = :id"),
@@ -726,7 +727,7 @@ class SQLStore:
             report_id = con.execute(text("SELECT report_id FROM report_subscriptions WHERE token = :token"),
                                     {"token": token}).scalar()
             if report_id is None:
-                raise NotFound("no such subscription")
+                raise NotFound(Message("no such subscription"))
             con.execute(text("UPDATE report_subscriptions SET unsubscribed_at = :at "
                              "WHERE token = :token AND unsubscribed_at IS NULL"), {"token": token, "at": _utc(at)})
         return report_id
@@ -1411,9 +1412,11 @@ def _check_log_overlaps(rows: dict[tuple[str, int], dict], given: dict[tuple[str
     for before, after in zip(ordered, ordered[1:]):
         if before["unit_id"] == after["unit_id"] and after["start_ns"] < before["end_ns"]:
             new, old = (after, before) if (after["unit_id"], after["start_ns"]) in given else (before, after)
-            raise Conflict(f"the log row of {new['unit_id']} from {_log_span(new)} overlaps the stored row from "
-                           f"{_log_span(old)} ({old['source']}); a unit's logged time is given once: correct or "
-                           "remove one", {"unit_id": old["unit_id"], "stored": _log_span(old)})
+            raise Conflict(Message("the log row of {unit} from {span} overlaps the stored row from {stored} "
+                                   "({source}); a unit's logged time is given once: correct or remove one",
+                                   unit=new["unit_id"], span=_log_span(new), stored=_log_span(old),
+                                   source=old["source"]),
+                           {"unit_id": old["unit_id"], "stored": _log_span(old)})
 
 
 def _log_span(row: dict) -> str:

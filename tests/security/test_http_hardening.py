@@ -26,6 +26,7 @@ from service.security import inline_scripts, page_policy
 from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import gdal_like_connection
+from tests.languages import ENGLISH
 
 TORG = {"lat": "56.6744", "lon": "12.8578"}
 
@@ -37,7 +38,7 @@ def make(tmp_path, **overrides) -> Settings:
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(make(tmp_path))) as test_client:
+    with TestClient(create_app(make(tmp_path)), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -183,7 +184,7 @@ def test_links_never_echo_the_host_header(client, host):
 
 def test_links_use_the_configured_public_url(tmp_path):
     settings = make(tmp_path, service=ServiceSettings(public_url="https://trygghet.halmstad.se/"))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         from geo.layers import INCIDENTS, validate
         import pandas as pd
         client.app.state.context.store.write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame(
@@ -270,7 +271,7 @@ def test_unsafe_place_pins_get_no_duplicate_answer(client):
 
 
 def test_a_token_is_not_held_up_by_another_programs_write_lock(tmp_path):
-    with TestClient(create_app(make(tmp_path, busy=5.0))) as client:
+    with TestClient(create_app(make(tmp_path, busy=5.0)), headers=ENGLISH) as client:
         token = create_token(client.app.state.context.store, "municipality")
         holder = sqlite3.connect(tmp_path / "t.sqlite", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # noting the token's first use must not wait for this
@@ -338,7 +339,7 @@ def test_a_fault_of_the_service_on_open311_stays_a_5xx(client, tmp_path):
     client.post("/api/reports", data={"category": "graffiti", **TORG})
     with gdal_like_connection(tmp_path / "t.sqlite") as con:  # another program stores what no import accepts
         con.execute("UPDATE reports SET description = 'x' || char(7)")
-    answer = TestClient(client.app, raise_server_exceptions=False).get("/open311/v2/requests.json")
+    answer = TestClient(client.app, raise_server_exceptions=False, headers=ENGLISH).get("/open311/v2/requests.json")
     assert answer.status_code == 500 and answer.json()[0]["code"] == 500
 
 
@@ -351,7 +352,7 @@ def test_an_upload_token_check_on_a_busy_store_answers_503(tmp_path, monkeypatch
     def busy(token_hash):
         raise Unavailable("the database is busy", 2)
     monkeypatch.setattr(app.state.context.store, "token", busy)  # the guard's token lookup meets a busy store
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, headers=ENGLISH) as client:
         answer = client.post("/api/patrols", headers={"Authorization": f"Bearer {police}"},
                              files={"file": ("a.csv", b"unit_id,timestamp,lat,lon,mode\n")})
     assert answer.status_code == 503 and answer.json()["code"] == "unavailable"

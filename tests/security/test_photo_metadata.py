@@ -18,6 +18,7 @@ from service.app import create_app
 from service.auth import create_token
 from service.photos import clean_photo
 from service.settings import GeographySettings, Settings, StoreSettings
+from tests.languages import ENGLISH
 
 MAX_BYTES = 5 * 1024 * 1024
 SECRETS = (b"SECRET-COMMENT", b"Storgatan", b"Exif", b"http://ns.adobe.com/xap", b"ICC_PROFILE", b"Photoshop",
@@ -278,7 +279,7 @@ def app(make_settings):
 
 @pytest.fixture
 def client(app):
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=False, headers=ENGLISH) as test_client:
         yield test_client
 
 

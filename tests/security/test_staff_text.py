@@ -12,6 +12,7 @@ from service.app import create_app
 from service.auth import create_token
 from service.settings import ReportSettings, Settings, StoreSettings
 from tests.conftest import gdal_like_connection
+from tests.languages import ENGLISH
 
 TORG = {"category": "graffiti", "lat": "56.6744", "lon": "12.8578"}
 BAD = ["sanerat \u200e", "sanerat \u202e", "sanerat \x07", "sanerat \u200b"]
@@ -20,7 +21,7 @@ BAD = ["sanerat \u200e", "sanerat \u202e", "sanerat \x07", "sanerat \u200b"]
 @pytest.fixture
 def client(tmp_path):
     with TestClient(create_app(Settings(store=StoreSettings(db=tmp_path / "t.sqlite"),
-                                        reports=ReportSettings(rate_limit=1000)))) as test_client:
+                                        reports=ReportSettings(rate_limit=1000))), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -56,7 +57,7 @@ def test_a_record_that_cannot_be_read_is_a_fault_of_the_service_not_of_the_reque
     client.post("/api/reports", data=TORG)
     with gdal_like_connection(tmp_path / "t.sqlite") as con:  # another program writes what no import accepts
         con.execute("UPDATE reports SET description = 'x' || char(7)")
-    answer = TestClient(client.app, raise_server_exceptions=False).get("/api/layers/reports")
+    answer = TestClient(client.app, raise_server_exceptions=False, headers=ENGLISH).get("/api/layers/reports")
     assert answer.status_code == 500 and answer.json()["code"] == "internal"
     assert "char" not in answer.text and "row" not in answer.json()["detail"]
     assert answer.headers["x-content-type-options"] == "nosniff"

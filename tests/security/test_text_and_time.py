@@ -26,6 +26,7 @@ from service.auth import create_token
 from service.cli import app as cli
 from service.settings import GeographySettings, Settings, StoreSettings
 from service.store import SQLiteStore
+from tests.languages import ENGLISH
 
 LON, LAT = HALMSTAD_LONLAT
 STOCKHOLM = ZoneInfo(LOCAL_TZ)
@@ -305,7 +306,7 @@ def app(tmp_path):
 
 @pytest.fixture
 def client(app):
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with TestClient(app, raise_server_exceptions=False, headers=ENGLISH) as test_client:
         yield test_client
 
 

@@ -17,6 +17,7 @@ from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.rfc7946 import assert_feature_collection
 from tests.conftest import local_today
+from tests.languages import ENGLISH
 
 TORG = (12.8572, 56.6740)
 
@@ -45,7 +46,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def client(db):
-    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as test_client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=db))), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -103,7 +104,7 @@ def test_incidents_placed_at_a_towns_centroid_are_no_point_for_the_public(db, to
     SQLiteStore(db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame({
         "id": ["t1", "t2"], "occurred_at": ["2020-03-02T12:00:00+01:00"] * 2, "category": ["stöld"] * 2,
         "location_precision": ["town", "county"], "lon": [12.85731] * 2, "lat": [56.67412] * 2}), "t"))
-    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=db))), headers=ENGLISH) as client:
         public = get(client, "/api/layers/incidents").json()
         assert_feature_collection(public, max_decimals=7)
         unlocated = [f for f in public["features"] if f["properties"]["location_precision"] in ("town", "county")]

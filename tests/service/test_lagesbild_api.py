@@ -17,6 +17,7 @@ from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
+from tests.languages import ENGLISH
 
 TORG = (12.8572, 56.6740)  # on Stora Torg
 HOSTILE = "<img src=x onerror=alert(1)>`${x}`"
@@ -56,7 +57,7 @@ def write_layers(store: SQLiteStore, zones) -> None:
 def client(make_settings, zones):
     settings = make_settings()
     write_layers(SQLiteStore(settings.store.db), zones)
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -160,7 +161,7 @@ def test_zone_names_are_escaped(tmp_path, make_settings):
     SQLiteStore(settings.store.db).write_features(INCIDENTS, validate(INCIDENTS, pd.DataFrame({
         "id": ["i1"], "occurred_at": ["2020-03-17T20:00:00+01:00"], "category": "rån",
         "lon": [12.8575], "lat": [56.6745]}), "t"))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         assert client.get("/api/lagesbild?week=2020-W12").json()["priorities"][0]["name"] == HOSTILE
         page = client.get("/lagesbild?week=2020-W12").text
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -183,7 +184,7 @@ def demo_db(tmp_path_factory, zones, demo_year):
 
 
 def test_demo_data_is_labelled_synthetic(demo_db):
-    with TestClient(create_app(Settings(store=StoreSettings(db=demo_db)))) as client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=demo_db))), headers=ENGLISH) as client:
         body = client.get("/api/lagesbild?week=2020-W12").json()
         page = client.get("/lagesbild?week=2020-W12").text
     assert body["synthetic"] is True and len(body["priorities"]) == 3

@@ -16,11 +16,12 @@ from service.app import create_app
 from service.coverage import current_lights, lighting_baseline
 from service.settings import LightingSettings, Settings, StoreSettings
 from tests.geo.photometry_files import eulumdat_text, one_sided
+from tests.languages import ENGLISH
 
 
 @pytest.fixture(scope="module")
 def demo_client(tmp_path_factory, demo_year_db):
-    with TestClient(create_app(Settings(store=StoreSettings(db=demo_year_db(tmp_path_factory.mktemp("lit")))))) as client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=demo_year_db(tmp_path_factory.mktemp("lit"))))), headers=ENGLISH) as client:
         yield client
 
 
@@ -96,7 +97,7 @@ def test_photometry_set_for_the_service_lights_its_figures_and_what_ifs(tmp_path
     settings = Settings(store=StoreSettings(db=demo_year_db(tmp_path)), lighting=LightingSettings(photometry=folder))
     lon, lat = 12.8634, 56.66981
     query = f"/api/coverage/lighting/what-if?lon={lon}&lat={lat}&lumen=8000&height_m=6"
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         report = client.get("/api/coverage/lighting").json()
         measured = client.get(query + "&luminaire=LED 4000K stolpe").json()
         plain = client.get(query).json()

@@ -24,6 +24,7 @@ from service.ogc import CONFORMANCE
 from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import start_server
+from tests.languages import ENGLISH
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG3006 = "http://www.opengis.net/def/crs/EPSG/0/3006"
@@ -66,7 +67,7 @@ def db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(db):
-    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as test_client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=db))), headers=ENGLISH) as test_client:
         yield test_client
 
 

@@ -15,6 +15,7 @@ from geo.layers import FAULT_CATEGORIES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAME
 from geo.report_attributes import REPORT_ATTRIBUTES
 from service.app import create_app
 from tests.conftest import ROOT
+from tests.languages import ENGLISH
 
 SHIPPED = (ROOT / "data" / "medborgarloften" / "2020.yaml").read_text(encoding="utf-8").replace(
     "      programme: belysningsprogram-2020.yaml\n", "")  # copied alone: the lighting programme's file stays behind
@@ -23,7 +24,7 @@ SHIPPED = (ROOT / "data" / "medborgarloften" / "2020.yaml").read_text(encoding="
 def client_with(make_settings, folder):
     settings = make_settings()
     settings.promises.dir = folder
-    return TestClient(create_app(settings))
+    return TestClient(create_app(settings), headers=ENGLISH)
 
 
 def test_the_targets_are_the_promises_files(make_settings, tmp_path):

@@ -17,6 +17,7 @@ from service.app import create_app
 from service.cli import app as cli
 from service.settings import Open311Settings, ServiceSettings, Settings, StoreSettings
 from service.store import SQLiteStore
+from tests.languages import ENGLISH
 
 V2 = "/open311/v2"
 TORG = {"lat": "56.6740", "long": "12.8572"}
@@ -29,7 +30,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def client(db):
-    with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as test_client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=db))), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -122,7 +123,7 @@ def test_discovery_names_this_endpoint_its_formats_and_whom_to_ask(tmp_path):
     settings = Settings(store=StoreSettings(db=tmp_path / "d.gpkg"),
                         service=ServiceSettings(public_url="https://trygghet.halmstad.se/"),
                         open311=Open311Settings(contact="Kontaktcenter, 035-00 00 00"))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         found = client.get(f"{V2}/discovery.json").json()
     assert found["contact"] == "Kontaktcenter, 035-00 00 00" and "open311-client" in found["key_service"]
     assert found["endpoints"] == [{"specification": "http://wiki.open311.org/GeoReport_v2",

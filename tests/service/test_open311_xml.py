@@ -18,6 +18,7 @@ from service.app import create_app
 from service.auth import create_open311_key
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore, Unavailable
+from tests.languages import ENGLISH
 
 V2 = "/open311/v2"
 TORG = {"lat": "56.6740", "long": "12.8572"}
@@ -33,7 +34,7 @@ def app(folder: Path, rate_limit: int = 1000):
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(app(tmp_path)) as test_client:
+    with TestClient(app(tmp_path), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -160,7 +161,7 @@ def test_every_error_is_the_specs_list_in_the_paths_format(client, fmt):
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_too_many_submissions_are_the_specs_list_in_the_paths_format(tmp_path, fmt):
-    with TestClient(app(tmp_path, rate_limit=2)) as client:
+    with TestClient(app(tmp_path, rate_limit=2), headers=ENGLISH) as client:
         post = {"service_code": "litter", **TORG}
         assert [client.post(f"{V2}/requests.{fmt}", data=post).status_code for _ in range(2)] == [201, 201]
         limited = client.post(f"{V2}/requests.{fmt}", data=post)

@@ -23,6 +23,7 @@ from service.removal import record_round
 from service.settings import Settings, StoreSettings
 from service.store import Actor, SQLiteStore
 from tests.conftest import ROOT, ZONES_FILE
+from tests.languages import ENGLISH
 
 SHIPPED = ROOT / "data" / "medborgarloften" / "2020.yaml"
 IDS = ["polisnarvaro", "klotter-och-ogras", "stadning", "belysningsprogram", "centrumutvecklingsplan",
@@ -75,7 +76,7 @@ def handmade_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def handmade(handmade_db):
-    with TestClient(create_app(Settings(store=StoreSettings(db=handmade_db)))) as test_client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=handmade_db))), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -290,7 +291,7 @@ def test_a_custom_promises_folder_from_the_environment(tmp_path, monkeypatch, ma
     monkeypatch.setenv("STADSKARNA_PROMISES_DIR", str(tmp_path / "loften"))
     settings = make_settings()
     assert settings.promises.dir == tmp_path / "loften"
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         assert client.get("/api/promises").json() == {"years": [2019]}
         assert client.get("/api/promises/2020").json()["detail"].endswith("(years with promises: 2019)")
         store = client.app.state.context.store
@@ -312,7 +313,7 @@ def test_an_edited_promises_file_is_served_at_once(tmp_path, make_settings):
     custom_year(tmp_path / "loften")
     settings = make_settings()
     settings.promises.dir = tmp_path / "loften"
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         assert client.get("/api/promises/2019").json()["title"] == "Medborgarlöfte 2019 (test)"
         assert "Medborgarlöfte 2019 (test)" in client.get("/promises/2019").text
         path = tmp_path / "loften" / "2019.yaml"
@@ -426,7 +427,7 @@ def test_a_follow_up_date_after_today_is_refused(tmp_path, make_settings):
                                               encoding="utf-8")
     settings = make_settings()
     settings.promises.dir = folder
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         tomorrow = pd.Timestamp.now(tz=LOCAL_TZ).date() + timedelta(days=1)
         if tomorrow.year != this_year:
             pytest.skip("on the last day of the year no later date in it exists")
@@ -451,7 +452,7 @@ def test_the_lighting_trend_reads_the_report_history(tmp_path, steps, out_in_mar
     for day, step in zip(("2020-03-12", "2020-04-20"), steps):
         change_status(store, "lampa", step, Actor("municipality", "test"), "lagad" if step == "closed" else None,
                       now=pd.Timestamp(day, tz="UTC"))
-    with TestClient(create_app(Settings(store=StoreSettings(db=tmp_path / "db.sqlite")))) as client:
+    with TestClient(create_app(Settings(store=StoreSettings(db=tmp_path / "db.sqlite"))), headers=ENGLISH) as client:
         lighting = {p["id"]: p for p in client.get("/api/promises/2020?as_of=2020-12-31").json()["promises"]}
     share = dict(zip(lighting["belysningsprogram"]["chart"]["moments"], lighting["belysningsprogram"]["chart"]["share"]))
     assert (share["2020-03-31"] < share["2020-02-29"]) is out_in_march
@@ -483,7 +484,7 @@ def test_loading_a_later_years_lamps_leaves_the_earlier_year_unchanged(tmp_path)
     settings = Settings(store=StoreSettings(db=path))
 
     def lighting(year: int, as_of: str) -> dict:
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings), headers=ENGLISH) as client:
             answer = client.get(f"/api/promises/{year}?as_of={as_of}")
         assert answer.status_code == 200, answer.text
         return next(p for p in answer.json()["promises"] if p["kind"] == "lighting")
@@ -516,7 +517,7 @@ def test_an_edited_programme_file_is_followed_at_once(tmp_path):
     for name in ("2020.yaml", "belysningsprogram-2020.yaml"):
         (folder / name).write_text((SHIPPED.parent / name).read_text(encoding="utf-8"), encoding="utf-8")
     settings = Settings(store=StoreSettings(db=tmp_path / "db.sqlite"), promises=PromiseSettings(dir=folder))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         def lighting() -> dict:
             answer = client.get("/api/promises/2020?as_of=2020-12-31").json()
             return next(p for p in answer["promises"] if p["kind"] == "lighting")
@@ -543,7 +544,7 @@ def test_the_tracker_lights_the_lamps_by_their_photometric_files(tmp_path, handm
                                         encoding="latin-1")
 
     def compliance(settings: Settings) -> float:
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings), headers=ENGLISH) as client:
             answer = client.get("/api/promises/2020?as_of=2020-12-31")
         assert answer.status_code == 200, answer.text
         return next(p for p in answer.json()["promises"] if p["kind"] == "lighting")["details"]["compliance"]["share"]

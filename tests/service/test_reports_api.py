@@ -16,6 +16,7 @@ from service.store import SQLiteStore
 
 TORG = {"lat": "56.6740", "lon": "12.8572"}
 from tests.conftest import local_today
+from tests.languages import ENGLISH
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def db(tmp_path):
 @pytest.fixture
 def client(db):
     settings = Settings(store=StoreSettings(db=db), reports=ReportSettings(rate_limit=100, max_photo_mb=0.2))
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), headers=ENGLISH) as test_client:
         yield test_client
 
 
@@ -123,7 +124,7 @@ def test_unsafe_places_are_only_aggregated_publicly(client):
 
 def test_rate_limit_answers_429_with_retry_after(db):
     settings = Settings(store=StoreSettings(db=db), reports=ReportSettings(rate_limit=3))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         codes = [client.post("/api/reports", data={"category": "litter", **TORG}).status_code for _ in range(4)]
         refused = client.post("/api/reports", data={"category": "litter", **TORG})
     assert codes == [201, 201, 201, 429] and refused.status_code == 429

@@ -29,6 +29,7 @@ from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, L
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import ZONES_FILE
+from tests.languages import ENGLISH
 
 COVERED = {
     ("get", "/health"): ("200", Health),
@@ -85,7 +86,7 @@ def demo_client(tmp_path_factory, zones, demo_year):
     path = tmp_path_factory.mktemp("responses") / "demo.sqlite"
     store_demo(SQLiteStore(path), data, 2020, 2020, zones["zone_id"].tolist())
     settings = Settings(store=StoreSettings(db=path), reports=ReportSettings(rate_limit=1000))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=ENGLISH) as client:
         store = client.app.state.context.store
         client.tokens = {role: create_token(store, role) for role in ("police", "municipality")}
         yield client
@@ -304,6 +305,6 @@ def test_an_empty_store_follows_the_programme_without_a_lighting_trend(client):
 
 def test_patrol_coverage_without_a_streets_file_is_documented(tmp_path, make_settings):
     zones = shutil.copy(ZONES_FILE, tmp_path / "zones.geojson")  # no streets.geojson beside it
-    with TestClient(create_app(make_settings(zones=zones))) as client:
+    with TestClient(create_app(make_settings(zones=zones)), headers=ENGLISH) as client:
         body = check(client, "get", "/api/coverage/patrol", client.get("/api/coverage/patrol?year=2020"))
     assert "street_covered_share" not in body["zones"][0]

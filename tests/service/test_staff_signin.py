@@ -15,6 +15,7 @@ from service.auth import create_token
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
 from service.store import AuditEvent
+from tests.languages import ENGLISH
 
 PASSWORD = "rätt häst batteri häftklammer"
 START = pd.Timestamp("2026-12-02 08:00", tz="UTC")
@@ -44,7 +45,7 @@ def make_client(tmp_path):
         clock = Clock()
         app.state.context.clock = clock
         add_user(app.state.context.store, "anna", role, PASSWORD, settings.staff, START)
-        client = TestClient(app, follow_redirects=False)
+        client = TestClient(app, follow_redirects=False, headers=ENGLISH)
         clients.append(client.__enter__())
         return client, clock
 
@@ -98,7 +99,7 @@ def test_sign_in_opens_the_police_map_and_sign_out_closes_it(make_client):
 def test_session_cookies_are_secure_by_default(tmp_path):
     assert StaffSettings().secure_cookies is True
     settings = Settings(store=StoreSettings(db=tmp_path / "db.gpkg"), maps=MapSettings(tiles="none"))
-    with TestClient(create_app(settings), base_url="https://testserver", follow_redirects=False) as client:
+    with TestClient(create_app(settings), base_url="https://testserver", follow_redirects=False, headers=ENGLISH) as client:
         add_user(client.app.state.context.store, "anna", "police", PASSWORD, settings.staff, START)
         assert "Secure" in client.get("/login").headers["set-cookie"]
         signed_in = sign_in(client)
