@@ -71,7 +71,14 @@ def _render(template: str, params: dict[str, object], gettext: Callable[[str], s
     values = {name: value.render(gettext, number) if isinstance(value, Message)
               else number(value) if isinstance(value, Real) and not isinstance(value, bool)
               else value for name, value in params.items()}
-    return gettext(template).format_map(values)
+    return gettext(template).format_map(_Given(values))
+
+
+class _Given(dict):
+    """The parameters given; a placeholder without one stays as it is (a template in a table)."""
+
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
 
 
 def render(message: str, gettext: Callable[[str], str] = _same,
