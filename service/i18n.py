@@ -12,6 +12,7 @@ import gettext
 from collections.abc import Callable
 from functools import cache
 from io import BytesIO
+from numbers import Integral
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -30,7 +31,14 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT = "sv"
 """The language of every answer unless the client prefers English."""
 
-NUMBERS: dict[str, Callable[[float], str]] = {"sv": sv_number, "en": english_number}
+
+def swedish_number(value: float) -> str:
+    """A number in a Swedish message: :func:`geo.swedish.sv_number` (decimal comma, narrow no-break
+    space between thousands), a whole number of at most four digits (a year, a limit) as it is."""
+    return str(value) if isinstance(value, Integral) and abs(value) < 10_000 else sv_number(value)
+
+
+NUMBERS: dict[str, Callable[[float], str]] = {"sv": swedish_number, "en": english_number}
 """The languages the service speaks, each with how it writes a number."""
 
 

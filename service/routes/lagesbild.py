@@ -22,6 +22,7 @@ from geo.maps.lagesbild import attention_svg
 from geo.swedish import MONTHS
 from service.auth import STAFF, request_role
 from service.html import pages
+from service.i18n import translate
 from service.security import html_page
 from service.lagesbild import lagesbild
 from service.responses import Lagesbild
@@ -56,7 +57,8 @@ def lagesbild_page(request: Request, week: str | None = WEEK_QUERY) -> HTMLRespo
         report = lagesbild(state.store, state.zones, state.rules, week, min_count=state.settings.privacy.min_count)
     except ValidationError as exc:
         page = pages.get_template("lagesbild.html").render(
-            title="– ogiltig vecka", error=f"Veckan kan inte visas: {exc}", synthetic=False, report=None, previous_week=None, next_week=None)
+            title="– ogiltig vecka", error="Veckan kan inte visas: " + translate(exc, "sv"), synthetic=False, report=None,
+            previous_week=None, next_week=None)
         return html_page(request, page, status_code=422)
     return html_page(request, render_page(report, state.zones))
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from geo.layers import INCIDENTS, PINGS, REPORTS, validate
@@ -105,9 +106,11 @@ def test_bad_weeks_are_422_with_a_message(client, week, message):
     response = client.get("/api/lagesbild", params={"week": week})
     assert response.status_code == 422 and message in response.json()["detail"]
     assert response.json()["detail"].startswith("field 'week': ")
-    page = client.get("/lagesbild", params={"week": week})
+    swedish = client.get("/api/lagesbild", params={"week": week}, headers={"Accept-Language": "sv"}).json()["detail"]
+    assert swedish.startswith("fält 'week': ") and message not in swedish
+    page = client.get("/lagesbild", params={"week": week})  # a page is Swedish, whatever the client asks for
     assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
-    assert html.escape(message) in page.text and 'href="/lagesbild"' in page.text
+    assert str(escape(swedish)) in page.text and 'href="/lagesbild"' in page.text  # escaped as Jinja does
 
 
 def test_the_default_is_the_current_week_and_the_next_has_not_begun(client):
