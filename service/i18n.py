@@ -9,7 +9,7 @@ writes them (Swedish: decimal comma, :func:`geo.swedish.sv_number`).
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from io import BytesIO
 from numbers import Integral
@@ -83,6 +83,17 @@ def negotiate(accept_language: str | None) -> str:
             quality[language] = max(quality.get(language, 0.0), q)
     english, swedish = (quality.get(language, anything) for language in ("en", "sv"))
     return "en" if english > swedish else DEFAULT
+
+
+def cli_language(environ: Mapping[str, str]) -> str:
+    """The language of the command line, from the locale's environment as gettext reads it (the
+    first set of ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``): Swedish for a Swedish locale
+    (``sv_SE.UTF-8``), English, the language of the code, for any other (``C`` included)."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            first = environ[name].split(":")[0]
+            return "sv" if first.lower().split(".")[0].replace("-", "_").split("_")[0] == "sv" else "en"
+    return "en"
 
 
 def translate(message: str, language: str) -> str:

@@ -36,7 +36,7 @@ PAGE_ERRORS = {
 }
 """What the page says for an error answer of POST /api/reports, by its ``code`` and, for invalid
 input, ``code:field`` (the error body's ``field``); ``network`` when no answer came, ``error``
-for anything else. The API's own ``detail`` (English, for programs' logs) is never shown."""
+for anything else. The API's own ``detail`` (technical, for programs and their logs) is never shown."""
 
 
 def report_page_html(maps: MapSettings) -> str:

@@ -7,11 +7,10 @@ the order they are registered here: the single commands first, then the groups.
 from __future__ import annotations
 
 import typer
-from rich.text import Text
 
 from service.cli import (backups, coverage, data, lagesbild, lighting, pages, presence, promises, serve, tokens, users,
                          zones)
-from service.cli.common import build_settings, errors
+from service.cli.common import build_settings, print_error
 from service.store import StoreError
 
 __all__ = ["app", "build_settings", "main"]
@@ -44,5 +43,5 @@ def main() -> None:
     try:
         app()
     except (OSError, DataSourceError, RasterioIOError, StoreError) as exc:
-        errors.print(Text("error: ", style="bold red") + Text(str(exc)))
+        print_error(exc)
         raise SystemExit(2) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,8 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from geo.errors import Message
 from geo.layers import PINGS
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
+from service.errors import message_of
+from service.i18n import cli_language, translate
 from service.settings import GeographySettings, Settings, StoreSettings, settings_problem
 from service.store import Store, StoreError, open_store
 
@@ -36,10 +40,19 @@ def _supported_day(value: datetime | None) -> datetime | None:
     return value
 
 
-def _fail(exc: Exception | str) -> typer.Exit:
-    """Print the error and return the exit (status 2) for the command to raise."""
-    errors.print(Text("error: ", style="bold red") + Text(str(exc)))
+def _fail(exc: Exception | str, *then: str) -> typer.Exit:
+    """Print the error (and the lines ``then``) and return the exit (status 2) for the command to raise."""
+    print_error(exc, *then)
     return typer.Exit(code=2)
+
+
+def print_error(exc: Exception | str, *then: str) -> None:
+    """The error and the lines ``then`` on stderr, in the locale's language
+    (:func:`service.i18n.cli_language`)."""
+    language = cli_language(os.environ)
+    message = exc if isinstance(exc, str) else message_of(exc)
+    errors.print(Text(translate(Message("error"), language) + ": ", style="bold red")
+                 + Text("\n".join(translate(line, language) for line in (message, *then))))
 
 
 def build_settings(db: Path | None = None, zones: Path | None = None, streets: Path | None = None) -> Settings:

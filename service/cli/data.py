@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.export import write_layer
 from geo.layers import LAYERS, PINGS, LayerSchema
 from geo.surfaces import SURFACE_KINDS, read_surfaces
@@ -59,7 +59,7 @@ def import_command(
         try:
             summary = import_file(store, schema, file, progress=progress, crs=crs, unit_id=unit, mode=mode, crew=crew)
         except ValidationError as exc:
-            raise _fail(f"{exc}\nnothing was imported") from None
+            raise _fail(exc, Message("nothing was imported")) from None
     for warning in summary.warnings:
         console.print(Text("warning: ", style="yellow") + Text(warning))
     console.print(summary.line(), highlight=False)
@@ -75,7 +75,7 @@ def _import_presence_log(file: Path, db: Path | None) -> None:
     try:
         summary = import_presence_log(store, file, read_zones(build_settings(db).geography.zones)["zone_id"].tolist())
     except (ValidationError, Conflict) as exc:
-        raise _fail(f"{exc}\nnothing was imported") from None
+        raise _fail(exc, Message("nothing was imported")) from None
     console.print(summary.line(), highlight=False)
 
 
@@ -85,7 +85,7 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
     try:
         surfaces = read_surfaces(kind, file)
     except ValidationError as exc:
-        raise _fail(f"{exc}\nnothing was imported") from None
+        raise _fail(exc, Message("nothing was imported")) from None
     result = store.replace_surfaces(kind, surfaces, source=file.name)
     console.print(f"{kind}: {result.inserted} polygons stored from {file.name}, replacing {result.deleted}",
                   highlight=False)

@@ -121,6 +121,17 @@ def test_text_from_files_is_never_read_as_markup(tmp_path):
     assert imported.exit_code == 2 and "'[/]' is not one of" in imported.output
 
 
+def test_errors_are_swedish_in_a_swedish_locale(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,occurred_at,category,lat,lon\na,2020-01-01T10:00:00Z,ufo,56.674,12.857\n", encoding="utf-8")
+    command = ["import", "incidents", str(bad), "--db", str(tmp_path / "db.sqlite")]
+    swedish = runner.invoke(app, command, env={"COLUMNS": "250", "LANGUAGE": "", "LC_ALL": "", "LANG": "sv_SE.UTF-8"})
+    assert swedish.exit_code == 2 and "fel: " in swedish.output
+    assert "fält 'category': 'ufo' är inte ett av" in swedish.output
+    english = runner.invoke(app, command, env={"COLUMNS": "250", "LANGUAGE": "", "LC_ALL": "", "LANG": "C.UTF-8"})
+    assert "error: " in english.output and "field 'category': 'ufo' is not one of" in english.output
+
+
 def test_file_system_errors_end_with_a_message_not_a_traceback(tmp_path):
     script = Path(sys.executable).with_name("stadskarna")
     result = subprocess.run([str(script), "export", "lights", str(tmp_path / "missing" / "x.geojson"),
