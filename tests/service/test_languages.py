@@ -104,3 +104,9 @@ def test_ogc_errors_are_translated(client):
     english = client.get("/ogc/collections/incidents/items", params={"limit": "0"}, headers=ENGLISH)
     assert english.status_code == 400
     assert english.json()["description"] == "query limit: must be at least 1"
+
+
+def test_an_error_page_is_swedish_whatever_the_client_asks_for(client):
+    page = client.get("/reports/r-nope", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "ingen anmälan &#39;r-nope&#39;" in page.text and "no report" not in page.text
