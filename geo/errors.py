@@ -6,6 +6,7 @@ service renders the request's language with its catalogue)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -87,6 +88,21 @@ def render(message: str, gettext: Callable[[str], str] = _same,
     return message.render(gettext, number) if isinstance(message, Message) else message
 
 
+_PLACE = re.compile(r"(row|feature|line) (\d+)(.*)", re.S)
+
+
+def place(label: str | None) -> str | None:
+    """Where a record sits in its file as the readers label it (``row 7``, ``feature 3 (zone_id
+    'torg')``, ``line 2``) as a :class:`Message`; any other label as it is."""
+    found = _PLACE.fullmatch(label) if isinstance(label, str) and not isinstance(label, Message) else None
+    if found is None:
+        return label
+    kind, number, rest = found.groups()
+    where = {"row": Message("row {number}", number=number), "feature": Message("feature {number}", number=number),
+             "line": Message("line {number}", number=number)}[kind]
+    return Message("{place}{rest}", place=where, rest=rest) if rest else where
+
+
 @dataclass
 class ValidationError(ValueError):
     """Bad input data: names the file, the row/feature and the field, and says what is wrong.
@@ -107,7 +123,7 @@ class ValidationError(ValueError):
     def render(self, gettext: Callable[[str], str] = _same,
                number: Callable[[float], str] = english_number) -> str:
         """The location and the message in the language of ``gettext`` (see :meth:`Message.render`)."""
-        where = [render(part, gettext, number) for part in (self.file, self.row) if part]
+        where = [render(part, gettext, number) for part in (self.file, place(self.row)) if part]
         if self.field:
             where.append(Message("field '{field}'", field=self.field).render(gettext, number))
         text = render(self.message, gettext, number)

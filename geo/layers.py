@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
 from geo.crs import WGS84, coordinate_problems
-from geo.errors import Message, ValidationError
+from geo.errors import Message, ValidationError, place
 from geo.report_attributes import attribute_problem
 from geo.text import FORBIDDEN, clean_one, clean_text
 from geo.timestamps import format_utc, parse_one, parse_utc
@@ -206,7 +206,7 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
         first, second = np.flatnonzero(duplicated.to_numpy())[:2]
         raise ValidationError(Message("id {id!r} is also used in {place}; ids must be unique within a file",
                                       id=out["id"].iloc[first], place=place(rows.iloc[first])),
-                              file=source, row=place(rows.iloc[second]), field="id")
+                              file=source, row=rows.iloc[second], field="id")
     if duplicated.any():
         keep = ~out.duplicated(list(schema.key), keep="first")
         duplicates = int((~keep).sum())
@@ -532,7 +532,7 @@ def _raise_first(mask: pd.Series, rows: pd.Series, source: str, field: str,
         i = bad[0]
         text = message if isinstance(message, Message) else message(values.iloc[i])
         raise ValidationError(more_rows(text, len(bad) - 1) if len(bad) > 1 else text, file=source,
-                              row=place(rows.iloc[i]), field=field)
+                              row=str(rows.iloc[i]), field=field)
 
 
 def more_rows(problem: Message, count: int) -> Message:
@@ -547,15 +547,3 @@ def counted_rows(message: str | Message) -> tuple[Message, int] | None:
     return None
 
 
-_PLACE = re.compile(r"(row|feature|line) (\d+)")
-
-
-def place(label: object) -> str | Message:
-    """Where a record sits in its file (``row 7``, ``feature 3``, ``line 2``: the readers' labels)
-    as a message; any other label as it is."""
-    found = _PLACE.fullmatch(str(label))
-    if found is None:
-        return str(label)
-    number = found.group(2)
-    return {"row": Message("row {number}", number=number), "feature": Message("feature {number}", number=number),
-            "line": Message("line {number}", number=number)}[found.group(1)]

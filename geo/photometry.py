@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 
 _TYPES = {2: "B", 3: "A"}
@@ -98,7 +98,7 @@ def read_photometry(path: str | Path) -> Photometry:
     path = Path(path)
     readers = {".ldt": read_eulumdat, ".ies": read_ies}
     if path.suffix.lower() not in readers:
-        raise ValidationError("not a photometric file: expected .ldt (EULUMDAT) or .ies (IES LM-63)",
+        raise ValidationError(Message("not a photometric file: expected .ldt (EULUMDAT) or .ies (IES LM-63)"),
                               file=str(path))
     return readers[path.suffix.lower()](path)
 
@@ -108,12 +108,13 @@ def read_photometry_folder(folder: str | Path) -> dict[str, Photometry]:
     (suffix in any case), one file per type; other files are left alone. Errors name the file."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValidationError("not a folder of .ldt or .ies files", file=str(folder))
+        raise ValidationError(Message("not a folder of .ldt or .ies files"), file=str(folder))
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".ldt", ".ies"))
     stems = [p.stem for p in files]
     twice = sorted({stem for stem in stems if stems.count(stem) > 1})
     if twice:
-        raise ValidationError(f"two files for the luminaire type {twice[0]!r}: keep one", file=str(folder))
+        raise ValidationError(Message("two files for the luminaire type {kind!r}: keep one", kind=twice[0]),
+                              file=str(folder))
     return {path.stem: read_photometry(path) for path in files}
 
 
@@ -133,7 +134,8 @@ def read_eulumdat(path: str | Path) -> Photometry:
     def take(what: str, kind: type = float):
         nonlocal cursor
         if cursor >= len(lines):
-            raise ValidationError(f"the file ends before {what}", file=source, row=f"line {cursor + 1}")
+            raise ValidationError(Message("the file ends before {what}", what=what),
+                                  file=source, row=f"line {cursor + 1}")
         text = lines[cursor].strip()
         cursor += 1
         if kind is str:
@@ -141,7 +143,8 @@ def read_eulumdat(path: str | Path) -> Photometry:
         try:
             number = float(text.replace(",", "."))
         except ValueError:
-            raise ValidationError(f"expected {what} (a number), got {text!r}", file=source,
+            raise ValidationError(Message("expected {what} (a number), got {text!r}", what=what, text=text),
+                                  file=source,
                                   row=f"line {cursor}") from None
         return int(number) if kind is int else number
 
@@ -149,13 +152,15 @@ def read_eulumdat(path: str | Path) -> Photometry:
     take("type indicator", int)
     symmetry = take("symmetry indicator", int)
     if symmetry not in _FOLDS:
-        raise ValidationError(f"unknown symmetry indicator {symmetry} (expected 0 to 4)", file=source, row="line 3")
+        raise ValidationError(Message("unknown symmetry indicator {symmetry} (expected 0 to 4)", symmetry=symmetry),
+                              file=source, row="line 3")
     planes = take("number of C-planes", int)
     take("distance between C-planes")
     count = take("number of intensities per C-plane", int)
     take("distance between intensities")
     if planes < 1 or count < 2 or (symmetry in (2, 3) and planes % 2) or (symmetry == 4 and planes % 4):
-        raise ValidationError(f"{planes} C-planes of {count} intensities do not fit symmetry {symmetry}",
+        raise ValidationError(Message("{planes} C-planes of {count} intensities do not fit symmetry {symmetry}",
+                                      planes=planes, count=count, symmetry=symmetry),
                               file=source, row="line 4")
     for what in ("report number", "luminaire name", "luminaire number", "file name", "date"):
         take(what, str)
@@ -185,8 +190,9 @@ def read_eulumdat(path: str | Path) -> Photometry:
     c_stored = c_all[(first + np.arange(stored)) % planes] if symmetry != 1 else np.zeros(1)
     ends = {0: (0.0, c_all[-1]), 1: (0.0, 0.0), 2: (0.0, 180.0), 3: (270.0, 90.0), 4: (0.0, 90.0)}[symmetry]
     if symmetry != 1 and (np.any(np.diff(c_all) <= 0) or c_all[-1] >= 360 or (c_stored[0], c_stored[-1]) != ends):
-        raise ValidationError(f"C angles must increase from C0 to below C360, the stored ones running from C{ends[0]:g} "
-                              f"to C{ends[1]:g} for symmetry {symmetry}", file=source, row=f"line {c_lines[0]}")
+        raise ValidationError(Message("C angles must increase from C0 to below C360, the stored ones running from "
+                                      "C{first} to C{last} for symmetry {symmetry}", first=ends[0], last=ends[1],
+                                      symmetry=symmetry), file=source, row=f"line {c_lines[0]}")
     _check_table(gammas, gamma_lines, values, value_lines, source)
     c_deg, table = _expand(c_stored, values.reshape(stored, count), _FOLDS[symmetry])
     return Photometry(path.stem, c_deg, gammas, table, lumens, watts)
@@ -211,21 +217,25 @@ def read_ies(path: str | Path) -> Photometry:
     lines = _lines(path)
     tilt = next((n for n, line in enumerate(lines) if line.strip().upper().startswith("TILT=")), None)
     if tilt is None:
-        raise ValidationError("no TILT= line: not an IES LM-63 file", file=source, row=f"line {len(lines) + 1}")
+        raise ValidationError(Message("no TILT= line: not an IES LM-63 file"),
+                              file=source, row=f"line {len(lines) + 1}")
     if lines[tilt].strip().upper() != "TILT=NONE":
-        raise ValidationError(f"{lines[tilt].strip()!r} is not supported: only TILT=NONE (lamp output "
-                              "independent of tilt)", file=source, row=f"line {tilt + 1}")
+        raise ValidationError(Message("{line!r} is not supported: only TILT=NONE (lamp output independent of tilt)",
+                                      line=lines[tilt].strip()), file=source, row=f"line {tilt + 1}")
     numbers = _Numbers(lines, tilt + 1, source, r"[\s,]+")
     (lamps, lumens_per_lamp, multiplier, vertical, horizontal, kind, _units, _width, _length, _height,
      _ballast, _future, watts), header_lines = numbers.take(13, "a photometric header number")
     if not multiplier > 0:
-        raise ValidationError(f"candela multiplier {multiplier:g}: expected a positive number", file=source,
+        raise ValidationError(Message("candela multiplier {multiplier}: expected a positive number",
+                                      multiplier=multiplier), file=source,
                               row=f"line {header_lines[2]}")
     if kind != 1:
-        raise ValidationError(f"photometric type {_TYPES.get(kind, kind)} is not supported (only type C, 1)",
+        raise ValidationError(Message("photometric type {kind} is not supported (only type C, 1)",
+                                      kind=_TYPES.get(kind, kind)),
                               file=source, row=f"line {header_lines[5]}")
     if vertical < 2 or horizontal < 1 or vertical != int(vertical) or horizontal != int(horizontal):
-        raise ValidationError(f"{vertical:g} vertical and {horizontal:g} horizontal angles: expected at least 2 and 1",
+        raise ValidationError(Message("{vertical} vertical and {horizontal} horizontal angles: expected at least 2 "
+                                      "and 1", vertical=vertical, horizontal=horizontal),
                               file=source, row=f"line {header_lines[3]}")
     gammas, gamma_lines = numbers.take(int(vertical), "a vertical angle")
     c_stored, c_lines = numbers.take(int(horizontal), "a horizontal angle")
@@ -235,7 +245,8 @@ def read_ies(path: str | Path) -> Photometry:
     c_deg, table = _expand(c_stored, candela.reshape(len(c_stored), -1) * multiplier, fold)
     lumens = _flux(c_deg, gammas, table) if lumens_per_lamp == -1 else lamps * lumens_per_lamp
     if not lumens > 0:
-        raise ValidationError(f"no light: {lamps:g} lamps of {lumens_per_lamp:g} lm giving {lumens:g} lm",
+        raise ValidationError(Message("no light: {lamps} lamps of {lumens_per_lamp} lm giving {lumens} lm",
+                                      lamps=lamps, lumens_per_lamp=lumens_per_lamp, lumens=lumens),
                               file=source, row=f"line {header_lines[0]}")
     return Photometry(path.stem, c_deg, gammas, table * 1000 / lumens, float(lumens), _known(watts))
 
@@ -244,14 +255,14 @@ def _ies_fold(c: NDArray[np.float64], lines: NDArray[np.int64], source: str) -> 
     """The symmetry that LM-63 horizontal angles ``c`` imply, or a ValidationError."""
     if np.any(np.diff(c) <= 0):
         bad = int(np.argmax(np.diff(c) <= 0)) + 1
-        raise ValidationError("horizontal angles must increase", file=source, row=f"line {lines[bad]}")
+        raise ValidationError(Message("horizontal angles must increase"), file=source, row=f"line {lines[bad]}")
     span = (c[0], c[-1])
     if span == (0.0, 0.0) or span == (0.0, 180.0) or span == (90.0, 270.0) or span == (0.0, 90.0):
         return _FOLDS[{0.0: 1, 180.0: 2, 270.0: 3, 90.0: 4}[c[-1]]]
     if c[0] == 0.0 and 180.0 < c[-1] <= 360.0:
         return _FOLDS[0]
-    raise ValidationError(f"horizontal angles from {c[0]:g} to {c[-1]:g}: expected 0, 0–90, 0–180, 90–270 or "
-                          "0–360", file=source, row=f"line {lines[-1]}")
+    raise ValidationError(Message("horizontal angles from {first} to {last}: expected 0, 0–90, 0–180, 90–270 or "
+                                  "0–360", first=c[0], last=c[-1]), file=source, row=f"line {lines[-1]}")
 
 
 def _expand(c: NDArray[np.float64], rows: NDArray[np.float64],
@@ -282,10 +293,10 @@ def _check_table(gammas: NDArray[np.float64], gamma_lines: NDArray[np.int64], va
     """γ angles strictly increasing within 0–180 and intensities >= 0, or a ValidationError."""
     bad_gamma = np.flatnonzero((gammas < 0) | (gammas > 180) | (np.diff(gammas, prepend=-np.inf) <= 0))
     if len(bad_gamma):
-        raise ValidationError("γ (vertical) angles must increase from 0 to at most 180", file=source,
+        raise ValidationError(Message("γ (vertical) angles must increase from 0 to at most 180"), file=source,
                               row=f"line {gamma_lines[bad_gamma[0]]}")
     if (values < 0).any():
-        raise ValidationError("intensities must be >= 0", file=source,
+        raise ValidationError(Message("intensities must be >= 0"), file=source,
                               row=f"line {value_lines[np.argmax(values < 0)]}")
 
 
@@ -311,10 +322,12 @@ class _Numbers:
             try:
                 values.append(float(token.replace(",", ".") if self.comma else token))
             except ValueError:
-                raise ValidationError(f"expected {what} (a number), got {token!r}", file=self.source,
+                raise ValidationError(Message("expected {what} (a number), got {token!r}", what=what, token=token),
+                                      file=self.source,
                                       row=f"line {line}") from None
         if len(chunk) < count:
-            raise ValidationError(f"the file ends before {what}", file=self.source, row=f"line {self.end}")
+            raise ValidationError(Message("the file ends before {what}", what=what),
+                                  file=self.source, row=f"line {self.end}")
         return np.array(values, dtype=float), np.array([line for _, line in chunk], dtype=np.int64)
 
 
@@ -323,7 +336,7 @@ def _lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="latin-1").splitlines()
     except FileNotFoundError:
-        raise ValidationError("file not found", file=str(path)) from None
+        raise ValidationError(Message("file not found"), file=str(path)) from None
 
 
 def _known(value: float) -> float | None:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES, VEHICLE_MODES
 from geo.patrol import CUBE_FIGURES, PresenceCube, cube_from_contributions, local_offsets_ns
 from geo.timestamps import parse_utc
@@ -41,10 +41,11 @@ def validate_log(raw: pd.DataFrame, zone_ids: list[str], source: str) -> pd.Data
     :class:`ValidationError` naming ``source``, the row (as a spreadsheet numbers it: the header is row 1) and the field."""
     missing = [c for c in ("unit_id", "start", "end", "mode") if c not in raw]
     if missing:
-        raise ValidationError(f"the file has no '{missing[0]}' column (a presence log needs unit_id, start, end, "
-                              "mode and a zone_id or lon and lat)", file=source, field=missing[0])
+        raise ValidationError(Message("the file has no '{name}' column (a presence log needs unit_id, start, end, "
+                                      "mode and a zone_id or lon and lat)", name=missing[0]), file=source,
+                              field=missing[0])
     if "zone_id" not in raw and not {"lon", "lat"} <= set(raw.columns):
-        raise ValidationError("a presence log needs a zone_id column or lon and lat columns", file=source)
+        raise ValidationError(Message("a presence log needs a zone_id column or lon and lat columns"), file=source)
     rows = pd.Series([f"row {i + 2}" for i in range(len(raw))], index=raw.index)
 
     def fail(mask: pd.Series, field: str, message: str) -> None:
@@ -60,7 +61,8 @@ def validate_log(raw: pd.DataFrame, zone_ids: list[str], source: str) -> pd.Data
         times[field], problems = parse_utc(raw[field])
         if problems.notna().any():
             first = problems.notna().idxmax()
-            raise ValidationError(f"not a usable time: {problems[first]}", file=source, row=rows[first], field=field)
+            raise ValidationError(Message("not a usable time: {problem}", problem=problems[first]),
+                                  file=source, row=rows[first], field=field)
     length = times["end"] - times["start"]
     fail(length <= pd.Timedelta(0), "end", "the end is not after the start")
     fail(length > pd.Timedelta(hours=MAX_ROW_H), "end", f"a log row spans more than {MAX_ROW_H} hours")
@@ -87,7 +89,8 @@ def validate_log(raw: pd.DataFrame, zone_ids: list[str], source: str) -> pd.Data
     if overlaps.any():
         second = overlaps.idxmax()
         first = order.index[order.index.get_loc(second) - 1]
-        raise ValidationError(f"overlaps {rows[first]} of the same unit; a unit's logged time is given once",
+        raise ValidationError(Message("overlaps {row} of the same unit; a unit's logged time is given once",
+                                      row=rows[first]),
                               file=source, row=rows[second], field="start")
     return log.reset_index(drop=True)
 

@@ -37,7 +37,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.energy import OperatingProfile
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import LIGHTS, validate
 from geo.io.documents import first_problem, located_entry, read_yaml
 
@@ -112,7 +112,7 @@ def read_programme(path: str | Path) -> Programme:
     source = str(path)
     doc = read_yaml(path)
     if not isinstance(doc, dict):
-        raise ValidationError("expected a mapping with title, adopt_by, source and measures", file=source)
+        raise ValidationError(Message("expected a mapping with title, adopt_by, source and measures"), file=source)
     try:
         programme = Programme.model_validate(doc)
     except pydantic.ValidationError as exc:
@@ -123,7 +123,7 @@ def read_programme(path: str | Path) -> Programme:
     for number, measure in enumerate(programme.measures, start=1):
         row = f"measure {number} (id {measure.id!r})"
         if measure.id in seen:
-            raise ValidationError("the id is used twice; ids must be unique", file=source, row=row, field="id")
+            raise ValidationError(Message("the id is used twice; ids must be unique"), file=source, row=row, field="id")
         seen.add(measure.id)
         new_lamps(measure, f"{source}, {row}")
     return programme
@@ -146,7 +146,8 @@ def apply_measure(lights: gpd.GeoDataFrame, measure: Measure) -> gpd.GeoDataFram
     :class:`ValidationError`."""
     unknown = sorted(set(measure.takes_down) - set(lights["id"]))
     if unknown:
-        raise ValidationError(f"no lamp with id {unknown[0]!r} in the lights layer", row=f"measure {measure.id!r}",
+        raise ValidationError(Message("no lamp with id {unknown!r} in the lights layer", unknown=unknown[0]),
+                              row=f"measure {measure.id!r}",
                               field="takes_down")
     out = lights.copy()
     hit = out["id"].isin(measure.takes_down)
@@ -155,7 +156,8 @@ def apply_measure(lights: gpd.GeoDataFrame, measure: Measure) -> gpd.GeoDataFram
     if len(added):
         clash = sorted(set(added["id"]) & set(out["id"]))
         if clash:
-            raise ValidationError(f"lamp id {clash[0]!r} is already in the lights layer", row=f"measure {measure.id!r}",
+            raise ValidationError(Message("lamp id {clash!r} is already in the lights layer", clash=clash[0]),
+                                  row=f"measure {measure.id!r}",
                                   field="lamps")
         out = gpd.GeoDataFrame(pd.concat([out, added], ignore_index=True), crs=lights.crs)
     return out

@@ -16,7 +16,7 @@ import pyogrio
 import shapely
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 SURFACE_KINDS = ("buildings", "water")
 HEIGHT_BOUNDS_M = (1.0, 300.0)
@@ -28,26 +28,29 @@ def read_surfaces(kind: str, path: str | Path) -> gpd.GeoDataFrame:
     the field."""
     source = str(path)
     if kind not in SURFACE_KINDS:
-        raise ValidationError(f"unknown kind of surface {kind!r}; choose one of {', '.join(SURFACE_KINDS)}")
+        raise ValidationError(Message("unknown kind of surface {kind!r}; choose one of {surface_kinds}", kind=kind,
+                                      surface_kinds=", ".join(SURFACE_KINDS)))
     path = Path(path)
     if not path.is_file():
-        raise ValidationError("file not found", file=source)
+        raise ValidationError(Message("file not found"), file=source)
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
             frame = gpd.read_parquet(path)
         else:
             frame = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, ValueError, OSError) as exc:
-        raise ValidationError(f"not a readable GeoJSON, GeoPackage or GeoParquet file: {exc}", file=source) from None
+        raise ValidationError(Message("not a readable GeoJSON, GeoPackage or GeoParquet file: {exc}", exc=exc),
+                              file=source) from None
     return validate_surfaces(kind, frame, source)
 
 
 def validate_surfaces(kind: str, frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     """Check ``frame`` as surfaces of ``kind`` and return ``height_m`` and WGS84 ``geometry``."""
     if frame.empty:
-        raise ValidationError("the file has no features", file=source)
+        raise ValidationError(Message("the file has no features"), file=source)
     if frame.crs is None:
-        raise ValidationError("the file declares no CRS; declare it (for example with ogr2ogr -a_srs EPSG:3006)",
+        raise ValidationError(Message("the file declares no CRS; declare it (for example with ogr2ogr -a_srs "
+                                      "EPSG:3006)"),
                               file=source)
     geoms = frame.geometry.to_numpy()
     types = shapely.get_type_id(geoms)
@@ -72,5 +75,6 @@ def validate_surfaces(kind: str, frame: gpd.GeoDataFrame, source: str) -> gpd.Ge
         first(given & ((height < low) | (height > high)), f"expected {low:g} to {high:g} m", "height_m")
     out = gpd.GeoDataFrame({"height_m": height}, geometry=geoms, crs=frame.crs).to_crs(WGS84)
     if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
-        raise ValidationError(f"the coordinates do not reproject from {frame.crs} to WGS84", file=source)
+        raise ValidationError(Message("the coordinates do not reproject from {crs} to WGS84", crs=frame.crs),
+                              file=source)
     return out

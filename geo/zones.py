@@ -18,7 +18,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from geo.crs import SWEREF99TM, WGS84, to_metric
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.geojson import one_of, parse_features, read_geojson, text
 
 ZONE_KINDS = ("square", "street", "park", "waterfront", "transport", "mixed")
@@ -59,8 +59,9 @@ def parse_zones(doc: dict[str, Any], source: str = "zones") -> gpd.GeoDataFrame:
     duplicated = zones["zone_id"].duplicated(keep=False)
     if duplicated.any():
         first, second = np.flatnonzero(duplicated)[:2]
-        raise ValidationError(f"zone_id {zones.zone_id.iloc[first]!r} is used by features {first} "
-                              f"and {second}; zone ids must be unique", file=source,
+        raise ValidationError(Message("zone_id {zone_id!r} is used by features {first} and {second}; zone ids must "
+                                      "be unique", zone_id=zones.zone_id.iloc[first], first=str(first),
+                                      second=str(second)), file=source,
                               row=f"feature {second}", field="zone_id")
     _check_partition(zones, source)
     zones.attrs["metadata"] = {k: v for k, v in doc.items() if k not in ("type", "features", "crs")}
@@ -77,8 +78,9 @@ def _check_partition(zones: gpd.GeoDataFrame, source: str) -> None:
         k = int(np.argmax(overlap))
         i, j = left[k], right[k]
         raise ValidationError(
-            f"overlaps zone {zones.zone_id.iloc[i]!r} (feature {i}) by {overlap[k]:.1f} m²; "
-            f"zones must not overlap by more than {MAX_OVERLAP_M2:g} m²", file=source,
+            Message("overlaps zone {zone_id!r} (feature {feature}) by {overlap} m²; zones must not overlap by more "
+                    "than {most} m²", zone_id=zones.zone_id.iloc[i], feature=str(i), overlap=round(overlap[k], 1),
+                    most=MAX_OVERLAP_M2), file=source,
             row=f"feature {j} (zone_id {zones.zone_id.iloc[j]!r})", field="geometry")
     union = shapely.union_all(metric)
     holes = [shapely.Polygon(ring) for part in getattr(union, "geoms", [union])
@@ -89,8 +91,8 @@ def _check_partition(zones: gpd.GeoDataFrame, source: str) -> None:
         where = gpd.GeoSeries([gap.representative_point()], crs=SWEREF99TM).to_crs(WGS84).iloc[0]
         lon, lat = where.x, where.y
         raise ValidationError(
-            f"there is a gap of {gap.area:.1f} m² between zones near lon {lon:.6f}, lat {lat:.6f}; "
-            "zones must cover the centre without holes", file=source)
+            Message("there is a gap of {area} m² between zones near lon {lon}, lat {lat}; zones must cover the "
+                    "centre without holes", area=round(gap.area, 1), lon=f"{lon:.6f}", lat=f"{lat:.6f}"), file=source)
 
 
 def zone_areas_m2(zones: gpd.GeoDataFrame) -> pd.Series:

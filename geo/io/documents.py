@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 
 def read_yaml(path: str | Path) -> object:
@@ -16,13 +16,15 @@ def read_yaml(path: str | Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValidationError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
+        raise ValidationError(Message("cannot read the file: {problem}", problem=exc.strerror or exc),
+                              file=str(path)) from None
     except UnicodeDecodeError:
-        raise ValidationError("the file is not UTF-8 text", file=str(path)) from None
+        raise ValidationError(Message("the file is not UTF-8 text"), file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None
-        raise ValidationError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", file=str(path),
+        raise ValidationError(Message("not valid YAML: {problem}", problem=getattr(exc, "problem", None) or exc),
+                              file=str(path),
                               row=where) from None
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.csvsafe import neutralise
 from geo.io.files import new_file
 from geo.layers import COORDINATE_DECIMALS, LayerSchema
@@ -30,7 +30,8 @@ def export_format(path: str | Path) -> str:
     """The export format named by a file's extension (GeoJSON, GPKG, Parquet or CSV)."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise ValidationError(f"unknown file type {suffix!r}: use .geojson, .gpkg, .parquet or .csv", file=str(path))
+        raise ValidationError(Message("unknown file type {suffix!r}: use .geojson, .gpkg, .parquet or .csv",
+                                      suffix=suffix), file=str(path))
     return FORMATS[suffix]
 
 

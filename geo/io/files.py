@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 
 def new_file(path: str | Path) -> Path:
     """``path`` as a Path, or :class:`ValidationError` when something exists there already."""
     path = Path(path)
     if path.exists():
-        raise ValidationError("the file exists already; choose a new name or remove it first", file=str(path))
+        raise ValidationError(Message("the file exists already; choose a new name or remove it first"), file=str(path))
     return path
 
 

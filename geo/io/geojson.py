@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import shape
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 
 FieldRule = Callable[[Any], str | None]
 """A property check: returns a message for people when the value is bad, else None."""
@@ -61,35 +61,36 @@ def read_json(path: str | Path) -> Any:
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ValidationError("file not found", file=str(path)) from None
+        raise ValidationError(Message("file not found"), file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read file: {exc}", file=str(path)) from None
+        raise ValidationError(Message("cannot read file: {exc}", exc=exc), file=str(path)) from None
     try:
         doc = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+        raise ValidationError(Message("not valid JSON: {msg} (line {lineno}, column {colno})", msg=exc.msg,
+                                      lineno=exc.lineno, colno=exc.colno),
                               file=str(path)) from None
     try:
         json.dumps(doc, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:  # a \ud800-style escape: half a character, not text
-        raise ValidationError("the file escapes half of a character (a lone UTF-16 surrogate such as \\ud800); "
-                              "it is not text", file=str(path)) from None
+        raise ValidationError(Message("the file escapes half of a character (a lone UTF-16 surrogate such as \\ud800); "
+                                      "it is not text"), file=str(path)) from None
     return doc
 
 
 def check_collection(doc: Any, source: str) -> None:
     """Raise :class:`ValidationError` unless ``doc`` is a non-empty WGS84 FeatureCollection."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise ValidationError("expected a GeoJSON FeatureCollection", file=source)
+        raise ValidationError(Message("expected a GeoJSON FeatureCollection"), file=source)
     if not isinstance(doc.get("features"), list) or not doc["features"]:
-        raise ValidationError("the FeatureCollection has no features", file=source)
+        raise ValidationError(Message("the FeatureCollection has no features"), file=source)
     crs = doc.get("crs")
     if crs is not None:
         name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
         if name not in _WGS84_NAMES:
             raise ValidationError(
-                f"the file declares CRS {name!r}; GeoJSON must be WGS84 longitude/latitude "
-                "(RFC 7946): reproject it, for example with `ogr2ogr -t_srs EPSG:4326`", file=source)
+                Message("the file declares CRS {name!r}; GeoJSON must be WGS84 longitude/latitude (RFC 7946): "
+                        "reproject it, for example with `ogr2ogr -t_srs EPSG:4326`", name=name), file=source)
 
 
 def read_polygons(path: str | Path) -> gpd.GeoDataFrame:
@@ -118,13 +119,13 @@ def parse_features(doc: dict[str, Any], source: str, geometry_types: tuple[str, 
         if isinstance(props, dict) and id_field and isinstance(props.get(id_field), str):
             label += f" ({id_field} {props[id_field]!r})"
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise ValidationError("expected a GeoJSON Feature", file=source, row=label)
+            raise ValidationError(Message("expected a GeoJSON Feature"), file=source, row=label)
         if not isinstance(props, dict):
-            raise ValidationError("feature has no properties object", file=source, row=label)
+            raise ValidationError(Message("feature has no properties object"), file=source, row=label)
         record = {}
         for name, rule in fields.items():
             if name not in props:
-                raise ValidationError("required property is missing", file=source, row=label, field=name)
+                raise ValidationError(Message("required property is missing"), file=source, row=label, field=name)
             problem = rule(props[name])
             if problem:
                 raise ValidationError(problem, file=source, row=label, field=name)
@@ -147,24 +148,24 @@ def _geometry(raw: Any, geometry_types: tuple[str, ...], source: str, label: str
     if not isinstance(raw, dict) or raw.get("type") not in geometry_types:
         found = raw.get("type") if isinstance(raw, dict) else raw
         wanted = " or ".join(geometry_types)
-        raise bad(f"expected a {wanted} geometry, got {found!r}")
+        raise bad(Message("expected a {wanted} geometry, got {found!r}", wanted=wanted, found=found))
     try:
         with np.errstate(invalid="ignore"):  # NaN coordinates are reported below, not warned about
             geom = shape(raw)
     except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise bad(f"malformed coordinates: {exc}") from None
+        raise bad(Message("malformed coordinates: {exc}", exc=exc)) from None
     if geom.is_empty:
-        raise bad("geometry is empty")
+        raise bad(Message("geometry is empty"))
     coords = shapely.get_coordinates(geom)
     if not np.isfinite(coords).all():
-        raise bad("coordinates contain NaN or infinity")
+        raise bad(Message("coordinates contain NaN or infinity"))
     lon, lat = coords[:, 0], coords[:, 1]
     if (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
         x, y = coords[np.argmax((np.abs(lon) > 180) | (np.abs(lat) > 90))]
-        raise bad(f"coordinate ({x:g}, {y:g}) is outside WGS84 ranges; it looks like projected "
-                  "metres (for example SWEREF 99 TM): reproject to WGS84 longitude/latitude")
+        raise bad(Message("coordinate ({x}, {y}) is outside WGS84 ranges; it looks like projected metres (for "
+                          "example SWEREF 99 TM): reproject to WGS84 longitude/latitude", x=x, y=y))
     if not geom.is_valid:
-        raise bad(f"invalid geometry: {shapely.is_valid_reason(geom)}")
+        raise bad(Message("invalid geometry: {reason}", reason=shapely.is_valid_reason(geom)))
     return geom
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.files import written_as_new
 from geo.io.styles import LayerStyle, qml, sld
 
@@ -52,7 +52,8 @@ def write_gis_package(path: str | Path, layers: Sequence[PackageLayer], about: A
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         named = repr(path.suffix) if path.suffix else "without a suffix"
-        raise ValidationError(f"a GIS package is a GeoPackage: name it .gpkg, not {named}", file=str(path))
+        raise ValidationError(Message("a GIS package is a GeoPackage: name it .gpkg, not {named}", named=named),
+                              file=str(path))
     counts: dict[str, int] = {}
     with written_as_new(path) as partial:
         for layer in layers:

@@ -13,7 +13,7 @@ import pyogrio
 import shapely
 
 from geo.crs import WGS84
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.geojson import check_collection, read_json
 from geo.io.records import Records
 
@@ -31,12 +31,12 @@ def geojson_records(doc: dict, source: str) -> Records:
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") != "Point":
             found = geometry.get("type") if isinstance(geometry, dict) else geometry
-            raise ValidationError(f"expected a Point geometry, got {found!r}", file=source,
+            raise ValidationError(Message("expected a Point geometry, got {found!r}", found=found), file=source,
                                   row=f"feature {i}", field="geometry")
         coords = geometry.get("coordinates")
         if not isinstance(coords, list) or len(coords) < 2 or not all(
                 isinstance(c, (int, float)) for c in coords[:2]):
-            raise ValidationError(f"malformed Point coordinates {coords!r}", file=source,
+            raise ValidationError(Message("malformed Point coordinates {coords!r}", coords=coords), file=source,
                                   row=f"feature {i}", field="geometry")
         properties.append(_json_as_text(feature.get("properties") or {}))
         lon.append(float(coords[0]))
@@ -62,10 +62,11 @@ def read_geopackage_records(path: str | Path, layer: str) -> Records:
         layers = [name for name, _ in pyogrio.list_layers(path)]
         chosen = layer if layer in layers else (layers[0] if len(layers) == 1 else None)
         if chosen is None:
-            raise ValidationError(f"has no layer {layer!r} (layers: {', '.join(layers)})", file=source)
+            raise ValidationError(Message("has no layer {layer!r} (layers: {layers})", layer=layer,
+                                          layers=", ".join(layers)), file=source)
         frame = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True)
     except pyogrio.errors.DataSourceError as exc:
-        raise ValidationError(f"not a readable GeoPackage: {exc}", file=source) from None
+        raise ValidationError(Message("not a readable GeoPackage: {exc}", exc=exc), file=source) from None
     return _point_records(frame, source)
 
 
@@ -75,7 +76,7 @@ def read_geoparquet_records(path: str | Path) -> Records:
     try:
         frame = gpd.read_parquet(path)
     except (pyarrow.ArrowException, ValueError) as exc:
-        raise ValidationError(f"not a readable GeoParquet file: {exc}", file=source) from None
+        raise ValidationError(Message("not a readable GeoParquet file: {exc}", exc=exc), file=source) from None
     return _point_records(frame.set_axis(pd.RangeIndex(1, len(frame) + 1)), source)
 
 
@@ -85,7 +86,7 @@ def _point_records(frame: gpd.GeoDataFrame, source: str) -> Records:
     kinds = shapely.get_type_id(geoms)
     bad = np.flatnonzero(kinds != shapely.GeometryType.POINT)
     if len(bad):
-        raise ValidationError("expected a Point geometry", file=source, row=f"feature {frame.index[bad[0]]}",
+        raise ValidationError(Message("expected a Point geometry"), file=source, row=f"feature {frame.index[bad[0]]}",
                               field="geometry")
     if frame.crs is not None and frame.crs != WGS84:
         frame = frame.to_crs(WGS84)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.geojson import read_json
 from geo.io.records import Records
 
@@ -67,7 +67,7 @@ def read_police_events(path: str | Path, area: PoliceArea) -> Records:
 def police_records(doc: Any, source: str, area: PoliceArea) -> Records:
     """Incident records of parsed police events (a list of events) in ``area``."""
     if not looks_like_police_events(doc):
-        raise ValidationError("expected a list of police events (id, datetime, type, location{name, gps})",
+        raise ValidationError(Message("expected a list of police events (id, datetime, type, location{{name, gps}})"),
                               file=source)
     latest: dict[str, tuple[int, dict]] = {}  # id -> (position of its first appearance, last version)
     skipped, updated = Counter(), 0
@@ -124,6 +124,6 @@ def _gps(event: dict, source: str, i: int) -> tuple[float, float]:
     try:
         lat, lon = (float(part) for part in str(gps).split(","))
     except ValueError:
-        raise ValidationError(f"expected 'lat,lon', got {gps!r}", file=source,
+        raise ValidationError(Message("expected 'lat,lon', got {gps!r}", gps=gps), file=source,
                               row=f"event {i} (id {event.get('id')})", field="location.gps") from None
     return lat, lon

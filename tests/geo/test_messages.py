@@ -13,7 +13,7 @@ from geo.swedish import sv_number
 SWEDISH = {"the file is {size} MB; at most {most} MB is accepted": "filen är {size} MB; högst {most} MB tas emot",
            "{problem} ({count} more rows have this problem)": "{problem} ({count} rader till har samma problem)",
            "not a number: {value!r}": "inte ett tal: {value!r}", "row {number}": "rad {number}",
-           "field '{field}'": "fält '{field}'"}
+           "field '{field}'": "fält '{field}'", "feature {number}": "objekt {number}"}
 
 
 def swedish(template: str) -> str:
@@ -38,6 +38,14 @@ def test_a_validation_error_renders_its_place_and_field_in_the_language():
                             row=Message("row {number}", number="7"), field="height_m")
     assert str(error) == "lamps.csv, row 7, field 'height_m': not a number: 'x'"
     assert error.render(swedish, sv_number) == "lamps.csv, rad 7, fält 'height_m': inte ett tal: 'x'"
+
+
+def test_the_readers_labels_of_places_are_translated_as_they_stand():
+    error = ValidationError(Message("not a number: {value!r}", value="x"), file="zones.geojson",
+                            row="feature 3 (zone_id 'torg')")
+    assert str(error) == "zones.geojson, feature 3 (zone_id 'torg'): not a number: 'x'"
+    assert error.render(swedish) == "zones.geojson, objekt 3 (zone_id 'torg'): inte ett tal: 'x'"
+    assert ValidationError("bad", row="measure 'm1'").render(swedish) == "measure 'm1': bad"
 
 
 def test_english_numbers_are_written_as_the_messages_always_wrote_them():
