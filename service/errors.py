@@ -108,7 +108,8 @@ class ErrorBody(BaseModel):
     """The body of every error answer (Open311 paths excepted)."""
 
     model_config = ConfigDict(extra="forbid")
-    detail: str = Field(description="what went wrong, for people")
+    detail: str = Field(description="what went wrong, for people, in the language asked for (Accept-Language: "
+                                    "Swedish unless English is preferred; Content-Language says which)")
     code: str = Field(description="a stable code for programs: " + ", ".join(sorted({c for _, c in STATUS.values()}
                                                                                     | {"internal", "bad_request",
                                                                                        "method_not_allowed"})))
