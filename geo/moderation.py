@@ -18,7 +18,7 @@ from functools import cached_property
 
 from linkify_it import LinkifyIt
 
-from geo.errors import StateConflict, ValidationError
+from geo.errors import Message, StateConflict, ValidationError
 from geo.text import clean_value
 
 ACTIONS = ("hide_text", "restore_text", "hide_photo", "restore_photo", "release_text")
@@ -60,15 +60,16 @@ def moderate(action: str, current: Moderation, has_photo: bool) -> Moderation:
     does not allow: hiding what is hidden, restoring what is shown, releasing a text not held,
     hiding a photo the report does not have. Hiding a held text ends the hold (it is decided)."""
     if action not in ACTIONS:
-        raise ValidationError(f"{action!r} is not one of {', '.join(ACTIONS)}", field="action")
+        raise ValidationError(Message("{action!r} is not one of {actions}", action=action, actions=", ".join(ACTIONS)),
+                              field="action")
     state = current.as_dict() | {"has_photo": has_photo}
     refusals = {
-        "hide_text": ("the text is hidden already", current.text_hidden),
-        "restore_text": ("the text is not hidden", not current.text_hidden),
-        "release_text": ("the text is not held for review", not current.text_held),
-        "hide_photo": ("the photo is hidden already" if current.photo_hidden else "the report has no photo",
-                       current.photo_hidden or not has_photo),
-        "restore_photo": ("the photo is not hidden", not current.photo_hidden),
+        "hide_text": (Message("the text is hidden already"), current.text_hidden),
+        "restore_text": (Message("the text is not hidden"), not current.text_hidden),
+        "release_text": (Message("the text is not held for review"), not current.text_held),
+        "hide_photo": (Message("the photo is hidden already") if current.photo_hidden
+                       else Message("the report has no photo"), current.photo_hidden or not has_photo),
+        "restore_photo": (Message("the photo is not hidden"), not current.photo_hidden),
     }
     message, refused = refusals[action]
     if refused:
@@ -84,9 +85,10 @@ def checked_reason(reason: str | None) -> str:
     :class:`ValidationError` when empty or longer than :data:`MAX_REASON`."""
     cleaned = clean_value(reason or "", "reason").strip()
     if not cleaned:
-        raise ValidationError("a moderation needs a reason (for example 'personuppgifter')", field="reason")
+        raise ValidationError(Message("a moderation needs a reason (for example 'personuppgifter')"), field="reason")
     if len(cleaned) > MAX_REASON:
-        raise ValidationError(f"the reason has {len(cleaned)} characters; at most {MAX_REASON} are accepted",
+        raise ValidationError(Message("the reason has {count} characters; at most {most} are accepted",
+                                      count=len(cleaned), most=MAX_REASON),
                               field="reason")
     return cleaned
 

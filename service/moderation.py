@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import REPORTS
 from geo.moderation import ACTIONS, HoldRules, Moderation, checked_reason, moderate, word_list
 from geo.text import decode_utf8
@@ -30,7 +30,8 @@ def hold_rules(words: Path | None) -> HoldRules:
     try:
         data = Path(words).read_bytes()
     except OSError as exc:
-        raise ValidationError(f"cannot read the moderation word list: {exc.strerror}", file=str(words)) from None
+        raise ValidationError(Message("cannot read the moderation word list: {strerror}", strerror=exc.strerror),
+                              file=str(words)) from None
     return HoldRules(word_list(decode_utf8(data, file=str(words)).removeprefix("\ufeff")))
 
 
@@ -42,7 +43,8 @@ def moderate_report(store: Store, report_id: str, action: str, reason: str | Non
     the store's ``NotFound`` for an unknown id, ``StateConflict`` (with the current flags) for an
     action the state does not allow (hiding what is hidden)."""
     if action not in ACTIONS:
-        raise ValidationError(f"{action!r} is not one of {', '.join(ACTIONS)}", field="action")
+        raise ValidationError(Message("{action!r} is not one of {actions}", action=action, actions=", ".join(ACTIONS)),
+                              field="action")
     cleaned = checked_reason(reason)
     return store.moderate_report(report_id, action, lambda current, has_photo: moderate(action, current, has_photo),
                                  cleaned, actor, now or pd.Timestamp.now(tz="UTC"))
@@ -55,7 +57,7 @@ def moderation_state(store: Store, report_id: str) -> dict:
     ISO 8601 UTC), oldest first. The store's ``NotFound`` for an unknown id."""
     found = store.read_features(REPORTS, include_private=True, query=FeatureQuery(ids=(report_id,)))
     if found.empty:
-        raise NotFound(f"no report {report_id!r}")
+        raise NotFound(Message("no report {report_id!r}", report_id=report_id))
     report = found.iloc[0]
     history = store.moderation_history([report_id])
     return {"id": report["id"], "category": report["category"], "description": report["description"],

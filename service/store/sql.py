@@ -339,7 +339,7 @@ class SQLStore:
                                 {"issuer": issuer, "subject": subject}).first()
             if found is None:
                 if con.execute(text("SELECT 1 FROM staff_users WHERE name = :name"), {"name": name}).first():
-                    raise Conflict(f"an account named {name!r} exists")
+                    raise Conflict(Message("an account named {name!r} exists", name=name))
                 con.execute(text("INSERT INTO staff_users (name, role, password_hash, created_at, sso_issuer, "
                                  "sso_subject) VALUES (:name, :role, '', :at, :issuer, :subject)"),
                             {"name": name, "role": role, "at": _utc(event.at), "issuer": issuer, "subject": subject})
@@ -632,7 +632,7 @@ class SQLStore:
             row = con.execute(text(f"SELECT text_hidden, photo_hidden, text_held, photo FROM reports WHERE id = :id"
                                    f"{lock}"), {"id": report_id}).first()
             if row is None:
-                raise NotFound(f"no report {report_id!r}")
+                raise NotFound(Message("no report {report_id!r}", report_id=report_id))
             changed = decide(Moderation(bool(row[0]), bool(row[1]), bool(row[2])), row[3] is not None)
             con.execute(text("UPDATE reports SET text_hidden = :text_hidden, photo_hidden = :photo_hidden, "
                              "text_held = :text_held WHERE id = :id"),
@@ -646,7 +646,7 @@ class SQLStore:
             row = con.execute(text("SELECT text_hidden, photo_hidden, text_held FROM reports WHERE id = :id"),
                               {"id": report_id}).first()
         if row is None:
-            raise NotFound(f"no report {report_id!r}")
+            raise NotFound(Message("no report {report_id!r}", report_id=report_id))
         return Moderation(*(bool(value) for value in row))
 
     def moderation_history(self, report_ids: list[str]) -> pd.DataFrame:
