@@ -1,11 +1,15 @@
 """The staff workflow of citizen reports: the states in order, and which moves are allowed.
 
 A report only moves forward (open → acknowledged → scheduled → closed; steps may be skipped,
-never back); closing needs a reason. Unsafe-place pins are citizens' views for the dialogue and
+never back); closing needs a reason, and any move may carry a staff note. A duplicate is merged
+into another open report of its category: it is closed with the reason that says which. Unsafe-place pins are citizens' views for the dialogue and
 have no workflow. Every move is kept as a row of the report's history (see the store).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -22,6 +26,12 @@ OPEN_STATUSES = ("open", *CONFIRMED_STATUSES)
 WITHOUT_WORKFLOW = ("unsafe_place",)
 TOLD_STATUSES = ("scheduled", "closed")
 """States a citizen who left an address is told of by e-mail (besides the receipt of the report)."""
+MAX_NOTE = 1000
+"""Characters of a staff note on a move, at most."""
+DUPLICATE_REASON = "dubblett av {into}"
+"""The close reason of a duplicate merged into the report ``into`` (the id), as staff and Open311 read it."""
+KEPT_NOTE = "dubbletten {duplicate} har slagits ihop med denna"
+"""The note of the kept report's history row when a duplicate is merged into it."""
 RECORDED_ELSEWHERE = ("import", "demo")
 """History rows not written by staff here: a record's state as another system (or the demo) gave it."""
 
@@ -52,6 +62,35 @@ def move(category: str, current: str, target: str, close_reason: str | None, at:
     if target == "closed":
         changes.update(close_reason=reason, closed_at=at.tz_convert("UTC").floor("ms"))
     return changes
+
+
+def clean_note(note: str | None) -> str | None:
+    """A staff note on a move as kept in the history (the text rule of :mod:`geo.text`, trimmed),
+    None when empty; :class:`ValidationError` for one longer than :data:`MAX_NOTE`."""
+    text = clean_value(note or "", "note").strip()
+    if len(text) > MAX_NOTE:
+        raise ValidationError(f"the note has {len(text)} characters; at most {MAX_NOTE} are accepted", field="note")
+    return text or None
+
+
+def merge(duplicate: Mapping[str, Any], kept: Mapping[str, Any], at: pd.Timestamp) -> dict:
+    """The duplicate's field changes when it is merged into ``kept`` (records with ``id``,
+    ``category`` and ``status``) at ``at``: closed with :data:`DUPLICATE_REASON`. Raises
+    :class:`ValidationError` for a merge that is wrong whatever the states (into itself, across
+    categories, an unsafe place) and :class:`StateConflict` (with the report's id and status)
+    when either report is closed already (closed, or merged before)."""
+    if duplicate["id"] == kept["id"]:
+        raise ValidationError("a report cannot be merged into itself", field="into")
+    if duplicate["category"] in WITHOUT_WORKFLOW or kept["category"] in WITHOUT_WORKFLOW:
+        raise ValidationError("unsafe places are citizens' views, never merged", field="into")
+    if duplicate["category"] != kept["category"]:
+        raise ValidationError(f"a {duplicate['category']} report is merged only into another of its category, not "
+                              f"into a {kept['category']} report", field="into")
+    for report in (duplicate, kept):
+        if report["status"] not in OPEN_STATUSES:
+            raise StateConflict(f"the report {report['id']} is {report['status']} already; only open reports are "
+                                "merged", {"id": report["id"], "status": report["status"]})
+    return move(duplicate["category"], duplicate["status"], "closed", DUPLICATE_REASON.format(into=kept["id"]), at)
 
 
 def closed_unconfirmed(history: pd.DataFrame) -> pd.Index:

@@ -19,7 +19,8 @@ from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, Record, validate_record
 from geo.moderation import HoldRules
 from geo.report_attributes import attributes_text, checked_attributes
 from geo.timestamps import utc_text
-from geo.workflow import OPEN_STATUSES, WITHOUT_WORKFLOW, move
+from geo.workflow import (DUPLICATE_REASON, KEPT_NOTE, OPEN_STATUSES, WITHOUT_WORKFLOW, clean_note, merge,
+                          move)
 from geo.zones import zone_of
 from service.photos import clean_photo
 from service.settings import ReportSettings
@@ -139,13 +140,31 @@ def submit_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSetting
 
 
 def change_status(store: Store, report_id: str, status: str, actor: Actor, close_reason: str | None = None,
-                  now: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
+                  now: pd.Timestamp | None = None, note: str | None = None) -> gpd.GeoDataFrame:
     """Move a report forward in the workflow (:mod:`geo.workflow`), checked and written in one
-    transaction, and kept in its history by ``actor``; returns the stored one-row frame. Raises
-    the store's ``NotFound`` for an unknown id, :class:`ValidationError` for a request that is
-    wrong whatever the state, and ``StateConflict`` (with the current status) for a move the
-    report's current state does not allow — so of concurrent requests only valid moves land."""
+    transaction, and kept in its history by ``actor`` with ``note`` (a staff note, any move;
+    without one, the close reason); returns the stored one-row frame. Raises the store's
+    ``NotFound`` for an unknown id, :class:`ValidationError` for a request that is wrong whatever
+    the state, and ``StateConflict`` (with the current status) for a move the report's current
+    state does not allow — so of concurrent requests only valid moves land."""
     at = now or pd.Timestamp.now(tz="UTC")
+    kept = clean_note(note) or (close_reason or "").strip() or None
     return store.change_report(report_id, lambda current: move(current["category"], current["status"], status,
                                                                close_reason, at),
-                               actor, at, note=(close_reason or "").strip() or None)
+                               actor, at, note=kept)
+
+
+def merge_report(store: Store, duplicate_id: str, into_id: str, actor: Actor,
+                 now: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
+    """Merge a duplicate report into the one kept, in one transaction: the duplicate is closed
+    as a duplicate of it (:func:`geo.workflow.merge`), both histories get a row by ``actor``, and
+    the duplicate's supporters (and its reporter, one more) and the mail subscriptions that heard
+    of it go over to the kept report — so its reporter hears when the kept one is scheduled and
+    closed. Returns the duplicate's stored one-row frame. ``NotFound`` for an unknown id,
+    :class:`ValidationError` (422) for a merge into itself, across categories or of unsafe places,
+    ``StateConflict`` (409, with the report and its status) when either is closed already."""
+    if duplicate_id == into_id:
+        raise ValidationError("a report cannot be merged into itself", field="into")
+    at = now or pd.Timestamp.now(tz="UTC")
+    return store.merge_reports(duplicate_id, into_id, lambda duplicate, kept: merge(duplicate, kept, at), actor, at,
+                               (DUPLICATE_REASON.format(into=into_id), KEPT_NOTE.format(duplicate=duplicate_id)))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound,
-                                PublishedPage, QueuedMail, SessionRecord, SsoFlow, Store, StoreError, TokenRecord,
-                                Unavailable, UserRecord, WriteResult)
+from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, Listeners,
+                                NotFound, PublishedPage, QueuedMail, SessionRecord, SsoFlow, Store, StoreError,
+                                TokenRecord, Unavailable, UserRecord, WriteResult)
 from service.store.embedded import GeoPackageDialect
 from service.store.sql import SQLStore
 from service.settings import StoreSettings
@@ -41,5 +41,5 @@ def open_store(settings: StoreSettings) -> Store:
 
 
 __all__ = ["DATA_TOPICS", "Actor", "AuditEvent", "Conflict", "Extent", "FeaturePage", "FeatureQuery", "NotFound",
-           "PublishedPage", "QueuedMail", "SQLStore", "SQLiteStore", "SessionRecord", "SsoFlow", "Store", "StoreError",
-           "TokenRecord", "Unavailable", "UserRecord", "WriteResult", "open_store"]
+           "Listeners", "PublishedPage", "QueuedMail", "SQLStore", "SQLiteStore", "SessionRecord", "SsoFlow", "Store",
+           "StoreError", "TokenRecord", "Unavailable", "UserRecord", "WriteResult", "open_store"]

@@ -17,6 +17,7 @@ from typing import Protocol
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
 from geo.layers import LayerSchema, Record
@@ -80,8 +81,9 @@ class FeatureQuery:
     """Which records of a point layer: inside ``bbox`` (min lon, min lat, max lon, max lat, WGS84,
     edges included), with ``start <= time < end`` on the layer's time field (tz-aware), of the
     given ``categories`` (all when None) and not of ``exclude_categories``, in ``statuses`` (all
-    when None), with the given ``ids`` (all when None). Records come in the order they were
-    stored, or the newest first by the time field."""
+    when None), with the given ``ids`` (all when None), with the point inside ``within`` (a
+    polygon in WGS84, its boundary included; a zone). Records come in the order they were
+    stored, or the newest (``newest_first``) or oldest (``oldest_first``) first by the time field."""
 
     bbox: tuple[float, float, float, float] | None = None
     start: pd.Timestamp | None = None
@@ -90,7 +92,13 @@ class FeatureQuery:
     exclude_categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] | None = None
     ids: tuple[str, ...] | None = None
+    within: shapely.Geometry | None = None
     newest_first: bool = False
+    oldest_first: bool = False
+
+    def __post_init__(self) -> None:
+        if self.newest_first and self.oldest_first:
+            raise ValueError("a query is ordered newest first or oldest first, not both")
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,9 @@ class AuditEvent:
 class QueuedMail:
     """A mail to a citizen about their report, as queued: what it tells (``kind``: ``received`` or
     a status of :data:`geo.workflow.TOLD_STATUSES`), the report's id and category, the private
-    address, the subscription's token (for the unsubscribe link) and the attempts made so far."""
+    address, the subscription's token (for the unsubscribe link) and the attempts made so far;
+    ``about`` is the report the mail tells of when it is another than the citizen's own (a
+    report theirs was merged into as a duplicate), else None."""
 
     mail_id: int
     report_id: str
@@ -205,6 +215,16 @@ class QueuedMail:
     address: str
     token: str
     attempts: int
+    about: str | None = None
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Who hears of a report's changes by mail: whether its own reporter does (a subscription that
+    stands), and how many reporters of duplicates merged into it do."""
+
+    reporter: bool
+    carried: int
 
 
 Progress = Callable[[int, int], None]
@@ -403,6 +423,21 @@ class Store(Protocol):
 
     def removal_rounds(self) -> pd.DataFrame:
         """Every removal round: id, day, category, zones, closed."""
+        ...
+
+    def merge_reports(self, duplicate_id: str, into_id: str, decide: Callable[[pd.Series, pd.Series], dict],
+                      actor: Actor, at: pd.Timestamp, notes: tuple[str, str]) -> gpd.GeoDataFrame:
+        """Merge a duplicate into the report kept, in one transaction: ``decide(duplicate, kept)``
+        returns the duplicate's field changes (it is closed) or raises (nothing is written); the
+        subscriptions that heard of the duplicate hear of the kept report from now on, and its
+        supporters and its reporter count as the kept report's supporters; each report gets a
+        history row by ``actor`` at ``at`` with its note (``notes``: the duplicate's, the kept
+        report's; the kept one keeps its status). Returns the duplicate's stored one-row frame;
+        :class:`NotFound` when either id is unknown."""
+        ...
+
+    def listeners(self, report_ids: list[str]) -> dict[str, Listeners]:
+        """Who hears of each of these reports' changes by mail (reports nobody hears of left out)."""
         ...
 
     def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:

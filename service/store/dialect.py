@@ -89,6 +89,11 @@ class Dialect:
         ``:bx0, :by0, :bx1, :by1`` (WGS84, edges included), using the spatial index."""
         raise NotImplementedError
 
+    def area_filter(self, alias: str) -> str:
+        """SQL that keeps the rows of ``alias`` whose point lies in the polygon bound as ``:area``
+        (WKB, WGS84), its boundary included: the exact test after :meth:`bbox_filter` of its box."""
+        raise NotImplementedError
+
     def extent_columns(self, alias: str) -> str:
         """SQL of four aggregate columns over the rows of ``alias``: the min lon, min lat, max lon
         and max lat of their points (NULL for none)."""

@@ -27,7 +27,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 22
+SCHEMA_VERSION = 23
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -115,6 +115,14 @@ STAFF_SSO_22 = (
 """Schema 22 for both backends' types: staff accounts of single sign-on (service.oidc) carry their
 provider's issuer and subject (and no password), and a started sign-in waits at the provider as a
 row of its own (only a hash of its id) until its callback takes it, once."""
+
+REPORT_MERGES_23 = (
+    "ALTER TABLE report_subscriptions ADD COLUMN follows TEXT REFERENCES reports (id) ON DELETE SET NULL",
+    "CREATE INDEX report_subscriptions_follows ON report_subscriptions (follows)",
+    "ALTER TABLE mail_outbox ADD COLUMN about TEXT REFERENCES reports (id) ON DELETE CASCADE")
+"""Schema 23 for both backends: a duplicate merged into another report (service.reports.merge_report)
+carries its reporter's subscription along — the subscription ``follows`` the kept report (NULL:
+its own) — and a queued mail names the report it tells of (``about``; NULL: the subscriber's own)."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -280,6 +288,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     20: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MAIL_20),
     21: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MODERATION_21),
     22: tuple(statement.format(time="DATETIME") for statement in STAFF_SSO_22),
+    23: REPORT_MERGES_23,
 }
 """SQL statements that bring a file from the previous version to each version."""
 
@@ -371,6 +380,9 @@ class GeoPackageDialect(Dialect):
 
     def decode_points(self, values: Sequence) -> NDArray[np.object_]:
         return gpkg.decode_geometries(list(values))
+
+    def area_filter(self, alias: str) -> str:
+        return f"ST_PointInArea({alias}.geom, :area) = 1"
 
     def published_matches(self, schema: LayerSchema) -> str | None:
         if schema is not REPORTS:

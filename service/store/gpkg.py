@@ -6,6 +6,7 @@ feature tables incidents, lights and reports hold Point geometry in WGS84 (srs_i
 
 from __future__ import annotations
 
+import functools
 import struct
 
 import numpy as np
@@ -170,10 +171,27 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     return minx, maxx, miny, maxy
 
 
+@functools.lru_cache(maxsize=32)
+def _area(wkb: bytes) -> shapely.Geometry:
+    """A polygon from its WKB, prepared for many point tests (a query's area, parsed once)."""
+    area = shapely.from_wkb(wkb)
+    shapely.prepare(area)
+    return area
+
+
+def point_in_area(blob: bytes | None, wkb: bytes) -> int | None:
+    """1 when the point of a GeoPackage geometry blob lies in the polygon ``wkb`` (its boundary
+    included), 0 when not, None for an empty geometry."""
+    box = _envelope(blob)
+    return None if box is None else int(shapely.intersects_xy(_area(bytes(wkb)), box[0], box[2]))
+
+
 def sql_functions() -> dict[str, tuple[int, object]]:
-    """The SQL functions the R-tree triggers call (name → number of arguments, function), to be
-    registered on every connection: ST_MinX/MaxX/MinY/MaxY and ST_IsEmpty of a geometry blob."""
+    """The SQL functions the R-tree triggers and the queries call (name → number of arguments,
+    function), to be registered on every connection: ST_MinX/MaxX/MinY/MaxY and ST_IsEmpty of a
+    geometry blob, and ST_PointInArea (:func:`point_in_area`)."""
     def part(i: int):
         return lambda blob: None if (box := _envelope(blob)) is None else box[i]
     return {"ST_MinX": (1, part(0)), "ST_MaxX": (1, part(1)), "ST_MinY": (1, part(2)), "ST_MaxY": (1, part(3)),
-            "ST_IsEmpty": (1, lambda blob: None if blob is None else int(_envelope(blob) is None))}
+            "ST_IsEmpty": (1, lambda blob: None if blob is None else int(_envelope(blob) is None)),
+            "ST_PointInArea": (2, point_in_area)}

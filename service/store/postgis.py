@@ -19,7 +19,8 @@ from geo.layers import REPORTS, LayerSchema
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
 from service.store.embedded import (DATA_TABLES, LIGHT_COLUMNS_16, LIGHT_EVENTS_17, REPORT_COLUMNS_18, REPORT_MAIL_20,
-                                    REPORT_MODERATION_21, STAFF_ACCOUNTS_19, STAFF_SSO_22, TABLE_TOPICS)
+                                    REPORT_MERGES_23, REPORT_MODERATION_21, STAFF_ACCOUNTS_19, STAFF_SSO_22,
+                                    TABLE_TOPICS)
 
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -126,6 +127,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     20: tuple(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ") for statement in REPORT_MAIL_20),
     21: tuple(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ") for statement in REPORT_MODERATION_21),
     22: tuple(statement.format(time="TIMESTAMPTZ") for statement in STAFF_SSO_22),
+    23: REPORT_MERGES_23,
 }
 
 
@@ -197,6 +199,9 @@ class PostGISDialect(Dialect):
 
     def bbox_filter(self, table: str, alias: str) -> str:
         return f"ST_Intersects({alias}.geom, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))"
+
+    def area_filter(self, alias: str) -> str:
+        return f"ST_Intersects({alias}.geom, ST_GeomFromWKB(:area, 4326))"
 
     def extent_columns(self, alias: str) -> str:
         return (f"ST_XMin(ST_Extent({alias}.geom)), ST_YMin(ST_Extent({alias}.geom)), ST_XMax(ST_Extent({alias}.geom)), "

@@ -36,9 +36,9 @@ from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES, TOLD_STATUSES
 from service.store import pingchunks
-from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, NotFound,
-                                Progress, PublishedPage, QueuedMail, SessionRecord, SsoFlow, StoreError, TokenRecord,
-                                Unavailable, UserRecord, WriteResult)
+from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, Listeners,
+                                NotFound, Progress, PublishedPage, QueuedMail, SessionRecord, SsoFlow, StoreError,
+                                TokenRecord, Unavailable, UserRecord, WriteResult)
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
@@ -588,6 +588,55 @@ class SQLStore:
         return pd.DataFrame([(i, d, c, json.loads(z), n) for i, d, c, z, n in rows],
                             columns=["id", "day", "category", "zones", "closed"])
 
+    def merge_reports(self, duplicate_id: str, into_id: str, decide: Callable[[pd.Series, pd.Series], dict],
+                      actor: Actor, at: pd.Timestamp, notes: tuple[str, str]) -> gpd.GeoDataFrame:
+        """Merge a duplicate into the report kept, in one transaction (both rows locked, in the
+        order of their ``fid``, so concurrent merges and moves of either wait for each other):
+        ``decide(duplicate, kept)`` gives the duplicate's field changes or raises; subscriptions
+        that heard of the duplicate follow the kept report (moved before the duplicate closes, so
+        its reporter is not told "closed" of a duplicate); the kept report's supporters grow by the
+        duplicate's and one (its reporter); a history row each (the kept one from its status to
+        the same)."""
+        with self.transaction() as con:
+            both = self._select(con, REPORTS, FeatureQuery(ids=(duplicate_id, into_id)), for_update=True)
+            found = {row["id"]: k for k, row in enumerate(both.to_dict("records"))}
+            for report_id in (duplicate_id, into_id):
+                if report_id not in found:
+                    raise NotFound(f"no report {report_id!r}")
+            duplicate, kept = both.iloc[found[duplicate_id]], both.iloc[found[into_id]]
+            changes = decide(duplicate, kept)
+            ids = {"dup": duplicate_id, "into": into_id}
+            con.execute(text("UPDATE report_subscriptions SET follows = :into "
+                             "WHERE (report_id = :dup AND follows IS NULL) OR follows = :dup"), ids)
+            carried = con.execute(text("SELECT supporters FROM report_supports WHERE report_id = :dup"), ids).scalar()
+            con.execute(text("DELETE FROM report_supports WHERE report_id = :dup"), ids)
+            con.execute(text("INSERT INTO report_supports (report_id, supporters) VALUES (:into, :n) ON CONFLICT "
+                             "(report_id) DO UPDATE SET supporters = report_supports.supporters + :n"),
+                        ids | {"n": int(carried or 0) + 1})
+            updated = _checked(REPORTS, both.iloc[[found[duplicate_id]]].assign(**changes))
+            self._write_features(con, REPORTS, updated, actor, at, notes[0])
+            con.execute(text("INSERT INTO report_events (report_id, from_status, to_status, actor_role, actor_label, "
+                             "at, note) VALUES (:id, :status, :status, :role, :label, :at, :note)"),
+                        {"id": into_id, "status": kept["status"], "role": actor.role, "label": actor.label,
+                         "at": _utc(at), "note": notes[1]})
+        return updated
+
+    def listeners(self, report_ids: list[str]) -> dict[str, Listeners]:
+        """Who hears of each of these reports by mail: its own reporter's standing subscription,
+        and the standing ones carried to it from merged duplicates."""
+        if not report_ids:
+            return {}
+        statement = text("SELECT coalesce(follows, report_id), follows IS NULL FROM report_subscriptions "
+                         "WHERE unsubscribed_at IS NULL AND ((report_id IN :ids AND follows IS NULL) "
+                         "OR follows IN :ids)").bindparams(bindparam("ids", expanding=True))
+        with self.transaction(write=False) as con:
+            rows = con.execute(statement, {"ids": list(report_ids)}).all()
+        found: dict[str, Listeners] = {}
+        for report_id, own in rows:
+            heard = found.get(report_id, Listeners(False, 0))
+            found[report_id] = Listeners(True, heard.carried) if own else Listeners(heard.reporter, heard.carried + 1)
+        return found
+
     def report_history(self, report_ids: list[str] | None = None) -> pd.DataFrame:
         """The status changes of reports (all, or those of ``report_ids``), oldest first: report_id,
         from_status, to_status, actor_role, actor_label, at (UTC), note."""
@@ -675,15 +724,16 @@ class SQLStore:
             con.execute(text("DELETE FROM mail_outbox WHERE sent_at IS NULL AND report_id IN "
                              "(SELECT report_id FROM report_subscriptions WHERE unsubscribed_at IS NOT NULL)"))
             rows = con.execute(text(
-                "SELECT m.mail_id, m.report_id, m.kind, r.category, p.contact, s.token, m.attempts "
+                "SELECT m.mail_id, m.report_id, m.kind, r.category, p.contact, s.token, m.attempts, m.about "
                 "FROM mail_outbox m JOIN report_subscriptions s ON s.report_id = m.report_id "
-                "JOIN reports r ON r.id = m.report_id JOIN reports_private p ON p.id = m.report_id "
+                "JOIN reports r ON r.id = coalesce(m.about, m.report_id) JOIN reports_private p ON p.id = m.report_id "
                 "WHERE m.sent_at IS NULL AND m.next_attempt_at <= :now AND p.contact IS NOT NULL "
                 "ORDER BY m.next_attempt_at, m.mail_id LIMIT :limit"), {"now": now, "limit": limit}).all()
             if rows:
                 con.execute(text("UPDATE mail_outbox SET next_attempt_at = :later WHERE mail_id = :id"),
                             [{"id": row[0], "later": _utc(at + pd.Timedelta(seconds=lease_s))} for row in rows])
-        return [QueuedMail(int(row[0]), *row[1:6], int(row[6])) for row in rows]
+        return [QueuedMail(int(row[0]), *row[1:6], int(row[6]), row[7] if row[7] not in (None, row[1]) else None)
+                for row in rows]
 
     def mail_sent(self, mail_id: int, at: pd.Timestamp) -> None:
         """Mark a claimed mail sent."""
@@ -1043,7 +1093,7 @@ class SQLStore:
                 f"SELECT (SELECT count(*) FROM m), p.fid, {self._columns(schema)} FROM (SELECT 1) one "
                 f"LEFT JOIN p ON TRUE LEFT JOIN {table} t ON t.fid = p.fid ORDER BY p.fid"), params).all()
             return [tuple(r[2:]) for r in rows if r[1] is not None], int(rows[0][0])
-        if query.bbox is None:
+        if query.bbox is None and query.within is None:
             matched = int(con.execute(text(f"SELECT count(*) FROM {table} t{where}"), params).scalar())
             return [tuple(r) for r in con.execute(text(
                 f"SELECT {self._columns(schema)} FROM {table} t{where} ORDER BY {_order(schema, query, 't')} "
@@ -1059,9 +1109,13 @@ class SQLStore:
     def _where(self, schema: LayerSchema, query: FeatureQuery) -> tuple[str, dict]:
         """The WHERE clause (over the table ``t``) and parameters of ``query``."""
         conditions, params = [], {}
-        if query.bbox is not None:
+        box = _box_of(query)
+        if box is not None:
             conditions.append(self.dialect.bbox_filter(_table(schema), "t"))
-            params |= dict(zip(("bx0", "by0", "bx1", "by1"), (float(v) for v in query.bbox)))
+            params |= dict(zip(("bx0", "by0", "bx1", "by1"), box))
+        if query.within is not None:  # the spatial index finds the area's box, the exact test the rest
+            conditions.append(self.dialect.area_filter("t"))
+            params["area"] = shapely.to_wkb(query.within, byte_order=1)
         time = schema.time_field
         if query.start is not None:
             conditions.append(f't."{time}" >= :start')
@@ -1255,10 +1309,12 @@ _MODERATION_COLUMNS = "report_id, action, reason, actor_role, actor_label, at"
 
 
 def _queue_mail(con: Connection, report_id: str, kind: str, at: str) -> None:
-    """Queue a mail of ``kind`` about a report, due at ``at``, when its contact is subscribed."""
-    con.execute(text("INSERT INTO mail_outbox (report_id, kind, created_at, next_attempt_at) "
-                     "SELECT report_id, :kind, :at, :at FROM report_subscriptions "
-                     "WHERE report_id = :id AND unsubscribed_at IS NULL"), {"id": report_id, "kind": kind, "at": at})
+    """Queue a mail of ``kind`` about a report, due at ``at``, to each standing subscription that
+    hears of it: its reporter's, and those carried to it from duplicates merged into it."""
+    con.execute(text("INSERT INTO mail_outbox (report_id, about, kind, created_at, next_attempt_at) "
+                     "SELECT report_id, :id, :kind, :at, :at FROM report_subscriptions "
+                     "WHERE ((report_id = :id AND follows IS NULL) OR follows = :id) AND unsubscribed_at IS NULL"),
+                {"id": report_id, "kind": kind, "at": at})
 
 
 def _record_moderation(con: Connection, report_id: str, action: str, reason: str, actor: Actor,
@@ -1294,8 +1350,21 @@ def _private_upsert(table: str, name: str) -> TextClause:
 
 def _order(schema: LayerSchema, query: FeatureQuery, alias: str) -> str:
     """The order of a query's records (over ``alias``, with the columns ``fid`` and the time
-    field): newest first, or as stored."""
-    return f'{alias}."{schema.time_field}" DESC, {alias}.fid DESC' if query.newest_first else f"{alias}.fid"
+    field): newest first, oldest first, or as stored."""
+    if query.newest_first:
+        return f'{alias}."{schema.time_field}" DESC, {alias}.fid DESC'
+    return f'{alias}."{schema.time_field}", {alias}.fid' if query.oldest_first else f"{alias}.fid"
+
+
+def _box_of(query: FeatureQuery) -> tuple[float, float, float, float] | None:
+    """The box the spatial index looks in: the query's ``bbox``, the box around its ``within``
+    area, or where both are given their overlap (which may be empty: min above max)."""
+    boxes = [tuple(float(v) for v in query.bbox)] if query.bbox is not None else []
+    if query.within is not None:
+        boxes.append(tuple(float(v) for v in query.within.bounds))
+    if not boxes:
+        return None
+    return (max(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), min(b[3] for b in boxes))
 
 
 def _private(schema: LayerSchema) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -198,9 +199,13 @@ def reference(frame: pd.DataFrame, query: FeatureQuery) -> list[str]:
         if values is not None:
             keep &= frame[column].isin(values)
     keep &= ~frame["category"].isin(query.exclude_categories)
+    if query.within is not None:
+        keep &= shapely.intersects_xy(query.within, frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy())
     chosen = frame[keep]
     if query.newest_first:
         chosen = chosen.iloc[::-1].sort_values("created_at", ascending=False, kind="stable")
+    if query.oldest_first:
+        chosen = chosen.sort_values("created_at", kind="stable")
     return chosen["id"].tolist()
 
 
@@ -215,7 +220,9 @@ queries = st.builds(
     start=st.none() | moment, end=st.none() | moment, categories=st.none() | subset, exclude_categories=subset,
     statuses=st.none() | st.lists(st.sampled_from(REPORT_STATUSES), unique=True).map(tuple),
     ids=st.none() | st.lists(st.integers(0, 400).map(lambda i: f"r{i}"), max_size=20).map(tuple),
-    newest_first=st.booleans())
+    within=st.none() | st.sampled_from(list(read_zones(ZONES_FILE).geometry)),
+    newest_first=st.just(False), oldest_first=st.just(False)).flatmap(
+    lambda query: st.sampled_from([query, replace(query, newest_first=True), replace(query, oldest_first=True)]))
 
 
 def test_queries_match_pandas(backends):
@@ -243,8 +250,8 @@ def test_queries_match_pandas(backends):
             public = FeatureQuery(bbox=query.bbox, exclude_categories=UNPUBLISHED_CATEGORIES)
             seen, found = reference(frame, public), store.published_page(REPORTS, public, limit, offset)
             assert found.matched == len(seen) and [p["id"] for p in found.properties] == seen[offset:offset + limit]
-        ids, lon_, lat_ = store.positions(REPORTS, replace(query, newest_first=False))
-        in_order = reference(frame, replace(query, newest_first=False))
+        ids, lon_, lat_ = store.positions(REPORTS, replace(query, newest_first=False, oldest_first=False))
+        in_order = reference(frame, replace(query, newest_first=False, oldest_first=False))
         assert ids == in_order
         where = frame.set_index("id").geometry.loc[in_order]
         assert lon_.tolist() == where.x.tolist() and lat_.tolist() == where.y.tolist()
