@@ -93,6 +93,15 @@ def merge(duplicate: Mapping[str, Any], kept: Mapping[str, Any], at: pd.Timestam
     return move(duplicate["category"], duplicate["status"], "closed", DUPLICATE_REASON.format(into=kept["id"]), at)
 
 
+def duplicate_of(close_reason: str | None) -> str | None:
+    """The id of the report a duplicate was merged into, read from its close reason
+    (:data:`DUPLICATE_REASON`); None for any other reason."""
+    head = DUPLICATE_REASON.split("{")[0]
+    if close_reason is None or not close_reason.startswith(head):
+        return None
+    return close_reason[len(head):] or None
+
+
 def closed_unconfirmed(history: pd.DataFrame) -> pd.Index:
     """Ids of the reports that staff closed straight from open — never confirming the problem (no
     fault found, a duplicate) — from a history of status changes (report_id, from_status,

@@ -51,11 +51,13 @@ def headline(mail: QueuedMail) -> str:
 
 
 def compose(mail: QueuedMail, settings: MailSettings, public_url: str) -> EmailMessage:
-    """The mail as a message: plain text with the report page's link, and a one-click unsubscribe
+    """The mail as a message: plain text with the report page's link (of the report it tells of: the
+    citizen's own, or the one theirs was merged into), and a one-click unsubscribe
     (RFC 8058: ``List-Unsubscribe`` and ``List-Unsubscribe-Post``). Header values are set through
     :class:`email.message.EmailMessage`, which raises on a line break in any of them."""
     base = public_url.rstrip("/")
-    page, unsubscribe = f"{base}/reports/{quote(mail.report_id, safe='')}", f"{base}/unsubscribe/{mail.token}"
+    page = f"{base}/reports/{quote(mail.about or mail.report_id, safe='')}"
+    unsubscribe = f"{base}/unsubscribe/{mail.token}"
     message = EmailMessage()
     message["From"] = settings.from_address
     message["To"] = mail.address
@@ -66,9 +68,17 @@ def compose(mail: QueuedMail, settings: MailSettings, public_url: str) -> EmailM
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content("\n".join((
-        headline(mail), "", f"Din anmälan ({mail.report_id}) och vad som hänt med den:", page, "",
+        headline(mail), "", _about(mail), page, "",
         "Vill du inte få fler mejl om den här anmälan?", unsubscribe, "", "Halmstads kommun – Trygg stadskärna")))
     return message
+
+
+def _about(mail: QueuedMail) -> str:
+    """What the link in the mail leads to: the citizen's report, or the one it was merged into."""
+    if mail.about is None:
+        return f"Din anmälan ({mail.report_id}) och vad som hänt med den:"
+    return (f"Din anmälan ({mail.report_id}) gällde samma sak som anmälan {mail.about}, som vi arbetar vidare med. "
+            "Så här har det gått:")
 
 
 def send_due(store: Store, settings: MailSettings, public_url: str, now: pd.Timestamp | None = None) -> int:

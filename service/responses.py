@@ -275,6 +275,16 @@ class ReportUpdated(Answer):
     closed_at: str | None = Field(description=UTC)
 
 
+class ReportMerged(Answer):
+    """The duplicate after the merge, and the report kept."""
+
+    id: str = Field(description="the duplicate")
+    status: str = Field(description="closed")
+    close_reason: str = Field(description="'dubblett av ' and the kept report's id")
+    into: str = Field(description="the report kept")
+    supporters: int = Field(description="citizens who have seen the kept report too, now")
+
+
 class UnsafeWhen(Answer):
     """Pins by time of day (null when suppressed, or when the zone's count is)."""
 

@@ -12,12 +12,13 @@ from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import unsafe_places_per_zone
 from geo.timestamps import format_utc, utc_text
 from geo.errors import Message
+from geo.workflow import MAX_NOTE
 from service.auth import STAFF, Caller, request_caller, request_role, require
 from service.errors import NoSuchThing
 from service.forms import StrictFormRoute
-from service.reports import change_status, submit_report
+from service.reports import change_status, merge_report, submit_report
 from service.security import link
-from service.responses import ReportCreated, ReportUpdated, UnsafePlaces
+from service.responses import ReportCreated, ReportMerged, ReportUpdated, UnsafePlaces
 from service.store import FeatureQuery
 from service.context import context
 
@@ -53,10 +54,17 @@ def create_report(request: Request, category: str = Form(...), lat: str = Form(.
 
 
 class StatusChange(BaseModel):
-    """A staff member's move of a report along the workflow."""
+    """A staff member's move of a report along the workflow, with an optional note for its history."""
 
     status: str = Field(max_length=20)
     close_reason: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=MAX_NOTE, description="kept in the report's history (staff only)")
+
+
+class Merge(BaseModel):
+    """The report a duplicate is merged into."""
+
+    into: str = Field(max_length=100, description="the id of the report kept")
 
 
 @router.patch("/api/reports/{report_id}",
@@ -66,14 +74,32 @@ def update_report(request: Request, report_id: str, change: StatusChange,
     """Municipality staff move a report forward: open → acknowledged → scheduled → closed (with a
     close reason). The check and the write are one transaction: a move the report's current state
     does not allow (another request got there first) answers 409 with the current status. Every
-    change is kept in the report's history with who and when. A confirmed broken_light report
-    turns the nearest lamp off in the lighting figures."""
+    change is kept in the report's history with who and when, and ``note`` when given (else the
+    close reason). A confirmed broken_light report turns the nearest lamp off in the lighting figures."""
     require(caller.role if caller else None, ("municipality",), "changing a report")
-    updated = change_status(context(request).store, report_id, change.status, caller.actor, change.close_reason)
+    updated = change_status(context(request).store, report_id, change.status, caller.actor, change.close_reason,
+                            note=change.note)
     row = updated.iloc[0]
     return {"id": row["id"], "category": row["category"], "status": row["status"],
             "close_reason": row["close_reason"] if isinstance(row["close_reason"], str) else None,
             "closed_at": format_utc(updated["closed_at"]).iloc[0]}
+
+
+@router.post("/api/reports/{report_id}/merge",
+             responses={200: {"model": ReportMerged, "description": "The duplicate is merged into the report kept."}})
+def merge(request: Request, report_id: str, body: Merge, caller: Caller | None = Depends(request_caller)) -> dict:
+    """Municipality staff merge a duplicate report into another (``into``), in one transaction:
+    the duplicate is closed with the reason ``dubblett av <into>``, both histories get a row, the
+    duplicate's supporters and its reporter (one more) count for the kept report, and the mail
+    subscriptions that heard of the duplicate hear of the kept report from now on (its reporter
+    is told when the kept one is scheduled and closed). 409 (with the report and its status) when
+    either is closed already, 422 for a merge into itself, across categories or of unsafe places,
+    404 for an unknown id."""
+    require(caller.role if caller else None, ("municipality",), "merging reports")
+    store = context(request).store
+    merged = merge_report(store, report_id, body.into, caller.actor).iloc[0]
+    return {"id": merged["id"], "status": merged["status"], "close_reason": merged["close_reason"], "into": body.into,
+            "supporters": store.supporters([body.into]).get(body.into, 0)}
 
 
 @router.get("/api/reports/{report_id}/photo", response_class=Response, responses={200: {
