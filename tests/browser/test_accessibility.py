@@ -4,18 +4,20 @@ bar, and on a phone the layer list and the legend wait behind buttons so the map
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from service.app import create_app
 from service.auth import create_token
 from service.html import SITE_LINKS
+from service.reports import submit_report
 from service.settings import MapSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 
 MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020")
-STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipality"}
-"""Staff pages and the role whose token opens them."""
+STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipality",
+               "/staff/reports": "municipality", "/staff/reports/{report}": "municipality"}
+"""Staff pages and the role whose token opens them (municipality's: the forms shown); ``{report}``
+is a stored report."""
 PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/login", "/no-such-page",
                 "/reports/{report}", "/unsubscribe/" + "a" * 24, *STAFF_PAGES, "/ogc?f=html", "/ogc/collections?f=html")
 PHONE = {"width": 390, "height": 844}
@@ -24,19 +26,22 @@ WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, serve_module):
-    """(base URL, tokens by role — police and municipality —, a report's id) of a service over a
-    database with one citizen's report, without a basemap."""
+    """(base URL, tokens by role, a report's id) of a service over a database with two citizens'
+    reports side by side (possible duplicates), without a basemap."""
     db = tmp_path_factory.mktemp("a11y") / "a11y.sqlite"
-    base = serve_module(create_app(Settings(store=StoreSettings(db=db), maps=MapSettings(tiles="none"))))
-    report = httpx.post(base + "/api/reports", data={"category": "graffiti", "lat": "56.6740", "lon": "12.8572",
-                                                     "description": "Klotter på elskåpet"}).json()["id"]
+    app = create_app(Settings(store=StoreSettings(db=db), maps=MapSettings(tiles="none")))
+    state = app.state.context
+    report = [submit_report(state.store, state.zones, state.settings.reports, category="graffiti", lat="56.6740",
+                            lon=lon, description="Klotter på elskåpet", email="anna@example.org").report.values["id"]
+              for lon in ("12.8572", "12.85721")][0]
+    base = serve_module(app)
     return base, {role: create_token(SQLiteStore(db), role) for role in ("police", "municipality")}, report
 
 
 def visit(browser, site, path: str, viewport: dict | None = None):
     base, tokens, report = site
-    path = path.format(report=report)
     role = STAFF_PAGES.get(path, "police" if "police" in path else None)
+    path = path.format(report=report)
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
                                   extra_http_headers={"Authorization": f"Bearer {tokens[role]}"} if role else {})
     page = context.new_page()

@@ -25,7 +25,7 @@ from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, L
                                ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
-                               RemovalRoundRecorded, ReportCreated, ReportSupported, ReportUpdated, UnsafePlaces, ZoneCollection)
+                               RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated, UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import ZONES_FILE
@@ -40,6 +40,7 @@ COVERED = {
     ("post", "/api/reports/{report_id}/support"): ("200", ReportSupported),
     ("post", "/api/reports/{report_id}/moderation"): ("200", ModerationFlags),
     ("get", "/api/reports/{report_id}/moderation"): ("200", ModerationState),
+    ("post", "/api/reports/{report_id}/merge"): ("200", ReportMerged),
     ("get", "/api/unsafe-places"): ("200", UnsafePlaces),
     ("post", "/api/patrols"): ("201", PatrolImport),
     ("post", "/api/removal-rounds"): ("201", RemovalRoundRecorded),
@@ -238,6 +239,11 @@ def test_demo_writes_are_documented(demo_client):
     supported = check(demo_client, "post", "/api/reports/{report_id}/support",
                       demo_client.post(f"/api/reports/{again['id']}/support"))
     assert supported == {"id": again["id"], "supporters": 1}
+    third = check(demo_client, "post", "/api/reports",
+                  demo_client.post("/api/reports", data={"category": "graffiti", **TORG}))
+    merged = check(demo_client, "post", "/api/reports/{report_id}/merge", demo_client.post(
+        f"/api/reports/{third['id']}/merge", json={"into": again["id"]}, headers=municipality))
+    assert merged["status"] == "closed" and merged["supporters"] == 2
 
     patch = f"/api/reports/{first['id']}"
     acknowledged = check(demo_client, "patch", "/api/reports/{report_id}",
