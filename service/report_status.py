@@ -18,7 +18,7 @@ from service.store import FeatureQuery, Store
 def report_status(store: Store, zones: gpd.GeoDataFrame, report_id: str) -> dict:
     """The public view of a report: ``id``, ``category`` (its Swedish name), ``place`` (the name
     of its zone), ``status`` (Swedish), ``open``, ``supporters`` (citizens who have seen it too) and ``history`` (local date and Swedish
-    status of each change, oldest first). :class:`NoSuchThing` for an unknown id and for an
+    status of each change of status, oldest first). :class:`NoSuchThing` for an unknown id and for an
     unsafe place (:data:`geo.layers.UNPUBLISHED_CATEGORIES`): those have no page, and the answer
     does not tell them apart."""
     found = store.read_features(REPORTS, query=FeatureQuery(ids=(report_id,)))
@@ -27,6 +27,7 @@ def report_status(store: Store, zones: gpd.GeoDataFrame, report_id: str) -> dict
     report = found.iloc[0]
     position = zone_positions(zones, [report.geometry.x], [report.geometry.y])[0]
     history = store.report_history([report_id])
+    history = history[history["from_status"] != history["to_status"]]  # a duplicate merged into it is no change of status
     return {
         "id": report["id"], "category": REPORT_CATEGORY_NAMES[report["category"]],
         "place": zones["name"].iloc[position] if position >= 0 else "Stadskärnan",

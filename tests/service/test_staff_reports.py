@@ -10,6 +10,7 @@ import re
 import pandas as pd
 import pytest
 import shapely
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from geo.layers import REPORTS
@@ -17,9 +18,12 @@ from service.app import create_app
 from service.auth import create_token
 from service.report_queue import PAGE_SIZE
 from service.reports import change_status
-from service.settings import MapSettings, ReportSettings, Settings, StaffSettings, StoreSettings
+from service.mail import MAIL_WORDING, send_due
+from service.settings import (MailSettings, MapSettings, ReportSettings, ServiceSettings, Settings, StaffSettings,
+                              StoreSettings)
 from service.staff import add_user
 from service.store import Actor, FeatureQuery
+from tests.service.test_hearback import Inbox, free_port
 
 PASSWORD = "rätt häst batteri häftklammer"
 HTML = {"accept": "text/html"}
@@ -233,6 +237,8 @@ def test_a_merge_moves_the_supporters_and_the_subscription(client):
     assert 'id="supporters">2<' in kept_page.text, "the duplicate's supporter and its reporter"
     assert "dessutom 1 från sammanslagna dubbletter" in kept_page.text
     assert f"dubbletten {duplicate} har slagits ihop med denna" in kept_page.text
+    public = client.get(f"/reports/{kept}").text
+    assert public.count("Öppen") == 2, "the public page: its status and the one change of status, not the merge"
 
 
 def test_merging_into_itself_across_categories_or_a_closed_report_is_refused(client):
@@ -279,3 +285,26 @@ def test_the_api_patch_keeps_a_note_in_the_history(client, municipality):
     too_long = client.patch(f"/api/reports/{report_id}", json={"status": "scheduled", "note": "x" * 1001},
                             headers=municipality)
     assert too_long.status_code == 422
+
+
+def test_the_duplicates_reporter_hears_when_the_kept_report_is_closed(tmp_path):
+    inbox, port = Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    settings = Settings(store=StoreSettings(db=tmp_path / "mail.gpkg"),
+                        service=ServiceSettings(public_url="http://testserver"), mail=MailSettings(host="127.0.0.1", port=port, starttls=False, poll_s=3600))
+    try:
+        with TestClient(create_app(settings)) as client:
+            kept, duplicate = submit(client, email="kept@example.org"), submit(client, email="dup@example.org")
+            token = create_token(client.app.state.context.store, "municipality")
+            staff = {"Authorization": f"Bearer {token}"}
+            assert client.post(f"/api/reports/{duplicate}/merge", json={"into": kept}, headers=staff).status_code == 200
+            assert client.patch(f"/api/reports/{kept}", json={"status": "closed", "close_reason": "sanerat"},
+                                headers=staff).status_code == 200
+            assert send_due(client.app.state.context.store, settings.mail, "http://testserver") == 4
+    finally:
+        smtp.stop()
+    closed = {m["To"]: m.get_content() for m in inbox.messages if m["Subject"] == MAIL_WORDING["graffiti"]["closed"]}
+    assert set(closed) == {"kept@example.org", "dup@example.org"}, "two receipts, two 'closed' mails, none for the merge"
+    assert f"http://testserver/reports/{kept}" in closed["dup@example.org"]
+    assert f"Din anmälan ({duplicate}) gällde samma sak som anmälan {kept}" in closed["dup@example.org"]
