@@ -1110,7 +1110,9 @@ class SQLStore:
         """The WHERE clause (over the table ``t``) and parameters of ``query``."""
         conditions, params = [], {}
         box = _box_of(query)
-        if box is not None:
+        if box is not None and (box[0] > box[2] or box[1] > box[3]):
+            conditions.append("1 = 0")  # a box and an area that do not overlap
+        elif box is not None:
             conditions.append(self.dialect.bbox_filter(_table(schema), "t"))
             params |= dict(zip(("bx0", "by0", "bx1", "by1"), box))
         if query.within is not None:  # the spatial index finds the area's box, the exact test the rest

@@ -5,13 +5,15 @@ duplicate), and refuses with nothing written."""
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 
 from geo.errors import StateConflict, ValidationError
 from geo.workflow import merge, move
 from geo.layers import REPORTS
-from service.store import Actor, FeatureQuery, Listeners, NotFound
+from service.store import Actor, FeatureQuery, Listeners, NotFound, Unavailable
 from tests.store.test_contract import STAFF, one_report
 
 T0 = pd.Timestamp("2020-05-02T08:00:00Z")
@@ -110,3 +112,40 @@ def test_a_merge_across_categories_or_of_unsafe_places_is_refused(store):
 def test_an_unknown_report_is_not_found(pair):
     with pytest.raises(NotFound):
         merged(pair, "d", "nope")
+
+
+def test_concurrent_merges_and_moves_serialise(pair):
+    """Merges of ``d`` into ``k`` and of ``k`` into ``d``, and closings of each, all at once: the
+    first to take the rows lands, the others see its result (409), and the counts add up once."""
+    attempts = [("merge", "d", "k"), ("merge", "k", "d"), ("close", "d", None), ("close", "k", None)] * 3
+    barrier, results = threading.Barrier(len(attempts)), []
+
+    def attempt(kind: str, first: str, second: str | None) -> None:
+        barrier.wait()
+        at = pd.Timestamp.now(tz="UTC")
+        try:
+            if kind == "merge":
+                merged(pair, first, second, at)
+            else:
+                moved(pair, first, "closed", at)
+            results.append((kind, first))
+        except (StateConflict, Unavailable) as exc:
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt, args=args) for args in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "Unavailable" not in results
+    landed = [r for r in results if r != "StateConflict"]
+    merges = [r for r in landed if r[0] == "merge"]
+    assert len(merges) <= 1 and len(landed) <= 2
+    status = dict(zip(*pair.read_features(REPORTS)[["id", "status"]].T.values))
+    if merges:  # one merge, and at most the kept report's closing after it
+        duplicate = merges[0][1]
+        kept = "k" if duplicate == "d" else "d"
+        assert status[duplicate] == "closed" and pair.supporters(["d", "k"]) == {kept: 4}
+    else:  # the first closing shut every merge out
+        assert pair.supporters(["d", "k"]) == {"d": 2, "k": 1}
+    assert len(pair.report_history()) == 2 + len(landed) + len(merges), "one row per landed change, two per merge"
