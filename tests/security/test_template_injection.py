@@ -102,3 +102,15 @@ def test_template_syntax_in_a_zone_name_cannot_crash_a_build(tmp_path):
                                       "--zones", str(zones)], env={"STADSKARNA_MAP_TILES": "none"})
     assert result.exit_code == 0, result.output
     assert "{% if %}{% endfor %}{{ }}{#" in _unescaped(out.read_text(encoding="utf-8"))
+
+
+def test_the_staff_report_pages_keep_hostile_text_as_text(client):
+    staff = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'municipality')}"}
+    for url in ("/staff/reports?status=alla", "/staff/reports/r-0", "/staff/reports/r-1", "/staff/reports/r-4"):
+        response = client.get(url, headers=staff)
+        assert response.status_code == 200, response.text[:500]
+        text = _unescaped(response.text)
+        for tag in ("BESKRIVNING", "ORSAK", "ETIKETT"):
+            assert not evaluated(text, tag), f"{tag} was evaluated as a template on {url}"
+    closed = _unescaped(client.get("/staff/reports/r-0", headers=staff).text)
+    assert "ORSAK-{{7*7}}" in closed and "ETIKETT-{{7*7}}" in closed, "the reason and who closed it, as text"

@@ -106,6 +106,9 @@ def test_a_form_post_without_the_csrf_token_is_refused(client):
     sign_in(client)
     refused = client.post(f"/staff/reports/{report_id}", data={"action": "status", "status": "acknowledged"})
     assert refused.status_code == 403 and refused.json()["code"] == "csrf"
+    in_a_browser = client.post(f"/staff/reports/{report_id}", headers=HTML,
+                               data={"action": "status", "status": "acknowledged", "csrf_token": "gammal"})
+    assert in_a_browser.status_code == 403 and "Formuläret har gått ut" in in_a_browser.text
     assert client.app.state.context.store.report_history([report_id])["to_status"].tolist() == ["open"]
 
 
