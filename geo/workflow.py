@@ -2,7 +2,8 @@
 
 A report only moves forward (open → acknowledged → scheduled → closed; steps may be skipped,
 never back); closing needs a reason, and any move may carry a staff note. A duplicate is merged
-into another open report of its category: it is closed with the reason that says which. Unsafe-place pins are citizens' views for the dialogue and
+into another open report of its category: it is closed with the reason that says which.
+Unsafe-place pins are citizens' views for the dialogue and
 have no workflow. Every move is kept as a row of the report's history (see the store).
 """
 

@@ -27,7 +27,7 @@ def report_status(store: Store, zones: gpd.GeoDataFrame, report_id: str) -> dict
     report = found.iloc[0]
     position = zone_positions(zones, [report.geometry.x], [report.geometry.y])[0]
     history = store.report_history([report_id])
-    history = history[history["from_status"] != history["to_status"]]  # a duplicate merged into it is no change of status
+    history = history[history["from_status"] != history["to_status"]]  # a merge into it changes no status
     return {
         "id": report["id"], "category": REPORT_CATEGORY_NAMES[report["category"]],
         "place": zones["name"].iloc[position] if position >= 0 else "Stadskärnan",

@@ -22,7 +22,8 @@ NOTICES = {"status": "Statusen är ändrad.", "merge": "Ärendet är sammanslage
 FIELD_ERRORS = {
     "zone": "Välj ett område i listan.",
     "category": "Välj en kategori i listan.",
-    "status": "Välj en status i listan. Ett ärende kan bara flyttas framåt, och otrygga platser har ingen status att ändra.",
+    "status": "Välj en status i listan. Ett ärende kan bara flyttas framåt, och otrygga platser har ingen status "
+              "att ändra.",
     "older_than": f"Ange antal dagar som ett heltal från 0 till {MAX_AGE_DAYS}.",
     "created_from": "Ange datumet som ÅÅÅÅ-MM-DD.",
     "created_to": "Ange datumet som ÅÅÅÅ-MM-DD, samma dag som eller efter från-datumet.",

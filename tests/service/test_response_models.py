@@ -25,7 +25,8 @@ from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, L
                                ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
-                               RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated, UnsafePlaces, ZoneCollection)
+                               RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
+                               UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import ZONES_FILE

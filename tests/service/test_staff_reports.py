@@ -97,7 +97,8 @@ def test_a_planner_sees_the_queue_and_the_report_but_cannot_change_it(client):
     assert page.status_code == 200 and 'id="read-only"' in page.text and 'id="save-status"' not in page.text
     refused = client.post(f"/staff/reports/{report_id}", headers=HTML,
                           data={"csrf_token": csrf(client.get("/login")), "action": "status", "status": "acknowledged"})
-    assert refused.status_code == 403 and '<html lang="sv">' in refused.text and "Sidan är inte för dig" in refused.text
+    assert refused.status_code == 403 and '<html lang="sv">' in refused.text
+    assert "Sidan är inte för dig" in refused.text
     assert client.app.state.context.store.report_history([report_id])["to_status"].tolist() == ["open"]
 
 
@@ -295,7 +296,8 @@ def test_the_duplicates_reporter_hears_when_the_kept_report_is_closed(tmp_path):
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     settings = Settings(store=StoreSettings(db=tmp_path / "mail.gpkg"),
-                        service=ServiceSettings(public_url="http://testserver"), mail=MailSettings(host="127.0.0.1", port=port, starttls=False, poll_s=3600))
+                        service=ServiceSettings(public_url="http://testserver"),
+                        mail=MailSettings(host="127.0.0.1", port=port, starttls=False, poll_s=3600))
     try:
         with TestClient(create_app(settings)) as client:
             kept, duplicate = submit(client, email="kept@example.org"), submit(client, email="dup@example.org")
@@ -308,6 +310,6 @@ def test_the_duplicates_reporter_hears_when_the_kept_report_is_closed(tmp_path):
     finally:
         smtp.stop()
     closed = {m["To"]: m.get_content() for m in inbox.messages if m["Subject"] == MAIL_WORDING["graffiti"]["closed"]}
-    assert set(closed) == {"kept@example.org", "dup@example.org"}, "two receipts, two 'closed' mails, none for the merge"
+    assert set(closed) == {"kept@example.org", "dup@example.org"}, "a 'closed' mail each, none for the merge"
     assert f"http://testserver/reports/{kept}" in closed["dup@example.org"]
     assert f"Din anmälan ({duplicate}) gällde samma sak som anmälan {kept}" in closed["dup@example.org"]
