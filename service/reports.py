@@ -18,6 +18,7 @@ from geo.errors import Message, ValidationError
 from geo.layers import REPORTS, UNPUBLISHED_CATEGORIES, Record, validate_record
 from geo.moderation import HoldRules
 from geo.report_attributes import attributes_text, checked_attributes
+from geo.text import clean_value
 from geo.timestamps import utc_text
 from geo.workflow import (DUPLICATE_REASON, KEPT_NOTE, OPEN_STATUSES, WITHOUT_WORKFLOW, clean_note, merge,
                           move)
@@ -163,6 +164,7 @@ def merge_report(store: Store, duplicate_id: str, into_id: str, actor: Actor,
     closed. Returns the duplicate's stored one-row frame. ``NotFound`` for an unknown id,
     :class:`ValidationError` (422) for a merge into itself, across categories or of unsafe places,
     ``StateConflict`` (409, with the report and its status) when either is closed already."""
+    into_id = clean_value(into_id, "into")  # no control characters reach the database's text
     if duplicate_id == into_id:
         raise ValidationError("a report cannot be merged into itself", field="into")
     at = now or pd.Timestamp.now(tz="UTC")

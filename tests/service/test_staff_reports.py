@@ -5,6 +5,7 @@ merge (POST /api/reports/{id}/merge) and note (PATCH /api/reports/{id})."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 import shapely
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from geo.layers import REPORTS
 from service.app import create_app
@@ -256,6 +258,24 @@ def test_merging_into_itself_across_categories_or_a_closed_report_is_refused(cli
         assert refused.status_code == status and 'role="alert"' in refused.text and f'value="{into}"' in refused.text
 
 
+def test_an_uploaded_photo_is_shown_and_an_open311_link_only_linked(client):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "orange").save(buffer, "PNG")
+    uploaded = client.post("/api/reports", data={"category": "graffiti", "lat": str(TORG[0]), "lon": str(TORG[1])},
+                           files={"photo": ("klotter.png", buffer.getvalue(), "image/png")}).json()["id"]
+    linked = client.post("/open311/v2/requests.json", data={
+        "service_code": "litter", "lat": str(TORG[0]), "long": str(TORG[1]),
+        "media_url": "https://bilder.example.org/1.jpg"}).json()[0]["service_request_id"]
+    sign_in(client)
+    page = client.get(f"/staff/reports/{uploaded}", headers=HTML)
+    assert f'<img class="photo" src="/api/reports/{uploaded}/photo"' in page.text
+    photo = client.get(f"/api/reports/{uploaded}/photo")
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/png", "the session opens the photo"
+    page = client.get(f"/staff/reports/{linked}", headers=HTML)
+    assert 'href="https://bilder.example.org/1.jpg" rel="noopener noreferrer nofollow"' in page.text
+    assert "<img" not in page.text, "an app's photo is never loaded by the staff's browser"
+
+
 # -- the API ----------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -276,6 +296,8 @@ def test_the_api_merges_and_answers_409_and_422(client, municipality):
         refused = client.post(f"/api/reports/{duplicate_id}/merge", json={"into": into}, headers=municipality)
         assert refused.status_code == 422 and refused.json()["field"] == "into"
     assert client.post(f"/api/reports/{kept}/merge", json={"into": "r-nope"}, headers=municipality).status_code == 404
+    control = client.post(f"/api/reports/{kept}/merge", json={"into": "r-\u0000"}, headers=municipality)
+    assert control.status_code == 422 and control.json()["field"] == "into"
     planner = {"Authorization": f"Bearer {create_token(client.app.state.context.store, 'planner')}"}
     assert client.post(f"/api/reports/{kept}/merge", json={"into": duplicate}, headers=planner).status_code == 403
 
