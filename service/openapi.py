@@ -30,6 +30,9 @@ BY_OPERATION = {
         403: "Reports are moderated by municipality staff (a session's change needs its CSRF token: code ``csrf``).",
         409: "The report's moderation already is what the action asks; ``current`` has its flags."},
     ("get", "/api/reports/{report_id}/moderation"): {403: "A report's moderation is for staff."},
+    ("post", "/api/reports/{report_id}/merge"): {
+        403: "Reports are merged by municipality tokens.",
+        409: "Either report is closed already (merged ones too); ``current`` has its id and status."},
     ("post", "/api/removal-rounds"): {403: "Rounds are recorded by municipality tokens.",
                                       409: "The same round (date, category, zones) is recorded; ``current`` has its id."},
     ("post", "/api/promises/{year}/{promise_id}/status"): {403: "The role may not record this promise's status."},
