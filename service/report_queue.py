@@ -104,15 +104,15 @@ def report_queue(store: Store, zones: gpd.GeoDataFrame, chosen: QueueFilter, now
 
 def staff_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSettings, report_id: str) -> dict:
     """A report as staff see it: what, where, when, its status and the moves it may make, its
-    description, answers, photo (``photo_src``: the staff photo route, shown; ``photo_link``: an
+    description (as stored, also while moderation withholds it), answers, photo (``photo_src``: the staff photo route, shown; ``photo_link``: an
     Open311 app's address, only linked), who hears of it by mail (never their address),
     supporters, the full history (when, who, from → to, note), the report it duplicates when
     merged, and the open reports of its category within the duplicate radius (``nearby``).
     :class:`NoSuchThing` for an unknown id."""
-    found = store.read_features(REPORTS, query=FeatureQuery(ids=(report_id,)))
+    found = store.read_features(REPORTS, include_private=True, query=FeatureQuery(ids=(report_id,)))
     if found.empty:
         raise NoSuchThing(f"no report {report_id!r}")
-    report = found.iloc[0]
+    report = found.iloc[0]  # as stored, withheld text and photo too; its contact is never shown
     category, status = report["category"], report["status"]
     photo = report["photo"] if isinstance(report["photo"], str) else None
     local_photo = photo is not None and photo.startswith("/api/reports/")

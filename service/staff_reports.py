@@ -62,9 +62,11 @@ def queue_page(request: Request, caller: Caller, zones: gpd.GeoDataFrame, chosen
 
 
 def report_page(request: Request, caller: Caller, report: dict, form: dict | None = None, notice: str | None = None,
-                error: str | None = None, status_code: int = 200) -> HTMLResponse:
+                error: str | None = None, status_code: int = 200, moderation: dict | None = None) -> HTMLResponse:
     """A report's staff page; its forms for those who may change it (``form``: the values sent,
-    kept when refused)."""
+    kept when refused), and the moderation forms (service/templates/staff_moderation_form.html)
+    with its ``moderation`` state (:func:`service.moderation.moderation_state`) for moderators."""
     values = dict.fromkeys(("status", "close_reason", "note", "into"), "") | (form or {})
     return staff_page(request, caller, "staff_report.html", "/staff/reports", status_code=status_code, notice=notice,
-                      error=error, report=report, form=values, may_change=caller.role in CHANGE_ROLES)
+                      error=error, report=report, form=values, may_change=caller.role in CHANGE_ROLES,
+                      moderation=moderation)

@@ -14,7 +14,9 @@ from service.auth import STAFF, Caller, request_caller, require
 from service.context import context
 from service.forms import StrictFormRoute
 from service.report_queue import QueueFilter, queue_filter, report_queue, staff_report
+from service.moderation import moderation_state
 from service.reports import change_status, merge_report
+from service.routes.staff_moderation import MODERATORS, messages
 from service.staff_reports import (CHANGE_ROLES, NOTICES, UNKNOWN_REPORT, conflict_error, field_error, queue_page,
                                    report_page)
 from service.store import NotFound
@@ -49,12 +51,16 @@ def queue(request: Request, zone: str = _filter(), category: str = _filter(), st
 
 @router.get("/staff/reports/{report_id}", response_class=HTMLResponse)
 def report(request: Request, report_id: str = REPORT_ID, klart: str = Query("", max_length=20),
+           done: str = Query("", max_length=20), failed: str = Query("", max_length=20),
            caller: Caller | None = Depends(request_caller)) -> Response:
-    """A report's staff page (``klart``: the change just made, for its notice)."""
+    """A report's staff page (``klart``: the change just made, for its notice; ``done`` and
+    ``failed``: what a moderation form on it came back with)."""
     require(caller.role if caller else None, STAFF, "a report's staff page")
     state = context(request)
     view = staff_report(state.store, state.zones, state.settings.reports, report_id)
-    return report_page(request, caller, view, notice=NOTICES.get(klart))
+    notice, error = messages(done, failed)
+    return report_page(request, caller, view, notice=NOTICES.get(klart) or notice, error=error,
+                       moderation=_moderation(request, caller, report_id))
 
 
 @router.post("/staff/reports/{report_id}", response_class=HTMLResponse)
@@ -88,4 +94,10 @@ def _again(request: Request, caller: Caller, report_id: str, form: dict, error: 
     """The report's page once more, as it is now, with the values sent and the refusal."""
     state = context(request)
     view = staff_report(state.store, state.zones, state.settings.reports, report_id)
-    return report_page(request, caller, view, form=form, error=error, status_code=status_code)
+    return report_page(request, caller, view, form=form, error=error, status_code=status_code,
+                       moderation=_moderation(request, caller, report_id))
+
+
+def _moderation(request: Request, caller: Caller, report_id: str) -> dict | None:
+    """The report's moderation state for a moderator's forms on the page, None for other roles."""
+    return moderation_state(context(request).store, report_id) if caller.role in MODERATORS else None

@@ -598,7 +598,8 @@ class SQLStore:
         duplicate's and one (its reporter); a history row each (the kept one from its status to
         the same)."""
         with self.transaction() as con:
-            both = self._select(con, REPORTS, FeatureQuery(ids=(duplicate_id, into_id)), for_update=True)
+            both = self._select(con, REPORTS, FeatureQuery(ids=(duplicate_id, into_id)), include_private=True,
+                                for_update=True)
             found = {row["id"]: k for k, row in enumerate(both.to_dict("records"))}
             for report_id in (duplicate_id, into_id):
                 if report_id not in found:

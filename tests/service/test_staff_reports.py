@@ -276,6 +276,21 @@ def test_an_uploaded_photo_is_shown_and_an_open311_link_only_linked(client):
     assert "<img" not in page.text, "an app's photo is never loaded by the staff's browser"
 
 
+def test_the_moderation_forms_are_on_the_report_page_and_come_back_to_it(client):
+    report_id = submit(client, description="Namn och adress till grannen")
+    sign_in(client)
+    page = client.get(f"/staff/reports/{report_id}", headers=HTML)
+    assert f'action="/staff/moderation/{report_id}"' in page.text and "Dölj texten" in page.text
+    hidden = client.post(f"/staff/moderation/{report_id}", headers=HTML, data={
+        "csrf_token": csrf(page), "action": "hide_text", "reason": "personuppgifter",
+        "back": f"/staff/reports/{report_id}"})
+    assert hidden.status_code == 303 and hidden.headers["location"].startswith(f"/staff/reports/{report_id}?")
+    shown = client.get(hidden.headers["location"], headers=HTML)
+    assert "Texten är dold för allmänheten." in shown.text and "Visa texten igen" in shown.text
+    assert "Namn och adress till grannen" in shown.text, "staff still read the hidden text"
+    assert "Namn och adress till grannen" not in client.get(f"/reports/{report_id}").text
+
+
 # -- the API ----------------------------------------------------------------------------------------------
 
 @pytest.fixture
