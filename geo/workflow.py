@@ -70,7 +70,8 @@ def clean_note(note: str | None) -> str | None:
     None when empty; :class:`ValidationError` for one longer than :data:`MAX_NOTE`."""
     text = clean_value(note or "", "note").strip()
     if len(text) > MAX_NOTE:
-        raise ValidationError(f"the note has {len(text)} characters; at most {MAX_NOTE} are accepted", field="note")
+        raise ValidationError(Message("the note has {count} characters; at most {most} are accepted", count=len(text),
+                                      most=MAX_NOTE), field="note")
     return text or None
 
 
@@ -81,16 +82,18 @@ def merge(duplicate: Mapping[str, Any], kept: Mapping[str, Any], at: pd.Timestam
     categories, an unsafe place) and :class:`StateConflict` (with the report's id and status)
     when either report is closed already (closed, or merged before)."""
     if duplicate["id"] == kept["id"]:
-        raise ValidationError("a report cannot be merged into itself", field="into")
+        raise ValidationError(Message("a report cannot be merged into itself"), field="into")
     if duplicate["category"] in WITHOUT_WORKFLOW or kept["category"] in WITHOUT_WORKFLOW:
-        raise ValidationError("unsafe places are citizens' views, never merged", field="into")
+        raise ValidationError(Message("unsafe places are citizens' views, never merged"), field="into")
     if duplicate["category"] != kept["category"]:
-        raise ValidationError(f"a {duplicate['category']} report is merged only into another of its category, not "
-                              f"into a {kept['category']} report", field="into")
+        raise ValidationError(Message("a {duplicate} report is merged only into another of its category, not into a "
+                                      "{kept} report", duplicate=duplicate["category"], kept=kept["category"]),
+                              field="into")
     for report in (duplicate, kept):
         if report["status"] not in OPEN_STATUSES:
-            raise StateConflict(f"the report {report['id']} is {report['status']} already; only open reports are "
-                                "merged", {"id": report["id"], "status": report["status"]})
+            raise StateConflict(Message("the report {id} is {status} already; only open reports are merged",
+                                        id=report["id"], status=report["status"]),
+                                {"id": report["id"], "status": report["status"]})
     return move(duplicate["category"], duplicate["status"], "closed", DUPLICATE_REASON.format(into=kept["id"]), at)
 
 

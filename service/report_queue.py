@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import nearest_within, widened_box
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.layers import REPORT_CATEGORY_NAMES, REPORT_STATUS_NAMES, REPORT_STATUSES, REPORTS, UNSAFE_WHEN_NAMES, \
     UNSAFE_WHY_NAMES
 from geo.report_attributes import attributes_of, stored_answers
@@ -67,15 +67,15 @@ def queue_filter(zones: gpd.GeoDataFrame, zone: str = "", category: str = "", st
     (``zone``, ``category``, ``status``, ``older_than``, ``created_from``, ``created_to``, ``page``)
     for a value it cannot take."""
     if zone and zone not in set(zones["zone_id"]):
-        raise ValidationError(f"unknown zone {zone!r}", field="zone")
+        raise ValidationError(Message("unknown zone {zone!r}", zone=zone), field="zone")
     if category and category not in REPORT_CATEGORY_NAMES:
-        raise ValidationError(f"unknown category {category!r}", field="category")
+        raise ValidationError(Message("unknown category {category!r}", category=category), field="category")
     if status and status != ALL_STATUSES and status not in REPORT_STATUSES:
-        raise ValidationError(f"unknown status {status!r}", field="status")
+        raise ValidationError(Message("unknown status {status!r}", status=status), field="status")
     age = _whole(older_than, "older_than", 0, MAX_AGE_DAYS)
     first, last = _day(created_from, "created_from"), _day(created_to, "created_to")
     if first and last and last < first:
-        raise ValidationError("created_to is before created_from", field="created_to")
+        raise ValidationError(Message("created_to is before created_from"), field="created_to")
     return QueueFilter(zone, category, status, age, first, last, _whole(page, "page", 1, 1_000_000) or 1)
 
 
@@ -111,7 +111,7 @@ def staff_report(store: Store, zones: gpd.GeoDataFrame, settings: ReportSettings
     :class:`NoSuchThing` for an unknown id."""
     found = store.read_features(REPORTS, include_private=True, query=FeatureQuery(ids=(report_id,)))
     if found.empty:
-        raise NoSuchThing(f"no report {report_id!r}")
+        raise NoSuchThing(Message("no report {report_id!r}", report_id=report_id))
     report = found.iloc[0]  # as stored, withheld text and photo too; its contact is never shown
     category, status = report["category"], report["status"]
     photo = report["photo"] if isinstance(report["photo"], str) else None
@@ -160,9 +160,9 @@ def _whole(text: str, field: str, low: int, high: int) -> int | None:
     try:
         value = int(text.strip())
     except ValueError:
-        raise ValidationError(f"{field} must be a whole number", field=field) from None
+        raise ValidationError(Message("{field} must be a whole number", field=field), field=field) from None
     if not low <= value <= high:
-        raise ValidationError(f"{field} must be from {low} to {high}", field=field)
+        raise ValidationError(Message("{field} must be from {low} to {high}", field=field, low=low, high=high), field=field)
     return value
 
 
@@ -173,9 +173,9 @@ def _day(text: str, field: str) -> date | None:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(f"{field} must be a date as YYYY-MM-DD", field=field) from None
+        raise ValidationError(Message("{field} must be a date as YYYY-MM-DD", field=field), field=field) from None
     if not SUPPORTED_START.date() <= day < SUPPORTED_END.date():
-        raise ValidationError(f"{field} is outside the supported dates", field=field)
+        raise ValidationError(Message("{field} is outside the supported dates", field=field), field=field)
     return day
 
 

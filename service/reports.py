@@ -166,7 +166,7 @@ def merge_report(store: Store, duplicate_id: str, into_id: str, actor: Actor,
     ``StateConflict`` (409, with the report and its status) when either is closed already."""
     into_id = clean_value(into_id, "into")  # no control characters reach the database's text
     if duplicate_id == into_id:
-        raise ValidationError("a report cannot be merged into itself", field="into")
+        raise ValidationError(Message("a report cannot be merged into itself"), field="into")
     at = now or pd.Timestamp.now(tz="UTC")
     return store.merge_reports(duplicate_id, into_id, lambda duplicate, kept: merge(duplicate, kept, at), actor, at,
                                (DUPLICATE_REASON.format(into=into_id), KEPT_NOTE.format(duplicate=duplicate_id)))

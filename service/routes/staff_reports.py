@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from geo.errors import StateConflict, ValidationError
+from geo.errors import Message, StateConflict, ValidationError
 from service.auth import STAFF, Caller, request_caller, require
 from service.context import context
 from service.forms import StrictFormRoute
@@ -80,7 +80,7 @@ def change(request: Request, report_id: str = REPORT_ID, action: str = Form("", 
         elif action == "status":
             change_status(state.store, report_id, status, caller.actor, close_reason or None, note=note)
         else:
-            raise ValidationError(f"unknown action {action!r}", field="action")
+            raise ValidationError(Message("unknown action {action!r}", action=action), field="action")
     except ValidationError as exc:
         return _again(request, caller, report_id, form, field_error(exc), 422)
     except StateConflict as exc:

@@ -603,7 +603,7 @@ class SQLStore:
             found = {row["id"]: k for k, row in enumerate(both.to_dict("records"))}
             for report_id in (duplicate_id, into_id):
                 if report_id not in found:
-                    raise NotFound(f"no report {report_id!r}")
+                    raise NotFound(Message("no report {report_id!r}", report_id=report_id))
             duplicate, kept = both.iloc[found[duplicate_id]], both.iloc[found[into_id]]
             changes = decide(duplicate, kept)
             ids = {"dup": duplicate_id, "into": into_id}
