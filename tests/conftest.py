@@ -6,11 +6,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import uvicorn
+from typer.testing import CliRunner
 
 from geo.streets import read_streets
 from geo.timestamps import LOCAL_TZ
@@ -47,19 +49,44 @@ def demo_year(zones, streets):
     return demo_data(zones, streets)
 
 
+@dataclass(frozen=True)
+class DemoLoad:
+    """`stadskarna demo` run once: the database it filled and what it printed."""
+
+    db: Path
+    output: str
+
+
 @pytest.fixture(scope="session")
-def demo_year_db(tmp_path_factory, demo_year, zones):
+def demo_loaded(tmp_path_factory, demo_year) -> DemoLoad:
+    """`stadskarna demo --db demo.sqlite` run once per run into a new database (the command's own
+    work: storing the year, keeping the presence per unit-day), with the demo year made above for
+    the year and seed it asks for (tests/geo/test_demo.py makes the year again and compares). Never
+    change its database: copy it (``demo_year_db``)."""
+    import geo.demo
+    from service.cli import app
+
+    def made_once(zones, streets, year: int = 2020, seed: int = 2020, progress=None, with_pings: bool = True):
+        assert (year, seed, with_pings) == (2020, 2020, True) and progress is not None
+        progress("pings", 1.0)
+        return demo_year
+
+    db = tmp_path_factory.mktemp("demo-year") / "demo.sqlite"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(geo.demo, "demo_data", made_once)
+        result = CliRunner().invoke(app, ["demo", "--db", str(db)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    return DemoLoad(db, result.output)
+
+
+@pytest.fixture(scope="session")
+def demo_year_db(demo_loaded):
     """copy(folder) -> a new database file in ``folder`` holding the whole demo year as
     `stadskarna demo` leaves it (presence kept with the default rules). The year is stored once
     per run; each call copies it (the store's own backup), so a test may change its copy."""
-    from service.demo import store_demo
-    from service.presence import keep_all, presence_rules
-    from service.settings import PresenceSettings
     from service.store import SQLiteStore
 
-    master = SQLiteStore(tmp_path_factory.mktemp("demo-year") / "demo.sqlite")
-    store_demo(master, demo_year, 2020, 2020, zones["zone_id"].tolist())
-    keep_all(master, zones, presence_rules(PresenceSettings()))
+    master = SQLiteStore(demo_loaded.db)
 
     def copy(folder: Path) -> Path:
         return master.backup_to(folder / "demo.sqlite")

@@ -15,22 +15,13 @@ from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 
 
-def test_demo_loads_labelled_synthetic_data_once(tmp_path, monkeypatch, demo_year):
-    import geo.demo
-
-    def made_once(zones, streets, year: int = 2020, seed: int = 2020, progress=None, with_pings: bool = True):
-        """The demo year 2020 that tests/conftest.py makes once per run (tests/geo/test_demo.py
-        makes it again and compares), for the year and seed the command asks for."""
-        assert (year, seed, with_pings) == (2020, 2020, True) and progress is not None
-        progress("pings", 1.0)
-        return demo_year
-
-    monkeypatch.setattr(geo.demo, "demo_data", made_once)
-    db = tmp_path / "demo.sqlite"
+def test_demo_loads_labelled_synthetic_data_once(tmp_path, demo_loaded, demo_year_db):
+    """The command's run into an empty database is the one of tests/conftest.py (made once per
+    run: storing a year and keeping its presence is most of the command's time); here its output,
+    then what it left, in a copy of its database."""
+    assert "SYNTHETIC demo data for 2020 (seed 2020)" in demo_loaded.output
+    db = demo_year_db(tmp_path)
     runner = CliRunner()
-    first = runner.invoke(app, ["demo", "--db", str(db)], env={"COLUMNS": "250"})
-    assert first.exit_code == 0, first.output
-    assert "SYNTHETIC demo data for 2020 (seed 2020)" in first.output
     store = SQLiteStore(db)
     counts = {name: store.count(schema) for name, schema in LAYERS.items()}
     assert all(n > 0 for n in counts.values())
