@@ -184,6 +184,9 @@ def to_feature_collection(frame: gpd.GeoDataFrame, metadata: Mapping[str, Any] |
     if len(geoms) and ((shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)).all():  # points (the layers): no GeoJSON text per feature
         xy = shapely.get_coordinates(geoms)
         features = point_features([_plain(props) for props in records], xy[:, 0].tolist(), xy[:, 1].tolist(), decimals)
+    elif len(geoms) and (shapely.get_type_id(geoms) == 1).all():  # lines (patrols' unit-days): no GeoJSON text either
+        features = [{"type": "Feature", "properties": _plain(props), "geometry": {"type": "LineString", "coordinates": line}}
+                    for props, line in zip(records, _line_coordinates(geoms, decimals))]
     else:
         features = []
         for props, geom in zip(records, shapely.orient_polygons(geoms, exterior_cw=False)):
@@ -201,6 +204,15 @@ def point_features(properties: Sequence[dict[str, Any]], lon: Sequence[float], l
     return [{"type": "Feature", "properties": props,
              "geometry": {"type": "Point", "coordinates": [round(x, decimals), round(y, decimals)]}}
             for props, x, y in zip(properties, lon, lat)]
+
+
+def _line_coordinates(lines: np.ndarray, decimals: int) -> list[list[list[float]]]:
+    """The coordinates of LineStrings as GeoJSON gives them, rounded to ``decimals`` places by
+    numpy over all of them at once (a patrol's day is tens of thousands of positions: rounding
+    each number in Python, or parsing GEOS' GeoJSON text, takes seconds)."""
+    coords = np.round(shapely.get_coordinates(lines), decimals).tolist()
+    ends = np.cumsum(shapely.get_num_coordinates(lines)).tolist()
+    return [coords[start:end] for start, end in zip([0, *ends[:-1]], ends)]
 
 
 def _round(coords: Any, decimals: int) -> Any:

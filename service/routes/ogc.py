@@ -377,7 +377,7 @@ def _by_id(state: Context, found: Collection, role: str | None, feature_id: str,
 
 def _patrol_page(state: Context, asked: ItemsQuery) -> tuple[list[dict], int]:
     """A page of patrols' unit-day lines. Without a box the unit-days come from the store's index
-    and only the page's tracks are read; a box needs a time span of at most 31 days (those tracks
+    and only the page's unit-days are read (:func:`_spans`); a box needs a time span of at most 31 days (those tracks
     are read, then kept by the box)."""
     store = state.store
     units = asked.filters.get("unit_id")
@@ -396,9 +396,7 @@ def _patrol_page(state: Context, asked: ItemsQuery) -> tuple[list[dict], int]:
         chosen = days.iloc[asked.offset:asked.offset + asked.limit]
         if chosen.empty:
             return [], len(days)
-        first = pd.Timestamp(chosen["day"].min()).tz_localize(LOCAL_TZ)
-        last = (pd.Timestamp(chosen["day"].max()) + pd.Timedelta(days=1)).tz_localize(LOCAL_TZ)
-        lines = unit_day_lines(store.read_tracks(first, last, sorted(set(chosen["unit_id"]))))
+        lines = pd.concat([unit_day_lines(store.read_tracks(first, last, [unit])) for unit, first, last in _spans(chosen)])
         lines = lines.set_index("id").loc[chosen["id"]].reset_index()
         return _track_features(lines, asked.crs), len(days)
     if spans.empty:
@@ -407,6 +405,16 @@ def _patrol_page(state: Context, asked: ItemsQuery) -> tuple[list[dict], int]:
     if asked.bbox is not None:
         lines = lines[in_box(lines.geometry.to_numpy(), asked.bbox, asked.bbox_crs)]
     return _track_features(lines.iloc[asked.offset:asked.offset + asked.limit], asked.crs), len(lines)
+
+
+def _spans(chosen: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """Per unit of a page of unit-days (:func:`geo.tracks.unit_days` rows), the local time from its
+    first day's start to its last day's end: the page's days of a unit follow each other in its list
+    of days, so that span holds its pings of those days and no other (a page across two units
+    never reads either over the other's days)."""
+    days = chosen.groupby("unit_id", sort=False)["day"].agg(["min", "max"])
+    return [(unit, pd.Timestamp(first).tz_localize(LOCAL_TZ), (pd.Timestamp(last) + pd.Timedelta(days=1)).tz_localize(LOCAL_TZ))
+            for unit, first, last in zip(days.index, days["min"], days["max"])]
 
 
 def _track_features(lines: gpd.GeoDataFrame, crs: str) -> list[dict]:
