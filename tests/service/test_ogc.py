@@ -283,6 +283,8 @@ def test_patrols_are_one_line_per_unit_and_local_day_for_the_police(client, toke
     assert one.status_code == 200 and one.json()["properties"]["pings"] == 180
     paged = get(client, "/ogc/collections/patrols/items", tokens["police"], limit=1, offset=1, unit_id="fot-1").json()
     assert [f["id"] for f in paged["features"]] == ["fot-1/2020-06-02"] and paged["numberMatched"] == 2
+    across = get(client, "/ogc/collections/patrols/items", tokens["police"], limit=2, offset=1).json()["features"]
+    assert across == doc["features"][1:3], "a page across two units, each read over its own days: the whole listing's lines"
     first = get(client, "/ogc/collections/patrols/items", tokens["police"], limit=1, unit_id="fot-1").json()
     following, _ = every_page(client, next(urlsplit(l["href"])._replace(scheme="", netloc="").geturl()
                                            for l in first["links"] if l["rel"] == "next"), tokens["police"])
