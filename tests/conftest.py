@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pytest
@@ -22,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ZONES_FILE = ROOT / "data" / "stadskarna.geojson"
 STREETS_FILE = ROOT / "data" / "streets.geojson"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+T = TypeVar("T")
 
 
 def local_today():
@@ -40,13 +44,32 @@ def streets():
     return read_streets(STREETS_FILE)
 
 
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)``, made once per run in a new temporary folder: under pytest-xdist once for
+    all the run's workers (the first makes it in a folder they share and pickles it; the others
+    wait for it, then read it)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return make(tmp_path_factory.mktemp(name))
+    from filelock import FileLock
+
+    folder = tmp_path_factory.getbasetemp().parent / name
+    made = folder / "made.pickle"
+    with FileLock(f"{folder}.lock"):
+        if not made.exists():
+            folder.mkdir(exist_ok=True)
+            value = make(folder)
+            made.write_bytes(pickle.dumps(value))
+            return value
+    return pickle.loads(made.read_bytes())
+
+
 @pytest.fixture(scope="session")
-def demo_year(zones, streets):
+def demo_year(tmp_path_factory, zones, streets):
     """The synthetic demo year 2020 (seed 2020) over the centre, made once per run (seconds):
     shared by every test that asks for it, so never change its frames."""
     from geo.demo import demo_data
 
-    return demo_data(zones, streets)
+    return once_per_run(tmp_path_factory, "demo-year-frames", lambda folder: demo_data(zones, streets))
 
 
 @dataclass(frozen=True)
@@ -71,12 +94,15 @@ def demo_loaded(tmp_path_factory, demo_year) -> DemoLoad:
         progress("pings", 1.0)
         return demo_year
 
-    db = tmp_path_factory.mktemp("demo-year") / "demo.sqlite"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(geo.demo, "demo_data", made_once)
-        result = CliRunner().invoke(app, ["demo", "--db", str(db)], env={"COLUMNS": "250"})
-    assert result.exit_code == 0, result.output
-    return DemoLoad(db, result.output)
+    def load(folder: Path) -> DemoLoad:
+        db = folder / "demo.sqlite"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(geo.demo, "demo_data", made_once)
+            result = CliRunner().invoke(app, ["demo", "--db", str(db)], env={"COLUMNS": "250"})
+        assert result.exit_code == 0, result.output
+        return DemoLoad(db, result.output)
+
+    return once_per_run(tmp_path_factory, "demo-year", load)
 
 
 @pytest.fixture(scope="session")
