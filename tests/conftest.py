@@ -44,6 +44,27 @@ def streets():
     return read_streets(STREETS_FILE)
 
 
+TIMED_FILES = ("tests/service/test_load.py", "tests/benchmarks/test_smoke.py")
+"""Tests that time a server against itself: under pytest-xdist one worker runs them one after another."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's ``--dist loadfile`` (each test file on one worker, so its module fixtures are
+    made once), with :data:`TIMED_FILES` as one unit. (pytest-xdist's own ``xdist_group`` marks do
+    not group under pytest 9: xdist 3.8 renames the node ids, which pytest 9 no longer lets it.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class TimedTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "timed" if scope in TIMED_FILES else scope
+
+    return TimedTogether(config, log)
+
+
 def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
     """``make(folder)``, made once per run in a new temporary folder: under pytest-xdist once for
     all the run's workers (the first makes it in a folder they share and pickles it; the others

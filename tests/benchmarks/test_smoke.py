@@ -7,12 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-pytestmark = pytest.mark.xdist_group("timing")
-"""Timed against each other (servers, throughput, latency): under pytest-xdist one worker runs these one after another."""
 
 
 def load(name: str):

@@ -17,9 +17,6 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.store.groupcommit import GroupCommit
 
-pytestmark = pytest.mark.xdist_group("timing")
-"""Timed against each other (servers, throughput, latency): under pytest-xdist one worker runs these one after another."""
-
 
 class FakeTransaction:
     """Counts transactions; fails the commit when asked to."""
