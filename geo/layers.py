@@ -60,8 +60,10 @@ UNSAFE_WHEN = tuple(UNSAFE_WHEN_NAMES)
 UNSAFE_WHY_NAMES = {"lighting": "Dålig belysning", "people": "Människor", "hidden_view": "Skymd sikt",
                     "traffic": "Trafik", "other": "Annat"}
 UNSAFE_WHY = tuple(UNSAFE_WHY_NAMES)
-PATROL_MODES = ("foot", "bike", "car", "horse")
-"""How a patrol unit moves (stored as the index in this tuple: append, never reorder)."""
+PATROL_MODE_NAMES = {"foot": "Till fots", "bike": "Cykel", "car": "Bil", "horse": "Häst"}
+"""How a patrol unit moves, and its Swedish name."""
+PATROL_MODES = tuple(PATROL_MODE_NAMES)
+"""The modes (stored as the index in this tuple: append, never reorder)."""
 VEHICLE_MODES = ("car",)
 """Modes whose slow time is vehicle presence, reported apart from foot, bike and horse presence."""
 _WGS84_CRS = CRS.from_user_input(WGS84)  # parsed once: a layer frame is made per request

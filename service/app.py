@@ -18,12 +18,12 @@ from service.audit import StaffAudit
 from service.auth import bearer_caller
 from service.context import Context
 from service.head import HeadAsGet
-from service.limits import LoadShedder, RequestGuard
+from service.limits import UPLOADS, LoadShedder, RequestGuard
 from service.mail import mail_worker
 from service.openapi import openapi_schema
 from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, patrols,
-                            promises, removal, reports, signin, sso, staff_moderation, staff_promises, staff_removal,
-                            staff_reports, zones)
+                            promises, removal, reports, signin, sso, staff_moderation, staff_patrols, staff_promises,
+                            staff_removal, staff_reports, zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -35,7 +35,7 @@ def body_limit(settings: ReportSettings):
     """The request body cap (bytes) of a method and path: patrol uploads and report photos take
     their files' caps, everything else a small form or JSON document."""
     form = int(settings.max_form_kb * 1024)
-    caps = {("POST", "/api/patrols"): int(settings.max_upload_mb * 1024 * 1024) + form,
+    caps = {**{key: int(settings.max_upload_mb * 1024 * 1024) + form for key in UPLOADS},
             ("POST", "/api/reports"): int(settings.max_photo_mb * 1024 * 1024) + form}
     return lambda method, path: caps.get((method, path.rstrip("/") or "/"), form)
 
@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.context = Context.open(settings)
     for module in (health, zones, layers, coverage, lagesbild, reports, moderation, hearback, removal, patrols, promises,
-                   open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises, staff_reports):
+                   open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises, staff_reports,
+                   staff_patrols):
         app.include_router(module.router)
     if app.state.context.oidc is not None:  # single sign-on only when a provider is configured
         app.include_router(sso.router)

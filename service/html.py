@@ -31,6 +31,7 @@ STAFF_LINKS = (("/staff/reports", "Ärenden", ("municipality", "police", "planne
                ("/staff/moderation", "Moderering", ("municipality",)),
                ("/staff/removal", "Saneringsrundor", ("municipality",)),
                ("/staff/promises", "Löftenas status", ("municipality", "police")),
+               ("/staff/patrols", "Patrullspår", ("police",)),
                ("/maps/police", "Polisens karta", ("police",)))
 """The staff pages, their Swedish names and the roles that may open them, in the order the header
 and the sign-in page list them."""

@@ -26,7 +26,8 @@ from service.georeport import FORMATS
 from service.security import client_address
 from service.context import context
 
-UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks")}
+UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks"),
+           ("POST", "/staff/patrols"): (("police",), "uploading patrol tracks")}
 """Addresses that take large bodies, with the roles that may send them."""
 RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS)}
 """Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""

@@ -15,7 +15,7 @@ from service.store import SQLiteStore
 
 MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020")
 STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipality",
-               "/staff/reports": "municipality", "/staff/reports/{report}": "municipality"}
+               "/staff/reports": "municipality", "/staff/reports/{report}": "municipality", "/staff/patrols": "police"}
 """Staff pages and the role whose token opens them (municipality's: the forms shown); ``{report}``
 is a stored report."""
 PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/login", "/no-such-page",
