@@ -33,6 +33,8 @@ DUPLICATE_REASON = "dubblett av {into}"
 """The close reason of a duplicate merged into the report ``into`` (the id), as staff and Open311 read it."""
 KEPT_NOTE = "dubbletten {duplicate} har slagits ihop med denna"
 """The note of the kept report's history row when a duplicate is merged into it."""
+ROUND_REASON = "saneringsrunda {round_id}"
+"""The close reason (and history note) of a report a removal round closed, as staff and Open311 read it."""
 RECORDED_ELSEWHERE = ("import", "demo")
 """History rows not written by staff here: a record's state as another system (or the demo) gave it."""
 

@@ -55,7 +55,7 @@ class Caller:
     @property
     def actor(self) -> Actor:
         if self.user is not None:
-            return Actor(self.role, f"{self.user} (signed in)")
+            return Actor(self.role, f"{self.user} (inloggad)")
         return Actor(self.role, f"{self.label} ({self.token_id})" if self.label else self.token_id)
 
 

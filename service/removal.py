@@ -14,6 +14,7 @@ from geo.layers import REMOVAL_CATEGORIES, REPORTS
 from geo.status import rounds_held
 from geo.publish import suppress_small
 from geo.timestamps import LOCAL_TZ, local_day_end
+from geo.workflow import ROUND_REASON
 from geo.zones import zone_of
 from service.store import Actor, FeatureQuery, Store
 
@@ -43,7 +44,7 @@ def record_round(store: Store, zones: gpd.GeoDataFrame, day: date, category: str
     def close(open_reports: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         where = zone_of(zones, open_reports.geometry.x.to_numpy(), open_reports.geometry.y.to_numpy())
         covered = open_reports[(open_reports["created_at"] <= end) & np.isin(where.astype(str), zone_ids)]
-        return covered.assign(status="closed", close_reason=f"removal round {round_id}",
+        return covered.assign(status="closed", close_reason=ROUND_REASON.format(round_id=round_id),
                               closed_at=end.tz_convert("UTC"))
 
     closed = store.record_removal_round(round_id, day.isoformat(), category, zone_ids, close, actor,

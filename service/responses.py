@@ -241,7 +241,7 @@ class ModerationEvent(Answer):
                                     "or release_text")
     reason: str
     actor_role: str = Field(description="the role of who did it (moderation: the automatic hold)")
-    actor_label: str = Field(description="a token's label and id, or `NAME (signed in)`")
+    actor_label: str = Field(description="a token's label and id, or `NAME (inloggad)`")
     at: str = Field(description=UTC)
 
 

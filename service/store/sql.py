@@ -34,7 +34,7 @@ from geo.moderation import HOLD, Moderation
 from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
 from geo.timestamps import format_utc, utc_text
-from geo.workflow import OPEN_STATUSES, TOLD_STATUSES
+from geo.workflow import OPEN_STATUSES, ROUND_REASON, TOLD_STATUSES
 from service.store import pingchunks
 from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, Listeners,
                                 NotFound, Progress, PublishedPage, QueuedMail, SessionRecord, SsoFlow, StoreError,
@@ -567,7 +567,7 @@ class SQLStore:
             open_reports = self._select(con, REPORTS, FeatureQuery(categories=(category,), statuses=OPEN_STATUSES),
                                         include_private=True, for_update=True)
             closed = _checked(REPORTS, close(open_reports))
-            self._write_features(con, REPORTS, closed, actor, at, f"removal round {round_id}")
+            self._write_features(con, REPORTS, closed, actor, at, ROUND_REASON.format(round_id=round_id))
             try:
                 with con.begin_nested():
                     con.execute(text("INSERT INTO removal_rounds (id, day, category, zones, closed, zones_key, "

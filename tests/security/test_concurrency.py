@@ -118,7 +118,7 @@ def test_eight_identical_removal_rounds_record_one_round(served):
     history = store.report_history(ids)
     closings = history[history["to_status"] == "closed"]
     assert sorted(closings["report_id"]) == sorted(ids), "each report closed once"
-    assert (closings["note"] == f"removal round {created['id']}").all()
+    assert (closings["note"] == f"saneringsrunda {created['id']}").all()
     assert len(store.removal_rounds()) == 1
     figures = httpx.get(f"{base}/api/removal-rounds?year={local_today().year}").json()["categories"]["graffiti"]
     assert figures["rounds"] == 1

@@ -173,7 +173,7 @@ def test_a_session_moderates_with_its_csrf_token_and_is_audited(client, app):
     token = form_token(client.get("/login"))
     assert moderate(client, report_id, "hide_text", {"X-CSRF-Token": token}).status_code == 200
     [event] = client.get(f"/api/reports/{report_id}/moderation").json()["history"]
-    assert (event["actor_role"], event["actor_label"]) == ("municipality", "anna (signed in)")
+    assert (event["actor_role"], event["actor_label"]) == ("municipality", "anna (inloggad)")
     audit = app.state.context.store.audit()
     assert audit["action"].iloc[-1] == f"POST /api/reports/{report_id}/moderation"
 

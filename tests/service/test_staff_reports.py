@@ -203,7 +203,7 @@ def test_a_status_change_with_a_note_lands_in_the_history(client):
     assert moved.status_code == 303 and moved.headers["location"] == f"/staff/reports/{report_id}?klart=status"
     shown = client.get(moved.headers["location"], headers=HTML)
     assert "Statusen är ändrad." in shown.text and "Öppen → Åtgärdad" in shown.text
-    assert "Tvättat med högtryck" in shown.text and "anna (signed in)" in shown.text
+    assert "Tvättat med högtryck" in shown.text and "anna (inloggad)" in shown.text
     history = client.app.state.context.store.report_history([report_id])
     assert history["note"].tolist()[-1] == "Tvättat med högtryck"
 

@@ -161,7 +161,7 @@ def test_changes_made_with_a_session_need_its_csrf_token(make_client):
     moved = client.patch(f"/api/reports/{report}", json={"status": "acknowledged"}, headers={"X-CSRF-Token": token})
     assert moved.status_code == 200 and moved.json()["status"] == "acknowledged"
     history = client.app.state.context.store.report_history([report])
-    assert history.iloc[-1][["actor_role", "actor_label"]].tolist() == ["municipality", "anna (signed in)"]
+    assert history.iloc[-1][["actor_role", "actor_label"]].tolist() == ["municipality", "anna (inloggad)"]
     assert actions(client)[-1] == ("anna", f"PATCH /api/reports/{report}", "answered 200")
     assert sum(what.startswith("PATCH") for _, what, _ in actions(client)) == 1, "refused changes did nothing"
 
@@ -253,7 +253,7 @@ def test_signed_in_staff_see_their_pages_in_the_header(make_client):
     sign_in(client)
     page = client.get("/login")
     assert re.findall(r'<a href="([^"]+)" class="staff', page.text) == ["/staff/reports", "/staff/promises",
-                                                                            "/maps/police"]
+                                                                            "/staff/patrols", "/maps/police"]
     planner, _ = make_client(role="planner")
     sign_in(planner)
     assert re.findall(r'<a href="([^"]+)" class="staff', planner.get("/login").text) == ["/staff/reports"]
