@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python >= 3.11:
 #   make run    create .venv, install, load synthetic demo data into an empty database, serve at http://127.0.0.1:8000
-#   make test   create .venv, install with test extras, run the whole test suite
+#   make test   create .venv, install with test extras, run the whole test suite (on two cores)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,7 +18,7 @@ run: $(BIN)/.installed
 	STADSKARNA_STAFF_SECURE_COOKIES=false $(BIN)/stadskarna serve  # plain HTTP on this machine: see "Staff sign-in"
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, a file each at a time: see README "Test time"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
