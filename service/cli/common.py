@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -21,8 +22,12 @@ from service.i18n import cli_language, translate
 from service.settings import GeographySettings, Settings, StoreSettings, settings_problem
 from service.store import Store, StoreError, open_store
 
-console = Console(markup=False, highlight=False)  # text from files and users is never read as markup
-errors = Console(stderr=True, markup=False, highlight=False)
+PIPE_WIDTH = 200
+"""Columns of the output when it goes to a file or a pipe (no terminal to fit): tables keep whole cells."""
+# text from files and users is never read as markup; lines are not wrapped (a terminal wraps them itself)
+console = Console(markup=False, highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+errors = Console(stderr=True, markup=False, highlight=False, soft_wrap=True,
+                 width=None if sys.stderr.isatty() else PIPE_WIDTH)
 
 DbOption = Annotated[Optional[Path], typer.Option(
     "--db", help="The embedded database file (env STADSKARNA_DB; default ./stadskarna.gpkg); a GeoPackage that "

@@ -31,6 +31,10 @@ class NoDelayH11Protocol(H11Protocol):
         super().connection_made(transport)
 
 
+WORKER_HEALTHCHECK_S = 60
+"""Seconds a worker process may take to answer the supervisor's health check before it is restarted."""
+
+
 def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
           workers: Annotated[int, typer.Option(help="Service processes (one per core; they share the database).",
@@ -66,8 +70,11 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
         given = os.environ.get("STADSKARNA_REPORTS_RATE_LIMIT_FILE")
         os.environ["STADSKARNA_REPORTS_RATE_LIMIT_FILE"] = str(counts)  # the workers count submissions together
         try:
+            # a worker busy starting (imports, the zones, the store) on a loaded machine is not hung:
+            # uvicorn's 5 s health check would kill and restart it again and again
             uvicorn.run("service.app:create_app", factory=True, workers=workers, host=host, port=port,
-                        proxy_headers=False, server_header=False, http=NoDelayH11Protocol)
+                        proxy_headers=False, server_header=False, http=NoDelayH11Protocol,
+                        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
         finally:  # the folder is gone after this
             if given is None:
                 del os.environ["STADSKARNA_REPORTS_RATE_LIMIT_FILE"]

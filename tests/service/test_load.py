@@ -182,7 +182,11 @@ def test_several_processes_serve_one_database(tmp_path):
                 answered = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
             except httpx.HTTPError:
                 time.sleep(0.3)
-        assert answered is not None and answered.json()["store"] == "geopackage"
+        if answered is None:
+            server.terminate()
+            pytest.fail("the service did not answer within 60 s: " + server.communicate(timeout=30)[0].decode(
+                errors="replace")[-3000:])
+        assert answered.json()["store"] == "geopackage"
         sent = [httpx.post(f"http://127.0.0.1:{port}/api/reports",
                            data={"category": "graffiti", "lat": "56.6744", "lon": str(12.8578 + i * 1e-4)}, timeout=10)
                 for i in range(8)]  # each on a new connection, taken by either process

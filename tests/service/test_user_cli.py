@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from service.store import AuditEvent, SQLiteStore
 from service.cli import app
-from service.cli.common import console
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def wide_tables(monkeypatch):
-    """Tables as wide as they need, whatever the terminal the tests run in (the console reads its width once)."""
-    monkeypatch.setattr(console, "width", 200)
 PASSWORD = "rätt häst batteri häftklammer"
 
 
