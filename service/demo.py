@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
+from geo.errors import Message
 from geo.layers import INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
@@ -24,26 +25,29 @@ DEMO_PROMISE_STATUSES = (
 
 
 def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: list[str],
-               progress: Callable[[str, float], None] | None = None) -> list[str]:
+               progress: Callable[[str, float], None] | None = None) -> list[Message]:
     """Write every demo layer (one transaction per layer), the demo's removal rounds (in all of
     ``zone_ids``), and record in the database that it holds synthetic data; returns a summary line
     per layer."""
     lines = []
     for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
         result = store.write_features(schema, frame, DEMO_ACTOR)
-        lines.append(f"{schema.name}: {result.inserted} synthetic records stored, {result.updated} updated, "
-                     f"{result.unchanged} already there")
+        lines.append(Message("{layer}: {inserted} synthetic records stored, {updated} updated, {unchanged} already there",
+                             layer=schema.name, inserted=result.inserted, updated=result.updated,
+                             unchanged=result.unchanged))
         if progress:
             progress(f"storing {schema.name}", 0.1 * len(lines))
     result = store.write_pings(data.pings, (lambda d, t: progress("storing patrols", 0.3 + 0.7 * d / t))
                                if progress else None)
-    lines.append(f"patrols: {result.inserted} synthetic pings stored")
+    lines.append(Message("patrols: {inserted} synthetic pings stored", inserted=result.inserted))
     logged = store.write_presence_log(data.presence_log)
     hours = (data.presence_log["end"] - data.presence_log["start"]).sum() / pd.Timedelta(hours=1)
-    lines.append(f"presence log: {logged.inserted} synthetic rows stored ({hours:.0f} logged unit-hours)")
+    lines.append(Message("presence log: {inserted} synthetic rows stored ({hours} logged unit-hours)",
+                         inserted=logged.inserted, hours=round(hours)))
     for kind, surfaces in (("buildings", data.buildings), ("water", data.water)):
         stored = store.replace_surfaces(kind, surfaces, SOURCE)
-        lines.append(f"{kind}: {stored.inserted} synthetic polygons stored (drawn from the streets and zones)")
+        lines.append(Message("{kind}: {inserted} synthetic polygons stored (drawn from the streets and zones)",
+                             kind=kind, inserted=stored.inserted))
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
         for category in REMOVAL_CATEGORIES:
@@ -57,9 +61,11 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
                 rounds += 1
             except Conflict:
                 pass  # loaded before: the round is there already
-    lines.append(f"removal rounds: {rounds} synthetic rounds recorded (graffiti and weeds, May and September)")
+    lines.append(Message("removal rounds: {rounds} synthetic rounds recorded (graffiti and weeds, May and September)",
+                         rounds=rounds))
     for promise_id, day, status, note in DEMO_PROMISE_STATUSES:
         store.add_promise_status(year, promise_id, f"{year}-{day}", status, note, DEMO_ACTOR)
-    lines.append(f"promise statuses: {len(DEMO_PROMISE_STATUSES)} synthetic staff statuses recorded")
+    lines.append(Message("promise statuses: {count} synthetic staff statuses recorded",
+                         count=len(DEMO_PROMISE_STATUSES)))
     store.set_meta(DEMO_META_KEY, f"synthetic demo data for {year}, seed {seed}")
     return lines

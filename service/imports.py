@@ -48,7 +48,9 @@ Progress = Callable[[str, int, int], None]
 Steps: ``reading`` and ``validating`` count bytes of the file (both on one scale, so the bar moves
 on through a file's batches), ``writing`` counts unit-days written (one pings chunk each)."""
 
-REPEATED = "repeated in the file for the same unit and time"
+REPEATED = Message("repeated in the file for the same unit and time")
+ALREADY_STORED = Message("already stored")
+"""Why a record stored already with the same content is skipped."""
 
 
 @dataclass
@@ -64,15 +66,28 @@ class ImportSummary:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
 
-    def line(self) -> str:
-        """One line: rows read, imported, updated, skipped and why."""
+    def line(self) -> Message:
+        """One line: rows read, imported, updated, skipped and why (a :class:`Message`: English as
+        text, rendered in another language by :func:`service.i18n.translate`)."""
         skipped = dict(self.skipped)
         if self.unchanged:
-            skipped["already stored"] = self.unchanged
+            skipped[ALREADY_STORED] = self.unchanged
         total = sum(skipped.values())
-        why = f" ({', '.join(f'{n} {reason}' for reason, n in skipped.items())})" if total else ""
-        return (f"{self.layer} from {self.file}: {self.read} rows read, {self.imported} imported, "
-                f"{self.updated} updated, {total} skipped{why}")
+        counts = dict(layer=self.layer, file=self.file, read=self.read, imported=self.imported, updated=self.updated,
+                      skipped=total)
+        if not total:
+            return Message("{layer} from {file}: {read} rows read, {imported} imported, {updated} updated, "
+                           "{skipped} skipped", **counts)
+        why = [Message("{count} {reason}", count=n, reason=reason) for reason, n in skipped.items()]
+        return Message("{layer} from {file}: {read} rows read, {imported} imported, {updated} updated, "
+                       "{skipped} skipped ({why})", why=_listed(why), **counts)
+
+
+
+def _listed(messages: list[Message]) -> Message:
+    """Messages joined by commas, as one :class:`Message`."""
+    first, *rest = messages
+    return Message("{first}, {rest}", first=first, rest=_listed(rest)) if rest else first
 
 
 def _check_options(schema: LayerSchema, path: Path, crs: str | None, unit_id: str | None, mode: str | None,

@@ -75,7 +75,7 @@ def police_records(doc: Any, source: str, area: PoliceArea) -> Records:
         key = str(event.get("id"))
         if key in latest:
             same = event == latest[key][1]  # the parsed documents, compared whole
-            skipped["repeated in the file (imported once)"] += same
+            skipped[Message("repeated in the file (imported once)")] += same
             updated += not same
             latest[key] = (latest[key][0], event)
         else:
@@ -83,10 +83,10 @@ def police_records(doc: Any, source: str, area: PoliceArea) -> Records:
     records = []
     for i, event in latest.values():
         kind = str(event.get("type", ""))
-        reason = "a summary or notice, not an incident" if kind.startswith(NOT_INCIDENTS) else None
+        reason = Message("a summary or notice, not an incident") if kind.startswith(NOT_INCIDENTS) else None
         precision = _precision(event, area)
         if reason is None and precision is None:
-            reason = f"not in {area.town} (another municipality or county)"
+            reason = Message("not in {town} (another municipality or county)", town=area.town)
         if reason is not None:
             skipped[reason] += 1
             continue
@@ -97,12 +97,13 @@ def police_records(doc: Any, source: str, area: PoliceArea) -> Records:
     raw = pd.DataFrame.from_records(records, columns=["id", "occurred_at", "category", "location_precision",
                                                       "source", "lon", "lat", "_row"])
     by_precision = raw["location_precision"].value_counts()
-    warnings = [f"{by_precision.get('town', 0)} incidents have town-level and {by_precision.get('county', 0)} "
-                "county-level positions (the police publish the municipality's or county's centroid, not the "
-                "scene): they are kept but left out of spatial analyses and the centre's counts"] if len(raw) else []
+    warnings = [Message("{town} incidents have town-level and {county} county-level positions (the police publish "
+                        "the municipality's or county's centroid, not the scene): they are kept but left out of "
+                        "spatial analyses and the centre's counts", town=int(by_precision.get("town", 0)),
+                        county=int(by_precision.get("county", 0)))] if len(raw) else []
     if updated:
-        warnings.append(f"{updated} events come again with other content (updates): the last version in the file "
-                        "is imported")
+        warnings.append(Message("{count} events come again with other content (updates): the last version in the "
+                                "file is imported", count=updated))
     return Records(raw, skipped, warnings)
 
 

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.table import Table
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.files import new_file
 from geo.layers import LAYERS
-from service.cli.common import DbOption, _fail, _open_store, _records, build_settings, console, errors
+from service.cli.common import (DbOption, _fail, _open_store, _records, build_settings, console, errors, figure, say,
+                                table, text)
 from service.store import SQLiteStore, Store, StoreError
 
 GPKG_SUFFIX = ".gpkg"
@@ -30,27 +30,27 @@ def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to
     try:
         new_file(file)
         if not live.is_file():
-            raise StoreError(f"no database at {live} to back up")
+            raise StoreError(Message("no database at {path} to back up", path=str(live)))
         store = _open_store(live)
-        with errors.status(f"backing up {live}"):
+        with errors.status(text(Message("backing up {path}", path=str(live)))):
             store.backup_to(file)
         store.close()
         with SQLiteStore(file) as copy:
             counts, version = _layer_counts(copy), copy.schema_version()
     except (ValidationError, StoreError) as exc:
         raise _fail(exc) from None
-    console.print(f"Backup of {live} written to {file} ({file.stat().st_size / 1e6:,.1f} MB): integrity check ok, "
-                  f"a Trygg stadskärna database, schema version {version}.", highlight=False)
-    table = Table(title=f"Records in {file}")
-    table.add_column("layer")
-    table.add_column("records", justify="right")
+    say(Message("Backup of {live} written to {file} ({size} MB): integrity check ok, a Trygg stadskärna database, "
+                "schema version {version}.", live=str(live), file=str(file), size=figure(file.stat().st_size / 1e6, 1),
+                version=version))
+    records = table(Message("Records in {file}", file=str(file)), Message("layer"), Message("records"),
+                    right=(Message("records"),))
     for name, n in counts.items():
-        table.add_row(name, f"{n:,}")
-    console.print(table)
+        records.add_row(name, figure(n))
+    console.print(records)
     if file.suffix.lower() != GPKG_SUFFIX:
-        console.print(f"note: {file} is a GeoPackage, but GDAL before 3.7 (and the QGIS built on it) opens it "
-                       f"only as GPKG:{file}, and later GDAL warns about its name; a copy named {GPKG_SUFFIX} "
-                       "opens as it is", highlight=False)
+        say(Message("note: {file} is a GeoPackage, but GDAL before 3.7 (and the QGIS built on it) opens it only as "
+                    "GPKG:{file}, and later GDAL warns about its name; a copy named {suffix} opens as it is",
+                    file=str(file), suffix=GPKG_SUFFIX))
 
 
 def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `stadskarna backup`.")],
@@ -73,39 +73,41 @@ def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by 
     os.close(handle)
     staged = Path(name)
     try:
-        with errors.status(f"checking {file}"):
+        with errors.status(text(Message("checking {file}", file=str(file)))):
             version = store.stage_restore(file, staged)
         incoming = SQLiteStore(staged)
         before, after = _layer_counts(store), _layer_counts(incoming)
         missing = sorted({r.token_id for r in store.tokens()} - {r.token_id for r in incoming.tokens()})
         if not yes:
-            question = (f"Replace everything in {live} ({_summary(before)}) with the contents of {file} "
-                        f"({_summary(after)})? A safety copy of {live} is kept.")
-            if not typer.confirm(question, err=True):
-                errors.print("Nothing was restored.")
+            question = Message("Replace everything in {live} ({before}) with the contents of {file} ({after})? "
+                               "A safety copy of {live} is kept.", live=str(live), before=_summary(before),
+                               file=str(file), after=_summary(after))
+            if not typer.confirm(text(question), err=True):
+                say(Message("Nothing was restored."), err=True)
                 raise typer.Exit(code=1)
         stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%SZ")
         safety = live.with_name(f"{live.name}.before-restore-{stamp}.sqlite")
-        with errors.status(f"restoring {file} into {live}"):
+        with errors.status(text(Message("restoring {file} into {live}", file=str(file), live=str(live)))):
             revoked = store.restore_from(staged, safety)
     except StoreError as exc:
         raise _fail(exc) from None
     finally:
         remove_database_files(staged)
-    migrated = f", migrated from version {version}" if version != store.schema_version() else ""
-    console.print(f"Restored {file} into {live} (schema version {store.schema_version()}{migrated}).", highlight=False)
-    table = Table(title=f"Records in {live}")
-    for column in ("layer", "before", "restored"):
-        table.add_column(column, justify="left" if column == "layer" else "right")
+    restored = dict(file=str(file), live=str(live), schema=store.schema_version())
+    say(Message("Restored {file} into {live} (schema version {schema}).", **restored) if version == restored["schema"]
+        else Message("Restored {file} into {live} (schema version {schema}, migrated from version {version}).",
+                     version=version, **restored))
+    counted = (Message("before"), Message("restored"))
+    records = table(Message("Records in {file}", file=str(live)), Message("layer"), *counted, right=counted)
     for name in before:
-        table.add_row(name, f"{before[name]:,}", f"{after[name]:,}")
-    console.print(table)
-    console.print(f"Safety copy of the replaced database: {safety}", highlight=False)
+        records.add_row(name, figure(before[name]), figure(after[name]))
+    console.print(records)
+    say(Message("Safety copy of the replaced database: {path}", path=str(safety)))
     if revoked:
-        console.print(f"Kept revoked (revoked after the backup was made): {', '.join(revoked)}", highlight=False)
+        say(Message("Kept revoked (revoked after the backup was made): {tokens}", tokens=", ".join(revoked)))
     if missing:
-        console.print("Tokens not in the backup (created after it) are gone, refused from now on: "
-                      + ", ".join(missing), highlight=False)
+        say(Message("Tokens not in the backup (created after it) are gone, refused from now on: {tokens}",
+                    tokens=", ".join(missing)))
 
 
 def _layer_counts(store: Store) -> dict[str, int]:
@@ -114,5 +116,5 @@ def _layer_counts(store: Store) -> dict[str, int]:
 
 
 def _summary(counts: dict[str, int]) -> str:
-    """The records per layer in words, e.g. ``2,175 incidents, 0 lights``."""
-    return ", ".join(_records(name, n) for name, n in counts.items())
+    """The records per layer in the command line's language, e.g. ``incidents: 2,175, lights: 0``."""
+    return ", ".join(text(_records(name, n)) for name, n in counts.items())

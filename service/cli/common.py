@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,10 +13,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from rich.text import Text
 
 from geo.errors import Message
 from geo.layers import PINGS
+from geo.swedish import sv_number
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
 from service.errors import message_of
 from service.i18n import cli_language, translate
@@ -36,6 +39,47 @@ ZonesOption = Annotated[Optional[Path], typer.Option(
     "--zones", help="Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")]
 StreetsOption = Annotated[Optional[Path], typer.Option(
     "--streets", help="Streets GeoJSON (env STADSKARNA_STREETS; default streets.geojson beside the zones file)")]
+
+
+def language() -> str:
+    """The language of everything the command prints for people: the locale's
+    (:func:`service.i18n.cli_language`), Swedish for ``sv_SE.UTF-8``, English otherwise."""
+    return cli_language(os.environ)
+
+
+def text(message: str) -> str:
+    """``message`` (a :class:`Message`) in the command line's language."""
+    return translate(message, language())
+
+
+def say(message: str, err: bool = False) -> None:
+    """Print ``message`` for people in the command line's language, on stdout (stderr ``err``)."""
+    (errors if err else console).print(text(message), highlight=False)
+
+
+def figure(value: float | None, decimals: int = 0) -> str:
+    """A figure for people in the command line's language: Swedish with a decimal comma
+    (:func:`geo.swedish.sv_number`), English with a thousands comma (``2,175``, ``1.5``); ``–`` for None."""
+    if value is None:
+        return "–"
+    if language() == "sv":
+        return sv_number(value, decimals)
+    return f"{value:,.{decimals}f}"
+
+
+def named(code: str, names: Mapping[str, str]) -> str:
+    """A code (a role, a status) as people read it: its Swedish name from its table in Swedish
+    output, the code in English."""
+    return names.get(code, code) if language() == "sv" else code
+
+
+def table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
+    """A table titled ``title`` with the headings ``columns`` (Messages), in the command line's
+    language; the columns in ``right`` (the same Messages) are right-aligned."""
+    grid = Table(title=text(title))
+    for column in columns:
+        grid.add_column(text(column), justify="right" if column in right else "left")
+    return grid
 
 
 def _supported_day(value: datetime | None) -> datetime | None:
@@ -88,7 +132,8 @@ def _progress() -> Progress:
                     console=errors, transient=True)
 
 
-def _records(name: str, n: int) -> str:
-    """``1 report``, ``2,175 incidents``, ``3,600 patrol pings``."""
-    noun = "patrol pings" if name == PINGS.name else name
-    return f"{n:,} {noun[:-1] if n == 1 else noun}"
+def _records(name: str, n: int) -> Message:
+    """A layer's records: ``incidents: 2,175``, ``patrol pings: 3,600`` (the layers by the names
+    the commands take)."""
+    return Message("{layer}: {count}", layer=Message("patrol pings") if name == PINGS.name else name,
+                   count=figure(n))

@@ -13,14 +13,14 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.io.files import new_file
 from geo.layers import validate
 from geo.timestamps import YEARS, format_utc
 from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _supported_day, build_settings,
-                                console, errors)
+                                console, errors, figure, named, say, table, text)
 
 coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=True)
 
@@ -78,7 +78,7 @@ def coverage_patrol(
         service_rules = presence_rules(settings.presence)
         given = {"max_gap_s": max_gap, "foot_kmh": max_speed}
         rules = replace(service_rules, **{name: value for name, value in given.items() if value is not None})
-        with errors.status(f"computing patrol presence for {year}"):
+        with errors.status(text(Message("computing patrol presence for {year}", year=year))):
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None, rules,
                                      kept=rules == service_rules, streets=street_frame,
                                      measure=promise.measure if promise else None,
@@ -86,14 +86,17 @@ def coverage_patrol(
     except ValidationError as exc:
         raise _fail(exc) from None
     report = result.report
-    for path, frame, what in ((uncovered, result.uncovered, "uncovered places"), (hotspots, result.hotspots, "hot spots")):
-        if path is not None:
-            path.write_text(json.dumps(to_feature_collection(frame), ensure_ascii=False), encoding="utf-8")
-            errors.print(f"{len(frame)} {what} written to {path}", highlight=False)
+    if uncovered is not None:
+        uncovered.write_text(json.dumps(to_feature_collection(result.uncovered), ensure_ascii=False), encoding="utf-8")
+        say(Message("{count} uncovered places written to {path}", count=len(result.uncovered), path=str(uncovered)),
+            err=True)
+    if hotspots is not None:
+        hotspots.write_text(json.dumps(to_feature_collection(result.hotspots), ensure_ascii=False), encoding="utf-8")
+        say(Message("{count} hot spots written to {path}", count=len(result.hotspots), path=str(hotspots)), err=True)
     if visits is not None:
         table = result.visits.assign(**{c: format_utc(result.visits[c]) for c in ("start", "end")})
         neutralise(table.round({"minutes": 2})).to_csv(visits, index=False)
-        errors.print(f"{len(table)} visits written to {visits}", highlight=False)
+        say(Message("{count} visits written to {path}", count=len(table), path=str(visits)), err=True)
     if density is not None:
         from geo.hotspots import incident_density
         from geo.io.raster import write_density_geotiff
@@ -101,10 +104,11 @@ def coverage_patrol(
         bandwidth = settings.hotspots.density_bandwidth_m
         grid = incident_density(result.incidents, bandwidth_m=bandwidth)
         if not grid.per_km2.size:
-            raise _fail(f"{density}: no incident of {year} has a usable position in the centre; no density written")
+            raise _fail(Message("{path}: no incident of {year} has a usable position in the centre; no density written",
+                                path=str(density), year=year))
         write_density_geotiff(grid, density, bandwidth)
-        errors.print(f"the density of {len(result.incidents)} incidents ({bandwidth:g} m kernel) written to {density}",
-                     highlight=False)
+        say(Message("the density of {count} incidents ({bandwidth} m kernel) written to {path}",
+                    count=len(result.incidents), bandwidth=figure(bandwidth, 1), path=str(density)), err=True)
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
     elif output is OutputFormat.csv:
@@ -229,48 +233,55 @@ def _print_lighting_tables(report: dict) -> None:
 
 def _print_patrol_table(report: dict) -> None:
     """The presence report as a table per zone, the centre's total and the hot spots."""
+    from geo.status import STATUS_NAMES
+
     centre = report["centre"]
-    table = Table(title=f"Polisnärvaro i stadskärnan {report['year']} (t.o.m. {report['as_of']})")
-    columns = [("zone", "name"), ("närvaro h", "presence_h"), ("polis-h", "officer_h"),
-               ("genomfart h", "drive_through_h"), ("fordon h", "vehicle_h"), ("dagar", "days_with_presence"), ("längsta uppehåll d", "longest_gap_days"),
-               ("17-20", "night_17-20_h"), ("20-23", "night_20-23_h"), ("23-02", "night_23-02_h"),
-               ("02-05", "night_02-05_h"), ("fre/lör natt h", "fri_sat_night_h"),
-               ("yta nådd", "area_covered_share"), ("gator nådda", "street_covered_share")]
-    for title, _ in columns:
-        table.add_column(title, justify="left" if title == "zone" else "right")
+    columns = [(Message("zone"), "name"), (Message("presence h"), "presence_h"), (Message("officer h"), "officer_h"),
+               (Message("drive-through h"), "drive_through_h"), (Message("vehicle h"), "vehicle_h"),
+               (Message("days"), "days_with_presence"), (Message("longest gap d"), "longest_gap_days"),
+               (Message("17-20"), "night_17-20_h"), (Message("20-23"), "night_20-23_h"),
+               (Message("23-02"), "night_23-02_h"), (Message("02-05"), "night_02-05_h"),
+               (Message("Fri/Sat night h"), "fri_sat_night_h"), (Message("area reached"), "area_covered_share"),
+               (Message("streets reached"), "street_covered_share")]
+    zones = table(Message("Police presence in the city centre {year} (up to {as_of})", year=report["year"],
+                          as_of=report["as_of"]), *(heading for heading, _ in columns),
+                  right=tuple(heading for heading, _ in columns[1:]))
     for zone in report["zones"]:
-        table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
-    console.print(table)
+        zones.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
+    console.print(zones)
+    whole = dict(presence=figure(centre["presence_h"], 1), projected=figure(centre["projected_year_end_h"], 1))
     if centre["target_h"] is None:
-        console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro; prognos för året "
-                      f"{centre['projected_year_end_h']:,.1f} h (inget löfte om närvarotimmar för året i löftesfilerna)",
-                      highlight=False)
+        say(Message("Whole centre: {presence} h presence; projected for the year {projected} h (no promise of presence "
+                    "hours for the year in the promises files)", **whole))
     else:
-        console.print(f"Hela stadskärnan: {centre['presence_h']:,.1f} h närvaro av löftets {centre['target_h']:,.0f} h; "
-                      f"förväntat hittills {centre['expected_h_pro_rata']:,.1f} h; prognos för året "
-                      f"{centre['projected_year_end_h']:,.1f} h; status: {centre['status']}", highlight=False)
+        say(Message("Whole centre: {presence} h presence of the promise's {target} h; expected so far {expected} h; "
+                    "projected for the year {projected} h; status: {status}", target=figure(centre["target_h"]),
+                    expected=figure(centre["expected_h_pro_rata"], 1), status=named(centre["status"], STATUS_NAMES),
+                    **whole))
     if not report["hotspots"]:
-        console.print("Inga brottsbelastade platser (hot spots) bland årets brott med känd plats.")
+        say(Message("No hot spots among the year's incidents with a known position."))
         return
-    spots = Table(title=f"Brottsbelastade platser (hot spots: Getis-Ord {HOTSPOT_METHOD_NAME}) och "
-                        "polisens närvaro; Koper: besök 10-15 min, minst ett varannan timme kvällstid")
-    columns = [("plats", "hotspot_id"), ("zon", "zone_id"), ("brott", "incidents"), ("yta m²", "area_m2"),
-               ("z", "z"), ("besök", "visits"),
-               ("min/dag", "minutes_per_day"), ("min/vecka", "minutes_per_week"), ("median besök min", "median_visit_min"),
-               ("besök 10-15 min", "share_visits_10_15_min"), ("kvällens 2-h-pass med besök", "busy_windows_with_visit_share")]
-    for title, _ in columns:
-        spots.add_column(title, justify="left" if title in ("plats", "zon") else "right")
+    columns = [(Message("place"), "hotspot_id"), (Message("zone"), "zone_id"), (Message("incidents"), "incidents"),
+               (Message("area m²"), "area_m2"), (Message("z"), "z"), (Message("visits"), "visits"),
+               (Message("min/day"), "minutes_per_day"), (Message("min/week"), "minutes_per_week"),
+               (Message("median visit min"), "median_visit_min"),
+               (Message("visits 10-15 min"), "share_visits_10_15_min"),
+               (Message("evening 2-h windows with a visit"), "busy_windows_with_visit_share")]
+    spots = table(Message("Hot spots (Getis-Ord {method}) and the police's presence; Koper: visits of 10-15 min, at least "
+                          "one every other hour in the evening", method=HOTSPOT_METHOD_NAME),
+                  *(heading for heading, _ in columns), right=tuple(heading for heading, _ in columns[2:]))
     for spot in report["hotspots"]:
         spots.add_row(*[_cell(key, spot.get(key)) for _, key in columns])
     console.print(spots)
 
 
 def _cell(key: str, value: object) -> str:
-    """A figure as a table cell: shares in per cent, booleans as ja/nej, none as a dash."""
+    """A figure as a table cell in the command line's language: shares in per cent, booleans as
+    yes/no, none as a dash."""
     if value is None:
         return "–"
     if isinstance(value, bool):
-        return "ja" if value else "nej"
+        return text(Message("yes") if value else Message("no"))
     if "share" in key:
-        return f"{value:.0%}"
-    return f"{value:,.1f}" if isinstance(value, float) else str(value)
+        return f"{figure(100 * value)} %"
+    return figure(value, 1) if isinstance(value, float) else str(value)

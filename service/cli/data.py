@@ -15,7 +15,7 @@ from geo.surfaces import SURFACE_KINDS, read_surfaces
 from geo.timestamps import YEARS
 from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _records,
-                                build_settings, console)
+                                build_settings, console, figure, say, text)
 from service.cli.presence import keep_presence
 from service.gis_export import PACKAGE_ROLES, PUBLIC
 from service.imports import import_file, import_presence_log
@@ -29,7 +29,7 @@ PRESENCE_LOG = "presence-log"
 def _schema(layer: str) -> LayerSchema:
     """The schema of the layer named on the command line, or a usage error."""
     if layer not in LAYERS:
-        raise _fail(ValueError(f"unknown layer {layer!r}: choose one of {', '.join(LAYERS)}"))
+        raise _fail(Message("unknown layer {layer!r}: choose one of {layers}", layer=layer, layers=", ".join(LAYERS)))
     return LAYERS[layer]
 
 
@@ -51,18 +51,21 @@ def import_command(
     schema = _schema(layer)
     store = _open_store(db)
     with _progress() as bar:
-        task = bar.add_task(f"import {layer}", total=None)
+        task = bar.add_task(text(Message("import {layer}", layer=layer)), total=None)
+        steps = {"reading": Message("reading {file}", file=file.name),
+                 "validating": Message("validating {file}", file=file.name),
+                 "writing": Message("writing {file}", file=file.name)}
 
         def progress(step: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{step} {file.name}", completed=done, total=total)
+            bar.update(task, description=text(steps.get(step, step)), completed=done, total=total)
 
         try:
             summary = import_file(store, schema, file, progress=progress, crs=crs, unit_id=unit, mode=mode, crew=crew)
         except ValidationError as exc:
             raise _fail(exc, Message("nothing was imported")) from None
     for warning in summary.warnings:
-        console.print(Text("warning: ", style="yellow") + Text(warning))
-    console.print(summary.line(), highlight=False)
+        console.print(Text(text(Message("warning")) + ": ", style="yellow") + Text(text(warning)))
+    say(summary.line())
     if schema is PINGS:  # the presence of the unit-days it touched, now rather than on the first page
         keep_presence(store, build_settings(db))
 
@@ -76,7 +79,7 @@ def _import_presence_log(file: Path, db: Path | None) -> None:
         summary = import_presence_log(store, file, read_zones(build_settings(db).geography.zones)["zone_id"].tolist())
     except (ValidationError, Conflict) as exc:
         raise _fail(exc, Message("nothing was imported")) from None
-    console.print(summary.line(), highlight=False)
+    say(summary.line())
 
 
 def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
@@ -87,8 +90,8 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
     except ValidationError as exc:
         raise _fail(exc, Message("nothing was imported")) from None
     result = store.replace_surfaces(kind, surfaces, source=file.name)
-    console.print(f"{kind}: {result.inserted} polygons stored from {file.name}, replacing {result.deleted}",
-                  highlight=False)
+    say(Message("{kind}: {inserted} polygons stored from {file}, replacing {deleted}", kind=kind,
+                inserted=result.inserted, file=file.name, deleted=result.deleted))
 
 
 def export_command(
@@ -106,7 +109,7 @@ def export_command(
     if layer == GIS:
         return _export_gis(file, role or PUBLIC, include_contact, db, zones, streets)
     if role is not None or zones is not None or streets is not None:
-        raise _fail(ValueError("--role, --zones and --streets apply to `stadskarna export gis` only"))
+        raise _fail(Message("--role, --zones and --streets apply to `stadskarna export gis` only"))
     schema = _schema(layer)
     store = _open_store(db)
     frame = store.read_pings() if schema is PINGS else store.read_features(schema, include_private=include_contact)
@@ -114,7 +117,7 @@ def export_command(
         written = write_layer(frame, schema, file, include_private=include_contact)
     except ValidationError as exc:
         raise _fail(exc) from None
-    console.print(f"{layer}: {written} rows written to {file}", highlight=False)
+    say(Message("{layer}: {count} rows written to {file}", layer=layer, count=written, file=str(file)))
 
 
 def _export_gis(file: Path, role: str, include_contact: bool, db: Path | None, zones: Path | None,
@@ -124,10 +127,10 @@ def _export_gis(file: Path, role: str, include_contact: bool, db: Path | None, z
     from service.gis_export import export_gis, synthetic_note
 
     if include_contact:
-        raise _fail(ValueError("a GIS package never holds reporters' contact details; export the reports layer "
-                               "with --include-contact instead (stadskarna export reports FILE --include-contact)"))
+        raise _fail(Message("a GIS package never holds reporters' contact details; export the reports layer "
+                            "with --include-contact instead (stadskarna export reports FILE --include-contact)"))
     if role not in PACKAGE_ROLES:
-        raise _fail(ValueError(f"unknown role {role!r}: choose one of {', '.join(PACKAGE_ROLES)}"))
+        raise _fail(Message("unknown role {role!r}: choose one of {roles}", role=role, roles=", ".join(PACKAGE_ROLES)))
     settings = build_settings(db, zones, streets)
     streets_path = settings.geography.streets_path()
     try:
@@ -140,9 +143,8 @@ def _export_gis(file: Path, role: str, include_contact: bool, db: Path | None, z
         counts = export_gis(store, zone_frame, street_frame, role, file)
     except ValidationError as exc:
         raise _fail(exc) from None
-    console.print(f"GIS package for {role} written to {file}: "
-                  + ", ".join(f"{name} {n:,}" for name, n in counts.items())
-                  + "; each layer has its QGIS style (layer_styles)", highlight=False)
+    say(Message("GIS package for {role} written to {file}: {layers}; each layer has its QGIS style (layer_styles)",
+                role=role, file=str(file), layers=", ".join(f"{name} {figure(n)}" for name, n in counts.items())))
     note = synthetic_note(store)
     if note:
         console.print(note, highlight=False)
@@ -163,30 +165,30 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
     if if_empty and not store.is_empty():
-        console.print(f"{settings.store.db} holds data already; no demo data loaded.", highlight=False)
+        say(Message("{db} holds data already; no demo data loaded.", db=str(settings.store.db)))
         return
     if not force:
         real = {name: n for name, n in store.records_not_from(SOURCE).items() if n}
         if real:
-            raise _fail(f"{settings.store.db} holds data that is not synthetic demo data ("
-                        + ", ".join(_records(name, n) for name, n in real.items())
-                        + "); demo data would be mixed into it. Give another database with --db, "
-                        "or --force to load it anyway")
+            raise _fail(Message("{db} holds data that is not synthetic demo data ({records}); demo data would be "
+                                "mixed into it. Give another database with --db, or --force to load it anyway",
+                                db=str(settings.store.db),
+                                records=", ".join(text(_records(name, n)) for name, n in real.items())))
     streets_path = settings.geography.streets_path()
     if streets_path is None:
-        raise _fail(ValueError("demo data needs a streets file (--streets or streets.geojson beside the zones file)"))
+        raise _fail(Message("demo data needs a streets file (--streets or streets.geojson beside the zones file)"))
     try:
         zone_frame, street_frame = read_zones(settings.geography.zones), read_streets(streets_path)
     except ValidationError as exc:
         raise _fail(exc) from None
     with _progress() as bar:
-        task = bar.add_task("synthetic demo data", total=1.0)
+        task = bar.add_task(text(Message("synthetic demo data")), total=1.0)
         data = demo_data(zone_frame, street_frame, year=year, seed=seed,
                          progress=lambda step, fraction: bar.update(task, description=step, completed=fraction * 0.7))
         for line in store_demo(store, data, seed, year, zone_frame["zone_id"].tolist(),
                                progress=lambda step, fraction: bar.update(task, description=step,
                                                                           completed=0.7 + fraction * 0.3)):
-            console.print(line, highlight=False)
-    console.print(f"SYNTHETIC demo data for {year} (seed {seed}) loaded into {settings.store.db}; "
-                  "every record has source 'synthetic'.", highlight=False)
+            say(line)
+    say(Message("SYNTHETIC demo data for {year} (seed {seed}) loaded into {db}; every record has source 'synthetic'.",
+                year=year, seed=seed, db=str(settings.store.db)))
     keep_presence(store, settings)

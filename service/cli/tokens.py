@@ -7,11 +7,11 @@ from typing import Annotated, Optional
 
 import pandas as pd
 import typer
-from rich.table import Table
 from rich.text import Text
 
+from geo.errors import Message
 from geo.timestamps import LOCAL_TZ
-from service.cli.common import DbOption, _fail, _open_store, _supported_day, console, errors
+from service.cli.common import DbOption, _fail, _open_store, _supported_day, console, named, say, table, text
 from service.store import Conflict, TokenRecord
 
 token_app = typer.Typer(help="Access tokens for the API.", no_args_is_help=True)
@@ -29,14 +29,14 @@ def token_create(role: Annotated[str, typer.Option(help="police, municipality or
     from service.auth import create_token, token_id_of
 
     if expires is not None and days is not None:
-        raise _fail("give --expires or --days, not both")
+        raise _fail(Message("give --expires or --days, not both"))
     now = pd.Timestamp.now(tz="UTC")
     expires_at = None
     if expires is not None:
         expires_at = pd.Timestamp(expires.date()).tz_localize(LOCAL_TZ).tz_convert("UTC")
         if expires_at <= now:
-            raise _fail(f"--expires {expires.date()} is not in the future (a token expires at the start of "
-                        "that day, Europe/Stockholm); give a later date")
+            raise _fail(Message("--expires {day} is not in the future (a token expires at the start of that day, "
+                                "Europe/Stockholm); give a later date", day=str(expires.date())))
     elif days is not None:
         expires_at = now + pd.Timedelta(days=days)
     store = _open_store(db)
@@ -44,10 +44,14 @@ def token_create(role: Annotated[str, typer.Option(help="police, municipality or
         token = create_token(store, role, label, expires_at)
     except ValueError as exc:
         raise _fail(exc) from None
-    until = f"valid until {_local_time(expires_at)} (Europe/Stockholm)" if expires_at is not None \
-        else "valid until revoked"
-    errors.print(f"New {role} token {token_id_of(token)}{f' for {label}' if label else ''}, {until}. "
-                 "Store it now, it cannot be shown again:", highlight=False)
+    from service.auth import ROLE_NAMES
+
+    until = Message("valid until {when} (Europe/Stockholm)", when=_local_time(expires_at)) if expires_at is not None \
+        else Message("valid until revoked")
+    new = dict(role=named(role, ROLE_NAMES), token_id=token_id_of(token), until=until)
+    say(Message("New {role} token {token_id} for {label}, {until}. Store it now, it cannot be shown again:",
+                label=label, **new) if label
+        else Message("New {role} token {token_id}, {until}. Store it now, it cannot be shown again:", **new), err=True)
     typer.echo(token)
 
 
@@ -55,20 +59,24 @@ def token_create(role: Annotated[str, typer.Option(help="police, municipality or
 def token_list(db: DbOption = None) -> None:
     """List the access tokens: id, role, label, times (Europe/Stockholm) and state. Never the
     token itself (only its hash is stored) nor the hash."""
+    from service.auth import ROLE_NAMES
+
     store = _open_store(db)
     records = store.tokens()
     if not records:
-        console.print(f"No tokens in {store.path}; create one with `stadskarna token create`.", highlight=False)
+        say(Message("No tokens in {store}; create one with `stadskarna token create`.", store=str(store.path)))
         return
     now = pd.Timestamp.now(tz="UTC")
-    table = Table(title=f"Access tokens in {store.path} (times Europe/Stockholm)")
-    for column in ("id", "role", "label", "created", "expires", "last used", "state"):
-        table.add_column(column, no_wrap=column == "id", min_width=14 if column == "id" else None)
+    tokens = table(Message("Access tokens in {store} (times Europe/Stockholm)", store=str(store.path)),
+                   Message("id"), Message("role"), Message("label"), Message("created"), Message("expires"),
+                   Message("last used"), Message("state"))
+    tokens.columns[0].no_wrap, tokens.columns[0].min_width = True, 14
+    never = text(Message("never"))
     for record in records:
-        table.add_row(record.token_id, record.role, Text(record.label), _local_time(record.created_at),
-                      _local_time(record.expires_at, "never"), _local_time(record.last_used_at, "never"),
-                      _token_state(record, now))
-    console.print(table)
+        tokens.add_row(record.token_id, named(record.role, ROLE_NAMES), Text(record.label),
+                       _local_time(record.created_at), _local_time(record.expires_at, never),
+                       _local_time(record.last_used_at, never), text(_token_state(record, now)))
+    console.print(tokens)
 
 
 @token_app.command("revoke")
@@ -82,13 +90,17 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (t
     try:
         record = store.revoke_token(token_id.strip(), at)
     except NotFound:
-        raise _fail(f"no token {token_id!r} in {store.path}; `stadskarna token list` shows the ids") from None
-    who = f"{record.role}{f', {record.label}' if record.label else ''}"
+        raise _fail(Message("no token {token_id!r} in {store}; `stadskarna token list` shows the ids",
+                            token_id=token_id, store=str(store.path))) from None
+    from service.auth import ROLE_NAMES
+
+    role = named(record.role, ROLE_NAMES)
+    who = f"{role}, {record.label}" if record.label else role
     if record.revoked_at == at:
-        console.print(f"Revoked {record.token_id} ({who}); the API refuses it from now on.", highlight=False)
+        say(Message("Revoked {token_id} ({who}); the API refuses it from now on.", token_id=record.token_id, who=who))
     else:
-        console.print(f"{record.token_id} ({who}) was revoked already on {_local_time(record.revoked_at)}; "
-                      "nothing changed.", highlight=False)
+        say(Message("{token_id} ({who}) was revoked already on {when}; nothing changed.", token_id=record.token_id,
+                    who=who, when=_local_time(record.revoked_at)))
 
 
 def _local_time(at: pd.Timestamp | None, none: str = "–") -> str:
@@ -96,11 +108,11 @@ def _local_time(at: pd.Timestamp | None, none: str = "–") -> str:
     return none if at is None else at.tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def _token_state(record: TokenRecord, now: pd.Timestamp) -> str:
+def _token_state(record: TokenRecord, now: pd.Timestamp) -> Message:
     """``revoked``, ``active`` or ``expired`` at ``now``."""
     if record.revoked_at is not None:
-        return "revoked"
-    return "active" if record.valid_at(now) else "expired"
+        return Message("revoked")
+    return Message("active") if record.valid_at(now) else Message("expired")
 
 
 @token_app.command("open311-client")
@@ -114,5 +126,5 @@ def token_open311_client(name: Annotated[str, typer.Argument(help="The client ap
         key = create_open311_key(store, name)
     except (ValueError, Conflict) as exc:
         raise _fail(exc) from None
-    errors.print(f"api_key for {name}; store it now, it cannot be shown again:", highlight=False)
+    say(Message("api_key for {name}; store it now, it cannot be shown again:", name=name), err=True)
     typer.echo(key)

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.table import Table
 from rich.text import Text
 
+from geo.errors import Message
 from geo.timestamps import LOCAL_TZ
-from service.cli.common import DbOption, _fail, _open_store, console
+from service.cli.common import DbOption, _fail, _open_store, console, named, say, table, text
 from service.cli.tokens import _local_time
 from service.settings import StaffSettings
 from service.staff import COMMAND_LINE, add_user
@@ -27,7 +27,7 @@ def _role(role: str) -> str:
     from service.auth import ROLES
 
     if role not in ROLES:
-        raise _fail(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        raise _fail(Message("unknown role {role!r}: choose one of {roles}", role=role, roles=", ".join(ROLES)))
     return role
 
 
@@ -44,32 +44,37 @@ def user_add(name: Annotated[str, typer.Argument(help="The account's name (2–6
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        password = typer.prompt(text(Message("Password")), hide_input=True, confirmation_prompt=True, err=True)
     store = _open_store(db)
     try:
         record = add_user(store, name, role, password, StaffSettings(), pd.Timestamp.now(tz="UTC"))
     except (ValueError, Conflict) as exc:
         raise _fail(exc) from None
-    console.print(f"Added {record.name} ({record.role}); they sign in at /login.", highlight=False)
+    from service.auth import ROLE_NAMES
+
+    say(Message("Added {name} ({role}); they sign in at /login.", name=record.name,
+                role=named(record.role, ROLE_NAMES)))
 
 
 @user_app.command("list")
 def user_list(db: DbOption = None) -> None:
     """List the staff accounts: name, role, how they sign in (password or single sign-on), created
     (Europe/Stockholm) and state. Never a password or its hash."""
+    from service.auth import ROLE_NAMES
+
     store = _open_store(db)
     records = store.users()
     if not records:
-        console.print(f"No staff accounts in {store.describe()}; add one with `stadskarna user add`.", highlight=False)
+        say(Message("No staff accounts in {store}; add one with `stadskarna user add`.", store=store.describe()))
         return
     now = pd.Timestamp.now(tz="UTC")
-    table = Table(title=f"Staff accounts in {store.describe()} (times Europe/Stockholm)")
-    for column in ("name", "role", "sign-in", "created", "state"):
-        table.add_column(column)
+    accounts = table(Message("Staff accounts in {store} (times Europe/Stockholm)", store=store.describe()),
+                     Message("name"), Message("role"), Message("sign-in"), Message("created"), Message("state"))
     for record in records:
-        table.add_row(record.name, record.role, "password" if record.sso_issuer is None else "single sign-on",
-                      _local_time(record.created_at), _state(record, now))
-    console.print(table)
+        accounts.add_row(record.name, named(record.role, ROLE_NAMES),
+                         text(Message("password") if record.sso_issuer is None else Message("single sign-on")),
+                         _local_time(record.created_at), text(_state(record, now)))
+    console.print(accounts)
 
 
 @user_app.command("disable")
@@ -80,12 +85,12 @@ def user_disable(name: Annotated[str, typer.Argument(help="The account's name.")
     try:
         record = store.disable_user(name.strip().lower(), AuditEvent(at, COMMAND_LINE, None, "user disable", name))
     except NotFound:
-        raise _fail(f"no account {name!r}; `stadskarna user list` shows them") from None
+        raise _fail(Message("no account {name!r}; `stadskarna user list` shows them", name=name)) from None
     if record.disabled_at == at:
-        console.print(f"Disabled {record.name}; their sessions have ended.", highlight=False)
+        say(Message("Disabled {name}; their sessions have ended.", name=record.name))
     else:
-        console.print(f"{record.name} was disabled already on {_local_time(record.disabled_at)}; nothing changed.",
-                      highlight=False)
+        say(Message("{name} was disabled already on {when}; nothing changed.", name=record.name,
+                    when=_local_time(record.disabled_at)))
 
 
 @user_app.command("set-role")
@@ -99,29 +104,34 @@ def user_set_role(name: Annotated[str, typer.Argument(help="The account's name."
     try:
         record = store.set_user_role(name.strip().lower(), role, event)
     except NotFound:
-        raise _fail(f"no account {name!r}; `stadskarna user list` shows them") from None
-    follows = "" if record.sso_issuer is None else " (until their next single sign-on, which sets the role of the claim)"
-    console.print(f"{record.name} is {record.role} now{follows}.", highlight=False)
+        raise _fail(Message("no account {name!r}; `stadskarna user list` shows them", name=name)) from None
+    from service.auth import ROLE_NAMES
+
+    role_name = named(record.role, ROLE_NAMES)
+    say(Message("{name} is {role} now.", name=record.name, role=role_name) if record.sso_issuer is None
+        else Message("{name} is {role} now (until their next single sign-on, which sets the role of the claim).",
+                     name=record.name, role=role_name))
 
 
 @user_app.command("audit")
 def user_audit(last: Annotated[int, typer.Option(help="How many of the newest rows.", min=1)] = 50,
                db: DbOption = None) -> None:
     """The staff audit's newest rows: when (Europe/Stockholm), who, role, what, detail, client."""
+    from service.auth import ROLE_NAMES
+
     rows = _open_store(db).audit().tail(last)
-    table = Table(title="Staff audit (times Europe/Stockholm)")
-    for column in ("when", "who", "role", "what", "detail", "client"):
-        table.add_column(column)
+    audit = table(Message("Staff audit (times Europe/Stockholm)"), Message("when"), Message("who"), Message("role"),
+                  Message("what"), Message("detail"), Message("client"))
     for row in rows.itertuples(index=False):
-        table.add_row(row.at.tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"), Text(row.actor),
-                      row.role or "", row.action, Text(row.detail), row.client or "")
-    console.print(table)
+        audit.add_row(row.at.tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S"), Text(row.actor),
+                      named(row.role, ROLE_NAMES) if row.role else "", row.action, Text(row.detail), row.client or "")
+    console.print(audit)
 
 
-def _state(record: UserRecord, now: pd.Timestamp) -> str:
-    """``disabled``, ``locked until …`` or ``active`` at ``now``."""
+def _state(record: UserRecord, now: pd.Timestamp) -> Message:
+    """``disabled …``, ``locked until …`` or ``active`` at ``now``."""
     if record.disabled_at is not None:
-        return f"disabled {_local_time(record.disabled_at)}"
+        return Message("disabled {when}", when=_local_time(record.disabled_at))
     if record.locked_until is not None and now < record.locked_until:
-        return f"locked until {_local_time(record.locked_until)}"
-    return "active"
+        return Message("locked until {when}", when=_local_time(record.locked_until))
+    return Message("active")

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from service.auth import request_role, require
 from service.forms import StrictFormRoute
+from service.i18n import negotiate, translate
+from service.imports import ALREADY_STORED
 from service.patrol_upload import upload_patrols
 from service.responses import PatrolImport
 from service.context import context
@@ -27,5 +29,5 @@ def upload(request: Request, file: UploadFile = File(...), unit: str | None = Fo
     uploaded = upload_patrols(context(request), file.filename, file.file, unit, mode, crew)
     summary = uploaded.summary
     return {"file": uploaded.file, "read": summary.read, "imported": summary.imported,
-            "skipped": dict(summary.skipped) | ({"already stored": summary.unchanged} if summary.unchanged else {}),
-            "summary": summary.line()}
+            "skipped": dict(summary.skipped) | ({ALREADY_STORED: summary.unchanged} if summary.unchanged else {}),
+            "summary": translate(summary.line(), negotiate(request.headers.get("accept-language")))}
