@@ -34,6 +34,16 @@ def local_today():
     return pd.Timestamp.now(tz=LOCAL_TZ).date()
 
 
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch):
+    """Every test runs in an English locale (``C.UTF-8``), whatever the machine's: the command line
+    prints English, the language the tests read; a test asks for Swedish with
+    ``tests.languages.SWEDISH_LOCALE``."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(scope="session")
 def zones():
     return read_zones(ZONES_FILE)
