@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geo.errors import Message
-from geo.layers import PINGS
+from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS
 from geo.swedish import sv_number
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
 from service.errors import message_of
@@ -132,8 +132,19 @@ def _progress() -> Progress:
                     console=errors, transient=True)
 
 
+_RECORDS: dict[str, Callable[[bool, str], Message]] = {
+    INCIDENTS.name: lambda one, count: (Message("{count} incident", count=count) if one
+                                        else Message("{count} incidents", count=count)),
+    LIGHTS.name: lambda one, count: (Message("{count} light", count=count) if one
+                                     else Message("{count} lights", count=count)),
+    REPORTS.name: lambda one, count: (Message("{count} report", count=count) if one
+                                      else Message("{count} reports", count=count)),
+    PINGS.name: lambda one, count: (Message("{count} patrol ping", count=count) if one
+                                    else Message("{count} patrol pings", count=count)),
+}
+"""A layer's records in words, one or more, by the layer's name."""
+
+
 def _records(name: str, n: int) -> Message:
-    """A layer's records: ``incidents: 2,175``, ``patrol pings: 3,600`` (the layers by the names
-    the commands take)."""
-    return Message("{layer}: {count}", layer=Message("patrol pings") if name == PINGS.name else name,
-                   count=figure(n))
+    """``1 report``, ``2,175 incidents``, ``3,600 patrol pings`` (Swedish: ``2 175 brott``)."""
+    return _RECORDS[name](n == 1, figure(n))

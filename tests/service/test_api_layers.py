@@ -187,10 +187,12 @@ def test_police_upload_patrol_tracks(client, tokens, db):
     assert client.post("/api/patrols", data=form, files=upload).status_code == 401
     planner = {"Authorization": f"Bearer {tokens['planner']}"}
     assert client.post("/api/patrols", data=form, files=upload, headers=planner).status_code == 403
-    first = client.post("/api/patrols", data=form, files=upload, headers=police)
-    assert first.status_code == 201 and first.json()["imported"] == 2 and "pass.gpx" in first.json()["summary"]
+    first = client.post("/api/patrols", data=form, files=upload, headers=police | {"Accept-Language": "sv"})
+    assert first.status_code == 201 and first.json()["imported"] == 2
+    assert first.json()["summary"] == "patrols från pass.gpx: 2 rader lästa, 2 importerade, 0 uppdaterade, 0 överhoppade"
     again = client.post("/api/patrols", data=form, files=upload, headers=police).json()
     assert again["imported"] == 0 and again["skipped"] == {"already stored": 2}
+    assert again["summary"].endswith("2 rows read, 0 imported, 0 updated, 2 skipped (2 already stored)")
     no_mode = client.post("/api/patrols", data={"unit": "x"}, files=upload, headers=police)
     assert no_mode.status_code == 422 and "--mode" in no_mode.json()["detail"]
     dtd = GPX.replace('<gpx ', '<!DOCTYPE gpx [<!ENTITY x "y">]><gpx ')
