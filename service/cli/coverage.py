@@ -11,7 +11,6 @@ from typing import Annotated, Optional
 
 import pandas as pd
 import typer
-from rich.table import Table
 
 from geo.errors import Message, ValidationError
 from geo.hotspots import HOTSPOT_METHOD_NAME
@@ -163,23 +162,24 @@ def coverage_lighting(
                                else settings.lighting.model_copy(update={"photometry": photometry}))
         streets_path = settings.geography.streets_path()
         street_frame = read_streets(streets_path) if streets_path else None
-        with errors.status("modelling illuminance"):
+        with errors.status(text(Message("modelling illuminance"))):
             result = lighting_coverage(store, zone_frame, street_frame, lamps, cell, incidents_year, model)
         grid = result.proposed_grid or result.grid
         if geotiff is not None:
             write_geotiff(grid, geotiff)
         if png is not None:
             bounds = write_png_overlay(grid, png)
-            errors.print(f"PNG written to {png}, bounds (south-west, north-east) {bounds}", highlight=False)
+            say(Message("PNG written to {path}, bounds (south-west, north-east) {bounds}", path=str(png),
+                        bounds=str(bounds)), err=True)
     except ValidationError as exc:
         raise _fail(exc) from None
     if fields is not None:
         fields.write_text(json.dumps(to_feature_collection(result.fields[[*FIELD_COLUMNS, *(
             c for c in result.fields.columns if c.endswith("_after")), "geometry"]]), ensure_ascii=False), encoding="utf-8")
-        errors.print(f"{len(result.fields)} calculation fields written to {fields}", highlight=False)
+        say(Message("{count} calculation fields written to {path}", count=len(result.fields), path=str(fields)), err=True)
     if dark_spots is not None:
         dark_spots.write_text(json.dumps(to_feature_collection(result.dark_spots), ensure_ascii=False), encoding="utf-8")
-        errors.print(f"{len(result.dark_spots)} dark spots written to {dark_spots}", highlight=False)
+        say(Message("{count} dark spots written to {path}", count=len(result.dark_spots), path=str(dark_spots)), err=True)
     report = result.report
     if output is OutputFormat.json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
@@ -192,43 +192,48 @@ def coverage_lighting(
 
 def _print_lighting_tables(report: dict) -> None:
     """The lighting report as tables (today, and with the proposed lamps) and a summary."""
-    columns = [("zon", "name"), ("klass", "lighting_class"), ("Ē krav lx", "class_average_lx"),
-               ("Emin krav lx", "class_minimum_lx"), ("medel lx", "average_lx"), ("min lx", "minimum_lx"),
-               ("jämnhet", "uniformity"), ("fält", "fields"), ("fält under klass", "fields_failing"),
-               ("andel klarar klass", "share_compliant"), ("mörka fläckar m²", "dark_spot_m2"), ("trasiga", "broken_lamps")]
-    sections = [("Belysning idag (modellerad)", report["zones"])]
+    columns = [(Message("zone"), "name"), (Message("class"), "lighting_class"),
+               (Message("Ē required lx"), "class_average_lx"), (Message("Emin required lx"), "class_minimum_lx"),
+               (Message("average lx"), "average_lx"), (Message("min lx"), "minimum_lx"),
+               (Message("uniformity"), "uniformity"), (Message("fields"), "fields"),
+               (Message("fields below class"), "fields_failing"), (Message("share meeting class"), "share_compliant"),
+               (Message("dark spots m²"), "dark_spot_m2"), (Message("broken"), "broken_lamps")]
+    sections = [(Message("Lighting today (modelled)"), report["zones"])]
     if "proposed" in report:
-        sections.append((f"Med {report['proposed']['lamps']} föreslagna armaturer", report["proposed"]["zones"]))
+        sections.append((Message("With {count} proposed lamps", count=report["proposed"]["lamps"]),
+                         report["proposed"]["zones"]))
     for title, zones in sections:
-        table = Table(title=title)
-        for heading, _ in columns:
-            table.add_column(heading, justify="left" if heading == "zon" else "right")
+        lighting = table(title, *(heading for heading, _ in columns), right=tuple(heading for heading, _ in columns[1:]))
         for zone in zones:
-            table.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
-        console.print(table)
+            lighting.add_row(*[_cell(key, zone.get(key)) for _, key in columns])
+        console.print(lighting)
     share = report["share_compliant"]
-    console.print(f"{report['fields']} beräkningsfält enligt EN 13201-3; {report['fields_failing']} når inte sin klass, "
-                  f"{report['fields_over_lit']} är överbelysta (Ē över 1,5 × klassens). Andel av fältens yta som når "
-                  f"sin klass: {'–' if share is None else f'{100 * share:.0f} %'}.", highlight=False)
+    say(Message("{fields} calculation fields per EN 13201-3; {failing} do not reach their class, {over_lit} are over-lit "
+                "(Ē above 1.5 × the class's). Share of the fields' area that reaches its class: {share}.",
+                fields=report["fields"], failing=report["fields_failing"], over_lit=report["fields_over_lit"],
+                share="–" if share is None else f"{figure(100 * share)} %"))
     if report["failing_fields"]:
-        worst = Table(title="Fält längst under sin klass")
-        for heading in ("fält", "zon", "klass", "Ē lx", "Emin lx", "under klass"):
-            worst.add_column(heading, justify="left" if heading in ("fält", "zon") else "right")
+        below = Message("below class")
+        headings = (Message("field"), Message("zone"), Message("class"), Message("Ē lx"), Message("Emin lx"), below)
+        worst = table(Message("Fields furthest below their class"), *headings, right=headings[2:])
         for field in report["failing_fields"][:10]:
-            worst.add_row(field["field_id"], field["zone_id"], field["lighting_class"], f"{field['average_lx']:.1f}",
-                          f"{field['minimum_lx']:.2f}", f"{100 * field['shortfall']:.0f} %")
+            worst.add_row(field["field_id"], field["zone_id"], field["lighting_class"], figure(field["average_lx"], 1),
+                          figure(field["minimum_lx"], 2), f"{figure(100 * field['shortfall'])} %")
         console.print(worst)
     dark = report["incidents_after_dark"]
-    console.print(f"Brott efter mörkrets inbrott: {dark['in_dark_spots']} i mörka fläckar ({dark['dark_spot_ha']} ha, "
-                  f"{dark['rate_in_dark_spots_per_ha']} per ha), {dark['elsewhere']} på övrig gångbar yta "
-                  f"({dark['elsewhere_ha']} ha, {dark['rate_elsewhere_per_ha']} per ha); "
-                  f"{dark['off_walkable_surface']} utanför gångytan och {dark['excluded_town_level']} utan exakt plats "
-                  "är inte med.", highlight=False)
+    say(Message("Incidents after dark: {in_dark} in dark spots ({dark_ha} ha, {dark_rate} per ha), {elsewhere} on other "
+                "walkable surface ({elsewhere_ha} ha, {elsewhere_rate} per ha); {off} off the walkable surface and "
+                "{town_level} without an exact position are not counted.", in_dark=dark["in_dark_spots"],
+                dark_ha=dark["dark_spot_ha"], dark_rate=dark["rate_in_dark_spots_per_ha"], elsewhere=dark["elsewhere"],
+                elsewhere_ha=dark["elsewhere_ha"], elsewhere_rate=dark["rate_elsewhere_per_ha"],
+                off=dark["off_walkable_surface"], town_level=dark["excluded_town_level"]))
     if "proposed" in report:
-        removed = sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"])
+        removed = figure(sum(zone["dark_spot_m2_removed"] for zone in report["proposed"]["zones"]))
         fixed = report["proposed"]["fields_fixed"]
-        console.print(f"De föreslagna armaturerna tar bort {removed:,.0f} m² mörka fläckar och får {len(fixed)} fält "
-                      f"att nå sin klass{': ' + ', '.join(fixed) if fixed else ''}.", highlight=False)
+        say(Message("The proposed lamps remove {removed} m² of dark spots and bring {count} fields to their class: "
+                    "{fields}.", removed=removed, count=len(fixed), fields=", ".join(fixed)) if fixed
+            else Message("The proposed lamps remove {removed} m² of dark spots and bring {count} fields to their class.",
+                         removed=removed, count=0))
 
 
 def _print_patrol_table(report: dict) -> None:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.io.files import new_file
 from geo.layers import validate
 from geo.timestamps import YEARS
-from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _supported_day, build_settings, console,
-                                errors)
+from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _supported_day, build_settings, errors,
+                                figure, say, text)
 from service.settings import Settings
 from service.store import StoreError
 
@@ -36,7 +36,7 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
     from service.security import with_meta_policy
 
     if kind not in MAP_KINDS:
-        raise _fail(ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}"))
+        raise _fail(Message("unknown map {kind!r}: choose one of {kinds}", kind=kind, kinds=", ".join(MAP_KINDS)))
     settings = build_settings(db, zones, streets)
     try:
         new_file(output)
@@ -47,13 +47,13 @@ def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lig
             from service.imports import read_layer_file
 
             lamps = validate(LIGHTS, read_layer_file(LIGHTS, proposed).raw, str(proposed))
-        with errors.status(f"building the {kind} map"):
+        with errors.status(text(Message("building the {kind} map", kind=kind))):
             fmap = build_map(kind, state, year, lamps, day.date() if day else None, unit)
     except ValidationError as exc:
         raise _fail(exc) from None
     page = standalone_html(fmap, MAP_TITLES[kind])
     output.write_text(with_meta_policy(page.html, settings.maps, page.scripts), encoding="utf-8")
-    console.print(f"{kind} map written to {output}")
+    say(Message("{kind} map written to {path}", kind=kind, path=str(output)))
 
 
 def _context(settings: Settings) -> Context:
@@ -81,10 +81,11 @@ def report_command(year: Annotated[int, typer.Argument(help="The promises' year,
         new_file(output)
         promises = load_year(settings.promises.dir, year)
         state = _context(settings)
-        with errors.status("building the report") as status:
+        with errors.status(text(Message("building the report"))) as status:
             html = yearly_report_html(state, promises, as_of.date() if as_of else None,
                                       lambda message: status.update(message))
     except (ValidationError, NoPromises) as exc:
         raise _fail(exc) from None
     output.write_text(html, encoding="utf-8")
-    console.print(f"follow-up of the {year} promises written to {output} ({len(html.encode()) / 1e6:.1f} MB)")
+    say(Message("follow-up of the {year} promises written to {path} ({size} MB)", year=year, path=str(output),
+                size=figure(len(html.encode()) / 1e6, 1)))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.zones import read_zones
-from service.cli.common import DbOption, ZonesOption, _fail, _open_store, _progress, build_settings, console
+from service.cli.common import DbOption, ZonesOption, _fail, _open_store, _progress, build_settings, figure, say, text
 from service.settings import Settings
 from service.store import Store
 
@@ -19,7 +19,8 @@ def presence_rebuild(db: DbOption = None, zones: ZonesOption = None) -> None:
     computed again by itself, on first use, when the zones or the presence rules have changed.)"""
     settings = build_settings(db, zones)
     kept = keep_presence(_open_store(db), settings, again=True)
-    console.print(f"presence computed again for {kept:,} unit-days with the zones in {settings.geography.zones}")
+    say(Message("presence computed again for {count} unit-days with the zones in {zones}", count=figure(kept),
+                zones=str(settings.geography.zones)))
 
 
 def keep_presence(store: Store, settings: Settings, again: bool = False) -> int:
@@ -33,6 +34,6 @@ def keep_presence(store: Store, settings: Settings, again: bool = False) -> int:
     except ValidationError as exc:
         raise _fail(exc) from None
     with _progress() as bar:
-        task = bar.add_task("presence per unit and day", total=None)
+        task = bar.add_task(text(Message("presence per unit and day")), total=None)
         keep = rebuild if again else keep_all
         return keep(store, zone_frame, rules, progress=lambda done, total: bar.update(task, completed=done, total=total))

@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.timestamps import LOCAL_TZ, YEARS
-from service.cli.common import DbOption, _fail, _open_store, _supported_day, build_settings, console
+from service.cli.common import DbOption, _fail, _open_store, _supported_day, build_settings, named, say
 from service.store import Actor
 
 promises_app = typer.Typer(help="The medborgarlöften: check a year's file, record a status.", no_args_is_help=True)
@@ -31,8 +31,8 @@ def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises 
     except ValidationError as exc:
         raise _fail(exc) from None
     kinds = pd.Series([p.measure.kind for p in promises.promises]).value_counts()
-    console.print(f"{path}: {len(promises.promises)} promises for {promises.year} "
-                  f"({', '.join(f'{n} {kind}' for kind, n in kinds.items())})")
+    say(Message("{path}: {count} promises for {year} ({kinds})", path=str(path), count=len(promises.promises),
+                year=promises.year, kinds=", ".join(f"{n} {kind}" for kind, n in kinds.items())))
 
 
 @promises_app.command("status")
@@ -57,4 +57,9 @@ def promises_status(year: Annotated[int, typer.Argument(help="The promises' year
                                Actor(role, "command line"))
     except (ValidationError, NoPromises, UnknownPromise, Forbidden) as exc:
         raise _fail(exc) from None
-    console.print(f"{record['promise_id']} ({year}): {record['status']} as of {record['date']}, recorded by {role}")
+    from geo.status import STATUS_NAMES
+    from service.auth import ROLE_NAMES
+
+    say(Message("{promise_id} ({year}): {status} as of {date}, recorded by {role}", promise_id=record["promise_id"],
+                year=year, status=named(record["status"], STATUS_NAMES), date=str(record["date"]),
+                role=named(role, ROLE_NAMES)))

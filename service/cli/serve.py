@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from geo.errors import ValidationError
-from service.cli.common import DbOption, StreetsOption, ZonesOption, _fail, build_settings, console
+from geo.errors import Message, ValidationError
+from service.cli.common import DbOption, StreetsOption, ZonesOption, _fail, build_settings, say
 from service.ratelimit import RateLimiter
 from service.store import StoreError
 
@@ -50,8 +50,11 @@ def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "
         application = create_app(settings)  # checks the zones and opens (and migrates) the store once, here
     except (ValidationError, StoreError) as exc:
         raise _fail(exc) from None
-    console.print(f"Serving Trygg stadskärna at http://{host}:{port} (database {application.state.context.store.describe()}, "
-                  f"zones {settings.geography.zones}, {workers} process{'es' if workers > 1 else ''})")
+    serving = dict(url=f"http://{host}:{port}", store=application.state.context.store.describe(),
+                   zones=str(settings.geography.zones), workers=workers)
+    say(Message("Serving Trygg stadskärna at {url} (database {store}, zones {zones}, {workers} process)", **serving)
+        if workers == 1 else
+        Message("Serving Trygg stadskärna at {url} (database {store}, zones {zones}, {workers} processes)", **serving))
     # forwarded headers are believed only from STADSKARNA_TRUSTED_PROXIES (service.security.client_address)
     if workers == 1:
         uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False, http=NoDelayH11Protocol)

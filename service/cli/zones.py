@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.zones import read_zones, zone_areas_m2
-from service.cli.common import _fail, console
+from service.cli.common import _fail, console, figure, say, table
 
 zones_app = typer.Typer(help="The centre's zones.", no_args_is_help=True)
 
@@ -23,14 +22,15 @@ def zones_check(path: Annotated[Path, typer.Argument(help="Zones GeoJSON file to
     except ValidationError as exc:
         raise _fail(exc) from None
     areas = zone_areas_m2(frame)
-    table = Table(title=f"{path}: {len(frame)} zones, {areas.sum() / 1e6:.3f} km²")
-    for column in ("zone_id", "name", "kind", "class", "area m²"):
-        table.add_column(column, justify="right" if column == "area m²" else "left")
-    for row, area in zip(frame.itertuples(), areas):
-        table.add_row(row.zone_id, row.name, row.kind, row.lighting_class, f"{area:,.0f}")
-    console.print(table)
+    area = Message("area m²")
+    listed = table(Message("{path}: {count} zones, {km2} km²", path=str(path), count=len(frame),
+                           km2=figure(areas.sum() / 1e6, 3)),
+                   Message("zone_id"), Message("name"), Message("kind"), Message("class"), area, right=(area,))
+    for row, m2 in zip(frame.itertuples(), areas):
+        listed.add_row(row.zone_id, row.name, row.kind, row.lighting_class, figure(m2))
+    console.print(listed)
     metadata = frame.attrs["metadata"]
     if metadata.get("approximate"):
-        console.print("Note: the file says its geometry is approximate.")
+        say(Message("Note: the file says its geometry is approximate."))
     if metadata.get("source"):
-        console.print(f"Source: {metadata['source']}", highlight=False)
+        say(Message("Source: {source}", source=str(metadata["source"])))

@@ -15,6 +15,7 @@ from geo.layers import PINGS, validate
 from geo.patrol import PresenceRules
 from service.cli import app
 from service.store import SQLiteStore
+from tests.languages import SWEDISH_LOCALE
 
 runner = CliRunner()
 
@@ -154,7 +155,11 @@ def test_lighting_report_with_proposed_lamps(db, tmp_path):
     written = json.loads(fields.read_text())["features"]
     assert len(written) == report["fields"] and {"field_id", "meets_class", "meets_class_after"} <= set(written[0]["properties"])
     table = invoke("coverage", "lighting", "--proposed", proposed, "--db", db)
-    assert "föreslagna" in table.output and "Stora Torg" in table.output and "beräkningsfält" in table.output
+    assert "With 5 proposed lamps" in table.output and "Stora Torg" in table.output
+    assert "calculation fields per EN 13201-3" in table.output
+    swedish = runner.invoke(app, ["coverage", "lighting", "--proposed", str(proposed), "--db", str(db)],
+                            env={"COLUMNS": "250", **SWEDISH_LOCALE})
+    assert "Med 5 föreslagna armaturer" in swedish.output and "beräkningsfält enligt EN 13201-3" in swedish.output
 
 
 def test_lighting_refuses_a_bad_proposal_and_existing_outputs(db, tmp_path):
