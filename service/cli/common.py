@@ -18,7 +18,7 @@ from rich.text import Text
 
 from geo.errors import Message
 from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS
-from geo.swedish import sv_number
+from geo.swedish import sv_number, sv_signed
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
 from service.errors import message_of
 from service.i18n import cli_language, translate
@@ -65,6 +65,16 @@ def figure(value: float | None, decimals: int = 0) -> str:
     if language() == "sv":
         return sv_number(value, decimals)
     return f"{value:,.{decimals}f}"
+
+
+def signed(value: float, decimals: int = 2) -> str:
+    """A change for people in the command line's language, with its sign: ``+3,5``, ``−2``, ``±0``
+    (:func:`geo.swedish.sv_signed`), in English ``+3.5``, ``-2``, ``±0``."""
+    if language() == "sv":
+        return sv_signed(value, decimals)
+    text = f"{value:+,.{decimals}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "±0" if text in ("+0", "-0") else text
 
 
 def named(code: str, names: Mapping[str, str]) -> str:

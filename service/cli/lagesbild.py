@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 
 import pandas as pd
 import typer
-from rich.table import Table
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.zones import read_zones
-from service.cli.common import DbOption, ZonesOption, _fail, _open_store, build_settings, console, errors
+from service.cli.common import (DbOption, ZonesOption, _fail, _open_store, build_settings, console, errors, figure, say,
+                                signed, table, text)
 
 
 class WeekFormat(str, Enum):
@@ -28,7 +28,6 @@ def lagesbild_command(
         db: DbOption = None, zones: ZonesOption = None) -> None:
     """The week's lägesbild (EST): per zone incidents, new reports, unsafe-place pins and police
     presence against the four weeks before, and the three zones that most need attention."""
-    from geo.swedish import sv_number, sv_signed
     from service.lagesbild import lagesbild
     from service.presence import presence_rules
 
@@ -37,7 +36,7 @@ def lagesbild_command(
     try:
         zone_frame = read_zones(settings.geography.zones)
         rules = presence_rules(settings.presence)
-        with errors.status("computing the lägesbild"):
+        with errors.status(text(Message("computing the situation picture"))):
             report = lagesbild(store, zone_frame, rules, week)
     except ValidationError as exc:
         raise _fail(exc) from None
@@ -46,32 +45,34 @@ def lagesbild_command(
         return
     period = report["period"]
     last_day = (pd.Timestamp(period["start"][:10]) + pd.Timedelta(days=6)).date()
-    table = Table(title=f"Lägesbild {report['week']} ({period['start'][:10]} – {last_day}, lokal tid; "
-                        f"förändring mot snittet av {report['previous_weeks'][0]}–{report['previous_weeks'][-1]})"
-                        + ("" if period["complete"] else " · veckan pågår")
-                        + (" · SYNTETISKA DEMODATA" if report["synthetic"] else ""))
-    columns = [("zon", None), ("brott", "incidents"), ("nya felanm.", "new_reports"),
-               ("otrygga platser", "unsafe_place_pins"), ("närvaro h", "presence_h")]
-    for heading, key in columns:
-        table.add_column(heading, justify="left" if key is None else "right")
-        if key is not None:
-            table.add_column("±", justify="right")
-    table.add_column("poäng", justify="right")
-    table.add_column("prio", justify="right")
+    title = Message("Situation picture {week} ({start} – {end}, local time; change against the average of {first}–{last})",
+                    week=report["week"], start=period["start"][:10], end=str(last_day), first=report["previous_weeks"][0],
+                    last=report["previous_weeks"][-1])
+    if not period["complete"]:
+        title = Message("{title} · the week is not over", title=title)
+    if report["synthetic"]:
+        title = Message("{title} · SYNTHETIC DEMO DATA", title=title)
+    columns = [(Message("incidents"), "incidents"), (Message("new reports"), "new_reports"),
+               (Message("unsafe places"), "unsafe_place_pins"), (Message("presence h"), "presence_h")]
+    headings = [Message("zone")]
+    for heading, _ in columns:
+        headings += [heading, Message("±")]
+    headings += [Message("score"), Message("priority")]
+    week = table(title, *headings, right=tuple(headings[1:]))
     priority = {p["zone_id"]: p["rank"] for p in report["priorities"]}
     for zone in report["zones"]:
         cells = [zone["name"]]
-        for _, key in columns[1:]:
+        for _, key in columns:
             decimals = 1 if key == "presence_h" else 2
-            cells += [sv_number(zone[key], decimals), sv_signed(zone[f"{key}_change"], decimals)]
-        table.add_row(*cells, sv_number(zone["attention_score"]), str(priority.get(zone["zone_id"], "")))
-    console.print(table)
+            cells += [figure(zone[key], decimals), signed(zone[f"{key}_change"], decimals)]
+        week.add_row(*cells, figure(zone["attention_score"], 2), str(priority.get(zone["zone_id"], "")))
+    console.print(week)
     if not report["priorities"]:
-        console.print("Inga zoner att prioritera: inga brott, felanmälningar eller otrygga platser den här veckan.")
+        say(Message("No zones to prioritise: no incidents, reports or unsafe places this week."))
     for p in report["priorities"]:
-        console.print(f"{p['rank']}. {p['name']} (poäng {sv_number(p['attention_score'])}): {'; '.join(p['reasons'])}",
-                      highlight=False)
+        say(Message("{rank}. {name} (score {score}): {reasons}", rank=p["rank"], name=p["name"],
+                    score=figure(p["attention_score"], 2), reasons="; ".join(p["reasons"])))
     centre = report["centre"]
-    console.print(f"Brott utan plats i en zon (bara orten angiven), hela stadskärnan: "
-                  f"{sv_number(centre['town_level_incidents'])} "
-                  f"({sv_signed(centre['town_level_incidents_change'])} mot fyraveckorssnittet).", highlight=False)
+    say(Message("Incidents without a place in a zone (only the town given), whole centre: {count} ({change} against the "
+                "four-week average).", count=figure(centre["town_level_incidents"], 2),
+                change=signed(centre["town_level_incidents_change"], 2)))

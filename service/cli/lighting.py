@@ -9,12 +9,11 @@ from typing import Annotated, Optional
 
 import pandas as pd
 import typer
-from rich.table import Table
 
-from geo.errors import ValidationError
+from geo.errors import Message, ValidationError
 from geo.timestamps import LOCAL_TZ
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _supported_day,
-                                build_settings, console, errors)
+                                build_settings, console, errors, figure, language, say, signed, table, text)
 from service.cli.coverage import OutputFormat
 
 lighting_app = typer.Typer(help="The lighting programme (belysningsprogrammet).", no_args_is_help=True)
@@ -42,7 +41,7 @@ def lighting_plan(
     try:
         programme = read_programme(path)
         streets_path = settings.geography.streets_path()
-        with errors.status("modelling each measure"):
+        with errors.status(text(Message("modelling each measure"))):
             result = programme_effects(store, read_zones(settings.geography.zones),
                                        read_streets(streets_path) if streets_path else None, programme, day,
                                        lighting_model(settings.lighting))
@@ -55,30 +54,39 @@ def lighting_plan(
 
 
 def _print_plan(result: dict) -> None:
-    """The programme's measures and figures as a table and a summary, in Swedish."""
-    adopted = f"antaget {result['adopted']}" if result["adopted"] else f"ej antaget (planerat senast {result['adopt_by']})"
-    synthetic = " · SYNTETISKT EXEMPEL" if result["synthetic"] else ""
-    table = Table(title=f"{result['title']} – {adopted}{synthetic}")
-    for heading in ("åtgärd", "slag", "planerad", "klar", "kostnad kr", "fält som når klassen", "avsedda fält nådda",
-                    "andel +", "effekt W"):
-        table.add_column(heading, justify="left" if heading in ("åtgärd", "slag", "fält som når klassen") else "right")
+    """The programme's measures and figures as a table and a summary, in the command line's language."""
+    title = Message("{title} – adopted {date}", title=result["title"], date=str(result["adopted"])) if result["adopted"] \
+        else Message("{title} – not adopted (planned by {date})", title=result["title"], date=str(result["adopt_by"]))
+    if result["synthetic"]:
+        title = Message("{title} · SYNTHETIC EXAMPLE", title=title)
+    headings = (Message("measure"), Message("kind"), Message("planned"), Message("done"), Message("cost SEK"),
+                Message("fields reaching their class"), Message("intended fields reached"), Message("share +"),
+                Message("power W"))
+    plan = table(title, *headings, right=headings[2:5] + headings[6:])
+    swedish = language() == "sv"
     for m in result["measures"]:
-        reached = f"{len(m['fixes_reached'])} av {len(m['fixes'])}" if m["fixes"] else "–"
-        gained = "–" if m["share_gained"] is None else f"{100 * m['share_gained']:+.1f} %-enh"
-        table.add_row(m["name"], m["kind_sv"], m["planned"], m["done"] or "–", f"{m['cost_sek']:,.0f}",
-                      ", ".join(m["fields_fixed"]) or "inga", reached, gained, f"{m['power_change_w']:+,.0f}")
-    console.print(table)
+        reached = text(Message("{reached} of {fixes}", reached=len(m["fixes_reached"]), fixes=len(m["fixes"]))) \
+            if m["fixes"] else "–"
+        gained = "–" if m["share_gained"] is None else text(Message("{change} pp", change=signed(100 * m["share_gained"], 1)))
+        plan.add_row(m["name"], m["kind_sv"] if swedish else m["kind"], m["planned"], m["done"] or "–",
+                     figure(m["cost_sek"]), ", ".join(m["fields_fixed"]) or text(Message("none")), reached, gained,
+                     signed(m["power_change_w"], 0))
+    console.print(plan)
     progress, today, whole = result["progress"], result["today"], result["whole_programme"]
-    console.print(f"Framsteg {result['as_of']}: {progress['done']} av {progress['due']} åtgärder som skulle vara klara är "
-                  f"klara ({progress['done_on_time']} i tid); {progress['measures']} åtgärder i programmet, "
-                  f"{progress['cost_done_sek']:,.0f} av {progress['cost_planned_sek']:,.0f} kr genomfört.", highlight=False)
+    say(Message("Progress {as_of}: {done} of the {due} measures due are done ({on_time} on time); {measures} measures in "
+                "the programme, {cost_done} of {cost_planned} SEK carried out.", as_of=result["as_of"],
+                done=progress["done"], due=progress["due"], on_time=progress["done_on_time"],
+                measures=progress["measures"], cost_done=figure(progress["cost_done_sek"]),
+                cost_planned=figure(progress["cost_planned_sek"])))
     if progress["overdue"]:
-        console.print(f"Försenade: {', '.join(progress['overdue'])}.", highlight=False)
-    share = (lambda v: "–" if v is None else f"{100 * v:.0f} %")
-    console.print(f"Andel fältyta som når sin klass: idag {share(today['share_compliant'])}, med hela programmet "
-                  f"{share(whole['share_compliant'])} ({today['fields_failing']} → {whole['fields_failing']} fält under "
-                  f"klassen). Energi: {today['energy']['de_kwh_per_m2_year']} → {whole['energy']['de_kwh_per_m2_year']} "
-                  f"kWh/(m²·år).", highlight=False)
+        say(Message("Overdue: {measures}.", measures=", ".join(progress["overdue"])))
+    share = (lambda v: "–" if v is None else f"{figure(100 * v)} %")
+    say(Message("Share of the fields' area that reaches its class: today {today}, with the whole programme {whole} "
+                "({failing_today} → {failing_whole} fields below their class). Energy: {energy_today} → "
+                "{energy_whole} kWh/(m²·year).", today=share(today["share_compliant"]),
+                whole=share(whole["share_compliant"]), failing_today=today["fields_failing"],
+                failing_whole=whole["fields_failing"], energy_today=today["energy"]["de_kwh_per_m2_year"],
+                energy_whole=whole["energy"]["de_kwh_per_m2_year"]))
     if result["unknown_fields"]:
-        console.print(f"Okända fält i programmet (finns inte i gatufilen): {', '.join(result['unknown_fields'])}.",
-                      highlight=False)
+        say(Message("Unknown fields in the programme (not in the streets file): {fields}.",
+                    fields=", ".join(result["unknown_fields"])))

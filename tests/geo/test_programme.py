@@ -15,6 +15,7 @@ from geo.errors import ValidationError
 from geo.layers import LIGHTS, validate
 from geo.programme import apply_measure, read_programme
 from tests.conftest import ROOT
+from tests.languages import SWEDISH_LOCALE
 
 SHIPPED = ROOT / "data" / "medborgarloften" / "belysningsprogram-2020.yaml"
 
@@ -93,5 +94,8 @@ def test_lighting_plan_on_the_demo_year(demo_year_db, tmp_path):
     whole = plan["whole_programme"]
     assert whole["share_compliant"] > plan["today"]["share_compliant"] and not plan["unknown_fields"]
     assert whole["energy"]["equivalent_full_hours"] == 2950.0
-    table = CliRunner().invoke(app, ["lighting", "plan", str(SHIPPED), "--as-of", "2021-06-30", "--db", str(db)])
-    assert table.exit_code == 0 and "SYNTETISKT EXEMPEL" in table.output and "Försenade: gangvag-resecentrum" in table.output
+    command = ["lighting", "plan", str(SHIPPED), "--as-of", "2021-06-30", "--db", str(db)]
+    table = CliRunner().invoke(app, command)
+    assert table.exit_code == 0 and "SYNTHETIC EXAMPLE" in table.output and "Overdue: gangvag-resecentrum" in table.output
+    swedish = CliRunner().invoke(app, command, env=SWEDISH_LOCALE)
+    assert "SYNTETISKT EXEMPEL" in swedish.output and "Försenade: gangvag-resecentrum" in swedish.output

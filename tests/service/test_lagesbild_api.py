@@ -18,7 +18,7 @@ from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
-from tests.languages import ENGLISH
+from tests.languages import ENGLISH, SWEDISH_LOCALE
 
 TORG = (12.8572, 56.6740)  # on Stora Torg
 HOSTILE = "<img src=x onerror=alert(1)>`${x}`"
@@ -216,6 +216,10 @@ def test_command_line(make_settings, zones):
     table = runner.invoke(app, ["lagesbild", "--week", "2020-W12", "--db", str(db)], env={"COLUMNS": "250"})
     assert table.exit_code == 0, table.output
     assert "Stora Torg" in table.output and "3 brott, +2,5 mot fyraveckorssnittet" in table.output
+    assert "Situation picture 2020-W12" in table.output and "1. Stora Torg (score " in table.output
+    swedish = runner.invoke(app, ["lagesbild", "--week", "2020-W12", "--db", str(db)],
+                            env={"COLUMNS": "250", **SWEDISH_LOCALE})
+    assert "Lägesbild 2020-W12" in swedish.output and "1. Stora Torg (poäng " in swedish.output
     bad = runner.invoke(app, ["lagesbild", "--week", "2020-W54", "--db", str(db)])
     assert bad.exit_code == 2 and "2020 has weeks 1 to 53" in bad.output
 
