@@ -108,10 +108,9 @@ def _fail(exc: Exception | str, *then: str) -> typer.Exit:
 def print_error(exc: Exception | str, *then: str) -> None:
     """The error and the lines ``then`` on stderr, in the locale's language
     (:func:`service.i18n.cli_language`)."""
-    language = cli_language(os.environ)
     message = exc if isinstance(exc, str) else message_of(exc)
-    errors.print(Text(translate(Message("error"), language) + ": ", style="bold red")
-                 + Text("\n".join(translate(line, language) for line in (message, *then))))
+    errors.print(Text(text(Message("error")) + ": ", style="bold red")
+                 + Text("\n".join(text(line) for line in (message, *then))))
 
 
 def build_settings(db: Path | None = None, zones: Path | None = None, streets: Path | None = None) -> Settings:
