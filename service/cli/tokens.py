@@ -83,6 +83,7 @@ def token_list(db: DbOption = None) -> None:
 def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (tok-…), from `token list`.")],
                  db: DbOption = None) -> None:
     """Revoke an access token by its id: the API refuses it (401) from now on. Revoking it again changes nothing."""
+    from service.auth import ROLE_NAMES
     from service.store import NotFound
 
     store = _open_store(db)
@@ -92,8 +93,6 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (t
     except NotFound:
         raise _fail(Message("no token {token_id!r} in {store}; `stadskarna token list` shows the ids",
                             token_id=token_id, store=str(store.path))) from None
-    from service.auth import ROLE_NAMES
-
     role = named(record.role, ROLE_NAMES)
     who = f"{role}, {record.label}" if record.label else role
     if record.revoked_at == at:

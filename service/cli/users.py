@@ -98,6 +98,8 @@ def user_set_role(name: Annotated[str, typer.Argument(help="The account's name."
                   role: Annotated[str, typer.Argument(help="police, municipality or planner.")],
                   db: DbOption = None) -> None:
     """Give an account another role; its open sessions have it from their next request."""
+    from service.auth import ROLE_NAMES
+
     role = _role(role)
     store = _open_store(db)
     event = AuditEvent(pd.Timestamp.now(tz="UTC"), COMMAND_LINE, None, "user set-role", f"{name} to {role}")
@@ -105,8 +107,6 @@ def user_set_role(name: Annotated[str, typer.Argument(help="The account's name."
         record = store.set_user_role(name.strip().lower(), role, event)
     except NotFound:
         raise _fail(Message("no account {name!r}; `stadskarna user list` shows them", name=name)) from None
-    from service.auth import ROLE_NAMES
-
     role_name = named(record.role, ROLE_NAMES)
     say(Message("{name} is {role} now.", name=record.name, role=role_name) if record.sso_issuer is None
         else Message("{name} is {role} now (until their next single sign-on, which sets the role of the claim).",
