@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                    swagger_css_url="/static/swagger-ui/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
                                    swagger_ui_parameters={"validatorUrl": None})
-        html = page.body.decode("utf-8")  # FastAPI's page: our own script, no data
+        # FastAPI's page: our own script, no data; the API's documentation is written in English
+        html = page.body.decode("utf-8").replace("<html>", '<html lang="en">', 1)
         return html_page(request, html, inline_scripts(html))
 
     errors.register(app)

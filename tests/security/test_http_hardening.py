@@ -255,6 +255,7 @@ def test_api_answers_forbid_everything(client):
 def test_the_api_documentation_loads_nothing_from_outside(client):
     page = client.get("/docs").text
     assert "cdn." not in page and "https://" not in page
+    assert '<html lang="en">' in page, "the API's documentation is in English, and says so to screen readers"
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
     assert client.get("/redoc").status_code == 404
 
