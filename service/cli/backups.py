@@ -22,7 +22,7 @@ RESTORE_WAIT_S = 30.0
 """How long a restore waits for another program's write to finish before giving up."""
 
 
-def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")],
+def backup_command(file: Annotated[Path, typer.Argument(help=text(Message("The backup file to write (must not exist).")))],
                    db: DbOption = None) -> None:
     """Copy the database to FILE while the service runs and writes: a consistent snapshot of the
     last commit (SQLite's online backup API), checked (integrity check, schema) before it gets its name."""
@@ -53,8 +53,8 @@ def backup_command(file: Annotated[Path, typer.Argument(help="The backup file to
                     file=str(file), suffix=GPKG_SUFFIX))
 
 
-def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `stadskarna backup`.")],
-                    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+def restore_command(file: Annotated[Path, typer.Argument(help=text(Message("A backup made by `stadskarna backup`.")))],
+                    yes: Annotated[bool, typer.Option("--yes", help=text(Message("Do not ask for confirmation.")))] = False,
                     db: DbOption = None) -> None:
     """Replace the database's contents with the backup FILE, in place: a running service keeps
     working and sees the restored data. FILE is checked first (integrity, a Trygg stadskärna

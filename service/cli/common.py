@@ -32,14 +32,6 @@ console = Console(markup=False, highlight=False, soft_wrap=True, width=None if s
 errors = Console(stderr=True, markup=False, highlight=False, soft_wrap=True,
                  width=None if sys.stderr.isatty() else PIPE_WIDTH)
 
-DbOption = Annotated[Optional[Path], typer.Option(
-    "--db", help="The embedded database file (env STADSKARNA_DB; default ./stadskarna.gpkg); a GeoPackage that "
-                 "QGIS and GDAL open as it is when its name ends in .gpkg")]
-ZonesOption = Annotated[Optional[Path], typer.Option(
-    "--zones", help="Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")]
-StreetsOption = Annotated[Optional[Path], typer.Option(
-    "--streets", help="Streets GeoJSON (env STADSKARNA_STREETS; default streets.geojson beside the zones file)")]
-
 
 def language() -> str:
     """The language of everything the command prints for people: the locale's
@@ -55,6 +47,15 @@ def text(message: str) -> str:
 def say(message: str, err: bool = False) -> None:
     """Print ``message`` for people in the command line's language, on stdout (stderr ``err``)."""
     (errors if err else console).print(text(message), highlight=False)
+
+
+DbOption = Annotated[Optional[Path], typer.Option(
+    "--db", help=text(Message("The embedded database file (env STADSKARNA_DB; default ./stadskarna.gpkg); a GeoPackage that "
+                              "QGIS and GDAL open as it is when its name ends in .gpkg")))]
+ZonesOption = Annotated[Optional[Path], typer.Option(
+    "--zones", help=text(Message("Zones GeoJSON (env STADSKARNA_ZONES; default data/stadskarna.geojson)")))]
+StreetsOption = Annotated[Optional[Path], typer.Option(
+    "--streets", help=text(Message("Streets GeoJSON (env STADSKARNA_STREETS; default streets.geojson beside the zones file)")))]
 
 
 def figure(value: float | None, decimals: int = 0) -> str:

@@ -21,7 +21,7 @@ from geo.zones import read_zones
 from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _supported_day, build_settings,
                                 console, errors, figure, named, say, table, text)
 
-coverage_app = typer.Typer(help="Coverage figures per zone.", no_args_is_help=True)
+coverage_app = typer.Typer(help=text(Message("Coverage figures per zone.")), no_args_is_help=True)
 
 
 class OutputFormat(str, Enum):
@@ -32,28 +32,31 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
-@coverage_app.command("patrol")
+@coverage_app.command("patrol",
+                      help=text(Message("Police presence per zone and for the whole centre against the year's promised"
+                                        " hours (from the promises file), and the share of each zone (and its streets)"
+                                        " that presence reached.")))
 def coverage_patrol(
-        year: Annotated[int, typer.Option(help="Year of the promise.", min=YEARS[0], max=YEARS[1])],
+        year: Annotated[int, typer.Option(help=text(Message("Year of the promise.")), min=YEARS[0], max=YEARS[1])],
         as_of: Annotated[Optional[datetime], typer.Option(
-            "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help="Count up to this local date (default: year end, or today).")] = None,
-        output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+            "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("Count up to this local date (default: year end, or today).")))] = None,
+        output: Annotated[OutputFormat, typer.Option("--format", help=text(Message("table, json or csv.")))] = OutputFormat.table,
         max_gap: Annotated[Optional[float], typer.Option(
-            help="Longest gap between pings that counts for a unit sampling every few seconds (s; default "
-                 "STADSKARNA_PRESENCE_MAX_GAP_S or 120); sparser units up to 3 of their sampling intervals.",
+            help=text(Message("Longest gap between pings that counts for a unit sampling every few seconds (s; default "
+                              "STADSKARNA_PRESENCE_MAX_GAP_S or 120); sparser units up to 3 of their sampling intervals.")),
             min=0.001)] = None,
         max_speed: Annotated[Optional[float], typer.Option(
-            help="Highest speed of a foot patrol that counts as visible presence (km/h; default "
-                 "STADSKARNA_PRESENCE_FOOT_KMH or 10).", min=0.001)] = None,
+            help=text(Message("Highest speed of a foot patrol that counts as visible presence (km/h; default "
+                              "STADSKARNA_PRESENCE_FOOT_KMH or 10).")), min=0.001)] = None,
         uncovered: Annotated[Optional[Path], typer.Option(
-            help="Write the places no presence reached to this GeoJSON file.")] = None,
+            help=text(Message("Write the places no presence reached to this GeoJSON file.")))] = None,
         hotspots: Annotated[Optional[Path], typer.Option(
-            help="Write the incident hot spots with their dosage to this GeoJSON file.")] = None,
+            help=text(Message("Write the incident hot spots with their dosage to this GeoJSON file.")))] = None,
         visits: Annotated[Optional[Path], typer.Option(
-            help="Write every visit to a hot spot (unit, start, end, minutes) to this CSV file.")] = None,
+            help=text(Message("Write every visit to a hot spot (unit, start, end, minutes) to this CSV file.")))] = None,
         density: Annotated[Optional[Path], typer.Option(
-            help="Write the incidents' kernel density (incidents per km², quartic kernel of "
-                 "STADSKARNA_HOTSPOT_DENSITY_BANDWIDTH_M, default 150 m) to this GeoTIFF (EPSG:3006).")] = None,
+            help=text(Message("Write the incidents' kernel density (incidents per km², quartic kernel of "
+                              "STADSKARNA_HOTSPOT_DENSITY_BANDWIDTH_M, default 150 m) to this GeoTIFF (EPSG:3006).")))] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Police presence per zone and for the whole centre against the year's promised hours (from
     the promises file), and the share of each zone (and its streets) that presence reached."""
@@ -117,25 +120,30 @@ def coverage_patrol(
         _print_patrol_table(report)
 
 
-@coverage_app.command("lighting")
+@coverage_app.command("lighting",
+                      help=text(Message("Modelled illuminance on the streets' surface (less the imported buildings and"
+                                        " water): per EN 13201-3 calculation field against its pedestrian class, per "
+                                        "zone, dark spots, and the effect of proposed lamps (--proposed) for the "
+                                        "lighting programme.")))
 def coverage_lighting(
-        output: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+        output: Annotated[OutputFormat, typer.Option("--format", help=text(Message("table, json or csv.")))] = OutputFormat.table,
         proposed: Annotated[Optional[Path], typer.Option(
-            help="What-if: proposed lamps (a lights file: CSV, GeoJSON or GeoPackage); all taken as working.")] = None,
-        cell: Annotated[float, typer.Option(help="Grid cell size in metres.", min=0.25, max=10)] = 1.0,
+            help=text(Message("What-if: proposed lamps (a lights file: CSV, GeoJSON or GeoPackage); all taken as "
+                              "working.")))] = None,
+        cell: Annotated[float, typer.Option(help=text(Message("Grid cell size in metres.")), min=0.25, max=10)] = 1.0,
         incidents_year: Annotated[Optional[int], typer.Option(
-            help="Count incidents after dark of this year only (default: all stored incidents).",
+            help=text(Message("Count incidents after dark of this year only (default: all stored incidents).")),
             min=YEARS[0], max=YEARS[1])] = None,
         photometry: Annotated[Optional[Path], typer.Option(
-            help="Folder of photometric files named after luminaire types (<luminaire>.ldt or .ies); "
-                 "default: STADSKARNA_LIGHTING_PHOTOMETRY.")] = None,
+            help=text(Message("Folder of photometric files named after luminaire types (<luminaire>.ldt or .ies); "
+                              "default: STADSKARNA_LIGHTING_PHOTOMETRY.")))] = None,
         fields: Annotated[Optional[Path], typer.Option(
-            help="Write the EN 13201-3 calculation fields with their figures to this GeoJSON file.")] = None,
+            help=text(Message("Write the EN 13201-3 calculation fields with their figures to this GeoJSON file.")))] = None,
         dark_spots: Annotated[Optional[Path], typer.Option(
-            "--dark-spots", help="Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")] = None,
-        geotiff: Annotated[Optional[Path], typer.Option(help="Write the illuminance grid (lux) as a GeoTIFF.")] = None,
+            "--dark-spots", help=text(Message("Write the dark spots (below the class minimum, >= 10 m²) to this GeoJSON file.")))] = None,
+        geotiff: Annotated[Optional[Path], typer.Option(help=text(Message("Write the illuminance grid (lux) as a GeoTIFF.")))] = None,
         png: Annotated[Optional[Path], typer.Option(
-            help="Write a coloured PNG of the illuminance (WGS84) with a .bounds.json beside it.")] = None,
+            help=text(Message("Write a coloured PNG of the illuminance (WGS84) with a .bounds.json beside it.")))] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Modelled illuminance on the streets' surface (less the imported buildings and water): per
     EN 13201-3 calculation field against its pedestrian class, per zone, dark spots, and the

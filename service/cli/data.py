@@ -34,14 +34,14 @@ def _schema(layer: str) -> LayerSchema:
 
 
 def import_command(
-        layer: Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols; or presence-log "
-                                                  "(the police's logged hours, CSV); or buildings or water "
-                                                  "(polygons that replace the stored set).")],
-        file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet or GPX file.")],
-        crs: Annotated[Optional[str], typer.Option(help="CRS of a CSV file's x/y columns, e.g. EPSG:3006.")] = None,
-        unit: Annotated[Optional[str], typer.Option(help="GPX: the patrol unit's id (default: file name).")] = None,
-        mode: Annotated[Optional[str], typer.Option(help="GPX: how the unit moved: foot, bike, horse or car.")] = None,
-        crew: Annotated[Optional[int], typer.Option(help="GPX: officers in the unit (default 1).")] = None,
+        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or presence-log "
+                                                               "(the police's logged hours, CSV); or buildings or water "
+                                                               "(polygons that replace the stored set).")))],
+        file: Annotated[Path, typer.Argument(help=text(Message("CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet or GPX file.")))],
+        crs: Annotated[Optional[str], typer.Option(help=text(Message("CRS of a CSV file's x/y columns, e.g. EPSG:3006.")))] = None,
+        unit: Annotated[Optional[str], typer.Option(help=text(Message("GPX: the patrol unit's id (default: file name).")))] = None,
+        mode: Annotated[Optional[str], typer.Option(help=text(Message("GPX: how the unit moved: foot, bike, horse or car.")))] = None,
+        crew: Annotated[Optional[int], typer.Option(help=text(Message("GPX: officers in the unit (default 1).")))] = None,
         db: DbOption = None) -> None:
     """Import a file into a layer: all rows valid, or nothing is stored."""
     if layer == PRESENCE_LOG:
@@ -95,14 +95,15 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
 
 
 def export_command(
-        layer: Annotated[str, typer.Argument(help="Layer: incidents, lights, reports or patrols; or gis: every "
-                                                  "layer a role may see, styled, in one GeoPackage for QGIS.")],
-        file: Annotated[Path, typer.Argument(help="Output file: .geojson, .gpkg, .parquet or .csv; gis: .gpkg "
-                                                  "(must not exist).")],
+        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or gis: every "
+                                                               "layer a role may see, styled, in one GeoPackage for QGIS.")))],
+        file: Annotated[Path, typer.Argument(help=text(Message("Output file: .geojson, .gpkg, .parquet or .csv; gis: .gpkg "
+                                                               "(must not exist).")))],
         include_contact: Annotated[bool, typer.Option(
-            "--include-contact", help="Reports: include reporters' private contact details (never in gis).")] = False,
+            "--include-contact", help=text(Message("Reports: include reporters' private contact details (never in gis).")))] = False,
         role: Annotated[Optional[str], typer.Option(
-            help=f"gis: whom the package is for: {', '.join(PACKAGE_ROLES)} (default {PUBLIC}).")] = None,
+            help=text(Message("gis: whom the package is for: {roles} (default {role}).",
+                              roles=", ".join(PACKAGE_ROLES), role=PUBLIC)))] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Export a layer to GeoJSON (RFC 7946), GeoPackage, GeoParquet or CSV; or (gis) every layer a role
     may see, as the API gives it to that role, in one GeoPackage with QGIS styles."""
@@ -150,11 +151,11 @@ def _export_gis(file: Path, role: str, include_contact: bool, db: Path | None, z
         console.print(note, highlight=False)
 
 
-def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 2020,
-         year: Annotated[int, typer.Option(help="Year of the demo data.", min=YEARS[0], max=YEARS[1])] = 2020,
-         if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the database holds data.")] = False,
+def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the same seed gives the same data.")))] = 2020,
+         year: Annotated[int, typer.Option(help=text(Message("Year of the demo data.")), min=YEARS[0], max=YEARS[1])] = 2020,
+         if_empty: Annotated[bool, typer.Option("--if-empty", help=text(Message("Do nothing when the database holds data.")))] = False,
          force: Annotated[bool, typer.Option(
-             "--force", help="Load it even into a database that holds real (not synthetic) data.")] = False,
+             "--force", help=text(Message("Load it even into a database that holds real (not synthetic) data.")))] = False,
          db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year.
     A database holding records that are not demo data is refused unless --force."""

@@ -23,8 +23,8 @@ class WeekFormat(str, Enum):
 
 
 def lagesbild_command(
-        week: Annotated[Optional[str], typer.Option(help="ISO week, YYYY-Www (default: the current week).")] = None,
-        output: Annotated[WeekFormat, typer.Option("--format", help="table or json.")] = WeekFormat.table,
+        week: Annotated[Optional[str], typer.Option(help=text(Message("ISO week, YYYY-Www (default: the current week).")))] = None,
+        output: Annotated[WeekFormat, typer.Option("--format", help=text(Message("table or json.")))] = WeekFormat.table,
         db: DbOption = None, zones: ZonesOption = None) -> None:
     """The week's lägesbild (EST): per zone incidents, new reports, unsafe-place pins and police
     presence against the four weeks before, and the three zones that most need attention."""

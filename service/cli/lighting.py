@@ -16,16 +16,20 @@ from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _op
                                 build_settings, console, errors, figure, language, say, signed, table, text)
 from service.cli.coverage import OutputFormat
 
-lighting_app = typer.Typer(help="The lighting programme (belysningsprogrammet).", no_args_is_help=True)
+lighting_app = typer.Typer(help=text(Message("The lighting programme (belysningsprogrammet).")), no_args_is_help=True)
 
 
-@lighting_app.command("plan")
+@lighting_app.command("plan",
+                      help=text(Message("Evaluate a lighting programme against the stored lights: each measure's "
+                                        "effect on its own (EN 13201-3 fields it lifts to their class, compliance "
+                                        "gained, power and energy), the whole programme's, and its progress (measures "
+                                        "done against planned).")))
 def lighting_plan(
-        path: Annotated[Path, typer.Argument(help="The programme file (YAML or JSON): measures with dates, cost, "
-                                                  "lamps and the fields they should fix.")],
-        output: Annotated[OutputFormat, typer.Option("--format", help="table or json.")] = OutputFormat.table,
+        path: Annotated[Path, typer.Argument(help=text(Message("The programme file (YAML or JSON): measures with dates, cost, "
+                                                               "lamps and the fields they should fix.")))],
+        output: Annotated[OutputFormat, typer.Option("--format", help=text(Message("table or json.")))] = OutputFormat.table,
         as_of: Annotated[Optional[datetime], typer.Option(
-            "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help="Progress on this date (default today).")] = None,
+            "--as-of", formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("Progress on this date (default today).")))] = None,
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Evaluate a lighting programme against the stored lights: each measure's effect on its own
     (EN 13201-3 fields it lifts to their class, compliance gained, power and energy), the whole

@@ -21,15 +21,15 @@ if TYPE_CHECKING:
     from service.context import Context
 
 
-def map_command(kind: Annotated[str, typer.Argument(help="overview, planner, lighting or police.")],
-                output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
-                year: Annotated[Optional[int], typer.Option(help="Year of the data (default: the latest).",
+def map_command(kind: Annotated[str, typer.Argument(help=text(Message("overview, planner, lighting or police.")))],
+                output: Annotated[Path, typer.Option("-o", "--output", help=text(Message("HTML file to write (must not exist).")))],
+                year: Annotated[Optional[int], typer.Option(help=text(Message("Year of the data (default: the latest).")),
                                                               min=YEARS[0], max=YEARS[1])] = None,
                 proposed: Annotated[Optional[Path], typer.Option(
-                    help="Lighting map: proposed lamps (a lights file) to show and light.")] = None,
+                    help=text(Message("Lighting map: proposed lamps (a lights file) to show and light.")))] = None,
                 day: Annotated[Optional[datetime], typer.Option(
-                    formats=["%Y-%m-%d"], callback=_supported_day, help="Police map: the day of the track to show.")] = None,
-                unit: Annotated[Optional[str], typer.Option(help="Police map: the unit whose track to show.")] = None,
+                    formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("Police map: the day of the track to show.")))] = None,
+                unit: Annotated[Optional[str], typer.Option(help=text(Message("Police map: the unit whose track to show.")))] = None,
                 db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write a map as one self-contained HTML file (Leaflet inlined; opens without the service)."""
     from service.maps import MAP_KINDS, MAP_TITLES, build_map, standalone_html
@@ -66,10 +66,10 @@ def _context(settings: Settings) -> Context:
         raise _fail(exc) from None
 
 
-def report_command(year: Annotated[int, typer.Argument(help="The promises' year, e.g. 2020.", min=YEARS[0], max=YEARS[1])],
-                   output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write (must not exist).")],
+def report_command(year: Annotated[int, typer.Argument(help=text(Message("The promises' year, e.g. 2020.")), min=YEARS[0], max=YEARS[1])],
+                   output: Annotated[Path, typer.Option("-o", "--output", help=text(Message("HTML file to write (must not exist).")))],
                    as_of: Annotated[Optional[datetime], typer.Option(
-                       formats=["%Y-%m-%d"], callback=_supported_day, help="Follow up to this date (default: the year's end, or today).")] = None,
+                       formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("Follow up to this date (default: the year's end, or today).")))] = None,
                    db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write the yearly follow-up of the medborgarlöfte as one self-contained HTML file (charts and
     public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all)."""

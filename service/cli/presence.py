@@ -10,10 +10,13 @@ from service.cli.common import DbOption, ZonesOption, _fail, _open_store, _progr
 from service.settings import Settings
 from service.store import Store
 
-presence_app = typer.Typer(help="The police presence kept per unit and day.", no_args_is_help=True)
+presence_app = typer.Typer(help=text(Message("The police presence kept per unit and day.")), no_args_is_help=True)
 
 
-@presence_app.command("rebuild")
+@presence_app.command("rebuild",
+                      help=text(Message("Compute the kept presence again from every patrol ping, with the zones of "
+                                        "now. (It is also computed again by itself, on first use, when the zones or "
+                                        "the presence rules have changed.)")))
 def presence_rebuild(db: DbOption = None, zones: ZonesOption = None) -> None:
     """Compute the kept presence again from every patrol ping, with the zones of now. (It is also
     computed again by itself, on first use, when the zones or the presence rules have changed.)"""

@@ -11,14 +11,16 @@ import typer
 
 from geo.errors import Message, ValidationError
 from geo.timestamps import LOCAL_TZ, YEARS
-from service.cli.common import DbOption, _fail, _open_store, _supported_day, build_settings, named, say
+from service.cli.common import DbOption, _fail, _open_store, _supported_day, build_settings, named, say, text
 from service.store import Actor
 
-promises_app = typer.Typer(help="The medborgarlöften: check a year's file, record a status.", no_args_is_help=True)
+promises_app = typer.Typer(help=text(Message("The medborgarlöften: check a year's file, record a status.")), no_args_is_help=True)
 
 
-@promises_app.command("check")
-def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises file (YAML or JSON).")]) -> None:
+@promises_app.command("check",
+                      help=text(Message("Check a promises file against the schema and the zones (STADSKARNA_ZONES); "
+                                        "names the promise and field of any problem.")))
+def promises_check(path: Annotated[Path, typer.Argument(help=text(Message("A year's promises file (YAML or JSON).")))]) -> None:
     """Check a promises file against the schema and the zones (STADSKARNA_ZONES); names the
     promise and field of any problem."""
     from geo.promises import read_promises
@@ -35,14 +37,16 @@ def promises_check(path: Annotated[Path, typer.Argument(help="A year's promises 
                 year=promises.year, kinds=", ".join(f"{n} {kind}" for kind, n in kinds.items())))
 
 
-@promises_app.command("status")
-def promises_status(year: Annotated[int, typer.Argument(help="The promises' year.", min=YEARS[0], max=YEARS[1])],
-                    promise_id: Annotated[str, typer.Argument(help="The promise's id, e.g. purple-flag.")],
-                    status: Annotated[str, typer.Option(help="met, on track, behind or not met.")],
-                    note: Annotated[str, typer.Option(help="What the status rests on.")],
-                    role: Annotated[str, typer.Option(help="Who records it: municipality or police.")],
+@promises_app.command("status",
+                      help=text(Message("Record the status of a promise that staff follow up (the same rules as the "
+                                        "API).")))
+def promises_status(year: Annotated[int, typer.Argument(help=text(Message("The promises' year.")), min=YEARS[0], max=YEARS[1])],
+                    promise_id: Annotated[str, typer.Argument(help=text(Message("The promise's id, e.g. purple-flag.")))],
+                    status: Annotated[str, typer.Option(help=text(Message("met, on track, behind or not met.")))],
+                    note: Annotated[str, typer.Option(help=text(Message("What the status rests on.")))],
+                    role: Annotated[str, typer.Option(help=text(Message("Who records it: municipality or police.")))],
                     day: Annotated[Optional[datetime], typer.Option(
-                        "--date", formats=["%Y-%m-%d"], callback=_supported_day, help="The date the status holds from (default today).")] = None,
+                        "--date", formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("The date the status holds from (default today).")))] = None,
                     db: DbOption = None) -> None:
     """Record the status of a promise that staff follow up (the same rules as the API)."""
     from geo.promises import UnknownPromise

@@ -13,7 +13,7 @@ import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from geo.errors import Message, ValidationError
-from service.cli.common import DbOption, StreetsOption, ZonesOption, _fail, build_settings, say
+from service.cli.common import DbOption, StreetsOption, ZonesOption, _fail, build_settings, say, text
 from service.ratelimit import RateLimiter
 from service.store import StoreError
 
@@ -35,9 +35,9 @@ WORKER_HEALTHCHECK_S = 60
 """Seconds a worker process may take to answer the supervisor's health check before it is restarted."""
 
 
-def serve(host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-          workers: Annotated[int, typer.Option(help="Service processes (one per core; they share the database).",
+def serve(host: Annotated[str, typer.Option(help=text(Message("Interface to listen on.")))] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help=text(Message("TCP port.")))] = 8000,
+          workers: Annotated[int, typer.Option(help=text(Message("Service processes (one per core; they share the database).")),
                                                min=1, max=64)] = 1,
           db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Run the web service (maps and API) until interrupted."""

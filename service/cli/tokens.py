@@ -14,15 +14,17 @@ from geo.timestamps import LOCAL_TZ
 from service.cli.common import DbOption, _fail, _open_store, _supported_day, console, named, say, table, text
 from service.store import Conflict, TokenRecord
 
-token_app = typer.Typer(help="Access tokens for the API.", no_args_is_help=True)
+token_app = typer.Typer(help=text(Message("Access tokens for the API.")), no_args_is_help=True)
 
 
-@token_app.command("create")
-def token_create(role: Annotated[str, typer.Option(help="police, municipality or planner.")],
-                 label: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
+@token_app.command("create",
+                   help=text(Message("Create an access token; it is printed once (stdout) and only its hash is "
+                                     "stored. Without --expires or --days it is valid until revoked.")))
+def token_create(role: Annotated[str, typer.Option(help=text(Message("police, municipality or planner.")))],
+                 label: Annotated[str, typer.Option(help=text(Message("Who or what the token is for.")))] = "",
                  expires: Annotated[Optional[datetime], typer.Option(
-                     formats=["%Y-%m-%d"], callback=_supported_day, help="Valid until the start of this day (Europe/Stockholm).")] = None,
-                 days: Annotated[Optional[int], typer.Option(help="Valid for this many days from now.", min=1)] = None,
+                     formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("Valid until the start of this day (Europe/Stockholm).")))] = None,
+                 days: Annotated[Optional[int], typer.Option(help=text(Message("Valid for this many days from now.")), min=1)] = None,
                  db: DbOption = None) -> None:
     """Create an access token; it is printed once (stdout) and only its hash is stored. Without
     --expires or --days it is valid until revoked."""
@@ -55,7 +57,9 @@ def token_create(role: Annotated[str, typer.Option(help="police, municipality or
     typer.echo(token)
 
 
-@token_app.command("list")
+@token_app.command("list",
+                   help=text(Message("List the access tokens: id, role, label, times (Europe/Stockholm) and state. "
+                                     "Never the token itself (only its hash is stored) nor the hash.")))
 def token_list(db: DbOption = None) -> None:
     """List the access tokens: id, role, label, times (Europe/Stockholm) and state. Never the
     token itself (only its hash is stored) nor the hash."""
@@ -79,8 +83,10 @@ def token_list(db: DbOption = None) -> None:
     console.print(tokens)
 
 
-@token_app.command("revoke")
-def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (tok-…), from `token list`.")],
+@token_app.command("revoke",
+                   help=text(Message("Revoke an access token by its id: the API refuses it (401) from now on. "
+                                     "Revoking it again changes nothing.")))
+def token_revoke(token_id: Annotated[str, typer.Argument(help=text(Message("The token's id (tok-…), from `token list`.")))],
                  db: DbOption = None) -> None:
     """Revoke an access token by its id: the API refuses it (401) from now on. Revoking it again changes nothing."""
     from service.auth import ROLE_NAMES
@@ -114,8 +120,10 @@ def _token_state(record: TokenRecord, now: pd.Timestamp) -> Message:
     return Message("active") if record.valid_at(now) else Message("expired")
 
 
-@token_app.command("open311-client")
-def token_open311_client(name: Annotated[str, typer.Argument(help="The client application's name.")],
+@token_app.command("open311-client",
+                   help=text(Message("Register an Open311 client application and print its api_key once (only a "
+                                     "hash is stored).")))
+def token_open311_client(name: Annotated[str, typer.Argument(help=text(Message("The client application's name.")))],
                          db: DbOption = None) -> None:
     """Register an Open311 client application and print its api_key once (only a hash is stored)."""
     from service.auth import create_open311_key

@@ -17,9 +17,9 @@ from service.settings import StaffSettings
 from service.staff import COMMAND_LINE, add_user
 from service.store import AuditEvent, Conflict, NotFound, UserRecord
 
-user_app = typer.Typer(help="Staff accounts for signing in at /login.", no_args_is_help=True)
+user_app = typer.Typer(help=text(Message("Staff accounts for signing in at /login.")), no_args_is_help=True)
 
-RoleOption = Annotated[str, typer.Option(help="police, municipality or planner.")]
+RoleOption = Annotated[str, typer.Option(help=text(Message("police, municipality or planner.")))]
 
 
 def _role(role: str) -> str:
@@ -31,11 +31,15 @@ def _role(role: str) -> str:
     return role
 
 
-@user_app.command("add")
-def user_add(name: Annotated[str, typer.Argument(help="The account's name (2–64 of a–z, 0–9, '.', '_', '-').")],
+@user_app.command("add",
+                  help=text(Message("Add a staff account. The password is asked for twice without showing it (or "
+                                    "read from stdin with --password-stdin), must be at least "
+                                    "STADSKARNA_STAFF_MIN_PASSWORD characters (default 12), and is stored only as "
+                                    "an Argon2 hash.")))
+def user_add(name: Annotated[str, typer.Argument(help=text(Message("The account's name (2–64 of a–z, 0–9, '.', '_', '-').")))],
              role: RoleOption,
              password_stdin: Annotated[bool, typer.Option(
-                 "--password-stdin", help="Read the password from the first line of stdin (for scripts).")] = False,
+                 "--password-stdin", help=text(Message("Read the password from the first line of stdin (for scripts).")))] = False,
              db: DbOption = None) -> None:
     """Add a staff account. The password is asked for twice without showing it (or read from
     stdin with --password-stdin), must be at least STADSKARNA_STAFF_MIN_PASSWORD characters
@@ -56,7 +60,9 @@ def user_add(name: Annotated[str, typer.Argument(help="The account's name (2–6
                 role=named(record.role, ROLE_NAMES)))
 
 
-@user_app.command("list")
+@user_app.command("list",
+                  help=text(Message("List the staff accounts: name, role, how they sign in (password or single "
+                                    "sign-on), created (Europe/Stockholm) and state. Never a password or its hash.")))
 def user_list(db: DbOption = None) -> None:
     """List the staff accounts: name, role, how they sign in (password or single sign-on), created
     (Europe/Stockholm) and state. Never a password or its hash."""
@@ -77,8 +83,10 @@ def user_list(db: DbOption = None) -> None:
     console.print(accounts)
 
 
-@user_app.command("disable")
-def user_disable(name: Annotated[str, typer.Argument(help="The account's name.")], db: DbOption = None) -> None:
+@user_app.command("disable",
+                  help=text(Message("Disable an account: its sessions end at once and it cannot sign in. Again: no"
+                                    " change.")))
+def user_disable(name: Annotated[str, typer.Argument(help=text(Message("The account's name.")))], db: DbOption = None) -> None:
     """Disable an account: its sessions end at once and it cannot sign in. Again: no change."""
     store = _open_store(db)
     at = pd.Timestamp.now(tz="UTC").floor("ms")
@@ -93,9 +101,11 @@ def user_disable(name: Annotated[str, typer.Argument(help="The account's name.")
                     when=_local_time(record.disabled_at)))
 
 
-@user_app.command("set-role")
-def user_set_role(name: Annotated[str, typer.Argument(help="The account's name.")],
-                  role: Annotated[str, typer.Argument(help="police, municipality or planner.")],
+@user_app.command("set-role",
+                  help=text(Message("Give an account another role; its open sessions have it from their next "
+                                    "request.")))
+def user_set_role(name: Annotated[str, typer.Argument(help=text(Message("The account's name.")))],
+                  role: Annotated[str, typer.Argument(help=text(Message("police, municipality or planner.")))],
                   db: DbOption = None) -> None:
     """Give an account another role; its open sessions have it from their next request."""
     from service.auth import ROLE_NAMES
@@ -113,8 +123,10 @@ def user_set_role(name: Annotated[str, typer.Argument(help="The account's name."
                      name=record.name, role=role_name))
 
 
-@user_app.command("audit")
-def user_audit(last: Annotated[int, typer.Option(help="How many of the newest rows.", min=1)] = 50,
+@user_app.command("audit",
+                  help=text(Message("The staff audit's newest rows: when (Europe/Stockholm), who, role, what, "
+                                    "detail, client.")))
+def user_audit(last: Annotated[int, typer.Option(help=text(Message("How many of the newest rows.")), min=1)] = 50,
                db: DbOption = None) -> None:
     """The staff audit's newest rows: when (Europe/Stockholm), who, role, what, detail, client."""
     from service.auth import ROLE_NAMES

@@ -9,13 +9,14 @@ import typer
 
 from geo.errors import Message, ValidationError
 from geo.zones import read_zones, zone_areas_m2
-from service.cli.common import _fail, console, figure, say, table
+from service.cli.common import _fail, console, figure, say, table, text
 
-zones_app = typer.Typer(help="The centre's zones.", no_args_is_help=True)
+zones_app = typer.Typer(help=text(Message("The centre's zones.")), no_args_is_help=True)
 
 
-@zones_app.command("check")
-def zones_check(path: Annotated[Path, typer.Argument(help="Zones GeoJSON file to validate.")]) -> None:
+@zones_app.command("check",
+                   help=text(Message('Validate a zones file as strictly as the service does, and list its zones.')))
+def zones_check(path: Annotated[Path, typer.Argument(help=text(Message("Zones GeoJSON file to validate.")))]) -> None:
     """Validate a zones file as strictly as the service does, and list its zones."""
     try:
         frame = read_zones(path)

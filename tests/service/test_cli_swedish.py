@@ -3,7 +3,11 @@ translations, roles and statuses by their Swedish names, a decimal comma); in En
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -109,3 +113,29 @@ def test_coverage_patrol_is_swedish_with_a_decimal_comma(tmp_path):
     assert "Police presence in the city centre 2020" in in_english \
         and re.search(r"│ Stora Torg\s+│\s+0\.5 │\s+1\.0 │", in_english)
     assert "Whole centre: 0.5 h presence of the promise's 900 h" in in_english and "status: behind" in in_english
+
+
+def help_of(*command: str, locale: dict[str, str]) -> str:
+    """``stadskarna COMMAND --help`` as the installed script prints it in ``locale``: the help is
+    built when the command line is imported, so it runs in a process of its own."""
+    script = Path(sys.executable).with_name("stadskarna")
+    result = subprocess.run([str(script), *command, "--help"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **locale, "COLUMNS": "250"})
+    assert result.returncode == 0, result.stderr
+    return " ".join(result.stdout.split())
+
+
+def test_help_is_swedish_in_a_swedish_locale_and_english_otherwise():
+    english_locale = {**SWEDISH_LOCALE, "LANG": "C"}
+    main = help_of(locale=SWEDISH_LOCALE)
+    assert "Trygg stadskärna: Halmstads medborgarlöfte för stadskärnan, mätt och kartlagt." in main
+    assert "Importera en fil till ett lager: alla rader giltiga, annars sparas ingenting." in main
+    assert "Personalkonton för inloggning på /login." in main
+    imported = help_of("import", locale=SWEDISH_LOCALE)
+    assert "Importera en fil till ett lager" in imported
+    assert "Koordinatsystem för en CSV-fils x/y-kolumner, t.ex. EPSG:3006." in imported
+    assert "Den inbäddade databasfilen (miljövariabel STADSKARNA_DB" in imported
+    assert "Halmstad's city-centre citizen promise" in help_of(locale=english_locale)
+    in_english = help_of("import", locale=english_locale)
+    assert "Import a file into a layer: all rows valid, or nothing is stored." in in_english
+    assert "CRS of a CSV file's x/y columns, e.g. EPSG:3006." in in_english and "Koordinatsystem" not in in_english
