@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typer
 
+from geo.errors import Message
 from service.cli import (backups, coverage, data, lagesbild, lighting, pages, presence, promises, serve, tokens, users,
                          zones)
-from geo.errors import Message
 from service.cli.common import build_settings, print_error, text
 from service.store import StoreError
 
