@@ -13,8 +13,8 @@ from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
 from tests.browser.test_accessibility import WCAG_AA
+from tests.staff import PASSWORD
 
-PASSWORD = "rätt häst batteri häftklammer"
 TEXT = "Ring Anna på 070-1234567 om klottret"
 
 

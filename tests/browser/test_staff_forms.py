@@ -11,8 +11,8 @@ from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
+from tests.staff import PASSWORD
 
-PASSWORD = "rätt häst batteri häftklammer"
 TORG = (12.8569, 56.6738)  # in stora-torg
 SLOTTET = (12.8593, 56.6716)  # in slottet
 

@@ -15,8 +15,8 @@ from service.reports import submit_report
 from service.settings import MailSettings, MapSettings, ServiceSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
 from tests.service.test_hearback import Inbox, free_port
+from tests.staff import PASSWORD
 
-PASSWORD = "rätt häst batteri häftklammer"
 
 
 def test_an_officer_filters_opens_and_closes_a_report_and_the_reporter_hears(browser, serve, tmp_path):

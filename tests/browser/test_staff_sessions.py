@@ -11,8 +11,8 @@ import pandas as pd
 from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
+from tests.staff import PASSWORD
 
-PASSWORD = "rätt häst batteri häftklammer"
 
 
 def signed_in_page(browser, serve, tmp_path, **staff):

@@ -8,8 +8,8 @@ import pandas as pd
 from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
+from tests.staff import PASSWORD
 
-PASSWORD = "rätt häst batteri häftklammer"
 
 
 def test_sign_in_open_the_police_map_and_sign_out(browser, serve, tmp_path):

@@ -17,7 +17,8 @@ from service.gis_export import package_layers
 from service.html import pages
 from service.settings import ModerationSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
-from tests.service.test_staff_signin import PASSWORD, START, form_token, sign_in
+from tests.service.test_staff_signin import START
+from tests.staff import PASSWORD, form_token, sign_in
 
 TORG = {"lat": "56.6740", "lon": "12.8572"}
 TEXT = "Klotter på bänken, ring Anna 070-1234567"

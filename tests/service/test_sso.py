@@ -21,10 +21,10 @@ from service.settings import MapSettings, OidcSettings, ServiceSettings, Setting
 from service.staff import add_user
 from service.store import AuditEvent
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, TestProvider
+from tests.staff import PASSWORD, form_token
 
 BASE = "http://testserver"
 ROLE_MAP = "polis=police,kommun=municipality,plan=planner"
-PASSWORD = "rätt häst batteri häftklammer"
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +240,7 @@ def test_single_sign_on_accounts_have_no_password_and_names_stay_apart(client, i
     sign_in(client)
     client.cookies.clear()
     form = client.get("/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    refused = client.post("/login", data={"name": "anna.k@halmstad.se", "password": "", "csrf_token": token})
+    refused = client.post("/login", data={"name": "anna.k@halmstad.se", "password": "", "csrf_token": form_token(form)})
     assert refused.status_code == 401
     assert actions(client)[-1][1:] == ("sign-in failed", "single sign-on account")
 

@@ -18,8 +18,8 @@ from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
+from tests.staff import PASSWORD, form_token
 
-PASSWORD = "rätt häst batteri häftklammer"
 TORG = (12.8569, 56.6738)  # in stora-torg
 STORGATAN = (12.8572, 56.67715)  # in storgatan-norre-port
 PAGE = {"accept": "text/html,application/xhtml+xml"}
@@ -50,13 +50,9 @@ def browser(app, name: str | None = None) -> TestClient:
     client = TestClient(app, follow_redirects=False, headers=PAGE)
     if name is not None:
         form = client.get("/login")
-        signed_in = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token(form.text)})
+        signed_in = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": form_token(form.text)})
         assert signed_in.status_code == 303
     return client
-
-
-def token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def text_of(page: str) -> str:
@@ -91,7 +87,7 @@ def test_a_round_recorded_in_the_form_closes_reports_and_says_how_many(app):
     day = (TODAY - pd.Timedelta(days=1)).date().isoformat()
     posted = client.post("/staff/removal", data={"date": day, "category": "graffiti",
                                                  "zones": ["stora-torg", "storgatan-norre-port"],
-                                                 "csrf_token": token(page.text)})
+                                                 "csrf_token": form_token(page.text)})
     assert posted.status_code == 303
     shown = client.get(posted.headers["location"])
     notice = re.search(r'<p class="notice" role="status" id="notice">([^<]+)</p>', shown.text).group(1)
@@ -108,7 +104,7 @@ def test_a_round_recorded_in_the_form_closes_reports_and_says_how_many(app):
 
     again = client.post("/staff/removal", data={"date": day, "category": "graffiti",
                                                 "zones": ["storgatan-norre-port", "stora-torg"],
-                                                "csrf_token": token(shown.text)})
+                                                "csrf_token": form_token(shown.text)})
     assert again.status_code == 409
     error = re.search(r'<p class="error" role="alert" id="error">([^<]+)</p>', again.text).group(1)
     assert html.unescape(error).startswith(f"Den rundan är redan registrerad (runda {figures['id'].iloc[0]})")
@@ -130,7 +126,7 @@ def test_a_round_recorded_in_the_form_closes_reports_and_says_how_many(app):
 def test_a_refused_round_is_explained_in_swedish_and_changes_nothing(app, form, status, message):
     client = browser(app, "maria")
     before = app.state.context.store.removal_rounds()
-    answer = client.post("/staff/removal", data={**form, "csrf_token": token(client.get("/staff/removal").text)})
+    answer = client.post("/staff/removal", data={**form, "csrf_token": form_token(client.get("/staff/removal").text)})
     assert answer.status_code == status and message in html.unescape(answer.text)
     assert 'role="alert"' in answer.text and f'name="date" value="{html.escape(form["date"])}"' in answer.text
     assert app.state.context.store.removal_rounds().equals(before)
@@ -167,7 +163,7 @@ def test_each_role_sees_the_forms_of_the_promises_it_may_record(app):
     assert 'id="promise-evenemang"' in police_page.text and "Statusen registreras av Halmstads kommun." in police_page.text
     refused = police.post("/staff/promises", data={"year": 2020, "promise": "evenemang", "date": "2020-06-01",
                                                    "status": "met", "note": "Sommarfest",
-                                                   "csrf_token": token(police_page.text)})
+                                                   "csrf_token": form_token(police_page.text)})
     assert refused.status_code == 403 and "Du kan inte registrera status för det löftet" in refused.text
     assert (app.state.context.store.promise_statuses(2020)["promise_id"] != "evenemang").all()
     assert municipality.get("/staff/promises?year=2001").status_code == 404
@@ -181,7 +177,7 @@ def test_a_recorded_status_shows_on_the_page_the_tracker_and_its_api(app):
     page = police.get("/staff/promises?year=2020")
     posted = police.post("/staff/promises", data={"year": 2020, "promise": "purple-flag", "date": "2020-10-01",
                                                   "status": "on track", "note": "Certifieringen lämnades in <i>i tid</i>",
-                                                  "csrf_token": token(page.text)})
+                                                  "csrf_token": form_token(page.text)})
     assert posted.status_code == 303 and posted.headers["location"] == "/staff/promises?year=2020&recorded=purple-flag"
     shown = police.get(posted.headers["location"])
     assert "Statusen är registrerad: Kommunen och Polisen ska bidra till att stadskärnan certifieras enligt Purple " \
@@ -208,7 +204,7 @@ def test_a_round_recorded_in_the_form_shows_on_the_tracker(app):
     for category in ("graffiti", "weeds"):
         form = client.get("/staff/removal?year=2020")
         posted = client.post("/staff/removal", data={"date": "2020-05-15", "category": category,
-                                                     "zones": ["stora-torg"], "csrf_token": token(form.text)})
+                                                     "zones": ["stora-torg"], "csrf_token": form_token(form.text)})
         assert posted.status_code == 303 and "year=2020" in posted.headers["location"]
     assert removal()["value"] == 1 and removal()["details"]["per_category"]["weeds"]["dates"] == ["2020-05-15"]
     assert "1 av 2 rundor" in public.get("/promises/2020").text
@@ -229,7 +225,7 @@ def test_a_refused_status_is_explained_in_swedish_with_the_form_kept(app, form, 
     client = browser(app, "maria")
     before = app.state.context.store.promise_statuses(2020)
     answer = client.post("/staff/promises", data={"year": 2020, "promise": "evenemang", **form,
-                                                  "csrf_token": token(client.get("/staff/promises?year=2020").text)})
+                                                  "csrf_token": form_token(client.get("/staff/promises?year=2020").text)})
     assert answer.status_code == 422 and message in html.unescape(answer.text) and 'role="alert"' in answer.text
     section = answer.text.split('id="promise-evenemang"')[1].split("</section>")[0]
     assert f'value="{html.escape(form["date"])}"' in section
@@ -238,7 +234,7 @@ def test_a_refused_status_is_explained_in_swedish_with_the_form_kept(app, form, 
 
 def test_a_promise_measured_from_data_or_unknown_takes_no_status(app):
     client = browser(app, "maria")
-    csrf = token(client.get("/staff/promises").text)
+    csrf = form_token(client.get("/staff/promises").text)
     for promise, status, message in (("stadning", 422, "Löftet mäts ur data"), ("okänt", 404, "Löftet finns inte")):
         answer = client.post("/staff/promises", data={"year": 2020, "promise": promise, "date": "2020-10-01",
                                                       "status": "met", "note": "Klart", "csrf_token": csrf})

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
-from tests.service.test_staff_signin import PASSWORD, START, form_token, sign_in
+from tests.service.test_staff_signin import START
+from tests.staff import PASSWORD, form_token, sign_in
 
 TORG = {"lat": "56.6740", "lon": "12.8572"}
 PAGE = {"Accept": "text/html"}

@@ -4,8 +4,6 @@ file is refused in Swedish with nothing stored; other roles and anonymous browse
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -15,8 +13,8 @@ from service.app import create_app
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
 from tests.service.test_api_layers import GPX
+from tests.staff import PASSWORD, form_token, sign_in
 
-PASSWORD = "rätt häst batteri häftklammer"
 PAGE = {"accept": "text/html,application/xhtml+xml"}
 
 
@@ -33,11 +31,8 @@ def app(tmp_path):
 def signed_in(app, name: str) -> tuple[TestClient, str]:
     """A browser signed in as ``name`` and the session's CSRF token for forms."""
     client = TestClient(app, follow_redirects=False, headers=PAGE)
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token}).status_code == 303
-    form = client.get("/staff/patrols") if name == "per" else client.get("/login")
-    return client, re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    assert sign_in(client, name).status_code == 303
+    return client, form_token(client.get("/staff/patrols") if name == "per" else client.get("/login"))
 
 
 def test_the_police_upload_a_track_and_read_what_was_stored(app):

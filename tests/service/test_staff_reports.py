@@ -26,8 +26,8 @@ from service.settings import (MailSettings, MapSettings, ReportSettings, Service
 from service.staff import add_user
 from service.store import Actor, FeatureQuery
 from tests.service.test_hearback import Inbox, free_port
+from tests.staff import PASSWORD, form_token, sign_in
 
-PASSWORD = "rätt häst batteri häftklammer"
 HTML = {"accept": "text/html"}
 TORG = (56.6740, 12.8572)  # Stora Torg
 NOW = pd.Timestamp.now(tz="UTC")
@@ -49,14 +49,8 @@ def client(app):
         yield test_client
 
 
-def sign_in(client: TestClient, name: str = "anna") -> None:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token}).status_code == 303
-
-
-def csrf(page) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+def signed_in(client: TestClient, name: str = "anna") -> None:
+    assert sign_in(client, name).status_code == 303
 
 
 def submit(client: TestClient, category: str = "graffiti", lat: float = TORG[0], lon: float = TORG[1],
@@ -93,12 +87,12 @@ def test_an_anonymous_browser_is_sent_to_sign_in_and_comes_back(client):
 
 def test_a_planner_sees_the_queue_and_the_report_but_cannot_change_it(client):
     report_id = submit(client)
-    sign_in(client, "pia")
+    signed_in(client, "pia")
     assert report_id in queue_ids(client.get("/staff/reports", headers=HTML))
     page = client.get(f"/staff/reports/{report_id}", headers=HTML)
     assert page.status_code == 200 and 'id="read-only"' in page.text and 'id="save-status"' not in page.text
     refused = client.post(f"/staff/reports/{report_id}", headers=HTML,
-                          data={"csrf_token": csrf(client.get("/login")), "action": "status", "status": "acknowledged"})
+                          data={"csrf_token": form_token(client.get("/login")), "action": "status", "status": "acknowledged"})
     assert refused.status_code == 403 and '<html lang="sv">' in refused.text
     assert "Sidan är inte för dig" in refused.text
     assert client.app.state.context.store.report_history([report_id])["to_status"].tolist() == ["open"]
@@ -106,7 +100,7 @@ def test_a_planner_sees_the_queue_and_the_report_but_cannot_change_it(client):
 
 def test_a_form_post_without_the_csrf_token_is_refused(client):
     report_id = submit(client)
-    sign_in(client)
+    signed_in(client)
     refused = client.post(f"/staff/reports/{report_id}", data={"action": "status", "status": "acknowledged"})
     assert refused.status_code == 403 and refused.json()["code"] == "csrf"
     in_a_browser = client.post(f"/staff/reports/{report_id}", headers=HTML,
@@ -122,7 +116,7 @@ def test_the_queue_shows_open_reports_oldest_first_with_swedish_labels(client):
     closed = submit(client)
     backdate(client, older, 10)
     change_status(client.app.state.context.store, closed, "closed", Actor("municipality"), "sanerat")
-    sign_in(client)
+    signed_in(client)
     page = client.get("/staff/reports", headers=HTML)
     assert page.status_code == 200 and '<html lang="sv">' in page.text and page.headers["cache-control"] == "no-store"
     assert queue_ids(page) == [older, newer], "open ones only, the oldest first"
@@ -141,7 +135,7 @@ def test_the_queue_filters_by_zone_category_status_and_age(client):
     backdate(client, weeds, 5)
     zones = client.app.state.context.zones
     torg_zone = zones.loc[zones.contains(shapely.Point(TORG[1], TORG[0])), "zone_id"].iloc[0]
-    sign_in(client)
+    signed_in(client)
 
     def shown(query: str) -> set[str]:
         page = client.get(f"/staff/reports?{query}", headers=HTML)
@@ -160,7 +154,7 @@ def test_the_queue_filters_by_zone_category_status_and_age(client):
 
 
 def test_a_refused_filter_is_explained_in_swedish_with_the_values_kept(client):
-    sign_in(client)
+    signed_in(client)
     page = client.get("/staff/reports?older_than=tio&category=graffiti", headers=HTML)
     assert page.status_code == 422 and 'role="alert"' in page.text and "heltal" in page.text
     assert 'value="tio"' in page.text and '<option value="graffiti" selected>' in page.text
@@ -170,7 +164,7 @@ def test_the_queue_is_paged_in_the_store(client):
     ids = [submit(client) for _ in range(PAGE_SIZE + 3)]
     for age, report_id in enumerate(reversed(ids)):
         backdate(client, report_id, age + 1)  # the first submitted is the oldest
-    sign_in(client)
+    signed_in(client)
     first = client.get("/staff/reports?category=graffiti", headers=HTML)
     assert queue_ids(first) == ids[:PAGE_SIZE] and "sida 1 av 2" in first.text
     following = re.search(r'href="(/staff/reports\?[^"]+)" rel="next"', first.text).group(1).replace("&amp;", "&")
@@ -184,7 +178,7 @@ def test_the_queue_is_paged_in_the_store(client):
 def test_the_report_page_shows_the_report_and_never_the_address(client):
     report_id = submit(client, email="anna.andersson@example.org", description="Tagg <b>på</b> muren")
     near = submit(client, lat=TORG[0] + 0.00005)
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{report_id}", headers=HTML)
     assert page.status_code == 200 and "Klotter – ärende" in page.text
     assert "Anmälaren vill ha besked" in page.text and "anna.andersson" not in page.text
@@ -195,10 +189,10 @@ def test_the_report_page_shows_the_report_and_never_the_address(client):
 
 def test_a_status_change_with_a_note_lands_in_the_history(client):
     report_id = submit(client)
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{report_id}", headers=HTML)
     moved = client.post(f"/staff/reports/{report_id}", headers=HTML, data={
-        "csrf_token": csrf(page), "action": "status", "status": "closed", "close_reason": "sanerat",
+        "csrf_token": form_token(page), "action": "status", "status": "closed", "close_reason": "sanerat",
         "note": "Tvättat med högtryck"})
     assert moved.status_code == 303 and moved.headers["location"] == f"/staff/reports/{report_id}?klart=status"
     shown = client.get(moved.headers["location"], headers=HTML)
@@ -210,20 +204,20 @@ def test_a_status_change_with_a_note_lands_in_the_history(client):
 
 def test_a_refused_change_keeps_the_values_and_says_why_in_swedish(client):
     report_id = submit(client)
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{report_id}", headers=HTML)
     refused = client.post(f"/staff/reports/{report_id}", headers=HTML, data={
-        "csrf_token": csrf(page), "action": "status", "status": "closed", "note": "Min anteckning"})
+        "csrf_token": form_token(page), "action": "status", "status": "closed", "note": "Min anteckning"})
     assert refused.status_code == 422 and "Ange en orsak" in refused.text and "Min anteckning" in refused.text
 
 
 def test_someone_else_moving_the_report_first_is_a_409_with_the_status_now(client):
     report_id = submit(client)
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{report_id}", headers=HTML)  # the form, as it was
     change_status(client.app.state.context.store, report_id, "scheduled", Actor("municipality", "kollega"))
     late = client.post(f"/staff/reports/{report_id}", headers=HTML, data={
-        "csrf_token": csrf(page), "action": "status", "status": "acknowledged", "note": "Sett på plats"})
+        "csrf_token": form_token(page), "action": "status", "status": "acknowledged", "note": "Sett på plats"})
     assert late.status_code == 409 and "Någon annan hann före: ärendet är nu planerad" in late.text
     assert 'id="status">Planerad<' in late.text and "Sett på plats" in late.text
 
@@ -232,10 +226,10 @@ def test_a_merge_moves_the_supporters_and_the_subscription(client):
     kept = submit(client, email="kept@example.org")
     duplicate = submit(client, lat=TORG[0] + 0.00005, email="dup@example.org")
     client.post(f"/api/reports/{duplicate}/support")
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{duplicate}", headers=HTML)
     merged = client.post(f"/staff/reports/{duplicate}", headers=HTML,
-                         data={"csrf_token": csrf(page), "action": "merge", "into": kept})
+                         data={"csrf_token": form_token(page), "action": "merge", "into": kept})
     assert merged.status_code == 303
     shown = client.get(merged.headers["location"], headers=HTML)
     assert "sammanslaget och stängt som dubblett" in shown.text and f"dubblett av {kept}" in shown.text
@@ -250,11 +244,11 @@ def test_a_merge_moves_the_supporters_and_the_subscription(client):
 def test_merging_into_itself_across_categories_or_a_closed_report_is_refused(client):
     graffiti, weeds, closed = submit(client), submit(client, "weeds"), submit(client)
     change_status(client.app.state.context.store, closed, "closed", Actor("municipality"), "sanerat")
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{graffiti}", headers=HTML)
     for into, status in ((graffiti, 422), (weeds, 422), (closed, 409), ("r-finnsinte", 422)):
         refused = client.post(f"/staff/reports/{graffiti}", headers=HTML,
-                              data={"csrf_token": csrf(page), "action": "merge", "into": into})
+                              data={"csrf_token": form_token(page), "action": "merge", "into": into})
         assert refused.status_code == status and 'role="alert"' in refused.text and f'value="{into}"' in refused.text
 
 
@@ -266,7 +260,7 @@ def test_an_uploaded_photo_is_shown_and_an_open311_link_only_linked(client):
     linked = client.post("/open311/v2/requests.json", data={
         "service_code": "litter", "lat": str(TORG[0]), "long": str(TORG[1]),
         "media_url": "https://bilder.example.org/1.jpg"}).json()[0]["service_request_id"]
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{uploaded}", headers=HTML)
     assert f'<img class="photo" src="/api/reports/{uploaded}/photo"' in page.text
     photo = client.get(f"/api/reports/{uploaded}/photo")
@@ -278,11 +272,11 @@ def test_an_uploaded_photo_is_shown_and_an_open311_link_only_linked(client):
 
 def test_the_moderation_forms_are_on_the_report_page_and_come_back_to_it(client):
     report_id = submit(client, description="Namn och adress till grannen")
-    sign_in(client)
+    signed_in(client)
     page = client.get(f"/staff/reports/{report_id}", headers=HTML)
     assert f'action="/staff/moderation/{report_id}"' in page.text and "Dölj texten" in page.text
     hidden = client.post(f"/staff/moderation/{report_id}", headers=HTML, data={
-        "csrf_token": csrf(page), "action": "hide_text", "reason": "personuppgifter",
+        "csrf_token": form_token(page), "action": "hide_text", "reason": "personuppgifter",
         "back": f"/staff/reports/{report_id}"})
     assert hidden.status_code == 303 and hidden.headers["location"].startswith(f"/staff/reports/{report_id}?")
     shown = client.get(hidden.headers["location"], headers=HTML)

@@ -16,8 +16,8 @@ from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
 from service.staff import add_user
 from service.store import AuditEvent
 from tests.languages import ENGLISH
+from tests.staff import PASSWORD, form_token, sign_in
 
-PASSWORD = "rätt häst batteri häftklammer"
 START = pd.Timestamp("2026-12-02 08:00", tz="UTC")
 
 
@@ -52,14 +52,6 @@ def make_client(tmp_path):
     yield make
     for client in clients:
         client.__exit__(None, None, None)
-
-
-def form_token(page) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
-def sign_in(client: TestClient, name: str = "anna", password: str = PASSWORD):
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": form_token(client.get("/login"))})
 
 
 def actions(client: TestClient) -> list[tuple[str, str, str]]:

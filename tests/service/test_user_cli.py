@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from service.store import AuditEvent, SQLiteStore
 from service.cli import app
+from tests.staff import PASSWORD
 
 runner = CliRunner()
-PASSWORD = "rätt häst batteri häftklammer"
 
 
 def user(db, *arguments: str, password: str | None = None):
