@@ -170,6 +170,45 @@ PINGS = LayerSchema("patrols", (
     SOURCE,
 ), key=("unit_id", "timestamp"), time_field="timestamp", points_as_geometry=False)
 
+EVENT_KIND_NAMES = {"festival": "Festival", "market": "Marknad", "nightlife": "Nöjesliv", "concert": "Konsert",
+                    "sport": "Idrott", "culture": "Kultur", "other": "Övrigt"}
+"""Kinds of events for a living centre, and their Swedish names."""
+EVENT_KINDS = tuple(EVENT_KIND_NAMES)
+
+EVENTS = LayerSchema("events", (
+    Field("id", "id"),
+    Field("name", "text"),
+    Field("starts_at", "time"),
+    Field("ends_at", "time"),
+    Field("kind", "category", required=False, choices=EVENT_KINDS, default="other"),
+    Field("expected_visitors", "integer", required=False, bounds=(0, 1_000_000)),
+    Field("organiser", "text", required=False),
+    SOURCE,
+), key=("id",), time_field="starts_at")
+"""Events in the centre (the promise of events for a living centre): when (``starts_at`` before
+``ends_at``), what kind, how many visitors are expected and who organises it; the position is the
+event's place (a point; a square or a street's stretch may add an area)."""
+
+CAMERA_STATUS_NAMES = {"proposed": "Föreslagen", "permitted": "Beslutad", "installed": "Installerad",
+                       "removed": "Nedtagen"}
+"""Where a surveillance camera stands in the decision (codes, for machines) and its Swedish name."""
+CAMERA_STATUSES = tuple(CAMERA_STATUS_NAMES)
+
+CAMERAS = LayerSchema("cameras", (
+    Field("id", "id"),
+    Field("name", "text", required=False),
+    Field("height_m", "number", bounds=(0.5, 40)),
+    Field("direction_deg", "number", bounds=(0, 360)),
+    Field("fov_deg", "number", bounds=(1, 360)),
+    Field("range_m", "number", bounds=(1, 500)),
+    Field("status", "category", choices=CAMERA_STATUSES),
+    Field("decided_at", "time", required=False),
+    SOURCE,
+), key=("id",), time_field="decided_at")
+"""Camera surveillance of public places: mounting height, the compass bearing the camera faces
+(``direction_deg``, degrees clockwise from north), its horizontal field of view (``fov_deg``) and
+the range it records at (``range_m``), where it stands in the decision and when that was decided."""
+
 LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS)}
 """The layers by the name used on the command line and in the API."""
 
