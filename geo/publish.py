@@ -87,11 +87,12 @@ def suppress_small(counts: Mapping[Hashable, int], k: int | None,
 
 
 def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None,
-                min_count: int | None = None) -> gpd.GeoDataFrame:
+                min_count: int | None = None, weight: str | None = None) -> gpd.GeoDataFrame:
     """Points counted per ``cell_m`` square of SWEREF 99 TM (and per value of column ``by``):
     WGS84 cell polygons with ``count`` (and ``by``), for heat maps and clusters that never show
     an individual point. ``min_count`` (k, for citizens' data on a public map): cells with fewer
-    points are left out (:func:`suppress_small`)."""
+    points are left out (:func:`suppress_small`). ``weight``: a column of whole numbers each point
+    stands for (a place marked by several people), summed instead of counting points."""
     columns = ["count"] + ([by] if by else [])
     if points.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
@@ -99,7 +100,8 @@ def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None,
     col = np.floor(metric.geometry.x.to_numpy() / cell_m).astype(np.int64)
     row = np.floor(metric.geometry.y.to_numpy() / cell_m).astype(np.int64)
     keys = pd.DataFrame({"col": col, "row": row} | ({by: points[by].to_numpy()} if by else {}))
-    counted = keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+    grouped = keys.assign(count=points[weight].to_numpy() if weight else 1).groupby(list(keys.columns))
+    counted = grouped["count"].sum().rename("count").reset_index()
     if min_count is not None:
         public = suppress_small(counted["count"].to_dict(), min_count)
         counted = counted[[public[i] is not None for i in counted.index]].reset_index(drop=True)

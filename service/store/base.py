@@ -25,9 +25,10 @@ from geo.moderation import Moderation
 from geo.patrol import PresenceParts, Tracks
 
 
-DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta")
+DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey")
 """The parts of the data a cached page can depend on (:meth:`Store.topic_versions`): each layer,
-the removal rounds, the promise statuses and the notes about the data (such as the demo marker)."""
+the removal rounds, the promise statuses, the notes about the data (such as the demo marker) and
+the safety survey."""
 
 
 class StoreError(Exception):
@@ -547,6 +548,24 @@ class Store(Protocol):
 
     def read_surfaces(self, kind: str) -> gpd.GeoDataFrame:
         """The stored surfaces of ``kind``: ``height_m``, ``source``, ``geometry`` (WGS84); empty when none."""
+        ...
+
+    # -- the safety survey (see geo.survey) -----------------------------------------------------
+    def replace_survey(self, year: int, results: pd.DataFrame, places: gpd.GeoDataFrame, source: str) -> WriteResult:
+        """Replace ``year``'s survey by validated ``results`` (:func:`geo.survey.validate_results`,
+        all of ``year``) and marked ``places`` (:func:`geo.survey.validate_places`) in one
+        transaction; other years are kept. ``source``: of a result or place without its own.
+        ``deleted`` counts the year's rows replaced, ``inserted`` the results and places stored."""
+        ...
+
+    def survey_results(self, years: Iterable[int] | None = None) -> pd.DataFrame:
+        """The stored results (of ``years``; all when None) as :data:`geo.survey.RESULT_COLUMNS`
+        with the Wilson interval, by year, question and area."""
+        ...
+
+    def survey_places(self, year: int) -> gpd.GeoDataFrame:
+        """``year``'s marked places: :data:`geo.survey.PLACE_COLUMNS` and the geometry (WGS84);
+        empty when none."""
         ...
 
     # -- presence logs: the police's own logged hours (see geo.presence_log) -----------------------

@@ -27,7 +27,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 23
+SCHEMA_VERSION = 24
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -123,6 +123,16 @@ REPORT_MERGES_23 = (
 """Schema 23 for both backends: a duplicate merged into another report (service.reports.merge_report)
 carries its reporter's subscription along — the subscription ``follows`` the kept report (NULL:
 its own) — and a queued mail names the report it tells of (``about``; NULL: the subscriber's own)."""
+
+SURVEY_24 = (
+    """CREATE TABLE survey_results (year INTEGER NOT NULL, area TEXT NOT NULL, question TEXT NOT NULL,
+       question_text TEXT NOT NULL, share {double} NOT NULL, answers INTEGER NOT NULL, source TEXT NOT NULL,
+       PRIMARY KEY (year, area, question))""",
+    """CREATE TABLE survey_places (year INTEGER NOT NULL, part INTEGER NOT NULL, wkb {blob} NOT NULL,
+       count INTEGER NOT NULL, question TEXT, note TEXT, source TEXT NOT NULL, PRIMARY KEY (year, part))""")
+"""Schema 24 for both backends' types: the safety survey's results and marked places (geo.survey),
+of the data topic ``survey``."""
+SURVEY_TABLES = ("survey_results", "survey_places")
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -289,6 +299,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     21: tuple(statement.format(serial="INTEGER", time="DATETIME") for statement in REPORT_MODERATION_21),
     22: tuple(statement.format(time="DATETIME") for statement in STAFF_SSO_22),
     23: REPORT_MERGES_23,
+    24: (
+        *(statement.format(double="DOUBLE", blob="BLOB") for statement in SURVEY_24),
+        "INSERT INTO stadskarna_topic_versions SELECT 'survey', n FROM stadskarna_data_version",
+        *(f"""CREATE TRIGGER data_version_{table}_{op.lower()} AFTER {op} ON {table}
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'survey'; END"""
+          for table in SURVEY_TABLES for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
 }
 """SQL statements that bring a file from the previous version to each version."""
 

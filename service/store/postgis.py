@@ -20,7 +20,7 @@ from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
 from service.store.embedded import (DATA_TABLES, LIGHT_COLUMNS_16, LIGHT_EVENTS_17, REPORT_COLUMNS_18, REPORT_MAIL_20,
                                     REPORT_MERGES_23, REPORT_MODERATION_21, STAFF_ACCOUNTS_19, STAFF_SSO_22,
-                                    TABLE_TOPICS)
+                                    SURVEY_24, SURVEY_TABLES, TABLE_TOPICS)
 
 _SCHEMA = (
     "CREATE EXTENSION IF NOT EXISTS postgis",
@@ -80,6 +80,14 @@ _SCHEMA = (
 
 _TOPICS = sorted(set(TABLE_TOPICS.values()))
 
+
+def _topic_view(topics: list[str]) -> str:
+    """The view of every topic's version (a sequence each), over ``topics``."""
+    return "CREATE OR REPLACE VIEW stadskarna_topic_versions AS " + " UNION ALL ".join(
+        f"SELECT '{topic}'::text AS topic, last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) AS n "
+        f"FROM stadskarna_version_{topic}" for topic in topics)
+
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     10: _SCHEMA,
     11: ("""CREATE TABLE presence_unit_days (unit_id TEXT NOT NULL, day_utc BIGINT NOT NULL, signature TEXT NOT NULL,
@@ -92,9 +100,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
          *(f"CREATE SEQUENCE stadskarna_version_{topic}" for topic in _TOPICS),
          *(f"SELECT setval('stadskarna_version_{topic}', (SELECT n FROM stadskarna_data_version) + 1, false)"
            for topic in _TOPICS),
-         "CREATE VIEW stadskarna_topic_versions AS " + " UNION ALL ".join(
-             f"SELECT '{topic}'::text AS topic, last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) AS n "
-             f"FROM stadskarna_version_{topic}" for topic in _TOPICS),
+         _topic_view(_TOPICS),
          """CREATE OR REPLACE FUNCTION stadskarna_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN PERFORM nextval('stadskarna_data_version_seq');
                   IF TG_NARGS > 0 THEN PERFORM nextval(('stadskarna_version_' || TG_ARGV[0])::regclass); END IF;
@@ -128,6 +134,12 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     21: tuple(statement.format(serial="BIGSERIAL", time="TIMESTAMPTZ") for statement in REPORT_MODERATION_21),
     22: tuple(statement.format(time="TIMESTAMPTZ") for statement in STAFF_SSO_22),
     23: REPORT_MERGES_23,
+    24: (*(statement.format(double="DOUBLE PRECISION", blob="BYTEA") for statement in SURVEY_24),
+         "CREATE SEQUENCE stadskarna_version_survey",
+         "SELECT setval('stadskarna_version_survey', (SELECT n FROM stadskarna_data_version) + 1, false)",
+         _topic_view([*_TOPICS, "survey"]),
+         *(f"""CREATE TRIGGER {table}_data_changed AFTER INSERT OR UPDATE OR DELETE ON {table}
+               FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('survey')""" for table in SURVEY_TABLES)),
 }
 
 

@@ -33,6 +33,7 @@ from geo.lamp_history import HISTORY_COLUMNS, status_changes
 from geo.moderation import HOLD, Moderation
 from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
+from geo.survey import RESULT_COLUMNS, with_intervals
 from geo.timestamps import format_utc, utc_text
 from geo.workflow import OPEN_STATUSES, ROUND_REASON, TOLD_STATUSES
 from service.store import pingchunks
@@ -900,6 +901,57 @@ class SQLStore:
                                  "source": [r[2] for r in rows]},
                                 geometry=shapely.from_wkb([bytes(r[0]) for r in rows]), crs=WGS84)
 
+    # -- the safety survey ----------------------------------------------------------------------
+
+    def replace_survey(self, year: int, results: pd.DataFrame, places: gpd.GeoDataFrame, source: str) -> WriteResult:
+        """Replace ``year``'s survey in one transaction (see :class:`Store`)."""
+        if (results["year"] != year).any() or (places["year"] != year).any():
+            raise ValueError(f"every result and place given must be of {year}")
+        answers = [{"year": year, "area": r.area, "question": r.question, "question_text": r.question_text,
+                    "share": float(r.share), "answers": int(r.answers), "source": _or(r.source, source)}
+                   for r in results.itertuples()]
+        marks = [{"year": year, "part": part, "wkb": wkb, "count": int(count), "question": _or(question, None),
+                  "note": _or(note, None), "source": _or(given, source)}
+                 for part, (wkb, count, question, note, given) in enumerate(zip(
+                     shapely.to_wkb(places.geometry.to_numpy()), places["count"], places["question"], places["note"],
+                     places["source"]))]
+        with self.transaction() as con:
+            self.dialect.lock_table(con, "survey_results")  # two imports of a year at once: one after the other
+            removed = sum(con.execute(text(f"DELETE FROM {table} WHERE year = :year"), {"year": year}).rowcount
+                          for table in ("survey_results", "survey_places"))
+            if answers:
+                con.execute(text("INSERT INTO survey_results (year, area, question, question_text, share, answers, "
+                                 "source) VALUES (:year, :area, :question, :question_text, :share, :answers, :source)"),
+                            answers)
+            if marks:
+                con.execute(text("INSERT INTO survey_places (year, part, wkb, count, question, note, source) "
+                                 "VALUES (:year, :part, :wkb, :count, :question, :note, :source)"), marks)
+        return WriteResult(inserted=len(answers) + len(marks), deleted=removed)
+
+    def survey_results(self, years: Iterable[int] | None = None) -> pd.DataFrame:
+        """The stored survey results (see :class:`Store`)."""
+        chosen = None if years is None else sorted({int(y) for y in years})
+        query = text("SELECT year, area, question, question_text, share, answers, source FROM survey_results"
+                     + ("" if chosen is None else " WHERE year IN :years") + " ORDER BY year, question, area")
+        if chosen is not None:
+            query = query.bindparams(bindparam("years", expanding=True))
+        with self.transaction(write=False) as con:
+            rows = con.execute(query, {} if chosen is None else {"years": chosen}).all()
+        frame = pd.DataFrame([tuple(row) for row in rows],
+                             columns=["year", "area", "question", "question_text", "share", "answers", "source"])
+        return with_intervals(frame.astype({"year": "int64", "answers": "int64", "share": float}))[list(RESULT_COLUMNS)]
+
+    def survey_places(self, year: int) -> gpd.GeoDataFrame:
+        """``year``'s marked places (see :class:`Store`)."""
+        with self.transaction(write=False) as con:
+            rows = con.execute(text("SELECT wkb, count, question, note, source FROM survey_places WHERE year = :year "
+                                    "ORDER BY part"), {"year": year}).all()
+        return gpd.GeoDataFrame({"year": np.full(len(rows), year, dtype=np.int64),
+                                 "count": np.array([r[1] for r in rows], dtype=np.int64),
+                                 "question": [r[2] for r in rows], "note": [r[3] for r in rows],
+                                 "source": [r[4] for r in rows]},
+                                geometry=shapely.from_wkb([bytes(r[0]) for r in rows]), crs=WGS84)
+
     # -- presence logs --------------------------------------------------------------------------
 
     def write_presence_log(self, log: pd.DataFrame) -> WriteResult:
@@ -1494,3 +1546,8 @@ def _check_log_overlaps(rows: dict[tuple[str, int], dict], given: dict[tuple[str
 def _log_span(row: dict) -> str:
     return f"{utc_text(pd.Timestamp(row['start_ns'], tz='UTC'))} to {utc_text(pd.Timestamp(row['end_ns'], tz='UTC'))}"
 
+
+
+def _or(value: object, default: str | None) -> str | None:
+    """A stored text: ``value``, or ``default`` where it is missing or empty."""
+    return default if value is None or (isinstance(value, float) and value != value) or value == "" else str(value)
