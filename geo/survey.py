@@ -58,10 +58,13 @@ _RESULT_REQUIRED = ("year", "area", "question", "question_text", "share", "answe
 def wilson_interval(share: np.ndarray | pd.Series | float, answers: np.ndarray | pd.Series | int
                     ) -> tuple[np.ndarray, np.ndarray]:
     """The Wilson score interval (:data:`CONFIDENCE`) of each ``share`` (0–1) of ``answers``
-    respondents (≥ 1): arrays ``low`` and ``high``, within 0–1. Pass arrays, not one value at a time."""
-    n = np.asarray(answers, dtype=float)
-    low, high = proportion_confint(np.asarray(share, dtype=float) * n, n, alpha=1 - CONFIDENCE, method="wilson")
-    return np.clip(np.atleast_1d(low), 0.0, 1.0), np.clip(np.atleast_1d(high), 0.0, 1.0)
+    respondents (≥ 1): arrays ``low`` and ``high``, within 0–1 (a share of 0 has ``low`` 0, one of 1
+    ``high`` 1). Pass arrays, not one value at a time."""
+    n = np.atleast_1d(np.asarray(answers, dtype=float))
+    p = np.atleast_1d(np.asarray(share, dtype=float))
+    low, high = proportion_confint(p * n, n, alpha=1 - CONFIDENCE, method="wilson")
+    # exactly 0 below a share of 0 and 1 above a share of 1 (the formula's rounding leaves 1e-19)
+    return np.where(p == 0, 0.0, np.clip(low, 0.0, 1.0)), np.where(p == 1, 1.0, np.clip(high, 0.0, 1.0))
 
 
 def with_intervals(results: pd.DataFrame) -> pd.DataFrame:
