@@ -76,13 +76,14 @@ def with_intervals(results: pd.DataFrame) -> pd.DataFrame:
 def year_changes(results: pd.DataFrame) -> pd.DataFrame:
     """Each result of ``results`` (the frame of :data:`RESULT_COLUMNS`, any years) with its change
     against the previous survey of the same area and question (the latest earlier year there is):
-    ``previous_year`` (NA when none), ``previous_share``, ``change`` (share − previous share),
+    ``previous_year`` (NA when none), ``previous_share``, ``previous_answers``, ``change`` (share − previous share),
     ``change_low``/``change_high`` (Newcombe's hybrid score interval of the difference of two
     independent shares, :data:`CONFIDENCE`, from the Wilson intervals; statsmodels) and
     ``within_noise`` (the interval holds 0: the change may be chance; NA without a previous year)."""
     ordered = results.reset_index(drop=True).sort_values(["area", "question", "year"], kind="stable")
     earlier = ordered.groupby(["area", "question"], sort=False)[["year", "share", "answers"]].shift()
     out = ordered.assign(previous_year=earlier["year"].astype("Int64"), previous_share=earlier["share"],
+                         previous_answers=earlier["answers"].astype("Int64"),
                          change=ordered["share"] - earlier["share"], change_low=np.nan, change_high=np.nan,
                          within_noise=pd.Series(pd.NA, index=ordered.index, dtype="boolean"))
     has = earlier["year"].notna().to_numpy()
@@ -251,6 +252,23 @@ def public_results(results: pd.DataFrame, min_count: int | None) -> pd.DataFrame
     few = results["answers"] < min_count
     return results.astype({"share": object, "low": object, "high": object}).assign(
         **{name: results[name].astype(object).where(~few, None) for name in ("share", "low", "high")})
+
+
+def year_figures(results: pd.DataFrame, year: int, min_count: int | None) -> pd.DataFrame:
+    """The results of ``year`` with their change against the previous year
+    (:func:`year_changes`, from the ``results`` of every year) as the public sees them: a share,
+    its interval and a change computed from fewer than ``min_count`` answers (this year's or the
+    previous one's) are None (NaN, NA); None: staff, exact. By question, then area."""
+    figures = year_changes(results[results["year"] <= year])
+    figures = figures[figures["year"] == year].sort_values(["question", "area"]).reset_index(drop=True)
+    if min_count is None:
+        return figures
+    few = (figures["answers"] < min_count).to_numpy()
+    unsure = few | (figures["previous_answers"] < min_count).fillna(False).to_numpy(dtype=bool)
+    changes = ("previous_share", "change", "change_low", "change_high")
+    return figures.assign(**{name: figures[name].mask(few) for name in ("share", "low", "high")},
+                          **{name: figures[name].mask(unsure) for name in changes},
+                          within_noise=figures["within_noise"].mask(unsure))
 
 
 def zone_shares(results: pd.DataFrame, zones: gpd.GeoDataFrame, year: int, question: str) -> gpd.GeoDataFrame:

@@ -23,7 +23,7 @@ from service.mail import mail_worker
 from service.openapi import openapi_schema
 from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, patrols,
                             promises, removal, reports, signin, sso, staff_moderation, staff_patrols, staff_promises,
-                            staff_removal, staff_reports, zones)
+                            staff_removal, staff_reports, survey, zones)
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = Context.open(settings)
     for module in (health, zones, layers, coverage, lagesbild, reports, moderation, hearback, removal, patrols, promises,
                    open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises, staff_reports,
-                   staff_patrols):
+                   staff_patrols, survey):
         app.include_router(module.router)
     if app.state.context.oidc is not None:  # single sign-on only when a provider is configured
         app.include_router(sso.router)

@@ -27,7 +27,8 @@ from service.security import client_address
 from service.context import context
 
 UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks"),
-           ("POST", "/staff/patrols"): (("police",), "uploading patrol tracks")}
+           ("POST", "/staff/patrols"): (("police",), "uploading patrol tracks"),
+           ("POST", "/api/survey"): (("municipality",), "importing a survey")}
 """Addresses that take large bodies, with the roles that may send them."""
 RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS)}
 """Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""

@@ -40,26 +40,26 @@ def upload_patrols(state: Context, filename: str | None, data: BinaryIO, unit: s
     if suffix not in UPLOAD_SUFFIXES:
         raise ValidationError(Message("upload a .gpx or .csv file"), file=name, field="file")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / _safe_name(name)
+        path = Path(folder) / upload_file_name(name)
         with path.open("wb") as out:
             shutil.copyfileobj(data, out, 1024 * 1024)
         options = {"unit_id": unit, "mode": mode, "crew": crew} if suffix == ".gpx" else {}
         try:
             summary = import_file(state.store, PINGS, path, **options)
         except ValidationError as exc:
-            raise _named(exc, path, name) from None
+            raise naming_upload(exc, path, name) from None
     keep_all(state.store, state.zones, state.rules)
     return Uploaded(name, dataclasses.replace(summary, file=name))
 
 
-def _safe_name(name: str) -> str:
+def upload_file_name(name: str) -> str:
     """The upload's name as a file name on this machine: letters, digits, ``._-`` and at most 100
     characters (the GPX reader takes the unit and the source from it)."""
     stem, suffix = Path(name).stem, Path(name).suffix.lower()
     return (re.sub(r"[^\w.-]", "_", stem)[:100] or "upload") + suffix
 
 
-def _named(exc: ValidationError, path: Path, name: str) -> ValidationError:
+def naming_upload(exc: ValidationError, path: Path, name: str) -> ValidationError:
     """The error naming the uploaded file, never the temporary one."""
     message = (exc.message.substitute(str(path), name) if isinstance(exc.message, Message)
                else exc.message.replace(str(path), name))

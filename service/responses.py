@@ -331,6 +331,65 @@ class PatrolImport(Answer):
     summary: str = Field(description="the same as one line, as the command line prints it")
 
 
+# -- the safety survey ----------------------------------------------------------------------------------
+
+class SurveyImported(Answer):
+    """What the import stored."""
+
+    year: int = Field(description="the survey's year (from the file)")
+    file: str = Field(description="the results file's name")
+    results: int = Field(description="results stored (rows of year, area and question)")
+    places: int = Field(description="marked places stored")
+    replaced: int = Field(description="rows of the year's earlier survey replaced")
+    summary: str = Field(description="the same as one line, as the command line prints it")
+
+
+class SurveyResult(Answer):
+    """One question in one area."""
+
+    question: str = Field(description="the question's code")
+    question_text: str = Field(description="the question in Swedish as it was asked")
+    area: str = Field(description="a zone's ``zone_id``, or ``centrum`` for the whole centre")
+    name: str = Field(description="the area's Swedish name")
+    answers: int = Field(description="respondents who answered")
+    share: float | None = Field(description="share who said yes, 0–1; null from fewer than k answers (public)")
+    low: float | None = Field(description="Wilson 95 % interval's lower end, 0–1")
+    high: float | None = Field(description="Wilson 95 % interval's upper end, 0–1")
+    previous_year: int | None = Field(description="the previous survey of this area and question; null when none")
+    previous_share: float | None = Field(description="its share, 0–1")
+    change: float | None = Field(description="share − previous share (−1 to 1)")
+    change_low: float | None = Field(description="Newcombe's 95 % interval of the change, lower end")
+    change_high: float | None = Field(description="the interval's upper end")
+    within_noise: bool | None = Field(description="the change's interval holds 0: it may be chance")
+    source: str = Field(description="where the figures come from")
+
+
+class SurveyCellProperties(Answer):
+    count: int = Field(description="respondents' marks in the 50 m cell (at least k in public answers)")
+
+
+class SurveyCell(Answer):
+    type: Literal["Feature"]
+    properties: SurveyCellProperties
+    geometry: PolygonGeometry
+
+
+class SurveyCells(Answer):
+    type: Literal["FeatureCollection"]
+    features: list[SurveyCell]
+
+
+class SurveyFigures(Answer):
+    """A year's safety survey."""
+
+    year: int
+    years: list[int] = Field(description="every year with a survey")
+    confidence: float = Field(description="the intervals' confidence level (0.95)")
+    suppressed_below: int | None = Field(description=K)
+    results: list[SurveyResult] = Field(description="by question, then area")
+    places: SurveyCells = Field(description="the places respondents marked, counted per 50 m cell (WGS84)")
+
+
 # -- removal rounds -------------------------------------------------------------------------------------
 
 class RemovalRoundRecorded(Answer):

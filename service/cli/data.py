@@ -19,11 +19,14 @@ from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _op
 from service.cli.presence import keep_presence
 from service.gis_export import PACKAGE_ROLES, PUBLIC
 from service.imports import import_file, import_presence_log
+from service.survey import import_survey
 
 GIS = "gis"
 """``stadskarna export gis``: the styled GeoPackage of every layer a role may see (:mod:`service.gis_export`)."""
 PRESENCE_LOG = "presence-log"
 """The police's own logged hours (:func:`service.imports.import_presence_log`), imported beside the layers."""
+SURVEY = "survey"
+"""The safety survey's results of a year (:func:`service.survey.import_survey`), imported beside the layers."""
 
 
 def _schema(layer: str) -> LayerSchema:
@@ -36,14 +39,21 @@ def _schema(layer: str) -> LayerSchema:
 def import_command(
         layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or presence-log "
                                                                "(the police's logged hours, CSV); or buildings or water "
-                                                               "(polygons that replace the stored set).")))],
+                                                               "(polygons that replace the stored set); or survey (a "
+                                                               "year's safety survey results, CSV).")))],
         file: Annotated[Path, typer.Argument(help=text(Message("CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet or GPX file.")))],
         crs: Annotated[Optional[str], typer.Option(help=text(Message("CRS of a CSV file's x/y columns, e.g. EPSG:3006.")))] = None,
         unit: Annotated[Optional[str], typer.Option(help=text(Message("GPX: the patrol unit's id (default: file name).")))] = None,
         mode: Annotated[Optional[str], typer.Option(help=text(Message("GPX: how the unit moved: foot, bike, horse or car.")))] = None,
         crew: Annotated[Optional[int], typer.Option(help=text(Message("GPX: officers in the unit (default 1).")))] = None,
+        places: Annotated[Optional[Path], typer.Option(help=text(Message("survey: the places respondents marked (CSV or "
+                                                                         "GeoJSON).")))] = None,
         db: DbOption = None) -> None:
     """Import a file into a layer: all rows valid, or nothing is stored."""
+    if layer == SURVEY:
+        return _import_survey(file, places, db)
+    if places is not None:
+        raise _fail(Message("--places is for a survey's import only"))
     if layer == PRESENCE_LOG:
         return _import_presence_log(file, db)
     if layer in SURFACE_KINDS:
@@ -80,6 +90,17 @@ def _import_presence_log(file: Path, db: Path | None) -> None:
     except (ValidationError, Conflict) as exc:
         raise _fail(exc, Message("nothing was imported")) from None
     say(summary.line())
+
+
+def _import_survey(file: Path, places: Path | None, db: Path | None) -> None:
+    """``stadskarna import survey FILE [--places FILE]``: the file's year replaces that year's survey."""
+    store = _open_store(db)
+    say(Message("reading the survey {file}", file=file.name), err=True)
+    try:
+        done = import_survey(store, read_zones(build_settings(db).geography.zones)["zone_id"].tolist(), file, places)
+    except ValidationError as exc:
+        raise _fail(exc, Message("nothing was imported")) from None
+    say(done.line())
 
 
 def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
