@@ -109,8 +109,8 @@ _DAY_NS = 86_400 * 10**9
 @dataclass(frozen=True)
 class DemoData:
     """The four typed layer frames (see :mod:`geo.layers`) and a presence log
-    (:mod:`geo.presence_log`), all ``source == "synthetic"``; and building footprints and water
-    (:mod:`geo.surfaces`, WGS84) drawn from the streets and zones."""
+    (:mod:`geo.presence_log`), all ``source == "synthetic"``; building footprints and water
+    (:mod:`geo.surfaces`, WGS84) drawn from the streets and zones; and a safety survey."""
 
     incidents: gpd.GeoDataFrame
     lights: gpd.GeoDataFrame
@@ -119,6 +119,8 @@ class DemoData:
     presence_log: pd.DataFrame
     buildings: gpd.GeoDataFrame
     water: gpd.GeoDataFrame
+    survey: tuple[pd.DataFrame, gpd.GeoDataFrame]
+    """The year's synthetic safety survey: results and marked places (:func:`geo.demo_survey.demo_survey`)."""
 
 
 def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 2020, seed: int = 2020,
@@ -133,6 +135,8 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     ``with_pings=False`` leaves out the pings and the presence log (the rest is the same), for
     work that does not look at patrols.
     """
+    from geo.demo_survey import demo_survey  # (it reads this module's hot spots)
+
     report = progress or (lambda step, fraction: None)
     world = _World(zones, streets)
     rng_incidents, rng_lights, rng_reports, rng_pings, rng_log = (
@@ -157,7 +161,7 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     buildings, water = _surfaces(world, rng_lights)
     report("done", 1.0)
     return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log,
-                    buildings=buildings, water=water)
+                    buildings=buildings, water=water, survey=demo_survey(zones, lights, year, seed))
 
 
 class _World:

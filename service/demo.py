@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
+from geo.demo_survey import SOURCE as SURVEY_SOURCE
 from geo.errors import Message
 from geo.layers import INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
@@ -67,5 +68,10 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
         store.add_promise_status(year, promise_id, f"{year}-{day}", status, note, DEMO_ACTOR)
     lines.append(Message("promise statuses: {count} synthetic staff statuses recorded",
                          count=len(DEMO_PROMISE_STATUSES)))
+    results, places = data.survey
+    store.replace_survey(year, results, places, SURVEY_SOURCE)
+    lines.append(Message("safety survey {year}: {results} synthetic results and {places} marked places stored "
+                         "(source: {source})", year=str(year), results=len(results), places=len(places),
+                         source=SURVEY_SOURCE))
     store.set_meta(DEMO_META_KEY, f"synthetic demo data for {year}, seed {seed}")
     return lines
