@@ -20,9 +20,11 @@ from geo.maps.lighting import lighting_map
 from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
 from geo.maps.police import police_map
-from geo.maps.planner import planner_map
+from geo.maps.planner import SurveyLayer, planner_map
 from geo.patrol import zone_figures
+from geo.errors import Message, ValidationError
 from geo.publish import public_reports
+from geo.survey import public_places, questions_of, year_figures, zone_shares
 from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import OPEN_STATUSES
@@ -41,13 +43,14 @@ MAP_KINDS = tuple(MAP_TITLES)
 
 
 def build_map(kind: str, state: Context, year: int | None = None, proposed: gpd.GeoDataFrame | None = None,
-              day: date | None = None, unit: str | None = None) -> folium.Map:
+              day: date | None = None, unit: str | None = None, question: str | None = None) -> folium.Map:
     """The folium map ``kind`` for the app ``state`` (store, zones, streets, settings); ``proposed``
-    lamps (a lights layer) are the lighting map's what-if; ``day`` and ``unit`` pick the police map's track."""
+    lamps (a lights layer) are the lighting map's what-if; ``day`` and ``unit`` pick the police map's
+    track; ``question`` the safety survey's question the planner's map shows (default: the first code)."""
     if kind == "overview":
         return overview_map(state.zones, state.streets, **_basemap(state))
     if kind == "planner":
-        return _planner(state, year)
+        return _planner(state, year, question)
     if kind == "lighting":
         return _lighting(state, proposed)
     if kind == "police":
@@ -126,7 +129,30 @@ def _presence_h(state: Context, year: int) -> pd.Series:
     return zone_figures(kept_cube(state.store, state.zones, year, state.rules))["presence_h"]
 
 
-def _planner(state: Context, year: int | None) -> folium.Map:
+def _survey_layer(state: Context, year: int, question: str | None) -> SurveyLayer | None:
+    """The newest safety survey up to ``year`` as the public planner's map shows it, for
+    ``question`` (default: the first code); None when there is none. An unknown question is refused
+    (:class:`ValidationError` naming the field ``question`` and the questions there are)."""
+    results = state.store.survey_results()
+    results = results[results["year"] <= year]
+    if results.empty:
+        return None
+    survey_year = int(results["year"].max())
+    k = state.settings.privacy.min_count
+    figures = year_figures(results, survey_year, k)
+    asked = questions_of(figures, survey_year)
+    question = question or next(iter(asked))
+    if question not in asked:
+        raise ValidationError(Message("the survey of {year} has no question {question!r}; it asked {questions}",
+                                      year=str(survey_year), question=question, questions=", ".join(asked)),
+                              field="question")
+    chosen = figures[figures["question"] == question]
+    return SurveyLayer(survey_year, asked[question], zone_shares(chosen, state.zones, survey_year, question),
+                       public_places(state.store.survey_places(survey_year), k),
+                       ", ".join(sorted(set(chosen["source"]))))
+
+
+def _planner(state: Context, year: int | None, question: str | None = None) -> folium.Map:
     store, zones = state.store, state.zones
     if year is None:  # the year of the latest incident
         latest = store.query_features(INCIDENTS, FeatureQuery(newest_first=True), limit=1).frame["occurred_at"]
@@ -149,7 +175,7 @@ def _planner(state: Context, year: int | None) -> folium.Map:
     # a public page (also embedded in the yearly report): citizens' reports only as published, below k left out
     return planner_map(zones, metrics, incidents, lights, public_reports(reports, zones, state.settings.privacy.min_count),
                        lit.dark_spots, f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
-                       _lux_png(grid), **_basemap(state))
+                       _lux_png(grid), **_basemap(state), survey=_survey_layer(state, int(year), question))
 
 
 MAP_PATHS = {"overview": "/", "planner": "/maps/planner", "lighting": "/maps/lighting", "police": "/maps/police"}

@@ -39,6 +39,7 @@ from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
 from service.presence import kept_cube
 from service.store import Actor, FeatureQuery, Store
+from service.survey import tracker_survey
 
 RECORDERS = {"municipality": ("municipality", "both"), "police": ("police", "both")}
 """Which role may record a status for promises made by whom."""
@@ -419,4 +420,10 @@ def _hotspots(inputs: _Inputs) -> dict:
 
 _MEASURES = {"patrol_presence": _presence, "removal_rounds": _rounds, "cleaning": _cleaning, "lighting": _lighting,
              "staff_status": _staff_measure}
-_SUPPORTING = {"purple_flag_bands": _purple_flag, "unsafe_places": _unsafe_places, "incident_hotspots": _hotspots}
+def _survey(inputs: _Inputs) -> dict:
+    """The year's safety survey per question and area (:func:`service.survey.tracker_survey`; public: k)."""
+    return tracker_survey(inputs.store, inputs.zones, inputs.year, inputs.min_count)
+
+
+_SUPPORTING = {"purple_flag_bands": _purple_flag, "unsafe_places": _unsafe_places, "incident_hotspots": _hotspots,
+               "survey": _survey}

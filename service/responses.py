@@ -995,12 +995,22 @@ class IncidentHotspots(Answer):
     per_zone: dict[str, int] = Field(description="incidents per zone id")
 
 
+class TrackerSurvey(Answer):
+    """The year's safety survey (none: ``year`` null, no results)."""
+
+    year: int | None = Field(description="the survey's year: the tracker's; null when that year has none")
+    confidence: float = Field(description="the intervals' confidence level (0.95)")
+    suppressed_below: int | None = Field(description=K)
+    results: list[SurveyResult] = Field(description="by question, then area, as GET /api/survey")
+
+
 class Supporting(Answer):
     """The supporting figures the promise asks for."""
 
     purple_flag_bands: dict[str, PurpleFlagBand] | Absent = sometimes("per Purple Flag band (local hours HH-HH)")
     unsafe_places: UnsafePlaces | Absent = sometimes("unsafe-place pins of the year per zone (public: suppressed)")
     incident_hotspots: IncidentHotspots | Absent = sometimes("the year's incident hot spots")
+    survey: TrackerSurvey | Absent = sometimes("the year's safety survey: shares with intervals and changes")
 
 
 class TrackedPromise(Answer):

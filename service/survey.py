@@ -18,6 +18,7 @@ from geo.errors import Message, ValidationError
 from geo.io.geojson import to_feature_collection
 from geo.io.survey import PLACE_SUFFIXES, read_survey
 from geo.survey import CENTRE, CONFIDENCE, public_places, year_figures
+from geo.timestamps import YEARS
 from service.patrol_upload import naming_upload, upload_file_name
 from service.store import NotFound, Store
 
@@ -108,6 +109,17 @@ def survey_figures(store: Store, zones: gpd.GeoDataFrame, year: int | None, min_
     return {"year": year, "years": years, "confidence": CONFIDENCE, "suppressed_below": min_count,
             "results": [_result(row, names) for row in figures.to_dict("records")],
             "places": to_feature_collection(cells)}
+
+
+def tracker_survey(store: Store, zones: gpd.GeoDataFrame, year: int, min_count: int | None) -> dict:
+    """The promise tracker's supporting figure ``survey``: ``year``'s results as GET /api/survey
+    gives them (without the places), or ``year`` None and no results when the year has no survey."""
+    results = store.survey_results(years=range(YEARS[0], year + 1))
+    if not (results["year"] == year).any():
+        return {"year": None, "confidence": CONFIDENCE, "suppressed_below": min_count, "results": []}
+    names = area_names(zones)
+    return {"year": year, "confidence": CONFIDENCE, "suppressed_below": min_count,
+            "results": [_result(row, names) for row in year_figures(results, year, min_count).to_dict("records")]}
 
 
 def _result(row: dict, names: dict[str, str]) -> dict:

@@ -1,5 +1,6 @@
 """The planner's map: zones by a chosen metric, incidents and unsafe places as heat grids, lights
-by status, open reports by category, dark spots and the illuminance overlay.
+by status, open reports by category, dark spots, the illuminance overlay and the safety survey (the
+zones' shares for one question and the places respondents marked, per 50 m cell).
 
 The page is public, so it gets citizens' data only as published by :func:`geo.publish.public_reports`:
 open reports per 25 m cell and category and unsafe places per 50 m cell and time of day, cells
@@ -10,6 +11,7 @@ below k."""
 from __future__ import annotations
 
 from html import escape
+from typing import NamedTuple
 
 import folium
 import geopandas as gpd
@@ -17,23 +19,39 @@ import pandas as pd
 
 from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, USABLE_PRECISION
 from geo.maps.base import base_map
-from geo.maps.colours import LIGHT_COLOURS, REPORT_COLOUR, UNSAFE_PLACE_COLOUR, ramp
+from geo.maps.colours import (LIGHT_COLOURS, NO_VALUE_COLOUR, REPORT_COLOUR, SURVEY_PLACE_COLOUR, UNSAFE_PLACE_COLOUR,
+                              ramp)
 from geo.maps.markup import Legend, TextBox
 from geo.publish import PublicReports, grid_counts
-from geo.swedish import sv_numbers
+from geo.swedish import sv_number, sv_numbers
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_compliant": "Belysning: andel fältyta som når klassen",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
 
 
+class SurveyLayer(NamedTuple):
+    """The safety survey as the planner's map shows it (public: shares from fewer than k answers
+    and cells of fewer than k marks already left out)."""
+
+    year: int
+    question_text: str
+    shares: gpd.GeoDataFrame
+    """The zones with ``share``, ``low``, ``high`` and ``answers`` of the question (NaN: none shown)."""
+    cells: gpd.GeoDataFrame
+    """The places respondents marked, per 50 m cell (WGS84 squares with ``count``)."""
+    source: str
+
+
 def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.GeoDataFrame,
                 lights: gpd.GeoDataFrame, reports: PublicReports, dark_spots: gpd.GeoDataFrame,
                 title: str, lux_overlay: tuple[str, list[list[float]]] | None = None,
-                tiles: str | None = "OpenStreetMap", attribution: str | None = None) -> folium.Map:
+                tiles: str | None = "OpenStreetMap", attribution: str | None = None,
+                survey: SurveyLayer | None = None) -> folium.Map:
     """The planner's folium map (WGS84 data). ``metrics`` is indexed by ``zone_id`` with the
     columns of :data:`METRICS` but ``open_reports``, which comes from ``reports`` (citizens' reports
     as published; the legend names their k); ``incidents`` are shown as 50 m
-    counts (usable positions only). ``lux_overlay`` is (PNG URL, [[south, west], [north, east]])."""
+    counts (usable positions only). ``lux_overlay`` is (PNG URL, [[south, west], [north, east]]).
+    ``survey``: the safety survey's layers, when there is one."""
     fmap, min_count = base_map(zones, tiles, attribution), reports.min_count
     fmap.add_child(TextBox(title))
     shown = zones[["zone_id", "geometry"]].assign(name=zones["name"].map(escape))
@@ -89,6 +107,8 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        name="Mörka fläckar", show=False,
                        style_function=lambda f: {"fillColor": "#08081f", "color": "#08081f", "weight": 1, "fillOpacity": 0.6},
                        tooltip=folium.GeoJsonTooltip(["area_m2"], aliases=["Yta (m²)"])).add_to(fmap)
+    if survey is not None:
+        _survey_layers(fmap, survey, min_count)
     if lux_overlay is not None:
         url, bounds = lux_overlay
         folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", show=False,
@@ -99,11 +119,38 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         *[(LIGHT_COLOURS[s], f"belysningspunkt: {LIGHT_STATUS_NAMES[s].lower()}") for s in LIGHT_COLOURS],
         (REPORT_COLOUR, f"öppna felanmälningar (större = fler; {hidden})"),
         (UNSAFE_PLACE_COLOUR, f"otrygga platser (mörkare = fler; {hidden})"),
+        *([(SURVEY_PLACE_COLOUR, f"platser som svarande i trygghetsmätningen markerat (mörkare = fler; {hidden})"),
+           (NO_VALUE_COLOUR, f"trygghetsmätningen: inget svar, eller färre än {min_count} svar")] if survey else []),
         ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",
         note=f"Medborgarnas uppgifter visas bara sammanräknade: {hidden}, och zoner med färre än {min_count} "
              f"öppna felanmälningar har lägsta färgen.{_unplaced_note(incidents)}"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _survey_layers(fmap: folium.Map, survey: SurveyLayer, min_count: int) -> None:
+    """The zones' shares of the survey's question (grey where none is shown) and the marked places'
+    cells (drawn even when empty)."""
+    shares = survey.shares
+    shown = [("ingen uppgift" if pd.isna(n) else f"färre än {min_count} svar" if pd.isna(p) else
+              f"{sv_number(100 * p, 1)} % (felmarginal {sv_number(100 * lo, 1)}–{sv_number(100 * hi, 1)} %), "
+              f"{sv_number(n, 0)} svar")
+             for p, lo, hi, n in zip(shares["share"], shares["low"], shares["high"], shares["answers"])]
+    colour = ramp(shares["share"].fillna(0.0)).where(shares["share"].notna(), NO_VALUE_COLOUR)
+    layer = shares[["zone_id", "geometry"]].assign(name=shares["name"].map(escape), value=shown,
+                                                   colour=colour.to_numpy())
+    label = f"Trygghetsmätning {survey.year}: ”{escape(survey.question_text)}”"
+    folium.GeoJson(layer.to_json(), name=label, show=False,
+                   style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
+                                             "weight": 1, "fillOpacity": 0.55},
+                   tooltip=folium.GeoJsonTooltip(["name", "value"], aliases=["Zon", "Andel ja"])).add_to(fmap)
+    hidden = f"rutor med färre än {min_count} visas inte"
+    folium.GeoJson(survey.cells.to_json(), name=f"Platser markerade i trygghetsmätningen {survey.year} "
+                                                f"(källa: {escape(survey.source)})", show=False,
+                   style_function=lambda f: {"fillColor": SURVEY_PLACE_COLOUR, "weight": 0,
+                                             "fillOpacity": min(0.2 + 0.05 * f["properties"]["count"], 0.8)},
+                   tooltip=folium.GeoJsonTooltip(["count"], aliases=[f"Markeringar ({hidden})"])
+                   if len(survey.cells) else None).add_to(fmap)
 
 
 def _unplaced_note(incidents: gpd.GeoDataFrame) -> str:

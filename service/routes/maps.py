@@ -24,10 +24,14 @@ def index(request: Request) -> HTMLResponse:
 
 
 @router.get("/maps/planner", response_class=HTMLResponse)
-def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> HTMLResponse:
+def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1]),
+            question: str | None = Query(None, max_length=64)) -> HTMLResponse:
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
-    status, open reports by category, dark spots and illuminance (default: the latest year)."""
-    return context(request).pages.get(("planner", year), lambda: _page(request, "planner", year))
+    status, open reports by category, dark spots and illuminance (default: the latest year), and the
+    newest safety survey up to the year: the zones' shares for ``question`` (a code; default the
+    first) and the places respondents marked."""
+    return context(request).pages.get(("planner", year, question),
+                                      lambda: _page(request, "planner", year, question=question))
 
 
 @router.get("/maps/lighting", response_class=HTMLResponse)
