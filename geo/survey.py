@@ -244,16 +244,6 @@ def public_places(places: gpd.GeoDataFrame, min_count: int | None) -> gpd.GeoDat
     return grid_counts(points, PLACE_CELL_M, weight="count", min_count=min_count)
 
 
-def public_results(results: pd.DataFrame, min_count: int | None) -> pd.DataFrame:
-    """``results`` as the public sees them: a share (and its interval) from fewer than ``min_count``
-    answers is None, as any citizens' count below k is (:mod:`geo.publish`); None: staff, as stored."""
-    if min_count is None:
-        return results
-    few = results["answers"] < min_count
-    return results.astype({"share": object, "low": object, "high": object}).assign(
-        **{name: results[name].astype(object).where(~few, None) for name in ("share", "low", "high")})
-
-
 def year_figures(results: pd.DataFrame, year: int, min_count: int | None) -> pd.DataFrame:
     """The results of ``year`` with their change against the previous year
     (:func:`year_changes`, from the ``results`` of every year) as the public sees them: a share,

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from geo.crs import WGS84
 from geo.errors import ValidationError
 from geo.io.survey import read_survey
-from geo.survey import (CENTRE, public_places, public_results, validate_places, validate_results, wilson_interval,
-                        year_changes, zone_shares)
+from geo.survey import (CENTRE, public_places, validate_places, validate_results, wilson_interval, year_changes,
+                        year_figures, zone_shares)
 
 ZONE_IDS = ["stora-torg", "nissan"]
 QUESTION = "Finns det platser i centrum där du känner dig otrygg?"
@@ -136,12 +136,19 @@ def test_the_interval_of_a_change_holds_the_change(n1, n2, p1, p2):
     assert -1 <= row["change_low"] and row["change_high"] <= 1
 
 
-def test_the_public_sees_no_share_from_fewer_than_k_answers():
-    frame = validate_results(raw_results(), ZONE_IDS, "x")
-    frame.loc[1, "answers"] = 2
-    shown = public_results(frame, 3)
-    assert shown.loc[0, "share"] == pytest.approx(0.71) and shown.loc[1, ["share", "low", "high"]].isna().all()
-    assert public_results(frame, None) is frame
+def test_the_public_sees_no_share_or_change_from_fewer_than_k_answers():
+    now = validate_results(raw_results(), ZONE_IDS, "x")
+    now.loc[1, "answers"] = 2
+    before = now.assign(year=2020, answers=[2, 500])
+    results = pd.concat([before, now], ignore_index=True)
+    public = year_figures(results, 2021, 3).set_index("area")
+    assert public.loc["centrum", "share"] == pytest.approx(0.71) and pd.isna(public.loc["centrum", "change"]), \
+        "2020's 2 answers: no change shown"
+    assert public.loc["stora-torg", ["share", "low", "high", "change"]].isna().all()
+    assert pd.isna(public.loc["centrum", "within_noise"])
+    staff = year_figures(results, 2021, None).set_index("area")
+    assert staff.loc["stora-torg", "share"] == pytest.approx(0.5) and staff.loc["centrum", "change"] == pytest.approx(0)
+    assert (year_figures(results, 2021, None)["year"] == 2021).all()
 
 
 # -- places --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, L
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
-                               UnsafePlaces, ZoneCollection)
+                               SurveyFigures, SurveyImported, UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import ZONES_FILE
@@ -53,6 +53,8 @@ COVERED = {
     ("get", "/api/promises/{year}"): ("200", PromiseTracker),
     ("post", "/api/promises/{year}/{promise_id}/status"): ("201", PromiseStatusRecorded),
     ("get", "/api/lagesbild"): ("200", Lagesbild),
+    ("post", "/api/survey"): ("201", SurveyImported),
+    ("get", "/api/survey"): ("200", SurveyFigures),
     ("get", "/open311/v2/discovery.json"): ("200", Open311Discovery),
     ("get", "/open311/v2/services.json"): ("200", list[Open311Service]),
     ("get", "/open311/v2/services/{service_code}.json"): ("200", Open311ServiceDefinition),
@@ -172,6 +174,8 @@ DEMO_READS = [
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", "municipality", "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W01"),
+    ("/api/survey", None, "/api/survey"),
+    ("/api/survey", "municipality", "/api/survey?year=2020"),
     ("/open311/v2/discovery.json", None, "/open311/v2/discovery.json"),
     ("/open311/v2/services.json", None, "/open311/v2/services.json"),
     ("/open311/v2/services/{service_code}.json", None, "/open311/v2/services/graffiti.json"),
@@ -216,7 +220,8 @@ def test_demo_answers_cover_the_variants(demo_client):
     tracker = demo_client.get("/api/promises/2020?as_of=2020-03-22").json()["promises"]
     pending = {p["details"].get("note") for p in tracker if p["status"] == "not measurable yet"}
     assert pending == {"ingen status registrerad ännu"}
-    assert {k for p in tracker for k in p["supporting"]} == {"purple_flag_bands", "unsafe_places", "incident_hotspots"}
+    assert {k for p in tracker for k in p["supporting"]} == {"purple_flag_bands", "unsafe_places", "incident_hotspots",
+                                                             "survey"}
     coverage = demo_client.get("/api/coverage/patrol?year=2020&as_of=2020-03-22").json()
     assert coverage["hotspots"] and "street_covered_share" in coverage["zones"][0]
     assert demo_client.get("/api/coverage/patrol?year=2019").json()["centre"]["target_h"] is None
@@ -284,6 +289,12 @@ def test_demo_writes_are_documented(demo_client):
     imported = check(demo_client, "post", "/api/patrols", demo_client.post("/api/patrols", **upload))
     repeated = check(demo_client, "post", "/api/patrols", demo_client.post("/api/patrols", **upload))
     assert imported["imported"] == 10 and repeated["skipped"] == {"already stored": 10}
+
+    survey = ("year,area,question,question_text,share,answers\n"
+              "2019,centrum,otrygg_platser,Finns det platser i centrum där du känner dig otrygg?,74 %,1160\n").encode()
+    stored = check(demo_client, "post", "/api/survey", demo_client.post(
+        "/api/survey", files={"file": ("enkat-2019.csv", survey, "text/csv")}, headers=municipality))
+    assert stored["year"] == 2019 and stored["results"] == 1
 
 
 EMPTY_READS = [
