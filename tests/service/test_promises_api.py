@@ -164,8 +164,10 @@ def test_values_details_and_charts_at_the_years_end(handmade):
                                      "overdue": [], "cost_planned_sek": 1038000.0, "cost_done_sek": 18000.0}
 
     assert {i: list(p[i]["supporting"]) for i in STAFF} == {
-        "centrumutvecklingsplan": ["unsafe_places"], "purple-flag": ["purple_flag_bands"], "evenemang": [],
+        "centrumutvecklingsplan": ["unsafe_places", "survey"], "purple-flag": ["purple_flag_bands"], "evenemang": [],
         "kamerabevakning": ["incident_hotspots"]}
+    assert p["centrumutvecklingsplan"]["supporting"]["survey"] == {"year": None, "confidence": 0.95,
+                                                                   "suppressed_below": 3, "results": []}
     bands = p["purple-flag"]["supporting"]["purple_flag_bands"]
     assert list(bands) == ["17-20", "20-23", "23-02", "02-05"]
     assert all(b["presence_h"] == 0 and b["incidents"] == 0 for b in bands.values()), "the patrol was 10-13"
