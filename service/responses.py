@@ -386,7 +386,7 @@ class SurveyFigures(Answer):
     years: list[int] = Field(description="every year with a survey")
     confidence: float = Field(description="the intervals' confidence level (0.95)")
     suppressed_below: int | None = Field(description=K)
-    results: list[SurveyResult] = Field(description="by question, then area")
+    results: list[SurveyResult] = Field(description="by question, then area: the whole centre, then the zones in file order")
     places: SurveyCells = Field(description="the places respondents marked, counted per 50 m cell (WGS84)")
 
 

@@ -81,8 +81,9 @@ def upload_survey(store: Store, zone_ids: list[str], results: tuple[str | None, 
 
 
 def area_names(zones: gpd.GeoDataFrame) -> dict[str, str]:
-    """Every area a result may have, to its Swedish name: the zones, then the whole centre."""
-    return dict(zip(zones["zone_id"], zones["name"])) | {CENTRE: CENTRE_NAME}
+    """Every area a result may have, to its Swedish name, in the order they are listed: the whole
+    centre, then the zones in the zones file's order."""
+    return {CENTRE: CENTRE_NAME} | dict(zip(zones["zone_id"], zones["name"]))
 
 
 def survey_year(store: Store, year: int | None) -> tuple[int, list[int]]:
@@ -107,8 +108,7 @@ def survey_figures(store: Store, zones: gpd.GeoDataFrame, year: int | None, min_
     names = area_names(zones)
     cells = public_places(store.survey_places(year), min_count)
     return {"year": year, "years": years, "confidence": CONFIDENCE, "suppressed_below": min_count,
-            "results": [_result(row, names) for row in figures.to_dict("records")],
-            "places": to_feature_collection(cells)}
+            "results": _results(figures, names), "places": to_feature_collection(cells)}
 
 
 def tracker_survey(store: Store, zones: gpd.GeoDataFrame, year: int, min_count: int | None) -> dict:
@@ -119,7 +119,14 @@ def tracker_survey(store: Store, zones: gpd.GeoDataFrame, year: int, min_count: 
         return {"year": None, "confidence": CONFIDENCE, "suppressed_below": min_count, "results": []}
     names = area_names(zones)
     return {"year": year, "confidence": CONFIDENCE, "suppressed_below": min_count,
-            "results": [_result(row, names) for row in year_figures(results, year, min_count).to_dict("records")]}
+            "results": _results(year_figures(results, year, min_count), names)}
+
+
+def _results(figures: pd.DataFrame, names: dict[str, str]) -> list[dict]:
+    """The figures as answered: by question, then area as :func:`area_names` lists them."""
+    order = {area: i for i, area in enumerate(names)}
+    ranked = figures.assign(_order=figures["area"].map(order)).sort_values(["question", "_order"], kind="stable")
+    return [_result(row, names) for row in ranked.to_dict("records")]
 
 
 def _result(row: dict, names: dict[str, str]) -> dict:

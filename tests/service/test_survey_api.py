@@ -58,6 +58,7 @@ def test_staff_import_a_year_and_everyone_reads_it(client):
     assert "survey 2021 from enkat-2021.csv: 3 results and 3 marked places stored" in done.json()["summary"]
     public = client.get("/api/survey").json()
     assert public["year"] == 2021 and public["years"] == [2021] and public["suppressed_below"] == 3
+    assert [r["area"] for r in public["results"]] == ["centrum", "stora-torg", "nissan"], "the centre, then zone order"
     by_area = {r["area"]: r for r in public["results"]}
     centre = by_area["centrum"]
     assert centre["name"] == "Hela stadskärnan" and centre["answers"] == 1200 and centre["share"] == 0.71
