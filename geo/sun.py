@@ -34,3 +34,23 @@ def _sun_times(day: date, observer: Observer) -> tuple[pd.Timestamp, pd.Timestam
     """Sunrise and sunset (UTC timestamps) on a date at the observer."""
     return (pd.Timestamp(sunrise(observer, day)).tz_convert("UTC"),
             pd.Timestamp(sunset(observer, day)).tz_convert("UTC"))
+
+
+def dark_fraction(starts: pd.Series, length: pd.Timedelta = pd.Timedelta(hours=1),
+                  observer: Observer = HALMSTAD) -> NDArray[np.float64]:
+    """The part (0-1) of each period of ``length`` from the tz-aware moments ``starts`` that lies
+    after sunset or before sunrise of its local date (as :func:`after_dark` counts them), for
+    periods that do not cross local midnight (a whole local hour never does, on daylight-saving
+    nights too). One sun calculation per local date, the rest vectorised."""
+    local = starts.dt.tz_convert(LOCAL_TZ)
+    days = local.dt.date
+    unique = pd.unique(days)
+    times = [_sun_times(day, observer) for day in unique]
+    which = pd.Index(unique).get_indexer(days)
+    rise = np.array([r.value for r, _ in times], dtype=np.int64)[which]
+    set_ = np.array([s.value for _, s in times], dtype=np.int64)[which]
+    begin = starts.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
+    end = begin + length.value
+    before = np.clip(np.minimum(end, rise) - begin, 0, None)
+    after = np.clip(end - np.maximum(begin, set_), 0, None)
+    return (before + after) / length.value

@@ -24,6 +24,7 @@ from service.openapi import openapi_schema
 from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, patrols,
                             promises, removal, reports, signin, sso, staff_moderation, staff_patrols, staff_promises,
                             staff_removal, staff_reports, survey, zones)
+from service.routes import purple_flag
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises, staff_reports,
                    staff_patrols, survey):
         app.include_router(module.router)
+    app.include_router(purple_flag.router)
     if app.state.context.oidc is not None:  # single sign-on only when a provider is configured
         app.include_router(sso.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")

@@ -20,7 +20,8 @@ pages.filters["sv"] = sv_number
 pages.filters["signed"] = sv_signed
 
 SITE_LINKS = (("/", "Trygg stadskärna"), ("/maps/planner", "Planerarkarta"), ("/maps/lighting", "Belysningskarta"),
-              ("/report", "Felanmälan"), ("/promises", "Medborgarlöftet"), ("/lagesbild", "Lägesbild"),
+              ("/report", "Felanmälan"), ("/promises", "Medborgarlöftet"), ("/purple-flag", "Purple Flag"),
+              ("/lagesbild", "Lägesbild"),
               ("/login", "Personal"))
 """The pages the site header links, in order: the public ones and, last, the staff sign-in (which
 lists a signed-in member's pages). Public pages are the same for everyone, so they are cached and

@@ -19,6 +19,7 @@ from geo.swedish import sv_number
 from service.html import pages
 from service.maps import build_map, standalone_html
 from service.promises import promise_tracker
+from service.purple_flag_page import purple_flag_section
 from service.security import with_meta_policy
 from service.context import Context
 
@@ -68,7 +69,7 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
     heading = f"Medborgarlöftet {report['year']}: uppföljning"
     return pages.get_template("promises.html").render(
         heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES,
-        value_text=value_text, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
+        value_text=value_text, purple_flag_section=purple_flag_section, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
         year_over=report["year_over"])
 
 

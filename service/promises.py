@@ -21,7 +21,7 @@ from geo.programme import Programme, read_programme
 from geo.shadows import Obstructions
 from geo.lighting import (PEDESTRIAN_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets,
                           illuminance, lights_at, zone_lighting)
-from geo.patrol import (NIGHT_BANDS, PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_figures,
+from geo.patrol import (PresenceCube, PresenceRules, centre_totals, counted_seconds,
                         zone_targets_h)
 from geo.photometry import Photometry
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
@@ -29,7 +29,7 @@ from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_
 from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, programme_status, projected_level, rounds_held,
                         rounds_status, share_status)
 from geo.publish import unsafe_places_per_zone
-from geo.sun import after_dark
+from geo.purple_flag import Lamps, purple_flag_evidence
 from geo.text import clean_value
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import closed_unconfirmed
@@ -163,9 +163,10 @@ class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
     def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
-                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry]) -> None:
+                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry],
+                 events: pd.DataFrame | None = None, survey: pd.DataFrame | None = None) -> None:
         self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
-        self.streets, self.photometry = streets, photometry
+        self.streets, self.photometry, self.events, self.survey = streets, photometry, events, survey
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
 
@@ -214,6 +215,15 @@ class _Inputs:
         return LampContributions(self.lights.assign(status="working"), points["x"], points["y"],
                                  photometry=self.photometry,
                                  obstructions=Obstructions(self.store.read_surfaces("buildings")))
+
+    @cached_property
+    def lamps(self) -> Lamps | None:
+        """The lamps and fields the lighting at any moment is computed from; None without lamps
+        (all planned) or fields (no streets): nothing to model."""
+        if not (self.lights["status"] != "planned").any() or self.surface.fields.empty:
+            return None
+        return Lamps(self.lights, self.light_history, self.outage_reports, self.contributions, self.surface.fields,
+                     self.surface.points)
 
     @cached_property
     def walkable(self) -> LuxGrid:
@@ -380,20 +390,28 @@ def _staff(records: pd.DataFrame, until: date | None) -> dict:
 
 
 def _purple_flag(inputs: _Inputs) -> dict:
-    """Per Purple Flag band: presence hours, incidents, the share of the band's hours after dark
-    and the lighting compliance that applies then."""
-    figures = zone_figures(inputs.cube, inputs.as_of)
-    hour = inputs.incidents["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.hour
-    hours = pd.Series(pd.date_range(pd.Timestamp(f"{inputs.year}-01-01", tz=LOCAL_TZ), inputs.end, freq="h",
-                                    inclusive="left")
-                      + pd.Timedelta(minutes=30))
-    dark = after_dark(hours)
-    lit = float(inputs.lighting_series["share"].iloc[-1]) if (inputs.lights["status"] != "planned").any() else None
-    return {band: {"presence_h": round(float(figures[f"night_{band}_h"].sum()), 1),
-                   "incidents": int(hour.isin(band_hours).sum()),
-                   "dark_share": round(float(dark[hours.dt.hour.isin(band_hours).to_numpy()].mean()), 3),
-                   "lit_to_class_share": None if lit is None else round(lit, 4)}
-            for band, band_hours in NIGHT_BANDS.items()}
+    """The Purple Flag evidence of the year up to ``as_of`` (:func:`geo.purple_flag.purple_flag_evidence`):
+    the tracker's supporting figure and the page /purple-flag/{year} are this one figure."""
+    precision = inputs.all_incidents["location_precision"]
+    return purple_flag_evidence(inputs.year, inputs.end, cube=inputs.cube, incidents=inputs.incidents,
+                                town_level=inputs.all_incidents[~precision.isin(USABLE_PRECISION)],
+                                reports=inputs.reports, min_count=inputs.min_count, lamps=inputs.lamps,
+                                events=inputs.events, survey=inputs.survey)
+
+
+def purple_flag_report(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None, *,
+                       min_count: int, rules: PresenceRules, streets: gpd.GeoDataFrame | None = None,
+                       photometry: Mapping[str, Photometry] | None = None, events: pd.DataFrame | None = None,
+                       survey: pd.DataFrame | None = None) -> dict:
+    """The Purple Flag evidence of ``year`` up to local date ``as_of`` (as :func:`promise_tracker`
+    counts it), with the follow-up's date and whether the data is synthetic. Public: citizens'
+    counts below ``min_count`` (k) are suppressed. ``events`` and ``survey``: the events layer and
+    the safety survey's answers (see :func:`geo.purple_flag.purple_flag_evidence`), None until
+    the service stores them."""
+    clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events, survey)
+    return {**_purple_flag(inputs), "as_of": clock.as_of.isoformat(), "year_over": clock.over,
+            "synthetic": store.get_meta(DEMO_META_KEY) is not None}
 
 
 def _unsafe_places(inputs: _Inputs) -> dict:

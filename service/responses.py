@@ -967,11 +967,97 @@ class StaffRecord(Answer):
     recorded_by: str
 
 
+class BandIncidents(Answer):
+    by_category: dict[str, int] = Field(description="incidents placed in the zones (exact or street precision), "
+                                                    "per category")
+    total: int
+    town_level: int = Field(description="incidents the police placed only at the town's or county's centroid: "
+                                        "apart, never in the zones' counts")
+
+
+class BandReports(Answer):
+    by_category: dict[str, int] = Field(description="citizens' fault reports made in the band, per category")
+    unsafe_place: int | None = Field(description="unsafe-place marks made in the band; null below k")
+
+
+class BandEvents(Answer):
+    count: int = Field(description="events overlapping the band")
+    by_kind: dict[str, int] = Field(description="per kind, the kinds held only")
+
+
 class PurpleFlagBand(Answer):
-    presence_h: float
-    incidents: int
-    dark_share: float = Field(description="share of the band's hours after dark")
-    lit_to_class_share: float | None = Field(description="null without lamps")
+    hours: float = Field(description="the band's real hours in the year up to the date (daylight-saving nights "
+                                     "have 2 or 4 in 02-05)")
+    dark_h: float = Field(description="of them after sunset or before sunrise at Stora Torg")
+    dark_share: float | None
+    presence_h: float = Field(description="visible police presence in the zones, unit-hours")
+    incidents: BandIncidents
+    reports: BandReports
+    lighting_share_after_dark: float | None = Field(
+        description="share of the calculation fields' walkable area meeting its class with the lamps that stood "
+                    "and worked, weighted by the band's dark hours; null without lamps or fields")
+    events: BandEvents | None = Field(description="null until the service has an events layer")
+
+
+class PurpleFlagUnsafe(Answer):
+    total: int = Field(description="the year's unsafe-place marks, exact")
+    when: dict[str, int | None] = Field(description="by the time of day the citizen chose; null below k")
+    suppressed_below: int | None = Field(description=K)
+
+
+class LightingSampling(Answer):
+    sample_days: int = Field(description="the lamps are taken as they stood once per this many days")
+    lamp_states: int = Field(description="lamp states sampled")
+
+
+class PurpleFlagEvent(Answer):
+    id: str
+    name: str
+    kind: str
+    starts_at: str = Field(description="local time with offset")
+    ends_at: str = Field(description="local time with offset")
+    bands: list[str] = Field(description="the bands it overlaps")
+
+
+class SurveyAnswer(Answer):
+    year: int
+    area: str
+    question: str
+    question_text: str
+    share: float | None = Field(description="share of respondents, 0-1")
+    answers: int
+    low: float | None = Field(description="confidence interval, lower bound")
+    high: float | None = Field(description="confidence interval, upper bound")
+
+
+class PurpleFlagTheme(Answer):
+    theme: str = Field(description="safety, access, offer, place or policy")
+    name: str = Field(description="the theme's Swedish name")
+    figures: list[str] = Field(description="the figures of each band that speak to it")
+    cannot_show: str = Field(description="what the data cannot show of it, in Swedish")
+
+
+class PurpleFlagEvidence(Answer):
+    """The evidence of the evening and night per Purple Flag band."""
+
+    year: int
+    bands: dict[str, PurpleFlagBand] = Field(description="per band, local hours HH-HH")
+    whole_night: PurpleFlagBand = Field(description="the four bands together, 17-05")
+    unsafe_places: PurpleFlagUnsafe
+    lighting_method: LightingSampling | None = Field(description="null without lamps or fields")
+    events: list[PurpleFlagEvent] | None = Field(description="the year's events; null until the service has an "
+                                                             "events layer")
+    survey: list[SurveyAnswer] | None = Field(description="the survey's answers about the evening and night; null "
+                                                          "until the service has a survey")
+    themes: list[PurpleFlagTheme]
+
+
+class PurpleFlagPage(PurpleFlagEvidence):
+    """The Purple Flag evidence of a year (GET /api/purple-flag/{year})."""
+
+    as_of: str = Field(description="followed up to this local date, YYYY-MM-DD")
+    year_over: bool
+    synthetic: bool = Field(description="the store holds synthetic demo data")
 
 
 class TrackerHotspot(Answer):
@@ -1007,7 +1093,7 @@ class TrackerSurvey(Answer):
 class Supporting(Answer):
     """The supporting figures the promise asks for."""
 
-    purple_flag_bands: dict[str, PurpleFlagBand] | Absent = sometimes("per Purple Flag band (local hours HH-HH)")
+    purple_flag_bands: PurpleFlagEvidence | Absent = sometimes("the Purple Flag evidence (as GET /api/purple-flag/{year})")
     unsafe_places: UnsafePlaces | Absent = sometimes("unsafe-place pins of the year per zone (public: suppressed)")
     incident_hotspots: IncidentHotspots | Absent = sometimes("the year's incident hot spots")
     survey: TrackerSurvey | Absent = sometimes("the year's safety survey: shares with intervals and changes")
