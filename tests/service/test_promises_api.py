@@ -168,11 +168,18 @@ def test_values_details_and_charts_at_the_years_end(handmade):
         "kamerabevakning": ["incident_hotspots"]}
     assert p["centrumutvecklingsplan"]["supporting"]["survey"] == {"year": None, "confidence": 0.95,
                                                                    "suppressed_below": 3, "results": []}
-    bands = p["purple-flag"]["supporting"]["purple_flag_bands"]
+    evidence = p["purple-flag"]["supporting"]["purple_flag_bands"]
+    bands = evidence["bands"]
     assert list(bands) == ["17-20", "20-23", "23-02", "02-05"]
-    assert all(b["presence_h"] == 0 and b["incidents"] == 0 for b in bands.values()), "the patrol was 10-13"
-    assert all(b["lit_to_class_share"] == one for b in bands.values())
+    assert all(b["presence_h"] == 0 and b["incidents"]["total"] == 0 for b in bands.values()), "the patrol was 10-13"
+    assert all(one * 0.9 < b["lighting_share_after_dark"] < both for b in bands.values()), \
+        "both lamps until 15 June, the Torg lamp alone after (and none for three weeks): after dark, by the dark hours"
+    assert bands["17-20"]["lighting_share_after_dark"] > bands["23-02"]["lighting_share_after_dark"], \
+        "17-20 is dark mostly in winter, when both lamps stood"
     assert bands["23-02"]["dark_share"] == 1.0 and 0 < bands["17-20"]["dark_share"] < 1
+    page = handmade.get("/api/purple-flag/2020?as_of=2020-12-31").json()
+    assert {k: v for k, v in page.items() if k not in ("as_of", "year_over", "synthetic")} == evidence, \
+        "the tracker's figure and the page are one"
 
 
 def test_a_store_without_data_measures_nothing_yet(client):

@@ -24,7 +24,7 @@ from service.responses import (OGCCollection, OGCCollections, OGCConformance, OG
 from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
                                ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
-                               PromiseStatusRecorded, PromiseTracker, PromiseYears, RemovalFigures,
+                               PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
                                SurveyFigures, SurveyImported, UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
@@ -52,6 +52,7 @@ COVERED = {
     ("get", "/api/promises"): ("200", PromiseYears),
     ("get", "/api/promises/{year}"): ("200", PromiseTracker),
     ("post", "/api/promises/{year}/{promise_id}/status"): ("201", PromiseStatusRecorded),
+    ("get", "/api/purple-flag/{year}"): ("200", PurpleFlagPage),
     ("get", "/api/lagesbild"): ("200", Lagesbild),
     ("post", "/api/survey"): ("201", SurveyImported),
     ("get", "/api/survey"): ("200", SurveyFigures),
@@ -171,6 +172,7 @@ DEMO_READS = [
     ("/api/promises", None, "/api/promises"),
     ("/api/promises/{year}", None, "/api/promises/2020"),
     ("/api/promises/{year}", None, "/api/promises/2020?as_of=2020-03-22"),
+    ("/api/purple-flag/{year}", None, "/api/purple-flag/2020?as_of=2020-03-22"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", "municipality", "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W01"),
