@@ -259,16 +259,18 @@ class _Inputs:
 
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
                     as_of: date | None = None, *, min_count: int, rules: PresenceRules,
-                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None) -> dict:
+                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None,
+                    events: pd.DataFrame | None = None, survey: pd.DataFrame | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
     over, and a promise short of its target not met, only once its last day has passed. The
-    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
+    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed. ``events``
+    and ``survey``: for the Purple Flag evidence (:func:`purple_flag_report`)."""
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {})
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events, survey)
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
