@@ -22,7 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from geo.fields import field_figures, share_compliant
-from geo.layers import EVENT_KINDS, FAULT_CATEGORIES, INCIDENT_CATEGORIES, UNSAFE_WHEN
+from geo.layers import EVENT_KINDS, FAULT_CATEGORIES, INCIDENT_CATEGORIES
 from geo.lighting import PEDESTRIAN_CLASSES, LampContributions, lights_at
 from geo.patrol import NIGHT_BANDS, PresenceCube
 from geo.publish import suppress_small
@@ -240,23 +240,24 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
     themes = [{"theme": theme, "name": name, "figures": [f for f, t in FIGURE_THEMES.items() if t == theme],
                "cannot_show": CANNOT_SHOW[theme]} for theme, name in THEME_NAMES.items()]
     return {"year": year, "bands": bands, "whole_night": figures(WHOLE_NIGHT, slice(None), hours),
-            "unsafe_places": {"total": unsafe["total"], "when": unsafe["when"], "suppressed_below": min_count},
+            "unsafe_places": {"total": unsafe["total"], "suppressed_below": min_count},
             "lighting_method": None if lamps is None else {"sample_days": sample_days, "lamp_states": sampled},
             "events": None if held is None else held["list"],
             "survey": None if survey is None else evening_survey(survey, year), "themes": themes}
 
 
 def _unsafe_places(pins: pd.DataFrame, k: int | None) -> dict:
-    """The year's unsafe-place marks: per band (made in it) and for 17-05, and by the time of day
-    the citizen chose (``when``); counts below ``k`` suppressed, each level against the exact total
-    above it (:func:`geo.publish.suppress_small`), so no small group follows from a difference."""
+    """The year's unsafe-place marks per band (made in it) and for 17-05; counts below ``k``
+    suppressed, each level against the exact total above it (:func:`geo.publish.suppress_small`),
+    so no small group follows from a difference. By the time of day the citizen chose (``when``)
+    they are counted per zone by the tracker's ``unsafe_places`` only: a centre-wide split beside
+    it would give suppressed counts of a zone back."""
     total = len(pins)
     per_band = counts_per_band(pins["created_at"], pins["category"], ("unsafe_place",))[:, 0]
     night = suppress_small({WHOLE_NIGHT: int(per_band.sum())}, k, total=total)[WHOLE_NIGHT]
     bands = (dict.fromkeys(BANDS) if night is None
              else suppress_small(dict(zip(BANDS, per_band.tolist())), k, total=night))
-    when = suppress_small({w: int((pins["when"] == w).sum()) for w in UNSAFE_WHEN}, k, total=total)
-    return {"total": total, "bands": {**bands, WHOLE_NIGHT: night}, "when": when}
+    return {"total": total, "bands": {**bands, WHOLE_NIGHT: night}}
 
 
 def _events(events: pd.DataFrame, hours: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict:

@@ -3,8 +3,7 @@ tracker's Purple Flag promise, the yearly report): templates/purple_flag_section
 
 from __future__ import annotations
 
-from geo.layers import (EVENT_KIND_NAMES, FAULT_CATEGORIES, INCIDENT_CATEGORIES, REPORT_CATEGORY_NAMES,
-                        UNSAFE_WHEN_NAMES)
+from geo.layers import EVENT_KIND_NAMES, FAULT_CATEGORIES, INCIDENT_CATEGORIES, REPORT_CATEGORY_NAMES
 from geo.purple_flag import WHOLE_NIGHT
 from service.html import pages
 
@@ -27,7 +26,7 @@ def purple_flag_section(evidence: dict, heading_level: int = 2, standalone: bool
             "rows": rows + [(band_name(WHOLE_NIGHT), evidence["whole_night"])],
             "incident_names": {c: c.capitalize() for c in INCIDENT_CATEGORIES},
             "report_names": {c: REPORT_CATEGORY_NAMES[c] for c in FAULT_CATEGORIES},
-            "kind_names": EVENT_KIND_NAMES, "when_names": UNSAFE_WHEN_NAMES}
+            "kind_names": EVENT_KIND_NAMES}
 
 
 def purple_flag_html(evidence: dict) -> str:

@@ -1001,7 +1001,6 @@ class PurpleFlagBand(Answer):
 
 class PurpleFlagUnsafe(Answer):
     total: int = Field(description="the year's unsafe-place marks, exact")
-    when: dict[str, int | None] = Field(description="by the time of day the citizen chose; null below k")
     suppressed_below: int | None = Field(description=K)
 
 

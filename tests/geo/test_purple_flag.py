@@ -169,19 +169,18 @@ def incidents_at(*rows: tuple[pd.Timestamp, str]) -> pd.DataFrame:
     return pd.DataFrame({"occurred_at": times(*(t for t, _ in rows)), "category": [c for _, c in rows]})
 
 
-def reports_at(*rows: tuple[pd.Timestamp, str, str | None]) -> pd.DataFrame:
-    return pd.DataFrame({"created_at": times(*(t for t, _, _ in rows)), "category": [c for _, c, _ in rows],
-                         "when": [w for _, _, w in rows]})
+def reports_at(*rows: tuple[pd.Timestamp, str]) -> pd.DataFrame:
+    return pd.DataFrame({"created_at": times(*(t for t, _ in rows)), "category": [c for _, c in rows]})
 
 
-def marks(at_21: int) -> list[tuple[pd.Timestamp, str, str | None]]:
-    """Unsafe-place marks of 2020: four made at 18:00 (felt in the evening), ``at_21`` at 21:00
-    (felt at night), three at 10:00 (felt in the day); one of 2019; and two fault reports."""
-    return ([(local(f"2020-02-0{d} 18:00"), "unsafe_place", "evening") for d in range(1, 5)]
-            + [(local(f"2020-03-0{d} 21:00"), "unsafe_place", "night") for d in range(1, at_21 + 1)]
-            + [(local(f"2020-04-0{d} 10:00"), "unsafe_place", "day") for d in range(1, 4)]
-            + [(local("2019-12-31 18:00"), "unsafe_place", "evening"),
-               (local("2020-02-01 18:00"), "graffiti", None), (local("2020-02-02 03:00"), "litter", None)])
+def marks(at_21: int) -> list[tuple[pd.Timestamp, str]]:
+    """Unsafe-place marks of 2020: four made at 18:00, ``at_21`` at 21:00, three at 10:00; one of
+    2019; and two fault reports."""
+    return ([(local(f"2020-02-0{d} 18:00"), "unsafe_place") for d in range(1, 5)]
+            + [(local(f"2020-03-0{d} 21:00"), "unsafe_place") for d in range(1, at_21 + 1)]
+            + [(local(f"2020-04-0{d} 10:00"), "unsafe_place") for d in range(1, 4)]
+            + [(local("2019-12-31 18:00"), "unsafe_place"),
+               (local("2020-02-01 18:00"), "graffiti"), (local("2020-02-02 03:00"), "litter")])
 
 
 def test_the_evidence_of_a_year(two_zones):
@@ -207,8 +206,7 @@ def test_the_evidence_of_a_year(two_zones):
     assert {b: f["reports"]["unsafe_place"] for b, f in bands.items()} == {
         "17-20": 4, "20-23": 3, "23-02": None, "02-05": None}, "none made after 23: fewer than k"
     assert night["reports"]["unsafe_place"] == 7
-    assert evidence["unsafe_places"] == {"total": 10, "when": {"day": 3, "evening": 4, "night": 3},
-                                         "suppressed_below": 3}, "the mark of 2019 is not the year's"
+    assert evidence["unsafe_places"] == {"total": 10, "suppressed_below": 3}, "the mark of 2019 is not the year's"
     assert {b: f["events"]["count"] for b, f in bands.items()} == {"17-20": 2, "20-23": 1, "23-02": 1, "02-05": 0}
     assert night["events"] == {"count": 2, "by_kind": {"festival": 1, "market": 1}}, "each event once, not per band"
     assert [e["id"] for e in evidence["events"]] == ["e1", "e2"]
@@ -226,12 +224,10 @@ def test_no_small_count_of_marks_follows_from_a_difference(two_zones):
     assert public["whole_night"]["reports"]["unsafe_place"] == 6, "the 3 made in the day are not fewer than k"
     assert [f["reports"]["unsafe_place"] for f in public["bands"].values()] == [None] * 4, \
         "showing the 4 made in 17-20 would show that 2 were made later"
-    assert public["unsafe_places"]["when"] == {"day": None, "evening": 4, "night": None}, \
-        "with 2 felt at night hidden, the day's 3 would show it"
     exact = purple_flag_evidence(2020, YEAR_END, cube=cube, incidents=incidents_at(), town_level=incidents_at(),
                                  reports=reports_at(*marks(2)), min_count=None)
     assert [f["reports"]["unsafe_place"] for f in exact["bands"].values()] == [4, 2, 0, 0]
-    assert exact["unsafe_places"] == {"total": 9, "when": {"day": 3, "evening": 4, "night": 2}, "suppressed_below": None}
+    assert exact["unsafe_places"] == {"total": 9, "suppressed_below": None}
     assert exact["events"] is None, "no events layer: none, not zero"
 
 

@@ -287,6 +287,27 @@ def test_promise_tracker_unsafe_places_are_suppressed(client):
     assert "<td>2</td><td>0</td><td>0</td><td>2</td>" not in page
 
 
+def test_purple_flag_bands_never_give_a_small_count_of_marks(client):
+    """2020: 4 marks made at 18:00, 3 at 21:00, 3 at 10:00; then 2 more at 01:00."""
+    def at(clock: str) -> str:
+        return f"2020-06-10T{clock}:00+02:00"
+
+    write(client, [("unsafe_place", at("18:00"), TORG, "evening", "people")] * 4
+          + [("unsafe_place", at("21:00"), STATION, "night", "people")] * 3
+          + [("unsafe_place", at("10:00"), NISSAN, "day", "other")] * 3)
+    for headers in ({}, staff(client)):  # public, whoever asks
+        evidence = client.get("/api/purple-flag/2020?as_of=2020-12-31", headers=headers).json()
+        assert {b: f["reports"]["unsafe_place"] for b, f in evidence["bands"].items()} == {
+            "17-20": 4, "20-23": 3, "23-02": None, "02-05": None}
+        assert evidence["whole_night"]["reports"]["unsafe_place"] == 7 and evidence["unsafe_places"]["total"] == 10
+    write(client, [("unsafe_place", at("01:00"), STATION, "night", "people")] * 2)
+    evidence = client.get("/api/purple-flag/2020?as_of=2020-12-31").json()
+    assert [f["reports"]["unsafe_place"] for f in evidence["bands"].values()] == [4, None, None, None], \
+        "showing 4 and 3 beside 17-05's 9 would give the 2 made at 01:00 back"
+    page = client.get("/purple-flag/2020?as_of=2020-12-31").text
+    assert re.search(r"<tr><th scope=\"row\">23–02</th><td>färre än 3</td></tr>", page)
+
+
 # -- GET /api/removal-rounds --------------------------------------------------------------------
 
 
