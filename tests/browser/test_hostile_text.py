@@ -12,7 +12,7 @@ from service.store import SQLiteStore
 from tests.security.hostile import SSTI, TAGS, evaluated, hostile_world
 
 PAGES = ("/", "/maps/planner?year=2020", "/maps/lighting", "/promises/2020?as_of=2020-12-31",
-         "/lagesbild?week=2020-W19", "/report", "/docs")
+         "/lagesbild?week=2020-W19", "/report", "/docs", "/purple-flag/2020?as_of=2020-12-31")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from service.cli import app as cli
 from tests.security.hostile import SSTI, TAGS, evaluated, hostile, hostile_world
 
 PAGES = ("/", "/maps/planner?year=2020", "/maps/lighting", "/promises/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19",
-         "/report", "/docs")
+         "/report", "/docs", "/purple-flag/2020?as_of=2020-12-31")
 
 
 @pytest.fixture(scope="module")
