@@ -21,8 +21,7 @@ from geo.programme import Programme, read_programme
 from geo.shadows import Obstructions
 from geo.lighting import (PEDESTRIAN_CLASSES, LampContributions, LuxGrid, dark_spots, empty_grid, facing_streets,
                           illuminance, lights_at, zone_lighting)
-from geo.patrol import (PresenceCube, PresenceRules, centre_totals, counted_seconds,
-                        zone_targets_h)
+from geo.patrol import PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_targets_h
 from geo.photometry import Photometry
 from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
