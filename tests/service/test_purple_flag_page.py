@@ -17,6 +17,7 @@ from service.app import create_app
 from service.html import SITE_LINKS
 from service.responses import PurpleFlagPage
 from service.settings import Settings, StoreSettings
+from service.store import Actor
 from tests.languages import ENGLISH
 
 
@@ -75,6 +76,9 @@ def test_the_evidence_is_built_once_until_the_data_it_reads_changes(demo, monkey
     assert demo.get("/purple-flag/2020?as_of=2020-06-30").status_code == 200
     assert len(built) == 1, "the page and the JSON share the cached evidence"
     store = demo.app.state.context.store
+    store.add_promise_status(2020, "purple-flag", "2020-06-01", "on track", "ansökan inlämnad", Actor("police", "t"))
+    assert demo.get("/api/purple-flag/2020?as_of=2020-06-30").json() == first and len(built) == 1, \
+        "a promise's status is not data the evidence reads"
     store.set_meta("purple-flag-test", "a note about the data")  # a topic the evidence reads
     again = demo.get("/api/purple-flag/2020?as_of=2020-06-30").json()
     assert len(built) == 2 and again == first
