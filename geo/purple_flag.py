@@ -181,13 +181,18 @@ def _weighted(values: NDArray[np.float64], weights: NDArray[np.float64]) -> floa
     return round(float((values[keep] * weights[keep]).sum()) / total, 4) if total > 0 else None
 
 
-def evening_survey(survey: pd.DataFrame, year: int) -> list[dict]:
+def evening_survey(survey: pd.DataFrame, year: int, area_names: Mapping[str, str] | None = None) -> list[dict]:
     """The survey answers of ``year`` (columns ``year, area, question, question_text, share,
     answers, low, high``) whose question's code or text mentions the evening or night
-    (:data:`EVENING_WORDS`), as records (shares 0-1; NaN as None)."""
+    (:data:`EVENING_WORDS`), as records (shares 0-1; NaN as None) by question, then area in the
+    order of ``area_names`` (area code -> its name, given as ``name``; default: the code)."""
+    names = dict(area_names or {})
     words = (survey["question"].astype(str) + " " + survey["question_text"].astype(str)).str.casefold()
     mine = survey[(survey["year"] == year) & words.str.contains("|".join(EVENING_WORDS), regex=True)]
-    return [{"year": int(row.year), "area": str(row.area), "question": str(row.question),
+    order = mine["area"].map({area: i for i, area in enumerate(names)}).fillna(len(names))
+    mine = mine.assign(_order=order).sort_values(["question", "_order", "area"], kind="stable")
+    return [{"year": int(row.year), "area": str(row.area), "name": names.get(row.area, str(row.area)),
+             "question": str(row.question),
              "question_text": str(row.question_text), "share": _number(row.share), "answers": int(row.answers),
              "low": _number(row.low), "high": _number(row.high)} for row in mine.itertuples(index=False)]
 
@@ -199,7 +204,8 @@ def _number(value: object) -> float | None:
 def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, incidents: pd.DataFrame,
                          town_level: pd.DataFrame, reports: pd.DataFrame, min_count: int | None,
                          lamps: Lamps | None = None, events: pd.DataFrame | None = None,
-                         survey: pd.DataFrame | None = None, sample_days: int = SAMPLE_DAYS) -> dict:
+                         survey: pd.DataFrame | None = None, area_names: Mapping[str, str] | None = None,
+                         sample_days: int = SAMPLE_DAYS) -> dict:
     """The evidence of local ``year`` up to ``end`` (tz-aware), JSON-ready: per band and for 17-05
     (``bands``, ``whole_night``) the band's hours and the part after dark, presence hours,
     incidents by category — ``incidents`` placed in the zones (exact or street precision),
@@ -208,8 +214,8 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
     with those below ``min_count`` (k) suppressed, None for staff), the lighting after dark
     (``lamps``; None: no lamps to model), the events that overlap the band (``events`` with
     ``id, name, starts_at, ends_at, kind``; None: no events layer) and, for the year, the survey's
-    answers about the evening (``survey``, see :func:`evening_survey`; None: no survey); the
-    themes with their figures and what the data cannot show."""
+    answers about the evening (``survey`` with its ``area_names``, see :func:`evening_survey`;
+    None: no survey); the themes with their figures and what the data cannot show."""
     first, after = local_year(year)
     hours = band_hours(year, end)
     per_band = {band: hours[hours["band"] == band] for band in BANDS}
@@ -243,7 +249,7 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
             "unsafe_places": {"total": unsafe["total"], "suppressed_below": min_count},
             "lighting_method": None if lamps is None else {"sample_days": sample_days, "lamp_states": sampled},
             "events": None if held is None else held["list"],
-            "survey": None if survey is None else evening_survey(survey, year), "themes": themes}
+            "survey": None if survey is None else evening_survey(survey, year, area_names), "themes": themes}
 
 
 def _unsafe_places(pins: pd.DataFrame, k: int | None) -> dict:

@@ -29,8 +29,9 @@ from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, programme
                         rounds_status, share_status)
 from geo.publish import unsafe_places_per_zone
 from geo.purple_flag import Lamps, purple_flag_evidence
+from geo.survey import year_figures
 from geo.text import clean_value
-from geo.timestamps import LOCAL_TZ, local_day_end, local_year
+from geo.timestamps import LOCAL_TZ, YEARS, local_day_end, local_year
 from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
 from service.coverage import hotspot_records, stored_obstacles
@@ -38,7 +39,7 @@ from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
 from service.presence import kept_cube
 from service.store import Actor, FeatureQuery, Store
-from service.survey import tracker_survey
+from service.survey import area_names, tracker_survey
 
 RECORDERS = {"municipality": ("municipality", "both"), "police": ("police", "both")}
 """Which role may record a status for promises made by whom."""
@@ -163,9 +164,9 @@ class _Inputs:
 
     def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
                  rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry],
-                 events: pd.DataFrame | None = None, survey: pd.DataFrame | None = None) -> None:
+                 events: pd.DataFrame | None = None) -> None:
         self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
-        self.streets, self.photometry, self.events, self.survey = streets, photometry, events, survey
+        self.streets, self.photometry, self.events = streets, photometry, events
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
 
@@ -225,6 +226,15 @@ class _Inputs:
                      self.surface.points)
 
     @cached_property
+    def survey(self) -> pd.DataFrame | None:
+        """The year's safety survey results as the public sees them (:func:`geo.survey.year_figures`:
+        shares from fewer than k answers hidden); None when the year has no survey."""
+        results = self.store.survey_results(years=range(YEARS[0], self.year + 1))
+        if not (results["year"] == self.year).any():
+            return None
+        return year_figures(results, self.year, self.min_count)
+
+    @cached_property
     def walkable(self) -> LuxGrid:
         return empty_grid(self.zones, walkable=self.surface.walkable)
 
@@ -259,17 +269,17 @@ class _Inputs:
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
                     as_of: date | None = None, *, min_count: int, rules: PresenceRules,
                     streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None,
-                    events: pd.DataFrame | None = None, survey: pd.DataFrame | None = None) -> dict:
+                    events: pd.DataFrame | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
     over, and a promise short of its target not met, only once its last day has passed. The
-    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed. ``events``
-    and ``survey``: for the Purple Flag evidence (:func:`purple_flag_report`)."""
+    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed. ``events``:
+    for the Purple Flag evidence (:func:`purple_flag_report`)."""
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events, survey)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events)
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
@@ -397,20 +407,20 @@ def _purple_flag(inputs: _Inputs) -> dict:
     return purple_flag_evidence(inputs.year, inputs.end, cube=inputs.cube, incidents=inputs.incidents,
                                 town_level=inputs.all_incidents[~precision.isin(USABLE_PRECISION)],
                                 reports=inputs.reports, min_count=inputs.min_count, lamps=inputs.lamps,
-                                events=inputs.events, survey=inputs.survey)
+                                events=inputs.events, survey=inputs.survey, area_names=area_names(inputs.zones))
 
 
 def purple_flag_report(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None, *,
                        min_count: int, rules: PresenceRules, streets: gpd.GeoDataFrame | None = None,
-                       photometry: Mapping[str, Photometry] | None = None, events: pd.DataFrame | None = None,
-                       survey: pd.DataFrame | None = None) -> dict:
+                       photometry: Mapping[str, Photometry] | None = None,
+                       events: pd.DataFrame | None = None) -> dict:
     """The Purple Flag evidence of ``year`` up to local date ``as_of`` (as :func:`promise_tracker`
-    counts it), with the follow-up's date and whether the data is synthetic. Public: citizens'
-    counts below ``min_count`` (k) are suppressed. ``events`` and ``survey``: the events layer and
-    the safety survey's answers (see :func:`geo.purple_flag.purple_flag_evidence`), None until
-    the service stores them."""
+    counts it), with the stored safety survey's questions about the evening, the follow-up's date
+    and whether the data is synthetic. Public: citizens' counts below ``min_count`` (k) are
+    suppressed. ``events``: the events (``id, name, starts_at, ends_at, kind``; see
+    :func:`geo.purple_flag.purple_flag_evidence`), None until the service stores an events layer."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events, survey)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events)
     return {**_purple_flag(inputs), "as_of": clock.as_of.isoformat(), "year_over": clock.over,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None}
 

@@ -1018,9 +1018,10 @@ class PurpleFlagEvent(Answer):
     bands: list[str] = Field(description="the bands it overlaps")
 
 
-class SurveyAnswer(Answer):
+class EveningSurveyAnswer(Answer):
     year: int
-    area: str
+    area: str = Field(description="``centrum`` (the whole centre) or a zone id")
+    name: str = Field(description="the area's Swedish name")
     question: str
     question_text: str
     share: float | None = Field(description="share of respondents, 0-1")
@@ -1046,8 +1047,9 @@ class PurpleFlagEvidence(Answer):
     lighting_method: LightingSampling | None = Field(description="null without lamps or fields")
     events: list[PurpleFlagEvent] | None = Field(description="the year's events; null until the service has an "
                                                              "events layer")
-    survey: list[SurveyAnswer] | None = Field(description="the survey's answers about the evening and night; null "
-                                                          "until the service has a survey")
+    survey: list[EveningSurveyAnswer] | None = Field(
+        description="the year's survey answers about the evening and night (shares from fewer than k answers null); "
+                    "null without a survey of the year")
     themes: list[PurpleFlagTheme]
 
 

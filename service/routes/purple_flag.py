@@ -20,8 +20,9 @@ from service.security import html_page
 
 router = APIRouter(tags=["promises"])
 
-TOPICS = ("incidents", "lights", "reports", "patrols", "meta")
-"""The data the evidence is built from: a report, a lamp or a ping changes it; a removal round does not."""
+TOPICS = ("incidents", "lights", "reports", "patrols", "survey", "meta")
+"""The data the evidence is built from: a report, a lamp, a ping or the survey changes it; a
+removal round or a promise's status does not."""
 
 
 def _evidence(request: Request, year: int, as_of: date | None) -> dict:

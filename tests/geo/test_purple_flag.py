@@ -159,10 +159,14 @@ def test_only_the_years_questions_about_the_evening_or_night():
         "low": [0.382, 0.684, np.nan, 0.42, 0.10], "high": [0.438, 0.736, np.nan, 0.48, 0.14]})
     got = evening_survey(survey, 2020)
     assert [(s["question"], s["area"]) for s in got] == [("otrygg_kvall", "centrum"), ("q7", "Stora Torg")]
-    assert got[0] == {"year": 2020, "area": "centrum", "question": "otrygg_kvall",
+    assert got[0] == {"year": 2020, "area": "centrum", "name": "centrum", "question": "otrygg_kvall",
                       "question_text": "Känner du dig otrygg i centrum på kvällen?", "share": 0.41, "answers": 1200,
                       "low": 0.382, "high": 0.438}
     assert got[1]["share"] is None and got[1]["low"] is None
+    twice = pd.concat([survey.iloc[[0]].assign(area="stora-torg"), survey.iloc[[0]]])
+    named = evening_survey(twice, 2020, {"centrum": "Hela stadskärnan", "stora-torg": "Stora Torg"})
+    assert [(s["area"], s["name"]) for s in named] == [("centrum", "Hela stadskärnan"), ("stora-torg", "Stora Torg")], \
+        "by question, then in the areas' order: the whole centre first"
 
 
 def incidents_at(*rows: tuple[pd.Timestamp, str]) -> pd.DataFrame:

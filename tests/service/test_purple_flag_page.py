@@ -37,7 +37,11 @@ def test_the_json_is_documented_and_is_the_trackers_figure(demo):
     assert evidence["whole_night"]["presence_h"] == pytest.approx(
         sum(b["presence_h"] for b in evidence["bands"].values()), abs=0.3)
     assert all(0 < b["lighting_share_after_dark"] < 1 for b in evidence["bands"].values())
-    assert evidence["events"] is None and evidence["survey"] is None, "no events layer or survey stored yet"
+    assert evidence["events"] is None, "no events layer stored yet"
+    survey = evidence["survey"]
+    assert {s["question"] for s in survey} == {"otrygg_kvall"}, "the demo survey's question about the evening only"
+    assert survey[0]["area"] == "centrum" and len(survey) == 1 + len(demo.app.state.context.zones)
+    assert all(s["year"] == 2020 and s["low"] <= s["share"] <= s["high"] for s in survey)
     tracker = demo.get("/api/promises/2020").json()
     [figure] = [p["supporting"]["purple_flag_bands"] for p in tracker["promises"] if p["id"] == "purple-flag"]
     assert figure == {k: v for k, v in evidence.items() if k not in ("as_of", "year_over", "synthetic")}
@@ -54,7 +58,9 @@ def test_the_page_shows_each_theme_and_what_the_data_cannot_show(demo):
     assert all(text.split(".")[0] in html for text in CANNOT_SHOW.values())
     assert html.count("<table>") == html.count("<caption>") > 0, "every table has a caption"
     assert "färre än 3" in html, "unsafe-place marks below k are hidden"
-    assert "Evenemang förs inte in i tjänsten ännu" in html and "Ingen trygghetsmätning finns" in html
+    assert "Evenemang förs inte in i tjänsten ännu" in html
+    assert "Trygghetsmätningens frågor om kvällen och natten, 2020" in html
+    assert "<th scope=\"row\">Känner du dig otrygg i centrum på kvällar och nätter?</th><td>Hela" in html
     assert 'href="/api/purple-flag/2020?as_of=2020-12-31"' in html
     assert "<script" not in html, "nothing to run"
 
