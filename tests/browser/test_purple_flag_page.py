@@ -54,8 +54,6 @@ def test_events_and_survey_answers_pass_axe_and_stay_text(browser, site):
     page.set_content(purple_flag_html(evidence))
     assert page.locator("caption", has_text="Årets evenemang").count() == 1
     assert page.get_by_role("rowheader", name="Stadsfest <b>på</b> Stora Torg").count() == 1, "a name is text"
-    assert page.locator("caption", has_text="Trygghetsmätningens frågor").count() == 1
-    assert page.get_by_role("rowheader", name="Finns det platser i centrum där du känner dig otrygg?").count() == 0, \
-        "not about the evening"
+    assert page.locator("caption", has_text="Trygghetsmätningen 2020").count() == 1, "one question about the evening"
     assert serious_violations(page) == []
     page.close()
