@@ -25,7 +25,7 @@ from geo.moderation import Moderation
 from geo.patrol import PresenceParts, Tracks
 
 
-DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey")
+DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey", "events")
 """The parts of the data a cached page can depend on (:meth:`Store.topic_versions`): each layer,
 the removal rounds, the promise statuses, the notes about the data (such as the demo marker) and
 the safety survey."""
@@ -400,6 +400,20 @@ class Store(Protocol):
     def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
                                                                           NDArray[np.float64]]:
         """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, nothing else."""
+        ...
+
+    # -- events ---------------------------------------------------------------------------------
+    def event_areas(self, event_ids: list[str]) -> dict[str, shapely.Geometry]:
+        """The areas (WGS84 Polygons or MultiPolygons) of those of these events that have one, by id."""
+        ...
+
+    def add_event(self, event: gpd.GeoDataFrame, actor: Actor) -> None:
+        """Store one new event (a validated one-row events frame, with its area), checked and
+        written in one transaction; an id stored already raises :class:`Conflict`."""
+        ...
+
+    def remove_event(self, event_id: str) -> None:
+        """Remove an event and its area; :class:`NotFound` for an unknown id."""
         ...
 
     # -- citizens' reports ----------------------------------------------------------------------

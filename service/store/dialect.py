@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.layers import UNPUBLISHED_CATEGORIES, LayerSchema
 from service.store.base import StoreError, Unavailable
 
-FEATURE_TABLES = ("incidents", "lights", "reports")
+FEATURE_TABLES = ("incidents", "lights", "reports", "events")
 """The point layers' tables (each with ``fid``, ``geom`` and the layer's fields)."""
 
 

@@ -27,7 +27,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 24
+SCHEMA_VERSION = 25
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -134,6 +134,18 @@ SURVEY_24 = (
 of the data topic ``survey``."""
 SURVEY_TABLES = ("survey_results", "survey_places")
 
+EVENTS_25 = (
+    """CREATE TABLE events (fid {fid}, geom {point} NOT NULL, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+       starts_at {time} NOT NULL, ends_at {time} NOT NULL, kind TEXT NOT NULL, expected_visitors INTEGER,
+       organiser TEXT, source TEXT NOT NULL)""",
+    "CREATE INDEX events_starts_at ON events (starts_at)",
+    "CREATE TABLE event_areas (id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE, wkb {blob} NOT NULL)")
+"""Schema 25 for both backends' types: events in the centre (geo.layers.EVENTS), a point layer like
+the others, and the area of an event held on a square or a stretch of street (WGS84 WKB of a
+Polygon or MultiPolygon; none: the point is its place)."""
+EVENT_TOPICS_25 = {"events": "events", "event_areas": "events"}
+"""The tables of schema 25 and their data topic."""
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
     2: (
@@ -230,7 +242,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     10: (
         # every point layer gets the GeoPackage R-tree spatial index (GDAL and QGIS use it too)
         gpkg.EXTENSIONS_TABLE,
-        *(statement for table in FEATURE_TABLES for statement in gpkg.rtree_statements(table)),
+        *(statement for table in ("incidents", "lights", "reports") for statement in gpkg.rtree_statements(table)),
     ),
     11: (
         # patrol presence kept per unit and UTC day, with the pings it was computed from
@@ -306,6 +318,17 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
               BEGIN UPDATE stadskarna_data_version SET n = n + 1;
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'survey'; END"""
           for table in SURVEY_TABLES for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
+    25: (
+        *(statement.format(fid="INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", point="POINT", time="DATETIME", blob="BLOB")
+          for statement in EVENTS_25),
+        *gpkg.register_point_table("events", "Events in the centre (evenemang)"),
+        *gpkg.rtree_statements("events"),
+        "INSERT INTO stadskarna_topic_versions SELECT 'events', n FROM stadskarna_data_version",
+        *(f"""CREATE TRIGGER data_version_{table}_{op.lower()} AFTER {op} ON {table}
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = '{topic}'; END"""
+          for table, topic in EVENT_TOPICS_25.items() for op in ("INSERT", "UPDATE", "DELETE")),
     ),
 }
 """SQL statements that bring a file from the previous version to each version."""
