@@ -269,11 +269,21 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
 
 def _with_areas(schema: LayerSchema, out: pd.DataFrame, raw: pd.DataFrame, rows: pd.Series,
                 source: str) -> pd.DataFrame:
-    """Events' frame with the column :data:`AREA` (each record's area, or None); other layers as they are."""
+    """Events' frame with the column :data:`AREA` (each record's area, or None), an event with an
+    area placed at its :func:`area_point`; other layers as they are."""
     if schema is not EVENTS:
         return out
     values = raw[AREA].tolist() if AREA in raw else [None] * len(raw)
-    return out.assign(**{AREA: [parse_area(v, source, str(rows.iloc[i])) for i, v in enumerate(values)]})
+    areas = [parse_area(v, source, str(rows.iloc[i])) for i, v in enumerate(values)]
+    points = [p if a is None else area_point(a) for p, a in zip(out.geometry, areas)]
+    return out.assign(**{AREA: areas}).set_geometry(gpd.GeoSeries(points, index=out.index, crs=_WGS84_CRS))
+
+
+def area_point(area: shapely.Geometry) -> shapely.Point:
+    """The point of an event held on an area: a point inside it (:func:`shapely.point_on_surface`),
+    to :data:`COORDINATE_DECIMALS`; so an area exported and read again gives the same point."""
+    point = shapely.point_on_surface(area)
+    return shapely.Point(round(point.x, COORDINATE_DECIMALS), round(point.y, COORDINATE_DECIMALS))
 
 
 def parse_area(value: object, source: str, row: str = "record") -> shapely.Geometry | None:

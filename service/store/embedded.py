@@ -25,7 +25,7 @@ from geo.layers import REPORTS, LayerSchema
 from geo.errors import Message
 from service.store import gpkg
 from service.store.base import StoreError, Unavailable
-from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
+from service.store.dialect import Dialect, published_condition
 
 SCHEMA_VERSION = 25
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
