@@ -9,7 +9,7 @@ import pandas as pd
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
 from geo.demo_survey import SOURCE as SURVEY_SOURCE
 from geo.errors import Message
-from geo.layers import INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
+from geo.layers import EVENTS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
 
@@ -19,7 +19,8 @@ DEMO_PROMISE_STATUSES = (
     ("centrumutvecklingsplan", "03-15", "on track", "SYNTETISKT EXEMPEL: trygghetsvandring gjord, planen på remiss."),
     ("purple-flag", "06-10", "on track", "SYNTETISKT EXEMPEL: ansökan inlämnad, bedömning planerad till hösten."),
     ("purple-flag", "11-20", "met", "SYNTETISKT EXEMPEL: certifieringen förnyad."),
-    ("evenemang", "09-01", "behind", "SYNTETISKT EXEMPEL: sommarens evenemang ställdes in."),
+    ("evenemang", "09-01", "on track", "SYNTETISKT EXEMPEL: sommarfesten och lördagsnätterna hölls, julmarknaden "
+                                       "planeras."),
     ("kamerabevakning", "05-05", "on track", "SYNTETISKT EXEMPEL: frågan diskuterad i samverkansgruppen."),
 )
 """Synthetic staff statuses (month-day, status, note) for the demo year's staff-measured promises."""
@@ -31,7 +32,8 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
     ``zone_ids``), and record in the database that it holds synthetic data; returns a summary line
     per layer."""
     lines = []
-    for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
+    for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports),
+                          (EVENTS, data.events)):
         result = store.write_features(schema, frame, DEMO_ACTOR)
         lines.append(Message("{layer}: {inserted} synthetic records stored, {updated} updated, {unchanged} already there",
                              layer=schema.name, inserted=result.inserted, updated=result.updated,
