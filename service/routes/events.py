@@ -12,12 +12,13 @@ from pydantic import BaseModel, Field
 
 from geo.layers import EVENT_KIND_NAMES
 from geo.swedish import MONTHS, sv_number
-from geo.timestamps import LOCAL_TZ, YEARS
+from geo.timestamps import LOCAL_TZ, YEARS, utc_text
 from service.auth import Caller, request_caller, require
 from service.context import context
 from service.demo import DEMO_META_KEY
 from service.events import STAFF_SOURCE, figures_of_year, new_event
 from service.html import pages
+from service.responses import EventCreated, EventFigures
 from service.security import html_page
 
 router = APIRouter(tags=["events"])
@@ -61,7 +62,8 @@ def year_figures(request: Request, year: int) -> dict:
         "synthetic": state.store.get_meta(DEMO_META_KEY) is not None}, topics=TOPICS)
 
 
-@router.post("/api/events", status_code=201)
+@router.post("/api/events", status_code=201,
+             responses={201: {"model": EventCreated, "description": "The event is stored."}})
 def create_event(request: Request, body: EventIn, caller: Caller | None = Depends(request_caller)) -> dict:
     """Add an event (municipality): checked by the layer's rules and in the stadskärna, written in
     one transaction; an id stored already answers 409 with the stored event's id and name."""
@@ -69,8 +71,8 @@ def create_event(request: Request, body: EventIn, caller: Caller | None = Depend
     state = context(request)
     frame = new_event(state.store, state.zones, body.model_dump(), caller.actor)
     event = frame.iloc[0]
-    return {"id": event["id"], "name": event["name"], "starts_at": event["starts_at"].isoformat(),
-            "ends_at": event["ends_at"].isoformat(), "kind": event["kind"], "source": STAFF_SOURCE,
+    return {"id": event["id"], "name": event["name"], "starts_at": utc_text(event["starts_at"]),
+            "ends_at": utc_text(event["ends_at"]), "kind": event["kind"], "source": STAFF_SOURCE,
             "lon": float(event.geometry.x), "lat": float(event.geometry.y), "has_area": event["area"] is not None}
 
 
@@ -82,7 +84,8 @@ def delete_event(request: Request, event_id: str, caller: Caller | None = Depend
     return Response(status_code=204)
 
 
-@router.get("/api/events/figures")
+@router.get("/api/events/figures",
+            responses={200: {"model": EventFigures, "description": "The year's events and their figures."}})
 def figures(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> dict:
     """The year's events (default: this year) with, during each event's hours in the zones it
     touches, patrol presence hours (visible presence, unit-hours), incidents placed exactly or by

@@ -320,7 +320,7 @@ def test_an_unknown_kind_lists_the_kinds(tmp_path):
     error = problem(tmp_path, lambda doc: doc["promises"][3]["measure"].update(kind="lightning"))
     assert (error.row, error.field) == ("promise 4 (id 'belysningsprogram')", "measure")
     assert error.message == ("unknown kind; choose one of patrol_presence, removal_rounds, cleaning, lighting, "
-                             "staff_status")
+                             "events, staff_status")
     missing = problem(tmp_path, lambda doc: doc["promises"][3]["measure"].pop("kind"))
     assert missing.field == "measure" and missing.message == "a measure needs a kind"
 
