@@ -17,8 +17,8 @@ import pandas as pd
 
 from geo.crs import CRS84, OGC_CRS
 from geo.errors import Message, ValidationError
-from geo.layers import (INCIDENT_CATEGORIES, LIGHT_STATUSES, REPORT_CATEGORIES, REPORT_STATUSES, INCIDENTS, LIGHTS,
-                        REPORTS, LayerSchema)
+from geo.layers import (EVENT_KINDS, EVENTS, INCIDENT_CATEGORIES, LIGHT_STATUSES, REPORT_CATEGORIES, REPORT_STATUSES,
+                        INCIDENTS, LIGHTS, REPORTS, LayerSchema)
 from geo.timestamps import LOCAL_TZ
 from service.auth import PATROL_ROLES
 from service.params import instant
@@ -86,6 +86,9 @@ COLLECTIONS = {c.id: c for c in (
                "bara för personalens token).", "layer", REPORTS,
                queryables={"category": Queryable("kategori", REPORT_CATEGORIES),
                            "status": Queryable("status", REPORT_STATUSES)}),
+    Collection("events", "Evenemang", "Evenemang i stadskärnan: när, vilken typ, väntade besökare och arrangör; ett "
+               "evenemang på ett område (ett torg, en gatusträcka) har området som geometri.", "layer", EVENTS,
+               queryables={"kind": Queryable("typ av evenemang", EVENT_KINDS)}),
     Collection("patrols", "Patrullspår", "Polisens patrullspår, en linje per enhet och lokal dag (bara för "
                "polisens token).", "patrols", roles=PATROL_ROLES, queryables={"unit_id": Queryable("enhet")}),
 )}

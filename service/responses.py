@@ -1399,7 +1399,7 @@ class OGCFeature(Answer):
     type: Literal["Feature"]
     id: str | None = Field(None, description="absent for the public's generalised incidents")
     properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, ReportProperties,
-                      OGCZoneProperties, OGCStreetProperties, OGCUnitDayProperties]
+                      OGCZoneProperties, OGCStreetProperties, OGCUnitDayProperties, EventProperties]
     geometry: Annotated[Union[OGCPoint, OGCLineString, OGCMultiLineString, OGCPolygon, OGCMultiPolygon],
                         Field(discriminator="type")] | None
     links: list[OGCLink] | None = Field(None, description="on a single feature: self and its collection")

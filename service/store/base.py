@@ -82,7 +82,7 @@ class FeatureQuery:
     """Which records of a point layer: inside ``bbox`` (min lon, min lat, max lon, max lat, WGS84,
     edges included), with ``start <= time < end`` on the layer's time field (tz-aware), of the
     given ``categories`` (all when None) and not of ``exclude_categories``, in ``statuses`` (all
-    when None), with the given ``ids`` (all when None), with the point inside ``within`` (a
+    when None), with the given ``ids`` (all when None), of the given ``kinds`` (events; all when None), with the point inside ``within`` (a
     polygon in WGS84, its boundary included; a zone). Records come in the order they were
     stored, or the newest (``newest_first``) or oldest (``oldest_first``) first by the time field."""
 
@@ -93,6 +93,7 @@ class FeatureQuery:
     exclude_categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] | None = None
     ids: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
     within: shapely.Geometry | None = None
     newest_first: bool = False
     oldest_first: bool = False

@@ -1208,7 +1208,8 @@ class SQLStore:
             params["end"] = _utc(query.end)
         for column, values, negate in (("category", query.categories, False),
                                        ("category", query.exclude_categories or None, True),
-                                       ("status", query.statuses, False), ("id", query.ids, False)):
+                                       ("status", query.statuses, False), ("id", query.ids, False),
+                                       ("kind", query.kinds, False)):
             if values is not None:
                 name = f"p{len(params)}"
                 if not values:
