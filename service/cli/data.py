@@ -37,11 +37,11 @@ def _schema(layer: str) -> LayerSchema:
 
 
 def import_command(
-        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or presence-log "
+        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports, patrols or events; or presence-log "
                                                                "(the police's logged hours, CSV); or buildings or water "
                                                                "(polygons that replace the stored set); or survey (a "
                                                                "year's safety survey results, CSV).")))],
-        file: Annotated[Path, typer.Argument(help=text(Message("CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet or GPX file.")))],
+        file: Annotated[Path, typer.Argument(help=text(Message("CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet, GPX or iCalendar (.ics, events) file.")))],
         crs: Annotated[Optional[str], typer.Option(help=text(Message("CRS of a CSV file's x/y columns, e.g. EPSG:3006.")))] = None,
         unit: Annotated[Optional[str], typer.Option(help=text(Message("GPX: the patrol unit's id (default: file name).")))] = None,
         mode: Annotated[Optional[str], typer.Option(help=text(Message("GPX: how the unit moved: foot, bike, horse or car.")))] = None,
@@ -116,7 +116,7 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
 
 
 def export_command(
-        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or gis: every "
+        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports, patrols or events; or gis: every "
                                                                "layer a role may see, styled, in one GeoPackage for QGIS.")))],
         file: Annotated[Path, typer.Argument(help=text(Message("Output file: .geojson, .gpkg, .parquet or .csv; gis: .gpkg "
                                                                "(must not exist).")))],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -17,6 +18,7 @@ from service.context import context
 from service.events import new_event, year_events
 from service.forms import StrictFormRoute
 from service.routes.events import when_text
+from service.security import inline_scripts
 from service.staff_pages import staff_page
 from service.store import Conflict, NotFound
 
@@ -37,6 +39,8 @@ ERRORS = {
 }
 """What the page says when the use case refuses a field (:class:`geo.errors.ValidationError`'s ``field``)."""
 REFUSED = "Evenemanget kunde inte sparas. Kontrollera fälten och försök igen."
+SCRIPTS = inline_scripts((Path(__file__).parents[1] / "templates" / "staff_events.html").read_text(encoding="utf-8"))
+"""The page's own script (the map that sets the place by a click), allowed by its hash."""
 FIELDS = ("name", "starts_at", "ends_at", "kind", "expected_visitors", "organiser", "place", "lon", "lat")
 
 
@@ -49,8 +53,10 @@ def _page(request: Request, caller: Caller, year: int, values: dict, status: int
     rows = [{"id": e["id"], "name": e["name"], "kind": EVENT_KIND_NAMES.get(e["kind"], e["kind"]),
              "when": when_text(e["starts_at"].isoformat(), e["ends_at"].isoformat()),
              "synthetic": e["source"] == "synthetic"} for e in events.to_dict("records")]
-    return staff_page(request, caller, "staff_events.html", PATH, status, notice, error, year=year,
-                      values=dict.fromkeys(FIELDS, "") | values, kinds=EVENT_KIND_NAMES, places=names, events=rows)
+    tiles, attribution = state.settings.maps.tile_url()
+    return staff_page(request, caller, "staff_events.html", PATH, status, notice, error, scripts=SCRIPTS, year=year,
+                      values=dict.fromkeys(FIELDS, "") | values, kinds=EVENT_KIND_NAMES, places=names, events=rows,
+                      tiles=tiles or "", attribution=attribution)
 
 
 @router.get(PATH, response_class=HTMLResponse)
