@@ -41,6 +41,7 @@ def test_an_event_placed_on_the_map_is_added_and_shown_on_the_calendar(browser, 
     page.get_by_label("Slutar").fill("2020-05-09T01:00")
     page.get_by_label("Typ").select_option("concert")
     page.get_by_label("Väntade besökare").fill("1200")
+    page.locator("#event-map").scroll_into_view_if_needed()
     box = page.locator("#event-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     lon, lat = float(page.get_by_label("Longitud (WGS84)").input_value()), float(page.get_by_label("Latitud (WGS84)").input_value())
