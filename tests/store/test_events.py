@@ -53,9 +53,11 @@ def test_an_event_is_added_once_and_removed_with_its_area(store):
 
 
 def test_events_are_found_by_box_and_time_and_paged(store):
-    store.write_features(EVENTS, events(None, None, SQUARE))
+    store.write_features(EVENTS, events(None, None, SQUARE))  # the third placed inside its area, west of the second
     box = store.query_features(EVENTS, FeatureQuery(bbox=(12.8585, 56.674, 12.8605, 56.675)), limit=1)
-    assert box.matched == 2 and len(box.frame) == 1 and AREA in box.frame
+    assert box.matched == 1 and box.frame["id"].tolist() == ["e1"] and AREA in box.frame
+    square = store.query_features(EVENTS, FeatureQuery(bbox=(12.857, 56.674, 12.8595, 56.675)), limit=10)
+    assert sorted(square.frame["id"]) == ["e0", "e1", "e2"] and square.frame.set_index("id")[AREA]["e2"] is not None
     may = store.read_features(EVENTS, query=FeatureQuery(start=pd.Timestamp("2020-05-02T00:00", tz="Europe/Stockholm")))
     assert sorted(may["id"]) == ["e1", "e2"]
     page = store.published_page(EVENTS, FeatureQuery(), limit=10)
