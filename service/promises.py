@@ -164,12 +164,18 @@ class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
     def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
-                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry],
-                 events: pd.DataFrame | None = None) -> None:
+                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry]) -> None:
         self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
-        self.streets, self.photometry, self.events = streets, photometry, events
+        self.streets, self.photometry = streets, photometry
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
+
+    @cached_property
+    def events(self) -> gpd.GeoDataFrame:
+        """The events held in the year up to ``as_of`` (started in the year, ended by then)."""
+        start, _ = local_year(self.year)
+        events = self.store.read_features(EVENTS, query=FeatureQuery(start=start, end=self.end))
+        return events[events["ends_at"] <= self.end]
 
     @cached_property
     def cube(self) -> PresenceCube:
@@ -269,18 +275,16 @@ class _Inputs:
 
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
                     as_of: date | None = None, *, min_count: int, rules: PresenceRules,
-                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None,
-                    events: pd.DataFrame | None = None) -> dict:
+                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
     over, and a promise short of its target not met, only once its last day has passed. The
-    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed. ``events``:
-    for the Purple Flag evidence (:func:`purple_flag_report`)."""
+    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {})
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
@@ -395,9 +399,7 @@ def _events(promise: Promise, inputs: _Inputs) -> dict:
     """The events held in the year up to ``as_of`` (ended by then), against ``target_events`` when
     the promise has one; details: the events per Purple Flag band and each event's figures against
     its ordinary evenings (:mod:`geo.events`)."""
-    start, _ = local_year(inputs.year)
-    events = inputs.store.read_features(EVENTS)
-    held = events[(events["starts_at"] >= start) & (events["ends_at"] <= inputs.end)]
+    held = inputs.events
     figures = event_figures(held, inputs.zones, inputs.cube, inputs.all_incidents, inputs.reports, until=inputs.end)
     bands = events_per_band(held, inputs.year)
     target = promise.measure.target_events
@@ -439,15 +441,13 @@ def _purple_flag(inputs: _Inputs) -> dict:
 
 def purple_flag_report(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None, *,
                        min_count: int, rules: PresenceRules, streets: gpd.GeoDataFrame | None = None,
-                       photometry: Mapping[str, Photometry] | None = None,
-                       events: pd.DataFrame | None = None) -> dict:
+                       photometry: Mapping[str, Photometry] | None = None) -> dict:
     """The Purple Flag evidence of ``year`` up to local date ``as_of`` (as :func:`promise_tracker`
     counts it), with the stored safety survey's questions about the evening, the follow-up's date
     and whether the data is synthetic. Public: citizens' counts below ``min_count`` (k) are
-    suppressed. ``events``: the events (``id, name, starts_at, ends_at, kind``; see
-    :func:`geo.purple_flag.purple_flag_evidence`), None until the service stores an events layer."""
+    suppressed."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {})
     return {**_purple_flag(inputs), "as_of": clock.as_of.isoformat(), "year_over": clock.over,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None}
 
