@@ -94,6 +94,10 @@ class Programme(BaseModel):
         """Whether it was adopted on or before ``day``."""
         return self.adopted is not None and self.adopted <= day
 
+    def done_by(self, day: date) -> int:
+        """How many of its measures were done on or before ``day``, whenever they were planned."""
+        return sum(m.done is not None and m.done <= day for m in self.measures)
+
     def progress(self, day: date) -> dict:
         """Measures planned by ``day`` and how many of them were done by it, and on time."""
         due = [m for m in self.measures if m.planned <= day]

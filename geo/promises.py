@@ -16,6 +16,10 @@ promise has a ``measure`` whose ``kind`` says how it is followed up:
   number, else staff record its status as for ``staff_status`` (:func:`takes_staff_status`);
 - ``staff_status``: no figure measures it; staff record a status with a date and a note.
 
+Each promise may say what it rests on (``basis``: a public source, carried over from an earlier
+year, or a synthetic example) and which earlier promise it carries on (``carried_over_from:
+"2020/polisnarvaro"``, checked against that year's file when the file is read).
+
 Statuses and the rule that gives them are in :mod:`geo.status`.
 """
 
@@ -119,6 +123,8 @@ class Lighting(BaseModel):
     kind: Literal["lighting"]
     programme: str | None = Field(None, min_length=1, description="the lighting programme's file (geo.programme), "
                                                                   "beside the promises file; null: none written yet")
+    goal: Literal["adopt", "carry_out"] = Field("adopt", description="adopt: to produce the programme (met once "
+                                                "adopted); carry_out: to do its measures (met once all are done)")
 
 
 class Events(BaseModel):
@@ -137,8 +143,23 @@ Measure = Annotated[Union[PatrolPresence, RemovalRounds, Cleaning, Lighting, Eve
                     Field(discriminator="kind")]
 
 
+BASIS_KINDS = {"public_source": "offentlig källa", "carried_over": "förs över från året innan",
+               "synthetic_example": "syntetiskt exempel"}
+"""What a promise may rest on, in Swedish."""
+
+
+class Basis(BaseModel):
+    """What a promise rests on: a public source, an earlier year's promise carried over (nothing
+    says it ended), or a synthetic example; ``note`` says which source or why."""
+
+    model_config = _Strict
+    kind: Literal[tuple(BASIS_KINDS)]  # type: ignore[valid-type]
+    note: str = Field(min_length=1)
+
+
 class Promise(BaseModel):
-    """One promise: its text as given (Swedish), who promised it, and how it is measured."""
+    """One promise: its text as given (Swedish), who promised it, how it is measured, what it
+    rests on and the earlier promise it carries on, if any."""
 
     model_config = _Strict
     id: str = Field(pattern=_SLUG, description="lower-case words joined by hyphens")
@@ -147,6 +168,23 @@ class Promise(BaseModel):
     measure: Measure
     how_measured: str = Field(min_length=1)
     supporting: list[Literal[SUPPORTING_FIGURES]] = []  # type: ignore[valid-type]
+    basis: Basis | None = None
+    carried_over_from: str | None = Field(None, pattern=r"^\d{4}/[a-z0-9]+(?:-[a-z0-9]+)*$",
+                                          description="the earlier promise it carries on: year/id")
+
+    @pydantic.model_validator(mode="after")
+    def _carried(self) -> Promise:
+        if self.basis is not None and self.basis.kind == "carried_over" and self.carried_over_from is None:
+            raise ValueError("a promise carried over says from where: carried_over_from: <year>/<id>")
+        return self
+
+    @property
+    def previous(self) -> tuple[int, str] | None:
+        """The year and id of the promise it carries on, or None."""
+        if self.carried_over_from is None:
+            return None
+        year, promise_id = self.carried_over_from.split("/")
+        return int(year), promise_id
 
 
 def takes_staff_status(promise: Promise) -> bool:
@@ -191,7 +229,26 @@ def read_promises(path: str | Path) -> PromiseYear:
                                       field="measure.programme")
             read_programme(programme)
             promise.measure.programme = str(programme)
+        if promise.previous is not None:
+            _check_carried(path, year.year, number, promise)
     return year
+
+
+def _check_carried(path: Path, year: int, number: int, promise: Promise) -> None:
+    """:class:`ValidationError` naming the file, the promise and ``carried_over_from`` when the
+    promise it carries on is not in an earlier year's file beside ``path``."""
+    earlier, promise_id = promise.previous
+    where = {"file": str(path), "row": f"promise {number} (id {promise.id!r})", "field": "carried_over_from"}
+    if earlier >= year:
+        raise ValidationError(Message("{earlier} is not before {year}; a promise is carried over from an earlier year",
+                                      earlier=str(earlier), year=str(year)), **where)
+    files = promise_files(path.parent)
+    if earlier not in files:
+        raise ValidationError(Message("no promises file for {earlier} beside this one", earlier=str(earlier)), **where)
+    try:
+        read_promises(files[earlier]).promise(promise_id)
+    except UnknownPromise as exc:
+        raise ValidationError(exc.args[0], **where) from None
 
 
 def parse_promises(doc: object, source: str = "promises", expected_year: int | None = None) -> PromiseYear:

@@ -127,6 +127,19 @@ def programme_status(adopt_by: date | None, adopted: date | None, clock: YearClo
     return "on track" if adopt_by is not None and clock.as_of <= adopt_by else "behind"
 
 
+def measures_status(measures: int, done: int, overdue: int, clock: YearClock) -> str:
+    """A programme the promise is to carry out (light a route): met once all its ``measures`` are
+    done; not met when the year is over before that; behind while any is ``overdue`` (planned by
+    now, not done), on track otherwise. A programme without measures is not measurable yet."""
+    if measures == 0:
+        return "not measurable yet"
+    if done >= measures:
+        return "met"
+    if clock.over:
+        return "not met"
+    return "behind" if overdue else "on track"
+
+
 def projected_level(values: pd.Series, at: pd.Timestamp) -> float:
     """The least-squares straight line through ``values`` (indexed by timestamps) evaluated at ``at``;
     the latest value when there are fewer than two."""

@@ -26,8 +26,8 @@ from geo.patrol import PresenceCube, PresenceRules, centre_totals, counted_secon
 from geo.photometry import Photometry
 from geo.promises import (Promise, PromiseYear, takes_staff_status, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
-from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, programme_status, projected_level, rounds_held,
-                        rounds_status, share_status)
+from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, measures_status, programme_status, projected_level,
+                        rounds_held, rounds_status, share_status)
 from geo.publish import unsafe_places_per_zone
 from geo.purple_flag import Lamps, purple_flag_evidence
 from geo.survey import year_figures
@@ -372,9 +372,15 @@ def _lighting(promise: Promise, inputs: _Inputs) -> dict:
     adopted = programme.adopted if programme and programme.adopted_by(as_of) else None
     entry = {"status": programme_status(programme.adopt_by if programme else None, adopted, inputs.clock),
              "value": 1 if adopted else 0, "target": 1, "unit": "antaget program",
-             "details": {"programme": None if programme is None else {
+             "details": {"goal": promise.measure.goal, "programme": None if programme is None else {
                  "title": programme.title, "synthetic": programme.synthetic, "adopt_by": programme.adopt_by.isoformat(),
                  "adopted": adopted.isoformat() if adopted else None, "progress": programme.progress(as_of)}}}
+    if promise.measure.goal == "carry_out":
+        done = programme.done_by(as_of) if programme else 0
+        measures = len(programme.measures) if programme else 0
+        overdue = len(programme.progress(as_of)["overdue"]) if programme else 0
+        entry.update(status=measures_status(measures, done, overdue, inputs.clock), value=done, target=measures,
+                     unit="åtgärder klara")
     if not (inputs.lights["status"] != "planned").any() or inputs.surface.fields.empty:
         entry["details"]["compliance"] = None  # no lamps or no streets: nothing to model
         return entry
