@@ -139,6 +139,11 @@ class StaffStatus(BaseModel):
     kind: Literal["staff_status"]
 
 
+MEASURE_KIND_NAMES = {"patrol_presence": "Polisnärvaro", "removal_rounds": "Klotter- och ogräsrundor",
+                      "cleaning": "Städning", "lighting": "Belysning", "events": "Evenemang",
+                      "staff_status": "Löften som personalen följer upp"}
+"""The kinds of measure, in the order the comparison shows them, with their Swedish names."""
+
 Measure = Annotated[Union[PatrolPresence, RemovalRounds, Cleaning, Lighting, Events, StaffStatus],
                     Field(discriminator="kind")]
 

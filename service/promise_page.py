@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.layers import REPORT_CATEGORY_NAMES
-from geo.promises import COUNTED_HOURS_NAMES, PromiseYear
+from geo.promises import BASIS_KINDS, COUNTED_HOURS_NAMES, PromiseYear
 from geo.status import STATUS_NAMES
 from geo.timestamps import LOCAL_TZ
 from service.auth import ROLE_NAMES
@@ -18,6 +18,7 @@ from service.demo import DEMO_ACTOR
 from geo.swedish import sv_number
 from service.html import pages
 from service.maps import build_map, standalone_html
+from service.promise_outcomes import outcomes_by_year
 from service.promises import promise_tracker
 from service.purple_flag_page import purple_flag_section
 from service.security import with_meta_policy
@@ -45,6 +46,8 @@ def value_text(promise: dict) -> str:
         return f"{value} av {target} rundor (den kategori som haft minst)."
     if unit == "antaget program":
         return _programme_text(promise["details"])
+    if unit == "åtgärder klara":
+        return f"{value} av {target} åtgärder klara. " + _programme_text(promise["details"])
     return f"{sv_number(100 * value, 1)} % (mål {sv_number(100 * target)} %)."
 
 
@@ -65,16 +68,30 @@ def _programme_text(details: dict) -> str:
     return text
 
 
+def year_summary(report: dict, previous: dict | None) -> dict:
+    """The year's summary in Swedish: what was promised, what was done (each promise's status and
+    result) and what changed in safety (:func:`service.promise_outcomes.outcomes_by_year` over the
+    year and ``previous``, the year before's report, when there is one)."""
+    reports = {report["year"]: report} | ({previous["year"]: previous} if previous else {})
+    counts = ", ".join(f"{report['status_counts'][status]} {name}" for status, name in STATUS_NAMES.items()
+                       if report["status_counts"].get(status))
+    return {"promised": [p["text"] for p in report["promises"]],
+            "done": [{"id": p["id"], "status": p["status"], "text": value_text(p)} for p in report["promises"]],
+            "counts": counts, "safety": outcomes_by_year(reports)["summary"]}
+
+
 def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: bool = False,
-                 generated: str | None = None) -> str:
-    """The tracker page for a :func:`service.promises.promise_tracker` report; ``maps`` (title →
-    self-contained map HTML) are embedded, and ``standalone`` leaves out links to the service."""
+                 generated: str | None = None, summary: dict | None = None, maps_note: str | None = None) -> str:
+    """The tracker page for a :func:`service.promises.promise_tracker` report (linked by
+    :func:`service.promises.link_years` for links to the other years); ``summary``
+    (:func:`year_summary`) opens it; ``maps`` (title → self-contained map HTML) are embedded, or
+    ``maps_note`` says where to find them; ``standalone`` leaves out links to the service."""
     charts = {p["id"]: chart_svg(p["chart"], bool(report["synthetic"])) for p in report["promises"] if "chart" in p}
     heading = f"Medborgarlöftet {report['year']}: uppföljning"
     return pages.get_template("promises.html").render(
-        heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES,
+        heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES, basis_names=BASIS_KINDS,
         value_text=value_text, purple_flag_section=purple_flag_section, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
-        year_over=report["year_over"])
+        year_over=report["year_over"], summary=summary, maps_note=maps_note)
 
 
 REPORT_MAPS = (("planner", "Planeringskarta: årets brott; belysning, anmälningar och otrygga platser som när rapporten skapades"),
@@ -99,3 +116,9 @@ def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None
     now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     html = tracker_html(report, {title: page.html for title, page in pages.items()}, standalone=True, generated=now)
     return with_meta_policy(html, state.settings.maps, [script for page in pages.values() for script in page.scripts])
+
+
+def compare_html(comparison: dict) -> str:
+    """The comparison page for a :func:`service.promise_compare.compare_years` answer."""
+    return pages.get_template("promises_compare.html").render(
+        comparison=comparison, labels=STATUS_NAMES, heading="Medborgarlöftena år för år")

@@ -4,7 +4,7 @@ assembled from the store and geo/ figures, for the API, the page and the yearly 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -290,7 +290,8 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
     for promise in promises.promises:
         entry = {"id": promise.id, "text": promise.text, "promised_by": promise.promised_by,
                  "promised_by_name": promised_by_name(promises, promise), "how_measured": promise.how_measured,
-                 "kind": promise.measure.kind}
+                 "kind": promise.measure.kind, "basis": promise.basis.model_dump() if promise.basis else None,
+                 "carried_over_from": promise.carried_over_from}
         entry.update(_MEASURES[promise.measure.kind](promise, inputs))
         if takes_staff_status(promise):  # (an events promise without a number keeps its figures as details)
             staff = _staff(statuses[statuses["promise_id"] == promise.id], None if year_end else as_of)
@@ -305,6 +306,34 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
             "title": promises.title, "parties": promises.parties, "source": promises.source,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None, "status_counts": {k: int(v) for k, v in counts.items()},
             "promises": entries}
+
+
+PREVIOUS_FIELDS = ("id", "kind", "status", "value", "target", "unit", "details")
+"""What the tracker shows of a carried-over promise's result in the year before."""
+
+
+def followable_years(folder: Path, today: date) -> list[int]:
+    """The years with a promises file that have begun by ``today``, ascending."""
+    return sorted(year for year in promise_files(folder) if year <= today.year)
+
+
+def link_years(report: dict, years: list[int], tracked: Callable[[int], dict]) -> dict:
+    """``report`` (of :func:`promise_tracker`) with the neighbouring ``years`` that have promises
+    (``years``: previous and next, null at either end) and, for each promise carried over from an
+    earlier year, that promise's result there (``previous``; ``tracked(year)`` gives that year's
+    whole-year report)."""
+    year = report["year"]
+    earlier, later = [y for y in years if y < year], [y for y in years if y > year]
+    promises = []
+    for entry in report["promises"]:
+        entry = dict(entry)
+        if entry["carried_over_from"]:
+            from_year, from_id = entry["carried_over_from"].split("/")
+            before = next(p for p in tracked(int(from_year))["promises"] if p["id"] == from_id)
+            entry["previous"] = {"year": int(from_year), **{name: before[name] for name in PREVIOUS_FIELDS}}
+        promises.append(entry)
+    return {**report, "years": {"previous": earlier[-1] if earlier else None, "next": later[0] if later else None},
+            "promises": promises}
 
 
 def promised_by_name(promises: PromiseYear, promise: Promise) -> str:

@@ -934,6 +934,7 @@ class LightingCompliance(Answer):
 
 
 class LightingDetails(Answer):
+    goal: str = Field(description="adopt: to produce the programme; carry_out: to do its measures")
     programme: ProgrammeState | None = Field(description="null: no programme file yet")
     compliance: LightingCompliance | None = Field(description="null without lamps or streets to model")
 
@@ -1144,6 +1145,28 @@ class Supporting(Answer):
     survey: TrackerSurvey | Absent = sometimes("the year's safety survey: shares with intervals and changes")
 
 
+class PromiseBasis(Answer):
+    kind: str = Field(description="public_source, carried_over or synthetic_example")
+    note: str = Field(description="which source, or why (Swedish)")
+
+
+_DETAILS = Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, EventsDetails, StaffDetails,
+                 NoStatusDetails]
+
+
+class PreviousResult(Answer):
+    """The result of the promise a carried-over promise carries on, in its year."""
+
+    year: int
+    id: str
+    kind: str
+    status: str
+    value: float | None
+    target: float | None
+    unit: str | None
+    details: _DETAILS
+
+
 class TrackedPromise(Answer):
     id: str
     text: str
@@ -1154,13 +1177,21 @@ class TrackedPromise(Answer):
     status: str = Field(description="met, on track, behind, not met or not measurable yet")
     value: float | None
     target: float | None
-    unit: str | None = Field(description="h, rundor, andel, antaget program or evenemang; null for staff statuses")
-    details: Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, EventsDetails, StaffDetails,
-                   NoStatusDetails] = Field(description="by kind")
+    unit: str | None = Field(description="h, rundor, andel, antaget program, åtgärder klara or evenemang; null for "
+                                         "staff statuses")
+    details: _DETAILS = Field(description="by kind")
     chart: Annotated[Union[PresenceChart, OpenClosedChart, LightingChart], Field(discriminator="kind")] | Absent = (
         sometimes("chart data, by kind (none for staff statuses)"))
     history: list[StaffRecord] | Absent = sometimes("staff statuses: every record up to the date followed")
     supporting: Supporting
+    basis: PromiseBasis | None = Field(description="what the promise rests on; null when its file does not say")
+    carried_over_from: str | None = Field(description="the earlier promise it carries on, year/id")
+    previous: PreviousResult | Absent = sometimes("a promise carried over: that promise's result the year before")
+
+
+class YearLinks(Answer):
+    previous: int | None = Field(description="the year before with promises")
+    next: int | None = Field(description="the year after with promises that has begun")
 
 
 class PromiseTracker(Answer):
@@ -1176,6 +1207,63 @@ class PromiseTracker(Answer):
     synthetic: bool = Field(description="the store holds synthetic demo data")
     status_counts: dict[str, int] = Field(description="promises per status")
     promises: list[TrackedPromise]
+    years: YearLinks
+
+
+class ComparedPromise(Answer):
+    id: str
+    text: str
+    status: str
+    value: float | None
+    target: float | None
+    unit: str | None
+    carried_over_from: str | None
+    summary: str = Field(description="the result in Swedish")
+
+
+class ComparedYear(Answer):
+    year: int
+    promises: list[ComparedPromise] = Field(description="the year's promises of the kind (may be none)")
+
+
+class PromiseChange(Answer):
+    from_year: int
+    from_id: str
+    to_year: int
+    to_id: str
+    from_status: str
+    to_status: str
+    unit: str | None = Field(description="the values' unit when both are figures of it")
+    difference: float | None = Field(description="later value less earlier, in unit")
+
+
+class ComparedKind(Answer):
+    kind: str = Field(description="patrol_presence, removal_rounds, cleaning, lighting or staff_status")
+    name: str = Field(description="the kind's Swedish name")
+    years: list[ComparedYear]
+    changes: list[PromiseChange] = Field(description="the same promise (or the kind's only one) in neighbouring years")
+    summary: list[str] = Field(description="the follow-up in Swedish: each year's promise and result, each change")
+
+
+class OutcomeYear(Answer):
+    year: int
+    incidents: int | None = Field(description="incidents placed in the zones; null when no promise counts them")
+    per_zone: dict[str, int] | None
+
+
+class Outcomes(Answer):
+    source: str = Field(description="where the outcomes come from (tracker_incidents: the tracker's incident counts)")
+    years: list[OutcomeYear]
+    summary: list[str] = Field(description="in Swedish")
+
+
+class PromiseComparison(Answer):
+    """Each kind of promise across the years, and the outcomes beside them."""
+
+    years: list[int]
+    synthetic: bool = Field(description="the store holds synthetic demo data")
+    kinds: list[ComparedKind]
+    outcomes: Outcomes
 
 
 # -- Open311 GeoReport v2 ------------------------------------------------------------------------------

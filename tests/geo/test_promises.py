@@ -404,7 +404,7 @@ def test_a_new_years_file_is_picked_up_without_code_changes(tmp_path):
     assert files == {2031: tmp_path / "2031.yaml", 2032: tmp_path / "2032.json"}
     assert [p.id for p in read_promises(files[2031]).promises] == ["centrumutvecklingsplan", "purple-flag"]
     assert read_promises(files[2032]).year == 2032
-    assert promise_files(PROMISES_DIR) == {2020: SHIPPED}
+    assert promise_files(PROMISES_DIR) == {2020: SHIPPED, 2021: PROMISES_DIR / "2021.yaml"}
 
 
 def test_two_files_for_one_year_are_refused_rather_than_one_silently_chosen(tmp_path):

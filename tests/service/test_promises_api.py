@@ -193,16 +193,16 @@ def test_a_store_without_data_measures_nothing_yet(client):
 
 
 def test_years_and_errors(client):
-    assert client.get("/api/promises").json() == {"years": [2020]}
+    assert client.get("/api/promises").json() == {"years": [2020, 2021]}
     missing = client.get("/api/promises/2019")
     assert missing.status_code == 404
-    assert missing.json()["detail"] == "no promises file for 2019 (years with promises: 2020)"
+    assert missing.json()["detail"] == "no promises file for 2019 (years with promises: 2020, 2021)"
     for as_of in ("2021-01-01", "2019-12-31"):
         outside = client.get(f"/api/promises/2020?as_of={as_of}")
         assert outside.status_code == 422 and f"the date {as_of} is not in 2020" in outside.json()["detail"]
     assert client.get("/api/promises/2020?as_of=yesterday").status_code == 422
     redirect = client.get("/promises", follow_redirects=False)
-    assert redirect.status_code in (302, 307) and redirect.headers["location"] == "/promises/2020"
+    assert redirect.status_code in (302, 307) and redirect.headers["location"] == "/promises/2021"
 
 
 def post_status(client, promise_id: str, token: str | None, year: int = 2020, **body):

@@ -24,7 +24,8 @@ from service.responses import (OGCCollection, OGCCollections, OGCConformance, OG
 from service.responses import (EventCreated, EventFigures, Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
                                ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
-                               PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage, RemovalFigures,
+                               PromiseComparison, PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage,
+                               RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
                                SurveyFigures, SurveyImported, UnsafePlaces, ZoneCollection)
 from service.settings import ReportSettings, Settings, StoreSettings
@@ -51,6 +52,7 @@ COVERED = {
     ("get", "/api/coverage/lighting/what-if"): ("200", LampWhatIf),
     ("get", "/api/promises"): ("200", PromiseYears),
     ("get", "/api/promises/{year}"): ("200", PromiseTracker),
+    ("get", "/api/promises/compare"): ("200", PromiseComparison),
     ("post", "/api/promises/{year}/{promise_id}/status"): ("201", PromiseStatusRecorded),
     ("get", "/api/purple-flag/{year}"): ("200", PurpleFlagPage),
     ("get", "/api/lagesbild"): ("200", Lagesbild),
@@ -173,6 +175,7 @@ DEMO_READS = [
     ("/api/coverage/lighting/what-if", None, "/api/coverage/lighting/what-if?lon=12.8634&lat=56.66981"),
     ("/api/promises", None, "/api/promises"),
     ("/api/promises/{year}", None, "/api/promises/2020"),
+    ("/api/promises/compare", None, "/api/promises/compare"),
     ("/api/promises/{year}", None, "/api/promises/2020?as_of=2020-03-22"),
     ("/api/purple-flag/{year}", None, "/api/purple-flag/2020?as_of=2020-03-22"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W12"),
