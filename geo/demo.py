@@ -9,7 +9,8 @@ Pure functions, no I/O; the same zones, streets, year and seed give identical fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable
 
@@ -107,6 +108,44 @@ _DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
+class DemoYear:
+    """One year of the demo: its seed; the share of incidents kept per zone (``fewer_incidents``,
+    zone id → 0..1; the rest are left out, so a later year shows fewer where the earlier year's
+    measures acted); how often the 1 Hz units ping (``ping_every_s``: a later year pings less, to
+    keep loading the demo quick); and the year and seed whose lamps and buildings it keeps
+    (``layout``: the lamps are the same lamps from year to year)."""
+
+    year: int
+    seed: int
+    fewer_incidents: Mapping[str, float] = field(default_factory=dict)
+    ping_every_s: int = 1
+    layout: tuple[int, int] | None = None
+
+
+DEMO_YEARS = (
+    DemoYear(2020, 2020),
+    DemoYear(2021, 2021, fewer_incidents={"storgatan-norre-port": 0.65, "stora-torg": 0.8,
+                                          "brogatan-lilla-torg": 0.8},
+             ping_every_s=10, layout=(2020, 2020)),
+)
+"""The demo's years (all SYNTHETIC). 2021 keeps 2020's lamps and buildings and has fewer incidents
+where 2020's measures acted: northern Storgatan, whose broken lamps the (synthetic) lighting
+programme mended in October 2020, and Stora Torg and Brogatan, the hot spots the patrols stopped at
+most. Its 1 Hz units ping every 10 s (their hours are the same)."""
+
+
+def demo_years(year: int | None = None, seed: int | None = None) -> tuple[DemoYear, ...]:
+    """The demo years to load: every one of :data:`DEMO_YEARS` (``seed`` given: the first year
+    gets it, each later one ``seed`` plus the years between), or ``year`` alone, with its own
+    options when it is one of them, and ``seed`` (default: its own, or the year)."""
+    if year is None:
+        first = DEMO_YEARS[0].year
+        return DEMO_YEARS if seed is None else tuple(replace(y, seed=seed + y.year - first) for y in DEMO_YEARS)
+    known = next((y for y in DEMO_YEARS if y.year == year), DemoYear(year, year))
+    return (known if seed is None else replace(known, seed=seed),)
+
+
+@dataclass(frozen=True)
 class DemoData:
     """The four typed layer frames (see :mod:`geo.layers`) and a presence log
     (:mod:`geo.presence_log`), all ``source == "synthetic"``; building footprints and water
@@ -126,7 +165,8 @@ class DemoData:
 
 
 def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 2020, seed: int = 2020,
-              progress: Callable[[str, float], None] | None = None, with_pings: bool = True) -> DemoData:
+              progress: Callable[[str, float], None] | None = None, with_pings: bool = True,
+              options: DemoYear | None = None) -> DemoData:
     """Synthetic incidents, lights, reports and patrol pings for ``year`` in the centre.
 
     ``zones`` and ``streets`` as read by :func:`geo.zones.read_zones` and
@@ -135,25 +175,29 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     Roughly 2,000 incidents, 350 lights, 400 reports, 900 patrol hours (3.3 million pings) and a
     presence log: a horse patrol known only from it, and shifts of a foot unit its GPS covers too.
     ``with_pings=False`` leaves out the pings and the presence log (the rest is the same), for
-    work that does not look at patrols.
+    work that does not look at patrols. ``options`` (:class:`DemoYear`, for ``year``) leaves out
+    incidents per zone, pings less often and keeps another year's lamps and buildings.
     """
     from geo.demo_events import demo_events  # (it takes this module's SOURCE)
     from geo.demo_survey import demo_survey  # (it reads this module's hot spots)
 
     report = progress or (lambda step, fraction: None)
+    options = options or DemoYear(year, seed)
     world = _World(zones, streets)
     rng_incidents, rng_lights, rng_reports, rng_pings, rng_log = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
+    layout_year, layout_seed = options.layout or (year, seed)
+    rng_lights = np.random.default_rng(np.random.SeedSequence(layout_seed).spawn(5)[1])
 
-    incidents = validate(INCIDENTS, _incidents(world, year, rng_incidents), "demo")
+    incidents = validate(INCIDENTS, _incidents(world, year, rng_incidents, options.fewer_incidents), "demo")
     report("incidents", 0.05)
-    lights_raw = _lights(world, year, rng_lights)
+    lights_raw = _lights(world, layout_year, rng_lights)
     lights = validate(LIGHTS, lights_raw, "demo")
     report("lights", 0.08)
     reports = validate(REPORTS, _reports(world, year, lights_raw, rng_reports), "demo")
     report("reports", 0.10)
     if with_pings:
-        pings_raw = _pings(world, year, rng_pings, lambda f: report("pings", 0.10 + 0.65 * f))
+        pings_raw = _pings(world, year, rng_pings, lambda f: report("pings", 0.10 + 0.65 * f), options.ping_every_s)
         report("validating pings", 0.75)
         pings = validate(PINGS, pings_raw, "demo")
         log = validate_log(_presence_log(world, year, pings, rng_log), world.zones["zone_id"].tolist(), SOURCE)
@@ -337,8 +381,10 @@ def _ids(prefix: str, n: int, width: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- incidents
 
-def _incidents(world: _World, year: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Raw incidents: hot-spot clusters plus 25 % scattered, evening/night and weekend peaks."""
+def _incidents(world: _World, year: int, rng: np.random.Generator,
+               fewer: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Raw incidents: hot-spot clusters plus 25 % scattered, evening/night and weekend peaks; in
+    the zones of ``fewer`` only that share of them (zone id → share kept)."""
     n = int(rng.integers(2000, 2400))
     clustered = rng.random(n) >= 0.25
     spot = np.where(clustered, rng.choice(len(world.hot_xy), size=n, p=world.hot_weight), -1)
@@ -388,6 +434,11 @@ def _incidents(world: _World, year: int, rng: np.random.Generator) -> pd.DataFra
         precision[street[~ok]] = "exact"
 
     order = np.argsort(occurred.to_numpy(), kind="stable")
+    if fewer:
+        share = np.array([fewer.get(z, 1.0) for z in world.zones["zone_id"]] + [1.0])  # last: outside every zone
+        kept = share[zone_positions(world.zones, x, y)] > rng.random(n)
+        order = order[kept[order]]
+    n = len(order)
     lon, lat = world.lonlat(x[order], y[order])
     return pd.DataFrame({"id": _ids(f"{year}-inc", n, 5), "occurred_at": occurred.iloc[order].reset_index(drop=True),
                          "category": category[order], "location_precision": precision[order],
@@ -628,8 +679,9 @@ def _reports(world: _World, year: int, lights: pd.DataFrame, rng: np.random.Gene
 # ---------------------------------------------------------------- patrol pings
 
 def _pings(world: _World, year: int, rng: np.random.Generator,
-           progress: Callable[[float], None]) -> pd.DataFrame:
-    """Raw 1 Hz patrol pings: shifts of 1-3 h per unit walking/cycling the street graph, ~900 h in all."""
+           progress: Callable[[float], None], ping_every_s: int = 1) -> pd.DataFrame:
+    """Raw patrol pings (1 Hz, or every ``ping_every_s`` seconds): shifts of 1-3 h per unit
+    walking/cycling the street graph, ~900 h in all."""
     total_hours = rng.uniform(870.0, 930.0)
     days = pd.date_range(pd.Timestamp(year, 1, 1), periods=_days_in(year), freq="D")
     weekday = days.day_of_week.to_numpy()
@@ -637,6 +689,7 @@ def _pings(world: _World, year: int, rng: np.random.Generator,
                          np.array([0.8, 0.8, 0.9, 1.0, 1.8, 1.8, 0.7]))
     frames = []
     for u, (unit, mode, crew, share, every_s) in enumerate(_UNITS):
+        every_s = max(every_s, ping_every_s)
         durations: list[int] = []
         while sum(durations) < total_hours * share * 3600:
             durations.append(int(rng.integers(4, 13)) * 900)  # 1-3 h in quarter hours

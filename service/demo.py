@@ -15,15 +15,27 @@ from service.store import Actor, Conflict, Store
 
 DEMO_META_KEY = "demo_data"
 DEMO_ACTOR = Actor("demo", "synthetic demo data")
-DEMO_PROMISE_STATUSES = (
-    ("centrumutvecklingsplan", "03-15", "on track", "SYNTETISKT EXEMPEL: trygghetsvandring gjord, planen på remiss."),
-    ("purple-flag", "06-10", "on track", "SYNTETISKT EXEMPEL: ansökan inlämnad, bedömning planerad till hösten."),
-    ("purple-flag", "11-20", "met", "SYNTETISKT EXEMPEL: certifieringen förnyad."),
-    ("evenemang", "09-01", "on track", "SYNTETISKT EXEMPEL: sommarfesten och lördagsnätterna hölls, julmarknaden "
-                                       "planeras."),
-    ("kamerabevakning", "05-05", "on track", "SYNTETISKT EXEMPEL: frågan diskuterad i samverkansgruppen."),
-)
-"""Synthetic staff statuses (month-day, status, note) for the demo year's staff-measured promises."""
+DEMO_PROMISE_STATUSES = {
+    2020: (
+        ("centrumutvecklingsplan", "03-15", "on track", "SYNTETISKT EXEMPEL: trygghetsvandring gjord, planen på remiss."),
+        ("purple-flag", "06-10", "on track", "SYNTETISKT EXEMPEL: ansökan inlämnad, bedömning planerad till hösten."),
+        ("purple-flag", "11-20", "met", "SYNTETISKT EXEMPEL: certifieringen förnyad."),
+        ("evenemang", "09-01", "on track", "SYNTETISKT EXEMPEL: sommarfesten och lördagsnätterna hölls, julmarknaden "
+                                           "planeras."),
+        ("kamerabevakning", "05-05", "on track", "SYNTETISKT EXEMPEL: frågan diskuterad i samverkansgruppen."),
+    ),
+    2021: (
+        ("kamerabevakning-ansokan", "04-20", "on track",
+         "SYNTETISKT EXEMPEL: ansökan om kamerabevakning vid Stora Torg skrivs, med intresseavvägning."),
+        ("kamerabevakning-ansokan", "10-05", "met", "SYNTETISKT EXEMPEL: ansökan inlämnad."),
+        ("centrumutvecklingsplan", "06-15", "met", "SYNTETISKT EXEMPEL: utvecklingsplanen antagen."),
+        ("purple-flag", "09-30", "on track", "SYNTETISKT EXEMPEL: uppföljning inför omcertifieringen 2022."),
+        ("evenemang", "08-20", "met", "SYNTETISKT EXEMPEL: sommarens evenemang genomförda."),
+    ),
+}
+"""Synthetic staff statuses (month-day, status, note) per demo year for its staff-measured promises."""
+DEMO_MARK = "synthetic demo data for "
+"""How the database's mark of demo data begins: then each year loaded with its seed."""
 
 
 def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: list[str],
@@ -66,14 +78,23 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
                 pass  # loaded before: the round is there already
     lines.append(Message("removal rounds: {rounds} synthetic rounds recorded (graffiti and weeds, May and September)",
                          rounds=rounds))
-    for promise_id, day, status, note in DEMO_PROMISE_STATUSES:
+    statuses = DEMO_PROMISE_STATUSES.get(year, ())
+    for promise_id, day, status, note in statuses:
         store.add_promise_status(year, promise_id, f"{year}-{day}", status, note, DEMO_ACTOR)
-    lines.append(Message("promise statuses: {count} synthetic staff statuses recorded",
-                         count=len(DEMO_PROMISE_STATUSES)))
+    lines.append(Message("promise statuses: {count} synthetic staff statuses recorded", count=len(statuses)))
     results, places = data.survey
     store.replace_survey(year, results, places, SURVEY_SOURCE)
     lines.append(Message("safety survey {year}: {results} synthetic results and {places} marked places stored "
                          "(source: {source})", year=str(year), results=len(results), places=len(places),
                          source=SURVEY_SOURCE))
-    store.set_meta(DEMO_META_KEY, f"synthetic demo data for {year}, seed {seed}")
+    store.set_meta(DEMO_META_KEY, demo_mark(store.get_meta(DEMO_META_KEY), year, seed))
     return lines
+
+
+def demo_mark(mark: str | None, year: int, seed: int) -> str:
+    """The database's mark of demo data with ``year`` (and its ``seed``) added to the years in
+    ``mark`` (a year loaded again with another seed replaces it): "synthetic demo data for 2020,
+    seed 2020; 2021, seed 2021"."""
+    loaded = mark.removeprefix(DEMO_MARK).split("; ") if mark and mark.startswith(DEMO_MARK) else []
+    kept = [entry for entry in loaded if not entry.startswith(f"{year},")]
+    return DEMO_MARK + "; ".join(sorted([*kept, f"{year}, seed {seed}"]))

@@ -60,7 +60,8 @@ def _pairs(reports: dict[int, dict], kind: str) -> list[tuple[dict, dict]]:
 def _change(before: dict, after: dict) -> dict:
     """The change from one year's promise to the next: the value's difference where both are
     figures of the same unit, and the statuses."""
-    same = before["unit"] == after["unit"] and before["value"] is not None and after["value"] is not None
+    measured = all(p["status"] != "not measurable yet" and p["value"] is not None for p in (before, after))
+    same = measured and before["unit"] == after["unit"]
     return {"from_year": before["year"], "from_id": before["id"], "to_year": after["year"], "to_id": after["id"],
             "from_status": before["status"], "to_status": after["status"], "unit": after["unit"] if same else None,
             "difference": round(after["value"] - before["value"], 4) if same else None}
@@ -83,7 +84,8 @@ def _summary(name: str, reports: dict[int, dict], kind: str, pairs: list[tuple[d
                          f"Resultat: {value_text(entry)} Status: {STATUS_NAMES[entry['status']]}.")
     for before, after in pairs:
         change = _change(before, after)
-        text = f"Från {before['year']} till {after['year']}: status {STATUS_NAMES[before['status']]} → " \
+        named = f" (”{after['text']}”)" if len(pairs) > 1 else ""
+        text = f"Från {before['year']} till {after['year']}{named}: status {STATUS_NAMES[before['status']]} → " \
                f"{STATUS_NAMES[after['status']]}"
         if change["difference"] is not None and change["unit"] in _CHANGE_TEXT:
             text += f", {_CHANGE_TEXT[change['unit']](change['difference'])}"

@@ -3,7 +3,7 @@ comparison of years and the yearly report's summary."""
 
 from __future__ import annotations
 
-from geo.swedish import sv_signed
+from geo.swedish import sv_number, sv_signed
 
 
 def outcomes_by_year(reports: dict[int, dict]) -> dict:
@@ -19,7 +19,7 @@ def outcomes_by_year(reports: dict[int, dict]) -> dict:
         years.append({"year": year, "incidents": None if figures is None else figures["incidents"],
                       "per_zone": None if figures is None else figures["per_zone"]})
     counted = [y for y in years if y["incidents"] is not None]
-    summary = [f"{y['year']}: {y['incidents']} brott med känd plats i stadskärnans zoner." for y in counted]
+    summary = [f"{y['year']}: {sv_number(y['incidents'], 0)} brott med känd plats i stadskärnans zoner." for y in counted]
     for before, after in zip(counted, counted[1:]):
         change = after["incidents"] - before["incidents"]
         share = f" ({sv_signed(100 * change / before['incidents'], 1)} %)" if before["incidents"] else ""

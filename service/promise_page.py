@@ -19,7 +19,7 @@ from geo.swedish import sv_number
 from service.html import pages
 from service.maps import build_map, standalone_html
 from service.promise_outcomes import outcomes_by_year
-from service.promises import promise_tracker
+from service.promises import followable_years, link_years, load_year, promise_tracker
 from service.purple_flag_page import purple_flag_section
 from service.security import with_meta_policy
 from service.context import Context
@@ -68,6 +68,20 @@ def _programme_text(details: dict) -> str:
     return text
 
 
+def chart_alt(chart: dict) -> str:
+    """A chart's text alternative in Swedish: what it shows and where it ends."""
+    if chart["kind"] == "cumulative_presence":
+        return (f"Diagram: polisnärvaron ackumulerad dag för dag mot löftets pro rata-linje; den {chart['days'][-1]} "
+                f"{sv_number(chart['cumulative_h'][-1], 1)} h mot {sv_number(chart['pro_rata_h'][-1], 1)} h.")
+    if chart["kind"] == "open_closed":
+        names = ", ".join(REPORT_CATEGORY_NAMES.get(c, c).lower() for c in chart["categories"])
+        return (f"Diagram: öppna anmälningar ({names}) och anmälningar stängda under året, dag för dag, med "
+                f"{len(chart['rounds'])} saneringsrundor markerade; den {chart['days'][-1]} {chart['open'][-1]} öppna "
+                f"och {chart['closed_in_year'][-1]} stängda.")
+    return (f"Diagram: andelen av beräkningsfältens yta som når sin belysningsklass, månad för månad, från "
+            f"{sv_number(100 * chart['share'][0], 1)} % till {sv_number(100 * chart['share'][-1], 1)} %.")
+
+
 def year_summary(report: dict, previous: dict | None) -> dict:
     """The year's summary in Swedish: what was promised, what was done (each promise's status and
     result) and what changed in safety (:func:`service.promise_outcomes.outcomes_by_year` over the
@@ -88,8 +102,9 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
     ``maps_note`` says where to find them; ``standalone`` leaves out links to the service."""
     charts = {p["id"]: chart_svg(p["chart"], bool(report["synthetic"])) for p in report["promises"] if "chart" in p}
     heading = f"Medborgarlöftet {report['year']}: uppföljning"
+    alts = {p["id"]: chart_alt(p["chart"]) for p in report["promises"] if "chart" in p}
     return pages.get_template("promises.html").render(
-        heading=heading, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES, basis_names=BASIS_KINDS,
+        heading=heading, alts=alts, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES, basis_names=BASIS_KINDS,
         value_text=value_text, purple_flag_section=purple_flag_section, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
         year_over=report["year_over"], summary=summary, maps_note=maps_note)
 
@@ -99,23 +114,63 @@ REPORT_MAPS = (("planner", "Planeringskarta: årets brott; belysning, anmälning
 """The maps embedded in the yearly report: public ones only (no patrol tracks, no exact incidents)."""
 
 
+def _yearly(state: Context, promises: PromiseYear, as_of: date | None, step: Callable[[str], None]) -> tuple[dict, dict]:
+    """The year's tracker report, linked to the other years, and its summary (:func:`year_summary`)."""
+    folder, today = state.settings.promises.dir, pd.Timestamp.now(tz=LOCAL_TZ).date()
+    tracked: dict[int, dict] = {}
+
+    def tracker(year: int, promise_year: PromiseYear, day: date | None) -> dict:
+        step(f"computing the {year} promises' figures")
+        return promise_tracker(state.store, state.zones, promise_year, day, min_count=state.settings.privacy.min_count,
+                               rules=state.rules, streets=state.streets, photometry=state.lighting.photometry)
+
+    def earlier(year: int) -> dict:
+        if year not in tracked:
+            tracked[year] = tracker(year, load_year(folder, year), None)
+        return tracked[year]
+
+    report = link_years(tracker(promises.year, promises, as_of), followable_years(folder, today), earlier)
+    previous = report["years"]["previous"]
+    return report, year_summary(report, earlier(previous) if previous else None)
+
+
 def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None = None,
                        progress: Callable[[str], None] | None = None) -> str:
-    """The yearly follow-up as one self-contained HTML file for publication: the tracker with its
-    charts and the public maps embedded (Leaflet inlined; basemap tiles as configured, "none" for
-    a file that needs no network at all). ``state`` has store, zones, streets and settings."""
+    """The yearly follow-up as one self-contained HTML file for publication: a summary, the tracker
+    with its charts and the public maps embedded (Leaflet inlined; basemap tiles as configured,
+    "none" for a file that needs no network at all). ``state`` has store, zones, streets and settings."""
     step = progress or (lambda message: None)
-    step("computing the promises' figures")
-    report = promise_tracker(state.store, state.zones, promises, as_of, min_count=state.settings.privacy.min_count,
-                             rules=state.rules, streets=state.streets, photometry=state.lighting.photometry)
+    report, summary = _yearly(state, promises, as_of, step)
     pages = {}
     for kind, title in REPORT_MAPS:
         step(f"building the {kind} map")
         pages[title] = standalone_html(build_map(kind, state, promises.year), title)
     step("writing the report")
     now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    html = tracker_html(report, {title: page.html for title, page in pages.items()}, standalone=True, generated=now)
+    html = tracker_html(report, {title: page.html for title, page in pages.items()}, standalone=True, generated=now,
+                        summary=summary)
     return with_meta_policy(html, state.settings.maps, [script for page in pages.values() for script in page.scripts])
+
+
+def maps_note(year: int) -> str:
+    """Where the report's interactive maps are, for a file that cannot hold them (the PDF)."""
+    return (f"Kartorna är interaktiva och finns därför inte i den här PDF-filen. De finns i tjänsten "
+            f"(planeringskartan /maps/planner?year={year} och belysningskartan /maps/lighting) och i "
+            f"rapportens HTML-version (stadskarna report {year} -o rapport.html).")
+
+
+def yearly_report_pdf(state: Context, promises: PromiseYear, as_of: date | None = None,
+                      progress: Callable[[str], None] | None = None) -> bytes:
+    """The yearly follow-up as PDF for the archive (WeasyPrint): the summary, every promise with
+    its charts; the interactive maps are left out with a sentence saying where to find them."""
+    from weasyprint import HTML
+
+    step = progress or (lambda message: None)
+    report, summary = _yearly(state, promises, as_of, step)
+    now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    html = tracker_html(report, standalone=True, generated=now, summary=summary, maps_note=maps_note(promises.year))
+    step("writing the PDF")
+    return HTML(string=html).write_pdf()
 
 
 def compare_html(comparison: dict) -> str:

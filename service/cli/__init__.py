@@ -38,8 +38,8 @@ app.command("export", help=text(Message(
     "Export a layer to GeoJSON (RFC 7946), GeoPackage, GeoParquet or CSV; or (gis) every layer a role may see, as the"
     " API gives it to that role, in one GeoPackage with QGIS styles.")))(data.export_command)
 app.command(help=text(Message(
-    "Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year. A database holding "
-    "records that are not demo data is refused unless --force.")))(data.demo)
+    "Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for the demo years, 2020 and "
+    "2021, or one year. A database holding records that are not demo data is refused unless --force.")))(data.demo)
 app.command("backup", help=text(Message("Copy the database to FILE while the service runs and writes: a consistent "
                                         "snapshot of the last commit (SQLite's online backup API), checked (integrity"
                                         " check, schema) before it gets its name.")))(backups.backup_command)

@@ -172,15 +172,18 @@ def _export_gis(file: Path, role: str, include_contact: bool, db: Path | None, z
         console.print(note, highlight=False)
 
 
-def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the same seed gives the same data.")))] = 2020,
-         year: Annotated[int, typer.Option(help=text(Message("Year of the demo data.")), min=YEARS[0], max=YEARS[1])] = 2020,
+def demo(seed: Annotated[Optional[int], typer.Option(help=text(Message(
+             "Random seed: the same seed gives the same data (default: each year's own; without --year the first "
+             "year gets it and each later year one more per year).")))] = None,
+         year: Annotated[Optional[int], typer.Option(help=text(Message(
+             "Load only this year (default: every demo year, 2020 and 2021).")), min=YEARS[0], max=YEARS[1])] = None,
          if_empty: Annotated[bool, typer.Option("--if-empty", help=text(Message("Do nothing when the database holds data.")))] = False,
          force: Annotated[bool, typer.Option(
              "--force", help=text(Message("Load it even into a database that holds real (not synthetic) data.")))] = False,
          db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
-    """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year.
-    A database holding records that are not demo data is refused unless --force."""
-    from geo.demo import SOURCE, demo_data
+    """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for the demo
+    years, or one year. A database holding records that are not demo data is refused unless --force."""
+    from geo.demo import SOURCE, demo_data, demo_years
     from geo.streets import read_streets
     from service.demo import store_demo
 
@@ -203,14 +206,18 @@ def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the s
         zone_frame, street_frame = read_zones(settings.geography.zones), read_streets(streets_path)
     except ValidationError as exc:
         raise _fail(exc) from None
+    chosen = demo_years(year, seed)
     with _progress() as bar:
-        task = bar.add_task(text(Message("synthetic demo data")), total=1.0)
-        data = demo_data(zone_frame, street_frame, year=year, seed=seed,
-                         progress=lambda step, fraction: bar.update(task, description=step, completed=fraction * 0.7))
-        for line in store_demo(store, data, seed, year, zone_frame["zone_id"].tolist(),
-                               progress=lambda step, fraction: bar.update(task, description=step,
-                                                                          completed=0.7 + fraction * 0.3)):
-            say(line)
-    say(Message("SYNTHETIC demo data for {year} (seed {seed}) loaded into {db}; every record has source 'synthetic'.",
-                year=year, seed=seed, db=str(settings.store.db)))
+        task = bar.add_task(text(Message("synthetic demo data")), total=float(len(chosen)))
+        for done, options in enumerate(chosen):
+            def step(name: str, fraction: float, start: float = done, share: float = 0.7) -> None:
+                bar.update(task, description=f"{options.year}: {name}", completed=start + fraction * share)
+
+            data = demo_data(zone_frame, street_frame, year=options.year, seed=options.seed, progress=step,
+                             options=options)
+            for line in store_demo(store, data, options.seed, options.year, zone_frame["zone_id"].tolist(),
+                                   progress=lambda name, fraction, start=done + 0.7: step(name, fraction, start, 0.3)):
+                say(line)
+            say(Message("SYNTHETIC demo data for {year} (seed {seed}) loaded into {db}; every record has source "
+                        "'synthetic'.", year=options.year, seed=options.seed, db=str(settings.store.db)))
     keep_presence(store, settings)

@@ -67,13 +67,15 @@ def _context(settings: Settings) -> Context:
 
 
 def report_command(year: Annotated[int, typer.Argument(help=text(Message("The promises' year, e.g. 2020.")), min=YEARS[0], max=YEARS[1])],
-                   output: Annotated[Path, typer.Option("-o", "--output", help=text(Message("HTML file to write (must not exist).")))],
+                   output: Annotated[Path, typer.Option("-o", "--output", help=text(Message(
+                       "HTML file to write (must not exist); a name ending in .pdf writes a PDF for the archive.")))],
                    as_of: Annotated[Optional[datetime], typer.Option(
                        formats=["%Y-%m-%d"], callback=_supported_day, help=text(Message("Follow up to this date (default: the year's end, or today).")))] = None,
                    db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write the yearly follow-up of the medborgarlöfte as one self-contained HTML file (charts and
-    public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all)."""
-    from service.promise_page import yearly_report_html
+    public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all),
+    or as PDF (the maps left out, with where to find them)."""
+    from service.promise_page import yearly_report_html, yearly_report_pdf
     from service.promises import NoPromises, load_year
 
     settings = build_settings(db, zones, streets)
@@ -81,11 +83,12 @@ def report_command(year: Annotated[int, typer.Argument(help=text(Message("The pr
         new_file(output)
         promises = load_year(settings.promises.dir, year)
         state = _context(settings)
+        build = yearly_report_pdf if output.suffix.lower() == ".pdf" else yearly_report_html
         with errors.status(text(Message("building the report"))) as status:
-            html = yearly_report_html(state, promises, as_of.date() if as_of else None,
-                                      lambda message: status.update(message))
+            written = build(state, promises, as_of.date() if as_of else None, lambda message: status.update(message))
     except (ValidationError, NoPromises) as exc:
         raise _fail(exc) from None
-    output.write_text(html, encoding="utf-8")
+    content = written if isinstance(written, bytes) else written.encode()
+    output.write_bytes(content)
     say(Message("follow-up of the {year} promises written to {path} ({size} MB)", year=year, path=str(output),
-                size=figure(len(html.encode()) / 1e6, 1)))
+                size=figure(len(content) / 1e6, 1)))

@@ -428,7 +428,7 @@ def test_demo_into_an_empty_database_but_not_into_citizens_reports_unless_forced
 
     monkeypatch.setattr(geo.demo, "demo_data", demo_data_once)
     empty = tmp_path / "empty.sqlite"
-    loaded = invoke("demo", "--db", empty)
+    loaded = invoke("demo", "--db", empty, "--year", "2020")
     assert loaded.exit_code == 0, loaded.output
     demo_counts = counts(empty)
     assert all(n > 0 for n in demo_counts.values())
@@ -447,7 +447,7 @@ def test_demo_into_an_empty_database_but_not_into_citizens_reports_unless_forced
     assert unchanged.exit_code == 0 and "holds data already" in unchanged.stdout
     assert counts(db) == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0}
 
-    forced = invoke("demo", "--db", db, "--force")
+    forced = invoke("demo", "--db", db, "--force", "--year", "2020")
     assert forced.exit_code == 0, forced.output
     assert counts(db) == {**demo_counts, "reports": demo_counts["reports"] + 1}
     assert SQLiteStore(db).records_not_from("synthetic") == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0}

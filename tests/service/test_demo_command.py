@@ -17,15 +17,19 @@ from service.store import SQLiteStore
 
 def test_demo_loads_labelled_synthetic_data_once(tmp_path, demo_loaded, demo_year_db):
     """The command's run into an empty database is the one of tests/conftest.py (made once per
-    run: storing a year and keeping its presence is most of the command's time); here its output,
-    then what it left, in a copy of its database."""
+    run: storing the years and keeping their presence is most of the command's time); here its
+    output, then what it left, in a copy of its database."""
     assert "SYNTHETIC demo data for 2020 (seed 2020)" in demo_loaded.output
+    assert "SYNTHETIC demo data for 2021 (seed 2021)" in demo_loaded.output
+    assert "lights: 0 synthetic records stored, 0 updated, 509 already there" in " ".join(demo_loaded.output.split()), \
+        "2021 keeps 2020's lamps"
     db = demo_year_db(tmp_path)
     runner = CliRunner()
     store = SQLiteStore(db)
     counts = {name: store.count(schema) for name, schema in LAYERS.items()}
     assert all(n > 0 for n in counts.values())
-    assert 800 <= counts["patrols"] / 3600 <= 1000, "a year of 1 Hz pings adding up to 800-1,000 h"
+    assert 800 <= counts["patrols"] / 3600 / 1.1 <= 1000, \
+        "2020's 1 Hz pings and a tenth as many in 2021 (every 10 s), each year 800-1,000 h"
     for name, schema in LAYERS.items():
         frame = store.read_pings() if name == "patrols" else store.read_features(schema)
         assert set(frame["source"]) == {"synthetic"}
@@ -36,15 +40,18 @@ def test_demo_loads_labelled_synthetic_data_once(tmp_path, demo_loaded, demo_yea
 
     with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
         health = client.get("/health").json()
-    assert health["demo_data"] == "synthetic demo data for 2020, seed 2020" and health["records"] == counts
+    assert health["demo_data"] == "synthetic demo data for 2020, seed 2020; 2021, seed 2021"
+    assert health["records"] == counts
 
     with TestClient(create_app(Settings(store=StoreSettings(db=db)))) as client:
         rounds = client.get("/api/removal-rounds?year=2020").json()["categories"]
     assert rounds["graffiti"]["rounds"] == 2 and rounds["weeds"]["promise_met"]
     assert all(r["closed_reports"] > 0 for r in rounds["graffiti"]["rounds_held"])
 
-    coverage = runner.invoke(app, ["coverage", "patrol", "--year", "2020", "--format", "json", "--db", str(db)])
-    assert coverage.exit_code == 0, coverage.output
-    report = json.loads(coverage.output)
-    assert 800 <= report["centre"]["presence_h"] <= 1000, "the demo's visible presence is near the 900 h promise"
-    assert sum(zone["presence_h"] for zone in report["zones"]) == pytest.approx(report["centre"]["presence_h"], abs=0.1)
+    for year in (2020, 2021):
+        coverage = runner.invoke(app, ["coverage", "patrol", "--year", str(year), "--format", "json", "--db", str(db)])
+        assert coverage.exit_code == 0, coverage.output
+        report = json.loads(coverage.output)
+        assert 800 <= report["centre"]["presence_h"] <= 1000, "each year's visible presence is near the 900 h promise"
+        assert sum(zone["presence_h"] for zone in report["zones"]) == pytest.approx(report["centre"]["presence_h"],
+                                                                                   abs=0.1)
