@@ -109,6 +109,24 @@ def test_both_embedded_maps_are_fitted_to_the_centre(opened):
     assert "SYNTETISKA DEMODATA" in maps[1].inner_text("#lux-legend")
 
 
+def test_the_report_opens_with_its_summary_and_passes_axe(opened):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, _, _, _ = opened
+    headings = page.eval_on_selector_all("main h2", "hs => hs.map(h => h.textContent.trim())")
+    assert headings[:2] == ["Sammanfattning", "Löftena ett för ett"] and headings[-1] == "Kartor"
+    summary = page.inner_text("#summary")
+    for part in ("Vad som lovades", "Vad som gjordes", "Vad som hände med tryggheten", "brott med känd plats"):
+        assert part in summary
+    assert page.locator("#summary ol").nth(1).locator("li").count() == len(IDS)
+    assert page.locator("figure figcaption").count() == 4, "every chart has its text alternative"
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
+                                                                                    "wcag21aa"]}})
+    serious = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
 def test_a_hostile_staff_note_stays_text(opened):
     page, _, problems, _ = opened
     article = page.inner_text("#promise-evenemang")
