@@ -99,11 +99,12 @@ def promises_fingerprint(folder: Path) -> str:
 
 
 def current_programme(folder: Path, today: date) -> Programme | None:
-    """The lighting programme of the newest year up to ``today`` whose lighting promise names one
-    (None when there is none)."""
+    """The lighting programme of the newest year up to ``today`` whose lighting promise is to
+    produce one (``goal: adopt``; a programme a promise is to carry out, such as lighting one route,
+    is a part of it), None when there is none."""
     for year in sorted((y for y in promise_files(folder) if y <= today.year), reverse=True):
         promise = promised(folder, year, "lighting")
-        if promise is not None and promise.measure.programme:
+        if promise is not None and promise.measure.programme and promise.measure.goal == "adopt":
             return read_programme(promise.measure.programme)
     return None
 
