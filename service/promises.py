@@ -111,7 +111,7 @@ def current_programme(folder: Path, today: date) -> Programme | None:
 
 def current_year(folder: Path, today: date) -> int:
     """The newest year up to ``today``'s that has a promises file; :class:`NoPromises` when none has."""
-    past = [year for year in promise_files(folder) if year <= today.year]
+    past = followable_years(folder, today)
     if not past:
         raise NoPromises(Message("no promises file yet"))
     return max(past)
