@@ -291,3 +291,22 @@ def test_the_demo_without_pings_is_the_same_demo_without_patrols(data, zones, st
     assert_geodataframe_equal(light.lights, data.lights)
     assert_geodataframe_equal(light.buildings, data.buildings)
     assert_geodataframe_equal(light.incidents, data.incidents)
+
+
+def test_the_demo_years_and_one_year_chosen_with_its_seed():
+    from geo.demo import DEMO_YEARS, demo_years
+
+    assert [(y.year, y.seed) for y in demo_years()] == [(2020, 2020), (2021, 2021)]
+    assert [(y.year, y.seed) for y in demo_years(seed=7)] == [(2020, 7), (2021, 8)]
+    [only] = demo_years(2021, 5)
+    assert (only.year, only.seed, only.layout, only.ping_every_s) == (2021, 5, (2020, 2020), 10)
+    assert demo_years(2023)[0].fewer_incidents == {} and DEMO_YEARS[1].fewer_incidents
+
+
+def test_the_second_year_keeps_the_first_years_lamps_and_buildings(zones, streets, demo_year):
+    from geo.demo import DEMO_YEARS
+
+    later = demo.demo_data(zones, streets, 2021, 2021, with_pings=False, options=DEMO_YEARS[1])
+    pd.testing.assert_frame_equal(later.lights, demo_year.lights)
+    assert later.buildings.geometry.equals(demo_year.buildings.geometry)
+    assert later.incidents["id"].str.startswith("demo-2021-inc").all() and not later.incidents.empty
