@@ -72,6 +72,7 @@ _CHANGE_TEXT: dict[str | None, Callable[[float], str]] = {
     "rundor": lambda d: f"{sv_signed(d, 0)} rundor",
     "andel": lambda d: f"{sv_signed(100 * d, 1)} procentenheter",
     "åtgärder klara": lambda d: f"{sv_signed(d, 0)} åtgärder klara",
+    "evenemang": lambda d: f"{sv_signed(d, 0)} evenemang",
 }
 
 
