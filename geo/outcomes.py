@@ -1,0 +1,211 @@
+"""Outcome indicators per zone and year: what the promise is for (fewer crimes, a safer centre),
+beside the outputs the tracker measures (hours, rounds, lamps). Pure functions: frames in, frames out.
+
+The indicators, one row per zone, year, indicator and category (a *long* frame, :data:`COLUMNS`):
+
+- ``incidents``: incidents per category (:data:`geo.layers.INCIDENT_CATEGORIES`) and ``all``,
+  placed in a zone — only those with a usable position (:data:`geo.layers.USABLE_PRECISION`);
+  town- and county-level incidents are counted apart (:func:`unplaced_incidents`), never placed;
+- ``reports``: citizens' fault reports per category (:data:`geo.layers.FAULT_CATEGORIES`) and ``all``;
+- ``unsafe_places``: unsafe-place marks (reports of category ``unsafe_place``), category ``all``;
+- ``survey``: the share of respondents per question (category = the question's code), with the
+  number of answers and its interval, when a survey frame is given.
+
+:func:`with_changes` adds the change against the previous year and whether it is larger than
+chance would give. Counts are compared as Poisson rates per day of the period counted: given the
+two years' counts ``n0`` and ``n1`` over ``d0`` and ``d1`` days, ``n1`` is binomial with
+``n0 + n1`` trials and probability ``d1 / (d0 + d1)`` when the rate did not change (the exact
+conditional test for the ratio of two Poisson rates). The p-value is the doubled smaller tail
+(``scipy.stats.binom``) and the interval of the rate ratio comes from the Clopper–Pearson interval
+of that probability (``scipy.stats.beta``), so the interval excludes 1 exactly when the p-value is
+below ``1 − level``. Survey shares are compared with the two-proportion z-test from their answer
+counts. A change "beyond noise" is one with p below ``1 − level``; it is not a cause.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, USABLE_PRECISION
+from geo.timestamps import LOCAL_TZ, local_day_end, local_year
+from geo.zones import zone_of
+
+ALL = "all"
+"""The category of a row that counts every category of its indicator."""
+INDICATORS = ("incidents", "reports", "unsafe_places", "survey")
+"""The outcome indicators, in the order they are shown."""
+COUNT_INDICATORS = INDICATORS[:3]
+"""The indicators that are counts of records (compared as Poisson rates)."""
+COLUMNS = ("zone_id", "year", "indicator", "category", "value", "days", "answers", "low", "high")
+"""The columns of :func:`outcome_indicators`: ``value`` a count or a share (0–1), ``days`` the
+days counted (counts only), ``answers``, ``low`` and ``high`` the survey's (shares only)."""
+SURVEY_COLUMNS = ("year", "area", "question", "question_text", "share", "answers", "low", "high")
+"""The columns of a survey frame (the survey import's): a share of respondents per year, area
+(a zone id, or another area such as the whole centre) and question."""
+
+
+def counted_days(year: int, as_of: date | None = None) -> int:
+    """The local days of ``year`` counted: all of them, or those up to and including ``as_of``
+    when it falls in the year."""
+    start, end = local_year(year)
+    if as_of is not None and as_of.year == year:
+        end = local_day_end(as_of)
+    return int(round((end - start) / pd.Timedelta(days=1)))
+
+
+def local_years(times: pd.Series) -> np.ndarray:
+    """The local (Europe/Stockholm) year of each UTC time, as integers."""
+    return times.dt.tz_convert(LOCAL_TZ).dt.year.to_numpy()
+
+
+def _counted(zone_ids: np.ndarray, years: np.ndarray, categories: np.ndarray, zones: gpd.GeoDataFrame,
+             wanted_years: list[int], category_list: tuple[str, ...], indicator: str, days: dict[int, int],
+             with_all: bool = True) -> pd.DataFrame:
+    """Records (their zone, year and category) counted per zone, year and category, every
+    combination present (zero included), with ``all`` per zone and year when ``with_all``."""
+    keys = pd.DataFrame({"zone_id": zone_ids, "year": years, "category": categories})
+    keys = keys[keys["zone_id"].notna() & keys["year"].isin(wanted_years) & keys["category"].isin(category_list)]
+    index = pd.MultiIndex.from_product([zones["zone_id"], wanted_years, category_list],
+                                       names=["zone_id", "year", "category"])
+    counts = keys.groupby(["zone_id", "year", "category"]).size().reindex(index, fill_value=0).rename("value")
+    frame = counts.reset_index()
+    if with_all:
+        total = frame.groupby(["zone_id", "year"], sort=False)["value"].sum().reset_index().assign(category=ALL)
+        frame = pd.concat([frame, total], ignore_index=True)
+    return frame.assign(indicator=indicator, days=frame["year"].map(days).astype(float))
+
+
+def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
+                       years: list[int], survey: pd.DataFrame | None = None,
+                       as_of: date | None = None) -> pd.DataFrame:
+    """The outcome indicators of ``years`` per zone (a long frame of :data:`COLUMNS`, sorted by
+    zone in ``zones``' order, year, indicator and category).
+
+    ``incidents`` and ``reports`` are the layers' frames (WGS84) — pass the whole years, up to
+    ``as_of`` for a year in progress (its ``days`` are then the days up to ``as_of``). Zones are
+    assigned with :func:`geo.zones.zone_of` in one vectorised pass per layer; records outside the
+    zones and incidents without a usable position are left out (see :func:`unplaced_incidents`).
+    ``survey``: a frame of :data:`SURVEY_COLUMNS` (None: no survey rows); its ``area`` becomes the
+    ``zone_id`` as given.
+    """
+    years = sorted(set(years))
+    days = {year: counted_days(year, as_of) for year in years}
+    placed = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
+    frames = [
+        _counted(zone_of(zones, placed.geometry.x.to_numpy(), placed.geometry.y.to_numpy()),
+                 local_years(placed["occurred_at"]), placed["category"].to_numpy(dtype=object), zones, years,
+                 INCIDENT_CATEGORIES, "incidents", days)]
+    report_zones = zone_of(zones, reports.geometry.x.to_numpy(), reports.geometry.y.to_numpy())
+    report_years = local_years(reports["created_at"])
+    categories = reports["category"].to_numpy(dtype=object)
+    frames.append(_counted(report_zones, report_years, categories, zones, years, FAULT_CATEGORIES, "reports", days))
+    frames.append(_counted(report_zones, report_years, np.where(categories == "unsafe_place", ALL, None), zones,
+                           years, (ALL,), "unsafe_places", days, with_all=False))
+    if survey is not None:
+        answers = survey[survey["year"].isin(years)]
+        frames.append(pd.DataFrame({"zone_id": answers["area"].to_numpy(dtype=object),
+                                    "year": answers["year"].astype(int).to_numpy(), "indicator": "survey",
+                                    "category": answers["question"].to_numpy(dtype=object),
+                                    "value": answers["share"].astype(float).to_numpy(),
+                                    "answers": answers["answers"].astype(float).to_numpy(),
+                                    "low": answers["low"].astype(float).to_numpy(),
+                                    "high": answers["high"].astype(float).to_numpy()}))
+    frame = pd.concat(frames, ignore_index=True).reindex(columns=list(COLUMNS))
+    order = {zone_id: i for i, zone_id in enumerate(zones["zone_id"])}
+    frame = frame.assign(_zone=frame["zone_id"].map(order).fillna(len(order)),
+                         _indicator=frame["indicator"].map({name: i for i, name in enumerate(INDICATORS)}),
+                         _all=frame["category"] == ALL)
+    frame = frame.sort_values(["_zone", "zone_id", "year", "_indicator", "_all"], kind="stable")
+    return frame.drop(columns=["_zone", "_indicator", "_all"]).reset_index(drop=True)
+
+
+def unplaced_incidents(incidents: gpd.GeoDataFrame, years: list[int]) -> pd.DataFrame:
+    """Incidents the police placed only at a town's or county's centroid, per year (rows, every
+    year of ``years``) and precision (columns ``town`` and ``county``): counted apart, never in a
+    zone — the centroid is not the scene."""
+    unplaced = incidents[~incidents["location_precision"].isin(USABLE_PRECISION)]
+    counts = pd.crosstab(local_years(unplaced["occurred_at"]), unplaced["location_precision"].to_numpy())
+    return counts.reindex(index=sorted(set(years)), columns=["town", "county"], fill_value=0).rename_axis(
+        index="year", columns=None).astype(int)
+
+
+def with_changes(outcomes: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """``outcomes`` (:func:`outcome_indicators`) with the change against the previous year of the
+    same zone, indicator and category (None-valued NaN where there is no previous year):
+
+    - ``previous``: the previous year's value; ``change``: value − previous (records, or share points);
+    - ``relative_change``: for counts the rate ratio − 1 (per day counted, so a year in progress
+      compares fairly), for shares the relative change of the share; NaN when the previous is 0;
+    - ``ratio_low``, ``ratio_high``: for counts the ``level`` interval of the rate ratio (exact,
+      conditional on the two years' total; see the module); NaN for shares and when both are 0;
+    - ``p_value`` and ``beyond_noise`` (p < 1 − ``level``): whether the change is larger than
+      Poisson noise (counts) or sampling noise (survey shares, two-proportion z-test) would give;
+      ``beyond_noise`` is None where it cannot be told (no previous year, nothing counted in either,
+      a survey share without its answers).
+    """
+    key = ["zone_id", "indicator", "category"]
+    earlier = outcomes[key + ["year", "value", "days", "answers"]].assign(year=outcomes["year"] + 1).rename(
+        columns={"value": "previous", "days": "previous_days", "answers": "previous_answers"})
+    frame = outcomes.merge(earlier, on=key + ["year"], how="left")
+    value, previous = frame["value"].to_numpy(float), frame["previous"].to_numpy(float)
+    counts = frame["indicator"].isin(COUNT_INDICATORS).to_numpy() & ~np.isnan(previous)
+    alpha = 1 - level
+    frame["change"] = value - previous
+    ratio, low, high, p_counts = poisson_rate_ratio(previous, frame["previous_days"].to_numpy(float), value,
+                                                    frame["days"].to_numpy(float), level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_relative = np.where(previous > 0, value / previous - 1, np.nan)
+    frame["relative_change"] = np.where(counts, ratio - 1, share_relative)
+    frame["ratio_low"] = np.where(counts, low, np.nan)
+    frame["ratio_high"] = np.where(counts, high, np.nan)
+    p_shares = two_proportion_p(previous, frame["previous_answers"].to_numpy(float), value,
+                                frame["answers"].to_numpy(float))
+    p_value = np.where(counts, p_counts, np.where(frame["indicator"].to_numpy() == "survey", p_shares, np.nan))
+    frame["p_value"] = p_value
+    frame["beyond_noise"] = pd.Series(np.where(np.isnan(p_value), None, p_value < alpha), dtype=object)
+    frame["relative_change"] = frame["relative_change"].replace([np.inf, -np.inf], np.nan)
+    return frame.drop(columns=["previous_days", "previous_answers"])
+
+
+def poisson_rate_ratio(n0: np.ndarray, d0: np.ndarray, n1: np.ndarray, d1: np.ndarray,
+                       level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ratio of two Poisson rates, ``(n1 / d1) / (n0 / d0)``, its ``level`` interval and the
+    two-sided p-value of "the rate did not change", for whole arrays (the exact conditional test:
+    see the module). NaN where both counts are 0 or an input is NaN; the ratio is inf when
+    ``n0`` is 0 (and the interval's upper end)."""
+    n0, d0, n1, d1 = (np.asarray(a, dtype=float) for a in (n0, d0, n1, d1))
+    total = n0 + n1
+    valid = ~(np.isnan(total) | np.isnan(d0) | np.isnan(d1)) & (total > 0)
+    n = np.where(valid, total, 1)
+    k = np.where(valid, n1, 0)
+    p = np.where(valid, d1 / (d0 + d1), 0.5)
+    odds = d0 / d1
+    alpha = 1 - level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(n0 > 0, n1 / n0 * odds, np.inf)
+        lower_p = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        upper_p = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+        low = lower_p / (1 - lower_p) * odds
+        high = np.where(upper_p < 1, upper_p / (1 - upper_p) * odds, np.inf)
+    tails = np.minimum(stats.binom.cdf(k, n, p), stats.binom.sf(k - 1, n, p))
+    p_value = np.minimum(1.0, 2 * tails)
+    nan = np.full(n.shape, np.nan)
+    return (np.where(valid, ratio, nan), np.where(valid, low, nan), np.where(valid, high, nan),
+            np.where(valid, p_value, nan))
+
+
+def two_proportion_p(p0: np.ndarray, n0: np.ndarray, p1: np.ndarray, n1: np.ndarray) -> np.ndarray:
+    """The two-sided p-value of the two-proportion z-test (pooled) that shares ``p0`` of ``n0``
+    answers and ``p1`` of ``n1`` answers come from the same share; NaN without answers."""
+    p0, n0, p1, n1 = (np.asarray(a, dtype=float) for a in (p0, n0, p1, n1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (p0 * n0 + p1 * n1) / (n0 + n1)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
+        z = np.where(se > 0, (p1 - p0) / se, 0.0)
+    p_value = 2 * stats.norm.sf(np.abs(z))
+    return np.where((n0 > 0) & (n1 > 0), p_value, np.nan)

@@ -1,0 +1,167 @@
+"""Outcome indicators per zone and year, and their change against the previous year."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, INCIDENTS, REPORTS, validate
+from geo.outcomes import (ALL, COLUMNS, counted_days, outcome_indicators, poisson_rate_ratio, two_proportion_p,
+                          unplaced_incidents, with_changes)
+
+
+def _inside(zones, zone_ids):
+    inside = zones.set_index("zone_id").geometry.representative_point()
+    return inside[zone_ids].x.to_numpy(), inside[zone_ids].y.to_numpy()
+
+
+def _incidents(block_zones, rows):
+    """rows: (zone a/b/outside, local time, category, precision)."""
+    where = [r[0] for r in rows]
+    lon, lat = _inside(block_zones, [w if w != "out" else "a" for w in where])
+    lon = np.where(np.array(where) == "out", lon + 0.1, lon)
+    return validate(INCIDENTS, pd.DataFrame({
+        "id": [f"i{k}" for k in range(len(rows))], "occurred_at": [r[1] for r in rows],
+        "category": [r[2] for r in rows], "location_precision": [r[3] for r in rows], "lon": lon, "lat": lat}), "t")
+
+
+def _reports(block_zones, rows):
+    """rows: (zone, local time, category)."""
+    lon, lat = _inside(block_zones, [r[0] for r in rows])
+    unsafe = [r[2] == "unsafe_place" for r in rows]
+    return validate(REPORTS, pd.DataFrame({
+        "id": [f"r{k}" for k in range(len(rows))], "created_at": [r[1] for r in rows], "category": [r[2] for r in rows],
+        "when": ["night" if u else None for u in unsafe], "why": ["lighting" if u else None for u in unsafe],
+        "lon": lon, "lat": lat}), "t")
+
+
+@pytest.fixture
+def layers(block_zones):
+    incidents = _incidents(block_zones, [
+        ("a", "2020-05-01T12:00", "stöld", "exact"), ("a", "2021-05-01T12:00", "stöld", "street"),
+        ("a", "2021-06-01T12:00", "stöld", "exact"), ("a", "2021-07-01T12:00", "rån", "exact"),
+        ("b", "2021-01-01T00:30", "misshandel", "exact"),  # local 2021, UTC 2020
+        ("a", "2021-02-01T12:00", "stöld", "town"), ("a", "2020-02-01T12:00", "stöld", "county"),
+        ("out", "2021-02-01T12:00", "stöld", "exact")])
+    reports = _reports(block_zones, [
+        ("a", "2021-03-01T12:00", "graffiti"), ("a", "2021-03-02T12:00", "graffiti"),
+        ("b", "2020-03-01T12:00", "unsafe_place"), ("b", "2021-03-01T12:00", "unsafe_place"),
+        ("b", "2021-04-01T12:00", "litter")])
+    return incidents, reports
+
+
+def _value(frame, zone_id, year, indicator, category):
+    row = frame[(frame.zone_id == zone_id) & (frame.year == year) & (frame.indicator == indicator)
+                & (frame.category == category)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+def test_counts_per_zone_year_and_category(block_zones, layers):
+    outcomes = outcome_indicators(*layers, block_zones, [2020, 2021])
+    assert tuple(outcomes.columns) == COLUMNS
+    assert _value(outcomes, "a", 2021, "incidents", "stöld")["value"] == 2  # exact and street; town apart
+    assert _value(outcomes, "a", 2021, "incidents", "rån")["value"] == 1
+    assert _value(outcomes, "a", 2021, "incidents", ALL)["value"] == 3
+    assert _value(outcomes, "b", 2021, "incidents", "misshandel")["value"] == 1  # the local year
+    assert _value(outcomes, "b", 2020, "incidents", ALL)["value"] == 0
+    assert _value(outcomes, "a", 2021, "reports", "graffiti")["value"] == 2
+    assert _value(outcomes, "b", 2021, "reports", ALL)["value"] == 1  # unsafe places are not fault reports
+    assert _value(outcomes, "b", 2021, "unsafe_places", ALL)["value"] == 1
+    assert _value(outcomes, "a", 2020, "incidents", ALL)["days"] == 366
+    # every zone, year and category is there, zeros included; no survey without a survey
+    per_zone_year = len(INCIDENT_CATEGORIES) + 1 + len(FAULT_CATEGORIES) + 1 + 1
+    assert len(outcomes) == 2 * 2 * per_zone_year
+    assert "survey" not in set(outcomes["indicator"])
+    assert list(outcomes["zone_id"].unique()) == ["a", "b"]
+
+
+def test_town_and_county_incidents_are_counted_apart(block_zones, layers):
+    unplaced = unplaced_incidents(layers[0], [2020, 2021])
+    assert unplaced.to_dict("index") == {2020: {"town": 0, "county": 1}, 2021: {"town": 1, "county": 0}}
+    outcomes = outcome_indicators(*layers, block_zones, [2020, 2021])
+    placed = outcomes[(outcomes.indicator == "incidents") & (outcomes.category == ALL)]["value"].sum()
+    assert placed == 5  # of 8: two centroid-placed, one outside the zones
+
+
+def test_a_year_in_progress_counts_its_days(block_zones, layers):
+    assert counted_days(2021, date(2021, 1, 31)) == 31
+    assert counted_days(2020, date(2021, 1, 31)) == 366
+    outcomes = outcome_indicators(*layers, block_zones, [2021], as_of=date(2021, 3, 31))
+    assert set(outcomes["days"]) == {90.0}
+
+
+def test_survey_rows_when_a_survey_is_given(block_zones, layers):
+    survey = pd.DataFrame({"year": [2020, 2021, 2021], "area": ["a", "a", "centrum"],
+                           "question": ["otrygg-kvall"] * 3, "question_text": ["Känner dig otrygg på kvällen"] * 3,
+                           "share": [0.40, 0.30, 0.35], "answers": [600, 600, 1200], "low": [0.36, 0.26, 0.32],
+                           "high": [0.44, 0.34, 0.38]})
+    outcomes = with_changes(outcome_indicators(*layers, block_zones, [2020, 2021], survey=survey))
+    row = _value(outcomes, "a", 2021, "survey", "otrygg-kvall")
+    assert row["value"] == 0.30 and row["answers"] == 600 and row["low"] == 0.26
+    assert row["change"] == pytest.approx(-0.10)
+    assert row["relative_change"] == pytest.approx(-0.25)
+    pooled = 0.35
+    z = 0.10 / np.sqrt(pooled * (1 - pooled) * 2 / 600)
+    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(z))
+    assert row["beyond_noise"] is True
+    assert _value(outcomes, "centrum", 2021, "survey", "otrygg-kvall")["beyond_noise"] is None  # no year before
+    assert list(outcomes["zone_id"].unique())[-1] == "centrum"  # areas that are not zones come last
+
+
+def test_changes_against_the_previous_year(block_zones, layers):
+    outcomes = with_changes(outcome_indicators(*layers, block_zones, [2020, 2021]))
+    stolen = _value(outcomes, "a", 2021, "incidents", "stöld")
+    assert (stolen["previous"], stolen["change"]) == (1, 1)
+    assert stolen["relative_change"] == pytest.approx(2 * 366 / 365 - 1)  # per day: 2020 had 366
+    assert stolen["ratio_low"] < 1 < stolen["ratio_high"]
+    assert stolen["beyond_noise"] is False
+    first = _value(outcomes, "a", 2020, "incidents", "stöld")
+    assert np.isnan(first["previous"]) and first["beyond_noise"] is None
+    none = _value(outcomes, "b", 2021, "incidents", "rån")
+    assert none["change"] == 0 and none["beyond_noise"] is None and np.isnan(none["p_value"])
+    new = _value(outcomes, "a", 2021, "reports", "graffiti")
+    assert np.isnan(new["relative_change"]) and new["ratio_high"] == np.inf
+
+
+def test_a_large_drop_is_beyond_noise_and_a_small_one_is_not():
+    ratio, low, high, p = poisson_rate_ratio(np.array([120, 12]), np.array([365, 365]), np.array([60, 9]),
+                                             np.array([365, 365]))
+    assert ratio == pytest.approx([0.5, 0.75])
+    assert p[0] < 0.001 and high[0] < 1
+    assert p[1] > 0.05 and low[1] < 1 < high[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n0=st.integers(0, 200), n1=st.integers(0, 200), d0=st.integers(1, 366), d1=st.integers(1, 366))
+def test_the_poisson_test_is_scipys_exact_binomial_test(n0, n1, d0, d1):
+    """The vectorised test equals scipy's binomtest of n1 of n0 + n1 at d1 / (d0 + d1) (doubled
+    one-sided tails; Clopper–Pearson interval, turned into a rate ratio)."""
+    ratio, low, high, p = (float(v[0]) for v in poisson_rate_ratio([n0], [d0], [n1], [d1]))
+    if n0 + n1 == 0:
+        assert np.isnan(p) and np.isnan(ratio)
+        return
+    share = d1 / (d0 + d1)
+    test = stats.binomtest(n1, n0 + n1, share)
+    one_sided = min(stats.binomtest(n1, n0 + n1, share, alternative=a).pvalue for a in ("less", "greater"))
+    assert p == pytest.approx(min(1.0, 2 * one_sided), rel=1e-6, abs=1e-12)
+    interval = test.proportion_ci(confidence_level=0.95, method="exact")
+    odds = d0 / d1
+    assert low == pytest.approx(interval.low / (1 - interval.low) * odds, rel=1e-6, abs=1e-12)
+    if interval.high < 1:
+        assert high == pytest.approx(interval.high / (1 - interval.high) * odds, rel=1e-6)
+    else:
+        assert high == np.inf
+    if n0 > 0:
+        assert ratio == pytest.approx(n1 / d1 / (n0 / d0))
+        assert (p < 0.05) == (not low <= 1 <= high)  # the interval excludes 1 iff p < 0.05
+
+
+def test_two_proportion_test_without_answers_is_unknown():
+    assert np.isnan(two_proportion_p([0.4], [np.nan], [0.3], [500])[0])
