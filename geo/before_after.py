@@ -41,8 +41,15 @@ MAX_DAYS = 366
 SMALL_COUNT = 10
 """A cell with fewer records than this is a small count (the caveats say so)."""
 HOT_FACTOR = 1.5
-"""The affected area's rate before the measure this many times the comparison's (or a year
-earlier's) is a hot period (regression to the mean)."""
+"""The affected area's rate before the measure this many times its rate a year earlier (seasonal
+tables) is a hot period (regression to the mean)."""
+PERIOD_NAMES = {"before": "Före", "after": "Efter", "before_year_earlier": "Före, året innan",
+                "after_year_earlier": "Efter, året innan"}
+"""The periods' Swedish names."""
+AREA_NAMES = {"affected": "Åtgärdsområdet", "comparison": "Jämförelseområdet"}
+"""The areas' Swedish names."""
+ESTIMATE_NAMES = {"rate": "Per dag", "log_rate": "Logaritmerad takt (kvot)"}
+"""The estimates' Swedish names."""
 
 
 def periods(at: date, days: int, seasonal: bool = False) -> pd.DataFrame:
@@ -148,8 +155,10 @@ def difference_in_differences(counts: pd.DataFrame, level: float = 0.95) -> pd.D
 def caveats(counts: pd.DataFrame, did: pd.DataFrame) -> list[str]:
     """What a difference-in-differences of ``counts`` (:func:`area_counts`) and ``did``
     (:func:`difference_in_differences`) cannot tell, as Swedish sentences for the people reading
-    it: always that it is not a causal claim, displacement and other changes at the same time;
-    small counts and a hot period before the measure (regression to the mean) as the figures show."""
+    it: always that it is not a causal claim, displacement, other changes at the same time and
+    regression to the mean — stated from the figures when the affected area's rate before the
+    measure was more than :data:`HOT_FACTOR` times its rate a year earlier —, and small counts and
+    an interval that holds zero when the figures show them."""
     cells = counts.set_index(["area", "period"])
     log = did.set_index("estimate").loc["log_rate"]
     notes = ["Jämförelsen visar hur antalet förändrades, inte varför: den är inget bevis för att åtgärden "
@@ -164,23 +173,13 @@ def caveats(counts: pd.DataFrame, did: pd.DataFrame) -> list[str]:
                  "och då även påverkat jämförelseområdet.")
     notes.append("Annat som ändrades under samma tid – evenemang, väder, polisens insatser, ombyggnader, hur "
                  "benägna folk är att anmäla – kan förklara skillnaden.")
-    if _hot_before(cells):
+    rate = cells["rate_per_day"]
+    if ("affected", "before_year_earlier") in rate.index and rate[("affected", "before")] > HOT_FACTOR * rate[
+            ("affected", "before_year_earlier")]:
         notes.append(f"Återgång mot medelvärdet: före åtgärden var takten i området hög "
-                     f"({sv_number(cells.loc[('affected', 'before'), 'rate_per_day'], 2)} per dag, mer än "
-                     f"{sv_number(HOT_FACTOR)} gånger jämförelseområdets per ytenhet eller samma tid året innan). "
-                     "Efter en ovanligt intensiv period sjunker antalet ofta av sig självt.")
+                     f"({sv_number(rate[('affected', 'before')], 2)} per dag, mer än {sv_number(HOT_FACTOR)} gånger "
+                     "samma tid året innan). Efter en ovanligt intensiv period sjunker antalet ofta av sig självt.")
     else:
         notes.append("Återgång mot medelvärdet: valdes platsen för att det just varit ovanligt mycket där, sjunker "
                      "antalet ofta av sig självt efteråt.")
     return notes
-
-
-def _hot_before(cells: pd.DataFrame) -> bool:
-    """Whether the affected area's rate before the measure was hot: more than :data:`HOT_FACTOR`
-    times the comparison's per m², or (seasonal) its own a year earlier."""
-    density = cells["rate_per_day"] / cells["area_m2"]
-    hot = density[("affected", "before")] > HOT_FACTOR * density[("comparison", "before")]
-    if ("affected", "before_year_earlier") in cells.index:
-        rate = cells["rate_per_day"]
-        hot |= rate[("affected", "before")] > HOT_FACTOR * rate[("affected", "before_year_earlier")]
-    return bool(hot)

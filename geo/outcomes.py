@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, USABLE_PRECISION
+from geo.publish import suppress_small
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.zones import zone_of
 
@@ -66,8 +67,9 @@ def local_years(times: pd.Series) -> np.ndarray:
 def _counted(zone_ids: np.ndarray, years: np.ndarray, categories: np.ndarray, zones: gpd.GeoDataFrame,
              wanted_years: list[int], category_list: tuple[str, ...], indicator: str, days: dict[int, int],
              with_all: bool = True) -> pd.DataFrame:
-    """Records (their zone, year and category) counted per zone, year and category, every
-    combination present (zero included), with ``all`` per zone and year when ``with_all``."""
+    """Records (their zone, year and category; ``years`` of every record of the layer, in a zone
+    or not) counted per zone, year and category, every combination present (zero included), with
+    ``all`` per zone and year when ``with_all``; NaN in a year without any record of the layer."""
     keys = pd.DataFrame({"zone_id": zone_ids, "year": years, "category": categories})
     keys = keys[keys["zone_id"].notna() & keys["year"].isin(wanted_years) & keys["category"].isin(category_list)]
     index = pd.MultiIndex.from_product([zones["zone_id"], wanted_years, category_list],
@@ -77,7 +79,9 @@ def _counted(zone_ids: np.ndarray, years: np.ndarray, categories: np.ndarray, zo
     if with_all:
         total = frame.groupby(["zone_id", "year"], sort=False)["value"].sum().reset_index().assign(category=ALL)
         frame = pd.concat([frame, total], ignore_index=True)
-    return frame.assign(indicator=indicator, days=frame["year"].map(days).astype(float))
+    observed = frame["year"].isin(np.unique(years))  # a year without a single record of the layer has no data
+    return frame.assign(indicator=indicator, days=frame["year"].map(days).astype(float),
+                        value=frame["value"].where(observed))
 
 
 def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
@@ -87,7 +91,9 @@ def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, z
     zone in ``zones``' order, year, indicator and category).
 
     ``incidents`` and ``reports`` are the layers' frames (WGS84) — pass the whole years, up to
-    ``as_of`` for a year in progress (its ``days`` are then the days up to ``as_of``). Zones are
+    ``as_of`` for a year in progress (its ``days`` are then the days up to ``as_of``). A year in
+    which a layer has no record at all (anywhere, of any precision) has no data: its values are
+    NaN, not 0, so a change is never measured against a year before the data begins. Zones are
     assigned with :func:`geo.zones.zone_of` in one vectorised pass per layer; records outside the
     zones and incidents without a usable position are left out (see :func:`unplaced_incidents`).
     ``survey``: a frame of :data:`SURVEY_COLUMNS` (None: no survey rows); its ``area`` becomes the
@@ -95,11 +101,11 @@ def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, z
     """
     years = sorted(set(years))
     days = {year: counted_days(year, as_of) for year in years}
-    placed = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
-    frames = [
-        _counted(zone_of(zones, placed.geometry.x.to_numpy(), placed.geometry.y.to_numpy()),
-                 local_years(placed["occurred_at"]), placed["category"].to_numpy(dtype=object), zones, years,
-                 INCIDENT_CATEGORIES, "incidents", days)]
+    placed = incidents["location_precision"].isin(USABLE_PRECISION).to_numpy()
+    where = np.full(len(incidents), None, dtype=object)
+    where[placed] = zone_of(zones, incidents.geometry.x.to_numpy()[placed], incidents.geometry.y.to_numpy()[placed])
+    frames = [_counted(where, local_years(incidents["occurred_at"]), incidents["category"].to_numpy(dtype=object),
+                       zones, years, INCIDENT_CATEGORIES, "incidents", days)]
     report_zones = zone_of(zones, reports.geometry.x.to_numpy(), reports.geometry.y.to_numpy())
     report_years = local_years(reports["created_at"])
     categories = reports["category"].to_numpy(dtype=object)
@@ -209,3 +215,63 @@ def two_proportion_p(p0: np.ndarray, n0: np.ndarray, p1: np.ndarray, n1: np.ndar
         z = np.where(se > 0, (p1 - p0) / se, 0.0)
     p_value = 2 * stats.norm.sf(np.abs(z))
     return np.where((n0 > 0) & (n1 > 0), p_value, np.nan)
+
+
+CENTRE = "*"
+"""The ``zone_id`` of the whole centre's rows (:func:`centre_indicators`): not a zone id (a slug)."""
+CITIZEN_INDICATORS = ("reports", "unsafe_places")
+"""The indicators counting citizens' records: public counts below k are suppressed."""
+INDICATOR_NAMES = {"incidents": "Brott", "reports": "Felanmälningar", "unsafe_places": "Otrygga platser",
+                   "survey": "Trygghetsmätning"}
+"""The indicators' Swedish names."""
+
+
+def centre_indicators(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The counts of ``outcomes`` (:func:`outcome_indicators`) summed over the zones: the whole
+    centre's rows (``zone_id`` :data:`CENTRE`), in the same columns. Survey rows are not summed."""
+    counts = outcomes[outcomes["indicator"].isin(COUNT_INDICATORS) & (outcomes["zone_id"] != CENTRE)]
+    grouped = counts.groupby(["year", "indicator", "category"], sort=False)
+    summed = pd.DataFrame({"value": grouped["value"].sum(min_count=1), "days": grouped["days"].first()}).reset_index()
+    return summed.assign(zone_id=CENTRE).reindex(columns=list(COLUMNS))
+
+
+def suppress_citizen_counts(changes: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """``changes`` (:func:`with_changes` of zones' and the centre's rows, with the year before the
+    first one shown, so its suppression is known) as the public may see them: citizens' counts
+    (:data:`CITIZEN_INDICATORS`) below ``k`` become NaN (:func:`geo.publish.suppress_small`), and so
+    does every figure computed from one (the change, the ratio, the test). Secondary suppression
+    keeps the exact totals from giving a suppressed count away: each zone's ``all`` against the
+    centre's (exact), each category against its zone's ``all`` (every category when that is
+    suppressed). A column ``shown`` says which values are public; ``k`` None (staff): all of them."""
+    frame = changes.reset_index(drop=True)
+    shown = pd.Series(True, index=frame.index)
+    if k is not None:
+        citizen = frame["indicator"].isin(CITIZEN_INDICATORS) & (frame["zone_id"] != CENTRE)
+        for (year, indicator), group in frame[citizen].groupby(["year", "indicator"], sort=False):
+            totals = group[group["category"] == ALL]
+            centre = frame[(frame["zone_id"] == CENTRE) & (frame["year"] == year) & (frame["indicator"] == indicator)
+                           & (frame["category"] == ALL)]["value"]
+            if totals["value"].isna().all():  # no data that year
+                continue
+            zone_alls = suppress_small(dict(zip(totals.index, totals["value"])), k,
+                                       total=int(centre.iloc[0]) if len(centre) else None)
+            for index, value in zone_alls.items():
+                shown[index] = value is not None
+            for zone_id, parts in group[group["category"] != ALL].groupby("zone_id", sort=False):
+                total = totals.loc[totals["zone_id"] == zone_id]
+                zone_shown = bool(len(total)) and zone_alls[total.index[0]] is not None
+                public = suppress_small(dict(zip(parts.index, parts["value"])), k,
+                                        total=int(total["value"].iloc[0]) if zone_shown else None)
+                for index, value in public.items():
+                    shown[index] = zone_shown and value is not None
+    frame["shown"] = shown.to_numpy()
+    earlier = frame[["zone_id", "indicator", "category", "year", "shown"]].assign(year=frame["year"] + 1)
+    previous_shown = frame[["zone_id", "indicator", "category", "year"]].merge(
+        earlier, on=["zone_id", "indicator", "category", "year"], how="left")["shown"].fillna(True).to_numpy(bool)
+    both = frame["shown"].to_numpy() & previous_shown
+    frame.loc[~frame["shown"], "value"] = np.nan
+    frame.loc[~previous_shown, "previous"] = np.nan
+    derived = ["change", "relative_change", "ratio_low", "ratio_high", "p_value"]
+    frame.loc[~both, derived] = np.nan
+    frame.loc[~both, "beyond_noise"] = None
+    return frame

@@ -147,16 +147,17 @@ def test_areas_buffers_and_counts(block_zones):
 
 
 def test_caveats_are_stated_as_sentences():
-    small = _table({("affected", "before"): 9, ("affected", "after"): 3, ("comparison", "before"): 40,
-                    ("comparison", "after"): 38}, sizes=(1.0, 10.0))
+    small = _table({("affected", "before"): 9, ("affected", "after"): 3, ("affected", "before_year_earlier"): 4,
+                    ("affected", "after_year_earlier"): 4, ("comparison", "before"): 40, ("comparison", "after"): 38,
+                    ("comparison", "before_year_earlier"): 40, ("comparison", "after_year_earlier"): 40})
     notes = caveats(small, difference_in_differences(small))
     text = " ".join(notes)
-    for words in ("inget bevis", "Små tal: den minsta räkningen i tabellen är 3", "Förflyttning", "samma tid",
-                  "Återgång mot medelvärdet: före åtgärden var takten i området hög"):
+    for words in ("inget bevis", "Små tal: den minsta räkningen i tabellen är 3", "rymmer noll", "Förflyttning",
+                  "samma tid", "Återgång mot medelvärdet: före åtgärden var takten i området hög (0,3 per dag"):
         assert words in text
     assert all(note.endswith(".") for note in notes)
     large = _table({("affected", "before"): 400, ("affected", "after"): 100, ("comparison", "before"): 4000,
-                    ("comparison", "after"): 4000}, sizes=(1.0, 10.0))
+                    ("comparison", "after"): 4000})
     text = " ".join(caveats(large, difference_in_differences(large)))
     assert "Små tal" not in text and "rymmer noll" not in text and "hög" not in text
-    assert "valdes platsen" in text
+    assert "valdes platsen" in text and "inget bevis" in text and "Förflyttning" in text

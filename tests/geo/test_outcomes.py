@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, INCIDENTS, REPORTS, validate
-from geo.outcomes import (ALL, COLUMNS, counted_days, outcome_indicators, poisson_rate_ratio, two_proportion_p,
-                          unplaced_incidents, with_changes)
+from geo.outcomes import (ALL, CENTRE, COLUMNS, centre_indicators, counted_days, outcome_indicators,
+                          poisson_rate_ratio, suppress_citizen_counts, two_proportion_p, unplaced_incidents,
+                          with_changes)
 
 
 def _inside(zones, zone_ids):
@@ -165,3 +166,60 @@ def test_the_poisson_test_is_scipys_exact_binomial_test(n0, n1, d0, d1):
 
 def test_two_proportion_test_without_answers_is_unknown():
     assert np.isnan(two_proportion_p([0.4], [np.nan], [0.3], [500])[0])
+
+
+def test_a_year_without_any_record_of_a_layer_has_no_data(block_zones, layers):
+    """2019 holds no incident and no report: NaN, not 0, so 2020 has no change against it."""
+    outcomes = with_changes(outcome_indicators(*layers, block_zones, [2019, 2020]))
+    assert outcomes[outcomes.year == 2019]["value"].isna().all()
+    first = _value(outcomes, "a", 2020, "incidents", ALL)
+    assert first["value"] == 1 and np.isnan(first["previous"]) and first["beyond_noise"] is None
+    centre = centre_indicators(outcome_indicators(*layers, block_zones, [2019, 2020]))
+    assert centre[centre.year == 2019]["value"].isna().all()
+
+
+def _citizen_frame(zone_values: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """Reports of 2021 (and none of 2020, with data) per zone and category: a with_changes frame
+    with the centre's rows."""
+    rows = [{"zone_id": zone, "year": year, "indicator": "reports", "category": category,
+             "value": values.get(category, 0) if year == 2021 else 0, "days": 365.0}
+            for zone, values in zone_values.items() for year in (2020, 2021)
+            for category in ("graffiti", "weeds")]
+    frame = pd.DataFrame(rows)
+    totals = frame.groupby(["zone_id", "year"], sort=False).agg(value=("value", "sum"), days=("days", "first"))
+    frame = pd.concat([frame, totals.reset_index().assign(indicator="reports", category=ALL)], ignore_index=True)
+    frame = frame.reindex(columns=list(COLUMNS))
+    return with_changes(pd.concat([frame, centre_indicators(frame)], ignore_index=True))
+
+
+def test_citizens_counts_below_k_are_suppressed_with_what_gives_them_away():
+    public = suppress_citizen_counts(_citizen_frame({"a": {"graffiti": 5, "weeds": 1}, "b": {"graffiti": 4},
+                                                     "c": {"graffiti": 2, "weeds": 2}}), 3)
+
+    def row(zone, category, year=2021):
+        return public[(public.zone_id == zone) & (public.category == category) & (public.year == year)].iloc[0]
+
+    assert row("a", ALL)["value"] == 6
+    assert np.isnan(row("a", "weeds")["value"]) and row("a", "weeds")["beyond_noise"] is None
+    # the zone's total is shown, so the suppressed weeds (1) would be total − shown graffiti: both go
+    assert np.isnan(row("a", "graffiti")["value"]) and not row("a", "graffiti")["shown"]
+    assert row("b", ALL)["value"] == 4 and np.isnan(row("b", "weeds")["value"])  # 0 is suppressed too
+    assert row("b", "graffiti")["value"] == 4
+    # c's total (4) is shown, its two categories of 2 are not
+    assert row("c", ALL)["value"] == 4 and np.isnan(row("c", "graffiti")["value"])
+    assert row(CENTRE, ALL)["value"] == 14  # the centre's total is exact
+    assert np.isnan(row("a", ALL, 2020)["value"])  # a zero the year before is suppressed …
+    assert np.isnan(row("a", ALL)["previous"]) and np.isnan(row("a", ALL)["change"])  # … and every figure from it
+    exact = suppress_citizen_counts(_citizen_frame({"a": {"graffiti": 5, "weeds": 1}}), None)
+    assert exact["shown"].all() and exact[(exact.zone_id == "a") & (exact.category == "weeds")]["value"].tolist() == [0, 1]
+
+
+def test_a_zone_total_that_would_give_away_a_suppressed_zone_is_suppressed():
+    """Centre 12 = a 6 + b 5 + c 1: c is suppressed, and 12 − 6 − 5 = 1 would show it, so b (the
+    smallest shown) goes too, and with it b's categories."""
+    public = suppress_citizen_counts(_citizen_frame({"a": {"graffiti": 6}, "b": {"graffiti": 5},
+                                                     "c": {"graffiti": 1}}), 3)
+    totals = public[(public.category == ALL) & (public.year == 2021)].set_index("zone_id")["value"]
+    assert totals["a"] == 6 and np.isnan(totals["b"]) and np.isnan(totals["c"]) and totals[CENTRE] == 12
+    graffiti = public[(public.category == "graffiti") & (public.year == 2021)].set_index("zone_id")["value"]
+    assert np.isnan(graffiti["b"])
