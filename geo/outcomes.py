@@ -51,12 +51,27 @@ SURVEY_COLUMNS = ("year", "area", "question", "question_text", "share", "answers
 
 
 def counted_days(year: int, as_of: date | None = None) -> int:
-    """The local days of ``year`` counted: all of them, or those up to and including ``as_of``
-    when it falls in the year."""
+    """The local days of ``year`` counted: all of them, or (``as_of``) those up to and including
+    the same day of the year as ``as_of`` (the 28th of February for the 29th in another year)."""
     start, end = local_year(year)
-    if as_of is not None and as_of.year == year:
-        end = local_day_end(as_of)
+    if as_of is not None:
+        end = local_day_end(_same_day(year, as_of))
     return int(round((end - start) / pd.Timedelta(days=1)))
+
+
+def _same_day(year: int, day: date) -> date:
+    """``day``'s month and day in ``year`` (the 29th of February becomes the 28th)."""
+    return (pd.Timestamp(day) + pd.DateOffset(years=year - day.year)).date()
+
+
+def year_to_date(frame: pd.DataFrame, time_field: str, as_of: date | None) -> pd.DataFrame:
+    """The rows of ``frame`` whose local time in ``time_field`` falls on or before ``as_of``'s
+    month and day in its own year (all rows when ``as_of`` is None): every year counted over the
+    same part of the year, so a year in progress compares with the same part of the years before."""
+    if as_of is None:
+        return frame
+    local = frame[time_field].dt.tz_convert(LOCAL_TZ)
+    return frame[(local.dt.month * 100 + local.dt.day <= as_of.month * 100 + as_of.day).to_numpy()]
 
 
 def local_years(times: pd.Series) -> np.ndarray:
@@ -90,8 +105,10 @@ def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, z
     """The outcome indicators of ``years`` per zone (a long frame of :data:`COLUMNS`, sorted by
     zone in ``zones``' order, year, indicator and category).
 
-    ``incidents`` and ``reports`` are the layers' frames (WGS84) — pass the whole years, up to
-    ``as_of`` for a year in progress (its ``days`` are then the days up to ``as_of``). A year in
+    ``incidents`` and ``reports`` are the layers' frames (WGS84) of the whole years. ``as_of``
+    (a date): every year is counted from its first day up to the same day of the year
+    (:func:`year_to_date`; ``days`` says how many days), so a year in progress compares with the
+    same part of the year before; None: whole years. A year in
     which a layer has no record at all (anywhere, of any precision) has no data: its values are
     NaN, not 0, so a change is never measured against a year before the data begins. Zones are
     assigned with :func:`geo.zones.zone_of` in one vectorised pass per layer; records outside the
@@ -101,6 +118,8 @@ def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, z
     """
     years = sorted(set(years))
     days = {year: counted_days(year, as_of) for year in years}
+    incidents = year_to_date(incidents, "occurred_at", as_of)
+    reports = year_to_date(reports, "created_at", as_of)
     placed = incidents["location_precision"].isin(USABLE_PRECISION).to_numpy()
     where = np.full(len(incidents), None, dtype=object)
     where[placed] = zone_of(zones, incidents.geometry.x.to_numpy()[placed], incidents.geometry.y.to_numpy()[placed])
@@ -145,8 +164,8 @@ def with_changes(outcomes: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     same zone, indicator and category (None-valued NaN where there is no previous year):
 
     - ``previous``: the previous year's value; ``change``: value − previous (records, or share points);
-    - ``relative_change``: for counts the rate ratio − 1 (per day counted, so a year in progress
-      compares fairly), for shares the relative change of the share; NaN when the previous is 0;
+    - ``relative_change``: for counts the rate ratio − 1 (per day counted), for shares the relative
+      change of the share; NaN when the previous is 0;
     - ``ratio_low``, ``ratio_high``: for counts the ``level`` interval of the rate ratio (exact,
       conditional on the two years' total; see the module); NaN for shares and when both are 0;
     - ``p_value`` and ``beyond_noise`` (p < 1 − ``level``): whether the change is larger than

@@ -26,11 +26,10 @@ from geo.before_after import (affected_area, area_counts, caveats, comparison_ar
 from geo.errors import Message, ValidationError
 from geo.layers import FAULT_CATEGORIES, INCIDENTS, REPORT_CATEGORY_NAMES, REPORTS, USABLE_PRECISION
 from geo.outcomes import (ALL, CENTRE, INDICATOR_NAMES, INDICATORS, centre_indicators, outcome_indicators,
-                          suppress_citizen_counts, unplaced_incidents, with_changes)
+                          suppress_citizen_counts, unplaced_incidents, with_changes, year_to_date)
 from geo.publish import generalise_incidents
 from geo.timestamps import LOCAL_TZ, YEARS, local_year
 from service.demo import DEMO_META_KEY
-from service.errors import NoSuchThing
 from service.settings import PrivacySettings
 from service.store import FeatureQuery, Store
 
@@ -59,22 +58,27 @@ def _check_year(year: int) -> None:
 
 
 def outcome_table(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int], *, min_count: int | None,
-                  survey: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  survey: pd.DataFrame | None = None,
+                  as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, date | None]:
     """The outcome indicators of ``years`` per zone and of the whole centre (``zone_id``
     :data:`geo.outcomes.CENTRE`) with the change against the year before each (read too), as the
-    public may see them with k = ``min_count`` (None: exact); and the incidents placed only at a
-    town's or county's centroid per year. A year in progress counts up to today."""
+    public may see them with k = ``min_count`` (None: exact); the incidents placed only at a town's
+    or county's centroid per year; and the day of the year every year is counted up to: ``as_of``,
+    or today when the last year is the current one, or None (whole years)."""
     wanted = sorted(set(years))
     for year in wanted:
         _check_year(year)
+    if as_of is None and wanted[-1] == today().year:
+        as_of = today()
     read = list(range(wanted[0] - 1, wanted[-1] + 1))
     span = FeatureQuery(start=local_year(read[0])[0], end=local_year(read[-1])[1])
     incidents = store.read_features(INCIDENTS, query=span)
     outcomes = outcome_indicators(incidents, store.read_features(REPORTS, query=span), zones, read, survey,
-                                  as_of=today())
+                                  as_of=as_of)
     changes = with_changes(pd.concat([outcomes, centre_indicators(outcomes)], ignore_index=True), LEVEL)
     public = suppress_citizen_counts(changes, min_count)
-    return public[public["year"].isin(wanted)].reset_index(drop=True), unplaced_incidents(incidents, read)
+    unplaced = unplaced_incidents(year_to_date(incidents, "occurred_at", as_of), read)
+    return public[public["year"].isin(wanted)].reset_index(drop=True), unplaced, as_of
 
 
 def _number(value: object, digits: int | None = None) -> float | int | None:
@@ -108,7 +112,8 @@ def _rows(frame: pd.DataFrame, survey_texts: dict[str, str]) -> dict[str, list[d
                  "value": _number(row.value, digits), "previous": _number(row.previous, digits),
                  "change": _number(row.change, digits), "relative_change": _number(row.relative_change, 4),
                  "ratio_low": _number(row.ratio_low, 4), "ratio_high": _number(row.ratio_high, 4),
-                 "p_value": _number(row.p_value, 4), "beyond_noise": row.beyond_noise}
+                 "p_value": _number(row.p_value, 4), "beyond_noise": row.beyond_noise,
+                 "suppressed": not row.shown}
         if not count:
             entry.update(answers=_number(row.answers), low=_number(row.low, 4), high=_number(row.high, 4))
         rows = indicators.setdefault(row.indicator, [])
@@ -117,20 +122,21 @@ def _rows(frame: pd.DataFrame, survey_texts: dict[str, str]) -> dict[str, list[d
 
 
 def outcome_report(store: Store, zones: gpd.GeoDataFrame, year: int, zone: str | None = None, *,
-                   min_count: int | None, survey: pd.DataFrame | None = None) -> dict:
+                   min_count: int | None, survey: pd.DataFrame | None = None, as_of: date | None = None) -> dict:
     """The outcome indicators of ``year`` (JSON-ready): per zone (``zone``: only that one) and for
     the whole centre, per indicator and category the value, the previous year's, the change and
-    whether it is beyond noise; the incidents counted apart; ``suppressed_below`` = ``min_count``."""
+    whether it is beyond noise; the incidents counted apart; ``suppressed_below`` = ``min_count``.
+    ``as_of``: both years up to that day of the year (default: today in the current year)."""
     if zone is not None and zone not in set(zones["zone_id"]):
-        raise NoSuchThing(Message("unknown zone {zone!r}", zone=zone))
-    table, unplaced = outcome_table(store, zones, [year], min_count=min_count, survey=survey)
+        raise ValidationError(Message("unknown zone {zone!r}", zone=zone), field="zone")
+    table, unplaced, as_of = outcome_table(store, zones, [year], min_count=min_count, survey=survey, as_of=as_of)
     texts = {} if survey is None else dict(zip(survey["question"], survey["question_text"]))
     names = dict(zip(zones["zone_id"], zones["name"]))
     shown = [z for z in zones["zone_id"] if zone in (None, z)]
     if survey is not None and zone is None:  # survey areas that are not zones (the whole centre) come after them
         shown += [a for a in dict.fromkeys(table["zone_id"]) if a not in names and a != CENTRE]
     by_zone = {zone_id: group for zone_id, group in table.groupby("zone_id", sort=False)}
-    return {"year": year, "previous_year": year - 1, "as_of": min(today(), date(year, 12, 31)).isoformat(),
+    return {"year": year, "previous_year": year - 1, "as_of": (as_of or date(year, 12, 31)).isoformat(),
             "synthetic": store.get_meta(DEMO_META_KEY) is not None, "suppressed_below": min_count,
             "level": LEVEL, "method": METHOD,
             "indicators": {name: INDICATOR_NAMES[name] for name in INDICATORS if survey is not None or name != "survey"},
@@ -149,7 +155,7 @@ def outcome_summary(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int],
     against the year before, and each zone's totals (``all``) of the three. Public: citizens'
     counts below ``min_count`` (default ``STADSKARNA_PRIVACY_MIN_COUNT``) are null."""
     k = PrivacySettings().min_count if min_count is None else min_count
-    table, unplaced = outcome_table(store, zones, years, min_count=k, survey=survey)
+    table, unplaced, _ = outcome_table(store, zones, years, min_count=k, survey=survey)
     texts = {} if survey is None else dict(zip(survey["question"], survey["question_text"]))
     names = dict(zip(zones["zone_id"], zones["name"]))
     result = {"suppressed_below": k, "level": LEVEL, "method": METHOD,

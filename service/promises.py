@@ -38,6 +38,7 @@ from geo.zones import zone_of
 from service.coverage import hotspot_records, stored_obstacles
 from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
+from service.outcomes import outcome_report
 from service.presence import kept_cube
 from service.store import Actor, FeatureQuery, Store
 from service.survey import area_names, tracker_survey
@@ -278,7 +279,8 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
                     streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
-    chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
+    chart data where one helps and the supporting figures it asks for, and the year's outcomes
+    beside them (:func:`service.outcomes.outcome_report`, up to ``as_of``). JSON-ready. The year is
     over, and a promise short of its target not met, only once its last day has passed. The
     tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
     year = promises.year
@@ -304,7 +306,7 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
             "share_of_year_elapsed": round(elapsed_share(year, as_of), 4),
             "title": promises.title, "parties": promises.parties, "source": promises.source,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None, "status_counts": {k: int(v) for k, v in counts.items()},
-            "promises": entries}
+            "promises": entries, "outcomes": outcome_report(store, zones, year, min_count=min_count, as_of=as_of)}
 
 
 def promised_by_name(promises: PromiseYear, promise: Promise) -> str:

@@ -855,6 +855,124 @@ class Lagesbild(Answer):
     centre: LagesbildCentre
 
 
+# -- outcomes -----------------------------------------------------------------------------------------
+
+class OutcomeRow(Answer):
+    """One indicator's category in a zone (or the centre) and year, against the year before."""
+
+    category: str = Field(description="the category's code, ``all`` for every category, a survey question's code")
+    name: str = Field(description="the category in Swedish")
+    value: float | None = Field(description="the year's count (a survey: the share, 0–1); null when suppressed")
+    previous: float | None = Field(description="the year before's; null without one or when suppressed")
+    change: float | None = Field(description="value − previous (records, or share points)")
+    relative_change: float | None = Field(description="counts: the rate ratio per day counted − 1; shares: relative")
+    ratio_low: float | None = Field(description="counts: the 95 % interval of the rate ratio (exact, conditional)")
+    ratio_high: float | None = Field(description="null when unbounded (nothing the year before)")
+    p_value: float | None = Field(description="two-sided: counts exact Poisson, shares two-proportion z-test")
+    beyond_noise: bool | None = Field(description="p < 0.05; null where it cannot be told")
+    suppressed: bool = Field(description="the value is a citizens' count below k, left out (public answers); a "
+                                         "null value that is not suppressed means no data that year")
+    answers: int | None | Absent = sometimes("survey: the number of answers")
+    low: float | None | Absent = sometimes("survey: the share's interval, low end")
+    high: float | None | Absent = sometimes("survey: the share's interval, high end")
+
+
+class OutcomeIndicators(Answer):
+    """The indicators of a zone or the centre: rows per category, ``all`` first."""
+
+    incidents: list[OutcomeRow] | Absent = sometimes("incidents per category, placed in a zone (exact or street)")
+    reports: list[OutcomeRow] | Absent = sometimes("citizens' fault reports per category")
+    unsafe_places: list[OutcomeRow] | Absent = sometimes("unsafe-place marks")
+    survey: list[OutcomeRow] | Absent = sometimes("survey shares per question, when a survey is given")
+
+
+class OutcomeZone(OutcomeIndicators):
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+
+
+class UnplacedIncidents(Answer):
+    """Incidents the police placed only at a town's or county's centroid: counted apart, never in a zone."""
+
+    town: int
+    county: int
+    previous_town: int
+    previous_county: int
+
+
+class Outcomes(Answer):
+    """The year's outcome indicators per zone and for the whole centre."""
+
+    year: int
+    previous_year: int
+    as_of: str = Field(description="the last local date counted (today in a year in progress)")
+    synthetic: bool = Field(description="the store holds synthetic demo data")
+    suppressed_below: int | None = Field(description=K)
+    level: float = Field(description="the confidence level of intervals and tests")
+    method: str
+    indicators: dict[str, str] = Field(description="the indicators' codes and Swedish names")
+    unplaced_incidents: UnplacedIncidents
+    centre: OutcomeIndicators | None = Field(description="the whole centre (exact totals); null for one zone")
+    zones: list[OutcomeZone]
+
+
+class BeforeAfterPeriod(Answer):
+    period: str = Field(description="before, after, before_year_earlier, after_year_earlier")
+    start: str = Field(description="first local date")
+    end: str = Field(description="last local date (included)")
+    days: int
+
+
+class BeforeAfterArea(Answer):
+    zone: str | None
+    buffer_m: float | None | Absent = sometimes("the buffer around points or lines, metres")
+    rest_of_centre: bool | Absent = sometimes("the comparison is the rest of the centre")
+    geometry: dict = Field(description="the area as counted (clipped to the centre), GeoJSON, WGS84")
+
+
+class BeforeAfterAreas(Answer):
+    affected: BeforeAfterArea
+    comparison: BeforeAfterArea
+
+
+class BeforeAfterCount(Answer):
+    area: str = Field(description="affected or comparison")
+    period: str
+    count: int
+    days: int
+    rate_per_day: float
+    area_m2: float
+
+
+class BeforeAfterEstimate(Answer):
+    estimate: str = Field(description="rate (per day) or log_rate (natural log)")
+    affected_change: float = Field(description="after − before (less the same a year earlier when seasonal)")
+    comparison_change: float
+    did: float = Field(description="affected_change − comparison_change")
+    low: float = Field(description="the 95 % interval (Poisson variances, normal quantile)")
+    high: float
+
+
+class BeforeAfterLayer(Answer):
+    name: str = Field(description="the layer in Swedish")
+    counts: list[BeforeAfterCount]
+    did: list[BeforeAfterEstimate]
+    caveats: list[str] = Field(description="what the table cannot tell, Swedish sentences")
+
+
+class BeforeAfter(Answer):
+    """A difference-in-differences around a measure: not a causal claim."""
+
+    at: str = Field(description="the measure's local date")
+    days: int
+    seasonal: bool
+    level: float
+    synthetic: bool
+    periods: list[BeforeAfterPeriod]
+    areas: BeforeAfterAreas
+    layers: dict[str, BeforeAfterLayer]
+
+
 # -- promises -----------------------------------------------------------------------------------------
 
 class PromiseYears(Answer):
@@ -1176,6 +1294,8 @@ class PromiseTracker(Answer):
     synthetic: bool = Field(description="the store holds synthetic demo data")
     status_counts: dict[str, int] = Field(description="promises per status")
     promises: list[TrackedPromise]
+    outcomes: Outcomes = Field(description="the outcomes beside the outputs: incidents, reports and unsafe-place "
+                                           "marks per zone against the year before, up to the same day (public)")
 
 
 # -- Open311 GeoReport v2 ------------------------------------------------------------------------------
@@ -1470,119 +1590,3 @@ class EventFigures(Answer):
     synthetic: bool = Field(description="the database holds synthetic demo data")
     events: list[EventWithFigures] = Field(description="in the order of their start")
     bands: dict[str, EventBand] = Field(description="per Purple Flag band (local hours HH-HH)")
-
-
-# -- outcomes -----------------------------------------------------------------------------------------
-
-class OutcomeRow(Answer):
-    """One indicator's category in a zone (or the centre) and year, against the year before."""
-
-    category: str = Field(description="the category's code, ``all`` for every category, a survey question's code")
-    name: str = Field(description="the category in Swedish")
-    value: float | None = Field(description="the year's count (a survey: the share, 0–1); null when suppressed")
-    previous: float | None = Field(description="the year before's; null without one or when suppressed")
-    change: float | None = Field(description="value − previous (records, or share points)")
-    relative_change: float | None = Field(description="counts: the rate ratio per day counted − 1; shares: relative")
-    ratio_low: float | None = Field(description="counts: the 95 % interval of the rate ratio (exact, conditional)")
-    ratio_high: float | None = Field(description="null when unbounded (nothing the year before)")
-    p_value: float | None = Field(description="two-sided: counts exact Poisson, shares two-proportion z-test")
-    beyond_noise: bool | None = Field(description="p < 0.05; null where it cannot be told")
-    answers: int | None | Absent = sometimes("survey: the number of answers")
-    low: float | None | Absent = sometimes("survey: the share's interval, low end")
-    high: float | None | Absent = sometimes("survey: the share's interval, high end")
-
-
-class OutcomeIndicators(Answer):
-    """The indicators of a zone or the centre: rows per category, ``all`` first."""
-
-    incidents: list[OutcomeRow] | Absent = sometimes("incidents per category, placed in a zone (exact or street)")
-    reports: list[OutcomeRow] | Absent = sometimes("citizens' fault reports per category")
-    unsafe_places: list[OutcomeRow] | Absent = sometimes("unsafe-place marks")
-    survey: list[OutcomeRow] | Absent = sometimes("survey shares per question, when a survey is given")
-
-
-class OutcomeZone(OutcomeIndicators):
-    zone_id: str = Field(description=ZONE_ID)
-    name: str = Field(description=ZONE_NAME)
-
-
-class UnplacedIncidents(Answer):
-    """Incidents the police placed only at a town's or county's centroid: counted apart, never in a zone."""
-
-    town: int
-    county: int
-    previous_town: int
-    previous_county: int
-
-
-class Outcomes(Answer):
-    """The year's outcome indicators per zone and for the whole centre."""
-
-    year: int
-    previous_year: int
-    as_of: str = Field(description="the last local date counted (today in a year in progress)")
-    synthetic: bool = Field(description="the store holds synthetic demo data")
-    suppressed_below: int | None = Field(description=K)
-    level: float = Field(description="the confidence level of intervals and tests")
-    method: str
-    indicators: dict[str, str] = Field(description="the indicators' codes and Swedish names")
-    unplaced_incidents: UnplacedIncidents
-    centre: OutcomeIndicators | None = Field(description="the whole centre (exact totals); null for one zone")
-    zones: list[OutcomeZone]
-
-
-class BeforeAfterPeriod(Answer):
-    period: str = Field(description="before, after, before_year_earlier, after_year_earlier")
-    start: str = Field(description="first local date")
-    end: str = Field(description="last local date (included)")
-    days: int
-
-
-class BeforeAfterArea(Answer):
-    zone: str | None
-    buffer_m: float | None | Absent = sometimes("the buffer around points or lines, metres")
-    rest_of_centre: bool | Absent = sometimes("the comparison is the rest of the centre")
-    geometry: dict = Field(description="the area as counted (clipped to the centre), GeoJSON, WGS84")
-
-
-class BeforeAfterAreas(Answer):
-    affected: BeforeAfterArea
-    comparison: BeforeAfterArea
-
-
-class BeforeAfterCount(Answer):
-    area: str = Field(description="affected or comparison")
-    period: str
-    count: int
-    days: int
-    rate_per_day: float
-    area_m2: float
-
-
-class BeforeAfterEstimate(Answer):
-    estimate: str = Field(description="rate (per day) or log_rate (natural log)")
-    affected_change: float = Field(description="after − before (less the same a year earlier when seasonal)")
-    comparison_change: float
-    did: float = Field(description="affected_change − comparison_change")
-    low: float = Field(description="the 95 % interval (Poisson variances, normal quantile)")
-    high: float
-
-
-class BeforeAfterLayer(Answer):
-    name: str = Field(description="the layer in Swedish")
-    counts: list[BeforeAfterCount]
-    did: list[BeforeAfterEstimate]
-    caveats: list[str] = Field(description="what the table cannot tell, Swedish sentences")
-
-
-class BeforeAfter(Answer):
-    """A difference-in-differences around a measure: not a causal claim."""
-
-    at: str = Field(description="the measure's local date")
-    days: int
-    seasonal: bool
-    level: float
-    synthetic: bool
-    periods: list[BeforeAfterPeriod]
-    areas: BeforeAfterAreas
-    layers: dict[str, BeforeAfterLayer]

@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo.before_after import MAX_DAYS
 from service.auth import STAFF, request_role
 from service.context import context
+from service.outcome_page import DEFAULT_DAYS, BeforeAfterForm, before_after_page
 from service.outcomes import before_after, outcome_report
 from service.params import IsoDate
 from service.responses import BeforeAfter, Outcomes
+from service.security import html_page
 
 router = APIRouter(tags=["outcomes"])
 
@@ -72,3 +75,17 @@ def before_after_json(request: Request, question: BeforeAfterQuestion,
                         comparison_zone=comparison.zone, comparison_geometry=comparison.geometry,
                         seasonal=question.seasonal, layers=question.layers, public=role not in STAFF)
 
+
+
+@router.get("/outcomes/before-after", response_class=HTMLResponse)
+def before_after_html(request: Request, area: str | None = Query(None, max_length=100),
+                      comparison: str | None = Query(None, max_length=100),
+                      at: str | None = Query(None, max_length=20), days: str = Query(str(DEFAULT_DAYS), max_length=10),
+                      layers: list[str] = Query([], max_length=3), seasonal: str | None = Query(None, max_length=5)) -> HTMLResponse:
+    """Before and after a measure, as a public page: pick the zone, the comparison, the date and
+    the days; the table of counts, the difference-in-differences and the caveats, in Swedish."""
+    asked = at is not None  # the form was sent: its boxes as ticked; else the defaults
+    form = BeforeAfterForm(area=area, comparison=comparison, at=at or "", days=days, seasonal=bool(seasonal),
+                           **({"layers": layers} if asked else {}))
+    html, status = before_after_page(context(request), form, asked)
+    return html_page(request, html, status_code=status)

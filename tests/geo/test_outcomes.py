@@ -91,11 +91,15 @@ def test_town_and_county_incidents_are_counted_apart(block_zones, layers):
     assert placed == 5  # of 8: two centroid-placed, one outside the zones
 
 
-def test_a_year_in_progress_counts_its_days(block_zones, layers):
-    assert counted_days(2021, date(2021, 1, 31)) == 31
-    assert counted_days(2020, date(2021, 1, 31)) == 366
-    outcomes = outcome_indicators(*layers, block_zones, [2021], as_of=date(2021, 3, 31))
-    assert set(outcomes["days"]) == {90.0}
+def test_a_year_in_progress_compares_with_the_same_part_of_the_year_before(block_zones, layers):
+    assert counted_days(2021, date(2021, 1, 31)) == 31 and counted_days(2020, date(2021, 3, 31)) == 91
+    assert counted_days(2021, date(2020, 2, 29)) == 59 and counted_days(2020, None) == 366
+    outcomes = outcome_indicators(*layers, block_zones, [2020, 2021], as_of=date(2021, 5, 31))
+    assert set(outcomes[outcomes.year == 2021]["days"]) == {151.0}
+    assert set(outcomes[outcomes.year == 2020]["days"]) == {152.0}
+    assert _value(outcomes, "a", 2021, "incidents", "stöld")["value"] == 1  # 1 May, not 1 June
+    assert _value(outcomes, "a", 2020, "incidents", "stöld")["value"] == 1  # 1 May 2020
+    assert _value(outcomes, "b", 2021, "reports", "litter")["value"] == 1  # 1 April
 
 
 def test_survey_rows_when_a_survey_is_given(block_zones, layers):

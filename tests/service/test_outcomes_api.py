@@ -117,9 +117,7 @@ def test_staff_get_exact_counts(client):
 def test_one_zone_and_refusals(client):
     body = client.get("/api/outcomes?year=2021&zone=nissan").json()
     assert [z["zone_id"] for z in body["zones"]] == ["nissan"] and body["centre"] is None
-    unknown = client.get("/api/outcomes?year=2021&zone=nowhere")
-    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
-    for query, field in (("year=1999", "year"), ("year=2999", "year")):
+    for query, field in (("year=1999", "year"), ("year=2999", "year"), ("year=2021&zone=nowhere", "zone")):
         refused = client.get(f"/api/outcomes?{query}")
         assert refused.status_code == 422 and refused.json()["field"] == field
     assert client.get("/api/outcomes").status_code == 422
@@ -241,3 +239,39 @@ def test_the_command_line(make_settings, zones, tmp_path):
     assert table.exit_code == 0, table.output
     assert "Otrygga platser: before and after 2021-03-01, 30 days each" in table.output
     assert "inget bevis" in table.output and np.any(["affected" in line for line in table.output.splitlines()])
+
+
+def test_the_before_after_page(client):
+    empty = client.get("/outcomes/before-after")
+    assert empty.status_code == 200 and empty.headers["content-type"].startswith("text/html")
+    assert '<option value="stora-torg">Stora Torg</option>' in empty.text and 'id="result"' not in empty.text
+    assert "Resten av stadskärnan" in empty.text and 'lang="sv"' in empty.text
+    page = client.get("/outcomes/before-after", params={"area": "stora-torg", "comparison": "nissan",
+                                                         "at": "2021-03-01", "days": "59", "layers": "incidents"})
+    assert page.status_code == 200
+    assert "Stora Torg mot Nissan och kajerna, 59 dagar före och efter 2021-03-01" in page.text
+    assert "Att tänka på" in page.text and "inget bevis för att åtgärden orsakade förändringen" in page.text
+    assert "Felanmälningar</h2>" not in page.text  # only what was ticked
+    assert '<option value="nissan" selected>' in page.text  # the form as sent
+    refused = client.get("/outcomes/before-after", params={"area": "nissan", "at": "2019-06-01", "days": "30",
+                                                            "layers": "incidents"})
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert "2019-06-01 ligger utanför data" in refused.text
+    for params in ({"at": "x", "layers": "incidents"}, {"at": "2021-03-01", "days": "x", "layers": "incidents"},
+                   {"at": "2021-03-01"}, {"at": "2021-03-01", "layers": "unsafe_places"}):
+        answer = client.get("/outcomes/before-after", params=params)
+        assert answer.status_code == 422 and "Jämförelsen kan inte visas" in answer.text
+
+
+def test_the_tracker_shows_the_outcomes_beside_the_outputs(client):
+    tracker = client.get("/api/promises/2020").json()
+    assert tracker["outcomes"]["year"] == 2020 and tracker["outcomes"]["suppressed_below"] == 3
+    page = client.get("/promises/2020")
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="utfall"'):]
+    assert "Utfall: blev stadskärnan tryggare?" in section
+    torg = section[section.index("<th scope=\"row\">Stora Torg</th>"):]
+    assert torg.split("</tr>")[0].count("<td>") == 8  # all and the seven categories
+    assert "<td>20</td>" in torg.split("</tr>")[0]  # 2020's thefts; 2019 has no data: no change shown
+    assert "färre än 3" in section  # a zone's reports below k
+    assert "Hela stadskärnan" in section
