@@ -152,13 +152,16 @@ def outcome_summary(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int],
                     survey: pd.DataFrame | None = None) -> dict:
     """The outcomes of each of ``years`` for the comparison across years (JSON-ready): per year
     the whole centre's incidents by category, reports and unsafe-place marks with the change
-    against the year before, and each zone's totals (``all``) of the three. Public: citizens'
-    counts below ``min_count`` (default ``STADSKARNA_PRIVACY_MIN_COUNT``) are null."""
+    against the year before, and each zone's totals (``all``) of the three; ``as_of``: when the
+    last year is the current one, every year is counted up to today's day of the year (null: whole
+    years). Public: citizens' counts below ``min_count`` (default ``STADSKARNA_PRIVACY_MIN_COUNT``;
+    the comparison page is public) are null."""
     k = PrivacySettings().min_count if min_count is None else min_count
-    table, unplaced, _ = outcome_table(store, zones, years, min_count=k, survey=survey)
+    table, unplaced, as_of = outcome_table(store, zones, years, min_count=k, survey=survey)
     texts = {} if survey is None else dict(zip(survey["question"], survey["question_text"]))
     names = dict(zip(zones["zone_id"], zones["name"]))
     result = {"suppressed_below": k, "level": LEVEL, "method": METHOD,
+              "as_of": None if as_of is None else as_of.isoformat(),  # each year up to this day of the year
               "synthetic": store.get_meta(DEMO_META_KEY) is not None, "years": {}}
     for year, rows in table.groupby("year"):
         totals = rows[(rows["category"] == ALL) & (rows["zone_id"] != CENTRE)]

@@ -21,7 +21,7 @@ STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipalit
 """Staff pages and the role whose token opens them (municipality's: the forms shown); ``{report}``
 is a stored report."""
 PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/purple-flag/2020?as_of=2020-12-31",
-                "/lagesbild?week=2020-W19", "/login", "/no-such-page",
+                "/lagesbild?week=2020-W19", "/outcomes/before-after", "/login", "/no-such-page",
                 "/reports/{report}", "/unsubscribe/" + "a" * 24, *STAFF_PAGES, "/ogc?f=html", "/ogc/collections?f=html",
                 "/events?year=2020")
 PHONE = {"width": 390, "height": 844}

@@ -275,3 +275,24 @@ def test_the_tracker_shows_the_outcomes_beside_the_outputs(client):
     assert "<td>20</td>" in torg.split("</tr>")[0]  # 2020's thefts; 2019 has no data: no change shown
     assert "färre än 3" in section  # a zone's reports below k
     assert "Hela stadskärnan" in section
+
+
+def test_the_summary_for_the_comparison_across_years(make_settings, zones):
+    import json
+
+    from service.outcomes import outcome_summary
+
+    settings = make_settings()
+    store = SQLiteStore(settings.store.db)
+    write_layers(store, zones)
+    summary = json.loads(json.dumps(outcome_summary(store, zones, [2020, 2021])))  # JSON-ready
+    assert summary["suppressed_below"] == 3 and list(summary["years"]) == ["2020", "2021"]
+    centre = summary["years"]["2021"]["centre"]
+    assert _row(centre["incidents"], "all")["value"] == 6 and _row(centre["incidents"], "all")["previous"] == 20
+    assert _row(centre["incidents"], "all")["beyond_noise"] is True
+    assert centre["unsafe_places"][0]["value"] == 1  # the centre's total is exact
+    assert _row(summary["years"]["2020"]["centre"]["incidents"], "all")["previous"] is None  # 2019: no data
+    nissan = _zone(summary["years"]["2021"], "nissan")
+    assert [r["category"] for r in nissan["incidents"]] == ["all"]  # each zone's totals only
+    assert nissan["reports"][0]["value"] == 5 and nissan["unsafe_places"][0]["suppressed"] is True
+    assert summary["years"]["2021"]["unplaced_incidents"] == {"town": 1, "county": 0}
