@@ -13,7 +13,7 @@ from geo.before_after import MAX_DAYS
 from service.auth import STAFF, request_role
 from service.context import context
 from service.outcome_page import DEFAULT_DAYS, BeforeAfterForm, before_after_page
-from service.outcomes import before_after, outcome_report
+from service.outcomes import before_after, outcome_report, today
 from service.params import IsoDate
 from service.responses import BeforeAfter, Outcomes
 from service.security import html_page
@@ -32,8 +32,10 @@ def outcomes(request: Request, year: int = Query(description="the local year"),
     tokens get exact ones."""
     state = context(request)
     k = None if role in STAFF else state.settings.privacy.min_count
-    return state.pages.get(("outcomes", year, zone, k), lambda: outcome_report(state.store, state.zones, year, zone,
-                                                                               min_count=k))
+    # cached per version of the data and per day (a year in progress is counted up to today)
+    return state.pages.get(("outcomes", year, zone, k, today()),
+                           lambda: outcome_report(state.store, state.zones, year, zone, min_count=k),
+                           topics=("incidents", "reports", "meta"))
 
 
 class Place(BaseModel):

@@ -296,3 +296,15 @@ def test_the_summary_for_the_comparison_across_years(make_settings, zones):
     assert [r["category"] for r in nissan["incidents"]] == ["all"]  # each zone's totals only
     assert nissan["reports"][0]["value"] == 5 and nissan["unsafe_places"][0]["suppressed"] is True
     assert summary["years"]["2021"]["unplaced_incidents"] == {"town": 1, "county": 0}
+
+
+def test_a_new_report_is_counted_at_once(client, zones):
+    """The answer is cached per version of the incidents and reports: a new report shows."""
+    before = _row(_zone(client.get("/api/outcomes?year=2021", headers=client.staff).json(), "stora-torg")["reports"],
+                  "graffiti")["value"]
+    lon, lat = _inside(zones, ["stora-torg"])
+    client.app.state.context.store.write_features(REPORTS, validate(REPORTS, pd.DataFrame({
+        "id": ["r-new"], "category": ["graffiti"], "created_at": ["2021-06-01T12:00"], "lon": lon, "lat": lat}), "t"))
+    after = _row(_zone(client.get("/api/outcomes?year=2021", headers=client.staff).json(), "stora-torg")["reports"],
+                 "graffiti")["value"]
+    assert after == before + 1
