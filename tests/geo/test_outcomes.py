@@ -227,3 +227,23 @@ def test_a_zone_total_that_would_give_away_a_suppressed_zone_is_suppressed():
     assert totals["a"] == 6 and np.isnan(totals["b"]) and np.isnan(totals["c"]) and totals[CENTRE] == 12
     graffiti = public[(public.category == "graffiti") & (public.year == 2021)].set_index("zone_id")["value"]
     assert np.isnan(graffiti["b"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(counts=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=5),
+       k=st.integers(1, 4))
+def test_no_suppressed_count_can_be_worked_out_from_the_totals(counts, k):
+    """Whatever the counts: every shown count is at least k, and what the totals leave over once
+    the shown counts are taken away (a zone's total, the centre's) is 0 or at least k."""
+    frame = suppress_citizen_counts(_citizen_frame({f"z{i}": {"graffiti": g, "weeds": w}
+                                                    for i, (g, w) in enumerate(counts)}), k)
+    year = frame[frame.year == 2021]
+    shown = year[year["shown"] & (year.zone_id != CENTRE)]
+    assert (shown["value"] >= k).all()
+    totals = year[year.category == ALL].set_index("zone_id")["value"]
+    hidden = totals[CENTRE] - totals.drop(CENTRE).sum()
+    assert hidden == 0 or hidden >= k
+    for zone_id, rows in year[(year.zone_id != CENTRE) & (year.category != ALL)].groupby("zone_id"):
+        if not np.isnan(totals[zone_id]):
+            left = totals[zone_id] - rows["value"].sum()
+            assert left == 0 or left >= k
