@@ -79,7 +79,7 @@ def before_after_json(request: Request, question: BeforeAfterQuestion,
 
 
 
-@router.get("/outcomes/before-after", response_class=HTMLResponse)
+@router.get("/outcomes/before-after", response_class=HTMLResponse, include_in_schema=False)  # a form page, as staff forms
 def before_after_html(request: Request, area: str | None = Query(None, max_length=100),
                       comparison: str | None = Query(None, max_length=100),
                       at: str | None = Query(None, max_length=20), days: str = Query(str(DEFAULT_DAYS), max_length=10),

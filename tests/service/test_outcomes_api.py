@@ -330,3 +330,11 @@ def test_a_survey_given_is_shown_per_area_and_question(make_settings, zones):
     assert "survey" not in _zone(report, "slottet")
     TypeAdapter(Outcomes).validate_python(report)
     assert "survey" not in outcome_report(store, zones, 2021, min_count=3)["indicators"]
+
+
+def test_the_page_sets_what_was_sent_as_text(client):
+    hostile = '"><b id=x>a</b>'
+    page = client.get("/outcomes/before-after", params={"at": hostile, "days": '"><i>', "area": hostile,
+                                                         "layers": "incidents"})
+    assert page.status_code == 422 and "<b id=x>" not in page.text and "<i>" not in page.text
+    assert 'value="&#34;&gt;&lt;b id=x&gt;a&lt;/b&gt;"' in page.text  # the date field as sent, escaped
