@@ -18,8 +18,10 @@ two years' counts ``n0`` and ``n1`` over ``d0`` and ``d1`` days, ``n1`` is binom
 conditional test for the ratio of two Poisson rates). The p-value is the doubled smaller tail
 (``scipy.stats.binom``) and the interval of the rate ratio comes from the Clopper–Pearson interval
 of that probability (``scipy.stats.beta``), so the interval excludes 1 exactly when the p-value is
-below ``1 − level``. Survey shares are compared with the two-proportion z-test from their answer
-counts. A change "beyond noise" is one with p below ``1 − level``; it is not a cause.
+below ``1 − level``; a change of counts is "beyond noise" when p is below ``1 − level``. Survey
+shares follow the survey's own rule (:func:`geo.survey.year_changes`): beyond noise when
+Newcombe's 95 % interval of the change, from the answer counts, does not hold 0. Either says the
+change is larger than chance would give, not why.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from scipy import stats
 
 from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, USABLE_PRECISION
 from geo.publish import suppress_small
+from geo.survey import year_changes
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.zones import zone_of
 
@@ -168,10 +171,10 @@ def with_changes(outcomes: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
       change of the share; NaN when the previous is 0;
     - ``ratio_low``, ``ratio_high``: for counts the ``level`` interval of the rate ratio (exact,
       conditional on the two years' total; see the module); NaN for shares and when both are 0;
-    - ``p_value`` and ``beyond_noise`` (p < 1 − ``level``): whether the change is larger than
-      Poisson noise (counts) or sampling noise (survey shares, two-proportion z-test) would give;
-      ``beyond_noise`` is None where it cannot be told (no previous year, nothing counted in either,
-      a survey share without its answers).
+    - ``p_value`` (counts) and ``beyond_noise``: whether the change is larger than Poisson noise
+      (counts: p < 1 − ``level``) or sampling noise (survey shares: Newcombe's interval of the
+      change excludes 0, the survey's rule) would give; ``beyond_noise`` is None where it cannot
+      be told (no previous year, nothing counted in either, a share without its answers).
     """
     key = ["zone_id", "indicator", "category"]
     earlier = outcomes[key + ["year", "value", "days", "answers"]].assign(year=outcomes["year"] + 1).rename(
@@ -188,11 +191,12 @@ def with_changes(outcomes: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     frame["relative_change"] = np.where(counts, ratio - 1, share_relative)
     frame["ratio_low"] = np.where(counts, low, np.nan)
     frame["ratio_high"] = np.where(counts, high, np.nan)
-    p_shares = two_proportion_p(previous, frame["previous_answers"].to_numpy(float), value,
-                                frame["answers"].to_numpy(float))
-    p_value = np.where(counts, p_counts, np.where(frame["indicator"].to_numpy() == "survey", p_shares, np.nan))
+    p_value = np.where(counts, p_counts, np.nan)
     frame["p_value"] = p_value
-    frame["beyond_noise"] = pd.Series(np.where(np.isnan(p_value), None, p_value < alpha), dtype=object)
+    beyond = np.where(np.isnan(p_value), None, p_value < alpha)
+    within = _survey_within_noise(frame)
+    beyond[within.notna().to_numpy()] = ~within.dropna().to_numpy(dtype=bool)
+    frame["beyond_noise"] = pd.Series(beyond, dtype=object)
     frame["relative_change"] = frame["relative_change"].replace([np.inf, -np.inf], np.nan)
     return frame.drop(columns=["previous_days", "previous_answers"])
 
@@ -224,16 +228,19 @@ def poisson_rate_ratio(n0: np.ndarray, d0: np.ndarray, n1: np.ndarray, d1: np.nd
             np.where(valid, p_value, nan))
 
 
-def two_proportion_p(p0: np.ndarray, n0: np.ndarray, p1: np.ndarray, n1: np.ndarray) -> np.ndarray:
-    """The two-sided p-value of the two-proportion z-test (pooled) that shares ``p0`` of ``n0``
-    answers and ``p1`` of ``n1`` answers come from the same share; NaN without answers."""
-    p0, n0, p1, n1 = (np.asarray(a, dtype=float) for a in (p0, n0, p1, n1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = (p0 * n0 + p1 * n1) / (n0 + n1)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
-        z = np.where(se > 0, (p1 - p0) / se, 0.0)
-    p_value = 2 * stats.norm.sf(np.abs(z))
-    return np.where((n0 > 0) & (n1 > 0), p_value, np.nan)
+def _survey_within_noise(frame: pd.DataFrame) -> pd.Series:
+    """For the survey rows of ``frame`` with a share the year before: whether Newcombe's interval
+    of the change holds 0 (:func:`geo.survey.year_changes`, the survey's own rule); NA elsewhere."""
+    rows = frame[(frame["indicator"] == "survey") & frame["value"].notna() & (frame["answers"] > 0)]
+    result = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    if rows.empty:
+        return result
+    results = pd.DataFrame({"year": rows["year"].astype(int), "area": rows["zone_id"], "question": rows["category"],
+                            "share": rows["value"].astype(float), "answers": rows["answers"].astype(int)})
+    changes = year_changes(results)
+    last_year = (changes["previous_year"] == changes["year"] - 1).fillna(False).to_numpy(dtype=bool)
+    result.loc[rows.index[last_year]] = changes["within_noise"].to_numpy()[last_year]
+    return result
 
 
 CENTRE = "*"

@@ -25,9 +25,10 @@ from geo.before_after import (affected_area, area_counts, caveats, comparison_ar
                               periods)
 from geo.errors import Message, ValidationError
 from geo.layers import FAULT_CATEGORIES, INCIDENTS, REPORT_CATEGORY_NAMES, REPORTS, USABLE_PRECISION
-from geo.outcomes import (ALL, CENTRE, INDICATOR_NAMES, INDICATORS, centre_indicators, outcome_indicators,
-                          suppress_citizen_counts, unplaced_incidents, with_changes, year_to_date)
+from geo.outcomes import (ALL, CENTRE, INDICATOR_NAMES, INDICATORS, SURVEY_COLUMNS, centre_indicators,
+                          outcome_indicators, suppress_citizen_counts, unplaced_incidents, with_changes, year_to_date)
 from geo.publish import generalise_incidents
+from geo.survey import year_figures
 from geo.timestamps import LOCAL_TZ, YEARS, local_year
 from service.demo import DEMO_META_KEY
 from service.settings import PrivacySettings
@@ -37,8 +38,9 @@ LEVEL = 0.95
 """The confidence level of the intervals and the tests (a change "beyond noise" has p < 0.05)."""
 METHOD = ("Counts per zone and local year; incidents only with a usable position (exact or street), town- and "
           "county-level ones counted apart. A change of counts is compared as Poisson rates per day counted: "
-          "the exact conditional binomial test and the Clopper–Pearson interval of the rate ratio; survey shares "
-          "with the two-proportion z-test. Beyond noise: p < 0.05. Not a causal claim.")
+          "the exact conditional binomial test and the Clopper–Pearson interval of the rate ratio (beyond noise: "
+          "p < 0.05); survey shares by Newcombe's 95 % interval of the change (beyond noise: it excludes 0). "
+          "Not a causal claim.")
 """How the outcome figures are made, said in every answer."""
 BEFORE_AFTER_LAYERS = ("incidents", "reports", "unsafe_places")
 """What a before/after counts: incidents (usable positions), fault reports and unsafe-place marks (staff)."""
@@ -59,18 +61,21 @@ def _check_year(year: int) -> None:
 
 def outcome_table(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int], *, min_count: int | None,
                   survey: pd.DataFrame | None = None,
-                  as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, date | None]:
+                  as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, date | None, pd.DataFrame | None]:
     """The outcome indicators of ``years`` per zone and of the whole centre (``zone_id``
     :data:`geo.outcomes.CENTRE`) with the change against the year before each (read too), as the
     public may see them with k = ``min_count`` (None: exact); the incidents placed only at a town's
     or county's centroid per year; and the day of the year every year is counted up to: ``as_of``,
-    or today when the last year is the current one, or None (whole years)."""
+    or today when the last year is the current one, or None (whole years). ``survey``: the survey
+    results to show (default: the stored ones, :func:`stored_survey`), returned last."""
     wanted = sorted(set(years))
     for year in wanted:
         _check_year(year)
     if as_of is None and wanted[-1] == today().year:
         as_of = today()
     read = list(range(wanted[0] - 1, wanted[-1] + 1))
+    if survey is None:
+        survey = stored_survey(store, read, min_count)
     span = FeatureQuery(start=local_year(read[0])[0], end=local_year(read[-1])[1])
     incidents = store.read_features(INCIDENTS, query=span)
     outcomes = outcome_indicators(incidents, store.read_features(REPORTS, query=span), zones, read, survey,
@@ -78,7 +83,18 @@ def outcome_table(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int], *
     changes = with_changes(pd.concat([outcomes, centre_indicators(outcomes)], ignore_index=True), LEVEL)
     public = suppress_citizen_counts(changes, min_count)
     unplaced = unplaced_incidents(year_to_date(incidents, "occurred_at", as_of), read)
-    return public[public["year"].isin(wanted)].reset_index(drop=True), unplaced, as_of
+    return public[public["year"].isin(wanted)].reset_index(drop=True), unplaced, as_of, survey
+
+
+def stored_survey(store: Store, years: Sequence[int], min_count: int | None) -> pd.DataFrame | None:
+    """The stored safety survey's results of ``years`` (:data:`geo.outcomes.SURVEY_COLUMNS`) as the
+    public sees them with k = ``min_count`` (:func:`geo.survey.year_figures`: a share from fewer
+    than k answers is NaN; None: exact), or None when none of the years has a survey."""
+    results = store.survey_results(years=range(YEARS[0], max(years) + 1))
+    held = [year for year in years if (results["year"] == year).any()]
+    if not held:
+        return None
+    return pd.concat([year_figures(results, year, min_count) for year in held])[list(SURVEY_COLUMNS)]
 
 
 def _number(value: object, digits: int | None = None) -> float | int | None:
@@ -129,7 +145,8 @@ def outcome_report(store: Store, zones: gpd.GeoDataFrame, year: int, zone: str |
     ``as_of``: both years up to that day of the year (default: today in the current year)."""
     if zone is not None and zone not in set(zones["zone_id"]):
         raise ValidationError(Message("unknown zone {zone!r}", zone=zone), field="zone")
-    table, unplaced, as_of = outcome_table(store, zones, [year], min_count=min_count, survey=survey, as_of=as_of)
+    table, unplaced, as_of, survey = outcome_table(store, zones, [year], min_count=min_count, survey=survey,
+                                                   as_of=as_of)
     texts = {} if survey is None else dict(zip(survey["question"], survey["question_text"]))
     names = dict(zip(zones["zone_id"], zones["name"]))
     shown = [z for z in zones["zone_id"] if zone in (None, z)]
@@ -157,7 +174,7 @@ def outcome_summary(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int],
     years). Public: citizens' counts below ``min_count`` (default ``STADSKARNA_PRIVACY_MIN_COUNT``;
     the comparison page is public) are null."""
     k = PrivacySettings().min_count if min_count is None else min_count
-    table, unplaced, as_of = outcome_table(store, zones, years, min_count=k, survey=survey)
+    table, unplaced, as_of, survey = outcome_table(store, zones, years, min_count=k, survey=survey)
     texts = {} if survey is None else dict(zip(survey["question"], survey["question_text"]))
     names = dict(zip(zones["zone_id"], zones["name"]))
     result = {"suppressed_below": k, "level": LEVEL, "method": METHOD,

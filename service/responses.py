@@ -868,8 +868,9 @@ class OutcomeRow(Answer):
     relative_change: float | None = Field(description="counts: the rate ratio per day counted − 1; shares: relative")
     ratio_low: float | None = Field(description="counts: the 95 % interval of the rate ratio (exact, conditional)")
     ratio_high: float | None = Field(description="null when unbounded (nothing the year before)")
-    p_value: float | None = Field(description="two-sided: counts exact Poisson, shares two-proportion z-test")
-    beyond_noise: bool | None = Field(description="p < 0.05; null where it cannot be told")
+    p_value: float | None = Field(description="counts: two-sided exact Poisson test; null for shares")
+    beyond_noise: bool | None = Field(description="counts: p < 0.05; shares: Newcombe's 95 % interval of the change "
+                                                  "excludes 0; null where it cannot be told")
     suppressed: bool = Field(description="the value is a citizens' count below k, left out (public answers); a "
                                          "null value that is not suppressed means no data that year")
     answers: int | None | Absent = sometimes("survey: the number of answers")

@@ -79,7 +79,8 @@ def outcomes_year(
     for _, heading in INDICATOR_COLUMNS:
         headings += [heading, Message("±")]
     grid = table(title, *headings, right=tuple(headings[1:]))
-    for zone in [*report["zones"], {"name": text(Message("whole centre")), **report["centre"]}]:
+    counted = [zone for zone in report["zones"] if "incidents" in zone]  # survey areas that are no zone: not counted
+    for zone in [*counted, {"name": text(Message("whole centre")), **report["centre"]}]:
         cells = [zone["name"]]
         for indicator, _ in INDICATOR_COLUMNS:
             cells += list(_total(zone, indicator))

@@ -35,7 +35,7 @@ def outcomes(request: Request, year: int = Query(description="the local year"),
     # cached per version of the data and per day (a year in progress is counted up to today)
     return state.pages.get(("outcomes", year, zone, k, today()),
                            lambda: outcome_report(state.store, state.zones, year, zone, min_count=k),
-                           topics=("incidents", "reports", "meta"))
+                           topics=("incidents", "reports", "survey", "meta"))
 
 
 class Place(BaseModel):

@@ -13,8 +13,9 @@ from scipy import stats
 
 from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, INCIDENTS, REPORTS, validate
 from geo.outcomes import (ALL, CENTRE, COLUMNS, centre_indicators, counted_days, outcome_indicators,
-                          poisson_rate_ratio, suppress_citizen_counts, two_proportion_p, unplaced_incidents,
+                          poisson_rate_ratio, suppress_citizen_counts, unplaced_incidents,
                           with_changes)
+from geo.survey import year_changes
 
 
 def _inside(zones, zone_ids):
@@ -112,10 +113,9 @@ def test_survey_rows_when_a_survey_is_given(block_zones, layers):
     assert row["value"] == 0.30 and row["answers"] == 600 and row["low"] == 0.26
     assert row["change"] == pytest.approx(-0.10)
     assert row["relative_change"] == pytest.approx(-0.25)
-    pooled = 0.35
-    z = 0.10 / np.sqrt(pooled * (1 - pooled) * 2 / 600)
-    assert row["p_value"] == pytest.approx(2 * stats.norm.sf(z))
-    assert row["beyond_noise"] is True
+    assert np.isnan(row["p_value"]) and row["beyond_noise"] is True  # Newcombe's interval: −0.15 to −0.05
+    same = year_changes(survey.iloc[:2].assign(source="t"))["within_noise"].iloc[1]
+    assert row["beyond_noise"] is (not same)  # the survey's own rule
     assert _value(outcomes, "centrum", 2021, "survey", "otrygg-kvall")["beyond_noise"] is None  # no year before
     assert list(outcomes["zone_id"].unique())[-1] == "centrum"  # areas that are not zones come last
 
@@ -168,8 +168,6 @@ def test_the_poisson_test_is_scipys_exact_binomial_test(n0, n1, d0, d1):
         assert (p < 0.05) == (not low <= 1 <= high)  # the interval excludes 1 iff p < 0.05
 
 
-def test_two_proportion_test_without_answers_is_unknown():
-    assert np.isnan(two_proportion_p([0.4], [np.nan], [0.3], [500])[0])
 
 
 def test_a_year_without_any_record_of_a_layer_has_no_data(block_zones, layers):

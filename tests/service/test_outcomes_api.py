@@ -338,3 +338,30 @@ def test_the_page_sets_what_was_sent_as_text(client):
                                                          "layers": "incidents"})
     assert page.status_code == 422 and "<b id=x>" not in page.text and "<i>" not in page.text
     assert 'value="&#34;&gt;&lt;b id=x&gt;a&lt;/b&gt;"' in page.text  # the date field as sent, escaped
+
+
+def test_the_stored_survey_is_in_the_outcomes_with_its_public_rule(client, zones):
+    """Nissan's share rests on two answers: null for the public (the survey's rule), exact for staff."""
+    from geo.io.survey import empty_places
+    from geo.survey import validate_results
+
+    raw = pd.DataFrame({"year": ["2020", "2021", "2020", "2021"], "area": ["centrum", "centrum", "nissan", "nissan"],
+                        "question": ["otrygg_kvall"] * 4, "question_text": ["Känner dig otrygg på kvällen"] * 4,
+                        "share": ["0.71", "0.60", "0.5", "1"], "answers": ["1200", "1100", "2", "2"]})
+    for year in (2020, 2021):
+        rows = raw[raw["year"] == str(year)].reset_index(drop=True)
+        client.app.state.context.store.replace_survey(year, validate_results(rows, zones["zone_id"].tolist(), "t"),
+                                                      empty_places(), "t")
+    public = client.get("/api/outcomes?year=2021").json()
+    assert public["indicators"]["survey"] == "Trygghetsmätning"
+    centre = _zone(public, "centrum")["survey"][0]
+    assert (centre["value"], centre["previous"], centre["answers"]) == (0.6, 0.71, 1100)
+    assert centre["beyond_noise"] is True and centre["name"] == "Känner dig otrygg på kvällen"
+    assert _zone(public, "nissan")["survey"][0]["value"] is None
+    staff = client.get("/api/outcomes?year=2021", headers=client.staff).json()
+    assert _zone(staff, "nissan")["survey"][0]["value"] == 1
+    assert 'id="utfall"' in client.get("/promises/2020").text  # a survey area that is no zone breaks no page
+    db = str(client.app.state.context.settings.store.db)
+    table = CliRunner().invoke(cli, ["outcomes", "2021", "--db", db], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert not any(line.startswith("│ centrum ") for line in table.output.splitlines())
