@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,8 +18,6 @@ from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
 from geo.layers import INCIDENTS, validate
 from geo.timestamps import LOCAL_TZ
-
-import geopandas as gpd
 
 
 def _table(counts: dict[tuple[str, str], int], days: int = 30, sizes=(1.0, 1.0)) -> pd.DataFrame:
