@@ -209,7 +209,7 @@ CAMERAS = LayerSchema("cameras", (
 (``direction_deg``, degrees clockwise from north), its horizontal field of view (``fov_deg``) and
 the range it records at (``range_m``), where it stands in the decision and when that was decided."""
 
-LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS)}
+LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS, CAMERAS)}
 """The layers by the name used on the command line and in the API."""
 
 

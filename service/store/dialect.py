@@ -15,8 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from geo.layers import UNPUBLISHED_CATEGORIES, LayerSchema
 from service.store.base import StoreError, Unavailable
 
-FEATURE_TABLES = ("incidents", "lights", "reports")
-"""The point layers' tables (each with ``fid``, ``geom`` and the layer's fields)."""
+FEATURE_TABLES = ("incidents", "lights", "reports", "cameras")
+"""The point layers' tables (each with ``fid``, ``geom`` and the layer's fields); the first three
+are schema 2's, ``cameras`` came with schema 24."""
 
 
 def published_condition(row: str = "") -> str:

@@ -27,7 +27,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
 
-SCHEMA_VERSION = 24
+SCHEMA_VERSION = 25
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -134,6 +134,13 @@ SURVEY_24 = (
 of the data topic ``survey``."""
 SURVEY_TABLES = ("survey_results", "survey_places")
 
+CAMERAS_25 = (
+    """CREATE TABLE cameras (fid {fid}, geom {point} NOT NULL, id TEXT NOT NULL UNIQUE, name TEXT,
+       height_m {double} NOT NULL, direction_deg {double} NOT NULL, fov_deg {double} NOT NULL,
+       range_m {double} NOT NULL, status TEXT NOT NULL, decided_at {time}, source TEXT NOT NULL)""",)
+"""Schema 25 for both backends' types: surveillance cameras (geo.layers.CAMERAS), a point layer
+with its own data topic ``cameras``."""
+
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
     2: (
@@ -230,7 +237,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     10: (
         # every point layer gets the GeoPackage R-tree spatial index (GDAL and QGIS use it too)
         gpkg.EXTENSIONS_TABLE,
-        *(statement for table in FEATURE_TABLES for statement in gpkg.rtree_statements(table)),
+        *(statement for table in FEATURE_TABLES[:3] for statement in gpkg.rtree_statements(table)),
     ),
     11: (
         # patrol presence kept per unit and UTC day, with the pings it was computed from
@@ -307,6 +314,15 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'survey'; END"""
           for table in SURVEY_TABLES for op in ("INSERT", "UPDATE", "DELETE")),
     ),
+    25: (*(statement.format(fid="INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", point="POINT", double="DOUBLE",
+                            time="DATETIME") for statement in CAMERAS_25),
+         *gpkg.register_point_table("cameras", "Surveillance cameras (kameror)"),
+         *gpkg.rtree_statements("cameras"),
+         "INSERT INTO stadskarna_topic_versions SELECT 'cameras', n FROM stadskarna_data_version",
+         *(f"""CREATE TRIGGER data_version_cameras_{op.lower()} AFTER {op} ON cameras
+               BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'cameras'; END"""
+           for op in ("INSERT", "UPDATE", "DELETE"))),
 }
 """SQL statements that bring a file from the previous version to each version."""
 
