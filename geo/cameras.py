@@ -155,16 +155,22 @@ def seen(view: shapely.Geometry, hotspots: gpd.GeoDataFrame, incidents: gpd.GeoD
                          "share": round(covered / total, 3) if total else None})
     marks = to_metric(unsafe_places).geometry.to_numpy() if len(unsafe_places) else np.empty(0, dtype=object)
     unsafe = int(shapely.intersects(view, marks).sum()) if len(marks) else 0
-    lines = to_metric(streets) if len(streets) else streets
-    metres: dict[str, float] = {}
-    if len(lines):
-        lengths = shapely.length(shapely.intersection(lines.geometry.to_numpy(), view))
-        by_name = pd.Series(lengths).groupby(lines["name"].to_numpy()).sum()
-        metres = {str(k): round(float(v), 1) for k, v in by_name[by_name > 0.05].sort_values(ascending=False).items()}
     doors = None
     if entrances is not None:
         doors = int(shapely.intersects(view, to_metric(entrances).geometry.to_numpy()).sum()) if len(entrances) else 0
-    return Seen(float(shapely.area(view)), per_spot, suppress_small({"n": unsafe}, min_count)["n"], metres, doors)
+    return Seen(float(shapely.area(view)), per_spot, suppress_small({"n": unsafe}, min_count)["n"],
+                street_metres(view, streets), doors)
+
+
+def street_metres(view: shapely.Geometry, streets: gpd.GeoDataFrame) -> dict[str, float]:
+    """Metres of street centre line inside ``view`` (SWEREF 99 TM) by street ``name`` (``streets``:
+    lines, any CRS), longest first, to the decimetre; streets not seen are left out."""
+    if not len(streets):
+        return {}
+    lines = to_metric(streets)
+    lengths = shapely.length(shapely.intersection(lines.geometry.to_numpy(), view))
+    by_name = pd.Series(lengths).groupby(lines["name"].to_numpy()).sum()
+    return {str(k): round(float(v), 1) for k, v in by_name[by_name > 0.05].sort_values(ascending=False).items()}
 
 
 def union_view(views: gpd.GeoSeries) -> shapely.Geometry:

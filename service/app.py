@@ -25,6 +25,7 @@ from service.routes import (coverage, health, hearback, lagesbild, layers, maps,
                             promises, removal, reports, signin, sso, staff_moderation, staff_patrols, staff_promises,
                             staff_removal, staff_reports, survey, zones)
 from service.routes import purple_flag
+from service.routes import cameras
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = Context.open(settings)
     for module in (health, zones, layers, coverage, lagesbild, reports, moderation, hearback, removal, patrols, promises,
                    open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises, staff_reports,
-                   staff_patrols, survey):
+                   staff_patrols, survey, cameras):
         app.include_router(module.router)
     app.include_router(purple_flag.router)
     if app.state.context.oidc is not None:  # single sign-on only when a provider is configured

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import geopandas as gpd
 import pandas as pd
 
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
 from geo.demo_survey import SOURCE as SURVEY_SOURCE
 from geo.errors import Message
-from geo.layers import INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
+from geo.layers import CAMERAS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
 
@@ -26,10 +27,11 @@ DEMO_PROMISE_STATUSES = (
 
 
 def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: list[str],
-               progress: Callable[[str, float], None] | None = None) -> list[Message]:
+               progress: Callable[[str, float], None] | None = None,
+               cameras: gpd.GeoDataFrame | None = None) -> list[Message]:
     """Write every demo layer (one transaction per layer), the demo's removal rounds (in all of
-    ``zone_ids``), and record in the database that it holds synthetic data; returns a summary line
-    per layer."""
+    ``zone_ids``), the demo ``cameras`` (:func:`geo.demo_cameras.demo_cameras`; None: none), and
+    record in the database that it holds synthetic data; returns a summary line per layer."""
     lines = []
     for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
         result = store.write_features(schema, frame, DEMO_ACTOR)
@@ -49,6 +51,10 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
         stored = store.replace_surfaces(kind, surfaces, SOURCE)
         lines.append(Message("{kind}: {inserted} synthetic polygons stored (drawn from the streets and zones)",
                              kind=kind, inserted=stored.inserted))
+    if cameras is not None:
+        stored = store.write_features(CAMERAS, cameras, DEMO_ACTOR)
+        lines.append(Message("cameras: {inserted} synthetic cameras stored, {updated} updated (proposed and installed, "
+                             "at the hot spots)", inserted=stored.inserted, updated=stored.updated))
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
         for category in REMOVAL_CATEGORIES:

@@ -181,6 +181,7 @@ def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the s
     """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year.
     A database holding records that are not demo data is refused unless --force."""
     from geo.demo import SOURCE, demo_data
+    from geo.demo_cameras import demo_cameras
     from geo.streets import read_streets
     from service.demo import store_demo
 
@@ -209,7 +210,8 @@ def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the s
                          progress=lambda step, fraction: bar.update(task, description=step, completed=fraction * 0.7))
         for line in store_demo(store, data, seed, year, zone_frame["zone_id"].tolist(),
                                progress=lambda step, fraction: bar.update(task, description=step,
-                                                                          completed=0.7 + fraction * 0.3)):
+                                                                          completed=0.7 + fraction * 0.3),
+                               cameras=demo_cameras(year, zone_frame, street_frame)):
             say(line)
     say(Message("SYNTHETIC demo data for {year} (seed {seed}) loaded into {db}; every record has source 'synthetic'.",
                 year=year, seed=seed, db=str(settings.store.db)))
