@@ -34,6 +34,8 @@ RAYS_PER_DEGREE = 2.0
 reference among buildings (README, "Camera surveillance")."""
 MIN_RAYS = 8
 """At least this many rays per camera, however narrow its field of view."""
+MIN_STREET_M = 0.5
+"""A street counts as seen from this many metres of its centre line inside a view."""
 
 
 def _rays(x: NDArray[np.float64], y: NDArray[np.float64], direction: NDArray[np.float64],
@@ -164,13 +166,14 @@ def seen(view: shapely.Geometry, hotspots: gpd.GeoDataFrame, incidents: gpd.GeoD
 
 def street_metres(view: shapely.Geometry, streets: gpd.GeoDataFrame) -> dict[str, float]:
     """Metres of street centre line inside ``view`` (SWEREF 99 TM) by street ``name`` (``streets``:
-    lines, any CRS), longest first, to the decimetre; streets not seen are left out."""
+    lines, any CRS), longest first, to the decimetre; streets seen for less than
+    :data:`MIN_STREET_M` (a line along the view's edge) are left out."""
     if not len(streets):
         return {}
     lines = to_metric(streets)
     lengths = shapely.length(shapely.intersection(lines.geometry.to_numpy(), view))
     by_name = pd.Series(lengths).groupby(lines["name"].to_numpy()).sum()
-    return {str(k): round(float(v), 1) for k, v in by_name[by_name > 0.05].sort_values(ascending=False).items()}
+    return {str(k): round(float(v), 1) for k, v in by_name[by_name >= MIN_STREET_M].sort_values(ascending=False).items()}
 
 
 def union_view(views: gpd.GeoSeries) -> shapely.Geometry:

@@ -6,6 +6,7 @@ interests of the camera-surveillance law (kamerabevakningslag 2018:1200) documen
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 from datetime import date
 from typing import Literal
@@ -16,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.figure import Figure
-from matplotlib.patches import PathPatch
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch, Patch
 from matplotlib.path import Path as MplPath
 
 from geo.crs import to_metric
@@ -58,7 +60,7 @@ def _draw(camera, view, sector, buildings, streets, streets_seen_m, day, kind) -
             for part in getattr(line, "geoms", [line]):
                 if part.geom_type == "LineString":
                     xs, ys = part.xy
-                    ax.plot(xs, ys, color=_STREET, linewidth=1.2, linestyle=(0, (6, 3)))
+                    ax.plot(xs, ys, color=_STREET, linewidth=2.0, alpha=0.7, solid_capstyle="round")
     _fill(ax, sector, facecolor="none", edgecolor=_SECTOR, linewidth=1.0, linestyle="--")
     _fill(ax, view, facecolor=_VIEW, alpha=0.35, edgecolor=_VIEW, linewidth=1.5)
     ax.plot([point.x], [point.y], marker="o", markersize=7, color="black")
@@ -71,6 +73,12 @@ def _draw(camera, view, sector, buildings, streets, streets_seen_m, day, kind) -
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.legend(handles=[Patch(facecolor=_VIEW, alpha=0.35, edgecolor=_VIEW, label="Inspelat område (synfält)"),
+                       Line2D([], [], color=_SECTOR, linestyle="--", label="Hela sektorn inom räckvidden"),
+                       Patch(facecolor=_BUILDING, edgecolor="#8c8c8c", label="Byggnad"),
+                       Line2D([], [], color=_STREET, linewidth=2.0, alpha=0.7, label="Gata (mittlinje)"),
+                       Line2D([], [], color="black", marker="o", linestyle="none", label="Kamera, pil: riktning")],
+              loc="lower right", fontsize=7.5, framealpha=0.9)
     _scale_bar(ax, cx - side / 2, cy - side / 2, side)
     _north_arrow(ax, cx + side / 2, cy + side / 2, side)
     synthetic = camera.get("source") == "synthetic"
@@ -103,9 +111,10 @@ def _camera_text(ax, camera: pd.Series, view: shapely.Geometry, streets_seen_m: 
             ("Ritningens datum", day.isoformat())]
     y = 1.0
     for label, value in rows:
+        lines = textwrap.wrap(value, 28) or [""]
         ax.text(0.0, y, label, fontweight="bold", va="top", transform=ax.transAxes)
-        ax.text(0.42, y, value, va="top", transform=ax.transAxes, wrap=True)
-        y -= 0.045
+        ax.text(0.42, y, "\n".join(lines), va="top", transform=ax.transAxes, linespacing=1.3)
+        y -= 0.045 + 0.028 * (len(lines) - 1)
     y -= 0.02
     ax.text(0.0, y, "Gator i bild", fontweight="bold", va="top", transform=ax.transAxes)
     y -= 0.045
