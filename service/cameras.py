@@ -59,7 +59,7 @@ def latest_incident_year(store: Store) -> int:
     return int(latest.dt.tz_convert(LOCAL_TZ).dt.year.iloc[0]) if len(latest) else pd.Timestamp.now(tz=LOCAL_TZ).year
 
 
-class _Ground:
+class Ground:
     """What a view is measured against in ``year``: the year's hot spots (of its located incidents
     in the zones), those incidents, the year's unsafe-place marks and the streets."""
 
@@ -81,6 +81,12 @@ class _Ground:
         return figures.as_dict() | {"covered_hotspots": covered_hotspots(figures)}
 
 
+def year_ground(state: Context, year: int) -> Ground:
+    """What views are measured against in ``year`` (:class:`Ground`), made once per version of the
+    incidents and reports."""
+    return state.pages.get(("camera ground", year), lambda: Ground(state, year), topics=("incidents", "reports"))
+
+
 def camera_figures(state: Context, year: int | None, min_count: int | None) -> dict:
     """What each stored camera, and the cameras of each status together, cover in ``year`` (None:
     the newest incident's): area seen, each hot spot's incidents inside, unsafe-place marks inside
@@ -89,7 +95,7 @@ def camera_figures(state: Context, year: int | None, min_count: int | None) -> d
     year = latest_incident_year(state.store) if year is None else year
 
     def build() -> dict:
-        ground = _Ground(state, year)
+        ground = year_ground(state, year)
         views = camera_views(state)
         per_camera = [{"id": row.id, "name": None if pd.isna(row.name) else row.name, "status": row.status}
                       | ground.seen(views.iloc[[i]], min_count) for i, row in enumerate(views.itertuples())]
@@ -112,7 +118,7 @@ def what_if(state: Context, cameras: gpd.GeoDataFrame, year: int | None) -> dict
     cover together in ``year`` (None: the newest incident's), for staff (exact counts): which hot
     spots and how many of their incidents, and the figures of :func:`camera_figures`."""
     year = latest_incident_year(state.store) if year is None else year
-    ground = state.pages.get(("camera ground", year), lambda: _Ground(state, year), topics=("incidents", "reports"))
+    ground = year_ground(state, year)
     views = views_of(cameras, state.store.read_surfaces("buildings")) if len(cameras) else gpd.GeoDataFrame(
         {"id": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
     return {"year": year, "cameras": [{"id": i, "area_m2": a} for i, a in zip(views["id"], views.get("area_m2", []))],

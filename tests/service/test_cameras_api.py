@@ -130,3 +130,15 @@ def test_the_drawing_is_a_png_or_pdf_for_staff(client, staff, demo_db, tmp_path)
     wrong = CliRunner().invoke(cli, ["cameras", "drawing", "demo-kamera-2", "-o", str(tmp_path / "k.svg"),
                                      "--db", str(demo_db)], env={"COLUMNS": "250", "LANG": "en_GB.UTF-8"})
     assert wrong.exit_code == 2
+
+
+def test_the_cameras_map_is_for_staff_and_shows_cameras_views_and_hot_spots(client, staff):
+    assert client.get("/maps/cameras").status_code == 401
+    page = client.get("/maps/cameras?year=2020", headers=staff)
+    assert page.status_code == 200 and "Content-Security-Policy" in page.headers
+    html = page.text
+    for shown in ("demo-kamera-1", "demo-kamera-3", "Hot spots (brott)", 'href="/maps/cameras"',
+                  "Kamerabevakning · hot spots 2020 · SYNTETISKA DEMODATA"):
+        assert shown in html, shown
+    for layer in ("Föreslagen (2)", "Installerad (1)"):  # layer names, in the map's script as JSON
+        assert json.dumps(layer) in html, layer
