@@ -5,6 +5,7 @@ cameras not stored (:mod:`geo.cameras` computes)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -59,32 +60,50 @@ def latest_incident_year(store: Store) -> int:
     return int(latest.dt.tz_convert(LOCAL_TZ).dt.year.iloc[0]) if len(latest) else pd.Timestamp.now(tz=LOCAL_TZ).year
 
 
+@dataclass(frozen=True)
 class Ground:
-    """What a view is measured against in ``year``: the year's hot spots (of its located incidents
-    in the zones), those incidents, the year's unsafe-place marks and the streets."""
+    """What views are measured against: hot spots of ``incidents`` (located ones in the zones),
+    citizens' ``unsafe`` marks and the ``streets`` (None: none)."""
 
-    def __init__(self, state: Context, year: int) -> None:
-        start, end = local_year(year)
-        incidents = state.store.read_features(INCIDENTS, query=FeatureQuery(start=start, end=end))
-        incidents = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
-        inside = pd.notna(zone_of(state.zones, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy()))
-        self.incidents = incidents[inside]
-        self.hotspots = incident_hotspots(self.incidents, state.zones)
-        self.unsafe = state.store.read_features(REPORTS, query=FeatureQuery(start=start, end=end,
-                                                                            categories=("unsafe_place",)))
-        self.streets = state.streets if state.streets is not None else gpd.GeoDataFrame(
-            {"name": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+    hotspots: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame
+    unsafe: gpd.GeoDataFrame
+    streets: gpd.GeoDataFrame | None
+
+    @classmethod
+    def of(cls, incidents: gpd.GeoDataFrame, unsafe: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
+           streets: gpd.GeoDataFrame | None) -> Ground:
+        """The ground of ``incidents`` (any precision and place; those located in ``zones`` count)."""
+        located = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
+        inside = located[pd.notna(zone_of(zones, located.geometry.x.to_numpy(), located.geometry.y.to_numpy()))]
+        return cls(incident_hotspots(inside, zones), inside, unsafe, streets)
 
     def seen(self, views: gpd.GeoDataFrame, min_count: int | None) -> dict:
-        figures = seen(union_view(to_metric(views).geometry), self.hotspots, self.incidents, self.unsafe, self.streets,
+        """What ``views`` (WGS84 polygons) cover together (:func:`geo.cameras.seen`), with the hot
+        spots they cover (``covered_hotspots``)."""
+        streets = self.streets if self.streets is not None else gpd.GeoDataFrame(
+            {"name": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+        figures = seen(union_view(to_metric(views).geometry), self.hotspots, self.incidents, self.unsafe, streets,
                        min_count)
         return figures.as_dict() | {"covered_hotspots": covered_hotspots(figures)}
 
+    def by_status(self, views: gpd.GeoDataFrame, min_count: int | None) -> dict[str, dict]:
+        """:meth:`seen` of the views of each camera status, with the number of cameras."""
+        return {status: {"cameras": int((views["status"] == status).sum())}
+                | self.seen(views[views["status"] == status], min_count) for status in CAMERA_STATUSES}
+
 
 def year_ground(state: Context, year: int) -> Ground:
-    """What views are measured against in ``year`` (:class:`Ground`), made once per version of the
-    incidents and reports."""
-    return state.pages.get(("camera ground", year), lambda: Ground(state, year), topics=("incidents", "reports"))
+    """The :class:`Ground` of ``year``'s incidents and unsafe-place marks, made once per version of
+    the incidents and reports."""
+    def build() -> Ground:
+        start, end = local_year(year)
+        incidents = state.store.read_features(INCIDENTS, query=FeatureQuery(start=start, end=end))
+        unsafe = state.store.read_features(REPORTS, query=FeatureQuery(start=start, end=end,
+                                                                       categories=("unsafe_place",)))
+        return Ground.of(incidents, unsafe, state.zones, state.streets)
+
+    return state.pages.get(("camera ground", year), build, topics=("incidents", "reports"))
 
 
 def camera_figures(state: Context, year: int | None, min_count: int | None) -> dict:
@@ -99,10 +118,8 @@ def camera_figures(state: Context, year: int | None, min_count: int | None) -> d
         views = camera_views(state)
         per_camera = [{"id": row.id, "name": None if pd.isna(row.name) else row.name, "status": row.status}
                       | ground.seen(views.iloc[[i]], min_count) for i, row in enumerate(views.itertuples())]
-        by_status = {status: {"cameras": int((views["status"] == status).sum())}
-                     | ground.seen(views[views["status"] == status], min_count) for status in CAMERA_STATUSES}
         return {"year": year, "hotspots": _hotspot_list(ground.hotspots), "cameras": per_camera,
-                "by_status": by_status, "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
+                "by_status": ground.by_status(views, min_count), "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
 
     return state.pages.get(("camera figures", year, min_count), build, topics=FIGURE_TOPICS)
 

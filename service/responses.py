@@ -1091,6 +1091,19 @@ class TrackerSurvey(Answer):
     results: list[SurveyResult] = Field(description="by question, then area, as GET /api/survey")
 
 
+class CamerasOfStatus(Answer):
+    cameras: int
+    area_m2: float = Field(description="ground the cameras of the status see together, m² (buildings taken into account)")
+    hotspot_incidents_seen: int = Field(description="located incidents of the year's hot spots inside their views")
+    covered_hotspots: list[str] = Field(description="the hot spots with incidents inside their views, most first")
+
+
+class CameraViews(Answer):
+    hotspot_incidents: int = Field(description="located incidents in the year's hot spots")
+    by_status: dict[str, CamerasOfStatus] = Field(description="per camera status (proposed, permitted, installed, "
+                                                              "removed)")
+
+
 class Supporting(Answer):
     """The supporting figures the promise asks for."""
 
@@ -1098,6 +1111,7 @@ class Supporting(Answer):
     unsafe_places: UnsafePlaces | Absent = sometimes("unsafe-place pins of the year per zone (public: suppressed)")
     incident_hotspots: IncidentHotspots | Absent = sometimes("the year's incident hot spots")
     survey: TrackerSurvey | Absent = sometimes("the year's safety survey: shares with intervals and changes")
+    camera_views: CameraViews | Absent = sometimes("the cameras by status: area seen, hot-spot incidents inside")
 
 
 class TrackedPromise(Answer):

@@ -4,6 +4,7 @@ their privacy rule, the staff what-if, the drawing and its command."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -142,3 +143,15 @@ def test_the_cameras_map_is_for_staff_and_shows_cameras_views_and_hot_spots(clie
         assert shown in html, shown
     for layer in ("Föreslagen (2)", "Installerad (1)"):  # layer names, in the map's script as JSON
         assert json.dumps(layer) in html, layer
+
+
+def test_the_camera_promise_shows_the_cameras_by_status_in_the_tracker(client):
+    tracker = {p["id"]: p for p in client.get("/api/promises/2020?as_of=2020-12-31").json()["promises"]}
+    figures = tracker["kamerabevakning"]["supporting"]["camera_views"]
+    assert list(figures["by_status"]) == ["proposed", "permitted", "installed", "removed"]
+    proposed, installed = figures["by_status"]["proposed"], figures["by_status"]["installed"]
+    assert (proposed["cameras"], installed["cameras"]) == (2, 1)
+    assert 0 < proposed["hotspot_incidents_seen"] <= figures["hotspot_incidents"] and proposed["covered_hotspots"]
+    assert proposed["area_m2"] > installed["area_m2"] > 0
+    page = " ".join(html.unescape(client.get("/promises/2020?as_of=2020-12-31").text).split())
+    assert "Underlag: kamerornas synfält och årets hot spots" in page and "<td>Föreslagen</td><td>2</td>" in page
