@@ -78,8 +78,8 @@ def view_polygons(cameras: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None 
         rays = shapely.linestrings(np.stack([starts, ends], axis=1))
         ray, building = tree.query(rays, predicate="intersects")
         own_camera, own_building = tree.query(shapely.buffer(origins, OWN_WALL_M), predicate="intersects")
-        own = set(zip(own_camera.tolist(), own_building.tolist()))
-        keep = np.array([(c, b) not in own for c, b in zip(camera[ray].tolist(), building.tolist())], dtype=bool)
+        pair = camera[ray] * len(footprints) + building  # a (camera, building) pair as one number
+        keep = ~np.isin(pair, own_camera * len(footprints) + own_building)
         ray, building = ray[keep], building[keep]
         if len(ray):
             crossing = shapely.intersection(rays[ray], footprints[building])

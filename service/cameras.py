@@ -138,8 +138,8 @@ def what_if(state: Context, cameras: gpd.GeoDataFrame, year: int | None) -> dict
     ground = year_ground(state, year)
     views = views_of(cameras, state.store.read_surfaces("buildings")) if len(cameras) else gpd.GeoDataFrame(
         {"id": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
-    return {"year": year, "cameras": [{"id": i, "area_m2": a} for i, a in zip(views["id"], views.get("area_m2", []))],
-            "hotspots": _hotspot_list(ground.hotspots), **ground.seen(views, None), "entrances_note": NO_ENTRANCES}
+    return {"year": year, "cameras": [{"id": i, "area_m2": float(a)} for i, a in zip(views["id"], views.get("area_m2", []))],
+            **ground.seen(views, None), "entrances_note": NO_ENTRANCES}
 
 
 def stored_cameras(store: Store, status: str) -> gpd.GeoDataFrame:

@@ -55,6 +55,7 @@ class RecordCounts(Answer):
     lights: int
     reports: int
     patrols: int = Field(description="patrol pings")
+    cameras: int
 
 
 class Health(Answer):
@@ -1089,6 +1090,60 @@ class TrackerSurvey(Answer):
     confidence: float = Field(description="the intervals' confidence level (0.95)")
     suppressed_below: int | None = Field(description=K)
     results: list[SurveyResult] = Field(description="by question, then area, as GET /api/survey")
+class HotspotPlace(Answer):
+    hotspot_id: str
+    incidents: int = Field(description="its located incidents (exact or street) of the year")
+    lon: float = Field(description="its centre, WGS84 degrees, 6 decimals")
+    lat: float = Field(description="its centre, WGS84 degrees, 6 decimals")
+
+
+class HotspotSeen(Answer):
+    hotspot_id: str
+    incidents: int = Field(description="its located incidents (exact or street) of the year")
+    seen: int = Field(description="of them inside the views")
+    share: float | None = Field(description="seen / incidents; null without incidents")
+
+
+class CameraSeen(Answer):
+    """What one camera's view, or several cameras' views together, cover."""
+
+    area_m2: float = Field(description="ground seen, m² (SWEREF 99 TM; buildings taken into account)")
+    hotspots: list[HotspotSeen]
+    covered_hotspots: list[HotspotSeen] = Field(description="the hot spots with incidents inside, most seen first")
+    unsafe_places: int | None = Field(description="citizens' unsafe-place marks of the year inside; null below "
+                                                  "the privacy threshold (public answers)")
+    streets_m: dict[str, float] = Field(description="metres of street centre line seen, by street name")
+    entrances: None = Field(description="null: no entrance data exists, entrances are not counted")
+
+
+class CameraSeenBy(CameraSeen):
+    id: str
+    name: str | None
+    status: str = Field(description="proposed, permitted, installed or removed")
+
+
+class StatusSeen(CameraSeen):
+    cameras: int = Field(description="cameras of the status")
+
+
+class CameraFigures(Answer):
+    year: int = Field(description="the year of the hot spots and the unsafe-place marks")
+    hotspots: list[HotspotPlace]
+    cameras: list[CameraSeenBy]
+    by_status: dict[str, StatusSeen] = Field(description="the cameras of each status together")
+    suppressed_below: int | None = Field(description="k: counts of citizens' marks below it are null; null for staff")
+    entrances_note: str
+
+
+class WhatIfArea(Answer):
+    id: str
+    area_m2: float = Field(description="ground this camera sees, m²")
+
+
+class CameraWhatIf(CameraSeen):
+    year: int = Field(description="the year of the hot spots and the unsafe-place marks")
+    cameras: list[WhatIfArea]
+    entrances_note: str
 
 
 class CamerasOfStatus(Answer):

@@ -14,6 +14,7 @@ from geo.timestamps import LOCAL_TZ, YEARS
 from service.auth import STAFF, request_role, require
 from service.cameras import WHAT_IF_MAX_CAMERAS, camera_drawing, camera_figures, given_cameras, stored_cameras, what_if
 from service.context import context
+from service.responses import CameraFigures, CameraWhatIf
 
 router = APIRouter(tags=["cameras"])
 
@@ -45,7 +46,8 @@ class WhatIfCameras(BaseModel):
     year: int | None = Field(None, ge=YEARS[0], le=YEARS[1])
 
 
-@router.get("/api/cameras/figures")
+@router.get("/api/cameras/figures",
+            responses={200: {"model": CameraFigures, "description": "What the cameras see, per camera and status."}})
 def figures(request: Request, year: int | None = YEAR, role: str | None = Depends(request_role)) -> dict:
     """Per stored camera and per status (the cameras of a status together): area seen (m²), each
     incident hot spot's located incidents inside the views, citizens' unsafe-place marks inside
@@ -55,7 +57,8 @@ def figures(request: Request, year: int | None = YEAR, role: str | None = Depend
     return camera_figures(state, year, None if role in STAFF else state.settings.privacy.min_count)
 
 
-@router.get("/api/cameras/what-if")
+@router.get("/api/cameras/what-if",
+            responses={200: {"model": CameraWhatIf, "description": "What the cameras of the status cover together."}})
 def what_if_stored(request: Request, status: str = Query("proposed", max_length=20),
                    year: int | None = YEAR, role: str | None = Depends(request_role)) -> dict:
     """Staff: what the stored cameras of ``status`` (default proposed) would cover together: the hot
@@ -65,7 +68,8 @@ def what_if_stored(request: Request, status: str = Query("proposed", max_length=
     return what_if(state, stored_cameras(state.store, status), year)
 
 
-@router.post("/api/cameras/what-if")
+@router.post("/api/cameras/what-if",
+             responses={200: {"model": CameraWhatIf, "description": "What the cameras given cover together."}})
 def what_if_given(request: Request, body: WhatIfCameras, role: str | None = Depends(request_role)) -> dict:
     """Staff: the same for cameras given in the body (not stored; each within 200 m of the zones)."""
     require(role, STAFF, "camera what-ifs")

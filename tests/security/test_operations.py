@@ -208,7 +208,7 @@ def test_backups_while_writing_are_committed_snapshots_and_restore_into_a_runnin
         assert result.exit_code == 0, result.output
         assert client.app.state.context.store.data_version() > version, "no page cached before is served after"
         health = client.get("/health").json()
-        assert health["records"] == {"incidents": expected, "lights": 0, "reports": 0, "patrols": 0}
+        assert health["records"] == {"incidents": expected, "lights": 0, "reports": 0, "patrols": 0, "cameras": 0}
         posted = client.post("/api/reports", data=REPORT_FORM)
         assert posted.status_code == 201, posted.text
         assert client.get("/health").json()["records"]["reports"] == 1

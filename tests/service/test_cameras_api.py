@@ -19,6 +19,7 @@ from service.store import SQLiteStore
 from tests.conftest import start_server
 from tests.languages import ENGLISH
 from tests.service.test_ogc import gdal
+from tests.service.test_response_models import check
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_gdal_reads_the_cameras_and_their_views(demo_db, tmp_path):
 
 
 def test_figures_per_camera_and_status_keep_citizens_marks_to_counts_of_k(client, staff):
-    public = client.get("/api/cameras/figures?year=2020").json()
+    public = check(client, "get", "/api/cameras/figures", client.get("/api/cameras/figures?year=2020"))
     assert public["year"] == 2020 and public["suppressed_below"] == 3 and public["hotspots"]
     assert public["entrances_note"].startswith("no entrance data")
     assert [c["id"] for c in public["cameras"]] == ["demo-kamera-1", "demo-kamera-2", "demo-kamera-3"]
@@ -93,19 +94,21 @@ def test_figures_per_camera_and_status_keep_citizens_marks_to_counts_of_k(client
     assert proposed["cameras"] == 2 and removed["cameras"] == 0 and removed["area_m2"] == 0
     assert removed["covered_hotspots"] == [] and removed["streets_m"] == {}
     assert sum(h["seen"] for h in proposed["hotspots"]) > 0, "the proposals point at the hot spots"
-    exact = client.get("/api/cameras/figures?year=2020", headers=staff).json()
+    exact = check(client, "get", "/api/cameras/figures", client.get("/api/cameras/figures?year=2020", headers=staff))
     assert exact["suppressed_below"] is None
     assert all(isinstance(c["unsafe_places"], int) for c in exact["cameras"])
 
 
 def test_the_what_if_is_for_staff_and_says_which_hot_spots_a_proposal_covers(client, staff):
     assert client.get("/api/cameras/what-if").status_code == 401
-    stored = client.get("/api/cameras/what-if?status=proposed&year=2020", headers=staff).json()
+    stored = check(client, "get", "/api/cameras/what-if",
+                   client.get("/api/cameras/what-if?status=proposed&year=2020", headers=staff))
     figures = client.get("/api/cameras/figures?year=2020", headers=staff).json()["by_status"]["proposed"]
     assert stored["covered_hotspots"] == figures["covered_hotspots"] != []
     assert stored["area_m2"] == figures["area_m2"] and len(stored["cameras"]) == 2
     camera = {"lon": 12.8572, "lat": 56.6740, "direction_deg": 0, "fov_deg": 360, "range_m": 80}
-    given = client.post("/api/cameras/what-if", json={"cameras": [camera], "year": 2020}, headers=staff).json()
+    given = check(client, "post", "/api/cameras/what-if",
+                  client.post("/api/cameras/what-if", json={"cameras": [camera], "year": 2020}, headers=staff))
     assert given["cameras"][0]["id"] == "what-if-1" and given["covered_hotspots"]
     assert client.get("/api/cameras/what-if?status=maybe", headers=staff).json()["field"] == "status"
     too_wide = client.post("/api/cameras/what-if", json={"cameras": [camera | {"fov_deg": 400}]}, headers=staff)

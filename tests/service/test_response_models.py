@@ -21,8 +21,8 @@ from service.app import create_app
 from service.auth import create_token
 from service.responses import (OGCCollection, OGCCollections, OGCConformance, OGCFeature, OGCFeatureCollection,
                                OGCLanding, OGCQueryables)
-from service.responses import (Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
-                               ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
+from service.responses import (CameraFigures, CameraWhatIf, Health, LampWhatIf, Lagesbild, LayerCollection,
+                               LightingCoverageReport, ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
@@ -56,6 +56,9 @@ COVERED = {
     ("get", "/api/lagesbild"): ("200", Lagesbild),
     ("post", "/api/survey"): ("201", SurveyImported),
     ("get", "/api/survey"): ("200", SurveyFigures),
+    ("get", "/api/cameras/figures"): ("200", CameraFigures),
+    ("get", "/api/cameras/what-if"): ("200", CameraWhatIf),
+    ("post", "/api/cameras/what-if"): ("200", CameraWhatIf),
     ("get", "/open311/v2/discovery.json"): ("200", Open311Discovery),
     ("get", "/open311/v2/services.json"): ("200", list[Open311Service]),
     ("get", "/open311/v2/services/{service_code}.json"): ("200", Open311ServiceDefinition),
