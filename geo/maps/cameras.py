@@ -35,12 +35,13 @@ def cameras_map(zones: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, views: gpd.G
         if mine.empty:
             continue
         layer = folium.FeatureGroup(name=f"{status_name} ({len(mine)})")
-        shown = seen[["geometry"]].assign(id=seen["id"].map(escape), status_sv=status_name,
+        shown = seen[["geometry"]].assign(id=seen["id"].map(escape), name=seen["name"].fillna("").map(escape),
+                                          status_sv=status_name,
                                           area_m2=sv_numbers(seen["area_m2"], 0), colour=CAMERA_COLOURS[status])
         folium.GeoJson(shown.to_json(), style_function=lambda f: {
             "fillColor": f["properties"]["colour"], "color": f["properties"]["colour"], "weight": 1.5,
-            "fillOpacity": 0.3}, tooltip=folium.GeoJsonTooltip(["id", "status_sv", "area_m2"],
-                                                               aliases=["Kamera", "Status", "Inspelad yta (m²)"])
+            "fillOpacity": 0.3}, tooltip=folium.GeoJsonTooltip(["id", "name", "status_sv", "area_m2"],
+                                                               aliases=["Kamera", "Namn", "Status", "Inspelad yta (m²)"])
         ).add_to(layer)
         points = mine[["geometry"]].assign(
             id=mine["id"].map(escape), name=mine["name"].fillna("").map(escape), status_sv=status_name,

@@ -158,3 +158,11 @@ def test_the_camera_promise_shows_the_cameras_by_status_in_the_tracker(client):
     assert proposed["area_m2"] > installed["area_m2"] > 0
     page = " ".join(html.unescape(client.get("/promises/2020?as_of=2020-12-31").text).split())
     assert "Underlag: kamerornas synfält och årets hot spots" in page and "<td>Föreslagen</td><td>2</td>" in page
+
+
+def test_what_ifs_are_rate_limited_per_client(tmp_path):
+    settings = Settings(store=StoreSettings(db=tmp_path / "empty.gpkg"), reports=ReportSettings(rate_limit=2))
+    with TestClient(create_app(settings), headers=ENGLISH) as small:
+        token = {"Authorization": f"Bearer {create_token(small.app.state.context.store, 'police')}"}
+        answers = [small.get("/api/cameras/what-if", headers=token).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
