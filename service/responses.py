@@ -1090,6 +1090,8 @@ class TrackerSurvey(Answer):
     confidence: float = Field(description="the intervals' confidence level (0.95)")
     suppressed_below: int | None = Field(description=K)
     results: list[SurveyResult] = Field(description="by question, then area, as GET /api/survey")
+
+
 class HotspotPlace(Answer):
     hotspot_id: str
     incidents: int = Field(description="its located incidents (exact or street) of the year")
