@@ -38,17 +38,18 @@ MIN_STREET_M = 0.5
 """A street counts as seen from this many metres of its centre line inside a view."""
 
 
-def _rays(x: NDArray[np.float64], y: NDArray[np.float64], direction: NDArray[np.float64],
-          fov: NDArray[np.float64], range_m: NDArray[np.float64],
+def _rays(direction: NDArray[np.float64], fov: NDArray[np.float64],
           rays_per_degree: float) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """The rays of every camera: each ray's camera, and its unit direction (east, north). A full
-    circle's rays are evenly spaced without repeating the first; a sector's include both edges."""
+    """The rays of every camera (bearing and field of view, degrees): each ray's camera, and its
+    unit direction (east, north). A full circle's rays are evenly spaced without repeating the
+    first; a sector's include both edges (one ray more than its spaces)."""
     full = fov >= 360.0
-    count = np.maximum(np.ceil(fov * rays_per_degree).astype(np.int64), MIN_RAYS) + (~full)
-    camera = np.repeat(np.arange(len(x)), count)
+    spaces = np.maximum(np.ceil(fov * rays_per_degree).astype(np.int64), MIN_RAYS)
+    count = spaces + np.where(full, 0, 1)
+    camera = np.repeat(np.arange(len(fov)), count)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     k = np.arange(len(camera)) - first[camera]
-    step = np.where(full, 360.0 / (count - ~full), fov / np.maximum(count - 1, 1))
+    step = np.where(full, 360.0, fov) / spaces
     bearing = np.radians(direction[camera] - np.where(full, 0.0, fov / 2)[camera] + k * step[camera])
     return camera, np.sin(bearing), np.cos(bearing)
 
@@ -66,7 +67,7 @@ def view_polygons(cameras: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None 
     direction = cameras["direction_deg"].to_numpy(float) % 360.0
     fov = np.clip(cameras["fov_deg"].to_numpy(float), 1e-6, 360.0)
     reach = cameras["range_m"].to_numpy(float)
-    camera, east, north = _rays(x, y, direction, fov, reach, rays_per_degree)
+    camera, east, north = _rays(direction, fov, rays_per_degree)
     hit = reach[camera].copy()
     footprints = (np.empty(0, dtype=object) if buildings is None or buildings.empty
                   else to_metric(buildings).geometry.to_numpy())
