@@ -23,6 +23,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
@@ -209,7 +210,12 @@ CAMERAS = LayerSchema("cameras", (
 (``direction_deg``, degrees clockwise from north), its horizontal field of view (``fov_deg``) and
 the range it records at (``range_m``), where it stands in the decision and when that was decided."""
 
-LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS, CAMERAS)}
+AREA = "area"
+"""An event's area (a square, a stretch of street): in raw records WKT text of a Polygon or
+MultiPolygon in WGS84 (or a shapely geometry); in the typed events frame a column of shapely
+geometries, None where the event's point is its place."""
+
+LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS, EVENTS, CAMERAS)}
 """The layers by the name used on the command line and in the API."""
 
 
@@ -228,7 +234,7 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
                                           else None, rows, source) for spec in schema.fields}
         few = _few_records(schema, columns, raw, rows, source)
         if few is not None:
-            return few
+            return _with_areas(schema, few, raw, rows, source)
         out = pd.DataFrame({spec.name: _series(spec, columns[spec.name]) for spec in schema.fields},
                            index=raw.index)
     else:
@@ -241,6 +247,8 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
         _raise_first(early, rows, source, "closed_at", Message("closed before it was created"))
         _check_attributes(out["category"].tolist(), [None if pd.isna(v) else v for v in out["attributes"]], rows,
                           source)
+    if schema is EVENTS:
+        _raise_first(out["ends_at"] <= out["starts_at"], rows, source, "ends_at", Message("ends before it starts"))
     duplicated = out.duplicated(list(schema.key), keep=False)
     duplicates = 0
     if duplicated.any() and schema.key == ("id",):
@@ -256,7 +264,53 @@ def validate(schema: LayerSchema, raw: pd.DataFrame, source: str) -> pd.DataFram
         out = gpd.GeoDataFrame(out.drop(columns=["lon", "lat"]),
                                geometry=gpd.points_from_xy(out["lon"], out["lat"], crs=_WGS84_CRS))
     out.attrs["duplicates"] = duplicates
-    return out
+    return _with_areas(schema, out, raw, rows, source)
+
+
+def _with_areas(schema: LayerSchema, out: pd.DataFrame, raw: pd.DataFrame, rows: pd.Series,
+                source: str) -> pd.DataFrame:
+    """Events' frame with the column :data:`AREA` (each record's area, or None), an event with an
+    area placed at its :func:`area_point`; other layers as they are."""
+    if schema is not EVENTS:
+        return out
+    values = raw[AREA].tolist() if AREA in raw else [None] * len(raw)
+    areas = [parse_area(v, source, str(rows.iloc[i])) for i, v in enumerate(values)]
+    points = [p if a is None else area_point(a) for p, a in zip(out.geometry, areas)]
+    return out.assign(**{AREA: areas}).set_geometry(gpd.GeoSeries(points, index=out.index, crs=_WGS84_CRS))
+
+
+def area_point(area: shapely.Geometry) -> shapely.Point:
+    """The point of an event held on an area: a point inside it (:func:`shapely.point_on_surface`),
+    to :data:`COORDINATE_DECIMALS`; so an area exported and read again gives the same point."""
+    point = shapely.point_on_surface(area)
+    return shapely.Point(round(point.x, COORDINATE_DECIMALS), round(point.y, COORDINATE_DECIMALS))
+
+
+def parse_area(value: object, source: str, row: str = "record") -> shapely.Geometry | None:
+    """An event's area from WKT text (or a shapely geometry): a valid, non-empty Polygon or
+    MultiPolygon with WGS84 coordinates, rounded to :data:`COORDINATE_DECIMALS`; None when missing.
+    Anything else raises :class:`ValidationError` naming ``source``, ``row`` and the field ``area``."""
+    if _missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    def refuse(message: Message) -> ValidationError:
+        return ValidationError(message, file=source, row=row, field=AREA)
+    if isinstance(value, shapely.Geometry):
+        area = value
+    else:
+        try:
+            area = shapely.from_wkt(str(value))
+        except shapely.errors.GEOSException:
+            raise refuse(Message("not a WKT polygon: {value!r}", value=str(value)[:60])) from None
+    if area.geom_type not in ("Polygon", "MultiPolygon") or area.is_empty:
+        raise refuse(Message("an area is a Polygon or MultiPolygon, got {found!r}", found=area.geom_type))
+    minx, miny, maxx, maxy = area.bounds
+    problems = coordinate_problems(np.array([minx, maxx]), np.array([miny, maxy]))
+    if any(p is not None for p in problems):
+        raise refuse(next(p for p in problems if p is not None))
+    area = shapely.set_precision(area, 10 ** -COORDINATE_DECIMALS, mode="pointwise")
+    if not area.is_valid or area.area == 0:
+        raise refuse(Message("the area's outline crosses itself or has no surface"))
+    return area
 
 
 FEW_RECORDS = 16
@@ -350,7 +404,12 @@ def _few_records(schema: LayerSchema, columns: dict[str, list], raw: pd.DataFram
 
 
 def _check_closed(schema: LayerSchema, columns: dict[str, list], rows: pd.Series, source: str) -> None:
-    """A report closed before it was created, or with attributes its category does not have, raises."""
+    """A report closed before it was created, or with attributes its category does not have, and
+    an event that ends before it starts, raise."""
+    if schema is EVENTS:
+        early = [e <= s for s, e in zip(columns["starts_at"], columns["ends_at"])]
+        if any(early):
+            _raise_first(pd.Series(early), rows, source, "ends_at", Message("ends before it starts"))
     if schema is REPORTS:
         early = [c is not None and c < m for c, m in zip(columns["closed_at"], columns["created_at"])]
         if any(early):

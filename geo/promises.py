@@ -11,6 +11,9 @@ promise has a ``measure`` whose ``kind`` says how it is followed up:
 - ``lighting``: the lighting programme the promise is to produce (``programme``, a file beside the
   promises file, :mod:`geo.programme`): met once adopted, on track until the day it is to be
   adopted by; the modelled compliance of the calculation fields is its supporting trend;
+- ``events``: the events held in the centre in the year (:mod:`geo.events`), with their figures
+  and the events per Purple Flag band; against ``target_events`` a year when the promise has a
+  number, else staff record its status as for ``staff_status`` (:func:`takes_staff_status`);
 - ``staff_status``: no figure measures it; staff record a status with a date and a note.
 
 Statuses and the rule that gives them are in :mod:`geo.status`.
@@ -118,12 +121,20 @@ class Lighting(BaseModel):
                                                                   "beside the promises file; null: none written yet")
 
 
+class Events(BaseModel):
+    model_config = _Strict
+    kind: Literal["events"]
+    target_events: int | None = Field(None, ge=1, description="events a year; null: no number promised (staff "
+                                                                "record the status)")
+
+
 class StaffStatus(BaseModel):
     model_config = _Strict
     kind: Literal["staff_status"]
 
 
-Measure = Annotated[Union[PatrolPresence, RemovalRounds, Cleaning, Lighting, StaffStatus], Field(discriminator="kind")]
+Measure = Annotated[Union[PatrolPresence, RemovalRounds, Cleaning, Lighting, Events, StaffStatus],
+                    Field(discriminator="kind")]
 
 
 class Promise(BaseModel):
@@ -136,6 +147,13 @@ class Promise(BaseModel):
     measure: Measure
     how_measured: str = Field(min_length=1)
     supporting: list[Literal[SUPPORTING_FIGURES]] = []  # type: ignore[valid-type]
+
+
+def takes_staff_status(promise: Promise) -> bool:
+    """Whether staff record the promise's status: no figure measures it (``staff_status``), or its
+    figures have no target (``events`` without ``target_events``)."""
+    measure = promise.measure
+    return measure.kind == "staff_status" or (measure.kind == "events" and measure.target_events is None)
 
 
 class PromiseYear(BaseModel):
@@ -210,7 +228,7 @@ def _located(error: dict, doc: dict, source: str) -> ValidationError:
     elif error["type"] == "string_pattern_mismatch" and loc == ["id"]:
         message = "an id is lower-case words of a-z and 0-9 joined by hyphens, like 'purple-flag'"
     elif error["type"] == "union_tag_invalid":
-        message = "unknown kind; choose one of patrol_presence, removal_rounds, cleaning, lighting, staff_status"
+        message = "unknown kind; choose one of patrol_presence, removal_rounds, cleaning, lighting, events, staff_status"
     elif error["type"] == "union_tag_not_found":
         message = "a measure needs a kind"
     return ValidationError(message, file=source, row=row, field=field)

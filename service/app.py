@@ -25,7 +25,7 @@ from service.routes import (coverage, health, hearback, lagesbild, layers, maps,
                             promises, removal, reports, signin, sso, staff_moderation, staff_patrols, staff_promises,
                             staff_removal, staff_reports, survey, zones)
 from service.routes import purple_flag
-from service.routes import cameras
+from service.routes import cameras, events, staff_events
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    staff_patrols, survey, cameras):
         app.include_router(module.router)
     app.include_router(purple_flag.router)
+    app.include_router(events.router)
+    app.include_router(staff_events.router)
     if app.state.context.oidc is not None:  # single sign-on only when a provider is configured
         app.include_router(sso.router)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import geopandas as gpd
 import pandas as pd
 
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
 from geo.demo_survey import SOURCE as SURVEY_SOURCE
 from geo.errors import Message
-from geo.layers import CAMERAS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
 
@@ -20,20 +19,21 @@ DEMO_PROMISE_STATUSES = (
     ("centrumutvecklingsplan", "03-15", "on track", "SYNTETISKT EXEMPEL: trygghetsvandring gjord, planen på remiss."),
     ("purple-flag", "06-10", "on track", "SYNTETISKT EXEMPEL: ansökan inlämnad, bedömning planerad till hösten."),
     ("purple-flag", "11-20", "met", "SYNTETISKT EXEMPEL: certifieringen förnyad."),
-    ("evenemang", "09-01", "behind", "SYNTETISKT EXEMPEL: sommarens evenemang ställdes in."),
+    ("evenemang", "09-01", "on track", "SYNTETISKT EXEMPEL: sommarfesten och lördagsnätterna hölls, julmarknaden "
+                                       "planeras."),
     ("kamerabevakning", "05-05", "on track", "SYNTETISKT EXEMPEL: frågan diskuterad i samverkansgruppen."),
 )
 """Synthetic staff statuses (month-day, status, note) for the demo year's staff-measured promises."""
 
 
 def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: list[str],
-               progress: Callable[[str, float], None] | None = None,
-               cameras: gpd.GeoDataFrame | None = None) -> list[Message]:
+               progress: Callable[[str, float], None] | None = None) -> list[Message]:
     """Write every demo layer (one transaction per layer), the demo's removal rounds (in all of
-    ``zone_ids``), the demo ``cameras`` (:func:`geo.demo_cameras.demo_cameras`; None: none), and
+    ``zone_ids``), and
     record in the database that it holds synthetic data; returns a summary line per layer."""
     lines = []
-    for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports)):
+    for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports),
+                          (EVENTS, data.events)):
         result = store.write_features(schema, frame, DEMO_ACTOR)
         lines.append(Message("{layer}: {inserted} synthetic records stored, {updated} updated, {unchanged} already there",
                              layer=schema.name, inserted=result.inserted, updated=result.updated,
@@ -51,10 +51,9 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
         stored = store.replace_surfaces(kind, surfaces, SOURCE)
         lines.append(Message("{kind}: {inserted} synthetic polygons stored (drawn from the streets and zones)",
                              kind=kind, inserted=stored.inserted))
-    if cameras is not None:
-        stored = store.write_features(CAMERAS, cameras, DEMO_ACTOR)
-        lines.append(Message("cameras: {inserted} synthetic cameras stored, {updated} updated (proposed and installed, "
-                             "at the hot spots)", inserted=stored.inserted, updated=stored.updated))
+    stored = store.write_features(CAMERAS, data.cameras, DEMO_ACTOR)
+    lines.append(Message("cameras: {inserted} synthetic cameras stored, {updated} updated (proposed and installed, "
+                         "at the hot spots)", inserted=stored.inserted, updated=stored.updated))
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
         for category in REMOVAL_CATEGORIES:

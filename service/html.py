@@ -22,7 +22,7 @@ pages.filters["signed"] = sv_signed
 SITE_LINKS = (("/", "Trygg stadskärna"), ("/maps/planner", "Planerarkarta"), ("/maps/lighting", "Belysningskarta"),
               ("/report", "Felanmälan"), ("/promises", "Medborgarlöftet"), ("/purple-flag", "Purple Flag"),
               ("/lagesbild", "Lägesbild"),
-              ("/login", "Personal"))
+              ("/events", "Evenemang"), ("/login", "Personal"))
 """The pages the site header links, in order: the public ones and, last, the staff sign-in (which
 lists a signed-in member's pages). Public pages are the same for everyone, so they are cached and
 do not change with who is signed in."""
@@ -31,6 +31,7 @@ pages.globals["site_links"] = SITE_LINKS
 STAFF_LINKS = (("/staff/reports", "Ärenden", ("municipality", "police", "planner")),
                ("/staff/moderation", "Moderering", ("municipality",)),
                ("/staff/removal", "Saneringsrundor", ("municipality",)),
+               ("/staff/events", "Evenemang", ("municipality",)),
                ("/staff/promises", "Löftenas status", ("municipality", "police")),
                ("/staff/patrols", "Patrullspår", ("police",)),
                ("/maps/police", "Polisens karta", ("police",)),

@@ -31,11 +31,12 @@ from geo.crs import HALMSTAD_LONLAT, SWEDEN_LONLAT_BOUNDS, coordinate_problems
 from geo.errors import Message, ValidationError
 from geo.io.csvfile import CsvBatch, iso_times, read_csv_batches, read_csv_records
 from geo.io.gpx import read_gpx_records
+from geo.io.ics import read_ics_records
 from geo.io.geojson import read_json
 from geo.io.points import geojson_records, read_geopackage_records, read_geoparquet_records
 from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
-from geo.layers import COORDINATE_DECIMALS, INCIDENTS, LIGHTS, PINGS, LayerSchema, counted_rows, validate
+from geo.layers import COORDINATE_DECIMALS, EVENTS, INCIDENTS, LIGHTS, PINGS, LayerSchema, counted_rows, validate
 from geo.presence_log import validate_log
 from geo.timestamps import LOCAL_TZ, SUPPORTED_END, SUPPORTED_START
 from service.settings import GeographySettings
@@ -122,16 +123,18 @@ def read_layer_file(schema: LayerSchema, path: str | Path, crs: str | None = Non
     if suffix == ".csv":
         return read_csv_records(path, crs, progress=(lambda d, t: progress("reading", d, t)) if progress else None)
     if suffix == ".gpkg":
-        return read_geopackage_records(path, schema.name)
+        return read_geopackage_records(path, schema.name, areas=schema is EVENTS)
     if suffix == ".parquet":
         return read_geoparquet_records(path)
     if suffix in (".geojson", ".json"):
         doc = read_json(path)
         if schema is INCIDENTS and looks_like_police_events(doc):
             return police_records(doc, str(path), police_area or GeographySettings().police_area())
-        return geojson_records(doc, str(path))
-    raise ValidationError(Message("unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg, .parquet or .gpx",
-                                  suffix=suffix),
+        return geojson_records(doc, str(path), areas=schema is EVENTS)
+    if suffix == ".ics" and schema is EVENTS:
+        return read_ics_records(path)
+    raise ValidationError(Message("unknown file type {suffix!r}: use .csv, .geojson, .json, .gpkg, .parquet or .gpx "
+                                  "(and .ics for events)", suffix=suffix),
                           file=str(path))
 
 

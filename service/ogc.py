@@ -17,8 +17,8 @@ import pandas as pd
 
 from geo.crs import CRS84, OGC_CRS
 from geo.errors import Message, ValidationError
-from geo.layers import (CAMERA_STATUSES, CAMERAS, INCIDENT_CATEGORIES, LIGHT_STATUSES, REPORT_CATEGORIES,
-                        REPORT_STATUSES, INCIDENTS, LIGHTS, REPORTS, LayerSchema)
+from geo.layers import (CAMERA_STATUSES, CAMERAS, EVENT_KINDS, EVENTS, INCIDENT_CATEGORIES, LIGHT_STATUSES,
+                        REPORT_CATEGORIES, REPORT_STATUSES, INCIDENTS, LIGHTS, REPORTS, LayerSchema)
 from geo.timestamps import LOCAL_TZ
 from service.auth import PATROL_ROLES
 from service.params import instant
@@ -87,6 +87,9 @@ COLLECTIONS = {c.id: c for c in (
                "bara för personalens token).", "layer", REPORTS,
                queryables={"category": Queryable("kategori", REPORT_CATEGORIES),
                            "status": Queryable("status", REPORT_STATUSES)}),
+    Collection("events", "Evenemang", "Evenemang i stadskärnan: när, vilken typ, väntade besökare och arrangör; ett "
+               "evenemang på ett område (ett torg, en gatusträcka) har området som geometri.", "layer", EVENTS,
+               queryables={"kind": Queryable("typ av evenemang", EVENT_KINDS)}),
     Collection("cameras", "Kameror", "Kamerabevakning: kamerornas plats, monteringshöjd, riktning, synfält, räckvidd "
                "och var de står i beslutet.", "layer", CAMERAS,
                queryables={"status": Queryable("status i beslutet", CAMERA_STATUSES)}),

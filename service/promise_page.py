@@ -30,6 +30,10 @@ RECORDER_NAMES = {**ROLE_NAMES, DEMO_ACTOR.role: "demodata"}
 def value_text(promise: dict) -> str:
     """The promise's value against its target, as one Swedish sentence."""
     value, target, unit = promise["value"], promise["target"], promise["unit"]
+    if promise["kind"] == "events":
+        held = f"{value} evenemang hölls" + (f" av {target}." if target is not None else ".")
+        details = promise["details"]
+        return held + (f" Senaste status {details['date']}: {details['note']}" if "date" in details else "")
     if promise["kind"] == "staff_status":
         details = promise["details"]
         return f"Senaste status {details['date']}: {details['note']}" if "date" in details else "Ingen status registrerad ännu."

@@ -15,7 +15,8 @@ import pandas as pd
 
 from geo.errors import Message, ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
-from geo.layers import CAMERAS, INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
+from geo.events import FIGURES, event_figures, events_per_band
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
 from geo.programme import Programme, read_programme
 from geo.shadows import Obstructions
@@ -23,7 +24,7 @@ from geo.lighting import (PEDESTRIAN_CLASSES, LampContributions, LuxGrid, dark_s
                           illuminance, lights_at, zone_lighting)
 from geo.patrol import PresenceCube, PresenceRules, centre_totals, counted_seconds, zone_targets_h
 from geo.photometry import Photometry
-from geo.promises import (Promise, PromiseYear, closed_in_time, open_and_closed_daily, promise_files, read_promises,
+from geo.promises import (Promise, PromiseYear, takes_staff_status, closed_in_time, open_and_closed_daily, promise_files, read_promises,
                           recorded_status)
 from geo.status import (RECORDABLE_STATUSES, YearClock, elapsed_share, programme_status, projected_level, rounds_held,
                         rounds_status, share_status)
@@ -31,7 +32,7 @@ from geo.publish import unsafe_places_per_zone
 from geo.purple_flag import Lamps, purple_flag_evidence
 from geo.survey import year_figures
 from geo.text import clean_value
-from geo.timestamps import LOCAL_TZ, YEARS, local_day_end, local_year
+from geo.timestamps import LOCAL_TZ, YEARS, local_day_end, local_year, utc_text
 from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
 from service.cameras import Ground, views_of
@@ -141,7 +142,7 @@ def record_status(store: Store, promises: PromiseYear, promise_id: str, day: dat
     if not may_record(role, promise):
         raise Forbidden(Message("{promise_id!r} was promised by {promised_by}; {role} may not record its status",
                                 promise_id=promise_id, promised_by=promise.promised_by, role=role))
-    if promise.measure.kind != "staff_status":
+    if not takes_staff_status(promise):
         raise ValidationError(Message("{promise_id!r} is measured from the data ({kind}); only promises measured by "
                                       "staff take a recorded status", promise_id=promise_id, kind=promise.measure.kind),
                               field="promise")
@@ -164,12 +165,18 @@ class _Inputs:
     """The layers and figures the promises need, each read or computed once, on first use."""
 
     def __init__(self, store: Store, zones: gpd.GeoDataFrame, clock: YearClock, min_count: int,
-                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry],
-                 events: pd.DataFrame | None = None) -> None:
+                 rules: PresenceRules, streets: gpd.GeoDataFrame | None, photometry: Mapping[str, Photometry]) -> None:
         self.store, self.zones, self.clock, self.min_count, self.rules = store, zones, clock, min_count, rules
-        self.streets, self.photometry, self.events = streets, photometry, events
+        self.streets, self.photometry = streets, photometry
         self.year, self.as_of = clock.year, clock.as_of
         self.end = local_day_end(clock.as_of)
+
+    @cached_property
+    def events(self) -> gpd.GeoDataFrame:
+        """The events held in the year up to ``as_of`` (started in the year, ended by then)."""
+        start, _ = local_year(self.year)
+        events = self.store.read_features(EVENTS, query=FeatureQuery(start=start, end=self.end))
+        return events[events["ends_at"] <= self.end]
 
     @cached_property
     def cube(self) -> PresenceCube:
@@ -269,18 +276,16 @@ class _Inputs:
 
 def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear,
                     as_of: date | None = None, *, min_count: int, rules: PresenceRules,
-                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None,
-                    events: pd.DataFrame | None = None) -> dict:
+                    streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
     chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
     over, and a promise short of its target not met, only once its last day has passed. The
-    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed. ``events``:
-    for the Purple Flag evidence (:func:`purple_flag_report`)."""
+    tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
     year = promises.year
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of, year_end = clock.as_of, clock.over
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {})
     statuses = store.promise_statuses(year)
     entries = []
     for promise in promises.promises:
@@ -288,8 +293,11 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
                  "promised_by_name": promised_by_name(promises, promise), "how_measured": promise.how_measured,
                  "kind": promise.measure.kind}
         entry.update(_MEASURES[promise.measure.kind](promise, inputs))
-        if promise.measure.kind == "staff_status":
-            entry.update(_staff(statuses[statuses["promise_id"] == promise.id], None if year_end else as_of))
+        if takes_staff_status(promise):  # (an events promise without a number keeps its figures as details)
+            staff = _staff(statuses[statuses["promise_id"] == promise.id], None if year_end else as_of)
+            kept = {"value": entry["value"], "unit": entry["unit"], "details": entry["details"] | staff["details"]} \
+                if promise.measure.kind == "events" else {}
+            entry.update(staff | kept)
         entry["supporting"] = {name: _SUPPORTING[name](inputs) for name in promise.supporting}
         entries.append(entry)
     counts = pd.Series([e["status"] for e in entries]).value_counts()
@@ -388,6 +396,27 @@ def _staff_measure(promise: Promise, inputs: _Inputs) -> dict:
     return {}
 
 
+def _events(promise: Promise, inputs: _Inputs) -> dict:
+    """The events held in the year up to ``as_of`` (ended by then), against ``target_events`` when
+    the promise has one; details: the events per Purple Flag band and each event's figures against
+    its ordinary evenings (:mod:`geo.events`)."""
+    held = inputs.events
+    figures = event_figures(held, inputs.zones, inputs.cube, inputs.all_incidents, inputs.reports, until=inputs.end)
+    bands = events_per_band(held, inputs.year)
+    target = promise.measure.target_events
+    status = "not measurable yet" if target is None else rounds_status(len(held), target, inputs.clock)
+    return {"status": status, "value": len(held), "target": target, "unit": "evenemang",
+            "details": {"per_band": {band: {"events": int(row["events"]), "event_hours": round(float(row["event_hours"]), 1)}
+                                     for band, row in bands.iterrows()},
+                        "events": [{"id": row["id"], "name": row["name"], "kind": row["kind"],
+                                    "starts_at": utc_text(row["starts_at"]), "zones": list(row["zones"]),
+                                    "comparison_windows": int(row["comparison_windows"]),
+                                    **{f"{figure}{stat}": None if pd.isna(row[f"{figure}{stat}"])
+                                       else round(float(row[f"{figure}{stat}"]), 2)
+                                       for figure in FIGURES for stat in ("", "_mean")}}
+                                   for row in figures.to_dict("records")]}}
+
+
 def _staff(records: pd.DataFrame, until: date | None) -> dict:
     """Status from the latest staff record (on or before ``until``; any, for the year's follow-up)."""
     latest = recorded_status(records, until or date.max)
@@ -413,15 +442,13 @@ def _purple_flag(inputs: _Inputs) -> dict:
 
 def purple_flag_report(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None = None, *,
                        min_count: int, rules: PresenceRules, streets: gpd.GeoDataFrame | None = None,
-                       photometry: Mapping[str, Photometry] | None = None,
-                       events: pd.DataFrame | None = None) -> dict:
+                       photometry: Mapping[str, Photometry] | None = None) -> dict:
     """The Purple Flag evidence of ``year`` up to local date ``as_of`` (as :func:`promise_tracker`
     counts it), with the stored safety survey's questions about the evening, the follow-up's date
     and whether the data is synthetic. Public: citizens' counts below ``min_count`` (k) are
-    suppressed. ``events``: the events (``id, name, starts_at, ends_at, kind``; see
-    :func:`geo.purple_flag.purple_flag_evidence`), None until the service stores an events layer."""
+    suppressed."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
-    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {}, events)
+    inputs = _Inputs(store, zones, clock, min_count, rules, streets, photometry or {})
     return {**_purple_flag(inputs), "as_of": clock.as_of.isoformat(), "year_over": clock.over,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None}
 
@@ -464,7 +491,9 @@ def _camera_views(inputs: _Inputs) -> dict:
 
 
 _MEASURES = {"patrol_presence": _presence, "removal_rounds": _rounds, "cleaning": _cleaning, "lighting": _lighting,
-             "staff_status": _staff_measure}
+             "events": _events, "staff_status": _staff_measure}
+
+
 def _survey(inputs: _Inputs) -> dict:
     """The year's safety survey per question and area (:func:`service.survey.tracker_survey`; public: k)."""
     return tracker_survey(inputs.store, inputs.zones, inputs.year, inputs.min_count)

@@ -55,6 +55,7 @@ class RecordCounts(Answer):
     lights: int
     reports: int
     patrols: int = Field(description="patrol pings")
+    events: int
     cameras: int
 
 
@@ -181,12 +182,26 @@ class PatrolPingProperties(Answer):
     source: str
 
 
+class EventProperties(Answer):
+    """An event in the centre."""
+
+    id: str
+    name: str
+    starts_at: str = Field(description=UTC)
+    ends_at: str = Field(description=UTC + "; after starts_at")
+    kind: str = Field(description="festival, market, nightlife, concert, sport, culture or other")
+    expected_visitors: int | None
+    organiser: str | None
+    source: str
+
+
 class LayerFeature(Answer):
     type: Literal["Feature"]
     properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, LayerReportProperties,
-                      PatrolPingProperties] = Field(description="the layer's fields the caller may see")
-    geometry: PointGeometry | None = Field(description="null in public answers for an incident the police placed "
-                                                       "only at a town's or county's centroid")
+                      PatrolPingProperties, EventProperties] = Field(description="the layer's fields the caller may see")
+    geometry: PointGeometry | PolygonGeometry | MultiPolygonGeometry | None = Field(
+        description="a Point; an event held on an area is its Polygon or MultiPolygon; null in public answers for an "
+                    "incident the police placed only at a town's or county's centroid")
 
 
 class Link(Answer):
@@ -924,6 +939,35 @@ class LightingDetails(Answer):
     compliance: LightingCompliance | None = Field(description="null without lamps or streets to model")
 
 
+class EventBand(Answer):
+    events: int = Field(description="events with time in the band's hours")
+    event_hours: float = Field(description="hours of events in the band")
+
+
+class HeldEvent(Answer):
+    id: str
+    name: str
+    kind: str
+    starts_at: str = Field(description=UTC)
+    zones: list[str] = Field(description="the zones it touches")
+    comparison_windows: int = Field(description="the same weekday and hours of the year's other weeks without an "
+                                                "event there, up to the date followed")
+    presence_h: float | None = Field(description="visible patrol presence during it in its zones, unit-hours")
+    presence_h_mean: float | None = Field(description="the mean of the comparison windows")
+    incidents: float | None = Field(description="incidents placed exactly or by street")
+    incidents_mean: float | None
+    reports: float | None = Field(description="citizens' fault reports")
+    reports_mean: float | None
+
+
+class EventsDetails(Answer):
+    per_band: dict[str, EventBand] = Field(description="per Purple Flag band (local hours HH-HH)")
+    events: list[HeldEvent] = Field(description="the events held, with their figures")
+    date: str | Absent = sometimes("without a target: the latest staff status's local date")
+    note: str | Absent = sometimes("without a target: the latest staff status's note, or that none is recorded")
+    recorded_by: str | Absent = sometimes("without a target: who recorded the latest status")
+
+
 class StaffDetails(Answer):
     date: str = Field(description="local date, YYYY-MM-DD")
     note: str
@@ -1177,12 +1221,12 @@ class TrackedPromise(Answer):
     promised_by: str = Field(description="police, municipality or both")
     promised_by_name: str
     how_measured: str
-    kind: str = Field(description="patrol_presence, removal_rounds, cleaning, lighting or staff_status")
+    kind: str = Field(description="patrol_presence, removal_rounds, cleaning, lighting, events or staff_status")
     status: str = Field(description="met, on track, behind, not met or not measurable yet")
     value: float | None
     target: float | None
-    unit: str | None = Field(description="h, rundor, andel or antaget program; null for staff statuses")
-    details: Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, StaffDetails,
+    unit: str | None = Field(description="h, rundor, andel, antaget program or evenemang; null for staff statuses")
+    details: Union[PresenceDetails, RoundsDetails, CleaningDetails, LightingDetails, EventsDetails, StaffDetails,
                    NoStatusDetails] = Field(description="by kind")
     chart: Annotated[Union[PresenceChart, OpenClosedChart, LightingChart], Field(discriminator="kind")] | Absent = (
         sometimes("chart data, by kind (none for staff statuses)"))
@@ -1426,7 +1470,7 @@ class OGCFeature(Answer):
     type: Literal["Feature"]
     id: str | None = Field(None, description="absent for the public's generalised incidents")
     properties: Union[IncidentProperties, PublicIncidentProperties, LightProperties, ReportProperties,
-                      OGCZoneProperties, OGCStreetProperties, OGCUnitDayProperties]
+                      OGCZoneProperties, OGCStreetProperties, OGCUnitDayProperties, EventProperties]
     geometry: Annotated[Union[OGCPoint, OGCLineString, OGCMultiLineString, OGCPolygon, OGCMultiPolygon],
                         Field(discriminator="type")] | None
     links: list[OGCLink] | None = Field(None, description="on a single feature: self and its collection")
@@ -1441,3 +1485,59 @@ class OGCFeatureCollection(Answer):
     timeStamp: str = Field(description="when the answer was made, ISO 8601 UTC")
     numberMatched: int = Field(description="features matching the query, on every page")
     numberReturned: int
+
+
+class EventCreated(Answer):
+    """The event stored."""
+
+    id: str
+    name: str
+    starts_at: str = Field(description="ISO 8601 UTC")
+    ends_at: str = Field(description="ISO 8601 UTC")
+    kind: str
+    source: str = Field(description="staff")
+    lon: float = Field(description="WGS84 degrees (a point inside its area, when it has one)")
+    lat: float
+    has_area: bool
+
+
+class EventZone(Answer):
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+
+
+class EventFigure(Answer):
+    event: float | None = Field(description="during the event, in its zones; null outside every zone")
+    mean: float | None = Field(description="mean of the comparison windows; null without any")
+    min: float | None
+    max: float | None
+
+
+class EventWithFigures(Answer):
+    id: str
+    name: str
+    kind: str
+    kind_name: str = Field(description="the kind's Swedish name")
+    starts_at: str = Field(description=UTC)
+    ends_at: str = Field(description=UTC)
+    expected_visitors: int | None
+    organiser: str | None
+    source: str
+    lon: float = Field(description="WGS84 degrees")
+    lat: float
+    area: PolygonGeometry | MultiPolygonGeometry | None = Field(description="where it is held, when an area")
+    zones: list[EventZone] = Field(description="the zones it touches: its area's, else its point's")
+    comparison_windows: int = Field(description="the same weekday and local hours in the year's other weeks with no "
+                                                "event in these zones, ended by ``until``")
+    figures: dict[str, EventFigure] = Field(description="presence_h (visible patrol presence, unit-hours), incidents "
+                                                        "(placed exactly or by street), reports (citizens' fault reports)")
+
+
+class EventFigures(Answer):
+    """The year's events with their figures against ordinary evenings."""
+
+    year: int
+    until: str = Field(description=UTC + ": the end of the data compared with")
+    synthetic: bool = Field(description="the database holds synthetic demo data")
+    events: list[EventWithFigures] = Field(description="in the order of their start")
+    bands: dict[str, EventBand] = Field(description="per Purple Flag band (local hours HH-HH)")

@@ -6,6 +6,8 @@ and answer 303 back to a page, which shows what happened (``notice``) or what we
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
@@ -23,13 +25,15 @@ def csrf_of(request: Request, caller: Caller) -> str:
 
 
 def staff_page(request: Request, caller: Caller, template: str, current: str, status_code: int = 200,
-               notice: str | None = None, error: str | None = None, **values: object) -> HTMLResponse:
+               notice: str | None = None, error: str | None = None, scripts: Iterable[str] = (),
+               **values: object) -> HTMLResponse:
     """A staff page: ``template`` (extending ``staff_base.html``) rendered with ``values``, the
     site header with the caller's pages (``current`` marked), ``csrf_field``/``csrf_token`` for its
-    forms and the ``notice`` or ``error`` to show; never cached (it is one member's)."""
+    forms and the ``notice`` or ``error`` to show; never cached (it is one member's). ``scripts``:
+    the template's own inline scripts (without data), allowed by hash."""
     html = pages.get_template(template).render(
         current=current, staff=staff_links(caller.role), csrf_field=staff.CSRF_FIELD,
         csrf_token=csrf_of(request, caller), notice=notice, error=error, **values)
-    answer = html_page(request, html, status_code=status_code)
+    answer = html_page(request, html, scripts, status_code=status_code)
     answer.headers["Cache-Control"] = "no-store"
     return answer

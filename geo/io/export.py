@@ -19,7 +19,7 @@ from geo.crs import WGS84
 from geo.errors import Message, ValidationError
 from geo.io.csvsafe import neutralise
 from geo.io.files import new_file
-from geo.layers import COORDINATE_DECIMALS, LayerSchema
+from geo.layers import AREA, COORDINATE_DECIMALS, EVENTS, LayerSchema
 from geo.timestamps import format_utc
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".parquet": "Parquet", ".csv": "CSV"}
@@ -48,24 +48,39 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     fmt = export_format(path)
     new_file(path)
     fields = schema.field_names if include_private else schema.public_fields
-    if schema.points_as_geometry:
+    if schema is EVENTS:  # an event held on an area is that area (its point is in it: read back, the same)
+        areas = frame[AREA] if AREA in frame else pd.Series(None, index=frame.index, dtype=object)
+        geometry = gpd.GeoSeries([p if a is None else a for p, a in zip(frame.geometry, areas)], index=frame.index,
+                                 crs=WGS84)
+        table = gpd.GeoDataFrame(frame[fields], geometry=geometry, crs=WGS84)
+        if fmt == "CSV":
+            return _write_csv(table.assign(**{AREA: [None if a is None else a.wkt for a in areas]})
+                              .set_geometry(frame.geometry), schema, fields, path)
+    elif schema.points_as_geometry:
         table = gpd.GeoDataFrame(frame[fields], geometry=frame.geometry, crs=WGS84)
     else:
         table = gpd.GeoDataFrame(frame[fields], geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84)
-    if fmt == "GPKG":
-        pyogrio.write_dataframe(table, path, layer=schema.name, driver="GPKG")
+    if fmt == "GPKG":  # (events: points and areas in one layer of any geometry type)
+        pyogrio.write_dataframe(table, path, layer=schema.name, driver="GPKG",
+                                geometry_type="Unknown" if schema is EVENTS else None)
         return len(table)
     if fmt == "Parquet":
         write_geoparquet(table, path)
         return len(table)
-    text = table.assign(**{f.name: format_utc(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
     if fmt == "CSV":
-        plain = pd.DataFrame(text.drop(columns="geometry")).assign(
-            lat=table.geometry.y.round(COORDINATE_DECIMALS), lon=table.geometry.x.round(COORDINATE_DECIMALS))
-        neutralise(plain).to_csv(path, index=False, encoding="utf-8")
-    else:
-        pyogrio.write_dataframe(text, path, driver="GeoJSON",
-                                layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_DECIMALS)})
+        return _write_csv(table, schema, fields, path)
+    text = table.assign(**{f.name: format_utc(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
+    pyogrio.write_dataframe(text, path, driver="GeoJSON",
+                            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": str(COORDINATE_DECIMALS)})
+    return len(table)
+
+
+def _write_csv(table: gpd.GeoDataFrame, schema: LayerSchema, fields: list[str], path: Path) -> int:
+    """``table`` (points) as CSV: times as ISO 8601 UTC text, ``lat``/``lon`` last, formula-safe text."""
+    text = table.assign(**{f.name: format_utc(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
+    plain = pd.DataFrame(text.drop(columns="geometry")).assign(
+        lat=table.geometry.y.round(COORDINATE_DECIMALS), lon=table.geometry.x.round(COORDINATE_DECIMALS))
+    neutralise(plain).to_csv(path, index=False, encoding="utf-8")
     return len(table)
 
 

@@ -206,6 +206,14 @@ def point_features(properties: Sequence[dict[str, Any]], lon: Sequence[float], l
             for props, x, y in zip(properties, lon, lat)]
 
 
+def area_geometry(area: shapely.Geometry, decimals: int) -> dict[str, Any]:
+    """An area (Polygon or MultiPolygon, WGS84) as an RFC 7946 geometry: exterior rings
+    counter-clockwise, coordinates rounded to ``decimals`` places."""
+    geometry = json.loads(shapely.to_geojson(shapely.orient_polygons(area, exterior_cw=False)))
+    geometry["coordinates"] = _round(geometry["coordinates"], decimals)
+    return geometry
+
+
 def _line_coordinates(lines: np.ndarray, decimals: int) -> list[list[list[float]]]:
     """The coordinates of LineStrings as GeoJSON gives them, rounded to ``decimals`` places by
     numpy over all of them at once (a patrol's day is tens of thousands of positions: rounding

@@ -37,11 +37,11 @@ def _schema(layer: str) -> LayerSchema:
 
 
 def import_command(
-        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or presence-log "
+        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports, patrols or events; or presence-log "
                                                                "(the police's logged hours, CSV); or buildings or water "
                                                                "(polygons that replace the stored set); or survey (a "
                                                                "year's safety survey results, CSV).")))],
-        file: Annotated[Path, typer.Argument(help=text(Message("CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet or GPX file.")))],
+        file: Annotated[Path, typer.Argument(help=text(Message("CSV, GeoJSON, police events JSON, GeoPackage, GeoParquet, GPX or iCalendar (.ics, events) file.")))],
         crs: Annotated[Optional[str], typer.Option(help=text(Message("CRS of a CSV file's x/y columns, e.g. EPSG:3006.")))] = None,
         unit: Annotated[Optional[str], typer.Option(help=text(Message("GPX: the patrol unit's id (default: file name).")))] = None,
         mode: Annotated[Optional[str], typer.Option(help=text(Message("GPX: how the unit moved: foot, bike, horse or car.")))] = None,
@@ -116,7 +116,7 @@ def _import_surfaces(kind: str, file: Path, db: Path | None) -> None:
 
 
 def export_command(
-        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports or patrols; or gis: every "
+        layer: Annotated[str, typer.Argument(help=text(Message("Layer: incidents, lights, reports, patrols or events; or gis: every "
                                                                "layer a role may see, styled, in one GeoPackage for QGIS.")))],
         file: Annotated[Path, typer.Argument(help=text(Message("Output file: .geojson, .gpkg, .parquet or .csv; gis: .gpkg "
                                                                "(must not exist).")))],
@@ -181,7 +181,6 @@ def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the s
     """Load deterministic SYNTHETIC demo data (incidents, lights, reports, patrols) for a year.
     A database holding records that are not demo data is refused unless --force."""
     from geo.demo import SOURCE, demo_data
-    from geo.demo_cameras import demo_cameras
     from geo.streets import read_streets
     from service.demo import store_demo
 
@@ -210,8 +209,7 @@ def demo(seed: Annotated[int, typer.Option(help=text(Message("Random seed: the s
                          progress=lambda step, fraction: bar.update(task, description=step, completed=fraction * 0.7))
         for line in store_demo(store, data, seed, year, zone_frame["zone_id"].tolist(),
                                progress=lambda step, fraction: bar.update(task, description=step,
-                                                                          completed=0.7 + fraction * 0.3),
-                               cameras=demo_cameras(year, zone_frame, street_frame)):
+                                                                          completed=0.7 + fraction * 0.3)):
             say(line)
     say(Message("SYNTHETIC demo data for {year} (seed {seed}) loaded into {db}; every record has source 'synthetic'.",
                 year=year, seed=seed, db=str(settings.store.db)))

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from geo.crs import WGS84, in_box
 from geo.errors import Message, ValidationError
-from geo.io.geojson import point_features, to_feature_collection
-from geo.layers import CAMERA_STATUSES, CAMERAS, COORDINATE_DECIMALS, INCIDENTS, LAYERS, PINGS, LayerSchema, REPORT_STATUSES, REPORTS, UNPUBLISHED_CATEGORIES
+from geo.io.geojson import area_geometry, point_features, to_feature_collection
+from geo.layers import CAMERA_STATUSES, CAMERAS, COORDINATE_DECIMALS, EVENTS, INCIDENTS, LAYERS, PINGS, LayerSchema, REPORT_STATUSES, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import within
 from geo.timestamps import format_utc
 from service.auth import EXACT_INCIDENT_ROLES, PATROL_ROLES, STAFF, request_role, require
@@ -71,8 +71,9 @@ def layer(request: Request, layer: str,
                                      "proposed, permitted, installed, removed); default all"),
           role: str | None = Depends(request_role)) -> GeoJSONResponse:
     """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),
-    lights, cameras, reports (never contact details; unsafe places only for staff roles) or patrol pings
-    (police only)."""
+    lights, cameras, reports (never contact details; unsafe places only for staff roles), patrol pings
+    (police only) or events (an event held on an area as its Polygon; ``bbox`` finds it by its
+    point)."""
     if layer not in LAYERS:
         raise NoSuchThing(Message("no layer {layer!r}: the layers are {layers}", layer=layer, layers=', '.join(LAYERS)))
     schema, store = LAYERS[layer], context(request).store
@@ -100,6 +101,10 @@ def layer(request: Request, layer: str,
             counts = store.supporters([p["id"] for p in properties])
             properties = [p | {"supporters": counts.get(p["id"], 0)} for p in properties]
         features = point_features(properties, found.lon, found.lat, COORDINATE_DECIMALS)
+        if schema is EVENTS:  # an event held on an area is that area
+            areas = store.event_areas([p["id"] for p in properties])
+            features = [f | {"geometry": area_geometry(areas[f["properties"]["id"]], COORDINATE_DECIMALS)}
+                        if f["properties"]["id"] in areas else f for f in features]
         return _collection(request, features, found.matched, limit, offset)
     times = [c for c in page.columns if isinstance(page[c].dtype, pd.DatetimeTZDtype)]
     page = page.assign(**{c: format_utc(page[c]) for c in times})

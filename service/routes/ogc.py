@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from geo.crs import CRS84, OGC_CRS, from_crs84, in_box, to_crs84_box
 from geo.errors import Message, ValidationError
-from geo.io.geojson import to_feature_collection
-from geo.layers import COORDINATE_DECIMALS, INCIDENTS, REPORTS, UNPUBLISHED_CATEGORIES
+from geo.io.geojson import area_geometry, to_feature_collection
+from geo.layers import COORDINATE_DECIMALS, EVENTS, INCIDENTS, REPORTS, UNPUBLISHED_CATEGORIES, LayerSchema
 from geo.timestamps import LOCAL_TZ, format_utc
 from geo.tracks import unit_day_lines, unit_days
 from service.auth import EXACT_INCIDENT_ROLES, STAFF, request_role, require
@@ -346,7 +346,7 @@ def _layer_page(state: Context, found: Collection, role: str | None, asked: Item
         return _geojson(page, None, asked.crs), matched
     hidden = UNPUBLISHED_CATEGORIES if schema is REPORTS and role not in STAFF else ()
     query = FeatureQuery(bbox=box, start=asked.start, end=asked.end, categories=categories, statuses=statuses,
-                         exclude_categories=hidden)
+                         exclude_categories=hidden, kinds=asked.filters.get("kind"))
     if box is not None and asked.bbox_crs != CRS84:  # the box's edges are curves in lon/lat: decided exactly here
         ids, lon, lat = store.positions(schema, query)
         inside = in_box(shapely.points(lon, lat), asked.bbox, asked.bbox_crs)
@@ -357,7 +357,7 @@ def _layer_page(state: Context, found: Collection, role: str | None, asked: Item
         found_page = store.published_page(schema, query, asked.limit, asked.offset)
         matched = found_page.matched
     points = from_crs84(shapely.points(found_page.lon, found_page.lat), asked.crs)
-    return _point_features(found_page.properties, points, asked.crs), matched
+    return _with_areas(state, schema, _point_features(found_page.properties, points, asked.crs), asked.crs), matched
 
 
 def _crs84_box(asked: ItemsQuery) -> tuple[float, float, float, float]:
@@ -373,7 +373,8 @@ def _by_id(state: Context, found: Collection, role: str | None, feature_id: str,
     if found.source == "layer":
         hidden = UNPUBLISHED_CATEGORIES if found.schema is REPORTS and role not in STAFF else ()
         page = state.store.published_page(found.schema, FeatureQuery(ids=(feature_id,), exclude_categories=hidden), 1)
-        return _point_features(page.properties, from_crs84(shapely.points(page.lon, page.lat), asked.crs), asked.crs)
+        points = from_crs84(shapely.points(page.lon, page.lat), asked.crs)
+        return _with_areas(state, found.schema, _point_features(page.properties, points, asked.crs), asked.crs)
     if found.source == "patrols":
         unit, _, day = feature_id.rpartition("/")
         if not unit:
@@ -447,6 +448,18 @@ def _point_features(properties: list[dict], points: np.ndarray, crs: str) -> lis
     return [{"type": "Feature", "id": props["id"], "properties": props,
              "geometry": {"type": "Point", "coordinates": [round(float(x), decimals), round(float(y), decimals)]}}
             for props, (x, y) in zip(properties, xy)]
+
+
+def _with_areas(state: Context, schema: LayerSchema, features: list[dict], crs: str) -> list[dict]:
+    """Events' features with an event held on an area as that area (in ``crs``); others as they are."""
+    if schema is not EVENTS or not features:
+        return features
+    areas = state.store.event_areas([f["id"] for f in features])
+    if not areas:
+        return features
+    decimals = COORDINATE_DECIMALS if crs == CRS84 else METRIC_DECIMALS
+    moved = dict(zip(areas, from_crs84(np.array(list(areas.values()), dtype=object), crs)))
+    return [f | {"geometry": area_geometry(moved[f["id"]], decimals)} if f["id"] in moved else f for f in features]
 
 
 def _geojson(frame: gpd.GeoDataFrame, ids: list[str] | None, crs: str) -> list[dict]:

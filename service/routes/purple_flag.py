@@ -20,8 +20,8 @@ from service.security import html_page
 
 router = APIRouter(tags=["promises"])
 
-TOPICS = ("incidents", "lights", "reports", "patrols", "survey", "meta")
-"""The data the evidence is built from: a report, a lamp, a ping or the survey changes it; a
+TOPICS = ("incidents", "lights", "reports", "patrols", "survey", "events", "meta")
+"""The data the evidence is built from: a report, a lamp, a ping, the survey or an event changes it; a
 removal round or a promise's status does not."""
 
 

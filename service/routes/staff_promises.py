@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as BadDate
 
 from geo.errors import ValidationError
-from geo.promises import PromiseYear, UnknownPromise, promise_files, recorded_status
+from geo.promises import PromiseYear, UnknownPromise, promise_files, recorded_status, takes_staff_status
 from geo.swedish import sv_number
 from geo.status import RECORDABLE_STATUSES, STATUS_NAMES
 from geo.timestamps import LOCAL_TZ, YEARS
@@ -61,7 +61,7 @@ def _page(request: Request, caller: Caller, promises: PromiseYear, status: int =
     today = pd.Timestamp.now(tz=LOCAL_TZ).date()
     entries = []
     for promise in promises.promises:
-        if promise.measure.kind != "staff_status":
+        if not takes_staff_status(promise):
             continue
         mine = records[records["promise_id"] == promise.id]
         latest = recorded_status(mine, date.max)

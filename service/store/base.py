@@ -25,7 +25,8 @@ from geo.moderation import Moderation
 from geo.patrol import PresenceParts, Tracks
 
 
-DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey", "cameras")
+DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey", "events",
+               "cameras")
 """The parts of the data a cached page can depend on (:meth:`Store.topic_versions`): each layer,
 the removal rounds, the promise statuses, the notes about the data (such as the demo marker) and
 the safety survey."""
@@ -82,7 +83,7 @@ class FeatureQuery:
     """Which records of a point layer: inside ``bbox`` (min lon, min lat, max lon, max lat, WGS84,
     edges included), with ``start <= time < end`` on the layer's time field (tz-aware), of the
     given ``categories`` (all when None) and not of ``exclude_categories``, in ``statuses`` (all
-    when None), with the given ``ids`` (all when None), with the point inside ``within`` (a
+    when None), with the given ``ids`` (all when None), of the given ``kinds`` (events; all when None), with the point inside ``within`` (a
     polygon in WGS84, its boundary included; a zone). Records come in the order they were
     stored, or the newest (``newest_first``) or oldest (``oldest_first``) first by the time field."""
 
@@ -93,6 +94,7 @@ class FeatureQuery:
     exclude_categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] | None = None
     ids: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
     within: shapely.Geometry | None = None
     newest_first: bool = False
     oldest_first: bool = False
@@ -400,6 +402,20 @@ class Store(Protocol):
     def positions(self, schema: LayerSchema, query: FeatureQuery) -> tuple[list[str], NDArray[np.float64],
                                                                           NDArray[np.float64]]:
         """The ids and lon/lat (WGS84 degrees) of the records that match ``query``, nothing else."""
+        ...
+
+    # -- events ---------------------------------------------------------------------------------
+    def event_areas(self, event_ids: list[str]) -> dict[str, shapely.Geometry]:
+        """The areas (WGS84 Polygons or MultiPolygons) of those of these events that have one, by id."""
+        ...
+
+    def add_event(self, event: gpd.GeoDataFrame, actor: Actor) -> None:
+        """Store one new event (a validated one-row events frame, with its area), checked and
+        written in one transaction; an id stored already raises :class:`Conflict`."""
+        ...
+
+    def remove_event(self, event_id: str) -> None:
+        """Remove an event and its area; :class:`NotFound` for an unknown id."""
         ...
 
     # -- citizens' reports ----------------------------------------------------------------------

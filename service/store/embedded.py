@@ -25,9 +25,9 @@ from geo.layers import REPORTS, LayerSchema
 from geo.errors import Message
 from service.store import gpkg
 from service.store.base import StoreError, Unavailable
-from service.store.dialect import FEATURE_TABLES, Dialect, published_condition
+from service.store.dialect import Dialect, published_condition
 
-SCHEMA_VERSION = 25
+SCHEMA_VERSION = 26
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -134,11 +134,22 @@ SURVEY_24 = (
 of the data topic ``survey``."""
 SURVEY_TABLES = ("survey_results", "survey_places")
 
-CAMERAS_25 = (
+EVENTS_25 = (
+    """CREATE TABLE events (fid {fid}, geom {point} NOT NULL, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+       starts_at {time} NOT NULL, ends_at {time} NOT NULL, kind TEXT NOT NULL, expected_visitors INTEGER,
+       organiser TEXT, source TEXT NOT NULL)""",
+    "CREATE INDEX events_starts_at ON events (starts_at)",
+    "CREATE TABLE event_areas (id TEXT PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE, wkb {blob} NOT NULL)")
+"""Schema 25 for both backends' types: events in the centre (geo.layers.EVENTS), a point layer like
+the others, and the area of an event held on a square or a stretch of street (WGS84 WKB of a
+Polygon or MultiPolygon; none: the point is its place)."""
+EVENT_TOPICS_25 = {"events": "events", "event_areas": "events"}
+"""The tables of schema 25 and their data topic."""
+CAMERAS_26 = (
     """CREATE TABLE cameras (fid {fid}, geom {point} NOT NULL, id TEXT NOT NULL UNIQUE, name TEXT,
        height_m {double} NOT NULL, direction_deg {double} NOT NULL, fov_deg {double} NOT NULL,
        range_m {double} NOT NULL, status TEXT NOT NULL, decided_at {time}, source TEXT NOT NULL)""",)
-"""Schema 25 for both backends' types: surveillance cameras (geo.layers.CAMERAS), a point layer
+"""Schema 26 for both backends' types: surveillance cameras (geo.layers.CAMERAS), a point layer
 with its own data topic ``cameras``."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -237,7 +248,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     10: (
         # every point layer gets the GeoPackage R-tree spatial index (GDAL and QGIS use it too)
         gpkg.EXTENSIONS_TABLE,
-        *(statement for table in FEATURE_TABLES[:3] for statement in gpkg.rtree_statements(table)),
+        *(statement for table in ("incidents", "lights", "reports") for statement in gpkg.rtree_statements(table)),
     ),
     11: (
         # patrol presence kept per unit and UTC day, with the pings it was computed from
@@ -314,8 +325,19 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'survey'; END"""
           for table in SURVEY_TABLES for op in ("INSERT", "UPDATE", "DELETE")),
     ),
-    25: (*(statement.format(fid="INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", point="POINT", double="DOUBLE",
-                            time="DATETIME") for statement in CAMERAS_25),
+    25: (
+        *(statement.format(fid="INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", point="POINT", time="DATETIME", blob="BLOB")
+          for statement in EVENTS_25),
+        *gpkg.register_point_table("events", "Events in the centre (evenemang)"),
+        *gpkg.rtree_statements("events"),
+        "INSERT INTO stadskarna_topic_versions SELECT 'events', n FROM stadskarna_data_version",
+        *(f"""CREATE TRIGGER data_version_{table}_{op.lower()} AFTER {op} ON {table}
+              BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                    UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = '{topic}'; END"""
+          for table, topic in EVENT_TOPICS_25.items() for op in ("INSERT", "UPDATE", "DELETE")),
+    ),
+    26: (*(statement.format(fid="INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", point="POINT", double="DOUBLE",
+                            time="DATETIME") for statement in CAMERAS_26),
          *gpkg.register_point_table("cameras", "Surveillance cameras (kameror)"),
          *gpkg.rtree_statements("cameras"),
          "INSERT INTO stadskarna_topic_versions SELECT 'cameras', n FROM stadskarna_data_version",

@@ -31,7 +31,7 @@ from geo.crs import WGS84
 from geo.errors import Message, ValidationError
 from geo.lamp_history import HISTORY_COLUMNS, status_changes
 from geo.moderation import HOLD, Moderation
-from geo.layers import LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
+from geo.layers import AREA, EVENTS, LAYERS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES, Field, LayerSchema, Record, published_values, stored_frame, validate
 from geo.patrol import PresenceParts, Tracks
 from geo.survey import RESULT_COLUMNS, with_intervals
 from geo.timestamps import format_utc, utc_text
@@ -450,7 +450,8 @@ class SQLStore:
         all — both in SQL, in one snapshot."""
         with self.transaction(write=False) as con:
             records, matched = self._page(con, schema, query, limit, offset)
-        return FeaturePage(self._frame(schema, records), matched)
+            frame = self._with_areas(con, schema, self._frame(schema, records))
+        return FeaturePage(frame, matched)
 
     def published_page(self, schema: LayerSchema, query: FeatureQuery, limit: int, offset: int = 0) -> PublishedPage:
         """The page :meth:`query_features` gives, as published: the public fields' values
@@ -489,6 +490,33 @@ class SQLStore:
                                        f"{where} ORDER BY t.fid"), params).all()
         points = self.dialect.decode_points([r[1] for r in records])
         return [r[0] for r in records], shapely.get_x(points), shapely.get_y(points)
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def event_areas(self, event_ids: list[str]) -> dict[str, shapely.Geometry]:
+        """The areas (WGS84 Polygons or MultiPolygons) of those of these events that have one, by id."""
+        with self.transaction(write=False) as con:
+            return _read_areas(con, event_ids)
+
+    def add_event(self, event: gpd.GeoDataFrame, actor: Actor) -> None:
+        """Store one new event (a validated one-row events frame, with its area or None), checked
+        and written in one transaction: an id stored already raises :class:`Conflict` with the
+        stored event's id and name (nothing is written)."""
+        event_id = str(event["id"].iloc[0])
+        with self.transaction() as con:
+            self.dialect.lock_table(con, "events")
+            stored = con.execute(text("SELECT name FROM events WHERE id = :id"), {"id": event_id}).first()
+            if stored is not None:
+                raise Conflict(Message("an event {event_id!r} exists", event_id=event_id),
+                               {"id": event_id, "name": stored[0]})
+            self._write_features(con, EVENTS, event, actor)
+
+    def remove_event(self, event_id: str) -> None:
+        """Remove an event and its area in one transaction; :class:`NotFound` for an unknown id."""
+        with self.transaction() as con:
+            con.execute(text("DELETE FROM event_areas WHERE id = :id"), {"id": event_id})
+            if con.execute(text("DELETE FROM events WHERE id = :id"), {"id": event_id}).rowcount == 0:
+                raise NotFound(Message("no event {event_id!r}", event_id=event_id))
 
     # -- citizens' reports ---------------------------------------------------------------------
 
@@ -1180,7 +1208,8 @@ class SQLStore:
             params["end"] = _utc(query.end)
         for column, values, negate in (("category", query.categories, False),
                                        ("category", query.exclude_categories or None, True),
-                                       ("status", query.statuses, False), ("id", query.ids, False)):
+                                       ("status", query.statuses, False), ("id", query.ids, False),
+                                       ("kind", query.kinds, False)):
             if values is not None:
                 name = f"p{len(params)}"
                 if not values:
@@ -1202,7 +1231,14 @@ class SQLStore:
         lock = " FOR UPDATE OF t" if for_update and self.kind != "geopackage" else ""
         records = con.execute(text(f"SELECT {self._columns(schema, include_private)} FROM {table} t{join}"
                                    f"{where} ORDER BY {_order(schema, query, 't')}{lock}"), params).all()
-        return self._frame(schema, records)
+        return self._with_areas(con, schema, self._frame(schema, records))
+
+    def _with_areas(self, con: Connection, schema: LayerSchema, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Events' frame with each event's area (:data:`geo.layers.AREA`, None for none); other layers as they are."""
+        if schema is not EVENTS:
+            return frame
+        areas = _read_areas(con, frame["id"].tolist())
+        return frame.assign(**{AREA: [areas.get(i) for i in frame["id"]]})
 
     def _columns(self, schema: LayerSchema, include_private: bool = False) -> str:
         """The columns of a stored record over the table ``t`` (and ``p``, its private fields, when
@@ -1272,9 +1308,13 @@ class SQLStore:
             before = {i: (values[status], values[updated]) for i, (values, _) in stored.items()}
             now = pd.Timestamp.now(tz="UTC")
             self._record_light_events(con, status_changes(frame, before, at or now), actor, now, note)
+        reshaped = 0
+        if schema is EVENTS and AREA in frame:  # an area changed alone changes the event
+            touched = {rows[i][0] for i in new + changed}
+            reshaped = len(_write_areas(con, frame) - touched)
         if len(frame):
             self.dialect.after_features_written(con, table, tuple(float(v) for v in frame.total_bounds))
-        return WriteResult(len(new), len(changed), len(rows) - len(new) - len(changed))
+        return WriteResult(len(new), len(changed) + reshaped, len(rows) - len(new) - len(changed) - reshaped)
 
     def _keep_withheld(self, con: Connection, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """``frame`` with the stored text and photo of reports whose text or photo is withheld
@@ -1425,6 +1465,31 @@ def _box_of(query: FeatureQuery) -> tuple[float, float, float, float] | None:
 def _private(schema: LayerSchema) -> list[str]:
     """The names of the layer's private fields (stored in ``<table>_private``)."""
     return [f.name for f in schema.fields if f.private]
+
+
+def _read_areas(con: Connection, event_ids: list[str]) -> dict[str, shapely.Geometry]:
+    """The stored areas of these events, by id (those without one left out)."""
+    statement = text("SELECT id, wkb FROM event_areas WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+    found: dict[str, shapely.Geometry] = {}
+    for start in range(0, len(event_ids), 500):
+        rows = con.execute(statement, {"ids": list(event_ids[start:start + 500])}).all()
+        found |= dict(zip([r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows]))) if rows else {}
+    return found
+
+
+def _write_areas(con: Connection, frame: gpd.GeoDataFrame) -> set[str]:
+    """Store the events' areas of a validated events frame (an event without one loses its stored
+    one); returns the ids whose stored area changed."""
+    ids = frame["id"].tolist()
+    stored = {i: shapely.to_wkb(a, byte_order=1) for i, a in _read_areas(con, ids).items()}
+    given = {i: (None if a is None else shapely.to_wkb(a, byte_order=1)) for i, a in zip(ids, frame[AREA])}
+    changed = {i for i, wkb in given.items() if stored.get(i) != wkb}
+    for event_id in changed:
+        con.execute(text("DELETE FROM event_areas WHERE id = :id"), {"id": event_id})
+        if given[event_id] is not None:
+            con.execute(text("INSERT INTO event_areas (id, wkb) VALUES (:id, :wkb)"),
+                        {"id": event_id, "wkb": given[event_id]})
+    return changed
 
 
 def _table(schema: LayerSchema) -> str:

@@ -9,20 +9,23 @@ import pytest
 from service.app import create_app
 from service.auth import create_token
 from service.html import SITE_LINKS
+from service.events import new_event
 from service.reports import submit_report
 from service.settings import MapSettings, Settings, StoreSettings
-from service.store import SQLiteStore
+from service.store import Actor, SQLiteStore
 
 MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020", "/maps/cameras?year=2020")
 STAFF_MAPS = {"/maps/police?year=2020": "police", "/maps/cameras?year=2020": "municipality"}
 """The maps for staff and the role whose token opens them."""
 STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipality",
-               "/staff/reports": "municipality", "/staff/reports/{report}": "municipality", "/staff/patrols": "police"}
+               "/staff/reports": "municipality", "/staff/reports/{report}": "municipality", "/staff/patrols": "police",
+               "/staff/events?year=2020": "municipality"}
 """Staff pages and the role whose token opens them (municipality's: the forms shown); ``{report}``
 is a stored report."""
 PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/purple-flag/2020?as_of=2020-12-31",
                 "/lagesbild?week=2020-W19", "/login", "/no-such-page",
-                "/reports/{report}", "/unsubscribe/" + "a" * 24, *STAFF_PAGES, "/ogc?f=html", "/ogc/collections?f=html")
+                "/reports/{report}", "/unsubscribe/" + "a" * 24, *STAFF_PAGES, "/ogc?f=html", "/ogc/collections?f=html",
+                "/events?year=2020")
 PHONE = {"width": 390, "height": 844}
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
@@ -37,6 +40,9 @@ def site(tmp_path_factory, serve_module):
     report = [submit_report(state.store, state.zones, state.settings.reports, category="graffiti", lat="56.6740",
                             lon=lon, description="Klotter på elskåpet", email="anna@example.org").report.values["id"]
               for lon in ("12.8572", "12.85721")][0]
+    new_event(state.store, state.zones, {"name": "Konsert", "starts_at": "2020-05-08T20:00", "ends_at": "2020-05-09T01:00",
+                                         "kind": "concert", "place": "stora-torg", "expected_visitors": 900},
+              Actor("municipality"))
     base = serve_module(app)
     return base, {role: create_token(SQLiteStore(db), role) for role in ("police", "municipality")}, report
 

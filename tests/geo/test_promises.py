@@ -17,11 +17,12 @@ from pyproj import Transformer
 
 from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
+from geo.io.documents import read_yaml
 from geo.lamp_history import status_changes
 from geo.layers import LIGHTS, REPORTS, validate
 from geo.lighting import lights_at
 from geo.promises import (UnknownPromise, closed_in_time, open_and_closed_daily, parse_promises, promise_files,
-                          read_promises, recorded_status)
+                          read_promises, recorded_status, takes_staff_status)
 from geo.timestamps import LOCAL_TZ
 from tests.conftest import ROOT
 
@@ -264,7 +265,10 @@ def test_the_shipped_2020_file_has_eight_promises_of_every_kind():
     assert ids == ["polisnarvaro", "klotter-och-ogras", "stadning", "belysningsprogram", "centrumutvecklingsplan",
                    "purple-flag", "evenemang", "kamerabevakning"]
     kinds = [p.measure.kind for p in year.promises]
-    assert kinds == ["patrol_presence", "removal_rounds", "cleaning", "lighting"] + ["staff_status"] * 4
+    assert kinds == ["patrol_presence", "removal_rounds", "cleaning", "lighting", "staff_status", "staff_status",
+                     "events", "staff_status"]
+    assert year.promise("evenemang").measure.target_events is None, "no number promised: staff record its status"
+    assert [takes_staff_status(p) for p in year.promises] == [False] * 4 + [True] * 4
     presence, rounds, cleaning, lighting = (year.promise(i).measure for i in ids[:4])
     assert presence.target_h == 900 and rounds.target_rounds == 2 and rounds.categories == ["graffiti", "weeds"]
     assert (cleaning.categories, cleaning.target_days, cleaning.target_share) == (["litter"], 7, 0.9)
@@ -320,7 +324,7 @@ def test_an_unknown_kind_lists_the_kinds(tmp_path):
     error = problem(tmp_path, lambda doc: doc["promises"][3]["measure"].update(kind="lightning"))
     assert (error.row, error.field) == ("promise 4 (id 'belysningsprogram')", "measure")
     assert error.message == ("unknown kind; choose one of patrol_presence, removal_rounds, cleaning, lighting, "
-                             "staff_status")
+                             "events, staff_status")
     missing = problem(tmp_path, lambda doc: doc["promises"][3]["measure"].pop("kind"))
     assert missing.field == "measure" and missing.message == "a measure needs a kind"
 
@@ -420,3 +424,14 @@ def test_a_report_closed_straight_from_open_by_staff_was_never_confirmed():
         ("imported", None, "closed", "import"), ("migrated", "open", "closed", "import"),
         ("open", None, "open", "open311")], columns=["report_id", "from_status", "to_status", "actor_role"])
     assert closed_unconfirmed(history).tolist() == ["no-fault"]
+
+
+def test_an_events_promise_with_a_number_is_measured_and_one_without_takes_a_staff_status():
+    doc = read_yaml(SHIPPED)
+    doc["promises"][6]["measure"] = {"kind": "events", "target_events": 20}
+    counted = parse_promises(doc, "2020.yaml").promise("evenemang")
+    assert counted.measure.target_events == 20 and not takes_staff_status(counted)
+    doc["promises"][6]["measure"] = {"kind": "events", "target_events": 0}
+    with pytest.raises(ValidationError) as refused:
+        parse_promises(doc, "2020.yaml")
+    assert refused.value.field == "measure.target_events"

@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 
-from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
+from geo.layers import AREA, EVENTS, INCIDENTS, LIGHTS, PINGS, REPORTS, validate
 from geo.publish import PUBLIC_INCIDENT_GRID_M
 from service.app import create_app
 from service.auth import create_token
@@ -30,6 +31,7 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG3006 = "http://www.opengis.net/def/crs/EPSG/0/3006"
 EPSG3008 = "http://www.opengis.net/def/crs/EPSG/0/3008"
 N_LIGHTS, N_REPORTS, N_INCIDENTS = 237, 64, 45
+EVENT_AREA = "POLYGON ((12.856 56.6735, 12.86 56.6735, 12.86 56.6742, 12.856 56.6742, 12.856 56.6735))"
 HOSTILE = '<script>alert("x")</script> & <b>fet</b>'
 
 
@@ -57,6 +59,10 @@ def db(tmp_path_factory):
         "occurred_at": pd.Timestamp("2020-01-05T21:17:00Z") + pd.to_timedelta(np.arange(N_INCIDENTS) * 7, unit="D"),
         "category": np.array(["stöld", "misshandel", "skadegörelse"], dtype=object)[np.arange(N_INCIDENTS) % 3],
         "lon": rng.uniform(12.853, 12.865, N_INCIDENTS), "lat": rng.uniform(56.670, 56.678, N_INCIDENTS)}), "t"))
+    store.write_features(EVENTS, validate(EVENTS, pd.DataFrame({
+        "id": ["fest", "natt"], "name": ["Sommarfest", "Lördagsnatt"], "kind": ["festival", "nightlife"],
+        "starts_at": ["2020-07-17T12:00", "2020-07-18T22:00"], "ends_at": ["2020-07-18T00:00", "2020-07-19T02:00"],
+        "lon": [12.857, 12.858], "lat": [56.674, 56.675], AREA: [EVENT_AREA, None]}), "t"))
     times = pd.Timestamp("2020-06-01T21:30:00Z") + pd.to_timedelta(np.arange(0, 3600, 10), unit="s")  # over local midnight
     store.write_pings(validate(PINGS, pd.concat([pd.DataFrame({
         "unit_id": unit, "timestamp": times, "mode": "foot", "crew": 2,
@@ -117,7 +123,7 @@ def test_conformance_lists_exactly_the_classes_implemented(client):  # /req/core
 def test_collections_have_extents_crs_and_links_and_patrols_only_for_the_police(client, tokens):
     public = get(client, "/ogc/collections").json()
     ids = [c["id"] for c in public["collections"]]
-    assert ids == ["zones", "streets", "incidents", "lights", "reports", "cameras", "camera-views"], \
+    assert ids == ["zones", "streets", "incidents", "lights", "reports", "events", "cameras", "camera-views"], \
         "no patrols for the public"
     police = [c["id"] for c in get(client, "/ogc/collections", tokens["police"]).json()["collections"]]
     assert police == [*ids, "patrols"]
@@ -274,6 +280,21 @@ def test_a_box_in_sweref_99_tm_selects_what_it_holds_exactly(client, db):  # bbo
 # -- patrols ---------------------------------------------------------------------------------------
 
 
+def test_events_come_with_their_areas_and_filter_by_kind(client):
+    doc = get(client, "/ogc/collections/events/items").json()
+    geometries = {f["id"]: f["geometry"] for f in doc["features"]}
+    assert geometries["fest"]["type"] == "Polygon" and geometries["natt"] == {"type": "Point",
+                                                                              "coordinates": [12.858, 56.675]}
+    assert shapely.equals(shapely.geometry.shape(geometries["fest"]), shapely.from_wkt(EVENT_AREA))
+    night = get(client, "/ogc/collections/events/items", kind="nightlife").json()
+    assert [f["id"] for f in night["features"]] == ["natt"] and night["numberMatched"] == 1
+    assert get(client, "/ogc/collections/events/items", kind="rave").status_code == 400
+    one = get(client, "/ogc/collections/events/items/fest", crs=EPSG3006).json()
+    assert one["geometry"]["type"] == "Polygon" and one["geometry"]["coordinates"][0][0][0] > 6_000_000  # northing
+    july = get(client, "/ogc/collections/events/items", datetime="2020-07-18").json()
+    assert [f["id"] for f in july["features"]] == ["natt"]
+
+
 def test_patrols_are_one_line_per_unit_and_local_day_for_the_police(client, tokens):
     doc = get(client, "/ogc/collections/patrols/items", tokens["police"]).json()
     assert [f["id"] for f in doc["features"]] == ["fot-1/2020-06-01", "fot-1/2020-06-02", "fot-2/2020-06-01",
@@ -346,10 +367,10 @@ def server(db):
 
 def test_gdal_lists_every_collection_and_copies_every_public_layer_completely(server, tmp_path, client):
     listing = gdal("ogrinfo", "-ro", "-q", f"OAPIF:{server}/ogc")
-    for name in ("zones", "streets", "incidents", "lights", "reports"):
+    for name in ("zones", "streets", "incidents", "lights", "reports", "events"):
         assert f": {name} " in listing
     assert "patrols" not in listing
-    for name in ("zones", "streets", "incidents", "lights", "reports"):
+    for name in ("zones", "streets", "incidents", "lights", "reports", "events"):
         out = tmp_path / f"{name}.geojson"
         gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{server}/ogc", name)  # GDAL 3.6 asks 10 a page
         copied = json.loads(out.read_text(encoding="utf-8"))["features"]
@@ -365,7 +386,8 @@ def test_owslib_reads_collections_items_and_queryables(server):
     from owslib.ogcapi.features import Features
 
     api = Features(f"{server}/ogc")
-    assert api.feature_collections() == ["zones", "streets", "incidents", "lights", "reports", "cameras", "camera-views"]
+    assert api.feature_collections() == ["zones", "streets", "incidents", "lights", "reports", "events", "cameras",
+                                         "camera-views"]
     assert api.collection("lights")["itemType"] == "feature"
     page = api.collection_items("lights", limit=7, status="broken")
     assert page["numberReturned"] == 7 and page["numberMatched"] == len(range(0, N_LIGHTS, 5))

@@ -367,7 +367,7 @@ def test_the_page_labels_statuses_in_swedish(handmade):
 def test_promises_check_a_good_and_a_bad_file(tmp_path):
     good = runner.invoke(cli, ["promises", "check", str(SHIPPED)], env={"COLUMNS": "250"})
     assert good.exit_code == 0, good.output
-    assert "8 promises for 2020" in good.output and "4 staff_status" in good.output
+    assert "8 promises for 2020" in good.output and "3 staff_status" in good.output and "1 events" in good.output
     doc = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     doc["promises"][2]["measure"]["target_day"] = doc["promises"][2]["measure"].pop("target_days")
     bad = tmp_path / "2020.yaml"

@@ -37,7 +37,11 @@ def test_the_json_is_documented_and_is_the_trackers_figure(demo):
     assert evidence["whole_night"]["presence_h"] == pytest.approx(
         sum(b["presence_h"] for b in evidence["bands"].values()), abs=0.3)
     assert all(0 < b["lighting_share_after_dark"] < 1 for b in evidence["bands"].values())
-    assert evidence["events"] is None, "no events layer stored yet"
+    stored = demo.get("/api/layers/events", params={"datetime": "2020-01-01T00:00:00+01:00/2021-01-01T00:00:00+01:00",
+                                                    "limit": 1000}).json()["features"]
+    assert sorted(e["id"] for e in evidence["events"]) == sorted(f["properties"]["id"] for f in stored) != []
+    assert evidence["bands"]["20-23"]["events"]["count"] > 0 and evidence["bands"]["02-05"]["events"]["count"] == 0, \
+        "the demo's events end by 02:00"
     survey = evidence["survey"]
     assert {s["question"] for s in survey} == {"otrygg_kvall"}, "the demo survey's question about the evening only"
     assert survey[0]["area"] == "centrum" and len(survey) == 1 + len(demo.app.state.context.zones)
@@ -58,7 +62,8 @@ def test_the_page_shows_each_theme_and_what_the_data_cannot_show(demo):
     assert all(text.split(".")[0] in html for text in CANNOT_SHOW.values())
     assert html.count("<table>") == html.count("<caption>") > 0, "every table has a caption"
     assert "färre än 3" in html, "unsafe-place marks below k are hidden"
-    assert "Evenemang förs inte in i tjänsten ännu" in html
+    assert "<caption>Årets evenemang och de tidsband de pågick under</caption>" in html
+    assert "Sommarfest på Stora Torg, dag 1 (syntetisk)" in html
     assert "<caption>Trygghetsmätningen 2020: ”Känner du dig otrygg i centrum på kvällar och nätter?”</caption>" in html
     assert "Undviker du vissa platser" not in html, "a question not about the evening"
     assert 'href="/api/purple-flag/2020?as_of=2020-12-31"' in html

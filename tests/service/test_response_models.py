@@ -21,8 +21,9 @@ from service.app import create_app
 from service.auth import create_token
 from service.responses import (OGCCollection, OGCCollections, OGCConformance, OGCFeature, OGCFeatureCollection,
                                OGCLanding, OGCQueryables)
-from service.responses import (CameraFigures, CameraWhatIf, Health, LampWhatIf, Lagesbild, LayerCollection,
-                               LightingCoverageReport, ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
+from service.responses import (CameraFigures, CameraWhatIf, EventCreated, EventFigures, Health, LampWhatIf, Lagesbild,
+                               LayerCollection, LightingCoverageReport, ModerationFlags, ModerationState, Open311Discovery,
+                               Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
@@ -59,6 +60,8 @@ COVERED = {
     ("get", "/api/cameras/figures"): ("200", CameraFigures),
     ("get", "/api/cameras/what-if"): ("200", CameraWhatIf),
     ("post", "/api/cameras/what-if"): ("200", CameraWhatIf),
+    ("post", "/api/events"): ("201", EventCreated),
+    ("get", "/api/events/figures"): ("200", EventFigures),
     ("get", "/open311/v2/discovery.json"): ("200", Open311Discovery),
     ("get", "/open311/v2/services.json"): ("200", list[Open311Service]),
     ("get", "/open311/v2/services/{service_code}.json"): ("200", Open311ServiceDefinition),
@@ -177,6 +180,8 @@ DEMO_READS = [
     ("/api/promises/{year}", None, "/api/promises/2020?as_of=2020-03-22"),
     ("/api/purple-flag/{year}", None, "/api/purple-flag/2020?as_of=2020-03-22"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W12"),
+    ("/api/events/figures", None, "/api/events/figures?year=2020"),
+    ("/api/layers/{layer}", None, "/api/layers/events?limit=1000"),
     ("/api/lagesbild", "municipality", "/api/lagesbild?week=2020-W12"),
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W01"),
     ("/api/survey", None, "/api/survey"),
@@ -276,6 +281,10 @@ def test_demo_writes_are_documented(demo_client):
     check(demo_client, "post", "/api/promises/{year}/{promise_id}/status", demo_client.post(
         "/api/promises/2020/evenemang/status", json={"date": "2020-03-01", "status": "on track", "note": "Planerat."},
         headers=municipality))
+    event = check(demo_client, "post", "/api/events", demo_client.post("/api/events", json={
+        "name": "Konsert", "starts_at": "2020-08-08T20:00", "ends_at": "2020-08-08T23:00", "place": "nissan"},
+        headers=municipality))
+    assert event["source"] == "staff" and not event["has_area"]
 
     [created] = check(demo_client, "post", "/open311/v2/requests.json", demo_client.post(
         "/open311/v2/requests.json", data={"service_code": "graffiti", "lat": TORG["lat"], "long": TORG["lon"],
@@ -310,6 +319,7 @@ EMPTY_READS = [
     ("/api/coverage/patrol", "/api/coverage/patrol?year=2020"),
     ("/api/coverage/lighting", "/api/coverage/lighting"),
     ("/api/promises/{year}", "/api/promises/2020"),
+    ("/api/events/figures", "/api/events/figures?year=2020"),
     ("/api/lagesbild", "/api/lagesbild?week=2020-W12"),
     ("/open311/v2/requests.json", "/open311/v2/requests.json"),
 ]
