@@ -231,7 +231,7 @@ def test_demo_answers_cover_the_variants(demo_client):
     pending = {p["details"].get("note") for p in tracker if p["status"] == "not measurable yet"}
     assert pending == {"ingen status registrerad ännu"}
     assert {k for p in tracker for k in p["supporting"]} == {"purple_flag_bands", "unsafe_places", "incident_hotspots",
-                                                             "survey"}
+                                                             "survey", "camera_views"}
     coverage = demo_client.get("/api/coverage/patrol?year=2020&as_of=2020-03-22").json()
     assert coverage["hotspots"] and "street_covered_share" in coverage["zones"][0]
     assert demo_client.get("/api/coverage/patrol?year=2019").json()["centre"]["target_h"] is None
