@@ -56,6 +56,7 @@ class RecordCounts(Answer):
     reports: int
     patrols: int = Field(description="patrol pings")
     events: int
+    cameras: int
 
 
 class Health(Answer):
@@ -1254,6 +1255,75 @@ class TrackerSurvey(Answer):
     results: list[SurveyResult] = Field(description="by question, then area, as GET /api/survey")
 
 
+class HotspotPlace(Answer):
+    hotspot_id: str
+    incidents: int = Field(description="its located incidents (exact or street) of the year")
+    lon: float = Field(description="its centre, WGS84 degrees, 6 decimals")
+    lat: float = Field(description="its centre, WGS84 degrees, 6 decimals")
+
+
+class HotspotSeen(Answer):
+    hotspot_id: str
+    incidents: int = Field(description="its located incidents (exact or street) of the year")
+    seen: int = Field(description="of them inside the views")
+    share: float | None = Field(description="seen / incidents; null without incidents")
+
+
+class CameraSeen(Answer):
+    """What one camera's view, or several cameras' views together, cover."""
+
+    area_m2: float = Field(description="ground seen, m² (SWEREF 99 TM; buildings taken into account)")
+    hotspots: list[HotspotSeen]
+    covered_hotspots: list[HotspotSeen] = Field(description="the hot spots with incidents inside, most seen first")
+    unsafe_places: int | None = Field(description="citizens' unsafe-place marks of the year inside; null below "
+                                                  "the privacy threshold (public answers)")
+    streets_m: dict[str, float] = Field(description="metres of street centre line seen, by street name")
+    entrances: None = Field(description="null: no entrance data exists, entrances are not counted")
+
+
+class CameraSeenBy(CameraSeen):
+    id: str
+    name: str | None
+    status: str = Field(description="proposed, permitted, installed or removed")
+
+
+class StatusSeen(CameraSeen):
+    cameras: int = Field(description="cameras of the status")
+
+
+class CameraFigures(Answer):
+    year: int = Field(description="the year of the hot spots and the unsafe-place marks")
+    hotspots: list[HotspotPlace]
+    cameras: list[CameraSeenBy]
+    by_status: dict[str, StatusSeen] = Field(description="the cameras of each status together")
+    suppressed_below: int | None = Field(description="k: counts of citizens' marks below it are null; null for staff")
+    entrances_note: str
+
+
+class WhatIfArea(Answer):
+    id: str
+    area_m2: float = Field(description="ground this camera sees, m²")
+
+
+class CameraWhatIf(CameraSeen):
+    year: int = Field(description="the year of the hot spots and the unsafe-place marks")
+    cameras: list[WhatIfArea]
+    entrances_note: str
+
+
+class CamerasOfStatus(Answer):
+    cameras: int
+    area_m2: float = Field(description="ground the cameras of the status see together, m² (buildings taken into account)")
+    hotspot_incidents_seen: int = Field(description="located incidents of the year's hot spots inside their views")
+    covered_hotspots: list[str] = Field(description="the hot spots with incidents inside their views, most first")
+
+
+class CameraViews(Answer):
+    hotspot_incidents: int = Field(description="located incidents in the year's hot spots")
+    by_status: dict[str, CamerasOfStatus] = Field(description="per camera status (proposed, permitted, installed, "
+                                                              "removed)")
+
+
 class Supporting(Answer):
     """The supporting figures the promise asks for."""
 
@@ -1261,6 +1331,7 @@ class Supporting(Answer):
     unsafe_places: UnsafePlaces | Absent = sometimes("unsafe-place pins of the year per zone (public: suppressed)")
     incident_hotspots: IncidentHotspots | Absent = sometimes("the year's incident hot spots")
     survey: TrackerSurvey | Absent = sometimes("the year's safety survey: shares with intervals and changes")
+    camera_views: CameraViews | Absent = sometimes("the cameras by status: area seen, hot-spot incidents inside")
 
 
 class TrackedPromise(Answer):

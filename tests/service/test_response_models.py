@@ -22,8 +22,9 @@ from service.auth import create_token
 from service.responses import (OGCCollection, OGCCollections, OGCConformance, OGCFeature, OGCFeatureCollection,
                                OGCLanding, OGCQueryables)
 from service.responses import BeforeAfter, Outcomes
-from service.responses import (EventCreated, EventFigures, Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
-                               ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
+from service.responses import (CameraFigures, CameraWhatIf, EventCreated, EventFigures, Health, LampWhatIf, Lagesbild,
+                               LayerCollection, LightingCoverageReport, ModerationFlags, ModerationState, Open311Discovery,
+                               Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage, RemovalFigures,
                                RemovalRoundRecorded, ReportCreated, ReportMerged, ReportSupported, ReportUpdated,
@@ -57,6 +58,9 @@ COVERED = {
     ("get", "/api/lagesbild"): ("200", Lagesbild),
     ("post", "/api/survey"): ("201", SurveyImported),
     ("get", "/api/survey"): ("200", SurveyFigures),
+    ("get", "/api/cameras/figures"): ("200", CameraFigures),
+    ("get", "/api/cameras/what-if"): ("200", CameraWhatIf),
+    ("post", "/api/cameras/what-if"): ("200", CameraWhatIf),
     ("post", "/api/events"): ("201", EventCreated),
     ("get", "/api/events/figures"): ("200", EventFigures),
     ("get", "/api/outcomes"): ("200", Outcomes),
@@ -232,7 +236,7 @@ def test_demo_answers_cover_the_variants(demo_client):
     pending = {p["details"].get("note") for p in tracker if p["status"] == "not measurable yet"}
     assert pending == {"ingen status registrerad ännu"}
     assert {k for p in tracker for k in p["supporting"]} == {"purple_flag_bands", "unsafe_places", "incident_hotspots",
-                                                             "survey"}
+                                                             "survey", "camera_views"}
     coverage = demo_client.get("/api/coverage/patrol?year=2020&as_of=2020-03-22").json()
     assert coverage["hotspots"] and "street_covered_share" in coverage["zones"][0]
     assert demo_client.get("/api/coverage/patrol?year=2019").json()["centre"]["target_h"] is None
