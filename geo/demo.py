@@ -149,7 +149,8 @@ def demo_years(year: int | None = None, seed: int | None = None) -> tuple[DemoYe
 class DemoData:
     """The four typed layer frames (see :mod:`geo.layers`) and a presence log
     (:mod:`geo.presence_log`), all ``source == "synthetic"``; building footprints and water
-    (:mod:`geo.surfaces`, WGS84) drawn from the streets and zones; a safety survey; and the year's events."""
+    (:mod:`geo.surfaces`, WGS84) drawn from the streets and zones; a safety survey; the year's events
+    and surveillance cameras."""
 
     incidents: gpd.GeoDataFrame
     lights: gpd.GeoDataFrame
@@ -162,6 +163,8 @@ class DemoData:
     """The year's synthetic safety survey: results and marked places (:func:`geo.demo_survey.demo_survey`)."""
     events: gpd.GeoDataFrame
     """The year's events (:mod:`geo.demo_events`)."""
+    cameras: gpd.GeoDataFrame
+    """Two proposed surveillance cameras and one installed, at the hot spots (:mod:`geo.demo_cameras`)."""
 
 
 def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 2020, seed: int = 2020,
@@ -178,6 +181,7 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     work that does not look at patrols. ``options`` (:class:`DemoYear`, for ``year``) leaves out
     incidents per zone, pings less often and keeps another year's lamps and buildings.
     """
+    from geo.demo_cameras import demo_cameras  # (it reads this module's hot spots)
     from geo.demo_events import demo_events  # (it takes this module's SOURCE)
     from geo.demo_survey import demo_survey  # (it reads this module's hot spots)
 
@@ -209,7 +213,7 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     report("done", 1.0)
     return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log,
                     buildings=buildings, water=water, survey=demo_survey(zones, lights, year, seed),
-                    events=demo_events(zones, year))
+                    events=demo_events(zones, year), cameras=demo_cameras(year, zones, streets))
 
 
 class _World:

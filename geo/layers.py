@@ -215,7 +215,7 @@ AREA = "area"
 MultiPolygon in WGS84 (or a shapely geometry); in the typed events frame a column of shapely
 geometries, None where the event's point is its place."""
 
-LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS, EVENTS)}
+LAYERS = {schema.name: schema for schema in (INCIDENTS, LIGHTS, REPORTS, PINGS, EVENTS, CAMERAS)}
 """The layers by the name used on the command line and in the API."""
 
 

@@ -41,7 +41,7 @@ from geo.layers import REMOVAL_CATEGORIES, REPORT_CATEGORIES
 from geo.programme import read_programme
 from geo.timestamps import LOCAL_TZ, YEARS, local_day_end
 
-SUPPORTING_FIGURES = ("purple_flag_bands", "unsafe_places", "incident_hotspots", "survey")
+SUPPORTING_FIGURES = ("purple_flag_bands", "unsafe_places", "incident_hotspots", "survey", "camera_views")
 """Supporting figures a promise may ask for, shown beside its status."""
 
 class UnknownPromise(LookupError):

@@ -21,11 +21,11 @@ from service.head import HeadAsGet
 from service.limits import UPLOADS, LoadShedder, RequestGuard
 from service.mail import mail_worker
 from service.openapi import openapi_schema
-from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, patrols,
-                            promises, removal, reports, signin, sso, staff_moderation, staff_patrols, staff_promises,
-                            staff_removal, staff_reports, survey, zones)
+from service.routes import (coverage, health, hearback, lagesbild, layers, maps, moderation, ogc, open311, outcomes,
+                            patrols, promises, removal, reports, signin, sso, staff_moderation, staff_patrols,
+                            staff_promises, staff_removal, staff_reports, survey, zones)
 from service.routes import purple_flag
-from service.routes import events, staff_events
+from service.routes import cameras, events, staff_events
 from service.security import SecurityHeaders, html_page, inline_scripts
 from service.settings import ReportSettings, Settings
 
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = Context.open(settings)
     for module in (health, zones, layers, coverage, lagesbild, reports, moderation, hearback, removal, patrols, promises,
                    open311, ogc, maps, signin, staff_moderation, staff_removal, staff_promises, staff_reports,
-                   staff_patrols, survey):
+                   staff_patrols, survey, outcomes, cameras):
         app.include_router(module.router)
     app.include_router(purple_flag.router)
     app.include_router(events.router)

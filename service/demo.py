@@ -9,7 +9,7 @@ import pandas as pd
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
 from geo.demo_survey import SOURCE as SURVEY_SOURCE
 from geo.errors import Message
-from geo.layers import EVENTS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
 
@@ -41,8 +41,8 @@ DEMO_MARK = "synthetic demo data for "
 def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: list[str],
                progress: Callable[[str, float], None] | None = None) -> list[Message]:
     """Write every demo layer (one transaction per layer), the demo's removal rounds (in all of
-    ``zone_ids``), and record in the database that it holds synthetic data; returns a summary line
-    per layer."""
+    ``zone_ids``), and
+    record in the database that it holds synthetic data; returns a summary line per layer."""
     lines = []
     for schema, frame in ((INCIDENTS, data.incidents), (LIGHTS, data.lights), (REPORTS, data.reports),
                           (EVENTS, data.events)):
@@ -63,6 +63,9 @@ def store_demo(store: Store, data: DemoData, seed: int, year: int, zone_ids: lis
         stored = store.replace_surfaces(kind, surfaces, SOURCE)
         lines.append(Message("{kind}: {inserted} synthetic polygons stored (drawn from the streets and zones)",
                              kind=kind, inserted=stored.inserted))
+    stored = store.write_features(CAMERAS, data.cameras, DEMO_ACTOR)
+    lines.append(Message("cameras: {inserted} synthetic cameras stored, {updated} updated (proposed and installed, "
+                         "at the hot spots)", inserted=stored.inserted, updated=stored.updated))
     rounds = 0
     for month, first, last in REMOVAL_ROUNDS:
         for category in REMOVAL_CATEGORIES:

@@ -34,7 +34,8 @@ STAFF_LINKS = (("/staff/reports", "Ärenden", ("municipality", "police", "planne
                ("/staff/events", "Evenemang", ("municipality",)),
                ("/staff/promises", "Löftenas status", ("municipality", "police")),
                ("/staff/patrols", "Patrullspår", ("police",)),
-               ("/maps/police", "Polisens karta", ("police",)))
+               ("/maps/police", "Polisens karta", ("police",)),
+               ("/maps/cameras", "Kamerakarta", ("municipality", "police", "planner")))
 """The staff pages, their Swedish names and the roles that may open them, in the order the header
 and the sign-in page list them."""
 

@@ -30,8 +30,10 @@ UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks"),
            ("POST", "/staff/patrols"): (("police",), "uploading patrol tracks"),
            ("POST", "/api/survey"): (("municipality",), "importing a survey")}
 """Addresses that take large bodies, with the roles that may send them."""
-RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS)}
-"""Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
+RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS),
+                ("GET", "/api/cameras/what-if"), ("POST", "/api/cameras/what-if")}
+"""Citizens' submissions, and camera what-ifs (each casts its rays anew): at most
+``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
 RATE_LIMITED_PATHS = re.compile(r"/(api/)?reports/[^/]+/support")
 """Citizens' support of a report ("Jag har också sett det"), counted with their submissions."""
 

@@ -15,7 +15,8 @@ from xstatic.pkg import leaflet
 
 from geo.crs import to_metric
 from geo.io.raster import write_png_overlay
-from geo.layers import INCIDENTS, REPORTS, USABLE_PRECISION
+from geo.layers import CAMERAS, INCIDENTS, REPORTS, USABLE_PRECISION
+from geo.maps.cameras import cameras_map
 from geo.maps.lighting import lighting_map
 from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
@@ -29,6 +30,7 @@ from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.workflow import OPEN_STATUSES
 from geo.zones import zone_of
+from service.cameras import camera_views, latest_incident_year, year_ground
 from service.coverage import current_lights, lighting_coverage, patrol_coverage
 from service.demo import DEMO_META_KEY
 from service.html import site_header
@@ -38,7 +40,8 @@ from service.store import FeatureQuery
 from service.context import Context
 
 MAP_TITLES = {"overview": "Trygg stadskärna – Halmstad", "planner": "Planerarkarta – Trygg stadskärna",
-              "lighting": "Belysningskarta – Trygg stadskärna", "police": "Polisens karta – Trygg stadskärna"}
+              "lighting": "Belysningskarta – Trygg stadskärna", "police": "Polisens karta – Trygg stadskärna",
+              "cameras": "Kamerakarta – Trygg stadskärna"}
 MAP_KINDS = tuple(MAP_TITLES)
 
 
@@ -55,6 +58,8 @@ def build_map(kind: str, state: Context, year: int | None = None, proposed: gpd.
         return _lighting(state, proposed)
     if kind == "police":
         return _police(state, year, day, unit)
+    if kind == "cameras":
+        return _cameras(state, year)
     raise ValueError(f"unknown map {kind!r}: choose one of {', '.join(MAP_KINDS)}")
 
 
@@ -124,6 +129,15 @@ def _police(state: Context, year: int | None, day: date | None, unit: str | None
     return police_map(zones, presence, targets, result.hotspots, track, title, logged_h=logged, **_basemap(state))
 
 
+def _cameras(state: Context, year: int | None) -> folium.Map:
+    """The cameras by status with their view polygons, and the hot spots of ``year`` (default: the
+    newest incident's) they are weighed against."""
+    year = latest_incident_year(state.store) if year is None else year
+    cameras = state.store.read_features(CAMERAS)
+    return cameras_map(state.zones, cameras, camera_views(state), year_ground(state, year).hotspots,
+                       f"Kamerabevakning · hot spots {year}{_demo_label(state.store)}", **_basemap(state))
+
+
 def _presence_h(state: Context, year: int) -> pd.Series:
     """Presence hours per zone in ``year``, from the kept presence."""
     return zone_figures(kept_cube(state.store, state.zones, year, state.rules))["presence_h"]
@@ -178,15 +192,17 @@ def _planner(state: Context, year: int | None, question: str | None = None) -> f
                        _lux_png(grid), **_basemap(state), survey=_survey_layer(state, int(year), question))
 
 
-MAP_PATHS = {"overview": "/", "planner": "/maps/planner", "lighting": "/maps/lighting", "police": "/maps/police"}
+MAP_PATHS = {"overview": "/", "planner": "/maps/planner", "lighting": "/maps/lighting", "police": "/maps/police",
+             "cameras": "/maps/cameras"}
 _BELOW_HEADER = "<style>.folium-map { height: calc(100% - var(--site-header-h)) !important; }</style>"
 """The map fills the page below the site header (folium sizes it to the whole page)."""
 
 
-def with_site_header(fmap: folium.Map, kind: str) -> folium.Map:
+def with_site_header(fmap: folium.Map, kind: str, role: str | None = None) -> folium.Map:
     """``fmap`` as the service serves it: the site header above the map (not in files, which
-    have no service to link to); the police map, which only the police see, links their pages."""
-    role = "police" if kind == "police" else None
+    have no service to link to); the police map, which only the police see, links their pages, and
+    a staff map shown to a ``role`` that role's pages."""
+    role = "police" if kind == "police" else role
     fmap.get_root().html.add_child(markup(site_header(MAP_PATHS[kind], role) + _BELOW_HEADER), index=0)
     return fmap
 

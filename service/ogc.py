@@ -17,8 +17,8 @@ import pandas as pd
 
 from geo.crs import CRS84, OGC_CRS
 from geo.errors import Message, ValidationError
-from geo.layers import (EVENT_KINDS, EVENTS, INCIDENT_CATEGORIES, LIGHT_STATUSES, REPORT_CATEGORIES, REPORT_STATUSES,
-                        INCIDENTS, LIGHTS, REPORTS, LayerSchema)
+from geo.layers import (CAMERA_STATUSES, CAMERAS, EVENT_KINDS, EVENTS, INCIDENT_CATEGORIES, LIGHT_STATUSES,
+                        REPORT_CATEGORIES, REPORT_STATUSES, INCIDENTS, LIGHTS, REPORTS, LayerSchema)
 from geo.timestamps import LOCAL_TZ
 from service.auth import PATROL_ROLES
 from service.params import instant
@@ -53,13 +53,14 @@ class Queryable:
 @dataclass(frozen=True)
 class Collection:
     """One collection: its id, Swedish title and description, where its features come from (a
-    point layer of the store, the zones or streets of the settings, or the patrols' unit-days),
+    point layer of the store, the zones or streets of the settings, the patrols' unit-days or the
+    cameras' view polygons, computed),
     the roles that see it (None: everyone) and its queryables."""
 
     id: str
     title: str
     description: str
-    source: Literal["layer", "zones", "streets", "patrols"]
+    source: Literal["layer", "zones", "streets", "patrols", "camera-views"]
     schema: LayerSchema | None = None
     roles: tuple[str, ...] | None = None
     queryables: dict[str, Queryable] = field(default_factory=dict)
@@ -89,6 +90,12 @@ COLLECTIONS = {c.id: c for c in (
     Collection("events", "Evenemang", "Evenemang i stadskärnan: när, vilken typ, väntade besökare och arrangör; ett "
                "evenemang på ett område (ett torg, en gatusträcka) har området som geometri.", "layer", EVENTS,
                queryables={"kind": Queryable("typ av evenemang", EVENT_KINDS)}),
+    Collection("cameras", "Kameror", "Kamerabevakning: kamerornas plats, monteringshöjd, riktning, synfält, räckvidd "
+               "och var de står i beslutet.", "layer", CAMERAS,
+               queryables={"status": Queryable("status i beslutet", CAMERA_STATUSES)}),
+    Collection("camera-views", "Kamerornas synfält", "Vad varje kamera ser (beräknat): sektorn inom räckvidden utan "
+               "det byggnader skymmer, med kamerans id, status och yta i m².", "camera-views",
+               queryables={"status": Queryable("status i beslutet", CAMERA_STATUSES)}),
     Collection("patrols", "Patrullspår", "Polisens patrullspår, en linje per enhet och lokal dag (bara för "
                "polisens token).", "patrols", roles=PATROL_ROLES, queryables={"unit_id": Queryable("enhet")}),
 )}

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 
 from geo.hotspots import HOTSPOT_METHOD_NAME
-from geo.layers import REPORT_CATEGORY_NAMES
+from geo.layers import CAMERA_STATUS_NAMES, REPORT_CATEGORY_NAMES
 from geo.promises import BASIS_KINDS, COUNTED_HOURS_NAMES, PromiseYear
 from geo.status import STATUS_NAMES
 from geo.timestamps import LOCAL_TZ
@@ -105,6 +105,7 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
     alts = {p["id"]: chart_alt(p["chart"]) for p in report["promises"] if "chart" in p}
     return pages.get_template("promises.html").render(
         heading=heading, alts=alts, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES, basis_names=BASIS_KINDS,
+        camera_statuses=CAMERA_STATUS_NAMES,
         value_text=value_text, purple_flag_section=purple_flag_section, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
         year_over=report["year_over"], summary=summary, maps_note=maps_note)
 

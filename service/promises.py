@@ -16,7 +16,7 @@ import pandas as pd
 from geo.errors import Message, ValidationError
 from geo.hotspots import incident_hotspots, placed_hotspots
 from geo.events import FIGURES, event_figures, events_per_band
-from geo.layers import EVENTS, INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, REPORTS, USABLE_PRECISION
 from geo.fields import LitSurface, field_figures, lit_surface, share_compliant
 from geo.programme import Programme, read_programme
 from geo.shadows import Obstructions
@@ -35,9 +35,11 @@ from geo.text import clean_value
 from geo.timestamps import LOCAL_TZ, YEARS, local_day_end, local_year, utc_text
 from geo.workflow import closed_unconfirmed
 from geo.zones import zone_of
+from service.cameras import Ground, views_of
 from service.coverage import hotspot_records, stored_obstacles
 from service.demo import DEMO_META_KEY
 from service.errors import Forbidden, NoSuchThing
+from service.outcomes import outcome_report
 from service.presence import kept_cube
 from service.store import Actor, FeatureQuery, Store
 from service.survey import area_names, tracker_survey
@@ -279,7 +281,8 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
                     streets: gpd.GeoDataFrame | None = None, photometry: Mapping[str, Photometry] | None = None) -> dict:
     """Every promise of ``promises`` with its status, value and target up to local date ``as_of``
     (default: the year's end for a past year, today for the current one; never after today),
-    chart data where one helps and the supporting figures it asks for. JSON-ready. The year is
+    chart data where one helps and the supporting figures it asks for, and the year's outcomes
+    beside them (:func:`service.outcomes.outcome_report`, up to ``as_of``). JSON-ready. The year is
     over, and a promise short of its target not met, only once its last day has passed. The
     tracker is public: citizens' counts per zone below ``min_count`` (k) are suppressed."""
     year = promises.year
@@ -306,7 +309,7 @@ def promise_tracker(store: Store, zones: gpd.GeoDataFrame, promises: PromiseYear
             "share_of_year_elapsed": round(elapsed_share(year, as_of), 4),
             "title": promises.title, "parties": promises.parties, "source": promises.source,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None, "status_counts": {k: int(v) for k, v in counts.items()},
-            "promises": entries}
+            "promises": entries, "outcomes": outcome_report(store, zones, year, min_count=min_count, as_of=as_of)}
 
 
 PREVIOUS_FIELDS = ("id", "kind", "status", "value", "target", "unit", "details")
@@ -510,6 +513,21 @@ def _hotspots(inputs: _Inputs) -> dict:
             "per_zone": {z: int(per_zone.get(z, 0)) for z in inputs.zones["zone_id"]}}
 
 
+def _camera_views(inputs: _Inputs) -> dict:
+    """The cameras by status (as stored now): how many, the ground they see together (m²) and how
+    many of the year's located incidents in its hot spots (up to ``as_of``) lie inside their views."""
+    views = views_of(inputs.store.read_features(CAMERAS), inputs.store.read_surfaces("buildings"))
+    reports = inputs.reports
+    unsafe = reports[(reports["category"] == "unsafe_place")
+                     & (reports["created_at"].dt.tz_convert(LOCAL_TZ).dt.year == inputs.year)]
+    ground = Ground.of(inputs.all_incidents, unsafe, inputs.zones, inputs.streets)
+    return {"hotspot_incidents": int(ground.hotspots["incidents"].sum()), "by_status": {
+        status: {"cameras": f["cameras"], "area_m2": f["area_m2"],
+                 "hotspot_incidents_seen": sum(h["seen"] for h in f["hotspots"]),
+                 "covered_hotspots": [h["hotspot_id"] for h in f["covered_hotspots"]]}
+        for status, f in ground.by_status(views, inputs.min_count).items()}}
+
+
 _MEASURES = {"patrol_presence": _presence, "removal_rounds": _rounds, "cleaning": _cleaning, "lighting": _lighting,
              "events": _events, "staff_status": _staff_measure}
 
@@ -520,4 +538,4 @@ def _survey(inputs: _Inputs) -> dict:
 
 
 _SUPPORTING = {"purple_flag_bands": _purple_flag, "unsafe_places": _unsafe_places, "incident_hotspots": _hotspots,
-               "survey": _survey}
+               "survey": _survey, "camera_views": _camera_views}

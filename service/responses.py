@@ -56,6 +56,7 @@ class RecordCounts(Answer):
     reports: int
     patrols: int = Field(description="patrol pings")
     events: int
+    cameras: int
 
 
 class Health(Answer):
@@ -855,6 +856,125 @@ class Lagesbild(Answer):
     centre: LagesbildCentre
 
 
+# -- outcomes -----------------------------------------------------------------------------------------
+
+class OutcomeRow(Answer):
+    """One indicator's category in a zone (or the centre) and year, against the year before."""
+
+    category: str = Field(description="the category's code, ``all`` for every category, a survey question's code")
+    name: str = Field(description="the category in Swedish")
+    value: float | None = Field(description="the year's count (a survey: the share, 0–1); null when suppressed")
+    previous: float | None = Field(description="the year before's; null without one or when suppressed")
+    change: float | None = Field(description="value − previous (records, or share points)")
+    relative_change: float | None = Field(description="counts: the rate ratio per day counted − 1; shares: relative")
+    ratio_low: float | None = Field(description="counts: the 95 % interval of the rate ratio (exact, conditional)")
+    ratio_high: float | None = Field(description="null when unbounded (nothing the year before)")
+    p_value: float | None = Field(description="counts: two-sided exact Poisson test; null for shares")
+    beyond_noise: bool | None = Field(description="counts: p < 0.05; shares: Newcombe's 95 % interval of the change "
+                                                  "excludes 0; null where it cannot be told")
+    suppressed: bool = Field(description="the value is a citizens' count below k, left out (public answers); a "
+                                         "null value that is not suppressed means no data that year")
+    answers: int | None | Absent = sometimes("survey: the number of answers")
+    low: float | None | Absent = sometimes("survey: the share's interval, low end")
+    high: float | None | Absent = sometimes("survey: the share's interval, high end")
+
+
+class OutcomeIndicators(Answer):
+    """The indicators of a zone or the centre: rows per category, ``all`` first."""
+
+    incidents: list[OutcomeRow] | Absent = sometimes("incidents per category, placed in a zone (exact or street)")
+    reports: list[OutcomeRow] | Absent = sometimes("citizens' fault reports per category")
+    unsafe_places: list[OutcomeRow] | Absent = sometimes("unsafe-place marks")
+    survey: list[OutcomeRow] | Absent = sometimes("survey shares per question, when a survey is given")
+
+
+class OutcomeZone(OutcomeIndicators):
+    zone_id: str = Field(description=ZONE_ID)
+    name: str = Field(description=ZONE_NAME)
+
+
+class UnplacedIncidents(Answer):
+    """Incidents the police placed only at a town's or county's centroid: counted apart, never in a zone."""
+
+    town: int
+    county: int
+    previous_town: int
+    previous_county: int
+
+
+class Outcomes(Answer):
+    """The year's outcome indicators per zone and for the whole centre."""
+
+    year: int
+    previous_year: int
+    as_of: str = Field(description="the last local date counted (today in a year in progress)")
+    synthetic: bool = Field(description="the store holds synthetic demo data")
+    suppressed_below: int | None = Field(description=K)
+    level: float = Field(description="the confidence level of intervals and tests")
+    method: str
+    indicators: dict[str, str] = Field(description="the indicators' codes and Swedish names")
+    unplaced_incidents: UnplacedIncidents
+    centre: OutcomeIndicators | None = Field(description="the whole centre (exact totals); null for one zone")
+    zones: list[OutcomeZone]
+
+
+class BeforeAfterPeriod(Answer):
+    period: str = Field(description="before, after, before_year_earlier, after_year_earlier")
+    start: str = Field(description="first local date")
+    end: str = Field(description="last local date (included)")
+    days: int
+
+
+class BeforeAfterArea(Answer):
+    zone: str | None
+    buffer_m: float | None | Absent = sometimes("the buffer around points or lines, metres")
+    rest_of_centre: bool | Absent = sometimes("the comparison is the rest of the centre")
+    geometry: dict = Field(description="the area as counted (clipped to the centre), GeoJSON, WGS84")
+
+
+class BeforeAfterAreas(Answer):
+    affected: BeforeAfterArea
+    comparison: BeforeAfterArea
+
+
+class BeforeAfterCount(Answer):
+    area: str = Field(description="affected or comparison")
+    period: str
+    count: int
+    days: int
+    rate_per_day: float
+    area_m2: float
+
+
+class BeforeAfterEstimate(Answer):
+    estimate: str = Field(description="rate (per day) or log_rate (natural log)")
+    affected_change: float = Field(description="after − before (less the same a year earlier when seasonal)")
+    comparison_change: float
+    did: float = Field(description="affected_change − comparison_change")
+    low: float = Field(description="the 95 % interval (Poisson variances, normal quantile)")
+    high: float
+
+
+class BeforeAfterLayer(Answer):
+    name: str = Field(description="the layer in Swedish")
+    counts: list[BeforeAfterCount]
+    did: list[BeforeAfterEstimate]
+    caveats: list[str] = Field(description="what the table cannot tell, Swedish sentences")
+
+
+class BeforeAfter(Answer):
+    """A difference-in-differences around a measure: not a causal claim."""
+
+    at: str = Field(description="the measure's local date")
+    days: int
+    seasonal: bool
+    level: float
+    synthetic: bool
+    periods: list[BeforeAfterPeriod]
+    areas: BeforeAfterAreas
+    layers: dict[str, BeforeAfterLayer]
+
+
 # -- promises -----------------------------------------------------------------------------------------
 
 class PromiseYears(Answer):
@@ -1136,6 +1256,75 @@ class TrackerSurvey(Answer):
     results: list[SurveyResult] = Field(description="by question, then area, as GET /api/survey")
 
 
+class HotspotPlace(Answer):
+    hotspot_id: str
+    incidents: int = Field(description="its located incidents (exact or street) of the year")
+    lon: float = Field(description="its centre, WGS84 degrees, 6 decimals")
+    lat: float = Field(description="its centre, WGS84 degrees, 6 decimals")
+
+
+class HotspotSeen(Answer):
+    hotspot_id: str
+    incidents: int = Field(description="its located incidents (exact or street) of the year")
+    seen: int = Field(description="of them inside the views")
+    share: float | None = Field(description="seen / incidents; null without incidents")
+
+
+class CameraSeen(Answer):
+    """What one camera's view, or several cameras' views together, cover."""
+
+    area_m2: float = Field(description="ground seen, m² (SWEREF 99 TM; buildings taken into account)")
+    hotspots: list[HotspotSeen]
+    covered_hotspots: list[HotspotSeen] = Field(description="the hot spots with incidents inside, most seen first")
+    unsafe_places: int | None = Field(description="citizens' unsafe-place marks of the year inside; null below "
+                                                  "the privacy threshold (public answers)")
+    streets_m: dict[str, float] = Field(description="metres of street centre line seen, by street name")
+    entrances: None = Field(description="null: no entrance data exists, entrances are not counted")
+
+
+class CameraSeenBy(CameraSeen):
+    id: str
+    name: str | None
+    status: str = Field(description="proposed, permitted, installed or removed")
+
+
+class StatusSeen(CameraSeen):
+    cameras: int = Field(description="cameras of the status")
+
+
+class CameraFigures(Answer):
+    year: int = Field(description="the year of the hot spots and the unsafe-place marks")
+    hotspots: list[HotspotPlace]
+    cameras: list[CameraSeenBy]
+    by_status: dict[str, StatusSeen] = Field(description="the cameras of each status together")
+    suppressed_below: int | None = Field(description="k: counts of citizens' marks below it are null; null for staff")
+    entrances_note: str
+
+
+class WhatIfArea(Answer):
+    id: str
+    area_m2: float = Field(description="ground this camera sees, m²")
+
+
+class CameraWhatIf(CameraSeen):
+    year: int = Field(description="the year of the hot spots and the unsafe-place marks")
+    cameras: list[WhatIfArea]
+    entrances_note: str
+
+
+class CamerasOfStatus(Answer):
+    cameras: int
+    area_m2: float = Field(description="ground the cameras of the status see together, m² (buildings taken into account)")
+    hotspot_incidents_seen: int = Field(description="located incidents of the year's hot spots inside their views")
+    covered_hotspots: list[str] = Field(description="the hot spots with incidents inside their views, most first")
+
+
+class CameraViews(Answer):
+    hotspot_incidents: int = Field(description="located incidents in the year's hot spots")
+    by_status: dict[str, CamerasOfStatus] = Field(description="per camera status (proposed, permitted, installed, "
+                                                              "removed)")
+
+
 class Supporting(Answer):
     """The supporting figures the promise asks for."""
 
@@ -1143,6 +1332,7 @@ class Supporting(Answer):
     unsafe_places: UnsafePlaces | Absent = sometimes("unsafe-place pins of the year per zone (public: suppressed)")
     incident_hotspots: IncidentHotspots | Absent = sometimes("the year's incident hot spots")
     survey: TrackerSurvey | Absent = sometimes("the year's safety survey: shares with intervals and changes")
+    camera_views: CameraViews | Absent = sometimes("the cameras by status: area seen, hot-spot incidents inside")
 
 
 class PromiseBasis(Answer):
@@ -1208,6 +1398,8 @@ class PromiseTracker(Answer):
     status_counts: dict[str, int] = Field(description="promises per status")
     promises: list[TrackedPromise]
     years: YearLinks
+    outcomes: Outcomes = Field(description="the outcomes beside the outputs: incidents, reports and unsafe-place "
+                                           "marks per zone against the year before, up to the same day (public)")
 
 
 class ComparedPromise(Answer):
@@ -1245,16 +1437,18 @@ class ComparedKind(Answer):
     summary: list[str] = Field(description="the follow-up in Swedish: each year's promise and result, each change")
 
 
-class OutcomeYear(Answer):
+class ComparedOutcomeYear(Answer):
+    """A year's outcomes for the whole centre against the year before (the tracker's ``outcomes``)."""
+
     year: int
-    incidents: int | None = Field(description="incidents placed in the zones; null when no promise counts them")
-    per_zone: dict[str, int] | None
+    incidents: OutcomeRow | None = Field(description="incidents placed in a zone, all categories")
+    reports: OutcomeRow | None = Field(description="citizens' fault reports, all categories")
+    unsafe_places: OutcomeRow | None = Field(description="unsafe-place marks")
 
 
-class Outcomes(Answer):
-    source: str = Field(description="where the outcomes come from (tracker_incidents: the tracker's incident counts)")
-    years: list[OutcomeYear]
-    summary: list[str] = Field(description="in Swedish")
+class ComparedOutcomes(Answer):
+    years: list[ComparedOutcomeYear]
+    summary: list[str] = Field(description="the change in safety in Swedish, a sentence per indicator and year")
 
 
 class PromiseComparison(Answer):
@@ -1263,7 +1457,7 @@ class PromiseComparison(Answer):
     years: list[int]
     synthetic: bool = Field(description="the store holds synthetic demo data")
     kinds: list[ComparedKind]
-    outcomes: Outcomes
+    outcomes: ComparedOutcomes
 
 
 # -- Open311 GeoReport v2 ------------------------------------------------------------------------------

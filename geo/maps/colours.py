@@ -43,3 +43,5 @@ def ramp(values: pd.Series) -> pd.Series:
     upper = np.minimum(lower + 1, len(_RAMP_STOPS) - 1)
     mix = (_RAMP_STOPS[lower] + (_RAMP_STOPS[upper] - _RAMP_STOPS[lower]) * (index - lower)[:, None]).astype(int)
     return pd.Series(["#%02x%02x%02x" % tuple(rgb) for rgb in mix], index=values.index)
+CAMERA_COLOURS = {"proposed": "#ff7f00", "permitted": "#984ea3", "installed": "#4daf4a", "removed": "#969696"}
+"""Surveillance cameras and their views by status (geo.layers.CAMERA_STATUS_NAMES)."""

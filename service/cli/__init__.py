@@ -9,8 +9,8 @@ from __future__ import annotations
 import typer
 
 from geo.errors import Message
-from service.cli import (backups, coverage, data, lagesbild, lighting, pages, presence, promises, serve, tokens, users,
-                         zones)
+from service.cli import (backups, cameras, coverage, data, lagesbild, lighting, outcomes, pages, presence, promises, serve,
+                         tokens, users, zones)
 from service.cli.common import build_settings, print_error, text
 from service.store import StoreError
 
@@ -25,6 +25,8 @@ app.add_typer(tokens.token_app, name="token")
 app.add_typer(users.user_app, name="user")
 app.add_typer(promises.promises_app, name="promises")
 app.add_typer(lighting.lighting_app, name="lighting")
+app.add_typer(outcomes.outcomes_app, name="outcomes")
+app.add_typer(cameras.cameras_app, name="cameras")
 app.command(help=text(Message(
     "Run the web service (maps and API) until interrupted.")))(serve.serve)
 app.command("map", help=text(Message(

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geo.errors import Message
-from geo.layers import EVENTS, INCIDENTS, LIGHTS, PINGS, REPORTS
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, PINGS, REPORTS
 from geo.swedish import sv_number, sv_signed
 from geo.timestamps import SUPPORTED_DATES, SUPPORTED_END, SUPPORTED_START
 from service.errors import message_of
@@ -153,6 +153,8 @@ _RECORDS: dict[str, Callable[[bool, str], Message]] = {
                                     else Message("{count} patrol pings", count=count)),
     EVENTS.name: lambda one, count: (Message("{count} event", count=count) if one
                                      else Message("{count} events", count=count)),
+    CAMERAS.name: lambda one, count: (Message("{count} camera", count=count) if one
+                                      else Message("{count} cameras", count=count)),
 }
 """A layer's records in words, one or more, by the layer's name."""
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from service.context import Context
 
 
-def map_command(kind: Annotated[str, typer.Argument(help=text(Message("overview, planner, lighting or police.")))],
+def map_command(kind: Annotated[str, typer.Argument(help=text(Message("overview, planner, lighting, police or cameras.")))],
                 output: Annotated[Path, typer.Option("-o", "--output", help=text(Message("HTML file to write (must not exist).")))],
                 year: Annotated[Optional[int], typer.Option(help=text(Message("Year of the data (default: the latest).")),
                                                               min=YEARS[0], max=YEARS[1])] = None,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from geo.crs import WGS84, in_box
 from geo.errors import Message, ValidationError
 from geo.io.geojson import area_geometry, point_features, to_feature_collection
-from geo.layers import COORDINATE_DECIMALS, EVENTS, INCIDENTS, LAYERS, PINGS, LayerSchema, REPORT_STATUSES, REPORTS, UNPUBLISHED_CATEGORIES
+from geo.layers import CAMERA_STATUSES, CAMERAS, COORDINATE_DECIMALS, EVENTS, INCIDENTS, LAYERS, PINGS, LayerSchema, REPORT_STATUSES, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.publish import within
 from geo.timestamps import format_utc
 from service.auth import EXACT_INCIDENT_ROLES, PATROL_ROLES, STAFF, request_role, require
@@ -44,13 +44,17 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _statuses(text: str | None, schema: LayerSchema) -> tuple[str, ...] | None:
-    """The report statuses asked for (comma-separated), None for all."""
+    """The report or camera statuses asked for (comma-separated), None for all."""
     if text is None:
         return None
     statuses = tuple(dict.fromkeys(s.strip() for s in text.split(",")))
+    if schema is CAMERAS and set(statuses) <= set(CAMERA_STATUSES):
+        return statuses
     if schema is not REPORTS or not set(statuses) <= set(REPORT_STATUSES):
-        raise ValidationError(Message("status filters the reports layer, by {report_statuses} (comma-separated)",
-                                      report_statuses=', '.join(REPORT_STATUSES)),
+        raise ValidationError(Message("status filters the reports layer, by {report_statuses}, and the cameras "
+                                      "layer, by {camera_statuses} (comma-separated)",
+                                      report_statuses=', '.join(REPORT_STATUSES),
+                                      camera_statuses=', '.join(CAMERA_STATUSES)),
                               field="status")
     return statuses
 
@@ -62,11 +66,12 @@ def layer(request: Request, layer: str,
           start: str | None = time_query("from this time (ISO 8601; naive = Stockholm time)"),
           end: str | None = time_query("before this time"),
           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
-          status: str | None = Query(None, max_length=200, description="reports only: the statuses shown, "
-                                     "comma-separated (open, acknowledged, scheduled, closed); default all"),
+          status: str | None = Query(None, max_length=200, description="reports and cameras only: the statuses "
+                                     "shown, comma-separated (reports: open, acknowledged, scheduled, closed; cameras: "
+                                     "proposed, permitted, installed, removed); default all"),
           role: str | None = Depends(request_role)) -> GeoJSONResponse:
     """Incidents (generalised to a 50 m grid and a date unless the caller is police or planner),
-    lights, reports (never contact details; unsafe places only for staff roles), patrol pings
+    lights, cameras, reports (never contact details; unsafe places only for staff roles), patrol pings
     (police only) or events (an event held on an area as its Polygon; ``bbox`` finds it by its
     point)."""
     if layer not in LAYERS:

@@ -6,7 +6,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo.maps.markup import page_html
 from geo.timestamps import LOCAL_TZ, YEARS
-from service.auth import request_role, require
+from service.auth import STAFF, request_role, require
+from service.cameras import FIGURE_TOPICS
 from service.maps import MAP_TITLES, build_map, with_site_header
 from service.params import IsoDate
 from service.promises import promises_fingerprint
@@ -60,6 +61,17 @@ def police(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEAR
                            topics=("patrols", "incidents", "meta"))
 
 
+@router.get("/maps/cameras", response_class=HTMLResponse)
+def cameras(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1]),
+            role: str | None = Depends(request_role)) -> HTMLResponse:
+    """For staff (planner, municipality, police): the cameras by status with their view polygons
+    (what each sees, buildings taken into account) and the year's incident hot spots."""
+    require(role, STAFF, "the cameras map")
+    key = ("cameras", year, role)  # the header links the role's pages
+    return context(request).pages.get(key, lambda: _page(request, "cameras", year, role=role),
+                                      topics=(*FIGURE_TOPICS, "meta"))
+
+
 @router.get("/report", response_class=HTMLResponse)
 def report_page(request: Request) -> HTMLResponse:
     """For citizens, no account needed: set the place (tap the map, move the pin with the arrow
@@ -68,8 +80,8 @@ def report_page(request: Request) -> HTMLResponse:
     return html_page(request, report_page_html(context(request).settings.maps), REPORT_SCRIPTS)
 
 
-def _page(request: Request, kind: str, year: int | None = None, **options) -> HTMLResponse:
-    page = page_html(with_site_header(build_map(kind, context(request), year, **options), kind), MAP_TITLES[kind])
+def _page(request: Request, kind: str, year: int | None = None, role: str | None = None, **options) -> HTMLResponse:
+    page = page_html(with_site_header(build_map(kind, context(request), year, **options), kind, role), MAP_TITLES[kind])
     return html_page(request, page.html, page.scripts)
 
 

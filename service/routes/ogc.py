@@ -20,6 +20,7 @@ from geo.layers import COORDINATE_DECIMALS, EVENTS, INCIDENTS, REPORTS, UNPUBLIS
 from geo.timestamps import LOCAL_TZ, format_utc
 from geo.tracks import unit_day_lines, unit_days
 from service.auth import EXACT_INCIDENT_ROLES, STAFF, request_role, require
+from service.cameras import CAMERA_TOPICS, camera_views
 from service.context import Context, context
 from service.errors import NoSuchThing
 from service.html import pages
@@ -239,7 +240,7 @@ def _visible(collection_id: str, role: str | None) -> Collection:
 def _collection(request: Request, state: Context, found: Collection, role: str | None) -> dict:
     path = f"/ogc/collections/{found.id}"
     extent = state.pages.get(("ogc extent", found.id, _view(found, role)), lambda: _extent(state, found, role),
-                             topics=None if found.source in ("zones", "streets") else (_topic(found),))
+                             topics=_topics(found))
     return {"id": found.id, "title": found.title, "description": found.description,
             "links": [*_self_links(request, path, JSON, found.title),
                       _link(request, f"{path}/items", "items", GEOJSON, f"{found.title}: objekt"),
@@ -249,8 +250,25 @@ def _collection(request: Request, state: Context, found: Collection, role: str |
             "extent": extent, "itemType": "feature", "crs": list(OGC_CRS), "storageCrs": CRS84}
 
 
-def _topic(found: Collection) -> str:
-    return "patrols" if found.source == "patrols" else found.schema.name
+def _topics(found: Collection) -> tuple[str, ...] | None:
+    """The data a collection is made of (None: the settings' zones or streets, which do not change)."""
+    if found.source in ("zones", "streets"):
+        return None
+    if found.source == "camera-views":
+        return CAMERA_TOPICS
+    return ("patrols",) if found.source == "patrols" else (found.schema.name,)
+
+
+_KEYS = {"zones": "zone_id", "streets": "name", "camera-views": "id"}
+"""The property that identifies a feature of a collection held as a frame."""
+
+
+def _frame(state: Context, found: Collection) -> gpd.GeoDataFrame | None:
+    """The WGS84 frame of a collection held as one: the zones, the streets (None without them) or
+    the cameras' view polygons (computed once per version of the cameras and buildings)."""
+    if found.source == "camera-views":
+        return camera_views(state)
+    return state.zones if found.source == "zones" else state.streets
 
 
 def _view(found: Collection, role: str | None) -> str:
@@ -266,8 +284,8 @@ def _extent(state: Context, found: Collection, role: str | None) -> dict:
     """The spatial extent (CRS84) and, for collections with times, the temporal one (UTC; for the
     public's incidents whole local days)."""
     bbox = first = last = None
-    if found.source in ("zones", "streets"):
-        frame = state.zones if found.source == "zones" else state.streets
+    if found.source in _KEYS:
+        frame = _frame(state, found)
         if frame is not None and len(frame):
             bbox = tuple(float(v) for v in frame.total_bounds)
     elif found.source == "patrols":  # once per version of the pings (a client's layer extent; GDAL reads it)
@@ -302,7 +320,7 @@ def _features(state: Context, found: Collection, role: str | None, asked: ItemsQ
         return _layer_page(state, found, role, asked)
     if found.source == "patrols":
         return _patrol_page(state, asked)
-    frame = state.zones if found.source == "zones" else state.streets
+    frame = _frame(state, found)
     if frame is None:
         return [], 0
     keep = np.ones(len(frame), dtype=bool)
@@ -312,7 +330,7 @@ def _features(state: Context, found: Collection, role: str | None, asked: ItemsQ
         keep &= in_box(frame.geometry.to_numpy(), asked.bbox, asked.bbox_crs)
     chosen = frame[keep]
     page = chosen.iloc[asked.offset:asked.offset + asked.limit]
-    ids = page["zone_id" if found.source == "zones" else "name"].tolist()
+    ids = page[_KEYS[found.source]].tolist()
     return _geojson(page, ids, asked.crs), len(chosen)
 
 
@@ -368,8 +386,8 @@ def _by_id(state: Context, found: Collection, role: str | None, feature_id: str,
         end = (start.tz_localize(None) + pd.Timedelta(days=1)).tz_localize(LOCAL_TZ)
         lines = unit_day_lines(state.store.read_tracks(start, end, [unit]))
         return _track_features(lines[lines["id"] == feature_id], asked.crs)
-    frame = state.zones if found.source == "zones" else state.streets
-    key = "zone_id" if found.source == "zones" else "name"
+    frame = _frame(state, found)
+    key = _KEYS[found.source]
     if frame is None:
         return []
     page = frame[frame[key] == feature_id]

@@ -25,7 +25,8 @@ from geo.moderation import Moderation
 from geo.patrol import PresenceParts, Tracks
 
 
-DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey", "events")
+DATA_TOPICS = ("incidents", "lights", "reports", "patrols", "removal_rounds", "promise_statuses", "meta", "survey", "events",
+               "cameras")
 """The parts of the data a cached page can depend on (:meth:`Store.topic_versions`): each layer,
 the removal rounds, the promise statuses, the notes about the data (such as the demo marker) and
 the safety survey."""

@@ -15,8 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from geo.layers import UNPUBLISHED_CATEGORIES, LayerSchema
 from service.store.base import StoreError, Unavailable
 
-FEATURE_TABLES = ("incidents", "lights", "reports", "events")
-"""The point layers' tables (each with ``fid``, ``geom`` and the layer's fields)."""
+FEATURE_TABLES = ("incidents", "lights", "reports", "events", "cameras")
+"""The point layers' tables (each with ``fid``, ``geom`` and the layer's fields); the first three
+are schema 2's, ``events`` came with schema 25 and ``cameras`` with 26."""
 
 
 def published_condition(row: str = "") -> str:

@@ -27,7 +27,7 @@ from service.store import gpkg
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
 
-SCHEMA_VERSION = 25
+SCHEMA_VERSION = 26
 """Version of the schema this code writes. Older files are migrated; newer ones refused."""
 
 LOCK_SUFFIX = "-lock"
@@ -145,6 +145,12 @@ the others, and the area of an event held on a square or a stretch of street (WG
 Polygon or MultiPolygon; none: the point is its place)."""
 EVENT_TOPICS_25 = {"events": "events", "event_areas": "events"}
 """The tables of schema 25 and their data topic."""
+CAMERAS_26 = (
+    """CREATE TABLE cameras (fid {fid}, geom {point} NOT NULL, id TEXT NOT NULL UNIQUE, name TEXT,
+       height_m {double} NOT NULL, direction_deg {double} NOT NULL, fov_deg {double} NOT NULL,
+       range_m {double} NOT NULL, status TEXT NOT NULL, decided_at {time}, source TEXT NOT NULL)""",)
+"""Schema 26 for both backends' types: surveillance cameras (geo.layers.CAMERAS), a point layer
+with its own data topic ``cameras``."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE stadskarna_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",),
@@ -330,6 +336,15 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = '{topic}'; END"""
           for table, topic in EVENT_TOPICS_25.items() for op in ("INSERT", "UPDATE", "DELETE")),
     ),
+    26: (*(statement.format(fid="INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", point="POINT", double="DOUBLE",
+                            time="DATETIME") for statement in CAMERAS_26),
+         *gpkg.register_point_table("cameras", "Surveillance cameras (kameror)"),
+         *gpkg.rtree_statements("cameras"),
+         "INSERT INTO stadskarna_topic_versions SELECT 'cameras', n FROM stadskarna_data_version",
+         *(f"""CREATE TRIGGER data_version_cameras_{op.lower()} AFTER {op} ON cameras
+               BEGIN UPDATE stadskarna_data_version SET n = n + 1;
+                     UPDATE stadskarna_topic_versions SET n = n + 1 WHERE topic = 'cameras'; END"""
+           for op in ("INSERT", "UPDATE", "DELETE"))),
 }
 """SQL statements that bring a file from the previous version to each version."""
 

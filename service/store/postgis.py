@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from geo.layers import REPORTS, LayerSchema
 from service.store.base import StoreError, Unavailable
 from service.store.dialect import Dialect, published_condition
-from service.store.embedded import (DATA_TABLES, EVENT_TOPICS_25, EVENTS_25, LIGHT_COLUMNS_16, LIGHT_EVENTS_17,
+from service.store.embedded import (CAMERAS_26, DATA_TABLES, EVENT_TOPICS_25, EVENTS_25, LIGHT_COLUMNS_16, LIGHT_EVENTS_17,
                                     REPORT_COLUMNS_18, REPORT_MAIL_20, REPORT_MERGES_23, REPORT_MODERATION_21,
                                     STAFF_ACCOUNTS_19, STAFF_SSO_22, SURVEY_24, SURVEY_TABLES, TABLE_TOPICS)
 
@@ -149,6 +149,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
          *(f"""CREATE TRIGGER {table}_data_changed AFTER INSERT OR UPDATE OR DELETE ON {table}
                FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('{topic}')"""
            for table, topic in EVENT_TOPICS_25.items())),
+    26: (*(statement.format(fid="BIGSERIAL PRIMARY KEY", point="geometry(Point, 4326)", double="DOUBLE PRECISION",
+                            time="TIMESTAMPTZ") for statement in CAMERAS_26),
+         "CREATE INDEX cameras_geom ON cameras USING GIST (geom)",
+         "CREATE SEQUENCE stadskarna_version_cameras",
+         "SELECT setval('stadskarna_version_cameras', (SELECT n FROM stadskarna_data_version) + 1, false)",
+         _topic_view([*_TOPICS, "survey", "events", "cameras"]),
+         """CREATE TRIGGER cameras_data_changed AFTER INSERT OR UPDATE OR DELETE ON cameras
+            FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('cameras')"""),
 }
 
 

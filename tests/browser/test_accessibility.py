@@ -14,14 +14,16 @@ from service.reports import submit_report
 from service.settings import MapSettings, Settings, StoreSettings
 from service.store import Actor, SQLiteStore
 
-MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020")
+MAPS = ("/", "/maps/planner?year=2020", "/maps/lighting", "/maps/police?year=2020", "/maps/cameras?year=2020")
+STAFF_MAPS = {"/maps/police?year=2020": "police", "/maps/cameras?year=2020": "municipality"}
+"""The maps for staff and the role whose token opens them."""
 STAFF_PAGES = {"/staff/removal": "municipality", "/staff/promises": "municipality",
                "/staff/reports": "municipality", "/staff/reports/{report}": "municipality", "/staff/patrols": "police",
                "/staff/events?year=2020": "municipality"}
 """Staff pages and the role whose token opens them (municipality's: the forms shown); ``{report}``
 is a stored report."""
 PAGES = MAPS + ("/report", "/promises/2020?as_of=2020-12-31", "/promises/2021", "/promises/compare",
-                "/purple-flag/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/login", "/no-such-page",
+                "/purple-flag/2020?as_of=2020-12-31", "/lagesbild?week=2020-W19", "/outcomes/before-after", "/login", "/no-such-page",
                 "/reports/{report}", "/unsubscribe/" + "a" * 24, *STAFF_PAGES, "/ogc?f=html", "/ogc/collections?f=html",
                 "/events?year=2020")
 PHONE = {"width": 390, "height": 844}
@@ -47,7 +49,7 @@ def site(tmp_path_factory, serve_module):
 
 def visit(browser, site, path: str, viewport: dict | None = None):
     base, tokens, report = site
-    role = STAFF_PAGES.get(path, "police" if "police" in path else None)
+    role = STAFF_PAGES.get(path, STAFF_MAPS.get(path))
     path = path.format(report=report)
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
                                   extra_http_headers={"Authorization": f"Bearer {tokens[role]}"} if role else {})

@@ -58,6 +58,23 @@ def test_the_police_map_shows_a_hostile_unit_as_text(browser, serve, world):
     assert page.evaluate("window.__x") is None and problems == []
 
 
+def test_the_cameras_map_shows_hostile_cameras_as_text(browser, serve, world):
+    token = create_token(SQLiteStore(world.store.db), "municipality")
+    base = serve(create_app(world))
+    page, problems = visit(browser, f"{base}/maps/cameras?year=2020", headers={"Authorization": f"Bearer {token}"},
+                           ready=".leaflet-control-layers")
+    shapes = page.locator("path.leaflet-interactive").all()
+    assert len(shapes) >= 4, "two views and two cameras"
+    shown = []
+    for shape in shapes:  # tooltips build HTML in the browser
+        shape.hover(force=True)
+        page.wait_for_timeout(100)
+        shown.append(page.inner_text(".leaflet-tooltip-pane"))
+    assert any("KNAMN-{{7*7}}" in text for text in shown) and any("KAMERA-{{7*7}}" in text for text in shown), shown
+    assert page.evaluate("window.__x") is None and not any(evaluated(page.inner_text("body"), t) for t in TAGS)
+    assert problems == []
+
+
 def test_the_citizens_page_shows_hostile_descriptions_as_text(browser, serve, world):
     base = serve(create_app(world))
     page, problems = visit(browser, base + "/report", ready="#map")

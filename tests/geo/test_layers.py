@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo.crs import HALMSTAD_LONLAT, SWEDEN_LONLAT_BOUNDS, WGS84, coordinate_problems
 from geo.errors import ValidationError
-from geo.layers import EVENTS, INCIDENTS, LAYERS, LIGHTS, PINGS, REPORTS, empty_layer, validate
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LAYERS, LIGHTS, PINGS, REPORTS, empty_layer, validate
 from geo.timestamps import parse_utc
 
 LON, LAT = HALMSTAD_LONLAT
@@ -75,8 +75,9 @@ def test_layer_field_names_are_the_published_contract():
 
 
 def test_layers_by_command_line_name_and_keys():
-    assert LAYERS == {"incidents": INCIDENTS, "lights": LIGHTS, "reports": REPORTS, "patrols": PINGS, "events": EVENTS}
-    for schema in (INCIDENTS, LIGHTS, REPORTS, EVENTS):
+    assert LAYERS == {"incidents": INCIDENTS, "lights": LIGHTS, "reports": REPORTS, "patrols": PINGS, "events": EVENTS,
+                      "cameras": CAMERAS}
+    for schema in (INCIDENTS, LIGHTS, REPORTS, EVENTS, CAMERAS):
         assert schema.key == ("id",) and schema.points_as_geometry
     assert PINGS.key == ("unit_id", "timestamp") and not PINGS.points_as_geometry
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
+from geo.layers import CAMERAS, INCIDENTS, LIGHTS, PINGS, REPORTS, validate
 from geo.timestamps import LOCAL_TZ
 from service.auth import create_open311_key, create_token
 from service.promises import load_year, record_status
@@ -87,6 +87,11 @@ def hostile_world(folder: Path) -> Settings:
           "lon": TORG[0], "lat": TORG[1]}
          for i, category in enumerate(["graffiti", "graffiti", "graffiti", "litter", "unsafe_place", "unsafe_place",
                                        "unsafe_place"])]), "hostile"))
+    store.write_features(CAMERAS, validate(CAMERAS, pd.DataFrame(
+        [{"id": hostile("KAMERA") + str(i), "name": hostile("KNAMN"), "height_m": 6, "direction_deg": 120 * i,
+          "fov_deg": 90, "range_m": 40, "status": status, "source": hostile("KALLA"), "lon": TORG[0] + i * 6e-4,
+          "lat": TORG[1]}
+         for i, status in enumerate(["proposed", "installed"])]), "hostile"))
     store.write_pings(validate(PINGS, pd.DataFrame({
         "unit_id": hostile("ENHET"), "timestamp": day + pd.to_timedelta(range(0, 1800, 5), unit="s"),
         "mode": "foot", "lon": TORG[0], "lat": TORG[1], "source": hostile("KALLA")}), "hostile"))
@@ -99,4 +104,4 @@ def hostile_world(folder: Path) -> Settings:
 
 
 TAGS = ("ZON", "KALLA", "GATA", "TITEL", "SOURCE", "PART", "LOFTE", "MATT", "SKAL", "BROTT", "LAMPA", "ARMATUR",
-        "BESKRIVNING", "ENHET", "ETIKETT", "KLIENT", "NOTERING", "ORSAK")
+        "BESKRIVNING", "ENHET", "ETIKETT", "KLIENT", "NOTERING", "ORSAK", "KAMERA", "KNAMN")

@@ -208,7 +208,8 @@ def test_backups_while_writing_are_committed_snapshots_and_restore_into_a_runnin
         assert result.exit_code == 0, result.output
         assert client.app.state.context.store.data_version() > version, "no page cached before is served after"
         health = client.get("/health").json()
-        assert health["records"] == {"incidents": expected, "lights": 0, "reports": 0, "patrols": 0, "events": 0}
+        assert health["records"] == {"incidents": expected, "lights": 0, "reports": 0, "patrols": 0, "events": 0,
+                                     "cameras": 0}
         posted = client.post("/api/reports", data=REPORT_FORM)
         assert posted.status_code == 201, posted.text
         assert client.get("/health").json()["records"]["reports"] == 1
@@ -404,7 +405,7 @@ def test_records_not_from_counts_per_layer_in_sql(tmp_path):
     store.write_pings(pings(100, "synthetic"))
     store.write_pings(pings(30, "gps-fot-1", start="2020-05-08T20:10:00Z"))  # the same unit-day: mixed sources
     store.write_pings(pings(20, "gps-bil-2", unit="bil-2"))
-    assert store.records_not_from("synthetic") == {"incidents": 3, "lights": 0, "reports": 0, "patrols": 50, "events": 0}
+    assert store.records_not_from("synthetic") == {"incidents": 3, "lights": 0, "reports": 0, "patrols": 50, "events": 0, "cameras": 0}
 
 
 def test_demo_refuses_a_database_with_patrol_pings_of_another_source(tmp_path):
@@ -412,7 +413,7 @@ def test_demo_refuses_a_database_with_patrol_pings_of_another_source(tmp_path):
     SQLiteStore(db).write_pings(pings(120, "gps"))
     result = invoke("demo", "--db", db)
     assert result.exit_code == 2 and "120 patrol pings" in result.stderr and "--force" in result.stderr
-    assert counts(db) == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 120, "events": 0}
+    assert counts(db) == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 120, "events": 0, "cameras": 0}
 
 
 def test_demo_into_an_empty_database_but_not_into_citizens_reports_unless_forced(tmp_path, monkeypatch, demo_year):
@@ -441,16 +442,16 @@ def test_demo_into_an_empty_database_but_not_into_citizens_reports_unless_forced
     message = " ".join(refused.stderr.split())
     assert str(db) in message and "holds data that is not synthetic demo data (1 report)" in message
     assert "--force" in message
-    assert counts(db) == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0}
+    assert counts(db) == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0, "cameras": 0}
 
     unchanged = invoke("demo", "--db", db, "--if-empty")
     assert unchanged.exit_code == 0 and "holds data already" in unchanged.stdout
-    assert counts(db) == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0}
+    assert counts(db) == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0, "cameras": 0}
 
     forced = invoke("demo", "--db", db, "--force", "--year", "2020")
     assert forced.exit_code == 0, forced.output
     assert counts(db) == {**demo_counts, "reports": demo_counts["reports"] + 1}
-    assert SQLiteStore(db).records_not_from("synthetic") == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0}
+    assert SQLiteStore(db).records_not_from("synthetic") == {"incidents": 0, "lights": 0, "reports": 1, "patrols": 0, "events": 0, "cameras": 0}
     assert SQLiteStore(empty).records_not_from("synthetic") == {name: 0 for name in LAYERS}, \
         "a database of demo data alone is not refused"
 

@@ -20,7 +20,7 @@ def test_health(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["schema_version"] == SCHEMA_VERSION and body["zones"] == 10
-    assert body["records"] == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0, "events": 0} and body["demo_data"] is None
+    assert body["records"] == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0, "events": 0, "cameras": 0} and body["demo_data"] is None
     assert body["store"] == "geopackage"  # never where the file is
 
 

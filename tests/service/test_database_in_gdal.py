@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from geo.layers import INCIDENTS, LIGHTS, REPORTS, validate
 from service.cli import app as cli
 from service.store import SQLiteStore
+from service.store.dialect import FEATURE_TABLES
 
 runner = CliRunner()
 GEOMETRY_TYPES = ("GEOMETRY", "POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON",
@@ -59,7 +60,7 @@ def test_every_table_with_geometry_is_a_registered_feature_table(db):
                    for _, _, declared, *_ in con.execute(f'PRAGMA table_info("{table}")')
                    if declared.upper() in GEOMETRY_TYPES}
         columns = dict(con.execute("SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
-    assert spatial == {"incidents", "lights", "reports"} == set(columns)
+    assert spatial == set(FEATURE_TABLES) == set(columns)
     assert {table: registered(db)[table] for table in spatial} == dict.fromkeys(spatial, "features")
 
 
@@ -67,12 +68,12 @@ def test_ogrinfo_opens_the_gpkg_by_its_name_and_lists_the_point_layers(db, ogrin
     plain = ogrinfo("-ro", "-q", db)
     assert plain.returncode == 0, plain.stderr
     layers = listed(plain.stdout)
-    assert {layers[name] for name in ("incidents", "lights", "reports")} == {"Point"}
+    assert {layers[name] for name in FEATURE_TABLES} == {"Point"}
     # GDAL also lists every table gpkg_contents does not name, as a table without geometry
     internal = set(layers) - set(registered(db))
     assert internal and {layers[name] for name in internal} == {"None"} and "reports_private" in internal
     only_registered = ogrinfo("-ro", "-q", "-oo", "LIST_ALL_TABLES=NO", db)
-    assert listed(only_registered.stdout) == dict.fromkeys(("incidents", "lights", "reports"), "Point")
+    assert listed(only_registered.stdout) == dict.fromkeys(FEATURE_TABLES, "Point")
     reports = ogrinfo("-ro", "-q", "-al", "-oo", "LIST_ALL_TABLES=NO", db, "reports")
     assert "a@example.org" not in reports.stdout and "contact (" not in reports.stdout, "no contact field"
 

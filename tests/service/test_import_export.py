@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from geo.crs import HALMSTAD_LONLAT, SWEDEN_LONLAT_BOUNDS
 from geo.errors import ValidationError
 from geo.io.export import write_layer
-from geo.layers import INCIDENT_CATEGORIES, INCIDENTS, LIGHTS, PATROL_MODES, PINGS, REPORTS, validate
+from geo.layers import CAMERAS, INCIDENT_CATEGORIES, INCIDENTS, LIGHTS, PATROL_MODES, PINGS, REPORTS, validate
 from geo.text import FORBIDDEN
 from service.cli import app
 from service.imports import import_file
@@ -61,8 +61,14 @@ PINGS_CSV = ("unit_id,timestamp,lat,lon,mode,crew\n"
              f"P2,2024-01-15T23:00:00Z,56.6700,12.8600,car,\n"
              f"P2,2024-01-16T00:00:01Z,56.6701,12.8601,car,1\n")
 
-SAMPLES = {"incidents": incidents_csv(3), "lights": LIGHTS_CSV, "reports": REPORTS_CSV, "patrols": PINGS_CSV}
-SCHEMAS = {"incidents": INCIDENTS, "lights": LIGHTS, "reports": REPORTS, "patrols": PINGS}
+CAMERAS_CSV = ("id,name,height_m,direction_deg,fov_deg,range_m,status,decided_at,lat,lon\n"
+               f"K1,Stora Torg,6,200,90,60,proposed,2024-09-15,{LAT},{LON}\n"
+               "K2,\"Österbro, bron\",5.5,95.5,70,70,installed,2024-03-01T10:00:00Z,56.6737,12.8590\n"
+               "K3,,4,0,360,40,removed,,56.6700,12.8640\n")
+
+SAMPLES = {"incidents": incidents_csv(3), "lights": LIGHTS_CSV, "reports": REPORTS_CSV, "patrols": PINGS_CSV,
+           "cameras": CAMERAS_CSV}
+SCHEMAS = {"incidents": INCIDENTS, "lights": LIGHTS, "reports": REPORTS, "patrols": PINGS, "cameras": CAMERAS}
 
 
 def read_layer(store: SQLiteStore, schema, include_private: bool = True) -> pd.DataFrame:
@@ -91,7 +97,7 @@ def loaded_store(tmp_path: Path, layer: str) -> SQLiteStore:
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".parquet", ".csv"])
-@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols"])
+@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols", "cameras"])
 def test_export_then_import_into_a_fresh_store_gives_the_same_layer(tmp_path, layer, suffix):
     schema = SCHEMAS[layer]
     original = read_layer(loaded_store(tmp_path, layer), schema)
@@ -104,7 +110,7 @@ def test_export_then_import_into_a_fresh_store_gives_the_same_layer(tmp_path, la
     assert_same_layer(schema, read_layer(fresh, schema), original)
 
 
-@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols"])
+@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols", "cameras"])
 def test_geojson_exports_are_rfc7946(tmp_path, layer):
     schema = SCHEMAS[layer]
     path = tmp_path / "export.geojson"
@@ -114,7 +120,7 @@ def test_geojson_exports_are_rfc7946(tmp_path, layer):
     assert all(set(f["properties"]) == set(schema.public_fields) for f in doc["features"])
 
 
-@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols"])
+@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols", "cameras"])
 def test_geoparquet_exports_are_geoparquet_1_1_with_a_bbox_covering_and_utc_timestamps(tmp_path, layer):
     import geopandas as gpd
     import pyarrow as pa
@@ -204,7 +210,7 @@ def test_any_valid_pings_round_trip_through_csv(records):
 # -- idempotence and updates -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols"])
+@pytest.mark.parametrize("layer", ["incidents", "lights", "reports", "patrols", "cameras"])
 def test_importing_the_same_file_again_stores_nothing_new(tmp_path, layer):
     schema = SCHEMAS[layer]
     store = SQLiteStore(tmp_path / "db.sqlite")

@@ -123,7 +123,8 @@ def test_conformance_lists_exactly_the_classes_implemented(client):  # /req/core
 def test_collections_have_extents_crs_and_links_and_patrols_only_for_the_police(client, tokens):
     public = get(client, "/ogc/collections").json()
     ids = [c["id"] for c in public["collections"]]
-    assert ids == ["zones", "streets", "incidents", "lights", "reports", "events"], "no patrols for the public"
+    assert ids == ["zones", "streets", "incidents", "lights", "reports", "events", "cameras", "camera-views"], \
+        "no patrols for the public"
     police = [c["id"] for c in get(client, "/ogc/collections", tokens["police"]).json()["collections"]]
     assert police == [*ids, "patrols"]
     lights = get(client, "/ogc/collections/lights").json()
@@ -385,7 +386,8 @@ def test_owslib_reads_collections_items_and_queryables(server):
     from owslib.ogcapi.features import Features
 
     api = Features(f"{server}/ogc")
-    assert api.feature_collections() == ["zones", "streets", "incidents", "lights", "reports", "events"]
+    assert api.feature_collections() == ["zones", "streets", "incidents", "lights", "reports", "events", "cameras",
+                                         "camera-views"]
     assert api.collection("lights")["itemType"] == "feature"
     page = api.collection_items("lights", limit=7, status="broken")
     assert page["numberReturned"] == 7 and page["numberMatched"] == len(range(0, N_LIGHTS, 5))

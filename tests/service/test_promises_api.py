@@ -165,7 +165,7 @@ def test_values_details_and_charts_at_the_years_end(handmade):
 
     assert {i: list(p[i]["supporting"]) for i in STAFF} == {
         "centrumutvecklingsplan": ["unsafe_places", "survey"], "purple-flag": ["purple_flag_bands"], "evenemang": [],
-        "kamerabevakning": ["incident_hotspots"]}
+        "kamerabevakning": ["incident_hotspots", "camera_views"]}
     assert p["centrumutvecklingsplan"]["supporting"]["survey"] == {"year": None, "confidence": 0.95,
                                                                    "suppressed_below": 3, "results": []}
     evidence = p["purple-flag"]["supporting"]["purple_flag_bands"]

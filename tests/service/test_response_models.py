@@ -21,8 +21,10 @@ from service.app import create_app
 from service.auth import create_token
 from service.responses import (OGCCollection, OGCCollections, OGCConformance, OGCFeature, OGCFeatureCollection,
                                OGCLanding, OGCQueryables)
-from service.responses import (EventCreated, EventFigures, Health, LampWhatIf, Lagesbild, LayerCollection, LightingCoverageReport,
-                               ModerationFlags, ModerationState, Open311Discovery, Open311Request, Open311RequestCreated, Open311Service,
+from service.responses import BeforeAfter, Outcomes
+from service.responses import (CameraFigures, CameraWhatIf, EventCreated, EventFigures, Health, LampWhatIf, Lagesbild,
+                               LayerCollection, LightingCoverageReport, ModerationFlags, ModerationState, Open311Discovery,
+                               Open311Request, Open311RequestCreated, Open311Service,
                                Open311ServiceDefinition, PatrolCoverageReport, PatrolImport,
                                PromiseComparison, PromiseStatusRecorded, PromiseTracker, PromiseYears, PurpleFlagPage,
                                RemovalFigures,
@@ -58,8 +60,13 @@ COVERED = {
     ("get", "/api/lagesbild"): ("200", Lagesbild),
     ("post", "/api/survey"): ("201", SurveyImported),
     ("get", "/api/survey"): ("200", SurveyFigures),
+    ("get", "/api/cameras/figures"): ("200", CameraFigures),
+    ("get", "/api/cameras/what-if"): ("200", CameraWhatIf),
+    ("post", "/api/cameras/what-if"): ("200", CameraWhatIf),
     ("post", "/api/events"): ("201", EventCreated),
     ("get", "/api/events/figures"): ("200", EventFigures),
+    ("get", "/api/outcomes"): ("200", Outcomes),
+    ("post", "/api/outcomes/before-after"): ("200", BeforeAfter),
     ("get", "/open311/v2/discovery.json"): ("200", Open311Discovery),
     ("get", "/open311/v2/services.json"): ("200", list[Open311Service]),
     ("get", "/open311/v2/services/{service_code}.json"): ("200", Open311ServiceDefinition),
@@ -185,6 +192,8 @@ DEMO_READS = [
     ("/api/lagesbild", None, "/api/lagesbild?week=2020-W01"),
     ("/api/survey", None, "/api/survey"),
     ("/api/survey", "municipality", "/api/survey?year=2020"),
+    ("/api/outcomes", None, "/api/outcomes?year=2020"),
+    ("/api/outcomes", "municipality", "/api/outcomes?year=2020&zone=stora-torg"),
     ("/open311/v2/discovery.json", None, "/open311/v2/discovery.json"),
     ("/open311/v2/services.json", None, "/open311/v2/services.json"),
     ("/open311/v2/services/{service_code}.json", None, "/open311/v2/services/graffiti.json"),
@@ -230,12 +239,23 @@ def test_demo_answers_cover_the_variants(demo_client):
     pending = {p["details"].get("note") for p in tracker if p["status"] == "not measurable yet"}
     assert pending == {"ingen status registrerad ännu"}
     assert {k for p in tracker for k in p["supporting"]} == {"purple_flag_bands", "unsafe_places", "incident_hotspots",
-                                                             "survey"}
+                                                             "survey", "camera_views"}
     coverage = demo_client.get("/api/coverage/patrol?year=2020&as_of=2020-03-22").json()
     assert coverage["hotspots"] and "street_covered_share" in coverage["zones"][0]
     assert demo_client.get("/api/coverage/patrol?year=2019").json()["centre"]["target_h"] is None
     public = demo_client.get("/api/unsafe-places").json()
     assert public["suppressed_below"] and any(z["count"] is None for z in public["zones"])
+
+
+def test_a_demo_before_after_is_documented(demo_client):
+    for role, question in ((None, {"area": {"zone": "stora-torg"}}),
+                           ("police", {"area": {"geometry": {"type": "Point", "coordinates": [12.8575, 56.6745]},
+                                                "buffer_m": 100}, "comparison": {"zone": "nissan"},
+                                       "layers": ["incidents", "unsafe_places"]})):
+        body = check(demo_client, "post", "/api/outcomes/before-after", demo_client.post(
+            "/api/outcomes/before-after", json={"at": "2020-06-01", "days": 30, **question},
+            headers=headers(demo_client, role)))
+        assert body["layers"] and all(layer["caveats"] for layer in body["layers"].values())
 
 
 def test_demo_writes_are_documented(demo_client):

@@ -245,10 +245,12 @@ def test_signed_in_staff_see_their_pages_in_the_header(make_client):
     sign_in(client)
     page = client.get("/login")
     assert re.findall(r'<a href="([^"]+)" class="staff', page.text) == ["/staff/reports", "/staff/promises",
-                                                                            "/staff/patrols", "/maps/police"]
+                                                                            "/staff/patrols", "/maps/police",
+                                                                            "/maps/cameras"]
     planner, _ = make_client(role="planner")
     sign_in(planner)
-    assert re.findall(r'<a href="([^"]+)" class="staff', planner.get("/login").text) == ["/staff/reports"]
+    assert re.findall(r'<a href="([^"]+)" class="staff', planner.get("/login").text) == ["/staff/reports",
+                                                                                        "/maps/cameras"]
 
 
 def test_a_change_is_in_the_audit_before_its_answer_leaves(make_client):

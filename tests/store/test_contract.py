@@ -323,7 +323,8 @@ def test_pings_round_trip_and_merge(store):
     tracks = store.read_tracks(times[0], times[-1] + pd.Timedelta(seconds=1))
     assert len(tracks) == 180 and store.count(PINGS) == 180
     assert store.read_pings(unit_ids=[]).empty and len(store.read_pings(unit_ids=["fot-1"])) == 180
-    assert store.records_not_from("c") == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0, "events": 0}
+    assert store.records_not_from("c") == {"incidents": 0, "lights": 0, "reports": 0, "patrols": 0, "events": 0,
+                                                  "cameras": 0}
     assert store.records_not_from("other")["patrols"] == 180
     after = times[-1] + pd.Timedelta(seconds=1)
     for a, b in ((0, 179), (10, 170), (0, 60), (61, 179), (5, 5)):
