@@ -1,28 +1,39 @@
-"""OUTCOMES HOOK (issue #18): the safety outcomes shown beside the promises' outputs, in the
-comparison of years and the yearly report's summary."""
+"""The safety outcomes beside the promises' outputs, year after year: the whole centre's figures of
+each year's tracker (its ``outcomes``, :func:`service.outcomes.outcome_report`: the year against
+the one before), for the comparison of years and the yearly report's summary."""
 
 from __future__ import annotations
 
 from geo.swedish import sv_number, sv_signed
 
+OUTCOME_NAMES = {"incidents": "brott med känd plats", "reports": "felanmälningar",
+                 "unsafe_places": "markeringar av otrygga platser"}
+"""The outcomes the follow-up names, in Swedish (the centre's totals over every category)."""
+NOISE = {True: "större än slumpen ensam skulle ge", False: "inom slumpens variation",
+         None: "för få för att bedöma mot slumpen"}
+"""Whether a change is beyond noise (:data:`service.outcomes.METHOD`), in Swedish."""
+
 
 def outcomes_by_year(reports: dict[int, dict]) -> dict:
-    """OUTCOMES HOOK (issue #18): the outcomes beside the outputs. Until the outcome indicators land
-    (``outcome_summary(store, zones, years)`` in service/, another part of #18; call it here
-    instead), these are the incidents per year and zone the tracker already counts (the supporting
-    figure of the promises that ask for hot spots): placed in a zone, town- and county-level
-    positions apart."""
-    years = []
+    """Per year of ``reports`` (trackers by year) the centre's incidents, fault reports and
+    unsafe-place marks against the year before (the tracker's rows for all categories), and the
+    follow-up as Swedish sentences."""
+    years, summary = [], []
     for year, report in sorted(reports.items()):
-        figures = next((p["supporting"]["incident_hotspots"] for p in report["promises"]
-                        if "incident_hotspots" in p["supporting"]), None)
-        years.append({"year": year, "incidents": None if figures is None else figures["incidents"],
-                      "per_zone": None if figures is None else figures["per_zone"]})
-    counted = [y for y in years if y["incidents"] is not None]
-    summary = [f"{y['year']}: {sv_number(y['incidents'], 0)} brott med känd plats i stadskärnans zoner." for y in counted]
-    for before, after in zip(counted, counted[1:]):
-        change = after["incidents"] - before["incidents"]
-        share = f" ({sv_signed(100 * change / before['incidents'], 1)} %)" if before["incidents"] else ""
-        summary.append(f"Från {before['year']} till {after['year']}: {sv_signed(change, 0)} brott{share}. "
-                       "Det visar vad som hänt, inte varför.")
-    return {"source": "tracker_incidents", "years": years, "summary": summary}
+        outcomes = report["outcomes"]
+        rows = {name: (outcomes["centre"].get(name) or [None])[0] for name in OUTCOME_NAMES}
+        years.append({"year": year, **rows})
+        summary += [_sentence(year, outcomes["previous_year"], OUTCOME_NAMES[name], row)
+                    for name, row in rows.items() if row is not None and row["value"] is not None]
+    if summary:
+        summary.append("Siffrorna visar vad som hänt, inte varför: en förändring kan ha andra orsaker än löftena.")
+    return {"years": years, "summary": summary}
+
+
+def _sentence(year: int, previous: int, name: str, row: dict) -> str:
+    """``2021: 1 834 brott med känd plats i stadskärnan (−210 mot 2020, −10,3 % per dag; …).``"""
+    text = f"{year}: {sv_number(row['value'], 0)} {name} i stadskärnan"
+    if row["previous"] is None or row["change"] is None:
+        return f"{text} (inga uppgifter {previous} att jämföra med)."
+    rate = "" if row["relative_change"] is None else f", {sv_signed(100 * row['relative_change'], 1)} % per dag"
+    return f"{text} ({sv_signed(row['change'], 0)} mot {previous}{rate}; {NOISE[row['beyond_noise']]})."

@@ -82,16 +82,15 @@ def chart_alt(chart: dict) -> str:
             f"{sv_number(100 * chart['share'][0], 1)} % till {sv_number(100 * chart['share'][-1], 1)} %.")
 
 
-def year_summary(report: dict, previous: dict | None) -> dict:
+def year_summary(report: dict) -> dict:
     """The year's summary in Swedish: what was promised, what was done (each promise's status and
-    result) and what changed in safety (:func:`service.promise_outcomes.outcomes_by_year` over the
-    year and ``previous``, the year before's report, when there is one)."""
-    reports = {report["year"]: report} | ({previous["year"]: previous} if previous else {})
+    result) and what changed in safety (:func:`service.promise_outcomes.outcomes_by_year`: the
+    year's outcomes against the year before)."""
     counts = ", ".join(f"{report['status_counts'][status]} {name}" for status, name in STATUS_NAMES.items()
                        if report["status_counts"].get(status))
     return {"promised": [p["text"] for p in report["promises"]],
             "done": [{"id": p["id"], "status": p["status"], "text": value_text(p)} for p in report["promises"]],
-            "counts": counts, "safety": outcomes_by_year(reports)["summary"]}
+            "counts": counts, "safety": outcomes_by_year({report["year"]: report})["summary"]}
 
 
 def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: bool = False,
@@ -131,8 +130,7 @@ def _yearly(state: Context, promises: PromiseYear, as_of: date | None, step: Cal
         return tracked[year]
 
     report = link_years(tracker(promises.year, promises, as_of), followable_years(folder, today), earlier)
-    previous = report["years"]["previous"]
-    return report, year_summary(report, earlier(previous) if previous else None)
+    return report, year_summary(report)
 
 
 def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None = None,

@@ -126,8 +126,6 @@ def page(request: Request, year: int, as_of: IsoDate | None = AS_OF) -> HTMLResp
 
     def build() -> HTMLResponse:
         report = _linked(request, year, as_of)
-        previous = report["years"]["previous"]
-        summary = year_summary(report, _report(request, previous, None) if previous else None)
-        return html_page(request, tracker_html(report, summary=summary))
+        return html_page(request, tracker_html(report, summary=year_summary(report)))
 
     return state.pages.get(key, build)

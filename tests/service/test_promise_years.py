@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from geo.demo import DEMO_YEARS
 from geo.layers import INCIDENTS
 from geo.status import STATUS_NAMES
+from geo.swedish import sv_signed
 from geo.zones import zone_of
 from service.app import create_app
 from service.cli import app as cli
@@ -98,11 +99,14 @@ def test_the_comparison_reads_each_kind_across_the_years(client, trackers):
     staff = {(c["from_id"], c["to_id"]) for c in kinds["staff_status"]["changes"]}
     assert ("kamerabevakning", "kamerabevakning-ansokan") in staff and len(staff) == 3
     outcomes = comparison["outcomes"]
-    assert outcomes["source"] == "tracker_incidents"
-    hotspots = {2020: value[2020]["kamerabevakning"], 2021: value[2021]["kamerabevakning-ansokan"]}
-    assert [y["incidents"] for y in outcomes["years"]] == [
-        hotspots[year]["supporting"]["incident_hotspots"]["incidents"] for year in (2020, 2021)]
-    assert outcomes["summary"][-1].startswith("Från 2020 till 2021: −")
+    assert [y["incidents"] for y in outcomes["years"]] == [trackers[year]["outcomes"]["centre"]["incidents"][0]
+                                                           for year in (2020, 2021)]
+    incidents = outcomes["years"][1]["incidents"]
+    assert incidents["value"] == value[2021]["kamerabevakning-ansokan"]["supporting"]["incident_hotspots"]["incidents"]
+    assert incidents["previous"] == outcomes["years"][0]["incidents"]["value"], "the year before, as counted in it"
+    sentence = next(line for line in outcomes["summary"] if line.startswith("2021: ") and "brott med känd plats" in line)
+    assert f"mot 2020, {sv_signed(100 * incidents['relative_change'], 1)} % per dag" in sentence
+    assert outcomes["summary"][-1].startswith("Siffrorna visar vad som hänt, inte varför")
 
 
 def test_the_comparison_of_chosen_years_and_its_errors(client):
