@@ -57,6 +57,10 @@ def test_a_municipal_officer_records_a_round_and_a_promise_status(browser, serve
 
     page.locator("header.site-header").get_by_role("link", name="Löftenas status").click()
     page.wait_for_selector("#year")
+    assert page.get_by_label("År").input_value() == "2021", "the newest year with promises first"
+    page.get_by_label("År").select_option("2020")
+    with page.expect_navigation():
+        page.locator("#year-form").get_by_role("button").click()
     section = page.locator("#promise-evenemang")
     section.get_by_label("Datum").fill("2020-09-12")
     section.get_by_label("Status", exact=True).select_option(label="i fas")

@@ -151,7 +151,10 @@ def forms_of(page: str) -> list[str]:
 
 def test_each_role_sees_the_forms_of_the_promises_it_may_record(app):
     municipality, police = browser(app, "maria"), browser(app, "per")
-    page = municipality.get("/staff/promises")
+    newest = municipality.get("/staff/promises")
+    assert newest.status_code == 200 and '<option value="2021" selected>2021</option>' in newest.text, \
+        "the newest year with promises first"
+    page = municipality.get("/staff/promises?year=2020")
     assert page.status_code == 200 and '<option value="2020" selected>2020</option>' in page.text
     assert forms_of(page.text) == ["centrumutvecklingsplan", "purple-flag", "evenemang", "kamerabevakning"]
     for measured in ("polisnarvaro", "klotter-och-ogras", "belysningsprogram"):
