@@ -96,7 +96,10 @@ def test_both_embedded_maps_are_fitted_to_the_centre(opened):
     assert page.locator("iframe.map").count() == 2
     titles = [page.locator("iframe.map").nth(i).get_attribute("title") for i in range(2)]
     assert titles[0].startswith("Planeringskarta") and titles[1].startswith("Belysningskarta")
-    for frame in maps:
+    for index, frame in enumerate(maps):
+        # in view, as a reader scrolls to it: Chromium need not lay out a cross-origin (sandboxed)
+        # iframe far below the window, and the report's maps come after the summary and every promise
+        page.locator("iframe.map").nth(index).scroll_into_view_if_needed()
         try:  # fitted once the iframe has its size (a map in an iframe once stayed at zoom 0; on a busy
             # CI machine an iframe of the report once had no width yet after 5 s)
             frame.wait_for_function(f"() => {{ const m = ({LEAFLET_ZOOM})(); return m && m.zoom > 10; }}",
