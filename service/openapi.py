@@ -37,6 +37,11 @@ BY_OPERATION = {
                                       409: "The same round (date, category, zones) is recorded; ``current`` has its id."},
     ("post", "/api/promises/{year}/{promise_id}/status"): {403: "The role may not record this promise's status."},
     ("post", "/api/patrols"): {403: "Uploads are for police tokens."},
+    ("post", "/api/survey"): {403: "Surveys are imported by municipality tokens."},
+    ("get", "/api/survey"): {404: "No survey is stored (for the year asked); ``detail`` names the years there are."},
+    ("post", "/api/events"): {403: "Events are added by municipality tokens.",
+                              409: "An event with the id is stored; ``current`` has its id and name."},
+    ("delete", "/api/events/{event_id}"): {403: "Events are removed by municipality tokens."},
     ("post", "/api/reports"): {429: "Too many reports from this address; try again after Retry-After seconds."},
     **{("post", f"/open311/v2/requests.{fmt}"): {
         403: "api_key not recognised.",

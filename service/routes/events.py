@@ -1,5 +1,5 @@
 """Events: added and removed by municipality staff (POST /api/events, DELETE /api/events/{id}), the
-year's events with their figures for everyone (GET /api/events/figures, the calendar page /events)."""
+year's events with their figures for everyone (GET /api/events, the calendar page /events)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def delete_event(request: Request, event_id: str, caller: Caller | None = Depend
     return Response(status_code=204)
 
 
-@router.get("/api/events/figures",
+@router.get("/api/events",
             responses={200: {"model": EventFigures, "description": "The year's events and their figures."}})
 def figures(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEARS[1])) -> dict:
     """The year's events (default: this year) with, during each event's hours in the zones it

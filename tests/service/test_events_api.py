@@ -1,6 +1,6 @@
 """Events through the real app: municipality staff add (POST /api/events) and remove events, by the
 layer's rules, once per id; the layer's GeoJSON serves an event held on an area as its Polygon;
-the year's figures (GET /api/events/figures) and the calendar page (/events); the staff page
+the year's figures (GET /api/events) and the calendar page (/events); the staff page
 /staff/events adds and removes through the same use case, with CSRF, an audit row and Swedish errors."""
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def test_the_figures_and_the_calendar_of_a_year(api):
     body = {"id": "torg-1", "name": "Konsert på <b>torget</b>", "starts_at": "2020-05-08T20:00",
             "ends_at": "2020-05-09T01:00", "kind": "concert", "place": "stora-torg", "expected_visitors": 1200}
     assert api.post("/api/events", json=body, headers=api.municipality).status_code == 201
-    figures = api.get("/api/events/figures?year=2020").json()
+    figures = api.get("/api/events?year=2020").json()
     [event] = figures["events"]
     assert event["zones"] == [{"zone_id": "stora-torg", "name": "Stora Torg"}] and event["kind_name"] == "Konsert"
     assert event["comparison_windows"] == 51 and event["figures"]["incidents"] == {"event": 0, "mean": 0, "min": 0,
