@@ -7,10 +7,10 @@ cell or group with fewer than k records, and a figure computed from such a count
 either. :func:`suppress_small` is the one place the rule is applied; a suppressed value is
 ``None`` (JSON ``null``, "färre än k" on pages), and a map grid simply leaves the cell out. Zero
 is fewer than k too, so a reader never tells an empty group from one with one or two records.
-Where the same answer gives the exact total the values add up to (centre-wide totals stay exact),
-the suppressed values must not be recoverable as total − shown: when they would add up to 1 … k−1,
-the smallest shown value is suppressed as well (secondary suppression), so the difference is 0 or
-at least k. Staff answers pass ``k = None`` and get exact figures.
+Where the same answer gives the exact total the values add up to, the suppressed values must not
+be recoverable as total − shown: when they would add up to 1 … k−1, the smallest shown value is
+suppressed as well (secondary suppression), so the difference is 0 or at least k; a two-way table
+(:func:`shown_in_table`) is settled that way along its rows and columns. Staff answers pass ``k = None`` and get exact figures.
 """
 
 from __future__ import annotations
@@ -80,10 +80,56 @@ def suppress_small(counts: Mapping[Hashable, int], k: int | None,
     exact = {key: int(value) for key, value in counts.items()}
     if k is None:
         return dict(exact)
-    shown = {key: value for key, value in exact.items() if value >= k}
-    if total is not None and shown and 0 < int(total) - sum(shown.values()) < k:
-        del shown[min(shown, key=shown.__getitem__)]
-    return {key: shown.get(key) for key in exact}
+    values = np.array(list(exact.values()), dtype=float)
+    shown = values >= k
+    if total is not None:
+        _settle_line(values, shown, np.arange(len(values)), int(total), k)
+    return {key: int(value) if public else None for (key, value), public in zip(exact.items(), shown)}
+
+
+def _settle_line(values: np.ndarray, shown: np.ndarray, parts: np.ndarray, total: float, k: int) -> bool:
+    """Secondary suppression along one line of counts (``values[parts]``, NaN: no data) with an
+    exact, shown ``total``: when the records not shown (total − the shown parts) would be 1 … k−1,
+    the smallest shown part (the first of equals) is hidden as well. Changes ``shown`` in place;
+    whether it did."""
+    parts = parts[~np.isnan(values[parts])]
+    visible = parts[shown[parts]]
+    if len(visible) and 0 < total - values[visible].sum() < k:
+        shown[visible[np.argmin(values[visible])]] = False
+        return True
+    return False
+
+
+def shown_in_table(table: pd.DataFrame, k: int | None, total_row: Hashable, total_column: Hashable) -> pd.DataFrame:
+    """Which cells of a two-way table of citizens' counts (groups × categories) the public may
+    see: ``table`` has a column ``total_column``, each row's total (its categories add up to it, or
+    to less), and may have a row ``total_row``, the sum of the other rows (a centre-wide row).
+    Every count below ``k`` is hidden; a row whose total is hidden is hidden whole; and along every
+    row and column with a shown total, what is hidden never adds up to 1 … k−1 (the rule of
+    :func:`suppress_small`, repeated until nothing changes), so no hidden count is total − shown.
+    NaN cells (no data) stay as they are. ``k`` None (staff): every cell shown."""
+    values = table.to_numpy(dtype=float)
+    if k is None:
+        return pd.DataFrame(True, index=table.index, columns=table.columns)
+    data = ~np.isnan(values)
+    shown = ~data | (values >= k)
+    column_total = table.columns.get_loc(total_column)
+    row_total = table.index.get_loc(total_row) if total_row in table.index else None
+    categories = np.flatnonzero(np.arange(values.shape[1]) != column_total)
+    groups = np.flatnonzero(np.arange(values.shape[0]) != row_total)
+    changed = True
+    while changed:
+        changed = False
+        for row in range(values.shape[0]):
+            if data[row, column_total] and not shown[row, column_total]:
+                changed |= bool((shown[row] & data[row]).any())
+                shown[row, data[row]] = False
+            elif data[row, column_total]:
+                changed |= _settle_line(values[row], shown[row], categories, values[row, column_total], k)
+        if row_total is not None:
+            for column in np.flatnonzero(data[row_total] & shown[row_total]):
+                changed |= _settle_line(values[:, column], shown[:, column], groups, values[row_total, column], k)
+    return pd.DataFrame(shown, index=table.index, columns=table.columns)
 
 
 def grid_counts(points: gpd.GeoDataFrame, cell_m: float, by: str | None = None,

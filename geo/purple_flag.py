@@ -255,7 +255,7 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
 def _unsafe_places(pins: pd.DataFrame, k: int | None) -> dict:
     """The year's unsafe-place marks per band (made in it) and for 17-05; counts below ``k``
     suppressed, each level against the exact total above it (:func:`geo.publish.suppress_small`),
-    so no small group follows from a difference. By the time of day the citizen chose (``when``)
+    so no small group follows from a difference; the year's total too is public only from k. By the time of day the citizen chose (``when``)
     they are counted per zone by the tracker's ``unsafe_places`` only: a centre-wide split beside
     it would give suppressed counts of a zone back."""
     total = len(pins)
@@ -263,7 +263,7 @@ def _unsafe_places(pins: pd.DataFrame, k: int | None) -> dict:
     night = suppress_small({WHOLE_NIGHT: int(per_band.sum())}, k, total=total)[WHOLE_NIGHT]
     bands = (dict.fromkeys(BANDS) if night is None
              else suppress_small(dict(zip(BANDS, per_band.tolist())), k, total=night))
-    return {"total": total, "bands": {**bands, WHOLE_NIGHT: night}}
+    return {"total": suppress_small({"total": total}, k)["total"], "bands": {**bands, WHOLE_NIGHT: night}}
 
 
 def _events(events: pd.DataFrame, hours: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict:

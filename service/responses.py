@@ -1165,7 +1165,7 @@ class PurpleFlagBand(Answer):
 
 
 class PurpleFlagUnsafe(Answer):
-    total: int = Field(description="the year's unsafe-place marks, exact")
+    total: int | None = Field(description="the year's unsafe-place marks; null below k (public)")
     suppressed_below: int | None = Field(description=K)
 
 

@@ -233,6 +233,9 @@ def test_no_small_count_of_marks_follows_from_a_difference(two_zones):
     assert [f["reports"]["unsafe_place"] for f in exact["bands"].values()] == [4, 2, 0, 0]
     assert exact["unsafe_places"] == {"total": 9, "suppressed_below": None}
     assert exact["events"] is None, "no events layer: none, not zero"
+    few = purple_flag_evidence(2020, YEAR_END, cube=cube, incidents=incidents_at(), town_level=incidents_at(),
+                               reports=reports_at(*marks(0)[4:6]), min_count=3)
+    assert few["unsafe_places"] == {"total": None, "suppressed_below": 3}, "a year's two marks: fewer than k"
 
 
 def test_every_figure_has_a_theme_and_every_theme_says_what_the_data_cannot_show(two_zones):
