@@ -34,8 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from geo.layers import FAULT_CATEGORIES, INCIDENT_CATEGORIES, USABLE_PRECISION
-from geo.publish import suppress_small
-from geo.survey import year_changes
+from geo.publish import shown_in_table
+from geo.survey import CENTRE as SURVEY_CENTRE, RESULT_COLUMNS, year_changes
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.zones import zone_of
 
@@ -48,9 +48,9 @@ COUNT_INDICATORS = INDICATORS[:3]
 COLUMNS = ("zone_id", "year", "indicator", "category", "value", "days", "answers", "low", "high")
 """The columns of :func:`outcome_indicators`: ``value`` a count or a share (0–1), ``days`` the
 days counted (counts only), ``answers``, ``low`` and ``high`` the survey's (shares only)."""
-SURVEY_COLUMNS = ("year", "area", "question", "question_text", "share", "answers", "low", "high")
-"""The columns of a survey frame (the survey import's): a share of respondents per year, area
-(a zone id, or another area such as the whole centre) and question."""
+SURVEY_COLUMNS = tuple(column for column in RESULT_COLUMNS if column != "source")
+"""The columns of a survey frame (the survey import's without its source): a share of respondents
+per year, area (a zone id, or :data:`geo.survey.CENTRE` for the whole centre) and question."""
 
 
 def counted_days(year: int, as_of: date | None = None) -> int:
@@ -117,7 +117,7 @@ def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, z
     assigned with :func:`geo.zones.zone_of` in one vectorised pass per layer; records outside the
     zones and incidents without a usable position are left out (see :func:`unplaced_incidents`).
     ``survey``: a frame of :data:`SURVEY_COLUMNS` (None: no survey rows); its ``area`` becomes the
-    ``zone_id`` as given.
+    ``zone_id``, the whole centre's (:data:`geo.survey.CENTRE`) :data:`CENTRE`.
     """
     years = sorted(set(years))
     days = {year: counted_days(year, as_of) for year in years}
@@ -136,7 +136,7 @@ def outcome_indicators(incidents: gpd.GeoDataFrame, reports: gpd.GeoDataFrame, z
                            years, (ALL,), "unsafe_places", days, with_all=False))
     if survey is not None:
         answers = survey[survey["year"].isin(years)]
-        frames.append(pd.DataFrame({"zone_id": answers["area"].to_numpy(dtype=object),
+        frames.append(pd.DataFrame({"zone_id": answers["area"].replace({SURVEY_CENTRE: CENTRE}).to_numpy(dtype=object),
                                     "year": answers["year"].astype(int).to_numpy(), "indicator": "survey",
                                     "category": answers["question"].to_numpy(dtype=object),
                                     "value": answers["share"].astype(float).to_numpy(),
@@ -264,32 +264,22 @@ def centre_indicators(outcomes: pd.DataFrame) -> pd.DataFrame:
 def suppress_citizen_counts(changes: pd.DataFrame, k: int | None) -> pd.DataFrame:
     """``changes`` (:func:`with_changes` of zones' and the centre's rows, with the year before the
     first one shown, so its suppression is known) as the public may see them: citizens' counts
-    (:data:`CITIZEN_INDICATORS`) below ``k`` become NaN (:func:`geo.publish.suppress_small`), and so
-    does every figure computed from one (the change, the ratio, the test). Secondary suppression
-    keeps the exact totals from giving a suppressed count away: each zone's ``all`` against the
-    centre's (exact), each category against its zone's ``all`` (every category when that is
-    suppressed). A column ``shown`` says which values are public; ``k`` None (staff): all of them."""
+    (:data:`CITIZEN_INDICATORS`) below ``k`` become NaN, and so does every figure computed from one
+    (the change, the ratio, the test). Each year's counts of an indicator are a table of zones and
+    the centre by category and ``all``: :func:`geo.publish.shown_in_table` keeps the zones' and the
+    centre's totals from giving a suppressed count away, along rows and columns. A column ``shown``
+    says which values are public; ``k`` None (staff): all of them."""
     frame = changes.reset_index(drop=True)
     shown = pd.Series(True, index=frame.index)
     if k is not None:
-        citizen = frame["indicator"].isin(CITIZEN_INDICATORS) & (frame["zone_id"] != CENTRE)
-        for (year, indicator), group in frame[citizen].groupby(["year", "indicator"], sort=False):
-            totals = group[group["category"] == ALL]
-            centre = frame[(frame["zone_id"] == CENTRE) & (frame["year"] == year) & (frame["indicator"] == indicator)
-                           & (frame["category"] == ALL)]["value"]
-            if totals["value"].isna().all():  # no data that year
-                continue
-            zone_alls = suppress_small(dict(zip(totals.index, totals["value"])), k,
-                                       total=int(centre.iloc[0]) if len(centre) else None)
-            for index, value in zone_alls.items():
-                shown[index] = value is not None
-            for zone_id, parts in group[group["category"] != ALL].groupby("zone_id", sort=False):
-                total = totals.loc[totals["zone_id"] == zone_id]
-                zone_shown = bool(len(total)) and zone_alls[total.index[0]] is not None
-                public = suppress_small(dict(zip(parts.index, parts["value"])), k,
-                                        total=int(total["value"].iloc[0]) if zone_shown else None)
-                for index, value in public.items():
-                    shown[index] = zone_shown and value is not None
+        citizen = frame[frame["indicator"].isin(CITIZEN_INDICATORS)]
+        for _, group in citizen.groupby(["year", "indicator"], sort=False):
+            rows = group.reset_index()
+            table = rows.pivot(index="zone_id", columns="category", values="value")
+            where = rows.pivot(index="zone_id", columns="category", values="index")
+            public = shown_in_table(table, k, CENTRE, ALL)
+            cells = where.notna().to_numpy()
+            shown.loc[where.to_numpy()[cells].astype(int)] = public.to_numpy()[cells]
     frame["shown"] = shown.to_numpy()
     earlier = frame[["zone_id", "indicator", "category", "year", "shown"]].assign(year=frame["year"] + 1)
     previous_shown = frame[["zone_id", "indicator", "category", "year"]].merge(

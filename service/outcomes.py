@@ -150,8 +150,6 @@ def outcome_report(store: Store, zones: gpd.GeoDataFrame, year: int, zone: str |
     texts = {} if survey is None else dict(zip(survey["question"], survey["question_text"]))
     names = dict(zip(zones["zone_id"], zones["name"]))
     shown = [z for z in zones["zone_id"] if zone in (None, z)]
-    if survey is not None and zone is None:  # survey areas that are not zones (the whole centre) come after them
-        shown += [a for a in dict.fromkeys(table["zone_id"]) if a not in names and a != CENTRE]
     by_zone = {zone_id: group for zone_id, group in table.groupby("zone_id", sort=False)}
     return {"year": year, "previous_year": year - 1, "as_of": (as_of or date(year, 12, 31)).isoformat(),
             "synthetic": store.get_meta(DEMO_META_KEY) is not None, "suppressed_below": min_count,
@@ -161,7 +159,7 @@ def outcome_report(store: Store, zones: gpd.GeoDataFrame, year: int, zone: str |
                                    "previous_town": int(unplaced.loc[year - 1, "town"]),
                                    "previous_county": int(unplaced.loc[year - 1, "county"])},
             "centre": _rows(by_zone[CENTRE], texts) if zone is None else None,
-            "zones": [{"zone_id": z, "name": names.get(z, z), **_rows(by_zone.get(z, table.iloc[:0]), texts)}
+            "zones": [{"zone_id": z, "name": names[z], **_rows(by_zone.get(z, table.iloc[:0]), texts)}
                       for z in shown]}
 
 
@@ -185,7 +183,7 @@ def outcome_summary(store: Store, zones: gpd.GeoDataFrame, years: Sequence[int],
         result["years"][int(year)] = {
             "centre": _rows(rows[rows["zone_id"] == CENTRE], texts),
             "unplaced_incidents": {"town": int(unplaced.loc[year, "town"]), "county": int(unplaced.loc[year, "county"])},
-            "zones": [{"zone_id": z, "name": names.get(z, z), **_rows(group, texts)}
+            "zones": [{"zone_id": z, "name": names[z], **_rows(group, texts)}
                       for z, group in totals.groupby("zone_id", sort=False)]}
     return result
 
