@@ -3,6 +3,7 @@ the difference-in-differences table with its caveats, in Swedish."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,9 +13,9 @@ from geo.outcomes import INDICATOR_NAMES
 from service.context import Context
 from service.html import pages
 from service.i18n import translate
-from service.outcomes import before_after
+from service.outcomes import BEFORE_AFTER_LAYERS, STAFF_ONLY_LAYERS, before_after
 
-PUBLIC_LAYERS = ("incidents", "reports")
+PUBLIC_LAYERS = tuple(layer for layer in BEFORE_AFTER_LAYERS if layer not in STAFF_ONLY_LAYERS)
 """What the public page counts (unsafe-place marks are compared for staff only, through the API)."""
 DEFAULT_DAYS = 90
 
@@ -39,7 +40,7 @@ def _date(text: str) -> date:
 
 
 def _days(text: str) -> int:
-    if not text.strip().isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip()):  # ASCII digits: str.isdigit() takes "²", int() does not
         raise ValidationError(Message("{value!r} is not a whole number of days", value=text), field="days")
     return int(text)
 

@@ -13,7 +13,7 @@ from geo.before_after import MAX_DAYS
 from service.auth import STAFF, request_role
 from service.context import context
 from service.outcome_page import DEFAULT_DAYS, BeforeAfterForm, before_after_page
-from service.outcomes import before_after, outcome_report, today
+from service.outcomes import BEFORE_AFTER_LAYERS, before_after, outcome_report, today
 from service.params import IsoDate
 from service.responses import BeforeAfter, Outcomes
 from service.security import html_page
@@ -57,7 +57,7 @@ class BeforeAfterQuestion(BaseModel):
     at: IsoDate = Field(description="the measure's local date (the after period starts with it)")
     days: int = Field(ge=1, le=MAX_DAYS, description="the length of each period, days")
     seasonal: bool = Field(False, description="also the same periods a year earlier, to take out the season")
-    layers: list[Literal["incidents", "reports", "unsafe_places"]] = Field(
+    layers: list[Literal[BEFORE_AFTER_LAYERS]] = Field(  # type: ignore[valid-type]
         ["incidents", "reports"], min_length=1, description="what to count (unsafe_places: staff only)")
 
 
