@@ -213,7 +213,7 @@ def demo_data(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, year: int = 20
     report("done", 1.0)
     return DemoData(incidents=incidents, lights=lights, reports=reports, pings=pings, presence_log=log,
                     buildings=buildings, water=water, survey=demo_survey(zones, lights, year, seed),
-                    events=demo_events(zones, year), cameras=demo_cameras(year, zones, streets))
+                    events=demo_events(zones, year), cameras=demo_cameras(zones, streets))
 
 
 class _World:

@@ -17,25 +17,26 @@ from geo.demo import HOT_SPOTS, SOURCE
 from geo.layers import CAMERAS, validate
 
 DEMO_CAMERAS = (
-    # position in HOT_SPOTS, status, field of view (°), range (m), height (m), metres along the street
-    (0, "proposed", 90.0, 60.0, 6.0, 30.0),
-    (1, "proposed", 70.0, 70.0, 5.0, -30.0),
-    (2, "installed", 80.0, 60.0, 6.0, -30.0),
+    # position in HOT_SPOTS, status, field of view (°), range (m), height (m), metres along the street, decided
+    (0, "proposed", 90.0, 60.0, 6.0, 30.0, "2021-09-15T10:00:00"),
+    (1, "proposed", 70.0, 70.0, 5.0, -30.0, "2021-09-15T10:00:00"),
+    (2, "installed", 80.0, 60.0, 6.0, -30.0, "2020-03-15T10:00:00"),
 )
-"""The demo's cameras: two proposed at the two busiest hot spots, one installed at the station."""
+"""The demo's cameras: two proposed at the two busiest hot spots (proposed in September 2021, as
+the 2021 promise applies for camera surveillance), one installed at the station (decided in March
+2020). The same cameras whichever demo years are loaded (Stockholm time)."""
 
 
-def demo_cameras(year: int, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The demo cameras of ``year`` (a validated :data:`geo.layers.CAMERAS` frame, WGS84) at the
-    hot spots of :data:`geo.demo.HOT_SPOTS` that lie in ``zones``; ``streets``: centre lines
-    (any CRS). The installed camera was decided in March, the proposals in September."""
+def demo_cameras(zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The demo cameras (a validated :data:`geo.layers.CAMERAS` frame, WGS84) at the hot spots of
+    :data:`geo.demo.HOT_SPOTS` that lie in ``zones``; ``streets``: centre lines (any CRS)."""
     area = shapely.union_all(to_metric(zones).geometry.to_numpy())
     lines = to_metric(streets).geometry.to_numpy()
     tree = shapely.STRtree(lines)
     spots = gpd.GeoSeries(gpd.points_from_xy([h[1] for h in HOT_SPOTS], [h[2] for h in HOT_SPOTS]),
                           crs=WGS84).to_crs(SWEREF99TM).to_numpy()
     rows = []
-    for index, status, fov, reach, height, along in DEMO_CAMERAS:
+    for index, status, fov, reach, height, along, decided in DEMO_CAMERAS:
         spot = spots[index]
         if not shapely.contains(area, spot):
             continue
@@ -49,7 +50,7 @@ def demo_cameras(year: int, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) 
         rows.append({"id": f"demo-kamera-{index + 1}", "name": f"{HOT_SPOTS[index][0]} (syntetiskt exempel)",
                      "height_m": height, "direction_deg": round(float(np.degrees(np.arctan2(dx, dy))) % 360.0, 1),
                      "fov_deg": fov, "range_m": reach, "status": status,
-                     "decided_at": f"{year}-{'03' if status == 'installed' else '09'}-15T10:00:00",
+                     "decided_at": decided,
                      "source": SOURCE, "x": place.x, "y": place.y})
     raw = pd.DataFrame(rows, columns=[f.name for f in CAMERAS.fields] + ["x", "y"])
     lonlat = gpd.GeoSeries(gpd.points_from_xy(raw["x"], raw["y"]), crs=SWEREF99TM).to_crs(WGS84)
