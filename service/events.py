@@ -23,6 +23,8 @@ from service.store import Actor, FeatureQuery, Store
 
 STAFF_SOURCE = "staff"
 """The ``source`` of an event added by staff (through the API or the staff page)."""
+EDITORS = ("municipality",)
+"""Who adds and removes events (the API and the staff page)."""
 
 
 def place_of(zones: gpd.GeoDataFrame, place: str | None, lon: object, lat: object) -> tuple[object, object]:

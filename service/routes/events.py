@@ -16,15 +16,13 @@ from geo.timestamps import LOCAL_TZ, YEARS, utc_text
 from service.auth import Caller, request_caller, require
 from service.context import context
 from service.demo import DEMO_META_KEY
-from service.events import STAFF_SOURCE, figures_of_year, new_event
+from service.events import EDITORS, STAFF_SOURCE, figures_of_year, new_event
 from service.html import pages
 from service.responses import EventCreated, EventFigures
 from service.security import html_page
 
 router = APIRouter(tags=["events"])
 
-ROLES = ("municipality",)
-"""Who adds and removes events."""
 TOPICS = ("events", "incidents", "reports", "patrols", "meta")
 """The data the figures are built from."""
 WEEKDAYS = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
@@ -67,7 +65,7 @@ def year_figures(request: Request, year: int) -> dict:
 def create_event(request: Request, body: EventIn, caller: Caller | None = Depends(request_caller)) -> dict:
     """Add an event (municipality): checked by the layer's rules and in the stadskärna, written in
     one transaction; an id stored already answers 409 with the stored event's id and name."""
-    require(caller.role if caller else None, ROLES, "adding an event")
+    require(caller.role if caller else None, EDITORS, "adding an event")
     state = context(request)
     frame = new_event(state.store, state.zones, body.model_dump(), caller.actor)
     event = frame.iloc[0]
@@ -79,7 +77,7 @@ def create_event(request: Request, body: EventIn, caller: Caller | None = Depend
 @router.delete("/api/events/{event_id}", status_code=204)
 def delete_event(request: Request, event_id: str, caller: Caller | None = Depends(request_caller)) -> Response:
     """Remove an event and its area (municipality); 404 for an unknown id."""
-    require(caller.role if caller else None, ROLES, "removing an event")
+    require(caller.role if caller else None, EDITORS, "removing an event")
     context(request).store.remove_event(event_id)
     return Response(status_code=204)
 

@@ -15,7 +15,7 @@ from geo.layers import EVENT_KIND_NAMES
 from geo.timestamps import LOCAL_TZ, YEARS
 from service.auth import Caller, request_caller, require
 from service.context import context
-from service.events import new_event, year_events
+from service.events import EDITORS, new_event, year_events
 from service.forms import StrictFormRoute
 from service.routes.events import when_text
 from service.security import inline_scripts
@@ -25,8 +25,6 @@ from service.store import Conflict, NotFound
 router = APIRouter(tags=["staff"], route_class=StrictFormRoute, include_in_schema=False)
 
 PATH = "/staff/events"
-ROLES = ("municipality",)
-"""Who adds and removes events (as POST /api/events)."""
 ERRORS = {
     "name": "Ge evenemanget ett namn.",
     "starts_at": "Ange när evenemanget börjar, datum och klockslag.",
@@ -64,7 +62,7 @@ def events_page(request: Request, year: int | None = Query(None, ge=YEARS[0], le
                 added: str | None = Query(None, max_length=80), removed: str | None = Query(None, max_length=200),
                 caller: Caller | None = Depends(request_caller)) -> HTMLResponse:
     """The form to add an event and the year's events (default: this year)."""
-    require(caller.role if caller else None, ROLES, "the events page")
+    require(caller.role if caller else None, EDITORS, "the events page")
     notice = (f"Evenemanget ”{added}” är sparat." if added else
               f"Evenemanget ”{removed}” är borttaget." if removed else None)
     return _page(request, caller, year or pd.Timestamp.now(tz=LOCAL_TZ).year, {"kind": "other"}, notice=notice)
@@ -78,7 +76,7 @@ def add(request: Request, name: str = Form("", max_length=200), starts_at: str =
         caller: Caller | None = Depends(request_caller)) -> Response:
     """Add the event (:func:`service.events.new_event`) and go back to the page (303) with a notice;
     a refusal shows the page again with the form as it was sent and the reason in Swedish."""
-    require(caller.role if caller else None, ROLES, "adding an event")
+    require(caller.role if caller else None, EDITORS, "adding an event")
     state = context(request)
     values = {"name": name, "starts_at": starts_at, "ends_at": ends_at, "kind": kind,
               "expected_visitors": expected_visitors, "organiser": organiser, "place": place, "lon": lon, "lat": lat}
@@ -102,7 +100,7 @@ def remove(request: Request, event_id: str, year: int | None = Form(None, ge=YEA
            caller: Caller | None = Depends(request_caller)) -> Response:
     """Remove an event (as DELETE /api/events/{id}) and go back to the page; an event removed
     meanwhile is said in Swedish (404)."""
-    require(caller.role if caller else None, ROLES, "removing an event")
+    require(caller.role if caller else None, EDITORS, "removing an event")
     state = context(request)
     this_year = year or pd.Timestamp.now(tz=LOCAL_TZ).year
     stored = year_events(state.store, this_year)
