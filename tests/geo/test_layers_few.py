@@ -77,7 +77,7 @@ def outcome(schema, raw):
 
 
 @pytest.mark.parametrize("schema", [INCIDENTS, LIGHTS, REPORTS, PINGS], ids=lambda s: s.name)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_few_records_get_the_answers_of_the_vectorised_rules(schema, data):
     raw = data.draw(raw_frames(schema))
@@ -104,7 +104,7 @@ def test_a_typed_one_record_frame_keeps_its_types(monkeypatch):
 
 
 @pytest.mark.parametrize("schema", [INCIDENTS, LIGHTS, REPORTS, PINGS], ids=lambda s: s.name)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_one_record_gets_the_answer_of_the_whole_file_rules(schema, data):
     """validate_record (a form's request path, no frames) answers as validate does a one-row file."""
