@@ -109,8 +109,9 @@ def year_ground(state: Context, year: int) -> Ground:
 def camera_figures(state: Context, year: int | None, min_count: int | None) -> dict:
     """What each stored camera, and the cameras of each status together, cover in ``year`` (None:
     the newest incident's): area seen, each hot spot's incidents inside, unsafe-place marks inside
-    (None below ``min_count``; None for staff: exact), street metres by name and entrances (None,
-    with :data:`NO_ENTRANCES`: no entrance data exists)."""
+    (None below ``min_count``, and a status's where one of its cameras' is; ``min_count`` None for
+    staff: exact), street metres by name and entrances (None, with :data:`NO_ENTRANCES`: no
+    entrance data exists)."""
     year = latest_incident_year(state.store) if year is None else year
 
     def build() -> dict:
@@ -118,10 +119,20 @@ def camera_figures(state: Context, year: int | None, min_count: int | None) -> d
         views = camera_views(state)
         per_camera = [{"id": row.id, "name": None if pd.isna(row.name) else row.name, "status": row.status}
                       | ground.seen(views.iloc[[i]], min_count) for i, row in enumerate(views.itertuples())]
+        by_status = _hide_derivable_counts(ground.by_status(views, min_count), per_camera)
         return {"year": year, "hotspots": _hotspot_list(ground.hotspots), "cameras": per_camera,
-                "by_status": ground.by_status(views, min_count), "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
+                "by_status": by_status, "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
 
     return state.pages.get(("camera figures", year, min_count), build, topics=FIGURE_TOPICS)
+
+
+def _hide_derivable_counts(by_status: dict[str, dict], per_camera: list[dict]) -> dict[str, dict]:
+    """``by_status`` with a status's ``unsafe_places`` suppressed (None) where one of its cameras'
+    is: the status's count less its other cameras' shown counts would give the hidden one (staff
+    get no None, so nothing changes for them)."""
+    hidden = {camera["status"] for camera in per_camera if camera["unsafe_places"] is None}
+    return {status: figures | {"unsafe_places": None} if status in hidden else figures
+            for status, figures in by_status.items()}
 
 
 def _hotspot_list(hotspots: gpd.GeoDataFrame) -> list[dict]:
