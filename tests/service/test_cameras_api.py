@@ -12,9 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from geo.cameras import covered_hotspots, seen, union_view
+from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import CAMERAS, REPORTS, validate
 from service.app import create_app
 from service.auth import create_token
+from service.cameras import camera_views, year_ground
 from service.cli import app as cli
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
@@ -122,6 +125,19 @@ def test_a_status_hides_its_count_of_marks_when_one_of_its_cameras_does(tmp_path
     assert [c["unsafe_places"] for c in exact["cameras"]] == [7, 2] and exact["by_status"]["installed"]["unsafe_places"] == 9
     assert [c["unsafe_places"] for c in public["cameras"]] == [7, None]
     assert public["by_status"]["installed"]["unsafe_places"] is None
+
+
+def test_the_ground_is_kept_in_metres_and_measures_views_as_the_layers_do(client):
+    """The year's ground is reprojected to SWEREF 99 TM once, not for every camera measured, and a
+    view covers the same of it as of the WGS84 layers."""
+    state = client.app.state.context
+    ground = year_ground(state, 2020)
+    kept = (ground.metric_hotspots, ground.incidents, ground.unsafe, ground.streets)
+    assert all(frame.crs == SWEREF99TM for frame in kept) and len(ground.unsafe) and len(ground.incidents)
+    views = camera_views(state)
+    layers = seen(union_view(to_metric(views).geometry), ground.hotspots, ground.incidents.to_crs(WGS84),
+                  ground.unsafe.to_crs(WGS84), state.streets, None)
+    assert ground.seen(views, None) == layers.as_dict() | {"covered_hotspots": covered_hotspots(layers)}
 
 
 def test_the_what_if_is_for_staff_and_says_which_hot_spots_a_proposal_covers(client, staff):
