@@ -8,8 +8,10 @@ shapely 2: :data:`RAYS_PER_DEGREE` rays per degree of the field of view, each cu
 crossing with a footprint (an STRtree finds the candidate pairs, ``shapely.intersection`` and
 ``shapely.distance`` on arrays the crossings); the polygon through the cut ends is then freed of
 the footprints themselves, so no view ever lies inside a building. A building blocks the view
-whatever its height (the camera watches the ground), and the footprint a camera is mounted on
-(within :data:`geo.shadows.OWN_WALL_M` of its point) blocks nothing but itself.
+whatever its height (the camera watches the ground), the one a camera is mounted on too: a camera
+whose point lies on a footprint or at most :data:`geo.shadows.OWN_WALL_M` inside it looks from
+:data:`NUDGE_M` outside the wall, so it sees along and away from its facade, not through its
+building.
 
 All geometry in SWEREF 99 TM (EPSG:3006, metres); inputs in any CRS they declare.
 """
@@ -34,6 +36,9 @@ RAYS_PER_DEGREE = 2.0
 reference among buildings (README, "Camera surveillance")."""
 MIN_RAYS = 8
 """At least this many rays per camera, however narrow its field of view."""
+NUDGE_M = 0.01
+"""How far outside its building's wall a camera mounted on it looks from (metres): a camera's point
+on or just inside a footprint (the footprint and the point are both approximate) is moved there."""
 MIN_STREET_M = 0.5
 """A street counts as seen from this many metres of its centre line inside a view."""
 
@@ -63,7 +68,6 @@ def view_polygons(cameras: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None 
     sector). Pass every camera at once: the rays of all are cast together.
     """
     metric = to_metric(cameras)
-    x, y = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
     direction = cameras["direction_deg"].to_numpy(float) % 360.0
     fov = np.clip(cameras["fov_deg"].to_numpy(float), 1e-6, 360.0)
     reach = cameras["range_m"].to_numpy(float)
@@ -71,20 +75,17 @@ def view_polygons(cameras: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None 
     hit = reach[camera].copy()
     footprints = (np.empty(0, dtype=object) if buildings is None or buildings.empty
                   else to_metric(buildings).geometry.to_numpy())
-    origins = shapely.points(x, y)
     tree = shapely.STRtree(footprints)
+    lenses = _lenses(metric.geometry.to_numpy(), footprints, tree)
+    x, y = shapely.get_x(lenses), shapely.get_y(lenses)
     if len(footprints):
         ends = np.column_stack([x[camera] + east * hit, y[camera] + north * hit])
         starts = np.column_stack([x[camera], y[camera]])
         rays = shapely.linestrings(np.stack([starts, ends], axis=1))
         ray, building = tree.query(rays, predicate="intersects")
-        own_camera, own_building = tree.query(shapely.buffer(origins, OWN_WALL_M), predicate="intersects")
-        pair = camera[ray] * len(footprints) + building  # a (camera, building) pair as one number
-        keep = ~np.isin(pair, own_camera * len(footprints) + own_building)
-        ray, building = ray[keep], building[keep]
         if len(ray):
             crossing = shapely.intersection(rays[ray], footprints[building])
-            np.minimum.at(hit, ray, shapely.distance(origins[camera[ray]], crossing))
+            np.minimum.at(hit, ray, shapely.distance(lenses[camera[ray]], crossing))
     px, py = x[camera] + east * hit, y[camera] + north * hit
     views = []
     for i in range(len(x)):
@@ -98,6 +99,25 @@ def view_polygons(cameras: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None 
             view = shapely.difference(view, shapely.union_all(footprints[near]))
         views.append(_polygonal(view))
     return gpd.GeoSeries(views, index=cameras.index, crs=SWEREF99TM)
+
+
+def _lenses(points: NDArray[np.object_], footprints: NDArray[np.object_],
+            tree: shapely.STRtree) -> NDArray[np.object_]:
+    """Where each camera (``points``, SWEREF 99 TM) looks from: its point, or for a point on a
+    footprint or at most :data:`geo.shadows.OWN_WALL_M` inside one (a camera on a facade) the
+    nearest point :data:`NUDGE_M` outside the footprints within ``OWN_WALL_M`` of it. A point
+    deeper inside a building stays there, and sees nothing."""
+    lenses = points.copy()
+    inside = np.unique(tree.query(points, predicate="intersects")[0])
+    if not len(inside):
+        return lenses
+    camera, building = tree.query(points[inside], predicate="dwithin", distance=OWN_WALL_M)
+    own = np.array([shapely.union_all(footprints[building[camera == i]]) for i in range(len(inside))],
+                   dtype=object)
+    near = shapely.distance(points[inside], shapely.boundary(own)) <= OWN_WALL_M
+    outside = shapely.boundary(shapely.buffer(own[near], NUDGE_M))
+    lenses[inside[near]] = shapely.get_point(shapely.shortest_line(points[inside[near]], outside), 1)
+    return lenses
 
 
 def sectors(cameras: gpd.GeoDataFrame, rays_per_degree: float = RAYS_PER_DEGREE) -> gpd.GeoSeries:

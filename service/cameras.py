@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.cameras import covered_hotspots, sectors, seen, street_metres, union_view, view_polygons
-from geo.crs import WGS84, to_metric
+from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.errors import Message, ValidationError
 from geo.hotspots import incident_hotspots
 from geo.layers import CAMERA_STATUSES, CAMERAS, INCIDENTS, REPORTS, USABLE_PRECISION, validate
@@ -62,13 +62,16 @@ def latest_incident_year(store: Store) -> int:
 
 @dataclass(frozen=True)
 class Ground:
-    """What views are measured against: hot spots of ``incidents`` (located ones in the zones),
-    citizens' ``unsafe`` marks and the ``streets`` (None: none)."""
+    """What views are measured against: the ``hotspots`` of the incidents located in the zones
+    (WGS84, for maps and lists) and, reprojected once to SWEREF 99 TM for every view measured, the
+    same hot spots (``metric_hotspots``), those ``incidents``, citizens' ``unsafe`` marks and the
+    ``streets`` (none: empty)."""
 
     hotspots: gpd.GeoDataFrame
+    metric_hotspots: gpd.GeoDataFrame
     incidents: gpd.GeoDataFrame
     unsafe: gpd.GeoDataFrame
-    streets: gpd.GeoDataFrame | None
+    streets: gpd.GeoDataFrame
 
     @classmethod
     def of(cls, incidents: gpd.GeoDataFrame, unsafe: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
@@ -76,15 +79,16 @@ class Ground:
         """The ground of ``incidents`` (any precision and place; those located in ``zones`` count)."""
         located = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
         inside = located[pd.notna(zone_of(zones, located.geometry.x.to_numpy(), located.geometry.y.to_numpy()))]
-        return cls(incident_hotspots(inside, zones), inside, unsafe, streets)
+        hotspots = incident_hotspots(inside, zones)
+        lines = streets if streets is not None else gpd.GeoDataFrame(
+            {"name": []}, geometry=gpd.GeoSeries([], crs=SWEREF99TM), crs=SWEREF99TM)
+        return cls(hotspots, to_metric(hotspots), to_metric(inside), to_metric(unsafe), to_metric(lines))
 
     def seen(self, views: gpd.GeoDataFrame, min_count: int | None) -> dict:
         """What ``views`` (WGS84 polygons) cover together (:func:`geo.cameras.seen`), with the hot
         spots they cover (``covered_hotspots``)."""
-        streets = self.streets if self.streets is not None else gpd.GeoDataFrame(
-            {"name": []}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
-        figures = seen(union_view(to_metric(views).geometry), self.hotspots, self.incidents, self.unsafe, streets,
-                       min_count)
+        figures = seen(union_view(to_metric(views).geometry), self.metric_hotspots, self.incidents, self.unsafe,
+                       self.streets, min_count)
         return figures.as_dict() | {"covered_hotspots": covered_hotspots(figures)}
 
     def by_status(self, views: gpd.GeoDataFrame, min_count: int | None) -> dict[str, dict]:
@@ -109,8 +113,9 @@ def year_ground(state: Context, year: int) -> Ground:
 def camera_figures(state: Context, year: int | None, min_count: int | None) -> dict:
     """What each stored camera, and the cameras of each status together, cover in ``year`` (None:
     the newest incident's): area seen, each hot spot's incidents inside, unsafe-place marks inside
-    (None below ``min_count``; None for staff: exact), street metres by name and entrances (None,
-    with :data:`NO_ENTRANCES`: no entrance data exists)."""
+    (None below ``min_count``, and a status's where one of its cameras' is; ``min_count`` None for
+    staff: exact), street metres by name and entrances (None, with :data:`NO_ENTRANCES`: no
+    entrance data exists)."""
     year = latest_incident_year(state.store) if year is None else year
 
     def build() -> dict:
@@ -118,14 +123,25 @@ def camera_figures(state: Context, year: int | None, min_count: int | None) -> d
         views = camera_views(state)
         per_camera = [{"id": row.id, "name": None if pd.isna(row.name) else row.name, "status": row.status}
                       | ground.seen(views.iloc[[i]], min_count) for i, row in enumerate(views.itertuples())]
-        return {"year": year, "hotspots": _hotspot_list(ground.hotspots), "cameras": per_camera,
-                "by_status": ground.by_status(views, min_count), "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
+        by_status = _hide_derivable_counts(ground.by_status(views, min_count), per_camera)
+        return {"year": year, "hotspots": _hotspot_list(ground.metric_hotspots), "cameras": per_camera,
+                "by_status": by_status, "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
 
     return state.pages.get(("camera figures", year, min_count), build, topics=FIGURE_TOPICS)
 
 
+def _hide_derivable_counts(by_status: dict[str, dict], per_camera: list[dict]) -> dict[str, dict]:
+    """``by_status`` with a status's ``unsafe_places`` suppressed (None) where one of its cameras'
+    is: the status's count less its other cameras' shown counts would give the hidden one (staff
+    get no None, so nothing changes for them)."""
+    hidden = {camera["status"] for camera in per_camera if camera["unsafe_places"] is None}
+    return {status: figures | {"unsafe_places": None} if status in hidden else figures
+            for status, figures in by_status.items()}
+
+
 def _hotspot_list(hotspots: gpd.GeoDataFrame) -> list[dict]:
-    centre = hotspots.geometry.to_crs("EPSG:3006").centroid.to_crs(WGS84)
+    """Each hot spot (SWEREF 99 TM polygons) with its incidents and centre (WGS84 lon, lat)."""
+    centre = hotspots.geometry.centroid.to_crs(WGS84)
     return [{"hotspot_id": h, "incidents": int(n), "lon": round(float(p.x), 6), "lat": round(float(p.y), 6)}
             for h, n, p in zip(hotspots["hotspot_id"], hotspots["incidents"], centre)]
 

@@ -1290,6 +1290,9 @@ class CameraSeenBy(CameraSeen):
 
 class StatusSeen(CameraSeen):
     cameras: int = Field(description="cameras of the status")
+    unsafe_places: int | None = Field(description="citizens' unsafe-place marks of the year inside the views "
+                                                  "together; null below the privacy threshold or when one of the "
+                                                  "status's cameras' count is null (public answers)")
 
 
 class CameraFigures(Answer):

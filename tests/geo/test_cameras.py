@@ -84,6 +84,46 @@ def test_a_camera_on_a_facade_sees_the_street_not_its_own_building():
     assert view.intersection(box(*house)).area < 1e-6
 
 
+def _behind(building: shapely.Polygon, camera: Point) -> shapely.Geometry:
+    """The ground behind the convex ``building`` as seen from ``camera`` (outside it or on its
+    wall): where the line from the camera crosses the building's core (the footprint less a 1 m
+    rim, which allows for the gaps between rays)."""
+    core = building.buffer(-1.0, join_style="mitre")
+    c = np.array([camera.x, camera.y])
+    corners = shapely.get_coordinates(core)
+    far = c + (corners - c) / np.linalg.norm(corners - c, axis=1)[:, None] * 10_000
+    cone = shapely.MultiPoint(np.vstack([c, far])).convex_hull
+    return cone.difference(shapely.MultiPoint(np.vstack([c, corners])).convex_hull)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(4, 40), st.floats(4, 40), st.integers(0, 3), st.floats(0, 1), st.floats(0, 5),
+       st.floats(0, 359.9), st.floats(5, 360), st.floats(5, 60))
+def test_a_camera_on_or_by_a_wall_never_sees_behind_its_building(width, depth, side, along, off,
+                                                                   direction, fov, reach):
+    """A convex building and a camera on one of its walls or up to 5 m outside it: no ground seen
+    lies behind the building, whether it is the camera's own (on the wall, or within
+    ``OWN_WALL_M``) or a neighbour's."""
+    corners = [(0.0, 0.0), (width, 0.0), (width, depth), (0.0, depth)]
+    (ax, ay), (bx, by) = corners[side], corners[(side + 1) % 4]
+    nx, ny = (by - ay) / math.hypot(bx - ax, by - ay), (ax - bx) / math.hypot(bx - ax, by - ay)  # outward
+    at = Point(ax + along * (bx - ax) + off * nx, ay + along * (by - ay) + off * ny)
+    view = view_polygons(_cameras([(at.x, at.y, direction, fov, reach)]), _buildings([(0, 0, width, depth)])).iloc[0]
+    assert view.intersection(_behind(box(0, 0, width, depth), at)).area < 1e-6
+
+
+def test_a_camera_just_inside_its_wall_sees_nothing_beyond_its_building():
+    """A 360°, 60 m camera 0.2 m inside the east wall of a 20 × 20 m building sees the half
+    plane east of the wall, nothing west of the building."""
+    view = view_polygons(_cameras([(19.8, 10.0, 0.0, 360.0, 60.0)]), _buildings([(0, 0, 20, 20)])).iloc[0]
+    assert view.intersection(box(-100, -100, 0, 100)).area == 0
+    assert view.area == pytest.approx(math.pi * 60 ** 2 / 2, rel=1e-3)
+
+
+def test_a_camera_deep_inside_a_building_sees_nothing():
+    assert view_polygons(_cameras([(10.0, 10.0, 0.0, 360.0, 60.0)]), _buildings([(0, 0, 20, 20)])).iloc[0].is_empty
+
+
 def test_many_cameras_are_cast_together_and_keep_their_index():
     cameras = _cameras([(0, 0, 0, 60, 50), (500, 0, 90, 360, 40)]).set_index(pd.Index(["a", "b"]))
     views = view_polygons(cameras, _buildings([(-50, 20, 50, 25)]))

@@ -7,12 +7,17 @@ from __future__ import annotations
 import html
 import json
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from geo.cameras import covered_hotspots, seen, union_view
+from geo.crs import SWEREF99TM, WGS84, to_metric
+from geo.layers import CAMERAS, REPORTS, validate
 from service.app import create_app
 from service.auth import create_token
+from service.cameras import camera_views, year_ground
 from service.cli import app as cli
 from service.settings import ReportSettings, Settings, StoreSettings
 from service.store import SQLiteStore
@@ -97,6 +102,42 @@ def test_figures_per_camera_and_status_keep_citizens_marks_to_counts_of_k(client
     exact = check(client, "get", "/api/cameras/figures", client.get("/api/cameras/figures?year=2020", headers=staff))
     assert exact["suppressed_below"] is None
     assert all(isinstance(c["unsafe_places"], int) for c in exact["cameras"])
+
+
+def test_a_status_hides_its_count_of_marks_when_one_of_its_cameras_does(tmp_path):
+    """Two installed cameras 300 m apart: A sees 7 unsafe-place marks, B 2 (fewer than k = 3). The
+    public gets A's 7 and B's null, and null for the installed cameras together too, since 9 − 7
+    would give B's 2; staff get all three counts."""
+    settings = Settings(store=StoreSettings(db=tmp_path / "db.sqlite"))
+    store = SQLiteStore(settings.store.db)
+    a, b = (12.8578, 56.6744), (12.8578, 56.6717)
+    store.write_features(CAMERAS, validate(CAMERAS, pd.DataFrame([
+        {"id": name, "height_m": 6, "direction_deg": 0, "fov_deg": 360, "range_m": 40, "status": "installed",
+         "source": "test", "lon": lon, "lat": lat} for name, (lon, lat) in (("a", a), ("b", b))]), "test"))
+    marks = [a] * 7 + [b] * 2
+    store.write_features(REPORTS, validate(REPORTS, pd.DataFrame([
+        {"id": f"u{i}", "category": "unsafe_place", "when": "night", "created_at": "2020-05-01T22:00:00+02:00",
+         "source": "test", "lon": lon + 0.0001 * (i % 3), "lat": lat} for i, (lon, lat) in enumerate(marks)]), "test"))
+    with TestClient(create_app(settings), headers=ENGLISH) as fresh:
+        token = {"Authorization": f"Bearer {create_token(fresh.app.state.context.store, 'planner')}"}
+        public = fresh.get("/api/cameras/figures?year=2020").json()
+        exact = fresh.get("/api/cameras/figures?year=2020", headers=token).json()
+    assert [c["unsafe_places"] for c in exact["cameras"]] == [7, 2] and exact["by_status"]["installed"]["unsafe_places"] == 9
+    assert [c["unsafe_places"] for c in public["cameras"]] == [7, None]
+    assert public["by_status"]["installed"]["unsafe_places"] is None
+
+
+def test_the_ground_is_kept_in_metres_and_measures_views_as_the_layers_do(client):
+    """The year's ground is reprojected to SWEREF 99 TM once, not for every camera measured, and a
+    view covers the same of it as of the WGS84 layers."""
+    state = client.app.state.context
+    ground = year_ground(state, 2020)
+    kept = (ground.metric_hotspots, ground.incidents, ground.unsafe, ground.streets)
+    assert all(frame.crs == SWEREF99TM for frame in kept) and len(ground.unsafe) and len(ground.incidents)
+    views = camera_views(state)
+    layers = seen(union_view(to_metric(views).geometry), ground.hotspots, ground.incidents.to_crs(WGS84),
+                  ground.unsafe.to_crs(WGS84), state.streets, None)
+    assert ground.seen(views, None) == layers.as_dict() | {"covered_hotspots": covered_hotspots(layers)}
 
 
 def test_the_what_if_is_for_staff_and_says_which_hot_spots_a_proposal_covers(client, staff):
