@@ -10,10 +10,12 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from typer.testing import CliRunner
 
 from geo.errors import ValidationError
 from geo.io.export import write_layer
 from geo.layers import AREA, EVENTS
+from service.cli import app
 from service.imports import import_file
 from service.store import SQLiteStore
 
@@ -139,3 +141,24 @@ def test_a_bad_area_in_a_csv_is_refused_naming_row_and_field(store, tmp_path):
     with pytest.raises(ValidationError) as refused:
         import_file(store, EVENTS, path)
     assert (refused.value.row, refused.value.field) == ("row 3", "area")
+
+
+@pytest.mark.parametrize("geometry", [{"type": "Polygon"}, {"type": "Polygon", "coordinates": {}},
+                                      {"type": "Polygon", "coordinates": [[[12.856, 56.6735], [12.86]]]}])
+def test_a_malformed_area_in_geojson_is_refused_naming_file_feature_and_field(store, tmp_path, geometry):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [12.858, 56.6745]},
+         "properties": {"id": "natt", "name": "Natt", "starts_at": "2020-07-18T22:00", "ends_at": "2020-07-19T02:00"}},
+        {"type": "Feature", "geometry": geometry,
+         "properties": {"id": "fest", "name": "Fest", "starts_at": "2020-07-16T12:00", "ends_at": "2020-07-16T23:00"}}]}
+    path = tmp_path / "evenemang.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        import_file(store, EVENTS, path)
+    assert (refused.value.file, refused.value.row, refused.value.field) == (str(path), "feature 1", "geometry")
+    assert f"malformed {geometry['type']} coordinates" in str(refused.value)
+    command = ["import", "events", str(path), "--db", str(tmp_path / "db.gpkg")]
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "250", "LANGUAGE": "", "LC_ALL": "", "LANG": "C.UTF-8"})
+    assert result.exit_code == 2, result.exception  # an error exit, not a traceback
+    assert "feature 1" in result.output and "nothing was imported" in result.output and "Traceback" not in result.output
+    assert store.count(EVENTS) == 0

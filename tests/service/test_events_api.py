@@ -78,7 +78,8 @@ def test_staff_add_an_event_once_and_remove_it(api):
 @pytest.mark.parametrize(("change", "field"), [
     ({"ends_at": "2020-07-17T11:00"}, "ends_at"), ({"kind": "rave"}, "kind"), ({"lon": 12.70}, "lat/lon"),
     ({"place": "månen"}, "place"), ({"area": {"type": "LineString", "coordinates": [[12.85, 56.67], [12.86, 56.67]]}},
-                                    "area"), ({"expected_visitors": -5}, "expected_visitors")])
+                                    "area"), ({"area": {"type": "Foo", "coordinates": []}}, "area"),
+    ({"area": {"type": "Polygon"}}, "area"), ({"expected_visitors": -5}, "expected_visitors")])
 def test_an_event_the_rules_refuse_is_a_422_naming_the_field_and_nothing_is_stored(api, change, field):
     body = {"name": "Fel", "starts_at": "2020-07-17T12:00", "ends_at": "2020-07-17T14:00", "lon": 12.857, "lat": 56.674}
     refused = api.post("/api/events", json=body | change, headers=api.municipality)
