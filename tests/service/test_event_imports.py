@@ -100,6 +100,35 @@ def test_an_event_the_calendar_cannot_place_or_repeats_is_refused_naming_it(stor
     assert store.count(EVENTS) == 0
 
 
+@pytest.mark.parametrize(("line", "bad", "field"), [
+    ("GEO:56.6738;12.8569", "GEO:abc", "GEO"),
+    ("DTSTART;TZID=Europe/Stockholm:20200808T200000", "DTSTART:notadate", "DTSTART"),
+    ("DTEND;TZID=Europe/Stockholm:20200808T230000", "DTEND:20200808T2300", "DTEND"),
+    ("DTEND;TZID=Europe/Stockholm:20200808T230000", "DURATION:bogus", "DURATION"),
+    ("DTEND;TZID=Europe/Stockholm:20200808T230000", "DURATION;VALUE=DATE:20200809", "DURATION"),
+])
+def test_a_malformed_value_in_a_calendar_is_refused_naming_event_and_property(store, tmp_path, line, bad, field):
+    path = tmp_path / "evenemang.ics"
+    path.write_text(CALENDAR.replace(line, bad), encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        import_file(store, EVENTS, path)
+    assert (refused.value.file, refused.value.row, refused.value.field) == (str(path), "event 1", field)
+    assert f"'Konsert på Stora Torg' has a malformed {field}: '{bad.split(':', 1)[1]}'" in str(refused.value)
+    command = ["import", "events", str(path), "--db", str(tmp_path / "db.gpkg")]
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "250", "LANGUAGE": "", "LC_ALL": "", "LANG": "C.UTF-8"})
+    assert result.exit_code == 2, result.exception  # an error exit, not a traceback
+    assert "event 1" in result.output and f"malformed {field}" in result.output
+    assert "nothing was imported" in result.output and store.count(EVENTS) == 0
+
+
+def test_a_property_given_twice_is_refused_naming_it(store, tmp_path):
+    path = tmp_path / "evenemang.ics"
+    path.write_text(CALENDAR.replace("GEO:56.6738;12.8569", "GEO:56.6738;12.8569\r\nGEO:56.6744;12.8578"), encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        import_file(store, EVENTS, path)
+    assert (refused.value.row, refused.value.field) == ("event 1", "GEO") and "more than one GEO" in str(refused.value)
+
+
 def test_not_a_calendar_is_refused(store, tmp_path):
     path = tmp_path / "trasig.ics"
     for text, why in (("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", "holds no events"),
