@@ -3,7 +3,7 @@
 Each VEVENT is an event: ``id`` from UID, ``name`` from SUMMARY, ``starts_at``/``ends_at`` from
 DTSTART and DTEND (or DURATION): a time with a zone (TZID or UTC) as given, a floating time as
 Europe/Stockholm, a whole day (an all-day event) from local midnight to the midnight after its last
-day. The position is GEO (``lat;lon``); LOCATION, a place's name, cannot be placed, so an event
+day (a DURATION with hours counts from that midnight). The position is GEO (``lat;lon``); LOCATION, a place's name, cannot be placed, so an event
 without GEO is refused naming it, as is one whose GEO, DTSTART, DTEND or DURATION is malformed or
 given twice. ORGANIZER's name (CN, never its address) is the organiser; a CATEGORIES value that is
 a kind (code or Swedish name, :data:`geo.layers.EVENT_KIND_NAMES`) is the kind. Cancelled events (STATUS:CANCELLED) are skipped and counted. Recurring events (RRULE or
@@ -98,7 +98,7 @@ def _record(event: icalendar.Event, source: str, label: str) -> dict:
     if "DTEND" in event:
         ends = parsed("DTEND", date)
     elif "DURATION" in event:
-        ends = starts + parsed("DURATION", timedelta)
+        ends = _after(starts, parsed("DURATION", timedelta))
     else:  # RFC 5545: a day without an end lasts that day; a time without one, no time at all
         ends = starts + timedelta(days=1) if not isinstance(starts, datetime) else starts
     organiser = event.get("ORGANIZER")
@@ -108,6 +108,17 @@ def _record(event: icalendar.Event, source: str, label: str) -> dict:
             "kind": kinds[0] if kinds else None,
             "organiser": str(organiser.params.get("CN")) if organiser is not None and organiser.params.get("CN") else None,
             "lon": lon, "lat": lat}
+
+
+def _after(starts: date | datetime, duration: timedelta) -> date | datetime:
+    """The end of an event that lasts ``duration`` from ``starts``: a whole day plus whole days is a
+    day; with hours (or less), a whole day starts at local midnight (Europe/Stockholm), its days
+    counted on the calendar and the rest in real time."""
+    day = timedelta(days=1)
+    if isinstance(starts, datetime) or duration % day == timedelta(0):
+        return starts + duration
+    days = timedelta(days=duration.days)
+    return pd.Timestamp(starts + days).tz_localize(LOCAL_TZ) + (duration - days)
 
 
 def _categories(event: icalendar.Event) -> list[str]:

@@ -5,16 +5,21 @@ naming the event; cancelled ones skipped); every export read back changes nothin
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from geo.errors import ValidationError
 from geo.io.export import write_layer
+from geo.io.ics import read_ics_records
 from geo.layers import AREA, EVENTS
+from geo.timestamps import LOCAL_TZ
 from service.cli import app
 from service.imports import import_file
 from service.store import SQLiteStore
@@ -127,6 +132,26 @@ def test_a_property_given_twice_is_refused_naming_it(store, tmp_path):
     with pytest.raises(ValidationError) as refused:
         import_file(store, EVENTS, path)
     assert (refused.value.row, refused.value.field) == ("event 1", "GEO") and "more than one GEO" in str(refused.value)
+
+
+@settings(max_examples=80, deadline=None)
+@example(day=date(2020, 3, 29), days=0, seconds=3 * 3600)  # summer time begins at 02:00 that night
+@example(day=date(2020, 10, 24), days=1, seconds=2 * 3600)  # the day part crosses the end of summer time
+@given(day=st.dates(date(2019, 1, 1), date(2021, 12, 31)), days=st.integers(0, 3),
+       seconds=st.integers(1, 24 * 3600 - 1))
+def test_an_all_day_start_with_hours_of_duration_lasts_from_local_midnight(tmp_path_factory, day, days, seconds):
+    duration = timedelta(days=days, seconds=seconds)
+    hours, rest = divmod(seconds, 3600)
+    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:dag", "SUMMARY:Dag",
+                         f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DURATION:P{days}DT{hours}H{rest // 60}M{rest % 60}S",
+                         "GEO:56.6738;12.8569", "END:VEVENT", "END:VCALENDAR", ""])
+    path = tmp_path_factory.mktemp("ics") / "dag.ics"
+    path.write_text(text, encoding="utf-8")
+    [record] = read_ics_records(path).raw.to_dict("records")
+    starts, ends = pd.Timestamp(record["starts_at"]), pd.Timestamp(record["ends_at"])
+    assert starts == pd.Timestamp(day, tz=LOCAL_TZ)  # the day's local midnight
+    assert ends == pd.Timestamp(day + timedelta(days=days), tz=LOCAL_TZ) + timedelta(seconds=seconds), duration
+    assert ends > starts
 
 
 def test_not_a_calendar_is_refused(store, tmp_path):
