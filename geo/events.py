@@ -15,8 +15,9 @@ saving time is an hour longer or shorter in real time; a start that does not exi
 **Figures.** Patrol presence hours (visible presence of the presence cube, unit-hours, spread
 evenly over each hour), incidents placed exactly or by street (:data:`geo.layers.USABLE_PRECISION`)
 and citizens' fault reports (not unsafe places, which are never counted one by one) made in the
-window; for the comparison windows their number, mean, least and most. Every function takes whole
-frames and arrays; nothing loops over pings, incidents or hours in Python.
+window; for the comparison windows their number, mean, least and most. An event not over by the end
+of the data (``until``) has no figures of its own yet (NaN), only its comparison. Every function
+takes whole frames and arrays; nothing loops over pings, incidents or hours in Python.
 """
 
 from __future__ import annotations
@@ -133,9 +134,9 @@ def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: Prese
     """The figures of each event of ``events`` that starts in the cube's year, against its comparison
     windows (see the module), one row per event in the order of their start, columns
     :data:`FIGURE_COLUMNS` (``zones``: a tuple of zone ids; figures NaN for an event outside every
-    zone, comparison figures NaN without comparison windows). ``incidents`` and ``reports`` are the
-    layers' frames (any period; the windows pick); ``until``: the end of the data (windows after it
-    are not compared with)."""
+    zone, the event's own NaN (not known yet) when it ends after ``until``, comparison figures NaN
+    without comparison windows). ``incidents`` and ``reports`` are the layers' frames (any period;
+    the windows pick); ``until``: the end of the data (windows after it are not compared with)."""
     year = cube.year
     first, last = local_year(year)
     chosen = events[(events["starts_at"] >= first) & (events["starts_at"] < last)].sort_values(["starts_at", "id"])
@@ -154,12 +155,13 @@ def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: Prese
         starts = np.concatenate([[event["starts_at"].value], windows["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)])
         ends = np.concatenate([[event["ends_at"].value], windows["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)])
         row["comparison_windows"] = len(windows)
+        known = until is None or event["ends_at"] <= until  # an event not over yet has no figures of its own yet
         values = {"presence_h": presence.hours(place, starts, ends) if place else None,
                   "incidents": _counts(incident_zone(place, "occurred_at"), starts, ends) if place else None,
                   "reports": _counts(report_zone(place, "created_at"), starts, ends) if place else None}
         for figure, found in values.items():
             compared = found[1:] if found is not None and len(windows) else None
-            row[figure] = np.nan if found is None else float(found[0])
+            row[figure] = float(found[0]) if found is not None and known else np.nan
             row |= {f"{figure}_mean": np.nan if compared is None else float(compared.mean()),
                     f"{figure}_min": np.nan if compared is None else float(compared.min()),
                     f"{figure}_max": np.nan if compared is None else float(compared.max())}

@@ -190,6 +190,28 @@ def test_figures_of_an_event_against_the_same_evening_of_other_weeks(zones):
     assert other["comparison_windows"] == fridays_before - ("nissan" in place)
 
 
+@settings(max_examples=40, deadline=None)
+@example(minutes=0)  # over just as the data ends
+@example(minutes=-1)  # still on a minute before
+@given(minutes=st.integers(-60 * 30, 60 * 30))
+def test_an_event_not_over_when_the_data_ends_has_no_figures_of_its_own_yet(zones, minutes):
+    events = validate(EVENTS, raw_events(starts_at=["2020-05-08T20:00"], ends_at=["2020-05-09T01:00"]), "e")
+    end = events["ends_at"].iloc[0]
+    cube = cube_with(2020, zones["zone_id"].tolist(), {("stora-torg", "2020-05-08", 21): 3600,
+                                                      ("stora-torg", "2020-05-01", 21): 3600})
+    incidents = validate(INCIDENTS, pd.DataFrame({"id": ["i1"], "category": "rån", "location_precision": "exact",
+                                                  "occurred_at": ["2020-05-08T21:00"], "lon": TORG[0],
+                                                  "lat": TORG[1]}), "i")
+    [event] = event_figures(events, zones, cube, incidents, empty_layer(REPORTS),
+                            until=end + pd.Timedelta(minutes=minutes)).to_dict("records")
+    over = minutes >= 0
+    assert event["zones"] == ("stora-torg",) and event["comparison_windows"] > 0
+    assert [not np.isnan(event[figure]) for figure in ("presence_h", "incidents", "reports")] == [over] * 3
+    if over:
+        assert (event["presence_h"], event["incidents"], event["reports"]) == (1.0, 1.0, 0.0)
+    assert event["presence_h_max"] == 1.0 and event["incidents_max"] == 0.0  # the weeks before are known
+
+
 def test_no_events_no_figures(zones):
     cube = cube_with(2020, zones["zone_id"].tolist(), {})
     figures = event_figures(empty_layer(EVENTS), zones, cube, empty_layer(INCIDENTS), empty_layer(REPORTS))

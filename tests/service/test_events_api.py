@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.layers import EVENTS
+from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.auth import create_token
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
@@ -105,6 +106,21 @@ def test_the_figures_and_the_calendar_of_a_year(api):
     assert "Stora Torg" in text and "Konsert" in text and "snitt 0 (0–0)" in text
     assert "Inga evenemang registrerade 2019" in text_of(api.get("/events?year=2019").text)
     assert api.delete("/api/events/torg-1", headers=api.municipality).status_code == 204
+
+
+def test_an_event_not_over_yet_has_figures_not_known_yet(api):
+    today = pd.Timestamp.now(tz=LOCAL_TZ).normalize()  # starts this year, ends after the data (today)
+    body = {"id": "pågår", "name": "Pågående marknad", "starts_at": f"{today:%Y-%m-%dT%H:%M}",
+            "ends_at": f"{today + pd.Timedelta(days=2):%Y-%m-%dT%H:%M}", "kind": "market", "place": "stora-torg"}
+    assert api.post("/api/events", json=body, headers=api.municipality).status_code == 201
+    try:
+        [event] = api.get("/api/events").json()["events"]
+        assert event["zones"] == [{"zone_id": "stora-torg", "name": "Stora Torg"}]
+        assert [figure["event"] for figure in event["figures"].values()] == [None, None, None]
+        text = text_of(api.get("/events").text)
+        assert "Polisnärvaro (timmar) – " in text and "ännu inte kända" in text and "utanför zonerna" not in text
+    finally:
+        assert api.delete("/api/events/pågår", headers=api.municipality).status_code == 204
 
 
 def test_the_staff_page_adds_and_removes_with_csrf_and_says_why_in_swedish(app):
