@@ -1,7 +1,7 @@
 """Events for a living centre: what an evening with an event looked like against ordinary ones.
 
 **Place.** An event's place is the zones it touches: the zone of its point, or every zone its area
-(:data:`geo.layers.AREA`) overlaps. Presence, incidents and reports are counted in those zones
+(:data:`geo.layers.AREA`) overlaps (by more than a shared edge; measured in EPSG:3006). Presence, incidents and reports are counted in those zones
 (an event outside every zone has no figures).
 
 **Hours.** The event's own hours, ``starts_at`` to ``ends_at``. Its comparison windows are the same
@@ -30,11 +30,15 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import AREA, UNPUBLISHED_CATEGORIES, USABLE_PRECISION
 from geo.patrol import HOUR_NS, NIGHT_BANDS, PresenceCube
 from geo.timestamps import LOCAL_TZ, local_year
 from geo.zones import zone_positions
 
+EDGE_M = 0.05
+"""How far (metres) an event's area must reach into a zone to be held in it: an area drawn along a
+zone's edge, its corners rounded to 1e-7 degrees (about 1 cm), may cross the edge by a sliver."""
 FIGURES = ("presence_h", "incidents", "reports")
 """The figures of an event and of its comparison windows."""
 FIGURE_COLUMNS = ("id", "name", "kind", "starts_at", "ends_at", "zones", *FIGURES, "comparison_windows",
@@ -43,17 +47,18 @@ FIGURE_COLUMNS = ("id", "name", "kind", "starts_at", "ends_at", "zones", *FIGURE
 
 
 def event_zones(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> list[tuple[str, ...]]:
-    """The ``zone_id`` of every zone each event touches: those its area overlaps, else the one
-    holding its point (empty outside every zone), in the zones' order."""
+    """The ``zone_id`` of every zone each event touches: those its area overlaps (reaching more than
+    :data:`EDGE_M` into, in EPSG:3006: a shared edge is no overlap), else the one holding its point
+    (empty outside every zone), in the zones' order. ``zones`` in WGS84, like the areas."""
     ids = zones["zone_id"].tolist()
     points = zone_positions(zones, events.geometry.x.to_numpy(), events.geometry.y.to_numpy())
     areas = events[AREA].to_numpy(dtype=object) if AREA in events else np.full(len(events), None, dtype=object)
     has_area = np.array([a is not None for a in areas], dtype=bool)
     overlaps = np.zeros((len(events), len(ids)), dtype=bool)
     if has_area.any():
-        geoms = zones.geometry.to_numpy()
-        overlaps[has_area] = shapely.intersects(np.array(list(areas[has_area]), dtype=object)[:, None],
-                                                geoms[None, :])
+        metric = gpd.GeoSeries(list(areas[has_area]), crs=WGS84).to_crs(SWEREF99TM).to_numpy()
+        inner = shapely.buffer(to_metric(zones).geometry.to_numpy(), -EDGE_M)  # each zone less its edge
+        overlaps[has_area] = shapely.intersects(metric[:, None], inner[None, :])
     rows = np.arange(len(events))
     point_rows = ~has_area & (points >= 0)
     overlaps[rows[point_rows], points[point_rows]] = True
