@@ -1,8 +1,8 @@
 """Events for a living centre: what an evening with an event looked like against ordinary ones.
 
 **Place.** An event's place is the zones it touches: the zone of its point, or every zone its area
-(:data:`geo.layers.AREA`) overlaps (by more than a shared edge; measured in EPSG:3006). Presence, incidents and reports are counted in those zones
-(an event outside every zone has no figures).
+(:data:`geo.layers.AREA`) overlaps (by more than a shared edge; measured in EPSG:3006). Presence,
+incidents and reports are counted in those zones (an event outside every zone has no figures).
 
 **Hours.** The event's own hours, ``starts_at`` to ``ends_at``. Its comparison windows are the same
 weekday and the same local wall-clock hours in every other week of the same year (an event from

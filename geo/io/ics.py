@@ -3,12 +3,14 @@
 Each VEVENT is an event: ``id`` from UID, ``name`` from SUMMARY, ``starts_at``/``ends_at`` from
 DTSTART and DTEND (or DURATION): a time with a zone (TZID or UTC) as given, a floating time as
 Europe/Stockholm, a whole day (an all-day event) from local midnight to the midnight after its last
-day (a DURATION with hours counts from that midnight). The position is GEO (``lat;lon``); LOCATION, a place's name, cannot be placed, so an event
-without GEO is refused naming it, as is one whose GEO, DTSTART, DTEND or DURATION is malformed or
-given twice. ORGANIZER's name (CN, never its address) is the organiser; a CATEGORIES value that is
-a kind (code or Swedish name, :data:`geo.layers.EVENT_KIND_NAMES`) is the kind. Cancelled events (STATUS:CANCELLED) are skipped and counted. Recurring events (RRULE or
-RDATE) are refused: a calendar's repetitions have no end of their own here, so each occurrence is
-given as its own VEVENT (most calendar programs export them so)."""
+day (a DURATION with hours counts from that midnight). The position is GEO (``lat;lon``); LOCATION,
+a place's name, cannot be placed, so an event without GEO is refused naming it, as is one whose GEO,
+DTSTART, DTEND or DURATION is malformed or given twice. ORGANIZER's name (CN, never its address) is
+the organiser; a CATEGORIES value that is a kind (code or Swedish name,
+:data:`geo.layers.EVENT_KIND_NAMES`) is the kind. Cancelled events (STATUS:CANCELLED) are skipped
+and counted. Recurring events (RRULE or RDATE) are refused: a calendar's repetitions have no end of
+their own here, so each occurrence is given as its own VEVENT (most calendar programs export them
+so)."""
 
 from __future__ import annotations
 

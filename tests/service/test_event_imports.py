@@ -128,7 +128,8 @@ def test_a_malformed_value_in_a_calendar_is_refused_naming_event_and_property(st
 
 def test_a_property_given_twice_is_refused_naming_it(store, tmp_path):
     path = tmp_path / "evenemang.ics"
-    path.write_text(CALENDAR.replace("GEO:56.6738;12.8569", "GEO:56.6738;12.8569\r\nGEO:56.6744;12.8578"), encoding="utf-8")
+    twice = CALENDAR.replace("GEO:56.6738;12.8569", "GEO:56.6738;12.8569\r\nGEO:56.6744;12.8578")
+    path.write_text(twice, encoding="utf-8")
     with pytest.raises(ValidationError) as refused:
         import_file(store, EVENTS, path)
     assert (refused.value.row, refused.value.field) == ("event 1", "GEO") and "more than one GEO" in str(refused.value)
