@@ -1,8 +1,8 @@
 """Events for a living centre: what an evening with an event looked like against ordinary ones.
 
 **Place.** An event's place is the zones it touches: the zone of its point, or every zone its area
-(:data:`geo.layers.AREA`) overlaps. Presence, incidents and reports are counted in those zones
-(an event outside every zone has no figures).
+(:data:`geo.layers.AREA`) overlaps (by more than a shared edge; measured in EPSG:3006). Presence,
+incidents and reports are counted in those zones (an event outside every zone has no figures).
 
 **Hours.** The event's own hours, ``starts_at`` to ``ends_at``. Its comparison windows are the same
 weekday and the same local wall-clock hours in every other week of the same year (an event from
@@ -15,8 +15,9 @@ saving time is an hour longer or shorter in real time; a start that does not exi
 **Figures.** Patrol presence hours (visible presence of the presence cube, unit-hours, spread
 evenly over each hour), incidents placed exactly or by street (:data:`geo.layers.USABLE_PRECISION`)
 and citizens' fault reports (not unsafe places, which are never counted one by one) made in the
-window; for the comparison windows their number, mean, least and most. Every function takes whole
-frames and arrays; nothing loops over pings, incidents or hours in Python.
+window; for the comparison windows their number, mean, least and most. An event not over by the end
+of the data (``until``) has no figures of its own yet (NaN), only its comparison. Every function
+takes whole frames and arrays; nothing loops over pings, incidents or hours in Python.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import AREA, UNPUBLISHED_CATEGORIES, USABLE_PRECISION
 from geo.patrol import HOUR_NS, NIGHT_BANDS, PresenceCube
 from geo.timestamps import LOCAL_TZ, local_year
 from geo.zones import zone_positions
 
+EDGE_M = 0.05
+"""How far (metres) an event's area must reach into a zone to be held in it: an area drawn along a
+zone's edge, its corners rounded to 1e-7 degrees (about 1 cm), may cross the edge by a sliver."""
 FIGURES = ("presence_h", "incidents", "reports")
 """The figures of an event and of its comparison windows."""
 FIGURE_COLUMNS = ("id", "name", "kind", "starts_at", "ends_at", "zones", *FIGURES, "comparison_windows",
@@ -42,17 +47,18 @@ FIGURE_COLUMNS = ("id", "name", "kind", "starts_at", "ends_at", "zones", *FIGURE
 
 
 def event_zones(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> list[tuple[str, ...]]:
-    """The ``zone_id`` of every zone each event touches: those its area overlaps, else the one
-    holding its point (empty outside every zone), in the zones' order."""
+    """The ``zone_id`` of every zone each event touches: those its area overlaps (reaching more than
+    :data:`EDGE_M` into, in EPSG:3006: a shared edge is no overlap), else the one holding its point
+    (empty outside every zone), in the zones' order. ``zones`` in WGS84, like the areas."""
     ids = zones["zone_id"].tolist()
     points = zone_positions(zones, events.geometry.x.to_numpy(), events.geometry.y.to_numpy())
     areas = events[AREA].to_numpy(dtype=object) if AREA in events else np.full(len(events), None, dtype=object)
     has_area = np.array([a is not None for a in areas], dtype=bool)
     overlaps = np.zeros((len(events), len(ids)), dtype=bool)
     if has_area.any():
-        geoms = zones.geometry.to_numpy()
-        overlaps[has_area] = shapely.intersects(np.array(list(areas[has_area]), dtype=object)[:, None],
-                                                geoms[None, :])
+        metric = gpd.GeoSeries(list(areas[has_area]), crs=WGS84).to_crs(SWEREF99TM).to_numpy()
+        inner = shapely.buffer(to_metric(zones).geometry.to_numpy(), -EDGE_M)  # each zone less its edge
+        overlaps[has_area] = shapely.intersects(metric[:, None], inner[None, :])
     rows = np.arange(len(events))
     point_rows = ~has_area & (points >= 0)
     overlaps[rows[point_rows], points[point_rows]] = True
@@ -133,9 +139,9 @@ def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: Prese
     """The figures of each event of ``events`` that starts in the cube's year, against its comparison
     windows (see the module), one row per event in the order of their start, columns
     :data:`FIGURE_COLUMNS` (``zones``: a tuple of zone ids; figures NaN for an event outside every
-    zone, comparison figures NaN without comparison windows). ``incidents`` and ``reports`` are the
-    layers' frames (any period; the windows pick); ``until``: the end of the data (windows after it
-    are not compared with)."""
+    zone, the event's own NaN (not known yet) when it ends after ``until``, comparison figures NaN
+    without comparison windows). ``incidents`` and ``reports`` are the layers' frames (any period;
+    the windows pick); ``until``: the end of the data (windows after it are not compared with)."""
     year = cube.year
     first, last = local_year(year)
     chosen = events[(events["starts_at"] >= first) & (events["starts_at"] < last)].sort_values(["starts_at", "id"])
@@ -154,12 +160,13 @@ def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: Prese
         starts = np.concatenate([[event["starts_at"].value], windows["start"].to_numpy(dtype="datetime64[ns]").view(np.int64)])
         ends = np.concatenate([[event["ends_at"].value], windows["end"].to_numpy(dtype="datetime64[ns]").view(np.int64)])
         row["comparison_windows"] = len(windows)
+        known = until is None or event["ends_at"] <= until  # an event not over yet has no figures of its own yet
         values = {"presence_h": presence.hours(place, starts, ends) if place else None,
                   "incidents": _counts(incident_zone(place, "occurred_at"), starts, ends) if place else None,
                   "reports": _counts(report_zone(place, "created_at"), starts, ends) if place else None}
         for figure, found in values.items():
             compared = found[1:] if found is not None and len(windows) else None
-            row[figure] = np.nan if found is None else float(found[0])
+            row[figure] = float(found[0]) if found is not None and known else np.nan
             row |= {f"{figure}_mean": np.nan if compared is None else float(compared.mean()),
                     f"{figure}_min": np.nan if compared is None else float(compared.min()),
                     f"{figure}_max": np.nan if compared is None else float(compared.max())}

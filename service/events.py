@@ -52,7 +52,7 @@ def new_event(store: Store, zones: gpd.GeoDataFrame, fields: Mapping[str, object
     if isinstance(area, Mapping):
         try:
             area = shapely.geometry.shape(area).wkt
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException):
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError):
             raise ValidationError(Message("the area is not a GeoJSON Polygon or MultiPolygon"), field=AREA) from None
     raw = {name: fields.get(name) for name in EVENTS.field_names if name not in ("id", "source")}
     raw |= {"id": fields.get("id") or f"ev-{uuid.uuid4().hex[:12]}", "source": STAFF_SOURCE, "lon": lon, "lat": lat,

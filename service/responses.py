@@ -1721,7 +1721,8 @@ class EventZone(Answer):
 
 
 class EventFigure(Answer):
-    event: float | None = Field(description="during the event, in its zones; null outside every zone")
+    event: float | None = Field(description="during the event, in its zones; null outside every zone and while "
+                                            "the event is not over by ``until`` (not known yet)")
     mean: float | None = Field(description="mean of the comparison windows; null without any")
     min: float | None
     max: float | None

@@ -3,16 +3,19 @@
 Each VEVENT is an event: ``id`` from UID, ``name`` from SUMMARY, ``starts_at``/``ends_at`` from
 DTSTART and DTEND (or DURATION): a time with a zone (TZID or UTC) as given, a floating time as
 Europe/Stockholm, a whole day (an all-day event) from local midnight to the midnight after its last
-day. The position is GEO (``lat;lon``); LOCATION, a place's name, cannot be placed, so an event
-without GEO is refused naming it. ORGANIZER's name (CN, never its address) is the organiser; a
-CATEGORIES value that is a kind (code or Swedish name, :data:`geo.layers.EVENT_KIND_NAMES`) is the
-kind. Cancelled events (STATUS:CANCELLED) are skipped and counted. Recurring events (RRULE or
-RDATE) are refused: a calendar's repetitions have no end of their own here, so each occurrence is
-given as its own VEVENT (most calendar programs export them so)."""
+day (a DURATION with hours counts from that midnight). The position is GEO (``lat;lon``); LOCATION,
+a place's name, cannot be placed, so an event without GEO is refused naming it, as is one whose GEO,
+DTSTART, DTEND or DURATION is malformed or given twice. ORGANIZER's name (CN, never its address) is
+the organiser; a CATEGORIES value that is a kind (code or Swedish name,
+:data:`geo.layers.EVENT_KIND_NAMES`) is the kind. Cancelled events (STATUS:CANCELLED) are skipped
+and counted. Recurring events (RRULE or RDATE) are refused: a calendar's repetitions have no end of
+their own here, so each occurrence is given as its own VEVENT (most calendar programs export them
+so)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -66,24 +69,38 @@ def _record(event: icalendar.Event, source: str, label: str) -> dict:
     def refuse(field: str, message: Message) -> ValidationError:
         return ValidationError(message, file=source, row=label, field=field)
 
+    def parsed(name: str, kind: type, read: Callable[[object], object] = lambda prop: prop.dt) -> object:
+        """The value of property ``name`` when it is a ``kind``, else its refusal: icalendar parses a
+        value only when it is read, so a malformed one (``BrokenCalendarProperty``) fails here."""
+        prop = event[name]
+        if isinstance(prop, list):
+            raise refuse(name, Message("event {event!r} has more than one {property}", event=called, property=name))
+        try:
+            found = read(prop)
+        except ValueError:
+            found = None
+        if not isinstance(found, kind):
+            raise refuse(name, Message("event {event!r} has a malformed {property}: {value!r}", event=called,
+                                       property=name, value=prop.to_ical().decode(errors="replace")[:80]))
+        return found
+
     if uid is None:
         raise refuse("UID", Message("event {event!r} has no UID; each event needs one (its id)", event=called))
     if "RRULE" in event or "RDATE" in event:
         raise refuse("RRULE", Message("event {event!r} repeats (RRULE/RDATE); recurring events are not imported: "
                                       "give each occurrence as its own event", event=called))
-    geo = event.get("GEO")
-    if geo is None:
+    if "GEO" not in event:
         where = str(event.get("LOCATION", "")).strip()
         raise refuse("GEO", Message("event {event!r} has no position (GEO:lat;lon); its LOCATION {location!r} is a "
                                     "name, not a place on the map", event=called, location=where or "-"))
-    start = event.get("DTSTART")
-    if start is None:
+    lat, lon = parsed("GEO", tuple, lambda prop: (float(prop.latitude), float(prop.longitude)))
+    if "DTSTART" not in event:
         raise refuse("DTSTART", Message("event {event!r} has no DTSTART", event=called))
-    starts = start.dt
+    starts = parsed("DTSTART", date)
     if "DTEND" in event:
-        ends = event["DTEND"].dt
+        ends = parsed("DTEND", date)
     elif "DURATION" in event:
-        ends = starts + event["DURATION"].dt
+        ends = _after(starts, parsed("DURATION", timedelta))
     else:  # RFC 5545: a day without an end lasts that day; a time without one, no time at all
         ends = starts + timedelta(days=1) if not isinstance(starts, datetime) else starts
     organiser = event.get("ORGANIZER")
@@ -92,7 +109,18 @@ def _record(event: icalendar.Event, source: str, label: str) -> dict:
     return {"id": uid, "name": summary, "starts_at": _time(starts), "ends_at": _time(ends),
             "kind": kinds[0] if kinds else None,
             "organiser": str(organiser.params.get("CN")) if organiser is not None and organiser.params.get("CN") else None,
-            "lon": float(geo.longitude), "lat": float(geo.latitude)}
+            "lon": lon, "lat": lat}
+
+
+def _after(starts: date | datetime, duration: timedelta) -> date | datetime:
+    """The end of an event that lasts ``duration`` from ``starts``: a whole day plus whole days is a
+    day; with hours (or less), a whole day starts at local midnight (Europe/Stockholm), its days
+    counted on the calendar and the rest in real time."""
+    day = timedelta(days=1)
+    if isinstance(starts, datetime) or duration % day == timedelta(0):
+        return starts + duration
+    days = timedelta(days=duration.days)
+    return pd.Timestamp(starts + days).tz_localize(LOCAL_TZ) + (duration - days)
 
 
 def _categories(event: icalendar.Event) -> list[str]:

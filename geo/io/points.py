@@ -35,7 +35,7 @@ def geojson_records(doc: dict, source: str, areas: bool = False) -> Records:
         if areas and isinstance(geometry, dict) and geometry.get("type") in ("Polygon", "MultiPolygon"):
             try:
                 shape = shapely.geometry.shape(geometry)
-            except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException):
+            except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError):
                 raise ValidationError(Message("malformed {kind} coordinates", kind=geometry["type"]), file=source,
                                       row=f"feature {i}", field="geometry") from None
             properties.append(_json_as_text(feature.get("properties") or {}))

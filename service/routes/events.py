@@ -123,7 +123,7 @@ def compared_texts(event: dict) -> dict[str, str]:
     windows = event["comparison_windows"]
     out = {}
     for name, figure in event["figures"].items():
-        if figure["event"] is None:
+        if not event["zones"]:
             out[name] = "utanför zonerna"
         elif not windows:
             out[name] = "ingen jämförelse"

@@ -5,6 +5,7 @@ the events per Purple Flag band."""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,12 +13,14 @@ import shapely
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from geo.crs import SWEREF99TM, WGS84
 from geo.errors import ValidationError
 from geo.events import (FIGURE_COLUMNS, HourlyPresence, comparison_windows, event_figures, event_zones,
                         events_per_band)
 from geo.layers import AREA, EVENTS, INCIDENTS, REPORTS, empty_layer, validate
 from geo.patrol import PresenceCube
 from geo.timestamps import LOCAL_TZ
+from tests.geo.conftest import E0, N0
 
 TORG = (12.8569, 56.6738)  # in the zone stora-torg
 NISSAN = (12.8614, 56.67465)  # in the zone nissan
@@ -64,6 +67,25 @@ def test_an_events_place_is_the_zones_its_area_overlaps_or_its_points_zone(zones
     place = event_zones(frame, zones)
     assert place[0] == ("stora-torg",) and place[2] == ()
     assert "stora-torg" in place[1] and len(place[1]) > 1
+
+
+def test_an_area_that_is_a_zone_is_placed_in_that_zone_not_in_those_it_shares_an_edge_with(zones):
+    raw = pd.concat([raw_events(id=[zone_id], area=[shapely.to_wkt(polygon)])
+                     for zone_id, polygon in zip(zones["zone_id"], zones.geometry)], ignore_index=True)
+    assert event_zones(validate(EVENTS, raw, "e.csv"), zones) == [(zone_id,) for zone_id in zones["zone_id"]]
+
+
+@settings(max_examples=60, deadline=None)
+@example(width=500, reach=0, south=1000, height=200)  # an edge shared, no more
+@example(width=500, reach=1, south=0, height=3000)  # a metre across the whole edge
+@given(width=st.integers(10, 2900), reach=st.integers(-5, 300), south=st.integers(0, 2990), height=st.integers(1, 3000))
+def test_an_area_is_placed_in_the_zones_it_overlaps_not_those_it_only_touches(two_zones, width, reach, south, height):
+    # zone a west of E0 + 3000 m, zone b east of it; the area, built in metres, reaches `reach` metres into b
+    north = min(N0 + south + height, N0 + 3000)
+    box = gpd.GeoSeries([shapely.box(E0 + 3000 - width, N0 + south, E0 + 3000 + reach, north)], crs=SWEREF99TM)
+    area = shapely.to_wkt(box.to_crs(WGS84).iloc[0])
+    [place] = event_zones(validate(EVENTS, raw_events(area=[area]), "e.csv"), two_zones)
+    assert place == (("a", "b") if reach > 0 else ("a",))
 
 
 # -- comparison windows in local time ----------------------------------------------------------------
@@ -188,6 +210,28 @@ def test_figures_of_an_event_against_the_same_evening_of_other_weeks(zones):
     assert far["zones"] == () and np.isnan(far["presence_h"]) and np.isnan(far["incidents_mean"])
     other = figures.set_index("id").loc["other"]  # the festival's Friday is busy in its zone only if it touches it
     assert other["comparison_windows"] == fridays_before - ("nissan" in place)
+
+
+@settings(max_examples=40, deadline=None)
+@example(minutes=0)  # over just as the data ends
+@example(minutes=-1)  # still on a minute before
+@given(minutes=st.integers(-60 * 30, 60 * 30))
+def test_an_event_not_over_when_the_data_ends_has_no_figures_of_its_own_yet(zones, minutes):
+    events = validate(EVENTS, raw_events(starts_at=["2020-05-08T20:00"], ends_at=["2020-05-09T01:00"]), "e")
+    end = events["ends_at"].iloc[0]
+    cube = cube_with(2020, zones["zone_id"].tolist(), {("stora-torg", "2020-05-08", 21): 3600,
+                                                      ("stora-torg", "2020-05-01", 21): 3600})
+    incidents = validate(INCIDENTS, pd.DataFrame({"id": ["i1"], "category": "rån", "location_precision": "exact",
+                                                  "occurred_at": ["2020-05-08T21:00"], "lon": TORG[0],
+                                                  "lat": TORG[1]}), "i")
+    [event] = event_figures(events, zones, cube, incidents, empty_layer(REPORTS),
+                            until=end + pd.Timedelta(minutes=minutes)).to_dict("records")
+    over = minutes >= 0
+    assert event["zones"] == ("stora-torg",) and event["comparison_windows"] > 0
+    assert [not np.isnan(event[figure]) for figure in ("presence_h", "incidents", "reports")] == [over] * 3
+    if over:
+        assert (event["presence_h"], event["incidents"], event["reports"]) == (1.0, 1.0, 0.0)
+    assert event["presence_h_max"] == 1.0 and event["incidents_max"] == 0.0  # the weeks before are known
 
 
 def test_no_events_no_figures(zones):

@@ -5,15 +5,22 @@ naming the event; cancelled ones skipped); every export read back changes nothin
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from geo.errors import ValidationError
 from geo.io.export import write_layer
+from geo.io.ics import read_ics_records
 from geo.layers import AREA, EVENTS
+from geo.timestamps import LOCAL_TZ
+from service.cli import app
 from service.imports import import_file
 from service.store import SQLiteStore
 
@@ -98,6 +105,56 @@ def test_an_event_the_calendar_cannot_place_or_repeats_is_refused_naming_it(stor
     assert store.count(EVENTS) == 0
 
 
+@pytest.mark.parametrize(("line", "bad", "field"), [
+    ("GEO:56.6738;12.8569", "GEO:abc", "GEO"),
+    ("DTSTART;TZID=Europe/Stockholm:20200808T200000", "DTSTART:notadate", "DTSTART"),
+    ("DTEND;TZID=Europe/Stockholm:20200808T230000", "DTEND:20200808T2300", "DTEND"),
+    ("DTEND;TZID=Europe/Stockholm:20200808T230000", "DURATION:bogus", "DURATION"),
+    ("DTEND;TZID=Europe/Stockholm:20200808T230000", "DURATION;VALUE=DATE:20200809", "DURATION"),
+])
+def test_a_malformed_value_in_a_calendar_is_refused_naming_event_and_property(store, tmp_path, line, bad, field):
+    path = tmp_path / "evenemang.ics"
+    path.write_text(CALENDAR.replace(line, bad), encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        import_file(store, EVENTS, path)
+    assert (refused.value.file, refused.value.row, refused.value.field) == (str(path), "event 1", field)
+    assert f"'Konsert på Stora Torg' has a malformed {field}: '{bad.split(':', 1)[1]}'" in str(refused.value)
+    command = ["import", "events", str(path), "--db", str(tmp_path / "db.gpkg")]
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "250", "LANGUAGE": "", "LC_ALL": "", "LANG": "C.UTF-8"})
+    assert result.exit_code == 2, result.exception  # an error exit, not a traceback
+    assert "event 1" in result.output and f"malformed {field}" in result.output
+    assert "nothing was imported" in result.output and store.count(EVENTS) == 0
+
+
+def test_a_property_given_twice_is_refused_naming_it(store, tmp_path):
+    path = tmp_path / "evenemang.ics"
+    twice = CALENDAR.replace("GEO:56.6738;12.8569", "GEO:56.6738;12.8569\r\nGEO:56.6744;12.8578")
+    path.write_text(twice, encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        import_file(store, EVENTS, path)
+    assert (refused.value.row, refused.value.field) == ("event 1", "GEO") and "more than one GEO" in str(refused.value)
+
+
+@settings(max_examples=80, deadline=None)
+@example(day=date(2020, 3, 29), days=0, seconds=3 * 3600)  # summer time begins at 02:00 that night
+@example(day=date(2020, 10, 24), days=1, seconds=2 * 3600)  # the day part crosses the end of summer time
+@given(day=st.dates(date(2019, 1, 1), date(2021, 12, 31)), days=st.integers(0, 3),
+       seconds=st.integers(1, 24 * 3600 - 1))
+def test_an_all_day_start_with_hours_of_duration_lasts_from_local_midnight(tmp_path_factory, day, days, seconds):
+    duration = timedelta(days=days, seconds=seconds)
+    hours, rest = divmod(seconds, 3600)
+    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "BEGIN:VEVENT", "UID:dag", "SUMMARY:Dag",
+                         f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DURATION:P{days}DT{hours}H{rest // 60}M{rest % 60}S",
+                         "GEO:56.6738;12.8569", "END:VEVENT", "END:VCALENDAR", ""])
+    path = tmp_path_factory.mktemp("ics") / "dag.ics"
+    path.write_text(text, encoding="utf-8")
+    [record] = read_ics_records(path).raw.to_dict("records")
+    starts, ends = pd.Timestamp(record["starts_at"]), pd.Timestamp(record["ends_at"])
+    assert starts == pd.Timestamp(day, tz=LOCAL_TZ)  # the day's local midnight
+    assert ends == pd.Timestamp(day + timedelta(days=days), tz=LOCAL_TZ) + timedelta(seconds=seconds), duration
+    assert ends > starts
+
+
 def test_not_a_calendar_is_refused(store, tmp_path):
     path = tmp_path / "trasig.ics"
     for text, why in (("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", "holds no events"),
@@ -139,3 +196,24 @@ def test_a_bad_area_in_a_csv_is_refused_naming_row_and_field(store, tmp_path):
     with pytest.raises(ValidationError) as refused:
         import_file(store, EVENTS, path)
     assert (refused.value.row, refused.value.field) == ("row 3", "area")
+
+
+@pytest.mark.parametrize("geometry", [{"type": "Polygon"}, {"type": "Polygon", "coordinates": {}},
+                                      {"type": "Polygon", "coordinates": [[[12.856, 56.6735], [12.86]]]}])
+def test_a_malformed_area_in_geojson_is_refused_naming_file_feature_and_field(store, tmp_path, geometry):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [12.858, 56.6745]},
+         "properties": {"id": "natt", "name": "Natt", "starts_at": "2020-07-18T22:00", "ends_at": "2020-07-19T02:00"}},
+        {"type": "Feature", "geometry": geometry,
+         "properties": {"id": "fest", "name": "Fest", "starts_at": "2020-07-16T12:00", "ends_at": "2020-07-16T23:00"}}]}
+    path = tmp_path / "evenemang.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        import_file(store, EVENTS, path)
+    assert (refused.value.file, refused.value.row, refused.value.field) == (str(path), "feature 1", "geometry")
+    assert f"malformed {geometry['type']} coordinates" in str(refused.value)
+    command = ["import", "events", str(path), "--db", str(tmp_path / "db.gpkg")]
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "250", "LANGUAGE": "", "LC_ALL": "", "LANG": "C.UTF-8"})
+    assert result.exit_code == 2, result.exception  # an error exit, not a traceback
+    assert "feature 1" in result.output and "nothing was imported" in result.output and "Traceback" not in result.output
+    assert store.count(EVENTS) == 0

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.layers import EVENTS
+from geo.timestamps import LOCAL_TZ
 from service.app import create_app
 from service.auth import create_token
 from service.settings import MapSettings, Settings, StaffSettings, StoreSettings
@@ -78,7 +79,8 @@ def test_staff_add_an_event_once_and_remove_it(api):
 @pytest.mark.parametrize(("change", "field"), [
     ({"ends_at": "2020-07-17T11:00"}, "ends_at"), ({"kind": "rave"}, "kind"), ({"lon": 12.70}, "lat/lon"),
     ({"place": "månen"}, "place"), ({"area": {"type": "LineString", "coordinates": [[12.85, 56.67], [12.86, 56.67]]}},
-                                    "area"), ({"expected_visitors": -5}, "expected_visitors")])
+                                    "area"), ({"area": {"type": "Foo", "coordinates": []}}, "area"),
+    ({"area": {"type": "Polygon"}}, "area"), ({"expected_visitors": -5}, "expected_visitors")])
 def test_an_event_the_rules_refuse_is_a_422_naming_the_field_and_nothing_is_stored(api, change, field):
     body = {"name": "Fel", "starts_at": "2020-07-17T12:00", "ends_at": "2020-07-17T14:00", "lon": 12.857, "lat": 56.674}
     refused = api.post("/api/events", json=body | change, headers=api.municipality)
@@ -104,6 +106,21 @@ def test_the_figures_and_the_calendar_of_a_year(api):
     assert "Stora Torg" in text and "Konsert" in text and "snitt 0 (0–0)" in text
     assert "Inga evenemang registrerade 2019" in text_of(api.get("/events?year=2019").text)
     assert api.delete("/api/events/torg-1", headers=api.municipality).status_code == 204
+
+
+def test_an_event_not_over_yet_has_figures_not_known_yet(api):
+    today = pd.Timestamp.now(tz=LOCAL_TZ).normalize()  # starts this year, ends after the data (today)
+    body = {"id": "pågår", "name": "Pågående marknad", "starts_at": f"{today:%Y-%m-%dT%H:%M}",
+            "ends_at": f"{today + pd.Timedelta(days=2):%Y-%m-%dT%H:%M}", "kind": "market", "place": "stora-torg"}
+    assert api.post("/api/events", json=body, headers=api.municipality).status_code == 201
+    try:
+        [event] = api.get("/api/events").json()["events"]
+        assert event["zones"] == [{"zone_id": "stora-torg", "name": "Stora Torg"}]
+        assert [figure["event"] for figure in event["figures"].values()] == [None, None, None]
+        text = text_of(api.get("/events").text)
+        assert "Polisnärvaro (timmar) – " in text and "ännu inte kända" in text and "utanför zonerna" not in text
+    finally:
+        assert api.delete("/api/events/pågår", headers=api.municipality).status_code == 204
 
 
 def test_the_staff_page_adds_and_removes_with_csrf_and_says_why_in_swedish(app):
