@@ -6,9 +6,15 @@ import math
 from collections.abc import Iterable
 from datetime import date
 
+import pandas as pd
+
+from geo.timestamps import LOCAL_TZ
+
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
 """The months' Swedish names."""
+WEEKDAYS = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
+"""The weekdays' short Swedish names, Monday first."""
 
 
 def sv_number(value: float | None, decimals: int = 2) -> str:
@@ -40,3 +46,13 @@ def sv_signed(value: float, decimals: int = 2) -> str:
 def sv_date(day: date) -> str:
     """A date as Swedish text: ``2 december 2026``."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def when_text(starts_at: str | pd.Timestamp, ends_at: str | pd.Timestamp) -> str:
+    """An event's time in Swedish local time: ``lör 9 maj 22:00–02:00`` (the end's date when it is
+    more than a night later). The times: aware timestamps, or ISO 8601 text with an offset."""
+    start, end = (pd.Timestamp(t).tz_convert(LOCAL_TZ) for t in (starts_at, ends_at))
+    text = f"{WEEKDAYS[start.weekday()]} {start.day} {MONTHS[start.month - 1]} {start:%H:%M}–"
+    if (end - start) > pd.Timedelta(hours=24) or (end.date() != start.date() and end.hour >= 12):
+        text += f"{WEEKDAYS[end.weekday()]} {end.day} {MONTHS[end.month - 1]} "
+    return text + f"{end:%H:%M}"

@@ -6,6 +6,8 @@ Who sees what is the API's rule (``GET /api/layers/{layer}``): exact incidents f
 (:func:`geo.publish.generalise_incidents`); unsafe-place reports
 (:data:`geo.layers.UNPUBLISHED_CATEGORIES`) for staff roles (:data:`service.auth.STAFF`) only;
 patrols for the police only, here as one line per unit and local day (:func:`geo.tracks.unit_day_lines`).
+Events (with the areas of those held on one) and cameras with their view polygons
+(:func:`service.cameras.views_of`, as the OGC collection ``camera-views`` gives them) are everyone's.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geo.crs import WGS84
 from geo.io.gis_package import PackageLayer, write_gis_package
-from geo.layers import INCIDENTS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES
+from geo.layers import AREA, CAMERAS, EVENTS, INCIDENTS, LIGHTS, REPORTS, UNPUBLISHED_CATEGORIES
 from geo.maps.gis_styles import LAYER_STYLES
 from geo.publish import PUBLIC_INCIDENT_GRID_M, generalise_incidents
 from geo.timestamps import LOCAL_TZ, SUPPORTED_START, utc_text
 from geo.tracks import unit_day_lines
 from geo.zones import published_zones
 from service.auth import EXACT_INCIDENT_ROLES, PATROL_ROLES, ROLES, STAFF
+from service.cameras import views_of
 from service.demo import DEMO_META_KEY
 from service.store import FeatureQuery, Store
 
@@ -74,10 +78,29 @@ def package_layers(store: Store, zones: gpd.GeoDataFrame, streets: gpd.GeoDataFr
                             f"Incidents (brott och händelser) as the public sees them: category, local date and "
                             f"source, each moved to the centre of its {PUBLIC_INCIDENT_GRID_M:g} m cell; no place "
                             "for those placed only at a town's or county's centroid"))
+    events = store.read_features(EVENTS)
+    layers.append(layer("events", [events[[*EVENTS.public_fields, "geometry"]]],
+                        "Events (evenemang), each at its place (an event held on an area: a point inside it)"))
+    layers.append(layer("event_areas", [event_areas(events)],
+                        "The areas of events held on one (evenemangens områden), with the event's fields"))
+    cameras = store.read_features(CAMERAS)
+    layers.append(layer("cameras", [cameras[[*CAMERAS.public_fields, "geometry"]]],
+                        "Surveillance cameras (kameror) and where they stand in the decision"))
+    layers.append(layer("camera_views", [views_of(cameras, store.read_surfaces("buildings"))],
+                        "What each camera sees (kamerornas synfält), computed: its sector within range without "
+                        "what buildings hide, with the camera's id, name, status and area_m2"))
     if caller in PATROL_ROLES:
         layers.append(layer("patrols", patrol_lines(store),
                             "Patrol tracks (patrullspår), one line per unit and local day"))
     return layers
+
+
+def event_areas(events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The areas of ``events`` (an events layer as the store reads it, with :data:`geo.layers.AREA`)
+    held on one, as WGS84 polygons with the events' public fields."""
+    held = events[events[AREA].notna()]
+    return gpd.GeoDataFrame(held[EVENTS.public_fields],
+                            geometry=gpd.GeoSeries(held[AREA].tolist(), index=held.index, crs=WGS84), crs=WGS84)
 
 
 def patrol_lines(store: Store, days: int = PATROL_WINDOW_DAYS) -> Iterator[gpd.GeoDataFrame]:

@@ -33,6 +33,7 @@ from geo.zones import zone_of
 from service.cameras import camera_views, latest_incident_year, year_ground
 from service.coverage import current_lights, lighting_coverage, patrol_coverage
 from service.demo import DEMO_META_KEY
+from service.events import year_events
 from service.html import site_header
 from service.presence import kept_cube
 from service.promises import current_programme, promised
@@ -189,7 +190,8 @@ def _planner(state: Context, year: int | None, question: str | None = None) -> f
     # a public page (also embedded in the yearly report): citizens' reports only as published, below k left out
     return planner_map(zones, metrics, incidents, lights, public_reports(reports, zones, state.settings.privacy.min_count),
                        lit.dark_spots, f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
-                       _lux_png(grid), **_basemap(state), survey=_survey_layer(state, int(year), question))
+                       _lux_png(grid), **_basemap(state), survey=_survey_layer(state, int(year), question),
+                       events=year_events(store, int(year)))
 
 
 MAP_PATHS = {"overview": "/", "planner": "/maps/planner", "lighting": "/maps/lighting", "police": "/maps/police",

@@ -10,7 +10,7 @@ import geopandas as gpd
 from geo.hotspots import HOTSPOT_METHOD_NAME
 from geo.layers import CAMERA_STATUS_NAMES
 from geo.maps.base import base_map
-from geo.maps.colours import CAMERA_COLOURS, HOTSPOT_COLOUR
+from geo.maps.colours import CAMERA_COLOURS, HOTSPOT_COLOUR, VIEW_FILL_OPACITY
 from geo.maps.markup import Legend, TextBox
 from geo.swedish import sv_numbers
 
@@ -40,7 +40,7 @@ def cameras_map(zones: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, views: gpd.G
                                           area_m2=sv_numbers(seen["area_m2"], 0), colour=CAMERA_COLOURS[status])
         folium.GeoJson(shown.to_json(), style_function=lambda f: {
             "fillColor": f["properties"]["colour"], "color": f["properties"]["colour"], "weight": 1.5,
-            "fillOpacity": 0.3}, tooltip=folium.GeoJsonTooltip(["id", "name", "status_sv", "area_m2"],
+            "fillOpacity": VIEW_FILL_OPACITY}, tooltip=folium.GeoJsonTooltip(["id", "name", "status_sv", "area_m2"],
                                                                aliases=["Kamera", "Namn", "Status", "Inspelad yta (m²)"])
         ).add_to(layer)
         points = mine[["geometry"]].assign(

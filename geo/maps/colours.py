@@ -1,6 +1,7 @@
 """The maps' colours, in one place: the web maps (folium) and the styles of the GIS package
 (:mod:`geo.maps.gis_styles`) take them from here — the light-to-dark-red value ramp, the zones by
-kind, the streets, lamps by status, citizens' reports and unsafe places, and a patrol's track."""
+kind, the streets, lamps by status, citizens' reports and unsafe places, a patrol's track, events and
+cameras by status."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ NO_VALUE_COLOUR = "#d9d9d9"
 TRACK_COLOUR = "#1f78b4"
 """A patrol's track."""
 HOTSPOT_COLOUR = "#e31a1c"
+EVENT_COLOUR = "#01665e"
+"""Events (their places and areas), apart from the red ramp, the purples of citizens' data and the lamps."""
 
 _RAMP_STOPS = np.array([[254, 240, 217], [253, 204, 138], [252, 141, 89], [215, 48, 31]])
 INCIDENT_COLOUR = "#%02x%02x%02x" % tuple(_RAMP_STOPS[-1])
@@ -45,3 +48,5 @@ def ramp(values: pd.Series) -> pd.Series:
     return pd.Series(["#%02x%02x%02x" % tuple(rgb) for rgb in mix], index=values.index)
 CAMERA_COLOURS = {"proposed": "#ff7f00", "permitted": "#984ea3", "installed": "#4daf4a", "removed": "#969696"}
 """Surveillance cameras and their views by status (geo.layers.CAMERA_STATUS_NAMES)."""
+VIEW_FILL_OPACITY = 0.3
+"""How much a camera's view polygon is filled."""

@@ -1,6 +1,7 @@
 """The planner's map: zones by a chosen metric, incidents and unsafe places as heat grids, lights
-by status, open reports by category, dark spots, the illuminance overlay and the safety survey (the
-zones' shares for one question and the places respondents marked, per 50 m cell).
+by status, open reports by category, dark spots, the illuminance overlay, the safety survey (the
+zones' shares for one question and the places respondents marked, per 50 m cell) and the year's
+events.
 
 The page is public, so it gets citizens' data only as published by :func:`geo.publish.public_reports`:
 open reports per 25 m cell and category and unsafe places per 50 m cell and time of day, cells
@@ -17,13 +18,13 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
-from geo.layers import LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, USABLE_PRECISION
+from geo.layers import EVENT_KIND_NAMES, LIGHT_STATUS_NAMES, REPORT_CATEGORY_NAMES, UNSAFE_WHEN_NAMES, USABLE_PRECISION
 from geo.maps.base import base_map
-from geo.maps.colours import (LIGHT_COLOURS, NO_VALUE_COLOUR, REPORT_COLOUR, SURVEY_PLACE_COLOUR, UNSAFE_PLACE_COLOUR,
-                              ramp)
+from geo.maps.colours import (EVENT_COLOUR, LIGHT_COLOURS, NO_VALUE_COLOUR, REPORT_COLOUR, SURVEY_PLACE_COLOUR,
+                              UNSAFE_PLACE_COLOUR, ramp)
 from geo.maps.markup import Legend, TextBox
 from geo.publish import PublicReports, grid_counts
-from geo.swedish import sv_number, sv_numbers
+from geo.swedish import sv_number, sv_numbers, when_text
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_compliant": "Belysning: andel fältyta som når klassen",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
@@ -46,12 +47,13 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                 lights: gpd.GeoDataFrame, reports: PublicReports, dark_spots: gpd.GeoDataFrame,
                 title: str, lux_overlay: tuple[str, list[list[float]]] | None = None,
                 tiles: str | None = "OpenStreetMap", attribution: str | None = None,
-                survey: SurveyLayer | None = None) -> folium.Map:
+                survey: SurveyLayer | None = None, events: gpd.GeoDataFrame | None = None) -> folium.Map:
     """The planner's folium map (WGS84 data). ``metrics`` is indexed by ``zone_id`` with the
     columns of :data:`METRICS` but ``open_reports``, which comes from ``reports`` (citizens' reports
     as published; the legend names their k); ``incidents`` are shown as 50 m
     counts (usable positions only). ``lux_overlay`` is (PNG URL, [[south, west], [north, east]]).
-    ``survey``: the safety survey's layers, when there is one."""
+    ``survey``: the safety survey's layers, when there is one; ``events``: the year's events (an
+    events layer), a layer of their places (drawn even when there are none)."""
     fmap, min_count = base_map(zones, tiles, attribution), reports.min_count
     fmap.add_child(TextBox(title))
     shown = zones[["zone_id", "geometry"]].assign(name=zones["name"].map(escape))
@@ -109,6 +111,8 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        tooltip=folium.GeoJsonTooltip(["area_m2"], aliases=["Yta (m²)"])).add_to(fmap)
     if survey is not None:
         _survey_layers(fmap, survey, min_count)
+    if events is not None:
+        _event_layer(fmap, events)
     if lux_overlay is not None:
         url, bounds = lux_overlay
         folium.raster_layers.ImageOverlay(url, bounds=bounds, name="Belysningsstyrka (lux)", show=False,
@@ -121,6 +125,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         (UNSAFE_PLACE_COLOUR, f"otrygga platser (mörkare = fler; {hidden})"),
         *([(SURVEY_PLACE_COLOUR, f"platser som svarande i trygghetsmätningen markerat (mörkare = fler; {hidden})"),
            (NO_VALUE_COLOUR, f"trygghetsmätningen: inget svar, eller färre än {min_count} svar")] if survey else []),
+        *([(EVENT_COLOUR, "evenemang")] if events is not None else []),
         ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",
         note=f"Medborgarnas uppgifter visas bara sammanräknade: {hidden}, och zoner med färre än {min_count} "
              f"öppna felanmälningar har lägsta färgen.{_unplaced_note(incidents)}"))
@@ -151,6 +156,20 @@ def _survey_layers(fmap: folium.Map, survey: SurveyLayer, min_count: int) -> Non
                                              "fillOpacity": min(0.2 + 0.05 * f["properties"]["count"], 0.8)},
                    tooltip=folium.GeoJsonTooltip(["count"], aliases=[f"Markeringar ({hidden})"])
                    if len(survey.cells) else None).add_to(fmap)
+
+
+def _event_layer(fmap: folium.Map, events: gpd.GeoDataFrame) -> None:
+    """The events at their places (an event held on an area: a point inside it), hidden until
+    chosen, with name, time (local), kind and expected visitors in Swedish."""
+    shown = events[["geometry"]].assign(
+        name=events["name"].map(escape), when=[when_text(s, e) for s, e in zip(events["starts_at"], events["ends_at"])],
+        kind_sv=events["kind"].map(EVENT_KIND_NAMES), visitors=sv_numbers(events["expected_visitors"], 0))
+    folium.GeoJson(shown.to_json(), name=f"Evenemang ({len(events)})", show=False,
+                   marker=folium.CircleMarker(radius=7, weight=2, fill=True),
+                   style_function=lambda f: {"color": EVENT_COLOUR, "fillColor": EVENT_COLOUR, "fillOpacity": 0.8},
+                   tooltip=folium.GeoJsonTooltip(["name", "when", "kind_sv", "visitors"],
+                                                 aliases=["Evenemang", "När", "Typ", "Väntade besökare"])
+                   if len(events) else None).add_to(fmap)
 
 
 def _unplaced_note(incidents: gpd.GeoDataFrame) -> str:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from geo.layers import EVENT_KIND_NAMES
-from geo.swedish import MONTHS, sv_number
+from geo.swedish import MONTHS, sv_number, when_text
 from geo.timestamps import LOCAL_TZ, YEARS, utc_text
 from service.auth import Caller, request_caller, require
 from service.context import context
@@ -25,7 +25,6 @@ router = APIRouter(tags=["events"])
 
 TOPICS = ("events", "incidents", "reports", "patrols", "meta")
 """The data the figures are built from."""
-WEEKDAYS = ("mån", "tis", "ons", "tor", "fre", "lör", "sön")
 
 
 class EventIn(BaseModel):
@@ -106,16 +105,6 @@ def calendar(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YE
     html = pages.get_template("events.html").render(year=chosen, report=report, months=months,
                                                     kinds=EVENT_KIND_NAMES)
     return html_page(request, html)
-
-
-def when_text(starts_at: str, ends_at: str) -> str:
-    """An event's time in Swedish local time: ``lör 9 maj 22:00–02:00`` (the end's date when it is
-    more than a night later)."""
-    start, end = (pd.Timestamp(t).tz_convert(LOCAL_TZ) for t in (starts_at, ends_at))
-    text = f"{WEEKDAYS[start.weekday()]} {start.day} {MONTHS[start.month - 1]} {start:%H:%M}–"
-    if (end - start) > pd.Timedelta(hours=24) or (end.date() != start.date() and end.hour >= 12):
-        text += f"{WEEKDAYS[end.weekday()]} {end.day} {MONTHS[end.month - 1]} "
-    return text + f"{end:%H:%M}"
 
 
 def compared_texts(event: dict) -> dict[str, str]:

@@ -30,7 +30,7 @@ def planner(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEA
     """For planners: zones by a chosen metric, incidents and unsafe places as heat grids, lights by
     status, open reports by category, dark spots and illuminance (default: the latest year), and the
     newest safety survey up to the year: the zones' shares for ``question`` (a code; default the
-    first) and the places respondents marked."""
+    first) and the places respondents marked; and the year's events."""
     return context(request).pages.get(("planner", year, question),
                                       lambda: _page(request, "planner", year, question=question))
 

@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from geo.errors import ValidationError
 from geo.layers import EVENT_KIND_NAMES
+from geo.swedish import when_text
 from geo.timestamps import LOCAL_TZ, YEARS
 from service.auth import Caller, request_caller, require
 from service.context import context
 from service.events import EDITORS, new_event, year_events
 from service.forms import StrictFormRoute
-from service.routes.events import when_text
 from service.security import inline_scripts
 from service.staff_pages import staff_page
 from service.store import Conflict, NotFound

@@ -7,8 +7,12 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
+from geo.layers import EVENT_KIND_NAMES
+from geo.maps.colours import EVENT_COLOUR
+from geo.swedish import sv_numbers, when_text
 from geo.timestamps import LOCAL_TZ
 from service.app import create_app
+from service.events import year_events
 from service.settings import MapSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.browser.test_overview_map import open_page
@@ -31,6 +35,25 @@ def test_planner_map_shows_every_layer_offline(browser, serve, demo_db, tmp_path
     assert "SYNTETISKA DEMODATA" in page.inner_text("#map-title")
     assert "belysningspunkt: trasig" in page.inner_text("#planner-legend")
     page.screenshot(path=str(tmp_path / "planner.png"))
+
+
+def test_planner_map_shows_the_years_events_when_chosen(browser, serve, demo_db):
+    events = year_events(SQLiteStore(demo_db), 2020)
+    assert len(events), "the demo year has events"
+    settings = Settings(store=StoreSettings(db=demo_db), maps=MapSettings(tiles="none"))
+    page, problems, _ = open_page(browser, serve(create_app(settings)) + "/maps/planner?year=2020")
+    markers = page.locator(f'path.leaflet-interactive[fill="{EVENT_COLOUR}"]')
+    assert markers.count() == 0, "hidden until chosen"
+    page.locator(".leaflet-control-layers label", has_text=f"Evenemang ({len(events)})").locator("input").check()
+    assert markers.count() == len(events)
+    box = markers.first.bounding_box()  # events at one place overlap: the tooltip is the topmost one's
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = page.locator(".leaflet-tooltip").inner_text()
+    shown = [[["Evenemang", e.name], ["När", when_text(e.starts_at, e.ends_at)], ["Typ", EVENT_KIND_NAMES[e.kind]],
+              ["Väntade besökare", visitors]]
+             for e, visitors in zip(events.itertuples(), sv_numbers(events["expected_visitors"], 0))]
+    assert [line.split("\t") for line in tooltip.split("\n")] in shown
+    assert "evenemang" in page.inner_text("#planner-legend") and problems == []
 
 
 def test_lighting_map_shows_lux_dark_spots_and_lamps(browser, serve, demo_db):

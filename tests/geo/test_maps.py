@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -10,9 +11,9 @@ import pandas as pd
 
 from folium.map import FitBounds
 
-from geo.layers import INCIDENTS, LIGHT_STATUSES, LIGHTS, REPORTS, validate
+from geo.layers import EVENTS, INCIDENTS, LIGHT_STATUSES, LIGHTS, REPORTS, empty_layer, validate
 from geo.maps.base import base_map
-from geo.maps.colours import LIGHT_COLOURS, ZONE_KIND_COLOURS, ramp
+from geo.maps.colours import EVENT_COLOUR, LIGHT_COLOURS, ZONE_KIND_COLOURS, ramp
 from geo.maps.overview import KIND_LABELS_SV, overview_map
 from geo.maps.planner import METRICS, planner_map
 from geo.publish import grid_counts, public_reports
@@ -91,6 +92,38 @@ def test_planner_map_has_its_layers_and_escapes_text(zones):
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "1 brott har bara kommunens eller länets mittpunkt som plats" in html, "the town-level one is said apart"
     assert "/static/leaflet/leaflet.js" in html and "cdn.jsdelivr" not in html
+
+
+def test_planner_map_shows_the_years_events_as_a_layer_with_their_details_as_data(zones):
+    hostile = "<img src=x onerror=alert(1)>"
+    events = points(EVENTS, [
+        {"id": "e1", "name": f"Kväll {hostile}", "starts_at": "2020-05-09T22:00", "ends_at": "2020-05-10T02:00",
+         "kind": "nightlife", "expected_visitors": 2500, "lon": 12.8572, "lat": 56.674},
+        {"id": "e2", "name": "Marknad", "starts_at": "2020-08-01T10:00", "ends_at": "2020-08-01T16:00",
+         "kind": "market", "lon": 12.8580, "lat": 56.6745}])
+    metrics = pd.DataFrame({column: np.zeros(len(zones)) for column in METRICS}, index=zones["zone_id"])
+    empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+
+    def render(shown: gpd.GeoDataFrame | None) -> str:
+        return planner_map(zones, metrics.drop(columns="open_reports"), empty_layer(INCIDENTS), empty_layer(LIGHTS),
+                           public_reports(empty_layer(REPORTS), zones, 3), empty, "Karta", tiles=None,
+                           events=shown).get_root().render()
+
+    html = render(events)
+    assert json.dumps("Evenemang (2)") in html and json.dumps(EVENT_COLOUR) in html
+    features = [f for f in map(json.loads, re.findall(r"_add\((\{.*\})\);$", html, re.M))
+                if f["features"] and "when" in f["features"][0]["properties"]]
+    (shown,) = features
+    assert [f["properties"] for f in shown["features"]] == [
+        {"name": "Kväll &lt;img src=x onerror=alert(1)&gt;", "when": "lör 9 maj 22:00–02:00",
+         "kind_sv": "Nöjesliv", "visitors": "2\u202f500"},
+        {"name": "Marknad", "when": "lör 1 augusti 10:00–16:00",
+         "kind_sv": "Marknad", "visitors": "–"}]
+    assert [f["geometry"]["coordinates"] for f in shown["features"]] == [[12.8572, 56.674], [12.858, 56.6745]]
+    assert "<img src=x" not in html and json.dumps(["Evenemang", "När", "Typ", "Väntade besökare"]) in html
+    assert "evenemang</li>" in html, "in the legend"
+    assert json.dumps("Evenemang (0)") in render(events.iloc[:0]), "drawn even when the year has none"
+    assert "Evenemang (" not in render(None) and json.dumps(EVENT_COLOUR) not in render(None)
 
 
 def test_overview_map_uses_local_assets(zones):

@@ -11,16 +11,19 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from geopandas.testing import assert_geodataframe_equal
 from typer.testing import CliRunner
 
 from geo.crs import HALMSTAD_LONLAT
-from geo.layers import INCIDENTS, LIGHTS, PINGS, REPORTS, validate
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, PINGS, REPORTS, validate
 from geo.maps.gis_styles import LAYER_STYLES
+from geo.surfaces import validate_surfaces
 from geo.timestamps import LOCAL_TZ, format_utc
 from geo.tracks import UNIT_DAY_COLUMNS, unit_day_lines
 from service.app import create_app
@@ -34,9 +37,14 @@ from service.store import SQLiteStore
 runner = CliRunner()
 CONTACTS = ("anna@example.org", "bo@example.org")
 TORG = (12.8572, 56.6740)
-LAYERS_OF = {role: {"zones", "streets", "lights", "reports", "incidents"} | ({"patrols"} if role == "police" else set())
-             for role in PACKAGE_ROLES}
+EVERYONES = {"zones", "streets", "lights", "reports", "incidents", "events", "event_areas", "cameras", "camera_views"}
+LAYERS_OF = {role: EVERYONES | ({"patrols"} if role == "police" else set()) for role in PACKAGE_ROLES}
 """What each role's package holds: patrols for the police only (the API's rule)."""
+EVENT_NAMES = ("Vårmarknad", "Konsert <b>på</b> torget ${x}")
+SQUARE = shapely.box(12.8568, 56.6737, 12.8576, 56.6743)
+"""Stora Torg, roughly: the area of the second event."""
+BUILDING = shapely.box(12.8571, 56.67415, 12.8573, 56.67425)
+"""A house 16–28 m north of the first camera, in its view."""
 DEMO_MARK = "synthetic demo data for 2020, seed 7"
 
 
@@ -66,6 +74,17 @@ def db(tmp_path_factory) -> Path:
         "unit_id": ["fot-1"] * len(night) + ["cykel-2"] * len(noon), "timestamp": night.append(noon),
         "mode": ["foot"] * len(night) + ["bike"] * len(noon), "crew": 2,
         "lon": TORG[0], "lat": TORG[1]}), "t"))
+    store.write_features(EVENTS, validate(EVENTS, pd.DataFrame({
+        "id": ["e1", "e2"], "name": list(EVENT_NAMES), "starts_at": ["2020-05-09T10:00", "2020-07-04T20:00"],
+        "ends_at": ["2020-05-09T16:00", "2020-07-04T23:30"], "kind": ["market", "concert"],
+        "expected_visitors": [2000, None], "organiser": ["Citysamverkan", None],
+        "lon": [12.8580, TORG[0]], "lat": [56.6750, TORG[1]], "area": [None, SQUARE.wkt]}), "t"))
+    store.write_features(CAMERAS, validate(CAMERAS, pd.DataFrame({
+        "id": ["c1", "c2"], "name": ["Torget norr", None], "height_m": [6, 5], "direction_deg": [0, 180],
+        "fov_deg": [90, 60], "range_m": [40, 30], "status": ["installed", "proposed"],
+        "lon": [TORG[0], 12.8585], "lat": [TORG[1], 56.6752]}), "t"))
+    buildings = gpd.GeoDataFrame({"height_m": [10.0]}, geometry=[BUILDING], crs="EPSG:4326")
+    store.replace_surfaces("buildings", validate_surfaces("buildings", buildings, "hus.gpkg"), "hus.gpkg")
     store.set_meta(DEMO_META_KEY, DEMO_MARK)
     return path
 
@@ -129,12 +148,13 @@ def test_each_role_gets_the_layers_the_api_gives_it(packages, api, role):
     path = packages[role]
     found = layers_of(path)
     assert set(found) == LAYERS_OF[role] | {"layer_styles", "about"}
-    assert {found[n] for n in ("lights", "reports", "incidents")} == {"Point"} and found["zones"] == "MultiPolygon"
+    assert {found[n] for n in ("lights", "reports", "incidents", "events", "cameras")} == {"Point"}
+    assert {found[n] for n in ("zones", "event_areas", "camera_views")} == {"MultiPolygon"}
     zones = pyogrio.read_dataframe(path, layer="zones")
     answer = api("/api/zones", role).json()["features"]
     assert dict(zip(zones["zone_id"], zones["area_m2"])) == {f["properties"]["zone_id"]: f["properties"]["area_m2"]
                                                              for f in answer}
-    for layer in ("lights", "reports"):
+    for layer in ("lights", "reports", "events", "cameras"):
         frame = pyogrio.read_dataframe(path, layer=layer)
         served = features(api(f"/api/layers/{layer}?limit=1000", role))
         assert sorted(frame["id"]) == sorted(f["properties"]["id"] for f in served), layer
@@ -176,6 +196,44 @@ def test_unsafe_places_only_for_staff_and_contacts_never(packages, db):
         assert not any(contact.encode() in data for contact in CONTACTS)
         for name in layers_of(path):
             assert "contact" not in pyogrio.read_info(path, layer=name)["fields"], name
+
+
+@pytest.mark.parametrize("role", PACKAGE_ROLES)
+def test_events_are_points_and_their_areas_polygons_as_the_ogc_collection_gives_them(packages, api, db, role):
+    path = packages[role]
+    events = pyogrio.read_dataframe(path, layer="events")
+    stored = SQLiteStore(db).read_features(EVENTS)
+    assert list(events["name"]) == list(EVENT_NAMES), "names as text, markup and all"
+    assert [position(g) for g in events.geometry] == [position(g) for g in stored.geometry]
+    assert as_served(events)["starts_at"].tolist() == format_utc(stored["starts_at"]).tolist()
+    areas = pyogrio.read_dataframe(path, layer="event_areas")
+    served = features(api("/ogc/collections/events/items", role))
+    held = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in served if f["geometry"]["type"] != "Point"}
+    assert list(areas["id"]) == list(held) == ["e2"]
+    assert list(areas.columns[:-1]) == list(events.columns[:-1]) == EVENTS.public_fields
+    assert areas.geometry.iloc[0].equals_exact(shapely.multipolygons([held["e2"]]), tolerance=1e-9)
+    assert areas.geometry.iloc[0].contains(events.geometry.iloc[1]), "an area's event sits inside it"
+
+
+@pytest.mark.parametrize("role", PACKAGE_ROLES)
+def test_cameras_and_their_view_polygons_as_the_ogc_collections_give_them(packages, api, role):
+    path = packages[role]
+    cameras = pyogrio.read_dataframe(path, layer="cameras")
+    served = features(api("/ogc/collections/cameras/items", role))
+    assert list(cameras["id"]) == [f["id"] for f in served] and list(cameras.columns[:-1]) == CAMERAS.public_fields
+    views = pyogrio.read_dataframe(path, layer="camera_views")
+    served = {f["id"]: f for f in features(api("/ogc/collections/camera-views/items", role))}
+    assert list(views["id"]) == list(served) == ["c1", "c2"]
+    for view in views.itertuples():
+        ogc = served[view.id]
+        assert (view.status, view.area_m2) == (ogc["properties"]["status"], ogc["properties"]["area_m2"])
+        assert view.geometry.normalize().equals_exact(
+            shapely.multipolygons([shapely.geometry.shape(ogc["geometry"])]).normalize(), tolerance=1e-7)
+    seen = views.set_index("id").geometry
+    behind = shapely.Point(TORG[0], 56.6743)  # 33 m north of the camera, within its 40 m
+    assert seen["c1"].intersects(BUILDING.exterior) and not seen["c1"].intersects(behind), \
+        "the house hides what lies behind it"
+    assert not seen["c2"].intersects(BUILDING)
 
 
 def test_the_police_get_patrols_as_one_line_per_unit_and_local_day(packages, api):
@@ -244,6 +302,9 @@ def test_ogrinfo_lists_the_package_layers_without_a_warning(packages, ogrinfo):
         assert set(names) == LAYERS_OF[role] | {"layer_styles", "about"}
         summary = ogrinfo("-ro", "-so", path, "lights")
         assert SYNTHETIC_LABEL in summary.stdout and "Feature Count: 2" in summary.stdout
+        for layer, count in (("event_areas", 1), ("camera_views", 2)):
+            summary = ogrinfo("-ro", "-so", path, layer)
+            assert "Geometry: Multi Polygon" in summary.stdout and f"Feature Count: {count}" in summary.stdout, layer
 
 
 QGIS_CHECK = """
@@ -321,3 +382,6 @@ def test_a_database_without_demo_data_is_not_labelled_synthetic(tmp_path):
     about = dict(pyogrio.read_dataframe(path, layer="about")[["key", "value"]].to_numpy().tolist())
     assert about["role"] == PUBLIC and about["synthetic"].startswith("no")
     assert len(pyogrio.read_dataframe(path, layer="incidents")) == 0 and layers_of(path)["incidents"] == "Point"
+    for layer, kind in (("events", "Point"), ("event_areas", "MultiPolygon"), ("cameras", "Point"),
+                        ("camera_views", "MultiPolygon")):
+        assert len(pyogrio.read_dataframe(path, layer=layer)) == 0 and layers_of(path)[layer] == kind, layer
