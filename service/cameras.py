@@ -4,6 +4,7 @@ cameras not stored (:mod:`geo.cameras` computes)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -113,7 +114,7 @@ def year_ground(state: Context, year: int) -> Ground:
 def camera_figures(state: Context, year: int | None, min_count: int | None) -> dict:
     """What each stored camera, and the cameras of each status together, cover in ``year`` (None:
     the newest incident's): area seen, each hot spot's incidents inside, unsafe-place marks inside
-    (None below ``min_count``, and a status's where one of its cameras' is; ``min_count`` None for
+    (None below ``min_count``, and a status's where its cameras' would give a small count away; ``min_count`` None for
     staff: exact), street metres by name and entrances (None, with :data:`NO_ENTRANCES`: no
     entrance data exists)."""
     year = latest_incident_year(state.store) if year is None else year
@@ -123,19 +124,23 @@ def camera_figures(state: Context, year: int | None, min_count: int | None) -> d
         views = camera_views(state)
         per_camera = [{"id": row.id, "name": None if pd.isna(row.name) else row.name, "status": row.status}
                       | ground.seen(views.iloc[[i]], min_count) for i, row in enumerate(views.itertuples())]
-        by_status = _hide_derivable_counts(ground.by_status(views, min_count), per_camera)
+        by_status = _hide_derivable_counts(ground.by_status(views, min_count), per_camera, min_count is not None)
         return {"year": year, "hotspots": _hotspot_list(ground.metric_hotspots), "cameras": per_camera,
                 "by_status": by_status, "suppressed_below": min_count, "entrances_note": NO_ENTRANCES}
 
     return state.pages.get(("camera figures", year, min_count), build, topics=FIGURE_TOPICS)
 
 
-def _hide_derivable_counts(by_status: dict[str, dict], per_camera: list[dict]) -> dict[str, dict]:
-    """``by_status`` with a status's ``unsafe_places`` suppressed (None) where one of its cameras'
-    is: the status's count less its other cameras' shown counts would give the hidden one (staff
-    get no None, so nothing changes for them)."""
+def _hide_derivable_counts(by_status: dict[str, dict], per_camera: list[dict], public: bool) -> dict[str, dict]:
+    """``by_status`` as the public may see it: a status's ``unsafe_places`` suppressed (None) where
+    one of its cameras' is (the status's count less the others' shown counts would give the hidden
+    one), or where two or more of its cameras' are shown (their sum less the status's count would
+    be the marks their views share, however few). Staff (``public`` False): unchanged."""
+    if not public:
+        return by_status
+    shown = Counter(camera["status"] for camera in per_camera if camera["unsafe_places"] is not None)
     hidden = {camera["status"] for camera in per_camera if camera["unsafe_places"] is None}
-    return {status: figures | {"unsafe_places": None} if status in hidden else figures
+    return {status: figures | {"unsafe_places": None} if status in hidden or shown[status] > 1 else figures
             for status, figures in by_status.items()}
 
 

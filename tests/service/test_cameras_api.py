@@ -127,6 +127,29 @@ def test_a_status_hides_its_count_of_marks_when_one_of_its_cameras_does(tmp_path
     assert public["by_status"]["installed"]["unsafe_places"] is None
 
 
+def test_a_status_hides_its_count_of_marks_when_two_of_its_cameras_show_theirs(tmp_path):
+    """Two installed cameras 30 m apart whose views overlap: A sees 7 marks, B 8, 3 of them where
+    both look. Showing 12 for the two together would give the 3 they share (7 + 8 − 12): the
+    public gets 7 and 8 and null for the status; staff get 12."""
+    settings = Settings(store=StoreSettings(db=tmp_path / "db.sqlite"))
+    store = SQLiteStore(settings.store.db)
+    a, b, both = (12.8578, 56.6744), (12.8578, 56.67467), (12.8578, 56.67453)
+    store.write_features(CAMERAS, validate(CAMERAS, pd.DataFrame([
+        {"id": name, "height_m": 6, "direction_deg": 0, "fov_deg": 360, "range_m": 25, "status": "installed",
+         "source": "test", "lon": lon, "lat": lat} for name, (lon, lat) in (("a", a), ("b", b))]), "test"))
+    marks = [a] * 4 + [b] * 5 + [both] * 3
+    store.write_features(REPORTS, validate(REPORTS, pd.DataFrame([
+        {"id": f"u{i}", "category": "unsafe_place", "when": "night", "created_at": "2020-05-01T22:00:00+02:00",
+         "source": "test", "lon": lon, "lat": lat} for i, (lon, lat) in enumerate(marks)]), "test"))
+    with TestClient(create_app(settings), headers=ENGLISH) as fresh:
+        token = {"Authorization": f"Bearer {create_token(fresh.app.state.context.store, 'planner')}"}
+        public = fresh.get("/api/cameras/figures?year=2020").json()
+        exact = fresh.get("/api/cameras/figures?year=2020", headers=token).json()
+    assert [c["unsafe_places"] for c in exact["cameras"]] == [7, 8] and exact["by_status"]["installed"]["unsafe_places"] == 12
+    assert [c["unsafe_places"] for c in public["cameras"]] == [7, 8]
+    assert public["by_status"]["installed"]["unsafe_places"] is None
+
+
 def test_the_ground_is_kept_in_metres_and_measures_views_as_the_layers_do(client):
     """The year's ground is reprojected to SWEREF 99 TM once, not for every camera measured, and a
     view covers the same of it as of the WGS84 layers."""
