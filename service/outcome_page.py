@@ -1,5 +1,6 @@
-"""The public page /outcomes/before-after: a form (zones to pick, a date, a number of days) and
-the difference-in-differences table with its caveats, in Swedish."""
+"""The public page /outcomes/before-after: a form (a zone, a camera's view or a street to pick, a
+comparison zone, a date, a number of days) and the difference-in-differences table with its
+caveats, in Swedish."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import geopandas as gpd
+import pandas as pd
+import shapely
+
 from geo.before_after import AREA_NAMES, ESTIMATE_NAMES, MAX_DAYS, PERIOD_NAMES
 from geo.errors import Message, ValidationError
 from geo.outcomes import INDICATOR_NAMES
+from geo.swedish import sv_number
+from service.cameras import camera_views
 from service.context import Context
 from service.html import pages
 from service.i18n import translate
@@ -45,27 +52,68 @@ def _days(text: str) -> int:
     return int(text)
 
 
+CAMERA, STREET = "camera:", "street:"
+"""Prefixes of the page's area choices beside the zones: a stored camera's view, a street."""
+STREET_BUFFER_M = 25.0
+"""The area of a street chosen on the page: its centre line with this buffer, metres (SWEREF 99 TM)."""
+
+
+@dataclass(frozen=True)
+class AreaChoice:
+    """An area the page offers: its form value, its Swedish name and how the API takes it."""
+
+    value: str
+    name: str
+    zone: str | None = None
+    geometry: dict | None = None
+    buffer_m: float | None = None
+
+
+def area_choices(state: Context) -> dict[str, list[AreaChoice]]:
+    """What the page offers as the affected area, by group (Swedish): the zones, the stored
+    cameras' views (public, as the OGC collection camera-views) and the streets (their centre
+    lines with :data:`STREET_BUFFER_M`)."""
+    zones = [AreaChoice(z, n, zone=z) for z, n in zip(state.zones["zone_id"], state.zones["name"])]
+    views = camera_views(state)
+    cameras = [AreaChoice(CAMERA + row.id, f"Kamera: {row.id if pd.isna(row.name) else row.name}",
+                          geometry=shapely.geometry.mapping(row.geometry))
+               for row in views.itertuples() if not shapely.is_empty(row.geometry)]
+    streets = state.streets if state.streets is not None else gpd.GeoDataFrame({"name": []}, geometry=[])
+    named = streets[streets["name"].notna()].dissolve("name", sort=True) if len(streets) else streets
+    lines = [AreaChoice(STREET + str(name), f"Gata: {name} ({sv_number(STREET_BUFFER_M, 0)} m på var sida)",
+                        geometry=shapely.geometry.mapping(geometry), buffer_m=STREET_BUFFER_M)
+             for name, geometry in zip(named.index, named.geometry)]
+    return {"Zoner": zones, "Kameror": cameras, "Gator": lines}
+
+
 def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tuple[str, int]:
     """The page (HTML) and its status: the form filled as sent and, when ``asked`` (a date was
-    sent), the comparison (public: incidents at their published positions) or the refusal in
-    Swedish (422)."""
+    sent), the comparison (public: incidents at their published positions) for the chosen zone,
+    camera view or street against a zone or the rest of the centre, or the refusal in Swedish (422)."""
     zones = list(zip(state.zones["zone_id"], state.zones["name"]))
     names = dict(zones)
-    form.area = form.area if form.area in names else zones[0][0]
+    groups = area_choices(state)
+    choices = {choice.value: choice for group in groups.values() for choice in group}
+    known = form.area in choices
+    form.area = form.area if known else zones[0][0]
+    chosen = choices[form.area]
     result, error = None, None
-    if asked and not form.layers:
+    if asked and not known:
+        error = "Jämförelsen kan inte visas: området finns inte (längre); välj ett i listan."
+    elif asked and not form.layers:
         error = "Jämförelsen kan inte visas: välj vad som ska räknas, brott, felanmälningar eller båda."
     elif asked:
         try:
             result = before_after(state.store, state.zones, at=_date(form.at), days=_days(form.days),
-                                  area_zone=form.area, comparison_zone=form.comparison or None,
+                                  area_zone=chosen.zone, area_geometry=chosen.geometry, buffer_m=chosen.buffer_m,
+                                  comparison_zone=form.comparison or None,
                                   seasonal=form.seasonal, layers=form.layers, public=True)
         except ValidationError as exc:
             error = "Jämförelsen kan inte visas: " + translate(exc, "sv")
     html = pages.get_template("before_after.html").render(
-        zones=zones, form=form, max_days=MAX_DAYS, result=result, error=error,
-        synthetic=bool(result and result["synthetic"]), area_name=names.get(form.area),
+        zones=zones, area_groups=groups, form=form, max_days=MAX_DAYS, result=result, error=error,
+        synthetic=bool(result and result["synthetic"]), area_name=chosen.name,
         comparison_name=names.get(form.comparison or "", "resten av stadskärnan"),
         layer_names=[(code, INDICATOR_NAMES[code]) for code in PUBLIC_LAYERS], area_names=AREA_NAMES,
-        period_names=PERIOD_NAMES, estimate_names=ESTIMATE_NAMES)
+        period_names=PERIOD_NAMES, estimate_names=ESTIMATE_NAMES, street_buffer=sv_number(STREET_BUFFER_M, 0))
     return html, 422 if error else 200

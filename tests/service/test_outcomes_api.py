@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from typer.testing import CliRunner
 
 from geo.crs import SWEREF99TM, WGS84
-from geo.layers import INCIDENTS, REPORTS, validate
+from geo.layers import CAMERAS, INCIDENTS, REPORTS, validate
 from service.app import create_app
 from service.auth import create_token
 from service.cli import app as cli
@@ -262,6 +262,33 @@ def test_the_before_after_page(client):
                    {"at": "2021-03-01"}, {"at": "2021-03-01", "layers": "unsafe_places"}):
         answer = client.get("/outcomes/before-after", params=params)
         assert answer.status_code == 422 and "Jämförelsen kan inte visas" in answer.text
+
+
+def test_the_page_takes_a_cameras_view_or_a_street_as_the_area(client):
+    """A camera on Stora Torg facing the thefts' point, and Storgatan: each chosen on the page
+    gives the same counts as the API asked with the view's polygon or the street with 25 m."""
+    torg = _stora_torg_point()
+    store = client.app.state.context.store
+    store.write_features(CAMERAS, validate(CAMERAS, pd.DataFrame([{
+        "id": "kam-1", "name": "Torgkameran <b>", "height_m": 6, "direction_deg": 0, "fov_deg": 360, "range_m": 40,
+        "status": "proposed", "source": "test", "lon": torg[0], "lat": torg[1] - 0.0002}]), "t"))
+    empty = client.get("/outcomes/before-after")
+    assert '<optgroup label="Kameror"><option value="camera:kam-1">Kamera: Torgkameran &lt;b&gt;</option>' in empty.text
+    assert '<option value="street:Storgatan">Gata: Storgatan (25 m på var sida)</option>' in empty.text
+    form = {"at": "2021-03-01", "days": "59", "layers": "incidents"}
+    page = client.get("/outcomes/before-after", params={**form, "area": "camera:kam-1"})
+    assert page.status_code == 200, page.text
+    assert "Kamera: Torgkameran &lt;b&gt; mot resten av stadskärnan, 59 dagar före och efter 2021-03-01" in page.text
+    assert '<option value="camera:kam-1" selected>' in page.text
+    view = client.get("/ogc/collections/camera-views/items").json()["features"][0]["geometry"]
+    api = _before_after(client, area={"geometry": view}, days=59, layers=["incidents"]).json()
+    counts = [c["count"] for c in api["layers"]["incidents"]["counts"]]
+    assert sum(counts) > 0
+    assert "".join(f"<td>{n}</td>" for n in counts[:1]) in page.text
+    street = client.get("/outcomes/before-after", params={**form, "area": "street:Storgatan"})
+    assert street.status_code == 200 and "Gata: Storgatan (25 m på var sida) mot resten" in street.text
+    unknown = client.get("/outcomes/before-after", params={**form, "area": "camera:nope"})
+    assert unknown.status_code == 422 and "området finns inte (längre)" in unknown.text and 'id="result"' not in unknown.text
 
 
 def test_the_tracker_shows_the_outcomes_beside_the_outputs(client):
