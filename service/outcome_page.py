@@ -47,8 +47,8 @@ def _days(text: str) -> int:
 
 def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tuple[str, int]:
     """The page (HTML) and its status: the form filled as sent and, when ``asked`` (a date was
-    sent), the comparison (public: incidents at their published positions) or the refusal in
-    Swedish (422)."""
+    sent), the comparison (public: incidents at their published positions, fault reports below k
+    hidden) or the refusal in Swedish (422)."""
     zones = list(zip(state.zones["zone_id"], state.zones["name"]))
     names = dict(zones)
     form.area = form.area if form.area in names else zones[0][0]
@@ -59,7 +59,8 @@ def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tup
         try:
             result = before_after(state.store, state.zones, at=_date(form.at), days=_days(form.days),
                                   area_zone=form.area, comparison_zone=form.comparison or None,
-                                  seasonal=form.seasonal, layers=form.layers, public=True)
+                                  seasonal=form.seasonal, layers=form.layers, public=True,
+                                  min_count=state.settings.privacy.min_count)
         except ValidationError as exc:
             error = "Jämförelsen kan inte visas: " + translate(exc, "sv")
     html = pages.get_template("before_after.html").render(
