@@ -14,6 +14,9 @@ the comparison). Intervals treat each count as Poisson: the variance of a rate i
 ``n / days²``, of a log rate ``1 / n`` (with ``n`` = 0.5 for a zero count, Haldane's correction),
 summed over the cells, with a normal quantile (``scipy.stats.norm``). It is arithmetic on counts,
 not a causal claim: :func:`caveats` says what it cannot tell.
+
+**Privacy.** Counts of citizens' records, as the public sees them (:func:`suppress_counts`): a
+count below k is hidden, and so is every figure computed from it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from scipy import stats
 
 from geo.crs import SWEREF99TM, WGS84
 from geo.errors import Message, ValidationError
+from geo.publish import suppress_small
 from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ
 
@@ -152,20 +156,41 @@ def difference_in_differences(counts: pd.DataFrame, level: float = 0.95) -> pd.D
     return pd.DataFrame(rows)
 
 
-def caveats(counts: pd.DataFrame, did: pd.DataFrame) -> list[str]:
+def suppress_counts(counts: pd.DataFrame, did: pd.DataFrame, k: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of citizens' records (:func:`area_counts`) and their ``did``
+    (:func:`difference_in_differences`) as the public may see them (k-anonymity,
+    :func:`geo.publish.suppress_small`): a count below ``k`` (zero included) and its rate NaN; an
+    area's change NaN when one of its counts is, the difference and its interval when any is. No
+    total is given beside the cells, so no other figure gives a hidden one back. ``k`` None
+    (staff): unchanged."""
+    if k is None:
+        return counts, did
+    shown = np.array([value is not None for value in suppress_small(dict(enumerate(counts["count"])), k).values()],
+                     dtype=bool)
+    public = counts.assign(count=counts["count"].where(shown), rate_per_day=counts["rate_per_day"].where(shown))
+    hidden = [f"{area}_change" for area in AREAS if not shown[(counts["area"] == area).to_numpy()].all()]
+    return public, did.assign(**dict.fromkeys(hidden + (["did", "low", "high"] if hidden else []), np.nan))
+
+
+def caveats(counts: pd.DataFrame, did: pd.DataFrame, k: int | None = None) -> list[str]:
     """What a difference-in-differences of ``counts`` (:func:`area_counts`) and ``did``
     (:func:`difference_in_differences`) cannot tell, as Swedish sentences for the people reading
     it: always that it is not a causal claim, displacement, other changes at the same time and
     regression to the mean — stated from the figures when the affected area's rate before the
     measure was more than :data:`HOT_FACTOR` times its rate a year earlier —, and small counts and
-    an interval that holds zero when the figures show them."""
+    an interval that holds zero when the figures show them. Public tables (:func:`suppress_counts`
+    with ``k``): only the figures shown are read, and hidden counts are said to be fewer than k."""
     cells = counts.set_index(["area", "period"])
     log = did.set_index("estimate").loc["log_rate"]
     notes = ["Jämförelsen visar hur antalet förändrades, inte varför: den är inget bevis för att åtgärden "
              "orsakade förändringen."]
-    smallest = int(cells["count"].min())
-    if smallest < SMALL_COUNT:
-        notes.append(f"Små tal: den minsta räkningen i tabellen är {smallest}. Med så få händelser kan slumpen "
+    smallest = cells["count"].min()  # of the counts shown
+    if cells["count"].isna().any():
+        notes.append(f"Små tal: några räkningar i tabellen är färre än {k} och visas inte, av hänsyn till dem som "
+                     "anmält, och inte heller det som räknas fram ur dem. Med så få händelser kan slumpen ensam ge "
+                     "stora skillnader.")
+    elif smallest < SMALL_COUNT:
+        notes.append(f"Små tal: den minsta räkningen i tabellen är {int(smallest)}. Med så få händelser kan slumpen "
                      "ensam ge stora skillnader; se intervallet.")
     if log["low"] <= 0 <= log["high"]:
         notes.append("Intervallet för skillnaden rymmer noll: förändringen kan vara slump.")

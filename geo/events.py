@@ -18,6 +18,11 @@ and citizens' fault reports (not unsafe places, which are never counted one by o
 window; for the comparison windows their number, mean, least and most. An event not over by the end
 of the data (``until``) has no figures of its own yet (NaN), only its comparison. Every function
 takes whole frames and arrays; nothing loops over pings, incidents or hours in Python.
+
+**Privacy.** Fault reports are citizens' data: a public answer (k, :mod:`geo.publish`) hides an
+event's count below k, its comparison windows' mean unless they hold k or more reports together
+(the mean times the windows is their sum) and their least and most unless every window holds k
+or more (:func:`suppress_reports`).
 """
 
 from __future__ import annotations
@@ -135,13 +140,14 @@ def _counts(times: NDArray[np.int64], starts: NDArray[np.int64], ends: NDArray[n
 
 
 def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: PresenceCube, incidents: gpd.GeoDataFrame,
-                  reports: gpd.GeoDataFrame, until: pd.Timestamp | None = None) -> pd.DataFrame:
+                  reports: gpd.GeoDataFrame, until: pd.Timestamp | None = None, *, min_count: int | None) -> pd.DataFrame:
     """The figures of each event of ``events`` that starts in the cube's year, against its comparison
     windows (see the module), one row per event in the order of their start, columns
     :data:`FIGURE_COLUMNS` (``zones``: a tuple of zone ids; figures NaN for an event outside every
     zone, the event's own NaN (not known yet) when it ends after ``until``, comparison figures NaN
     without comparison windows). ``incidents`` and ``reports`` are the layers' frames (any period;
-    the windows pick); ``until``: the end of the data (windows after it are not compared with)."""
+    the windows pick); ``until``: the end of the data (windows after it are not compared with);
+    ``min_count``: k, the reports as the public may see them (:func:`suppress_reports`; None: exact)."""
     year = cube.year
     first, last = local_year(year)
     chosen = events[(events["starts_at"] >= first) & (events["starts_at"] < last)].sort_values(["starts_at", "id"])
@@ -171,7 +177,23 @@ def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: Prese
                     f"{figure}_min": np.nan if compared is None else float(compared.min()),
                     f"{figure}_max": np.nan if compared is None else float(compared.max())}
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(FIGURE_COLUMNS))
+    return suppress_reports(pd.DataFrame(rows, columns=list(FIGURE_COLUMNS)), min_count)
+
+
+def suppress_reports(figures: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """``figures`` (:data:`FIGURE_COLUMNS`) with citizens' fault reports as the public may see
+    them (k-anonymity, :mod:`geo.publish`): an event's ``reports`` below ``k`` (zero included) NaN;
+    ``reports_mean`` NaN unless the comparison windows hold ``k`` or more reports together (the
+    mean times ``comparison_windows`` gives their sum back); ``reports_min`` and ``reports_max``
+    NaN unless every window holds ``k`` or more. So no figure shows or gives back a count of 1 …
+    k−1. ``k`` None (staff): unchanged."""
+    if k is None:
+        return figures
+    together = (figures["reports_mean"] * figures["comparison_windows"]).round()
+    every = figures["reports_min"] >= k
+    return figures.assign(reports=figures["reports"].where(figures["reports"] >= k),
+                          reports_mean=figures["reports_mean"].where(together >= k),
+                          reports_min=figures["reports_min"].where(every), reports_max=figures["reports_max"].where(every))
 
 
 def _zone_ids(zones: gpd.GeoDataFrame, frame: gpd.GeoDataFrame):

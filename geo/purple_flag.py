@@ -25,13 +25,15 @@ from geo.fields import field_figures, share_compliant
 from geo.layers import EVENT_KINDS, FAULT_CATEGORIES, INCIDENT_CATEGORIES
 from geo.lighting import PEDESTRIAN_CLASSES, LampContributions, lights_at
 from geo.patrol import NIGHT_BANDS, PresenceCube
-from geo.publish import suppress_small
+from geo.publish import shown_in_table, suppress_small
 from geo.sun import dark_fraction
 from geo.timestamps import LOCAL_TZ, local_year
 
 BANDS = tuple(NIGHT_BANDS)
 WHOLE_NIGHT = "17-05"
 """The four bands together: the evening and night."""
+TOTAL = "total"
+"""The key of a band's fault reports of all categories."""
 HOUR = pd.Timedelta(hours=1)
 
 THEME_NAMES = {"safety": "Säkerhet", "access": "Tillgänglighet", "offer": "Utbud", "place": "Plats",
@@ -210,8 +212,9 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
     (``bands``, ``whole_night``) the band's hours and the part after dark, presence hours,
     incidents by category — ``incidents`` placed in the zones (exact or street precision),
     ``town_level`` (placed only at the town's or county's centroid) counted apart —, citizens'
-    reports by category made in the band (``reports``: any years; unsafe-place marks as counts
-    with those below ``min_count`` (k) suppressed, None for staff), the lighting after dark
+    reports by category and in all made in the band (``reports``: any years; fault reports and
+    unsafe-place marks as counts with those below ``min_count`` (k) suppressed, None for staff:
+    exact; see :func:`fault_reports` and :func:`_unsafe_places`), the lighting after dark
     (``lamps``; None: no lamps to model), the events that overlap the band (``events`` with
     ``id, name, starts_at, ends_at, kind``; None: no events layer) and, for the year, the survey's
     answers about the evening (``survey`` with its ``area_names``, see :func:`evening_survey`;
@@ -224,7 +227,7 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
     unlocated = counts_per_band(town_level["occurred_at"], town_level["category"], INCIDENT_CATEGORIES).sum(axis=1)
     made = reports["created_at"]
     reports = reports[((made >= first) & (made < min(after, end))).to_numpy(dtype=bool)]
-    faults = counts_per_band(reports["created_at"], reports["category"], FAULT_CATEGORIES)
+    faults = fault_reports(counts_per_band(reports["created_at"], reports["category"], FAULT_CATEGORIES), min_count)
     pins = reports[reports["category"] == "unsafe_place"]
     unsafe = _unsafe_places(pins, min_count)
     lighting, sampled = lighting_after_dark(hours, lamps, sample_days) if lamps is not None else (None, 0)
@@ -237,8 +240,7 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
                 "presence_h": round(float(presence[rows].sum()), 1),
                 "incidents": {"by_category": dict(zip(INCIDENT_CATEGORIES, located[rows].sum(axis=0).tolist())),
                               "total": int(located[rows].sum()), "town_level": int(unlocated[rows].sum())},
-                "reports": {"by_category": dict(zip(FAULT_CATEGORIES, faults[rows].sum(axis=0).tolist())),
-                            "unsafe_place": unsafe["bands"][band]},
+                "reports": {**faults[band], "unsafe_place": unsafe["bands"][band]},
                 "lighting_share_after_dark": None if lighting is None else lighting[band],
                 "events": None if held is None else _band_events(held, band)}
 
@@ -250,6 +252,21 @@ def purple_flag_evidence(year: int, end: pd.Timestamp, *, cube: PresenceCube, in
             "lighting_method": None if lamps is None else {"sample_days": sample_days, "lamp_states": sampled},
             "events": None if held is None else held["list"],
             "survey": None if survey is None else evening_survey(survey, year, area_names), "themes": themes}
+
+
+def fault_reports(counts: NDArray[np.int64], k: int | None) -> dict[str, dict]:
+    """Citizens' fault reports per band (rows of ``counts``, :data:`BANDS`' order) and category
+    (columns, :data:`FAULT_CATEGORIES`' order) as the public may see them, per band and for
+    :data:`WHOLE_NIGHT`: ``by_category`` and :data:`TOTAL` (all categories). The bands and 17-05 are
+    a two-way table, 17-05 its sum row and the total each row's total: counts below ``k`` are None,
+    and no hidden count is a shown total less the shown counts
+    (:func:`geo.publish.shown_in_table`). ``k`` None (staff): exact."""
+    rows = np.vstack([counts, counts.sum(axis=0)])
+    table = pd.DataFrame(np.column_stack([rows, rows.sum(axis=1)]), index=[*BANDS, WHOLE_NIGHT],
+                         columns=[*FAULT_CATEGORIES, TOTAL])
+    public = table.astype(object).where(shown_in_table(table, k, WHOLE_NIGHT, TOTAL), None)
+    return {band: {"by_category": {c: public.at[band, c] for c in FAULT_CATEGORIES}, TOTAL: public.at[band, TOTAL]}
+            for band in table.index}
 
 
 def _unsafe_places(pins: pd.DataFrame, k: int | None) -> dict:

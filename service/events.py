@@ -72,11 +72,14 @@ def year_events(store: Store, year: int) -> gpd.GeoDataFrame:
     return events.reset_index(drop=True)
 
 
-def figures_of_year(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules, today: date | None = None) -> dict:
+def figures_of_year(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules, today: date | None = None,
+                    *, min_count: int | None) -> dict:
     """The year's events and their figures (:func:`geo.events.event_figures`), JSON-ready: per
     event its fields, place (zones), area (GeoJSON geometry or None) and figures against its
     comparison windows; and the events per Purple Flag band (:func:`geo.events.events_per_band`).
-    The data end (no comparison window after it) is the end of today for the current year."""
+    The data end (no comparison window after it) is the end of today for the current year.
+    Citizens' fault reports as the public sees them with k = ``min_count``
+    (:func:`geo.events.suppress_reports`; None: exact), said as ``suppressed_below``."""
     start, end = local_year(year)
     today = today or pd.Timestamp.now(tz=LOCAL_TZ).date()
     until = min(end, local_day_end(today))
@@ -84,7 +87,7 @@ def figures_of_year(store: Store, zones: gpd.GeoDataFrame, year: int, rules: Pre
     incidents = store.read_features(INCIDENTS, query=FeatureQuery(start=start, end=end))
     reports = store.read_features(REPORTS, query=FeatureQuery(start=start, end=end))
     cube = kept_cube(store, zones, year, rules)
-    figures = event_figures(events, zones, cube, incidents, reports, until=until)
+    figures = event_figures(events, zones, cube, incidents, reports, until=until, min_count=min_count)
     details = events.set_index("id")
     names = dict(zip(zones["zone_id"], zones["name"]))
     rows = []
@@ -105,7 +108,7 @@ def figures_of_year(store: Store, zones: gpd.GeoDataFrame, year: int, rules: Pre
                         for figure in FIGURES}})
     year_frame = events[(events["starts_at"] >= start) & (events["starts_at"] < end)]
     bands = events_per_band(year_frame, year)
-    return {"year": year, "until": utc_text(until), "events": rows,
+    return {"year": year, "until": utc_text(until), "suppressed_below": min_count, "events": rows,
             "bands": {band: {"events": int(b["events"]), "event_hours": round(float(b["event_hours"]), 1)}
                       for band, b in bands.iterrows()}}
 

@@ -88,8 +88,9 @@ def area_choices(state: Context) -> dict[str, list[AreaChoice]]:
 
 def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tuple[str, int]:
     """The page (HTML) and its status: the form filled as sent and, when ``asked`` (a date was
-    sent), the comparison (public: incidents at their published positions) for the chosen zone,
-    camera view or street against a zone or the rest of the centre, or the refusal in Swedish (422)."""
+    sent), the comparison (public: incidents at their published positions, fault reports below k
+    hidden) for the chosen zone, camera view or street against a zone or the rest of the centre, or
+    the refusal in Swedish (422)."""
     zones = list(zip(state.zones["zone_id"], state.zones["name"]))
     names = dict(zones)
     groups = area_choices(state)
@@ -106,8 +107,8 @@ def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tup
         try:
             result = before_after(state.store, state.zones, at=_date(form.at), days=_days(form.days),
                                   area_zone=chosen.zone, area_geometry=chosen.geometry, buffer_m=chosen.buffer_m,
-                                  comparison_zone=form.comparison or None,
-                                  seasonal=form.seasonal, layers=form.layers, public=True)
+                                  comparison_zone=form.comparison or None, seasonal=form.seasonal,
+                                  layers=form.layers, public=True, min_count=state.settings.privacy.min_count)
         except ValidationError as exc:
             error = "Jämförelsen kan inte visas: " + translate(exc, "sv")
     html = pages.get_template("before_after.html").render(

@@ -6,7 +6,8 @@ unsafe-place marks per zone (:func:`geo.outcomes.suppress_citizen_counts`); inci
 public aggregates, as the tracker's hot spots already show them. In a public before/after the
 incidents are counted at their published positions (the centre of their 50 m cell,
 :func:`geo.publish.generalise_incidents`), so no area drawn by a caller places one more exactly
-than the public layer does, and unsafe-place marks are for staff only.
+than the public layer does, fault reports below k are hidden with every figure computed from
+them (:func:`geo.before_after.suppress_counts`), and unsafe-place marks are for staff only.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ import shapely
 from shapely.geometry import shape
 
 from geo.before_after import (affected_area, area_counts, caveats, comparison_area, difference_in_differences,
-                              periods)
+                              periods, suppress_counts)
 from geo.errors import Message, ValidationError
 from geo.layers import FAULT_CATEGORIES, INCIDENTS, REPORT_CATEGORY_NAMES, REPORTS, USABLE_PRECISION
-from geo.outcomes import (ALL, CENTRE, INDICATOR_NAMES, INDICATORS, SURVEY_COLUMNS, centre_indicators,
+from geo.outcomes import (ALL, CENTRE, CITIZEN_INDICATORS, INDICATOR_NAMES, INDICATORS, SURVEY_COLUMNS, centre_indicators,
                           outcome_indicators, suppress_citizen_counts, unplaced_incidents, with_changes, year_to_date)
 from geo.publish import generalise_incidents
 from geo.survey import year_figures
@@ -258,12 +259,15 @@ def _check_data_covers(store: Store, layers: Sequence[str], spans: pd.DataFrame,
 def before_after(store: Store, zones: gpd.GeoDataFrame, *, at: date, days: int, area_zone: str | None = None,
                  area_geometry: dict | None = None, buffer_m: float | None = None, comparison_zone: str | None = None,
                  comparison_geometry: dict | None = None, seasonal: bool = False,
-                 layers: Sequence[str] = ("incidents", "reports"), public: bool = True) -> dict:
+                 layers: Sequence[str] = ("incidents", "reports"), public: bool = True,
+                 min_count: int | None) -> dict:
     """A before/after around a measure taken on local date ``at`` (JSON-ready): the affected area
     (a zone, or a GeoJSON geometry — points and lines with ``buffer_m`` metres) against the
     comparison (a zone or a polygon; default the rest of the centre), ``days`` days before and
     after (``seasonal``: and a year earlier), per layer the counts per area and period, the
-    difference-in-differences of rates and log rates with its interval, and the caveats.
+    difference-in-differences of rates and log rates with its interval, and the caveats, with
+    ``suppressed_below`` = ``min_count``: k for citizens' counts (null below it, and every figure
+    computed from one; None: exact).
     :class:`ValidationError` (field named) for an area outside the centre, an empty comparison,
     a date outside the data or a period the data does not cover, an unknown layer."""
     layers = list(dict.fromkeys(layers))
@@ -287,14 +291,16 @@ def before_after(store: Store, zones: gpd.GeoDataFrame, *, at: date, days: int, 
         counts = area_counts(_records(store, layer, spans["start"].min(), spans["end"].max(), public), "at", areas,
                              spans)
         did = difference_in_differences(counts, LEVEL)
+        if layer in CITIZEN_INDICATORS:
+            counts, did = suppress_counts(counts, did, min_count)
         tables[layer] = {"name": INDICATOR_NAMES[layer],
-                         "counts": [{**row, "count": int(row["count"]), "days": int(row["days"]),
-                                     "rate_per_day": round(row["rate_per_day"], 5), "area_m2": round(row["area_m2"], 1)}
+                         "counts": [{**row, "count": _number(row["count"]), "days": int(row["days"]),
+                                     "rate_per_day": _number(row["rate_per_day"], 5), "area_m2": round(row["area_m2"], 1)}
                                     for row in counts.to_dict("records")],
-                         "did": [{key: value if key == "estimate" else round(float(value), 5)
+                         "did": [{key: value if key == "estimate" else _number(value, 5)
                                   for key, value in row.items()} for row in did.to_dict("records")],
-                         "caveats": caveats(counts, did)}
-    return {"at": at.isoformat(), "days": days, "seasonal": seasonal, "level": LEVEL,
+                         "caveats": caveats(counts, did, min_count)}
+    return {"at": at.isoformat(), "days": days, "seasonal": seasonal, "level": LEVEL, "suppressed_below": min_count,
             "synthetic": store.get_meta(DEMO_META_KEY) is not None,
             "periods": [{"period": s.period, "start": s.start.date().isoformat(),
                          "end": (s.end - pd.Timedelta(days=1)).date().isoformat(), "days": int(s.days)}
@@ -304,3 +310,4 @@ def before_after(store: Store, zones: gpd.GeoDataFrame, *, at: date, days: int, 
                       "comparison": {"zone": comparison_zone, "rest_of_centre": comparison_zone is None
                                      and comparison_geometry is None, "geometry": shapely.geometry.mapping(compared)}},
             "layers": tables}
+

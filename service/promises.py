@@ -439,7 +439,8 @@ def _events(promise: Promise, inputs: _Inputs) -> dict:
     the promise has one; details: the events per Purple Flag band and each event's figures against
     its ordinary evenings (:mod:`geo.events`)."""
     held = inputs.events
-    figures = event_figures(held, inputs.zones, inputs.cube, inputs.all_incidents, inputs.reports, until=inputs.end)
+    figures = event_figures(held, inputs.zones, inputs.cube, inputs.all_incidents, inputs.reports, until=inputs.end,
+                            min_count=inputs.min_count)
     bands = events_per_band(held, inputs.year)
     target = promise.measure.target_events
     status = "not measurable yet" if target is None else rounds_status(len(held), target, inputs.clock)

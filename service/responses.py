@@ -940,19 +940,20 @@ class BeforeAfterAreas(Answer):
 class BeforeAfterCount(Answer):
     area: str = Field(description="affected or comparison")
     period: str
-    count: int
+    count: int | None = Field(description="fault reports: null below k (public)")
     days: int
-    rate_per_day: float
+    rate_per_day: float | None = Field(description="null with its count")
     area_m2: float
 
 
 class BeforeAfterEstimate(Answer):
     estimate: str = Field(description="rate (per day) or log_rate (natural log)")
-    affected_change: float = Field(description="after − before (less the same a year earlier when seasonal)")
-    comparison_change: float
-    did: float = Field(description="affected_change − comparison_change")
-    low: float = Field(description="the 95 % interval (Poisson variances, normal quantile)")
-    high: float
+    affected_change: float | None = Field(description="after − before (less the same a year earlier when seasonal); "
+                                                      "null when computed from a count suppressed below k")
+    comparison_change: float | None = Field(description="null likewise")
+    did: float | None = Field(description="affected_change − comparison_change; null when any count is suppressed")
+    low: float | None = Field(description="the 95 % interval (Poisson variances, normal quantile); null likewise")
+    high: float | None
 
 
 class BeforeAfterLayer(Answer):
@@ -969,6 +970,7 @@ class BeforeAfter(Answer):
     days: int
     seasonal: bool
     level: float
+    suppressed_below: int | None = Field(description=K)
     synthetic: bool
     periods: list[BeforeAfterPeriod]
     areas: BeforeAfterAreas
@@ -1076,8 +1078,8 @@ class HeldEvent(Answer):
     presence_h_mean: float | None = Field(description="the mean of the comparison windows")
     incidents: float | None = Field(description="incidents placed exactly or by street")
     incidents_mean: float | None
-    reports: float | None = Field(description="citizens' fault reports")
-    reports_mean: float | None
+    reports: float | None = Field(description="citizens' fault reports; null below k")
+    reports_mean: float | None = Field(description="null unless the comparison windows hold k or more together")
 
 
 class EventsDetails(Answer):
@@ -1141,7 +1143,10 @@ class BandIncidents(Answer):
 
 
 class BandReports(Answer):
-    by_category: dict[str, int] = Field(description="citizens' fault reports made in the band, per category")
+    by_category: dict[str, int | None] = Field(description="citizens' fault reports made in the band, per category; "
+                                                         "null below k, or where a total less the shown counts "
+                                                         "would give a count below k back")
+    total: int | None = Field(description="citizens' fault reports made in the band, all categories; null likewise")
     unsafe_place: int | None = Field(description="unsafe-place marks made in the band; null below k")
 
 
@@ -1722,10 +1727,12 @@ class EventZone(Answer):
 
 class EventFigure(Answer):
     event: float | None = Field(description="during the event, in its zones; null outside every zone and while "
-                                            "the event is not over by ``until`` (not known yet)")
-    mean: float | None = Field(description="mean of the comparison windows; null without any")
-    min: float | None
-    max: float | None
+                                            "the event is not over by ``until`` (not known yet); fault reports "
+                                            "null below k")
+    mean: float | None = Field(description="mean of the comparison windows; null without any; fault reports null "
+                                           "unless the windows hold k or more together")
+    min: float | None = Field(description="fault reports: null unless every window holds k or more")
+    max: float | None = Field(description="fault reports: null unless every window holds k or more")
 
 
 class EventWithFigures(Answer):
@@ -1753,6 +1760,7 @@ class EventFigures(Answer):
 
     year: int
     until: str = Field(description=UTC + ": the end of the data compared with")
+    suppressed_below: int | None = Field(description=K)
     synthetic: bool = Field(description="the database holds synthetic demo data")
     events: list[EventWithFigures] = Field(description="in the order of their start")
     bands: dict[str, EventBand] = Field(description="per Purple Flag band (local hours HH-HH)")

@@ -55,7 +55,8 @@ def year_figures(request: Request, year: int) -> dict:
     """:func:`service.events.figures_of_year` of ``year``, built once per version of its data (and day)."""
     state = context(request)
     key = ("events/figures", year, pd.Timestamp.now(tz=LOCAL_TZ).date())
-    return state.pages.get(key, lambda: figures_of_year(state.store, state.zones, year, state.rules) | {
+    return state.pages.get(key, lambda: figures_of_year(state.store, state.zones, year, state.rules,
+                                                       min_count=state.settings.privacy.min_count) | {
         "synthetic": state.store.get_meta(DEMO_META_KEY) is not None}, topics=TOPICS)
 
 
@@ -88,7 +89,8 @@ def figures(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YEA
     touches, patrol presence hours (visible presence, unit-hours), incidents placed exactly or by
     street and citizens' fault reports, against the same weekday and hours of the year's other
     weeks without an event there (``comparison_windows``; ``mean``, ``min``, ``max``); and the
-    events per Purple Flag band. See README "Events"."""
+    events per Purple Flag band. Fault reports are suppressed below k for everyone (null, with
+    ``suppressed_below``). See README "Events"."""
     return year_figures(request, the_year(year))
 
 
@@ -101,14 +103,16 @@ def calendar(request: Request, year: int | None = Query(None, ge=YEARS[0], le=YE
     for event in report["events"]:
         start = pd.Timestamp(event["starts_at"]).tz_convert(LOCAL_TZ)
         months.setdefault(f"{MONTHS[start.month - 1].capitalize()} {start.year}", []).append(
-            event | {"when": when_text(event["starts_at"], event["ends_at"]), "compared": compared_texts(event)})
+            event | {"when": when_text(event["starts_at"], event["ends_at"]), "compared": compared_texts(event, report["suppressed_below"])})
     html = pages.get_template("events.html").render(year=chosen, report=report, months=months,
                                                     kinds=EVENT_KIND_NAMES)
     return html_page(request, html)
 
 
-def compared_texts(event: dict) -> dict[str, str]:
-    """Each figure's comparison in Swedish: ``snitt 1,2 (0–4) av 40 vanliga kvällar``."""
+def compared_texts(event: dict, k: int | None) -> dict[str, str]:
+    """Each figure's comparison in Swedish: ``snitt 1,2 (0–4)``; a mean suppressed below ``k``
+    (fault reports, :func:`geo.events.suppress_reports`) ``färre än 3 sammanlagt``, the least and
+    most suppressed left out: ``snitt 0,4``."""
     windows = event["comparison_windows"]
     out = {}
     for name, figure in event["figures"].items():
@@ -116,6 +120,10 @@ def compared_texts(event: dict) -> dict[str, str]:
             out[name] = "utanför zonerna"
         elif not windows:
             out[name] = "ingen jämförelse"
+        elif figure["mean"] is None:
+            out[name] = f"färre än {k} sammanlagt"
+        elif figure["min"] is None:
+            out[name] = f"snitt {sv_number(figure['mean'], 1)}"
         else:
             out[name] = f"snitt {sv_number(figure['mean'], 1)} ({sv_number(figure['min'], 1)}–{sv_number(figure['max'], 1)})"
     return out

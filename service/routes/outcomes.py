@@ -69,13 +69,15 @@ def before_after_json(request: Request, question: BeforeAfterQuestion,
     days before and after the measure (optionally also a year earlier): counts and rates per area
     and period, the difference-in-differences of rates and of log rates with a 95 % interval,
     and the caveats (Swedish sentences). Public callers count incidents at their published
-    positions (50 m cells) and may not count unsafe-place marks."""
+    positions (50 m cells), get fault reports below k as null with every figure computed from
+    them, and may not count unsafe-place marks."""
     state = context(request)
     comparison = question.comparison or Place()
     return before_after(state.store, state.zones, at=question.at, days=question.days, area_zone=question.area.zone,
                         area_geometry=question.area.geometry, buffer_m=question.area.buffer_m,
                         comparison_zone=comparison.zone, comparison_geometry=comparison.geometry,
-                        seasonal=question.seasonal, layers=question.layers, public=role not in STAFF)
+                        seasonal=question.seasonal, layers=question.layers, public=role not in STAFF,
+                        min_count=None if role in STAFF else state.settings.privacy.min_count)
 
 
 

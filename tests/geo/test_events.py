@@ -198,7 +198,7 @@ def test_figures_of_an_event_against_the_same_evening_of_other_weeks(zones):
     reports = validate(REPORTS, pd.DataFrame({
         "id": ["r1", "r2"], "category": ["graffiti", "unsafe_place"], "created_at": "2020-05-08T21:00",
         "lon": TORG[0], "lat": TORG[1]}), "r")
-    figures = event_figures(events, zones, cube, incidents, reports, until=local("2020-06-01"))
+    figures = event_figures(events, zones, cube, incidents, reports, until=local("2020-06-01"), min_count=None)
     assert list(figures.columns) == list(FIGURE_COLUMNS) and figures["id"].tolist() == ["fest", "other", "far"]
     fest = figures.set_index("id").loc["fest"]
     fridays_before = len(pd.date_range("2020-01-03", "2020-05-29", freq="7D")) - 1  # not the event's own
@@ -225,7 +225,7 @@ def test_an_event_not_over_when_the_data_ends_has_no_figures_of_its_own_yet(zone
                                                   "occurred_at": ["2020-05-08T21:00"], "lon": TORG[0],
                                                   "lat": TORG[1]}), "i")
     [event] = event_figures(events, zones, cube, incidents, empty_layer(REPORTS),
-                            until=end + pd.Timedelta(minutes=minutes)).to_dict("records")
+                            until=end + pd.Timedelta(minutes=minutes), min_count=None).to_dict("records")
     over = minutes >= 0
     assert event["zones"] == ("stora-torg",) and event["comparison_windows"] > 0
     assert [not np.isnan(event[figure]) for figure in ("presence_h", "incidents", "reports")] == [over] * 3
@@ -236,7 +236,7 @@ def test_an_event_not_over_when_the_data_ends_has_no_figures_of_its_own_yet(zone
 
 def test_no_events_no_figures(zones):
     cube = cube_with(2020, zones["zone_id"].tolist(), {})
-    figures = event_figures(empty_layer(EVENTS), zones, cube, empty_layer(INCIDENTS), empty_layer(REPORTS))
+    figures = event_figures(empty_layer(EVENTS), zones, cube, empty_layer(INCIDENTS), empty_layer(REPORTS), min_count=3)
     assert figures.empty and list(figures.columns) == list(FIGURE_COLUMNS)
 
 

@@ -2,7 +2,7 @@
 and unsafe-place pins below k (``Settings().privacy.min_count``, 3 here) is suppressed — the
 planner map leaves the cell out, JSON gives null (with ``suppressed_below``), pages say "färre
 än 3" — and a suppressed count is never given back by another public figure (a total minus the
-shown counts, a four-week mean, a score, a reason). Staff tokens keep exact figures on the JSON
+shown counts, a four-week mean, a score, a reason, an event's comparison, a difference-in-differences). Staff tokens keep exact figures on the JSON
 endpoints; the pages are public and always suppressed."""
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings as hsettings, strategies as st
 
-from geo.layers import INCIDENTS, REPORTS, validate
+from geo.events import suppress_reports
+from geo.layers import FAULT_CATEGORIES, INCIDENTS, REPORTS, validate
 from geo.lagesbild import week_picture
+from geo.purple_flag import BANDS, WHOLE_NIGHT, fault_reports
 from geo.publish import grid_counts, suppress_small, unsafe_places_per_zone
 from geo.zones import zone_of
 from service.app import create_app
@@ -323,3 +325,143 @@ def test_removal_backlog_anonymous_suppressed_staff_exact(client):
     backlog = exact["categories"]["graffiti"]["open_backlog"]
     assert exact["suppressed_below"] is None
     assert (backlog["stora-torg"], backlog["resecentrum"], backlog["nissan"]) == (2, 3, 0)
+
+
+# -- fault reports: Purple Flag, events, before/after --------------------------------------------
+
+BAND_COUNTS = st.lists(st.lists(st.integers(0, 6), min_size=len(FAULT_CATEGORIES), max_size=len(FAULT_CATEGORIES)),
+                       min_size=len(BANDS), max_size=len(BANDS))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(BAND_COUNTS, st.integers(1, 5))
+def test_purple_flag_fault_reports_never_give_a_small_count_back(rows, k):
+    """The bands × categories with 17-05 as the sum row and each band's total: no shown count
+    below k, and along every row and column no shown total less the shown counts is 1 … k−1."""
+    counts = np.array(rows, dtype=np.int64)
+    exact, public = fault_reports(counts, None), fault_reports(counts, k)
+    assert exact[WHOLE_NIGHT]["total"] == counts.sum() and exact["17-20"]["by_category"] == dict(
+        zip(FAULT_CATEGORIES, counts[0].tolist())), "staff: exact"
+    columns = [*FAULT_CATEGORIES, "total"]
+
+    def cell(which: dict, band: str, column: str) -> int | None:
+        return which[band]["total"] if column == "total" else which[band]["by_category"][column]
+
+    for band in public:
+        for column in columns:
+            shown = cell(public, band, column)
+            assert shown is None or (shown >= k and shown == cell(exact, band, column))
+        total = public[band]["total"]
+        if total is not None:
+            assert not 0 < total - sum(v for v in public[band]["by_category"].values() if v is not None) < k
+    for column in columns:
+        total = cell(public, WHOLE_NIGHT, column)
+        if total is not None:
+            assert not 0 < total - sum(cell(public, b, column) or 0 for b in BANDS) < k
+
+
+def test_purple_flag_fault_reports_are_suppressed_in_the_answer_and_on_the_page(client):
+    """2020: 3 graffiti, 3 weeds and 2 litter reports made at 18:00; then one graffiti at 21:00."""
+    at = "2020-06-10T{}:00+02:00".format
+    write(client, [("graffiti", at("18:00"), TORG, None, None)] * 3 + [("weeds", at("18:00"), TORG, None, None)] * 3
+          + [("litter", at("18:00"), STATION, None, None)] * 2)
+    for headers in ({}, staff(client)):  # public, whoever asks
+        evidence = client.get("/api/purple-flag/2020?as_of=2020-12-31", headers=headers).json()
+        for reports in (evidence["bands"]["17-20"]["reports"], evidence["whole_night"]["reports"]):
+            assert reports["by_category"] == {**dict.fromkeys(FAULT_CATEGORIES), "weeds": 3}, \
+                "the 2 litter reports hidden; showing 3 graffiti beside the total 8 would give them back"
+            assert reports["total"] == 8
+        assert all(f["reports"]["total"] is None for b, f in evidence["bands"].items() if b != "17-20")
+    write(client, [("graffiti", at("21:00"), NISSAN, None, None)])
+    evidence = client.get("/api/purple-flag/2020?as_of=2020-12-31").json()
+    assert evidence["whole_night"]["reports"]["by_category"] == {**dict.fromkeys(FAULT_CATEGORIES), "graffiti": 4}
+    assert evidence["whole_night"]["reports"]["total"] == 9
+    assert all(set(f["reports"]["by_category"].values()) == {None} and f["reports"]["total"] is None
+               for f in evidence["bands"].values()), "8 in 17-20 beside 9 in 17-05 would give the 1 at 21:00 back"
+    page = client.get("/purple-flag/2020?as_of=2020-12-31").text
+    assert re.search(r'<tr><th scope="row">Summa</th>(<td>färre än 3</td>){4}<td>9</td></tr>', page)
+    assert "Av hänsyn till dem som anmält" in page and "<td>8</td>" not in page
+
+
+FIGURES_ROW = st.tuples(st.one_of(st.just(np.nan), st.integers(0, 6).map(float)),
+                        st.lists(st.integers(0, 6), max_size=8))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(FIGURES_ROW, max_size=6), st.integers(1, 5))
+def test_an_events_reports_never_show_a_small_count(rows, k):
+    """An event's reports and its comparison windows' mean, least and most: nothing shown is
+    below k, a shown mean rests on k or more reports, the least and most only when every
+    window holds k or more."""
+    windows = [np.array(w, dtype=float) for _, w in rows]
+    exact = pd.DataFrame({"reports": [n for n, _ in rows], "comparison_windows": [len(w) for w in windows],
+                          "reports_mean": [w.mean() if len(w) else np.nan for w in windows],
+                          "reports_min": [w.min() if len(w) else np.nan for w in windows],
+                          "reports_max": [w.max() if len(w) else np.nan for w in windows]})
+    public = suppress_reports(exact, k)
+    assert suppress_reports(exact, None) is exact, "staff: exact"
+    for i, w in enumerate(windows):
+        row = public.iloc[i]
+        assert np.isnan(row["reports"]) or (row["reports"] >= k and row["reports"] == exact["reports"][i])
+        assert np.isnan(row["reports_mean"]) or (w.sum() >= k and row["reports_mean"] == exact["reports_mean"][i])
+        assert np.isnan(row["reports_min"]) == np.isnan(row["reports_max"])
+        assert np.isnan(row["reports_min"]) or (w.min() >= k and row["reports_max"] == w.max())
+
+
+def test_events_reports_are_suppressed_in_the_answer_and_on_the_calendar(client):
+    """A concert on Stora Torg, Friday 8 May 2020 20:00–01:00, with 2 fault reports during it and 1 on
+    an ordinary Friday; then 2 more on another Friday and 1 more during the concert."""
+    made = client.post("/api/events", headers=staff(client, "municipality"), json={
+        "id": "torg", "name": "Konsert", "starts_at": "2020-05-08T20:00", "ends_at": "2020-05-09T01:00",
+        "kind": "concert", "place": "stora-torg"})
+    assert made.status_code == 201, made.text
+    write(client, [("graffiti", "2020-05-08T21:00:00+02:00", TORG, None, None)] * 2
+          + [("litter", "2020-05-15T21:00:00+02:00", TORG, None, None)])
+    for headers in ({}, staff(client, "municipality")):  # public, whoever asks
+        answer = client.get("/api/events?year=2020", headers=headers).json()
+        [event] = answer["events"]
+        assert answer["suppressed_below"] == K and event["comparison_windows"] == 51
+        assert event["figures"]["reports"] == {"event": None, "mean": None, "min": None, "max": None}
+        assert event["figures"]["incidents"] == {"event": 0, "mean": 0, "min": 0, "max": 0}, "not citizens' data"
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get("/events?year=2020").text).split())
+    assert "Felanmälningar färre än 3 färre än 3 sammanlagt" in text and "Av hänsyn till dem som anmält" in text
+
+    write(client, [("litter", "2020-05-22T21:00:00+02:00", TORG, None, None)] * 2
+          + [("graffiti", "2020-05-08T22:00:00+02:00", TORG, None, None)])
+    [event] = client.get("/api/events?year=2020").json()["events"]
+    assert event["figures"]["reports"] == {"event": 3, "mean": round(3 / 51, 2), "min": None, "max": None}, \
+        "3 reports in the ordinary Fridays together: the mean; most Fridays have none: no least or most"
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get("/events?year=2020").text).split())
+    assert "Felanmälningar 3 snitt 0,1 " in text and "snitt 0,1 (" not in text
+
+
+def test_a_public_before_after_hides_small_counts_of_reports_and_what_follows_from_them(client):
+    """1 report on Stora Torg in the 30 days before 1 June 2020, 4 after; Nissan 3 and 3; the
+    data from January to December (at Resecentrum, in neither area)."""
+    write(client, [("graffiti", "2020-01-05T12:00:00+01:00", STATION, None, None),
+                   ("graffiti", "2020-12-20T12:00:00+01:00", STATION, None, None),
+                   ("graffiti", "2020-05-10T12:00:00+02:00", TORG, None, None)]
+          + [("litter", "2020-06-10T12:00:00+02:00", TORG, None, None)] * 4
+          + [("weeds", "2020-05-10T12:00:00+02:00", NISSAN, None, None)] * 3
+          + [("weeds", "2020-06-10T12:00:00+02:00", NISSAN, None, None)] * 3)
+    question = {"area": {"zone": "stora-torg"}, "comparison": {"zone": "nissan"}, "at": "2020-06-01", "days": 30,
+                "layers": ["reports"]}
+    public = client.post("/api/outcomes/before-after", json=question).json()
+    assert public["suppressed_below"] == K
+    table = public["layers"]["reports"]
+    counts = {(c["area"], c["period"]): (c["count"], c["rate_per_day"]) for c in table["counts"]}
+    assert counts[("affected", "before")] == (None, None) and counts[("affected", "after")] == (4, round(4 / 30, 5))
+    assert counts[("comparison", "before")] == counts[("comparison", "after")] == (3, 0.1)
+    for row in table["did"]:
+        assert row["affected_change"] is None and row["did"] is None and row["low"] is None and row["high"] is None
+        assert row["comparison_change"] == 0
+    assert any("färre än 3" in c for c in table["caveats"]) and not any("minsta räkningen" in c for c in table["caveats"])
+    exact = client.post("/api/outcomes/before-after", json=question, headers=staff(client, "police")).json()
+    assert exact["suppressed_below"] is None
+    assert {(c["area"], c["period"]): c["count"] for c in exact["layers"]["reports"]["counts"]}[("affected", "before")] == 1
+    assert all(row["did"] is not None for row in exact["layers"]["reports"]["did"])
+
+    page = client.get("/outcomes/before-after?area=stora-torg&comparison=nissan&at=2020-06-01&days=30&layers=reports")
+    assert page.status_code == 200
+    assert re.search(r"<td>Åtgärdsområdet</td><td>Före</td><td>färre än 3</td><td>–</td>", page.text)
+    assert "visas antal under" in page.text and "<td>1</td>" not in page.text
