@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -11,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-_RC_LOCK = threading.Lock()  # rc_context changes process-wide settings: one chart at a time
+from service.drawing import RC_LOCK
 
 _MONTHS = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 _COLOURS = {"actual": "#1f5fa8", "target": "#b03a2e", "open": "#d68910", "closed": "#1e8449", "round": "#6c3483"}
@@ -19,7 +18,7 @@ _COLOURS = {"actual": "#1f5fa8", "target": "#b03a2e", "open": "#d68910", "closed
 
 def chart_svg(chart: dict, synthetic: bool = False) -> str:
     """The SVG of one tracker chart (the ``chart`` dict of a promise in the tracker's JSON)."""
-    with _RC_LOCK, matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, searchable
+    with RC_LOCK, matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: smaller, searchable
         return _svg(chart, synthetic)
 
 

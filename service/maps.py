@@ -6,6 +6,7 @@ import base64
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import folium
 from folium.map import FitBounds
@@ -21,10 +22,11 @@ from geo.maps.lighting import lighting_map
 from geo.maps.markup import MapPage, Refit, markup, page_html
 from geo.maps.overview import overview_map
 from geo.maps.police import police_map
+from geo.lighting import LuxGrid
 from geo.maps.planner import SurveyLayer, planner_map
 from geo.patrol import zone_figures
 from geo.errors import Message, ValidationError
-from geo.publish import public_reports
+from geo.publish import PublicReports, public_reports
 from geo.survey import public_places, questions_of, year_figures, zone_shares
 from geo.swedish import sv_number
 from geo.timestamps import LOCAL_TZ, local_day_end, local_year
@@ -78,11 +80,30 @@ def _lux_png(grid) -> tuple[str, list[list[float]]]:
     return f"data:image/png;base64,{png}", bounds
 
 
+def _synthetic(store) -> bool:
+    """Whether the store holds the synthetic demo data."""
+    return bool(store.get_meta(DEMO_META_KEY))
+
+
 def _demo_label(store) -> str:
-    return " · SYNTETISKA DEMODATA" if store.get_meta(DEMO_META_KEY) else ""
+    return " · SYNTETISKA DEMODATA" if _synthetic(store) else ""
 
 
-def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
+class LightingFigures(NamedTuple):
+    """What the lighting map shows (WGS84 layers; the grid in EPSG:3006), for the folium map and the
+    report's static one (:mod:`service.report_maps`)."""
+
+    zones: gpd.GeoDataFrame
+    lights: gpd.GeoDataFrame
+    dark_spots: gpd.GeoDataFrame
+    grid: LuxGrid
+    title: str
+    proposed: gpd.GeoDataFrame | None
+    fields: gpd.GeoDataFrame
+    synthetic: bool
+
+
+def lighting_figures(state: Context, proposed: gpd.GeoDataFrame | None) -> LightingFigures:
     """Today's lighting and, in one view, after the ``proposed`` lamps — or, without them, after the
     current lighting programme's measures not yet done (the fields they lift to their class)."""
     store, zones = state.store, state.zones
@@ -101,8 +122,14 @@ def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
         title = f"Belysning idag och med programmets {len(measures)} återstående åtgärder"
     else:
         title = "Belysning idag"
-    return lighting_map(zones, lights, spots, _lux_png(grid), title + _demo_label(store), result.proposed_lamps,
-                        result.fields, **_basemap(state))
+    return LightingFigures(zones, lights, spots, grid, title + _demo_label(store), result.proposed_lamps,
+                           result.fields, _synthetic(store))
+
+
+def _lighting(state: Context, proposed: gpd.GeoDataFrame | None) -> folium.Map:
+    f = lighting_figures(state, proposed)
+    return lighting_map(f.zones, f.lights, f.dark_spots, _lux_png(f.grid), f.title, f.proposed, f.fields,
+                        **_basemap(state))
 
 
 def _police(state: Context, year: int | None, day: date | None, unit: str | None) -> folium.Map:
@@ -167,7 +194,24 @@ def _survey_layer(state: Context, year: int, question: str | None) -> SurveyLaye
                        ", ".join(sorted(set(chosen["source"]))))
 
 
-def _planner(state: Context, year: int | None, question: str | None = None) -> folium.Map:
+class PlannerFigures(NamedTuple):
+    """What the planner's map shows (WGS84 layers; the grid in EPSG:3006), for the folium map and
+    the report's static one (:mod:`service.report_maps`): citizens' reports only as published."""
+
+    year: int
+    zones: gpd.GeoDataFrame
+    metrics: pd.DataFrame
+    incidents: gpd.GeoDataFrame
+    lights: gpd.GeoDataFrame
+    reports: PublicReports
+    dark_spots: gpd.GeoDataFrame
+    title: str
+    grid: LuxGrid
+    synthetic: bool
+
+
+def planner_figures(state: Context, year: int | None) -> PlannerFigures:
+    """The planner's map's figures for ``year`` (default: the year of the latest incident)."""
     store, zones = state.store, state.zones
     if year is None:  # the year of the latest incident
         latest = store.query_features(INCIDENTS, FeatureQuery(newest_first=True), limit=1).frame["occurred_at"]
@@ -179,7 +223,6 @@ def _planner(state: Context, year: int | None, question: str | None = None) -> f
     presence = _presence_h(state, year)
     lights = current_lights(store, state.streets)
     lit = lighting_coverage(store, zones, state.streets, model=state.lighting)
-    grid = lit.grid
     lighting = pd.Series({z["zone_id"]: z["share_compliant"] for z in lit.report["zones"]}, dtype=float)
     usable = incidents[incidents["location_precision"].isin(USABLE_PRECISION)]
     hectares = pd.Series(to_metric(zones).area.to_numpy() / 1e4, index=zones["zone_id"])
@@ -188,10 +231,16 @@ def _planner(state: Context, year: int | None, question: str | None = None) -> f
                             "incidents_per_ha": per_zone.reindex(hectares.index, fill_value=0) / hectares})
     span = f"{local.min():%Y-%m-%d}–{local.max():%Y-%m-%d}" if len(local) else "inga brott"
     # a public page (also embedded in the yearly report): citizens' reports only as published, below k left out
-    return planner_map(zones, metrics, incidents, lights, public_reports(reports, zones, state.settings.privacy.min_count),
-                       lit.dark_spots, f"Planerarkarta {year} · brott {span}{_demo_label(store)}",
-                       _lux_png(grid), **_basemap(state), survey=_survey_layer(state, int(year), question),
-                       events=year_events(store, int(year)))
+    return PlannerFigures(int(year), zones, metrics, incidents, lights,
+                          public_reports(reports, zones, state.settings.privacy.min_count), lit.dark_spots,
+                          f"Planerarkarta {year} · brott {span}{_demo_label(store)}", lit.grid, _synthetic(store))
+
+
+def _planner(state: Context, year: int | None, question: str | None = None) -> folium.Map:
+    f = planner_figures(state, year)
+    return planner_map(f.zones, f.metrics, f.incidents, f.lights, f.reports, f.dark_spots, f.title, _lux_png(f.grid),
+                       **_basemap(state), survey=_survey_layer(state, f.year, question),
+                       events=year_events(state.store, f.year))
 
 
 MAP_PATHS = {"overview": "/", "planner": "/maps/planner", "lighting": "/maps/lighting", "police": "/maps/police",

@@ -21,6 +21,7 @@ from service.maps import build_map, standalone_html
 from service.promise_outcomes import outcomes_by_year
 from service.promises import followable_years, link_years, load_year, promise_tracker
 from service.purple_flag_page import purple_flag_section
+from service.report_maps import MapImage, static_map
 from service.security import with_meta_policy
 from service.context import Context
 
@@ -94,11 +95,13 @@ def year_summary(report: dict) -> dict:
 
 
 def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: bool = False,
-                 generated: str | None = None, summary: dict | None = None, maps_note: str | None = None) -> str:
+                 generated: str | None = None, summary: dict | None = None, maps_note: str | None = None,
+                 map_images: list[MapImage] | None = None) -> str:
     """The tracker page for a :func:`service.promises.promise_tracker` report (linked by
     :func:`service.promises.link_years` for links to the other years); ``summary``
     (:func:`year_summary`) opens it; ``maps`` (title → self-contained map HTML) are embedded, or
-    ``maps_note`` says where to find them; ``standalone`` leaves out links to the service."""
+    ``map_images`` (static, :mod:`service.report_maps`) with ``maps_note`` saying where the interactive
+    ones are; ``standalone`` leaves out links to the service."""
     charts = {p["id"]: chart_svg(p["chart"], bool(report["synthetic"])) for p in report["promises"] if "chart" in p}
     heading = f"Medborgarlöftet {report['year']}: uppföljning"
     alts = {p["id"]: chart_alt(p["chart"]) for p in report["promises"] if "chart" in p}
@@ -106,7 +109,7 @@ def tracker_html(report: dict, maps: dict[str, str] | None = None, standalone: b
         heading=heading, alts=alts, report=report, labels=STATUS_NAMES, category_names=REPORT_CATEGORY_NAMES, hours_names=COUNTED_HOURS_NAMES, hotspot_method=HOTSPOT_METHOD_NAME, role_names=RECORDER_NAMES, basis_names=BASIS_KINDS,
         camera_statuses=CAMERA_STATUS_NAMES,
         value_text=value_text, purple_flag_section=purple_flag_section, charts=charts, maps=maps or {}, standalone=standalone, generated=generated,
-        year_over=report["year_over"], summary=summary, maps_note=maps_note)
+        year_over=report["year_over"], summary=summary, maps_note=maps_note, map_images=map_images or [])
 
 
 REPORT_MAPS = (("planner", "Planeringskarta: årets brott; belysning, anmälningar och otrygga platser som när rapporten skapades"),
@@ -152,8 +155,8 @@ def yearly_report_html(state: Context, promises: PromiseYear, as_of: date | None
 
 
 def maps_note(year: int) -> str:
-    """Where the report's interactive maps are, for a file that cannot hold them (the PDF)."""
-    return (f"Kartorna är interaktiva och finns därför inte i den här PDF-filen. De finns i tjänsten "
+    """Where the report's interactive maps are, for a file that holds them as still images (the PDF)."""
+    return (f"Kartorna här är stillbilder. De interaktiva kartorna, med fler lager, finns i tjänsten "
             f"(planeringskartan /maps/planner?year={year} och belysningskartan /maps/lighting) och i "
             f"rapportens HTML-version (stadskarna report {year} -o rapport.html).")
 
@@ -161,15 +164,21 @@ def maps_note(year: int) -> str:
 def yearly_report_pdf(state: Context, promises: PromiseYear, as_of: date | None = None,
                       progress: Callable[[str], None] | None = None) -> bytes:
     """The yearly follow-up as PDF for the archive (WeasyPrint): the summary, every promise with
-    its charts; the interactive maps are left out with a sentence saying where to find them."""
+    its charts and the report's maps as static images (:mod:`service.report_maps`; WeasyPrint runs
+    no JavaScript), with a sentence saying where the interactive ones are."""
     from weasyprint import HTML
 
     step = progress or (lambda message: None)
     report, summary = _yearly(state, promises, as_of, step)
+    images = []
+    for kind, title in REPORT_MAPS:
+        step(f"drawing the {kind} map")
+        images.append(static_map(kind, state, promises.year, title))
     now = pd.Timestamp.now(tz=LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    html = tracker_html(report, standalone=True, generated=now, summary=summary, maps_note=maps_note(promises.year))
+    html = tracker_html(report, standalone=True, generated=now, summary=summary, maps_note=maps_note(promises.year),
+                        map_images=images)
     step("writing the PDF")
-    return HTML(string=html).write_pdf()
+    return HTML(string=html).write_pdf(pdf_tags=True)  # tagged: the maps' text alternatives are kept
 
 
 def compare_html(comparison: dict) -> str:

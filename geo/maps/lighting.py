@@ -8,6 +8,7 @@ from html import escape
 
 import folium
 import geopandas as gpd
+import pandas as pd
 
 from geo.io.raster import LUX_COLOURS, LUX_STOPS
 from geo.layers import LIGHT_STATUS_NAMES
@@ -38,13 +39,13 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                    style_function=lambda f: {"fillOpacity": 0, "color": "#ffffff", "weight": 1.5},
                    tooltip=folium.GeoJsonTooltip(["name", "lighting_class"], aliases=["Zon", "Klass"])).add_to(fmap)
     if fields is not None and len(fields):
-        after = fields["meets_class_after"] if "meets_class_after" in fields else fields["meets_class"]
+        after = _meets_after(fields)
         state = [("når klassen" if m else "under klassen") + ("" if m == a else (" – når den med förslaget" if a
                  else " – under den med förslaget")) for m, a in zip(fields["meets_class"], after)]
         shown = fields[["field_id", "lighting_class", "geometry"]].assign(
             street=fields["street"].map(escape), average=sv_numbers(fields["average_lx"], 1),
             minimum=sv_numbers(fields["minimum_lx"]), uniformity=sv_numbers(fields["uniformity"]), state=state,
-            colour=[FIELD_COLOURS[(bool(m), bool(a))] for m, a in zip(fields["meets_class"], after)])
+            colour=field_colours(fields))
         folium.GeoJson(shown.to_json(), name="Beräkningsfält (EN 13201-3)",
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": f["properties"]["colour"],
                                                  "weight": 1, "fillOpacity": 0.35},
@@ -78,3 +79,13 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
                                              (LIGHT_COLOURS["planned"], "föreslagen armatur")], "lux-legend"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def _meets_after(fields: gpd.GeoDataFrame) -> pd.Series:
+    """Whether each field meets its class with the proposed lamps (without them: as it is)."""
+    return fields["meets_class_after"] if "meets_class_after" in fields else fields["meets_class"]
+
+
+def field_colours(fields: gpd.GeoDataFrame) -> list[str]:
+    """Each calculation field's colour (:data:`FIELD_COLOURS`): meets its class now, with the proposed lamps."""
+    return [FIELD_COLOURS[(bool(m), bool(a))] for m, a in zip(fields["meets_class"], _meets_after(fields))]

@@ -28,6 +28,8 @@ from geo.swedish import sv_number, sv_numbers, when_text
 
 METRICS = {"presence_h": "Polisnärvaro (h)", "share_compliant": "Belysning: andel fältyta som når klassen",
            "incidents_per_ha": "Brott per hektar", "open_reports": "Öppna felanmälningar"}
+INCIDENT_CELL_M = 50.0
+"""The side of the squares the year's incidents are counted in, metres (SWEREF 99 TM)."""
 
 
 class SurveyLayer(NamedTuple):
@@ -70,7 +72,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
                                                  "weight": 1, "fillOpacity": 0.55},
                        tooltip=folium.GeoJsonTooltip(["name", "value"], aliases=["Zon", label])).add_to(fmap)
-    heat = grid_counts(incidents[incidents["location_precision"].isin(USABLE_PRECISION)], 50.0)
+    heat = grid_counts(incidents[incidents["location_precision"].isin(USABLE_PRECISION)], INCIDENT_CELL_M)
     if len(heat):
         heat = heat.assign(colour=ramp(heat["count"].astype(float)).to_numpy())
         folium.GeoJson(heat.to_json(), name="Brott (antal per 50 m-ruta)",
@@ -89,7 +91,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
                        tooltip=folium.GeoJsonTooltip(["status_sv", "lumen", "height_m"],
                                                      aliases=["Status", "Ljusflöde (lm)", "Höjd (m)"])).add_to(fmap)
     # citizens' data: cells below k are left out, and each layer is drawn even when empty
-    hidden = f"rutor med färre än {min_count} visas inte"
+    hidden = hidden_cells(min_count)
     points = reports.open_cells.assign(category_sv=reports.open_cells["category"].map(REPORT_CATEGORY_NAMES))
     folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
                    marker=folium.CircleMarker(radius=5, weight=1),
@@ -128,7 +130,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
         *([(EVENT_COLOUR, "evenemang")] if events is not None else []),
         ("#08081f", "mörk fläck (under klassens minimum)")], "planner-legend",
         note=f"Medborgarnas uppgifter visas bara sammanräknade: {hidden}, och zoner med färre än {min_count} "
-             f"öppna felanmälningar har lägsta färgen.{_unplaced_note(incidents)}"))
+             f"öppna felanmälningar har lägsta färgen.{unplaced_note(incidents)}"))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
@@ -149,7 +151,7 @@ def _survey_layers(fmap: folium.Map, survey: SurveyLayer, min_count: int) -> Non
                    style_function=lambda f: {"fillColor": f["properties"]["colour"], "color": "#444444",
                                              "weight": 1, "fillOpacity": 0.55},
                    tooltip=folium.GeoJsonTooltip(["name", "value"], aliases=["Zon", "Andel ja"])).add_to(fmap)
-    hidden = f"rutor med färre än {min_count} visas inte"
+    hidden = hidden_cells(min_count)
     folium.GeoJson(survey.cells.to_json(), name=f"Platser markerade i trygghetsmätningen {survey.year} "
                                                 f"(källa: {escape(survey.source)})", show=False,
                    style_function=lambda f: {"fillColor": SURVEY_PLACE_COLOUR, "weight": 0,
@@ -172,7 +174,12 @@ def _event_layer(fmap: folium.Map, events: gpd.GeoDataFrame) -> None:
                    if len(events) else None).add_to(fmap)
 
 
-def _unplaced_note(incidents: gpd.GeoDataFrame) -> str:
+def hidden_cells(min_count: int) -> str:
+    """What a public map leaves out of citizens' data, in Swedish."""
+    return f"rutor med färre än {min_count} visas inte"
+
+
+def unplaced_note(incidents: gpd.GeoDataFrame) -> str:
     """How many incidents the map leaves out for having only a town's or county's centroid as place."""
     unplaced = int((~incidents["location_precision"].isin(USABLE_PRECISION)).sum())
     return f" {unplaced} brott har bara kommunens eller länets mittpunkt som plats och finns inte på kartan." \

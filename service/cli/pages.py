@@ -74,7 +74,7 @@ def report_command(year: Annotated[int, typer.Argument(help=text(Message("The pr
                    db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Write the yearly follow-up of the medborgarlöfte as one self-contained HTML file (charts and
     public maps embedded; opens without the service; set STADSKARNA_MAP_TILES=none for no network at all),
-    or as PDF (the maps left out, with where to find them)."""
+    or as PDF (the maps as static images, with where to find the interactive ones)."""
     from service.promise_page import yearly_report_html, yearly_report_pdf
     from service.promises import NoPromises, load_year
 

@@ -20,6 +20,7 @@ from geo.swedish import sv_signed
 from geo.zones import zone_of
 from service.app import create_app
 from service.cli import app as cli
+from service.promise_page import REPORT_MAPS
 from service.settings import Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.languages import ENGLISH
@@ -148,5 +149,26 @@ def test_the_yearly_report_as_pdf_holds_the_summary_and_every_promise(demo_db, t
     for number, promise in enumerate(trackers[2021]["promises"], start=1):
         assert f"{number}. {promise['promised_by_name']}" in text
         assert re.sub(r"\s+", " ", promise["text"]) in text
-    assert "Kartorna är interaktiva och finns därför inte i den här PDF-filen" in text
     assert "Diagram: polisnärvaron ackumulerad" in text, "the charts' text alternatives"
+    assert "Kartorna här är stillbilder" in text and "/maps/planner?year=2021" in text
+    reader = PdfReader(out)
+    images = list({image.data: image for page in reader.pages for image in page.images}.values())  # pages share resources
+    assert len(images) == len(REPORT_MAPS), "one static image per map of the HTML report (the charts are vectors)"
+    for image in images:  # drawn at A4 width, each a map with its legend
+        assert image.image.width > 800 and image.image.height > 800
+    for _, title in REPORT_MAPS:
+        assert title in text, title
+    alts = _alt_texts(reader.trailer["/Root"]["/StructTreeRoot"])
+    maps = [alt for alt in alts if alt.startswith("Karta: ")]
+    assert len(maps) == len(REPORT_MAPS), alts
+    assert "färgade efter polisnärvaro 2021" in maps[0] and "modellerad belysningsstyrka" in maps[1]
+
+
+def _alt_texts(node) -> list[str]:
+    """The text alternatives (/Alt) in a tagged PDF's structure tree, in reading order."""
+    node = node.get_object()
+    if isinstance(node, list):
+        return [alt for child in node for alt in _alt_texts(child)]
+    if not isinstance(node, dict):
+        return []
+    return ([str(node["/Alt"])] if "/Alt" in node else []) + (_alt_texts(node["/K"]) if "/K" in node else [])

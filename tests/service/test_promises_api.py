@@ -411,6 +411,7 @@ def test_report_command_writes_a_self_contained_file_once(handmade_db, tmp_path)
     for promise_id in IDS:
         assert f'id="promise-{promise_id}"' in page
     assert page.count('<iframe class="map"') == 2 and "till och med 2020-06-30" in page
+    assert "<img" not in page and 'id="maps-note"' not in page, "the static maps are the PDF's only"
     assert 'href="/' not in page and "/static/leaflet" not in page, "no links to the service"
     again = runner.invoke(cli, args, env=env)
     assert again.exit_code == 2 and "exists already" in " ".join(again.output.split())
