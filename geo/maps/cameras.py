@@ -47,7 +47,7 @@ def cameras_map(zones: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, views: gpd.G
             id=mine["id"].map(escape), name=mine["name"].fillna("").map(escape), status_sv=status_name,
             direction=sv_numbers(mine["direction_deg"], 0), fov=sv_numbers(mine["fov_deg"], 0),
             range_m=sv_numbers(mine["range_m"], 0), source=mine["source"].map(escape), colour=CAMERA_COLOURS[status])
-        folium.GeoJson(points.to_json(), marker=folium.CircleMarker(radius=6, weight=2),
+        folium.GeoJson(points.to_json(), marker=folium.CircleMarker(radius=6, weight=2, fill=True),
                        style_function=lambda f: {"color": "#000000", "fillColor": f["properties"]["colour"],
                                                  "fillOpacity": 1.0},
                        tooltip=folium.GeoJsonTooltip(["id", "name", "status_sv", "direction", "fov", "range_m", "source"],

@@ -66,7 +66,7 @@ def lighting_map(zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame, dark_spots: 
         lamps = frame[["geometry"]].assign(
             lumen=sv_numbers(frame["lumen"], 0), height_m=sv_numbers(frame["height_m"], 1), id=frame["id"].map(escape), status_sv=status.map(LIGHT_STATUS_NAMES), colour=status.map(LIGHT_COLOURS),
             radius=[radius + (3 if s == "broken" else 0) for s in status])
-        folium.GeoJson(lamps.to_json(), name=name, marker=folium.CircleMarker(radius=radius, weight=1),
+        folium.GeoJson(lamps.to_json(), name=name, marker=folium.CircleMarker(radius=radius, weight=1, fill=True),
                        style_function=lambda f: {"radius": f["properties"]["radius"], "color": f["properties"]["colour"],
                                                  "fillColor": f["properties"]["colour"], "fillOpacity": 0.9},
                        tooltip=folium.GeoJsonTooltip(["id", "status_sv", "lumen", "height_m"],

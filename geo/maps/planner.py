@@ -85,7 +85,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
             lumen=sv_numbers(lights["lumen"], 0), height_m=sv_numbers(lights["height_m"], 1),
             colour=lights["status"].map(LIGHT_COLOURS))
         folium.GeoJson(lamps.to_json(), name="Belysningspunkter", show=False,
-                       marker=folium.CircleMarker(radius=3, weight=1),
+                       marker=folium.CircleMarker(radius=3, weight=1, fill=True),
                        style_function=lambda f: {"color": f["properties"]["colour"], "fillColor": f["properties"]["colour"],
                                                  "fillOpacity": 0.9},
                        tooltip=folium.GeoJsonTooltip(["status_sv", "lumen", "height_m"],
@@ -94,7 +94,7 @@ def planner_map(zones: gpd.GeoDataFrame, metrics: pd.DataFrame, incidents: gpd.G
     hidden = hidden_cells(min_count)
     points = reports.open_cells.assign(category_sv=reports.open_cells["category"].map(REPORT_CATEGORY_NAMES))
     folium.GeoJson(points.to_json(), name="Öppna felanmälningar (per kategori och 25 m)",
-                   marker=folium.CircleMarker(radius=5, weight=1),
+                   marker=folium.CircleMarker(radius=5, weight=1, fill=True),
                    style_function=lambda f: {"radius": 4 + 2 * min(f["properties"]["count"], 8),
                                              "color": REPORT_COLOUR, "fillOpacity": 0.6},
                    tooltip=folium.GeoJsonTooltip(["category_sv", "count"], aliases=["Kategori", f"Öppna ({hidden})"])

@@ -69,6 +69,7 @@ def test_lighting_map_shows_lux_dark_spots_and_lamps(browser, serve, demo_db):
     assert "≥ 2 lx" in legend and "fält under sin klass" in legend and "SYNTETISKA DEMODATA" in legend
     assert page.locator("path.leaflet-interactive").count() > 200, "the fields are drawn"
     assert page.locator("img.leaflet-image-layer").count() == 1
+    assert page.locator('path.leaflet-interactive[fill="none"]').count() == 0, "lamps are filled dots, not rings"
 
 
 def test_police_map_needs_a_police_token_and_shows_a_track(browser, serve, demo_db):
