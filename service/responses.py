@@ -1452,6 +1452,8 @@ class ComparedOutcomeYear(Answer):
     incidents: OutcomeRow | None = Field(description="incidents placed in a zone, all categories")
     reports: OutcomeRow | None = Field(description="citizens' fault reports, all categories")
     unsafe_places: OutcomeRow | None = Field(description="unsafe-place marks")
+    survey: list[OutcomeRow] = Field(description="the safety survey's shares for the whole centre per question "
+                                                 "(empty without a survey)")
 
 
 class ComparedOutcomes(Answer):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from geo.demo import DEMO_YEARS
 from geo.layers import INCIDENTS
 from geo.status import STATUS_NAMES
-from geo.swedish import sv_signed
+from geo.swedish import sv_number, sv_signed
 from geo.zones import zone_of
 from service.app import create_app
 from service.cli import app as cli
@@ -108,6 +108,11 @@ def test_the_comparison_reads_each_kind_across_the_years(client, trackers):
     sentence = next(line for line in outcomes["summary"] if line.startswith("2021: ") and "brott med känd plats" in line)
     assert f"mot 2020, {sv_signed(100 * incidents['relative_change'], 1)} % per dag" in sentence
     assert outcomes["summary"][-1].startswith("Siffrorna visar vad som hänt, inte varför")
+    evening = [next(r for r in y["survey"] if r["category"] == "otrygg_kvall") for y in outcomes["years"]]
+    assert evening[1]["previous"] == evening[0]["value"] and evening[1]["answers"] > 0, "the centre's survey, year on year"
+    said = next(line for line in outcomes["summary"] if line.startswith("2021: ") and evening[1]["name"] in line)
+    assert f"{sv_number(100 * evening[1]['value'], 0)} % av {sv_number(evening[1]['answers'], 0)} svarande" in said
+    assert f"{sv_signed(100 * evening[1]['change'], 1)} procentenheter mot 2020" in said
 
 
 def test_the_comparison_of_chosen_years_and_its_errors(client):
