@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geo.demo import REMOVAL_ROUNDS, SOURCE, DemoData
 from geo.demo_survey import SOURCE as SURVEY_SOURCE
 from geo.errors import Message
 from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, REMOVAL_CATEGORIES, REPORTS
+from geo.programme import new_lamps, read_programme
+from geo.promises import promise_files, read_promises
 from geo.timestamps import LOCAL_TZ
 from service.store import Actor, Conflict, Store
 
@@ -101,3 +105,19 @@ def demo_mark(mark: str | None, year: int, seed: int) -> str:
     loaded = mark.removeprefix(DEMO_MARK).split("; ") if mark and mark.startswith(DEMO_MARK) else []
     kept = [entry for entry in loaded if not entry.startswith(f"{year},")]
     return DEMO_MARK + "; ".join(sorted([*kept, f"{year}, seed {seed}"]))
+
+
+def programme_lamps(folder: Path, year: int) -> gpd.GeoDataFrame | None:
+    """The lamps put up in ``year`` by the new-lamp measures of the year's synthetic lighting
+    programmes (the promises file of ``year`` in ``folder``; a programme marked ``synthetic``), as a
+    lights layer (WGS84) installed the day each measure was done and labelled synthetic: the demo's
+    lamp register as the municipality keeps it once a measure is done. None when there are none."""
+    files = promise_files(folder)
+    programmes = ([read_programme(p.measure.programme) for p in read_promises(files[year]).promises
+                   if p.measure.kind == "lighting" and p.measure.programme is not None] if year in files else [])
+    done = [new_lamps(measure, "demo") for programme in programmes if programme.synthetic
+            for measure in programme.measures
+            if measure.kind == "new_lamps" and measure.done is not None and measure.done.year == year]
+    if not done:
+        return None
+    return gpd.GeoDataFrame(pd.concat(done, ignore_index=True), crs=done[0].crs).assign(source=SOURCE)

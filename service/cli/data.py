@@ -10,7 +10,7 @@ from rich.text import Text
 
 from geo.errors import Message, ValidationError
 from geo.io.export import write_layer
-from geo.layers import LAYERS, PINGS, LayerSchema
+from geo.layers import LAYERS, LIGHTS, PINGS, LayerSchema
 from geo.surfaces import SURFACE_KINDS, read_surfaces
 from geo.timestamps import YEARS
 from geo.zones import read_zones
@@ -185,7 +185,7 @@ def demo(seed: Annotated[Optional[int], typer.Option(help=text(Message(
     years, or one year. A database holding records that are not demo data is refused unless --force."""
     from geo.demo import SOURCE, demo_data, demo_years
     from geo.streets import read_streets
-    from service.demo import store_demo
+    from service.demo import DEMO_ACTOR, programme_lamps, store_demo
 
     settings = build_settings(db, zones, streets)
     store = _open_store(settings.store.db)
@@ -218,6 +218,12 @@ def demo(seed: Annotated[Optional[int], typer.Option(help=text(Message(
             for line in store_demo(store, data, options.seed, options.year, zone_frame["zone_id"].tolist(),
                                    progress=lambda name, fraction, start=done + 0.7: step(name, fraction, start, 0.3)):
                 say(line)
+            lamps = programme_lamps(settings.promises.dir, options.year)
+            if lamps is not None:
+                stored = store.write_features(LIGHTS, lamps, DEMO_ACTOR)
+                say(Message("lights: {inserted} synthetic lamps of the lighting programme's measures done in {year} "
+                            "stored, {updated} updated", inserted=stored.inserted, updated=stored.updated,
+                            year=options.year))
             say(Message("SYNTHETIC demo data for {year} (seed {seed}) loaded into {db}; every record has source "
                         "'synthetic'.", year=options.year, seed=options.seed, db=str(settings.store.db)))
     keep_presence(store, settings)

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from geo.layers import LAYERS
+from geo.layers import LAYERS, LIGHTS
 from service.app import create_app
 from service.cli import app
 from service.settings import Settings, StoreSettings
@@ -23,9 +23,16 @@ def test_demo_loads_labelled_synthetic_data_once(tmp_path, demo_loaded, demo_yea
     assert "SYNTHETIC demo data for 2021 (seed 2021)" in demo_loaded.output
     assert "lights: 0 synthetic records stored, 0 updated, 509 already there" in " ".join(demo_loaded.output.split()), \
         "2021 keeps 2020's lamps"
+    assert "lights: 16 synthetic lamps of the lighting programme's measures done in 2021 stored, 0 updated" in \
+        " ".join(demo_loaded.output.split()), "the kulturstråket's two measures done in 2021, eight lamps each"
     db = demo_year_db(tmp_path)
     runner = CliRunner()
     store = SQLiteStore(db)
+    lamps = store.read_features(LIGHTS)
+    route = lamps[lamps["id"].str.startswith("kulturstraket-")].set_index("id")
+    assert len(route) == 16 and set(route["status"]) == {"working"}, "the measure not done (17, 18) is not up"
+    assert str(route.loc["kulturstraket-1", "installed_at"].tz_convert("Europe/Stockholm").date()) == "2021-06-21"
+    assert str(route.loc["kulturstraket-9", "installed_at"].tz_convert("Europe/Stockholm").date()) == "2021-11-15"
     counts = {name: store.count(schema) for name, schema in LAYERS.items()}
     assert all(n > 0 for n in counts.values())
     assert 800 <= counts["patrols"] / 3600 / 1.1 <= 1000, \
