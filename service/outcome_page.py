@@ -95,8 +95,8 @@ def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tup
     names = dict(zones)
     groups = area_choices(state)
     choices = {choice.value: choice for group in groups.values() for choice in group}
-    known = form.area in choices
-    form.area = form.area if known else zones[0][0]
+    known = not form.area or form.area in choices  # none given: the first zone
+    form.area = form.area if form.area in choices else zones[0][0]
     chosen = choices[form.area]
     result, error = None, None
     if asked and not known:

@@ -292,6 +292,8 @@ def test_the_page_takes_a_cameras_view_or_a_street_as_the_area(client):
     assert street.status_code == 200 and "Gata: Storgatan (25 m på var sida) mot resten" in street.text
     unknown = client.get("/outcomes/before-after", params={**form, "area": "camera:nope"})
     assert unknown.status_code == 422 and "området finns inte (längre)" in unknown.text and 'id="result"' not in unknown.text
+    first = client.get("/outcomes/before-after", params=form)  # no area given: the first zone
+    assert first.status_code == 200 and 'id="result"' in first.text
 
 
 def test_the_tracker_shows_the_outcomes_beside_the_outputs(client):
