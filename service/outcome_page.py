@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 
@@ -16,7 +15,7 @@ from geo.before_after import AREA_NAMES, ESTIMATE_NAMES, MAX_DAYS, PERIOD_NAMES
 from geo.errors import Message, ValidationError
 from geo.outcomes import INDICATOR_NAMES
 from geo.swedish import sv_number
-from service.cameras import camera_views
+from service.cameras import CAMERA_TOPICS, camera_views
 from service.context import Context
 from service.html import pages
 from service.i18n import translate
@@ -72,18 +71,23 @@ class AreaChoice:
 def area_choices(state: Context) -> dict[str, list[AreaChoice]]:
     """What the page offers as the affected area, by group (Swedish): the zones, the stored
     cameras' views (public, as the OGC collection camera-views) and the streets (their centre
-    lines with :data:`STREET_BUFFER_M`)."""
-    zones = [AreaChoice(z, n, zone=z) for z, n in zip(state.zones["zone_id"], state.zones["name"])]
-    views = camera_views(state)
-    cameras = [AreaChoice(CAMERA + row.id, f"Kamera: {row.id if pd.isna(row.name) else row.name}",
-                          geometry=shapely.geometry.mapping(row.geometry))
-               for row in views.itertuples() if not shapely.is_empty(row.geometry)]
-    streets = state.streets if state.streets is not None else gpd.GeoDataFrame({"name": []}, geometry=[])
-    named = streets[streets["name"].notna()].dissolve("name", sort=True) if len(streets) else streets
-    lines = [AreaChoice(STREET + str(name), f"Gata: {name} ({sv_number(STREET_BUFFER_M, 0)} m på var sida)",
-                        geometry=shapely.geometry.mapping(geometry), buffer_m=STREET_BUFFER_M)
-             for name, geometry in zip(named.index, named.geometry)]
-    return {"Zoner": zones, "Kameror": cameras, "Gator": lines}
+    lines with :data:`STREET_BUFFER_M`); made once per version of the cameras and buildings."""
+    def build() -> dict[str, list[AreaChoice]]:
+        zones = [AreaChoice(z, n, zone=z) for z, n in zip(state.zones["zone_id"], state.zones["name"])]
+        views = camera_views(state)
+        cameras = [AreaChoice(CAMERA + row.id, f"Kamera: {row.id if pd.isna(row.name) else row.name}",
+                              geometry=shapely.geometry.mapping(row.geometry))
+                   for row in views.itertuples() if not shapely.is_empty(row.geometry)]
+        streets = state.streets
+        named = (streets[streets["name"].notna()].dissolve("name", sort=True) if streets is not None and len(streets)
+                 else None)
+        lines = [] if named is None else [
+            AreaChoice(STREET + str(name), f"Gata: {name} ({sv_number(STREET_BUFFER_M, 0)} m på var sida)",
+                       geometry=shapely.geometry.mapping(geometry), buffer_m=STREET_BUFFER_M)
+            for name, geometry in zip(named.index, named.geometry)]
+        return {"Zoner": zones, "Kameror": cameras, "Gator": lines}
+
+    return state.pages.get(("before-after areas",), build, topics=CAMERA_TOPICS)
 
 
 def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tuple[str, int]:
@@ -108,7 +112,7 @@ def before_after_page(state: Context, form: BeforeAfterForm, asked: bool) -> tup
             result = before_after(state.store, state.zones, at=_date(form.at), days=_days(form.days),
                                   area_zone=chosen.zone, area_geometry=chosen.geometry, buffer_m=chosen.buffer_m,
                                   comparison_zone=form.comparison or None, seasonal=form.seasonal,
-                                  layers=form.layers, public=True, min_count=state.settings.privacy.min_count)
+                                  layers=form.layers, min_count=state.settings.privacy.min_count)
         except ValidationError as exc:
             error = "Jämförelsen kan inte visas: " + translate(exc, "sv")
     html = pages.get_template("before_after.html").render(

@@ -259,17 +259,18 @@ def _check_data_covers(store: Store, layers: Sequence[str], spans: pd.DataFrame,
 def before_after(store: Store, zones: gpd.GeoDataFrame, *, at: date, days: int, area_zone: str | None = None,
                  area_geometry: dict | None = None, buffer_m: float | None = None, comparison_zone: str | None = None,
                  comparison_geometry: dict | None = None, seasonal: bool = False,
-                 layers: Sequence[str] = ("incidents", "reports"), public: bool = True,
-                 min_count: int | None) -> dict:
+                 layers: Sequence[str] = ("incidents", "reports"), min_count: int | None) -> dict:
     """A before/after around a measure taken on local date ``at`` (JSON-ready): the affected area
     (a zone, or a GeoJSON geometry — points and lines with ``buffer_m`` metres) against the
     comparison (a zone or a polygon; default the rest of the centre), ``days`` days before and
     after (``seasonal``: and a year earlier), per layer the counts per area and period, the
     difference-in-differences of rates and log rates with its interval, and the caveats, with
     ``suppressed_below`` = ``min_count``: k for citizens' counts (null below it, and every figure
-    computed from one; None: exact).
+    computed from one; None: exact, for staff). The public's (``min_count`` given) counts incidents at
+    their published positions and never unsafe-place marks.
     :class:`ValidationError` (field named) for an area outside the centre, an empty comparison,
     a date outside the data or a period the data does not cover, an unknown layer."""
+    public = min_count is not None
     layers = list(dict.fromkeys(layers))
     unknown = [layer for layer in layers if layer not in BEFORE_AFTER_LAYERS]
     if unknown or not layers:

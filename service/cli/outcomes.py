@@ -142,8 +142,7 @@ def outcomes_before_after(
         result = before_after(store, read_zones(settings.geography.zones), at=at.date(), days=days,
                               area_zone=area_zone, area_geometry=area_geometry, buffer_m=buffer_m,
                               comparison_zone=comparison_zone, comparison_geometry=comparison_geometry,
-                              seasonal=seasonal, layers=layer or ("incidents", "reports"), public=False,
-                              min_count=None)
+                              seasonal=seasonal, layers=layer or ("incidents", "reports"), min_count=None)
     except ValidationError as exc:
         raise _fail(exc) from None
     if output is OutcomeFormat.json:

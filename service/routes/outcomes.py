@@ -76,7 +76,7 @@ def before_after_json(request: Request, question: BeforeAfterQuestion,
     return before_after(state.store, state.zones, at=question.at, days=question.days, area_zone=question.area.zone,
                         area_geometry=question.area.geometry, buffer_m=question.area.buffer_m,
                         comparison_zone=comparison.zone, comparison_geometry=comparison.geometry,
-                        seasonal=question.seasonal, layers=question.layers, public=role not in STAFF,
+                        seasonal=question.seasonal, layers=question.layers,
                         min_count=None if role in STAFF else state.settings.privacy.min_count)
 
 
