@@ -150,9 +150,10 @@ def event_figures(events: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, cube: Prese
     ``min_count``: k, the reports as the public may see them (:func:`suppress_reports`; None: exact)."""
     year = cube.year
     first, last = local_year(year)
-    chosen = events[(events["starts_at"] >= first) & (events["starts_at"] < last)].sort_values(["starts_at", "id"])
-    places = event_zones(chosen, zones)
+    events = events.reset_index(drop=True)
     every = event_zones(events, zones)
+    chosen = events[(events["starts_at"] >= first) & (events["starts_at"] < last)].sort_values(["starts_at", "id"])
+    places = [every[position] for position in chosen.index]
     presence = HourlyPresence(cube)
     incident_zone = _zone_ids(zones, incidents[incidents["location_precision"].isin(USABLE_PRECISION)])
     fault = reports[~reports["category"].isin(UNPUBLISHED_CATEGORIES)]
