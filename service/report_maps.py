@@ -128,7 +128,8 @@ def _lighting(fig: Figure, ax, f: LightingFigures, streets: gpd.GeoDataFrame | N
     ax.imshow(colourise(grid.north_up(lux)), origin="upper", interpolation="nearest",
               extent=(grid.x0, grid.x0 + cols * grid.cell_m, grid.y0, grid.y0 + rows * grid.cell_m))
     fields = to_metric(f.fields) if len(f.fields) else f.fields
-    for geometry, colour in zip(fields.geometry, field_colours(f.fields) if len(f.fields) else []):
+    colours = field_colours(f.fields) if len(f.fields) else []
+    for geometry, colour in zip(fields.geometry, colours):
         fill(ax, geometry, facecolor=colour, alpha=0.35, edgecolor=colour, linewidth=0.8)
     for geometry in to_metric(f.dark_spots).geometry if len(f.dark_spots) else []:
         fill(ax, geometry, facecolor=_DARK_SPOT, alpha=0.4, edgecolor=_DARK_SPOT_EDGE, linewidth=0.8)
@@ -147,7 +148,7 @@ def _lighting(fig: Figure, ax, f: LightingFigures, streets: gpd.GeoDataFrame | N
                    linewidth=0.5, marker="D", zorder=4)
     map_axes(ax, frame)
     handles = [Patch(facecolor=colour, edgecolor="#7f7f7f", label=f"≥ {sv_number(lux_stop)} lx") for lux_stop, colour in LUX_LEGEND]
-    shown = set(field_colours(f.fields)) if len(f.fields) else set()
+    shown = set(colours)
     handles += [Patch(facecolor=FIELD_COLOURS[state], alpha=0.6, label=label) for state, label in _FIELD_STATES.items()
                 if FIELD_COLOURS[state] in shown]
     handles += [Patch(facecolor=_DARK_SPOT, alpha=0.4, edgecolor=_DARK_SPOT_EDGE, label="Mörk fläck"),

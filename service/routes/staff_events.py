@@ -49,7 +49,7 @@ def _page(request: Request, caller: Caller, year: int, values: dict, status: int
     events = year_events(state.store, year)
     names = dict(zip(state.zones["zone_id"], state.zones["name"]))
     rows = [{"id": e["id"], "name": e["name"], "kind": EVENT_KIND_NAMES.get(e["kind"], e["kind"]),
-             "when": when_text(e["starts_at"].isoformat(), e["ends_at"].isoformat()),
+             "when": when_text(e["starts_at"], e["ends_at"]),
              "synthetic": e["source"] == "synthetic"} for e in events.to_dict("records")]
     tiles, attribution = state.settings.maps.tile_url()
     return staff_page(request, caller, "staff_events.html", PATH, status, notice, error, scripts=SCRIPTS, year=year,
