@@ -274,9 +274,8 @@ def suppress_citizen_counts(changes: pd.DataFrame, k: int | None) -> pd.DataFram
     if k is not None:
         citizen = frame[frame["indicator"].isin(CITIZEN_INDICATORS)]
         for _, group in citizen.groupby(["year", "indicator"], sort=False):
-            rows = group.reset_index()
-            table = rows.pivot(index="zone_id", columns="category", values="value")
-            where = rows.pivot(index="zone_id", columns="category", values="index")
+            both = group.reset_index().pivot(index="zone_id", columns="category", values=["value", "index"])
+            table, where = both["value"], both["index"]
             public = shown_in_table(table, k, CENTRE, ALL)
             cells = where.notna().to_numpy()
             shown.loc[where.to_numpy()[cells].astype(int)] = public.to_numpy()[cells]
