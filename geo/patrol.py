@@ -27,7 +27,10 @@ or 25 hours and come out right).
 
 Everything is accumulated into a :class:`PresenceCube` (seconds per zone, local day and local
 hour) in chunks of whole tracks, so a fleet-year of 50 million pings needs little memory; the
-figures are derived from the cube.
+figures are derived from the cube. Time is summed as whole nanoseconds (in float64, exact while a
+cell's total stays below 2**53 ns: 2,500 officer-hours in one zone and hour) and made seconds once
+at the end, so the cube is the same to the last bit however the pings are split — in chunks, kept
+per unit and day (:func:`presence_parts`) or spread over a cluster's workers.
 """
 
 from __future__ import annotations
@@ -205,9 +208,9 @@ lies within one UTC day, plus its last gap) and half a window."""
 def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
                chunk: int) -> Iterator[tuple[slice, NDArray, NDArray, NDArray, NDArray, NDArray]]:
     """Per chunk of whole tracks (about ``chunk`` pings): the slice of the intervals' first pings,
-    the seconds each interval counts (0 when it does not: another unit, no time, a gap over the
-    track's longest gap), whether it is faster than its mode's limit, whether its mode is a
-    vehicle, and its lon/lat differences."""
+    the nanoseconds each interval counts (whole numbers as float64; 0 when it does not count:
+    another unit, no time, a gap over the track's longest gap), whether it is faster than its
+    mode's limit, whether its mode is a vehicle, and its lon/lat differences."""
     (jee, jen), (jne, jnn) = projector.jacobian()
     limits, vehicles = rules.limits_ms(), np.isin(PATROL_MODES, VEHICLE_MODES)
     unit, t_ns = tracks.unit, tracks.t_ns
@@ -270,7 +273,7 @@ def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np
     counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= longest)
     if rules.exclusions:
         counts &= ~shapely.contains_xy(_excluded_area(rules.exclusions), 0.5 * (lon[a] + lon[b]), 0.5 * (lat[a] + lat[b]))
-    seconds = dt * (counts / NS)
+    counted_ns = (dt * counts).astype(np.float64)
     # runs of counted intervals within a track, laid on one time axis far apart, for the windows
     new_run = new_track[begin:end].copy()
     new_run[1:] |= ~counts[:end - begin - 1]
@@ -288,7 +291,7 @@ def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np
     if len(far):
         squared_m[far] = _exact_squared_m(lon[low][far], lat[low][far], lon[high][far], lat[high][far])
     reach = limits[mode[a]] * (t_ns[high] - t_ns[low]) / NS
-    return a, seconds, squared_m > reach * reach, vehicles[mode[a]], lon[b] - lon[a], lat[b] - lat[a]
+    return a, counted_ns, squared_m > reach * reach, vehicles[mode[a]], lon[b] - lon[a], lat[b] - lat[a]
 
 
 def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules(),
@@ -306,22 +309,22 @@ def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: Pre
     outside_row = len(zones)
     size = cube.presence_s.size
     sums = [np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size)]
-    for a, seconds, fast, vehicle, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
+    for a, counted_ns, fast, vehicle, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
         zone = locate(tracks.lon[a] + 0.5 * dlon, tracks.lat[a] + 0.5 * dlat)
         zone[zone < 0] = outside_row
         t0 = tracks.t_ns[a]
         local = t0 + local_offsets_ns(t0, year)
         day = (local - year_start) // DAY_NS
-        seconds *= (day >= 0) & (day < cube.days)
+        counted_ns *= (day >= 0) & (day < cube.days)
         np.clip(day, 0, cube.days - 1, out=day)
         key = (zone * cube.days + day) * 24 + (local // HOUR_NS) % 24
-        visible = seconds * ~fast * ~vehicle
+        visible = counted_ns * ~fast * ~vehicle
         sums[0] += np.bincount(key, weights=visible, minlength=size)
         sums[1] += np.bincount(key, weights=visible * tracks.crew[a], minlength=size)
-        sums[2] += np.bincount(key, weights=seconds * fast, minlength=size)
-        sums[3] += np.bincount(key, weights=seconds * ~fast * vehicle, minlength=size)
+        sums[2] += np.bincount(key, weights=counted_ns * fast, minlength=size)
+        sums[3] += np.bincount(key, weights=counted_ns * ~fast * vehicle, minlength=size)
     shape = cube.presence_s.shape
-    cube.presence_s, cube.officer_s, cube.drive_s, cube.vehicle_s = (s.reshape(shape) for s in sums)
+    cube.presence_s, cube.officer_s, cube.drive_s, cube.vehicle_s = (s.reshape(shape) / NS for s in sums)
     return cube
 
 
@@ -358,8 +361,8 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
     locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
     projector = projector_for(zones)
     parts, trails = [], []
-    for a, seconds, fast, vehicle, dlon, dlat in _intervals(tracks, projector, rules, chunk):
-        counted = seconds > 0
+    for a, counted_ns, fast, vehicle, dlon, dlat in _intervals(tracks, projector, rules, chunk):
+        counted = counted_ns > 0
         if not counted.any():
             continue
         index = np.arange(a.start, a.stop)[counted]
@@ -368,22 +371,25 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
         zone[zone < 0] = len(zones)
         t0 = tracks.t_ns[index]
         local = t0 + _local_offsets_any_year(t0)
-        slow, fast, vehicle = seconds[counted] * ~fast[counted], fast[counted], vehicle[counted]
+        slow, fast, vehicle = counted_ns[counted] * ~fast[counted], fast[counted], vehicle[counted]
         visible = slow * ~vehicle
         parts.append(pd.DataFrame({"unit": tracks.unit[index], "day_utc": t0 // DAY_NS, "zone": zone,
                                    "local_day": local // DAY_NS, "hour": (local // HOUR_NS) % 24,
                                    "presence_s": visible, "officer_s": visible * tracks.crew[index],
-                                   "drive_s": seconds[counted] * fast, "vehicle_s": slow * vehicle}))
+                                   "drive_s": counted_ns[counted] * fast, "vehicle_s": slow * vehicle}))
         kept = np.flatnonzero((visible > 0) & projector.inside(mid_lon, mid_lat))
         east, north = projector(mid_lon[kept], mid_lat[kept])
         trails.append(trail_rows(index[kept], tracks.unit[index[kept]], t0[kept], tracks.t_ns[index[kept] + 1],
                                  east, north, local[kept] // DAY_NS, visible[kept]))
     if not parts:
         return presence_parts(Tracks.of([], [], [], [], []), zones)
+    # summed as whole nanoseconds (exact in any order), made seconds once
     summed = pd.concat(parts).groupby(["unit", "day_utc", "zone", "local_day", "hour"], sort=True).sum().reset_index()
-    cells = summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()]).rename(columns={"unit": "unit_id"})
+    cells = summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()], **{
+        name: summed[name] / NS for name in CUBE_FIGURES}).rename(columns={"unit": "unit_id"})
     trail = pd.concat(trails, ignore_index=True)
     trail["unit_id"] = tracks.unit_names[trail["unit_id"].to_numpy(dtype=np.int64)]
+    trail["seconds"] /= NS
     return PresenceParts(cells[list(CONTRIBUTION_COLUMNS)], trail[list(TRAIL_COLUMNS)])
 
 
@@ -407,9 +413,9 @@ def cube_from_contributions(contributions: pd.DataFrame, zone_ids: list[str], ye
     key = (contributions["zone"].to_numpy(dtype=np.int64)[mine] * cube.days + day[mine]) * 24 \
         + contributions["hour"].to_numpy(dtype=np.int64)[mine]
     shape = cube.presence_s.shape
-    for name in CUBE_FIGURES:
-        values = contributions[name].to_numpy(dtype=float)[mine]
-        setattr(cube, name, np.bincount(key, weights=values, minlength=cube.presence_s.size).reshape(shape))
+    for name in CUBE_FIGURES:  # summed as whole nanoseconds, as presence_cube does: the same cube exactly
+        values = np.rint(contributions[name].to_numpy(dtype=float)[mine] * NS)
+        setattr(cube, name, np.bincount(key, weights=values, minlength=cube.presence_s.size).reshape(shape) / NS)
     return cube
 
 

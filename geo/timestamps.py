@@ -18,6 +18,15 @@ def local_year(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(f"{year}-01-01", tz=LOCAL_TZ), pd.Timestamp(f"{year + 1}-01-01", tz=LOCAL_TZ)
 
 
+def utc_days_of_year(year: int) -> tuple[int, int]:
+    """The first and last UTC day (days since 1970) whose pings can count in local ``year``: the
+    day before its start (a track is a UTC day, and the year starts at 23:00 or 22:00 UTC) to the
+    day its end falls on."""
+    start, end = local_year(year)
+    day = 86_400 * 10**9
+    return start.tz_convert("UTC").value // day - 1, end.tz_convert("UTC").value // day
+
+
 def local_day_end(day: date) -> pd.Timestamp:
     """The end of local date ``day`` (Europe/Stockholm): the next day's midnight, so a day of the
     daylight-saving change lasts 23 or 25 hours, not 24."""

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geo.timestamps import local_year
+
 TRAIL_CELL_M = 5.0
 TRAIL_COLUMNS = ("unit_id", "day_utc", "local_day", "east_dm", "north_dm", "start_ns", "end_ns", "seconds")
 _SQUARE_DM = int(TRAIL_CELL_M * 10)
@@ -61,6 +63,12 @@ def trail_rows(interval: NDArray[np.int64], unit: NDArray[np.int64], start_ns: N
     return pd.DataFrame({"unit_id": unit[first], "day_utc": day_utc[first], "local_day": local_day[first],
                          "east_dm": east_dm, "north_dm": north_dm, "start_ns": start_ns[first],
                          "end_ns": end_ns[last], "seconds": np.add.reduceat(seconds, first)})
+
+
+def trail_of_year(trail: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of ``trail`` on the local days of ``year`` (Europe/Stockholm)."""
+    first, last = (day.tz_localize(None).value // (86_400 * 10**9) for day in local_year(year))
+    return trail[(trail["local_day"] >= first) & (trail["local_day"] < last)].reset_index(drop=True)
 
 
 def in_unit_time_order(trail: pd.DataFrame) -> pd.DataFrame:

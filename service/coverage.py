@@ -29,8 +29,7 @@ from geo.photometry import Photometry, read_photometry_folder
 from geo.programme import MEASURE_KINDS, Programme, apply_measure, new_lamps
 from geo.shadows import Obstructions
 from geo.surfaces import SURFACE_KINDS
-from geo.patrol import (PresenceRules, centre_totals, monthly_hours, presence_cube, presence_parts, zone_figures,
-                        zone_targets_h)
+from geo.patrol import PresenceRules, centre_totals, monthly_hours, zone_figures, zone_targets_h
 from geo.promises import PatrolPresence, PresenceCounting
 from geo.status import YearClock
 from geo.spatial_coverage import Reach, coverage_by_zone, covered_cells, covered_streets, uncovered_places
@@ -38,7 +37,7 @@ from geo.timestamps import LOCAL_TZ, local_day_end, local_year
 from geo.trail import positions
 from geo.workflow import CONFIRMED_STATUSES
 from geo.zones import zone_positions
-from service.presence import kept_cube_and_trail, with_logs
+from service.presence import YearPresence, kept_presence
 from service.settings import LightingSettings
 from service.store import FeatureQuery, Store
 
@@ -57,26 +56,22 @@ class PatrolCoverage:
 
 
 def patrol_coverage(store: Store, zones: gpd.GeoDataFrame, year: int, as_of: date | None, rules: PresenceRules, *,
-                    kept: bool = True, streets: gpd.GeoDataFrame | None = None,
+                    presence: YearPresence | None = None, streets: gpd.GeoDataFrame | None = None,
                     measure: PatrolPresence | None = None, hotspot_buffer_m: float = GPS_BUFFER_M) -> PatrolCoverage:
     """Patrol presence for ``year`` up to ``as_of`` (local date; default the year's end, or today):
     the whole centre against the promise's hours (``measure``, from the promises file: its target,
     which hours it counts and how it shares them among the zones; None: no promise, no status),
     and per zone the figures of :func:`geo.patrol.zone_figures`, its share of the target, hours per
     month, and the share of area (and of street length, with ``streets``) that presence reached;
-    the hot spots with the presence within ``hotspot_buffer_m`` of them (the setting). ``kept``: ``rules`` are the service's (the kept presence is read); else the cube is computed here."""
+    the hot spots with the presence within ``hotspot_buffer_m`` of them (the setting). ``presence``:
+    the year's presence computed elsewhere (other rules than the service's, or an archive on a
+    cluster); default the kept presence (``rules`` are the service's)."""
     clock = YearClock.at(year, as_of, pd.Timestamp.now(tz=LOCAL_TZ).date())
     as_of = clock.as_of
-    start, year_end = local_year(year)
-    # the kept presence is the service's; other rules (a what-if of the command line) are computed here
-    if kept:
-        cube, trail = kept_cube_and_trail(store, zones, year, rules)
-        pings = store.count_pings(start, year_end)
-    else:
-        tracks = store.read_tracks(start=start, end=year_end)
-        cube = with_logs(store, zones, year, rules, presence_cube(tracks, zones, year, rules))
-        trail, pings = presence_parts(tracks, zones, rules).trail, len(tracks)
-    trail = trail[trail["local_day"] <= (pd.Timestamp(as_of) - pd.Timestamp("1970-01-01")).days]
+    start = local_year(year)[0]
+    presence = presence or kept_presence(store, zones, year, rules)
+    cube, pings = presence.cube, presence.pings
+    trail = presence.trail[presence.trail["local_day"] <= (pd.Timestamp(as_of) - pd.Timestamp("1970-01-01")).days]
     spatial, uncovered = _spatial(trail, zones, streets)
     counting = measure.counts if measure else PresenceCounting()
     figures = zone_figures(cube, as_of, counting).join(spatial)

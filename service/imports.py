@@ -33,7 +33,7 @@ from geo.io.csvfile import CsvBatch, iso_times, read_csv_batches, read_csv_recor
 from geo.io.gpx import read_gpx_records
 from geo.io.ics import read_ics_records
 from geo.io.geojson import read_json
-from geo.io.points import geojson_records, read_geopackage_records, read_geoparquet_records
+from geo.io.points import geojson_records, point_records, read_geopackage_records, read_geoparquet_records
 from geo.io.police import PoliceArea, looks_like_police_events, police_records
 from geo.io.records import Records
 from geo.layers import COORDINATE_DECIMALS, EVENTS, INCIDENTS, LIGHTS, PINGS, LayerSchema, counted_rows, validate
@@ -146,6 +146,8 @@ def import_file(store: SQLiteStore, schema: LayerSchema, path: str | Path, progr
     stored; changed records are updated). Raises :class:`ValidationError` naming the file, row and field.
     A CSV file of patrol pings is streamed (bounded memory, any size); other files are read whole.
     """
+    if Path(path).is_dir():
+        return _import_archive(store, schema, Path(path), progress, options)
     if schema is PINGS and Path(path).suffix.lower() == ".csv":
         _check_options(schema, Path(path), **{"crs": None, "unit_id": None, "mode": None, "crew": None, **options})
         return _import_ping_csv(store, Path(path), options.get("crs"), progress)
@@ -161,6 +163,45 @@ def import_file(store: SQLiteStore, schema: LayerSchema, path: str | Path, progr
         if schema is LIGHTS:
             summary.warnings.extend(_undated_new_lamps(store, frame))
         result = store.write_features(schema, frame, Actor("import", Path(path).name))
+    summary.imported, summary.updated, summary.unchanged = result.inserted, result.updated, result.unchanged
+    return summary
+
+
+def _import_archive(store: SQLiteStore, schema: LayerSchema, directory: Path, progress: Progress | None,
+                    options: dict) -> ImportSummary:
+    """Import a layer from an archive folder (:mod:`service.archive`): pings a month at a time,
+    each month validated (rows named by their month's folder), all written in one transaction; the
+    other layers read whole. Every record valid or nothing stored."""
+    from service.archive import archive_ping_frames, is_archive, ping_months, read_archive_layer
+
+    if any(value is not None for value in options.values()):
+        raise ValidationError(Message("an archive carries every field: no options apply"), file=str(directory))
+    if not is_archive(directory):
+        raise ValidationError(Message("a folder is imported only when it is an archive (`stadskarna archive`)"),
+                              file=str(directory))
+    summary = ImportSummary(schema.name, str(directory))
+    if schema is PINGS:
+        months = len(ping_months(directory))
+
+        def frames() -> Iterator[pd.DataFrame]:
+            for done, (source, raw) in enumerate(archive_ping_frames(directory), start=1):
+                frame = validate(PINGS, raw, source)
+                summary.read += len(raw)
+                summary.skipped[REPEATED] = summary.skipped.get(REPEATED, 0) + frame.attrs["duplicates"]
+                if progress:
+                    progress("validating", done, months)
+                yield frame
+
+        result = store.write_pings(frames(), (lambda d, t: progress("writing", d, t)) if progress else None)
+        if not summary.skipped.get(REPEATED):
+            summary.skipped.pop(REPEATED, None)
+    else:
+        raw = read_archive_layer(directory, schema)
+        source = str(directory / schema.name)
+        records = point_records(raw.set_axis(pd.RangeIndex(1, len(raw) + 1)), source, areas=schema is EVENTS)
+        frame = validate(schema, records.raw, source)
+        summary.read = len(raw)
+        result = store.write_features(schema, frame, Actor("import", directory.name))
     summary.imported, summary.updated, summary.unchanged = result.inserted, result.updated, result.unchanged
     return summary
 

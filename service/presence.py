@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -18,12 +20,13 @@ from geo.patrol import (NS, PresenceCube, PresenceParts, PresenceRules, Tracks, 
                         presence_parts)
 from geo.presence_log import cube_with_log, log_contributions
 from geo.io.geojson import read_polygons
-from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year
+from geo.timestamps import SUPPORTED_END, SUPPORTED_START, local_year, utc_days_of_year
+from geo.trail import trail_of_year
 from service.settings import PresenceSettings
 from service.store import Store
 from service.store.base import Progress
 
-CONTRIBUTIONS_VERSION = 3
+CONTRIBUTIONS_VERSION = 4
 """Raise when :func:`geo.patrol.presence_parts` counts differently: everything kept is
 computed again."""
 _FILLING = threading.Lock()  # one process computes missing unit-days at a time (others wait, then read)
@@ -49,28 +52,69 @@ def presence_rules(settings: PresenceSettings) -> PresenceRules:
     return PresenceRules(**thresholds, exclusions=tuple(shapely.to_wkt(areas.geometry.to_numpy(), rounding_precision=7)))
 
 
+@dataclass
+class YearPresence:
+    """A local year's patrol presence as coverage reads it: the cube (presence logs added), the
+    trail of visible presence on the year's local days and the number of pings in the year."""
+
+    cube: PresenceCube
+    trail: pd.DataFrame
+    pings: int
+
+
+PingReader = Callable[[pd.Timestamp, pd.Timestamp, list[str]], pd.DataFrame]
+"""``read(start, end, unit_ids)``: pings as the store's ``read_pings`` gives them."""
+
+
 def kept_cube(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> PresenceCube:
     """The presence cube of ``year`` (local time) from the kept per unit-day presence, computing the
     unit-days that are missing first (all of them when the zones or rules changed)."""
-    first_day, last_day = _utc_days(year)
+    first_day, last_day = utc_days_of_year(year)
     keep_up(store, zones, rules, first_day, last_day)
     cube = cube_from_contributions(store.presence_cells(first_day, last_day), zones["zone_id"].tolist(), year)
     return with_logs(store, zones, year, rules, cube)
 
 
+def kept_presence(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> YearPresence:
+    """:func:`kept_cube` with the year's trail, from the kept presence brought up to date once
+    (``rules`` are the service's)."""
+    cube = kept_cube(store, zones, year, rules)
+    start, end = local_year(year)
+    return YearPresence(cube, trail_of_year(store.presence_trail(*utc_days_of_year(year)), year),
+                        store.count_pings(start, end))
+
+
+def computed_presence(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules) -> YearPresence:
+    """The presence of ``year`` computed here from the stored pings with other ``rules`` than the
+    service's (a what-if): whole UTC days, as the kept presence has them."""
+    first_day, last_day = utc_days_of_year(year)
+    tracks = store.read_tracks(_utc_day(first_day), _utc_day(last_day + 1) + pd.Timedelta(seconds=rules.max_gap_cap_s))
+    return presence_of_parts(store, zones, year, rules, presence_parts(tracks, zones, rules),
+                             store.count_pings(*local_year(year)))
+
+
+def presence_of_parts(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules, parts: PresenceParts,
+                      pings: int, read_pings: PingReader | None = None) -> YearPresence:
+    """The :class:`YearPresence` of ``year`` from the parts of its UTC days (:func:`geo.patrol.presence_parts`;
+    ``pings`` in the year), the presence logs of ``store`` added where the pings ``read_pings``
+    gives (default the store's) do not cover them."""
+    cube = cube_from_contributions(parts.cells, zones["zone_id"].tolist(), year)
+    return YearPresence(with_logs(store, zones, year, rules, cube, read_pings), trail_of_year(parts.trail, year), pings)
+
+
 def with_logs(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules,
-              cube: PresenceCube) -> PresenceCube:
+              cube: PresenceCube, read_pings: PingReader | None = None) -> PresenceCube:
     """``cube`` (from GPS) with the year's presence logs added where the same unit's pings do not
     cover them (:mod:`geo.presence_log`; GPS covers up to the rules' longest gap). Only the pings
-    of the logged units on the logged UTC days are read."""
+    of the logged units on the logged UTC days are read (``read_pings``; default the store's)."""
     start, end = local_year(year)
     log = store.read_presence_log(start, end)
     if log.empty:
         return cube
+    read = read_pings or (lambda first, last, units: store.read_pings(first, last, unit_ids=units))
     # whole UTC days (a track's sampling is its day's), and the next day's first pings
     after = pd.Timedelta(days=1, seconds=rules.max_gap_cap_s)
-    pings = pd.concat([store.read_pings(first, last + after, unit_ids=[unit]) for unit, first, last in _logged_days(log)],
-                      ignore_index=True)
+    pings = pd.concat([read(first, last + after, [unit]) for unit, first, last in _logged_days(log)], ignore_index=True)
     covered = gps_covered(Tracks.from_pings(pings), rules)
     return cube_with_log(cube, *log_contributions(log, covered, zones, year))
 
@@ -85,20 +129,9 @@ def _logged_days(log: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timestam
     return [(unit, first, last) for (unit, _), first, last in zip(runs.index, runs["first"], runs["last"])]
 
 
-def kept_cube_and_trail(store: Store, zones: gpd.GeoDataFrame, year: int,
-                        rules: PresenceRules) -> tuple[PresenceCube, pd.DataFrame]:
-    """:func:`kept_cube` and the trail of visible presence (:mod:`geo.trail`) of ``year`` (rows of
-    its local days), from the kept presence brought up to date once."""
-    cube = kept_cube(store, zones, year, rules)
-    trail = store.presence_trail(*_utc_days(year))
-    first, last = (day.tz_localize(None).value // (DAY * NS) for day in local_year(year))
-    return cube, trail[(trail["local_day"] >= first) & (trail["local_day"] < last)].reset_index(drop=True)
-
-
-def _utc_days(year: int) -> tuple[int, int]:
-    """The UTC days (since 1970) that hold the local ``year``."""
-    start, end = local_year(year)
-    return start.tz_convert("UTC").value // (DAY * NS) - 1, end.tz_convert("UTC").value // (DAY * NS)
+def _utc_day(day: int) -> pd.Timestamp:
+    """The start of UTC day ``day`` (days since 1970)."""
+    return pd.Timestamp(day * DAY * NS, tz="UTC")
 
 
 def rebuild(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, progress: Progress | None = None) -> int:
@@ -131,8 +164,8 @@ def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_d
             day = days["day_utc"].to_numpy(dtype=np.int64)
             for run in np.split(np.arange(len(day)), np.flatnonzero(np.diff(day) != 1) + 1):
                 run_days = days.iloc[run]
-                begin = pd.Timestamp(int(run_days["day_utc"].iloc[0]) * DAY * NS, tz="UTC")
-                end = pd.Timestamp((int(run_days["day_utc"].iloc[-1]) + 1) * DAY * NS, tz="UTC")
+                begin = _utc_day(int(run_days["day_utc"].iloc[0]))
+                end = _utc_day(int(run_days["day_utc"].iloc[-1]) + 1)
                 pings = store.read_pings(begin, end + pd.Timedelta(seconds=rules.max_gap_cap_s), unit_ids=[unit_id])
                 parts = presence_parts(Tracks.from_pings(pings), zones, rules)
                 for row in run_days.itertuples():

@@ -87,7 +87,7 @@ def read_geopackage_records(path: str | Path, layer: str, areas: bool = False) -
         frame = pyogrio.read_dataframe(path, layer=chosen, fid_as_index=True)
     except pyogrio.errors.DataSourceError as exc:
         raise ValidationError(Message("not a readable GeoPackage: {exc}", exc=exc), file=source) from None
-    return _point_records(frame, source, areas)
+    return point_records(frame, source, areas)
 
 
 def read_geoparquet_records(path: str | Path) -> Records:
@@ -97,10 +97,10 @@ def read_geoparquet_records(path: str | Path) -> Records:
         frame = gpd.read_parquet(path)
     except (pyarrow.ArrowException, ValueError) as exc:
         raise ValidationError(Message("not a readable GeoParquet file: {exc}", exc=exc), file=source) from None
-    return _point_records(frame.set_axis(pd.RangeIndex(1, len(frame) + 1)), source)
+    return point_records(frame.set_axis(pd.RangeIndex(1, len(frame) + 1)), source)
 
 
-def _point_records(frame: gpd.GeoDataFrame, source: str, areas: bool = False) -> Records:
+def point_records(frame: gpd.GeoDataFrame, source: str, areas: bool = False) -> Records:
     """Raw records of a frame of points (named by its index), positions in WGS84; with ``areas``
     polygons too, as :data:`geo.layers.AREA` (WKT) placed at their box's centre for now."""
     geoms = frame.geometry.to_numpy()

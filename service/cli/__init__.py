@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from geo.errors import Message
-from service.cli import (backups, cameras, coverage, data, lagesbild, lighting, outcomes, pages, presence, promises, serve,
+from service.cli import (archive, backups, cameras, coverage, data, lagesbild, lighting, outcomes, pages, presence, promises, serve,
                          tokens, users, zones)
 from service.cli.common import build_settings, print_error, text
 from service.store import StoreError
@@ -27,6 +27,7 @@ app.add_typer(promises.promises_app, name="promises")
 app.add_typer(lighting.lighting_app, name="lighting")
 app.add_typer(outcomes.outcomes_app, name="outcomes")
 app.add_typer(cameras.cameras_app, name="cameras")
+app.add_typer(archive.archive_app, name="archive")
 app.command(help=text(Message(
     "Run the web service (maps and API) until interrupted.")))(serve.serve)
 app.command("map", help=text(Message(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import pandas as pd
 import typer
@@ -18,8 +18,15 @@ from geo.io.files import new_file
 from geo.layers import validate
 from geo.timestamps import YEARS, format_utc
 from geo.zones import read_zones
-from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _supported_day, build_settings,
+from service.cli.common import (DbOption, StreetsOption, ZonesOption, _fail, _open_store, _progress, _supported_day, build_settings,
                                 console, errors, figure, named, say, table, text)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.patrol import PresenceRules
+    from service.presence import YearPresence
+    from service.store import Store
 
 coverage_app = typer.Typer(help=text(Message("Coverage figures per zone.")), no_args_is_help=True)
 
@@ -57,6 +64,12 @@ def coverage_patrol(
         density: Annotated[Optional[Path], typer.Option(
             help=text(Message("Write the incidents' kernel density (incidents per km², quartic kernel of "
                               "STADSKARNA_HOTSPOT_DENSITY_BANDWIDTH_M, default 150 m) to this GeoTIFF (EPSG:3006).")))] = None,
+        archive: Annotated[Optional[Path], typer.Option(
+            help=text(Message("Compute presence from the pings of this archive (`stadskarna archive pings`) on a dask "
+                              "cluster instead of the database's (the rest comes from the database).")))] = None,
+        scheduler: Annotated[str, typer.Option(
+            help=text(Message("With --archive: the dask scheduler's address (tcp://host:8786), or local for a "
+                              "cluster of this machine's cores.")))] = "local",
         db: DbOption = None, zones: ZonesOption = None, streets: StreetsOption = None) -> None:
     """Police presence per zone and for the whole centre against the year's promised hours (from
     the promises file), and the share of each zone (and its streets) that presence reached."""
@@ -64,7 +77,7 @@ def coverage_patrol(
     from geo.io.geojson import to_feature_collection
     from geo.streets import read_streets
     from service.coverage import patrol_coverage
-    from service.presence import presence_rules
+    from service.presence import computed_presence, presence_rules
     from service.promises import promised
 
     settings = build_settings(db, zones, streets)
@@ -80,9 +93,13 @@ def coverage_patrol(
         service_rules = presence_rules(settings.presence)
         given = {"max_gap_s": max_gap, "foot_kmh": max_speed}
         rules = replace(service_rules, **{name: value for name, value in given.items() if value is not None})
+        if archive is not None:
+            presence = _archive_presence(store, archive, zone_frame, year, rules, scheduler)
         with errors.status(text(Message("computing patrol presence for {year}", year=year))):
+            if archive is None:
+                presence = None if rules == service_rules else computed_presence(store, zone_frame, year, rules)
             result = patrol_coverage(store, zone_frame, year, as_of.date() if as_of else None, rules,
-                                     kept=rules == service_rules, streets=street_frame,
+                                     presence=presence, streets=street_frame,
                                      measure=promise.measure if promise else None,
                                      hotspot_buffer_m=settings.hotspots.buffer_m)
     except ValidationError as exc:
@@ -118,6 +135,17 @@ def coverage_patrol(
         typer.echo(neutralise(pd.DataFrame(rows)).to_csv(index=False), nl=False)
     else:
         _print_patrol_table(report)
+
+
+def _archive_presence(store: Store, archive: Path, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules,
+                      scheduler: str) -> YearPresence:
+    """The year's presence from an archive on a dask cluster, with a progress bar of its partitions."""
+    from service.distributed import archive_presence
+
+    with _progress() as bar:
+        task = bar.add_task(text(Message("patrol presence on the cluster, by month and units")), total=None)
+        return archive_presence(store, archive, zones, year, rules, scheduler,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
 @coverage_app.command("lighting",

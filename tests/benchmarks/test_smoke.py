@@ -72,3 +72,11 @@ def test_import_pings_benchmark_runs(capsys):
     assert result["pings_per_s"] > 0 and result["baseline_pings_per_s"] > 0 and result["peak_rss_mb"] > 0
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["benchmark"] == "import_pings" and {"pings_per_s", "peak_rss_mb", "baseline_peak_rss_mb"} <= set(last)
+
+
+def test_distributed_benchmark_runs_and_both_cluster_sizes_agree(capsys):
+    result = load("distributed").main(["--pings", "120000", "--units", "4"])
+    assert result["pings"] == 120000 and result["synthetic"] and result["archive_mb"] > 0
+    assert [run["workers"] for run in result["runs"]] == [1, 2] and all(run["pings_per_s"] > 0 for run in result["runs"])
+    assert result["same_cube_1_and_2_workers"] and result["presence_h"] > 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["benchmark"] == "distributed"

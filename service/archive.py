@@ -1,0 +1,312 @@
+"""The archive: the stored layers as GeoParquet files in folders partitioned by year and month.
+
+The exchange format with analysts (DuckDB, GeoPandas, QGIS, Spark read it) and the input of the
+distributed presence (:mod:`service.distributed`). ``DIR/<layer>/year=YYYY/month=M/part-0.parquet``
+(Hive layout) for the layers with a time of their own — patrol pings by their timestamp, incidents,
+reports and events by theirs, by UTC month (a track is one unit's pings of one UTC day, so a month's
+file holds whole tracks) — and ``DIR/<layer>/part-0.parquet`` for lights and cameras. Every file is
+GeoParquet 1.1 (WKB points, the ``bbox`` covering column, times as UTC timestamps to the
+millisecond), sorted by unit and time (pings) or by id, in row groups of
+:data:`ROW_GROUP_ROWS` rows whose statistics let a reader skip what it does not ask for. Reports
+never carry their reporters' contacts. ``DIR/archive.json`` says what was written, when and from
+which data (the demo's synthetic data is labelled so).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from numpy.typing import NDArray
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pyproj
+
+from geo.crs import WGS84
+from geo.errors import Message, ValidationError
+from geo.io.export import GEOPARQUET_VERSION
+from geo.layers import AREA, CAMERAS, EVENTS, INCIDENTS, LIGHTS, PATROL_MODES, PINGS, REPORTS, LayerSchema
+from geo.patrol import Tracks
+from geo.timestamps import utc_text
+from service.gis_export import synthetic_note
+from service.store import Store
+
+ARCHIVE_LAYERS = (PINGS, INCIDENTS, REPORTS, EVENTS, LIGHTS, CAMERAS)
+"""The layers an archive holds, in the order they are written."""
+MONTHLY = (PINGS, INCIDENTS, REPORTS, EVENTS)
+"""The layers partitioned by the UTC year and month of their time field."""
+ROW_GROUP_ROWS = 1_000_000
+"""Rows per Parquet row group: large enough to scan at memory speed, small enough to skip."""
+MANIFEST = "archive.json"
+ARCHIVE_VERSION = 1
+
+Progress = Callable[[str, int, int], None]
+"""``progress(layer, months done, of months)``."""
+
+
+def write_archive(store: Store, directory: Path, schemas: tuple[LayerSchema, ...] = ARCHIVE_LAYERS,
+                  progress: Progress | None = None) -> dict[str, int]:
+    """Write the layers ``schemas`` (of :data:`ARCHIVE_LAYERS`) from ``store`` into the archive
+    ``directory`` (made when missing; a layer already in it is never written over); the rows
+    written per layer. Pings are read and written a UTC month at a time, so memory holds one
+    month's pings. The manifest lists every layer the archive holds."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValidationError(Message("exists and is not a folder"), file=str(directory))
+    present = [schema.name for schema in schemas if (directory / schema.name).exists()]
+    if present:
+        raise ValidationError(Message("already holds {layers}: an archive is never written over",
+                                      layers=", ".join(present)), file=str(directory))
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for schema in schemas:
+        if schema is PINGS:
+            written[schema.name] = _write_pings(store, directory / schema.name, progress)
+        else:
+            frame = store.read_features(schema)
+            written[schema.name] = _write_layer(_as_table(frame, schema), schema, directory / schema.name)
+            if progress:
+                progress(schema.name, 1, 1)
+    manifest_path = directory / MANIFEST
+    earlier = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    note = synthetic_note(store)
+    manifest = {"archive_version": ARCHIVE_VERSION, "written_at": utc_text(pd.Timestamp.now(tz="UTC")),
+                "layout": "hive: <layer>/year=YYYY/month=M/part-0.parquet (UTC months); lights and cameras "
+                          "<layer>/part-0.parquet", "geoparquet": GEOPARQUET_VERSION, "crs": "EPSG:4326",
+                "rows": {**earlier.get("rows", {}), **written}, **({"synthetic": note} if note else {})}
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return written
+
+
+def _write_pings(store: Store, folder: Path, progress: Progress | None) -> int:
+    """The stored pings, a UTC month at a time, into ``folder``'s Hive partitions."""
+    latest = store.latest_ping()
+    if latest is None:
+        return 0
+    first = store.ping_spans()["t_min"].min()
+    months = pd.date_range(pd.Timestamp(int(first), tz="UTC").normalize().replace(day=1), latest, freq="MS")
+    rows = 0
+    for done, month in enumerate(months, start=1):
+        pings = store.read_pings(month, month + pd.offsets.MonthBegin(1))
+        if len(pings):
+            rows += write_ping_file(pings, folder / f"year={month.year}" / f"month={month.month}")
+        if progress:
+            progress(PINGS.name, done, len(months))
+    return rows
+
+
+_WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+"""A 2D Point in WKB (little-endian: byte order 1, geometry type 1, x, y): 21 bytes, packed."""
+
+
+def write_ping_file(pings: pd.DataFrame, folder: Path) -> int:
+    """A month's pings (as the store's ``read_pings`` gives them; text columns may be categoricals)
+    as ``folder/part-0.parquet``, sorted by unit and time as given: the
+    same GeoParquet 1.1 as :func:`_write_part` writes, made from the arrays directly (a shapely
+    Point per ping would cost ten times the rest), row group by row group."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lon, lat = pings["lon"].to_numpy(dtype=np.float64), pings["lat"].to_numpy(dtype=np.float64)
+    column = {"encoding": "WKB", "geometry_types": ["Point"], "crs": pyproj.CRS(WGS84).to_json_dict(),
+              "bbox": [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())],
+              "covering": {"bbox": {name: ["bbox", name] for name in ("xmin", "ymin", "xmax", "ymax")}}}
+    geo = {"version": GEOPARQUET_VERSION, "primary_column": "geometry", "columns": {"geometry": column}}
+    times = pings["timestamp"].dt.tz_convert("UTC").dt.as_unit("ms")
+    with pq.ParquetWriter(folder / "part-0.parquet", _PING_SCHEMA.with_metadata({"geo": json.dumps(geo)}),
+                          compression="zstd") as writer:
+        for start in range(0, len(pings), ROW_GROUP_ROWS):
+            part = slice(start, start + ROW_GROUP_ROWS)
+            wkb = np.empty(len(lon[part]), dtype=_WKB_POINT)
+            wkb["order"], wkb["kind"], wkb["x"], wkb["y"] = 1, 1, lon[part], lat[part]
+            offsets = np.arange(0, _WKB_POINT.itemsize * (len(wkb) + 1), _WKB_POINT.itemsize, dtype=np.int32)
+            geometry = pa.Array.from_buffers(pa.binary(), len(wkb), [None, pa.py_buffer(offsets), pa.py_buffer(wkb)])
+            box = pa.StructArray.from_arrays([lon[part], lat[part], lon[part], lat[part]],
+                                             names=["xmin", "ymin", "xmax", "ymax"])
+            text = {name: pa.Array.from_pandas(pings[name].iloc[part]).cast(pa.string())  # (categoricals too)
+                    for name in ("unit_id", "mode", "source")}
+            writer.write_table(pa.table([text["unit_id"], pa.array(times.iloc[part], pa.timestamp("ms", tz="UTC")),
+                                         text["mode"], pa.array(pings["crew"].to_numpy()[part], pa.int64()),
+                                         text["source"], geometry, box], schema=_PING_SCHEMA))
+    return len(pings)
+
+
+_PING_SCHEMA = pa.schema([("unit_id", pa.string()), ("timestamp", pa.timestamp("ms", tz="UTC")), ("mode", pa.string()),
+                          ("crew", pa.int64()), ("source", pa.string()), ("geometry", pa.binary()),
+                          ("bbox", pa.struct([(name, pa.float64()) for name in ("xmin", "ymin", "xmax", "ymax")]))])
+
+
+def _as_table(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
+    """A stored layer as the archive keeps it: its public fields (never contacts), sorted by id; an
+    event held on an area is that area (as every export has it)."""
+    geometry = frame.geometry
+    if schema is EVENTS and AREA in frame:
+        geometry = gpd.GeoSeries([p if a is None else a for p, a in zip(frame.geometry, frame[AREA])],
+                                 index=frame.index, crs=WGS84)
+    return gpd.GeoDataFrame(frame[schema.public_fields], geometry=geometry, crs=WGS84).sort_values(
+        "id", kind="stable", ignore_index=True)
+
+
+def _write_layer(table: gpd.GeoDataFrame, schema: LayerSchema, folder: Path) -> int:
+    """A layer other than pings: by UTC month of its time field, or in one file."""
+    if schema not in MONTHLY:
+        return _write_part(table, folder)
+    months = table[schema.time_field].dt.tz_convert("UTC")
+    for (year, month), part in table.groupby([months.dt.year, months.dt.month], sort=True):
+        _write_part(part, folder / f"year={year}" / f"month={month}")
+    return len(table)
+
+
+def _write_part(table: gpd.GeoDataFrame, folder: Path) -> int:
+    """``table`` as ``folder/part-0.parquet``: GeoParquet 1.1 with the bbox covering column, times as
+    UTC timestamps to the millisecond, row groups of :data:`ROW_GROUP_ROWS`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    times = {c: table[c].dt.tz_convert("UTC").dt.as_unit("ms") for c in table.columns
+             if isinstance(table[c].dtype, pd.DatetimeTZDtype)}
+    table.assign(**times).to_parquet(folder / "part-0.parquet", index=False, write_covering_bbox=True,
+                                     schema_version=GEOPARQUET_VERSION, row_group_size=ROW_GROUP_ROWS)
+    return len(table)
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveMonth:
+    """One month's file of pings: its UTC year and month and its number of pings (from the file's footer)."""
+
+    year: int
+    month: int
+    pings: int
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year, month=self.month, day=1, tz="UTC")
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return self.start + pd.offsets.MonthBegin(1)
+
+
+def _dataset(directory: Path, schema: LayerSchema) -> ds.Dataset:
+    """The archive's files of ``schema`` as one dataset (:class:`ValidationError` when there are none)."""
+    folder = Path(directory) / schema.name
+    if not folder.is_dir():
+        raise ValidationError(Message("not an archive: no folder {layer}", layer=schema.name), file=str(directory))
+    try:
+        text = ["unit_id", "mode"] if schema is PINGS else []  # read as Arrow dictionaries: codes, not strings
+        return ds.dataset(folder, format=ds.ParquetFileFormat(read_options={"dictionary_columns": text}),
+                          partitioning="hive" if schema in MONTHLY else None)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValidationError(Message("not a readable archive: {exc}", exc=exc), file=str(folder)) from None
+
+
+def ping_months(directory: Path) -> list[ArchiveMonth]:
+    """The months of pings an archive holds, in time order."""
+    months = []
+    for fragment in _dataset(directory, PINGS).get_fragments():
+        keys = ds.get_partition_keys(fragment.partition_expression)
+        months.append(ArchiveMonth(int(keys["year"]), int(keys["month"]), fragment.metadata.num_rows))
+    return sorted(months, key=lambda m: (m.year, m.month))
+
+
+def ping_units(directory: Path, month: ArchiveMonth) -> list[str]:
+    """The units with pings in ``month``, sorted."""
+    table = _dataset(directory, PINGS).to_table(columns=["unit_id"], filter=_month_filter(month))
+    return sorted(pc.unique(table["unit_id"]).to_pylist())
+
+
+def _month_filter(month: ArchiveMonth) -> ds.Expression:
+    return (ds.field("year") == month.year) & (ds.field("month") == month.month)
+
+
+_PING_COLUMNS = {"unit_id": ds.field("unit_id"), "t": ds.field("timestamp"), "lon": ds.field("bbox", "xmin"),
+                 "lat": ds.field("bbox", "ymin"), "crew": ds.field("crew"), "mode": ds.field("mode")}
+
+
+def read_archive_tracks(directory: Path, start: pd.Timestamp, end: pd.Timestamp,
+                        unit_ids: list[str] | None = None) -> Tracks:
+    """The archive's pings with ``start <= timestamp < end`` (of ``unit_ids``; default all) as
+    :class:`geo.patrol.Tracks`, read from the partitions and row groups that can hold them;
+    positions from the bbox covering column (a point's box is the point: no WKB to decode)."""
+    table = _ping_table(directory, start, end, unit_ids)
+    units, unit_names = _codes(table["unit_id"])
+    modes, mode_names = _codes(table["mode"])
+    mode_codes = np.array([PATROL_MODES.index(name) for name in mode_names], dtype=np.uint8)
+    # each month's file is in unit and time order and the months come in time order: a stable sort
+    # by unit (runs already in order) puts every unit's pings together in time order
+    order = np.argsort(units, kind="stable")
+    t_ns = table["t"].cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()[order]
+    return Tracks(units[order].astype(np.int64), t_ns, table["lon"].to_numpy()[order], table["lat"].to_numpy()[order],
+                  table["crew"].to_numpy()[order].astype(float), np.asarray(unit_names, dtype=object),
+                  mode_codes[modes[order]])
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[NDArray[np.int32], list[str]]:
+    """A text column as codes into its distinct values (Arrow's dictionary encoding, no Python strings per row)."""
+    encoded = pc.dictionary_encode(column).unify_dictionaries().combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    used = np.flatnonzero(np.bincount(codes, minlength=len(encoded.dictionary)))  # (a file's dictionary has them all)
+    renumber = np.zeros(len(encoded.dictionary), dtype=np.int32)
+    renumber[used] = np.arange(len(used), dtype=np.int32)
+    names = encoded.dictionary.to_pylist()
+    return renumber[codes], [names[i] for i in used]
+
+
+def read_archive_pings(directory: Path, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                       unit_ids: list[str] | None = None) -> pd.DataFrame:
+    """The archive's pings as the store's ``read_pings`` gives them (unit_id, timestamp, mode, crew,
+    source, lon, lat), sorted by unit and time."""
+    table = _ping_table(directory, start, end, unit_ids, source=True)
+    frame = table.to_pandas().rename(columns={"t": "timestamp"})
+    frame = frame.assign(timestamp=frame["timestamp"].dt.as_unit("ns"), unit_id=frame["unit_id"].astype(str),
+                         mode=frame["mode"].astype(str))
+    return frame.sort_values(["unit_id", "timestamp"], kind="stable", ignore_index=True)
+
+
+def _ping_table(directory: Path, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                unit_ids: list[str] | None, source: bool = False) -> pa.Table:
+    condition = ds.scalar(True)
+    if start is not None:  # (the partitions first: whole months' files are never opened)
+        start = start.tz_convert("UTC")
+        condition &= (ds.field("year") > start.year) | ((ds.field("year") == start.year)
+                                                        & (ds.field("month") >= start.month))
+        condition &= ds.field("timestamp") >= pa.scalar(start, pa.timestamp("ns", tz="UTC"))
+    if end is not None:
+        last = (end.tz_convert("UTC") - pd.Timedelta(1, "ns"))
+        condition &= (ds.field("year") < last.year) | ((ds.field("year") == last.year)
+                                                       & (ds.field("month") <= last.month))
+        condition &= ds.field("timestamp") < pa.scalar(end.tz_convert("UTC"), pa.timestamp("ns", tz="UTC"))
+    if unit_ids is not None:
+        condition &= ds.field("unit_id").isin(list(unit_ids))
+    columns = {**_PING_COLUMNS, **({"source": ds.field("source")} if source else {})}
+    return _dataset(directory, PINGS).to_table(columns=columns, filter=condition)
+
+
+def archive_ping_frames(directory: Path) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The archive's pings a month at a time, as raw records to validate: (the month's file, frame
+    with unit_id, timestamp, mode, crew, source, lon, lat)."""
+    for month in ping_months(directory):
+        frame = read_archive_pings(directory, month.start, month.end)
+        yield str(Path(directory) / PINGS.name / f"year={month.year}" / f"month={month.month}"), frame
+
+
+def read_archive_layer(directory: Path, schema: LayerSchema) -> gpd.GeoDataFrame:
+    """A layer other than pings, whole, as its GeoParquet files have it (partition columns dropped)."""
+    if schema is PINGS:
+        raise ValueError("pings are read by month")
+    table = _dataset(directory, schema).to_table()
+    table = table.drop_columns([c for c in ("year", "month", "bbox") if c in table.column_names])
+    return gpd.GeoDataFrame.from_arrow(table)
+
+
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` is an archive folder (it has the manifest)."""
+    return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
+
