@@ -35,7 +35,10 @@ per unit and day (:func:`presence_parts`) or spread over a cluster's workers.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache, partial
@@ -50,6 +53,8 @@ from pyproj import Transformer
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
 from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES, USABLE_PRECISION, VEHICLE_MODES
+from geo.presence_kernel import (add_intervals, cube_chunk, integer_ids, interval_flags, sorted_by_unit_and_time,
+                                 track_end)
 from geo.promises import PresenceCounting, ZoneTargets
 from geo.status import YearClock, total_status
 from geo.timestamps import LOCAL_TZ
@@ -133,27 +138,33 @@ def _empty_cube(year: int, zone_ids: list[str]) -> PresenceCube:
     return PresenceCube(year, list(zone_ids), np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape))
 
 
-def local_offsets_ns(t_ns: NDArray[np.int64], year: int, tz: str = LOCAL_TZ) -> NDArray[np.int64]:
-    """UTC offset in ns of ``tz`` at each UTC instant (ns since 1970), for instants in or near ``year``."""
+def local_offset_table(year: int, tz: str = LOCAL_TZ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The UTC offsets (ns) of ``tz`` from December of the year before ``year`` to January after
+    it: the instants (UTC, ns since 1970) they start at and their values."""
     hours = pd.date_range(f"{year - 1}-12-01", f"{year + 1}-02-01", freq="h", tz="UTC", unit="ns")
     offsets = (hours.tz_convert(tz).tz_localize(None) - hours.tz_localize(None)).to_numpy().view(np.int64)
     change = np.flatnonzero(np.diff(offsets)) + 1
-    starts = np.r_[hours[0].value, hours[change].asi8]
-    values = np.r_[offsets[0], offsets[change]]
+    return np.r_[hours[0].value, hours[change].asi8], np.r_[offsets[0], offsets[change]]
+
+
+def local_offsets_ns(t_ns: NDArray[np.int64], year: int, tz: str = LOCAL_TZ) -> NDArray[np.int64]:
+    """UTC offset in ns of ``tz`` at each UTC instant (ns since 1970), for instants in or near ``year``."""
+    starts, values = local_offset_table(year, tz)
     return values[np.clip(np.searchsorted(starts, t_ns, side="right") - 1, 0, len(values) - 1)]
 
 
 @dataclass
 class Tracks:
-    """Patrol pings as arrays sorted by unit and time: ``unit`` codes, ``t_ns`` (UTC, ns since
-    1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers), ``mode`` (the index of the mode
-    in :data:`geo.layers.PATROL_MODES`); ``unit_names[code]`` is the unit's id as given."""
+    """Patrol pings as arrays sorted by unit and time: ``unit`` codes (int32 or int64), ``t_ns``
+    (UTC, ns since 1970), ``lon``/``lat`` (WGS84 degrees), ``crew`` (officers; uint8 or float),
+    ``mode`` (the index of the mode in :data:`geo.layers.PATROL_MODES`); ``unit_names[code]`` is
+    the unit's id as given."""
 
-    unit: NDArray[np.int64]
+    unit: NDArray[np.integer]
     t_ns: NDArray[np.int64]
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
-    crew: NDArray[np.float64]
+    crew: NDArray[np.number]
     unit_names: NDArray[np.object_]
     mode: NDArray[np.uint8]
 
@@ -161,16 +172,18 @@ class Tracks:
     def of(cls, unit: ArrayLike, t_ns: ArrayLike, lon: ArrayLike, lat: ArrayLike, crew: ArrayLike,
            mode: ArrayLike | None = None) -> Tracks:
         """From whole arrays, one entry per ping (``unit`` any ids, ``mode`` names of
-        :data:`geo.layers.PATROL_MODES`, default foot); sorted here if needed."""
-        codes, names = pd.factorize(np.asarray(unit))
-        codes = codes.astype(np.int64)
+        :data:`geo.layers.PATROL_MODES`, default foot); sorted here if needed. Arrays already of
+        the kept types are used as they are (no copy): ``t_ns`` int64, ``lon``/``lat`` float64,
+        integer unit ids 0..k-1 with every one present, and ``crew`` uint8."""
+        codes, names = _unit_codes(np.asarray(unit))
         t_ns = np.asarray(t_ns, dtype=np.int64)
-        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        crew = np.asarray(crew, dtype=float)
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        crew = np.asarray(crew)
+        crew = crew if crew.dtype == np.uint8 else \
+            crew.astype(np.uint8) if np.issubdtype(crew.dtype, np.integer) or (crew == np.round(crew)).all() else crew
         modes = np.zeros(len(t_ns), dtype=np.uint8) if mode is None else \
             pd.Categorical(np.asarray(mode), categories=list(PATROL_MODES)).codes.astype(np.uint8)
-        step = np.diff(codes)
-        if not ((step > 0) | ((step == 0) & (np.diff(t_ns) >= 0))).all():
+        if not _in_order(codes, t_ns):
             order = np.lexsort((t_ns, codes))
             codes, t_ns, lon, lat, crew, modes = (codes[order], t_ns[order], lon[order], lat[order], crew[order],
                                                   modes[order])
@@ -188,6 +201,30 @@ class Tracks:
         return len(self.t_ns)
 
 
+def _in_order(unit: NDArray[np.integer], t_ns: NDArray[np.int64]) -> bool:
+    """Whether pings are grouped by ascending unit code and in time order (checked in a slice per core)."""
+    edges = np.linspace(0, len(t_ns), (os.cpu_count() or 1) + 1).astype(np.int64)
+    with ThreadPoolExecutor(len(edges) - 1) as pool:  # (slices overlap by one ping: their borders are checked)
+        return all(pool.map(lambda a, b: sorted_by_unit_and_time(unit, t_ns, max(a - 1, 0), b), edges[:-1], edges[1:]))
+
+
+def _unit_codes(unit: NDArray) -> tuple[NDArray[np.integer], NDArray]:
+    """Codes (int32) and names of unit ids: integer ids that are 0..k-1 with each present are
+    their own codes (no copy when int32); other integers in a small range are renumbered through a
+    table; anything else is factorised (codes in order of first appearance)."""
+    if np.issubdtype(unit.dtype, np.integer) and len(unit):
+        low, high, seen = integer_ids(unit)
+        if low >= 0 and len(seen):
+            present = np.flatnonzero(seen) + low
+            if low == 0 and len(present) == high + 1:
+                return (unit if unit.dtype == np.int32 else unit.astype(np.int32)), present
+            table = np.zeros(high + 1, dtype=np.int32)
+            table[present] = np.arange(len(present), dtype=np.int32)
+            return table[unit], present
+    codes, names = pd.factorize(unit)
+    return codes.astype(np.int32), np.asarray(names)
+
+
 def projector_for(zones: gpd.GeoDataFrame) -> MetricProjector:
     """Fast WGS84 -> SWEREF 99 TM projection for the zones' bounding box plus about 2 km (made
     once per box: fitting it takes about 10 ms, and the kept presence asks for it per unit)."""
@@ -200,9 +237,73 @@ def _projector(bounds: tuple[float, float, float, float]) -> MetricProjector:
     return MetricProjector(bounds)
 
 
-_RUN_SPACING_S = 4 * 86_400.0
-"""Seconds between runs on the window search's single time axis: more than a run lasts (a run
-lies within one UTC day, plus its last gap) and half a window."""
+def _chunks(tracks: Tracks, chunk: int) -> list[tuple[int, int, int]]:
+    """Chunks of whole tracks of about ``chunk`` pings: (first ping, end of its pings, end of its
+    intervals) — the intervals of a chunk are those starting at its pings but the very last ping."""
+    n = len(tracks)
+    bounds, begin = [], 0
+    while begin < n - 1:
+        end = n if begin + chunk >= n else track_end(tracks.unit, tracks.t_ns, begin + chunk)
+        bounds.append((begin, end, min(end, n - 1)))
+        begin = end
+    return bounds
+
+
+@dataclass
+class _Method:
+    """The rules and the fast projection as the kernels take them."""
+
+    rules: PresenceRules
+    projector: MetricProjector
+
+    def __post_init__(self) -> None:
+        (jee, jen), (jne, jnn) = self.projector.jacobian()
+        self.jacobian = np.array([jee, jen, jne, jnn])
+        self.box = np.array(self.projector.bounds, dtype=np.float64)
+        self.limits = self.rules.limits_ms()
+        self.vehicles = np.isin(PATROL_MODES, VEHICLE_MODES)
+        self.scalars = (float(self.rules.gap_factor), float(self.rules.max_gap_s * NS),
+                        float(self.rules.max_gap_cap_s * NS), int(round(self.rules.window_s * NS)))
+
+    def excluded(self, tracks: Tracks, begin: int, stop: int) -> NDArray[np.bool_]:
+        """Per interval of the chunk, whether its midpoint is in an exclusion area (empty: no areas)."""
+        if not self.rules.exclusions:
+            return np.zeros(0, dtype=np.bool_)
+        a, b = slice(begin, stop), slice(begin + 1, stop + 1)
+        return shapely.contains_xy(_excluded_area(self.rules.exclusions), 0.5 * (tracks.lon[a] + tracks.lon[b]),
+                                   0.5 * (tracks.lat[a] + tracks.lat[b]))
+
+    def exact_fast(self, tracks: Tracks, first: NDArray[np.int64], low: NDArray[np.int64],
+                   high: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Whether intervals (first pings ``first``) with a window end outside the fast
+        projection's area are over their mode's limit: their displacement from pyproj."""
+        lon, lat, t_ns = tracks.lon, tracks.lat, tracks.t_ns
+        squared_m = _exact_squared_m(lon[low], lat[low], lon[high], lat[high])
+        reach = self.limits[tracks.mode[first]] * (t_ns[high] - t_ns[low]) / NS
+        return squared_m > reach * reach
+
+
+class _Buffers:
+    """A thread's working arrays for chunks of up to ``size`` pings."""
+
+    def __init__(self, size: int) -> None:
+        self.scratch = np.empty(size, dtype=np.int64)
+        self.counted_ns = np.empty(size, dtype=np.float64)
+        self.fast = np.empty(size, dtype=np.bool_)
+        self.far, self.far_low, self.far_high, self.deferred = (np.empty(size, dtype=np.int64) for _ in range(4))
+
+
+def _flags(tracks: Tracks, method: _Method, begin: int, end: int, stop: int, buffers: _Buffers) -> int:
+    """Run :func:`geo.presence_kernel.interval_flags` on a chunk and settle its far intervals;
+    the number of them (their positions in ``buffers.far``)."""
+    n_far = interval_flags(tracks.unit, tracks.t_ns, tracks.lon, tracks.lat, tracks.mode, begin, end, stop,
+                           method.excluded(tracks, begin, stop), *method.scalars, method.limits, method.jacobian,
+                           method.box, buffers.scratch, buffers.counted_ns, buffers.fast, buffers.far,
+                           buffers.far_low, buffers.far_high)
+    if n_far:
+        far = buffers.far[:n_far]
+        buffers.fast[far] = method.exact_fast(tracks, begin + far, buffers.far_low[:n_far], buffers.far_high[:n_far])
+    return n_far
 
 
 def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
@@ -211,23 +312,16 @@ def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
     the nanoseconds each interval counts (whole numbers as float64; 0 when it does not count:
     another unit, no time, a gap over the track's longest gap), whether it is faster than its
     mode's limit, whether its mode is a vehicle, and its lon/lat differences."""
-    (jee, jen), (jne, jnn) = projector.jacobian()
-    limits, vehicles = rules.limits_ms(), np.isin(PATROL_MODES, VEHICLE_MODES)
-    unit, t_ns = tracks.unit, tracks.t_ns
-    n = len(t_ns)
-    new_track = np.ones(n, dtype=bool)
-    for start in range(0, n - 1, chunk):  # a track starts where the unit or the UTC day changes (chunked: memory)
-        a, b = slice(start, min(start + chunk, n - 1)), slice(start + 1, min(start + chunk, n - 1) + 1)
-        new_track[b] = (unit[b] != unit[a]) | (t_ns[b] // DAY_NS != t_ns[a] // DAY_NS)
-    track_starts = np.flatnonzero(new_track)
-    begin = 0
-    while begin < n - 1:
-        following = np.searchsorted(track_starts, begin + chunk)
-        end = int(track_starts[following]) if following < len(track_starts) else n
-        stop = min(end, n - 1)
-        yield _chunk_intervals(tracks, rules, new_track, begin, end, stop, limits, vehicles,
-                               (jee, jen, jne, jnn), projector)
-        begin = end
+    method = _Method(rules, projector)
+    buffers = _Buffers(0)
+    for begin, end, stop in _chunks(tracks, chunk):
+        if len(buffers.scratch) < end - begin:
+            buffers = _Buffers(end - begin)
+        _flags(tracks, method, begin, end, stop, buffers)
+        a, b = slice(begin, stop), slice(begin + 1, stop + 1)
+        m = stop - begin
+        yield (a, buffers.counted_ns[:m].copy(), buffers.fast[:m].copy(), method.vehicles[tracks.mode[a]],
+               tracks.lon[b] - tracks.lon[a], tracks.lat[b] - tracks.lat[a])
 
 
 def _longest_gaps_ns(dt: NDArray[np.int64], track: NDArray[np.int64], inner: NDArray[np.bool_],
@@ -260,72 +354,79 @@ def gps_covered(tracks: Tracks, rules: PresenceRules) -> pd.DataFrame:
                          "end_ns": end[last]})
 
 
-def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np.bool_], begin: int, end: int,
-                     stop: int, limits: NDArray, vehicles: NDArray, jacobian: tuple, projector: MetricProjector
-                     ) -> tuple[slice, NDArray, NDArray, NDArray, NDArray, NDArray]:
-    """:func:`_intervals` of the pings ``begin``..``end`` (whole tracks): intervals ``begin``..``stop``."""
-    jee, jen, jne, jnn = jacobian
-    unit, t_ns, lon, lat, mode = tracks.unit, tracks.t_ns, tracks.lon, tracks.lat, tracks.mode
-    a, b = slice(begin, stop), slice(begin + 1, stop + 1)
-    dt = t_ns[b] - t_ns[a]
-    track = np.cumsum(new_track[begin:end]) - 1  # tracks numbered within the chunk
-    longest = _longest_gaps_ns(dt, track[:stop - begin], ~new_track[b] & (dt > 0), rules)
-    counts = (unit[a] == unit[b]) & (dt > 0) & (dt <= longest)
-    if rules.exclusions:
-        counts &= ~shapely.contains_xy(_excluded_area(rules.exclusions), 0.5 * (lon[a] + lon[b]), 0.5 * (lat[a] + lat[b]))
-    counted_ns = (dt * counts).astype(np.float64)
-    # runs of counted intervals within a track, laid on one time axis far apart, for the windows
-    new_run = new_track[begin:end].copy()
-    new_run[1:] |= ~counts[:end - begin - 1]
-    run = np.cumsum(new_run) - 1
-    run_start = t_ns[begin + np.flatnonzero(new_run)][run]
-    axis = run * _RUN_SPACING_S + (t_ns[begin:end] - run_start) / NS
-    first = np.arange(stop - begin)
-    middle = axis[first] + dt / (2 * NS)
-    low = np.minimum(np.searchsorted(axis, middle - rules.window_s / 2, side="left"), first) + begin
-    high = np.maximum(np.searchsorted(axis, middle + rules.window_s / 2, side="right") - 1, first + 1) + begin
-    dlon_w, dlat_w = lon[high] - lon[low], lat[high] - lat[low]
-    east, north = jee * dlon_w + jen * dlat_w, jne * dlon_w + jnn * dlat_w
-    squared_m = east * east + north * north
-    far = np.flatnonzero(~(projector.inside(lon[low], lat[low]) & projector.inside(lon[high], lat[high])))
-    if len(far):
-        squared_m[far] = _exact_squared_m(lon[low][far], lat[low][far], lon[high][far], lat[high][far])
-    reach = limits[mode[a]] * (t_ns[high] - t_ns[low]) / NS
-    return a, counted_ns, squared_m > reach * reach, vehicles[mode[a]], lon[b] - lon[a], lat[b] - lat[a]
-
-
 def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules(),
-                  chunk: int = 262_144) -> PresenceCube:
+                  chunk: int = 262_144, threads: int | None = None) -> PresenceCube:
     """Accumulate the patrol time of ``tracks`` into a :class:`PresenceCube` for ``year``.
 
-    ``zones`` are WGS84 polygons with ``zone_id``. Intervals are processed ``chunk`` at a time
-    (small chunks stay in the CPU cache: measured about twice as fast as 2 million at a time).
+    ``zones`` are WGS84 polygons with ``zone_id``. Chunks of whole tracks of about ``chunk`` pings
+    (their working arrays stay in the CPU cache) go through the compiled kernel
+    (:func:`geo.presence_kernel.cube_chunk`) on ``threads`` threads (default: one per core), each
+    into sums of its own; the sums are of whole nanoseconds, so the cube is the same whatever the
+    threads. Intervals the kernel leaves (an end outside the fast projection, a midpoint on a
+    zone boundary's grid cell) are settled exactly with pyproj and shapely.
     """
     cube = _empty_cube(year, zones["zone_id"].tolist())
     if len(tracks) < 2:
         return cube
-    locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
-    year_start = pd.Timestamp(f"{year}-01-01").value
-    outside_row = len(zones)
-    size = cube.presence_s.size
-    sums = [np.zeros(size), np.zeros(size), np.zeros(size), np.zeros(size)]
-    for a, counted_ns, fast, vehicle, dlon, dlat in _intervals(tracks, projector_for(zones), rules, chunk):
-        zone = locate(tracks.lon[a] + 0.5 * dlon, tracks.lat[a] + 0.5 * dlat)
-        zone[zone < 0] = outside_row
-        t0 = tracks.t_ns[a]
-        local = t0 + local_offsets_ns(t0, year)
-        day = (local - year_start) // DAY_NS
-        counted_ns *= (day >= 0) & (day < cube.days)
-        np.clip(day, 0, cube.days - 1, out=day)
-        key = (zone * cube.days + day) * 24 + (local // HOUR_NS) % 24
-        visible = counted_ns * ~fast * ~vehicle
-        sums[0] += np.bincount(key, weights=visible, minlength=size)
-        sums[1] += np.bincount(key, weights=visible * tracks.crew[a], minlength=size)
-        sums[2] += np.bincount(key, weights=counted_ns * fast, minlength=size)
-        sums[3] += np.bincount(key, weights=counted_ns * ~fast * vehicle, minlength=size)
+    method = _Method(rules, projector_for(zones))
+    grid = _grid_arrays(_zone_grid(zones) if len(tracks) > GRID_FROM_PINGS else None)
+    offsets = local_offset_table(year)
+    year_start, outside_row, size = pd.Timestamp(f"{year}-01-01").value, len(zones), cube.presence_s.size
+    chunks = _chunks(tracks, chunk)
+    workers = max(1, min(threads or os.cpu_count() or 1, len(chunks)))
+    t, lon, lat = tracks.t_ns, tracks.lon, tracks.lat
+
+    def accumulate(mine: list[tuple[int, int, int]]) -> NDArray[np.float64]:
+        sums = np.zeros((4, size))
+        buffers = _Buffers(max(end - begin for begin, end, _ in mine))
+        for begin, end, stop in mine:
+            n_deferred, n_far = cube_chunk(
+                tracks.unit, t, lon, lat, tracks.mode, tracks.crew, begin, end, stop,
+                method.excluded(tracks, begin, stop), *method.scalars, method.limits, method.vehicles, method.jacobian,
+                method.box, *grid, outside_row, *offsets, year_start, cube.days, sums, buffers.scratch,
+                buffers.counted_ns, buffers.fast, buffers.far, buffers.far_low, buffers.far_high, buffers.deferred)
+            if n_far:
+                far = buffers.far[:n_far]
+                buffers.fast[far] = method.exact_fast(tracks, begin + far, buffers.far_low[:n_far],
+                                                      buffers.far_high[:n_far])
+            if n_deferred:
+                k = buffers.deferred[:n_deferred]
+                i = begin + k
+                zone = zone_positions(zones, lon[i] + 0.5 * (lon[i + 1] - lon[i]), lat[i] + 0.5 * (lat[i + 1] - lat[i]))
+                zone[zone < 0] = outside_row
+                add_intervals(sums, i, zone, t, buffers.counted_ns[k], buffers.fast[k], method.vehicles, tracks.mode,
+                              tracks.crew, *offsets, year_start, cube.days)
+        return sums
+
+    parts = [chunks[i::workers] for i in range(workers)]  # (interleaved: the work is spread evenly)
+    with ThreadPoolExecutor(workers) as pool:
+        sums = sum(pool.map(accumulate, parts))
     shape = cube.presence_s.shape
-    cube.presence_s, cube.officer_s, cube.drive_s, cube.vehicle_s = (s.reshape(shape) / NS for s in sums)
+    cube.presence_s, cube.officer_s, cube.drive_s, cube.vehicle_s = (row.reshape(shape) / NS for row in sums)
     return cube
+
+
+def _zone_grid(zones: gpd.GeoDataFrame) -> ZoneGrid:
+    """The :class:`geo.zones.ZoneGrid` of ``zones``, made once per set of zones (shapes in order)."""
+    digest = hashlib.sha256(b"".join(shapely.to_wkb(zones.geometry.to_numpy()))).hexdigest()
+    grid = _GRIDS.get(digest)
+    if grid is None:
+        grid = _GRIDS[digest] = ZoneGrid(zones)
+        while len(_GRIDS) > 4:
+            _GRIDS.pop(next(iter(_GRIDS)))
+    return grid
+
+
+_GRIDS: dict[str, ZoneGrid] = {}
+
+
+def _grid_arrays(grid: ZoneGrid | None) -> tuple[NDArray[np.float64], NDArray[np.float64], int, int, NDArray]:
+    """A zone grid as the kernel takes it (origin, scale, nx, ny, cells); without one, a single
+    boundary cell: every midpoint is looked up exactly."""
+    if grid is None:
+        return np.zeros(2), np.zeros(2), 1, 1, np.array([-2], dtype=np.int16)
+    return (np.array([grid.x0, grid.y0]), np.array([1 / grid.dx, 1 / grid.dy]), grid.nx, grid.ny,
+            np.ascontiguousarray(grid.cells).ravel())
 
 
 CUBE_FIGURES = ("presence_s", "officer_s", "drive_s", "vehicle_s")
@@ -358,7 +459,7 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
     if len(tracks) < 2:
         cells = pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float) for c in CONTRIBUTION_COLUMNS})
         return PresenceParts(cells, empty_trail())
-    locate = ZoneGrid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
+    locate = _zone_grid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
     projector = projector_for(zones)
     parts, trails = [], []
     for a, counted_ns, fast, vehicle, dlon, dlat in _intervals(tracks, projector, rules, chunk):

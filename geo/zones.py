@@ -154,7 +154,9 @@ class ZoneGrid:
         cell_deg = max(cell_deg, float(np.sqrt((maxx - minx) * aspect * (maxy - miny) / max_cells)))
         self.dy = cell_deg
         self.dx = cell_deg / max(np.cos(np.radians((miny + maxy) / 2)), 0.01)
-        self.x0, self.y0 = minx - self.dx, miny - self.dy
+        # a margin of two cells: the outer ring lies wholly outside the zones (the inner one may touch
+        # their extreme points), so points beyond the grid, clipped onto it, need no exact test
+        self.x0, self.y0 = minx - 2 * self.dx, miny - 2 * self.dy
         self.nx = int(np.ceil((maxx - self.x0) / self.dx)) + 2
         self.ny = int(np.ceil((maxy - self.y0) / self.dy)) + 2
         corner_x = self.x0 + self.dx * np.arange(self.nx + 1)

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy import TextClause
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -106,6 +107,10 @@ class Dialect:
         ``:bx0, :by0, :bx1, :by1``, answered from an index of those records alone; None where the
         database has none (:meth:`bbox_filter` and the category's test serve instead)."""
         return None
+
+    def fetch_blobs(self, con: Connection, statement: TextClause, params: dict) -> list:
+        """The rows of a query that reads large binary columns (the patrol ping chunks)."""
+        return con.execute(statement, params).all()
 
     def after_features_written(self, con: Connection, table: str, bounds: tuple[float, float, float, float]) -> None:
         """Bookkeeping after points were written in ``table`` (the GeoPackage's extent)."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from sqlalchemy import create_engine, event
+from sqlalchemy import TextClause, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -241,6 +241,14 @@ class PostGISDialect(Dialect):
             return None
         # an index-only scan of reports_published_pos (the box's edges included, as ST_Intersects)
         return f"SELECT t.fid FROM reports t WHERE t.pos <@ box(point(:bx0, :by0), point(:bx1, :by1)) AND {published_condition('t.')}"
+
+    def fetch_blobs(self, con: Connection, statement: TextClause, params: dict) -> list:
+        """The rows in PostgreSQL's binary protocol: ``bytea`` arrives as bytes, not as hex text to
+        decode (a year's ping chunks three times as fast)."""
+        compiled = statement.bindparams(**params).compile(dialect=con.dialect, compile_kwargs={"render_postcompile": True})
+        with con.connection.driver_connection.cursor(binary=True) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            return cursor.fetchall()
 
     def open_error(self, exc: DBAPIError) -> StoreError:
         return StoreError(f"cannot open {self.describe()}: {str(exc.orig).strip().splitlines()[0]}")

@@ -883,15 +883,9 @@ class SQLStore:
                     unit_ids: list[str] | None = None) -> Tracks:
         """The pings of :meth:`read_pings` as :class:`geo.patrol.Tracks` arrays, without building
         a frame (the fast path for figures over a fleet-year)."""
-        chunks, keep = self._ping_chunks(start, end, unit_ids)
-        names = list(dict.fromkeys(c.unit_id for c in chunks))
-        codes = np.repeat(np.array([names.index(c.unit_id) for c in chunks], dtype=np.int64), [len(c.t) for c in chunks])
-
-        def cat(name: str) -> NDArray:
-            return np.concatenate([getattr(c, name) for c in chunks]) if chunks else np.array([])
-
-        return Tracks(codes[keep], cat("t").astype(np.int64)[keep], cat("lon")[keep], cat("lat")[keep],
-                      cat("crew").astype(float)[keep], np.array(names, dtype=object), cat("mode").astype(np.uint8)[keep])
+        rows = self._chunk_rows(start, end, unit_ids, pingchunks.TRACK_COLUMNS)
+        return pingchunks.tracks_from_rows(rows, *(None if day is None else pd.Timestamp(day).tz_convert("UTC").value
+                                                   for day in (start, end)))
 
     def count_pings(self, start: pd.Timestamp, end: pd.Timestamp) -> int:
         """The number of patrol pings with ``start <= timestamp < end`` (tz-aware), read from the
@@ -1044,17 +1038,7 @@ class SQLStore:
     def _ping_chunks(self, start: pd.Timestamp | None, end: pd.Timestamp | None,
                      unit_ids: list[str] | None) -> tuple[list[Chunk], NDArray[np.bool_]]:
         """The chunks overlapping the time range (in unit, day order) and which of their pings lie in it."""
-        conditions, params = _chunk_span(start, end)
-        if unit_ids is not None:
-            conditions.append("unit_id IN :units")
-            params["units"] = list(unit_ids)
-        statement = text(f"SELECT {_CHUNK_READ} FROM patrol_ping_chunks"
-                         f"{' WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY unit_id, day_utc")
-        if unit_ids is not None:
-            statement = statement.bindparams(bindparam("units", expanding=True))
-        with self.transaction(write=False) as con:
-            rows = con.execute(statement, params).all() if unit_ids is None or unit_ids else []
-        chunks = [Chunk.from_row(*row) for row in rows]
+        chunks = [Chunk.from_row(*row) for row in self._chunk_rows(start, end, unit_ids, _CHUNK_READ)]
         t = np.concatenate([c.t for c in chunks]) if chunks else np.array([], dtype=np.int64)
         keep = np.ones(len(t), dtype=bool)
         if start is not None:
@@ -1062,6 +1046,20 @@ class SQLStore:
         if end is not None:
             keep &= t < pd.Timestamp(end).tz_convert("UTC").value
         return chunks, keep
+
+    def _chunk_rows(self, start: pd.Timestamp | None, end: pd.Timestamp | None, unit_ids: list[str] | None,
+                    columns: str) -> list:
+        """The ``columns`` of the chunks overlapping the time range (of ``unit_ids``), in unit and day order."""
+        conditions, params = _chunk_span(start, end)
+        if unit_ids is not None:
+            conditions.append("unit_id IN :units")
+            params["units"] = list(unit_ids)
+        statement = text(f"SELECT {columns} FROM patrol_ping_chunks"
+                         f"{' WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY unit_id, day_utc")
+        if unit_ids is not None:
+            statement = statement.bindparams(bindparam("units", expanding=True))
+        with self.transaction(write=False) as con:
+            return self.dialect.fetch_blobs(con, statement, params) if unit_ids is None or unit_ids else []
 
     # -- patrol presence kept per unit and UTC day -----------------------------------------------
 

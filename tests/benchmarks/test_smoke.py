@@ -23,12 +23,16 @@ def test_ping_storage_benchmark_runs(capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith('{"benchmark": "ping_storage"')
 
 
-def test_patrol_benchmark_runs_and_agrees_with_its_baseline(capsys):
-    result = load("patrol").main(["--n", "40000", "--baseline-n", "40000"])
-    assert result["n"] == 40000 and result["throughput_per_s"] > 0 and result["baseline_per_s"] > 0
-    assert result["max_zone_difference_vs_baseline_h"] < 0.01, "the method and the naive baseline agree"
+def test_patrol_benchmark_runs_and_agrees_with_its_baselines(capsys):
+    result = load("patrol").main(["--n", "40000", "--sjoin-n", "40000"])
+    assert result["n"] == 40000 and result["throughput_per_s"] > 0 and result["synthetic"]
+    assert {"numpy_grid", "numpy_contains_xy", "pandas_sjoin"} == set(result["baselines"])
+    assert all(baseline["ratio"] > 0 for baseline in result["baselines"].values())
+    assert result["max_zone_difference_vs_numpy_s"] <= 1.0, "the compiled method and the NumPy version agree"
+    assert result["max_zone_difference_vs_sjoin_h"] < 0.01, "the method and the pandas + sjoin baseline agree"
+    assert result["limit_per_s"] > 0 and result["share_of_limit"] > 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert {"n", "seconds", "throughput_per_s", "baseline_per_s", "ratio", "peak_mem_mb"} <= set(json.loads(last))
+    assert {"n", "seconds", "throughput_per_s", "baselines", "method_mb", "limit_per_s"} <= set(json.loads(last))
 
 
 def test_lighting_benchmark_runs_and_bounds_the_cutoff_error(capsys):
