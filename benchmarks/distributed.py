@@ -5,14 +5,14 @@ centre, spread over the twelve months of 2020), writes them as the archive does
 (:func:`service.archive.write_ping_file`: GeoParquet 1.1 by UTC month), then computes the year's
 presence parts on a LocalCluster of 1 and of 2 single-threaded workers
 (:func:`service.distributed.cluster_parts`), measuring the time, the throughput, the scaling and
-each worker's peak memory (max RSS of the worker process). The two runs must give the same cube to
+each worker's peak resident memory (sampled in the worker every 50 ms). The two runs must give the same cube to
 the last bit.
 
     python benchmarks/distributed.py                      # 200 M pings (about 6 GB of archive in a temporary folder)
     python benchmarks/distributed.py --pings 20000000     # quick
 
 The last line is JSON: pings, archive write time and size, per run workers / seconds / pings per
-second / peak RSS per worker, the scaling (1-worker time / 2-worker time) and the machine.
+second / peak resident memory per worker, the scaling (1-worker time / 2-worker time) and the machine.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import sys
 import tempfile
@@ -31,6 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# run as a script, this folder comes first on the import path, and this file would hide dask's
+# package of the same name: the project's root instead
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.patrol import CUBE_FIGURES, PresenceRules, cube_from_contributions  # noqa: E402
@@ -64,20 +66,39 @@ def synthetic_month(month: int, pings: int, units: int, bounds: np.ndarray, seed
                          "lon": lon.ravel(), "lat": lat.ravel()})
 
 
+def sample_memory(dask_worker) -> None:
+    """On a worker: sample its resident memory every 50 ms from now on, keeping the peak. (The
+    process's max RSS will not do: Linux carries it over from the parent that started the worker.)"""
+    import threading
+
+    import psutil
+
+    process, peak = psutil.Process(), [0]
+
+    def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.05)
+
+    threading.Thread(target=sample, daemon=True).start()
+    dask_worker.peak_rss = peak
+
+
 def run(directory: Path, zones, workers: int) -> tuple[float, list[int], object, int]:
     """The year's parts on a LocalCluster of ``workers`` single-threaded workers: seconds, each
-    worker's peak RSS (MB), the cube and the pings counted."""
+    worker's peak resident memory (MB, sampled), the cube and the pings counted."""
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None, memory_limit=None) as cluster, \
             Client(cluster) as client:
         client.wait_for_workers(workers)
+        client.run(sample_memory)
         plan = partitions(directory, YEAR)
         start = time.perf_counter()
         parts, pings = cluster_parts(client, directory, plan, zones, YEAR, PresenceRules())
         cube = cube_from_contributions(parts.cells, zones["zone_id"].tolist(), YEAR)
         seconds = time.perf_counter() - start
-        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        peaks = client.run(lambda dask_worker: round(dask_worker.peak_rss[0] / 2**20))
     return seconds, sorted(peaks.values()), cube, pings
 
 

@@ -474,10 +474,12 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
         local = t0 + _local_offsets_any_year(t0)
         slow, fast, vehicle = counted_ns[counted] * ~fast[counted], fast[counted], vehicle[counted]
         visible = slow * ~vehicle
+        # summed per chunk: a chunk holds whole tracks (unit and UTC day), so no cell spans two
         parts.append(pd.DataFrame({"unit": tracks.unit[index], "day_utc": t0 // DAY_NS, "zone": zone,
                                    "local_day": local // DAY_NS, "hour": (local // HOUR_NS) % 24,
                                    "presence_s": visible, "officer_s": visible * tracks.crew[index],
-                                   "drive_s": counted_ns[counted] * fast, "vehicle_s": slow * vehicle}))
+                                   "drive_s": counted_ns[counted] * fast, "vehicle_s": slow * vehicle})
+                     .groupby(["unit", "day_utc", "zone", "local_day", "hour"], sort=True).sum().reset_index())
         kept = np.flatnonzero((visible > 0) & projector.inside(mid_lon, mid_lat))
         east, north = projector(mid_lon[kept], mid_lat[kept])
         trails.append(trail_rows(index[kept], tracks.unit[index[kept]], t0[kept], tracks.t_ns[index[kept] + 1],
@@ -485,7 +487,7 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
     if not parts:
         return presence_parts(Tracks.of([], [], [], [], []), zones)
     # summed as whole nanoseconds (exact in any order), made seconds once
-    summed = pd.concat(parts).groupby(["unit", "day_utc", "zone", "local_day", "hour"], sort=True).sum().reset_index()
+    summed = pd.concat(parts, ignore_index=True)  # (chunks follow the tracks' order: sorted as each is)
     cells = summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()], **{
         name: summed[name] / NS for name in CUBE_FIGURES}).rename(columns={"unit": "unit_id"})
     trail = pd.concat(trails, ignore_index=True)

@@ -96,12 +96,13 @@ def partition_parts(directory: Path, partition: Partition, zones: gpd.GeoDataFra
 
 
 def combined(results: list[tuple[PresenceParts, int]]) -> tuple[PresenceParts, int]:
-    """The partitions' parts as one (cells and trail in unit and time order, as the store keeps
-    them) and their pings."""
+    """The partitions' parts as one and their pings: the cells in unit and day order, as the store
+    keeps them; the trail as the partitions came (those who need it in unit and time order put it
+    so: :func:`geo.trail.in_unit_time_order`; sorting a region's trail here would cost more than
+    computing it)."""
     cells = pd.concat([parts.cells for parts, _ in results], ignore_index=True)
     trail = pd.concat([parts.trail for parts, _ in results], ignore_index=True)
-    return PresenceParts(cells.sort_values(["unit_id", "day_utc"], kind="stable", ignore_index=True),
-                         trail.sort_values(["unit_id", "start_ns"], kind="stable", ignore_index=True)), \
+    return PresenceParts(cells.sort_values(["unit_id", "day_utc"], kind="stable", ignore_index=True), trail), \
         sum(pings for _, pings in results)
 
 
@@ -132,8 +133,10 @@ def cluster_parts(client: Client, directory: Path, plan: list[Partition], zones:
     results = []
     for done, future in enumerate(as_completed(futures), start=1):
         results.append(future.result())
+        future.release()  # the worker may forget it now: results do not pile up in workers' memory
         if progress:
             progress(done, len(plan))
+    del futures
     return combined(results)
 
 
