@@ -78,9 +78,9 @@ def test_import_pings_benchmark_runs(capsys):
     assert last["benchmark"] == "import_pings" and {"pings_per_s", "peak_rss_mb", "baseline_peak_rss_mb"} <= set(last)
 
 
-def test_distributed_benchmark_runs_and_both_cluster_sizes_agree(capsys):
-    result = load("distributed").main(["--pings", "120000", "--units", "4"])
+def test_distributed_benchmark_runs(capsys):
+    result = load("distributed").main(["--pings", "120000", "--units", "4", "--workers", "2"])
     assert result["pings"] == 120000 and result["synthetic"] and result["archive_mb"] > 0
-    assert [run["workers"] for run in result["runs"]] == [1, 2] and all(run["pings_per_s"] > 0 for run in result["runs"])
-    assert result["same_cube_1_and_2_workers"] and result["presence_h"] > 0
+    assert [run["workers"] for run in result["runs"]] == [2] and result["runs"][0]["pings_per_s"] > 0
+    assert len(result["runs"][0]["peak_rss_mb_per_worker"]) == 2 and result["presence_h"] > 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["benchmark"] == "distributed"

@@ -67,7 +67,7 @@ def fleets(draw):
     return {name: np.concatenate(values) for name, values in columns.items()}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(fleet=fleets(), excluded=st.booleans())
 def test_the_compiled_method_agrees_with_the_numpy_version(fleet, excluded):
     rules = PresenceRules(exclusions=(YARD,) if excluded else ())

@@ -54,7 +54,7 @@ def fleets(draw) -> pd.DataFrame:
     return validate(PINGS, pd.concat(frames, ignore_index=True), "hypothesis")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pings=fleets(), task_pings=st.sampled_from([1, 300, 10**9]))
 def test_partitions_give_the_single_machine_presence_exactly(tmp_path_factory, pings, task_pings):
     folder = tmp_path_factory.mktemp("fleet")
