@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from numpy.typing import NDArray
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -29,11 +27,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pyproj
+from numpy.typing import NDArray
 
 from geo.crs import WGS84
 from geo.errors import Message, ValidationError
-from geo.io.export import GEOPARQUET_VERSION
-from geo.layers import AREA, CAMERAS, EVENTS, INCIDENTS, LIGHTS, PATROL_MODES, PINGS, REPORTS, LayerSchema
+from geo.io.export import GEOPARQUET_VERSION, event_geometry, write_geoparquet
+from geo.layers import CAMERAS, EVENTS, INCIDENTS, LIGHTS, PATROL_MODES, PINGS, REPORTS, LayerSchema
 from geo.patrol import Tracks
 from geo.presence_kernel import sorted_by_unit_and_time
 from geo.timestamps import utc_text
@@ -148,10 +147,7 @@ _PING_SCHEMA = pa.schema([("unit_id", pa.string()), ("timestamp", pa.timestamp("
 def _as_table(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
     """A stored layer as the archive keeps it: its public fields (never contacts), sorted by id; an
     event held on an area is that area (as every export has it)."""
-    geometry = frame.geometry
-    if schema is EVENTS and AREA in frame:
-        geometry = gpd.GeoSeries([p if a is None else a for p, a in zip(frame.geometry, frame[AREA])],
-                                 index=frame.index, crs=WGS84)
+    geometry = event_geometry(frame) if schema is EVENTS else frame.geometry
     return gpd.GeoDataFrame(frame[schema.public_fields], geometry=geometry, crs=WGS84).sort_values(
         "id", kind="stable", ignore_index=True)
 
@@ -167,13 +163,10 @@ def _write_layer(table: gpd.GeoDataFrame, schema: LayerSchema, folder: Path) -> 
 
 
 def _write_part(table: gpd.GeoDataFrame, folder: Path) -> int:
-    """``table`` as ``folder/part-0.parquet``: GeoParquet 1.1 with the bbox covering column, times as
-    UTC timestamps to the millisecond, row groups of :data:`ROW_GROUP_ROWS`."""
+    """``table`` as ``folder/part-0.parquet`` (:func:`geo.io.export.write_geoparquet`), row groups of
+    :data:`ROW_GROUP_ROWS`."""
     folder.mkdir(parents=True, exist_ok=True)
-    times = {c: table[c].dt.tz_convert("UTC").dt.as_unit("ms") for c in table.columns
-             if isinstance(table[c].dtype, pd.DatetimeTZDtype)}
-    table.assign(**times).to_parquet(folder / "part-0.parquet", index=False, write_covering_bbox=True,
-                                     schema_version=GEOPARQUET_VERSION, row_group_size=ROW_GROUP_ROWS)
+    write_geoparquet(table, folder / "part-0.parquet", ROW_GROUP_ROWS)
     return len(table)
 
 

@@ -32,7 +32,7 @@ from geo.errors import Message, ValidationError
 from geo.patrol import NS, PresenceParts, PresenceRules, presence_parts
 from geo.timestamps import local_year, utc_days_of_year
 from service.archive import ArchiveMonth, ping_months, ping_units, read_archive_pings, read_archive_tracks
-from service.presence import YearPresence, presence_of_parts
+from service.presence import YearPresence, presence_of_parts, utc_day
 from service.store import Store
 
 if TYPE_CHECKING:
@@ -83,8 +83,7 @@ def partition_parts(directory: Path, partition: Partition, zones: gpd.GeoDataFra
                     year: int) -> tuple[PresenceParts, int]:
     """The presence parts of a partition's UTC days (what :func:`geo.patrol.presence_parts` gives
     for them from all pings), and its pings in local ``year``. Runs on a worker."""
-    start = pd.Timestamp(partition.first_day * DAY_NS, tz="UTC")
-    end = pd.Timestamp((partition.last_day + 1) * DAY_NS, tz="UTC")
+    start, end = utc_day(partition.first_day), utc_day(partition.last_day + 1)
     tracks = read_archive_tracks(directory, start, end + pd.Timedelta(seconds=rules.max_gap_cap_s),
                                  list(partition.units))
     parts = presence_parts(tracks, zones, rules)

@@ -88,7 +88,7 @@ def computed_presence(store: Store, zones: gpd.GeoDataFrame, year: int, rules: P
     """The presence of ``year`` computed here from the stored pings with other ``rules`` than the
     service's (a what-if): whole UTC days, as the kept presence has them."""
     first_day, last_day = utc_days_of_year(year)
-    tracks = store.read_tracks(_utc_day(first_day), _utc_day(last_day + 1) + pd.Timedelta(seconds=rules.max_gap_cap_s))
+    tracks = store.read_tracks(utc_day(first_day), utc_day(last_day + 1) + pd.Timedelta(seconds=rules.max_gap_cap_s))
     return presence_of_parts(store, zones, year, rules, presence_parts(tracks, zones, rules),
                              store.count_pings(*local_year(year)))
 
@@ -129,7 +129,7 @@ def _logged_days(log: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timestam
     return [(unit, first, last) for (unit, _), first, last in zip(runs.index, runs["first"], runs["last"])]
 
 
-def _utc_day(day: int) -> pd.Timestamp:
+def utc_day(day: int) -> pd.Timestamp:
     """The start of UTC day ``day`` (days since 1970)."""
     return pd.Timestamp(day * DAY * NS, tz="UTC")
 
@@ -164,8 +164,8 @@ def keep_up(store: Store, zones: gpd.GeoDataFrame, rules: PresenceRules, first_d
             day = days["day_utc"].to_numpy(dtype=np.int64)
             for run in np.split(np.arange(len(day)), np.flatnonzero(np.diff(day) != 1) + 1):
                 run_days = days.iloc[run]
-                begin = _utc_day(int(run_days["day_utc"].iloc[0]))
-                end = _utc_day(int(run_days["day_utc"].iloc[-1]) + 1)
+                begin = utc_day(int(run_days["day_utc"].iloc[0]))
+                end = utc_day(int(run_days["day_utc"].iloc[-1]) + 1)
                 pings = store.read_pings(begin, end + pd.Timedelta(seconds=rules.max_gap_cap_s), unit_ids=[unit_id])
                 parts = presence_parts(Tracks.from_pings(pings), zones, rules)
                 for row in run_days.itertuples():

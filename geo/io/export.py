@@ -50,9 +50,7 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     fields = schema.field_names if include_private else schema.public_fields
     if schema is EVENTS:  # an event held on an area is that area (its point is in it: read back, the same)
         areas = frame[AREA] if AREA in frame else pd.Series(None, index=frame.index, dtype=object)
-        geometry = gpd.GeoSeries([p if a is None else a for p, a in zip(frame.geometry, areas)], index=frame.index,
-                                 crs=WGS84)
-        table = gpd.GeoDataFrame(frame[fields], geometry=geometry, crs=WGS84)
+        table = gpd.GeoDataFrame(frame[fields], geometry=event_geometry(frame), crs=WGS84)
         if fmt == "CSV":
             return _write_csv(table.assign(**{AREA: [None if a is None else a.wkt for a in areas]})
                               .set_geometry(frame.geometry), schema, fields, path)
@@ -75,6 +73,14 @@ def write_layer(frame: pd.DataFrame, schema: LayerSchema, path: str | Path, incl
     return len(table)
 
 
+def event_geometry(events: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The geometry an event is exported with (WGS84): its area when it is held on one, else its point."""
+    if AREA not in events:
+        return events.geometry
+    return gpd.GeoSeries([p if a is None else a for p, a in zip(events.geometry, events[AREA])], index=events.index,
+                         crs=WGS84)
+
+
 def _write_csv(table: gpd.GeoDataFrame, schema: LayerSchema, fields: list[str], path: Path) -> int:
     """``table`` (points) as CSV: times as ISO 8601 UTC text, ``lat``/``lon`` last, formula-safe text."""
     text = table.assign(**{f.name: format_utc(table[f.name]) for f in schema.fields if f.kind == "time" and f.name in fields})
@@ -84,9 +90,10 @@ def _write_csv(table: gpd.GeoDataFrame, schema: LayerSchema, fields: list[str], 
     return len(table)
 
 
-def write_geoparquet(table: gpd.GeoDataFrame, path: Path) -> None:
+def write_geoparquet(table: gpd.GeoDataFrame, path: Path, row_group_size: int | None = None) -> None:
     """``table`` as GeoParquet 1.1 with the bbox covering column, its times as UTC timestamps
-    to the millisecond (the store's resolution)."""
+    to the millisecond (the store's resolution); row groups of ``row_group_size`` rows (default: pyarrow's)."""
     times = {c: table[c].dt.tz_convert("UTC").dt.as_unit("ms") for c in table.columns
              if isinstance(table[c].dtype, pd.DatetimeTZDtype)}
-    table.assign(**times).to_parquet(path, index=False, write_covering_bbox=True, schema_version=GEOPARQUET_VERSION)
+    table.assign(**times).to_parquet(path, index=False, write_covering_bbox=True, schema_version=GEOPARQUET_VERSION,
+                                     row_group_size=row_group_size)
