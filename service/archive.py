@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,31 +191,40 @@ class ArchiveMonth:
         return self.start + pd.offsets.MonthBegin(1)
 
 
+@contextmanager
+def _readable(directory: Path) -> Iterator[None]:
+    """Arrow's and the file system's errors while reading the archive as :class:`ValidationError`."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        raise ValidationError(Message("not a readable archive: {exc}", exc=exc), file=str(directory)) from None
+
+
 def _dataset(directory: Path, schema: LayerSchema) -> ds.Dataset:
     """The archive's files of ``schema`` as one dataset (:class:`ValidationError` when there are none)."""
     folder = Path(directory) / schema.name
     if not folder.is_dir():
         raise ValidationError(Message("not an archive: no folder {layer}", layer=schema.name), file=str(directory))
-    try:
-        text = ["unit_id", "mode"] if schema is PINGS else []  # read as Arrow dictionaries: codes, not strings
+    text = ["unit_id", "mode"] if schema is PINGS else []  # read as Arrow dictionaries: codes, not strings
+    with _readable(folder):
         return ds.dataset(folder, format=ds.ParquetFileFormat(read_options={"dictionary_columns": text}),
                           partitioning="hive" if schema in MONTHLY else None)
-    except (pa.ArrowException, OSError) as exc:
-        raise ValidationError(Message("not a readable archive: {exc}", exc=exc), file=str(folder)) from None
 
 
 def ping_months(directory: Path) -> list[ArchiveMonth]:
     """The months of pings an archive holds, in time order."""
     months = []
-    for fragment in _dataset(directory, PINGS).get_fragments():
-        keys = ds.get_partition_keys(fragment.partition_expression)
-        months.append(ArchiveMonth(int(keys["year"]), int(keys["month"]), fragment.metadata.num_rows))
+    with _readable(directory):
+        for fragment in _dataset(directory, PINGS).get_fragments():
+            keys = ds.get_partition_keys(fragment.partition_expression)
+            months.append(ArchiveMonth(int(keys["year"]), int(keys["month"]), fragment.metadata.num_rows))
     return sorted(months, key=lambda m: (m.year, m.month))
 
 
 def ping_units(directory: Path, month: ArchiveMonth) -> list[str]:
     """The units with pings in ``month``, sorted."""
-    table = _dataset(directory, PINGS).to_table(columns=["unit_id"], filter=_month_filter(month))
+    with _readable(directory):
+        table = _dataset(directory, PINGS).to_table(columns=["unit_id"], filter=_month_filter(month))
     return sorted(pc.unique(table["unit_id"]).to_pylist())
 
 
@@ -283,7 +293,8 @@ def _ping_table(directory: Path, start: pd.Timestamp | None, end: pd.Timestamp |
     if unit_ids is not None:
         condition &= ds.field("unit_id").isin(list(unit_ids))
     columns = {**_PING_COLUMNS, **({"source": ds.field("source")} if source else {})}
-    return _dataset(directory, PINGS).to_table(columns=columns, filter=condition)
+    with _readable(directory):
+        return _dataset(directory, PINGS).to_table(columns=columns, filter=condition)
 
 
 def archive_ping_frames(directory: Path) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -298,7 +309,8 @@ def read_archive_layer(directory: Path, schema: LayerSchema) -> gpd.GeoDataFrame
     """A layer other than pings, whole, as its GeoParquet files have it (partition columns dropped)."""
     if schema is PINGS:
         raise ValueError("pings are read by month")
-    table = _dataset(directory, schema).to_table()
+    with _readable(directory):
+        table = _dataset(directory, schema).to_table()
     table = table.drop_columns([c for c in ("year", "month", "bbox") if c in table.column_names])
     return gpd.GeoDataFrame.from_arrow(table)
 

@@ -173,3 +173,14 @@ def test_a_folder_that_is_not_an_archive_is_refused(tmp_path):
     result = runner.invoke(app, ["import", "patrols", str(tmp_path / "folder"), "--db", str(target)], env={"COLUMNS": "250"})
     assert result.exit_code != 0 and "is imported only when it is an archive" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_broken_file_in_an_archive_is_a_clear_error(store, tmp_path):
+    folder = tmp_path / "archive"
+    archive(store, folder, "pings")
+    (folder / "patrols" / "year=2020" / "month=3" / "part-0.parquet").write_bytes(b"not parquet at all")
+    target = tmp_path / "target.sqlite"
+    SQLiteStore(target)
+    result = runner.invoke(app, ["import", "patrols", str(folder), "--db", str(target)], env={"COLUMNS": "250"})
+    assert result.exit_code != 0 and "not a readable archive" in result.output and "Traceback" not in result.output
+    assert SQLiteStore(target).read_pings().empty
