@@ -1,19 +1,16 @@
 """Columnar storage of patrol pings: one compressed chunk per unit and UTC day.
 
 A fleet-year is tens of millions of 1 Hz pings. Storing them one row each costs about 60 bytes
-and a Python tuple per ping on every read; a chunk stores each column as one zlib-compressed
-numpy array (timestamps delta-encoded; read back with zlib-ng, which inflates the zlib format
-faster), so a year reads back as a few thousand blobs, decoded by two threads. See
-``benchmarks/ping_storage.py`` for the measured difference.
+and a Python tuple per ping on every read; a chunk stores each column as one compressed numpy
+array (timestamps delta-encoded; see :mod:`service.store.chunkcodec`), so a year reads back as a
+few thousand blobs. See ``benchmarks/ping_storage.py`` for the measured difference.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
@@ -22,33 +19,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
-from zlib_ng import zlib_ng  # inflates the zlib format about 1.5 times as fast as zlib (its level 1 packs less)
 
 from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES
 from geo.patrol import Tracks
+from service.store.chunkcodec import pack, unpack
 
 NS_PER_DAY = 86_400 * 10**9
-
-
-def _pack(values: NDArray) -> bytes:
-    return zlib.compress(np.ascontiguousarray(values).tobytes(), 1)
-
-
-def _unpack(blob: bytes, dtype: type) -> NDArray:
-    return np.frombuffer(zlib_ng.decompress(blob), dtype=dtype)
-
-
-_PARALLEL_PINGS = 20_000
-_PACKER: ThreadPoolExecutor | None = None
-
-
-def _packer() -> ThreadPoolExecutor:
-    """One thread that compresses alongside the caller (a machine has two cores or more)."""
-    global _PACKER
-    if _PACKER is None:
-        _PACKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pingchunks-pack")
-    return _PACKER
 
 
 @dataclass
@@ -66,25 +43,22 @@ class Chunk:
     sources: list[str]
 
     def row(self) -> tuple:
-        """The chunk as a patrol_ping_chunks row (a large chunk's positions, most of the work,
-        compressed in another thread meanwhile: zlib lets go of the GIL)."""
-        lon = _packer().submit(_pack, self.lon) if len(self.t) >= _PARALLEL_PINGS else None
-        packed = (_pack(np.diff(self.t, prepend=np.int64(0))), _pack(self.lat), _pack(self.mode), _pack(self.crew),
-                  _pack(self.source))
+        """The chunk as a patrol_ping_chunks row."""
         return (self.unit_id, self.day_utc, len(self.t), int(self.t[0]), int(self.t[-1]), json.dumps(self.sources),
-                packed[0], lon.result() if lon is not None else _pack(self.lon), *packed[1:])
+                pack(np.diff(self.t, prepend=np.int64(0))), pack(self.lon), pack(self.lat), pack(self.mode),
+                pack(self.crew), pack(self.source))
 
     @staticmethod
-    def times(t: bytes) -> NDArray[np.int64]:
-        """The ping times (UTC ns) of a chunk's stored ``t`` column."""
-        return np.cumsum(_unpack(t, np.int64))
+    def times(t: bytes, n: int) -> NDArray[np.int64]:
+        """The ``n`` ping times (UTC ns) of a chunk's stored ``t`` column."""
+        return np.cumsum(unpack(t, np.int64, n))
 
     @classmethod
-    def from_row(cls, unit_id: str, day_utc: int, sources: str, t: bytes, lon: bytes, lat: bytes,
+    def from_row(cls, unit_id: str, day_utc: int, n: int, sources: str, t: bytes, lon: bytes, lat: bytes,
                  mode: bytes, crew: bytes, source: bytes) -> Chunk:
-        return cls(unit_id, day_utc, cls.times(t), _unpack(lon, np.float64),
-                   _unpack(lat, np.float64), _unpack(mode, np.uint8), _unpack(crew, np.uint8),
-                   _unpack(source, np.uint8), json.loads(sources))
+        return cls(unit_id, day_utc, cls.times(t, n), unpack(lon, np.float64, n), unpack(lat, np.float64, n),
+                   unpack(mode, np.uint8, n), unpack(crew, np.uint8, n), unpack(source, np.uint8, n),
+                   json.loads(sources))
 
     def merged(self, other: Chunk) -> tuple[Chunk, int]:
         """This chunk with the pings of ``other`` at times it does not have; and how many were new."""
@@ -104,39 +78,29 @@ class Chunk:
 
 TRACK_COLUMNS = "unit_id, n, t, lon, lat, mode, crew"
 """The columns of the chunks :func:`tracks_from_rows` reads."""
-_DECODERS = 2
-"""Threads decoding chunks at once (zlib and NumPy let go of the GIL)."""
 
 
 def tracks_from_rows(rows: list, start_ns: int | None, end_ns: int | None) -> Tracks:
     """The pings of chunk rows (:data:`TRACK_COLUMNS`, in unit and day order) with ``start_ns <= t
     < end_ns`` as :class:`geo.patrol.Tracks`: each chunk decoded straight into its place in the
-    arrays (no frame, no concatenation), by several threads; only chunks cut by the range are
-    narrowed, in place."""
+    arrays (no frame, no concatenation); only chunks cut by the range are narrowed, in place.
+    One thread: a chunk's columns are a few small calls each, and a second thread spent its time
+    handing the interpreter back and forth (measured: no faster)."""
     counts = np.array([row[1] for row in rows], dtype=np.int64)
     offsets = np.r_[0, np.cumsum(counts)]
     total = int(offsets[-1])
     t, lon, lat = np.empty(total, dtype=np.int64), np.empty(total), np.empty(total)
     mode, crew = np.empty(total, dtype=np.uint8), np.empty(total, dtype=np.uint8)
-
-    def decode(block: range) -> list[tuple[int, int]]:
-        kept = []
-        for i in block:
-            _, n, times, lons, lats, modes, crews = rows[i]
-            part = slice(offsets[i], offsets[i + 1])
-            np.cumsum(_unpack(times, np.int64), out=t[part])
-            lon[part], lat[part] = _unpack(lons, np.float64), _unpack(lats, np.float64)
-            mode[part], crew[part] = _unpack(modes, np.uint8), _unpack(crews, np.uint8)
-            mine = t[part]
-            kept.append((0 if start_ns is None else int(np.searchsorted(mine, start_ns, side="left")),
-                         n if end_ns is None else int(np.searchsorted(mine, end_ns, side="left"))))
-        return kept
-
-    # the rows in a block per thread, cut where the pings are shared about equally
-    cuts = np.searchsorted(offsets, np.linspace(0, total, _DECODERS + 1)[1:-1])
-    blocks = [range(a, b) for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(rows)])]
-    with ThreadPoolExecutor(_DECODERS) as pool:
-        kept = [pair for block in pool.map(decode, blocks) for pair in block]
+    kept = []
+    for (_, n, times, lons, lats, modes, crews), first, end in zip(rows, offsets[:-1], offsets[1:]):
+        mine = unpack(times, np.int64, n, t[first:end])
+        np.cumsum(mine, out=mine)
+        unpack(lons, np.float64, n, lon[first:end])
+        unpack(lats, np.float64, n, lat[first:end])
+        unpack(modes, np.uint8, n, mode[first:end])
+        unpack(crews, np.uint8, n, crew[first:end])
+        kept.append((0 if start_ns is None else int(np.searchsorted(mine, start_ns, side="left")),
+                     n if end_ns is None else int(np.searchsorted(mine, end_ns, side="left"))))
     chunk_units, names = pd.factorize(np.array([row[0] for row in rows], dtype=object))
     codes = np.repeat(chunk_units.astype(np.int32), counts)
     if any(a > 0 or b < n for (a, b), n in zip(kept, counts)):  # narrowed in place, moving parts left
@@ -264,7 +228,7 @@ class PingBuffer:
         self._source_names: list[str] = []
         self._open: dict[tuple[str, int], list[_Piece]] = {}
         self._closed: dict[tuple[str, int], _Piece] = {}
-        self._given: dict[tuple[str, int], tuple[int, int]] = {}
+        self._given: dict[tuple[str, int], tuple[int, int, int]] = {}
         self._spill: IO[bytes] | None = None
         self._held = 0
         self.handed_on = 0
@@ -397,18 +361,18 @@ class PingBuffer:
         self._given[key] = self._write_times(times)
         return piece
 
-    def _write_times(self, t: NDArray[np.int64]) -> tuple[int, int]:
+    def _write_times(self, t: NDArray[np.int64]) -> tuple[int, int, int]:
         if self._spill is None:
             self._spill = tempfile.TemporaryFile(prefix="stadskarna-import-")
-        blob = _pack(np.diff(t, prepend=np.int64(0)))
+        blob = pack(np.diff(t, prepend=np.int64(0)))
         self._spill.seek(0, 2)
         offset = self._spill.tell()
         self._spill.write(blob)
-        return offset, len(blob)
+        return offset, len(blob), len(t)
 
-    def _read_times(self, offset: int, length: int) -> NDArray[np.int64]:
+    def _read_times(self, offset: int, length: int, n: int) -> NDArray[np.int64]:
         self._spill.seek(offset)
-        return np.cumsum(_unpack(self._spill.read(length), np.int64))
+        return Chunk.times(self._spill.read(length), n)
 
     def _frame(self, pieces: list[tuple[tuple[str, int], _Piece]]) -> pd.DataFrame:
         """One validated pings frame of whole unit-days."""

@@ -243,12 +243,18 @@ class PostGISDialect(Dialect):
         return f"SELECT t.fid FROM reports t WHERE t.pos <@ box(point(:bx0, :by0), point(:bx1, :by1)) AND {published_condition('t.')}"
 
     def fetch_blobs(self, con: Connection, statement: TextClause, params: dict) -> list:
-        """The rows in PostgreSQL's binary protocol: ``bytea`` arrives as bytes, not as hex text to
-        decode (a year's ping chunks three times as fast)."""
+        """The rows as ``COPY … TO STDOUT`` in the binary format: ``bytea`` arrives as bytes (not as
+        hex text to decode), streamed rather than gathered into one result first (a year's ping
+        chunks in half the time of a binary ``SELECT``). The columns' types come from a ``LIMIT 0``
+        of the same query; COPY takes no server-side parameters, so psycopg binds them, quoted."""
         compiled = statement.bindparams(**params).compile(dialect=con.dialect, compile_kwargs={"render_postcompile": True})
-        with con.connection.driver_connection.cursor(binary=True) as cursor:
-            cursor.execute(str(compiled), compiled.params)
-            return cursor.fetchall()
+        query = str(compiled)
+        with con.connection.driver_connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM ({query}) AS q LIMIT 0", compiled.params)
+            types = [column.type_code for column in cursor.description]
+            with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)", compiled.params) as copy:
+                copy.set_types(types)
+                return list(copy.rows())
 
     def open_error(self, exc: DBAPIError) -> StoreError:
         return StoreError(f"cannot open {self.describe()}: {str(exc.orig).strip().splitlines()[0]}")

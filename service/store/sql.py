@@ -43,6 +43,7 @@ from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
+from service.store.chunkcodec import unpack
 from service.store.pingchunks import Chunk, chunks_to_frame
 
 
@@ -65,7 +66,7 @@ PRESENCE_TRAIL = np.dtype([("local_day", "<i4"), ("east_dm", "<i4"), ("north_dm"
 _SIGNATURE = ("CAST(c.n AS TEXT) || ':' || CAST(c.t_min AS TEXT) || ':' || CAST(c.t_max AS TEXT) || ':' || "
               "coalesce(CAST(nx.t_min AS TEXT), '-')")
 """What a unit-day's presence depends on: its pings and the first ping of the next day."""
-_CHUNK_READ = "unit_id, day_utc, sources, t, lon, lat, mode, crew, source"
+_CHUNK_READ = "unit_id, day_utc, n, sources, t, lon, lat, mode, crew, source"
 _CHUNK_COLUMNS = ("unit_id", "day_utc", "n", "t_min", "t_max", "sources", "t", "lon", "lat", "mode", "crew", "source")
 
 
@@ -203,7 +204,7 @@ class SQLStore:
                     if source not in names:
                         pings += int(n)
                     else:
-                        pings += int((pingchunks._unpack(codes, np.uint8) != names.index(source)).sum())
+                        pings += int((unpack(codes, np.uint8, int(n)) != names.index(source)).sum())
                 counts[name] = pings
         return counts
 
@@ -894,9 +895,9 @@ class SQLStore:
         with self.transaction(write=False) as con:
             inside = con.execute(text("SELECT coalesce(sum(n), 0) FROM patrol_ping_chunks "
                                       "WHERE t_min >= :start AND t_max < :end"), bounds).scalar()
-            across = con.execute(text("SELECT t FROM patrol_ping_chunks WHERE t_max >= :start AND t_min < :end "
-                                      "AND (t_min < :start OR t_max >= :end)"), bounds).scalars().all()
-        edges = (Chunk.times(t) for t in across)
+            across = con.execute(text("SELECT t, n FROM patrol_ping_chunks WHERE t_max >= :start AND t_min < :end "
+                                      "AND (t_min < :start OR t_max >= :end)"), bounds).all()
+        edges = (Chunk.times(t, n) for t, n in across)
         return int(inside) + sum(int(((t >= bounds["start"]) & (t < bounds["end"])).sum()) for t in edges)
 
     # -- surfaces -------------------------------------------------------------------------------

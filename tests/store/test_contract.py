@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -19,6 +20,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from geo.errors import StateConflict
 from geo.io.geojson import point_features, to_feature_collection
@@ -330,6 +332,38 @@ def test_pings_round_trip_and_merge(store):
     for a, b in ((0, 179), (10, 170), (0, 60), (61, 179), (5, 5)):
         assert store.count_pings(times[a], times[b]) == b - a, (a, b)
     assert store.count_pings(times[0], after) == 180 and store.count_pings(after, after + pd.Timedelta(days=1)) == 0
+
+
+def test_pings_stored_in_the_earlier_zlib_format_read_count_and_merge(store):
+    """A database written before the zstd columns (each column a zlib stream of the plain array)
+    reads as before, and a write to such a unit-day merges into it (stored anew as zstd)."""
+    times = pd.date_range("2020-03-02T08:00:00Z", periods=120, freq="s")
+    t = times.as_unit("ns").asi8
+    lon, lat = np.linspace(12.85, 12.86, 120), np.full(120, 56.6744)
+
+    def old(values: np.ndarray) -> bytes:
+        return zlib.compress(np.ascontiguousarray(values).tobytes(), 1)
+    row = {"unit_id": "fot-1", "day_utc": int(t[0] // 86_400_000_000_000), "n": 120, "t_min": int(t[0]),
+           "t_max": int(t[-1]), "sources": '["c"]', "t": old(np.diff(t, prepend=np.int64(0))), "lon": old(lon),
+           "lat": old(lat), "mode": old(np.zeros(120, np.uint8)), "crew": old(np.full(120, 2, np.uint8)),
+           "source": old(np.zeros(120, np.uint8))}
+    with store.transaction() as con:
+        con.execute(text(f"INSERT INTO patrol_ping_chunks ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"),
+                    row)
+    read = store.read_pings()
+    assert read["timestamp"].tolist() == list(times) and read["lon"].tolist() == lon.tolist()
+    assert set(read["mode"]) == {"foot"} and set(read["crew"]) == {2}
+    tracks = store.read_tracks(times[10], times[-1])
+    assert tracks.t_ns.tolist() == t[10:-1].tolist() and tracks.lon.tolist() == lon[10:-1].tolist()
+    assert store.count_pings(times[0], times[60]) == 60 and store.records_not_from("other")["patrols"] == 120
+    later = validate(PINGS, pd.DataFrame({"unit_id": "fot-1", "timestamp": times + pd.Timedelta(seconds=60),
+                                          "mode": "foot", "source": "c", "lon": 12.86, "lat": 56.6744}), "c")
+    merged = store.write_pings(later)
+    assert (merged.inserted, merged.unchanged) == (60, 60)
+    with store.transaction(write=False) as con:
+        blob = con.execute(text("SELECT lon FROM patrol_ping_chunks WHERE unit_id = 'fot-1'")).scalar()
+    assert bytes(blob[:4]) == b"\x28\xb5\x2f\xfd"  # merged and stored anew as zstd
+    assert store.read_pings()["timestamp"].tolist() == list(times.union(later["timestamp"]))
 
 
 def test_kept_presence_round_trips_and_its_inputs_are_not_a_change_of_the_data(store):
