@@ -14,7 +14,10 @@ which data (the demo's synthetic data is labelled so).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,33 +63,76 @@ def write_archive(store: Store, directory: Path, schemas: tuple[LayerSchema, ...
     """Write the layers ``schemas`` (of :data:`ARCHIVE_LAYERS`) from ``store`` into the archive
     ``directory`` (made when missing; a layer already in it is never written over); the rows
     written per layer. Pings are read and written a UTC month at a time, so memory holds one
-    month's pings. The manifest lists every layer the archive holds."""
+    month's pings. The manifest lists every layer the archive holds.
+
+    Each layer's folder is claimed first (made, and only if it was not there: of two writers
+    started at once, one gets it and the other is refused), then filled in a hidden folder beside
+    it that takes its place when whole; on any failure what this call made is removed again."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise ValidationError(Message("exists and is not a folder"), file=str(directory))
-    present = [schema.name for schema in schemas if (directory / schema.name).exists()]
-    if present:
-        raise ValidationError(Message("already holds {layers}: an archive is never written over",
-                                      layers=", ".join(present)), file=str(directory))
     directory.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for schema in schemas:
-        if schema is PINGS:
-            written[schema.name] = _write_pings(store, directory / schema.name, progress)
-        else:
-            frame = store.read_features(schema)
-            written[schema.name] = _write_layer(_as_table(frame, schema), schema, directory / schema.name)
-            if progress:
-                progress(schema.name, 1, 1)
-    manifest_path = directory / MANIFEST
-    earlier = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    note = synthetic_note(store)
-    manifest = {"archive_version": ARCHIVE_VERSION, "written_at": utc_text(pd.Timestamp.now(tz="UTC")),
-                "layout": "hive: <layer>/year=YYYY/month=M/part-0.parquet (UTC months); lights and cameras "
-                          "<layer>/part-0.parquet", "geoparquet": GEOPARQUET_VERSION, "crs": "EPSG:4326",
-                "rows": {**earlier.get("rows", {}), **written}, **({"synthetic": note} if note else {})}
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    with _claimed(directory, [schema.name for schema in schemas]):
+        written = {}
+        for schema in schemas:
+            with _staged(directory / schema.name) as folder:
+                if schema is PINGS:
+                    written[schema.name] = _write_pings(store, folder, progress)
+                else:
+                    written[schema.name] = _write_layer(_as_table(store.read_features(schema), schema), schema, folder)
+                    if progress:
+                        progress(schema.name, 1, 1)
+        _add_to_manifest(directory, written, synthetic_note(store))
     return written
+
+
+@contextmanager
+def _claimed(directory: Path, layers: list[str]) -> Iterator[None]:
+    """The layers' folders made here, each only if it did not exist (refused, naming the layers
+    present, when one did); removed again when the block fails."""
+    made: list[Path] = []
+    try:
+        for layer in layers:
+            try:
+                (directory / layer).mkdir()
+            except FileExistsError:
+                present = [name for name in layers if (directory / name).exists() and directory / name not in made]
+                raise ValidationError(Message("already holds {layers}: an archive is never written over",
+                                              layers=", ".join(present)), file=str(directory)) from None
+            made.append(directory / layer)
+        yield
+    except BaseException:
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def _staged(folder: Path) -> Iterator[Path]:
+    """A hidden folder beside ``folder`` (claimed, empty) to write into; it becomes ``folder`` when
+    the block ends well, and is removed when it fails."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.writing-", dir=folder.parent))
+    try:
+        yield staging
+        staging.replace(folder)  # a folder takes the place of an empty one in one step
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _add_to_manifest(directory: Path, written: dict[str, int], note: str | None) -> None:
+    """Add the layers ``written`` to the manifest, under a lock (another writer may be adding its
+    layers) and written whole under a temporary name first."""
+    manifest_path = directory / MANIFEST
+    with open(directory / ".archive.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        earlier = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+        manifest = {"archive_version": ARCHIVE_VERSION, "written_at": utc_text(pd.Timestamp.now(tz="UTC")),
+                    "layout": "hive: <layer>/year=YYYY/month=M/part-0.parquet (UTC months); lights and cameras "
+                              "<layer>/part-0.parquet", "geoparquet": GEOPARQUET_VERSION, "crs": "EPSG:4326",
+                    "rows": {**earlier.get("rows", {}), **written}, **({"synthetic": note} if note else {})}
+        staged = manifest_path.with_name(f".{MANIFEST}.writing")
+        staged.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        staged.replace(manifest_path)
 
 
 def _write_pings(store: Store, folder: Path, progress: Progress | None) -> int:
@@ -310,7 +356,10 @@ def read_archive_layer(directory: Path, schema: LayerSchema) -> gpd.GeoDataFrame
     if schema is PINGS:
         raise ValueError("pings are read by month")
     with _readable(directory):
-        table = _dataset(directory, schema).to_table()
+        dataset = _dataset(directory, schema)
+        if not dataset.files:  # a layer archived without rows (a month's folder is made for a row)
+            return gpd.GeoDataFrame({name: [] for name in schema.public_fields}, geometry=[], crs=WGS84)
+        table = dataset.to_table()
     table = table.drop_columns([c for c in ("year", "month", "bbox") if c in table.column_names])
     return gpd.GeoDataFrame.from_arrow(table)
 

@@ -5,6 +5,8 @@ exactly, never written over, never with reporters' contacts."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import geopandas as gpd
@@ -15,8 +17,10 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
+from geo.errors import ValidationError
 from geo.layers import EVENTS, INCIDENTS, LIGHTS, PINGS, REPORTS, validate
-from service.archive import ping_months, read_archive_pings, read_archive_tracks
+from service import archive as archive_module
+from service.archive import ARCHIVE_LAYERS, ping_months, read_archive_pings, read_archive_tracks, write_archive
 from service.cli import app
 from service.store import SQLiteStore
 from service.store.base import Actor
@@ -184,3 +188,56 @@ def test_a_broken_file_in_an_archive_is_a_clear_error(store, tmp_path):
     result = runner.invoke(app, ["import", "patrols", str(folder), "--db", str(target)], env={"COLUMNS": "250"})
     assert result.exit_code != 0 and "not a readable archive" in result.output and "Traceback" not in result.output
     assert SQLiteStore(target).read_pings().empty
+
+
+def test_of_two_writers_started_at_once_one_writes_and_the_other_is_refused(store, tmp_path):
+    folder = tmp_path / "archive"
+    start = threading.Barrier(2)
+
+    def write() -> str:
+        start.wait()
+        try:
+            write_archive(store, folder, (PINGS,))
+        except ValidationError as exc:
+            return str(exc)
+        return "written"
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _: write(), range(2)))
+    assert outcomes[1] == "written" and "already holds patrols" in outcomes[0]
+    pd.testing.assert_frame_equal(read_archive_pings(folder), store.read_pings(), check_like=True)
+    assert json.loads((folder / "archive.json").read_text())["rows"] == {"patrols": 4_000}
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".") and p.is_dir()] == []
+
+
+def test_a_write_that_fails_midway_leaves_nothing_and_can_be_run_again(store, tmp_path, monkeypatch):
+    folder = tmp_path / "archive"
+    archive(store, folder, "pings")
+    written = sorted(folder.rglob("*"))
+    months = iter(range(10))
+
+    def failing(pings, month_folder):
+        if next(months) == 1:
+            raise OSError(28, "No space left on device")
+        return real(pings, month_folder)
+    real = archive_module.write_ping_file
+    monkeypatch.setattr(archive_module, "write_ping_file", failing)
+    other = tmp_path / "other"
+    with pytest.raises(OSError):
+        write_archive(store, other, ARCHIVE_LAYERS)
+    assert list(other.iterdir()) == []  # no layer, no half-written month, no manifest
+    monkeypatch.undo()
+    archive(store, other)
+    assert sorted(folder.rglob("*")) == written  # the first archive untouched
+    result = runner.invoke(app, ["archive", "pings", str(folder), "--db", str(store.path)])
+    assert result.exit_code != 0 and "already holds patrols" in result.output
+
+
+def test_a_layer_without_rows_is_archived_and_imports_as_nothing(tmp_path):
+    empty = SQLiteStore(tmp_path / "empty.sqlite")
+    folder = tmp_path / "archive"
+    archive(empty, folder)
+    assert json.loads((folder / "archive.json").read_text())["rows"] == {
+        "patrols": 0, "incidents": 0, "reports": 0, "events": 0, "lights": 0, "cameras": 0}
+    for layer in ("patrols", "incidents", "events", "lights"):
+        result = runner.invoke(app, ["import", layer, str(folder), "--db", str(empty.path)], env={"COLUMNS": "250"})
+        assert result.exit_code == 0 and "Traceback" not in result.output, (layer, result.output)
