@@ -241,3 +241,18 @@ def test_a_layer_without_rows_is_archived_and_imports_as_nothing(tmp_path):
     for layer in ("patrols", "incidents", "events", "lights"):
         result = runner.invoke(app, ["import", layer, str(folder), "--db", str(empty.path)], env={"COLUMNS": "250"})
         assert result.exit_code == 0 and "Traceback" not in result.output, (layer, result.output)
+
+
+def test_tracks_across_the_end_of_september_come_in_time_order(tmp_path):
+    """A partition of September with its overlap into October: the folder month=10 comes before
+    month=9 by name, and a unit's pings must still come in time order."""
+    source = SQLiteStore(tmp_path / "source.sqlite")
+    source.write_pings(pd.concat([pings("fot-1", "2020-09-30T23:50:00Z", 1_000),
+                                  pings("bil-2", "2020-09-30T23:40:00Z", 1_000, seed=1, mode="car")]))
+    write_archive(source, tmp_path / "archive", (PINGS,))
+    start, end = pd.Timestamp("2020-09-01", tz="UTC"), pd.Timestamp("2020-10-01T00:15:00Z")
+    tracks = read_archive_tracks(tmp_path / "archive", start, end)
+    expected = source.read_tracks(start, end)
+    assert list(tracks.unit_names) == ["bil-2", "fot-1"] and tracks.t_ns.tolist() == expected.t_ns.tolist()
+    assert tracks.lon.tolist() == expected.lon.tolist() and tracks.mode.tolist() == expected.mode.tolist()
+    assert (pd.to_datetime(tracks.t_ns[-5:], utc=True) >= pd.Timestamp("2020-10-01", tz="UTC")).all()

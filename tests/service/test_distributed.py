@@ -29,8 +29,10 @@ from tests.conftest import ZONES_FILE
 
 ZONES = read_zones(ZONES_FILE)
 DAY_NS = 86_400 * 10**9
-BOUNDARIES = ("2019-12-31T23:00:00Z", "2020-02-01T00:00:00Z", "2020-03-29T01:00:00Z", "2020-12-31T23:00:00Z")
-"""The local year's start, a month's end (UTC), the spring daylight-saving change, the local year's end."""
+BOUNDARIES = ("2019-12-31T23:00:00Z", "2020-02-01T00:00:00Z", "2020-03-29T01:00:00Z", "2020-10-01T00:00:00Z",
+              "2020-12-31T23:00:00Z")
+"""The local year's start, a month's end (UTC), the spring daylight-saving change, September's end
+(the folder month=10 comes before month=9 by name), the local year's end."""
 
 
 @st.composite
