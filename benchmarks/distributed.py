@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo.patrol import CUBE_FIGURES, PresenceRules, cube_from_contributions  # noqa: E402
 from geo.zones import read_zones  # noqa: E402
 from service.archive import write_ping_file  # noqa: E402
-from service.distributed import cluster_parts, partitions  # noqa: E402
+from service.distributed import cluster_parts, local_cluster, partitions  # noqa: E402
 
 ZONES = Path(__file__).resolve().parent.parent / "data" / "stadskarna.geojson"
 YEAR = 2020
@@ -88,10 +88,9 @@ def sample_memory(dask_worker) -> None:
 def run(directory: Path, zones, workers: int) -> tuple[float, list[int], object, int]:
     """The year's parts on a LocalCluster of ``workers`` single-threaded workers: seconds, each
     worker's peak resident memory (MB, sampled), the cube and the pings counted."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None, memory_limit=None) as cluster, \
-            Client(cluster) as client:
+    with local_cluster(workers, memory_limit=None) as cluster, Client(cluster) as client:
         client.wait_for_workers(workers)
         client.run(sample_memory)
         plan = partitions(directory, YEAR)

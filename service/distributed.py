@@ -36,7 +36,7 @@ from service.presence import YearPresence, presence_of_parts, utc_day
 from service.store import Store
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, LocalCluster
 
 TASK_PINGS = 20_000_000
 """The most pings one partition reads (a month's units are split into groups below it): about
@@ -45,6 +45,13 @@ CONNECT_TIMEOUT_S = 10
 """How long to try reaching a scheduler before saying it cannot be reached."""
 LOCAL = "local"
 """The scheduler address that starts a LocalCluster of this machine's cores."""
+WORKER_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": "33554432"}
+"""What a worker process needs in its environment. dask starts workers with
+``MALLOC_TRIM_THRESHOLD_`` set (to give freed memory back), and glibc then stops raising its mmap
+threshold: every array over 128 KiB — each chunk of a task — is mapped fresh from the system and
+faulted in again. Keeping arrays up to 32 MiB (glibc's own ceiling) in the heap halves a task's time
+here (16.7 million pings: 14-16 s → 7 s). :func:`local_cluster` sets it; set it for ``dask worker``
+on a real cluster too (README)."""
 DAY_NS = 86_400 * NS
 
 Progress = Callable[[int, int], None]
@@ -143,11 +150,10 @@ def cluster_parts(client: Client, directory: Path, plan: list[Partition], zones:
 def _client(scheduler: str) -> Iterator[Client]:
     """A dask client of the scheduler at ``scheduler`` (``tcp://host:8786``), or of a LocalCluster
     with a worker per core (``local``); a clear error when it cannot be reached."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler == LOCAL:
-        with LocalCluster(n_workers=None, threads_per_worker=1, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with local_cluster() as cluster, Client(cluster) as client:
             yield client
         return
     try:
@@ -157,3 +163,14 @@ def _client(scheduler: str) -> Iterator[Client]:
                                       exc=exc)) from None
     with client:
         yield client
+
+
+def local_cluster(workers: int | None = None, **options: object) -> LocalCluster:
+    """A LocalCluster of ``workers`` single-threaded workers (default: one per core) started with
+    :data:`WORKER_ENVIRONMENT`; ``options`` go to LocalCluster."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{name}": value
+                          for name, value in WORKER_ENVIRONMENT.items()}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None, **options)

@@ -40,10 +40,10 @@ from service.store import pingchunks
 from service.store.base import (DATA_TOPICS, Actor, AuditEvent, Conflict, Extent, FeaturePage, FeatureQuery, Listeners,
                                 NotFound, Progress, PublishedPage, QueuedMail, SessionRecord, SsoFlow, StoreError,
                                 TokenRecord, Unavailable, UserRecord, WriteResult)
+from service.store.chunkcodec import unpack
 from service.store.dialect import FEATURE_TABLES, Dialect
 from service.store.embedded import SCHEMA_VERSION
 from service.store.groupcommit import GroupCommit
-from service.store.chunkcodec import unpack
 from service.store.pingchunks import Chunk, chunks_to_frame
 
 

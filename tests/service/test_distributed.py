@@ -7,6 +7,7 @@ local` gives the demo's report byte for byte."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -115,3 +116,14 @@ def test_a_year_the_archive_does_not_hold_is_a_clear_error(demo_loaded, demo_arc
     result = CliRunner().invoke(app, ["coverage", "patrol", "--year", "2015", "--db", str(demo_loaded.db), "--archive",
                                       str(demo_archive)], env={"COLUMNS": "250"})
     assert result.exit_code != 0 and "the archive has no pings for 2015" in result.output
+
+
+def test_local_workers_keep_mid_sized_arrays_in_the_heap():
+    """dask's workers run with MALLOC_TRIM_THRESHOLD_, which stops glibc from raising its mmap
+    threshold; the local cluster's workers get WORKER_ENVIRONMENT so a task's chunks are not mapped
+    fresh each time."""
+    from distributed import Client
+
+    with service.distributed.local_cluster(1) as cluster, Client(cluster) as client:
+        environment = client.run(lambda: os.environ.get("MALLOC_MMAP_THRESHOLD_"))
+    assert list(environment.values()) == [service.distributed.WORKER_ENVIRONMENT["MALLOC_MMAP_THRESHOLD_"]]
