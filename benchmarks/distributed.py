@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.patrol import CUBE_FIGURES, PresenceRules, cube_from_contributions  # noqa: E402
 from geo.zones import read_zones  # noqa: E402
-from service.archive import write_ping_file  # noqa: E402
+from service.archive import add_to_manifest, write_ping_file  # noqa: E402
 from service.distributed import cluster_parts, local_cluster, partitions  # noqa: E402
 
 ZONES = Path(__file__).resolve().parent.parent / "data" / "stadskarna.geojson"
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
             frame = synthetic_month(month, args.pings // 12, args.units, zones.total_bounds, seed=month)
             written += write_ping_file(frame, folder / "patrols" / f"year={YEAR}" / f"month={month}")
             del frame
+        add_to_manifest(folder, {"patrols": written}, "SYNTHETIC pings of benchmarks/distributed.py")
         write_seconds = time.perf_counter() - start
         size_mb = sum(f.stat().st_size for f in folder.rglob("*.parquet")) / 1e6
         runs, cubes = [], []

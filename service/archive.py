@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +72,7 @@ def write_archive(store: Store, directory: Path, schemas: tuple[LayerSchema, ...
     if directory.exists() and not directory.is_dir():
         raise ValidationError(Message("exists and is not a folder"), file=str(directory))
     directory.mkdir(parents=True, exist_ok=True)
+    read_manifest(directory)  # an unreadable manifest is refused before anything is written
     with _claimed(directory, [schema.name for schema in schemas]):
         written = {}
         for schema in schemas:
@@ -82,7 +83,7 @@ def write_archive(store: Store, directory: Path, schemas: tuple[LayerSchema, ...
                     written[schema.name] = _write_layer(_as_table(store.read_features(schema), schema), schema, folder)
                     if progress:
                         progress(schema.name, 1, 1)
-        _add_to_manifest(directory, written, synthetic_note(store))
+        add_to_manifest(directory, written, synthetic_note(store))
     return written
 
 
@@ -111,7 +112,8 @@ def _claimed(directory: Path, layers: list[str]) -> Iterator[None]:
 def _staged(folder: Path) -> Iterator[Path]:
     """A hidden folder beside ``folder`` (claimed, empty) to write into; it becomes ``folder`` when
     the block ends well, and is removed when it fails."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.writing-", dir=folder.parent))
+    staging = folder.with_name(f".{folder.name}.writing-{secrets.token_hex(6)}")
+    staging.mkdir()  # (as the layer's own folder would be: the umask's mode, not mkdtemp's 0700)
     try:
         yield staging
         staging.replace(folder)  # a folder takes the place of an empty one in one step
@@ -119,20 +121,35 @@ def _staged(folder: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _add_to_manifest(directory: Path, written: dict[str, int], note: str | None) -> None:
-    """Add the layers ``written`` to the manifest, under a lock (another writer may be adding its
-    layers) and written whole under a temporary name first."""
-    manifest_path = directory / MANIFEST
+def add_to_manifest(directory: Path, written: dict[str, int], synthetic: str | None) -> None:
+    """Record the layers ``written`` (rows per layer, whole in their folders) in the manifest: a
+    layer is part of the archive once listed there. Under a lock (another writer may be adding its
+    layers), written whole under a temporary name first; an earlier "synthetic" label is kept."""
     with open(directory / ".archive.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        earlier = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+        earlier = read_manifest(directory)
+        note = synthetic or earlier.get("synthetic")
         manifest = {"archive_version": ARCHIVE_VERSION, "written_at": utc_text(pd.Timestamp.now(tz="UTC")),
                     "layout": "hive: <layer>/year=YYYY/month=M/part-0.parquet (UTC months); lights and cameras "
                               "<layer>/part-0.parquet", "geoparquet": GEOPARQUET_VERSION, "crs": "EPSG:4326",
                     "rows": {**earlier.get("rows", {}), **written}, **({"synthetic": note} if note else {})}
-        staged = manifest_path.with_name(f".{MANIFEST}.writing")
+        staged = directory / f".{MANIFEST}.writing"
         staged.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        staged.replace(manifest_path)
+        staged.replace(directory / MANIFEST)
+
+
+def read_manifest(directory: Path) -> dict:
+    """The archive's manifest (empty when there is none yet); :class:`ValidationError` when unreadable."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(Message("not a readable archive: {exc}", exc=exc), file=str(path)) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("rows", {}), dict):
+        raise ValidationError(Message("not a readable archive: {exc}", exc="no rows per layer"), file=str(path))
+    return manifest
 
 
 def _write_pings(store: Store, folder: Path, progress: Progress | None) -> int:
@@ -152,6 +169,8 @@ def _write_pings(store: Store, folder: Path, progress: Progress | None) -> int:
     return rows
 
 
+_BOX = ("xmin", "ymin", "xmax", "ymax")
+"""The fields of the bbox covering column (GeoParquet 1.1)."""
 _WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
 """A 2D Point in WKB (little-endian: byte order 1, geometry type 1, x, y): 21 bytes, packed."""
 
@@ -165,7 +184,7 @@ def write_ping_file(pings: pd.DataFrame, folder: Path) -> int:
     lon, lat = pings["lon"].to_numpy(dtype=np.float64), pings["lat"].to_numpy(dtype=np.float64)
     column = {"encoding": "WKB", "geometry_types": ["Point"], "crs": pyproj.CRS(WGS84).to_json_dict(),
               "bbox": [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())],
-              "covering": {"bbox": {name: ["bbox", name] for name in ("xmin", "ymin", "xmax", "ymax")}}}
+              "covering": {"bbox": {name: ["bbox", name] for name in _BOX}}}
     geo = {"version": GEOPARQUET_VERSION, "primary_column": "geometry", "columns": {"geometry": column}}
     times = pings["timestamp"].dt.tz_convert("UTC").dt.as_unit("ms")
     with pq.ParquetWriter(folder / "part-0.parquet", _PING_SCHEMA.with_metadata({"geo": json.dumps(geo)}),
@@ -178,7 +197,7 @@ def write_ping_file(pings: pd.DataFrame, folder: Path) -> int:
             offsets = np.arange(0, _WKB_POINT.itemsize * (len(wkb) + 1), _WKB_POINT.itemsize, dtype=np.int32)
             geometry = pa.Array.from_buffers(pa.binary(), len(wkb), [None, pa.py_buffer(offsets), pa.py_buffer(wkb)])
             box = pa.StructArray.from_arrays([lon[part], lat[part], lon[part], lat[part]],
-                                             names=["xmin", "ymin", "xmax", "ymax"])
+                                             names=list(_BOX))
             text = {name: pa.Array.from_pandas(pings[name].iloc[part]).cast(pa.string())  # (categoricals too)
                     for name in ("unit_id", "mode", "source")}
             writer.write_table(pa.table([text["unit_id"], pa.array(times.iloc[part], pa.timestamp("ms", tz="UTC")),
@@ -188,7 +207,7 @@ def write_ping_file(pings: pd.DataFrame, folder: Path) -> int:
 
 
 _PING_ENCODINGS = {"timestamp": "DELTA_BINARY_PACKED",
-                   **{f"bbox.{name}": "BYTE_STREAM_SPLIT" for name in ("xmin", "ymin", "xmax", "ymax")}}
+                   **{f"bbox.{name}": "BYTE_STREAM_SPLIT" for name in _BOX}}
 """How the pings' numbers are laid out before zstd: times as their differences (a second at
 1 Hz: a few bits each), the box's coordinates byte plane by byte plane (the planes that hardly
 change pack to almost nothing). Against Parquet's default dictionary-then-plain, a month of 16.7
@@ -196,7 +215,7 @@ million pings takes 515 MB instead of 841, is written in half the time and read 
 DuckDB, GDAL and pyarrow read both."""
 _PING_SCHEMA = pa.schema([("unit_id", pa.string()), ("timestamp", pa.timestamp("ms", tz="UTC")), ("mode", pa.string()),
                           ("crew", pa.int64()), ("source", pa.string()), ("geometry", pa.binary()),
-                          ("bbox", pa.struct([(name, pa.float64()) for name in ("xmin", "ymin", "xmax", "ymax")]))])
+                          ("bbox", pa.struct([(name, pa.float64()) for name in _BOX]))])
 
 
 def _as_table(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
@@ -259,6 +278,10 @@ def _dataset(directory: Path, schema: LayerSchema) -> ds.Dataset:
     folder = Path(directory) / schema.name
     if not folder.is_dir():
         raise ValidationError(Message("not an archive: no folder {layer}", layer=schema.name), file=str(directory))
+    if schema.name not in read_manifest(directory).get("rows", {}):
+        raise ValidationError(Message("{layer} is not finished: being written, or left by a run that was stopped "
+                                      "(remove the folder and write it again)", layer=schema.name),
+                              file=str(directory))
     text = ["unit_id", "mode"] if schema is PINGS else []  # read as Arrow dictionaries: codes, not strings
     with _readable(folder):
         return ds.dataset(folder, format=ds.ParquetFileFormat(read_options={"dictionary_columns": text}),

@@ -27,12 +27,14 @@ _CONTEXTS = threading.local()  # a zstd context serves one thread at a time
 
 
 def _compressor() -> zstandard.ZstdCompressor:
+    """This thread's zstd compression context (level :data:`_LEVEL`)."""
     if not hasattr(_CONTEXTS, "compressor"):
         _CONTEXTS.compressor = zstandard.ZstdCompressor(level=_LEVEL)
     return _CONTEXTS.compressor
 
 
 def _decompressor() -> zstandard.ZstdDecompressor:
+    """This thread's zstd decompression context."""
     if not hasattr(_CONTEXTS, "decompressor"):
         _CONTEXTS.decompressor = zstandard.ZstdDecompressor()
     return _CONTEXTS.decompressor
@@ -40,6 +42,8 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 
 @numba.njit(nogil=True, cache=True)
 def _planes(words: NDArray[np.uint64], out: NDArray[np.uint8]) -> None:  # pragma: no cover - compiled
+    """``words``' bytes into ``out`` (8 bytes a word) plane by plane: the lowest byte of every word
+    first (little-endian order)."""
     n = words.size
     for i in range(n):
         w = words[i]
@@ -49,6 +53,7 @@ def _planes(words: NDArray[np.uint64], out: NDArray[np.uint8]) -> None:  # pragm
 
 @numba.njit(nogil=True, cache=True)
 def _words(planes: NDArray[np.uint8], out: NDArray[np.uint64]) -> None:  # pragma: no cover - compiled
+    """The words of byte ``planes`` (as :func:`_planes` laid them out) into ``out``."""
     n = out.size
     for i in range(n):
         w = np.uint64(0)
@@ -57,9 +62,15 @@ def _words(planes: NDArray[np.uint8], out: NDArray[np.uint64]) -> None:  # pragm
         out[i] = w
 
 
+def _check_dtype(dtype: np.dtype) -> None:
+    if dtype.itemsize not in (1, 8) or dtype.byteorder == (">" if np.little_endian else "<"):
+        raise ValueError(f"a stored column holds values of 1 or 8 bytes in this machine's byte order, not {dtype}")
+
+
 def pack(values: NDArray) -> bytes:
-    """``values`` (1 or 8 bytes each) as a stored column: byte planes in a zstd frame."""
+    """``values`` (1 or 8 bytes each, native byte order) as a stored column: byte planes in a zstd frame."""
     values = np.ascontiguousarray(values)
+    _check_dtype(values.dtype)
     if values.dtype.itemsize == 1:
         raw = values.view(np.uint8)
     else:
@@ -68,12 +79,15 @@ def pack(values: NDArray) -> bytes:
     return _compressor().compress(raw)
 
 
-def unpack(blob: bytes, dtype: type, n: int, out: NDArray | None = None) -> NDArray:
-    """The ``n`` values of a stored column, written into ``out`` (``n`` values of ``dtype``) when
-    given, else into a new array. ValueError when the blob holds another number."""
+def unpack(blob: bytes, dtype: np.dtype | type, n: int, out: NDArray | None = None) -> NDArray:
+    """The ``n`` values of a stored column, written into ``out`` (``n`` contiguous values of
+    ``dtype``) when given, else into a new array. ValueError when the blob holds another number."""
     dtype = np.dtype(dtype)
+    _check_dtype(dtype)
     if out is None:
         out = np.empty(n, dtype=dtype)
+    elif out.shape != (n,) or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"cannot unpack {n} values of {dtype} into an array of {out.shape} {out.dtype}")
     if bytes(blob[:4]) != _ZSTD_MAGIC:  # a column of the earlier format
         values = np.frombuffer(zlib_ng.decompress(blob), dtype=dtype)
         if len(values) != n:

@@ -157,6 +157,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
          _topic_view([*_TOPICS, "survey", "events", "cameras"]),
          """CREATE TRIGGER cameras_data_changed AFTER INSERT OR UPDATE OR DELETE ON cameras
             FOR EACH STATEMENT EXECUTE FUNCTION stadskarna_data_changed('cameras')"""),
+    27: (),  # no new tables: patrol ping chunks are written as zstd byte planes (service/store/chunkcodec.py),
+             # which a program of version 26 cannot read: it refuses the newer database instead of failing on them
 }
 
 

@@ -5,6 +5,7 @@ exactly, never written over, never with reporters' contacts."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -256,3 +257,37 @@ def test_tracks_across_the_end_of_september_come_in_time_order(tmp_path):
     assert list(tracks.unit_names) == ["bil-2", "fot-1"] and tracks.t_ns.tolist() == expected.t_ns.tolist()
     assert tracks.lon.tolist() == expected.lon.tolist() and tracks.mode.tolist() == expected.mode.tolist()
     assert (pd.to_datetime(tracks.t_ns[-5:], utc=True) >= pd.Timestamp("2020-10-01", tz="UTC")).all()
+
+
+def test_a_layer_is_part_of_the_archive_once_the_manifest_lists_it(store, tmp_path):
+    """A layer's folder without its line in the manifest is being written or was left by a run that
+    was killed: read, it is an error, not an empty layer. The folders are made with the umask's
+    mode (others may read them), and an earlier "synthetic" label is kept."""
+    folder = tmp_path / "archive"
+    archive(store, folder, "pings")
+    assert (folder / "patrols").stat().st_mode & 0o777 == 0o777 & ~_umask()
+    (folder / "events").mkdir()  # as a killed `archive layers` leaves it
+    target = tmp_path / "target.sqlite"
+    SQLiteStore(target)
+    result = runner.invoke(app, ["import", "events", str(folder), "--db", str(target)], env={"COLUMNS": "250"})
+    assert result.exit_code != 0 and "events is not finished" in result.output
+    manifest = json.loads((folder / "archive.json").read_text())
+    (folder / "archive.json").write_text(json.dumps({**manifest, "synthetic": "SYNTHETIC demo"}))
+    (folder / "events").rmdir()
+    archive(store, folder, "layers")
+    assert json.loads((folder / "archive.json").read_text())["synthetic"] == "SYNTHETIC demo"
+
+
+def test_an_unreadable_manifest_is_refused_before_anything_is_written(store, tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "archive.json").write_text("{not json")
+    result = runner.invoke(app, ["archive", "pings", str(folder), "--db", str(store.path)], env={"COLUMNS": "250"})
+    assert result.exit_code != 0 and "not a readable archive" in result.output and "nothing was written" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.json"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -50,3 +50,13 @@ def test_columns_of_the_earlier_format_still_read():
     assert np.array_equal(unpack(zlib.compress(values.tobytes(), 1), np.float64, 500), values)
     with pytest.raises(ValueError, match="its row says"):
         unpack(zlib.compress(values.tobytes(), 1), np.float64, 499)
+
+
+def test_columns_of_other_widths_byte_orders_or_shapes_are_refused():
+    blob = pack(np.arange(5, dtype=np.float64))
+    for values in (np.arange(5, dtype=np.int32), np.arange(5.0).astype(">f8")):
+        with pytest.raises(ValueError, match="1 or 8 bytes in this machine's byte order"):
+            pack(values)
+    for out in (np.empty(10), np.empty(5, dtype=np.int64), np.empty(10)[::2]):
+        with pytest.raises(ValueError, match="cannot unpack 5 values"):
+            unpack(blob, np.float64, 5, out)
