@@ -197,6 +197,13 @@ class Tracks:
                       pings["lon"].to_numpy(), pings["lat"].to_numpy(), pings["crew"].to_numpy(),
                       pings["mode"].to_numpy(dtype=object))
 
+    def unit_ids(self, codes: NDArray[np.integer]) -> pd.api.extensions.ExtensionArray:
+        """The ids of the units with ``codes``, as a column of one type however many rows it has
+        (text ids: pandas' ``str``, also for none): frames of parts with and without rows concatenate
+        without turning the ids into objects."""
+        names = pd.Series(self.unit_names, dtype=None if len(self.unit_names) else str)
+        return names.array.take(np.asarray(codes, dtype=np.intp))
+
     def __len__(self) -> int:
         return len(self.t_ns)
 
@@ -350,7 +357,7 @@ def gps_covered(tracks: Tracks, rules: PresenceRules) -> pd.DataFrame:
     start, end, owner = t_ns[:-1][step], t_ns[1:][step], unit[:-1][step]
     new = np.r_[True, (owner[1:] != owner[:-1]) | (start[1:] != end[:-1])][:len(start)]
     last = np.r_[np.flatnonzero(new)[1:] - 1, len(start) - 1][:int(new.sum())]
-    return pd.DataFrame({"unit_id": tracks.unit_names[owner[new]].astype(object), "start_ns": start[new],
+    return pd.DataFrame({"unit_id": tracks.unit_ids(owner[new]), "start_ns": start[new],
                          "end_ns": end[last]})
 
 
@@ -457,7 +464,8 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
     ``trail``: the visible presence within the fast projection's area around the zones, as
     :func:`geo.trail.trail_rows` (unit ids as given)."""
     if len(tracks) < 2:
-        cells = pd.DataFrame({c: pd.Series(dtype=object if c == "unit_id" else float) for c in CONTRIBUTION_COLUMNS})
+        types = {"unit_id": str, **dict.fromkeys(("day_utc", "zone", "local_day", "hour"), np.int64)}
+        cells = pd.DataFrame({c: pd.Series(dtype=types.get(c, np.float64)) for c in CONTRIBUTION_COLUMNS})
         return PresenceParts(cells, empty_trail())
     locate = _zone_grid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
     projector = projector_for(zones)
@@ -488,10 +496,10 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
         return presence_parts(Tracks.of([], [], [], [], []), zones)
     # summed as whole nanoseconds (exact in any order), made seconds once
     summed = pd.concat(parts, ignore_index=True)  # (chunks follow the tracks' order: sorted as each is)
-    cells = summed.assign(unit=tracks.unit_names[summed["unit"].to_numpy()], **{
+    cells = summed.assign(unit=tracks.unit_ids(summed["unit"].to_numpy()), **{
         name: summed[name] / NS for name in CUBE_FIGURES}).rename(columns={"unit": "unit_id"})
     trail = pd.concat(trails, ignore_index=True)
-    trail["unit_id"] = tracks.unit_names[trail["unit_id"].to_numpy(dtype=np.int64)]
+    trail["unit_id"] = tracks.unit_ids(trail["unit_id"].to_numpy(dtype=np.int64))
     trail["seconds"] /= NS
     return PresenceParts(cells[list(CONTRIBUTION_COLUMNS)], trail[list(TRAIL_COLUMNS)])
 

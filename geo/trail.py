@@ -32,7 +32,7 @@ _SQUARE_DM = int(TRAIL_CELL_M * 10)
 
 def empty_trail() -> pd.DataFrame:
     """A trail without rows, with the columns' types."""
-    types = {"unit_id": object, "day_utc": np.int64, "local_day": np.int64, "east_dm": np.int64, "north_dm": np.int64,
+    types = {"unit_id": str, "day_utc": np.int64, "local_day": np.int64, "east_dm": np.int64, "north_dm": np.int64,
              "start_ns": np.int64, "end_ns": np.int64, "seconds": np.float64}
     return pd.DataFrame({name: pd.Series(dtype=types[name]) for name in TRAIL_COLUMNS})
 

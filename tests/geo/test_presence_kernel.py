@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.layers import PATROL_MODES
-from geo.patrol import CUBE_FIGURES, PresenceRules, Tracks, cube_from_contributions, presence_cube, presence_parts
+from geo.patrol import (CUBE_FIGURES, PresenceParts, PresenceRules, Tracks, cube_from_contributions, gps_covered,
+                        presence_cube, presence_parts)
 from geo.zones import read_zones
 from tests.conftest import ZONES_FILE
 
@@ -94,3 +95,28 @@ def test_unsorted_pings_and_any_unit_ids_give_the_same_cube():
     for name in CUBE_FIGURES:
         np.testing.assert_array_equal(getattr(shuffled, name), getattr(ordered, name))
     assert shuffled.presence_s.sum() > 0
+
+
+def test_parts_without_counted_time_have_the_columns_types_of_parts_with_it():
+    """A dask partition whose pings count nothing (or only a car's time, which leaves no trail) is
+    concatenated with ones that count: its empty frames must not turn the unit ids into objects or
+    the days into floats."""
+    n = 100
+    t_ns = pd.Timestamp("2020-05-01T18:00:00Z").value + np.arange(n, dtype=np.int64) * 10**9
+
+    def parts(size: int, step: int = 1, mode: str = "foot") -> PresenceParts:
+        return presence_parts(Tracks.of(np.array(["fot-1"] * size, dtype=object), t_ns[:size] * step,
+                                        12.857 + np.arange(size) * 1e-6, np.full(size, 56.674), np.full(size, 2),
+                                        [mode] * size), ZONES)
+
+    walk, car = parts(n), parts(n, mode="car")
+    assert len(walk.cells) and len(walk.trail) and len(car.cells) and not len(car.trail)
+    for empty in (parts(1), parts(2, step=2), car):
+        pd.testing.assert_series_equal(empty.cells.dtypes, walk.cells.dtypes)
+        pd.testing.assert_series_equal(empty.trail.dtypes, walk.trail.dtypes)
+    covered = gps_covered(Tracks.of(np.array(["fot-1"] * n, dtype=object), t_ns, [12.857] * n, [56.674] * n,
+                                    [2] * n), PresenceRules())
+    nothing = gps_covered(Tracks.of(np.array(["fot-1"] * 2, dtype=object), t_ns[:2] * [1, 2], [12.857] * 2,
+                                    [56.674] * 2, [2] * 2), PresenceRules())
+    assert len(covered) and not len(nothing)
+    pd.testing.assert_series_equal(nothing.dtypes, covered.dtypes)
