@@ -35,6 +35,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.ops import substring
 
+from geo.arrays import sum_by
 from geo.crs import SWEREF99TM, to_metric
 from geo.zones import zone_positions
 
@@ -212,7 +213,7 @@ def field_figures(fields: gpd.GeoDataFrame, points: pd.DataFrame, lux: NDArray[n
     1 − Emin/Emin_class, 0 when it meets it)."""
     field = points["field"].to_numpy()
     n = np.bincount(field, minlength=len(fields))
-    average = np.bincount(field, weights=lux, minlength=len(fields)) / np.maximum(n, 1)
+    average = sum_by(field, lux, len(fields)) / np.maximum(n, 1)
     minimum = np.full(len(fields), np.inf)
     np.minimum.at(minimum, field, lux)
     minimum[n == 0] = 0.0

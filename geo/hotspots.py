@@ -44,6 +44,7 @@ from affine import Affine
 from numpy.typing import NDArray
 from scipy import ndimage, sparse, stats
 
+from geo.arrays import sum_by
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.layers import USABLE_PRECISION
 from geo.patrol import NIGHT_BANDS, local_offsets_ns
@@ -208,7 +209,7 @@ def incident_density(incidents: gpd.GeoDataFrame, cell_m: float = DENSITY_CELL_M
     d2 = (x0 + (col + 0.5) * cell_m - x[:, None]) ** 2 + (y0 + (row + 0.5) * cell_m - y[:, None]) ** 2
     near = (d2 < bandwidth_m ** 2) & (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
     weight = 3 / (np.pi * bandwidth_m ** 2) * (1 - d2[near] / bandwidth_m ** 2) ** 2 * 1e6
-    density = np.bincount(row[near] * nx + col[near], weights=weight, minlength=nx * ny).reshape(ny, nx)
+    density = sum_by(row[near] * nx + col[near], weight, nx * ny).reshape(ny, nx)
     return DensityGrid(float(x0), float(y0), cell_m, density)
 
 
@@ -271,7 +272,7 @@ def hotspot_visits(trail: pd.DataFrame, hotspots: gpd.GeoDataFrame, merge_gap_s:
     first = np.flatnonzero(inside & ~goes_on)
     run = np.cumsum(inside & ~goes_on) - 1
     members = np.flatnonzero(inside)
-    totals = np.bincount(run[members], weights=trail["seconds"].to_numpy()[members], minlength=len(first))
+    totals = sum_by(run[members], trail["seconds"].to_numpy()[members], len(first))
     last = np.zeros(len(first), dtype=np.int64)
     np.maximum.at(last, run[members], members)
     runs = pd.DataFrame({"spot": spot[first], "unit": unit[first], "start": start[first], "end": end[last],

@@ -40,6 +40,7 @@ from rasterio.transform import Affine
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from geo.arrays import sum_by
 from geo.crs import SWEREF99TM, WGS84, to_metric
 from geo.lamp_history import status_at
 from geo.layers import USABLE_PRECISION
@@ -229,8 +230,8 @@ def _semicylindrical(pairs: _Pairs, ux: NDArray[np.float64], uy: NDArray[np.floa
     d = np.hypot(pairs.dx, pairs.dy)
     cos_alpha = np.divide(-(pairs.dx * ux[pairs.point] + pairs.dy * uy[pairs.point]), d, out=np.zeros(len(d)),
                           where=d > 0)
-    along = np.bincount(pairs.point, weights=e0 * (1 + cos_alpha), minlength=pairs.n)
-    against = np.bincount(pairs.point, weights=e0 * (1 - cos_alpha), minlength=pairs.n)
+    along = sum_by(pairs.point, e0 * (1 + cos_alpha), pairs.n)
+    against = sum_by(pairs.point, e0 * (1 - cos_alpha), pairs.n)
     return np.minimum(along, against)
 
 
@@ -315,7 +316,7 @@ class _Pairs:
 
     def total(self, value) -> NDArray[np.float64]:
         """Per point, the sum of ``value(rows, table)`` over its pairs."""
-        return np.bincount(self.point, weights=self.values(value), minlength=self.n)
+        return sum_by(self.point, self.values(value), self.n)
 
 
 class LampContributions:
@@ -338,7 +339,7 @@ class LampContributions:
         """Per point, the illuminance of the lamps with ``working_ids`` (default: all of them)."""
         on = np.ones(len(self.ids), dtype=bool) if working_ids is None else np.isin(self.ids, working_ids)
         keep = on[self.lamp]
-        return np.bincount(self.point[keep], weights=self.value[keep], minlength=self.n)
+        return sum_by(self.point[keep], self.value[keep], self.n)
 
 
 def zone_lighting(grid: LuxGrid, zones: gpd.GeoDataFrame, lights: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
@@ -375,7 +376,7 @@ def dark_spots(grid: LuxGrid, zones: gpd.GeoDataFrame, min_area_m2: float = MIN_
         if count == 0:
             continue
         sizes = np.bincount(labels.ravel())
-        sums = np.bincount(labels.ravel(), weights=grid.lux.ravel())
+        sums = sum_by(labels.ravel(), grid.lux.ravel(), count + 1)
         big = np.flatnonzero(sizes * grid.cell_m ** 2 >= min_area_m2)
         big = big[big > 0]
         keep = grid.north_up(np.where(np.isin(labels, big), labels, 0)).astype(np.int32)

@@ -50,6 +50,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
+from geo.arrays import sum_by
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
 from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES, USABLE_PRECISION, VEHICLE_MODES
@@ -526,7 +527,7 @@ def cube_from_contributions(contributions: pd.DataFrame, zone_ids: list[str], ye
     shape = cube.presence_s.shape
     for name in CUBE_FIGURES:  # summed as whole nanoseconds, as presence_cube does: the same cube exactly
         values = np.rint(contributions[name].to_numpy(dtype=float)[mine] * NS)
-        setattr(cube, name, np.bincount(key, weights=values, minlength=cube.presence_s.size).reshape(shape) / NS)
+        setattr(cube, name, sum_by(key, values, cube.presence_s.size).reshape(shape) / NS)
     return cube
 
 

@@ -15,8 +15,8 @@ from pyproj import Transformer
 from geo.crs import SWEREF99TM, WGS84
 from geo.io.raster import write_geotiff, write_png_overlay
 from geo.layers import LIGHTS, validate
-from geo.lighting import (MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, dark_spots, empty_grid, illuminance,
-                          zone_lighting)
+from geo.lighting import (MAINTENANCE_FACTOR, PEDESTRIAN_CLASSES, LampContributions, dark_spots, empty_grid,
+                          illuminance, illuminance_at, zone_lighting)
 from tests.conftest import STREETS_FILE
 
 TO_WGS84 = Transformer.from_crs(SWEREF99TM, WGS84, always_xy=True)
@@ -68,6 +68,16 @@ def test_no_lamps_zero_lux_and_all_below_the_minimum():
     figures = zone_lighting(illuminance(lamps([]), empty_grid(zone)), zone).loc["z"]
     assert figures["average_lx"] == 0 and figures["minimum_lx"] == 0 and figures["uniformity"] == 0
     assert figures["share_below_class_minimum"] == 1
+
+
+def test_no_lamps_give_float_lux_that_a_lamp_can_be_added_to():
+    """NumPy's bincount gives int64 zeros for nothing to sum: a what-if adding a lamp's lux to an
+    unlit centre once failed on it (500)."""
+    x, y = E0 + np.array([10.5, 20.5]), N0 + np.array([10.5, 20.5])  # SWEREF 99 TM, metres
+    for lit in (illuminance_at(lamps([]), x, y), LampContributions(lamps([]), x, y).lux()):
+        assert lit.dtype == np.float64 and not lit.any()
+        lit += illuminance_at(lamps([(20.5, 20.5)]), x, y)
+        assert lit[1] > lit[0] > 0
 
 
 def test_a_well_lit_zone_has_no_dark_spots():

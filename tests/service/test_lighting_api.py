@@ -60,6 +60,16 @@ def test_one_lamp_what_if_matches_a_full_recomputation_and_is_quick(demo_client,
     assert answer["fields_fixed"] == fixed
 
 
+def test_a_what_if_in_a_centre_without_lamps_answers(tmp_path):
+    """Before any lights are loaded the baseline is zero lux everywhere (once int64 zeros: 500)."""
+    with TestClient(create_app(Settings(store=StoreSettings(db=tmp_path / "empty.gpkg"))), headers=ENGLISH) as client:
+        answer = client.get("/api/coverage/lighting/what-if?lon=12.8634&lat=56.66981&lumen=8000&height_m=6")
+    assert answer.status_code == 200, answer.text
+    lit = answer.json()["fields_lit"]
+    assert answer.json()["share_compliant_before"] == 0 and lit
+    assert all(f["average_lx_before"] == 0 < f["average_lx_after"] for f in lit)
+
+
 @pytest.mark.parametrize(("query", "field"), [
     ("lon=12.95&lat=56.67", "lon/lat"),            # kilometres east of the centre
     ("lon=12.8634&lat=56.66981&lumen=0", "lumen"),
