@@ -46,6 +46,8 @@ class Context:
     """How lamps are modelled (measured photometry, the energy's operating profile)."""
     login_limiter: RateLimiter
     """The rate limiter of staff sign-in attempts (per client and minute)."""
+    what_if_limiter: RateLimiter
+    """The rate limiter of what-ifs (per client and minute; :data:`service.limits.WHAT_IFS`)."""
     oidc: Provider | None = None
     """The OpenID Connect provider staff may sign in with, when one is configured."""
     clock: Callable[[], pd.Timestamp] = field(default=lambda: pd.Timestamp.now(tz="UTC"))
@@ -72,10 +74,17 @@ class Context:
         shown = published_zones(zones)
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
-        # sign-in attempts are counted in the same file as submissions, under keys of their own
+        # sign-in attempts and what-ifs are counted in the same file as submissions, under keys of their own
         logins = RateLimiter(settings.staff.login_rate_limit, path=settings.reports.rate_limit_file)
+        what_ifs = RateLimiter(settings.service.what_if_rate_limit, path=settings.reports.rate_limit_file)
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
-                   presence_rules(settings.presence), lighting, logins, provider, hold=hold)
+                   presence_rules(settings.presence), lighting, logins, what_ifs, provider, hold=hold)
+
+    def close(self) -> None:
+        """Close the store and the rate limiters' files."""
+        self.store.close()
+        for limiter in (self.report_limiter, self.login_limiter, self.what_if_limiter):
+            limiter.close()
 
 
 def context(request: Request) -> Context:

@@ -1,6 +1,6 @@
-"""What is checked before a request's body is read: the body cap of its address, the rate limit of
-citizens' submissions, and the token of an upload — so nobody can make the service read or spool
-a large body it would refuse anyway.
+"""What is checked before a request's body is read: the body cap of its address, the rate limits of
+citizens' submissions and of what-ifs, and the token of an upload — so nobody can make the service
+read or spool a large body it would refuse anyway.
 
 A declared ``Content-Length`` over the cap is answered 413 at once, and a body without one
 (chunked) is cut off with 413 as soon as it passes the cap. Only a caller with a token of an
@@ -30,12 +30,14 @@ UPLOADS = {("POST", "/api/patrols"): (("police",), "uploading patrol tracks"),
            ("POST", "/staff/patrols"): (("police",), "uploading patrol tracks"),
            ("POST", "/api/survey"): (("municipality",), "importing a survey")}
 """Addresses that take large bodies, with the roles that may send them."""
-RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS),
-                ("GET", "/api/cameras/what-if"), ("POST", "/api/cameras/what-if")}
-"""Citizens' submissions, and camera what-ifs (each casts its rays anew): at most
-``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
+RATE_LIMITED = {("POST", "/api/reports"), *(("POST", f"/open311/v2/requests.{fmt}") for fmt in FORMATS)}
+"""Citizens' submissions: at most ``STADSKARNA_REPORTS_RATE_LIMIT`` per client and minute."""
 RATE_LIMITED_PATHS = re.compile(r"/(api/)?reports/[^/]+/support")
 """Citizens' support of a report ("Jag har också sett det"), counted with their submissions."""
+WHAT_IFS = {("GET", "/api/coverage/lighting/what-if"), ("GET", "/api/cameras/what-if"),
+            ("POST", "/api/cameras/what-if")}
+"""What-ifs, each computed anew (a lamp's light on the fields around it, cameras' rays): at most
+``STADSKARNA_WHAT_IF_RATE_LIMIT`` per client and minute."""
 
 
 def _too_large(limit: int) -> str:
@@ -49,6 +51,16 @@ def check_rate(request: Request) -> None:
     wait = state.report_limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
     if wait is not None:
         raise RateLimited(Message("too many reports from this address; try again in {wait} s", wait=wait), wait)
+
+
+def check_what_if_rate(request: Request) -> None:
+    """:class:`RateLimited` when this client has asked for too many what-ifs in the last minute;
+    otherwise this one is counted."""
+    state = context(request)
+    client = client_address(request, state.settings.service.trusted_proxies)
+    wait = state.what_if_limiter.retry_after(f"what-if {client}")  # keys of their own beside submissions
+    if wait is not None:
+        raise RateLimited(Message("too many what-ifs from this address; try again in {wait} s", wait=wait), wait)
 
 
 class LoadShedder:
@@ -104,6 +116,8 @@ class RequestGuard:
         try:
             if key in RATE_LIMITED or (key[0] == "POST" and RATE_LIMITED_PATHS.fullmatch(key[1])):
                 await run_in_threadpool(check_rate, request)  # it may wait for another process's count
+            if key in WHAT_IFS:
+                await run_in_threadpool(check_what_if_rate, request)
             if key in UPLOADS:
                 roles, what = UPLOADS[key]
                 caller = await run_in_threadpool(identify, request)  # a token or session lookup reads the store

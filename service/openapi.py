@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from service.errors import ErrorBody, OGCException, Open311ErrorItem
 from service.georeport import FORMATS, format_of
+from service.limits import WHAT_IFS
 
 ALWAYS = {401: "A malformed, unknown, expired or revoked token (a bad token is refused everywhere).",
           413: "The request body is larger than this address accepts.",
@@ -46,6 +47,8 @@ BY_OPERATION = {
     **{("post", f"/open311/v2/requests.{fmt}"): {
         403: "api_key not recognised.",
         429: "Too many requests from this address; try again after Retry-After seconds."} for fmt in FORMATS},
+    **{(method.lower(), path): {429: "Too many what-ifs from this address (STADSKARNA_WHAT_IF_RATE_LIMIT a minute); "
+                                     "try again after Retry-After seconds."} for method, path in WHAT_IFS},
 }
 """Errors particular to an operation, beyond the ones every operation can answer."""
 

@@ -78,7 +78,8 @@ class RateLimiter:
         try:
             return self._transaction(check)
         except sqlite3.Error:  # busy for seconds, or the disk failed: refuse for now, count nothing
-            raise Unavailable(Message("submissions cannot be counted just now; try again shortly"), 1) from None
+            raise Unavailable(Message("requests cannot be counted for the rate limit just now; try again shortly"),
+                              1) from None
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work(connection)`` in one write transaction (rolled back when it fails), one thread at a time."""

@@ -148,6 +148,7 @@ class ServiceSettings(BaseSettings):
     ``STADSKARNA_MAX_IN_FLIGHT`` (default 4) and ``STADSKARNA_MAX_READS_IN_FLIGHT`` (default 8):
     requests that may write, and reads, one service process works on at once (health checks
     aside); more are answered 503 with ``Retry-After`` at once instead of queueing.
+    ``STADSKARNA_WHAT_IF_RATE_LIMIT`` (default 30): what-ifs per client and minute.
     """
 
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_")
@@ -163,6 +164,10 @@ class ServiceSettings(BaseSettings):
     8, 181 with 4, 307 with 16; two processes)."""
     max_wait_ms: float = Field(50, ge=0)
     """How long a request waits for a free place before it is refused with 503."""
+    what_if_rate_limit: int = Field(30, ge=1)
+    """What-ifs (one more lamp, cameras' views) one client may ask for per minute: each is computed
+    anew, so a client asking for them in a loop would keep a core busy (counted with the
+    submissions' rate limit's file across processes)."""
 
 
 class StaffSettings(BaseSettings):

@@ -59,8 +59,7 @@ def serve(host: Annotated[str, typer.Option(help=text(Message("Interface to list
     if workers == 1:
         uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False, http=NoDelayH11Protocol)
         return
-    application.state.context.store.close()
-    application.state.context.report_limiter.close()
+    application.state.context.close()
     for name, value in (("STADSKARNA_DB", db), ("STADSKARNA_ZONES", zones), ("STADSKARNA_STREETS", streets)):
         if value is not None:  # the worker processes read their settings from the environment
             os.environ[name] = str(value)

@@ -1,6 +1,7 @@
 """The report rate limit keys on the real client: the TCP peer, unless that peer is a reverse
 proxy named in the settings (forwarded headers from anyone else are ignored); IPv6 clients by
-their /64; and the limiter's memory stays bounded however many addresses come."""
+their /64; and the limiter's memory stays bounded however many addresses come. What-ifs (public
+lighting, staff cameras) have a limit of their own."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from service.store import StoreError
 from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 
 TORG = {"category": "graffiti", "lat": "56.6744", "lon": "12.8578"}
+LAMP = "/api/coverage/lighting/what-if?lon=12.8634&lat=56.66981&lumen=8000&height_m=6"
 
 
 def request_from(peer: str, forwarded: str | list[str] | None = None) -> Request:
@@ -118,3 +120,20 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(tmp_path):
                  for _ in range(3)]
         other = client.post("/api/reports", data=TORG, headers={"X-Forwarded-For": "198.51.100.2"})
     assert first == [201, 201, 429] and other.status_code == 201
+
+
+def test_what_ifs_have_a_limit_of_their_own_per_client(tmp_path):
+    """A lamp's what-if is public and computed anew each time: a client asking in a loop is refused
+    (429, Retry-After, in Swedish) without touching its report limit or another client's what-ifs."""
+    app = create_app(Settings(store=StoreSettings(db=tmp_path / "t.sqlite"), reports=ReportSettings(rate_limit=1),
+                              service=ServiceSettings(what_if_rate_limit=2)))
+    with TestClient(app, client=("203.0.113.7", 5000)) as client:
+        lamps = [client.get(LAMP) for _ in range(3)]
+        reports = [client.post("/api/reports", data=TORG).status_code for _ in range(2)]
+    with TestClient(app, client=("198.51.100.1", 5000)) as other:
+        elsewhere = other.get(LAMP)
+    assert [answer.status_code for answer in lamps] == [200, 200, 429] and reports == [201, 429]
+    refused = lamps[2]
+    assert refused.json()["code"] == "rate_limited" and "tänk-om" in refused.json()["detail"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert elsewhere.status_code == 200 and elsewhere.json() == lamps[0].json()

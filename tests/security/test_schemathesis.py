@@ -33,7 +33,9 @@ def _app():
     folder = Path(tempfile.mkdtemp(prefix="schemathesis-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     world = hostile_world(folder)
-    return create_app(world.model_copy(update={"reports": ReportSettings(rate_limit=1_000_000)}))
+    unlimited = {"reports": ReportSettings(rate_limit=1_000_000),
+                 "service": world.service.model_copy(update={"what_if_rate_limit": 1_000_000})}
+    return create_app(world.model_copy(update=unlimited))
 
 
 APP = _app()

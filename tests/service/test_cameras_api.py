@@ -19,7 +19,7 @@ from service.app import create_app
 from service.auth import create_token
 from service.cameras import camera_views, year_ground
 from service.cli import app as cli
-from service.settings import ReportSettings, Settings, StoreSettings
+from service.settings import ReportSettings, ServiceSettings, Settings, StoreSettings
 from service.store import SQLiteStore
 from tests.conftest import start_server
 from tests.languages import ENGLISH
@@ -225,7 +225,7 @@ def test_the_camera_promise_shows_the_cameras_by_status_in_the_tracker(client):
 
 
 def test_what_ifs_are_rate_limited_per_client(tmp_path):
-    settings = Settings(store=StoreSettings(db=tmp_path / "empty.gpkg"), reports=ReportSettings(rate_limit=2))
+    settings = Settings(store=StoreSettings(db=tmp_path / "empty.gpkg"), service=ServiceSettings(what_if_rate_limit=2))
     with TestClient(create_app(settings), headers=ENGLISH) as small:
         token = {"Authorization": f"Bearer {create_token(small.app.state.context.store, 'police')}"}
         answers = [small.get("/api/cameras/what-if", headers=token).status_code for _ in range(3)]
