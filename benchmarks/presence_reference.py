@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from geo.crs import MetricProjector
 from geo.layers import PATROL_MODES, VEHICLE_MODES
 from geo.patrol import (DAY_NS, HOUR_NS, NS, PresenceCube, PresenceRules, Tracks, _empty_cube, _exact_squared_m,
-                        _excluded_area, _longest_gaps_ns, local_offsets_ns, projector_for)
+                        _excluded_area, local_offsets_ns, projector_for)
 from geo.zones import ZoneGrid, zone_positions
 
 
@@ -81,6 +81,18 @@ def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
         yield _chunk_intervals(tracks, rules, new_track, begin, end, stop, limits, vehicles,
                                (jee, jen, jne, jnn), projector)
         begin = end
+
+
+def _longest_gaps_ns(dt: NDArray[np.int64], track: NDArray[np.int64], inner: NDArray[np.bool_],
+                     rules: PresenceRules) -> NDArray[np.float64]:
+    """Per interval (``dt`` ns, in track number ``track``) the longest gap that counts (ns):
+    ``gap_factor`` × its track's median sampling interval (of the ``inner`` intervals), at least
+    ``max_gap_s``, at most ``max_gap_cap_s`` (a pandas group-by; compiled: :func:`geo.presence_kernel.longest_gap`)."""
+    sampling = pd.Series(dt[inner]).groupby(track[inner]).median()
+    typical = np.full(int(track.max()) + 1 if len(track) else 0, np.nan)
+    typical[sampling.index.to_numpy()] = sampling.to_numpy()
+    return np.minimum(np.maximum(np.nan_to_num(rules.gap_factor * typical[track]), rules.max_gap_s * NS),
+                      rules.max_gap_cap_s * NS)
 
 
 def _chunk_intervals(tracks: Tracks, rules: PresenceRules, new_track: NDArray[np.bool_], begin: int, end: int,

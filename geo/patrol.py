@@ -54,8 +54,8 @@ from geo.arrays import sum_by
 from geo.crs import SWEREF99TM, WGS84, MetricProjector
 from geo.errors import Message, ValidationError
 from geo.layers import PATROL_MODES, USABLE_PRECISION, VEHICLE_MODES
-from geo.presence_kernel import (add_intervals, cube_chunk, integer_ids, interval_flags, sorted_by_unit_and_time,
-                                 track_end)
+from geo.presence_kernel import (add_intervals, covered_steps, cube_chunk, integer_ids, interval_flags,
+                                 sorted_by_unit_and_time, track_end)
 from geo.promises import PresenceCounting, ZoneTargets
 from geo.status import YearClock, total_status
 from geo.timestamps import LOCAL_TZ
@@ -101,6 +101,10 @@ class PresenceRules:
         """The speed limit (m/s) of each mode, in the order of :data:`geo.layers.PATROL_MODES`."""
         by_mode = {"foot": self.foot_kmh, "bike": self.bike_kmh, "horse": self.horse_kmh, "car": self.vehicle_kmh}
         return np.array([by_mode[mode] for mode in PATROL_MODES]) / 3.6
+
+    def gap_rule_ns(self) -> tuple[float, float, float]:
+        """``gap_factor`` and the least and most a longest gap may be (ns), as the kernels take them."""
+        return float(self.gap_factor), float(self.max_gap_s * NS), float(self.max_gap_cap_s * NS)
 
 
 @dataclass
@@ -270,8 +274,7 @@ class _Method:
         self.box = np.array(self.projector.bounds, dtype=np.float64)
         self.limits = self.rules.limits_ms()
         self.vehicles = np.isin(PATROL_MODES, VEHICLE_MODES)
-        self.scalars = (float(self.rules.gap_factor), float(self.rules.max_gap_s * NS),
-                        float(self.rules.max_gap_cap_s * NS), int(round(self.rules.window_s * NS)))
+        self.scalars = (*self.rules.gap_rule_ns(), int(round(self.rules.window_s * NS)))
 
     def excluded(self, tracks: Tracks, begin: int, stop: int) -> NDArray[np.bool_]:
         """Per interval of the chunk, whether its midpoint is in an exclusion area (empty: no areas)."""
@@ -332,34 +335,20 @@ def _intervals(tracks: Tracks, projector: MetricProjector, rules: PresenceRules,
                tracks.lon[b] - tracks.lon[a], tracks.lat[b] - tracks.lat[a])
 
 
-def _longest_gaps_ns(dt: NDArray[np.int64], track: NDArray[np.int64], inner: NDArray[np.bool_],
-                     rules: PresenceRules) -> NDArray[np.float64]:
-    """Per interval (``dt`` ns, in track number ``track``) the longest gap that counts (ns):
-    ``gap_factor`` × its track's median sampling interval (of the ``inner`` intervals), at least
-    ``max_gap_s``, at most ``max_gap_cap_s``."""
-    sampling = pd.Series(dt[inner]).groupby(track[inner]).median()
-    typical = np.full(int(track.max()) + 1 if len(track) else 0, np.nan)
-    typical[sampling.index.to_numpy()] = sampling.to_numpy()
-    return np.minimum(np.maximum(np.nan_to_num(rules.gap_factor * typical[track]), rules.max_gap_s * NS),
-                      rules.max_gap_cap_s * NS)
-
-
 def gps_covered(tracks: Tracks, rules: PresenceRules) -> pd.DataFrame:
     """The time each unit's pings cover: from a ping to the unit's next one when presence counts
-    that gap (at most the track's longest gap, :func:`_longest_gaps_ns`; whatever the speed, and
-    exclusion areas included: the pings say where the unit was), merged per unit: ``unit_id``,
-    ``start_ns``, ``end_ns`` (UTC). Pass whole UTC days of a unit: a track's sampling is its day's."""
+    that gap (at most the track's longest gap, :func:`geo.presence_kernel.longest_gap`; whatever
+    the speed, and exclusion areas included: the pings say where the unit was), merged per unit:
+    ``unit_id``, ``start_ns``, ``end_ns`` (UTC). Pass whole UTC days of a unit: a track's sampling
+    is its day's."""
     unit, t_ns = tracks.unit, tracks.t_ns
-    new_track = np.r_[True, (unit[1:] != unit[:-1]) | (t_ns[1:] // DAY_NS != t_ns[:-1] // DAY_NS)]  # as _intervals
-    dt = np.diff(t_ns)
-    track = (np.cumsum(new_track) - 1)[:-1]
-    longest = _longest_gaps_ns(dt, track, ~new_track[1:] & (dt > 0), rules)
-    step = (unit[1:] == unit[:-1]) & (dt > 0) & (dt <= longest)
+    step = np.zeros(max(len(tracks) - 1, 0), dtype=np.bool_)
+    if len(step):
+        covered_steps(unit, t_ns, *rules.gap_rule_ns(), np.empty(len(tracks), dtype=np.int64), step)
     start, end, owner = t_ns[:-1][step], t_ns[1:][step], unit[:-1][step]
     new = np.r_[True, (owner[1:] != owner[:-1]) | (start[1:] != end[:-1])][:len(start)]
     last = np.r_[np.flatnonzero(new)[1:] - 1, len(start) - 1][:int(new.sum())]
-    return pd.DataFrame({"unit_id": tracks.unit_ids(owner[new]), "start_ns": start[new],
-                         "end_ns": end[last]})
+    return pd.DataFrame({"unit_id": tracks.unit_ids(owner[new]), "start_ns": start[new], "end_ns": end[last]})
 
 
 def presence_cube(tracks: Tracks, zones: gpd.GeoDataFrame, year: int, rules: PresenceRules = PresenceRules(),

@@ -107,6 +107,30 @@ def median_gap(t_ns, ts, te, scratch):
     return np.median(scratch[:inner])
 
 
+@STEP
+def longest_gap(t_ns, ts, te, scratch, gap_factor, max_gap_ns, cap_ns):
+    """The longest gap that counts in the track of pings ``ts``..``te`` - 1 (ns): ``gap_factor`` ×
+    its median gap, at least ``max_gap_ns``, at most ``cap_ns``."""
+    return min(max(gap_factor * median_gap(t_ns, ts, te, scratch), max_gap_ns), cap_ns)
+
+
+@KERNEL
+def covered_steps(unit, t_ns, gap_factor, max_gap_ns, cap_ns, scratch, covered):
+    """Whether the pings cover each step to the next ping (``covered``, one fewer than the pings):
+    the same unit, time passing and at most the track's :func:`longest_gap` — the intervals
+    :func:`interval_flags` counts, before exclusion areas and whatever the speed. ``scratch``:
+    room for the longest track's gaps."""
+    n = len(t_ns)
+    ts = 0
+    while ts < n - 1:
+        te = track_end(unit, t_ns, ts + 1)
+        longest = longest_gap(t_ns, ts, te, scratch, gap_factor, max_gap_ns, cap_ns)
+        for i in range(ts, min(te, n - 1)):
+            dt = t_ns[i + 1] - t_ns[i]
+            covered[i] = unit[i] == unit[i + 1] and dt > 0 and np.float64(dt) <= longest
+        ts = te
+
+
 @KERNEL
 def interval_flags(unit, t_ns, lon, lat, mode, begin, end, stop, excluded, gap_factor, max_gap_ns, cap_ns,
                    window_ns, limits, jacobian, box, scratch, counted_ns, fast, far, far_low, far_high):
@@ -126,8 +150,7 @@ def interval_flags(unit, t_ns, lon, lat, mode, begin, end, stop, excluded, gap_f
         midnight = (t_ns[ts] // DAY_NS + 1) * DAY_NS
         while te < end and unit[te] == unit[ts] and t_ns[te] < midnight:
             te += 1
-        typical = gap_factor * median_gap(t_ns, ts, te, scratch)
-        longest = min(max(typical, max_gap_ns), cap_ns)
+        longest = longest_gap(t_ns, ts, te, scratch, gap_factor, max_gap_ns, cap_ns)
         last = min(te, stop)  # intervals ts..last-1 are this chunk's
         for i in range(ts, last):
             dt = t_ns[i + 1] - t_ns[i]

@@ -75,6 +75,21 @@ def test_the_compiled_method_agrees_with_the_numpy_version(fleet, excluded):
     assert_agree(fleet["unit"], fleet["t_ns"], fleet["lon"], fleet["lat"], fleet["crew"], fleet["mode"], rules)
 
 
+@settings(max_examples=25, deadline=None)
+@given(fleet=fleets())
+def test_the_pings_cover_exactly_the_time_presence_counts(fleet):
+    """The presence logs' check of GPS coverage and presence count the same gaps (one rule, one
+    kernel): without exclusion areas, whatever the speed, mode or zone, each unit's covered time is
+    its counted time."""
+    tracks = Tracks.of(fleet["unit"], fleet["t_ns"], fleet["lon"], fleet["lat"], fleet["crew"], fleet["mode"])
+    covered = gps_covered(tracks, PresenceRules())
+    covered_s = (covered["end_ns"] - covered["start_ns"]).groupby(covered["unit_id"]).sum() / 1e9
+    cells = presence_parts(tracks, ZONES).cells
+    counted_s = cells[["presence_s", "drive_s", "vehicle_s"]].sum(axis=1).groupby(cells["unit_id"]).sum()
+    assert covered_s.index.tolist() == counted_s.index.tolist()
+    np.testing.assert_allclose(covered_s.to_numpy(), counted_s.to_numpy(), rtol=1e-12, atol=1e-6)
+
+
 def test_the_demo_year_agrees_with_the_numpy_version(demo_year):
     pings = demo_year.pings
     assert_agree(pings["unit_id"].to_numpy(dtype=object), pings["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64),
