@@ -84,7 +84,8 @@ def comparison_windows(start: pd.Timestamp, end: pd.Timestamp, year: int,
     """The windows to compare an event from ``start`` to ``end`` (tz-aware) with: the same weekday
     and local wall-clock hours in every other week, starting in local ``year``, overlapping none of
     the ``busy`` spans (events in the same place, this one included), ended by ``until`` (None: any).
-    Columns ``start`` and ``end`` (UTC), oldest first."""
+    A day whose wall-clock hours of the event do not exist (within the spring change's missing
+    hour) has no window. Columns ``start`` and ``end`` (UTC), oldest first."""
     local_start = start.tz_convert(LOCAL_TZ).tz_localize(None)
     local_end = end.tz_convert(LOCAL_TZ).tz_localize(None)
     day = local_start.normalize()
@@ -93,7 +94,7 @@ def comparison_windows(start: pd.Timestamp, end: pd.Timestamp, year: int,
     first, last = (moment.tz_localize(None) for moment in local_year(year))
     days = days[(days >= first) & (days < last) & (days != day)]
     starts, ends = localize(days + (local_start - day)), localize(days + (local_end - day))  # (UTC ns)
-    keep = np.ones(len(days), dtype=bool)
+    keep = starts.asi8 < ends.asi8
     if until is not None:
         keep &= ends.asi8 <= pd.Timestamp(until).value
     if len(busy):

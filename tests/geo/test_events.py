@@ -96,6 +96,7 @@ SPRING_GAP = (pd.Timestamp("2020-03-29 02:00"), pd.Timestamp("2020-03-29 03:00")
 
 @settings(max_examples=150, deadline=None)
 @example(start=pd.Timestamp("2020-10-24 23:00").to_pydatetime(), minutes=240)  # crosses autumn; a window spring
+@example(start=pd.Timestamp("2020-01-19 02:00").to_pydatetime(), minutes=15)  # a Sunday's window in the missing hour
 @given(start=st.datetimes(min_value=pd.Timestamp("2020-01-01").to_pydatetime(),
                           max_value=pd.Timestamp("2020-12-31 23:00").to_pydatetime()),
        minutes=st.integers(15, 60 * 40))
@@ -108,7 +109,14 @@ def test_comparison_windows_are_the_same_weekday_and_wall_clock_hours_in_the_oth
     windows = comparison_windows(event_start, event_end, 2020)
     day = event_start.tz_convert(LOCAL_TZ).tz_localize(None).normalize()
     year = pd.date_range("2020-01-01", "2020-12-31", freq="D")
-    assert len(windows) == int((year.day_of_week == day.day_of_week).sum()) - 1  # every other such day
+    others = year[(year.day_of_week == day.day_of_week) & (year != day)]
+
+    def wall(moment: pd.Timestamp) -> pd.DatetimeIndex:  # on the other days, a time in the missing hour at its end
+        wanted = others + (moment.tz_convert(LOCAL_TZ).tz_localize(None) - day)
+        return wanted.where((wanted < SPRING_GAP[0]) | (wanted >= SPRING_GAP[1]), SPRING_GAP[1])
+
+    # every other such day, but for one whose hours of the event do not exist (the spring change)
+    assert len(windows) == int((wall(event_start) < wall(event_end)).sum())
     days = windows["start"].dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).dt.normalize()
     assert (days.dt.day_of_week == day.day_of_week).all() and (days.dt.year == 2020).all() and not (days == day).any()
     for column, moment in (("start", event_start), ("end", event_end)):
