@@ -106,15 +106,18 @@ def with_logs(store: Store, zones: gpd.GeoDataFrame, year: int, rules: PresenceR
               cube: PresenceCube, read_pings: PingReader | None = None) -> PresenceCube:
     """``cube`` (from GPS) with the year's presence logs added where the same unit's pings do not
     cover them (:mod:`geo.presence_log`; GPS covers up to the rules' longest gap). Only the pings
-    of the logged units on the logged UTC days are read (``read_pings``; default the store's)."""
+    of the logged units on the logged UTC days and the day before are read (``read_pings``; default
+    the store's)."""
     start, end = local_year(year)
     log = store.read_presence_log(start, end)
     if log.empty:
         return cube
     read = read_pings or (lambda first, last, units: store.read_pings(first, last, unit_ids=units))
-    # whole UTC days (a track's sampling is its day's), and the next day's first pings
-    after = pd.Timedelta(days=1, seconds=rules.max_gap_cap_s)
-    pings = pd.concat([read(first, last + after, [unit]) for unit, first, last in _logged_days(log)], ignore_index=True)
+    # whole UTC days (a track's sampling is its day's): the day before too, whose last gap may reach
+    # into the first logged day, and the next day's first pings
+    before, after = pd.Timedelta(days=1), pd.Timedelta(days=1, seconds=rules.max_gap_cap_s)
+    pings = pd.concat([read(first - before, last + after, [unit]) for unit, first, last in _logged_days(log)],
+                      ignore_index=True)
     covered = gps_covered(Tracks.from_pings(pings), rules)
     return cube_with_log(cube, *log_contributions(log, covered, zones, year))
 

@@ -44,6 +44,26 @@ def test_a_log_counts_where_gps_does_not_and_is_shown_apart(tmp_path, zones):
     assert zone["norre-katts-park"]["presence_h"] == pytest.approx(1.0)
 
 
+def test_gps_reaching_past_midnight_into_a_logged_day_is_not_counted_twice(tmp_path, zones):
+    """The last gap of a day counts into the next (up to the longest gap): a log row from midnight
+    adds only what that gap does not cover."""
+    db = tmp_path / "db.gpkg"
+    torg = zones.set_index("zone_id").geometry["stora-torg"].representative_point()
+    # fot-1 standing on Stora Torg, a ping every 2 minutes 22:00-23:58 UTC, the next at 00:03 (counted: ≤ 6 min)
+    times = [*pd.date_range("2020-05-08T22:00:00Z", "2020-05-08T23:58:00Z", freq="120s"),
+             pd.Timestamp("2020-05-09T00:03:00Z")]
+    SQLiteStore(db).write_pings(validate(PINGS, pd.DataFrame({
+        "unit_id": "fot-1", "timestamp": times, "mode": "foot", "crew": 2, "lon": torg.x, "lat": torg.y}), "gps"))
+    log = tmp_path / "narvarologg.csv"
+    log.write_text("unit_id,start,end,mode,crew,zone_id\n"
+                   "fot-1,2020-05-09T00:00:00Z,2020-05-09T00:30:00Z,foot,2,stora-torg\n", encoding="utf-8")
+    assert invoke("import", "presence-log", log, "--db", db).exit_code == 0
+    centre = json.loads(invoke("coverage", "patrol", "--year", "2020", "--format", "json", "--db", db).output)["centre"]
+    assert centre["presence_log_h"] == pytest.approx(27 / 60)
+    assert centre["presence_log_overlap_h"] == pytest.approx(3 / 60)
+    assert centre["presence_h"] == pytest.approx(2.5), "22:00-00:03 by GPS, 00:03-00:30 logged"
+
+
 def test_a_bad_or_overlapping_log_is_refused_whole(tmp_path):
     db = tmp_path / "db.gpkg"
     good = tmp_path / "logg.csv"
