@@ -204,8 +204,8 @@ class Tracks:
 
     def unit_ids(self, codes: NDArray[np.integer]) -> pd.api.extensions.ExtensionArray:
         """The ids of the units with ``codes``, as a column of one type however many rows it has
-        (text ids: pandas' ``str``, also for none): frames of parts with and without rows concatenate
-        without turning the ids into objects."""
+        (text ids: pandas' ``str``, also when there are no units; other ids: the type pandas gives
+        all of them): frames of parts with and without rows concatenate without changing it."""
         names = pd.Series(self.unit_names, dtype=None if len(self.unit_names) else str)
         return names.array.take(np.asarray(codes, dtype=np.intp))
 
@@ -454,9 +454,7 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
     ``trail``: the visible presence within the fast projection's area around the zones, as
     :func:`geo.trail.trail_rows` (unit ids as given)."""
     if len(tracks) < 2:
-        types = {"unit_id": str, **dict.fromkeys(("day_utc", "zone", "local_day", "hour"), np.int64)}
-        cells = pd.DataFrame({c: pd.Series(dtype=types.get(c, np.float64)) for c in CONTRIBUTION_COLUMNS})
-        return PresenceParts(cells, empty_trail())
+        return _no_parts(tracks)
     locate = _zone_grid(zones).positions if len(tracks) > GRID_FROM_PINGS else partial(zone_positions, zones)
     projector = projector_for(zones)
     parts, trails = [], []
@@ -483,7 +481,7 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
         trails.append(trail_rows(index[kept], tracks.unit[index[kept]], t0[kept], tracks.t_ns[index[kept] + 1],
                                  east, north, local[kept] // DAY_NS, visible[kept]))
     if not parts:
-        return presence_parts(Tracks.of([], [], [], [], []), zones)
+        return _no_parts(tracks)
     # summed as whole nanoseconds (exact in any order), made seconds once
     summed = pd.concat(parts, ignore_index=True)  # (chunks follow the tracks' order: sorted as each is)
     cells = summed.assign(unit=tracks.unit_ids(summed["unit"].to_numpy()), **{
@@ -492,6 +490,15 @@ def presence_parts(tracks: Tracks, zones: gpd.GeoDataFrame, rules: PresenceRules
     trail["unit_id"] = tracks.unit_ids(trail["unit_id"].to_numpy(dtype=np.int64))
     trail["seconds"] /= NS
     return PresenceParts(cells[list(CONTRIBUTION_COLUMNS)], trail[list(TRAIL_COLUMNS)])
+
+
+def _no_parts(tracks: Tracks) -> PresenceParts:
+    """Parts without rows, with the columns' types of parts with rows (the unit ids' as ``tracks`` has them)."""
+    ids = pd.Series(tracks.unit_ids(np.empty(0, dtype=np.intp)))
+    types = dict.fromkeys(("day_utc", "zone", "local_day", "hour"), np.int64)
+    cells = pd.DataFrame({c: ids if c == "unit_id" else pd.Series(dtype=types.get(c, np.float64))
+                          for c in CONTRIBUTION_COLUMNS})
+    return PresenceParts(cells, empty_trail().astype({"unit_id": ids.dtype}))
 
 
 def _local_offsets_any_year(t_ns: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -114,6 +114,13 @@ def longest_gap(t_ns, ts, te, scratch, gap_factor, max_gap_ns, cap_ns):
     return min(max(gap_factor * median_gap(t_ns, ts, te, scratch), max_gap_ns), cap_ns)
 
 
+@STEP
+def gap_counts(unit, t_ns, i, longest):
+    """Whether the gap from ping ``i`` to the next counts: the same unit, time passing, at most ``longest`` (ns)."""
+    dt = t_ns[i + 1] - t_ns[i]
+    return unit[i] == unit[i + 1] and dt > 0 and np.float64(dt) <= longest
+
+
 @KERNEL
 def covered_steps(unit, t_ns, gap_factor, max_gap_ns, cap_ns, scratch, covered):
     """Whether the pings cover each step to the next ping (``covered``, one fewer than the pings):
@@ -126,8 +133,7 @@ def covered_steps(unit, t_ns, gap_factor, max_gap_ns, cap_ns, scratch, covered):
         te = track_end(unit, t_ns, ts + 1)
         longest = longest_gap(t_ns, ts, te, scratch, gap_factor, max_gap_ns, cap_ns)
         for i in range(ts, min(te, n - 1)):
-            dt = t_ns[i + 1] - t_ns[i]
-            covered[i] = unit[i] == unit[i + 1] and dt > 0 and np.float64(dt) <= longest
+            covered[i] = gap_counts(unit, t_ns, i, longest)
         ts = te
 
 
@@ -146,18 +152,12 @@ def interval_flags(unit, t_ns, lon, lat, mode, begin, end, stop, excluded, gap_f
     n_far = 0
     ts = begin
     while ts < end:
-        te = ts + 1  # the track's end (exclusive): the unit's pings before the next UTC midnight
-        midnight = (t_ns[ts] // DAY_NS + 1) * DAY_NS
-        while te < end and unit[te] == unit[ts] and t_ns[te] < midnight:
-            te += 1
+        te = min(track_end(unit, t_ns, ts + 1), end)  # the track's end (exclusive)
         longest = longest_gap(t_ns, ts, te, scratch, gap_factor, max_gap_ns, cap_ns)
         last = min(te, stop)  # intervals ts..last-1 are this chunk's
         for i in range(ts, last):
-            dt = t_ns[i + 1] - t_ns[i]
-            counts = unit[i] == unit[i + 1] and dt > 0 and np.float64(dt) <= longest
-            if counts and has_exclusions and excluded[i - begin]:
-                counts = False
-            counted_ns[i - begin] = np.float64(dt) if counts else 0.0
+            counts = gap_counts(unit, t_ns, i, longest) and not (has_exclusions and excluded[i - begin])
+            counted_ns[i - begin] = np.float64(t_ns[i + 1] - t_ns[i]) if counts else 0.0
         # runs of counted intervals within the track, and each interval's window in its run
         rs = ts
         while rs < te:

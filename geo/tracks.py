@@ -24,8 +24,10 @@ def unit_day_lines(tracks: Tracks) -> gpd.GeoDataFrame:
     the first and last ping), ``pings``, ``modes`` (comma-separated, in PATROL_MODES order),
     ``crew`` (the most officers of any ping) and ``length_m`` (along the line, in EPSG:3006). A day
     of one ping is a line of two equal positions. Ordered by unit (as in ``tracks``) and day."""
-    if not len(tracks):
-        return gpd.GeoDataFrame({c: [] for c in UNIT_DAY_COLUMNS}, geometry=[], crs=WGS84)
+    if not len(tracks):  # the columns' types as with lines (a GIS layer or a page of none keeps its schema)
+        types = {"id": str, "unit_id": str, "day": str, "start": "datetime64[ns, UTC]", "end": "datetime64[ns, UTC]",
+                 "pings": np.int64, "modes": str, "crew": tracks.crew.dtype, "length_m": np.float64}
+        return gpd.GeoDataFrame({c: pd.Series(dtype=types[c]) for c in UNIT_DAY_COLUMNS}, geometry=[], crs=WGS84)
     times = pd.DatetimeIndex(tracks.t_ns.view("datetime64[ns]"), tz="UTC")
     day = times.tz_convert(LOCAL_TZ).tz_localize(None).as_unit("ns").asi8 // _DAY_NS  # local days since 1970
     new = np.ones(len(tracks), dtype=bool)

@@ -52,7 +52,7 @@ def trail_rows(interval: NDArray[np.int64], unit: NDArray[np.int64], start_ns: N
                | (np.diff(local_day) != 0) | (np.diff(day_utc) != 0))
     first = np.flatnonzero(new)
     if not len(first):
-        return empty_trail()
+        return empty_trail().astype({"unit_id": np.int64})  # (codes here)
     last = np.r_[first[1:] - 1, len(interval) - 1]
     count = last - first + 1
     # the mean midpoint, in decimetres rounded down, clamped into the square (against rounding)

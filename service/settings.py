@@ -84,8 +84,9 @@ class ReportSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STADSKARNA_REPORTS_")
     rate_limit: int = 10
     rate_limit_file: Path | None = None
-    """Where the processes of one service count submissions together (:mod:`service.ratelimit`);
-    ``stadskarna serve`` sets it for its workers. None: this process counts alone."""
+    """Where the processes of one service count submissions, sign-ins and what-ifs together
+    (:mod:`service.ratelimit`); ``stadskarna serve`` sets it for its workers. None: this process
+    counts alone."""
     max_photo_mb: float = 5.0
     max_description: int = 1000
     duplicate_radius_m: float = 15.0

@@ -70,7 +70,7 @@ def serve(host: Annotated[str, typer.Option(help=text(Message("Interface to list
         except StoreError as exc:
             raise _fail(exc) from None
         given = os.environ.get("STADSKARNA_REPORTS_RATE_LIMIT_FILE")
-        os.environ["STADSKARNA_REPORTS_RATE_LIMIT_FILE"] = str(counts)  # the workers count submissions together
+        os.environ["STADSKARNA_REPORTS_RATE_LIMIT_FILE"] = str(counts)  # the workers count together
         try:
             # a worker busy starting (imports, the zones, the store) on a loaded machine is not hung:
             # uvicorn's 5 s health check would kill and restart it again and again

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.layers import PATROL_MODES
+from geo.presence_kernel import DAY_NS, covered_steps
 from geo.patrol import (CUBE_FIGURES, PresenceParts, PresenceRules, Tracks, cube_from_contributions, gps_covered,
                         presence_cube, presence_parts)
 from geo.zones import read_zones
@@ -90,6 +91,32 @@ def test_the_pings_cover_exactly_the_time_presence_counts(fleet):
     np.testing.assert_allclose(covered_s.to_numpy(), counted_s.to_numpy(), rtol=1e-12, atol=1e-6)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), units=st.integers(1, 3), n=st.integers(0, 1_500),
+       gap_factor=st.sampled_from([1.5, 3.0]), max_gap_s=st.sampled_from([60.0, 120.0]))
+def test_each_covered_step_is_the_numpy_versions(seed, units, n, gap_factor, max_gap_s):
+    """Step by step against the NumPy version's pandas rule: equal times (never covered), days of
+    one ping, gaps around the longest and across UTC midnight, text ids."""
+    rng = np.random.default_rng(seed)
+    unit = rng.choice(np.array([f"fot-{i}" for i in range(units)], dtype=object), n)
+    steps = rng.choice([0, 1, 2, 5, 10, 60, 200, 300, 700, 5000], size=n,
+                       p=[.05, .4, .2, .1, .1, .05, .04, .03, .02, .01])
+    t_ns = pd.Timestamp("2020-03-28T22:00:00Z").value + np.cumsum(steps) * 10**9 + rng.integers(0, 1000, n) * 10**6
+    rules = PresenceRules(gap_factor=gap_factor, max_gap_s=max_gap_s)
+    tracks = Tracks.of(unit, t_ns, np.full(n, 12.857), np.full(n, 56.674), np.full(n, 2))
+    u, t = tracks.unit, tracks.t_ns
+    new_track = np.r_[True, (u[1:] != u[:-1]) | (t[1:] // DAY_NS != t[:-1] // DAY_NS)]
+    dt = np.diff(t)
+    longest = reference._longest_gaps_ns(dt, (np.cumsum(new_track) - 1)[:-1], ~new_track[1:] & (dt > 0), rules)
+    expected = (u[1:] == u[:-1]) & (dt > 0) & (dt <= longest)
+    covered = np.zeros(max(n - 1, 0), dtype=np.bool_)
+    if n > 1:
+        covered_steps(u, t, *rules.gap_rule_ns(), np.empty(n, dtype=np.int64), covered)
+    np.testing.assert_array_equal(covered, expected)
+    merged = gps_covered(tracks, rules)
+    assert (merged["end_ns"] - merged["start_ns"]).sum() == dt[expected].sum()
+
+
 def test_the_demo_year_agrees_with_the_numpy_version(demo_year):
     pings = demo_year.pings
     assert_agree(pings["unit_id"].to_numpy(dtype=object), pings["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64),
@@ -119,19 +146,22 @@ def test_parts_without_counted_time_have_the_columns_types_of_parts_with_it():
     n = 100
     t_ns = pd.Timestamp("2020-05-01T18:00:00Z").value + np.arange(n, dtype=np.int64) * 10**9
 
-    def parts(size: int, step: int = 1, mode: str = "foot") -> PresenceParts:
-        return presence_parts(Tracks.of(np.array(["fot-1"] * size, dtype=object), t_ns[:size] * step,
-                                        12.857 + np.arange(size) * 1e-6, np.full(size, 56.674), np.full(size, 2),
-                                        [mode] * size), ZONES)
+    def parts(unit: object, size: int, step_s: int = 1, mode: str = "foot") -> PresenceParts:
+        times = t_ns[0] + np.arange(size, dtype=np.int64) * step_s * 10**9
+        return presence_parts(Tracks.of(np.array([unit] * size, dtype=object), times, 12.857 + np.arange(size) * 1e-6,
+                                        np.full(size, 56.674), np.full(size, 2), [mode] * size), ZONES)
 
-    walk, car = parts(n), parts(n, mode="car")
-    assert len(walk.cells) and len(walk.trail) and len(car.cells) and not len(car.trail)
-    for empty in (parts(1), parts(2, step=2), car):
-        pd.testing.assert_series_equal(empty.cells.dtypes, walk.cells.dtypes)
-        pd.testing.assert_series_equal(empty.trail.dtypes, walk.trail.dtypes)
+    for unit in ("fot-1", 7):  # text ids (the store's), and any others
+        walk, car, one_ping, hours_apart = parts(unit, n), parts(unit, n, mode="car"), parts(unit, 1), \
+            parts(unit, 2, step_s=3600)
+        assert len(walk.cells) and len(walk.trail) and len(car.cells) and not len(car.trail)
+        assert not len(one_ping.cells) and not len(hours_apart.cells)
+        for empty in (one_ping, hours_apart, car):
+            pd.testing.assert_series_equal(empty.cells.dtypes, walk.cells.dtypes)
+            pd.testing.assert_series_equal(empty.trail.dtypes, walk.trail.dtypes)
     covered = gps_covered(Tracks.of(np.array(["fot-1"] * n, dtype=object), t_ns, [12.857] * n, [56.674] * n,
                                     [2] * n), PresenceRules())
-    nothing = gps_covered(Tracks.of(np.array(["fot-1"] * 2, dtype=object), t_ns[:2] * [1, 2], [12.857] * 2,
-                                    [56.674] * 2, [2] * 2), PresenceRules())
+    nothing = gps_covered(Tracks.of(np.array(["fot-1"] * 2, dtype=object), t_ns[0] + np.array([0, 3600 * 10**9]),
+                                    [12.857] * 2, [56.674] * 2, [2] * 2), PresenceRules())  # an hour apart
     assert len(covered) and not len(nothing)
     pd.testing.assert_series_equal(nothing.dtypes, covered.dtypes)

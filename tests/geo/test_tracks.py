@@ -41,9 +41,11 @@ def test_a_unit_day_is_a_line_in_local_time_with_its_figures():
     assert shapely.get_num_points(single) == 2 and single.length == 0, "one ping: a line of two equal positions"
 
 
-def test_no_pings_no_lines():
+def test_no_pings_no_lines_with_the_columns_types_of_lines():
     empty = unit_day_lines(tracks())
-    assert empty.empty and list(empty.columns) == [*UNIT_DAY_COLUMNS, "geometry"]
+    assert empty.empty and list(empty.columns) == [*UNIT_DAY_COLUMNS, "geometry"] and empty.crs == WGS84
+    some = unit_day_lines(tracks(("fot-1", "2020-06-01T20:00:00Z", 0, 0, "foot", 2)))
+    pd.testing.assert_series_equal(empty.dtypes, some.dtypes)  # a GIS layer of none keeps its schema
 
 
 @settings(max_examples=60, deadline=None)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from service.app import create_app
+from service.limits import WHAT_IFS
 from service.ratelimit import RateLimiter
 from service.security import client_address
 from service.store import StoreError
@@ -137,3 +138,15 @@ def test_what_ifs_have_a_limit_of_their_own_per_client(tmp_path):
     assert refused.json()["code"] == "rate_limited" and "tänk-om" in refused.json()["detail"]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert elsewhere.status_code == 200 and elsewhere.json() == lamps[0].json()
+
+
+def test_every_what_if_is_limited_and_head_or_a_slash_does_not_escape(tmp_path):
+    app = create_app(Settings(store=StoreSettings(db=tmp_path / "t.sqlite"),
+                              service=ServiceSettings(what_if_rate_limit=2)))
+    routes = {(method, path) for path, methods in app.openapi()["paths"].items() if "what-if" in path
+              for method in (m.upper() for m in methods) if method != "HEAD"}
+    assert routes == WHAT_IFS, "a what-if route outside the limit's list"
+    with TestClient(app) as client:
+        answers = [client.head(LAMP).status_code, client.get(LAMP).status_code, client.get(LAMP).status_code,
+                   client.get(LAMP.replace("what-if?", "what-if/?")).status_code]
+    assert answers == [200, 200, 429, 429]
