@@ -44,7 +44,7 @@ def unit_day_lines(tracks: Tracks) -> gpd.GeoDataFrame:
     seen = np.zeros((len(first), len(PATROL_MODES)), dtype=bool)
     seen[group, tracks.mode] = True
     modes = [",".join(m for m, s in zip(PATROL_MODES, row) if s) for row in seen]
-    units = tracks.unit_names[tracks.unit[first]]
+    units = tracks.unit_ids(tracks.unit[first])
     days = pd.to_datetime(day[first], unit="D").strftime("%Y-%m-%d")
     frame = gpd.GeoDataFrame({
         "id": [f"{u}/{d}" for u, d in zip(units, days)], "unit_id": units, "day": np.asarray(days, dtype=object),

@@ -75,8 +75,9 @@ class Context:
         document = json.dumps(to_feature_collection(shown, metadata=zones.attrs.get("metadata")), ensure_ascii=False)
         limiter = RateLimiter(settings.reports.rate_limit, path=settings.reports.rate_limit_file)
         # sign-in attempts and what-ifs are counted in the same file as submissions, under keys of their own
-        logins = RateLimiter(settings.staff.login_rate_limit, path=settings.reports.rate_limit_file)
-        what_ifs = RateLimiter(settings.service.what_if_rate_limit, path=settings.reports.rate_limit_file)
+        logins = RateLimiter(settings.staff.login_rate_limit, path=settings.reports.rate_limit_file, kind="sign-in")
+        what_ifs = RateLimiter(settings.service.what_if_rate_limit, path=settings.reports.rate_limit_file,
+                               kind="what-if")
         return cls(settings, zones, streets, store, PageCache(store), limiter, document.encode("utf-8"),
                    presence_rules(settings.presence), lighting, logins, what_ifs, provider, hold=hold)
 

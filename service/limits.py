@@ -44,23 +44,17 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than the {limit / 1e6:.3g} MB this address accepts"
 
 
-def check_rate(request: Request) -> None:
+def check_rate(request: Request, what_if: bool = False) -> None:
     """:class:`RateLimited` when this client (:func:`service.security.client_address`) has
-    submitted too many reports in the last minute; otherwise the submission is counted."""
-    state = context(request)
-    wait = state.report_limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
-    if wait is not None:
-        raise RateLimited(Message("too many reports from this address; try again in {wait} s", wait=wait), wait)
-
-
-def check_what_if_rate(request: Request) -> None:
-    """:class:`RateLimited` when this client has asked for too many what-ifs in the last minute;
+    submitted too many reports (``what_if``: asked for too many what-ifs) in the last minute;
     otherwise this one is counted."""
     state = context(request)
-    client = client_address(request, state.settings.service.trusted_proxies)
-    wait = state.what_if_limiter.retry_after(f"what-if {client}")  # keys of their own beside submissions
-    if wait is not None:
-        raise RateLimited(Message("too many what-ifs from this address; try again in {wait} s", wait=wait), wait)
+    limiter = state.what_if_limiter if what_if else state.report_limiter
+    wait = limiter.retry_after(client_address(request, state.settings.service.trusted_proxies))
+    if wait is None:
+        return
+    raise RateLimited(Message("too many what-ifs from this address; try again in {wait} s", wait=wait) if what_if
+                      else Message("too many reports from this address; try again in {wait} s", wait=wait), wait)
 
 
 class LoadShedder:
@@ -117,7 +111,7 @@ class RequestGuard:
             if key in RATE_LIMITED or (key[0] == "POST" and RATE_LIMITED_PATHS.fullmatch(key[1])):
                 await run_in_threadpool(check_rate, request)  # it may wait for another process's count
             if key in WHAT_IFS:
-                await run_in_threadpool(check_what_if_rate, request)
+                await run_in_threadpool(check_rate, request, True)
             if key in UPLOADS:
                 roles, what = UPLOADS[key]
                 caller = await run_in_threadpool(identify, request)  # a token or session lookup reads the store

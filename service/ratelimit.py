@@ -39,11 +39,12 @@ _SCHEMA = (
 
 class RateLimiter:
     """At most ``limit`` events per ``window_s`` seconds per client, counted in the database at
-    ``path`` (shared by every process that opens it; None: this process alone)."""
+    ``path`` (shared by every process that opens it; None: this process alone). Limiters of other
+    ``kind`` sharing the file count apart (a client's keys are of its kind)."""
 
     def __init__(self, limit: int, window_s: float = 60.0, path: Path | None = None,
-                 max_events: int = 100_000) -> None:
-        self.limit, self.window_s, self.max_events = limit, window_s, max_events
+                 max_events: int = 100_000, kind: str = "") -> None:
+        self.limit, self.window_s, self.max_events, self.kind = limit, window_s, max_events, kind
         self._lock = threading.Lock()
         try:
             if path is not None:  # made readable by its owner only (SQLite gives its log the same mode)
@@ -63,7 +64,8 @@ class RateLimiter:
         """Record an event for ``client``; None when allowed, else the seconds to wait.
         ``now``: seconds since the epoch (the processes share the wall clock)."""
         now = time.time() if now is None else now
-        key = hmac.new(self._key, client.encode("utf-8"), hashlib.sha256).digest()[:16]
+        name = f"{self.kind} {client}" if self.kind else client
+        key = hmac.new(self._key, name.encode("utf-8"), hashlib.sha256).digest()[:16]
 
         def check(con: sqlite3.Connection) -> int | None:
             # expired events go, and any from the future (the clock was set back)

@@ -52,7 +52,7 @@ def login(request: Request, name: str = Form("", max_length=200), password: str 
     state = context(request)
     client = client_of(request)
     target = local_target(next)
-    wait = state.login_limiter.retry_after(f"sign-in {client}")  # keys of their own beside citizens' submissions
+    wait = state.login_limiter.retry_after(client)
     if wait is not None:
         return sign_in_page(request, None, 429, {"Retry-After": str(wait)}, target)
     expected = request.cookies.get(staff.LOGIN_COOKIE, "")

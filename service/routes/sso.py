@@ -57,7 +57,7 @@ def start(request: Request, next_path: str | None = Query(None, alias="next", ma
     state = context(request)
     client = client_of(request)
     target = local_target(next_path)
-    wait = state.login_limiter.retry_after(f"sign-in {client}")
+    wait = state.login_limiter.retry_after(client)
     if wait is not None:
         return sign_in_page(request, None, 429, {"Retry-After": str(wait)}, target)
     redirect_uri = _redirect_uri(request)
